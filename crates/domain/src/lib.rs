@@ -1,0 +1,17 @@
+//! Pure rules and types of Jiaogong: typed ids, value types parsed from what people type,
+//! the permission policy and its capability values, masking, audit chaining and the
+//! versioned rule sets.
+//!
+//! This crate does no IO: no database, no HTTP, no files, no clock reads except where a
+//! caller passes the time in. Everything here is unit-tested without a database.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod privacy;
+pub mod text;
+
+pub use error::{FieldError, FieldErrors};
