@@ -18,6 +18,7 @@ keys! {
     ID_REGION = "err-id-region",
     ID_BIRTH = "err-id-birth",
     ID_CHECK_DIGIT = "err-id-check-digit",
+    ID_AS_NUMBER = "err-id-as-number",
     ID_GENDER_MISMATCH = "err-id-gender-mismatch",
     ID_BIRTH_MISMATCH = "err-id-birth-mismatch",
     PHONE_INVALID = "err-phone-invalid",

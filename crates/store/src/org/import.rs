@@ -1,0 +1,926 @@
+//! Roster import: find the header row, map the usual Chinese (and English) column names,
+//! validate every row, compare with the members already stored, and — unless it is a dry
+//! run — apply all-or-nothing or valid rows only, in one transaction.
+//!
+//! Re-importing the same file changes nothing: members are matched by ID number (through
+//! its blind index), and empty or missing cells never erase stored values.
+//!
+//! The file is read on a blocking thread and handed over in chunks through a bounded
+//! channel, so memory stays flat however long the sheet is.
+
+use super::members::{draft_changes, encode};
+use super::roster_file::{self, CellText, RawRow, RosterError};
+use super::units::{NewUnit, insert_unit};
+use super::{coded, opt_coded};
+use crate::audit::{self, Event, Who};
+use crate::crypto::Field;
+use crate::db::{Arg, Sql, Tx, now};
+use crate::{Store, StoreError};
+use chrono::NaiveDate;
+use domain::FieldError;
+use domain::audit::Changes;
+use domain::auth::{Cap, perm};
+use domain::ids::{MemberId, OrgUnitId};
+use domain::org::*;
+use domain::privacy::mask_id_number;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+/// Errors kept in a report; beyond this only the count grows.
+pub const MAX_ERRORS_KEPT: usize = 10_000;
+/// Planned rows kept in a report as a preview.
+pub const SAMPLE_ROWS: usize = 200;
+const CHUNK: usize = 1000;
+const HEADER_SEARCH_ROWS: usize = 10;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    DryRun,
+    AllOrNothing,
+    ValidRows,
+}
+
+impl ImportMode {
+    pub fn code(self) -> &'static str {
+        match self {
+            ImportMode::DryRun => "dry_run",
+            ImportMode::AllOrNothing => "all_or_nothing",
+            ImportMode::ValidRows => "valid_rows",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<ImportMode> {
+        [ImportMode::DryRun, ImportMode::AllOrNothing, ImportMode::ValidRows].into_iter().find(|m| m.code() == s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// A school union, or a unit above schools (the file then names each row's school).
+    pub target: OrgUnitId,
+    pub mode: ImportMode,
+    pub max_rows: usize,
+    pub today: NaiveDate,
+}
+
+/// A column the importer understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    Name,
+    Gender,
+    BirthDate,
+    IdNumber,
+    Phone,
+    School,
+    Branch,
+    Post,
+    Title,
+    Ethnicity,
+    PoliticalStatus,
+    Education,
+    EmploymentType,
+    JoinDate,
+    Status,
+}
+
+impl Column {
+    pub const ALL: [Column; 15] = [
+        Column::Name,
+        Column::Gender,
+        Column::BirthDate,
+        Column::IdNumber,
+        Column::Phone,
+        Column::School,
+        Column::Branch,
+        Column::Post,
+        Column::Title,
+        Column::Ethnicity,
+        Column::PoliticalStatus,
+        Column::Education,
+        Column::EmploymentType,
+        Column::JoinDate,
+        Column::Status,
+    ];
+
+    /// The field name used in errors (the same as the member form's).
+    pub fn field(self) -> &'static str {
+        match self {
+            Column::Name => "name",
+            Column::Gender => "gender",
+            Column::BirthDate => "birth_date",
+            Column::IdNumber => "id_number",
+            Column::Phone => "phone",
+            Column::School => "school",
+            Column::Branch => "branch",
+            Column::Post => "post",
+            Column::Title => "title",
+            Column::Ethnicity => "ethnicity",
+            Column::PoliticalStatus => "political_status",
+            Column::Education => "education",
+            Column::EmploymentType => "employment_type",
+            Column::JoinDate => "join_date",
+            Column::Status => "status",
+        }
+    }
+
+    /// Header texts people use, normalised (no spaces, lower case).
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Column::Name => &["姓名", "名字", "会员姓名", "教职工姓名", "name"],
+            Column::Gender => &["性别", "gender", "sex"],
+            Column::BirthDate => &["出生日期", "出生年月", "出生年月日", "生日", "birthdate", "dateofbirth", "birth_date"],
+            Column::IdNumber => &["身份证号", "身份证号码", "身份证", "公民身份号码", "证件号码", "idnumber", "id_number", "idno", "idcard"],
+            Column::Phone => &["手机号", "手机号码", "手机", "联系电话", "电话", "联系方式", "phone", "mobile"],
+            Column::School => &["单位", "学校", "所在单位", "工作单位", "基层工会", "学校代码", "单位代码", "school", "schoolcode", "unit"],
+            Column::Branch => &["部门", "分工会", "工会小组", "科室", "年级组", "教研组", "branch", "department"],
+            Column::Post => &["岗位", "岗位类别", "岗位类型", "人员岗位", "post", "position"],
+            Column::Title => &["职称", "专业技术职称", "专技职称", "title"],
+            Column::Ethnicity => &["民族", "ethnicity"],
+            Column::PoliticalStatus => &["政治面貌", "politicalstatus", "political_status"],
+            Column::Education => &["学历", "最高学历", "education"],
+            Column::EmploymentType => &["用工性质", "用工形式", "编制", "编制情况", "人员类别", "employmenttype", "employment_type"],
+            Column::JoinDate => &["入会时间", "入会日期", "入会年月", "joindate", "join_date", "joined"],
+            Column::Status => &["状态", "人员状态", "在职状态", "status"],
+        }
+    }
+
+    fn from_header(h: &str) -> Option<Column> {
+        let norm: String = h
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '*' | '＊' | ':' | '：' | '(' | ')' | '（' | '）'))
+            .collect::<String>()
+            .to_lowercase();
+        if norm.is_empty() {
+            return None;
+        }
+        Column::ALL.into_iter().find(|c| c.aliases().contains(&norm.as_str()))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// 1-based row number in the spreadsheet.
+    pub row: u32,
+    /// The header text of the column, as written in the file.
+    pub column: Option<String>,
+    pub field: String,
+    pub key: String,
+    pub args: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RowAction {
+    Create,
+    Update { fields: Vec<String> },
+    Unchanged,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedRow {
+    pub row: u32,
+    pub action: RowAction,
+    pub name: String,
+    pub school: String,
+    pub id_masked: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub invalid_rows: u64,
+    pub errors: Vec<RowError>,
+    pub errors_truncated: bool,
+    pub sample: Vec<PlannedRow>,
+    pub new_branches: Vec<(String, String)>,
+    /// (header as written, field) of every recognised column.
+    pub columns: Vec<(String, String)>,
+    pub ignored_columns: Vec<String>,
+    /// True when the changes were written.
+    pub applied: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    File(#[from] RosterError),
+    #[error("no header row with a name and an ID number column was found")]
+    NoHeader,
+    #[error("required columns are missing: {0:?}")]
+    MissingColumns(Vec<&'static str>),
+    #[error("the sheet has more than {0} rows")]
+    TooManyRows(usize),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+enum Msg {
+    Rows(Vec<RawRow>),
+    TooMany,
+    Failed(RosterError),
+}
+
+/// Reads `bytes` on a blocking thread; rows arrive in chunks.
+fn spawn_reader(bytes: Arc<Vec<u8>>, max_rows: usize) -> tokio::sync::mpsc::Receiver<Msg> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Msg>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut buf: Vec<RawRow> = Vec::with_capacity(CHUNK);
+        let mut count = 0usize;
+        let mut too_many = false;
+        let r = roster_file::read_rows(&bytes, |row| {
+            count += 1;
+            // One extra row for the header.
+            if count > max_rows + 1 {
+                too_many = true;
+                return ControlFlow::Break(());
+            }
+            buf.push(row);
+            if buf.len() >= CHUNK {
+                let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK));
+                if tx.blocking_send(Msg::Rows(chunk)).is_err() {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        let last = match (r, too_many) {
+            (Err(e), _) => Some(Msg::Failed(e)),
+            (Ok(()), true) => Some(Msg::TooMany),
+            (Ok(()), false) => None,
+        };
+        if !buf.is_empty() && last.is_none() {
+            let _ = tx.blocking_send(Msg::Rows(buf));
+        }
+        if let Some(m) = last {
+            let _ = tx.blocking_send(m);
+        }
+    });
+    rx
+}
+
+struct SchoolRef {
+    id: OrgUnitId,
+    code: String,
+    name: String,
+}
+
+/// A stored member as the importer compares it.
+struct Existing {
+    id: MemberId,
+    school: OrgUnitId,
+    branch: Option<OrgUnitId>,
+    draft: MemberDraft,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingRow {
+    id: i64,
+    school_union_id: i64,
+    branch_id: Option<i64>,
+    name: String,
+    gender: String,
+    birth_date: NaiveDate,
+    id_number_enc: Vec<u8>,
+    id_number_idx: Vec<u8>,
+    phone_enc: Option<Vec<u8>>,
+    post: String,
+    title: Option<String>,
+    ethnicity: Option<String>,
+    political_status: Option<String>,
+    education: Option<String>,
+    employment_type: Option<String>,
+    join_date: Option<NaiveDate>,
+    status: String,
+}
+
+/// A row that passed validation.
+struct Valid {
+    row: u32,
+    input: MemberInput,
+    draft: MemberDraft,
+    school: OrgUnitId,
+    branch_name: Option<String>,
+    idx: Vec<u8>,
+}
+
+struct Importer<'a> {
+    st: &'a Store,
+    who: &'a Who,
+    opts: &'a ImportOptions,
+    columns: Vec<Option<Column>>,
+    headers: Vec<String>,
+    schools_by_code: HashMap<String, usize>,
+    schools_by_name: HashMap<String, usize>,
+    schools: Vec<SchoolRef>,
+    default_school: Option<usize>,
+    branches: HashMap<OrgUnitId, HashMap<String, Option<OrgUnitId>>>,
+    seen: HashMap<Vec<u8>, u32>,
+    report: ImportReport,
+    tx: Option<Tx>,
+    writing: bool,
+}
+
+/// Runs an import (or a dry run) of a roster file into the subtree of `opts.target`.
+pub async fn run(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    who: &Who,
+    bytes: Arc<Vec<u8>>,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let target = super::units::get_unit(&st.db, cap, opts.target).await?;
+    let mut sql = Sql::new(
+        "SELECT u.id, u.code, u.name FROM org_unit u JOIN org_closure c ON c.descendant_id = u.id WHERE u.kind = 'school_union' AND c.ancestor_id = ",
+    );
+    sql.bind(Arg::I64(target.id.0));
+    crate::scope::restrict(&mut sql, "u.id", cap.scope());
+    sql.push(" ORDER BY u.id");
+    let rows: Vec<(i64, String, String)> = sql.fetch_all(&st.db).await?;
+    let schools: Vec<SchoolRef> =
+        rows.into_iter().map(|(id, code, name)| SchoolRef { id: OrgUnitId(id), code, name }).collect();
+    let default_school = if target.kind == OrgKind::SchoolUnion { schools.iter().position(|s| s.id == target.id) } else { None };
+
+    let mut rx = spawn_reader(bytes, opts.max_rows);
+    // Find the header among the first rows.
+    let mut pending: Vec<RawRow> = Vec::new();
+    let mut header: Option<(Vec<String>, Vec<Option<Column>>)> = None;
+    let mut looked = 0usize;
+    while header.is_none() {
+        let chunk = match rx.recv().await {
+            Some(Msg::Rows(c)) => c,
+            Some(Msg::TooMany) => return Err(ImportError::TooManyRows(opts.max_rows)),
+            Some(Msg::Failed(e)) => return Err(ImportError::File(e)),
+            None => return Err(ImportError::NoHeader),
+        };
+        let mut it = chunk.into_iter();
+        for (_, cells) in it.by_ref() {
+            looked += 1;
+            let cols: Vec<Option<Column>> = cells.iter().map(|c| Column::from_header(&c.text)).collect();
+            if cols.contains(&Some(Column::Name)) && cols.contains(&Some(Column::IdNumber)) {
+                header = Some((cells.into_iter().map(|c| c.text).collect(), cols));
+                break;
+            }
+            if looked >= HEADER_SEARCH_ROWS {
+                return Err(ImportError::NoHeader);
+            }
+        }
+        pending.extend(it);
+    }
+    let Some((headers, columns)) = header else { return Err(ImportError::NoHeader) };
+    let mut missing = Vec::new();
+    for req in [Column::Name, Column::IdNumber, Column::Post] {
+        if !columns.contains(&Some(req)) {
+            missing.push(req.field());
+        }
+    }
+    if default_school.is_none() && !columns.contains(&Some(Column::School)) {
+        missing.push(Column::School.field());
+    }
+    if !missing.is_empty() {
+        return Err(ImportError::MissingColumns(missing));
+    }
+
+    let mut report = ImportReport::default();
+    for (h, c) in headers.iter().zip(&columns) {
+        match c {
+            Some(c) => report.columns.push((h.clone(), c.field().to_string())),
+            None if !h.trim().is_empty() => report.ignored_columns.push(h.clone()),
+            None => {}
+        }
+    }
+    let mut schools_by_code = HashMap::new();
+    let mut schools_by_name = HashMap::new();
+    for (i, s) in schools.iter().enumerate() {
+        schools_by_code.insert(s.code.to_lowercase(), i);
+        schools_by_name.insert(s.name.clone(), i);
+    }
+    let writing = opts.mode != ImportMode::DryRun;
+    let tx = if writing { Some(st.db.begin().await?) } else { None };
+    let mut imp = Importer {
+        st,
+        who,
+        opts,
+        columns,
+        headers,
+        schools_by_code,
+        schools_by_name,
+        schools,
+        default_school,
+        branches: HashMap::new(),
+        seen: HashMap::new(),
+        report,
+        tx,
+        writing,
+    };
+    if !pending.is_empty() {
+        imp.chunk(pending).await?;
+    }
+    loop {
+        match rx.recv().await {
+            Some(Msg::Rows(c)) => imp.chunk(c).await?,
+            Some(Msg::TooMany) => return Err(ImportError::TooManyRows(opts.max_rows)),
+            Some(Msg::Failed(e)) => return Err(ImportError::File(e)),
+            None => break,
+        }
+    }
+    imp.finish().await
+}
+
+impl Importer<'_> {
+    fn cell<'c>(&self, cells: &'c [CellText], col: Column) -> Option<(usize, &'c CellText)> {
+        let i = self.columns.iter().position(|c| *c == Some(col))?;
+        cells.get(i).map(|c| (i, c))
+    }
+
+    fn text(&self, cells: &[CellText], col: Column) -> String {
+        self.cell(cells, col).map(|(_, c)| c.text.clone()).unwrap_or_default()
+    }
+
+    fn header_of(&self, field: &str) -> Option<String> {
+        let col = Column::ALL.into_iter().find(|c| c.field() == field)?;
+        let i = self.columns.iter().position(|c| *c == Some(col))?;
+        self.headers.get(i).cloned()
+    }
+
+    fn error(&mut self, row: u32, e: &FieldError) {
+        if self.report.errors.len() >= MAX_ERRORS_KEPT {
+            self.report.errors_truncated = true;
+            return;
+        }
+        self.report.errors.push(RowError {
+            row,
+            column: self.header_of(e.field),
+            field: e.field.to_string(),
+            key: e.key.to_string(),
+            args: e.args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        });
+    }
+
+    fn stop_writing_if_needed(&mut self) {
+        if self.opts.mode == ImportMode::AllOrNothing && self.report.invalid_rows > 0 {
+            self.writing = false;
+        }
+    }
+
+    /// Validates one row without the database.
+    fn validate(&mut self, row: u32, cells: &[CellText]) -> Option<Valid> {
+        let input = MemberInput {
+            name: self.text(cells, Column::Name),
+            gender: self.text(cells, Column::Gender),
+            birth_date: self.text(cells, Column::BirthDate),
+            id_number: self.text(cells, Column::IdNumber),
+            phone: self.text(cells, Column::Phone),
+            post: self.text(cells, Column::Post),
+            title: self.text(cells, Column::Title),
+            ethnicity: self.text(cells, Column::Ethnicity),
+            political_status: self.text(cells, Column::PoliticalStatus),
+            education: self.text(cells, Column::Education),
+            employment_type: self.text(cells, Column::EmploymentType),
+            join_date: self.text(cells, Column::JoinDate),
+            status: self.text(cells, Column::Status),
+        };
+        let mut errs: Vec<FieldError> = Vec::new();
+        let lossy_id = self.cell(cells, Column::IdNumber).is_some_and(|(_, c)| c.lossy_number);
+        let draft = match input.parse(self.opts.today) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                errs.extend(e.0);
+                None
+            }
+        };
+        if lossy_id {
+            errs.retain(|e| e.field != "id_number");
+            errs.insert(0, FieldError::new("id_number", domain::text::ID_AS_NUMBER));
+        }
+        let school_text = self.text(cells, Column::School);
+        let school = if school_text.trim().is_empty() {
+            match self.default_school {
+                Some(i) => Some(i),
+                None => {
+                    errs.push(FieldError::new("school", domain::text::REQUIRED));
+                    None
+                }
+            }
+        } else {
+            let t = school_text.trim();
+            let found = self
+                .schools_by_code
+                .get(&t.to_lowercase())
+                .or_else(|| self.schools_by_name.get(t))
+                .copied();
+            match found {
+                Some(i) if self.default_school.is_none_or(|d| d == i) => Some(i),
+                _ => {
+                    errs.push(FieldError::new("school", domain::text::SCHOOL_UNKNOWN).arg("value", t));
+                    None
+                }
+            }
+        };
+        let branch_text = self.text(cells, Column::Branch);
+        let branch_name = match domain::org::optional_text("branch", &branch_text, 40) {
+            Ok(b) => b,
+            Err(e) => {
+                errs.push(e);
+                None
+            }
+        };
+        let mut idx = None;
+        if let Some(d) = &draft {
+            let i = self.st.cipher.blind_index(Field::IdNumber, d.id_number.as_str());
+            if let Some(first) = self.seen.get(&i) {
+                errs.push(FieldError::new("id_number", domain::text::ID_DUPLICATE_IN_FILE).arg("row", first));
+            } else {
+                self.seen.insert(i.clone(), row);
+                idx = Some(i);
+            }
+        }
+        if !errs.is_empty() {
+            self.report.invalid_rows += 1;
+            for e in &errs {
+                self.error(row, e);
+            }
+            return None;
+        }
+        let (Some(draft), Some(school), Some(idx)) = (draft, school, idx) else { return None };
+        Some(Valid { row, input, draft, school: self.schools[school].id, branch_name, idx })
+    }
+
+    async fn lookup(&mut self, idxs: Vec<Vec<u8>>) -> Result<HashMap<Vec<u8>, Existing>, StoreError> {
+        let mut out = HashMap::new();
+        for part in idxs.chunks(500) {
+            let mut sql = Sql::new(
+                "SELECT id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, phone_enc, post, title, ethnicity, political_status, education, employment_type, join_date, status FROM member WHERE id_number_idx IN (",
+            );
+            sql.bind_list(part.iter().map(|i| Arg::Bytes(i.clone())));
+            sql.push(") ORDER BY id");
+            let rows: Vec<ExistingRow> = match &mut self.tx {
+                Some(tx) => sql.fetch_all_tx(tx).await?,
+                None => sql.fetch_all(&self.st.db).await?,
+            };
+            for r in rows {
+                let id_number = IdNumber::parse(&self.st.cipher.decrypt_str(Field::IdNumber, &r.id_number_enc)?)
+                    .map_err(|_| StoreError::Other("stored ID number is invalid".into()))?;
+                let phone = match &r.phone_enc {
+                    Some(p) => Phone::parse(&self.st.cipher.decrypt_str(Field::Phone, p)?).ok(),
+                    None => None,
+                };
+                let draft = MemberDraft {
+                    name: r.name,
+                    gender: coded(&r.gender)?,
+                    birth_date: r.birth_date,
+                    id_number,
+                    phone,
+                    post: coded(&r.post)?,
+                    title: opt_coded(r.title.as_deref())?,
+                    ethnicity: r.ethnicity,
+                    political_status: opt_coded(r.political_status.as_deref())?,
+                    education: opt_coded(r.education.as_deref())?,
+                    employment_type: opt_coded(r.employment_type.as_deref())?,
+                    join_date: r.join_date,
+                    status: coded(&r.status)?,
+                };
+                out.insert(
+                    r.id_number_idx,
+                    Existing {
+                        id: MemberId(r.id),
+                        school: OrgUnitId(r.school_union_id),
+                        branch: r.branch_id.map(OrgUnitId),
+                        draft,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The branch id for a name in a school: `Some(None)` when it will be created.
+    async fn branch(&mut self, school: OrgUnitId, name: &str) -> Result<Option<OrgUnitId>, StoreError> {
+        if !self.branches.contains_key(&school) {
+            let mut sql = Sql::new("SELECT id, name FROM org_unit WHERE kind = 'branch' AND parent_id = ");
+            sql.bind(Arg::I64(school.0)).push(" ORDER BY id");
+            let rows: Vec<(i64, String)> = match &mut self.tx {
+                Some(tx) => sql.fetch_all_tx(tx).await?,
+                None => sql.fetch_all(&self.st.db).await?,
+            };
+            self.branches.insert(school, rows.into_iter().map(|(id, n)| (n, Some(OrgUnitId(id)))).collect());
+        }
+        let known = self.branches.get(&school).and_then(|m| m.get(name)).copied();
+        match known {
+            Some(Some(id)) => Ok(Some(id)),
+            Some(None) if !self.writing => Ok(None),
+            _ => {
+                let school_ref = self.schools.iter().find(|s| s.id == school);
+                let school_name = school_ref.map(|s| s.name.clone()).unwrap_or_default();
+                if known.is_none() {
+                    self.report.new_branches.push((school_name, name.to_string()));
+                }
+                let id = match (&mut self.tx, self.writing, school_ref) {
+                    (Some(tx), true, Some(s)) => {
+                        let digest = crate::crypto::token_hash(&format!("{}/{}", s.code, name));
+                        let code = format!("{}-{}", s.code, hex::encode(&digest[..4]));
+                        Some(insert_unit(tx, Some(school), &NewUnit::branch(code, name.to_string())).await?)
+                    }
+                    _ => None,
+                };
+                if let Some(m) = self.branches.get_mut(&school) {
+                    m.insert(name.to_string(), id);
+                }
+                Ok(id)
+            }
+        }
+    }
+
+    async fn chunk(&mut self, rows: Vec<RawRow>) -> Result<(), StoreError> {
+        self.report.rows += rows.len() as u64;
+        let mut valid: Vec<Valid> = Vec::with_capacity(rows.len());
+        for (row, cells) in &rows {
+            if let Some(v) = self.validate(*row, cells) {
+                valid.push(v);
+            }
+        }
+        drop(rows);
+        self.stop_writing_if_needed();
+        let existing = self.lookup(valid.iter().map(|v| v.idx.clone()).collect()).await?;
+
+        let mut creates: Vec<(Valid, Option<OrgUnitId>)> = Vec::new();
+        let mut updates: Vec<(Valid, MemberId, Option<OrgUnitId>, MemberDraft, Changes, OrgUnitId)> = Vec::new();
+        for v in valid {
+            let branch = match &v.branch_name {
+                Some(b) => self.branch(v.school, b).await?,
+                None => None,
+            };
+            let school_name = self.schools.iter().find(|s| s.id == v.school).map(|s| s.name.clone()).unwrap_or_default();
+            let action = match existing.get(&v.idx) {
+                None => {
+                    self.report.created += 1;
+                    let a = RowAction::Create;
+                    self.sample(&v, &school_name, a.clone());
+                    creates.push((v, branch));
+                    continue;
+                }
+                Some(e) if e.school != v.school => {
+                    self.report.invalid_rows += 1;
+                    self.error(v.row, &FieldError::new("id_number", domain::text::MEMBER_OTHER_SCHOOL));
+                    self.stop_writing_if_needed();
+                    continue;
+                }
+                Some(e) => {
+                    let merged = merge(&e.draft, &v.input, &v.draft);
+                    // A branch named in the row replaces the stored one; none keeps it. In a
+                    // dry run a branch still to be created has no id yet.
+                    let pending_branch = v.branch_name.is_some() && branch.is_none();
+                    let new_branch = if v.branch_name.is_some() { branch } else { e.branch };
+                    let phone_plain = e.draft.phone.as_ref().map(|p| p.as_str().to_string());
+                    let ch = draft_changes(
+                        Some((&member_view(e), e.draft.id_number.as_str(), phone_plain.as_deref())),
+                        &merged,
+                        new_branch,
+                    );
+                    if ch.is_empty() && !pending_branch {
+                        self.report.unchanged += 1;
+                        RowAction::Unchanged
+                    } else {
+                        self.report.updated += 1;
+                        let mut fields: Vec<String> = ch.0.keys().cloned().collect();
+                        if pending_branch && !fields.iter().any(|f| f == "branch_id") {
+                            fields.push("branch_id".into());
+                        }
+                        self.sample(&v, &school_name, RowAction::Update { fields });
+                        updates.push((v, e.id, new_branch, merged, ch, e.school));
+                        continue;
+                    }
+                }
+            };
+            self.sample(&v, &school_name, action);
+        }
+        if self.writing {
+            self.write(creates, updates).await?;
+        }
+        Ok(())
+    }
+
+    fn sample(&mut self, v: &Valid, school: &str, action: RowAction) {
+        self.push_sample(v.row, &v.draft.name, v.draft.id_number.as_str(), school, action);
+    }
+
+    fn push_sample(&mut self, row: u32, name: &str, id: &str, school: &str, action: RowAction) {
+        if self.report.sample.len() < SAMPLE_ROWS && action != RowAction::Unchanged {
+            self.report.sample.push(PlannedRow {
+                row,
+                action,
+                name: name.to_string(),
+                school: school.to_string(),
+                id_masked: mask_id_number(id),
+            });
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn write(
+        &mut self,
+        creates: Vec<(Valid, Option<OrgUnitId>)>,
+        updates: Vec<(Valid, MemberId, Option<OrgUnitId>, MemberDraft, Changes, OrgUnitId)>,
+    ) -> Result<(), StoreError> {
+        let Some(tx) = self.tx.as_mut() else { return Ok(()) };
+        let cipher = &self.st.cipher;
+        let t = now();
+        let today = self.opts.today;
+        let mut changes: Vec<(i64, OrgUnitId, Changes, &'static str)> = Vec::new();
+        for part in creates.chunks(400) {
+            let mut sql = Sql::new(
+                "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at) VALUES ",
+            );
+            for (i, (v, branch)) in part.iter().enumerate() {
+                let d = &v.draft;
+                let e = encode(cipher, d);
+                let since = if d.status == MemberStatus::Active { d.join_date.unwrap_or(today) } else { today };
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(");
+                sql.bind_list([
+                    Arg::I64(v.school.0),
+                    Arg::OptI64(branch.map(|b| b.0)),
+                    Arg::Text(d.name.clone()),
+                    Arg::Text(d.gender.code().into()),
+                    Arg::Date(d.birth_date),
+                    Arg::Bytes(e.id_number_enc),
+                    Arg::Bytes(e.id_number_idx),
+                    Arg::Bytes(e.id_tail_idx),
+                    Arg::OptBytes(e.phone_enc),
+                    Arg::OptBytes(e.phone_idx),
+                    Arg::OptBytes(e.phone_tail_idx),
+                    Arg::Text(d.post.code().into()),
+                    Arg::OptText(d.title.map(|x| x.code().into())),
+                    Arg::OptText(d.ethnicity.clone()),
+                    Arg::OptText(d.political_status.map(|x| x.code().into())),
+                    Arg::OptText(d.education.map(|x| x.code().into())),
+                    Arg::OptText(d.employment_type.map(|x| x.code().into())),
+                    Arg::OptDate(d.join_date),
+                    Arg::Text(d.status.code().into()),
+                    Arg::Date(since),
+                    Arg::I64(1),
+                    Arg::Ts(t),
+                    Arg::Ts(t),
+                ]);
+                sql.push(")");
+            }
+            sql.push(" RETURNING id, id_number_idx");
+            let ids: Vec<(i64, Vec<u8>)> = sql.fetch_all_tx(tx).await?;
+            let by_idx: HashMap<Vec<u8>, i64> = ids.into_iter().map(|(id, idx)| (idx, id)).collect();
+            let mut hist = Sql::new(
+                "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ",
+            );
+            for (i, (v, branch)) in part.iter().enumerate() {
+                let id = by_idx.get(&v.idx).copied().ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
+                let d = &v.draft;
+                let since = if d.status == MemberStatus::Active { d.join_date.unwrap_or(today) } else { today };
+                if i > 0 {
+                    hist.push(", ");
+                }
+                hist.push("(");
+                hist.bind_list([
+                    Arg::I64(id),
+                    Arg::Text(d.status.code().into()),
+                    Arg::Date(since),
+                    Arg::OptText(None),
+                    Arg::Ts(t),
+                    Arg::OptI64(self.who.account.map(|a| a.0)),
+                ]);
+                hist.push(")");
+                changes.push((id, v.school, draft_changes(None, d, *branch), "member.create"));
+            }
+            hist.execute_tx(tx).await?;
+        }
+        for (v, id, branch, merged, ch, school) in updates {
+            super::members::write_update(tx, cipher, id, branch, &merged).await?;
+            if ch.0.contains_key("status") {
+                crate::on_tx!(tx, |c| sqlx::query("UPDATE member SET status = $1, status_since = $2 WHERE id = $3")
+                    .bind(merged.status.code())
+                    .bind(today)
+                    .bind(id.0)
+                    .execute(&mut *c)
+                    .await.map(|r| r.rows_affected()))?;
+                crate::on_tx!(tx, |c| sqlx::query(
+                    "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ($1, $2, $3, NULL, $4, $5)"
+                )
+                .bind(id.0)
+                .bind(merged.status.code())
+                .bind(today)
+                .bind(t)
+                .bind(self.who.account.map(|a| a.0))
+                .execute(&mut *c)
+                .await.map(|r| r.rows_affected()))?;
+            }
+            let _ = v.row;
+            changes.push((id.0, school, ch, "member.update"));
+        }
+        let events: Vec<Event<'_>> = changes
+            .iter()
+            .map(|(id, school, ch, action)| Event {
+                action,
+                entity_type: "member",
+                entity_id: Some(*id),
+                org_unit: Some(*school),
+                changes: ch,
+            })
+            .collect();
+        audit::append_many(tx, cipher, self.who, &events).await
+    }
+
+    async fn finish(mut self) -> Result<ImportReport, ImportError> {
+        let mut report = std::mem::take(&mut self.report);
+        let Some(mut tx) = self.tx.take() else { return Ok(report) };
+        if self.opts.mode == ImportMode::AllOrNothing && report.invalid_rows > 0 {
+            // Dropping the transaction rolls back whatever was written before the first
+            // bad row was met.
+            drop(tx);
+            return Ok(report);
+        }
+        let mut ch = Changes::new();
+        ch.note("mode", self.opts.mode.code())
+            .note("rows", report.rows)
+            .note("created", report.created)
+            .note("updated", report.updated)
+            .note("unchanged", report.unchanged)
+            .note("invalid_rows", report.invalid_rows);
+        audit::append(
+            &mut tx,
+            &self.st.cipher,
+            self.who,
+            Event { action: "member.import", entity_type: "org_unit", entity_id: Some(self.opts.target.0), org_unit: Some(self.opts.target), changes: &ch },
+        )
+        .await?;
+        tx.commit().await?;
+        report.applied = true;
+        Ok(report)
+    }
+}
+
+/// Fields present in the row win; empty or missing cells keep what is stored.
+fn merge(existing: &MemberDraft, input: &MemberInput, row: &MemberDraft) -> MemberDraft {
+    let given = |s: &str| !s.trim().is_empty();
+    MemberDraft {
+        name: row.name.clone(),
+        gender: row.gender,
+        birth_date: row.birth_date,
+        id_number: row.id_number.clone(),
+        phone: if given(&input.phone) { row.phone.clone() } else { existing.phone.clone() },
+        post: row.post,
+        title: if given(&input.title) { row.title } else { existing.title },
+        ethnicity: if given(&input.ethnicity) { row.ethnicity.clone() } else { existing.ethnicity.clone() },
+        political_status: if given(&input.political_status) { row.political_status } else { existing.political_status },
+        education: if given(&input.education) { row.education } else { existing.education },
+        employment_type: if given(&input.employment_type) { row.employment_type } else { existing.employment_type },
+        join_date: if given(&input.join_date) { row.join_date } else { existing.join_date },
+        status: if given(&input.status) { row.status } else { existing.status },
+    }
+}
+
+/// The stored member in the shape [`draft_changes`] compares against.
+fn member_view(e: &Existing) -> super::members::Member {
+    let d = &e.draft;
+    super::members::Member {
+        id: e.id,
+        school_union_id: e.school,
+        school_name: String::new(),
+        branch_id: e.branch,
+        branch_name: None,
+        name: d.name.clone(),
+        gender: d.gender,
+        birth_date: d.birth_date,
+        id_number_masked: String::new(),
+        phone_masked: None,
+        post: d.post,
+        title: d.title,
+        ethnicity: d.ethnicity.clone(),
+        political_status: d.political_status,
+        education: d.education,
+        employment_type: d.employment_type,
+        join_date: d.join_date,
+        status: d.status,
+        status_since: NaiveDate::MIN,
+        version: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usual_headers_are_recognised() {
+        assert_eq!(Column::from_header("姓名"), Some(Column::Name));
+        assert_eq!(Column::from_header(" 身份证号码 *"), Some(Column::IdNumber));
+        assert_eq!(Column::from_header("手机号"), Some(Column::Phone));
+        assert_eq!(Column::from_header("入会时间"), Some(Column::JoinDate));
+        assert_eq!(Column::from_header("ID Number"), Some(Column::IdNumber));
+        assert_eq!(Column::from_header("备注"), None);
+    }
+}
