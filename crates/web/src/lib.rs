@@ -1,1 +1,1 @@
-
+pub fn router() {}

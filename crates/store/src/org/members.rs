@@ -874,33 +874,34 @@ impl HistoryEvent {
     }
 }
 
-/// Status changes and transfers, oldest first.
+/// Status changes and transfers, in the order they were recorded.
 pub async fn history(st: &Store, cap: &Cap<perm::MemberView>, id: MemberId) -> Result<Vec<HistoryEvent>, StoreError> {
     // The scope check: the member must be visible.
     let _ = fetch_member(st, cap, id).await?;
-    let statuses: Vec<(String, NaiveDate, Option<String>, i64)> = crate::on_db!(&st.db, |p| sqlx::query_as(
-        "SELECT status, since, note, id FROM member_status_history WHERE member_id = $1 ORDER BY id"
+    let statuses: Vec<(String, NaiveDate, Option<String>, chrono::DateTime<chrono::Utc>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT status, since, note, recorded_at FROM member_status_history WHERE member_id = $1 ORDER BY id"
     )
     .bind(id.0)
     .fetch_all(p)
     .await)?;
-    let transfers: Vec<(String, String, NaiveDate, Option<String>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
-        "SELECT f.name, t.name, x.transfer_date, x.note FROM member_transfer x
+    let transfers: Vec<(String, String, NaiveDate, Option<String>, chrono::DateTime<chrono::Utc>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT f.name, t.name, x.transfer_date, x.note, x.recorded_at FROM member_transfer x
          JOIN org_unit f ON f.id = x.from_school_id JOIN org_unit t ON t.id = x.to_school_id
          WHERE x.member_id = $1 ORDER BY x.id"
     )
     .bind(id.0)
     .fetch_all(p)
     .await)?;
-    let mut out: Vec<HistoryEvent> = Vec::new();
-    for (s, since, note, _) in statuses {
-        out.push(HistoryEvent::Status { status: coded(&s)?, since, note });
+    // In the order things were recorded: dates may be back-dated.
+    let mut out: Vec<(chrono::DateTime<chrono::Utc>, usize, HistoryEvent)> = Vec::new();
+    for (s, since, note, at) in statuses {
+        out.push((at, out.len(), HistoryEvent::Status { status: coded(&s)?, since, note }));
     }
-    for (from_school, to_school, date, note) in transfers {
-        out.push(HistoryEvent::Transfer { from_school, to_school, date, note });
+    for (from_school, to_school, date, note, at) in transfers {
+        out.push((at, out.len(), HistoryEvent::Transfer { from_school, to_school, date, note }));
     }
-    out.sort_by_key(HistoryEvent::date);
-    Ok(out)
+    out.sort_by_key(|(at, i, _)| (*at, *i));
+    Ok(out.into_iter().map(|(_, _, e)| e).collect())
 }
 
 /// A cadre position held by a member.

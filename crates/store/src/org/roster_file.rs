@@ -180,7 +180,7 @@ fn read_text(bytes: &[u8], sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> 
     let first = text.lines().next().unwrap_or("");
     let delimiter = if first.contains('\t') && !first.contains(',') { b'\t' } else { b',' };
     // Plain prose is not a roster: require a delimiter in the first line.
-    if !first.contains(char::from(delimiter)) && !first.contains('，') {
+    if !first.contains(char::from(delimiter)) {
         return Err(RosterError::NotSpreadsheet);
     }
     let mut rdr = csv::ReaderBuilder::new()

@@ -1,0 +1,11 @@
+//! Store tests, one binary, organised by area. Every test runs on SQLite and PostgreSQL.
+
+mod audit;
+mod auth;
+mod demo;
+mod export;
+mod import;
+mod members;
+mod org;
+mod privacy;
+mod schema;

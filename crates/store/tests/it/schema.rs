@@ -1,0 +1,153 @@
+use std::collections::BTreeSet;
+use store::on_db;
+use testkit::*;
+
+#[test]
+fn both_engines_have_the_same_migration_versions_and_names() {
+    let (sqlite, postgres) = store::Db::migration_lists();
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, postgres);
+}
+
+/// (table, column, type, not null), primary keys, unique column sets, named indexes.
+type Schema = BTreeSet<String>;
+
+fn norm_type(t: &str) -> &'static str {
+    match t.to_lowercase().as_str() {
+        "integer" | "bigint" => "int",
+        "text" | "character varying" => "text",
+        "datetime" | "timestamp with time zone" => "timestamp",
+        "date" => "date",
+        "boolean" => "bool",
+        "blob" | "bytea" => "blob",
+        _ => "other",
+    }
+}
+
+async fn sqlite_schema(t: &TestDb) -> Schema {
+    let db = t.db();
+    let mut out = Schema::new();
+    let tables: Vec<(String,)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '_sqlx_migrations' ORDER BY name"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    for (table,) in tables {
+        let cols: Vec<(i64, String, String, i64, Option<String>, i64)> =
+            on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA table_info({table})"))).fetch_all(p).await).unwrap();
+        let mut pk = Vec::new();
+        for (_, name, ty, notnull, _, pkpos) in &cols {
+            let nn = *notnull == 1 || *pkpos > 0;
+            out.insert(format!("col {table}.{name} {} {}", norm_type(ty), if nn { "not null" } else { "null" }));
+            if *pkpos > 0 {
+                pk.push((*pkpos, name.clone()));
+            }
+        }
+        pk.sort();
+        out.insert(format!("pk {table} ({})", pk.into_iter().map(|p| p.1).collect::<Vec<_>>().join(", ")));
+        let idx: Vec<(i64, String, i64, String, i64)> =
+            on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA index_list({table})"))).fetch_all(p).await).unwrap();
+        for (_, iname, unique, origin, _) in idx {
+            if origin == "pk" {
+                continue;
+            }
+            let cols: Vec<(i64, i64, String)> =
+                on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA index_info({iname})"))).fetch_all(p).await).unwrap();
+            let cols = cols.into_iter().map(|c| c.2).collect::<Vec<_>>().join(", ");
+            if origin == "u" {
+                out.insert(format!("unique {table} ({cols})"));
+            } else {
+                out.insert(format!("index {iname} on {table} ({cols}){}", if unique == 1 { " unique" } else { "" }));
+            }
+        }
+    }
+    let triggers: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    for (n, tbl) in triggers {
+        out.insert(format!("trigger {n} on {tbl}"));
+    }
+    out
+}
+
+async fn pg_schema(t: &TestDb) -> Schema {
+    let db = t.db();
+    let mut out = Schema::new();
+    let cols: Vec<(String, String, String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name != '_sqlx_migrations' ORDER BY table_name, ordinal_position"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    for (table, name, ty, nullable) in cols {
+        out.insert(format!("col {table}.{name} {} {}", norm_type(&ty), if nullable == "NO" { "not null" } else { "null" }));
+    }
+    // Indexes with their columns in order, unique flag and whether they back a constraint.
+    let idx: Vec<(String, String, bool, bool, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT t.relname::text, i.relname::text, ix.indisunique, ix.indisprimary,
+                string_agg(a.attname::text, ', ' ORDER BY k.ord)
+         FROM pg_index ix
+         JOIN pg_class i ON i.oid = ix.indexrelid
+         JOIN pg_class t ON t.oid = ix.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+         WHERE n.nspname = current_schema() AND t.relname != '_sqlx_migrations'
+         GROUP BY t.relname, i.relname, ix.indisunique, ix.indisprimary"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let constraint_names: Vec<(String,)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT conname::text FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() AND c.contype = 'u'"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let constraints: BTreeSet<String> = constraint_names.into_iter().map(|c| c.0).collect();
+    for (table, iname, unique, primary, cols) in idx {
+        if primary {
+            out.insert(format!("pk {table} ({cols})"));
+        } else if constraints.contains(&iname) {
+            out.insert(format!("unique {table} ({cols})"));
+        } else {
+            out.insert(format!("index {iname} on {table} ({cols}){}", if unique { " unique" } else { "" }));
+        }
+    }
+    let triggers: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT DISTINCT trigger_name::text, event_object_table::text FROM information_schema.triggers WHERE trigger_schema = current_schema()"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    for (n, tbl) in triggers {
+        out.insert(format!("trigger {n} on {tbl}"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_two_engines_migrate_to_the_same_schema() {
+    let s = sqlite().await;
+    let Some(p) = postgres().await else { return };
+    let a = sqlite_schema(&s).await;
+    let b = pg_schema(&p).await;
+    let only_sqlite: Vec<_> = a.difference(&b).collect();
+    let only_pg: Vec<_> = b.difference(&a).collect();
+    assert!(only_sqlite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_sqlite:#?}\nonly in PostgreSQL: {only_pg:#?}");
+    assert!(a.iter().any(|l| l.starts_with("col member.id_number_enc blob not null")));
+}
+
+#[tokio::test]
+async fn an_unknown_url_scheme_is_refused_with_both_accepted_forms() {
+    let e = store::Db::connect("mysql://localhost/x", &store::DbOptions::default()).await.unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("sqlite://") && msg.contains("postgres://"), "{msg}");
+    let e = store::Db::connect("./data/jiaogong.db", &store::DbOptions::default()).await.unwrap_err();
+    assert!(e.to_string().contains("sqlite://"));
+}
