@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// A closed set of choices stored as its `code` (snake_case text with a CHECK in SQL) and
 /// shown through the catalogue key `enum-<kind>-<code>`. `aliases` are what people write in
 /// spreadsheets, in Chinese and English.
-pub trait Coded: Sized + Copy + 'static {
+pub trait Coded: Sized + Copy + PartialEq + 'static {
     const KIND: &'static str;
     fn all() -> &'static [Self];
     fn code(self) -> &'static str;
@@ -540,6 +540,10 @@ pub struct MemberInput {
 }
 
 pub const NAME_MAX: usize = 40;
+
+/// Suggestions for the ethnicity field (stored as written, in Chinese as on ID cards).
+pub const COMMON_ETHNICITIES: &[&str] =
+    &["汉族", "回族", "满族", "壮族", "畲族", "土家族", "苗族", "蒙古族", "藏族", "维吾尔族", "彝族", "侗族", "瑶族", "白族"];
 
 impl MemberInput {
     /// Parses every field and reports every error, not only the first. Gender and birth

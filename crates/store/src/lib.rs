@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod keys;
 pub mod org;
 pub mod scope;
 

@@ -105,7 +105,7 @@ CREATE INDEX cadre_org_unit ON cadre (org_unit_id, id);
 CREATE TABLE import_batch (
     id INTEGER PRIMARY KEY,
     account_id BIGINT,
-    school_union_id BIGINT REFERENCES org_unit(id),
+    target_unit_id BIGINT NOT NULL REFERENCES org_unit(id),
     file_name TEXT NOT NULL,
     file_enc BLOB,
     status TEXT NOT NULL CHECK (status IN ('staged', 'applied', 'discarded')),

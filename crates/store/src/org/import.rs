@@ -924,3 +924,117 @@ mod tests {
         assert_eq!(Column::from_header("备注"), None);
     }
 }
+
+/// A staged upload between its dry run and its application.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub id: domain::ids::ImportId,
+    pub target: OrgUnitId,
+    pub file_name: String,
+    pub status: String,
+    pub mode: Option<ImportMode>,
+    pub report: ImportReport,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Keeps an uploaded file (encrypted: it holds ID numbers) with its dry-run report.
+pub async fn stage_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    who: &Who,
+    target: OrgUnitId,
+    file_name: &str,
+    bytes: &[u8],
+    report: &ImportReport,
+) -> Result<domain::ids::ImportId, StoreError> {
+    let _ = super::units::get_unit(&st.db, cap, target).await?;
+    let enc = st.cipher.encrypt(Field::ImportFile, bytes);
+    let summary = serde_json::to_string(report).map_err(|e| StoreError::Other(e.to_string()))?;
+    let id: i64 = crate::on_db!(&st.db, |p| sqlx::query_scalar(
+        "INSERT INTO import_batch (account_id, target_unit_id, file_name, file_enc, status, mode, summary, created_at) VALUES ($1, $2, $3, $4, 'staged', NULL, $5, $6) RETURNING id"
+    )
+    .bind(who.account.map(|a| a.0))
+    .bind(target.0)
+    .bind(file_name)
+    .bind(&enc)
+    .bind(&summary)
+    .bind(now())
+    .fetch_one(p)
+    .await)?;
+    Ok(domain::ids::ImportId(id))
+}
+
+/// A batch of the same account (uploads are private to the person who made them).
+pub async fn get_batch(st: &Store, cap: &Cap<perm::MemberImport>, id: domain::ids::ImportId) -> Result<Batch, StoreError> {
+    let row: Option<(i64, i64, String, String, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT id, target_unit_id, file_name, status, mode, summary, created_at FROM import_batch WHERE id = $1 AND account_id = $2"
+    )
+    .bind(id.0)
+    .bind(cap.account().0)
+    .fetch_optional(p)
+    .await)?;
+    let (id, target, file_name, status, mode, summary, created_at) = row.ok_or(StoreError::NotFound)?;
+    let report = summary.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    Ok(Batch {
+        id: domain::ids::ImportId(id),
+        target: OrgUnitId(target),
+        file_name,
+        status,
+        mode: mode.as_deref().and_then(ImportMode::from_code),
+        report,
+        created_at,
+    })
+}
+
+/// The staged file, decrypted.
+pub async fn batch_file(st: &Store, cap: &Cap<perm::MemberImport>, id: domain::ids::ImportId) -> Result<Vec<u8>, StoreError> {
+    let enc: Option<Option<Vec<u8>>> = crate::on_db!(&st.db, |p| sqlx::query_scalar(
+        "SELECT file_enc FROM import_batch WHERE id = $1 AND account_id = $2 AND status = 'staged'"
+    )
+    .bind(id.0)
+    .bind(cap.account().0)
+    .fetch_optional(p)
+    .await)?;
+    let enc = enc.flatten().ok_or(StoreError::NotFound)?;
+    Ok(st.cipher.decrypt(Field::ImportFile, &enc)?)
+}
+
+/// Records the outcome; an applied batch drops its file.
+pub async fn finish_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+    mode: ImportMode,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let summary = serde_json::to_string(report).map_err(|e| StoreError::Other(e.to_string()))?;
+    let status = if report.applied { "applied" } else { "staged" };
+    crate::on_db!(&st.db, |p| sqlx::query(
+        "UPDATE import_batch SET status = $1, mode = $2, summary = $3, applied_at = $4,
+                file_enc = CASE WHEN $1 = 'applied' THEN NULL ELSE file_enc END
+         WHERE id = $5 AND account_id = $6"
+    )
+    .bind(status)
+    .bind(mode.code())
+    .bind(&summary)
+    .bind(now())
+    .bind(id.0)
+    .bind(cap.account().0)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Drops a staged file without applying it.
+pub async fn discard_batch(st: &Store, cap: &Cap<perm::MemberImport>, id: domain::ids::ImportId) -> Result<(), StoreError> {
+    let n = crate::on_db!(&st.db, |p| sqlx::query(
+        "UPDATE import_batch SET status = 'discarded', file_enc = NULL WHERE id = $1 AND account_id = $2 AND status = 'staged'"
+    )
+    .bind(id.0)
+    .bind(cap.account().0)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}

@@ -1018,3 +1018,21 @@ mod tests {
         assert_eq!(Cursor::decode("zz~1"), None);
     }
 }
+
+/// The member record of the logged-in person themself (a member always sees their own
+/// record; the session's actor is the proof).
+pub async fn own_member(st: &Store, actor: &domain::auth::Actor) -> Result<Member, StoreError> {
+    let id = actor.member.ok_or(StoreError::NotFound)?;
+    let mut sql = Sql::new(MEMBER_SELECT);
+    sql.push(" WHERE m.id = ").bind(Arg::I64(id.0));
+    let rows: Vec<MemberRow> = sql.fetch_all(&st.db).await?;
+    Ok(rows.into_iter().next().ok_or(StoreError::NotFound)?.into_member(&st.cipher)?.0)
+}
+
+/// The stored ID number and phone, to re-validate an edit made by someone who may edit
+/// the record but not see these two fields. The values must not be shown (that would be a
+/// full view, which is [`reveal_personal`] with its audit record).
+pub async fn personal_for_update(st: &Store, cap: &Cap<perm::MemberEdit>, id: MemberId) -> Result<PersonalData, StoreError> {
+    let (_, id_number, phone) = fetch_member(st, cap, id).await?;
+    Ok(PersonalData { id_number, phone })
+}

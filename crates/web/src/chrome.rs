@@ -1,0 +1,163 @@
+//! The frame around every page: language, navigation by role, breadcrumb, user menu, flash.
+//! Each page template has a `p: Chrome` field that `layout.html` reads.
+
+use crate::ctx::Ctx;
+use crate::i18n::{Lang, Tr};
+use domain::auth::Permission;
+
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    pub tr: Tr,
+    pub lang: &'static str,
+    pub title: String,
+    pub nav: Vec<NavItem>,
+    pub crumbs: Vec<Crumb>,
+    pub user: Option<String>,
+    pub flash: Option<(&'static str, String)>,
+    /// Path of this page, for the language switch and `next=`.
+    pub path: String,
+    pub request_id: String,
+    pub other_lang: (&'static str, String),
+    /// The TOTP nudge for accounts that may but need not use it.
+    pub logged_in: bool,
+    /// URL prefix of the static files.
+    pub assets: &'static str,
+}
+
+/// Areas in the navigation, with the permission that shows each.
+const AREAS: &[(&str, &str, Option<Permission>)] = &[
+    ("/", "nav-dashboard", Some(Permission::DashboardView)),
+    ("/members", "nav-members", Some(Permission::MemberView)),
+    ("/members/import", "nav-import", Some(Permission::MemberImport)),
+    ("/org", "nav-org", Some(Permission::OrgView)),
+    ("/accounts", "nav-accounts", Some(Permission::AccountManage)),
+    ("/audit", "nav-audit", Some(Permission::AuditView)),
+    ("/me", "nav-me", None),
+];
+
+impl Chrome {
+    pub fn new(ctx: &Ctx, title_key: &str) -> Chrome {
+        let tr = ctx.tr;
+        let current_path = ctx.path.split('?').next().unwrap_or("/").to_string();
+        let nav = match ctx.actor() {
+            Some(a) if ctx.session.complete() => AREAS
+                .iter()
+                .filter(|(_, _, p)| match p {
+                    Some(p) => a.may(*p),
+                    None => a.member.is_some(),
+                })
+                .map(|(href, key, _)| NavItem {
+                    href,
+                    label: tr.t(key),
+                    current: if *href == "/" {
+                        current_path == "/"
+                    } else {
+                        current_path == *href
+                            || (current_path.starts_with(href) && !(*href == "/members" && current_path.starts_with("/members/import")))
+                    },
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let other = match tr.lang {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        Chrome {
+            tr,
+            lang: tr.lang.code(),
+            title: tr.t(title_key),
+            nav,
+            crumbs: Vec::new(),
+            user: ctx.actor().filter(|_| ctx.session.complete()).map(|a| a.display_name.clone()),
+            flash: ctx.flash.as_ref().map(|f| (f.kind.class(), f.text(&tr))),
+            path: ctx.path.clone(),
+            request_id: ctx.request_id.clone(),
+            other_lang: (other.code(), tr.t(&format!("lang-name-{}", other.code()))),
+            logged_in: ctx.session.complete(),
+            assets: crate::assets::prefix(),
+        }
+    }
+
+    /// The frame of a page outside any session (error pages).
+    pub fn bare(tr: Tr, title_key: &str, request_id: &str) -> Chrome {
+        Chrome {
+            tr,
+            lang: tr.lang.code(),
+            title: tr.t(title_key),
+            nav: Vec::new(),
+            crumbs: Vec::new(),
+            user: None,
+            flash: None,
+            path: "/".into(),
+            request_id: request_id.to_string(),
+            other_lang: (if tr.lang == Lang::Zh { Lang::En } else { Lang::Zh }).code_and_name(&tr),
+            logged_in: false,
+            assets: crate::assets::prefix(),
+        }
+    }
+
+    pub fn title_text(mut self, title: String) -> Chrome {
+        self.title = title;
+        self
+    }
+
+    pub fn crumb(mut self, label: String, href: Option<String>) -> Chrome {
+        self.crumbs.push(Crumb { label, href });
+        self
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.tr.t(key)
+    }
+}
+
+trait CodeAndName {
+    fn code_and_name(self, tr: &Tr) -> (&'static str, String);
+}
+
+impl CodeAndName for Lang {
+    fn code_and_name(self, tr: &Tr) -> (&'static str, String) {
+        (self.code(), tr.t(&format!("lang-name-{}", self.code())))
+    }
+}
+
+/// An `<option>` of a select.
+#[derive(Clone, Debug)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Opt {
+    pub fn new(value: impl ToString, label: impl ToString, selected: bool) -> Opt {
+        Opt { value: value.to_string(), label: label.to_string(), selected }
+    }
+}
+
+/// Options of a coded choice, with an empty first option labelled by `empty_key`.
+pub fn coded_options<C: domain::org::Coded>(tr: &Tr, current: &str, empty_key: Option<&str>) -> Vec<Opt> {
+    let mut v = Vec::new();
+    if let Some(k) = empty_key {
+        v.push(Opt::new("", tr.t(k), current.is_empty()));
+    }
+    let cur = C::parse_loose(current);
+    for c in C::all() {
+        v.push(Opt::new(c.code(), tr.label(*c), cur == Some(*c)));
+    }
+    v
+}

@@ -1,0 +1,57 @@
+//! Shared state of the web layer: the store, the password hasher and the settings that
+//! reach the handlers.
+
+use std::sync::Arc;
+use store::Store;
+use store::auth::{PasswordHasher, SessionPolicy};
+
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    pub session: SessionPolicy,
+    /// Add `Secure` to cookies (served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Largest roster upload.
+    pub max_upload_bytes: usize,
+    /// Most rows one web import may have (the command line has no such limit).
+    pub import_max_rows: usize,
+    /// Origins besides the request's own host that may post forms (a proxy's public name).
+    pub trusted_origins: Vec<String>,
+    /// Base URL for links printed or shown (one-time links); the request's host otherwise.
+    pub public_url: Option<String>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            session: SessionPolicy { idle: chrono::Duration::hours(2), absolute: chrono::Duration::hours(12) },
+            secure_cookies: false,
+            max_upload_bytes: 20 * 1024 * 1024,
+            import_max_rows: 200_000,
+            trusted_origins: Vec::new(),
+            public_url: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub store: Store,
+    pub hasher: PasswordHasher,
+    pub config: WebConfig,
+}
+
+impl AppState {
+    pub fn new(store: Store, hasher: PasswordHasher, config: WebConfig) -> AppState {
+        AppState(Arc::new(Inner { store, hasher, config }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
