@@ -70,13 +70,17 @@ pub struct Overrides {
 impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
-        let path = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("jiaogong.toml"));
+        let path = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("jiaogong.toml"));
         if path.exists() {
             fig = fig.merge(Toml::file(&path));
         } else if file.is_some() {
             anyhow::bail!("the configuration file {} does not exist", path.display());
         }
-        fig = fig.merge(Env::prefixed("JIAOGONG_")).merge(Serialized::defaults(overrides));
+        fig = fig
+            .merge(Env::prefixed("JIAOGONG_"))
+            .merge(Serialized::defaults(overrides));
         let c: Config = fig.extract()?;
         Ok(c)
     }
@@ -88,7 +92,9 @@ impl Config {
     }
 
     pub fn key_file(&self) -> PathBuf {
-        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     /// The configuration as TOML with secrets hidden.
@@ -149,13 +155,19 @@ mod tests {
 
     #[test]
     fn passwords_in_urls_are_redacted() {
-        assert_eq!(redact_url("postgres://jg:s3cret@db:5432/jg"), "postgres://jg:[redacted]@db:5432/jg");
+        assert_eq!(
+            redact_url("postgres://jg:s3cret@db:5432/jg"),
+            "postgres://jg:[redacted]@db:5432/jg"
+        );
         assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
     }
 
     #[test]
     fn the_key_never_appears_in_check_config() {
-        let c = Config { key: Some("c2VjcmV0".into()), ..Config::default() };
+        let c = Config {
+            key: Some("c2VjcmV0".into()),
+            ..Config::default()
+        };
         let s = c.redacted();
         assert!(!s.contains("c2VjcmV0"));
         assert!(s.contains("[redacted]"));

@@ -15,7 +15,11 @@ use store::auth::PasswordHasher;
 use store::{Cipher, Db, DbOptions, Store};
 
 #[derive(Parser)]
-#[command(name = "jiaogong", version, about = "教工 Jiaogong — the work platform of an education union")]
+#[command(
+    name = "jiaogong",
+    version,
+    about = "教工 Jiaogong — the work platform of an education union"
+)]
 struct Cli {
     /// Configuration file (default: ./jiaogong.toml when present).
     #[arg(long, global = true)]
@@ -141,21 +145,35 @@ enum KeyAction {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let overrides = match &cli.command {
-        Command::Serve { bind, data_dir, database_url, .. } => {
-            Overrides { bind: bind.clone(), data_dir: data_dir.clone(), database_url: database_url.clone() }
-        }
+        Command::Serve {
+            bind,
+            data_dir,
+            database_url,
+            ..
+        } => Overrides {
+            bind: bind.clone(),
+            data_dir: data_dir.clone(),
+            database_url: database_url.clone(),
+        },
         Command::Migrate { database_url }
         | Command::Demo { database_url, .. }
         | Command::Import { database_url, .. }
-        | Command::Export { database_url, .. } => Overrides { database_url: database_url.clone(), ..Default::default() },
+        | Command::Export { database_url, .. } => Overrides {
+            database_url: database_url.clone(),
+            ..Default::default()
+        },
         _ => Overrides::default(),
     };
     let cfg = Config::load(cli.config.as_deref(), &overrides)?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()),
+        )
         .with_target(false)
         .init();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run(cli.command, cfg))
 }
 
@@ -165,16 +183,26 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             print!("{}", cfg.redacted());
             Ok(())
         }
-        Command::Healthcheck { url } => healthcheck(url.unwrap_or_else(|| format!("http://{}/healthz", cfg.bind))).await,
-        Command::Key { action: KeyAction::Generate { file } } => {
+        Command::Healthcheck { url } => {
+            healthcheck(url.unwrap_or_else(|| format!("http://{}/healthz", cfg.bind))).await
+        }
+        Command::Key {
+            action: KeyAction::Generate { file },
+        } => {
             Cipher::create_key_file(&file)?;
-            println!("wrote a new key to {}; keep a copy somewhere safe", file.display());
+            println!(
+                "wrote a new key to {}; keep a copy somewhere safe",
+                file.display()
+            );
             Ok(())
         }
         Command::Migrate { .. } => {
             let db = open_db(&cfg).await?;
             db.migrate().await?;
-            println!("migrations applied to {}", config::redact_url(&cfg.database_url()));
+            println!(
+                "migrations applied to {}",
+                config::redact_url(&cfg.database_url())
+            );
             Ok(())
         }
         Command::Serve { demo, .. } => serve(cfg, demo).await,
@@ -194,13 +222,28 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             print_logins(&cfg, &s);
             Ok(())
         }
-        Command::Import { file, school, mode, .. } => import(cfg, file, school, mode).await,
-        Command::Export { out, unit, full, purpose, .. } => export(cfg, out, unit, full, purpose).await,
+        Command::Import {
+            file, school, mode, ..
+        } => import(cfg, file, school, mode).await,
+        Command::Export {
+            out,
+            unit,
+            full,
+            purpose,
+            ..
+        } => export(cfg, out, unit, full, purpose).await,
         Command::User { action } => user(cfg, action).await,
-        Command::Audit { action: AuditAction::Verify } => {
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
             let st = open_store(&cfg, false).await?;
             let v = store::audit::verify(&st.db, &st.cipher).await?;
-            println!("records: {}  head: #{} {}", v.records, v.head_seq, hex_string(&v.head_hash));
+            println!(
+                "records: {}  head: #{} {}",
+                v.records,
+                v.head_seq,
+                hex_string(&v.head_hash)
+            );
             if v.breaks.is_empty() {
                 println!("the audit chain is intact");
                 Ok(())
@@ -211,7 +254,9 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
                 bail!("the audit chain is broken: {} problem(s)", v.breaks.len())
             }
         }
-        Command::Key { action: KeyAction::Rotate { new_key_file } } => {
+        Command::Key {
+            action: KeyAction::Rotate { new_key_file },
+        } => {
             let old_key = load_key(&cfg, false, &open_db(&cfg).await?).await?;
             let new_key = Cipher::read_key_file(&new_key_file)?;
             let db = open_db(&cfg).await?;
@@ -240,11 +285,18 @@ fn hex_string(b: &[u8]) -> String {
 async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
     let url = cfg.database_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     }
-    let db = Db::connect(&url, &DbOptions { max_connections: cfg.db_max_connections, pg_schema: None })
-        .await
-        .with_context(|| format!("cannot open the database {}", config::redact_url(&url)))?;
+    let db = Db::connect(
+        &url,
+        &DbOptions {
+            max_connections: cfg.db_max_connections,
+            pg_schema: None,
+        },
+    )
+    .await
+    .with_context(|| format!("cannot open the database {}", config::redact_url(&url)))?;
     Ok(db)
 }
 
@@ -258,12 +310,22 @@ async fn load_key(cfg: &Config, may_create: bool, db: &Db) -> anyhow::Result<[u8
     if path.exists() {
         return Ok(Cipher::read_key_file(&path)?);
     }
-    let fresh = store::auth::admin_exists(db).await.map(|a| !a).unwrap_or(true) && store::org::roots(db).await?.is_empty();
-    let has_check: Option<String> =
-        store::on_db!(db, |p| sqlx::query_scalar("SELECT value FROM meta WHERE key = 'key_check'").fetch_optional(p).await)?;
+    let fresh = store::auth::admin_exists(db)
+        .await
+        .map(|a| !a)
+        .unwrap_or(true)
+        && store::org::roots(db).await?.is_empty();
+    let has_check: Option<String> = store::on_db!(db, |p| sqlx::query_scalar(
+        "SELECT value FROM meta WHERE key = 'key_check'"
+    )
+    .fetch_optional(p)
+    .await)?;
     if may_create && fresh && has_check.is_none() {
         let key = Cipher::create_key_file(&path)?;
-        println!("Created the encryption key {} — back it up: without it the personal data cannot be read.", path.display());
+        println!(
+            "Created the encryption key {} — back it up: without it the personal data cannot be read.",
+            path.display()
+        );
         return Ok(key);
     }
     bail!(
@@ -281,8 +343,18 @@ async fn open_store(cfg: &Config, may_create_key: bool) -> anyhow::Result<Store>
     Ok(st)
 }
 
-async fn load_demo(st: &Store, hasher: &PasswordHasher, members: usize, seed: u64) -> anyhow::Result<store::demo::DemoSummary> {
-    let opts = store::demo::DemoOptions { members, seed, today: web::today(), logins: true };
+async fn load_demo(
+    st: &Store,
+    hasher: &PasswordHasher,
+    members: usize,
+    seed: u64,
+) -> anyhow::Result<store::demo::DemoSummary> {
+    let opts = store::demo::DemoOptions {
+        members,
+        seed,
+        today: web::today(),
+        logins: true,
+    };
     Ok(store::demo::load(st, &SystemCap::for_cli(), Some(hasher), &opts).await?)
 }
 
@@ -290,7 +362,10 @@ fn print_logins(cfg: &Config, s: &store::demo::DemoSummary) {
     if s.logins.is_empty() {
         return;
     }
-    println!("\nDemo logins (password for all: {}):", store::demo::DEMO_PASSWORD);
+    println!(
+        "\nDemo logins (password for all: {}):",
+        store::demo::DEMO_PASSWORD
+    );
     for l in &s.logins {
         println!("  {:<10} {:<16} {}", l.username, l.role.code(), l.unit_name);
     }
@@ -301,28 +376,41 @@ fn print_logins(cfg: &Config, s: &store::demo::DemoSummary) {
 async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let st = open_store(&cfg, true).await?;
     let hasher = PasswordHasher::for_this_machine();
-    let base = cfg.public_url.clone().unwrap_or_else(|| format!("http://{}", cfg.bind));
+    let base = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", cfg.bind));
     if store::org::roots(&st.db).await?.is_empty() {
         if demo {
             println!("Loading the demo district (a few seconds)…");
             let s = load_demo(&st, &hasher, 4000, 2026).await?;
-            println!("Loaded {}: {} areas, {} school unions, {} members.", s.union_name, s.areas, s.schools, s.members);
+            println!(
+                "Loaded {}: {} areas, {} school unions, {} members.",
+                s.union_name, s.areas, s.schools, s.members
+            );
             print_logins(&cfg, &s);
         } else {
             first_run(&st, &base).await?;
         }
     } else if demo {
         println!("The database already holds data; the demo was not loaded again.");
-        let logins = store::auth::account_for_login(&st.db, "staff").await?.is_some();
+        let logins = store::auth::account_for_login(&st.db, "staff")
+            .await?
+            .is_some();
         if logins {
-            println!("Demo logins: admin, staff, area, chair, chair2, committee, member — password {}", store::demo::DEMO_PASSWORD);
+            println!(
+                "Demo logins: admin, staff, area, chair, chair2, committee, member — password {}",
+                store::demo::DEMO_PASSWORD
+            );
         }
     } else if !store::auth::admin_exists(&st.db).await? {
         first_run(&st, &base).await?;
     }
     let state = web::AppState::new(st.clone(), hasher, cfg.web());
     let app = web::app(state);
-    let listener = tokio::net::TcpListener::bind(&cfg.bind).await.with_context(|| format!("cannot listen on {}", cfg.bind))?;
+    let listener = tokio::net::TcpListener::bind(&cfg.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.bind))?;
     println!("Jiaogong is running at {base}/login  (Ctrl-C stops it)");
     let db = st.db.clone();
     tokio::spawn(async move {
@@ -336,11 +424,14 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
             }
         }
     });
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 
@@ -352,30 +443,50 @@ async fn first_run(st: &Store, base: &str) -> anyhow::Result<()> {
         Some(r) => r.id,
         None => {
             let cap = system_cap::<perm::OrgManage>(&sys, AccountId(0));
-            store::org::create_unit(st, &cap, &who, None, &store::org::NewUnit {
-                kind: domain::org::OrgKind::Union,
-                code: "ROOT".into(),
-                name: "教育工会".into(),
-                union_kind: Some(domain::org::UnionKind::District),
-                school_kind: None,
-                school_level: None,
-                staff_count: 0,
-                sort_order: 0,
-            })
+            store::org::create_unit(
+                st,
+                &cap,
+                &who,
+                None,
+                &store::org::NewUnit {
+                    kind: domain::org::OrgKind::Union,
+                    code: "ROOT".into(),
+                    name: "教育工会".into(),
+                    union_kind: Some(domain::org::UnionKind::District),
+                    school_kind: None,
+                    school_level: None,
+                    staff_count: 0,
+                    sort_order: 0,
+                },
+            )
             .await?
         }
     };
     let id = match store::auth::account_for_login(&st.db, "admin").await? {
         Some((a, _)) => AccountId(a.id),
         None => {
-            let new = store::auth::NewAccount { username: "admin".into(), display_name: "管理员".into(), member: None, password_hash: None };
+            let new = store::auth::NewAccount {
+                username: "admin".into(),
+                display_name: "管理员".into(),
+                member: None,
+                password_hash: None,
+            };
             let id = store::auth::create_account_system(&sys, st, &who, &new).await?;
             store::auth::grant_system(&sys, st, &who, id, Role::PlatformAdmin, root).await?;
             id
         }
     };
-    let token = store::auth::issue_token(st, &who, id, store::auth::TokenPurpose::Setup, chrono::Duration::days(1)).await?;
-    println!("\nNo administrator has a password yet. Open this one-time link to set one (user name: admin):\n  {base}/link/{token}\n");
+    let token = store::auth::issue_token(
+        st,
+        &who,
+        id,
+        store::auth::TokenPurpose::Setup,
+        chrono::Duration::days(1),
+    )
+    .await?;
+    println!(
+        "\nNo administrator has a password yet. Open this one-time link to set one (user name: admin):\n  {base}/link/{token}\n"
+    );
     Ok(())
 }
 
@@ -391,16 +502,41 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
     let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let sys = SystemCap::for_cli();
     let cap = system_cap::<perm::MemberImport>(&sys, AccountId(0));
-    let unit = store::org::unit_by_code(&st.db, &cap, &school).await.with_context(|| format!("there is no unit with code {school:?}"))?;
-    let opts = ImportOptions { target: unit.id, mode, max_rows: usize::MAX / 2, today: web::today() };
-    let started = std::time::Instant::now();
-    let r = store::org::import::run(&st, &cap, &Who::system("cli-import"), Arc::new(bytes), &opts)
+    let unit = store::org::unit_by_code(&st.db, &cap, &school)
         .await
-        .map_err(|e| anyhow::anyhow!(web::org::import::import_error_text(&web::i18n::Tr::new(web::i18n::Lang::Zh), &e, 0) + " (" + &e.to_string() + ")"))?;
+        .with_context(|| format!("there is no unit with code {school:?}"))?;
+    let opts = ImportOptions {
+        target: unit.id,
+        mode,
+        max_rows: usize::MAX / 2,
+        today: web::today(),
+    };
+    let started = std::time::Instant::now();
+    let r = store::org::import::run(
+        &st,
+        &cap,
+        &Who::system("cli-import"),
+        Arc::new(bytes),
+        &opts,
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            web::org::import::import_error_text(&web::i18n::Tr::new(web::i18n::Lang::Zh), &e, 0)
+                + " ("
+                + &e.to_string()
+                + ")"
+        )
+    })?;
     let secs = started.elapsed().as_secs_f64();
     let tr = web::i18n::Tr::new(web::i18n::Lang::Zh);
     for e in r.errors.iter().take(200) {
-        println!("row {:>6}  {:<10}  {}", e.row, e.column.clone().unwrap_or_default(), web::org::import::error_reason(&tr, &e.key, &e.args));
+        println!(
+            "row {:>6}  {:<10}  {}",
+            e.row,
+            e.column.clone().unwrap_or_default(),
+            web::org::import::error_reason(&tr, &e.key, &e.args)
+        );
     }
     if r.errors.len() > 200 {
         println!("… {} more", r.invalid_rows as usize - 200);
@@ -414,12 +550,22 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
         r.updated,
         r.unchanged,
         r.invalid_rows,
-        if r.applied { "applied" } else { "nothing written" }
+        if r.applied {
+            "applied"
+        } else {
+            "nothing written"
+        }
     );
     Ok(())
 }
 
-async fn export(cfg: Config, out: PathBuf, unit: Option<String>, full: bool, purpose: Option<String>) -> anyhow::Result<()> {
+async fn export(
+    cfg: Config,
+    out: PathBuf,
+    unit: Option<String>,
+    full: bool,
+    purpose: Option<String>,
+) -> anyhow::Result<()> {
     let st = open_store(&cfg, false).await?;
     let sys = SystemCap::for_cli();
     let cap = system_cap::<perm::MemberExport>(&sys, AccountId(0));
@@ -429,20 +575,43 @@ async fn export(cfg: Config, out: PathBuf, unit: Option<String>, full: bool, pur
     }
     let mut filter = store::org::MemberFilter::default();
     if let Some(code) = unit {
-        filter.unit = Some(store::org::unit_by_code(&st.db, &cap, &code).await.with_context(|| format!("no unit with code {code:?}"))?.id);
+        filter.unit = Some(
+            store::org::unit_by_code(&st.db, &cap, &code)
+                .await
+                .with_context(|| format!("no unit with code {code:?}"))?
+                .id,
+        );
     }
     let tr = web::i18n::Tr::new(web::i18n::Lang::Zh);
     let label = move |k: &str| tr.t(k);
     let text = store::org::export::ExportText {
         sheet_name: tr.t("export-sheet-name"),
-        headers: store::org::export::EXPORT_COLUMNS.iter().map(|c| tr.t(&format!("col-{}", c.replace('_', "-")))).collect(),
+        headers: store::org::export::EXPORT_COLUMNS
+            .iter()
+            .map(|c| tr.t(&format!("col-{}", c.replace('_', "-"))))
+            .collect(),
         label: &label,
     };
     let started = std::time::Instant::now();
-    let (bytes, n) = store::org::export::export_members(&st, &cap, full_cap.as_ref(), &Who::system("cli-export"), purpose.as_deref(), &filter, web::today(), &text).await?;
+    let (bytes, n) = store::org::export::export_members(
+        &st,
+        &cap,
+        full_cap.as_ref(),
+        &Who::system("cli-export"),
+        purpose.as_deref(),
+        &filter,
+        web::today(),
+        &text,
+    )
+    .await?;
     std::fs::write(&out, bytes)?;
     let secs = started.elapsed().as_secs_f64();
-    println!("wrote {n} members to {} in {:.2} s ({:.0} rows/s)", out.display(), secs, n as f64 / secs.max(1e-9));
+    println!(
+        "wrote {n} members to {} in {:.2} s ({:.0} rows/s)",
+        out.display(),
+        secs,
+        n as f64 / secs.max(1e-9)
+    );
     Ok(())
 }
 
@@ -450,34 +619,82 @@ async fn user(cfg: Config, action: UserAction) -> anyhow::Result<()> {
     let st = open_store(&cfg, true).await?;
     let sys = SystemCap::for_cli();
     let who = Who::system("cli");
-    let base = cfg.public_url.clone().unwrap_or_else(|| format!("http://{}", cfg.bind));
+    let base = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", cfg.bind));
     match action {
-        UserAction::Add { username, display_name, admin, role, unit } => {
-            let username = domain::auth::parse_username(&username).map_err(|_| anyhow::anyhow!("a username has 3–32 letters, digits or . - _"))?;
+        UserAction::Add {
+            username,
+            display_name,
+            admin,
+            role,
+            unit,
+        } => {
+            let username = domain::auth::parse_username(&username)
+                .map_err(|_| anyhow::anyhow!("a username has 3–32 letters, digits or . - _"))?;
             let (role, unit_id) = if admin {
                 let root = match store::org::roots(&st.db).await?.into_iter().next() {
                     Some(r) => r.id,
                     None => {
                         first_run(&st, &base).await?;
-                        store::org::roots(&st.db).await?.into_iter().next().context("no root union")?.id
+                        store::org::roots(&st.db)
+                            .await?
+                            .into_iter()
+                            .next()
+                            .context("no root union")?
+                            .id
                     }
                 };
                 (Role::PlatformAdmin, root)
             } else {
-                let role = role.as_deref().and_then(Role::from_code).context("give --admin, or --role ROLE --unit CODE")?;
+                let role = role
+                    .as_deref()
+                    .and_then(Role::from_code)
+                    .context("give --admin, or --role ROLE --unit CODE")?;
                 let code = unit.context("--role needs --unit CODE")?;
                 let cap = system_cap::<perm::OrgView>(&sys, AccountId(0));
-                (role, store::org::unit_by_code(&st.db, &cap, &code).await.with_context(|| format!("no unit with code {code:?}"))?.id)
+                (
+                    role,
+                    store::org::unit_by_code(&st.db, &cap, &code)
+                        .await
+                        .with_context(|| format!("no unit with code {code:?}"))?
+                        .id,
+                )
             };
-            let new = store::auth::NewAccount { display_name: display_name.unwrap_or_else(|| username.clone()), username: username.clone(), member: None, password_hash: None };
+            let new = store::auth::NewAccount {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                member: None,
+                password_hash: None,
+            };
             let id = store::auth::create_account_system(&sys, &st, &who, &new).await?;
             store::auth::grant_system(&sys, &st, &who, id, role, unit_id).await?;
-            let token = store::auth::issue_token(&st, &who, id, store::auth::TokenPurpose::Setup, chrono::Duration::days(7)).await?;
-            println!("created {username} ({}). One-time link to set the password:\n  {base}/link/{token}", role.code());
+            let token = store::auth::issue_token(
+                &st,
+                &who,
+                id,
+                store::auth::TokenPurpose::Setup,
+                chrono::Duration::days(7),
+            )
+            .await?;
+            println!(
+                "created {username} ({}). One-time link to set the password:\n  {base}/link/{token}",
+                role.code()
+            );
         }
         UserAction::ResetPassword { username } => {
-            let (a, _) = store::auth::account_for_login(&st.db, &username.to_lowercase()).await?.context("no such account")?;
-            let token = store::auth::issue_token(&st, &who, AccountId(a.id), store::auth::TokenPurpose::Reset, chrono::Duration::days(2)).await?;
+            let (a, _) = store::auth::account_for_login(&st.db, &username.to_lowercase())
+                .await?
+                .context("no such account")?;
+            let token = store::auth::issue_token(
+                &st,
+                &who,
+                AccountId(a.id),
+                store::auth::TokenPurpose::Reset,
+                chrono::Duration::days(2),
+            )
+            .await?;
             println!("one-time link for {username}:\n  {base}/link/{token}");
         }
     }
@@ -487,15 +704,28 @@ async fn user(cfg: Config, action: UserAction) -> anyhow::Result<()> {
 /// A plain HTTP/1.1 GET, enough for `/healthz` on loopback without an HTTP client crate.
 async fn healthcheck(url: String) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").context("healthcheck supports http:// URLs")?;
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/healthz".into()));
-    let mut s = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::TcpStream::connect(host))
-        .await
-        .context("timed out")?
-        .with_context(|| format!("cannot connect to {host}"))?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    let rest = url
+        .strip_prefix("http://")
+        .context("healthcheck supports http:// URLs")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/healthz".into()));
+    let mut s = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect(host),
+    )
+    .await
+    .context("timed out")?
+    .with_context(|| format!("cannot connect to {host}"))?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
     let mut buf = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut buf)).await.context("timed out")??;
+    tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut buf))
+        .await
+        .context("timed out")??;
     let text = String::from_utf8_lossy(&buf);
     if text.starts_with("HTTP/1.1 200") {
         println!("healthy");

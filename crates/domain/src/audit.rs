@@ -25,10 +25,19 @@ impl Changes {
     }
 
     /// Records a field when it changed (or on creation, when `before` is `None`).
-    pub fn field<T: Serialize + PartialEq>(&mut self, name: &str, before: Option<&T>, after: Option<&T>) -> &mut Self {
+    pub fn field<T: Serialize + PartialEq>(
+        &mut self,
+        name: &str,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> &mut Self {
         if before != after {
-            let b = before.map_or(Value::Null, |v| serde_json::to_value(v).unwrap_or(Value::Null));
-            let a = after.map_or(Value::Null, |v| serde_json::to_value(v).unwrap_or(Value::Null));
+            let b = before.map_or(Value::Null, |v| {
+                serde_json::to_value(v).unwrap_or(Value::Null)
+            });
+            let a = after.map_or(Value::Null, |v| {
+                serde_json::to_value(v).unwrap_or(Value::Null)
+            });
             self.0.insert(name.to_string(), Value::Array(vec![b, a]));
         }
         self
@@ -39,7 +48,10 @@ impl Changes {
         if changed {
             self.0.insert(
                 name.to_string(),
-                Value::Array(vec![Value::String(REDACTED.into()), Value::String(REDACTED.into())]),
+                Value::Array(vec![
+                    Value::String(REDACTED.into()),
+                    Value::String(REDACTED.into()),
+                ]),
             );
         }
         self
@@ -130,7 +142,10 @@ pub fn verify_chain<'a>(
     let mut last = 0;
     for (entry, hash) in records {
         if entry.seq != expected {
-            breaks.push(ChainBreak::Gap { expected, found: entry.seq });
+            breaks.push(ChainBreak::Gap {
+                expected,
+                found: entry.seq,
+            });
         }
         if chain_hash(key, &prev, entry) != hash {
             breaks.push(ChainBreak::Altered { seq: entry.seq });
@@ -190,7 +205,10 @@ mod tests {
         let mut c = chain(5);
         c.remove(2);
         let b = check(&c, 5);
-        assert!(b.contains(&ChainBreak::Gap { expected: 3, found: 4 }));
+        assert!(b.contains(&ChainBreak::Gap {
+            expected: 3,
+            found: 4
+        }));
         assert!(b.contains(&ChainBreak::Altered { seq: 4 }));
     }
 
@@ -205,7 +223,10 @@ mod tests {
     fn a_removed_tail_is_found_against_the_head() {
         let mut c = chain(5);
         c.truncate(3);
-        assert_eq!(check(&c, 5), vec![ChainBreak::Truncated { head: 5, last: 3 }]);
+        assert_eq!(
+            check(&c, 5),
+            vec![ChainBreak::Truncated { head: 5, last: 3 }]
+        );
     }
 
     #[test]

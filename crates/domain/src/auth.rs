@@ -92,7 +92,10 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
     match role {
         Role::PlatformAdmin => true,
         Role::UnionStaff => true,
-        Role::AreaLead => matches!(p, P::OrgView | P::MemberView | P::MemberExport | P::DashboardView),
+        Role::AreaLead => matches!(
+            p,
+            P::OrgView | P::MemberView | P::MemberExport | P::DashboardView
+        ),
         Role::SchoolChair => matches!(
             p,
             P::OrgView
@@ -106,14 +109,16 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::DashboardView
         ),
         Role::CommitteeMember => {
-            matches!(p, P::OrgView | P::MemberView | P::MemberEdit | P::MemberExport | P::DashboardView)
+            matches!(
+                p,
+                P::OrgView | P::MemberView | P::MemberEdit | P::MemberExport | P::DashboardView
+            )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
         Role::Auditor => matches!(p, P::OrgView),
-        Role::ProposalsCommittee
-        | Role::HandlingDepartment
-        | Role::Delegate
-        | Role::Member => false,
+        Role::ProposalsCommittee | Role::HandlingDepartment | Role::Delegate | Role::Member => {
+            false
+        }
     }
 }
 
@@ -246,7 +251,11 @@ impl Actor {
             }
             Scope::Subtrees(roots)
         };
-        Ok(Cap { account: self.account, scope, _p: PhantomData })
+        Ok(Cap {
+            account: self.account,
+            scope,
+            _p: PhantomData,
+        })
     }
 
     /// Roles the actor may hand out, whatever the unit (the unit is checked against the
@@ -262,18 +271,26 @@ impl Actor {
 
 /// A capability for the system actor: full scope, used by CLI commands and the demo loader.
 pub fn system_cap<P: perm::Perm>(_: &SystemCap, account: AccountId) -> Cap<P> {
-    Cap { account, scope: Scope::All, _p: PhantomData }
+    Cap {
+        account,
+        scope: Scope::All,
+        _p: PhantomData,
+    }
 }
 
 /// Username rules: 3–32 characters of ASCII letters, digits, `.`, `-`, `_`.
 pub fn parse_username(input: &str) -> Result<String, crate::FieldError> {
     let s = input.trim().to_lowercase();
     if (3..=32).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
     {
         Ok(s)
     } else {
-        Err(crate::FieldError::new("username", crate::text::USERNAME_INVALID))
+        Err(crate::FieldError::new(
+            "username",
+            crate::text::USERNAME_INVALID,
+        ))
     }
 }
 
@@ -282,11 +299,16 @@ pub const PASSWORD_MIN_CHARS: usize = 10;
 
 pub fn check_new_password(pw: &str, confirm: &str) -> Result<(), crate::FieldError> {
     if pw.chars().count() < PASSWORD_MIN_CHARS {
-        return Err(crate::FieldError::new("password", crate::text::PASSWORD_SHORT)
-            .arg("min", PASSWORD_MIN_CHARS));
+        return Err(
+            crate::FieldError::new("password", crate::text::PASSWORD_SHORT)
+                .arg("min", PASSWORD_MIN_CHARS),
+        );
     }
     if pw != confirm {
-        return Err(crate::FieldError::new("confirm", crate::text::PASSWORD_MISMATCH));
+        return Err(crate::FieldError::new(
+            "confirm",
+            crate::text::PASSWORD_MISMATCH,
+        ));
     }
     Ok(())
 }
@@ -304,7 +326,10 @@ mod tests {
             member: None,
             grants: grants
                 .iter()
-                .map(|(role, unit)| Grant { role: *role, org_unit: OrgUnitId(*unit) })
+                .map(|(role, unit)| Grant {
+                    role: *role,
+                    org_unit: OrgUnitId(*unit),
+                })
                 .collect(),
         }
     }
@@ -340,9 +365,16 @@ mod tests {
 
     #[test]
     fn a_capability_covers_exactly_the_permitting_grants() {
-        let a = actor(&[(Role::SchoolChair, 10), (Role::AreaLead, 3), (Role::Delegate, 11)]);
+        let a = actor(&[
+            (Role::SchoolChair, 10),
+            (Role::AreaLead, 3),
+            (Role::Delegate, 11),
+        ]);
         let view = a.authorize::<perm::MemberView>().unwrap();
-        assert_eq!(view.scope(), &Scope::Subtrees(vec![OrgUnitId(10), OrgUnitId(3)]));
+        assert_eq!(
+            view.scope(),
+            &Scope::Subtrees(vec![OrgUnitId(10), OrgUnitId(3)])
+        );
         let edit = a.authorize::<perm::MemberEdit>().unwrap();
         assert_eq!(edit.scope(), &Scope::Subtrees(vec![OrgUnitId(10)]));
         assert!(a.authorize::<perm::AuditView>().is_err());
@@ -360,7 +392,10 @@ mod tests {
     #[test]
     fn platform_admins_have_the_whole_installation() {
         let a = actor(&[(Role::PlatformAdmin, 1)]);
-        assert_eq!(a.authorize::<perm::PersonalDataExport>().unwrap().scope(), &Scope::All);
+        assert_eq!(
+            a.authorize::<perm::PersonalDataExport>().unwrap().scope(),
+            &Scope::All
+        );
         assert!(a.requires_totp());
     }
 
@@ -383,7 +418,9 @@ mod tests {
         assert!(parse_username("ab").is_err());
         assert!(check_new_password("short", "short").is_err());
         assert_eq!(
-            check_new_password("long enough pw", "other").unwrap_err().field,
+            check_new_password("long enough pw", "other")
+                .unwrap_err()
+                .field,
             "confirm"
         );
         assert!(check_new_password("long enough pw", "long enough pw").is_ok());

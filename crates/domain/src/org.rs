@@ -29,9 +29,10 @@ pub trait Coded: Sized + Copy + PartialEq + 'static {
             return None;
         }
         let lower = s.to_lowercase();
-        Self::all().iter().copied().find(|v| {
-            v.code() == lower || v.aliases().iter().any(|a| a.to_lowercase() == lower)
-        })
+        Self::all()
+            .iter()
+            .copied()
+            .find(|v| v.code() == lower || v.aliases().iter().any(|a| a.to_lowercase() == lower))
     }
 
     /// Catalogue key of the display label.
@@ -289,8 +290,8 @@ const ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', 
 /// Province-level codes (GB/T 2260) that start a valid number; 71/81/82/83 are the
 /// Taiwan, Hong Kong and Macao residence permits.
 const ID_PROVINCES: [u32; 35] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
 ];
 
 impl IdNumber {
@@ -351,7 +352,11 @@ impl IdNumber {
     /// The 17th digit is odd for men and even for women.
     pub fn gender(&self) -> Gender {
         let d = self.0.as_bytes()[16].wrapping_sub(b'0');
-        if d % 2 == 1 { Gender::Male } else { Gender::Female }
+        if d % 2 == 1 {
+            Gender::Male
+        } else {
+            Gender::Female
+        }
     }
 
     /// The last four characters, the part a person types to find someone.
@@ -383,7 +388,10 @@ impl Phone {
             digits = digits[2..].to_string();
         }
         let b = digits.as_bytes();
-        if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit)
+        if b.len() == 11
+            && b[0] == b'1'
+            && (b'3'..=b'9').contains(&b[1])
+            && b.iter().all(u8::is_ascii_digit)
         {
             Ok(Phone(digits))
         } else {
@@ -486,8 +494,9 @@ pub fn parse_choice<C: Coded>(field: &'static str, input: &str) -> Result<C, Fie
     if input.trim().is_empty() {
         return Err(FieldError::new(field, t::REQUIRED));
     }
-    C::parse_loose(input)
-        .ok_or_else(|| FieldError::new(field, t::CHOICE_INVALID).arg("value", truncate(input.trim(), 40)))
+    C::parse_loose(input).ok_or_else(|| {
+        FieldError::new(field, t::CHOICE_INVALID).arg("value", truncate(input.trim(), 40))
+    })
 }
 
 pub fn parse_optional_choice<C: Coded>(
@@ -542,8 +551,22 @@ pub struct MemberInput {
 pub const NAME_MAX: usize = 40;
 
 /// Suggestions for the ethnicity field (stored as written, in Chinese as on ID cards).
-pub const COMMON_ETHNICITIES: &[&str] =
-    &["汉族", "回族", "满族", "壮族", "畲族", "土家族", "苗族", "蒙古族", "藏族", "维吾尔族", "彝族", "侗族", "瑶族", "白族"];
+pub const COMMON_ETHNICITIES: &[&str] = &[
+    "汉族",
+    "回族",
+    "满族",
+    "壮族",
+    "畲族",
+    "土家族",
+    "苗族",
+    "蒙古族",
+    "藏族",
+    "维吾尔族",
+    "彝族",
+    "侗族",
+    "瑶族",
+    "白族",
+];
 
 impl MemberInput {
     /// Parses every field and reports every error, not only the first. Gender and birth
@@ -587,13 +610,19 @@ impl MemberInput {
             errs.take(Phone::parse(&self.phone).map(Some))
         };
         let post = errs.take(parse_choice::<Post>("post", &self.post));
-        let title = errs.take(parse_optional_choice::<ProfessionalTitle>("title", &self.title));
+        let title = errs.take(parse_optional_choice::<ProfessionalTitle>(
+            "title",
+            &self.title,
+        ));
         let ethnicity = errs.take(optional_text("ethnicity", &self.ethnicity, 20));
         let political_status = errs.take(parse_optional_choice::<PoliticalStatus>(
             "political_status",
             &self.political_status,
         ));
-        let education = errs.take(parse_optional_choice::<Education>("education", &self.education));
+        let education = errs.take(parse_optional_choice::<Education>(
+            "education",
+            &self.education,
+        ));
         let employment_type = errs.take(parse_optional_choice::<EmploymentType>(
             "employment_type",
             &self.employment_type,
@@ -620,8 +649,19 @@ impl MemberInput {
             errs.take(parse_choice::<MemberStatus>("status", &self.status))
         };
         match (
-            name, id_number, gender, birth_date, phone, post, title, ethnicity, political_status,
-            education, employment_type, join_date, status,
+            name,
+            id_number,
+            gender,
+            birth_date,
+            phone,
+            post,
+            title,
+            ethnicity,
+            political_status,
+            education,
+            employment_type,
+            join_date,
+            status,
         ) {
             (
                 Some(name),
@@ -663,7 +703,11 @@ pub fn parse_org_code(field: &'static str, input: &str) -> Result<String, FieldE
     if s.is_empty() {
         return Err(FieldError::new(field, t::REQUIRED));
     }
-    if s.len() > 32 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if s.len() > 32
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(FieldError::new(field, t::CODE_INVALID));
     }
     Ok(s.to_string())
@@ -698,9 +742,22 @@ mod tests {
     #[test]
     fn length_characters_region_and_birth_date_are_checked() {
         assert_eq!(IdNumber::parse("1101051949").unwrap_err().key, t::ID_LENGTH);
-        assert_eq!(IdNumber::parse("11010519491231A02X").unwrap_err().key, t::ID_CHARS);
-        assert_eq!(IdNumber::parse(&with_check("99010519491231002")).unwrap_err().key, t::ID_REGION);
-        assert_eq!(IdNumber::parse(&with_check("11010519491331002")).unwrap_err().key, t::ID_BIRTH);
+        assert_eq!(
+            IdNumber::parse("11010519491231A02X").unwrap_err().key,
+            t::ID_CHARS
+        );
+        assert_eq!(
+            IdNumber::parse(&with_check("99010519491231002"))
+                .unwrap_err()
+                .key,
+            t::ID_REGION
+        );
+        assert_eq!(
+            IdNumber::parse(&with_check("11010519491331002"))
+                .unwrap_err()
+                .key,
+            t::ID_BIRTH
+        );
         assert_eq!(IdNumber::parse("").unwrap_err().key, t::REQUIRED);
     }
 
@@ -722,8 +779,14 @@ mod tests {
 
     #[test]
     fn phones_are_normalised_and_checked() {
-        assert_eq!(Phone::parse("138 1234 5678").unwrap().as_str(), "13812345678");
-        assert_eq!(Phone::parse("+86 138-1234-5678").unwrap().as_str(), "13812345678");
+        assert_eq!(
+            Phone::parse("138 1234 5678").unwrap().as_str(),
+            "13812345678"
+        );
+        assert_eq!(
+            Phone::parse("+86 138-1234-5678").unwrap().as_str(),
+            "13812345678"
+        );
         assert_eq!(Phone::parse("13812345678").unwrap().tail(), "5678");
         assert!(Phone::parse("12812345678").is_err());
         assert!(Phone::parse("1381234567").is_err());
@@ -733,14 +796,31 @@ mod tests {
     #[test]
     fn dates_in_every_usual_spelling_are_accepted() {
         let d = NaiveDate::from_ymd_opt(2024, 3, 5);
-        for s in ["2024-03-05", "2024/3/5", "2024.3.5", "2024年3月5日", "20240305", "45356", "2024-03-05 00:00:00", "45356.0"] {
+        for s in [
+            "2024-03-05",
+            "2024/3/5",
+            "2024.3.5",
+            "2024年3月5日",
+            "20240305",
+            "45356",
+            "2024-03-05 00:00:00",
+            "45356.0",
+        ] {
             assert_eq!(parse_date("d", s).ok(), d, "{s}");
         }
     }
 
     #[test]
     fn nonsense_dates_are_rejected() {
-        for s in ["2024-13-01", "2024-02-30", "yesterday", "3/5", "0", "12345678901", "1800-01-01"] {
+        for s in [
+            "2024-13-01",
+            "2024-02-30",
+            "yesterday",
+            "3/5",
+            "0",
+            "12345678901",
+            "1800-01-01",
+        ] {
             assert_eq!(parse_date("d", s).unwrap_err().key, t::DATE_INVALID, "{s}");
         }
         assert_eq!(parse_date("d", " ").unwrap_err().key, t::REQUIRED);
@@ -749,8 +829,14 @@ mod tests {
     #[test]
     fn excel_serials_follow_the_1900_system() {
         assert_eq!(excel_serial_to_date(1), NaiveDate::from_ymd_opt(1900, 1, 1));
-        assert_eq!(excel_serial_to_date(61), NaiveDate::from_ymd_opt(1900, 3, 1));
-        assert_eq!(excel_serial_to_date(45356), NaiveDate::from_ymd_opt(2024, 3, 5));
+        assert_eq!(
+            excel_serial_to_date(61),
+            NaiveDate::from_ymd_opt(1900, 3, 1)
+        );
+        assert_eq!(
+            excel_serial_to_date(45356),
+            NaiveDate::from_ymd_opt(2024, 3, 5)
+        );
     }
 
     #[test]
@@ -758,10 +844,16 @@ mod tests {
         assert_eq!(Post::parse_loose("教师"), Some(Post::Teacher));
         assert_eq!(Post::parse_loose("teacher"), Some(Post::Teacher));
         assert_eq!(Post::parse_loose("Teacher "), Some(Post::Teacher));
-        assert_eq!(MemberStatus::parse_loose("退休"), Some(MemberStatus::Retired));
+        assert_eq!(
+            MemberStatus::parse_loose("退休"),
+            Some(MemberStatus::Retired)
+        );
         assert_eq!(Post::parse_loose("宇航员"), None);
         assert_eq!(Post::Teacher.label_key(), "enum-post-teacher");
-        assert_eq!(MemberStatus::TransferredOut.label_key(), "enum-member-status-transferred-out");
+        assert_eq!(
+            MemberStatus::TransferredOut.label_key(),
+            "enum-member-status-transferred-out"
+        );
     }
 
     fn input() -> MemberInput {
@@ -809,8 +901,14 @@ mod tests {
         let (after, on_or_before) = AgeBand::From30To39.birth_range(today);
         assert_eq!(on_or_before, NaiveDate::from_ymd_opt(1996, 11, 25));
         assert_eq!(after, NaiveDate::from_ymd_opt(1986, 11, 25));
-        assert_eq!(age_on(NaiveDate::from_ymd_opt(1996, 11, 25).unwrap(), today), 30);
-        assert_eq!(age_on(NaiveDate::from_ymd_opt(1996, 11, 26).unwrap(), today), 29);
+        assert_eq!(
+            age_on(NaiveDate::from_ymd_opt(1996, 11, 25).unwrap(), today),
+            30
+        );
+        assert_eq!(
+            age_on(NaiveDate::from_ymd_opt(1996, 11, 26).unwrap(), today),
+            29
+        );
         assert_eq!(AgeBand::of_age(29), AgeBand::Under30);
         assert_eq!(AgeBand::of_age(65), AgeBand::From60);
     }
@@ -818,6 +916,9 @@ mod tests {
     #[test]
     fn org_codes_are_plain_ascii() {
         assert!(parse_org_code("c", "SCH-01").is_ok());
-        assert_eq!(parse_org_code("c", "学校").unwrap_err().key, t::CODE_INVALID);
+        assert_eq!(
+            parse_org_code("c", "学校").unwrap_err().key,
+            t::CODE_INVALID
+        );
     }
 }

@@ -22,7 +22,11 @@ pub struct Who {
 
 impl Who {
     pub fn system(label: &str) -> Who {
-        Who { account: None, label: label.to_string(), request_id: None }
+        Who {
+            account: None,
+            label: label.to_string(),
+            request_id: None,
+        }
     }
 }
 
@@ -102,15 +106,23 @@ pub async fn append_many(
         }
         sql.execute_tx(tx).await?;
     }
-    on_tx!(tx, |c| sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(&prev)
-        .execute(&mut *c)
-        .await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
+    )
+    .bind(seq)
+    .bind(&prev)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn append(tx: &mut Tx, cipher: &Cipher, who: &Who, event: Event<'_>) -> Result<(), StoreError> {
+pub async fn append(
+    tx: &mut Tx,
+    cipher: &Cipher,
+    who: &Who,
+    event: Event<'_>,
+) -> Result<(), StoreError> {
     append_many(tx, cipher, who, std::slice::from_ref(&event)).await
 }
 
@@ -165,7 +177,8 @@ pub async fn list(
         sql.push(" AND at >= ").bind(Arg::Ts(day_start(d)));
     }
     if let Some(d) = f.to {
-        sql.push(" AND at < ").bind(Arg::Ts(day_start(d + chrono::Duration::days(1))));
+        sql.push(" AND at < ")
+            .bind(Arg::Ts(day_start(d + chrono::Duration::days(1))));
     }
     if let Some(s) = f.before_seq {
         sql.push(" AND seq < ").bind(Arg::I64(s));
@@ -208,30 +221,45 @@ pub async fn verify(db: &Db, cipher: &Cipher) -> Result<Verification, StoreError
             all.push((entry_of(r), h));
         }
     }
-    let (_, mut breaks) = verify_chain(cipher.audit_key(), all.iter().map(|(e, h)| (e, h.as_slice())), head_seq);
+    let (_, mut breaks) = verify_chain(
+        cipher.audit_key(),
+        all.iter().map(|(e, h)| (e, h.as_slice())),
+        head_seq,
+    );
     if let Some((_, last_hash)) = all.last()
         && all.last().map(|(e, _)| e.seq) == Some(head_seq)
         && *last_hash != head_hash
     {
         breaks.push(ChainBreak::Altered { seq: head_seq });
     }
-    Ok(Verification { records: all.len() as i64, head_seq, head_hash, breaks })
+    Ok(Verification {
+        records: all.len() as i64,
+        head_seq,
+        head_hash,
+        breaks,
+    })
 }
 
-async fn fetch_page(db: &Db, after: i64, limit: i64) -> Result<Vec<(AuditRow, Vec<u8>)>, StoreError> {
+async fn fetch_page(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(AuditRow, Vec<u8>)>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Rec {
         #[sqlx(flatten)]
         row: AuditRow,
         hash: Vec<u8>,
     }
-    let rows: Vec<Rec> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<Rec> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT seq, at, account_id, actor_label, action, entity_type, entity_id, org_unit_id, changes, request_id, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
     )
     .bind(after)
     .bind(limit)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     Ok(rows.into_iter().map(|r| (r.row, r.hash)).collect())
 }
 
@@ -261,56 +289,82 @@ pub async fn resign(tx: &mut Tx, old_key: &[u8], cipher: &Cipher) -> Result<i64,
             row: AuditRow,
             hash: Vec<u8>,
         }
-        let r: Vec<Rec> = on_tx!(tx, |c| sqlx::query_as(
+        let r: Vec<Rec> = on_tx!(tx, |c| {
+            sqlx::query_as(
             "SELECT seq, at, account_id, actor_label, action, entity_type, entity_id, org_unit_id, changes, request_id, hash FROM audit_log ORDER BY seq"
         )
         .fetch_all(&mut *c)
-        .await)?;
+        .await
+        })?;
         r.into_iter().map(|r| (r.row, r.hash)).collect()
     };
-    let entries: Vec<(AuditEntry, Vec<u8>)> = rows.into_iter().map(|(r, h)| (entry_of(r), h)).collect();
+    let entries: Vec<(AuditEntry, Vec<u8>)> =
+        rows.into_iter().map(|(r, h)| (entry_of(r), h)).collect();
     let head: i64 = entries.last().map(|(e, _)| e.seq).unwrap_or(0);
-    let (_, breaks) = verify_chain(old_key, entries.iter().map(|(e, h)| (e, h.as_slice())), head);
+    let (_, breaks) = verify_chain(
+        old_key,
+        entries.iter().map(|(e, h)| (e, h.as_slice())),
+        head,
+    );
     if !breaks.is_empty() {
-        return Err(StoreError::Other(format!("the audit chain is broken ({breaks:?}); not re-signing")));
+        return Err(StoreError::Other(format!(
+            "the audit chain is broken ({breaks:?}); not re-signing"
+        )));
     }
     let mut prev = domain::audit::GENESIS.to_vec();
     match tx.engine() {
         crate::Engine::Sqlite => {
-            on_tx!(tx, |c| sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            on_tx!(tx, |c| sqlx::query("DROP TRIGGER audit_log_no_update")
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected()))?;
         }
         crate::Engine::Postgres => {
-            on_tx!(tx, |c| sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
-                .execute(&mut *c)
-                .await.map(|r| r.rows_affected()))?;
+            on_tx!(tx, |c| sqlx::query(
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"
+            )
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         }
     }
     for (e, _) in &entries {
         let h = chain_hash(cipher.audit_key(), &prev, e);
-        on_tx!(tx, |c| sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = $2")
-            .bind(&h)
-            .bind(e.seq)
-            .execute(&mut *c)
-            .await.map(|r| r.rows_affected()))?;
+        on_tx!(tx, |c| sqlx::query(
+            "UPDATE audit_log SET hash = $1 WHERE seq = $2"
+        )
+        .bind(&h)
+        .bind(e.seq)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
         prev = h;
     }
     match tx.engine() {
         crate::Engine::Sqlite => {
-            on_tx!(tx, |c| sqlx::query(
+            on_tx!(tx, |c| {
+                sqlx::query(
                 "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
             )
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected()))?;
+            .await.map(|r| r.rows_affected())
+            })?;
         }
         crate::Engine::Postgres => {
-            on_tx!(tx, |c| sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
-                .execute(&mut *c)
-                .await.map(|r| r.rows_affected()))?;
+            on_tx!(tx, |c| sqlx::query(
+                "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update"
+            )
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         }
     }
-    on_tx!(tx, |c| sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&prev)
-        .execute(&mut *c)
-        .await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE audit_head SET hash = $1 WHERE id = 1"
+    )
+    .bind(&prev)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(entries.len() as i64)
 }

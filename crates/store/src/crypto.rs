@@ -79,7 +79,12 @@ impl KeySet {
         let _ = hk.expand(b"index v1", &mut idx);
         let _ = hk.expand(b"audit v1", &mut audit);
         let id = Sha256::digest(master)[0];
-        KeySet { id, enc: Aes256Gcm::new(&Key::<Aes256Gcm>::from(enc)), idx, audit }
+        KeySet {
+            id,
+            enc: Aes256Gcm::new(&Key::<Aes256Gcm>::from(enc)),
+            idx,
+            audit,
+        }
     }
 }
 
@@ -101,12 +106,18 @@ const VERSION: u8 = 1;
 
 impl Cipher {
     pub fn new(master: &[u8; 32]) -> Cipher {
-        Cipher { current: Arc::new(KeySet::derive(master)), older: Arc::new(Vec::new()) }
+        Cipher {
+            current: Arc::new(KeySet::derive(master)),
+            older: Arc::new(Vec::new()),
+        }
     }
 
     /// A cipher that writes with `new` and still reads what `old` wrote.
     pub fn rotating(new: &[u8; 32], old: &[u8; 32]) -> Cipher {
-        Cipher { current: Arc::new(KeySet::derive(new)), older: Arc::new(vec![KeySet::derive(old)]) }
+        Cipher {
+            current: Arc::new(KeySet::derive(new)),
+            older: Arc::new(vec![KeySet::derive(old)]),
+        }
     }
 
     /// Parses a key given as base64 text (the key file's content or an env variable).
@@ -165,7 +176,13 @@ impl Cipher {
         let ct = self
             .current
             .enc
-            .encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: field.label() })
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plain,
+                    aad: field.label(),
+                },
+            )
             .unwrap_or_default();
         let mut out = Vec::with_capacity(2 + 12 + ct.len());
         out.push(VERSION);
@@ -190,7 +207,13 @@ impl Cipher {
             .ok_or(CryptoError::UnknownKey(id))?;
         let nonce: [u8; 12] = data[2..14].try_into().map_err(|_| CryptoError::Decrypt)?;
         keys.enc
-            .decrypt(&Nonce::from(nonce), Payload { msg: &data[14..], aad: field.label() })
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &data[14..],
+                    aad: field.label(),
+                },
+            )
             .map_err(|_| CryptoError::Decrypt)
     }
 
@@ -227,14 +250,22 @@ impl Cipher {
     /// A value stored in the database to recognise the key: starting with a different key
     /// is refused before anything is written.
     pub fn key_check(&self) -> String {
-        hex::encode(Self::index_with(&self.current.idx, Field::ImportFile, "jiaogong key check"))
+        hex::encode(Self::index_with(
+            &self.current.idx,
+            Field::ImportFile,
+            "jiaogong key check",
+        ))
     }
 
     /// The key check of the older key of a rotating cipher.
     pub fn older_key_check(&self) -> Option<String> {
-        self.older
-            .first()
-            .map(|k| hex::encode(Self::index_with(&k.idx, Field::ImportFile, "jiaogong key check")))
+        self.older.first().map(|k| {
+            hex::encode(Self::index_with(
+                &k.idx,
+                Field::ImportFile,
+                "jiaogong key check",
+            ))
+        })
     }
 }
 
@@ -259,7 +290,10 @@ mod tests {
         let c = Cipher::new(&[7u8; 32]);
         let ct = c.encrypt_str(Field::IdNumber, "11010519491231002X");
         assert!(!ct.windows(8).any(|w| w == b"19491231"));
-        assert_eq!(c.decrypt_str(Field::IdNumber, &ct).ok().as_deref(), Some("11010519491231002X"));
+        assert_eq!(
+            c.decrypt_str(Field::IdNumber, &ct).ok().as_deref(),
+            Some("11010519491231002X")
+        );
         assert!(c.decrypt_str(Field::Phone, &ct).is_err());
     }
 
@@ -277,13 +311,22 @@ mod tests {
         let old = Cipher::new(&[1u8; 32]);
         let ct = old.encrypt_str(Field::Phone, "13812345678");
         let rot = Cipher::rotating(&[2u8; 32], &[1u8; 32]);
-        assert_eq!(rot.decrypt_str(Field::Phone, &ct).ok().as_deref(), Some("13812345678"));
+        assert_eq!(
+            rot.decrypt_str(Field::Phone, &ct).ok().as_deref(),
+            Some("13812345678")
+        );
     }
 
     #[test]
     fn blind_indexes_are_deterministic_per_field() {
         let c = Cipher::new(&[1u8; 32]);
-        assert_eq!(c.blind_index(Field::IdTail, "1234"), c.blind_index(Field::IdTail, "1234"));
-        assert_ne!(c.blind_index(Field::IdTail, "1234"), c.blind_index(Field::PhoneTail, "1234"));
+        assert_eq!(
+            c.blind_index(Field::IdTail, "1234"),
+            c.blind_index(Field::IdTail, "1234")
+        );
+        assert_ne!(
+            c.blind_index(Field::IdTail, "1234"),
+            c.blind_index(Field::PhoneTail, "1234")
+        );
     }
 }

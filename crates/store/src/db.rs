@@ -47,7 +47,10 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 8, pg_schema: None }
+        Self {
+            max_connections: 8,
+            pg_schema: None,
+        }
     }
 }
 
@@ -92,7 +95,10 @@ impl Db {
                 "unsupported database URL; use {URL_FORMS}"
             )));
         };
-        Ok(Db { pool, queries: Arc::new(AtomicU64::new(0)) })
+        Ok(Db {
+            pool,
+            queries: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -115,7 +121,9 @@ impl Db {
     /// that keeps them in step.
     pub fn migration_lists() -> (Vec<(i64, String)>, Vec<(i64, String)>) {
         let list = |m: sqlx::migrate::Migrator| {
-            m.iter().map(|x| (x.version, x.description.to_string())).collect::<Vec<_>>()
+            m.iter()
+                .map(|x| (x.version, x.description.to_string()))
+                .collect::<Vec<_>>()
         };
         (
             list(sqlx::migrate!("./migrations/sqlite")),
@@ -128,7 +136,9 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         self.count();
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, self.queries.clone()),
+            Pool::Sqlite(p) => {
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, self.queries.clone())
+            }
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?, self.queries.clone()),
         })
     }
@@ -152,7 +162,10 @@ impl Db {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        crate::on_db!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        crate::on_db!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -252,7 +265,10 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(text: &str) -> Self {
-        Self { text: text.to_string(), args: Vec::new() }
+        Self {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, s: &str) -> &mut Self {
@@ -312,24 +328,33 @@ impl Sql {
             + Unpin,
     {
         let Sql { text, args } = self;
-        Ok(on_db!(db, |p| bind_args!(sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)), args)
-            .fetch_all(p)
-            .await)?)
+        Ok(on_db!(db, |p| bind_args!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)),
+            args
+        )
+        .fetch_all(p)
+        .await)?)
     }
 
     pub async fn fetch_scalar_i64(self, db: &Db) -> Result<i64, StoreError> {
         let Sql { text, args } = self;
-        Ok(on_db!(db, |p| bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)), args)
-            .fetch_one(p)
-            .await)?)
+        Ok(on_db!(db, |p| bind_args!(
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)),
+            args
+        )
+        .fetch_one(p)
+        .await)?)
     }
 
     pub async fn execute_tx(self, tx: &mut Tx) -> Result<u64, StoreError> {
         let Sql { text, args } = self;
-        let n = on_tx!(tx, |c| bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), args)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = on_tx!(tx, |c| bind_args!(
+            sqlx::query(sqlx::AssertSqlSafe(text)),
+            args
+        )
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(n)
     }
 
@@ -341,9 +366,12 @@ impl Sql {
             + Unpin,
     {
         let Sql { text, args } = self;
-        Ok(on_tx!(tx, |c| bind_args!(sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)), args)
-            .fetch_all(&mut *c)
-            .await)?)
+        Ok(on_tx!(tx, |c| bind_args!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)),
+            args
+        )
+        .fetch_all(&mut *c)
+        .await)?)
     }
 }
 

@@ -21,22 +21,32 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
     let mut tx = st.db.begin().await?;
     let mut after = 0i64;
     loop {
-        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> =
+            on_tx!(&mut tx, |c| {
+                sqlx::query_as(
             "SELECT id, id_number_enc, phone_enc FROM member WHERE id > $1 ORDER BY id LIMIT 2000"
         )
         .bind(after)
         .fetch_all(&mut *c)
-        .await)?;
+        .await
+            })?;
         if rows.is_empty() {
             break;
         }
         for (id, id_enc, phone_enc) in rows {
             after = id;
             let id_number = new.decrypt_str(Field::IdNumber, &id_enc)?;
-            let phone = phone_enc.as_deref().map(|p| new.decrypt_str(Field::Phone, p)).transpose()?;
+            let phone = phone_enc
+                .as_deref()
+                .map(|p| new.decrypt_str(Field::Phone, p))
+                .transpose()?;
             let tail = id_number.get(14..).unwrap_or_default().to_string();
-            let phone_tail = phone.as_deref().and_then(|p| p.get(7..)).map(str::to_string);
-            on_tx!(&mut tx, |c| sqlx::query(
+            let phone_tail = phone
+                .as_deref()
+                .and_then(|p| p.get(7..))
+                .map(str::to_string);
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "UPDATE member SET id_number_enc = $1, id_number_idx = $2, id_tail_idx = $3, phone_enc = $4, phone_idx = $5, phone_tail_idx = $6 WHERE id = $7"
             )
             .bind(new.encrypt_str(Field::IdNumber, &id_number))
@@ -48,7 +58,8 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
             .bind(id)
             .execute(&mut *c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
             out.members += 1;
         }
     }
@@ -59,12 +70,14 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
     .await)?;
     for (id, enc) in accounts {
         let secret = new.decrypt(Field::TotpSecret, &enc)?;
-        on_tx!(&mut tx, |c| sqlx::query("UPDATE account SET totp_secret_enc = $1 WHERE id = $2")
-            .bind(new.encrypt(Field::TotpSecret, &secret))
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE account SET totp_secret_enc = $1 WHERE id = $2"
+        )
+        .bind(new.encrypt(Field::TotpSecret, &secret))
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
         out.accounts += 1;
     }
     let imports: Vec<(i64, Vec<u8>)> = on_tx!(&mut tx, |c| sqlx::query_as(
@@ -74,20 +87,24 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
     .await)?;
     for (id, enc) in imports {
         let file = new.decrypt(Field::ImportFile, &enc)?;
-        on_tx!(&mut tx, |c| sqlx::query("UPDATE import_batch SET file_enc = $1 WHERE id = $2")
-            .bind(new.encrypt(Field::ImportFile, &file))
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        out.imports += 1;
-    }
-    out.audit_records = crate::audit::resign(&mut tx, old.audit_key(), new).await?;
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE meta SET value = $1 WHERE key = 'key_check'")
-        .bind(new.key_check())
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE import_batch SET file_enc = $1 WHERE id = $2"
+        )
+        .bind(new.encrypt(Field::ImportFile, &file))
+        .bind(id)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
+        out.imports += 1;
+    }
+    out.audit_records = crate::audit::resign(&mut tx, old.audit_key(), new).await?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE meta SET value = $1 WHERE key = 'key_check'"
+    )
+    .bind(new.key_check())
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(out)
 }

@@ -50,12 +50,14 @@ impl Store {
                     .into(),
             )),
             None => {
-                on_db!(&self.db, |p| sqlx::query(
+                on_db!(&self.db, |p| {
+                    sqlx::query(
                     "INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING"
                 )
                 .bind(self.cipher.key_check())
                 .execute(p)
-                .await.map(|r| r.rows_affected()))?;
+                .await.map(|r| r.rows_affected())
+                })?;
                 Ok(())
             }
         }

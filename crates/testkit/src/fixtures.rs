@@ -56,17 +56,42 @@ pub async fn org(st: &Store) -> Org {
     let mk = |parent: Option<OrgUnitId>, u: NewUnit| {
         let cap = &cap;
         let w = &w;
-        async move { create_unit(st, cap, w, parent, &u).await.unwrap_or_else(|e| panic!("create unit: {e}")) }
+        async move {
+            create_unit(st, cap, w, parent, &u)
+                .await
+                .unwrap_or_else(|e| panic!("create unit: {e}"))
+        }
     };
     let union = mk(None, unit(OrgKind::Union, "U", "测试区教育工会")).await;
     let area_a = mk(Some(union), unit(OrgKind::Area, "A", "甲片")).await;
     let area_b = mk(Some(union), unit(OrgKind::Area, "B", "乙片")).await;
-    let school_a = mk(Some(area_a), unit(OrgKind::SchoolUnion, "SA1", "甲一小学工会")).await;
-    let school_a2 = mk(Some(area_a), unit(OrgKind::SchoolUnion, "SA2", "甲二中学工会")).await;
-    let school_b = mk(Some(area_b), unit(OrgKind::SchoolUnion, "SB1", "乙一小学工会")).await;
+    let school_a = mk(
+        Some(area_a),
+        unit(OrgKind::SchoolUnion, "SA1", "甲一小学工会"),
+    )
+    .await;
+    let school_a2 = mk(
+        Some(area_a),
+        unit(OrgKind::SchoolUnion, "SA2", "甲二中学工会"),
+    )
+    .await;
+    let school_b = mk(
+        Some(area_b),
+        unit(OrgKind::SchoolUnion, "SB1", "乙一小学工会"),
+    )
+    .await;
     let branch_a1 = mk(Some(school_a), unit(OrgKind::Branch, "SA1-B1", "语文组")).await;
     let branch_a2 = mk(Some(school_a), unit(OrgKind::Branch, "SA1-B2", "数学组")).await;
-    Org { union, area_a, area_b, school_a, school_a2, school_b, branch_a1, branch_a2 }
+    Org {
+        union,
+        area_a,
+        area_b,
+        school_a,
+        school_a2,
+        school_b,
+        branch_a1,
+        branch_a2,
+    }
 }
 
 /// An actor with the given grants (account id 1000 + first unit, for distinctness).
@@ -76,13 +101,20 @@ pub fn actor(grants: &[(Role, OrgUnitId)]) -> Actor {
         username: "tester".into(),
         display_name: "Tester".into(),
         member: None,
-        grants: grants.iter().map(|(role, unit)| Grant { role: *role, org_unit: *unit }).collect(),
+        grants: grants
+            .iter()
+            .map(|(role, unit)| Grant {
+                role: *role,
+                org_unit: *unit,
+            })
+            .collect(),
     }
 }
 
 /// A valid ID number: region 330102, born 1980-01-01 plus `n` days, sequence from `n`.
 pub fn id_number(n: u32, male: bool) -> String {
-    let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(n % 9000));
+    let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(i64::from(n % 9000));
     let seq = (n / 9000 % 500) * 2 + u32::from(male);
     let body = format!("330102{}{:03}", birth.format("%Y%m%d"), seq);
     format!("{body}{}", IdNumber::check_char(&body))
@@ -99,7 +131,9 @@ pub fn input(name: &str, n: u32) -> MemberInput {
 }
 
 pub fn draft(name: &str, n: u32) -> MemberDraft {
-    input(name, n).parse(today()).unwrap_or_else(|e| panic!("draft: {e}"))
+    input(name, n)
+        .parse(today())
+        .unwrap_or_else(|e| panic!("draft: {e}"))
 }
 
 pub async fn member(st: &Store, school: OrgUnitId, name: &str, n: u32) -> MemberId {

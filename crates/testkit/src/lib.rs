@@ -6,7 +6,7 @@
 //! `TEST_DATABASE_URL`). Without that variable the PostgreSQL half says so and passes;
 //! with `JIAOGONG_REQUIRE_PG=1` (set by CI) a missing PostgreSQL fails the test.
 
-// pub mod app;
+pub mod app;
 pub mod fixtures;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,11 +39,27 @@ impl Drop for TestDb {
             // Drop the schema on a thread of its own: Drop cannot await, and the test's
             // runtime may be shutting down.
             let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     rt.block_on(async {
-                        if let Ok(db) = Db::connect(&url, &DbOptions { max_connections: 1, pg_schema: None }).await {
+                        if let Ok(db) = Db::connect(
+                            &url,
+                            &DbOptions {
+                                max_connections: 1,
+                                pg_schema: None,
+                            },
+                        )
+                        .await
+                        {
                             let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-                            let _ = store::on_db!(&db, |p| sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(p).await.map(|_| ()));
+                            let _ = store::on_db!(&db, |p| sqlx::query(sqlx::AssertSqlSafe(
+                                sql.clone()
+                            ))
+                            .execute(p)
+                            .await
+                            .map(|_| ()));
                             db.close().await;
                         }
                     });
@@ -57,7 +73,12 @@ impl Drop for TestDb {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique_suffix() -> String {
-    format!("{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), rand::random::<u32>())
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    )
 }
 
 /// A fresh SQLite database in a temporary directory.
@@ -65,13 +86,30 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let path = dir.path().join("test.db");
     let url = format!("sqlite://{}", path.display());
-    let db = Db::connect(&url, &DbOptions { max_connections: 4, pg_schema: None })
+    let db = Db::connect(
+        &url,
+        &DbOptions {
+            max_connections: 4,
+            pg_schema: None,
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("sqlite connect: {e}"));
+    db.migrate()
         .await
-        .unwrap_or_else(|e| panic!("sqlite connect: {e}"));
-    db.migrate().await.unwrap_or_else(|e| panic!("sqlite migrate: {e}"));
+        .unwrap_or_else(|e| panic!("sqlite migrate: {e}"));
     let store = Store::new(db, Cipher::new(&TEST_KEY));
-    store.check_key().await.unwrap_or_else(|e| panic!("key: {e}"));
-    TestDb { store, engine: Engine::Sqlite, sqlite_path: Some(path), _dir: Some(dir), pg_schema: None }
+    store
+        .check_key()
+        .await
+        .unwrap_or_else(|e| panic!("key: {e}"));
+    TestDb {
+        store,
+        engine: Engine::Sqlite,
+        sqlite_path: Some(path),
+        _dir: Some(dir),
+        pg_schema: None,
+    }
 }
 
 /// Is PostgreSQL required (CI)?
@@ -81,7 +119,9 @@ pub fn pg_required() -> bool {
 
 /// The PostgreSQL URL for tests, if configured.
 pub fn pg_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// A fresh PostgreSQL schema, or `None` (with a notice) when PostgreSQL is not configured.
@@ -94,7 +134,15 @@ pub async fn postgres() -> Option<TestDb> {
         return None;
     };
     let schema = format!("jgtest_{}", unique_suffix());
-    let admin = match Db::connect(&url, &DbOptions { max_connections: 1, pg_schema: None }).await {
+    let admin = match Db::connect(
+        &url,
+        &DbOptions {
+            max_connections: 1,
+            pg_schema: None,
+        },
+    )
+    .await
+    {
         Ok(db) => db,
         Err(e) => {
             if pg_required() {
@@ -105,16 +153,36 @@ pub async fn postgres() -> Option<TestDb> {
         }
     };
     let create = format!("CREATE SCHEMA {schema}");
-    store::on_db!(&admin, |p| sqlx::query(sqlx::AssertSqlSafe(create.clone())).execute(p).await.map(|_| ()))
-        .unwrap_or_else(|e| panic!("create schema: {e}"));
-    admin.close().await;
-    let db = Db::connect(&url, &DbOptions { max_connections: 4, pg_schema: Some(schema.clone()) })
+    store::on_db!(&admin, |p| sqlx::query(sqlx::AssertSqlSafe(create.clone()))
+        .execute(p)
         .await
-        .unwrap_or_else(|e| panic!("postgres connect: {e}"));
-    db.migrate().await.unwrap_or_else(|e| panic!("postgres migrate: {e}"));
+        .map(|_| ()))
+    .unwrap_or_else(|e| panic!("create schema: {e}"));
+    admin.close().await;
+    let db = Db::connect(
+        &url,
+        &DbOptions {
+            max_connections: 4,
+            pg_schema: Some(schema.clone()),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("postgres connect: {e}"));
+    db.migrate()
+        .await
+        .unwrap_or_else(|e| panic!("postgres migrate: {e}"));
     let store = Store::new(db, Cipher::new(&TEST_KEY));
-    store.check_key().await.unwrap_or_else(|e| panic!("key: {e}"));
-    Some(TestDb { store, engine: Engine::Postgres, sqlite_path: None, _dir: None, pg_schema: Some((url, schema)) })
+    store
+        .check_key()
+        .await
+        .unwrap_or_else(|e| panic!("key: {e}"));
+    Some(TestDb {
+        store,
+        engine: Engine::Postgres,
+        sqlite_path: None,
+        _dir: None,
+        pg_schema: Some((url, schema)),
+    })
 }
 
 /// Writes a test once and runs it on both engines: `name::sqlite` and `name::postgres`.

@@ -41,7 +41,10 @@ pub async fn serve(Path((_, file)): Path<(String, String)>) -> Response {
                 _ => "application/octet-stream",
             };
             (
-                [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                ],
                 f.data.into_owned(),
             )
                 .into_response()
@@ -52,5 +55,7 @@ pub async fn serve(Path((_, file)): Path<(String, String)>) -> Response {
 
 /// Total bytes of the embedded CSS and JS (for the page-weight benchmark).
 pub fn sizes() -> Vec<(String, usize)> {
-    Assets::iter().filter_map(|n| Assets::get(&n).map(|f| (n.to_string(), f.data.len()))).collect()
+    Assets::iter()
+        .filter_map(|n| Assets::get(&n).map(|f| (n.to_string(), f.data.len())))
+        .collect()
 }

@@ -63,7 +63,10 @@ async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<AuditQuery
     let older_href = (rows.len() as i64 == PAGE).then(|| {
         let mut n = q.clone();
         n.before = rows.last().map(|r| r.seq.to_string()).unwrap_or_default();
-        format!("/audit?{}", serde_urlencoded::to_string(&n).unwrap_or_default())
+        format!(
+            "/audit?{}",
+            serde_urlencoded::to_string(&n).unwrap_or_default()
+        )
     });
     let rows = rows
         .into_iter()
@@ -80,5 +83,10 @@ async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<AuditQuery
             request_id: r.request_id.unwrap_or_default(),
         })
         .collect();
-    a.render(&AuditPage { p: Chrome::new(&a, "audit-title"), q, rows, older_href })
+    a.render(&AuditPage {
+        p: Chrome::new(&a, "audit-title"),
+        q,
+        rows,
+        older_href,
+    })
 }

@@ -51,7 +51,9 @@ pub fn routes(t: RouteTable) -> RouteTable {
 /// Only local paths may be a `next=` target.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -89,25 +91,48 @@ impl ErrorTemplate {
             400 | 405 | 422 => ("error-400-title", "error-400-text"),
             _ => ("error-500-title", "error-500-text"),
         };
-        ErrorTemplate { p: Chrome::bare(tr, title, request_id), status: status.as_u16(), message: tr.t(message) }
+        ErrorTemplate {
+            p: Chrome::bare(tr, title, request_id),
+            status: status.as_u16(),
+            message: tr.t(message),
+        }
     }
 }
 
-fn login_response(ctx: &Ctx, status: StatusCode, next: String, username: String, error: Option<String>, stash: Vec<(String, String)>) -> AppResult {
-    let t = LoginTemplate { p: Chrome::new(ctx, "login-title"), next, username, error, stash };
+fn login_response(
+    ctx: &Ctx,
+    status: StatusCode,
+    next: String,
+    username: String,
+    error: Option<String>,
+    stash: Vec<(String, String)>,
+) -> AppResult {
+    let t = LoginTemplate {
+        p: Chrome::new(ctx, "login-title"),
+        next,
+        username,
+        error,
+        stash,
+    };
     let mut r = ctx.render(&t)?;
     *r.status_mut() = status;
     Ok(r)
 }
 
 /// Guards the routes that need a login (see the module note).
-pub async fn require_login(State(state): State<AppState>, ctx: Ctx, req: Request, next: Next) -> Response {
+pub async fn require_login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    req: Request,
+    next: Next,
+) -> Response {
     let s: &SessionState = &ctx.session;
     let path = ctx.path.clone();
     match (&s.actor, &s.account) {
         (Some(actor), Some(account)) => {
             if account.totp_enabled && !s.second_factor_done {
-                return Redirect::to(&format!("/login/totp?next={}", urlencode(&path))).into_response();
+                return Redirect::to(&format!("/login/totp?next={}", urlencode(&path)))
+                    .into_response();
             }
             let enrolling = req.uri().path().starts_with("/account/totp");
             if actor.requires_totp() && !account.totp_enabled && !enrolling {
@@ -116,19 +141,30 @@ pub async fn require_login(State(state): State<AppState>, ctx: Ctx, req: Request
             next.run(req).await
         }
         _ => {
-            let is_form = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
+            let is_form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+                v.as_bytes()
+                    .starts_with(b"application/x-www-form-urlencoded")
+            });
             let mut stash = Vec::new();
             if req.method() == Method::POST && is_form {
-                let body = axum::body::to_bytes(req.into_body(), crate::FORM_LIMIT).await.unwrap_or_default();
-                let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+                let body = axum::body::to_bytes(req.into_body(), crate::FORM_LIMIT)
+                    .await
+                    .unwrap_or_default();
+                let fields: Vec<(String, String)> =
+                    serde_urlencoded::from_bytes(&body).unwrap_or_default();
                 stash = fields.into_iter().filter(|(k, _)| stashable(k)).collect();
             }
             let _ = &state;
             let error = (!stash.is_empty()).then(|| ctx.tr.t("login-expired-form-kept"));
-            login_response(&ctx, StatusCode::UNAUTHORIZED, path, String::new(), error, stash).unwrap_or_else(|e| e.into_response())
+            login_response(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                path,
+                String::new(),
+                error,
+                stash,
+            )
+            .unwrap_or_else(|e| e.into_response())
         }
     }
 }
@@ -142,11 +178,21 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(ctx: Ctx, axum::extract::Query(q): axum::extract::Query<NextQuery>) -> AppResult {
+async fn login_page(
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> AppResult {
     if ctx.session.complete() {
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
-    login_response(&ctx, StatusCode::OK, safe_next(q.next.as_deref()), String::new(), None, Vec::new())
+    login_response(
+        &ctx,
+        StatusCode::OK,
+        safe_next(q.next.as_deref()),
+        String::new(),
+        None,
+        Vec::new(),
+    )
 }
 
 fn client_key(req_headers: &axum::http::HeaderMap) -> String {
@@ -167,8 +213,19 @@ struct ResubmitTemplate {
     fields: Vec<(String, String)>,
 }
 
-async fn login(State(state): State<AppState>, ctx: Ctx, headers: axum::http::HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> AppResult {
-    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let next = safe_next(Some(&get("next")));
     let username = get("username").trim().to_lowercase();
     let password = get("password");
@@ -181,7 +238,14 @@ async fn login(State(state): State<AppState>, ctx: Ctx, headers: axum::http::Hea
     if let Some(until) = sa::locked_until(db, &keys).await? {
         let minutes = ((until - store::now()).num_seconds() + 59) / 60;
         let msg = ctx.tr.t1("login-locked", "minutes", minutes.max(1));
-        return login_response(&ctx, StatusCode::TOO_MANY_REQUESTS, next, username, Some(msg), stash);
+        return login_response(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            next,
+            username,
+            Some(msg),
+            stash,
+        );
     }
     let found = sa::account_for_login(db, &username).await?;
     let (account, hash) = match &found {
@@ -200,12 +264,22 @@ async fn login(State(state): State<AppState>, ctx: Ctx, headers: axum::http::Hea
     if let Some(old) = &ctx.session.token {
         sa::end_session(db, old).await?;
     }
-    let token = sa::create_session(db, AccountId(account.id), !account.totp_enabled, state.config.session).await?;
+    let token = sa::create_session(
+        db,
+        AccountId(account.id),
+        !account.totp_enabled,
+        state.config.session,
+    )
+    .await?;
     let cookie = set_cookie(SESSION_COOKIE, &token, None, ctx.secure);
     let mut response = if account.totp_enabled {
         Redirect::to(&format!("/login/totp?next={}", urlencode(&next))).into_response()
     } else if !stash.is_empty() {
-        let t = ResubmitTemplate { p: Chrome::new(&ctx, "resubmit-title"), action: next, fields: stash };
+        let t = ResubmitTemplate {
+            p: Chrome::new(&ctx, "resubmit-title"),
+            action: next,
+            fields: stash,
+        };
         ctx.render(&t)?
     } else {
         Redirect::to(&next).into_response()
@@ -222,35 +296,59 @@ struct TotpLoginTemplate {
     error: Option<String>,
 }
 
-async fn totp_page(ctx: Ctx, axum::extract::Query(q): axum::extract::Query<NextQuery>) -> AppResult {
+async fn totp_page(
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> AppResult {
     if ctx.session.actor.is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
-    ctx.render(&TotpLoginTemplate { p: Chrome::new(&ctx, "totp-login-title"), next: safe_next(q.next.as_deref()), error: None })
+    ctx.render(&TotpLoginTemplate {
+        p: Chrome::new(&ctx, "totp-login-title"),
+        next: safe_next(q.next.as_deref()),
+        error: None,
+    })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct TotpForm {
     code: String,
     next: Option<String>,
 }
 
-async fn totp_submit(State(state): State<AppState>, ctx: Ctx, Form(f): Form<TotpForm>) -> AppResult {
+async fn totp_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<TotpForm>,
+) -> AppResult {
     let (Some(token), Some(account)) = (&ctx.session.token, &ctx.session.account) else {
         return Ok(Redirect::to("/login").into_response());
     };
     let id = AccountId(account.id);
     let key = format!("totp:{}", account.id);
-    if sa::locked_until(&state.store.db, std::slice::from_ref(&key)).await?.is_some() {
+    if sa::locked_until(&state.store.db, std::slice::from_ref(&key))
+        .await?
+        .is_some()
+    {
         let error = Some(ctx.tr.t1("login-locked", "minutes", 1));
-        return ctx.render(&TotpLoginTemplate { p: Chrome::new(&ctx, "totp-login-title"), next: safe_next(f.next.as_deref()), error });
+        return ctx.render(&TotpLoginTemplate {
+            p: Chrome::new(&ctx, "totp-login-title"),
+            next: safe_next(f.next.as_deref()),
+            error,
+        });
     }
     let now = chrono::Utc::now().timestamp().max(0) as u64;
-    let ok = sa::check_totp(&state.store, id, &f.code, now).await? || sa::use_recovery_code(&state.store, id, &f.code).await?;
+    let ok = sa::check_totp(&state.store, id, &f.code, now).await?
+        || sa::use_recovery_code(&state.store, id, &f.code).await?;
     if !ok {
         sa::record_failure(&state.store.db, &key, ThrottlePolicy::ACCOUNT).await?;
         let error = Some(ctx.tr.t(domain::text::TOTP_INVALID));
-        return ctx.render(&TotpLoginTemplate { p: Chrome::new(&ctx, "totp-login-title"), next: safe_next(f.next.as_deref()), error });
+        return ctx.render(&TotpLoginTemplate {
+            p: Chrome::new(&ctx, "totp-login-title"),
+            next: safe_next(f.next.as_deref()),
+            error,
+        });
     }
     sa::clear_failures(&state.store.db, &key).await?;
     sa::complete_second_factor(&state.store.db, token).await?;
@@ -262,17 +360,25 @@ async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult {
         sa::end_session(&state.store.db, t).await?;
     }
     let mut r = ctx.redirect("/login", Flash::ok("logout-done"));
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), ctx.secure));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), ctx.secure),
+    );
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct LangForm {
     lang: String,
     next: Option<String>,
 }
 
-async fn switch_lang(State(state): State<AppState>, ctx: Ctx, Form(f): Form<LangForm>) -> AppResult {
+async fn switch_lang(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<LangForm>,
+) -> AppResult {
     let lang = Lang::from_code(&f.lang).ok_or(AppError::BadRequest)?;
     if let Some(a) = &ctx.session.account {
         sa::set_locale(&state.store.db, AccountId(a.id), lang.code()).await?;
@@ -281,7 +387,15 @@ async fn switch_lang(State(state): State<AppState>, ctx: Ctx, Form(f): Form<Lang
         sa::set_session_locale(&state.store.db, t, lang.code()).await?;
     }
     let mut r = Redirect::to(&safe_next(f.next.as_deref())).into_response();
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(crate::ctx::LANG_COOKIE, lang.code(), Some(365 * 86400), ctx.secure));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            crate::ctx::LANG_COOKIE,
+            lang.code(),
+            Some(365 * 86400),
+            ctx.secure,
+        ),
+    );
     Ok(r)
 }
 
@@ -296,10 +410,16 @@ struct PasswordTemplate {
 }
 
 async fn password_page(a: Auth) -> AppResult {
-    a.render(&PasswordTemplate { p: Chrome::new(&a, "password-title"), token: None, errors: FieldErrors::default(), done: false })
+    a.render(&PasswordTemplate {
+        p: Chrome::new(&a, "password-title"),
+        token: None,
+        errors: FieldErrors::default(),
+        done: false,
+    })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct PasswordForm {
     #[serde(default)]
     current: String,
@@ -307,15 +427,26 @@ struct PasswordForm {
     confirm: String,
 }
 
-async fn password_submit(State(state): State<AppState>, a: Auth, Form(f): Form<PasswordForm>) -> AppResult {
+async fn password_submit(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<PasswordForm>,
+) -> AppResult {
     let mut errors = FieldErrors::default();
-    let hash = sa::account_for_login(&state.store.db, &a.actor.username).await?.and_then(|x| x.1);
+    let hash = sa::account_for_login(&state.store.db, &a.actor.username)
+        .await?
+        .and_then(|x| x.1);
     if !state.hasher.verify(&f.current, hash.as_deref()).await {
         errors.push(domain::FieldError::new("current", "err-password-current"));
     }
     errors.take(domain::auth::check_new_password(&f.password, &f.confirm));
     if !errors.is_empty() {
-        let t = PasswordTemplate { p: Chrome::new(&a, "password-title"), token: None, errors, done: false };
+        let t = PasswordTemplate {
+            p: Chrome::new(&a, "password-title"),
+            token: None,
+            errors,
+            done: false,
+        };
         let mut r = a.render(&t)?;
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
@@ -324,31 +455,56 @@ async fn password_submit(State(state): State<AppState>, a: Auth, Form(f): Form<P
     sa::set_password(&state.store, &a.who(), a.actor.account, &new_hash).await?;
     // Every session ended, this one too: log in again with the new password.
     let mut r = a.redirect("/login", Flash::ok("password-changed"));
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), a.secure));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), a.secure),
+    );
     Ok(r)
 }
 
-async fn link_page(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> AppResult {
+async fn link_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> AppResult {
     match sa::peek_token(&state.store.db, &token).await {
-        Ok(_) => ctx.render(&PasswordTemplate { p: Chrome::new(&ctx, "link-title"), token: Some(token), errors: FieldErrors::default(), done: false }),
+        Ok(_) => ctx.render(&PasswordTemplate {
+            p: Chrome::new(&ctx, "link-title"),
+            token: Some(token),
+            errors: FieldErrors::default(),
+            done: false,
+        }),
         Err(e) => {
             let key = match e {
                 sa::TokenError::Used => "link-used",
                 sa::TokenError::Expired => "link-expired",
                 sa::TokenError::Unknown => "link-unknown",
             };
-            let mut r = ctx.render(&MessageTemplate { p: Chrome::new(&ctx, "link-title"), message: ctx.tr.t(key) })?;
+            let mut r = ctx.render(&MessageTemplate {
+                p: Chrome::new(&ctx, "link-title"),
+                message: ctx.tr.t(key),
+            })?;
             *r.status_mut() = StatusCode::GONE;
             Ok(r)
         }
     }
 }
 
-async fn link_submit(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>, Form(f): Form<PasswordForm>) -> AppResult {
+async fn link_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> AppResult {
     let mut errors = FieldErrors::default();
     errors.take(domain::auth::check_new_password(&f.password, &f.confirm));
     if !errors.is_empty() {
-        let t = PasswordTemplate { p: Chrome::new(&ctx, "link-title"), token: Some(token), errors, done: false };
+        let t = PasswordTemplate {
+            p: Chrome::new(&ctx, "link-title"),
+            token: Some(token),
+            errors,
+            done: false,
+        };
         let mut r = ctx.render(&t)?;
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
@@ -357,7 +513,10 @@ async fn link_submit(State(state): State<AppState>, ctx: Ctx, Path(token): Path<
     match sa::redeem_token(&state.store, &token, &hash).await {
         Ok(_) => Ok(ctx.redirect("/login", Flash::ok("password-set"))),
         Err(store::StoreError::State(_)) => {
-            let mut r = ctx.render(&MessageTemplate { p: Chrome::new(&ctx, "link-title"), message: ctx.tr.t("link-used") })?;
+            let mut r = ctx.render(&MessageTemplate {
+                p: Chrome::new(&ctx, "link-title"),
+                message: ctx.tr.t("link-used"),
+            })?;
             *r.status_mut() = StatusCode::GONE;
             Ok(r)
         }
@@ -400,7 +559,12 @@ async fn totp_setup_page(a: Auth) -> AppResult {
 
 fn qr_svg(data: &str) -> Option<String> {
     let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
-    Some(code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build())
+    Some(
+        code.render::<qrcode::render::svg::Color>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build(),
+    )
 }
 
 async fn totp_start(State(state): State<AppState>, a: Auth) -> AppResult {
@@ -416,7 +580,11 @@ async fn totp_start(State(state): State<AppState>, a: Auth) -> AppResult {
     })
 }
 
-async fn totp_confirm(State(state): State<AppState>, a: Auth, Form(f): Form<TotpForm>) -> AppResult {
+async fn totp_confirm(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<TotpForm>,
+) -> AppResult {
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     match sa::enable_totp(&state.store, &a.who(), a.actor.account, &f.code, now).await? {
         Some(codes) => {
@@ -471,7 +639,11 @@ struct AccountsTemplate {
     link: Option<(String, String)>,
 }
 
-async fn units_for_grants(state: &AppState, a: &Auth, cap: &domain::auth::Cap<perm::AccountManage>) -> AppResult<Vec<Opt>> {
+async fn units_for_grants(
+    state: &AppState,
+    a: &Auth,
+    cap: &domain::auth::Cap<perm::AccountManage>,
+) -> AppResult<Vec<Opt>> {
     let _ = a;
     let units = org::list_units(&state.store.db, cap).await?;
     Ok(units
@@ -482,7 +654,11 @@ async fn units_for_grants(state: &AppState, a: &Auth, cap: &domain::auth::Cap<pe
 }
 
 fn role_options(a: &Auth) -> Vec<Opt> {
-    a.actor.grantable_roles().into_iter().map(|r| Opt::new(r.code(), a.tr.t(&r.label_key()), false)).collect()
+    a.actor
+        .grantable_roles()
+        .into_iter()
+        .map(|r| Opt::new(r.code(), a.tr.t(&r.label_key()), false))
+        .collect()
 }
 
 async fn accounts_view(state: &AppState, a: &Auth, link: Option<(String, String)>) -> AppResult {
@@ -496,11 +672,21 @@ async fn accounts_view(state: &AppState, a: &Auth, link: Option<(String, String)
             display_name: x.account.display_name,
             disabled: x.account.disabled,
             totp: x.account.totp_enabled,
-            grants: x.grants.into_iter().map(|(g, r, _, unit)| (g.0, a.tr.t(&r.label_key()), unit)).collect(),
+            grants: x
+                .grants
+                .into_iter()
+                .map(|(g, r, _, unit)| (g.0, a.tr.t(&r.label_key()), unit))
+                .collect(),
         })
         .collect();
     let units = units_for_grants(state, a, &cap).await?;
-    a.render(&AccountsTemplate { p: Chrome::new(a, "accounts-title"), accounts, roles: role_options(a), units, link })
+    a.render(&AccountsTemplate {
+        p: Chrome::new(a, "accounts-title"),
+        accounts,
+        roles: role_options(a),
+        units,
+        link,
+    })
 }
 
 async fn accounts_page(State(state): State<AppState>, a: Auth) -> AppResult {
@@ -532,21 +718,37 @@ struct AccountForm {
 async fn account_new_page(State(state): State<AppState>, a: Auth) -> AppResult {
     let cap = a.actor.authorize::<perm::AccountManage>()?;
     let units = units_for_grants(&state, &a, &cap).await?;
-    a.render(&AccountNewTemplate { p: Chrome::new(&a, "account-new-title"), form: AccountForm::default(), errors: FieldErrors::default(), roles: role_options(&a), units })
+    a.render(&AccountNewTemplate {
+        p: Chrome::new(&a, "account-new-title"),
+        form: AccountForm::default(),
+        errors: FieldErrors::default(),
+        roles: role_options(&a),
+        units,
+    })
 }
 
 fn mark(opts: Vec<Opt>, value: &str) -> Vec<Opt> {
-    opts.into_iter().map(|mut o| {
-        o.selected = o.value == value;
-        o
-    }).collect()
+    opts.into_iter()
+        .map(|mut o| {
+            o.selected = o.value == value;
+            o
+        })
+        .collect()
 }
 
-async fn account_create(State(state): State<AppState>, a: Auth, Form(f): Form<AccountForm>) -> AppResult {
+async fn account_create(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<AccountForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::AccountManage>()?;
     let mut errors = FieldErrors::default();
     let username = errors.take(domain::auth::parse_username(&f.username));
-    let display = errors.take(domain::org::required_text("display_name", &f.display_name, 40));
+    let display = errors.take(domain::org::required_text(
+        "display_name",
+        &f.display_name,
+        40,
+    ));
     let role = Role::from_code(&f.role);
     if role.is_none() {
         errors.push(domain::FieldError::new("role", domain::text::REQUIRED));
@@ -555,11 +757,25 @@ async fn account_create(State(state): State<AppState>, a: Auth, Form(f): Form<Ac
     if unit.is_none() {
         errors.push(domain::FieldError::new("unit", domain::text::REQUIRED));
     }
-    if let (true, Some(username), Some(display), Some(role), Some(unit)) = (errors.is_empty(), username, display, role, unit) {
-        let new = sa::NewAccount { username, display_name: display, member: None, password_hash: None };
+    if let (true, Some(username), Some(display), Some(role), Some(unit)) =
+        (errors.is_empty(), username, display, role, unit)
+    {
+        let new = sa::NewAccount {
+            username,
+            display_name: display,
+            member: None,
+            password_hash: None,
+        };
         match sa::create_account(&state.store, &cap, &a.actor, &a.who(), &new, role, unit).await {
             Ok(id) => {
-                let token = sa::issue_token(&state.store, &a.who(), id, TokenPurpose::Setup, chrono::Duration::days(7)).await?;
+                let token = sa::issue_token(
+                    &state.store,
+                    &a.who(),
+                    id,
+                    TokenPurpose::Setup,
+                    chrono::Duration::days(7),
+                )
+                .await?;
                 let link = link_url(&state, &token);
                 return accounts_view(&state, &a, Some((new.username, link))).await;
             }
@@ -569,31 +785,58 @@ async fn account_create(State(state): State<AppState>, a: Auth, Form(f): Form<Ac
     }
     let units = mark(units_for_grants(&state, &a, &cap).await?, &f.unit);
     let roles = mark(role_options(&a), &f.role);
-    let mut r = a.render(&AccountNewTemplate { p: Chrome::new(&a, "account-new-title"), form: f, errors, roles, units })?;
+    let mut r = a.render(&AccountNewTemplate {
+        p: Chrome::new(&a, "account-new-title"),
+        form: f,
+        errors,
+        roles,
+        units,
+    })?;
     *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(r)
 }
 
 fn link_url(state: &AppState, token: &str) -> String {
-    format!("{}/link/{token}", state.config.public_url.clone().unwrap_or_default())
+    format!(
+        "{}/link/{token}",
+        state.config.public_url.clone().unwrap_or_default()
+    )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct GrantForm {
     role: String,
     unit: String,
 }
 
-async fn grant_add(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, Form(f): Form<GrantForm>) -> AppResult {
+async fn grant_add(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<GrantForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::AccountManage>()?;
     if !sa::account_in_scope(&state.store.db, &cap, AccountId(id)).await? {
         return Err(AppError::NotFound);
     }
     let role = Role::from_code(&f.role).ok_or(AppError::BadRequest)?;
     let unit: OrgUnitId = f.unit.parse().map_err(|_| AppError::BadRequest)?;
-    match sa::grant(&state.store, &cap, &a.actor, &a.who(), AccountId(id), role, unit).await {
+    match sa::grant(
+        &state.store,
+        &cap,
+        &a.actor,
+        &a.who(),
+        AccountId(id),
+        role,
+        unit,
+    )
+    .await
+    {
         Ok(_) => Ok(a.redirect("/accounts", Flash::ok("grant-added"))),
-        Err(store::StoreError::Invalid(_)) => Ok(a.redirect("/accounts", Flash::error(domain::text::ROLE_NOT_GRANTABLE))),
+        Err(store::StoreError::Invalid(_)) => {
+            Ok(a.redirect("/accounts", Flash::error(domain::text::ROLE_NOT_GRANTABLE)))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -610,7 +853,14 @@ async fn account_link(State(state): State<AppState>, a: Auth, Path(id): Path<i64
         return Err(AppError::NotFound);
     }
     let acc = sa::account(&state.store.db, AccountId(id)).await?;
-    let token = sa::issue_token(&state.store, &a.who(), AccountId(id), TokenPurpose::Reset, chrono::Duration::days(2)).await?;
+    let token = sa::issue_token(
+        &state.store,
+        &a.who(),
+        AccountId(id),
+        TokenPurpose::Reset,
+        chrono::Duration::days(2),
+    )
+    .await?;
     accounts_view(&state, &a, Some((acc.username, link_url(&state, &token)))).await
 }
 

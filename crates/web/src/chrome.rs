@@ -41,7 +41,11 @@ pub struct Chrome {
 const AREAS: &[(&str, &str, Option<Permission>)] = &[
     ("/", "nav-dashboard", Some(Permission::DashboardView)),
     ("/members", "nav-members", Some(Permission::MemberView)),
-    ("/members/import", "nav-import", Some(Permission::MemberImport)),
+    (
+        "/members/import",
+        "nav-import",
+        Some(Permission::MemberImport),
+    ),
     ("/org", "nav-org", Some(Permission::OrgView)),
     ("/accounts", "nav-accounts", Some(Permission::AccountManage)),
     ("/audit", "nav-audit", Some(Permission::AuditView)),
@@ -66,7 +70,9 @@ impl Chrome {
                         current_path == "/"
                     } else {
                         current_path == *href
-                            || (current_path.starts_with(href) && !(*href == "/members" && current_path.starts_with("/members/import")))
+                            || (current_path.starts_with(href)
+                                && !(*href == "/members"
+                                    && current_path.starts_with("/members/import")))
                     },
                 })
                 .collect(),
@@ -82,7 +88,10 @@ impl Chrome {
             title: tr.t(title_key),
             nav,
             crumbs: Vec::new(),
-            user: ctx.actor().filter(|_| ctx.session.complete()).map(|a| a.display_name.clone()),
+            user: ctx
+                .actor()
+                .filter(|_| ctx.session.complete())
+                .map(|a| a.display_name.clone()),
             flash: ctx.flash.as_ref().map(|f| (f.kind.class(), f.text(&tr))),
             path: ctx.path.clone(),
             request_id: ctx.request_id.clone(),
@@ -104,7 +113,12 @@ impl Chrome {
             flash: None,
             path: "/".into(),
             request_id: request_id.to_string(),
-            other_lang: (if tr.lang == Lang::Zh { Lang::En } else { Lang::Zh }).code_and_name(&tr),
+            other_lang: (if tr.lang == Lang::Zh {
+                Lang::En
+            } else {
+                Lang::Zh
+            })
+            .code_and_name(&tr),
             logged_in: false,
             assets: crate::assets::prefix(),
         }
@@ -145,12 +159,20 @@ pub struct Opt {
 
 impl Opt {
     pub fn new(value: impl ToString, label: impl ToString, selected: bool) -> Opt {
-        Opt { value: value.to_string(), label: label.to_string(), selected }
+        Opt {
+            value: value.to_string(),
+            label: label.to_string(),
+            selected,
+        }
     }
 }
 
 /// Options of a coded choice, with an empty first option labelled by `empty_key`.
-pub fn coded_options<C: domain::org::Coded>(tr: &Tr, current: &str, empty_key: Option<&str>) -> Vec<Opt> {
+pub fn coded_options<C: domain::org::Coded>(
+    tr: &Tr,
+    current: &str,
+    empty_key: Option<&str>,
+) -> Vec<Opt> {
     let mut v = Vec::new();
     if let Some(k) = empty_key {
         v.push(Opt::new("", tr.t(k), current.is_empty()));

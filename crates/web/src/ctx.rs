@@ -58,12 +58,18 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Resolves the session cookie into a [`SessionState`] extension.
-pub async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let mut s = SessionState::default();
     if let Some(token) = cookie_value(req.headers(), SESSION_COOKIE) {
         match store::auth::session(&state.store.db, &token, state.config.session).await {
             Ok(Some(info)) => {
-                if let Ok(Some((actor, account))) = store::auth::load_actor(&state.store.db, info.account).await {
+                if let Ok(Some((actor, account))) =
+                    store::auth::load_actor(&state.store.db, info.account).await
+                {
                     s.actor = Some(actor);
                     s.account = Some(account);
                     s.second_factor_done = info.second_factor_done;
@@ -82,10 +88,20 @@ pub async fn session_layer(State(state): State<AppState>, mut req: Request, next
 /// Picks the language: account setting, session, cookie, Accept-Language, zh-CN.
 pub fn lang_of(headers: &HeaderMap, session: Option<&SessionState>) -> Lang {
     session
-        .and_then(|s| s.account.as_ref().and_then(|a| a.locale.clone()).or(s.locale.clone()))
+        .and_then(|s| {
+            s.account
+                .as_ref()
+                .and_then(|a| a.locale.clone())
+                .or(s.locale.clone())
+        })
         .and_then(|l| Lang::from_code(&l))
         .or_else(|| cookie_value(headers, LANG_COOKIE).and_then(|l| Lang::from_code(&l)))
-        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::negotiate))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+        })
         .unwrap_or_default()
 }
 
@@ -116,13 +132,25 @@ impl FlashKind {
 
 impl Flash {
     pub fn ok(key: &str) -> Flash {
-        Flash { kind: FlashKind::Ok, key: key.into(), args: Vec::new() }
+        Flash {
+            kind: FlashKind::Ok,
+            key: key.into(),
+            args: Vec::new(),
+        }
     }
     pub fn warn(key: &str) -> Flash {
-        Flash { kind: FlashKind::Warn, key: key.into(), args: Vec::new() }
+        Flash {
+            kind: FlashKind::Warn,
+            key: key.into(),
+            args: Vec::new(),
+        }
     }
     pub fn error(key: &str) -> Flash {
-        Flash { kind: FlashKind::Error, key: key.into(), args: Vec::new() }
+        Flash {
+            kind: FlashKind::Error,
+            key: key.into(),
+            args: Vec::new(),
+        }
     }
     pub fn arg(mut self, k: &str, v: impl ToString) -> Flash {
         self.args.push((k.into(), v.to_string()));
@@ -150,7 +178,10 @@ impl Flash {
         };
         let key = parts.next()?.to_string();
         // Only catalogue-shaped keys: a forged cookie cannot inject text.
-        if !key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()) {
+        if !key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit())
+        {
             return None;
         }
         let args = parts
@@ -163,7 +194,11 @@ impl Flash {
     }
 
     pub fn text(&self, tr: &Tr) -> String {
-        let args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let args: Vec<(&str, String)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         tr.ta(&self.key, &args)
     }
 }
@@ -184,7 +219,10 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: Option<i64>, secure: bo
 /// A redirect (303) that carries a flash message to the next page.
 pub fn redirect_flash(to: &str, flash: Flash, secure: bool) -> Response {
     let mut r = Redirect::to(to).into_response();
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(FLASH_COOKIE, &flash.encode(), Some(60), secure));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(FLASH_COOKIE, &flash.encode(), Some(60), secure),
+    );
     r
 }
 
@@ -205,14 +243,37 @@ pub struct Ctx {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let session = parts.extensions.get::<SessionState>().cloned().unwrap_or_default();
-        let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = parts
+            .extensions
+            .get::<SessionState>()
+            .cloned()
+            .unwrap_or_default();
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
         let lang = lang_of(&parts.headers, Some(&session));
         let flash = cookie_value(&parts.headers, FLASH_COOKIE).and_then(|v| Flash::decode(&v));
         let partial = parts.headers.get("hx-request").is_some();
-        let path = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-        Ok(Ctx { tr: Tr::new(lang), request_id, session, flash, partial, path, secure: state.config.secure_cookies })
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        Ok(Ctx {
+            tr: Tr::new(lang),
+            request_id,
+            session,
+            flash,
+            partial,
+            path,
+            secure: state.config.secure_cookies,
+        })
     }
 }
 
@@ -226,7 +287,10 @@ impl Ctx {
         let body = t.render()?;
         let mut r = Html(body).into_response();
         if self.flash.is_some() {
-            r.headers_mut().append(header::SET_COOKIE, set_cookie(FLASH_COOKIE, "", Some(0), self.secure));
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(FLASH_COOKIE, "", Some(0), self.secure),
+            );
         }
         Ok(r)
     }
@@ -238,7 +302,10 @@ impl Ctx {
     pub fn who(&self) -> store::audit::Who {
         store::audit::Who {
             account: self.actor().map(|a| a.account),
-            label: self.actor().map(|a| a.username.clone()).unwrap_or_else(|| "anonymous".into()),
+            label: self
+                .actor()
+                .map(|a| a.username.clone())
+                .unwrap_or_else(|| "anonymous".into()),
             request_id: Some(self.request_id.clone()),
         }
     }
@@ -255,7 +322,10 @@ pub struct Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ctx = Ctx::from_request_parts(parts, state).await?;
         if !ctx.session.complete() {
             return Err(AppError::NotFound);

@@ -54,7 +54,11 @@ impl Lang {
             let mut it = part.trim().split(';');
             let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let lang = if tag.starts_with("zh") {
                 Lang::Zh
@@ -91,7 +95,9 @@ impl Tr {
 
     /// The message for `key`; the key itself when missing (a test keeps that from shipping).
     pub fn t(&self, key: &str) -> String {
-        LOCALES.try_lookup(self.lang.id(), key).unwrap_or_else(|| key.to_string())
+        LOCALES
+            .try_lookup(self.lang.id(), key)
+            .unwrap_or_else(|| key.to_string())
     }
 
     pub fn ta(&self, key: &str, args: &[(&str, String)]) -> String {
@@ -99,7 +105,9 @@ impl Tr {
             .iter()
             .map(|(k, v)| (Cow::Owned(k.to_string()), number_or_string(v)))
             .collect();
-        LOCALES.try_lookup_with_args(self.lang.id(), key, &map).unwrap_or_else(|| key.to_string())
+        LOCALES
+            .try_lookup_with_args(self.lang.id(), key, &map)
+            .unwrap_or_else(|| key.to_string())
     }
 
     pub fn t1(&self, key: &str, name: &str, value: impl ToString) -> String {
@@ -165,7 +173,9 @@ fn number_or_string(v: &str) -> FluentValue<'static> {
 
 /// All keys of a catalogue directory, for the completeness test.
 pub fn catalogue_keys(lang: Lang) -> std::collections::BTreeSet<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang.code());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("locales")
+        .join(lang.code());
     let mut keys = std::collections::BTreeSet::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
@@ -190,7 +200,10 @@ mod tests {
 
     #[test]
     fn accept_language_is_negotiated_by_quality() {
-        assert_eq!(Lang::negotiate("en-US,en;q=0.9,zh-CN;q=0.8"), Some(Lang::En));
+        assert_eq!(
+            Lang::negotiate("en-US,en;q=0.9,zh-CN;q=0.8"),
+            Some(Lang::En)
+        );
         assert_eq!(Lang::negotiate("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::Zh));
         assert_eq!(Lang::negotiate("fr-FR,en;q=0.5"), Some(Lang::En));
         assert_eq!(Lang::negotiate("fr-FR"), None);

@@ -73,7 +73,11 @@ pub struct RouteTable {
 
 impl Default for RouteTable {
     fn default() -> Self {
-        RouteTable { public: Router::new(), login: Router::new(), entries: Vec::new() }
+        RouteTable {
+            public: Router::new(),
+            login: Router::new(),
+            entries: Vec::new(),
+        }
     }
 }
 
@@ -87,7 +91,14 @@ impl RouteTable {
     }
 
     /// A route whose requests may be larger than forms (uploads).
-    pub fn add_limited<H, T>(mut self, method: Method, path: &'static str, access: Access, h: H, limit: Option<usize>) -> Self
+    pub fn add_limited<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        h: H,
+        limit: Option<usize>,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
@@ -104,15 +115,29 @@ impl RouteTable {
             Access::Public => self.public = self.public.route(path, r),
             Access::Login => self.login = self.login.route(path, r),
         }
-        self.entries.push(RouteEntry { method, path, access });
+        self.entries.push(RouteEntry {
+            method,
+            path,
+            access,
+        });
         self
     }
 
-    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, h: H) -> Self {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        h: H,
+    ) -> Self {
         self.add(Method::Get, path, access, h)
     }
 
-    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, h: H) -> Self {
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        h: H,
+    ) -> Self {
         self.add(Method::Post, path, access, h)
     }
 }
@@ -131,7 +156,10 @@ pub fn routes(config: &WebConfig) -> RouteTable {
 /// The application with all its layers.
 pub fn app(state: AppState) -> Router {
     let table = routes(&state.config);
-    let login = table.login.route_layer(middleware::from_fn_with_state(state.clone(), auth::require_login));
+    let login = table.login.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_login,
+    ));
     let mut csrf = tower_http::csrf::CsrfLayer::new();
     for o in &state.config.trusted_origins {
         match csrf.clone().add_trusted_origin(o) {
@@ -144,16 +172,33 @@ pub fn app(state: AppState) -> Router {
         .public
         .merge(login)
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), ctx::session_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ctx::session_layer,
+        ))
         .layer(csrf)
         // Forms are small; uploads raise this on their own route.
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| AppError::Internal("panic".into()).into_response()))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            AppError::Internal("panic".into()).into_response()
+        }))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp)))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
@@ -195,8 +240,13 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
     let status = res.status();
     tracing::info!(request_id = %id, %method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     let wants_page = res.extensions().get::<error::ErrorPage>().is_some()
-        || (matches!(status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED)
-            && res.headers().get(header::CONTENT_TYPE).is_none_or(|v| !v.as_bytes().starts_with(b"text/html")));
+        || (matches!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED
+        ) && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|v| !v.as_bytes().starts_with(b"text/html")));
     if !wants_page {
         return res;
     }

@@ -23,7 +23,10 @@ pub struct WebConfig {
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
-            session: SessionPolicy { idle: chrono::Duration::hours(2), absolute: chrono::Duration::hours(12) },
+            session: SessionPolicy {
+                idle: chrono::Duration::hours(2),
+                absolute: chrono::Duration::hours(12),
+            },
             secure_cookies: false,
             max_upload_bytes: 20 * 1024 * 1024,
             import_max_rows: 200_000,
@@ -45,7 +48,11 @@ pub struct Inner {
 
 impl AppState {
     pub fn new(store: Store, hasher: PasswordHasher, config: WebConfig) -> AppState {
-        AppState(Arc::new(Inner { store, hasher, config }))
+        AppState(Arc::new(Inner {
+            store,
+            hasher,
+            config,
+        }))
     }
 }
 

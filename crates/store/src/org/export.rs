@@ -87,7 +87,8 @@ pub async fn export_members(
     let ws = wb.add_worksheet_with_constant_memory().map_err(xlsx_err)?;
     ws.set_name(&text.sheet_name).map_err(xlsx_err)?;
     for (c, h) in text.headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold).map_err(xlsx_err)?;
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(xlsx_err)?;
     }
     ws.set_column_width(3, 22).map_err(xlsx_err)?;
     ws.set_column_width(4, 14).map_err(xlsx_err)?;
@@ -118,11 +119,18 @@ pub async fn export_members(
         }
         for row in &rows {
             let id_plain = st.cipher.decrypt_str(Field::IdNumber, &row.id_number_enc)?;
-            let phone = row.phone_enc.as_deref().map(|p| st.cipher.decrypt_str(Field::Phone, p)).transpose()?;
+            let phone = row
+                .phone_enc
+                .as_deref()
+                .map(|p| st.cipher.decrypt_str(Field::Phone, p))
+                .transpose()?;
             let (id_text, phone_text) = if full.is_some() {
                 (id_plain, phone.unwrap_or_default())
             } else {
-                (mask_id_number(&id_plain), phone.as_deref().map(mask_phone).unwrap_or_default())
+                (
+                    mask_id_number(&id_plain),
+                    phone.as_deref().map(mask_phone).unwrap_or_default(),
+                )
             };
             let cells: [String; 15] = [
                 row.name.clone(),
@@ -138,7 +146,9 @@ pub async fn export_members(
                 opt_label::<PoliticalStatus>(&label, row.political_status.as_deref())?,
                 opt_label::<Education>(&label, row.education.as_deref())?,
                 opt_label::<EmploymentType>(&label, row.employment_type.as_deref())?,
-                row.join_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+                row.join_date
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
                 label(coded::<MemberStatus>(&row.status)?.label_key()),
             ];
             for (c, v) in cells.iter().enumerate() {
@@ -146,17 +156,26 @@ pub async fn export_members(
                     continue;
                 }
                 if c == 3 || c == 4 {
-                    ws.write_string_with_format(r, c as u16, v, &as_text).map_err(xlsx_err)?;
+                    ws.write_string_with_format(r, c as u16, v, &as_text)
+                        .map_err(xlsx_err)?;
                 } else {
                     ws.write_string(r, c as u16, v).map_err(xlsx_err)?;
                 }
             }
             r += 1;
         }
-        after = rows.last().map(|x| (x.school_union_id, x.name.clone(), x.id));
+        after = rows
+            .last()
+            .map(|x| (x.school_union_id, x.name.clone(), x.id));
     }
     let count = u64::from(r - 1);
-    ws.autofilter(0, 0, r.saturating_sub(1).max(1), (EXPORT_COLUMNS.len() - 1) as u16).map_err(xlsx_err)?;
+    ws.autofilter(
+        0,
+        0,
+        r.saturating_sub(1).max(1),
+        (EXPORT_COLUMNS.len() - 1) as u16,
+    )
+    .map_err(xlsx_err)?;
     ws.set_freeze_panes(1, 0).map_err(xlsx_err)?;
     let bytes = wb.save_to_buffer().map_err(xlsx_err)?;
 
@@ -171,10 +190,16 @@ pub async fn export_members(
         &st.cipher,
         who,
         Event {
-            action: if full.is_some() { "member.export_personal_data" } else { "member.export" },
+            action: if full.is_some() {
+                "member.export_personal_data"
+            } else {
+                "member.export"
+            },
             entity_type: "member",
             entity_id: None,
-            org_unit: f.unit.or_else(|| cap.scope().roots().and_then(|r| r.first().copied())),
+            org_unit: f
+                .unit
+                .or_else(|| cap.scope().roots().and_then(|r| r.first().copied())),
             changes: &ch,
         },
     )
@@ -183,7 +208,10 @@ pub async fn export_members(
     Ok((bytes, count))
 }
 
-fn opt_label<C: Coded>(label: &impl Fn(String) -> String, code: Option<&str>) -> Result<String, StoreError> {
+fn opt_label<C: Coded>(
+    label: &impl Fn(String) -> String,
+    code: Option<&str>,
+) -> Result<String, StoreError> {
     Ok(match code {
         Some(c) => label(coded::<C>(c)?.label_key()),
         None => String::new(),

@@ -52,7 +52,13 @@ impl ImportMode {
         }
     }
     pub fn from_code(s: &str) -> Option<ImportMode> {
-        [ImportMode::DryRun, ImportMode::AllOrNothing, ImportMode::ValidRows].into_iter().find(|m| m.code() == s)
+        [
+            ImportMode::DryRun,
+            ImportMode::AllOrNothing,
+            ImportMode::ValidRows,
+        ]
+        .into_iter()
+        .find(|m| m.code() == s)
     }
 }
 
@@ -131,18 +137,87 @@ impl Column {
         match self {
             Column::Name => &["姓名", "名字", "会员姓名", "教职工姓名", "name"],
             Column::Gender => &["性别", "gender", "sex"],
-            Column::BirthDate => &["出生日期", "出生年月", "出生年月日", "生日", "birthdate", "dateofbirth", "birth_date"],
-            Column::IdNumber => &["身份证号", "身份证号码", "身份证", "公民身份号码", "证件号码", "idnumber", "id_number", "idno", "idcard"],
-            Column::Phone => &["手机号", "手机号码", "手机", "联系电话", "电话", "联系方式", "phone", "mobile"],
-            Column::School => &["单位", "学校", "所在单位", "工作单位", "基层工会", "学校代码", "单位代码", "school", "schoolcode", "unit"],
-            Column::Branch => &["部门", "分工会", "工会小组", "科室", "年级组", "教研组", "branch", "department"],
-            Column::Post => &["岗位", "岗位类别", "岗位类型", "人员岗位", "post", "position"],
+            Column::BirthDate => &[
+                "出生日期",
+                "出生年月",
+                "出生年月日",
+                "生日",
+                "birthdate",
+                "dateofbirth",
+                "birth_date",
+            ],
+            Column::IdNumber => &[
+                "身份证号",
+                "身份证号码",
+                "身份证",
+                "公民身份号码",
+                "证件号码",
+                "idnumber",
+                "id_number",
+                "idno",
+                "idcard",
+            ],
+            Column::Phone => &[
+                "手机号",
+                "手机号码",
+                "手机",
+                "联系电话",
+                "电话",
+                "联系方式",
+                "phone",
+                "mobile",
+            ],
+            Column::School => &[
+                "单位",
+                "学校",
+                "所在单位",
+                "工作单位",
+                "基层工会",
+                "学校代码",
+                "单位代码",
+                "school",
+                "schoolcode",
+                "unit",
+            ],
+            Column::Branch => &[
+                "部门",
+                "分工会",
+                "工会小组",
+                "科室",
+                "年级组",
+                "教研组",
+                "branch",
+                "department",
+            ],
+            Column::Post => &[
+                "岗位",
+                "岗位类别",
+                "岗位类型",
+                "人员岗位",
+                "post",
+                "position",
+            ],
             Column::Title => &["职称", "专业技术职称", "专技职称", "title"],
             Column::Ethnicity => &["民族", "ethnicity"],
             Column::PoliticalStatus => &["政治面貌", "politicalstatus", "political_status"],
             Column::Education => &["学历", "最高学历", "education"],
-            Column::EmploymentType => &["用工性质", "用工形式", "编制", "编制情况", "人员类别", "employmenttype", "employment_type"],
-            Column::JoinDate => &["入会时间", "入会日期", "入会年月", "joindate", "join_date", "joined"],
+            Column::EmploymentType => &[
+                "用工性质",
+                "用工形式",
+                "编制",
+                "编制情况",
+                "人员类别",
+                "employmenttype",
+                "employment_type",
+            ],
+            Column::JoinDate => &[
+                "入会时间",
+                "入会日期",
+                "入会年月",
+                "joindate",
+                "join_date",
+                "joined",
+            ],
             Column::Status => &["状态", "人员状态", "在职状态", "status"],
         }
     }
@@ -150,13 +225,18 @@ impl Column {
     fn from_header(h: &str) -> Option<Column> {
         let norm: String = h
             .chars()
-            .filter(|c| !c.is_whitespace() && !matches!(c, '*' | '＊' | ':' | '：' | '(' | ')' | '（' | '）'))
+            .filter(|c| {
+                !c.is_whitespace()
+                    && !matches!(c, '*' | '＊' | ':' | '：' | '(' | ')' | '（' | '）')
+            })
             .collect::<String>()
             .to_lowercase();
         if norm.is_empty() {
             return None;
         }
-        Column::ALL.into_iter().find(|c| c.aliases().contains(&norm.as_str()))
+        Column::ALL
+            .into_iter()
+            .find(|c| c.aliases().contains(&norm.as_str()))
     }
 }
 
@@ -342,9 +422,19 @@ pub async fn run(
     crate::scope::restrict(&mut sql, "u.id", cap.scope());
     sql.push(" ORDER BY u.id");
     let rows: Vec<(i64, String, String)> = sql.fetch_all(&st.db).await?;
-    let schools: Vec<SchoolRef> =
-        rows.into_iter().map(|(id, code, name)| SchoolRef { id: OrgUnitId(id), code, name }).collect();
-    let default_school = if target.kind == OrgKind::SchoolUnion { schools.iter().position(|s| s.id == target.id) } else { None };
+    let schools: Vec<SchoolRef> = rows
+        .into_iter()
+        .map(|(id, code, name)| SchoolRef {
+            id: OrgUnitId(id),
+            code,
+            name,
+        })
+        .collect();
+    let default_school = if target.kind == OrgKind::SchoolUnion {
+        schools.iter().position(|s| s.id == target.id)
+    } else {
+        None
+    };
 
     let mut rx = spawn_reader(bytes, opts.max_rows);
     // Find the header among the first rows.
@@ -361,7 +451,8 @@ pub async fn run(
         let mut it = chunk.into_iter();
         for (_, cells) in it.by_ref() {
             looked += 1;
-            let cols: Vec<Option<Column>> = cells.iter().map(|c| Column::from_header(&c.text)).collect();
+            let cols: Vec<Option<Column>> =
+                cells.iter().map(|c| Column::from_header(&c.text)).collect();
             if cols.contains(&Some(Column::Name)) && cols.contains(&Some(Column::IdNumber)) {
                 header = Some((cells.into_iter().map(|c| c.text).collect(), cols));
                 break;
@@ -372,7 +463,9 @@ pub async fn run(
         }
         pending.extend(it);
     }
-    let Some((headers, columns)) = header else { return Err(ImportError::NoHeader) };
+    let Some((headers, columns)) = header else {
+        return Err(ImportError::NoHeader);
+    };
     let mut missing = Vec::new();
     for req in [Column::Name, Column::IdNumber, Column::Post] {
         if !columns.contains(&Some(req)) {
@@ -401,7 +494,11 @@ pub async fn run(
         schools_by_name.insert(s.name.clone(), i);
     }
     let writing = opts.mode != ImportMode::DryRun;
-    let tx = if writing { Some(st.db.begin().await?) } else { None };
+    let tx = if writing {
+        Some(st.db.begin().await?)
+    } else {
+        None
+    };
     let mut imp = Importer {
         st,
         who,
@@ -439,7 +536,9 @@ impl Importer<'_> {
     }
 
     fn text(&self, cells: &[CellText], col: Column) -> String {
-        self.cell(cells, col).map(|(_, c)| c.text.clone()).unwrap_or_default()
+        self.cell(cells, col)
+            .map(|(_, c)| c.text.clone())
+            .unwrap_or_default()
     }
 
     fn header_of(&self, field: &str) -> Option<String> {
@@ -458,7 +557,11 @@ impl Importer<'_> {
             column: self.header_of(e.field),
             field: e.field.to_string(),
             key: e.key.to_string(),
-            args: e.args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            args: e
+                .args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
         });
     }
 
@@ -486,7 +589,9 @@ impl Importer<'_> {
             status: self.text(cells, Column::Status),
         };
         let mut errs: Vec<FieldError> = Vec::new();
-        let lossy_id = self.cell(cells, Column::IdNumber).is_some_and(|(_, c)| c.lossy_number);
+        let lossy_id = self
+            .cell(cells, Column::IdNumber)
+            .is_some_and(|(_, c)| c.lossy_number);
         let draft = match input.parse(self.opts.today) {
             Ok(d) => Some(d),
             Err(e) => {
@@ -517,7 +622,9 @@ impl Importer<'_> {
             match found {
                 Some(i) if self.default_school.is_none_or(|d| d == i) => Some(i),
                 _ => {
-                    errs.push(FieldError::new("school", domain::text::SCHOOL_UNKNOWN).arg("value", t));
+                    errs.push(
+                        FieldError::new("school", domain::text::SCHOOL_UNKNOWN).arg("value", t),
+                    );
                     None
                 }
             }
@@ -532,9 +639,15 @@ impl Importer<'_> {
         };
         let mut idx = None;
         if let Some(d) = &draft {
-            let i = self.st.cipher.blind_index(Field::IdNumber, d.id_number.as_str());
+            let i = self
+                .st
+                .cipher
+                .blind_index(Field::IdNumber, d.id_number.as_str());
             if let Some(first) = self.seen.get(&i) {
-                errs.push(FieldError::new("id_number", domain::text::ID_DUPLICATE_IN_FILE).arg("row", first));
+                errs.push(
+                    FieldError::new("id_number", domain::text::ID_DUPLICATE_IN_FILE)
+                        .arg("row", first),
+                );
             } else {
                 self.seen.insert(i.clone(), row);
                 idx = Some(i);
@@ -547,11 +660,23 @@ impl Importer<'_> {
             }
             return None;
         }
-        let (Some(draft), Some(school), Some(idx)) = (draft, school, idx) else { return None };
-        Some(Valid { row, input, draft, school: self.schools[school].id, branch_name, idx })
+        let (Some(draft), Some(school), Some(idx)) = (draft, school, idx) else {
+            return None;
+        };
+        Some(Valid {
+            row,
+            input,
+            draft,
+            school: self.schools[school].id,
+            branch_name,
+            idx,
+        })
     }
 
-    async fn lookup(&mut self, idxs: Vec<Vec<u8>>) -> Result<HashMap<Vec<u8>, Existing>, StoreError> {
+    async fn lookup(
+        &mut self,
+        idxs: Vec<Vec<u8>>,
+    ) -> Result<HashMap<Vec<u8>, Existing>, StoreError> {
         let mut out = HashMap::new();
         for part in idxs.chunks(500) {
             let mut sql = Sql::new(
@@ -564,8 +689,13 @@ impl Importer<'_> {
                 None => sql.fetch_all(&self.st.db).await?,
             };
             for r in rows {
-                let id_number = IdNumber::parse(&self.st.cipher.decrypt_str(Field::IdNumber, &r.id_number_enc)?)
-                    .map_err(|_| StoreError::Other("stored ID number is invalid".into()))?;
+                let id_number = IdNumber::parse(
+                    &self
+                        .st
+                        .cipher
+                        .decrypt_str(Field::IdNumber, &r.id_number_enc)?,
+                )
+                .map_err(|_| StoreError::Other("stored ID number is invalid".into()))?;
                 let phone = match &r.phone_enc {
                     Some(p) => Phone::parse(&self.st.cipher.decrypt_str(Field::Phone, p)?).ok(),
                     None => None,
@@ -600,17 +730,31 @@ impl Importer<'_> {
     }
 
     /// The branch id for a name in a school: `Some(None)` when it will be created.
-    async fn branch(&mut self, school: OrgUnitId, name: &str) -> Result<Option<OrgUnitId>, StoreError> {
+    async fn branch(
+        &mut self,
+        school: OrgUnitId,
+        name: &str,
+    ) -> Result<Option<OrgUnitId>, StoreError> {
         if !self.branches.contains_key(&school) {
-            let mut sql = Sql::new("SELECT id, name FROM org_unit WHERE kind = 'branch' AND parent_id = ");
+            let mut sql =
+                Sql::new("SELECT id, name FROM org_unit WHERE kind = 'branch' AND parent_id = ");
             sql.bind(Arg::I64(school.0)).push(" ORDER BY id");
             let rows: Vec<(i64, String)> = match &mut self.tx {
                 Some(tx) => sql.fetch_all_tx(tx).await?,
                 None => sql.fetch_all(&self.st.db).await?,
             };
-            self.branches.insert(school, rows.into_iter().map(|(id, n)| (n, Some(OrgUnitId(id)))).collect());
+            self.branches.insert(
+                school,
+                rows.into_iter()
+                    .map(|(id, n)| (n, Some(OrgUnitId(id))))
+                    .collect(),
+            );
         }
-        let known = self.branches.get(&school).and_then(|m| m.get(name)).copied();
+        let known = self
+            .branches
+            .get(&school)
+            .and_then(|m| m.get(name))
+            .copied();
         match known {
             Some(Some(id)) => Ok(Some(id)),
             Some(None) if !self.writing => Ok(None),
@@ -618,13 +762,18 @@ impl Importer<'_> {
                 let school_ref = self.schools.iter().find(|s| s.id == school);
                 let school_name = school_ref.map(|s| s.name.clone()).unwrap_or_default();
                 if known.is_none() {
-                    self.report.new_branches.push((school_name, name.to_string()));
+                    self.report
+                        .new_branches
+                        .push((school_name, name.to_string()));
                 }
                 let id = match (&mut self.tx, self.writing, school_ref) {
                     (Some(tx), true, Some(s)) => {
                         let digest = crate::crypto::token_hash(&format!("{}/{}", s.code, name));
                         let code = format!("{}-{}", s.code, hex::encode(&digest[..4]));
-                        Some(insert_unit(tx, Some(school), &NewUnit::branch(code, name.to_string())).await?)
+                        Some(
+                            insert_unit(tx, Some(school), &NewUnit::branch(code, name.to_string()))
+                                .await?,
+                        )
                     }
                     _ => None,
                 };
@@ -646,16 +795,30 @@ impl Importer<'_> {
         }
         drop(rows);
         self.stop_writing_if_needed();
-        let existing = self.lookup(valid.iter().map(|v| v.idx.clone()).collect()).await?;
+        let existing = self
+            .lookup(valid.iter().map(|v| v.idx.clone()).collect())
+            .await?;
 
         let mut creates: Vec<(Valid, Option<OrgUnitId>)> = Vec::new();
-        let mut updates: Vec<(Valid, MemberId, Option<OrgUnitId>, MemberDraft, Changes, OrgUnitId)> = Vec::new();
+        let mut updates: Vec<(
+            Valid,
+            MemberId,
+            Option<OrgUnitId>,
+            MemberDraft,
+            Changes,
+            OrgUnitId,
+        )> = Vec::new();
         for v in valid {
             let branch = match &v.branch_name {
                 Some(b) => self.branch(v.school, b).await?,
                 None => None,
             };
-            let school_name = self.schools.iter().find(|s| s.id == v.school).map(|s| s.name.clone()).unwrap_or_default();
+            let school_name = self
+                .schools
+                .iter()
+                .find(|s| s.id == v.school)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
             let action = match existing.get(&v.idx) {
                 None => {
                     self.report.created += 1;
@@ -666,7 +829,10 @@ impl Importer<'_> {
                 }
                 Some(e) if e.school != v.school => {
                     self.report.invalid_rows += 1;
-                    self.error(v.row, &FieldError::new("id_number", domain::text::MEMBER_OTHER_SCHOOL));
+                    self.error(
+                        v.row,
+                        &FieldError::new("id_number", domain::text::MEMBER_OTHER_SCHOOL),
+                    );
                     self.stop_writing_if_needed();
                     continue;
                 }
@@ -675,10 +841,18 @@ impl Importer<'_> {
                     // A branch named in the row replaces the stored one; none keeps it. In a
                     // dry run a branch still to be created has no id yet.
                     let pending_branch = v.branch_name.is_some() && branch.is_none();
-                    let new_branch = if v.branch_name.is_some() { branch } else { e.branch };
+                    let new_branch = if v.branch_name.is_some() {
+                        branch
+                    } else {
+                        e.branch
+                    };
                     let phone_plain = e.draft.phone.as_ref().map(|p| p.as_str().to_string());
                     let ch = draft_changes(
-                        Some((&member_view(e), e.draft.id_number.as_str(), phone_plain.as_deref())),
+                        Some((
+                            &member_view(e),
+                            e.draft.id_number.as_str(),
+                            phone_plain.as_deref(),
+                        )),
                         &merged,
                         new_branch,
                     );
@@ -706,7 +880,13 @@ impl Importer<'_> {
     }
 
     fn sample(&mut self, v: &Valid, school: &str, action: RowAction) {
-        self.push_sample(v.row, &v.draft.name, v.draft.id_number.as_str(), school, action);
+        self.push_sample(
+            v.row,
+            &v.draft.name,
+            v.draft.id_number.as_str(),
+            school,
+            action,
+        );
     }
 
     fn push_sample(&mut self, row: u32, name: &str, id: &str, school: &str, action: RowAction) {
@@ -725,9 +905,18 @@ impl Importer<'_> {
     async fn write(
         &mut self,
         creates: Vec<(Valid, Option<OrgUnitId>)>,
-        updates: Vec<(Valid, MemberId, Option<OrgUnitId>, MemberDraft, Changes, OrgUnitId)>,
+        updates: Vec<(
+            Valid,
+            MemberId,
+            Option<OrgUnitId>,
+            MemberDraft,
+            Changes,
+            OrgUnitId,
+        )>,
     ) -> Result<(), StoreError> {
-        let Some(tx) = self.tx.as_mut() else { return Ok(()) };
+        let Some(tx) = self.tx.as_mut() else {
+            return Ok(());
+        };
         let cipher = &self.st.cipher;
         let t = now();
         let today = self.opts.today;
@@ -739,7 +928,11 @@ impl Importer<'_> {
             for (i, (v, branch)) in part.iter().enumerate() {
                 let d = &v.draft;
                 let e = encode(cipher, d);
-                let since = if d.status == MemberStatus::Active { d.join_date.unwrap_or(today) } else { today };
+                let since = if d.status == MemberStatus::Active {
+                    d.join_date.unwrap_or(today)
+                } else {
+                    today
+                };
                 if i > 0 {
                     sql.push(", ");
                 }
@@ -773,14 +966,22 @@ impl Importer<'_> {
             }
             sql.push(" RETURNING id, id_number_idx");
             let ids: Vec<(i64, Vec<u8>)> = sql.fetch_all_tx(tx).await?;
-            let by_idx: HashMap<Vec<u8>, i64> = ids.into_iter().map(|(id, idx)| (idx, id)).collect();
+            let by_idx: HashMap<Vec<u8>, i64> =
+                ids.into_iter().map(|(id, idx)| (idx, id)).collect();
             let mut hist = Sql::new(
                 "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ",
             );
             for (i, (v, branch)) in part.iter().enumerate() {
-                let id = by_idx.get(&v.idx).copied().ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
+                let id = by_idx
+                    .get(&v.idx)
+                    .copied()
+                    .ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
                 let d = &v.draft;
-                let since = if d.status == MemberStatus::Active { d.join_date.unwrap_or(today) } else { today };
+                let since = if d.status == MemberStatus::Active {
+                    d.join_date.unwrap_or(today)
+                } else {
+                    today
+                };
                 if i > 0 {
                     hist.push(", ");
                 }
@@ -794,20 +995,29 @@ impl Importer<'_> {
                     Arg::OptI64(self.who.account.map(|a| a.0)),
                 ]);
                 hist.push(")");
-                changes.push((id, v.school, draft_changes(None, d, *branch), "member.create"));
+                changes.push((
+                    id,
+                    v.school,
+                    draft_changes(None, d, *branch),
+                    "member.create",
+                ));
             }
             hist.execute_tx(tx).await?;
         }
         for (v, id, branch, merged, ch, school) in updates {
             super::members::write_update(tx, cipher, id, branch, &merged).await?;
             if ch.0.contains_key("status") {
-                crate::on_tx!(tx, |c| sqlx::query("UPDATE member SET status = $1, status_since = $2 WHERE id = $3")
-                    .bind(merged.status.code())
-                    .bind(today)
-                    .bind(id.0)
-                    .execute(&mut *c)
-                    .await.map(|r| r.rows_affected()))?;
                 crate::on_tx!(tx, |c| sqlx::query(
+                    "UPDATE member SET status = $1, status_since = $2 WHERE id = $3"
+                )
+                .bind(merged.status.code())
+                .bind(today)
+                .bind(id.0)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected()))?;
+                crate::on_tx!(tx, |c| {
+                    sqlx::query(
                     "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ($1, $2, $3, NULL, $4, $5)"
                 )
                 .bind(id.0)
@@ -816,7 +1026,8 @@ impl Importer<'_> {
                 .bind(t)
                 .bind(self.who.account.map(|a| a.0))
                 .execute(&mut *c)
-                .await.map(|r| r.rows_affected()))?;
+                .await.map(|r| r.rows_affected())
+                })?;
             }
             let _ = v.row;
             changes.push((id.0, school, ch, "member.update"));
@@ -836,7 +1047,9 @@ impl Importer<'_> {
 
     async fn finish(mut self) -> Result<ImportReport, ImportError> {
         let mut report = std::mem::take(&mut self.report);
-        let Some(mut tx) = self.tx.take() else { return Ok(report) };
+        let Some(mut tx) = self.tx.take() else {
+            return Ok(report);
+        };
         if self.opts.mode == ImportMode::AllOrNothing && report.invalid_rows > 0 {
             // Dropping the transaction rolls back whatever was written before the first
             // bad row was met.
@@ -854,7 +1067,13 @@ impl Importer<'_> {
             &mut tx,
             &self.st.cipher,
             self.who,
-            Event { action: "member.import", entity_type: "org_unit", entity_id: Some(self.opts.target.0), org_unit: Some(self.opts.target), changes: &ch },
+            Event {
+                action: "member.import",
+                entity_type: "org_unit",
+                entity_id: Some(self.opts.target.0),
+                org_unit: Some(self.opts.target),
+                changes: &ch,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -871,15 +1090,47 @@ fn merge(existing: &MemberDraft, input: &MemberInput, row: &MemberDraft) -> Memb
         gender: row.gender,
         birth_date: row.birth_date,
         id_number: row.id_number.clone(),
-        phone: if given(&input.phone) { row.phone.clone() } else { existing.phone.clone() },
+        phone: if given(&input.phone) {
+            row.phone.clone()
+        } else {
+            existing.phone.clone()
+        },
         post: row.post,
-        title: if given(&input.title) { row.title } else { existing.title },
-        ethnicity: if given(&input.ethnicity) { row.ethnicity.clone() } else { existing.ethnicity.clone() },
-        political_status: if given(&input.political_status) { row.political_status } else { existing.political_status },
-        education: if given(&input.education) { row.education } else { existing.education },
-        employment_type: if given(&input.employment_type) { row.employment_type } else { existing.employment_type },
-        join_date: if given(&input.join_date) { row.join_date } else { existing.join_date },
-        status: if given(&input.status) { row.status } else { existing.status },
+        title: if given(&input.title) {
+            row.title
+        } else {
+            existing.title
+        },
+        ethnicity: if given(&input.ethnicity) {
+            row.ethnicity.clone()
+        } else {
+            existing.ethnicity.clone()
+        },
+        political_status: if given(&input.political_status) {
+            row.political_status
+        } else {
+            existing.political_status
+        },
+        education: if given(&input.education) {
+            row.education
+        } else {
+            existing.education
+        },
+        employment_type: if given(&input.employment_type) {
+            row.employment_type
+        } else {
+            existing.employment_type
+        },
+        join_date: if given(&input.join_date) {
+            row.join_date
+        } else {
+            existing.join_date
+        },
+        status: if given(&input.status) {
+            row.status
+        } else {
+            existing.status
+        },
     }
 }
 
@@ -950,7 +1201,8 @@ pub async fn stage_batch(
     let _ = super::units::get_unit(&st.db, cap, target).await?;
     let enc = st.cipher.encrypt(Field::ImportFile, bytes);
     let summary = serde_json::to_string(report).map_err(|e| StoreError::Other(e.to_string()))?;
-    let id: i64 = crate::on_db!(&st.db, |p| sqlx::query_scalar(
+    let id: i64 = crate::on_db!(&st.db, |p| {
+        sqlx::query_scalar(
         "INSERT INTO import_batch (account_id, target_unit_id, file_name, file_enc, status, mode, summary, created_at) VALUES ($1, $2, $3, $4, 'staged', NULL, $5, $6) RETURNING id"
     )
     .bind(who.account.map(|a| a.0))
@@ -960,21 +1212,39 @@ pub async fn stage_batch(
     .bind(&summary)
     .bind(now())
     .fetch_one(p)
-    .await)?;
+    .await
+    })?;
     Ok(domain::ids::ImportId(id))
 }
 
 /// A batch of the same account (uploads are private to the person who made them).
-pub async fn get_batch(st: &Store, cap: &Cap<perm::MemberImport>, id: domain::ids::ImportId) -> Result<Batch, StoreError> {
-    let row: Option<(i64, i64, String, String, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+pub async fn get_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+) -> Result<Batch, StoreError> {
+    let row: Option<(
+        i64,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        chrono::DateTime<chrono::Utc>,
+    )> = crate::on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT id, target_unit_id, file_name, status, mode, summary, created_at FROM import_batch WHERE id = $1 AND account_id = $2"
     )
     .bind(id.0)
     .bind(cap.account().0)
     .fetch_optional(p)
-    .await)?;
-    let (id, target, file_name, status, mode, summary, created_at) = row.ok_or(StoreError::NotFound)?;
-    let report = summary.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    .await
+    })?;
+    let (id, target, file_name, status, mode, summary, created_at) =
+        row.ok_or(StoreError::NotFound)?;
+    let report = summary
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
     Ok(Batch {
         id: domain::ids::ImportId(id),
         target: OrgUnitId(target),
@@ -987,14 +1257,21 @@ pub async fn get_batch(st: &Store, cap: &Cap<perm::MemberImport>, id: domain::id
 }
 
 /// The staged file, decrypted.
-pub async fn batch_file(st: &Store, cap: &Cap<perm::MemberImport>, id: domain::ids::ImportId) -> Result<Vec<u8>, StoreError> {
-    let enc: Option<Option<Vec<u8>>> = crate::on_db!(&st.db, |p| sqlx::query_scalar(
+pub async fn batch_file(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+) -> Result<Vec<u8>, StoreError> {
+    let enc: Option<Option<Vec<u8>>> =
+        crate::on_db!(&st.db, |p| {
+            sqlx::query_scalar(
         "SELECT file_enc FROM import_batch WHERE id = $1 AND account_id = $2 AND status = 'staged'"
     )
     .bind(id.0)
     .bind(cap.account().0)
     .fetch_optional(p)
-    .await)?;
+    .await
+        })?;
     let enc = enc.flatten().ok_or(StoreError::NotFound)?;
     Ok(st.cipher.decrypt(Field::ImportFile, &enc)?)
 }
@@ -1027,14 +1304,24 @@ pub async fn finish_batch(
 }
 
 /// Drops a staged file without applying it.
-pub async fn discard_batch(st: &Store, cap: &Cap<perm::MemberImport>, id: domain::ids::ImportId) -> Result<(), StoreError> {
-    let n = crate::on_db!(&st.db, |p| sqlx::query(
+pub async fn discard_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+) -> Result<(), StoreError> {
+    let n = crate::on_db!(&st.db, |p| {
+        sqlx::query(
         "UPDATE import_batch SET status = 'discarded', file_enc = NULL WHERE id = $1 AND account_id = $2 AND status = 'staged'"
     )
     .bind(id.0)
     .bind(cap.account().0)
     .execute(p)
     .await
-    .map(|r| r.rows_affected()))?;
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }

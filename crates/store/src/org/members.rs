@@ -82,7 +82,10 @@ impl Cursor {
     pub fn decode(s: &str) -> Option<Cursor> {
         let (k, id) = s.split_once('~')?;
         let key = String::from_utf8(hex::decode(k).ok()?).ok()?;
-        Some(Cursor { key, id: id.parse().ok()? })
+        Some(Cursor {
+            key,
+            id: id.parse().ok()?,
+        })
     }
 }
 
@@ -152,13 +155,18 @@ fn classify_search(cipher: &Cipher, q: &str) -> Option<Search> {
     }
     let upper = q.to_ascii_uppercase();
     if let Ok(id) = IdNumber::parse(&upper) {
-        return Some(Search::IdNumber(cipher.blind_index(Field::IdNumber, id.as_str())));
+        return Some(Search::IdNumber(
+            cipher.blind_index(Field::IdNumber, id.as_str()),
+        ));
     }
     if let Ok(p) = Phone::parse(q) {
         return Some(Search::Phone(cipher.blind_index(Field::Phone, p.as_str())));
     }
     let b = upper.as_bytes();
-    if b.len() == 4 && b[..3].iter().all(u8::is_ascii_digit) && (b[3].is_ascii_digit() || b[3] == b'X') {
+    if b.len() == 4
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && (b[3].is_ascii_digit() || b[3] == b'X')
+    {
         return Some(Search::Tail {
             id: cipher.blind_index(Field::IdTail, &upper),
             phone: cipher.blind_index(Field::PhoneTail, &upper),
@@ -191,20 +199,24 @@ pub(crate) fn filter_sql(sql: &mut Sql, cipher: &Cipher, f: &MemberFilter, today
             sql.push(" AND m.status IN ('active', 'retired')");
         }
         StatusFilter::Only(s) => {
-            sql.push(" AND m.status = ").bind(Arg::Text(s.code().into()));
+            sql.push(" AND m.status = ")
+                .bind(Arg::Text(s.code().into()));
         }
         StatusFilter::All => {}
     }
     if let Some(u) = f.unit {
-        sql.push(" AND m.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")
-            .bind(Arg::I64(u.0))
-            .push(")");
+        sql.push(
+            " AND m.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
+        .bind(Arg::I64(u.0))
+        .push(")");
     }
     if let Some(p) = f.post {
         sql.push(" AND m.post = ").bind(Arg::Text(p.code().into()));
     }
     if let Some(g) = f.gender {
-        sql.push(" AND m.gender = ").bind(Arg::Text(g.code().into()));
+        sql.push(" AND m.gender = ")
+            .bind(Arg::Text(g.code().into()));
     }
     if let Some(b) = f.age_band {
         let (after, on_or_before) = b.birth_range(today);
@@ -252,12 +264,18 @@ pub async fn list_members(
     let (col, key_arg): (&str, fn(&Cursor) -> Option<Arg>) = match f.sort {
         SortKey::Name => ("m.name", |c| Some(Arg::Text(c.key.clone()))),
         SortKey::BirthDate => ("m.birth_date", |c| {
-            NaiveDate::parse_from_str(&c.key, "%Y-%m-%d").ok().map(Arg::Date)
+            NaiveDate::parse_from_str(&c.key, "%Y-%m-%d")
+                .ok()
+                .map(Arg::Date)
         }),
         SortKey::Recent => ("m.id", |c| Some(Arg::I64(c.id))),
     };
     // Recent sorts newest first by default.
-    let desc = if f.sort == SortKey::Recent { !f.desc } else { f.desc };
+    let desc = if f.sort == SortKey::Recent {
+        !f.desc
+    } else {
+        f.desc
+    };
     let backwards = page.before.is_some() && page.after.is_none();
     let scan_desc = desc != backwards;
 
@@ -270,14 +288,21 @@ pub async fn list_members(
     let mut count_sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM member m WHERE 1 = 1");
     crate::scope::restrict(&mut count_sql, "m.school_union_id", cap.scope());
     filter_sql(&mut count_sql, &st.cipher, f, today);
-    count_sql.push(" LIMIT ").bind(Arg::I64(COUNT_CAP + 1)).push(") t");
+    count_sql
+        .push(" LIMIT ")
+        .bind(Arg::I64(COUNT_CAP + 1))
+        .push(") t");
 
     if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
         let op = if scan_desc { "<" } else { ">" };
         if f.sort == SortKey::Recent {
             sql.push(&format!(" AND m.id {op} ")).bind(Arg::I64(c.id));
         } else if let Some(k) = key_arg(c) {
-            sql.push(&format!(" AND ({col}, m.id) {op} (")).bind(k).push(", ").bind(Arg::I64(c.id)).push(")");
+            sql.push(&format!(" AND ({col}, m.id) {op} ("))
+                .bind(k)
+                .push(", ")
+                .bind(Arg::I64(c.id))
+                .push(")");
         }
     }
     let dir = if scan_desc { "DESC" } else { "ASC" };
@@ -303,15 +328,35 @@ pub async fn list_members(
         },
         id: r.id,
     };
-    let has_prev = if backwards { more } else { page.after.is_some() };
-    let has_next = if backwards { page.before.is_some() } else { more };
-    let next = if has_next { rows.last().map(cursor_of) } else { None };
-    let prev = if has_prev { rows.first().map(cursor_of) } else { None };
+    let has_prev = if backwards {
+        more
+    } else {
+        page.after.is_some()
+    };
+    let has_next = if backwards {
+        page.before.is_some()
+    } else {
+        more
+    };
+    let next = if has_next {
+        rows.last().map(cursor_of)
+    } else {
+        None
+    };
+    let prev = if has_prev {
+        rows.first().map(cursor_of)
+    } else {
+        None
+    };
     let rows = rows
         .into_iter()
         .map(|r| {
             let id_plain = st.cipher.decrypt_str(Field::IdNumber, &r.id_number_enc)?;
-            let phone = r.phone_enc.as_deref().map(|p| st.cipher.decrypt_str(Field::Phone, p)).transpose()?;
+            let phone = r
+                .phone_enc
+                .as_deref()
+                .map(|p| st.cipher.decrypt_str(Field::Phone, p))
+                .transpose()?;
             Ok(MemberListRow {
                 id: MemberId(r.id),
                 name: r.name,
@@ -327,7 +372,12 @@ pub async fn list_members(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Page { rows, next, prev, total: (total <= COUNT_CAP).then_some(total) })
+    Ok(Page {
+        rows,
+        next,
+        prev,
+        total: (total <= COUNT_CAP).then_some(total),
+    })
 }
 
 /// A member's record as shown on the member page (personal data masked).
@@ -385,7 +435,11 @@ const MEMBER_SELECT: &str = "SELECT m.id, m.school_union_id, s.name AS school_na
 impl MemberRow {
     fn into_member(self, cipher: &Cipher) -> Result<(Member, String, Option<String>), StoreError> {
         let id_plain = cipher.decrypt_str(Field::IdNumber, &self.id_number_enc)?;
-        let phone = self.phone_enc.as_deref().map(|p| cipher.decrypt_str(Field::Phone, p)).transpose()?;
+        let phone = self
+            .phone_enc
+            .as_deref()
+            .map(|p| cipher.decrypt_str(Field::Phone, p))
+            .transpose()?;
         let m = Member {
             id: MemberId(self.id),
             school_union_id: OrgUnitId(self.school_union_id),
@@ -421,7 +475,10 @@ async fn fetch_member<P: perm::Perm>(
     sql.push(" WHERE m.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
     let rows: Vec<MemberRow> = sql.fetch_all(&st.db).await?;
-    rows.into_iter().next().ok_or(StoreError::NotFound)?.into_member(&st.cipher)
+    rows.into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?
+        .into_member(&st.cipher)
 }
 
 async fn tx_fetch_member(
@@ -434,11 +491,18 @@ async fn tx_fetch_member(
     sql.push(" WHERE m.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "m.school_union_id", scope);
     let rows: Vec<MemberRow> = sql.fetch_all_tx(tx).await?;
-    rows.into_iter().next().ok_or(StoreError::NotFound)?.into_member(cipher)
+    rows.into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?
+        .into_member(cipher)
 }
 
 /// One member, if in scope, with personal data masked.
-pub async fn get_member(st: &Store, cap: &Cap<perm::MemberView>, id: MemberId) -> Result<Member, StoreError> {
+pub async fn get_member(
+    st: &Store,
+    cap: &Cap<perm::MemberView>,
+    id: MemberId,
+) -> Result<Member, StoreError> {
     Ok(fetch_member(st, cap, id).await?.0)
 }
 
@@ -492,9 +556,18 @@ pub(crate) fn encode(cipher: &Cipher, d: &MemberDraft) -> Encoded {
         id_number_enc: cipher.encrypt_str(Field::IdNumber, d.id_number.as_str()),
         id_number_idx: cipher.blind_index(Field::IdNumber, d.id_number.as_str()),
         id_tail_idx: cipher.blind_index(Field::IdTail, d.id_number.tail()),
-        phone_enc: d.phone.as_ref().map(|p| cipher.encrypt_str(Field::Phone, p.as_str())),
-        phone_idx: d.phone.as_ref().map(|p| cipher.blind_index(Field::Phone, p.as_str())),
-        phone_tail_idx: d.phone.as_ref().map(|p| cipher.blind_index(Field::PhoneTail, p.tail())),
+        phone_enc: d
+            .phone
+            .as_ref()
+            .map(|p| cipher.encrypt_str(Field::Phone, p.as_str())),
+        phone_idx: d
+            .phone
+            .as_ref()
+            .map(|p| cipher.blind_index(Field::Phone, p.as_str())),
+        phone_tail_idx: d
+            .phone
+            .as_ref()
+            .map(|p| cipher.blind_index(Field::PhoneTail, p.tail())),
     }
 }
 
@@ -515,7 +588,11 @@ pub(crate) async fn tx_member_by_id_number(
 }
 
 /// Checks that `branch` is a branch of `school`.
-async fn check_branch(tx: &mut Tx, school: OrgUnitId, branch: Option<OrgUnitId>) -> Result<(), StoreError> {
+async fn check_branch(
+    tx: &mut Tx,
+    school: OrgUnitId,
+    branch: Option<OrgUnitId>,
+) -> Result<(), StoreError> {
     if let Some(b) = branch {
         let ok: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
             "SELECT id FROM org_unit WHERE id = $1 AND parent_id = $2 AND kind = 'branch'"
@@ -532,43 +609,95 @@ async fn check_branch(tx: &mut Tx, school: OrgUnitId, branch: Option<OrgUnitId>)
 }
 
 /// Checks that `school` is a school union inside `scope`.
-async fn check_school(tx: &mut Tx, scope: &domain::auth::Scope, school: OrgUnitId) -> Result<(), StoreError> {
-    let unit = super::units::tx_unit(tx, school).await.map_err(|_| StoreError::field("school", domain::text::SCHOOL_UNKNOWN))?;
+async fn check_school(
+    tx: &mut Tx,
+    scope: &domain::auth::Scope,
+    school: OrgUnitId,
+) -> Result<(), StoreError> {
+    let unit = super::units::tx_unit(tx, school)
+        .await
+        .map_err(|_| StoreError::field("school", domain::text::SCHOOL_UNKNOWN))?;
     if unit.kind != OrgKind::SchoolUnion {
         return Err(StoreError::field("school", domain::text::SCHOOL_UNKNOWN));
     }
     if !super::units::tx_in_scope(tx, scope, school).await? {
-        return Err(StoreError::field("school", domain::text::SCHOOL_OUT_OF_SCOPE));
+        return Err(StoreError::field(
+            "school",
+            domain::text::SCHOOL_OUT_OF_SCOPE,
+        ));
     }
     Ok(())
 }
 
-pub(crate) fn draft_changes(before: Option<(&Member, &str, Option<&str>)>, d: &MemberDraft, branch: Option<OrgUnitId>) -> Changes {
+pub(crate) fn draft_changes(
+    before: Option<(&Member, &str, Option<&str>)>,
+    d: &MemberDraft,
+    branch: Option<OrgUnitId>,
+) -> Changes {
     let mut ch = Changes::new();
     let b = before.map(|x| x.0);
     ch.field("name", b.map(|m| &m.name), Some(&d.name))
-        .field("gender", b.map(|m| m.gender.code()).as_ref(), Some(&d.gender.code()))
-        .field("birth_date", b.map(|m| m.birth_date).as_ref(), Some(&d.birth_date))
-        .field("branch_id", b.and_then(|m| m.branch_id).map(|x| x.0).as_ref(), branch.map(|x| x.0).as_ref())
-        .field("post", b.map(|m| m.post.code()).as_ref(), Some(&d.post.code()))
-        .field("title", b.and_then(|m| m.title).map(|x| x.code()).as_ref(), d.title.map(|x| x.code()).as_ref())
-        .field("ethnicity", b.and_then(|m| m.ethnicity.as_ref()), d.ethnicity.as_ref())
+        .field(
+            "gender",
+            b.map(|m| m.gender.code()).as_ref(),
+            Some(&d.gender.code()),
+        )
+        .field(
+            "birth_date",
+            b.map(|m| m.birth_date).as_ref(),
+            Some(&d.birth_date),
+        )
+        .field(
+            "branch_id",
+            b.and_then(|m| m.branch_id).map(|x| x.0).as_ref(),
+            branch.map(|x| x.0).as_ref(),
+        )
+        .field(
+            "post",
+            b.map(|m| m.post.code()).as_ref(),
+            Some(&d.post.code()),
+        )
+        .field(
+            "title",
+            b.and_then(|m| m.title).map(|x| x.code()).as_ref(),
+            d.title.map(|x| x.code()).as_ref(),
+        )
+        .field(
+            "ethnicity",
+            b.and_then(|m| m.ethnicity.as_ref()),
+            d.ethnicity.as_ref(),
+        )
         .field(
             "political_status",
-            b.and_then(|m| m.political_status).map(|x| x.code()).as_ref(),
+            b.and_then(|m| m.political_status)
+                .map(|x| x.code())
+                .as_ref(),
             d.political_status.map(|x| x.code()).as_ref(),
         )
-        .field("education", b.and_then(|m| m.education).map(|x| x.code()).as_ref(), d.education.map(|x| x.code()).as_ref())
+        .field(
+            "education",
+            b.and_then(|m| m.education).map(|x| x.code()).as_ref(),
+            d.education.map(|x| x.code()).as_ref(),
+        )
         .field(
             "employment_type",
             b.and_then(|m| m.employment_type).map(|x| x.code()).as_ref(),
             d.employment_type.map(|x| x.code()).as_ref(),
         )
-        .field("join_date", b.and_then(|m| m.join_date).as_ref(), d.join_date.as_ref())
-        .field("status", b.map(|m| m.status.code()).as_ref(), Some(&d.status.code()));
+        .field(
+            "join_date",
+            b.and_then(|m| m.join_date).as_ref(),
+            d.join_date.as_ref(),
+        )
+        .field(
+            "status",
+            b.map(|m| m.status.code()).as_ref(),
+            Some(&d.status.code()),
+        );
     match before {
         None => {
-            ch.personal("id_number", true).personal("phone", d.phone.is_some());
+            ch.personal("id_number", true)
+                .personal("phone", d.phone.is_some());
         }
         Some((_, id, phone)) => {
             ch.personal("id_number", id != d.id_number.as_str())
@@ -591,7 +720,10 @@ pub async fn create_member(
     let mut tx = st.db.begin().await?;
     check_school(&mut tx, cap.scope(), school).await?;
     check_branch(&mut tx, school, branch).await?;
-    if tx_member_by_id_number(&mut tx, &st.cipher, &d.id_number).await?.is_some() {
+    if tx_member_by_id_number(&mut tx, &st.cipher, &d.id_number)
+        .await?
+        .is_some()
+    {
         return Err(StoreError::field("id_number", domain::text::ID_EXISTS));
     }
     let id = insert_member(&mut tx, &st.cipher, school, branch, d, today, who).await?;
@@ -600,7 +732,13 @@ pub async fn create_member(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "member.create", entity_type: "member", entity_id: Some(id.0), org_unit: Some(school), changes: &ch },
+        Event {
+            action: "member.create",
+            entity_type: "member",
+            entity_id: Some(id.0),
+            org_unit: Some(school),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -619,7 +757,11 @@ pub(crate) async fn insert_member(
 ) -> Result<MemberId, StoreError> {
     let e = encode(cipher, d);
     let t = now();
-    let since = if d.status == MemberStatus::Active { d.join_date.unwrap_or(today) } else { today };
+    let since = if d.status == MemberStatus::Active {
+        d.join_date.unwrap_or(today)
+    } else {
+        today
+    };
     let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
         "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21) RETURNING id"
@@ -654,7 +796,8 @@ pub(crate) async fn insert_member(
             e.into()
         }
     })?;
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ($1, $2, $3, NULL, $4, $5)"
     )
     .bind(id)
@@ -663,7 +806,8 @@ pub(crate) async fn insert_member(
     .bind(t)
     .bind(who.account.map(|a| a.0))
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(MemberId(id))
 }
 
@@ -681,7 +825,8 @@ pub async fn update_member(
     d: &MemberDraft,
 ) -> Result<(), StoreError> {
     let mut tx = st.db.begin().await?;
-    let (before, id_plain, phone_plain) = tx_fetch_member(&mut tx, &st.cipher, cap.scope(), id).await?;
+    let (before, id_plain, phone_plain) =
+        tx_fetch_member(&mut tx, &st.cipher, cap.scope(), id).await?;
     if before.version != version {
         return Err(StoreError::Stale);
     }
@@ -694,7 +839,11 @@ pub async fn update_member(
     }
     let mut d = d.clone();
     d.status = before.status;
-    let ch = draft_changes(Some((&before, &id_plain, phone_plain.as_deref())), &d, branch);
+    let ch = draft_changes(
+        Some((&before, &id_plain, phone_plain.as_deref())),
+        &d,
+        branch,
+    );
     if ch.is_empty() {
         return Ok(());
     }
@@ -703,7 +852,13 @@ pub async fn update_member(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "member.update", entity_type: "member", entity_id: Some(id.0), org_unit: Some(before.school_union_id), changes: &ch },
+        Event {
+            action: "member.update",
+            entity_type: "member",
+            entity_id: Some(id.0),
+            org_unit: Some(before.school_union_id),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await
@@ -775,7 +930,8 @@ pub async fn transfer_member(
     check_school(&mut tx, cap.scope(), to_school).await?;
     check_branch(&mut tx, to_school, to_branch).await?;
     let t = now();
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE member SET school_union_id = $1, branch_id = $2, version = version + 1, updated_at = $3 WHERE id = $4"
     )
     .bind(to_school.0)
@@ -783,8 +939,10 @@ pub async fn transfer_member(
     .bind(t)
     .bind(id.0)
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
-    on_tx!(&mut tx, |c| sqlx::query(
+    .await.map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "INSERT INTO member_transfer (member_id, from_school_id, to_school_id, transfer_date, note, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )
     .bind(id.0)
@@ -795,16 +953,31 @@ pub async fn transfer_member(
     .bind(t)
     .bind(who.account.map(|a| a.0))
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     let mut ch = Changes::new();
-    ch.field("school_union_id", Some(&m.school_union_id.0), Some(&to_school.0))
-        .field("branch_id", m.branch_id.map(|b| b.0).as_ref(), to_branch.map(|b| b.0).as_ref())
-        .field("transfer_date", None, Some(&date));
+    ch.field(
+        "school_union_id",
+        Some(&m.school_union_id.0),
+        Some(&to_school.0),
+    )
+    .field(
+        "branch_id",
+        m.branch_id.map(|b| b.0).as_ref(),
+        to_branch.map(|b| b.0).as_ref(),
+    )
+    .field("transfer_date", None, Some(&date));
     audit::append(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "member.transfer", entity_type: "member", entity_id: Some(id.0), org_unit: Some(to_school), changes: &ch },
+        Event {
+            action: "member.transfer",
+            entity_type: "member",
+            entity_id: Some(id.0),
+            org_unit: Some(to_school),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await
@@ -826,7 +999,8 @@ pub async fn change_status(
         return Err(StoreError::field("status", domain::text::STATUS_TRANSITION));
     }
     let t = now();
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE member SET status = $1, status_since = $2, version = version + 1, updated_at = $3 WHERE id = $4"
     )
     .bind(status.code())
@@ -834,8 +1008,10 @@ pub async fn change_status(
     .bind(t)
     .bind(id.0)
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
-    on_tx!(&mut tx, |c| sqlx::query(
+    .await.map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(id.0)
@@ -845,14 +1021,22 @@ pub async fn change_status(
     .bind(t)
     .bind(who.account.map(|a| a.0))
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     let mut ch = Changes::new();
-    ch.field("status", Some(&m.status.code()), Some(&status.code())).field("since", None, Some(&since));
+    ch.field("status", Some(&m.status.code()), Some(&status.code()))
+        .field("since", None, Some(&since));
     audit::append(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "member.status", entity_type: "member", entity_id: Some(id.0), org_unit: Some(m.school_union_id), changes: &ch },
+        Event {
+            action: "member.status",
+            entity_type: "member",
+            entity_id: Some(id.0),
+            org_unit: Some(m.school_union_id),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await
@@ -861,8 +1045,17 @@ pub async fn change_status(
 /// One event of a member's history.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HistoryEvent {
-    Status { status: MemberStatus, since: NaiveDate, note: Option<String> },
-    Transfer { from_school: String, to_school: String, date: NaiveDate, note: Option<String> },
+    Status {
+        status: MemberStatus,
+        since: NaiveDate,
+        note: Option<String>,
+    },
+    Transfer {
+        from_school: String,
+        to_school: String,
+        date: NaiveDate,
+        note: Option<String>,
+    },
 }
 
 impl HistoryEvent {
@@ -875,16 +1068,33 @@ impl HistoryEvent {
 }
 
 /// Status changes and transfers, in the order they were recorded.
-pub async fn history(st: &Store, cap: &Cap<perm::MemberView>, id: MemberId) -> Result<Vec<HistoryEvent>, StoreError> {
+pub async fn history(
+    st: &Store,
+    cap: &Cap<perm::MemberView>,
+    id: MemberId,
+) -> Result<Vec<HistoryEvent>, StoreError> {
     // The scope check: the member must be visible.
     let _ = fetch_member(st, cap, id).await?;
-    let statuses: Vec<(String, NaiveDate, Option<String>, chrono::DateTime<chrono::Utc>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+    let statuses: Vec<(
+        String,
+        NaiveDate,
+        Option<String>,
+        chrono::DateTime<chrono::Utc>,
+    )> = crate::on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT status, since, note, recorded_at FROM member_status_history WHERE member_id = $1 ORDER BY id"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
-    let transfers: Vec<(String, String, NaiveDate, Option<String>, chrono::DateTime<chrono::Utc>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+    .await
+    })?;
+    let transfers: Vec<(
+        String,
+        String,
+        NaiveDate,
+        Option<String>,
+        chrono::DateTime<chrono::Utc>,
+    )> = crate::on_db!(&st.db, |p| sqlx::query_as(
         "SELECT f.name, t.name, x.transfer_date, x.note, x.recorded_at FROM member_transfer x
          JOIN org_unit f ON f.id = x.from_school_id JOIN org_unit t ON t.id = x.to_school_id
          WHERE x.member_id = $1 ORDER BY x.id"
@@ -895,10 +1105,27 @@ pub async fn history(st: &Store, cap: &Cap<perm::MemberView>, id: MemberId) -> R
     // In the order things were recorded: dates may be back-dated.
     let mut out: Vec<(chrono::DateTime<chrono::Utc>, usize, HistoryEvent)> = Vec::new();
     for (s, since, note, at) in statuses {
-        out.push((at, out.len(), HistoryEvent::Status { status: coded(&s)?, since, note }));
+        out.push((
+            at,
+            out.len(),
+            HistoryEvent::Status {
+                status: coded(&s)?,
+                since,
+                note,
+            },
+        ));
     }
     for (from_school, to_school, date, note, at) in transfers {
-        out.push((at, out.len(), HistoryEvent::Transfer { from_school, to_school, date, note }));
+        out.push((
+            at,
+            out.len(),
+            HistoryEvent::Transfer {
+                from_school,
+                to_school,
+                date,
+                note,
+            },
+        ));
     }
     out.sort_by_key(|(at, i, _)| (*at, *i));
     Ok(out.into_iter().map(|(_, _, e)| e).collect())
@@ -915,18 +1142,34 @@ pub struct Cadre {
     pub end_date: Option<NaiveDate>,
 }
 
-pub async fn cadre_positions(st: &Store, cap: &Cap<perm::MemberView>, id: MemberId) -> Result<Vec<Cadre>, StoreError> {
+pub async fn cadre_positions(
+    st: &Store,
+    cap: &Cap<perm::MemberView>,
+    id: MemberId,
+) -> Result<Vec<Cadre>, StoreError> {
     let _ = fetch_member(st, cap, id).await?;
-    let rows: Vec<(i64, i64, String, String, NaiveDate, Option<NaiveDate>)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+    let rows: Vec<(i64, i64, String, String, NaiveDate, Option<NaiveDate>)> = crate::on_db!(
+        &st.db,
+        |p| {
+            sqlx::query_as(
         "SELECT c.id, c.org_unit_id, u.name, c.position, c.start_date, c.end_date FROM cadre c JOIN org_unit u ON u.id = c.org_unit_id
          WHERE c.member_id = $1 ORDER BY c.start_date, c.id"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
+    .await
+        }
+    )?;
     rows.into_iter()
         .map(|(id, unit, name, pos, start, end)| {
-            Ok(Cadre { id, org_unit_id: OrgUnitId(unit), org_unit_name: name, position: coded(&pos)?, start_date: start, end_date: end })
+            Ok(Cadre {
+                id,
+                org_unit_id: OrgUnitId(unit),
+                org_unit_name: name,
+                position: coded(&pos)?,
+                start_date: start,
+                end_date: end,
+            })
         })
         .collect()
 }
@@ -946,7 +1189,8 @@ pub async fn add_cadre_position(
     if !super::units::tx_in_scope(&mut tx, cap.scope(), unit).await? {
         return Err(StoreError::NotFound);
     }
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO cadre (member_id, org_unit_id, position, start_date, end_date, created_at) VALUES ($1, $2, $3, $4, NULL, $5) RETURNING id"
     )
     .bind(member.0)
@@ -955,14 +1199,23 @@ pub async fn add_cadre_position(
     .bind(start)
     .bind(now())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
-    ch.field("member_id", None, Some(&member.0)).field("position", None, Some(&position.code())).field("start_date", None, Some(&start));
+    ch.field("member_id", None, Some(&member.0))
+        .field("position", None, Some(&position.code()))
+        .field("start_date", None, Some(&start));
     audit::append(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "cadre.create", entity_type: "cadre", entity_id: Some(id), org_unit: Some(m.school_union_id), changes: &ch },
+        Event {
+            action: "cadre.create",
+            entity_type: "cadre",
+            entity_id: Some(id),
+            org_unit: Some(m.school_union_id),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await
@@ -979,12 +1232,15 @@ pub async fn end_cadre_position(
 ) -> Result<(), StoreError> {
     let mut tx = st.db.begin().await?;
     let (m, _, _) = tx_fetch_member(&mut tx, &st.cipher, cap.scope(), member).await?;
-    let n = on_tx!(&mut tx, |c| sqlx::query("UPDATE cadre SET end_date = $1 WHERE id = $2 AND member_id = $3 AND end_date IS NULL")
-        .bind(end)
-        .bind(cadre_id)
-        .bind(member.0)
-        .execute(&mut *c)
-        .await.map(|r| r.rows_affected()))?;
+    let n = on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE cadre SET end_date = $1 WHERE id = $2 AND member_id = $3 AND end_date IS NULL"
+    )
+    .bind(end)
+    .bind(cadre_id)
+    .bind(member.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -994,7 +1250,13 @@ pub async fn end_cadre_position(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "cadre.end", entity_type: "cadre", entity_id: Some(cadre_id), org_unit: Some(m.school_union_id), changes: &ch },
+        Event {
+            action: "cadre.end",
+            entity_type: "cadre",
+            entity_id: Some(cadre_id),
+            org_unit: Some(m.school_union_id),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await
@@ -1013,7 +1275,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        let c = Cursor { key: "张 三~".into(), id: 42 };
+        let c = Cursor {
+            key: "张 三~".into(),
+            id: 42,
+        };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         assert_eq!(Cursor::decode("zz~1"), None);
     }
@@ -1026,13 +1291,22 @@ pub async fn own_member(st: &Store, actor: &domain::auth::Actor) -> Result<Membe
     let mut sql = Sql::new(MEMBER_SELECT);
     sql.push(" WHERE m.id = ").bind(Arg::I64(id.0));
     let rows: Vec<MemberRow> = sql.fetch_all(&st.db).await?;
-    Ok(rows.into_iter().next().ok_or(StoreError::NotFound)?.into_member(&st.cipher)?.0)
+    Ok(rows
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?
+        .into_member(&st.cipher)?
+        .0)
 }
 
 /// The stored ID number and phone, to re-validate an edit made by someone who may edit
 /// the record but not see these two fields. The values must not be shown (that would be a
 /// full view, which is [`reveal_personal`] with its audit record).
-pub async fn personal_for_update(st: &Store, cap: &Cap<perm::MemberEdit>, id: MemberId) -> Result<PersonalData, StoreError> {
+pub async fn personal_for_update(
+    st: &Store,
+    cap: &Cap<perm::MemberEdit>,
+    id: MemberId,
+) -> Result<PersonalData, StoreError> {
     let (_, id_number, phone) = fetch_member(st, cap, id).await?;
     Ok(PersonalData { id_number, phone })
 }

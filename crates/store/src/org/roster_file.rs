@@ -16,7 +16,10 @@ pub struct CellText {
 
 impl CellText {
     pub fn new(s: impl Into<String>) -> Self {
-        CellText { text: s.into(), lossy_number: false }
+        CellText {
+            text: s.into(),
+            lossy_number: false,
+        }
     }
 }
 
@@ -52,7 +55,10 @@ pub fn sniff(bytes: &[u8]) -> Format {
 }
 
 /// Calls `sink` for every non-empty row of the first sheet, in order, until it breaks.
-pub fn read_rows(bytes: &[u8], mut sink: impl FnMut(RawRow) -> ControlFlow<()>) -> Result<(), RosterError> {
+pub fn read_rows(
+    bytes: &[u8],
+    mut sink: impl FnMut(RawRow) -> ControlFlow<()>,
+) -> Result<(), RosterError> {
     match sniff(bytes) {
         Format::Xlsx => read_xlsx(bytes, &mut sink),
         Format::Xls => read_xls(bytes, &mut sink),
@@ -64,7 +70,10 @@ fn number_text(f: f64) -> CellText {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         CellText::new(format!("{}", f as i64))
     } else if f.fract() == 0.0 || f.abs() >= 1e15 {
-        CellText { text: format!("{f:.0}"), lossy_number: true }
+        CellText {
+            text: format!("{f:.0}"),
+            lossy_number: true,
+        }
     } else {
         CellText::new(f.to_string())
     }
@@ -87,19 +96,39 @@ fn cell_text(d: &DataRef<'_>) -> CellText {
     }
 }
 
-fn flush(row_no: u32, cells: &mut Vec<CellText>, sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> ControlFlow<()> {
+fn flush(
+    row_no: u32,
+    cells: &mut Vec<CellText>,
+    sink: &mut impl FnMut(RawRow) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let row = std::mem::take(cells);
-    if row.iter().any(|c| !c.text.is_empty()) { sink((row_no, row)) } else { ControlFlow::Continue(()) }
+    if row.iter().any(|c| !c.text.is_empty()) {
+        sink((row_no, row))
+    } else {
+        ControlFlow::Continue(())
+    }
 }
 
-fn read_xlsx(bytes: &[u8], sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> Result<(), RosterError> {
-    let mut wb: calamine::Xlsx<_> =
-        calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| RosterError::Unreadable(e.to_string()))?;
-    let name = wb.sheet_names().first().cloned().ok_or(RosterError::NoSheet)?;
-    let mut cells = wb.worksheet_cells_reader(&name).map_err(|e| RosterError::Unreadable(e.to_string()))?;
+fn read_xlsx(
+    bytes: &[u8],
+    sink: &mut impl FnMut(RawRow) -> ControlFlow<()>,
+) -> Result<(), RosterError> {
+    let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| RosterError::Unreadable(e.to_string()))?;
+    let name = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(RosterError::NoSheet)?;
+    let mut cells = wb
+        .worksheet_cells_reader(&name)
+        .map_err(|e| RosterError::Unreadable(e.to_string()))?;
     let mut current: Option<u32> = None;
     let mut row: Vec<CellText> = Vec::new();
-    while let Some(cell) = cells.next_cell().map_err(|e| RosterError::Unreadable(e.to_string()))? {
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|e| RosterError::Unreadable(e.to_string()))?
+    {
         let (r, c) = cell.get_position();
         if current != Some(r) {
             if let Some(prev) = current
@@ -124,11 +153,20 @@ fn read_xlsx(bytes: &[u8], sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> 
     Ok(())
 }
 
-fn read_xls(bytes: &[u8], sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> Result<(), RosterError> {
-    let mut wb: calamine::Xls<_> =
-        calamine::Xls::new(Cursor::new(bytes)).map_err(|e| RosterError::Unreadable(e.to_string()))?;
-    let name = wb.sheet_names().first().cloned().ok_or(RosterError::NoSheet)?;
-    let range = wb.worksheet_range(&name).map_err(|e| RosterError::Unreadable(e.to_string()))?;
+fn read_xls(
+    bytes: &[u8],
+    sink: &mut impl FnMut(RawRow) -> ControlFlow<()>,
+) -> Result<(), RosterError> {
+    let mut wb: calamine::Xls<_> = calamine::Xls::new(Cursor::new(bytes))
+        .map_err(|e| RosterError::Unreadable(e.to_string()))?;
+    let name = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(RosterError::NoSheet)?;
+    let range = wb
+        .worksheet_range(&name)
+        .map_err(|e| RosterError::Unreadable(e.to_string()))?;
     let start_row = range.start().map(|(r, _)| r).unwrap_or(0);
     let start_col = range.start().map(|(_, c)| c).unwrap_or(0) as usize;
     for (i, r) in range.rows().enumerate() {
@@ -158,12 +196,22 @@ fn read_xls(bytes: &[u8], sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> R
 /// BOM ("Unicode text" from Excel), otherwise GB18030 (which includes GBK and GB2312).
 pub fn decode_text(bytes: &[u8]) -> Result<String, RosterError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return std::str::from_utf8(rest).map(str::to_string).map_err(|_| RosterError::NotSpreadsheet);
+        return std::str::from_utf8(rest)
+            .map(str::to_string)
+            .map_err(|_| RosterError::NotSpreadsheet);
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let enc = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let enc = if bytes[0] == 0xFF {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         let (s, _, bad) = enc.decode(bytes);
-        return if bad { Err(RosterError::NotSpreadsheet) } else { Ok(s.into_owned()) };
+        return if bad {
+            Err(RosterError::NotSpreadsheet)
+        } else {
+            Ok(s.into_owned())
+        };
     }
     if bytes.contains(&0) {
         return Err(RosterError::NotSpreadsheet);
@@ -172,13 +220,24 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, RosterError> {
         return Ok(s.to_string());
     }
     let (s, _, bad) = encoding_rs::GB18030.decode(bytes);
-    if bad { Err(RosterError::NotSpreadsheet) } else { Ok(s.into_owned()) }
+    if bad {
+        Err(RosterError::NotSpreadsheet)
+    } else {
+        Ok(s.into_owned())
+    }
 }
 
-fn read_text(bytes: &[u8], sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> Result<(), RosterError> {
+fn read_text(
+    bytes: &[u8],
+    sink: &mut impl FnMut(RawRow) -> ControlFlow<()>,
+) -> Result<(), RosterError> {
     let text = decode_text(bytes)?;
     let first = text.lines().next().unwrap_or("");
-    let delimiter = if first.contains('\t') && !first.contains(',') { b'\t' } else { b',' };
+    let delimiter = if first.contains('\t') && !first.contains(',') {
+        b'\t'
+    } else {
+        b','
+    };
     // Plain prose is not a roster: require a delimiter in the first line.
     if !first.contains(char::from(delimiter)) {
         return Err(RosterError::NotSpreadsheet);
@@ -194,7 +253,8 @@ fn read_text(bytes: &[u8], sink: &mut impl FnMut(RawRow) -> ControlFlow<()>) -> 
             Ok(false) => break,
             Ok(true) => {
                 let line = rec.position().map(|p| p.line() as u32).unwrap_or(0);
-                let mut cells: Vec<CellText> = rec.iter().map(|s| CellText::new(s.trim())).collect();
+                let mut cells: Vec<CellText> =
+                    rec.iter().map(|s| CellText::new(s.trim())).collect();
                 if flush(line, &mut cells, sink).is_break() {
                     break;
                 }
@@ -235,13 +295,22 @@ mod tests {
 
     #[test]
     fn binary_files_are_not_spreadsheets() {
-        assert_eq!(rows(b"%PDF-1.7\n\x00\x01\x02binary").unwrap_err(), RosterError::NotSpreadsheet);
-        assert_eq!(rows("这不是表格，只是一段话".as_bytes()).unwrap_err(), RosterError::NotSpreadsheet);
+        assert_eq!(
+            rows(b"%PDF-1.7\n\x00\x01\x02binary").unwrap_err(),
+            RosterError::NotSpreadsheet
+        );
+        assert_eq!(
+            rows("这不是表格，只是一段话".as_bytes()).unwrap_err(),
+            RosterError::NotSpreadsheet
+        );
     }
 
     #[test]
     fn a_broken_zip_is_unreadable() {
-        assert!(matches!(rows(b"PK\x03\x04garbage").unwrap_err(), RosterError::Unreadable(_)));
+        assert!(matches!(
+            rows(b"PK\x03\x04garbage").unwrap_err(),
+            RosterError::Unreadable(_)
+        ));
     }
 
     #[test]

@@ -127,12 +127,17 @@ pub(crate) async fn insert_unit(
     .bind(id)
     .bind(parent.map(|p| p.0).unwrap_or(-1))
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(OrgUnitId(id))
 }
 
 /// Is `unit` inside `scope`?
-pub(crate) async fn tx_in_scope(tx: &mut Tx, scope: &Scope, unit: OrgUnitId) -> Result<bool, StoreError> {
+pub(crate) async fn tx_in_scope(
+    tx: &mut Tx,
+    scope: &Scope,
+    unit: OrgUnitId,
+) -> Result<bool, StoreError> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM org_unit u WHERE u.id = ");
     sql.bind(Arg::I64(unit.0));
     crate::scope::restrict(&mut sql, "u.id", scope);
@@ -141,12 +146,14 @@ pub(crate) async fn tx_in_scope(tx: &mut Tx, scope: &Scope, unit: OrgUnitId) -> 
 }
 
 pub(crate) async fn tx_unit(tx: &mut Tx, id: OrgUnitId) -> Result<OrgUnit, StoreError> {
-    let row: Option<UnitRow> = on_tx!(tx, |c| sqlx::query_as(
+    let row: Option<UnitRow> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT id, parent_id, kind, code, name, union_kind, school_kind, school_level, staff_count, sort_order FROM org_unit WHERE id = $1"
     )
     .bind(id.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     row.ok_or(StoreError::NotFound)?.into_unit()
 }
 
@@ -177,16 +184,20 @@ pub async fn create_unit(
     }
     let id = insert_unit(&mut tx, parent, new).await?;
     let mut ch = Changes::new();
-    ch.field("code", None, Some(&new.code)).field("name", None, Some(&new.name)).field(
-        "kind",
-        None,
-        Some(&new.kind.code()),
-    );
+    ch.field("code", None, Some(&new.code))
+        .field("name", None, Some(&new.name))
+        .field("kind", None, Some(&new.kind.code()));
     audit::append(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "org_unit.create", entity_type: "org_unit", entity_id: Some(id.0), org_unit: Some(id), changes: &ch },
+        Event {
+            action: "org_unit.create",
+            entity_type: "org_unit",
+            entity_id: Some(id.0),
+            org_unit: Some(id),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -230,14 +241,32 @@ pub async fn update_unit(
     let mut ch = Changes::new();
     ch.field("code", Some(&before.code), Some(&upd.code))
         .field("name", Some(&before.name), Some(&upd.name))
-        .field("staff_count", Some(&before.staff_count), Some(&upd.staff_count))
-        .field("school_kind", before.school_kind.map(|k| k.code()).as_ref(), upd.school_kind.map(|k| k.code()).as_ref())
-        .field("school_level", before.school_level.map(|k| k.code()).as_ref(), upd.school_level.map(|k| k.code()).as_ref());
+        .field(
+            "staff_count",
+            Some(&before.staff_count),
+            Some(&upd.staff_count),
+        )
+        .field(
+            "school_kind",
+            before.school_kind.map(|k| k.code()).as_ref(),
+            upd.school_kind.map(|k| k.code()).as_ref(),
+        )
+        .field(
+            "school_level",
+            before.school_level.map(|k| k.code()).as_ref(),
+            upd.school_level.map(|k| k.code()).as_ref(),
+        );
     audit::append(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "org_unit.update", entity_type: "org_unit", entity_id: Some(id.0), org_unit: Some(id), changes: &ch },
+        Event {
+            action: "org_unit.update",
+            entity_type: "org_unit",
+            entity_id: Some(id.0),
+            org_unit: Some(id),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await
@@ -252,7 +281,9 @@ pub async fn move_unit(
     new_parent: OrgUnitId,
 ) -> Result<(), StoreError> {
     let mut tx = st.db.begin().await?;
-    if !tx_in_scope(&mut tx, cap.scope(), unit).await? || !tx_in_scope(&mut tx, cap.scope(), new_parent).await? {
+    if !tx_in_scope(&mut tx, cap.scope(), unit).await?
+        || !tx_in_scope(&mut tx, cap.scope(), new_parent).await?
+    {
         return Err(StoreError::NotFound);
     }
     let u = tx_unit(&mut tx, unit).await?;
@@ -271,7 +302,8 @@ pub async fn move_unit(
     )
     .bind(unit.0)
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
+    .await
+    .map(|r| r.rows_affected()))?;
     on_tx!(&mut tx, |c| sqlx::query(
         "INSERT INTO org_closure (ancestor_id, descendant_id, depth)
          SELECT sup.ancestor_id, sub.descendant_id, sup.depth + sub.depth + 1
@@ -281,20 +313,34 @@ pub async fn move_unit(
     .bind(new_parent.0)
     .bind(unit.0)
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected()))?;
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE org_unit SET parent_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(new_parent.0)
-        .bind(now())
-        .bind(unit.0)
-        .execute(&mut *c)
-        .await.map(|r| r.rows_affected()))?;
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE org_unit SET parent_id = $1, updated_at = $2 WHERE id = $3"
+    )
+    .bind(new_parent.0)
+    .bind(now())
+    .bind(unit.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     let mut ch = Changes::new();
-    ch.field("parent_id", u.parent_id.map(|x| x.0).as_ref(), Some(&new_parent.0));
+    ch.field(
+        "parent_id",
+        u.parent_id.map(|x| x.0).as_ref(),
+        Some(&new_parent.0),
+    );
     audit::append(
         &mut tx,
         &st.cipher,
         who,
-        Event { action: "org_unit.move", entity_type: "org_unit", entity_id: Some(unit.0), org_unit: Some(unit), changes: &ch },
+        Event {
+            action: "org_unit.move",
+            entity_type: "org_unit",
+            entity_id: Some(unit.0),
+            org_unit: Some(unit),
+            changes: &ch,
+        },
     )
     .await?;
     tx.commit().await
@@ -303,7 +349,9 @@ pub async fn move_unit(
 /// Every unit in the capability's scope, parents before children, siblings by sort order
 /// and name.
 pub async fn list_units<P: perm::Perm>(db: &Db, cap: &Cap<P>) -> Result<Vec<OrgUnit>, StoreError> {
-    let mut sql = Sql::new(&format!("SELECT {UNIT_COLUMNS} FROM org_unit u WHERE 1 = 1"));
+    let mut sql = Sql::new(&format!(
+        "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE 1 = 1"
+    ));
     crate::scope::restrict(&mut sql, "u.id", cap.scope());
     sql.push(" ORDER BY u.sort_order, u.name, u.id");
     let all = units(sql.fetch_all(db).await?)?;
@@ -343,38 +391,64 @@ pub async fn schools<P: perm::Perm>(db: &Db, cap: &Cap<P>) -> Result<Vec<OrgUnit
 }
 
 /// One unit, if in scope.
-pub async fn get_unit<P: perm::Perm>(db: &Db, cap: &Cap<P>, id: OrgUnitId) -> Result<OrgUnit, StoreError> {
-    let mut sql = Sql::new(&format!("SELECT {UNIT_COLUMNS} FROM org_unit u WHERE u.id = "));
+pub async fn get_unit<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    id: OrgUnitId,
+) -> Result<OrgUnit, StoreError> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE u.id = "
+    ));
     sql.bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "u.id", cap.scope());
-    units(sql.fetch_all(db).await?)?.into_iter().next().ok_or(StoreError::NotFound)
+    units(sql.fetch_all(db).await?)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
 }
 
 /// A unit by its code, if in scope.
-pub async fn unit_by_code<P: perm::Perm>(db: &Db, cap: &Cap<P>, code: &str) -> Result<OrgUnit, StoreError> {
-    let mut sql = Sql::new(&format!("SELECT {UNIT_COLUMNS} FROM org_unit u WHERE u.code = "));
+pub async fn unit_by_code<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    code: &str,
+) -> Result<OrgUnit, StoreError> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE u.code = "
+    ));
     sql.bind(Arg::Text(code.to_string()));
     crate::scope::restrict(&mut sql, "u.id", cap.scope());
-    units(sql.fetch_all(db).await?)?.into_iter().next().ok_or(StoreError::NotFound)
+    units(sql.fetch_all(db).await?)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
 }
 
 /// The chain of units from the root down to `id` (for breadcrumbs). Unit names are not
 /// personal data; callers show only paths to units they already hold.
 pub async fn path(db: &Db, id: OrgUnitId) -> Result<Vec<OrgUnit>, StoreError> {
-    let rows: Vec<UnitRow> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<UnitRow> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order
          FROM org_closure c JOIN org_unit u ON u.id = c.ancestor_id
          WHERE c.descendant_id = $1 ORDER BY c.depth DESC"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     units(rows)
 }
 
 /// Direct children of a unit (e.g. the branches of a school).
-pub async fn children<P: perm::Perm>(db: &Db, cap: &Cap<P>, id: OrgUnitId) -> Result<Vec<OrgUnit>, StoreError> {
-    let mut sql = Sql::new(&format!("SELECT {UNIT_COLUMNS} FROM org_unit u WHERE u.parent_id = "));
+pub async fn children<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    id: OrgUnitId,
+) -> Result<Vec<OrgUnit>, StoreError> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE u.parent_id = "
+    ));
     sql.bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "u.id", cap.scope());
     sql.push(" ORDER BY u.sort_order, u.name, u.id");
@@ -383,12 +457,14 @@ pub async fn children<P: perm::Perm>(db: &Db, cap: &Cap<P>, id: OrgUnitId) -> Re
 
 /// The root units (for the first-run check and the demo loader).
 pub async fn roots(db: &Db) -> Result<Vec<OrgUnit>, StoreError> {
-    let rows: Vec<UnitRow> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<UnitRow> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order
          FROM org_unit u WHERE u.parent_id IS NULL ORDER BY u.id"
     )
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     units(rows)
 }
 

@@ -5,16 +5,24 @@ use store::auth::{self, NewAccount, PasswordHasher, SessionPolicy, ThrottlePolic
 use testkit::*;
 
 fn policy() -> SessionPolicy {
-    SessionPolicy { idle: Duration::minutes(30), absolute: Duration::hours(12) }
+    SessionPolicy {
+        idle: Duration::minutes(30),
+        absolute: Duration::hours(12),
+    }
 }
 
 async fn account(t: &TestDb, name: &str, hash: Option<String>) -> AccountId {
-    auth::create_account_system(&SystemCap::for_cli(), &t.store, &who(), &NewAccount {
-        username: name.into(),
-        display_name: name.into(),
-        member: None,
-        password_hash: hash,
-    })
+    auth::create_account_system(
+        &SystemCap::for_cli(),
+        &t.store,
+        &who(),
+        &NewAccount {
+            username: name.into(),
+            display_name: name.into(),
+            member: None,
+            password_hash: hash,
+        },
+    )
     .await
     .unwrap()
 }
@@ -23,7 +31,10 @@ async fn account(t: &TestDb, name: &str, hash: Option<String>) -> AccountId {
 async fn passwords_are_argon2id_and_verify_only_when_right() {
     let h = PasswordHasher::new(1);
     let hash = h.hash("correct horse battery").await.unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert!(h.verify("correct horse battery", Some(&hash)).await);
     assert!(!h.verify("wrong", Some(&hash)).await);
     assert!(!h.verify("correct horse battery", None).await);

@@ -6,7 +6,10 @@ use testkit::*;
 fn text() -> ExportText<'static> {
     ExportText {
         sheet_name: "会员".into(),
-        headers: export::EXPORT_COLUMNS.iter().map(|s| s.to_string()).collect(),
+        headers: export::EXPORT_COLUMNS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         label: &|k: &str| k.to_string(),
     }
 }

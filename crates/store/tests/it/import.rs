@@ -7,30 +7,79 @@ use store::org::{self, MemberFilter, PageRequest, StatusFilter};
 use testkit::*;
 
 fn opts(target: domain::ids::OrgUnitId, mode: ImportMode) -> ImportOptions {
-    ImportOptions { target, mode, max_rows: 1000, today: today() }
+    ImportOptions {
+        target,
+        mode,
+        max_rows: 1000,
+        today: today(),
+    }
 }
 
-const HEADER: [&str; 8] = ["姓名", "性别", "身份证号", "手机号", "单位", "部门", "岗位", "入会时间"];
+const HEADER: [&str; 8] = [
+    "姓名",
+    "性别",
+    "身份证号",
+    "手机号",
+    "单位",
+    "部门",
+    "岗位",
+    "入会时间",
+];
 
 fn good_rows(n: u32) -> Vec<Vec<String>> {
     (0..n)
         .map(|i| {
             let id = id_number(500 + i, i % 2 == 0);
-            row(&[&format!("教师{i:02}"), if i % 2 == 0 { "男" } else { "女" }, &id, &format!("139{:08}", i), "SA1", "语文组", "教师", "2010-09-01"])
+            row(&[
+                &format!("教师{i:02}"),
+                if i % 2 == 0 { "男" } else { "女" },
+                &id,
+                &format!("139{:08}", i),
+                "SA1",
+                "语文组",
+                "教师",
+                "2010-09-01",
+            ])
         })
         .collect()
 }
 
 async fn count(t: &TestDb, status: StatusFilter) -> usize {
-    let f = MemberFilter { status, ..Default::default() };
-    org::list_members(&t.store, &sys(), &f, &PageRequest { after: None, before: None, limit: 500 }, today()).await.unwrap().rows.len()
+    let f = MemberFilter {
+        status,
+        ..Default::default()
+    };
+    org::list_members(
+        &t.store,
+        &sys(),
+        &f,
+        &PageRequest {
+            after: None,
+            before: None,
+            limit: 500,
+        },
+        today(),
+    )
+    .await
+    .unwrap()
+    .rows
+    .len()
 }
 
 async fn audit_records(t: &TestDb) -> i64 {
-    store::on_db!(t.db(), |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log").fetch_one(p).await).unwrap()
+    store::on_db!(t.db(), |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM audit_log"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
-async fn run(t: &TestDb, bytes: Vec<u8>, o: ImportOptions) -> Result<import::ImportReport, ImportError> {
+async fn run(
+    t: &TestDb,
+    bytes: Vec<u8>,
+    o: ImportOptions,
+) -> Result<import::ImportReport, ImportError> {
     import::run(&t.store, &sys(), &who(), Arc::new(bytes), &o).await
 }
 

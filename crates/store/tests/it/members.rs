@@ -5,7 +5,11 @@ use store::org::{self, MemberFilter, PageRequest, SortKey, StatusFilter};
 use testkit::*;
 
 fn page(limit: i64) -> PageRequest {
-    PageRequest { after: None, before: None, limit }
+    PageRequest {
+        after: None,
+        before: None,
+        limit,
+    }
 }
 
 dual_test!(async fn a_school_chair_sees_only_the_members_of_the_school(t) {

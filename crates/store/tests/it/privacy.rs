@@ -12,7 +12,11 @@ async fn no_id_number_or_phone_is_in_the_sqlite_file_in_plain_text() {
         numbers.push(id_number(4000 + i, i % 2 == 1));
     }
     // Everything written out to the main file.
-    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await.map(|_| ())).unwrap();
+    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
     let path = t.sqlite_path.clone().unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
@@ -22,10 +26,16 @@ async fn no_id_number_or_phone_is_in_the_sqlite_file_in_plain_text() {
     let text = String::from_utf8_lossy(&bytes);
     for n in &numbers {
         assert!(!text.contains(n.as_str()), "ID number {n} in plain text");
-        assert!(!text.contains(&n[6..14]), "the birth-date digits of {n} in plain text");
+        assert!(
+            !text.contains(&n[6..14]),
+            "the birth-date digits of {n} in plain text"
+        );
     }
     assert!(!text.contains("1380000400"), "phone in plain text");
-    assert!(text.contains("成员1"), "the test reads the file it means to");
+    assert!(
+        text.contains("成员1"),
+        "the test reads the file it means to"
+    );
 }
 
 dual_test!(async fn a_full_view_needs_the_permission_and_is_logged(t) {

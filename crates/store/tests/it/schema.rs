@@ -35,30 +35,53 @@ async fn sqlite_schema(t: &TestDb) -> Schema {
     .unwrap();
     for (table,) in tables {
         let cols: Vec<(i64, String, String, i64, Option<String>, i64)> =
-            on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA table_info({table})"))).fetch_all(p).await).unwrap();
+            on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "PRAGMA table_info({table})"
+            )))
+            .fetch_all(p)
+            .await)
+            .unwrap();
         let mut pk = Vec::new();
         for (_, name, ty, notnull, _, pkpos) in &cols {
             let nn = *notnull == 1 || *pkpos > 0;
-            out.insert(format!("col {table}.{name} {} {}", norm_type(ty), if nn { "not null" } else { "null" }));
+            out.insert(format!(
+                "col {table}.{name} {} {}",
+                norm_type(ty),
+                if nn { "not null" } else { "null" }
+            ));
             if *pkpos > 0 {
                 pk.push((*pkpos, name.clone()));
             }
         }
         pk.sort();
-        out.insert(format!("pk {table} ({})", pk.into_iter().map(|p| p.1).collect::<Vec<_>>().join(", ")));
-        let idx: Vec<(i64, String, i64, String, i64)> =
-            on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA index_list({table})"))).fetch_all(p).await).unwrap();
+        out.insert(format!(
+            "pk {table} ({})",
+            pk.into_iter().map(|p| p.1).collect::<Vec<_>>().join(", ")
+        ));
+        let idx: Vec<(i64, String, i64, String, i64)> = on_db!(db, |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(format!("PRAGMA index_list({table})"))
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
         for (_, iname, unique, origin, _) in idx {
             if origin == "pk" {
                 continue;
             }
-            let cols: Vec<(i64, i64, String)> =
-                on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA index_info({iname})"))).fetch_all(p).await).unwrap();
+            let cols: Vec<(i64, i64, String)> = on_db!(db, |p| sqlx::query_as(
+                sqlx::AssertSqlSafe(format!("PRAGMA index_info({iname})"))
+            )
+            .fetch_all(p)
+            .await)
+            .unwrap();
             let cols = cols.into_iter().map(|c| c.2).collect::<Vec<_>>().join(", ");
             if origin == "u" {
                 out.insert(format!("unique {table} ({cols})"));
             } else {
-                out.insert(format!("index {iname} on {table} ({cols}){}", if unique == 1 { " unique" } else { "" }));
+                out.insert(format!(
+                    "index {iname} on {table} ({cols}){}",
+                    if unique == 1 { " unique" } else { "" }
+                ));
             }
         }
     }
@@ -85,7 +108,11 @@ async fn pg_schema(t: &TestDb) -> Schema {
     .await)
     .unwrap();
     for (table, name, ty, nullable) in cols {
-        out.insert(format!("col {table}.{name} {} {}", norm_type(&ty), if nullable == "NO" { "not null" } else { "null" }));
+        out.insert(format!(
+            "col {table}.{name} {} {}",
+            norm_type(&ty),
+            if nullable == "NO" { "not null" } else { "null" }
+        ));
     }
     // Indexes with their columns in order, unique flag and whether they back a constraint.
     let idx: Vec<(String, String, bool, bool, String)> = on_db!(db, |p| sqlx::query_as(
@@ -116,7 +143,10 @@ async fn pg_schema(t: &TestDb) -> Schema {
         } else if constraints.contains(&iname) {
             out.insert(format!("unique {table} ({cols})"));
         } else {
-            out.insert(format!("index {iname} on {table} ({cols}){}", if unique { " unique" } else { "" }));
+            out.insert(format!(
+                "index {iname} on {table} ({cols}){}",
+                if unique { " unique" } else { "" }
+            ));
         }
     }
     let triggers: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
@@ -139,15 +169,28 @@ async fn the_two_engines_migrate_to_the_same_schema() {
     let b = pg_schema(&p).await;
     let only_sqlite: Vec<_> = a.difference(&b).collect();
     let only_pg: Vec<_> = b.difference(&a).collect();
-    assert!(only_sqlite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_sqlite:#?}\nonly in PostgreSQL: {only_pg:#?}");
-    assert!(a.iter().any(|l| l.starts_with("col member.id_number_enc blob not null")));
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "only in SQLite: {only_sqlite:#?}\nonly in PostgreSQL: {only_pg:#?}"
+    );
+    assert!(
+        a.iter()
+            .any(|l| l.starts_with("col member.id_number_enc blob not null"))
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_url_scheme_is_refused_with_both_accepted_forms() {
-    let e = store::Db::connect("mysql://localhost/x", &store::DbOptions::default()).await.unwrap_err();
+    let e = store::Db::connect("mysql://localhost/x", &store::DbOptions::default())
+        .await
+        .unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("sqlite://") && msg.contains("postgres://"), "{msg}");
-    let e = store::Db::connect("./data/jiaogong.db", &store::DbOptions::default()).await.unwrap_err();
+    assert!(
+        msg.contains("sqlite://") && msg.contains("postgres://"),
+        "{msg}"
+    );
+    let e = store::Db::connect("./data/jiaogong.db", &store::DbOptions::default())
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("sqlite://"));
 }

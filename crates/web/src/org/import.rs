@@ -34,13 +34,23 @@ async fn target_options(state: &AppState, a: &Auth, selected: &str) -> AppResult
         .into_iter()
         .filter(|u| u.kind != OrgKind::Branch)
         .map(|u| {
-            let label = if u.kind == OrgKind::SchoolUnion { u.name.clone() } else { a.tr.t1("import-target-many", "unit", &u.name) };
+            let label = if u.kind == OrgKind::SchoolUnion {
+                u.name.clone()
+            } else {
+                a.tr.t1("import-target-many", "unit", &u.name)
+            };
             Opt::new(u.id, label, selected == u.id.to_string())
         })
         .collect())
 }
 
-async fn upload_view(state: &AppState, a: &Auth, selected: &str, error: Option<String>, status: StatusCode) -> AppResult {
+async fn upload_view(
+    state: &AppState,
+    a: &Auth,
+    selected: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult {
     let units = target_options(state, a, selected).await?;
     let p = Chrome::new(a, "import-title");
     let mut r = a.render(&UploadPage {
@@ -70,9 +80,14 @@ pub fn import_error_text(tr: &Tr, e: &ImportError, max_mb: usize) -> String {
         ImportError::MissingColumns(c) => tr.t1(
             "import-err-missing-columns",
             "columns",
-            c.iter().map(|f| tr.t(&format!("col-{}", f.replace('_', "-")))).collect::<Vec<_>>().join(", "),
+            c.iter()
+                .map(|f| tr.t(&format!("col-{}", f.replace('_', "-"))))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
-        ImportError::TooManyRows(n) => tr.t1("import-err-too-many-rows", "max", tr.number(*n as i64)),
+        ImportError::TooManyRows(n) => {
+            tr.t1("import-err-too-many-rows", "max", tr.number(*n as i64))
+        }
         ImportError::Store(_) => tr.t1("import-err-too-large", "max", max_mb),
     }
 }
@@ -88,7 +103,8 @@ pub async fn upload(State(state): State<AppState>, a: Auth, mut mp: Multipart) -
             Ok(None) => break,
             Err(_) => {
                 let msg = a.tr.t1("import-err-too-large", "max", max_mb);
-                return upload_view(&state, &a, &unit, Some(msg), StatusCode::PAYLOAD_TOO_LARGE).await;
+                return upload_view(&state, &a, &unit, Some(msg), StatusCode::PAYLOAD_TOO_LARGE)
+                    .await;
             }
         };
         match field.name() {
@@ -99,7 +115,14 @@ pub async fn upload(State(state): State<AppState>, a: Auth, mut mp: Multipart) -
                     Ok(b) => file = Some((name, b.to_vec())),
                     Err(_) => {
                         let msg = a.tr.t1("import-err-too-large", "max", max_mb);
-                        return upload_view(&state, &a, &unit, Some(msg), StatusCode::PAYLOAD_TOO_LARGE).await;
+                        return upload_view(
+                            &state,
+                            &a,
+                            &unit,
+                            Some(msg),
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                        )
+                        .await;
                     }
                 }
             }
@@ -107,27 +130,55 @@ pub async fn upload(State(state): State<AppState>, a: Auth, mut mp: Multipart) -
         }
     }
     let Some(target) = unit.parse::<OrgUnitId>().ok() else {
-        return upload_view(&state, &a, &unit, Some(a.tr.t("import-err-no-target")), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return upload_view(
+            &state,
+            &a,
+            &unit,
+            Some(a.tr.t("import-err-no-target")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return upload_view(&state, &a, &unit, Some(a.tr.t("import-err-no-file")), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return upload_view(
+            &state,
+            &a,
+            &unit,
+            Some(a.tr.t("import-err-no-file")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     if bytes.len() > state.config.max_upload_bytes {
         let msg = a.tr.t1("import-err-too-large", "max", max_mb);
         return upload_view(&state, &a, &unit, Some(msg), StatusCode::PAYLOAD_TOO_LARGE).await;
     }
     let bytes = Arc::new(bytes);
-    let opts = ImportOptions { target, mode: ImportMode::DryRun, max_rows: state.config.import_max_rows, today: crate::today() };
+    let opts = ImportOptions {
+        target,
+        mode: ImportMode::DryRun,
+        max_rows: state.config.import_max_rows,
+        today: crate::today(),
+    };
     match import::run(&state.store, &cap, &a.who(), bytes.clone(), &opts).await {
         Ok(report) => {
-            let id = import::stage_batch(&state.store, &cap, &a.who(), target, &name, &bytes, &report).await?;
+            let id =
+                import::stage_batch(&state.store, &cap, &a.who(), target, &name, &bytes, &report)
+                    .await?;
             Ok(a.redirect(&format!("/imports/{id}"), Flash::ok("import-checked")))
         }
         Err(ImportError::Store(store::StoreError::NotFound)) => Err(AppError::NotFound),
         Err(ImportError::Store(e)) => Err(e.into()),
         Err(e) => {
             let msg = import_error_text(&a.tr, &e, max_mb);
-            upload_view(&state, &a, &unit, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            upload_view(
+                &state,
+                &a,
+                &unit,
+                Some(msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -181,7 +232,10 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         .take(SHOWN_ERRORS)
         .map(|e| ErrorView {
             row: e.row,
-            column: e.column.clone().unwrap_or_else(|| tr.t(&format!("col-{}", e.field.replace('_', "-")))),
+            column: e
+                .column
+                .clone()
+                .unwrap_or_else(|| tr.t(&format!("col-{}", e.field.replace('_', "-")))),
             reason: error_reason(&tr, &e.key, &e.args),
         })
         .collect();
@@ -194,15 +248,32 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
                 RowAction::Create => (tr.t("import-action-create"), String::new()),
                 RowAction::Update { fields } => (
                     tr.t("import-action-update"),
-                    fields.iter().map(|f| tr.t(&format!("col-{}", f.trim_end_matches("_id").replace('_', "-")))).collect::<Vec<_>>().join(", "),
+                    fields
+                        .iter()
+                        .map(|f| {
+                            tr.t(&format!(
+                                "col-{}",
+                                f.trim_end_matches("_id").replace('_', "-")
+                            ))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 ),
                 RowAction::Unchanged => (tr.t("import-action-unchanged"), String::new()),
             };
-            PlanView { row: s.row, action, name: s.name.clone(), school: s.school.clone(), id_masked: s.id_masked.clone(), fields }
+            PlanView {
+                row: s.row,
+                action,
+                name: s.name.clone(),
+                school: s.school.clone(),
+                id_masked: s.id_masked.clone(),
+                fields,
+            }
         })
         .collect();
     let more_errors = (b.report.invalid_rows as usize).saturating_sub(errors.len());
-    let p = Chrome::new(&a, "import-result-title").crumb(tr.t("nav-import"), Some("/members/import".into()));
+    let p = Chrome::new(&a, "import-result-title")
+        .crumb(tr.t("nav-import"), Some("/members/import".into()));
     a.render(&ResultPage {
         p,
         id,
@@ -217,12 +288,18 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ApplyForm {
     mode: String,
 }
 
-pub async fn apply(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, axum::extract::Form(f): axum::extract::Form<ApplyForm>) -> AppResult {
+pub async fn apply(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    axum::extract::Form(f): axum::extract::Form<ApplyForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberImport>()?;
     let mode = match ImportMode::from_code(&f.mode) {
         Some(m @ (ImportMode::AllOrNothing | ImportMode::ValidRows)) => m,
@@ -231,22 +308,37 @@ pub async fn apply(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, 
     let b = import::get_batch(&state.store, &cap, ImportId(id)).await?;
     let bytes = match import::batch_file(&state.store, &cap, ImportId(id)).await {
         Ok(b) => b,
-        Err(store::StoreError::NotFound) => return Ok(a.redirect(&format!("/imports/{id}"), Flash::warn("import-already-applied"))),
+        Err(store::StoreError::NotFound) => {
+            return Ok(a.redirect(
+                &format!("/imports/{id}"),
+                Flash::warn("import-already-applied"),
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
-    let opts = ImportOptions { target: b.target, mode, max_rows: state.config.import_max_rows, today: crate::today() };
+    let opts = ImportOptions {
+        target: b.target,
+        mode,
+        max_rows: state.config.import_max_rows,
+        today: crate::today(),
+    };
     match import::run(&state.store, &cap, &a.who(), Arc::new(bytes), &opts).await {
         Ok(report) => {
             import::finish_batch(&state.store, &cap, ImportId(id), mode, &report).await?;
             let flash = if report.applied {
-                Flash::ok("import-applied").arg("created", report.created).arg("updated", report.updated)
+                Flash::ok("import-applied")
+                    .arg("created", report.created)
+                    .arg("updated", report.updated)
             } else {
                 Flash::warn("import-not-applied").arg("invalid", report.invalid_rows)
             };
             Ok(a.redirect(&format!("/imports/{id}"), flash))
         }
         Err(ImportError::Store(e)) => Err(e.into()),
-        Err(e) => Ok(a.redirect(&format!("/imports/{id}"), Flash::error("import-err-unreadable").arg("detail", e.to_string()))),
+        Err(e) => Ok(a.redirect(
+            &format!("/imports/{id}"),
+            Flash::error("import-err-unreadable").arg("detail", e.to_string()),
+        )),
     }
 }
 
@@ -264,21 +356,32 @@ pub async fn errors_xlsx(State(state): State<AppState>, a: Auth, Path(id): Path<
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
-    for (c, h) in ["import-col-row", "import-col-column", "import-col-reason"].iter().enumerate() {
+    for (c, h) in ["import-col-row", "import-col-column", "import-col-reason"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(0, c as u16, tr.t(h)).map_err(err)?;
     }
     for (i, e) in b.report.errors.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_number(r, 0, f64::from(e.row)).map_err(err)?;
-        ws.write_string(r, 1, e.column.clone().unwrap_or_default()).map_err(err)?;
-        ws.write_string(r, 2, error_reason(&tr, &e.key, &e.args)).map_err(err)?;
+        ws.write_string(r, 1, e.column.clone().unwrap_or_default())
+            .map_err(err)?;
+        ws.write_string(r, 2, error_reason(&tr, &e.key, &e.args))
+            .map_err(err)?;
     }
     ws.set_column_width(2, 60).map_err(err)?;
     let bytes = wb.save_to_buffer().map_err(err)?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"import-{id}-errors.xlsx\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"import-{id}-errors.xlsx\""),
+            ),
         ],
         bytes,
     )

@@ -48,7 +48,9 @@ impl ListQuery {
             status: match self.status.as_str() {
                 "" | "current" => StatusFilter::Current,
                 "all" => StatusFilter::All,
-                s => MemberStatus::from_code(s).map(StatusFilter::Only).unwrap_or_default(),
+                s => MemberStatus::from_code(s)
+                    .map(StatusFilter::Only)
+                    .unwrap_or_default(),
             },
             post: Post::from_code(&self.post),
             gender: Gender::from_code(&self.gender),
@@ -59,7 +61,11 @@ impl ListQuery {
     }
 
     fn page(&self) -> PageRequest {
-        PageRequest { after: Cursor::decode(&self.after), before: Cursor::decode(&self.before), limit: PAGE_SIZE }
+        PageRequest {
+            after: Cursor::decode(&self.after),
+            before: Cursor::decode(&self.before),
+            limit: PAGE_SIZE,
+        }
     }
 
     /// The query string without the page cursors, plus `extra`.
@@ -80,7 +86,10 @@ impl ListQuery {
         if pairs.is_empty() {
             base.to_string()
         } else {
-            format!("{base}?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+            format!(
+                "{base}?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            )
         }
     }
 }
@@ -145,19 +154,44 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     let page = org::list_members(&state.store, &cap, &f, &q.page(), today).await?;
     let schools = org::schools(&state.store.db, &cap).await?;
     let mut units = vec![Opt::new("", tr.t("filter-all-schools"), q.unit.is_empty())];
-    units.extend(schools.iter().map(|s| Opt::new(s.id, &s.name, q.unit == s.id.to_string())));
+    units.extend(
+        schools
+            .iter()
+            .map(|s| Opt::new(s.id, &s.name, q.unit == s.id.to_string())),
+    );
     let mut statuses = vec![
-        Opt::new("", tr.t("filter-status-current"), q.status.is_empty() || q.status == "current"),
+        Opt::new(
+            "",
+            tr.t("filter-status-current"),
+            q.status.is_empty() || q.status == "current",
+        ),
         Opt::new("all", tr.t("filter-status-all"), q.status == "all"),
     ];
-    statuses.extend(MemberStatus::all().iter().map(|s| Opt::new(s.code(), tr.label(*s), q.status == s.code())));
+    statuses.extend(
+        MemberStatus::all()
+            .iter()
+            .map(|s| Opt::new(s.code(), tr.label(*s), q.status == s.code())),
+    );
     let mut ages = vec![Opt::new("", tr.t("filter-all-ages"), q.age.is_empty())];
-    ages.extend(AgeBand::ALL.iter().map(|b| Opt::new(b.code(), tr.t(&b.label_key()), q.age == b.code())));
+    ages.extend(
+        AgeBand::ALL
+            .iter()
+            .map(|b| Opt::new(b.code(), tr.t(&b.label_key()), q.age == b.code())),
+    );
     let sorts = [SortKey::Name, SortKey::BirthDate, SortKey::Recent]
         .iter()
-        .map(|s| Opt::new(s.code(), tr.t(&format!("sort-{}", s.code().replace('_', "-"))), f.sort == *s))
+        .map(|s| {
+            Opt::new(
+                s.code(),
+                tr.t(&format!("sort-{}", s.code().replace('_', "-"))),
+                f.sort == *s,
+            )
+        })
         .collect();
-    let dirs = vec![Opt::new("", tr.t("sort-asc"), q.dir != "desc"), Opt::new("desc", tr.t("sort-desc"), q.dir == "desc")];
+    let dirs = vec![
+        Opt::new("", tr.t("sort-asc"), q.dir != "desc"),
+        Opt::new("desc", tr.t("sort-desc"), q.dir == "desc"),
+    ];
     let rows = page
         .rows
         .into_iter()
@@ -179,12 +213,24 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         Some(n) => tr.t1("members-count", "count", n),
         None => tr.t1("members-count-over", "count", tr.number(org::COUNT_CAP)),
     };
-    let next_href = page.next.map(|c| q.href("/members", &[("after", &c.encode())]));
-    let prev_href = page.prev.map(|c| q.href("/members", &[("before", &c.encode())]));
-    let filtered = !q.q.is_empty() || !q.unit.is_empty() || !q.post.is_empty() || !q.gender.is_empty() || !q.age.is_empty() || !q.status.is_empty();
+    let next_href = page
+        .next
+        .map(|c| q.href("/members", &[("after", &c.encode())]));
+    let prev_href = page
+        .prev
+        .map(|c| q.href("/members", &[("before", &c.encode())]));
+    let filtered = !q.q.is_empty()
+        || !q.unit.is_empty()
+        || !q.post.is_empty()
+        || !q.gender.is_empty()
+        || !q.age.is_empty()
+        || !q.status.is_empty();
     let v = ListView {
         export_href: q.href("/members/export.xlsx", &[]),
-        full_export_href: a.actor.may(domain::auth::Permission::PersonalDataExport).then(|| q.href("/members/export/full", &[])),
+        full_export_href: a
+            .actor
+            .may(domain::auth::Permission::PersonalDataExport)
+            .then(|| q.href("/members/export/full", &[])),
         units,
         statuses,
         posts: opts_with::<Post>(&tr, &q.post, "filter-all-posts"),
@@ -202,7 +248,11 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         q,
     };
     let p = Chrome::new(&a, "members-title");
-    if a.partial { a.render(&MembersRows { p, v }) } else { a.render(&MembersPage { p, v }) }
+    if a.partial {
+        a.render(&MembersRows { p, v })
+    } else {
+        a.render(&MembersPage { p, v })
+    }
 }
 
 pub struct HistoryView {
@@ -228,15 +278,31 @@ struct MemberPage {
 fn history_views(tr: &Tr, h: Vec<org::HistoryEvent>) -> Vec<HistoryView> {
     h.into_iter()
         .map(|e| match e {
-            org::HistoryEvent::Status { status, since, note } => HistoryView {
+            org::HistoryEvent::Status {
+                status,
+                since,
+                note,
+            } => HistoryView {
                 date: tr.date(&since),
-                text: format!("{}{}", tr.t1("history-status", "status", tr.label(status)), note.map(|n| format!(" — {n}")).unwrap_or_default()),
+                text: format!(
+                    "{}{}",
+                    tr.t1("history-status", "status", tr.label(status)),
+                    note.map(|n| format!(" — {n}")).unwrap_or_default()
+                ),
             },
-            org::HistoryEvent::Transfer { from_school, to_school, date, note } => HistoryView {
+            org::HistoryEvent::Transfer {
+                from_school,
+                to_school,
+                date,
+                note,
+            } => HistoryView {
                 date: tr.date(&date),
                 text: format!(
                     "{}{}",
-                    tr.ta("history-transfer", &[("from", from_school), ("to", to_school)]),
+                    tr.ta(
+                        "history-transfer",
+                        &[("from", from_school), ("to", to_school)]
+                    ),
                     note.map(|n| format!(" — {n}")).unwrap_or_default()
                 ),
             },
@@ -244,18 +310,37 @@ fn history_views(tr: &Tr, h: Vec<org::HistoryEvent>) -> Vec<HistoryView> {
         .collect()
 }
 
-async fn member_page(state: &AppState, a: &Auth, id: MemberId, full: Option<org::PersonalData>) -> AppResult {
+async fn member_page(
+    state: &AppState,
+    a: &Auth,
+    id: MemberId,
+    full: Option<org::PersonalData>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberView>()?;
     let m = org::get_member(&state.store, &cap, id).await?;
     let history = history_views(&a.tr, org::history(&state.store, &cap, id).await?);
     let cadres = org::cadre_positions(&state.store, &cap, id)
         .await?
         .into_iter()
-        .map(|c| (a.tr.label(c.position), c.org_unit_name, a.tr.date(&c.start_date), a.tr.opt_date(&c.end_date)))
+        .map(|c| {
+            (
+                a.tr.label(c.position),
+                c.org_unit_name,
+                a.tr.date(&c.start_date),
+                a.tr.opt_date(&c.end_date),
+            )
+        })
         .collect();
     let today = crate::today();
-    let statuses = MemberStatus::all().iter().filter(|s| **s != m.status).map(|s| Opt::new(s.code(), a.tr.label(*s), false)).collect();
-    let p = Chrome::new(a, "member-title").title_text(m.name.clone()).crumb(a.tr.t("nav-members"), Some("/members".into())).crumb(m.name.clone(), None);
+    let statuses = MemberStatus::all()
+        .iter()
+        .filter(|s| **s != m.status)
+        .map(|s| Opt::new(s.code(), a.tr.label(*s), false))
+        .collect();
+    let p = Chrome::new(a, "member-title")
+        .title_text(m.name.clone())
+        .crumb(a.tr.t("nav-members"), Some("/members".into()))
+        .crumb(m.name.clone(), None);
     a.render(&MemberPage {
         p,
         age: age_on(m.birth_date, today),
@@ -339,11 +424,23 @@ pub enum Personal {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn form_page(state: &AppState, a: &Auth, action: String, is_new: bool, f: MemberForm, errors: FieldErrors, school_fixed: Option<OrgUnitId>, personal: Personal) -> AppResult {
+async fn form_page(
+    state: &AppState,
+    a: &Auth,
+    action: String,
+    is_new: bool,
+    f: MemberForm,
+    errors: FieldErrors,
+    school_fixed: Option<OrgUnitId>,
+    personal: Personal,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberEdit>()?;
     let tr = a.tr;
     let schools = org::schools(&state.store.db, &cap).await?;
-    let school_opts: Vec<Opt> = schools.iter().map(|s| Opt::new(s.id, &s.name, f.school == s.id.to_string())).collect();
+    let school_opts: Vec<Opt> = schools
+        .iter()
+        .map(|s| Opt::new(s.id, &s.name, f.school == s.id.to_string()))
+        .collect();
     // Branches of the school (edit) or of every school in scope, grouped (new).
     let mut branches = Vec::new();
     let candidates: Vec<_> = match school_fixed {
@@ -353,13 +450,28 @@ async fn form_page(state: &AppState, a: &Auth, action: String, is_new: bool, f: 
     for s in candidates {
         let kids = org::children(&state.store.db, &cap, s.id).await?;
         if !kids.is_empty() {
-            branches.push((s.name.clone(), kids.iter().map(|b| Opt::new(b.id, &b.name, f.branch == b.id.to_string())).collect()));
+            branches.push((
+                s.name.clone(),
+                kids.iter()
+                    .map(|b| Opt::new(b.id, &b.name, f.branch == b.id.to_string()))
+                    .collect(),
+            ));
         }
     }
-    let title = if is_new { "member-new-title" } else { "member-edit-title" };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let title = if is_new {
+        "member-new-title"
+    } else {
+        "member-edit-title"
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = MemberFormPage {
-        p: Chrome::new(a, title).crumb(tr.t("nav-members"), Some("/members".into())).crumb(tr.t(title), None),
+        p: Chrome::new(a, title)
+            .crumb(tr.t("nav-members"), Some("/members".into()))
+            .crumb(tr.t(title), None),
         action,
         is_new,
         masked: match personal {
@@ -369,10 +481,26 @@ async fn form_page(state: &AppState, a: &Auth, action: String, is_new: bool, f: 
         genders: coded_options::<Gender>(&tr, &f.input.gender, Some("gender-from-id")),
         posts: coded_options::<Post>(&tr, &f.input.post, Some("choose")),
         titles: coded_options::<ProfessionalTitle>(&tr, &f.input.title, Some("choose-none")),
-        political: coded_options::<PoliticalStatus>(&tr, &f.input.political_status, Some("choose-none")),
+        political: coded_options::<PoliticalStatus>(
+            &tr,
+            &f.input.political_status,
+            Some("choose-none"),
+        ),
         educations: coded_options::<Education>(&tr, &f.input.education, Some("choose-none")),
-        employment: coded_options::<EmploymentType>(&tr, &f.input.employment_type, Some("choose-none")),
-        statuses: coded_options::<MemberStatus>(&tr, if f.input.status.is_empty() { "active" } else { &f.input.status }, None),
+        employment: coded_options::<EmploymentType>(
+            &tr,
+            &f.input.employment_type,
+            Some("choose-none"),
+        ),
+        statuses: coded_options::<MemberStatus>(
+            &tr,
+            if f.input.status.is_empty() {
+                "active"
+            } else {
+                &f.input.status
+            },
+            None,
+        ),
         f,
         errors,
         schools: school_opts,
@@ -385,7 +513,17 @@ async fn form_page(state: &AppState, a: &Auth, action: String, is_new: bool, f: 
 }
 
 pub async fn new_page(State(state): State<AppState>, a: Auth) -> AppResult {
-    form_page(&state, &a, "/members/new".into(), true, MemberForm::default(), FieldErrors::default(), None, Personal::Editable).await
+    form_page(
+        &state,
+        &a,
+        "/members/new".into(),
+        true,
+        MemberForm::default(),
+        FieldErrors::default(),
+        None,
+        Personal::Editable,
+    )
+    .await
 }
 
 fn store_errors(e: StoreError, errors: &mut FieldErrors) -> Result<(), AppError> {
@@ -398,7 +536,11 @@ fn store_errors(e: StoreError, errors: &mut FieldErrors) -> Result<(), AppError>
     }
 }
 
-pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<MemberForm>) -> AppResult {
+pub async fn create(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<MemberForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberEdit>()?;
     let today = crate::today();
     let mut errors = FieldErrors::default();
@@ -416,11 +558,26 @@ pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<Member
     let branch: Option<OrgUnitId> = f.branch.parse().ok();
     if let (Some(d), Some(school)) = (&draft, school) {
         match org::create_member(&state.store, &cap, &a.who(), school, branch, d, today).await {
-            Ok(id) => return Ok(a.redirect(&format!("/members/{id}"), Flash::ok("member-created").arg("name", &d.name))),
+            Ok(id) => {
+                return Ok(a.redirect(
+                    &format!("/members/{id}"),
+                    Flash::ok("member-created").arg("name", &d.name),
+                ));
+            }
             Err(e) => store_errors(e, &mut errors)?,
         }
     }
-    form_page(&state, &a, "/members/new".into(), true, f, errors, None, Personal::Editable).await
+    form_page(
+        &state,
+        &a,
+        "/members/new".into(),
+        true,
+        f,
+        errors,
+        None,
+        Personal::Editable,
+    )
+    .await
 }
 
 pub async fn edit_page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
@@ -439,26 +596,66 @@ pub async fn edit_page(State(state): State<AppState>, a: Auth, Path(id): Path<i6
             name: m.name.clone(),
             gender: m.gender.code().into(),
             birth_date: m.birth_date.format("%Y-%m-%d").to_string(),
-            id_number: full.as_ref().map(|x| x.id_number.clone()).unwrap_or_default(),
-            phone: full.as_ref().and_then(|x| x.phone.clone()).unwrap_or_default(),
+            id_number: full
+                .as_ref()
+                .map(|x| x.id_number.clone())
+                .unwrap_or_default(),
+            phone: full
+                .as_ref()
+                .and_then(|x| x.phone.clone())
+                .unwrap_or_default(),
             post: m.post.code().into(),
             title: m.title.map(|x| x.code().to_string()).unwrap_or_default(),
             ethnicity: m.ethnicity.clone().unwrap_or_default(),
-            political_status: m.political_status.map(|x| x.code().to_string()).unwrap_or_default(),
-            education: m.education.map(|x| x.code().to_string()).unwrap_or_default(),
-            employment_type: m.employment_type.map(|x| x.code().to_string()).unwrap_or_default(),
-            join_date: m.join_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            political_status: m
+                .political_status
+                .map(|x| x.code().to_string())
+                .unwrap_or_default(),
+            education: m
+                .education
+                .map(|x| x.code().to_string())
+                .unwrap_or_default(),
+            employment_type: m
+                .employment_type
+                .map(|x| x.code().to_string())
+                .unwrap_or_default(),
+            join_date: m
+                .join_date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
             status: m.status.code().into(),
         },
         school: m.school_union_id.to_string(),
         branch: m.branch_id.map(|b| b.to_string()).unwrap_or_default(),
         version: m.version.to_string(),
     };
-    let personal = if full.is_some() { Personal::Editable } else { Personal::Masked(m.id_number_masked.clone(), m.phone_masked.clone().unwrap_or_default()) };
-    form_page(&state, &a, format!("/members/{id}/edit"), false, f, FieldErrors::default(), Some(m.school_union_id), personal).await
+    let personal = if full.is_some() {
+        Personal::Editable
+    } else {
+        Personal::Masked(
+            m.id_number_masked.clone(),
+            m.phone_masked.clone().unwrap_or_default(),
+        )
+    };
+    form_page(
+        &state,
+        &a,
+        format!("/members/{id}/edit"),
+        false,
+        f,
+        FieldErrors::default(),
+        Some(m.school_union_id),
+        personal,
+    )
+    .await
 }
 
-pub async fn update(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, Form(mut f): Form<MemberForm>) -> AppResult {
+pub async fn update(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(mut f): Form<MemberForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberEdit>()?;
     let view = a.actor.authorize::<perm::MemberView>()?;
     let m = org::get_member(&state.store, &view, MemberId(id)).await?;
@@ -474,7 +671,17 @@ pub async fn update(State(state): State<AppState>, a: Auth, Path(id): Path<i64>,
     f.input.status = m.status.code().into();
     let version: i64 = f.version.parse().unwrap_or(-1);
     match f.input.parse(today) {
-        Ok(d) => match org::update_member(&state.store, &cap, &a.who(), MemberId(id), version, f.branch.parse().ok(), &d).await {
+        Ok(d) => match org::update_member(
+            &state.store,
+            &cap,
+            &a.who(),
+            MemberId(id),
+            version,
+            f.branch.parse().ok(),
+            &d,
+        )
+        .await
+        {
             Ok(()) => return Ok(a.redirect(&format!("/members/{id}"), Flash::ok("member-saved"))),
             Err(StoreError::Stale) => {
                 errors.push(domain::FieldError::new("version", "err-stale"));
@@ -483,8 +690,25 @@ pub async fn update(State(state): State<AppState>, a: Auth, Path(id): Path<i64>,
         },
         Err(e) => errors.0.extend(e.0),
     }
-    let personal = if personal_editable { Personal::Editable } else { Personal::Masked(m.id_number_masked.clone(), m.phone_masked.clone().unwrap_or_default()) };
-    form_page(&state, &a, format!("/members/{id}/edit"), false, f, errors, Some(m.school_union_id), personal).await
+    let personal = if personal_editable {
+        Personal::Editable
+    } else {
+        Personal::Masked(
+            m.id_number_masked.clone(),
+            m.phone_masked.clone().unwrap_or_default(),
+        )
+    };
+    form_page(
+        &state,
+        &a,
+        format!("/members/{id}/edit"),
+        false,
+        f,
+        errors,
+        Some(m.school_union_id),
+        personal,
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -507,7 +731,13 @@ pub struct TransferForm {
     note: String,
 }
 
-async fn transfer_view(state: &AppState, a: &Auth, id: MemberId, f: TransferForm, errors: FieldErrors) -> AppResult {
+async fn transfer_view(
+    state: &AppState,
+    a: &Auth,
+    id: MemberId,
+    f: TransferForm,
+    errors: FieldErrors,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberEdit>()?;
     let view = a.actor.authorize::<perm::MemberView>()?;
     let m = org::get_member(&state.store, &view, id).await?;
@@ -519,19 +749,43 @@ async fn transfer_view(state: &AppState, a: &Auth, id: MemberId, f: TransferForm
             .filter(|s| s.id != m.school_union_id)
             .map(|s| Opt::new(s.id, &s.name, f.school == s.id.to_string())),
     );
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let p = Chrome::new(a, "transfer-title").crumb(a.tr.t("nav-members"), Some("/members".into())).crumb(m.name.clone(), Some(format!("/members/{}", m.id)));
-    let mut r = a.render(&TransferPage { p, m, schools, f, errors })?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let p = Chrome::new(a, "transfer-title")
+        .crumb(a.tr.t("nav-members"), Some("/members".into()))
+        .crumb(m.name.clone(), Some(format!("/members/{}", m.id)));
+    let mut r = a.render(&TransferPage {
+        p,
+        m,
+        schools,
+        f,
+        errors,
+    })?;
     *r.status_mut() = status;
     Ok(r)
 }
 
-pub async fn transfer_page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    let f = TransferForm { date: crate::today().format("%Y-%m-%d").to_string(), ..Default::default() };
+pub async fn transfer_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
+    let f = TransferForm {
+        date: crate::today().format("%Y-%m-%d").to_string(),
+        ..Default::default()
+    };
     transfer_view(&state, &a, MemberId(id), f, FieldErrors::default()).await
 }
 
-pub async fn transfer(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, Form(f): Form<TransferForm>) -> AppResult {
+pub async fn transfer(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<TransferForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberEdit>()?;
     let mut errors = FieldErrors::default();
     let school: Option<OrgUnitId> = f.school.parse().ok();
@@ -541,16 +795,32 @@ pub async fn transfer(State(state): State<AppState>, a: Auth, Path(id): Path<i64
     let date = errors.take(parse_date("date", &f.date));
     let note = errors.take(optional_text("note", &f.note, 200));
     if let (true, Some(school), Some(date), Some(note)) = (errors.is_empty(), school, date, note) {
-        match org::transfer_member(&state.store, &cap, &a.who(), MemberId(id), school, None, date, note).await {
-            Ok(()) => return Ok(a.redirect(&format!("/members/{id}"), Flash::ok("member-transferred"))),
-            Err(StoreError::State(_)) => errors.push(domain::FieldError::new("school", "err-transfer-inactive")),
+        match org::transfer_member(
+            &state.store,
+            &cap,
+            &a.who(),
+            MemberId(id),
+            school,
+            None,
+            date,
+            note,
+        )
+        .await
+        {
+            Ok(()) => {
+                return Ok(a.redirect(&format!("/members/{id}"), Flash::ok("member-transferred")));
+            }
+            Err(StoreError::State(_)) => {
+                errors.push(domain::FieldError::new("school", "err-transfer-inactive"))
+            }
             Err(e) => store_errors(e, &mut errors)?,
         }
     }
     transfer_view(&state, &a, MemberId(id), f, errors).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct StatusForm {
     status: String,
     #[serde(default)]
@@ -559,20 +829,55 @@ pub struct StatusForm {
     note: String,
 }
 
-pub async fn status(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, Form(f): Form<StatusForm>) -> AppResult {
+pub async fn status(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberEdit>()?;
+    // Out of scope is a 404 before any input is looked at.
+    org::get_member(
+        &state.store,
+        &a.actor.authorize::<perm::MemberView>()?,
+        MemberId(id),
+    )
+    .await?;
     let back = format!("/members/{id}");
     let Some(status) = MemberStatus::from_code(&f.status) else {
-        return Ok(a.redirect(&back, Flash::error(domain::text::CHOICE_INVALID).arg("value", &f.status)));
+        return Ok(a.redirect(
+            &back,
+            Flash::error(domain::text::CHOICE_INVALID).arg("value", &f.status),
+        ));
     };
     let since = match parse_date("since", &f.since) {
         Ok(d) => d,
         Err(e) => return Ok(a.redirect(&back, Flash::error(e.key))),
     };
     let note = optional_text("note", &f.note, 200).unwrap_or(None);
-    match org::change_status(&state.store, &cap, &a.who(), MemberId(id), status, since, note).await {
-        Ok(()) => Ok(a.redirect(&back, Flash::ok("member-status-changed").arg("status", a.tr.label(status)))),
-        Err(StoreError::Invalid(e)) => Ok(a.redirect(&back, Flash::error(e.0.first().map(|x| x.key).unwrap_or(domain::text::STATUS_TRANSITION)))),
+    match org::change_status(
+        &state.store,
+        &cap,
+        &a.who(),
+        MemberId(id),
+        status,
+        since,
+        note,
+    )
+    .await
+    {
+        Ok(()) => Ok(a.redirect(
+            &back,
+            Flash::ok("member-status-changed").arg("status", a.tr.label(status)),
+        )),
+        Err(StoreError::Invalid(e)) => Ok(a.redirect(
+            &back,
+            Flash::error(
+                e.0.first()
+                    .map(|x| x.key)
+                    .unwrap_or(domain::text::STATUS_TRANSITION),
+            ),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -581,19 +886,34 @@ pub async fn status(State(state): State<AppState>, a: Auth, Path(id): Path<i64>,
 
 fn export_text(tr: &Tr) -> (Vec<String>, String) {
     (
-        store::org::export::EXPORT_COLUMNS.iter().map(|c| tr.t(&format!("col-{}", c.replace('_', "-")))).collect(),
+        store::org::export::EXPORT_COLUMNS
+            .iter()
+            .map(|c| tr.t(&format!("col-{}", c.replace('_', "-"))))
+            .collect(),
         tr.t("export-sheet-name"),
     )
 }
 
 fn xlsx_response(bytes: Vec<u8>, tr: &Tr, date: NaiveDate) -> Response {
     let ascii = format!("members-{}.xlsx", date.format("%Y%m%d"));
-    let utf8 = format!("{}-{}.xlsx", tr.t("export-file-name"), date.format("%Y%m%d"));
-    let encoded: String = form_urlencoded::byte_serialize(utf8.as_bytes()).collect::<String>().replace('+', "%20");
+    let utf8 = format!(
+        "{}-{}.xlsx",
+        tr.t("export-file-name"),
+        date.format("%Y%m%d")
+    );
+    let encoded: String = form_urlencoded::byte_serialize(utf8.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
     (
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         bytes,
@@ -601,14 +921,32 @@ fn xlsx_response(bytes: Vec<u8>, tr: &Tr, date: NaiveDate) -> Response {
         .into_response()
 }
 
-pub async fn export_masked(State(state): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> AppResult {
+pub async fn export_masked(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<ListQuery>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberExport>()?;
     let tr = a.tr;
     let (headers, sheet) = export_text(&tr);
     let label = move |k: &str| tr.t(k);
-    let text = store::org::export::ExportText { sheet_name: sheet, headers, label: &label };
+    let text = store::org::export::ExportText {
+        sheet_name: sheet,
+        headers,
+        label: &label,
+    };
     let today = crate::today();
-    let (bytes, _) = store::org::export::export_members(&state.store, &cap, None, &a.who(), None, &q.filter(), today, &text).await?;
+    let (bytes, _) = store::org::export::export_members(
+        &state.store,
+        &cap,
+        None,
+        &a.who(),
+        None,
+        &q.filter(),
+        today,
+        &text,
+    )
+    .await?;
     Ok(xlsx_response(bytes, &tr, today))
 }
 
@@ -633,8 +971,14 @@ fn hidden_fields(q: &ListQuery) -> Vec<(String, String)> {
 
 pub async fn export_full_page(a: Auth, Query(q): Query<ListQuery>) -> AppResult {
     a.actor.authorize::<perm::PersonalDataExport>()?;
-    let p = Chrome::new(&a, "export-full-title").crumb(a.tr.t("nav-members"), Some("/members".into()));
-    a.render(&ExportFullPage { p, hidden: hidden_fields(&q), purpose: String::new(), errors: FieldErrors::default() })
+    let p =
+        Chrome::new(&a, "export-full-title").crumb(a.tr.t("nav-members"), Some("/members".into()));
+    a.render(&ExportFullPage {
+        p,
+        hidden: hidden_fields(&q),
+        purpose: String::new(),
+        errors: FieldErrors::default(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -645,23 +989,49 @@ pub struct ExportFullForm {
     purpose: String,
 }
 
-pub async fn export_full(State(state): State<AppState>, a: Auth, Form(f): Form<ExportFullForm>) -> AppResult {
+pub async fn export_full(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<ExportFullForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberExport>()?;
     let full = a.actor.authorize::<perm::PersonalDataExport>()?;
     let tr = a.tr;
     let purpose = f.purpose.trim();
     if purpose.chars().count() < 2 {
         let mut errors = FieldErrors::default();
-        errors.push(domain::FieldError::new("purpose", domain::text::PURPOSE_REQUIRED));
+        errors.push(domain::FieldError::new(
+            "purpose",
+            domain::text::PURPOSE_REQUIRED,
+        ));
         let p = Chrome::new(&a, "export-full-title");
-        let mut r = a.render(&ExportFullPage { p, hidden: hidden_fields(&f.q), purpose: f.purpose, errors })?;
+        let mut r = a.render(&ExportFullPage {
+            p,
+            hidden: hidden_fields(&f.q),
+            purpose: f.purpose,
+            errors,
+        })?;
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
     let (headers, sheet) = export_text(&tr);
     let label = move |k: &str| tr.t(k);
-    let text = store::org::export::ExportText { sheet_name: sheet, headers, label: &label };
+    let text = store::org::export::ExportText {
+        sheet_name: sheet,
+        headers,
+        label: &label,
+    };
     let today = crate::today();
-    let (bytes, _) = store::org::export::export_members(&state.store, &cap, Some(&full), &a.who(), Some(purpose), &f.q.filter(), today, &text).await?;
+    let (bytes, _) = store::org::export::export_members(
+        &state.store,
+        &cap,
+        Some(&full),
+        &a.who(),
+        Some(purpose),
+        &f.q.filter(),
+        today,
+        &text,
+    )
+    .await?;
     Ok(xlsx_response(bytes, &tr, today))
 }

@@ -12,23 +12,45 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
         .get("/members", Access::Login, members::list)
         .get("/members/new", Access::Login, members::new_page)
         .post("/members/new", Access::Login, members::create)
-        .get("/members/export.xlsx", Access::Login, members::export_masked)
-        .get("/members/export/full", Access::Login, members::export_full_page)
+        .get(
+            "/members/export.xlsx",
+            Access::Login,
+            members::export_masked,
+        )
+        .get(
+            "/members/export/full",
+            Access::Login,
+            members::export_full_page,
+        )
         .post("/members/export/full", Access::Login, members::export_full)
         .get("/members/{id}", Access::Login, members::show)
         .post("/members/{id}/reveal", Access::Login, members::reveal)
         .get("/members/{id}/edit", Access::Login, members::edit_page)
         .post("/members/{id}/edit", Access::Login, members::update)
-        .get("/members/{id}/transfer", Access::Login, members::transfer_page)
+        .get(
+            "/members/{id}/transfer",
+            Access::Login,
+            members::transfer_page,
+        )
         .post("/members/{id}/transfer", Access::Login, members::transfer)
         .post("/members/{id}/status", Access::Login, members::status)
         .get("/me", Access::Login, members::me)
         .get("/members/import", Access::Login, import::upload_page);
-    let t = t.add_limited(crate::Method::Post, "/members/import", Access::Login, import::upload, Some(upload_limit + 64 * 1024));
+    let t = t.add_limited(
+        crate::Method::Post,
+        "/members/import",
+        Access::Login,
+        import::upload,
+        Some(upload_limit + 64 * 1024),
+    );
     t.get("/imports/{id}", Access::Login, import::show)
         .post("/imports/{id}/apply", Access::Login, import::apply)
         .post("/imports/{id}/discard", Access::Login, import::discard)
-        .get("/imports/{id}/errors.xlsx", Access::Login, import::errors_xlsx)
+        .get(
+            "/imports/{id}/errors.xlsx",
+            Access::Login,
+            import::errors_xlsx,
+        )
         .get("/org", Access::Login, units::tree)
         .get("/org/{id}/new", Access::Login, units::new_page)
         .post("/org/{id}/new", Access::Login, units::create)

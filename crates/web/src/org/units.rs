@@ -37,21 +37,37 @@ struct TreePage {
 pub async fn tree(State(state): State<AppState>, a: Auth) -> AppResult {
     let cap = a.actor.authorize::<perm::OrgView>()?;
     let units = org::list_units(&state.store.db, &cap).await?;
-    let ids: Vec<OrgUnitId> = units.iter().filter(|u| u.kind != OrgKind::Branch).map(|u| u.id).collect();
-    let counts: std::collections::HashMap<OrgUnitId, i64> = org::member_counts(&state.store.db, &cap, &ids).await?.into_iter().collect();
+    let ids: Vec<OrgUnitId> = units
+        .iter()
+        .filter(|u| u.kind != OrgKind::Branch)
+        .map(|u| u.id)
+        .collect();
+    let counts: std::collections::HashMap<OrgUnitId, i64> =
+        org::member_counts(&state.store.db, &cap, &ids)
+            .await?
+            .into_iter()
+            .collect();
     // Depth within the visible forest.
     let mut depth: std::collections::HashMap<OrgUnitId, usize> = std::collections::HashMap::new();
     let can_manage = a.actor.may(Permission::OrgManage);
     let rows = units
         .iter()
         .map(|u| {
-            let d = u.parent_id.and_then(|p| depth.get(&p).copied()).map(|d| d + 1).unwrap_or(0);
+            let d = u
+                .parent_id
+                .and_then(|p| depth.get(&p).copied())
+                .map(|d| d + 1)
+                .unwrap_or(0);
             depth.insert(u.id, d);
-            let detail = [u.school_level.map(|l| a.tr.label(l)), u.school_kind.map(|k| a.tr.label(k)), u.union_kind.map(|k| a.tr.label(k))]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · ");
+            let detail = [
+                u.school_level.map(|l| a.tr.label(l)),
+                u.school_kind.map(|k| a.tr.label(k)),
+                u.union_kind.map(|k| a.tr.label(k)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
             UnitRow {
                 id: u.id.0,
                 depth: d.min(4),
@@ -64,7 +80,11 @@ pub async fn tree(State(state): State<AppState>, a: Auth) -> AppResult {
             }
         })
         .collect();
-    a.render(&TreePage { p: Chrome::new(&a, "org-title"), rows, can_manage })
+    a.render(&TreePage {
+        p: Chrome::new(&a, "org-title"),
+        rows,
+        can_manage,
+    })
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -98,8 +118,21 @@ struct UnitPage {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn unit_page(a: &Auth, action: String, kind: OrgKind, f: UnitForm, errors: FieldErrors, move_targets: Vec<Opt>, id: Option<i64>, title: &str) -> AppResult {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+fn unit_page(
+    a: &Auth,
+    action: String,
+    kind: OrgKind,
+    f: UnitForm,
+    errors: FieldErrors,
+    move_targets: Vec<Opt>,
+    id: Option<i64>,
+    title: &str,
+) -> AppResult {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let p = Chrome::new(a, title).crumb(a.tr.t("nav-org"), Some("/org".into()));
     let page = UnitPage {
         p,
@@ -123,14 +156,26 @@ fn parse_unit(kind: OrgKind, f: &UnitForm) -> Result<NewUnit, FieldErrors> {
     let name = errors.take(required_text("name", &f.name, 60));
     let code = errors.take(parse_org_code("code", &f.code));
     let (school_kind, school_level) = if kind == OrgKind::SchoolUnion {
-        (errors.take(parse_choice::<SchoolKind>("school_kind", &f.school_kind)), errors.take(parse_choice::<SchoolLevel>("school_level", &f.school_level)))
+        (
+            errors.take(parse_choice::<SchoolKind>("school_kind", &f.school_kind)),
+            errors.take(parse_choice::<SchoolLevel>("school_level", &f.school_level)),
+        )
     } else {
         (None, None)
     };
     let staff_count = if f.staff_count.trim().is_empty() {
         Some(0)
     } else {
-        errors.take(f.staff_count.trim().parse::<i64>().ok().filter(|n| (0..=100_000).contains(n)).ok_or_else(|| domain::FieldError::new("staff_count", domain::text::NUMBER_INVALID)))
+        errors.take(
+            f.staff_count
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=100_000).contains(n))
+                .ok_or_else(|| {
+                    domain::FieldError::new("staff_count", domain::text::NUMBER_INVALID)
+                }),
+        )
     };
     match (name, code, staff_count) {
         (Some(name), Some(code), Some(staff_count)) if errors.is_empty() => Ok(NewUnit {
@@ -147,14 +192,32 @@ fn parse_unit(kind: OrgKind, f: &UnitForm) -> Result<NewUnit, FieldErrors> {
     }
 }
 
-pub async fn new_page(State(state): State<AppState>, a: Auth, Path(parent): Path<i64>) -> AppResult {
+pub async fn new_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(parent): Path<i64>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::OrgManage>()?;
     let p = org::get_unit(&state.store.db, &cap, OrgUnitId(parent)).await?;
     let kind = p.kind.child_kind().ok_or(AppError::BadRequest)?;
-    unit_page(&a, format!("/org/{parent}/new"), kind, UnitForm::default(), FieldErrors::default(), Vec::new(), None, "unit-new-title")
+    unit_page(
+        &a,
+        format!("/org/{parent}/new"),
+        kind,
+        UnitForm::default(),
+        FieldErrors::default(),
+        Vec::new(),
+        None,
+        "unit-new-title",
+    )
 }
 
-pub async fn create(State(state): State<AppState>, a: Auth, Path(parent): Path<i64>, Form(f): Form<UnitForm>) -> AppResult {
+pub async fn create(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(parent): Path<i64>,
+    Form(f): Form<UnitForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::OrgManage>()?;
     let p = org::get_unit(&state.store.db, &cap, OrgUnitId(parent)).await?;
     let kind = p.kind.child_kind().ok_or(AppError::BadRequest)?;
@@ -166,15 +229,34 @@ pub async fn create(State(state): State<AppState>, a: Auth, Path(parent): Path<i
         },
         Err(e) => e,
     };
-    if errors.get("code").is_some_and(|e| e.key == domain::text::CODE_INVALID) && !f.code.trim().is_empty() {
-        errors = FieldErrors(errors.0.into_iter().map(|mut e| {
-            if e.field == "code" {
-                e.key = "err-code-taken";
-            }
-            e
-        }).collect());
+    if errors
+        .get("code")
+        .is_some_and(|e| e.key == domain::text::CODE_INVALID)
+        && !f.code.trim().is_empty()
+    {
+        errors = FieldErrors(
+            errors
+                .0
+                .into_iter()
+                .map(|mut e| {
+                    if e.field == "code" {
+                        e.key = "err-code-taken";
+                    }
+                    e
+                })
+                .collect(),
+        );
     }
-    unit_page(&a, format!("/org/{parent}/new"), kind, f, errors, Vec::new(), None, "unit-new-title")
+    unit_page(
+        &a,
+        format!("/org/{parent}/new"),
+        kind,
+        f,
+        errors,
+        Vec::new(),
+        None,
+        "unit-new-title",
+    )
 }
 
 async fn move_targets(state: &AppState, a: &Auth, u: &OrgUnit) -> AppResult<Vec<Opt>> {
@@ -196,15 +278,35 @@ pub async fn edit_page(State(state): State<AppState>, a: Auth, Path(id): Path<i6
     let f = UnitForm {
         name: u.name.clone(),
         code: u.code.clone(),
-        school_kind: u.school_kind.map(|k| k.code().to_string()).unwrap_or_default(),
-        school_level: u.school_level.map(|k| k.code().to_string()).unwrap_or_default(),
+        school_kind: u
+            .school_kind
+            .map(|k| k.code().to_string())
+            .unwrap_or_default(),
+        school_level: u
+            .school_level
+            .map(|k| k.code().to_string())
+            .unwrap_or_default(),
         staff_count: u.staff_count.to_string(),
     };
     let targets = move_targets(&state, &a, &u).await?;
-    unit_page(&a, format!("/org/{id}/edit"), u.kind, f, FieldErrors::default(), targets, Some(id), "unit-edit-title")
+    unit_page(
+        &a,
+        format!("/org/{id}/edit"),
+        u.kind,
+        f,
+        FieldErrors::default(),
+        targets,
+        Some(id),
+        "unit-edit-title",
+    )
 }
 
-pub async fn update(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, Form(f): Form<UnitForm>) -> AppResult {
+pub async fn update(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<UnitForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::OrgManage>()?;
     let u = org::get_unit(&state.store.db, &cap, OrgUnitId(id)).await?;
     let errors = match parse_unit(u.kind, &f) {
@@ -212,7 +314,9 @@ pub async fn update(State(state): State<AppState>, a: Auth, Path(id): Path<i64>,
             new.union_kind = u.union_kind;
             new.sort_order = u.sort_order;
             match org::update_unit(&state.store, &cap, &a.who(), u.id, &new).await {
-                Ok(()) => return Ok(a.redirect("/org", Flash::ok("unit-saved").arg("name", &new.name))),
+                Ok(()) => {
+                    return Ok(a.redirect("/org", Flash::ok("unit-saved").arg("name", &new.name)));
+                }
                 Err(StoreError::Invalid(e)) => e,
                 Err(e) => return Err(e.into()),
             }
@@ -220,20 +324,38 @@ pub async fn update(State(state): State<AppState>, a: Auth, Path(id): Path<i64>,
         Err(e) => e,
     };
     let targets = move_targets(&state, &a, &u).await?;
-    unit_page(&a, format!("/org/{id}/edit"), u.kind, f, errors, targets, Some(id), "unit-edit-title")
+    unit_page(
+        &a,
+        format!("/org/{id}/edit"),
+        u.kind,
+        f,
+        errors,
+        targets,
+        Some(id),
+        "unit-edit-title",
+    )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct MoveForm {
     parent: String,
 }
 
-pub async fn move_unit(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, Form(f): Form<MoveForm>) -> AppResult {
+pub async fn move_unit(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<MoveForm>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::OrgManage>()?;
     let parent: OrgUnitId = f.parent.parse().map_err(|_| AppError::BadRequest)?;
     match org::move_unit(&state.store, &cap, &a.who(), OrgUnitId(id), parent).await {
         Ok(()) => Ok(a.redirect("/org", Flash::ok("unit-moved"))),
-        Err(StoreError::Invalid(_)) => Ok(a.redirect(&format!("/org/{id}/edit"), Flash::error(domain::text::ORG_PARENT_KIND))),
+        Err(StoreError::Invalid(_)) => Ok(a.redirect(
+            &format!("/org/{id}/edit"),
+            Flash::error(domain::text::ORG_PARENT_KIND),
+        )),
         Err(e) => Err(e.into()),
     }
 }

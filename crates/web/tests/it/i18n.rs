@@ -1,0 +1,239 @@
+//! Catalogue completeness and no literal text in templates.
+
+use domain::auth::Role;
+use domain::org::*;
+use std::collections::BTreeSet;
+use testkit::app::TestApp;
+use testkit::*;
+use web::i18n::{Lang, catalogue_keys};
+
+fn coded_keys<C: Coded>() -> Vec<String> {
+    C::all().iter().map(|c| c.label_key()).collect()
+}
+
+/// Every key the code can ask for.
+fn used_keys() -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = domain::text::ALL.iter().map(|s| s.to_string()).collect();
+    for k in coded_keys::<OrgKind>()
+        .into_iter()
+        .chain(coded_keys::<UnionKind>())
+        .chain(coded_keys::<SchoolKind>())
+        .chain(coded_keys::<SchoolLevel>())
+        .chain(coded_keys::<Gender>())
+        .chain(coded_keys::<Post>())
+        .chain(coded_keys::<MemberStatus>())
+        .chain(coded_keys::<PoliticalStatus>())
+        .chain(coded_keys::<Education>())
+        .chain(coded_keys::<EmploymentType>())
+        .chain(coded_keys::<ProfessionalTitle>())
+        .chain(coded_keys::<CadrePosition>())
+    {
+        keys.insert(k);
+    }
+    for r in Role::ALL {
+        keys.insert(r.label_key());
+    }
+    for b in AgeBand::ALL {
+        keys.insert(b.label_key());
+    }
+    for c in store::org::import::Column::ALL {
+        keys.insert(format!("col-{}", c.field().replace('_', "-")));
+    }
+    for l in Lang::ALL {
+        keys.insert(format!("lang-name-{}", l.code()));
+    }
+    // Literal keys in the web sources and templates.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let re_calls = [
+        ".t(\"",
+        ".t1(\"",
+        ".ta(\"",
+        "Flash::ok(\"",
+        "Flash::warn(\"",
+        "Flash::error(\"",
+        "Chrome::new(&a, \"",
+        "Chrome::new(a, \"",
+        "Chrome::new(&ctx, \"",
+    ];
+    for dir in ["src", "templates"] {
+        for path in walk(&root.join(dir)) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for pat in re_calls {
+                for (i, _) in text.match_indices(pat) {
+                    let rest = &text[i + pat.len()..];
+                    let key: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                        .collect();
+                    if key.contains('-') && rest[key.len()..].starts_with('"') {
+                        keys.insert(key);
+                    }
+                }
+            }
+        }
+    }
+    keys
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn both_catalogues_have_the_same_keys() {
+    let zh = catalogue_keys(Lang::Zh);
+    let en = catalogue_keys(Lang::En);
+    assert!(zh.len() > 200);
+    let only_zh: Vec<_> = zh.difference(&en).collect();
+    let only_en: Vec<_> = en.difference(&zh).collect();
+    assert!(
+        only_zh.is_empty() && only_en.is_empty(),
+        "only in zh-CN: {only_zh:?}\nonly in en: {only_en:?}"
+    );
+}
+
+#[test]
+fn every_key_the_code_uses_is_in_the_catalogues() {
+    let zh = catalogue_keys(Lang::Zh);
+    let missing: Vec<_> = used_keys()
+        .into_iter()
+        .filter(|k| !zh.contains(k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keys used but not in the catalogues: {missing:#?}"
+    );
+}
+
+/// Strips template tags, comments and markup, keeping text and the attributes people read.
+fn visible_text(template: &str) -> Vec<String> {
+    let mut s = String::new();
+    let mut rest = template;
+    // Remove {{ … }}, {% … %}, {# … #}.
+    while let Some(i) = rest.find('{') {
+        s.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let close = match tail.get(..2) {
+            Some("{{") => "}}",
+            Some("{%") => "%}",
+            Some("{#") => "#}",
+            _ => {
+                s.push('{');
+                rest = &tail[1..];
+                continue;
+            }
+        };
+        match tail.find(close) {
+            Some(j) => {
+                s.push(' ');
+                rest = &tail[j + 2..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    s.push_str(rest);
+    let mut out = Vec::new();
+    // Text between tags.
+    let mut in_tag = false;
+    let mut buf = String::new();
+    let mut tag = String::new();
+    for ch in s.chars() {
+        match ch {
+            '<' => {
+                in_tag = true;
+                out.push(std::mem::take(&mut buf));
+                tag.clear();
+            }
+            '>' if in_tag => {
+                in_tag = false;
+                for attr in [
+                    "title=\"",
+                    "placeholder=\"",
+                    "alt=\"",
+                    "aria-label=\"",
+                    "data-confirm=\"",
+                    "label=\"",
+                ] {
+                    for (i, _) in tag.match_indices(attr) {
+                        let v: String = tag[i + attr.len()..]
+                            .chars()
+                            .take_while(|c| *c != '"')
+                            .collect();
+                        out.push(v);
+                    }
+                }
+            }
+            _ if in_tag => tag.push(ch),
+            _ => buf.push(ch),
+        }
+    }
+    out.push(buf);
+    out.into_iter()
+        .map(|t| t.replace("&nbsp;", " "))
+        .filter(|t| !t.trim().is_empty())
+        .collect()
+}
+
+#[test]
+fn templates_hold_no_literal_words() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut bad = Vec::new();
+    for path in walk(&root) {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for t in visible_text(&text) {
+            let has_cjk = t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            let has_word = t
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .any(|w| w.len() >= 2);
+            if has_cjk || has_word {
+                bad.push(format!("{}: {t:?}", path.display()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "literal text in templates: {bad:#?}");
+}
+
+#[test]
+fn the_scanner_finds_literal_words() {
+    assert_eq!(
+        visible_text("<p>Hello {{ p.t(\"x\") }}</p>"),
+        vec!["Hello  "]
+    );
+    assert_eq!(visible_text("<input placeholder=\"姓名\">"), vec!["姓名"]);
+    assert!(visible_text("<p>{{ p.t(\"x\") }}</p>").is_empty());
+}
+
+dual_test!(async fn the_language_follows_the_switch_then_the_browser(t) {
+    let app = TestApp::new(t).await;
+    let r = app.anon().header("accept-language", "en-US,en;q=0.9").get("/login").await;
+    assert!(r.text().contains("lang=\"en\""));
+    assert!(r.select("h1").contains(&"Log in".to_string()));
+    let r = app.anon().get("/login").await;
+    assert!(r.text().contains("lang=\"zh-CN\""));
+    // The switch sets a cookie that wins over the browser.
+    let mut c = app.anon().header("accept-language", "en");
+    let r = c.post("/lang", &[("lang", "zh-CN"), ("next", "/login")]).await;
+    r.assert_status(303);
+    let r = c.get("/login").await;
+    assert!(r.select("h1").contains(&"登录".to_string()));
+    // An account's own setting wins over both.
+    let id = app.account("english", Role::SchoolChair, app.org.school_a).await;
+    store::auth::set_locale(app.t.db(), id, "en").await.unwrap();
+    let mut c = app.client_for(id).await;
+    c.cookies.insert("jg_lang".into(), "zh-CN".into());
+    let r = c.get("/members").await;
+    assert!(r.select("h1").contains(&"Members".to_string()));
+});

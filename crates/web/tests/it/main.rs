@@ -1,0 +1,7 @@
+//! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
+
+mod auth;
+mod i18n;
+mod import;
+mod matrix;
+mod members;

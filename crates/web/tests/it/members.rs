@@ -1,0 +1,170 @@
+use domain::auth::Role;
+use testkit::app::TestApp;
+use testkit::*;
+
+dual_test!(async fn a_member_is_found_by_the_last_four_digits_of_the_id_number(t) {
+    let app = TestApp::new(t).await;
+    member(&app.t.store, app.org.school_a, "张三", 1).await;
+    member(&app.t.store, app.org.school_a, "李四", 2).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let tail = &id_number(2, false)[14..];
+    let r = c.get(&format!("/members?q={tail}")).await;
+    r.assert_status(200);
+    assert_eq!(r.select("table.members tbody td[data-label='姓名']"), vec!["李四"]);
+    // The number is masked on screen.
+    let shown = r.select("td.mono");
+    assert!(shown[0].starts_with("3301") && shown[0].contains("**********"), "{shown:?}");
+    assert!(!r.text().contains(&id_number(2, false)));
+    // A partial request gets only the results.
+    let mut c = c.header("hx-request", "true");
+    let r = c.get(&format!("/members?q={tail}")).await;
+    assert!(!r.text().contains("<html"));
+    assert!(r.text().contains("李四"));
+});
+
+dual_test!(async fn a_list_page_costs_the_same_queries_whatever_the_number_of_members(t) {
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::UnionStaff, app.org.union).await;
+    for i in 0..5u32 {
+        member(&app.t.store, app.org.school_a, &format!("人员{i}"), 10 + i).await;
+    }
+    let before = app.t.db().query_count();
+    c.get("/members").await.assert_status(200);
+    let small = app.t.db().query_count() - before;
+    for i in 5..120u32 {
+        member(&app.t.store, app.org.school_b, &format!("人员{i}"), 10 + i).await;
+    }
+    let before = app.t.db().query_count();
+    let r = c.get("/members").await;
+    let large = app.t.db().query_count() - before;
+    assert_eq!(r.select("table.members tbody tr").len(), 50);
+    assert_eq!(small, large, "queries per page must not grow with the data");
+});
+
+dual_test!(async fn errors_are_shown_at_the_field_and_the_input_is_kept(t) {
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let school = app.org.school_a.to_string();
+    let mut bad = id_number(5, true);
+    bad.replace_range(17..18, if bad.ends_with('1') { "2" } else { "1" });
+    let r = c.post("/members/new", &[("name", "赵六"), ("id_number", &bad), ("phone", "12345"), ("post", "teacher"), ("school", &school)]).await;
+    r.assert_status(422);
+    let errs = r.select(".field-error");
+    assert!(errs.iter().any(|e| e.contains("校验位")), "{errs:?}");
+    assert!(errs.iter().any(|e| e.contains("手机号")), "{errs:?}");
+    let html = r.html();
+    let sel = scraper::Selector::parse("input#name").unwrap();
+    assert_eq!(html.select(&sel).next().unwrap().value().attr("value"), Some("赵六"));
+    // In English too.
+    let mut c = c.header("accept-language", "en");
+    let r = c.post("/members/new", &[("name", "赵六"), ("id_number", &bad), ("post", "teacher"), ("school", &school)]).await;
+    assert!(r.select(".field-error").iter().any(|e| e.contains("check digit")));
+});
+
+dual_test!(async fn a_member_is_created_edited_transferred_and_retired(t) {
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::UnionStaff, app.org.union).await;
+    let school = app.org.school_a.to_string();
+    let id = id_number(7, true);
+    let r = c.post("/members/new", &[("name", "周七"), ("id_number", &id), ("post", "teacher"), ("school", &school)]).await;
+    r.assert_status(303);
+    let page = c.follow(&r).await;
+    assert!(page.select(".flash").iter().any(|f| f.contains("周七")));
+    let path = r.location().unwrap();
+    let m: i64 = path.trim_start_matches("/members/").parse().unwrap();
+    let edit = c.get(&format!("{path}/edit")).await;
+    edit.assert_status(200);
+    let version = {
+        let html = edit.html();
+        let sel = scraper::Selector::parse("input[name=version]").unwrap();
+        html.select(&sel).next().unwrap().value().attr("value").unwrap().to_string()
+    };
+    let r = c.post(&format!("{path}/edit"), &[("name", "周七"), ("id_number", &id), ("post", "leader"), ("version", &version)]).await;
+    r.assert_status(303);
+    // The same old version again: someone else's save in between.
+    let r = c.post(&format!("{path}/edit"), &[("name", "周七七"), ("id_number", &id), ("post", "leader"), ("version", &version)]).await;
+    r.assert_status(422);
+    assert!(!r.select(".form-error").is_empty());
+    let b = app.org.school_b.to_string();
+    let r = c.post(&format!("{path}/transfer"), &[("school", &b), ("date", "2026-09-01")]).await;
+    r.assert_status(303);
+    let r = c.post(&format!("{path}/status"), &[("status", "retired"), ("since", "2026-10-01")]).await;
+    r.assert_status(303);
+    let page = c.get(&path).await;
+    assert!(page.text().contains("乙一小学工会"));
+    assert!(page.select(".timeline li").len() >= 3);
+    let _ = m;
+});
+
+dual_test!(async fn a_full_view_is_logged_and_a_committee_member_cannot_have_one(t) {
+    let app = TestApp::new(t).await;
+    let m = member(&app.t.store, app.org.school_a, "吴八", 8).await;
+    let mut chair = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let r = chair.post(&format!("/members/{m}/reveal"), &[]).await;
+    r.assert_status(200);
+    assert!(r.text().contains(&id_number(8, false)));
+    let n: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'member.personal_data_view'").fetch_one(p).await).unwrap();
+    assert_eq!(n, 1);
+    let mut committee = app.client_as(Role::CommitteeMember, app.org.school_a).await;
+    committee.post(&format!("/members/{m}/reveal"), &[]).await.assert_status(403);
+    let page = committee.get(&format!("/members/{m}")).await;
+    assert!(!page.text().contains(&id_number(8, false)));
+});
+
+dual_test!(async fn exports_are_masked_and_full_exports_need_a_purpose(t) {
+    let app = TestApp::new(t).await;
+    member(&app.t.store, app.org.school_a, "郑九", 9).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let r = c.get("/members/export.xlsx").await;
+    r.assert_status(200);
+    assert!(r.headers.get("content-disposition").unwrap().to_str().unwrap().contains("attachment"));
+    let rows = read_xlsx(&r.bytes);
+    assert_eq!(rows[0][0], "姓名");
+    assert!(rows[1][3].contains("****"));
+    let r = c.post("/members/export/full", &[("purpose", "")]).await;
+    r.assert_status(422);
+    let r = c.post("/members/export/full", &[("purpose", "上报统计")]).await;
+    r.assert_status(200);
+    assert_eq!(read_xlsx(&r.bytes)[1][3], id_number(9, true));
+    let mut committee = app.client_as(Role::CommitteeMember, app.org.school_a).await;
+    committee.post("/members/export/full", &[("purpose", "上报统计")]).await.assert_status(403);
+});
+
+dual_test!(async fn the_org_tree_moves_a_school_to_another_area(t) {
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::UnionStaff, app.org.union).await;
+    let r = c.get("/org").await;
+    r.assert_status(200);
+    assert!(r.text().contains("甲一小学工会"));
+    let b = app.org.area_b.to_string();
+    c.post(&format!("/org/{}/move", app.org.school_a), &[("parent", &b)]).await.assert_status(303);
+    let path = store::org::path(app.t.db(), app.org.school_a).await.unwrap();
+    assert_eq!(path[1].name, "乙片");
+    let r = c.post(&format!("/org/{}/new", app.org.area_a), &[("name", "新学校工会"), ("code", "SA1"), ("school_kind", "public"), ("school_level", "primary")]).await;
+    r.assert_status(422);
+    assert!(r.select(".field-error").iter().any(|e| e.contains("已被使用")));
+});
+
+dual_test!(async fn the_audit_view_lists_changes_for_union_staff_only(t) {
+    let app = TestApp::new(t).await;
+    member(&app.t.store, app.org.school_a, "陈十", 10).await;
+    let mut staff = app.client_as(Role::UnionStaff, app.org.union).await;
+    let r = staff.get("/audit?entity=member").await;
+    r.assert_status(200);
+    assert!(r.text().contains("member.create"));
+    let mut chair = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    chair.get("/audit").await.assert_status(403);
+});
+
+dual_test!(async fn unknown_pages_get_a_friendly_page_with_a_request_id(t) {
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let r = c.get("/members/999999").await;
+    r.assert_status(404);
+    assert!(r.text().contains("请求编号"));
+    let mut c = c.header("accept-language", "en-US,en;q=0.9");
+    let r = c.get("/nowhere").await;
+    r.assert_status(404);
+    assert!(r.text().contains("Request id"));
+    assert!(!r.text().contains("NotFound"));
+});
