@@ -433,8 +433,7 @@ pub fn parse_date(field: &'static str, input: &str) -> Result<NaiveDate, FieldEr
         return excel_serial_to_date(f.floor() as i64).ok_or_else(bad);
     }
     let normalised: String = s
-        .replace('年', "-")
-        .replace('月', "-")
+        .replace(['年', '月'], "-")
         .replace('日', "")
         .replace(['/', '.'], "-");
     let parts: Vec<&str> = normalised.split('-').filter(|p| !p.is_empty()).collect();

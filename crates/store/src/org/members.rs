@@ -1262,28 +1262,6 @@ pub async fn end_cadre_position(
     tx.commit().await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_bounds_follow_code_points() {
-        assert_eq!(prefix_upper_bound("张").as_deref(), Some("弡"));
-        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
-        assert_eq!(prefix_upper_bound(""), None);
-    }
-
-    #[test]
-    fn cursors_round_trip() {
-        let c = Cursor {
-            key: "张 三~".into(),
-            id: 42,
-        };
-        assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        assert_eq!(Cursor::decode("zz~1"), None);
-    }
-}
-
 /// The member record of the logged-in person themself (a member always sees their own
 /// record; the session's actor is the proof).
 pub async fn own_member(st: &Store, actor: &domain::auth::Actor) -> Result<Member, StoreError> {
@@ -1309,4 +1287,26 @@ pub async fn personal_for_update(
 ) -> Result<PersonalData, StoreError> {
     let (_, id_number, phone) = fetch_member(st, cap, id).await?;
     Ok(PersonalData { id_number, phone })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_bounds_follow_code_points() {
+        assert_eq!(prefix_upper_bound("张").as_deref(), Some("弡"));
+        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_upper_bound(""), None);
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let c = Cursor {
+            key: "张 三~".into(),
+            id: 42,
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("zz~1"), None);
+    }
 }
