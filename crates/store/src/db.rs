@@ -284,7 +284,8 @@ impl Sql {
         self
     }
 
-    /// Appends `$a, $b, …` for each value.
+    /// Appends `$a, $b, …` for each value. Placeholders must follow the order of binding
+    /// (they do, since each `bind` appends its own); see `for_sqlite`.
     pub fn bind_list(&mut self, values: impl IntoIterator<Item = Arg>) -> &mut Self {
         for (i, a) in values.into_iter().enumerate() {
             if i > 0 {
@@ -319,6 +320,62 @@ macro_rules! bind_args {
     }};
 }
 
+/// SQLite looks a named parameter up by walking a list, so binding `$1…$n` costs O(n²) —
+/// seconds for a 6,000-parameter multi-row insert. [`Sql`] binds in textual order, each
+/// placeholder once, so for SQLite its `$n` become anonymous `?`, bound positionally.
+fn for_sqlite(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Like [`on_db!`], for a [`Sql`] text: the SQLite branch gets anonymous placeholders.
+macro_rules! on_db_sql {
+    ($db:expr, $text:ident, |$p:ident, $t:ident| $body:expr) => {{
+        let db: &Db = $db;
+        db.count();
+        match &db.pool {
+            Pool::Sqlite($p) => {
+                let $t = for_sqlite(&$text);
+                $body
+            }
+            Pool::Postgres($p) => {
+                let $t = $text;
+                $body
+            }
+        }
+    }};
+}
+
+macro_rules! on_tx_sql {
+    ($tx:expr, $text:ident, |$c:ident, $t:ident| $body:expr) => {{
+        let tx: &mut Tx = $tx;
+        tx.count();
+        match tx {
+            Tx::Sqlite(tr, _) => {
+                let $c = &mut **tr;
+                let $t = for_sqlite(&$text);
+                $body
+            }
+            Tx::Postgres(tr, _) => {
+                let $c = &mut **tr;
+                let $t = $text;
+                $body
+            }
+        }
+    }};
+}
+
 impl Sql {
     pub async fn fetch_all<T>(self, db: &Db) -> Result<Vec<T>, StoreError>
     where
@@ -328,8 +385,8 @@ impl Sql {
             + Unpin,
     {
         let Sql { text, args } = self;
-        Ok(on_db!(db, |p| bind_args!(
-            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)),
+        Ok(on_db_sql!(db, text, |p, t| bind_args!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(t)),
             args
         )
         .fetch_all(p)
@@ -338,8 +395,8 @@ impl Sql {
 
     pub async fn fetch_scalar_i64(self, db: &Db) -> Result<i64, StoreError> {
         let Sql { text, args } = self;
-        Ok(on_db!(db, |p| bind_args!(
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)),
+        Ok(on_db_sql!(db, text, |p, t| bind_args!(
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(t)),
             args
         )
         .fetch_one(p)
@@ -348,8 +405,8 @@ impl Sql {
 
     pub async fn execute_tx(self, tx: &mut Tx) -> Result<u64, StoreError> {
         let Sql { text, args } = self;
-        let n = on_tx!(tx, |c| bind_args!(
-            sqlx::query(sqlx::AssertSqlSafe(text)),
+        let n = on_tx_sql!(tx, text, |c, t| bind_args!(
+            sqlx::query(sqlx::AssertSqlSafe(t)),
             args
         )
         .execute(&mut *c)
@@ -366,8 +423,8 @@ impl Sql {
             + Unpin,
     {
         let Sql { text, args } = self;
-        Ok(on_tx!(tx, |c| bind_args!(
-            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)),
+        Ok(on_tx_sql!(tx, text, |c, t| bind_args!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(t)),
             args
         )
         .fetch_all(&mut *c)

@@ -480,7 +480,6 @@ pub async fn load(
             let mut sql = Sql::new(
                 "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at) VALUES ",
             );
-            let mut hist_rows = Vec::new();
             for (k, (d, branch)) in part.iter().enumerate() {
                 let e = encode(&st.cipher, d);
                 let since = if d.status == MemberStatus::Active {
@@ -488,7 +487,6 @@ pub async fn load(
                 } else {
                     retirement_date(d)
                 };
-                hist_rows.push((d.status, since));
                 if k > 0 {
                     sql.push(", ");
                 }
@@ -522,28 +520,7 @@ pub async fn load(
             }
             sql.push(" RETURNING id");
             let new_ids: Vec<(i64,)> = sql.fetch_all_tx(&mut tx).await?;
-            let mut hist = Sql::new(
-                "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ",
-            );
-            for (k, ((id,), (status, since))) in new_ids.iter().zip(hist_rows).enumerate() {
-                if k > 0 {
-                    hist.push(", ");
-                }
-                hist.push("(");
-                hist.bind_list([
-                    Arg::I64(*id),
-                    Arg::Text(status.code().into()),
-                    Arg::Date(since),
-                    Arg::OptText(None),
-                    Arg::Ts(t),
-                    Arg::OptI64(None),
-                ]);
-                hist.push(")");
-                ids.push(MemberId(*id));
-            }
-            if !new_ids.is_empty() {
-                hist.execute_tx(&mut tx).await?;
-            }
+            ids.extend(new_ids.iter().map(|(id,)| MemberId(*id)));
         }
         created += share;
         on_tx!(&mut tx, |c| sqlx::query(

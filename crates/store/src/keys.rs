@@ -21,15 +21,14 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
     let mut tx = st.db.begin().await?;
     let mut after = 0i64;
     loop {
-        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> =
-            on_tx!(&mut tx, |c| {
-                sqlx::query_as(
+        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "SELECT id, id_number_enc, phone_enc FROM member WHERE id > $1 ORDER BY id LIMIT 2000"
         )
         .bind(after)
         .fetch_all(&mut *c)
         .await
-            })?;
+        })?;
         if rows.is_empty() {
             break;
         }

@@ -968,45 +968,23 @@ impl Importer<'_> {
             let ids: Vec<(i64, Vec<u8>)> = sql.fetch_all_tx(tx).await?;
             let by_idx: HashMap<Vec<u8>, i64> =
                 ids.into_iter().map(|(id, idx)| (idx, id)).collect();
-            let mut hist = Sql::new(
-                "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ",
-            );
-            for (i, (v, branch)) in part.iter().enumerate() {
+            for (v, branch) in part.iter() {
                 let id = by_idx
                     .get(&v.idx)
                     .copied()
                     .ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
-                let d = &v.draft;
-                let since = if d.status == MemberStatus::Active {
-                    d.join_date.unwrap_or(today)
-                } else {
-                    today
-                };
-                if i > 0 {
-                    hist.push(", ");
-                }
-                hist.push("(");
-                hist.bind_list([
-                    Arg::I64(id),
-                    Arg::Text(d.status.code().into()),
-                    Arg::Date(since),
-                    Arg::OptText(None),
-                    Arg::Ts(t),
-                    Arg::OptI64(self.who.account.map(|a| a.0)),
-                ]);
-                hist.push(")");
                 changes.push((
                     id,
                     v.school,
-                    draft_changes(None, d, *branch),
+                    draft_changes(None, &v.draft, *branch),
                     "member.create",
                 ));
             }
-            hist.execute_tx(tx).await?;
         }
         for (v, id, branch, merged, ch, school) in updates {
             super::members::write_update(tx, cipher, id, branch, &merged).await?;
             if ch.0.contains_key("status") {
+                super::members::ensure_initial_history(tx, id).await?;
                 crate::on_tx!(tx, |c| sqlx::query(
                     "UPDATE member SET status = $1, status_since = $2 WHERE id = $3"
                 )
@@ -1262,16 +1240,15 @@ pub async fn batch_file(
     cap: &Cap<perm::MemberImport>,
     id: domain::ids::ImportId,
 ) -> Result<Vec<u8>, StoreError> {
-    let enc: Option<Option<Vec<u8>>> =
-        crate::on_db!(&st.db, |p| {
-            sqlx::query_scalar(
+    let enc: Option<Option<Vec<u8>>> = crate::on_db!(&st.db, |p| {
+        sqlx::query_scalar(
         "SELECT file_enc FROM import_batch WHERE id = $1 AND account_id = $2 AND status = 'staged'"
     )
     .bind(id.0)
     .bind(cap.account().0)
     .fetch_optional(p)
     .await
-        })?;
+    })?;
     let enc = enc.flatten().ok_or(StoreError::NotFound)?;
     Ok(st.cipher.decrypt(Field::ImportFile, &enc)?)
 }

@@ -745,7 +745,8 @@ pub async fn create_member(
     Ok(id)
 }
 
-/// Inserts one member with its first status-history entry (no audit record).
+/// Inserts one member (no audit record). Its first status is its history until the status
+/// first changes (see [`ensure_initial_history`]), which saves a row per imported member.
 pub(crate) async fn insert_member(
     tx: &mut Tx,
     cipher: &Cipher,
@@ -796,19 +797,25 @@ pub(crate) async fn insert_member(
             e.into()
         }
     })?;
+    let _ = who;
+    Ok(MemberId(id))
+}
+
+/// Writes the member's current status as its first history entry, if it has none yet.
+/// Call before changing the status.
+pub(crate) async fn ensure_initial_history(tx: &mut Tx, id: MemberId) -> Result<(), StoreError> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by) VALUES ($1, $2, $3, NULL, $4, $5)"
+        "INSERT INTO member_status_history (member_id, status, since, note, recorded_at, recorded_by)
+         SELECT id, status, status_since, NULL, created_at, NULL FROM member m
+         WHERE m.id = $1 AND NOT EXISTS (SELECT 1 FROM member_status_history h WHERE h.member_id = $1)"
     )
-    .bind(id)
-    .bind(d.status.code())
-    .bind(since)
-    .bind(t)
-    .bind(who.account.map(|a| a.0))
+    .bind(id.0)
     .execute(&mut *c)
-    .await.map(|r| r.rows_affected())
+    .await
+    .map(|r| r.rows_affected())
     })?;
-    Ok(MemberId(id))
+    Ok(())
 }
 
 /// Saves an edited member. `version` is the one the form was built from: if someone else
@@ -998,6 +1005,7 @@ pub async fn change_status(
     if m.status == status {
         return Err(StoreError::field("status", domain::text::STATUS_TRANSITION));
     }
+    ensure_initial_history(&mut tx, id).await?;
     let t = now();
     on_tx!(&mut tx, |c| {
         sqlx::query(
@@ -1102,6 +1110,21 @@ pub async fn history(
     .bind(id.0)
     .fetch_all(p)
     .await)?;
+    let statuses = if statuses.is_empty() {
+        // Never changed: the first status is the current one.
+        let row: Option<(String, NaiveDate, chrono::DateTime<chrono::Utc>)> = crate::on_db!(
+            &st.db,
+            |p| sqlx::query_as("SELECT status, status_since, created_at FROM member WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(p)
+                .await
+        )?;
+        row.into_iter()
+            .map(|(s, since, at)| (s, since, None, at))
+            .collect()
+    } else {
+        statuses
+    };
     // In the order things were recorded: dates may be back-dated.
     let mut out: Vec<(chrono::DateTime<chrono::Utc>, usize, HistoryEvent)> = Vec::new();
     for (s, since, note, at) in statuses {
