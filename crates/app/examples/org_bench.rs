@@ -273,6 +273,7 @@ async fn import_bench(n: u64, pg: bool) -> anyhow::Result<()> {
         mode: ImportMode::AllOrNothing,
         max_rows: usize::MAX / 2,
         today: today(),
+        progress: None,
     };
     let bytes = Arc::new(bytes);
     let t = Instant::now();
@@ -364,6 +365,7 @@ async fn memory_bench(n: u64) -> anyhow::Result<()> {
         mode,
         max_rows: usize::MAX / 2,
         today: today(),
+        progress: None,
     };
     let t = Instant::now();
     let r = store::org::import::run(&st, &cap, &Who::system("bench"), bytes.clone(), &opts).await?;

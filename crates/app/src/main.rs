@@ -514,6 +514,7 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
         mode,
         max_rows: usize::MAX / 2,
         today: web::today(),
+        progress: None,
     };
     let started = std::time::Instant::now();
     let r = store::org::import::run(

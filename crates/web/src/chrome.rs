@@ -35,6 +35,8 @@ pub struct Chrome {
     pub logged_in: bool,
     /// URL prefix of the static files.
     pub assets: &'static str,
+    /// Seconds after which the page reloads itself (long work without JavaScript).
+    pub refresh: Option<u32>,
 }
 
 /// Areas in the navigation, with the permission that shows each.
@@ -98,6 +100,7 @@ impl Chrome {
             other_lang: (other.code(), tr.t(&format!("lang-name-{}", other.code()))),
             logged_in: ctx.session.complete(),
             assets: crate::assets::prefix(),
+            refresh: None,
         }
     }
 
@@ -121,6 +124,7 @@ impl Chrome {
             .code_and_name(&tr),
             logged_in: false,
             assets: crate::assets::prefix(),
+            refresh: None,
         }
     }
 

@@ -1,19 +1,32 @@
-//! The start page. Union staff and school chairs see their members in numbers; everyone
-//! else is sent to what they can use.
+//! The start page: members of the reader's scope in numbers and charts (by school or area,
+//! gender, age band, post; active and retired), each chart with its table. A school chair
+//! sees the same for the school. Everyone else is sent to what they can use.
 
-use crate::chrome::Chrome;
+use crate::chart::{self, Bar};
+use crate::chrome::{Chrome, Opt};
 use crate::ctx::Auth;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::{Access, RouteTable};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use domain::auth::{Permission, perm};
-use store::org::{self, MemberFilter, PageRequest};
+use domain::ids::OrgUnitId;
+use domain::org::OrgKind;
+use serde::Deserialize;
+use store::org;
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/", Access::Login, home)
+}
+
+/// A chart with the table of its numbers.
+pub struct Figure {
+    pub title: String,
+    pub svg: String,
+    pub rows: Vec<(String, String, String)>,
+    pub two_series: bool,
 }
 
 #[derive(Template)]
@@ -21,11 +34,47 @@ pub fn routes(t: RouteTable) -> RouteTable {
 struct DashboardPage {
     p: Chrome,
     total: String,
-    schools: usize,
+    active: String,
+    retired: String,
+    schools: String,
+    figures: Vec<Figure>,
+    units: Vec<Opt>,
     can_import: bool,
+    empty: bool,
+    members_href: String,
 }
 
-async fn home(State(state): State<AppState>, a: Auth) -> AppResult {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DashQuery {
+    unit: String,
+}
+
+fn figure(title: String, bars: Vec<Bar>, tr: &crate::i18n::Tr) -> Figure {
+    let two = bars.iter().any(|b| b.values.len() > 1);
+    let rows = bars
+        .iter()
+        .map(|b| {
+            (
+                b.label.clone(),
+                tr.number(b.values.first().copied().unwrap_or(0)),
+                if two {
+                    tr.number(b.values.get(1).copied().unwrap_or(0))
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect();
+    Figure {
+        svg: chart::bars(&title, &bars),
+        title,
+        rows,
+        two_series: two,
+    }
+}
+
+async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>) -> AppResult {
     if !a.actor.may(Permission::DashboardView) {
         let to = if a.actor.member.is_some() {
             "/me"
@@ -34,28 +83,104 @@ async fn home(State(state): State<AppState>, a: Auth) -> AppResult {
         };
         return Ok(Redirect::to(to).into_response());
     }
-    let cap = a.actor.authorize::<perm::MemberView>()?;
-    let page = org::list_members(
-        &state.store,
-        &cap,
-        &MemberFilter::default(),
-        &PageRequest {
-            after: None,
-            before: None,
-            limit: 1,
-        },
-        crate::today(),
-    )
-    .await?;
-    let schools = org::schools(&state.store.db, &cap).await?.len();
-    let total = match page.total {
-        Some(n) => a.tr.number(n),
-        None => a.tr.t1("count-over", "count", a.tr.number(org::COUNT_CAP)),
+    let cap = a.actor.authorize::<perm::DashboardView>()?;
+    let tr = a.tr;
+    let unit: Option<OrgUnitId> = q.unit.parse().ok();
+    let today = crate::today();
+    let s = org::stats::member_stats(&state.store.db, &cap, unit, today).await?;
+    let units_all = org::list_units(&state.store.db, &cap).await?;
+    let schools = units_all
+        .iter()
+        .filter(|u| u.kind == OrgKind::SchoolUnion)
+        .filter(|u| unit.is_none_or(|x| x == u.id || u.parent_id == Some(x)))
+        .count();
+    // The switcher lists areas and, when not too many, schools.
+    let few = units_all
+        .iter()
+        .filter(|u| u.kind == OrgKind::SchoolUnion)
+        .count()
+        <= 300;
+    let mut units = vec![Opt::new("", tr.t("dashboard-all-units"), unit.is_none())];
+    units.extend(
+        units_all
+            .iter()
+            .filter(|u| u.kind == OrgKind::Area || (few && u.kind == OrgKind::SchoolUnion))
+            .map(|u| {
+                Opt::new(
+                    u.id,
+                    if u.kind == OrgKind::Area {
+                        u.name.clone()
+                    } else {
+                        format!("· {}", u.name)
+                    },
+                    unit == Some(u.id),
+                )
+            }),
+    );
+    let mut figures = Vec::new();
+    if s.by_unit.len() > 1 {
+        let key = if s.unit_kind == Some(OrgKind::Area) {
+            "dashboard-by-area"
+        } else {
+            "dashboard-by-school"
+        };
+        let bars = s
+            .by_unit
+            .iter()
+            .map(|(id, name, act, ret)| Bar {
+                label: name.clone(),
+                values: vec![*act, *ret],
+                href: Some(format!("/?unit={id}")),
+            })
+            .collect();
+        figures.push(figure(tr.t(key), bars, &tr));
+    }
+    let gender = s
+        .by_gender
+        .iter()
+        .map(|(g, n)| Bar {
+            label: tr.label(*g),
+            values: vec![*n],
+            href: None,
+        })
+        .collect();
+    figures.push(figure(tr.t("dashboard-by-gender"), gender, &tr));
+    let age = s
+        .by_age
+        .iter()
+        .map(|(b, n)| Bar {
+            label: tr.t(&b.label_key()),
+            values: vec![*n],
+            href: None,
+        })
+        .collect();
+    figures.push(figure(tr.t("dashboard-by-age"), age, &tr));
+    let post = s
+        .by_post
+        .iter()
+        .map(|(p, n)| Bar {
+            label: tr.label(*p),
+            values: vec![*n],
+            href: None,
+        })
+        .collect();
+    figures.push(figure(tr.t("dashboard-by-post"), post, &tr));
+    let total = s.active + s.retired;
+    let members_href = match unit {
+        Some(u) => format!("/members?unit={u}"),
+        None => "/members".into(),
     };
+    let p = Chrome::new(&a, "dashboard-title");
     a.render(&DashboardPage {
-        p: Chrome::new(&a, "dashboard-title"),
-        total,
-        schools,
+        p,
+        total: tr.number(total),
+        active: tr.number(s.active),
+        retired: tr.number(s.retired),
+        schools: tr.number(schools as i64),
+        empty: total == 0,
+        figures,
+        units,
         can_import: a.actor.may(Permission::MemberImport),
+        members_href,
     })
 }

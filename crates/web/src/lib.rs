@@ -9,6 +9,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod chart;
 pub mod chrome;
 pub mod ctx;
 pub mod dashboard;

@@ -44,6 +44,8 @@ pub struct Inner {
     pub store: Store,
     pub hasher: PasswordHasher,
     pub config: WebConfig,
+    /// Rows done of imports being applied by this process (batch id → rows).
+    pub import_progress: std::sync::Mutex<std::collections::HashMap<i64, u64>>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             store,
             hasher,
             config,
+            import_progress: Default::default(),
         }))
     }
 }

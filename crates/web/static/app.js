@@ -89,6 +89,24 @@ function bind(root) {
   for (const input of $$("form input, form select, form textarea", root)) {
     input.addEventListener("blur", () => input.classList.add("touched"), { once: true });
   }
+  // Progress of long work, pushed by the server.
+  for (const box of $$("[data-sse]", root)) {
+    if (!window.EventSource) continue;
+    // The page refreshes itself without JavaScript; with it, the bar moves instead.
+    for (const m of $$("meta[http-equiv=refresh]")) m.remove();
+    const bar = box.querySelector("progress");
+    const text = box.querySelector(".progress-text");
+    const es = new EventSource(box.dataset.sse);
+    es.addEventListener("progress", (e) => {
+      const d = JSON.parse(e.data);
+      if (bar && d.done !== null) { bar.value = d.done; if (text) text.textContent = d.done + " / " + d.total; }
+    });
+    es.addEventListener("done", () => { es.close(); location.reload(); });
+    es.addEventListener("error", () => { es.close(); setTimeout(() => location.reload(), 2000); });
+  }
+  for (const form of $$("form[data-autosubmit]", root)) {
+    form.addEventListener("change", () => form.submit());
+  }
   for (const b of $$("[data-print]", root)) b.addEventListener("click", () => window.print());
   // Upload progress.
   for (const form of $$("form[data-progress]", root)) {

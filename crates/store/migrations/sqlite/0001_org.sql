@@ -108,7 +108,7 @@ CREATE TABLE import_batch (
     target_unit_id BIGINT NOT NULL REFERENCES org_unit(id),
     file_name TEXT NOT NULL,
     file_enc BLOB,
-    status TEXT NOT NULL CHECK (status IN ('staged', 'applied', 'discarded')),
+    status TEXT NOT NULL CHECK (status IN ('staged', 'running', 'applied', 'discarded')),
     mode TEXT CHECK (mode IN ('all_or_nothing', 'valid_rows')),
     summary TEXT,
     created_at DATETIME NOT NULL,

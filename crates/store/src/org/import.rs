@@ -62,6 +62,16 @@ impl ImportMode {
     }
 }
 
+/// Called with the number of rows processed so far, after each chunk.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
     /// A school union, or a unit above schools (the file then names each row's school).
@@ -69,6 +79,7 @@ pub struct ImportOptions {
     pub mode: ImportMode,
     pub max_rows: usize,
     pub today: NaiveDate,
+    pub progress: Option<Progress>,
 }
 
 /// A column the importer understands.
@@ -876,6 +887,9 @@ impl Importer<'_> {
         if self.writing {
             self.write(creates, updates).await?;
         }
+        if let Some(p) = &self.opts.progress {
+            (p.0)(self.report.rows);
+        }
         Ok(())
     }
 
@@ -1242,7 +1256,7 @@ pub async fn batch_file(
 ) -> Result<Vec<u8>, StoreError> {
     let enc: Option<Option<Vec<u8>>> = crate::on_db!(&st.db, |p| {
         sqlx::query_scalar(
-        "SELECT file_enc FROM import_batch WHERE id = $1 AND account_id = $2 AND status = 'staged'"
+        "SELECT file_enc FROM import_batch WHERE id = $1 AND account_id = $2 AND status IN ('staged', 'running')"
     )
     .bind(id.0)
     .bind(cap.account().0)
@@ -1277,6 +1291,45 @@ pub async fn finish_batch(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Marks a staged batch as being applied; false when it is not staged (applied, running
+/// elsewhere, discarded), so that two clicks or two servers never apply it twice.
+pub async fn claim_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+) -> Result<bool, StoreError> {
+    let n = crate::on_db!(&st.db, |p| {
+        sqlx::query(
+        "UPDATE import_batch SET status = 'running' WHERE id = $1 AND account_id = $2 AND status = 'staged'"
+    )
+    .bind(id.0)
+    .bind(cap.account().0)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
+/// Puts a batch whose application failed back to staged.
+pub async fn release_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+) -> Result<(), StoreError> {
+    crate::on_db!(&st.db, |p| {
+        sqlx::query(
+        "UPDATE import_batch SET status = 'staged' WHERE id = $1 AND account_id = $2 AND status = 'running'"
+    )
+    .bind(id.0)
+    .bind(cap.account().0)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

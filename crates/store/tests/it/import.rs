@@ -12,6 +12,7 @@ fn opts(target: domain::ids::OrgUnitId, mode: ImportMode) -> ImportOptions {
         mode,
         max_rows: 1000,
         today: today(),
+        progress: None,
     }
 }
 

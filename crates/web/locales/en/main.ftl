@@ -170,6 +170,17 @@ dashboard-members = Members (incl. retirees)
 dashboard-schools = School unions
 dashboard-empty = There are no members yet. Start by importing a roster:
 
+dashboard-active = Active
+dashboard-retired = Retired
+dashboard-all-units = Everything
+dashboard-unit = Scope
+dashboard-by-school = Members by school
+dashboard-by-area = Members by area
+dashboard-by-gender = Gender
+dashboard-by-age = Age
+dashboard-by-post = Post
+dashboard-count = Members
+
 ## Members
 members-title = Members
 members-count = { $count ->
@@ -287,6 +298,8 @@ import-confirm-valid = Rows with problems will be skipped. Import the others?
 import-discard = Discard this import
 import-discard-confirm = Discard? The uploaded file will be deleted.
 import-discarded = The import was discarded.
+import-started = Importing…
+import-running = Writing the changes; this page refreshes when they are done.
 import-done = The import is complete.
 import-applied = Import complete: { $created } added, { $updated } updated.
 import-not-applied = { $invalid } rows have problems; as you chose “Import all”, nothing was written.

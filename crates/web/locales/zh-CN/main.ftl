@@ -167,6 +167,17 @@ dashboard-members = 会员（含离退休）
 dashboard-schools = 基层工会
 dashboard-empty = 还没有会员数据。可以先导入名册：
 
+dashboard-active = 在职
+dashboard-retired = 离退休
+dashboard-all-units = 全部
+dashboard-unit = 范围
+dashboard-by-school = 各学校会员数
+dashboard-by-area = 各片会员数
+dashboard-by-gender = 性别
+dashboard-by-age = 年龄段
+dashboard-by-post = 岗位
+dashboard-count = 人数
+
 ## Members
 members-title = 会员
 members-count = 共 { $count } 人
@@ -281,6 +292,8 @@ import-confirm-valid = 有问题的行将被跳过。确定只导入其余的行
 import-discard = 放弃本次导入
 import-discard-confirm = 确定放弃吗？上传的文件将被删除。
 import-discarded = 已放弃本次导入。
+import-started = 正在导入……
+import-running = 正在写入，请稍候。完成后页面会自动刷新。
 import-done = 导入完成。
 import-applied = 导入完成：新增 { $created } 人，更新 { $updated } 人。
 import-not-applied = 发现 { $invalid } 行有问题，按“全部导入”的选择，本次没有写入任何数据。

@@ -159,6 +159,7 @@ pub async fn upload(State(state): State<AppState>, a: Auth, mut mp: Multipart) -
         mode: ImportMode::DryRun,
         max_rows: state.config.import_max_rows,
         today: crate::today(),
+        progress: None,
     };
     match import::run(&state.store, &cap, &a.who(), bytes.clone(), &opts).await {
         Ok(report) => {
@@ -207,6 +208,7 @@ struct ResultPage {
     target: String,
     staged: bool,
     applied: bool,
+    running: bool,
     r: ImportReport,
     errors: Vec<ErrorView>,
     more_errors: usize,
@@ -281,6 +283,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         target: target.name,
         staged: b.status == "staged",
         applied: b.status == "applied",
+        running: b.status == "running",
         r: b.report,
         errors,
         more_errors,
@@ -294,6 +297,8 @@ pub struct ApplyForm {
     mode: String,
 }
 
+/// Starts applying a staged batch in the background and returns at once; the result page
+/// follows its progress (server-sent events with JavaScript, a refresh without).
 pub async fn apply(
     State(state): State<AppState>,
     a: Auth,
@@ -306,40 +311,100 @@ pub async fn apply(
         _ => return Err(AppError::BadRequest),
     };
     let b = import::get_batch(&state.store, &cap, ImportId(id)).await?;
-    let bytes = match import::batch_file(&state.store, &cap, ImportId(id)).await {
-        Ok(b) => b,
-        Err(store::StoreError::NotFound) => {
-            return Ok(a.redirect(
-                &format!("/imports/{id}"),
-                Flash::warn("import-already-applied"),
-            ));
+    if !import::claim_batch(&state.store, &cap, ImportId(id)).await? {
+        return Ok(a.redirect(
+            &format!("/imports/{id}"),
+            Flash::warn("import-already-applied"),
+        ));
+    }
+    let bytes = import::batch_file(&state.store, &cap, ImportId(id)).await?;
+    let who = a.who();
+    let tr = a.tr;
+    if let Ok(mut m) = state.import_progress.lock() {
+        m.insert(id, 0);
+    }
+    let progress_state = state.clone();
+    let progress = import::Progress(Arc::new(move |rows| {
+        if let Ok(mut m) = progress_state.import_progress.lock() {
+            m.insert(id, rows);
         }
-        Err(e) => return Err(e.into()),
-    };
+    }));
     let opts = ImportOptions {
         target: b.target,
         mode,
         max_rows: state.config.import_max_rows,
         today: crate::today(),
+        progress: Some(progress),
     };
-    match import::run(&state.store, &cap, &a.who(), Arc::new(bytes), &opts).await {
-        Ok(report) => {
-            import::finish_batch(&state.store, &cap, ImportId(id), mode, &report).await?;
-            let flash = if report.applied {
-                Flash::ok("import-applied")
-                    .arg("created", report.created)
-                    .arg("updated", report.updated)
-            } else {
-                Flash::warn("import-not-applied").arg("invalid", report.invalid_rows)
-            };
-            Ok(a.redirect(&format!("/imports/{id}"), flash))
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let st = &task_state.store;
+        match import::run(st, &cap, &who, Arc::new(bytes), &opts).await {
+            Ok(report) => {
+                if let Err(e) = import::finish_batch(st, &cap, ImportId(id), mode, &report).await {
+                    tracing::error!(batch = id, error = %e, "recording an import result failed");
+                }
+            }
+            Err(e) => {
+                tracing::error!(batch = id, error = %import_error_text(&tr, &e, 0), "import failed");
+                let _ = import::release_batch(st, &cap, ImportId(id)).await;
+            }
         }
-        Err(ImportError::Store(e)) => Err(e.into()),
-        Err(e) => Ok(a.redirect(
-            &format!("/imports/{id}"),
-            Flash::error("import-err-unreadable").arg("detail", e.to_string()),
-        )),
-    }
+        if let Ok(mut m) = task_state.import_progress.lock() {
+            m.remove(&id);
+        }
+    });
+    Ok(a.redirect(&format!("/imports/{id}"), Flash::ok("import-started")))
+}
+
+/// Progress of a running import: `progress` events with rows done and total, then `done`.
+pub async fn events(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let cap = a.actor.authorize::<perm::MemberImport>()?;
+    let b = import::get_batch(&state.store, &cap, ImportId(id)).await?;
+    let total = b.report.rows;
+    let stream = futures::stream::unfold(
+        (state, cap, false),
+        move |(state, cap, finished)| async move {
+            if finished {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let done = state
+                .import_progress
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&id).copied());
+            let event = match done {
+                Some(rows) => Event::default()
+                    .event("progress")
+                    .data(format!("{{\"done\":{rows},\"total\":{total}}}")),
+                None => {
+                    // Not running here: finished, or running in another process.
+                    let status = import::get_batch(&state.store, &cap, ImportId(id))
+                        .await
+                        .map(|b| b.status)
+                        .unwrap_or_default();
+                    if status == "running" {
+                        Event::default()
+                            .event("progress")
+                            .data(format!("{{\"done\":null,\"total\":{total}}}"))
+                    } else {
+                        return Some((
+                            Ok::<_, std::convert::Infallible>(
+                                Event::default().event("done").data(status),
+                            ),
+                            (state, cap, true),
+                        ));
+                    }
+                }
+            };
+            Some((Ok(event), (state, cap, false)))
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 pub async fn discard(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {

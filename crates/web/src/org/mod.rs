@@ -45,6 +45,7 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
     );
     t.get("/imports/{id}", Access::Login, import::show)
         .post("/imports/{id}/apply", Access::Login, import::apply)
+        .get("/imports/{id}/events", Access::Login, import::events)
         .post("/imports/{id}/discard", Access::Login, import::discard)
         .get(
             "/imports/{id}/errors.xlsx",

@@ -1,0 +1,136 @@
+//! Member figures for dashboards: counts by unit, gender, post, age band and status,
+//! aggregated in SQL over the capability's scope (two queries whatever the size).
+
+use crate::db::{Arg, Sql};
+use crate::{Db, StoreError};
+use chrono::NaiveDate;
+use domain::auth::{Cap, perm};
+use domain::ids::OrgUnitId;
+use domain::org::{AgeBand, Coded, Gender, MemberStatus, OrgKind, Post};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MemberStats {
+    pub active: i64,
+    pub retired: i64,
+    /// (unit, name, active, retired) for the units the figures are broken down by.
+    pub by_unit: Vec<(OrgUnitId, String, i64, i64)>,
+    pub by_gender: Vec<(Gender, i64)>,
+    pub by_post: Vec<(Post, i64)>,
+    pub by_age: Vec<(AgeBand, i64)>,
+    /// The kind of the units in `by_unit` (schools, or areas for large scopes).
+    pub unit_kind: Option<OrgKind>,
+}
+
+fn bump<K: PartialEq>(v: &mut Vec<(K, i64)>, k: K, n: i64) {
+    match v.iter_mut().find(|(x, _)| *x == k) {
+        Some(e) => e.1 += n,
+        None => v.push((k, n)),
+    }
+}
+
+/// Above this many schools, the breakdown is by area instead.
+pub const MAX_SCHOOL_BARS: i64 = 60;
+
+fn age_case(today: NaiveDate, sql: &mut Sql) {
+    sql.push("CASE");
+    for b in AgeBand::ALL {
+        let (after, _) = b.birth_range(today);
+        match after {
+            Some(d) => {
+                sql.push(" WHEN m.birth_date > ")
+                    .bind(Arg::Date(d))
+                    .push(&format!(" THEN '{}'", b.code()));
+            }
+            None => {
+                sql.push(&format!(" ELSE '{}'", b.code()));
+            }
+        }
+    }
+    sql.push(" END");
+}
+
+/// Figures for the scope, or for the subtree of `unit` within it.
+pub async fn member_stats(
+    db: &Db,
+    cap: &Cap<perm::DashboardView>,
+    unit: Option<OrgUnitId>,
+    today: NaiveDate,
+) -> Result<MemberStats, StoreError> {
+    let mut out = MemberStats::default();
+    // Breakdown by status, gender, post and age band in one pass.
+    let mut sql = Sql::new("SELECT m.status, m.gender, m.post, ");
+    age_case(today, &mut sql);
+    sql.push(" AS band, COUNT(*) FROM member m WHERE m.status IN ('active', 'retired')");
+    crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
+    if let Some(u) = unit {
+        sql.push(
+            " AND m.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
+        .bind(Arg::I64(u.0))
+        .push(")");
+    }
+    sql.push(
+        " GROUP BY m.status, m.gender, m.post, band ORDER BY m.status, m.gender, m.post, band",
+    );
+    let rows: Vec<(String, String, String, String, i64)> = sql.fetch_all(db).await?;
+    for (status, gender, post, band, n) in rows {
+        match MemberStatus::from_code(&status) {
+            Some(MemberStatus::Retired) => out.retired += n,
+            _ => out.active += n,
+        }
+        if let Some(g) = Gender::from_code(&gender) {
+            bump(&mut out.by_gender, g, n);
+        }
+        if let Some(p) = Post::from_code(&post) {
+            bump(&mut out.by_post, p, n);
+        }
+        if let Some(b) = AgeBand::from_code(&band) {
+            bump(&mut out.by_age, b, n);
+        }
+    }
+    out.by_gender
+        .sort_by_key(|(g, _)| Gender::all().iter().position(|x| x == g));
+    out.by_post
+        .sort_by_key(|(p, _)| Post::all().iter().position(|x| x == p));
+    out.by_age
+        .sort_by_key(|(b, _)| AgeBand::ALL.iter().position(|x| x == b));
+
+    // Breakdown by school, or by area when there are too many schools to draw.
+    let mut count = Sql::new("SELECT COUNT(*) FROM org_unit u WHERE u.kind = 'school_union'");
+    crate::scope::restrict(&mut count, "u.id", cap.scope());
+    if let Some(u) = unit {
+        count
+            .push(" AND u.id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")
+            .bind(Arg::I64(u.0))
+            .push(")");
+    }
+    let schools = count.fetch_scalar_i64(db).await?;
+    let kind = if schools > MAX_SCHOOL_BARS {
+        OrgKind::Area
+    } else {
+        OrgKind::SchoolUnion
+    };
+    out.unit_kind = Some(kind);
+    let mut sql = Sql::new(
+        "SELECT g.id, g.name, SUM(CASE WHEN m.status = 'active' THEN 1 ELSE 0 END), SUM(CASE WHEN m.status = 'retired' THEN 1 ELSE 0 END)
+         FROM org_unit g JOIN org_closure c ON c.ancestor_id = g.id JOIN member m ON m.school_union_id = c.descendant_id
+         WHERE m.status IN ('active', 'retired') AND g.kind = ",
+    );
+    sql.bind(Arg::Text(kind.code().into()));
+    crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
+    crate::scope::restrict(&mut sql, "g.id", cap.scope());
+    if let Some(u) = unit {
+        sql.push(
+            " AND m.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
+        .bind(Arg::I64(u.0))
+        .push(")");
+    }
+    sql.push(" GROUP BY g.id, g.name ORDER BY g.name, g.id");
+    let rows: Vec<(i64, String, i64, i64)> = sql.fetch_all(db).await?;
+    out.by_unit = rows
+        .into_iter()
+        .map(|(id, name, a, r)| (OrgUnitId(id), name, a, r))
+        .collect();
+    Ok(out)
+}
