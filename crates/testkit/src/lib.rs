@@ -7,6 +7,7 @@
 //! with `JIAOGONG_REQUIRE_PG=1` (set by CI) a missing PostgreSQL fails the test.
 
 pub mod app;
+pub mod browser;
 pub mod fixtures;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -135,6 +135,15 @@ function bind(root) {
 window.addEventListener("pageshow", (e) => {
   if (e.persisted) for (const f of $$("form[data-sent]")) { delete f.dataset.sent; for (const b of $$("button[type=submit]", f)) b.disabled = false; }
 });
+// The phone menu toggles in place rather than through the #menu anchor.
+for (const t of $$(".menu-toggle")) {
+  t.addEventListener("click", (e) => {
+    e.preventDefault();
+    const nav = document.getElementById("menu");
+    const open = nav.classList.toggle("open");
+    t.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+}
 // Close the open menus when clicking elsewhere.
 document.addEventListener("click", (e) => {
   for (const d of $$("details.usermenu[open]")) if (!d.contains(e.target)) d.open = false;

@@ -209,6 +209,7 @@ filter-all-posts = All posts
 filter-all-genders = All
 filter-age = Age
 filter-all-ages = All ages
+filter-more = More filters
 filter-apply = Apply
 filter-clear = Clear filters
 sort-by = Sort by
@@ -292,7 +293,10 @@ import-invalid = Rows with problems
 import-choose-clean = No problems found. Confirm to write the changes.
 import-choose-with-errors = Some rows have problems. Fix the file and upload it again, or import only the rows without problems.
 import-apply-all = Import all
-import-apply-valid = Import only the { $count } good rows
+import-apply-valid = { $count ->
+    [one] Import only the one good row
+   *[other] Import only the { $count } good rows
+}
 import-confirm = Write the changes now?
 import-confirm-valid = Rows with problems will be skipped. Import the others?
 import-discard = Discard this import

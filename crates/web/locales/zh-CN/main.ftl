@@ -203,6 +203,7 @@ filter-all-posts = 全部岗位
 filter-all-genders = 全部
 filter-age = 年龄段
 filter-all-ages = 全部年龄
+filter-more = 更多筛选
 filter-apply = 查询
 filter-clear = 清除条件
 sort-by = 排序

@@ -126,6 +126,8 @@ pub struct ListView {
     pub can_create: bool,
     pub can_import: bool,
     pub filtered: bool,
+    /// A filter besides the search box is set (the "more filters" panel starts open).
+    pub more_filters: bool,
 }
 
 #[derive(Template)]
@@ -225,7 +227,15 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         || !q.gender.is_empty()
         || !q.age.is_empty()
         || !q.status.is_empty();
+    let more_filters = !q.unit.is_empty()
+        || !q.post.is_empty()
+        || !q.gender.is_empty()
+        || !q.age.is_empty()
+        || !q.status.is_empty()
+        || !q.sort.is_empty()
+        || !q.dir.is_empty();
     let v = ListView {
+        more_filters,
         export_href: q.href("/members/export.xlsx", &[]),
         full_export_href: a
             .actor
