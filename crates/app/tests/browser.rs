@@ -79,6 +79,17 @@ async fn a_chair_finds_edits_imports_and_exports_in_both_languages() {
     b.fill("#q", &tail).await;
     b.wait_js(&format!("[...document.querySelectorAll('table.members tbody td a')].some(a => a.textContent === {name:?})")).await;
     b.screenshot("members-search-zh").await;
+    // The roster prints on A4 without the navigation.
+    let pdf = b
+        .client
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let _ = std::fs::write(
+        testkit::browser::screenshot_dir().join("members-print.pdf"),
+        &pdf,
+    );
     b.click(&format!("table.members a[href='/members/{id}']"))
         .await;
     b.wait_path(|p| p == format!("/members/{id}")).await;

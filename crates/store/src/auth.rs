@@ -96,6 +96,10 @@ pub struct Account {
     pub locale: Option<String>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Names of the units of the account's grants, in grant order (filled by
+    /// [`load_actor`]; empty elsewhere).
+    #[sqlx(skip)]
+    pub unit_names: Vec<(OrgUnitId, String)>,
 }
 
 const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.member_id, a.totp_enabled, a.locale, a.disabled, a.created_at";
@@ -143,11 +147,12 @@ pub async fn load_actor(db: &Db, id: AccountId) -> Result<Option<(Actor, Account
         a: Account,
         role: Option<String>,
         org_unit_id: Option<i64>,
+        unit_name: Option<String>,
     }
     let rows: Vec<Rec> = on_db!(db, |p| {
         sqlx::query_as(
-        "SELECT a.id, a.username, a.display_name, a.member_id, a.totp_enabled, a.locale, a.disabled, a.created_at, g.role, g.org_unit_id
-         FROM account a LEFT JOIN role_grant g ON g.account_id = a.id WHERE a.id = $1 ORDER BY g.id"
+        "SELECT a.id, a.username, a.display_name, a.member_id, a.totp_enabled, a.locale, a.disabled, a.created_at, g.role, g.org_unit_id, u.name AS unit_name
+         FROM account a LEFT JOIN role_grant g ON g.account_id = a.id LEFT JOIN org_unit u ON u.id = g.org_unit_id WHERE a.id = $1 ORDER BY g.id"
     )
     .bind(id.0)
     .fetch_all(p)
@@ -156,7 +161,11 @@ pub async fn load_actor(db: &Db, id: AccountId) -> Result<Option<(Actor, Account
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let account = first.a.clone();
+    let mut account = first.a.clone();
+    account.unit_names = rows
+        .iter()
+        .filter_map(|r| Some((OrgUnitId(r.org_unit_id?), r.unit_name.clone()?)))
+        .collect();
     if account.disabled {
         return Ok(None);
     }

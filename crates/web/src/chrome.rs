@@ -37,6 +37,8 @@ pub struct Chrome {
     pub assets: &'static str,
     /// Seconds after which the page reloads itself (long work without JavaScript).
     pub refresh: Option<u32>,
+    /// The reader's union and today's date, for the head of printed pages.
+    pub print_meta: String,
 }
 
 /// Areas in the navigation, with the permission that shows each.
@@ -101,7 +103,33 @@ impl Chrome {
             logged_in: ctx.session.complete(),
             assets: crate::assets::prefix(),
             refresh: None,
+            print_meta: {
+                let unit = ctx
+                    .session
+                    .account
+                    .as_ref()
+                    .and_then(|a| a.unit_names.first().map(|u| u.1.clone()))
+                    .unwrap_or_default();
+                let date = tr.date(&crate::today());
+                if unit.is_empty() {
+                    date
+                } else {
+                    format!("{unit} · {date}")
+                }
+            },
         }
+    }
+
+    /// Adds the org path of a unit (district › area › school) to the breadcrumb, each
+    /// level linking to its members.
+    pub fn org_path(mut self, path: &[store::org::OrgUnit]) -> Chrome {
+        for u in path {
+            self.crumbs.push(Crumb {
+                label: u.name.clone(),
+                href: Some(format!("/members?unit={}", u.id)),
+            });
+        }
+        self
     }
 
     /// The frame of a page outside any session (error pages).
@@ -125,6 +153,7 @@ impl Chrome {
             logged_in: false,
             assets: crate::assets::prefix(),
             refresh: None,
+            print_meta: tr.date(&crate::today()),
         }
     }
 

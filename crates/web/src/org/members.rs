@@ -347,9 +347,18 @@ async fn member_page(
         .filter(|s| **s != m.status)
         .map(|s| Opt::new(s.code(), a.tr.label(*s), false))
         .collect();
+    // The breadcrumb runs down the org path from the highest unit the reader holds a grant
+    // at (district › area › school), then the member.
+    let path = org::path(&state.store.db, m.school_union_id).await?;
+    let from = path
+        .iter()
+        .position(|u| {
+            a.actor.is_platform_admin() || a.actor.grants.iter().any(|g| g.org_unit == u.id)
+        })
+        .unwrap_or(path.len().saturating_sub(1));
     let p = Chrome::new(a, "member-title")
         .title_text(m.name.clone())
-        .crumb(a.tr.t("nav-members"), Some("/members".into()))
+        .org_path(&path[from..])
         .crumb(m.name.clone(), None);
     a.render(&MemberPage {
         p,

@@ -168,3 +168,17 @@ dual_test!(async fn unknown_pages_get_a_friendly_page_with_a_request_id(t) {
     assert!(r.text().contains("Request id"));
     assert!(!r.text().contains("NotFound"));
 });
+
+dual_test!(async fn the_member_page_shows_the_org_path_from_the_readers_level(t) {
+    let app = TestApp::new(t).await;
+    let m = member(&app.t.store, app.org.school_a, "路径", 11).await;
+    let mut staff = app.client_as(Role::UnionStaff, app.org.union).await;
+    let crumbs = staff.get(&format!("/members/{m}")).await.select(".crumbs li");
+    assert_eq!(crumbs, vec!["测试区教育工会", "甲片", "甲一小学工会", "路径"]);
+    let mut chair = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let crumbs = chair.get(&format!("/members/{m}")).await.select(".crumbs li");
+    assert_eq!(crumbs, vec!["甲一小学工会", "路径"], "a chair does not see the levels above");
+    // Printed pages carry the reader's union and the date.
+    let head = chair.get("/members").await.select(".print-head span");
+    assert!(head[1].starts_with("甲一小学工会 · "), "{head:?}");
+});
