@@ -355,6 +355,7 @@ fn spawn_reader(bytes: Arc<Vec<u8>>, max_rows: usize) -> tokio::sync::mpsc::Rece
     rx
 }
 
+#[derive(Clone)]
 struct SchoolRef {
     id: OrgUnitId,
     code: String,
@@ -390,14 +391,45 @@ struct ExistingRow {
     status: String,
 }
 
-/// A row that passed validation.
+/// A row that passed validation, with its encrypted columns and its creation record
+/// already computed (on the validator thread, while the database writes the previous chunk).
 struct Valid {
     row: u32,
     input: MemberInput,
     draft: MemberDraft,
     school: OrgUnitId,
+    school_name: String,
     branch_name: Option<String>,
     idx: Vec<u8>,
+    enc: super::members::Encoded,
+    creation: Changes,
+}
+
+/// A chunk of rows after validation.
+struct Checked {
+    rows: u64,
+    valid: Vec<Valid>,
+    errors: Vec<RowError>,
+    invalid: u64,
+}
+
+enum Stage {
+    Chunk(Checked),
+    TooMany,
+    Failed(RosterError),
+}
+
+/// Everything about a row that needs no database: runs on a blocking thread.
+struct Validator {
+    cipher: crate::Cipher,
+    today: NaiveDate,
+    columns: Vec<Option<Column>>,
+    headers: Vec<String>,
+    schools_by_code: HashMap<String, usize>,
+    schools_by_name: HashMap<String, usize>,
+    schools: Vec<SchoolRef>,
+    default_school: Option<usize>,
+    seen: HashMap<Vec<u8>, u32>,
 }
 
 struct Importer<'a> {
@@ -406,15 +438,32 @@ struct Importer<'a> {
     opts: &'a ImportOptions,
     columns: Vec<Option<Column>>,
     headers: Vec<String>,
-    schools_by_code: HashMap<String, usize>,
-    schools_by_name: HashMap<String, usize>,
     schools: Vec<SchoolRef>,
-    default_school: Option<usize>,
     branches: HashMap<OrgUnitId, HashMap<String, Option<OrgUnitId>>>,
-    seen: HashMap<Vec<u8>, u32>,
     report: ImportReport,
     tx: Option<Tx>,
     writing: bool,
+}
+
+/// The header text of a field's column, as written in the file.
+fn header_of(columns: &[Option<Column>], headers: &[String], field: &str) -> Option<String> {
+    let col = Column::ALL.into_iter().find(|c| c.field() == field)?;
+    let i = columns.iter().position(|c| *c == Some(col))?;
+    headers.get(i).cloned()
+}
+
+fn row_error(columns: &[Option<Column>], headers: &[String], row: u32, e: &FieldError) -> RowError {
+    RowError {
+        row,
+        column: header_of(columns, headers, e.field),
+        field: e.field.to_string(),
+        key: e.key.to_string(),
+        args: e
+            .args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
 }
 
 /// Runs an import (or a dry run) of a roster file into the subtree of `opts.target`.
@@ -510,37 +559,63 @@ pub async fn run(
     } else {
         None
     };
+    // Reader thread → validator thread → this task (database): three stages, each chunk
+    // handed on through a bounded channel.
+    let mut validator = Validator {
+        cipher: st.cipher.clone(),
+        today: opts.today,
+        columns: columns.clone(),
+        headers: headers.clone(),
+        schools_by_code,
+        schools_by_name,
+        schools: schools.clone(),
+        default_school,
+        seen: HashMap::new(),
+    };
+    let (stx, mut srx) = tokio::sync::mpsc::channel::<Stage>(2);
+    tokio::task::spawn_blocking(move || {
+        if !pending.is_empty()
+            && stx
+                .blocking_send(Stage::Chunk(validator.chunk(pending)))
+                .is_err()
+        {
+            return;
+        }
+        while let Some(msg) = rx.blocking_recv() {
+            let out = match msg {
+                Msg::Rows(c) => Stage::Chunk(validator.chunk(c)),
+                Msg::TooMany => Stage::TooMany,
+                Msg::Failed(e) => Stage::Failed(e),
+            };
+            if stx.blocking_send(out).is_err() {
+                return;
+            }
+        }
+    });
     let mut imp = Importer {
         st,
         who,
         opts,
         columns,
         headers,
-        schools_by_code,
-        schools_by_name,
         schools,
-        default_school,
         branches: HashMap::new(),
-        seen: HashMap::new(),
         report,
         tx,
         writing,
     };
-    if !pending.is_empty() {
-        imp.chunk(pending).await?;
-    }
     loop {
-        match rx.recv().await {
-            Some(Msg::Rows(c)) => imp.chunk(c).await?,
-            Some(Msg::TooMany) => return Err(ImportError::TooManyRows(opts.max_rows)),
-            Some(Msg::Failed(e)) => return Err(ImportError::File(e)),
+        match srx.recv().await {
+            Some(Stage::Chunk(c)) => imp.chunk(c).await?,
+            Some(Stage::TooMany) => return Err(ImportError::TooManyRows(opts.max_rows)),
+            Some(Stage::Failed(e)) => return Err(ImportError::File(e)),
             None => break,
         }
     }
     imp.finish().await
 }
 
-impl Importer<'_> {
+impl Validator {
     fn cell<'c>(&self, cells: &'c [CellText], col: Column) -> Option<(usize, &'c CellText)> {
         let i = self.columns.iter().position(|c| *c == Some(col))?;
         cells.get(i).map(|c| (i, c))
@@ -552,38 +627,30 @@ impl Importer<'_> {
             .unwrap_or_default()
     }
 
-    fn header_of(&self, field: &str) -> Option<String> {
-        let col = Column::ALL.into_iter().find(|c| c.field() == field)?;
-        let i = self.columns.iter().position(|c| *c == Some(col))?;
-        self.headers.get(i).cloned()
-    }
-
-    fn error(&mut self, row: u32, e: &FieldError) {
-        if self.report.errors.len() >= MAX_ERRORS_KEPT {
-            self.report.errors_truncated = true;
-            return;
+    fn chunk(&mut self, rows: Vec<RawRow>) -> Checked {
+        let mut out = Checked {
+            rows: rows.len() as u64,
+            valid: Vec::with_capacity(rows.len()),
+            errors: Vec::new(),
+            invalid: 0,
+        };
+        for (row, cells) in &rows {
+            match self.validate(*row, cells) {
+                Ok(v) => out.valid.push(v),
+                Err(errs) => {
+                    out.invalid += 1;
+                    out.errors.extend(
+                        errs.iter()
+                            .map(|e| row_error(&self.columns, &self.headers, *row, e)),
+                    );
+                }
+            }
         }
-        self.report.errors.push(RowError {
-            row,
-            column: self.header_of(e.field),
-            field: e.field.to_string(),
-            key: e.key.to_string(),
-            args: e
-                .args
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        });
-    }
-
-    fn stop_writing_if_needed(&mut self) {
-        if self.opts.mode == ImportMode::AllOrNothing && self.report.invalid_rows > 0 {
-            self.writing = false;
-        }
+        out
     }
 
     /// Validates one row without the database.
-    fn validate(&mut self, row: u32, cells: &[CellText]) -> Option<Valid> {
+    fn validate(&mut self, row: u32, cells: &[CellText]) -> Result<Valid, Vec<FieldError>> {
         let input = MemberInput {
             name: self.text(cells, Column::Name),
             gender: self.text(cells, Column::Gender),
@@ -603,7 +670,7 @@ impl Importer<'_> {
         let lossy_id = self
             .cell(cells, Column::IdNumber)
             .is_some_and(|(_, c)| c.lossy_number);
-        let draft = match input.parse(self.opts.today) {
+        let draft = match input.parse(self.today) {
             Ok(d) => Some(d),
             Err(e) => {
                 errs.extend(e.0);
@@ -651,7 +718,6 @@ impl Importer<'_> {
         let mut idx = None;
         if let Some(d) = &draft {
             let i = self
-                .st
                 .cipher
                 .blind_index(Field::IdNumber, d.id_number.as_str());
             if let Some(first) = self.seen.get(&i) {
@@ -665,23 +731,40 @@ impl Importer<'_> {
             }
         }
         if !errs.is_empty() {
-            self.report.invalid_rows += 1;
-            for e in &errs {
-                self.error(row, e);
-            }
-            return None;
+            return Err(errs);
         }
         let (Some(draft), Some(school), Some(idx)) = (draft, school, idx) else {
-            return None;
+            return Err(Vec::new());
         };
-        Some(Valid {
+        let enc = encode(&self.cipher, &draft);
+        let creation = draft_changes(None, &draft, None);
+        Ok(Valid {
             row,
             input,
             draft,
             school: self.schools[school].id,
+            school_name: self.schools[school].name.clone(),
             branch_name,
             idx,
+            enc,
+            creation,
         })
+    }
+}
+
+impl Importer<'_> {
+    fn error(&mut self, e: RowError) {
+        if self.report.errors.len() >= MAX_ERRORS_KEPT {
+            self.report.errors_truncated = true;
+            return;
+        }
+        self.report.errors.push(e);
+    }
+
+    fn stop_writing_if_needed(&mut self) {
+        if self.opts.mode == ImportMode::AllOrNothing && self.report.invalid_rows > 0 {
+            self.writing = false;
+        }
     }
 
     async fn lookup(
@@ -796,15 +879,13 @@ impl Importer<'_> {
         }
     }
 
-    async fn chunk(&mut self, rows: Vec<RawRow>) -> Result<(), StoreError> {
-        self.report.rows += rows.len() as u64;
-        let mut valid: Vec<Valid> = Vec::with_capacity(rows.len());
-        for (row, cells) in &rows {
-            if let Some(v) = self.validate(*row, cells) {
-                valid.push(v);
-            }
+    async fn chunk(&mut self, checked: Checked) -> Result<(), StoreError> {
+        self.report.rows += checked.rows;
+        self.report.invalid_rows += checked.invalid;
+        for e in checked.errors {
+            self.error(e);
         }
-        drop(rows);
+        let valid = checked.valid;
         self.stop_writing_if_needed();
         let existing = self
             .lookup(valid.iter().map(|v| v.idx.clone()).collect())
@@ -824,12 +905,7 @@ impl Importer<'_> {
                 Some(b) => self.branch(v.school, b).await?,
                 None => None,
             };
-            let school_name = self
-                .schools
-                .iter()
-                .find(|s| s.id == v.school)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
+            let school_name = v.school_name.clone();
             let action = match existing.get(&v.idx) {
                 None => {
                     self.report.created += 1;
@@ -840,10 +916,9 @@ impl Importer<'_> {
                 }
                 Some(e) if e.school != v.school => {
                     self.report.invalid_rows += 1;
-                    self.error(
-                        v.row,
-                        &FieldError::new("id_number", domain::text::MEMBER_OTHER_SCHOOL),
-                    );
+                    let fe = FieldError::new("id_number", domain::text::MEMBER_OTHER_SCHOOL);
+                    let e = row_error(&self.columns, &self.headers, v.row, &fe);
+                    self.error(e);
                     self.stop_writing_if_needed();
                     continue;
                 }
@@ -941,7 +1016,7 @@ impl Importer<'_> {
             );
             for (i, (v, branch)) in part.iter().enumerate() {
                 let d = &v.draft;
-                let e = encode(cipher, d);
+                let e = &v.enc;
                 let since = if d.status == MemberStatus::Active {
                     d.join_date.unwrap_or(today)
                 } else {
@@ -957,12 +1032,12 @@ impl Importer<'_> {
                     Arg::Text(d.name.clone()),
                     Arg::Text(d.gender.code().into()),
                     Arg::Date(d.birth_date),
-                    Arg::Bytes(e.id_number_enc),
-                    Arg::Bytes(e.id_number_idx),
-                    Arg::Bytes(e.id_tail_idx),
-                    Arg::OptBytes(e.phone_enc),
-                    Arg::OptBytes(e.phone_idx),
-                    Arg::OptBytes(e.phone_tail_idx),
+                    Arg::Bytes(e.id_number_enc.clone()),
+                    Arg::Bytes(e.id_number_idx.clone()),
+                    Arg::Bytes(e.id_tail_idx.clone()),
+                    Arg::OptBytes(e.phone_enc.clone()),
+                    Arg::OptBytes(e.phone_idx.clone()),
+                    Arg::OptBytes(e.phone_tail_idx.clone()),
                     Arg::Text(d.post.code().into()),
                     Arg::OptText(d.title.map(|x| x.code().into())),
                     Arg::OptText(d.ethnicity.clone()),
@@ -987,12 +1062,11 @@ impl Importer<'_> {
                     .get(&v.idx)
                     .copied()
                     .ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
-                changes.push((
-                    id,
-                    v.school,
-                    draft_changes(None, &v.draft, *branch),
-                    "member.create",
-                ));
+                let mut ch = v.creation.clone();
+                if let Some(b) = branch {
+                    ch.field("branch_id", None, Some(&b.0));
+                }
+                changes.push((id, v.school, ch, "member.create"));
             }
         }
         for (v, id, branch, merged, ch, school) in updates {
