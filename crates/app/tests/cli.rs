@@ -1,0 +1,172 @@
+//! The `jiaogong` command line on a fresh data directory: start-up checks (database URL,
+//! key file missing or wrong), configuration output, demo, import, export, audit verify,
+//! key rotation.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn jiaogong(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jiaogong"))
+        .args(args)
+        .current_dir(dir)
+        .env("JIAOGONG_DATA_DIR", dir.join("data"))
+        .env("JIAOGONG_LOG", "warn")
+        .env_remove("JIAOGONG_KEY")
+        .env_remove("JIAOGONG_DATABASE_URL")
+        .output()
+        .unwrap_or_else(|e| panic!("run jiaogong: {e}"))
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn a_database_url_of_another_kind_stops_start_up_with_both_accepted_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = jiaogong(
+        dir.path(),
+        &["migrate", "--database-url", "mysql://localhost/jg"],
+    );
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("sqlite://") && t.contains("postgres://"), "{t}");
+    assert!(!dir.path().join("data/jiaogong.db").exists());
+}
+
+#[test]
+fn check_config_prints_the_effective_values_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jiaogong.toml"),
+        "bind = \"127.0.0.1:9999\"\nmax_upload_mb = 7\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_jiaogong"))
+        .args(["check-config"])
+        .current_dir(dir.path())
+        .env("JIAOGONG_KEY", "c2VjcmV0LWtleS1ub3QtcHJpbnRlZA==")
+        .env("JIAOGONG_DATABASE_URL", "postgres://jg:hunter2@db/jg")
+        .env("JIAOGONG_MAX_UPLOAD_MB", "9")
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("127.0.0.1:9999"), "the file is read: {t}");
+    assert!(
+        t.contains("max_upload_mb = 9"),
+        "the environment wins over the file: {t}"
+    );
+    assert!(
+        !t.contains("hunter2") && !t.contains("c2VjcmV0"),
+        "secrets are redacted: {t}"
+    );
+}
+
+#[test]
+fn the_key_is_created_once_then_required_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = jiaogong(d, &["demo", "--members", "60", "--seed", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Created the encryption key"));
+    let key = d.join("data/master.key");
+    assert!(key.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o077,
+            0,
+            "the key file is private"
+        );
+    }
+    let o = jiaogong(d, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("intact"));
+
+    // Missing key: a clear error, and nothing is created in its place.
+    let saved = std::fs::read(&key).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    let o = jiaogong(d, &["audit", "verify"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("missing"), "{}", text(&o));
+    assert!(
+        !key.exists(),
+        "no new key is made for a database that holds data"
+    );
+
+    // A wrong key: a clear error, nothing written.
+    let o = jiaogong(d, &["key", "generate", key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let db = std::fs::read(d.join("data/jiaogong.db")).unwrap();
+    let o = jiaogong(d, &["export", "--out", "x.xlsx"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("does not match"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read(d.join("data/jiaogong.db")).unwrap().len(),
+        db.len()
+    );
+    std::fs::write(&key, &saved).unwrap();
+
+    // Export and import through the command line.
+    let o = jiaogong(d, &["export", "--out", "members.xlsx"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(d.join("members.xlsx").exists());
+    let roster = d.join("roster.csv");
+    std::fs::write(
+        &roster,
+        "姓名,身份证号,岗位\n命令行,11010519491231002X,教师\n坏号码,110105194912310021,教师\n",
+    )
+    .unwrap();
+    let o = jiaogong(
+        d,
+        &[
+            "import",
+            roster.to_str().unwrap(),
+            "--school",
+            "LJ-01001",
+            "--mode",
+            "valid",
+        ],
+    );
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("row      3") && t.contains("校验位"),
+        "the bad row is named: {t}"
+    );
+    assert!(t.contains("create 1") && t.contains("applied"), "{t}");
+
+    // Rotate to a new key: everything still reads, the chain verifies under the new key.
+    let new_key = d.join("new.key");
+    assert!(
+        jiaogong(d, &["key", "generate", new_key.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = jiaogong(
+        d,
+        &["key", "rotate", "--new-key-file", new_key.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::copy(&new_key, &key).unwrap();
+    let o = jiaogong(d, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = jiaogong(
+        d,
+        &[
+            "export",
+            "--out",
+            "again.xlsx",
+            "--full",
+            "--purpose",
+            "key rotation check",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
