@@ -1,0 +1,1 @@
+//! The congress of the demo district (filled in below).
