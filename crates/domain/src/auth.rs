@@ -118,6 +118,7 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::MemberExport
                 | P::DashboardView
                 | P::CongressView
+                | P::CongressAttend
                 | P::CongressOversight
         ),
         Role::SchoolChair => matches!(
@@ -132,6 +133,7 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::AccountManage
                 | P::DashboardView
                 | P::CongressView
+                | P::CongressAttend
                 | P::CongressManage
                 | P::RuleSetManage
                 | P::ProposalReview
@@ -145,12 +147,15 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::MemberExport
                     | P::DashboardView
                     | P::CongressView
+                    | P::CongressAttend
             )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
         Role::Auditor => matches!(p, P::OrgView),
-        Role::ProposalsCommittee => matches!(p, P::CongressView | P::ProposalReview),
-        Role::HandlingDepartment => matches!(p, P::ProposalHandle),
+        Role::ProposalsCommittee => {
+            matches!(p, P::CongressView | P::CongressAttend | P::ProposalReview)
+        }
+        Role::HandlingDepartment => matches!(p, P::CongressAttend | P::ProposalHandle),
         // Attending (check-in, documents, the board) is further limited to the delegates
         // and voters of the term by the data; proposing and seconding to voting delegates.
         Role::Delegate => matches!(
@@ -430,7 +435,9 @@ mod tests {
             (Role::Member, P::SuggestionSubmit, true),
             (Role::Member, P::CongressAttend, true),
             (Role::Delegate, P::CongressAttend, true),
-            (Role::HandlingDepartment, P::CongressAttend, false),
+            (Role::HandlingDepartment, P::CongressAttend, true),
+            (Role::SchoolChair, P::CongressAttend, true),
+            (Role::FinanceOfficer, P::CongressAttend, false),
             (Role::Member, P::ProposalSubmit, false),
             (Role::Member, P::ProposalSecond, false),
             (Role::FinanceOfficer, P::CongressView, false),

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod chrome;
+pub mod congress;
 pub mod ctx;
 pub mod dashboard;
 pub mod error;
@@ -150,6 +151,7 @@ pub fn routes(config: &WebConfig) -> RouteTable {
     let t = auth::routes(t);
     let t = dashboard::routes(t);
     let t = org::routes(t, config.max_upload_bytes);
+    let t = congress::routes(t);
     audit::routes(t)
 }
 

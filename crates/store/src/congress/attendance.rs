@@ -242,15 +242,15 @@ pub async fn code_check_in(
     code: &str,
     desk: Option<(&Cap<perm::CongressManage>, MeetingId)>,
 ) -> Result<CheckedIn, StoreError> {
-    let Some(code) = domain::congress::normalize_code(code) else {
-        return Err(invalid("code", t::CODE_UNKNOWN));
-    };
-    let hash = code_hash(&code);
     let mut tx = st.db.begin().await?;
     if let Some((cap, id)) = desk {
         // The desk itself must be in scope before anything about the code is said.
         tx_meeting(&mut tx, Viewer::manage(cap), id).await?;
     }
+    let Some(code) = domain::congress::normalize_code(code) else {
+        return Err(invalid("code", t::CODE_UNKNOWN));
+    };
+    let hash = code_hash(&code);
     let row: Option<(i64, i64, Option<DateTime<Utc>>)> = on_tx!(&mut tx, |c| sqlx::query_as(
         "SELECT meeting_id, delegate_id, used_at FROM check_in_code WHERE code_hash = $1"
     )
@@ -501,15 +501,25 @@ pub async fn issue_codes(
     del.execute_tx(&mut tx).await?;
     let ts = now();
     let mut cards = Vec::with_capacity(people.len());
-    let mut rng = rand::rng();
+    // The thread's generator must not live across an await.
+    let codes: Vec<String> = {
+        let mut rng = rand::rng();
+        people
+            .iter()
+            .map(|_| {
+                let mut b = [0u8; 16];
+                rng.fill_bytes(&mut b);
+                domain::congress::code_from_random(&b)
+            })
+            .collect()
+    };
+    let mut codes = codes.into_iter();
     for chunk in people.chunks(200) {
         let mut ins = Sql::new(
             "INSERT INTO check_in_code (code_hash, meeting_id, delegate_id, created_at) VALUES ",
         );
         for (i, (id, name, kind, delegation)) in chunk.iter().enumerate() {
-            let mut b = [0u8; 16];
-            rng.fill_bytes(&mut b);
-            let code = domain::congress::code_from_random(&b);
+            let code = codes.next().unwrap_or_default();
             if i > 0 {
                 ins.push(", ");
             }

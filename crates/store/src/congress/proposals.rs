@@ -1025,7 +1025,6 @@ pub async fn reply(
     id: ProposalId,
     body: &str,
 ) -> Result<(), StoreError> {
-    let body = domain::org::required_text("body", body, domain::congress::TEXT_MAX).map_err(invalid_with)?;
     let mut tx = st.db.begin().await?;
     let c = tx_for_department(&mut tx, cap, id).await?;
     let assigned = match c.handler {
@@ -1036,6 +1035,7 @@ pub async fn reply(
         return Err(invalid("body", t::NOT_ASSIGNED));
     }
     step(&c, ProposalStep::Reply)?;
+    let body = domain::org::required_text("body", body, domain::congress::TEXT_MAX).map_err(invalid_with)?;
     let (Some(handler), Some(due)) = (c.handler, c.reply_due) else {
         return Err(invalid("body", t::NOT_ASSIGNED));
     };

@@ -164,13 +164,13 @@ pub async fn reply(
     id: SuggestionId,
     text: &str,
 ) -> Result<(), StoreError> {
-    let text = domain::org::required_text("reply", text, domain::congress::TEXT_MAX).map_err(invalid_with)?;
     let mut tx = st.db.begin().await?;
     let mut sql = Sql::new("SELECT g.school_union_id, g.status FROM suggestion g WHERE g.id = ");
     sql.bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "g.school_union_id", cap.scope());
     let rows: Vec<(i64, String)> = sql.fetch_all_tx(&mut tx).await?;
     let (school, status) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
+    let text = domain::org::required_text("reply", text, domain::congress::TEXT_MAX).map_err(invalid_with)?;
     if status != "open" {
         return Err(invalid("reply", t::STEP_NOT_ALLOWED));
     }

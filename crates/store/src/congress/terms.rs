@@ -221,9 +221,9 @@ pub async fn add_delegation(
     name: &str,
     branch: Option<OrgUnitId>,
 ) -> Result<DelegationId, StoreError> {
-    let name = domain::org::required_text("name", name, 40).map_err(super::invalid_with)?;
     let mut tx = st.db.begin().await?;
     let tm = tx_term(&mut tx, cap.scope(), term).await?;
+    let name = domain::org::required_text("name", name, 40).map_err(super::invalid_with)?;
     if let Some(b) = branch {
         let ok: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
             "SELECT id FROM org_unit WHERE id = $1 AND parent_id = $2 AND kind = 'branch'"
@@ -524,7 +524,6 @@ pub async fn replace_delegate(
     on: NaiveDate,
     reason: &str,
 ) -> Result<Option<DelegateId>, StoreError> {
-    let reason = domain::org::required_text("reason", reason, 200).map_err(super::invalid_with)?;
     let mut tx = st.db.begin().await?;
     let row: Option<(i64, i64, String, Option<i64>, Option<NaiveDate>, NaiveDate)> = on_tx!(
         &mut tx,
@@ -537,6 +536,7 @@ pub async fn replace_delegate(
     )?;
     let (term, old_member, kind, delegation, ended, started) = row.ok_or(StoreError::NotFound)?;
     let tm = tx_term(&mut tx, cap.scope(), TermId(term)).await?;
+    let reason = domain::org::required_text("reason", reason, 200).map_err(super::invalid_with)?;
     if ended.is_some() {
         return Err(StoreError::State("the mandate already ended"));
     }
