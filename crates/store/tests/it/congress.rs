@@ -619,3 +619,34 @@ dual_test!(async fn the_oversight_table_costs_the_same_queries_for_any_number_of
     assert_eq!(rows.len(), 2);
     let _ = Gender::Female;
 });
+
+dual_test!(async fn the_demo_district_has_a_congress_in_every_state(t) {
+    use domain::auth::SystemCap;
+    let opts = store::demo::DemoOptions { members: 2500, seed: 2026, today: today(), logins: false };
+    store::demo::load(&t.store, &SystemCap::for_cli(), None, &opts).await.unwrap();
+    let st = &t.store;
+    let year = school_year(today());
+    let rows = store::congress::oversight::oversight(&st.db, &sys(), year, today()).await.unwrap();
+    assert_eq!(rows.len(), 22);
+    assert!(rows.iter().all(|r| r.term.is_some()), "every school has a current term");
+    assert!(rows.iter().any(|r| r.term.is_some_and(|t| t.2 == CongressMode::Assembly)), "small schools hold an assembly");
+    assert!(rows.iter().any(|r| r.term.is_some_and(|t| t.2 == CongressMode::Congress)));
+    assert!(rows.iter().any(|r| r.flagged()), "some schools held no meeting this year");
+    assert!(rows.iter().any(|r| !r.warnings.is_empty()), "some compositions break a rule");
+    assert!(rows.iter().any(|r| r.overdue > 0));
+    // The first school's proposals of last year, one in each state.
+    let first = &rows.iter().find(|r| r.school_name.contains("实验小学")).unwrap();
+    let (term, _, _) = first.term.unwrap();
+    let ms = meetings::meetings_of_term(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), term).await.unwrap();
+    assert_eq!(ms.len(), 2);
+    assert_eq!(ms[0].final_quorum, Some(true));
+    let rep = report::handling_report(&st.db, &sys(), ms[0].id, today()).await.unwrap();
+    let states: std::collections::HashSet<_> = rep.items.iter().map(|i| i.status).collect();
+    for s in [ProposalStatus::Closed, ProposalStatus::Implementing, ProposalStatus::Handling, ProposalStatus::Merged, ProposalStatus::ToSuggestion, ProposalStatus::Rejected] {
+        assert!(states.contains(&s), "{s:?} missing from {states:?}");
+    }
+    assert!(rep.items.iter().any(|i| i.overdue));
+    assert!(rep.items.iter().any(|i| i.round == 2));
+    // This year's meeting collects proposals now.
+    assert!(ms[1].collecting(today()));
+});
