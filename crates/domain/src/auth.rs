@@ -83,6 +83,16 @@ permissions! {
     AccountManage,
     AuditView,
     DashboardView,
+    CongressView,
+    CongressAttend,
+    CongressManage,
+    CongressOversight,
+    RuleSetManage,
+    ProposalSubmit,
+    ProposalSecond,
+    ProposalReview,
+    ProposalHandle,
+    SuggestionSubmit,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -91,10 +101,25 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
     use Permission as P;
     match role {
         Role::PlatformAdmin => true,
-        Role::UnionStaff => true,
+        // Union staff oversee; proposing, seconding, reviewing and answering belong to the
+        // school's own delegates, committee and departments.
+        Role::UnionStaff => !matches!(
+            p,
+            P::ProposalSubmit
+                | P::ProposalSecond
+                | P::ProposalReview
+                | P::ProposalHandle
+                | P::SuggestionSubmit
+        ),
         Role::AreaLead => matches!(
             p,
-            P::OrgView | P::MemberView | P::MemberExport | P::DashboardView
+            P::OrgView
+                | P::MemberView
+                | P::MemberExport
+                | P::DashboardView
+                | P::CongressView
+                | P::CongressAttend
+                | P::CongressOversight
         ),
         Role::SchoolChair => matches!(
             p,
@@ -107,18 +132,37 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::PersonalDataExport
                 | P::AccountManage
                 | P::DashboardView
+                | P::CongressView
+                | P::CongressAttend
+                | P::CongressManage
+                | P::RuleSetManage
+                | P::ProposalReview
         ),
         Role::CommitteeMember => {
             matches!(
                 p,
-                P::OrgView | P::MemberView | P::MemberEdit | P::MemberExport | P::DashboardView
+                P::OrgView
+                    | P::MemberView
+                    | P::MemberEdit
+                    | P::MemberExport
+                    | P::DashboardView
+                    | P::CongressView
+                    | P::CongressAttend
             )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
         Role::Auditor => matches!(p, P::OrgView),
-        Role::ProposalsCommittee | Role::HandlingDepartment | Role::Delegate | Role::Member => {
-            false
+        Role::ProposalsCommittee => {
+            matches!(p, P::CongressView | P::CongressAttend | P::ProposalReview)
         }
+        Role::HandlingDepartment => matches!(p, P::CongressAttend | P::ProposalHandle),
+        // Attending (check-in, documents, the board) is further limited to the delegates
+        // and voters of the term by the data; proposing and seconding to voting delegates.
+        Role::Delegate => matches!(
+            p,
+            P::CongressAttend | P::ProposalSubmit | P::ProposalSecond | P::SuggestionSubmit
+        ),
+        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit),
     }
 }
 
@@ -357,6 +401,47 @@ mod tests {
             (Role::Delegate, P::MemberView, false),
             (Role::Member, P::MemberView, false),
             (Role::Member, P::DashboardView, false),
+            // Congress and proposals.
+            (Role::UnionStaff, P::CongressManage, true),
+            (Role::UnionStaff, P::CongressOversight, true),
+            (Role::UnionStaff, P::RuleSetManage, true),
+            (Role::UnionStaff, P::ProposalSubmit, false),
+            (Role::UnionStaff, P::ProposalReview, false),
+            (Role::UnionStaff, P::ProposalHandle, false),
+            (Role::AreaLead, P::CongressView, true),
+            (Role::AreaLead, P::CongressOversight, true),
+            (Role::AreaLead, P::CongressManage, false),
+            (Role::SchoolChair, P::CongressView, true),
+            (Role::SchoolChair, P::CongressManage, true),
+            (Role::SchoolChair, P::RuleSetManage, true),
+            (Role::SchoolChair, P::ProposalReview, true),
+            (Role::SchoolChair, P::CongressOversight, false),
+            (Role::SchoolChair, P::ProposalSubmit, false),
+            (Role::SchoolChair, P::ProposalHandle, false),
+            (Role::CommitteeMember, P::CongressView, true),
+            (Role::CommitteeMember, P::CongressManage, false),
+            (Role::ProposalsCommittee, P::ProposalReview, true),
+            (Role::ProposalsCommittee, P::CongressView, true),
+            (Role::ProposalsCommittee, P::ProposalHandle, false),
+            (Role::ProposalsCommittee, P::MemberView, false),
+            (Role::HandlingDepartment, P::ProposalHandle, true),
+            (Role::HandlingDepartment, P::CongressView, false),
+            (Role::HandlingDepartment, P::ProposalReview, false),
+            (Role::Delegate, P::ProposalSubmit, true),
+            (Role::Delegate, P::ProposalSecond, true),
+            (Role::Delegate, P::SuggestionSubmit, true),
+            (Role::Delegate, P::CongressView, false),
+            (Role::Delegate, P::ProposalReview, false),
+            (Role::Member, P::SuggestionSubmit, true),
+            (Role::Member, P::CongressAttend, true),
+            (Role::Delegate, P::CongressAttend, true),
+            (Role::HandlingDepartment, P::CongressAttend, true),
+            (Role::SchoolChair, P::CongressAttend, true),
+            (Role::FinanceOfficer, P::CongressAttend, false),
+            (Role::Member, P::ProposalSubmit, false),
+            (Role::Member, P::ProposalSecond, false),
+            (Role::FinanceOfficer, P::CongressView, false),
+            (Role::Auditor, P::CongressView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

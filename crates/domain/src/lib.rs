@@ -9,10 +9,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod congress;
 pub mod error;
 pub mod ids;
 pub mod org;
 pub mod privacy;
+pub mod rules;
 pub mod text;
 
 pub use error::{FieldError, FieldErrors};

@@ -669,6 +669,7 @@ pub async fn load(
             });
         }
     }
+    logins.extend(crate::congress::demo::load(st, sys, hasher, opts).await?);
     Ok(DemoSummary {
         union_name: union_name.into(),
         areas: area_ids.len(),

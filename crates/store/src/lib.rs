@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod congress;
 pub mod crypto;
 pub mod db;
 pub mod demo;

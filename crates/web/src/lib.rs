@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod chart;
 pub mod chrome;
+pub mod congress;
 pub mod ctx;
 pub mod dashboard;
 pub mod error;
@@ -151,6 +152,7 @@ pub fn routes(config: &WebConfig) -> RouteTable {
     let t = auth::routes(t);
     let t = dashboard::routes(t);
     let t = org::routes(t, config.max_upload_bytes);
+    let t = congress::routes(t);
     audit::routes(t)
 }
 

@@ -108,6 +108,21 @@ function bind(root) {
     form.addEventListener("change", () => form.submit());
   }
   for (const b of $$("[data-print]", root)) b.addEventListener("click", () => window.print());
+  // The live attendance board: aggregate counts over server-sent events. The texts are in
+  // the page; only numbers arrive.
+  for (const el of $$("[data-board]", root)) {
+    if (!window.EventSource) continue;
+    for (const n of $$(".noscript-only", el)) n.hidden = true;
+    const es = new EventSource(el.dataset.board);
+    es.addEventListener("board", (e) => {
+      let d;
+      try { d = JSON.parse(e.data); } catch (_) { return; }
+      for (const [k, v] of Object.entries(d)) for (const t of $$(`[data-k="${k}"]`, el)) t.textContent = v;
+      for (const t of $$("[data-when]", el)) t.hidden = (t.dataset.when === "met") !== Boolean(d.met);
+      el.classList.toggle("quorum-met", Boolean(d.met));
+      el.dataset.updated = String(Date.now());
+    });
+  }
   // Upload progress.
   for (const form of $$("form[data-progress]", root)) {
     form.addEventListener("submit", (e) => {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod congress;
 mod demo;
 mod export;
 mod import;

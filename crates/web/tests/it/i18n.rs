@@ -33,6 +33,47 @@ fn used_keys() -> BTreeSet<String> {
     for r in Role::ALL {
         keys.insert(r.label_key());
     }
+    // The congress: coded choices, rule names and sources, warnings, names built from codes.
+    {
+        use domain::congress::*;
+        use domain::rules::{Base, CompositionWarning as W, Rule};
+        for k in coded_keys::<CongressMode>()
+            .into_iter()
+            .chain(coded_keys::<DelegateKind>())
+            .chain(coded_keys::<MeetingKind>())
+            .chain(coded_keys::<MeetingStatus>())
+            .chain(coded_keys::<AgendaKind>())
+            .chain(coded_keys::<MeetingRole>())
+            .chain(coded_keys::<CheckInMethod>())
+            .chain(coded_keys::<ProposalStatus>())
+            .chain(coded_keys::<ReviewDecision>())
+            .chain(coded_keys::<Rating>())
+            .chain(coded_keys::<ImplementationStatus>())
+            .chain(coded_keys::<ProposalCategory>())
+            .chain(coded_keys::<SeconderStatus>())
+            .chain(coded_keys::<SuggestionStatus>())
+            .chain(coded_keys::<Base>())
+        {
+            keys.insert(k);
+        }
+        for r in Rule::ALL {
+            keys.insert(r.label_key());
+            keys.insert(r.source_key());
+        }
+        for w in [W::NoDelegates, W::TeachersBelow { needed: 0 }, W::LeadersAbove { max: 0 }, W::NoWomen, W::NoYoungTeachers] {
+            keys.insert(w.key().to_string());
+        }
+        for m in CongressMode::all() {
+            keys.insert(format!("term-name-{}", m.code()));
+            keys.insert(format!("meeting-name-{}", m.code()));
+        }
+        for k in ["board-rule-all", "board-rule-due", "meeting-now-open", "meeting-now-closed", "meeting-final-quorum", "meeting-final-no-quorum"] {
+            keys.insert(k.to_string());
+        }
+        for t in ["review", "handle", "mine", "all"] {
+            keys.insert(format!("proposals-tab-{t}"));
+        }
+    }
     for b in AgeBand::ALL {
         keys.insert(b.label_key());
     }

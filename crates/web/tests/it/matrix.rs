@@ -62,6 +62,66 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
     (Method::Post, "/org/{id}/edit", Expect::Deny, Expect::Deny),
     (Method::Post, "/org/{id}/move", Expect::Deny, Expect::Deny),
     (Method::Get, "/audit", Expect::Deny, Expect::Deny),
+    // The staff congress.
+    (Method::Get, "/congress", Expect::Scoped, Expect::Scoped),
+    (Method::Get, "/congress/terms/new", Expect::Deny, Expect::Scoped),
+    (Method::Post, "/congress/terms/new", Expect::Deny, Expect::Scoped),
+    (Method::Get, "/congress/terms/{id}", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/terms/{id}/delegates", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/terms/{id}/delegations", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/terms/{id}/import", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/terms/{id}/import", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/terms/{id}/sync", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/terms/{id}/composition", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/terms/{id}/meetings/new", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/terms/{id}/meetings/new", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/delegates/{id}/replace", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/delegates/{id}/replace", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/status", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/agenda", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/documents", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/roles", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/roles/remove", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}/report", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}/report.xlsx", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}/desk", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/desk", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/desk/code", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/cards", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}/check-in", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/check-in", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}/board", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}/board/events", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/agenda/{id}/remove", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/documents/{id}", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/documents/{id}/delete", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/rules/{id}", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/rules/{id}", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/oversight", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/oversight.xlsx", Expect::Deny, Expect::Deny),
+    (Method::Get, "/proposals", Expect::Scoped, Expect::Scoped),
+    (Method::Post, "/proposals/remind-overdue", Expect::Deny, Expect::Scoped),
+    (Method::Get, "/proposals/new", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/new", Expect::Deny, Expect::Deny),
+    (Method::Get, "/proposals/{id}", Expect::Deny, Expect::Deny),
+    (Method::Get, "/proposals/{id}/edit", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/edit", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/invite", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/second", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/decline", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/submit", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/review", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/assign", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/reply", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/rate", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/progress", Expect::Deny, Expect::Deny),
+    (Method::Post, "/proposals/{id}/remind", Expect::Deny, Expect::Deny),
+    (Method::Get, "/suggestions", Expect::Scoped, Expect::Scoped),
+    (Method::Get, "/suggestions/new", Expect::Scoped, Expect::Deny),
+    (Method::Post, "/suggestions/new", Expect::Scoped, Expect::Deny),
+    (Method::Get, "/suggestions/{id}", Expect::Deny, Expect::Deny),
+    (Method::Post, "/suggestions/{id}/reply", Expect::Deny, Expect::Deny),
 ];
 
 /// Ids of school A's things for each path prefix.
@@ -72,6 +132,52 @@ struct Fixture {
     grant: i64,
     import: i64,
     name: &'static str,
+    congress: CongressIds,
+}
+
+/// School A's congress: a term, a delegate, a meeting with an agenda item and a document,
+/// a proposal and a suggestion.
+struct CongressIds {
+    term: i64,
+    delegate: i64,
+    meeting: i64,
+    agenda: i64,
+    document: i64,
+    proposal: i64,
+    suggestion: i64,
+}
+
+async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> CongressIds {
+    use domain::congress::*;
+    use store::congress::{meetings, proposals, suggestions, terms};
+    let st = &app.t.store;
+    let o = &app.org;
+    let term = terms::create_term(st, &sys(), &who(), o.school_a, &TermDraft {
+        number: 1, mode: CongressMode::Congress,
+        start_date: today() - chrono::Duration::days(400), end_date: today() + chrono::Duration::days(700),
+    }).await.unwrap();
+    let delegate = terms::add_delegate(st, &sys(), &who(), term, member_a, DelegateKind::Delegate, None, today()).await.unwrap();
+    let meeting = meetings::create_meeting(st, &sys(), &who(), term, &MeetingDraft {
+        kind: MeetingKind::Regular, meeting_date: today() + chrono::Duration::days(20), starts_at: None,
+        place: "甲校礼堂".into(), proposals_from: None, proposals_until: None,
+    }).await.unwrap();
+    let agenda = meetings::add_agenda_item(st, &sys(), &who(), meeting, &AgendaDraft {
+        kind: AgendaKind::Report, title: "甲校会员的报告".into(), presenter: None,
+    }).await.unwrap();
+    let document = meetings::add_document(st, &sys(), &who(), meeting, Some(agenda), "甲校会员.pdf", b"%PDF-1.7 x", DOC_MAX_BYTES).await.unwrap();
+    let mut me = actor(&[(domain::auth::Role::Delegate, o.school_a)]);
+    me.member = Some(member_a);
+    let acting = authorize_self::<domain::auth::perm::ProposalSubmit>(&me).unwrap();
+    let proposal = proposals::create_draft(st, &acting, &who(), meeting, &ProposalDraft {
+        title: "甲校会员的提案".into(), category: ProposalCategory::Other, reasons: "r".into(), measures: "m".into(),
+    }, today()).await.unwrap();
+    let mine = authorize_self::<domain::auth::perm::SuggestionSubmit>(&{
+        let mut m = actor(&[(domain::auth::Role::Member, o.school_a)]);
+        m.member = Some(member_a);
+        m
+    }).unwrap();
+    let suggestion = suggestions::create(st, &mine, &who(), &parse_suggestion("甲校会员的建议", "b").unwrap()).await.unwrap();
+    CongressIds { term: term.0, delegate: delegate.0, meeting: meeting.0, agenda: agenda.0, document: document.0, proposal: proposal.0, suggestion: suggestion.0 }
 }
 
 fn fill(path: &str, f: &Fixture) -> String {
@@ -85,6 +191,22 @@ fn fill(path: &str, f: &Fixture) -> String {
         f.grant
     } else if path.starts_with("/imports/") {
         f.import
+    } else if path.starts_with("/congress/terms/") {
+        f.congress.term
+    } else if path.starts_with("/congress/delegates/") {
+        f.congress.delegate
+    } else if path.starts_with("/congress/meetings/") {
+        f.congress.meeting
+    } else if path.starts_with("/congress/agenda/") {
+        f.congress.agenda
+    } else if path.starts_with("/congress/documents/") {
+        f.congress.document
+    } else if path.starts_with("/congress/rules/") {
+        f.unit
+    } else if path.starts_with("/proposals/") {
+        f.congress.proposal
+    } else if path.starts_with("/suggestions/") {
+        f.congress.suggestion
     } else {
         panic!("no fixture id for {path}: add one to the matrix test")
     };
@@ -142,7 +264,8 @@ dual_test!(async fn every_route_refuses_visitors_from_another_school(t) {
     let up = chair_client.post_multipart("/members/import", &[("unit", &o.school_a.to_string())], Some(("file", "a.xlsx", file))).await;
     up.assert_status(303);
     let import: i64 = up.location().unwrap().trim_start_matches("/imports/").parse().unwrap();
-    let f = Fixture { member: member_a.0, unit: o.school_a.0, account: delegate_a.0, grant: grant.0, import, name: "甲校会员" };
+    let congress = congress_of_a(&app, member_a).await;
+    let f = Fixture { member: member_a.0, unit: o.school_a.0, account: delegate_a.0, grant: grant.0, import, name: "甲校会员", congress };
 
     let table = web::routes(&WebConfig::default());
     let mut missing = Vec::new();
@@ -186,4 +309,21 @@ dual_test!(async fn every_route_refuses_visitors_from_another_school(t) {
     let m = store::org::get_member(&app.t.store, &sys(), member_a).await.unwrap();
     assert_eq!(m.school_union_id, o.school_a);
     assert_eq!(m.status, domain::org::MemberStatus::Active);
+    {
+        use domain::congress::*;
+        use store::congress::{meetings, proposals, suggestions};
+        let all = domain::auth::Scope::All;
+        let db = &app.t.store.db;
+        let mt = meetings::get_meeting(db, meetings::Viewer::Staff(&all), MeetingId(f.congress.meeting)).await.unwrap();
+        assert_eq!(mt.status, MeetingStatus::Planned);
+        assert_eq!(meetings::documents(db, meetings::Viewer::Staff(&all), mt.id).await.unwrap().len(), 1);
+        assert_eq!(meetings::agenda(db, meetings::Viewer::Staff(&all), mt.id).await.unwrap().len(), 1);
+        let p = proposals::get(db, proposals::Lens::Delegate { member: member_a, scope: &all }, ProposalId(f.congress.proposal)).await.unwrap();
+        assert_eq!((p.row.status, p.seconders.len()), (ProposalStatus::Draft, 0));
+        let s = suggestions::get(db, suggestions::SuggestionLens::School(&all), SuggestionId(f.congress.suggestion)).await.unwrap();
+        assert_eq!(s.status, SuggestionStatus::Open);
+        let d = store::congress::terms::delegates(db, &sys::<domain::auth::perm::CongressView>(), TermId(f.congress.term), true).await.unwrap();
+        assert_eq!(d.len(), 1);
+        assert!(d[0].ended_on.is_none());
+    }
 });

@@ -1,0 +1,198 @@
+//! The staff congress on the web: terms and delegates, meetings with agenda, documents and
+//! roles, check-in (phone, printed code, door) with the live attendance board, the whole
+//! proposal loop, suggestions, rule sets, the handling report and the district's oversight.
+//!
+//! Handlers stay thin: parse the form, ask the policy for a capability (or for
+//! [`domain::congress::Acting`] when a delegate acts as themselves), call `store`, then
+//! redirect with a flash message or render. Refusals that the store names (a used code, a
+//! missing seconder, a past deadline…) come back as catalogue keys and are shown as such;
+//! nothing else about the request changes.
+
+pub mod attendance;
+pub mod meetings;
+pub mod oversight;
+pub mod proposals;
+pub mod rules;
+pub mod suggestions;
+pub mod terms;
+
+use crate::ctx::{Auth, Flash};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::{Access, RouteTable};
+use domain::auth::{Cap, perm};
+use domain::congress::{Acting, MeetingId, authorize_self};
+use domain::{FieldError, FieldErrors};
+use store::StoreError;
+use store::congress::meetings::{Meeting, Viewer, get_meeting};
+
+/// Largest upload of a delegate list.
+pub const ROSTER_LIMIT: usize = 5 * 1024 * 1024;
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    let t = t
+        .get("/congress", Access::Login, terms::home)
+        .get("/congress/terms/new", Access::Login, terms::new_page)
+        .post("/congress/terms/new", Access::Login, terms::create)
+        .get("/congress/terms/{id}", Access::Login, terms::show)
+        .post("/congress/terms/{id}/delegates", Access::Login, terms::add_delegate)
+        .post("/congress/terms/{id}/delegations", Access::Login, terms::add_delegation)
+        .get("/congress/terms/{id}/import", Access::Login, terms::import_page)
+        .post("/congress/terms/{id}/sync", Access::Login, terms::sync)
+        .get("/congress/terms/{id}/composition", Access::Login, terms::composition)
+        .get("/congress/terms/{id}/meetings/new", Access::Login, meetings::new_page)
+        .post("/congress/terms/{id}/meetings/new", Access::Login, meetings::create)
+        .get("/congress/delegates/{id}/replace", Access::Login, terms::replace_page)
+        .post("/congress/delegates/{id}/replace", Access::Login, terms::replace)
+        .get("/congress/meetings/{id}", Access::Login, meetings::show)
+        .post("/congress/meetings/{id}/status", Access::Login, meetings::status)
+        .post("/congress/meetings/{id}/agenda", Access::Login, meetings::add_agenda)
+        .post("/congress/meetings/{id}/roles", Access::Login, meetings::add_role)
+        .post("/congress/meetings/{id}/roles/remove", Access::Login, meetings::remove_role)
+        .get("/congress/meetings/{id}/report", Access::Login, meetings::report)
+        .get("/congress/meetings/{id}/report.xlsx", Access::Login, meetings::report_xlsx)
+        .get("/congress/meetings/{id}/desk", Access::Login, attendance::desk)
+        .post("/congress/meetings/{id}/desk", Access::Login, attendance::desk_action)
+        .post("/congress/meetings/{id}/desk/code", Access::Login, attendance::desk_code)
+        .post("/congress/meetings/{id}/cards", Access::Login, attendance::cards)
+        .get("/congress/meetings/{id}/check-in", Access::Login, attendance::self_page)
+        .post("/congress/meetings/{id}/check-in", Access::Login, attendance::self_check_in)
+        .get("/congress/meetings/{id}/board", Access::Login, attendance::board)
+        .get("/congress/meetings/{id}/board/events", Access::Login, attendance::board_events)
+        .post("/congress/agenda/{id}/remove", Access::Login, meetings::remove_agenda)
+        .get("/congress/documents/{id}", Access::Login, meetings::download)
+        .post("/congress/documents/{id}/delete", Access::Login, meetings::delete_document)
+        .get("/congress/rules/{id}", Access::Login, rules::page)
+        .post("/congress/rules/{id}", Access::Login, rules::save)
+        .get("/congress/oversight", Access::Login, oversight::table)
+        .get("/congress/oversight.xlsx", Access::Login, oversight::xlsx)
+        .get("/checkin", Access::Public, attendance::code_page)
+        .post("/checkin", Access::Public, attendance::code_submit);
+    // Uploads: a delegate list, meeting documents.
+    let t = t
+        .add_limited(
+            crate::Method::Post,
+            "/congress/terms/{id}/import",
+            Access::Login,
+            terms::import,
+            Some(ROSTER_LIMIT + 64 * 1024),
+        )
+        .add_limited(
+            crate::Method::Post,
+            "/congress/meetings/{id}/documents",
+            Access::Login,
+            meetings::upload,
+            Some(domain::congress::DOC_MAX_BYTES + 64 * 1024),
+        );
+    let t = proposals::routes(t);
+    suggestions::routes(t)
+}
+
+/// A flash message for a refusal the store named.
+pub(crate) fn flash_of(e: &FieldError) -> Flash {
+    let mut f = Flash::error(e.key);
+    for (k, v) in &e.args {
+        f = f.arg(k, v);
+    }
+    f
+}
+
+/// After a button (not a form): named refusals go back to `back` as a flash message, a
+/// change of state under the reader as "not possible now", anything else is an error.
+pub(crate) fn refused(a: &Auth, back: &str, e: StoreError) -> AppResult {
+    match e {
+        StoreError::Invalid(f) => match f.0.first() {
+            Some(fe) => Ok(a.redirect(back, flash_of(fe))),
+            None => Err(AppError::BadRequest),
+        },
+        StoreError::State(_) | StoreError::Stale => {
+            Ok(a.redirect(back, Flash::error(domain::text::STEP_NOT_ALLOWED)))
+        }
+        other => Err(other.into()),
+    }
+}
+
+/// Moves a store's named refusals into a form's field errors; anything else is an error.
+pub(crate) fn into_fields(e: StoreError, errors: &mut FieldErrors) -> Result<(), AppError> {
+    match e {
+        StoreError::Invalid(f) => {
+            errors.0.extend(f.0);
+            Ok(())
+        }
+        StoreError::State(_) | StoreError::Stale => {
+            errors.push(FieldError::new("status", domain::text::STEP_NOT_ALLOWED));
+            Ok(())
+        }
+        other => Err(other.into()),
+    }
+}
+
+/// How the reader reaches a meeting: as staff of the school, or as a delegate of the term.
+pub(crate) enum Reader {
+    Staff(Cap<perm::CongressView>),
+    Attendee(Acting<perm::CongressAttend>),
+}
+
+impl Reader {
+    pub fn viewer(&self) -> Viewer<'_> {
+        match self {
+            Reader::Staff(c) => Viewer::view(c),
+            Reader::Attendee(a) => Viewer::attendee(a),
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Reader::Staff(_))
+    }
+}
+
+/// The meeting `id` for whoever may read it, staff first.
+pub(crate) async fn read_meeting(state: &AppState, a: &Auth, id: i64) -> AppResult<(Reader, Meeting)> {
+    let id = MeetingId(id);
+    if let Ok(cap) = a.actor.authorize::<perm::CongressView>() {
+        match get_meeting(&state.store.db, Viewer::view(&cap), id).await {
+            Ok(m) => return Ok((Reader::Staff(cap), m)),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match authorize_self::<perm::CongressAttend>(&a.actor) {
+        Ok(acting) => {
+            let m = get_meeting(&state.store.db, Viewer::attendee(&acting), id).await?;
+            Ok((Reader::Attendee(acting), m))
+        }
+        Err(_) if a.actor.may(domain::auth::Permission::CongressView) => Err(AppError::NotFound),
+        Err(_) => Err(AppError::Forbidden),
+    }
+}
+
+/// An id from a form field; a bad one is the page's fault, not the reader's.
+pub(crate) fn form_id(s: &str) -> Option<i64> {
+    s.trim().parse().ok()
+}
+
+/// `Content-Disposition` for a download named `name` (ASCII fallback plus UTF-8).
+pub(crate) fn attachment(name: &str, ascii_fallback: &str) -> String {
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// An .xlsx response.
+pub(crate) fn xlsx(bytes: Vec<u8>, name: &str, ascii: &str) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, attachment(name, ascii)),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
