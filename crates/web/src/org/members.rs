@@ -278,7 +278,9 @@ struct MemberPage {
     age: u32,
     full: Option<org::PersonalData>,
     history: Vec<HistoryView>,
-    cadres: Vec<(String, String, String, String)>,
+    /// (id, position, unit, start, end)
+    cadres: Vec<(i64, String, String, String, String)>,
+    positions: Vec<Opt>,
     can_edit: bool,
     can_reveal: bool,
     statuses: Vec<Opt>,
@@ -334,6 +336,7 @@ async fn member_page(
         .into_iter()
         .map(|c| {
             (
+                c.id,
                 a.tr.label(c.position),
                 c.org_unit_name,
                 a.tr.date(&c.start_date),
@@ -369,6 +372,7 @@ async fn member_page(
         full,
         history,
         cadres,
+        positions: coded_options::<CadrePosition>(&a.tr, "", None),
         statuses,
         today: today.format("%Y-%m-%d").to_string(),
     })
@@ -395,6 +399,7 @@ pub async fn me(State(state): State<AppState>, a: Auth) -> AppResult {
         full: None,
         history: Vec::new(),
         cadres: Vec::new(),
+        positions: Vec::new(),
         can_edit: false,
         can_reveal: false,
         statuses: Vec::new(),
@@ -899,6 +904,79 @@ pub async fn status(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CadreForm {
+    position: String,
+    start: String,
+    end: String,
+}
+
+/// Records a union position (chair, committee member…) of a member in the member's school
+/// union.
+pub async fn cadre_add(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<CadreForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::MemberEdit>()?;
+    let m = org::get_member(
+        &state.store,
+        &a.actor.authorize::<perm::MemberView>()?,
+        MemberId(id),
+    )
+    .await?;
+    let back = format!("/members/{id}");
+    let Some(position) = CadrePosition::from_code(&f.position) else {
+        return Ok(a.redirect(
+            &back,
+            Flash::error(domain::text::CHOICE_INVALID).arg("value", &f.position),
+        ));
+    };
+    let start = match parse_date("start", &f.start) {
+        Ok(d) => d,
+        Err(e) => return Ok(a.redirect(&back, Flash::error(e.key).arg("value", &f.start))),
+    };
+    org::add_cadre_position(
+        &state.store,
+        &cap,
+        &a.who(),
+        m.id,
+        m.school_union_id,
+        position,
+        start,
+    )
+    .await?;
+    Ok(a.redirect(
+        &back,
+        Flash::ok("cadre-added").arg("position", a.tr.label(position)),
+    ))
+}
+
+/// Ends a union position.
+pub async fn cadre_end(
+    State(state): State<AppState>,
+    a: Auth,
+    Path((id, cadre)): Path<(i64, i64)>,
+    Form(f): Form<CadreForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::MemberEdit>()?;
+    org::get_member(
+        &state.store,
+        &a.actor.authorize::<perm::MemberView>()?,
+        MemberId(id),
+    )
+    .await?;
+    let back = format!("/members/{id}");
+    let end = match parse_date("end", &f.end) {
+        Ok(d) => d,
+        Err(e) => return Ok(a.redirect(&back, Flash::error(e.key).arg("value", &f.end))),
+    };
+    org::end_cadre_position(&state.store, &cap, &a.who(), MemberId(id), cadre, end).await?;
+    Ok(a.redirect(&back, Flash::ok("cadre-ended")))
 }
 
 // ---------------------------------------------------------------- export

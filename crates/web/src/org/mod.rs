@@ -34,6 +34,12 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
         )
         .post("/members/{id}/transfer", Access::Login, members::transfer)
         .post("/members/{id}/status", Access::Login, members::status)
+        .post("/members/{id}/cadres", Access::Login, members::cadre_add)
+        .post(
+            "/members/{id}/cadres/{cadre}/end",
+            Access::Login,
+            members::cadre_end,
+        )
         .get("/me", Access::Login, members::me)
         .get("/members/import", Access::Login, import::upload_page);
     let t = t.add_limited(

@@ -47,6 +47,8 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
     (Method::Get, "/members/{id}/transfer", Expect::Deny, Expect::Deny),
     (Method::Post, "/members/{id}/transfer", Expect::Deny, Expect::Deny),
     (Method::Post, "/members/{id}/status", Expect::Deny, Expect::Deny),
+    (Method::Post, "/members/{id}/cadres", Expect::Deny, Expect::Deny),
+    (Method::Post, "/members/{id}/cadres/{cadre}/end", Expect::Deny, Expect::Deny),
     (Method::Get, "/me", Expect::Scoped, Expect::Deny),
     (Method::Get, "/members/import", Expect::Deny, Expect::Scoped),
     (Method::Post, "/members/import", Expect::Deny, Expect::Scoped),
@@ -131,6 +133,7 @@ struct Fixture {
     account: i64,
     grant: i64,
     import: i64,
+    cadre: i64,
     name: &'static str,
     congress: CongressIds,
 }
@@ -152,32 +155,114 @@ async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> Congre
     use store::congress::{meetings, proposals, suggestions, terms};
     let st = &app.t.store;
     let o = &app.org;
-    let term = terms::create_term(st, &sys(), &who(), o.school_a, &TermDraft {
-        number: 1, mode: CongressMode::Congress,
-        start_date: today() - chrono::Duration::days(400), end_date: today() + chrono::Duration::days(700),
-    }).await.unwrap();
-    let delegate = terms::add_delegate(st, &sys(), &who(), term, member_a, DelegateKind::Delegate, None, today()).await.unwrap();
-    let meeting = meetings::create_meeting(st, &sys(), &who(), term, &MeetingDraft {
-        kind: MeetingKind::Regular, meeting_date: today() + chrono::Duration::days(20), starts_at: None,
-        place: "甲校礼堂".into(), proposals_from: None, proposals_until: None,
-    }).await.unwrap();
-    let agenda = meetings::add_agenda_item(st, &sys(), &who(), meeting, &AgendaDraft {
-        kind: AgendaKind::Report, title: "甲校会员的报告".into(), presenter: None,
-    }).await.unwrap();
-    let document = meetings::add_document(st, &sys(), &who(), meeting, Some(agenda), "甲校会员.pdf", b"%PDF-1.7 x", DOC_MAX_BYTES).await.unwrap();
+    let term = terms::create_term(
+        st,
+        &sys(),
+        &who(),
+        o.school_a,
+        &TermDraft {
+            number: 1,
+            mode: CongressMode::Congress,
+            start_date: today() - chrono::Duration::days(400),
+            end_date: today() + chrono::Duration::days(700),
+        },
+    )
+    .await
+    .unwrap();
+    let delegate = terms::add_delegate(
+        st,
+        &sys(),
+        &who(),
+        term,
+        member_a,
+        DelegateKind::Delegate,
+        None,
+        today(),
+    )
+    .await
+    .unwrap();
+    let meeting = meetings::create_meeting(
+        st,
+        &sys(),
+        &who(),
+        term,
+        &MeetingDraft {
+            kind: MeetingKind::Regular,
+            meeting_date: today() + chrono::Duration::days(20),
+            starts_at: None,
+            place: "甲校礼堂".into(),
+            proposals_from: None,
+            proposals_until: None,
+        },
+    )
+    .await
+    .unwrap();
+    let agenda = meetings::add_agenda_item(
+        st,
+        &sys(),
+        &who(),
+        meeting,
+        &AgendaDraft {
+            kind: AgendaKind::Report,
+            title: "甲校会员的报告".into(),
+            presenter: None,
+        },
+    )
+    .await
+    .unwrap();
+    let document = meetings::add_document(
+        st,
+        &sys(),
+        &who(),
+        meeting,
+        Some(agenda),
+        "甲校会员.pdf",
+        b"%PDF-1.7 x",
+        DOC_MAX_BYTES,
+    )
+    .await
+    .unwrap();
     let mut me = actor(&[(domain::auth::Role::Delegate, o.school_a)]);
     me.member = Some(member_a);
     let acting = authorize_self::<domain::auth::perm::ProposalSubmit>(&me).unwrap();
-    let proposal = proposals::create_draft(st, &acting, &who(), meeting, &ProposalDraft {
-        title: "甲校会员的提案".into(), category: ProposalCategory::Other, reasons: "r".into(), measures: "m".into(),
-    }, today()).await.unwrap();
+    let proposal = proposals::create_draft(
+        st,
+        &acting,
+        &who(),
+        meeting,
+        &ProposalDraft {
+            title: "甲校会员的提案".into(),
+            category: ProposalCategory::Other,
+            reasons: "r".into(),
+            measures: "m".into(),
+        },
+        today(),
+    )
+    .await
+    .unwrap();
     let mine = authorize_self::<domain::auth::perm::SuggestionSubmit>(&{
         let mut m = actor(&[(domain::auth::Role::Member, o.school_a)]);
         m.member = Some(member_a);
         m
-    }).unwrap();
-    let suggestion = suggestions::create(st, &mine, &who(), &parse_suggestion("甲校会员的建议", "b").unwrap()).await.unwrap();
-    CongressIds { term: term.0, delegate: delegate.0, meeting: meeting.0, agenda: agenda.0, document: document.0, proposal: proposal.0, suggestion: suggestion.0 }
+    })
+    .unwrap();
+    let suggestion = suggestions::create(
+        st,
+        &mine,
+        &who(),
+        &parse_suggestion("甲校会员的建议", "b").unwrap(),
+    )
+    .await
+    .unwrap();
+    CongressIds {
+        term: term.0,
+        delegate: delegate.0,
+        meeting: meeting.0,
+        agenda: agenda.0,
+        document: document.0,
+        proposal: proposal.0,
+        suggestion: suggestion.0,
+    }
 }
 
 fn fill(path: &str, f: &Fixture) -> String {
@@ -211,6 +296,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         panic!("no fixture id for {path}: add one to the matrix test")
     };
     path.replace("{id}", &id.to_string())
+        .replace("{cadre}", &f.cadre.to_string())
 }
 
 async fn call(c: &mut Client<'_>, m: Method, path: &str, f: &Fixture) -> testkit::app::Resp {
@@ -265,7 +351,9 @@ dual_test!(async fn every_route_refuses_visitors_from_another_school(t) {
     up.assert_status(303);
     let import: i64 = up.location().unwrap().trim_start_matches("/imports/").parse().unwrap();
     let congress = congress_of_a(&app, member_a).await;
-    let f = Fixture { member: member_a.0, unit: o.school_a.0, account: delegate_a.0, grant: grant.0, import, name: "甲校会员", congress };
+    store::org::add_cadre_position(&app.t.store, &sys(), &who(), member_a, o.school_a, domain::org::CadrePosition::Chair, today()).await.unwrap();
+    let cadre = store::org::cadre_positions(&app.t.store, &sys(), member_a).await.unwrap()[0].id;
+    let f = Fixture { member: member_a.0, unit: o.school_a.0, account: delegate_a.0, grant: grant.0, import, cadre, name: "甲校会员", congress };
 
     let table = web::routes(&WebConfig::default());
     let mut missing = Vec::new();

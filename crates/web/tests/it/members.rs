@@ -182,3 +182,20 @@ dual_test!(async fn the_member_page_shows_the_org_path_from_the_readers_level(t)
     let head = chair.get("/members").await.select(".print-head span");
     assert!(head[1].starts_with("甲一小学工会 · "), "{head:?}");
 });
+
+dual_test!(async fn a_union_position_is_recorded_and_ended_on_the_member_page(t) {
+    let app = TestApp::new(t).await;
+    let m = member(&app.t.store, app.org.school_a, "职务人", 12).await;
+    let mut chair = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let r = chair.post(&format!("/members/{m}/cadres"), &[("position", "vice_chair"), ("start", "2025-09-01")]).await;
+    r.assert_status(303);
+    let page = chair.follow(&r).await;
+    assert!(page.text().contains("副主席"));
+    let c = store::org::cadre_positions(&app.t.store, &sys(), m).await.unwrap();
+    let r = chair.post(&format!("/members/{m}/cadres/{}/end", c[0].id), &[("end", "2026-07-01")]).await;
+    r.assert_status(303);
+    assert_eq!(store::org::cadre_positions(&app.t.store, &sys(), m).await.unwrap()[0].end_date, chrono::NaiveDate::from_ymd_opt(2026, 7, 1));
+    let r = chair.post(&format!("/members/{m}/cadres"), &[("position", "emperor"), ("start", "2025-09-01")]).await;
+    let page = chair.follow(&r).await;
+    assert!(!page.select(".flash.error").is_empty());
+});
