@@ -713,6 +713,9 @@ struct AccountForm {
     role: String,
     #[serde(default)]
     unit: String,
+    /// Optional: the ID number of the member the account belongs to.
+    #[serde(default)]
+    member_id_number: String,
 }
 
 async fn account_new_page(State(state): State<AppState>, a: Auth) -> AppResult {
@@ -757,13 +760,29 @@ async fn account_create(
     if unit.is_none() {
         errors.push(domain::FieldError::new("unit", domain::text::REQUIRED));
     }
+    let mut member = None;
+    if !f.member_id_number.trim().is_empty() {
+        match domain::org::IdNumber::parse(&f.member_id_number) {
+            Ok(id) => match org::find_by_id_number(&state.store, &cap, &id).await? {
+                Some((m, _)) => member = Some(m),
+                None => errors.push(domain::FieldError::new(
+                    "member_id_number",
+                    "err-member-not-found",
+                )),
+            },
+            Err(mut e) => {
+                e.field = "member_id_number";
+                errors.push(e);
+            }
+        }
+    }
     if let (true, Some(username), Some(display), Some(role), Some(unit)) =
         (errors.is_empty(), username, display, role, unit)
     {
         let new = sa::NewAccount {
             username,
             display_name: display,
-            member: None,
+            member,
             password_hash: None,
         };
         match sa::create_account(&state.store, &cap, &a.actor, &a.who(), &new, role, unit).await {

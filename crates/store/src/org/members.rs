@@ -1300,6 +1300,21 @@ pub async fn own_member(st: &Store, actor: &domain::auth::Actor) -> Result<Membe
         .0)
 }
 
+/// The member with this ID number, if in the capability's scope (to link an account).
+pub async fn find_by_id_number<P: perm::Perm>(
+    st: &Store,
+    cap: &Cap<P>,
+    id: &IdNumber,
+) -> Result<Option<(MemberId, String)>, StoreError> {
+    let mut sql = Sql::new("SELECT m.id, m.name FROM member m WHERE m.id_number_idx = ");
+    sql.bind(Arg::Bytes(
+        st.cipher.blind_index(Field::IdNumber, id.as_str()),
+    ));
+    crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
+    let rows: Vec<(i64, String)> = sql.fetch_all(&st.db).await?;
+    Ok(rows.into_iter().next().map(|(i, n)| (MemberId(i), n)))
+}
+
 /// The stored ID number and phone, to re-validate an edit made by someone who may edit
 /// the record but not see these two fields. The values must not be shown (that would be a
 /// full view, which is [`reveal_personal`] with its audit record).

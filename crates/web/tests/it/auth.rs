@@ -176,3 +176,20 @@ dual_test!(async fn a_chair_grants_roles_only_in_the_school(t) {
     let r = c.post("/accounts/new", &[("username", "chair9"), ("display_name", "x"), ("role", "school_chair"), ("unit", &a)]).await;
     r.assert_status(422);
 });
+
+dual_test!(async fn an_account_is_linked_to_a_member_of_the_school_only(t) {
+    let app = TestApp::new(t).await;
+    let m = member(&app.t.store, app.org.school_a, "代表甲", 30).await;
+    member(&app.t.store, app.org.school_b, "乙校人", 31).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let a = app.org.school_a.to_string();
+    let other = id_number(31, true);
+    let r = c.post("/accounts/new", &[("username", "dele1"), ("display_name", "代表"), ("role", "delegate"), ("unit", &a), ("member_id_number", &other)]).await;
+    r.assert_status(422);
+    assert!(r.select(".field-error").iter().any(|e| e.contains("没有")));
+    let mine = id_number(30, false);
+    let r = c.post("/accounts/new", &[("username", "dele1"), ("display_name", "代表"), ("role", "delegate"), ("unit", &a), ("member_id_number", &mine)]).await;
+    r.assert_status(200);
+    let (acc, _) = store::auth::account_for_login(app.t.db(), "dele1").await.unwrap().unwrap();
+    assert_eq!(acc.member_id, Some(m.0));
+});
