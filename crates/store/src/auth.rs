@@ -215,13 +215,7 @@ async fn insert_account(
     .bind(new.password_hash.as_ref().map(|_| t))
     .fetch_one(&mut *c)
     .await)
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            StoreError::field("username", domain::text::USERNAME_TAKEN)
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(crate::db::unique_as("username", domain::text::USERNAME_TAKEN))?;
     let mut ch = Changes::new();
     ch.field("username", None, Some(&new.username)).field(
         "display_name",

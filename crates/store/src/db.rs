@@ -432,6 +432,17 @@ impl Sql {
     }
 }
 
+/// Maps a unique-constraint violation to a field error, other errors to themselves.
+pub fn unique_as(field: &'static str, key: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| {
+        if is_unique_violation(&e) {
+            StoreError::field(field, key)
+        } else {
+            e.into()
+        }
+    }
+}
+
 /// Is this error a unique-constraint violation (on either engine)?
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {

@@ -4,8 +4,8 @@
 
 use crate::audit::{self, Event, Who};
 use crate::auth::{self, NewAccount, PasswordHasher};
-use crate::db::{Arg, Sql, now};
-use crate::org::members::encode;
+use crate::db::now;
+use crate::org::members::{NewMemberRow, encode, insert_members};
 use crate::org::units::{NewUnit, insert_unit};
 use crate::{Store, StoreError, on_tx};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -476,52 +476,30 @@ pub async fn load(
         // Leaders first, so that the school's chair is a leader.
         batch.sort_by_key(|(d, _)| (d.post != Post::Leader, d.status != MemberStatus::Active));
         let mut ids = Vec::with_capacity(batch.len());
-        for part in batch.chunks(400) {
-            let mut sql = Sql::new(
-                "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at) VALUES ",
-            );
-            for (k, (d, branch)) in part.iter().enumerate() {
-                let e = encode(&st.cipher, d);
-                let since = if d.status == MemberStatus::Active {
+        let encs: Vec<_> = batch.iter().map(|(d, _)| encode(&st.cipher, d)).collect();
+        let rows: Vec<NewMemberRow<'_>> = batch
+            .iter()
+            .zip(&encs)
+            .map(|((d, branch), e)| NewMemberRow {
+                school: *school,
+                branch: *branch,
+                draft: d,
+                enc: e,
+                since: if d.status == MemberStatus::Active {
                     d.join_date.unwrap_or(opts.today)
                 } else {
                     retirement_date(d)
-                };
-                if k > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(");
-                sql.bind_list([
-                    Arg::I64(school.0),
-                    Arg::OptI64(branch.map(|b| b.0)),
-                    Arg::Text(d.name.clone()),
-                    Arg::Text(d.gender.code().into()),
-                    Arg::Date(d.birth_date),
-                    Arg::Bytes(e.id_number_enc),
-                    Arg::Bytes(e.id_number_idx),
-                    Arg::Bytes(e.id_tail_idx),
-                    Arg::OptBytes(e.phone_enc),
-                    Arg::OptBytes(e.phone_idx),
-                    Arg::OptBytes(e.phone_tail_idx),
-                    Arg::Text(d.post.code().into()),
-                    Arg::OptText(d.title.map(|x| x.code().into())),
-                    Arg::OptText(d.ethnicity.clone()),
-                    Arg::OptText(d.political_status.map(|x| x.code().into())),
-                    Arg::OptText(d.education.map(|x| x.code().into())),
-                    Arg::OptText(d.employment_type.map(|x| x.code().into())),
-                    Arg::OptDate(d.join_date),
-                    Arg::Text(d.status.code().into()),
-                    Arg::Date(since),
-                    Arg::I64(1),
-                    Arg::Ts(t),
-                    Arg::Ts(t),
-                ]);
-                sql.push(")");
-            }
-            sql.push(" RETURNING id");
-            let new_ids: Vec<(i64,)> = sql.fetch_all_tx(&mut tx).await?;
-            ids.extend(new_ids.iter().map(|(id,)| MemberId(*id)));
-        }
+                },
+            })
+            .collect();
+        let mut new_ids: Vec<i64> = insert_members(&mut tx, &rows)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        // Ids grow in insertion order: sorted, they follow the batch (leaders first).
+        new_ids.sort_unstable();
+        ids.extend(new_ids.into_iter().map(MemberId));
         created += share;
         on_tx!(&mut tx, |c| sqlx::query(
             "UPDATE org_unit SET staff_count = $1 WHERE id = $2"

@@ -1010,64 +1010,29 @@ impl Importer<'_> {
         let t = now();
         let today = self.opts.today;
         let mut changes: Vec<(i64, OrgUnitId, Changes, &'static str)> = Vec::new();
-        for part in creates.chunks(400) {
-            let mut sql = Sql::new(
-                "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at) VALUES ",
-            );
-            for (i, (v, branch)) in part.iter().enumerate() {
-                let d = &v.draft;
-                let e = &v.enc;
-                let since = if d.status == MemberStatus::Active {
-                    d.join_date.unwrap_or(today)
-                } else {
-                    today
-                };
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(");
-                sql.bind_list([
-                    Arg::I64(v.school.0),
-                    Arg::OptI64(branch.map(|b| b.0)),
-                    Arg::Text(d.name.clone()),
-                    Arg::Text(d.gender.code().into()),
-                    Arg::Date(d.birth_date),
-                    Arg::Bytes(e.id_number_enc.clone()),
-                    Arg::Bytes(e.id_number_idx.clone()),
-                    Arg::Bytes(e.id_tail_idx.clone()),
-                    Arg::OptBytes(e.phone_enc.clone()),
-                    Arg::OptBytes(e.phone_idx.clone()),
-                    Arg::OptBytes(e.phone_tail_idx.clone()),
-                    Arg::Text(d.post.code().into()),
-                    Arg::OptText(d.title.map(|x| x.code().into())),
-                    Arg::OptText(d.ethnicity.clone()),
-                    Arg::OptText(d.political_status.map(|x| x.code().into())),
-                    Arg::OptText(d.education.map(|x| x.code().into())),
-                    Arg::OptText(d.employment_type.map(|x| x.code().into())),
-                    Arg::OptDate(d.join_date),
-                    Arg::Text(d.status.code().into()),
-                    Arg::Date(since),
-                    Arg::I64(1),
-                    Arg::Ts(t),
-                    Arg::Ts(t),
-                ]);
-                sql.push(")");
+        let rows: Vec<super::members::NewMemberRow<'_>> = creates
+            .iter()
+            .map(|(v, branch)| super::members::NewMemberRow {
+                school: v.school,
+                branch: *branch,
+                draft: &v.draft,
+                enc: &v.enc,
+                since: super::members::default_since(&v.draft, today),
+            })
+            .collect();
+        let ids = super::members::insert_members(tx, &rows).await?;
+        drop(rows);
+        let by_idx: HashMap<Vec<u8>, i64> = ids.into_iter().map(|(id, idx)| (idx, id)).collect();
+        for (v, branch) in creates.iter() {
+            let id = by_idx
+                .get(&v.idx)
+                .copied()
+                .ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
+            let mut ch = v.creation.clone();
+            if let Some(b) = branch {
+                ch.field("branch_id", None, Some(&b.0));
             }
-            sql.push(" RETURNING id, id_number_idx");
-            let ids: Vec<(i64, Vec<u8>)> = sql.fetch_all_tx(tx).await?;
-            let by_idx: HashMap<Vec<u8>, i64> =
-                ids.into_iter().map(|(id, idx)| (idx, id)).collect();
-            for (v, branch) in part.iter() {
-                let id = by_idx
-                    .get(&v.idx)
-                    .copied()
-                    .ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
-                let mut ch = v.creation.clone();
-                if let Some(b) = branch {
-                    ch.field("branch_id", None, Some(&b.0));
-                }
-                changes.push((id, v.school, ch, "member.create"));
-            }
+            changes.push((id, v.school, ch, "member.create"));
         }
         for (v, id, branch, merged, ch, school) in updates {
             super::members::write_update(tx, cipher, id, branch, &merged).await?;

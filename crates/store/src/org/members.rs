@@ -726,7 +726,7 @@ pub async fn create_member(
     {
         return Err(StoreError::field("id_number", domain::text::ID_EXISTS));
     }
-    let id = insert_member(&mut tx, &st.cipher, school, branch, d, today, who).await?;
+    let id = insert_member(&mut tx, &st.cipher, school, branch, d, today).await?;
     let ch = draft_changes(None, d, branch);
     audit::append(
         &mut tx,
@@ -745,8 +745,89 @@ pub async fn create_member(
     Ok(id)
 }
 
-/// Inserts one member (no audit record). Its first status is its history until the status
-/// first changes (see [`ensure_initial_history`]), which saves a row per imported member.
+/// A member row to insert: the draft with its encrypted columns and where it belongs.
+pub(crate) struct NewMemberRow<'a> {
+    pub school: OrgUnitId,
+    pub branch: Option<OrgUnitId>,
+    pub draft: &'a MemberDraft,
+    pub enc: &'a Encoded,
+    /// Since when the member has their status.
+    pub since: NaiveDate,
+}
+
+/// Since when a new member has their status, when nothing else is known: an active member
+/// since joining, anyone else since today.
+pub(crate) fn default_since(d: &MemberDraft, today: NaiveDate) -> NaiveDate {
+    if d.status == MemberStatus::Active {
+        d.join_date.unwrap_or(today)
+    } else {
+        today
+    }
+}
+
+/// Inserts members in multi-row statements (no audit record) and returns the id and ID
+/// number index of each. Their first status is their history until it first changes (see
+/// [`ensure_initial_history`]), which saves a row per member on imports.
+pub(crate) async fn insert_members(
+    tx: &mut Tx,
+    rows: &[NewMemberRow<'_>],
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let t = now();
+    let mut out = Vec::with_capacity(rows.len());
+    // 23 values a row: 400 rows stay under both engines' parameter limits.
+    for part in rows.chunks(400) {
+        let mut sql = Sql::new(
+            "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at) VALUES ",
+        );
+        for (i, r) in part.iter().enumerate() {
+            let (d, e) = (r.draft, r.enc);
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(");
+            sql.bind_list([
+                Arg::I64(r.school.0),
+                Arg::OptI64(r.branch.map(|b| b.0)),
+                Arg::Text(d.name.clone()),
+                Arg::Text(d.gender.code().into()),
+                Arg::Date(d.birth_date),
+                Arg::Bytes(e.id_number_enc.clone()),
+                Arg::Bytes(e.id_number_idx.clone()),
+                Arg::Bytes(e.id_tail_idx.clone()),
+                Arg::OptBytes(e.phone_enc.clone()),
+                Arg::OptBytes(e.phone_idx.clone()),
+                Arg::OptBytes(e.phone_tail_idx.clone()),
+                Arg::Text(d.post.code().into()),
+                Arg::OptText(d.title.map(|x| x.code().into())),
+                Arg::OptText(d.ethnicity.clone()),
+                Arg::OptText(d.political_status.map(|x| x.code().into())),
+                Arg::OptText(d.education.map(|x| x.code().into())),
+                Arg::OptText(d.employment_type.map(|x| x.code().into())),
+                Arg::OptDate(d.join_date),
+                Arg::Text(d.status.code().into()),
+                Arg::Date(r.since),
+                Arg::I64(1),
+                Arg::Ts(t),
+                Arg::Ts(t),
+            ]);
+            sql.push(")");
+        }
+        sql.push(" RETURNING id, id_number_idx");
+        let ids: Vec<(i64, Vec<u8>)> = match sql.fetch_all_tx(tx).await {
+            Ok(ids) => ids,
+            Err(StoreError::Sqlx(e)) => {
+                return Err(crate::db::unique_as("id_number", domain::text::ID_EXISTS)(
+                    e,
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+/// Inserts one member (no audit record).
 pub(crate) async fn insert_member(
     tx: &mut Tx,
     cipher: &Cipher,
@@ -754,51 +835,19 @@ pub(crate) async fn insert_member(
     branch: Option<OrgUnitId>,
     d: &MemberDraft,
     today: NaiveDate,
-    who: &Who,
 ) -> Result<MemberId, StoreError> {
-    let e = encode(cipher, d);
-    let t = now();
-    let since = if d.status == MemberStatus::Active {
-        d.join_date.unwrap_or(today)
-    } else {
-        today
+    let enc = encode(cipher, d);
+    let row = NewMemberRow {
+        school,
+        branch,
+        draft: d,
+        enc: &enc,
+        since: default_since(d, today),
     };
-    let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21) RETURNING id"
-    )
-    .bind(school.0)
-    .bind(branch.map(|b| b.0))
-    .bind(&d.name)
-    .bind(d.gender.code())
-    .bind(d.birth_date)
-    .bind(&e.id_number_enc)
-    .bind(&e.id_number_idx)
-    .bind(&e.id_tail_idx)
-    .bind(&e.phone_enc)
-    .bind(&e.phone_idx)
-    .bind(&e.phone_tail_idx)
-    .bind(d.post.code())
-    .bind(d.title.map(|x| x.code()))
-    .bind(&d.ethnicity)
-    .bind(d.political_status.map(|x| x.code()))
-    .bind(d.education.map(|x| x.code()))
-    .bind(d.employment_type.map(|x| x.code()))
-    .bind(d.join_date)
-    .bind(d.status.code())
-    .bind(since)
-    .bind(t)
-    .fetch_one(&mut *c)
-    .await)
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            StoreError::field("id_number", domain::text::ID_EXISTS)
-        } else {
-            e.into()
-        }
-    })?;
-    let _ = who;
-    Ok(MemberId(id))
+    let ids = insert_members(tx, std::slice::from_ref(&row)).await?;
+    ids.first()
+        .map(|(id, _)| MemberId(*id))
+        .ok_or_else(|| StoreError::Other("insert returned no row".into()))
 }
 
 /// Writes the member's current status as its first history entry, if it has none yet.
@@ -903,13 +952,7 @@ pub(crate) async fn write_update(
     .bind(id.0)
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            StoreError::field("id_number", domain::text::ID_EXISTS)
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(crate::db::unique_as("id_number", domain::text::ID_EXISTS))?;
     Ok(())
 }
 

@@ -112,13 +112,7 @@ pub(crate) async fn insert_unit(
     .bind(t)
     .fetch_one(&mut *c)
     .await)
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            StoreError::field("code", domain::text::CODE_INVALID)
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(crate::db::unique_as("code", domain::text::CODE_INVALID))?;
     on_tx!(tx, |c| sqlx::query(
         "INSERT INTO org_closure (ancestor_id, descendant_id, depth)
          SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2
@@ -231,13 +225,7 @@ pub async fn update_unit(
     .bind(id.0)
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            StoreError::field("code", domain::text::CODE_INVALID)
-        } else {
-            StoreError::from(e)
-        }
-    })?;
+    .map_err(crate::db::unique_as("code", domain::text::CODE_INVALID))?;
     let mut ch = Changes::new();
     ch.field("code", Some(&before.code), Some(&upd.code))
         .field("name", Some(&before.name), Some(&upd.name))

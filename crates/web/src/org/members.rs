@@ -981,14 +981,37 @@ pub async fn cadre_end(
 
 // ---------------------------------------------------------------- export
 
-fn export_text(tr: &Tr) -> (Vec<String>, String) {
-    (
-        store::org::export::EXPORT_COLUMNS
+/// Writes the filtered list as .xlsx in the reader's language (masked unless `full`).
+async fn export(
+    state: &AppState,
+    a: &Auth,
+    cap: &domain::auth::Cap<perm::MemberExport>,
+    full: Option<(&domain::auth::Cap<perm::PersonalDataExport>, &str)>,
+    f: &MemberFilter,
+) -> AppResult {
+    let tr = a.tr;
+    let label = move |k: &str| tr.t(k);
+    let text = store::org::export::ExportText {
+        sheet_name: tr.t("export-sheet-name"),
+        headers: store::org::export::EXPORT_COLUMNS
             .iter()
             .map(|c| tr.t(&format!("col-{}", c.replace('_', "-"))))
             .collect(),
-        tr.t("export-sheet-name"),
+        label: &label,
+    };
+    let today = crate::today();
+    let (bytes, _) = store::org::export::export_members(
+        &state.store,
+        cap,
+        full.map(|x| x.0),
+        &a.who(),
+        full.map(|x| x.1),
+        f,
+        today,
+        &text,
     )
+    .await?;
+    Ok(xlsx_response(bytes, &tr, today))
 }
 
 fn xlsx_response(bytes: Vec<u8>, tr: &Tr, date: NaiveDate) -> Response {
@@ -1024,27 +1047,7 @@ pub async fn export_masked(
     Query(q): Query<ListQuery>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberExport>()?;
-    let tr = a.tr;
-    let (headers, sheet) = export_text(&tr);
-    let label = move |k: &str| tr.t(k);
-    let text = store::org::export::ExportText {
-        sheet_name: sheet,
-        headers,
-        label: &label,
-    };
-    let today = crate::today();
-    let (bytes, _) = store::org::export::export_members(
-        &state.store,
-        &cap,
-        None,
-        &a.who(),
-        None,
-        &q.filter(),
-        today,
-        &text,
-    )
-    .await?;
-    Ok(xlsx_response(bytes, &tr, today))
+    export(&state, &a, &cap, None, &q.filter()).await
 }
 
 #[derive(Template)]
@@ -1093,7 +1096,6 @@ pub async fn export_full(
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberExport>()?;
     let full = a.actor.authorize::<perm::PersonalDataExport>()?;
-    let tr = a.tr;
     let purpose = f.purpose.trim();
     if purpose.chars().count() < 2 {
         let mut errors = FieldErrors::default();
@@ -1111,24 +1113,5 @@ pub async fn export_full(
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
-    let (headers, sheet) = export_text(&tr);
-    let label = move |k: &str| tr.t(k);
-    let text = store::org::export::ExportText {
-        sheet_name: sheet,
-        headers,
-        label: &label,
-    };
-    let today = crate::today();
-    let (bytes, _) = store::org::export::export_members(
-        &state.store,
-        &cap,
-        Some(&full),
-        &a.who(),
-        Some(purpose),
-        &f.q.filter(),
-        today,
-        &text,
-    )
-    .await?;
-    Ok(xlsx_response(bytes, &tr, today))
+    export(&state, &a, &cap, Some((&full, purpose)), &f.q.filter()).await
 }
