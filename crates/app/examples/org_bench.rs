@@ -167,6 +167,18 @@ async fn one_school(st: &Store) -> anyhow::Result<domain::ids::OrgUnitId> {
     .await?)
 }
 
+/// CPU seconds (user + system) used by this process so far.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
 fn rss_peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -277,8 +289,10 @@ async fn import_bench(n: u64, pg: bool) -> anyhow::Result<()> {
     };
     let bytes = Arc::new(bytes);
     let t = Instant::now();
+    let cpu0 = cpu_secs();
     let r = store::org::import::run(&st, &cap, &Who::system("bench"), bytes.clone(), &opts).await?;
     let secs = t.elapsed().as_secs_f64();
+    let import_cpu = cpu_secs() - cpu0;
     anyhow::ensure!(r.applied && r.created == n, "import did not apply: {r:?}");
     let import_rate = n as f64 / secs;
     let t = Instant::now();

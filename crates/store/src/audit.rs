@@ -39,12 +39,42 @@ pub struct Event<'a> {
     pub changes: &'a Changes,
 }
 
+/// An event whose changes are already serialised (imports prepare them off the database
+/// path).
+pub struct JsonEvent<'a> {
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: Option<i64>,
+    pub org_unit: Option<OrgUnitId>,
+    pub changes: String,
+}
+
 /// Appends records for `events` (in order) within `tx`.
 pub async fn append_many(
     tx: &mut Tx,
     cipher: &Cipher,
     who: &Who,
     events: &[Event<'_>],
+) -> Result<(), StoreError> {
+    let json: Vec<JsonEvent<'_>> = events
+        .iter()
+        .map(|ev| JsonEvent {
+            action: ev.action,
+            entity_type: ev.entity_type,
+            entity_id: ev.entity_id,
+            org_unit: ev.org_unit,
+            changes: serde_json::to_string(ev.changes).unwrap_or_else(|_| "{}".into()),
+        })
+        .collect();
+    append_json(tx, cipher, who, json).await
+}
+
+/// Appends records whose changes are already JSON.
+pub async fn append_json(
+    tx: &mut Tx,
+    cipher: &Cipher,
+    who: &Who,
+    events: Vec<JsonEvent<'_>>,
 ) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
@@ -65,11 +95,12 @@ pub async fn append_many(
     let (mut seq, mut prev) = head;
     let at = now();
     // Multi-row inserts of at most 500 records (11 parameters each).
-    for chunk in events.chunks(500) {
+    let mut events = events;
+    for chunk in events.chunks_mut(500) {
         let mut sql = Sql::new(
             "INSERT INTO audit_log (seq, at, account_id, actor_label, action, entity_type, entity_id, org_unit_id, changes, request_id, hash) VALUES ",
         );
-        for (i, ev) in chunk.iter().enumerate() {
+        for (i, ev) in chunk.iter_mut().enumerate() {
             seq += 1;
             let entry = AuditEntry {
                 seq,
@@ -80,7 +111,7 @@ pub async fn append_many(
                 entity_type: ev.entity_type.to_string(),
                 entity_id: ev.entity_id,
                 org_unit_id: ev.org_unit.map(|o| o.0),
-                changes: serde_json::to_string(ev.changes).unwrap_or_else(|_| "{}".into()),
+                changes: std::mem::take(&mut ev.changes),
                 request_id: who.request_id.clone(),
             };
             let hash = chain_hash(cipher.audit_key(), &prev, &entry);

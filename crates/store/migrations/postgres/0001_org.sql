@@ -61,7 +61,6 @@ CREATE INDEX member_school_name ON member (school_union_id, name, id);
 CREATE INDEX member_school_birth ON member (school_union_id, birth_date, id);
 CREATE INDEX member_name ON member (name, id);
 CREATE INDEX member_id_tail ON member (id_tail_idx);
-CREATE INDEX member_phone ON member (phone_idx);
 CREATE INDEX member_phone_tail ON member (phone_tail_idx);
 
 CREATE TABLE member_status_history (

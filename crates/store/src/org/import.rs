@@ -402,7 +402,8 @@ struct Valid {
     branch_name: Option<String>,
     idx: Vec<u8>,
     enc: super::members::Encoded,
-    creation: Changes,
+    /// The audit record's changes for a creation, as JSON, without the branch.
+    creation: String,
 }
 
 /// A chunk of rows after validation.
@@ -737,7 +738,8 @@ impl Validator {
             return Err(Vec::new());
         };
         let enc = encode(&self.cipher, &draft);
-        let creation = draft_changes(None, &draft, None);
+        let creation = serde_json::to_string(&draft_changes(None, &draft, None))
+            .unwrap_or_else(|_| "{}".into());
         Ok(Valid {
             row,
             input,
@@ -1009,7 +1011,7 @@ impl Importer<'_> {
         let cipher = &self.st.cipher;
         let t = now();
         let today = self.opts.today;
-        let mut changes: Vec<(i64, OrgUnitId, Changes, &'static str)> = Vec::new();
+        let mut changes: Vec<(i64, OrgUnitId, String, &'static str)> = Vec::new();
         let rows: Vec<super::members::NewMemberRow<'_>> = creates
             .iter()
             .map(|(v, branch)| super::members::NewMemberRow {
@@ -1028,11 +1030,16 @@ impl Importer<'_> {
                 .get(&v.idx)
                 .copied()
                 .ok_or_else(|| StoreError::Other("insert lost a row".into()))?;
-            let mut ch = v.creation.clone();
+            let mut json = v.creation.clone();
             if let Some(b) = branch {
-                ch.field("branch_id", None, Some(&b.0));
+                // The branch is known only now: add it to the serialised map.
+                json.pop();
+                if json.len() > 1 {
+                    json.push(',');
+                }
+                json.push_str(&format!("\"branch_id\":[null,{}]}}", b.0));
             }
-            changes.push((id, v.school, ch, "member.create"));
+            changes.push((id, v.school, json, "member.create"));
         }
         for (v, id, branch, merged, ch, school) in updates {
             super::members::write_update(tx, cipher, id, branch, &merged).await?;
@@ -1061,19 +1068,24 @@ impl Importer<'_> {
                 })?;
             }
             let _ = v.row;
-            changes.push((id.0, school, ch, "member.update"));
+            changes.push((
+                id.0,
+                school,
+                serde_json::to_string(&ch).unwrap_or_else(|_| "{}".into()),
+                "member.update",
+            ));
         }
-        let events: Vec<Event<'_>> = changes
-            .iter()
-            .map(|(id, school, ch, action)| Event {
+        let events: Vec<audit::JsonEvent<'_>> = changes
+            .into_iter()
+            .map(|(id, school, changes, action)| audit::JsonEvent {
                 action,
                 entity_type: "member",
-                entity_id: Some(*id),
-                org_unit: Some(*school),
-                changes: ch,
+                entity_id: Some(id),
+                org_unit: Some(school),
+                changes,
             })
             .collect();
-        audit::append_many(tx, cipher, self.who, &events).await
+        audit::append_json(tx, cipher, self.who, events).await
     }
 
     async fn finish(mut self) -> Result<ImportReport, ImportError> {

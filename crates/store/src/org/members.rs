@@ -143,8 +143,15 @@ struct ListRow {
 /// How the search box text is read.
 enum Search {
     IdNumber(Vec<u8>),
-    Phone(Vec<u8>),
-    Tail { id: Vec<u8>, phone: Vec<u8> },
+    /// Whole phone: looked up through the (indexed) last four, then compared in full.
+    Phone {
+        tail: Vec<u8>,
+        full: Vec<u8>,
+    },
+    Tail {
+        id: Vec<u8>,
+        phone: Vec<u8>,
+    },
     NamePrefix(String),
 }
 
@@ -160,7 +167,10 @@ fn classify_search(cipher: &Cipher, q: &str) -> Option<Search> {
         ));
     }
     if let Ok(p) = Phone::parse(q) {
-        return Some(Search::Phone(cipher.blind_index(Field::Phone, p.as_str())));
+        return Some(Search::Phone {
+            tail: cipher.blind_index(Field::PhoneTail, p.tail()),
+            full: cipher.blind_index(Field::Phone, p.as_str()),
+        });
     }
     let b = upper.as_bytes();
     if b.len() == 4
@@ -232,8 +242,11 @@ pub(crate) fn filter_sql(sql: &mut Sql, cipher: &Cipher, f: &MemberFilter, today
         Some(Search::IdNumber(idx)) => {
             sql.push(" AND m.id_number_idx = ").bind(Arg::Bytes(idx));
         }
-        Some(Search::Phone(idx)) => {
-            sql.push(" AND m.phone_idx = ").bind(Arg::Bytes(idx));
+        Some(Search::Phone { tail, full }) => {
+            sql.push(" AND m.phone_tail_idx = ")
+                .bind(Arg::Bytes(tail))
+                .push(" AND m.phone_idx = ")
+                .bind(Arg::Bytes(full));
         }
         Some(Search::Tail { id, phone }) => {
             sql.push(" AND (m.id_tail_idx = ")
