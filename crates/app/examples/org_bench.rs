@@ -404,20 +404,69 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 
 async fn list_bench(n: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let (st, _) = fresh(std::env::args().any(|a| a == "--pg"), dir.path()).await?;
+    // BENCH_DB=path keeps the loaded province between runs (SQLite only).
+    let keep = std::env::var("BENCH_DB").ok();
+    let reuse = keep
+        .as_ref()
+        .is_some_and(|p| std::path::Path::new(p).exists());
+    let (st, _) = match &keep {
+        Some(p) => {
+            let db = Db::connect(
+                &format!("sqlite://{p}"),
+                &DbOptions {
+                    max_connections: 8,
+                    pg_schema: None,
+                },
+            )
+            .await?;
+            db.migrate().await?;
+            let st = Store::new(db, Cipher::new(&[7u8; 32]));
+            st.check_key().await?;
+            (st, p.clone())
+        }
+        None => fresh(std::env::args().any(|a| a == "--pg"), dir.path()).await?,
+    };
+    if reuse {
+        store::on_db!(&st.db, |p| sqlx::query("DELETE FROM role_grant")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        store::on_db!(&st.db, |p| sqlx::query("DELETE FROM session")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        store::on_db!(&st.db, |p| sqlx::query("DELETE FROM account")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+    }
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
     let t = Instant::now();
-    let s = store::demo::load(
-        &st,
-        &SystemCap::for_cli(),
-        None,
-        &store::demo::DemoOptions {
+    let s = if reuse {
+        store::demo::DemoSummary {
+            union_name: String::new(),
+            areas: 0,
+            schools: 0,
             members: n,
-            seed: 1,
-            today: today(),
-            logins: false,
-        },
-    )
-    .await?;
+            logins: Vec::new(),
+        }
+    } else {
+        store::demo::load(
+            &st,
+            &SystemCap::for_cli(),
+            None,
+            &store::demo::DemoOptions {
+                members: n,
+                seed: 1,
+                today: today(),
+                logins: false,
+            },
+        )
+        .await?
+    };
     println!(
         "loaded {} members in {} schools, {} areas in {:.0} s",
         s.members,
@@ -479,6 +528,8 @@ async fn list_bench(n: usize) -> anyhow::Result<()> {
             format!("/members?unit={school}"),
             &staff_sid,
         ),
+        ("dashboard: province staff", "/".to_string(), &staff_sid),
+        ("dashboard: school chair", "/".to_string(), &chair_sid),
     ];
     // Page 2 of the chair's list: follow the "next" link once.
     let first = get(&app, "/members", &chair_sid).await?;
@@ -487,6 +538,7 @@ async fn list_bench(n: usize) -> anyhow::Result<()> {
         .split("rel=\"next\"")
         .next()
         .and_then(|s| s.rsplit("href=\"").next())
+        .and_then(|h| h.split('"').next())
         .map(|h| h.replace("&amp;", "&"))
         .unwrap_or_default();
     println!(
@@ -497,7 +549,7 @@ async fn list_bench(n: usize) -> anyhow::Result<()> {
         let path = if path.is_empty() { next.clone() } else { path };
         let mut times = Vec::new();
         let mut queries = 0;
-        for i in 0..60 {
+        for i in 0..runs {
             let q0 = st.db.query_count();
             let t = Instant::now();
             let (status, _) = get(&app, &path, sid).await?;
@@ -517,7 +569,41 @@ async fn list_bench(n: usize) -> anyhow::Result<()> {
             queries
         );
     }
+    let html = gzipped(&app, "/members", &chair_sid).await?;
+    let css = gzipped(
+        &app,
+        &format!("{}/app.css", web::assets::prefix()),
+        &chair_sid,
+    )
+    .await?;
+    let js = gzipped(
+        &app,
+        &format!("{}/app.js", web::assets::prefix()),
+        &chair_sid,
+    )
+    .await?;
+    println!(
+        "member list page weight (gzip): HTML {:.1} KB + CSS {:.1} KB + JS {:.1} KB = {:.1} KB",
+        html as f64 / 1024.0,
+        css as f64 / 1024.0,
+        js as f64 / 1024.0,
+        (html + css + js) as f64 / 1024.0
+    );
     Ok(())
+}
+
+/// Bytes on the wire with gzip.
+async fn gzipped(app: &axum::Router, path: &str, sid: &str) -> anyhow::Result<usize> {
+    let req = Request::get(path)
+        .header("cookie", format!("jg_session={sid}"))
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())?;
+    let res = app.clone().oneshot(req).await?;
+    let body = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    Ok(body.len())
 }
 
 async fn get(app: &axum::Router, path: &str, sid: &str) -> anyhow::Result<(u16, String)> {

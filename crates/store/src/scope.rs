@@ -16,3 +16,35 @@ pub fn restrict(sql: &mut Sql, column: &str, scope: &Scope) {
         sql.push("))");
     }
 }
+
+/// Like [`restrict`], written as a correlated `EXISTS` probe of the closure's primary key.
+/// For a scope of many schools this lets the planner walk the index of the sort order and
+/// stop after a page, instead of collecting every member of thousands of schools first.
+pub fn restrict_exists(sql: &mut Sql, column: &str, scope: &Scope) {
+    if let Some(roots) = scope.roots() {
+        sql.push(" AND EXISTS (SELECT 1 FROM org_closure sc WHERE sc.descendant_id = ")
+            .push(column)
+            .push(" AND sc.ancestor_id IN (");
+        sql.bind_list(roots.iter().map(|r| Arg::I64(r.0)));
+        sql.push("))");
+    }
+}
+
+/// Above this many units under its roots, a scope is restricted with [`restrict_exists`].
+pub const LARGE_SCOPE: i64 = 300;
+
+/// Whether the scope covers many units (one indexed count).
+pub async fn is_large(db: &crate::Db, scope: &Scope) -> Result<bool, crate::StoreError> {
+    match scope.roots() {
+        None => Ok(true),
+        Some(roots) => {
+            let mut sql =
+                Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM org_closure WHERE ancestor_id IN (");
+            sql.bind_list(roots.iter().map(|r| Arg::I64(r.0)));
+            sql.push(") LIMIT ")
+                .bind(Arg::I64(LARGE_SCOPE + 1))
+                .push(") t");
+            Ok(sql.fetch_scalar_i64(db).await? > LARGE_SCOPE)
+        }
+    }
+}

@@ -17,6 +17,9 @@ use domain::org::OrgKind;
 use serde::Deserialize;
 use store::org;
 
+/// How long the figures of a large scope are reused.
+pub const STATS_TTL_MINUTES: i64 = 5;
+
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/", Access::Login, home)
 }
@@ -42,6 +45,8 @@ struct DashboardPage {
     can_import: bool,
     empty: bool,
     members_href: String,
+    /// When the figures of a large scope were counted.
+    as_of: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -87,7 +92,33 @@ async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>
     let tr = a.tr;
     let unit: Option<OrgUnitId> = q.unit.parse().ok();
     let today = crate::today();
-    let s = org::stats::member_stats(&state.store.db, &cap, unit, today).await?;
+    // Large scopes are counted at most every few minutes; a school's figures are live.
+    let large = store::scope::is_large(&state.store.db, cap.scope()).await?;
+    let key = format!("{:?}|{unit:?}|{today}", cap.scope());
+    let cached = if large {
+        state.stats_cache.lock().ok().and_then(|c| {
+            c.get(&key)
+                .filter(|(at, _)| {
+                    chrono::Utc::now() - *at < chrono::Duration::minutes(STATS_TTL_MINUTES)
+                })
+                .cloned()
+        })
+    } else {
+        None
+    };
+    let (counted_at, s) = match cached {
+        Some(hit) => hit,
+        None => {
+            let s = org::stats::member_stats(&state.store.db, &cap, unit, today).await?;
+            let now = chrono::Utc::now();
+            if large && let Ok(mut c) = state.stats_cache.lock() {
+                c.retain(|_, (at, _)| now - *at < chrono::Duration::minutes(STATS_TTL_MINUTES));
+                c.insert(key, (now, s.clone()));
+            }
+            (now, s)
+        }
+    };
+    let as_of = large.then(|| tr.t1("dashboard-as-of", "time", tr.datetime(&counted_at)));
     let units_all = org::list_units(&state.store.db, &cap).await?;
     let schools = units_all
         .iter()
@@ -182,5 +213,6 @@ async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>
         units,
         can_import: a.actor.may(Permission::MemberImport),
         members_href,
+        as_of,
     })
 }

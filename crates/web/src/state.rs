@@ -46,6 +46,17 @@ pub struct Inner {
     pub config: WebConfig,
     /// Rows done of imports being applied by this process (batch id → rows).
     pub import_progress: std::sync::Mutex<std::collections::HashMap<i64, u64>>,
+    /// Dashboard figures of large scopes (a province takes seconds to count), by scope,
+    /// unit and day, with the time they were counted.
+    pub stats_cache: std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            (
+                chrono::DateTime<chrono::Utc>,
+                store::org::stats::MemberStats,
+            ),
+        >,
+    >,
 }
 
 impl AppState {
@@ -55,6 +66,7 @@ impl AppState {
             hasher,
             config,
             import_progress: Default::default(),
+            stats_cache: Default::default(),
         }))
     }
 }

@@ -296,10 +296,17 @@ pub async fn list_members(
         "SELECT m.id, m.name, m.gender, m.birth_date, m.post, m.status, m.school_union_id, s.name AS school_name, b.name AS branch_name, m.id_number_enc, m.phone_enc
          FROM member m JOIN org_unit s ON s.id = m.school_union_id LEFT JOIN org_unit b ON b.id = m.branch_id WHERE 1 = 1",
     );
-    crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
+    // A school's page goes through the school's index; a province's, through the index of
+    // the sort order (see `scope::restrict_exists`).
+    let restrict = if crate::scope::is_large(&st.db, cap.scope()).await? {
+        crate::scope::restrict_exists
+    } else {
+        crate::scope::restrict
+    };
+    restrict(&mut sql, "m.school_union_id", cap.scope());
     filter_sql(&mut sql, &st.cipher, f, today);
     let mut count_sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM member m WHERE 1 = 1");
-    crate::scope::restrict(&mut count_sql, "m.school_union_id", cap.scope());
+    restrict(&mut count_sql, "m.school_union_id", cap.scope());
     filter_sql(&mut count_sql, &st.cipher, f, today);
     count_sql
         .push(" LIMIT ")

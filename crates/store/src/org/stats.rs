@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use domain::auth::{Cap, perm};
 use domain::ids::OrgUnitId;
 use domain::org::{AgeBand, Coded, Gender, MemberStatus, OrgKind, Post};
+use std::collections::HashMap;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberStats {
@@ -111,14 +112,13 @@ pub async fn member_stats(
         OrgKind::SchoolUnion
     };
     out.unit_kind = Some(kind);
+    // Count by school (one pass over the members), then roll schools up to their areas
+    // here: joining every member to the closure table costs a lookup per member.
     let mut sql = Sql::new(
-        "SELECT g.id, g.name, SUM(CASE WHEN m.status = 'active' THEN 1 ELSE 0 END), SUM(CASE WHEN m.status = 'retired' THEN 1 ELSE 0 END)
-         FROM org_unit g JOIN org_closure c ON c.ancestor_id = g.id JOIN member m ON m.school_union_id = c.descendant_id
-         WHERE m.status IN ('active', 'retired') AND g.kind = ",
+        "SELECT m.school_union_id, SUM(CASE WHEN m.status = 'active' THEN 1 ELSE 0 END), SUM(CASE WHEN m.status = 'retired' THEN 1 ELSE 0 END)
+         FROM member m WHERE m.status IN ('active', 'retired')",
     );
-    sql.bind(Arg::Text(kind.code().into()));
     crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
-    crate::scope::restrict(&mut sql, "g.id", cap.scope());
     if let Some(u) = unit {
         sql.push(
             " AND m.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
@@ -126,11 +126,41 @@ pub async fn member_stats(
         .bind(Arg::I64(u.0))
         .push(")");
     }
-    sql.push(" GROUP BY g.id, g.name ORDER BY g.name, g.id");
-    let rows: Vec<(i64, String, i64, i64)> = sql.fetch_all(db).await?;
-    out.by_unit = rows
+    sql.push(" GROUP BY m.school_union_id ORDER BY m.school_union_id");
+    let per_school: Vec<(i64, i64, i64)> = sql.fetch_all(db).await?;
+    let mut names = Sql::new(
+        "SELECT u.id, u.parent_id, u.name FROM org_unit u WHERE u.kind IN ('school_union', 'area')",
+    );
+    crate::scope::restrict(&mut names, "u.id", cap.scope());
+    names.push(" ORDER BY u.id");
+    let units: Vec<(i64, Option<i64>, String)> = names.fetch_all(db).await?;
+    let parent: HashMap<i64, Option<i64>> = units.iter().map(|(id, p, _)| (*id, *p)).collect();
+    let name: HashMap<i64, &str> = units.iter().map(|(id, _, n)| (*id, n.as_str())).collect();
+    let mut totals: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (school, a, r) in per_school {
+        let key = if kind == OrgKind::Area {
+            parent.get(&school).copied().flatten()
+        } else {
+            Some(school)
+        };
+        if let Some(k) = key.filter(|k| name.contains_key(k)) {
+            let e = totals.entry(k).or_default();
+            e.0 += a;
+            e.1 += r;
+        }
+    }
+    let mut by_unit: Vec<(OrgUnitId, String, i64, i64)> = totals
         .into_iter()
-        .map(|(id, name, a, r)| (OrgUnitId(id), name, a, r))
+        .map(|(id, (a, r))| {
+            (
+                OrgUnitId(id),
+                name.get(&id).map(|n| n.to_string()).unwrap_or_default(),
+                a,
+                r,
+            )
+        })
         .collect();
+    by_unit.sort_by(|x, y| x.1.cmp(&y.1).then(x.0.cmp(&y.0)));
+    out.by_unit = by_unit;
     Ok(out)
 }

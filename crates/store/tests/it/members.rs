@@ -233,3 +233,24 @@ dual_test!(async fn cadre_positions_are_recorded_and_ended(t) {
     org::end_cadre_position(&t.store, &cap, &who(), a, c[0].id, today()).await.unwrap();
     assert_eq!(org::cadre_positions(&t.store, &view, a).await.unwrap()[0].end_date, Some(today()));
 });
+
+dual_test!(async fn dashboard_figures_add_up_by_school_gender_age_and_status(t) {
+    let o = org(&t.store).await;
+    for i in 0..3u32 {
+        member(&t.store, o.school_a, &format!("甲{i}"), 40 + i).await;
+    }
+    let b = member(&t.store, o.school_b, "乙", 50).await;
+    org::change_status(&t.store, &sys(), &who(), b, MemberStatus::Retired, today(), None).await.unwrap();
+    let s = org::stats::member_stats(t.db(), &sys(), None, today()).await.unwrap();
+    assert_eq!((s.active, s.retired), (3, 1));
+    let by: Vec<(String, i64, i64)> = s.by_unit.iter().map(|(_, n, a, r)| (n.clone(), *a, *r)).collect();
+    assert_eq!(by, vec![("乙一小学工会".to_string(), 0, 1), ("甲一小学工会".to_string(), 3, 0)]);
+    assert_eq!(s.by_gender.iter().map(|x| x.1).sum::<i64>(), 4);
+    assert_eq!(s.by_age.iter().map(|x| x.1).sum::<i64>(), 4);
+    // Within one school, and for a chair of another school nothing of school A.
+    let s = org::stats::member_stats(t.db(), &sys(), Some(o.school_a), today()).await.unwrap();
+    assert_eq!((s.active, s.retired), (3, 0));
+    let chair = actor(&[(Role::SchoolChair, o.school_b)]);
+    let s = org::stats::member_stats(t.db(), &chair.authorize().unwrap(), None, today()).await.unwrap();
+    assert_eq!((s.active, s.retired), (0, 1));
+});

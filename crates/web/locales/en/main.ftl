@@ -173,6 +173,7 @@ dashboard-members = Members (incl. retirees)
 dashboard-schools = School unions
 dashboard-empty = There are no members yet. Start by importing a roster:
 
+dashboard-as-of = Counted at { $time }; refreshed every few minutes.
 dashboard-active = Active
 dashboard-retired = Retired
 dashboard-all-units = Everything

@@ -170,6 +170,7 @@ dashboard-members = 会员（含离退休）
 dashboard-schools = 基层工会
 dashboard-empty = 还没有会员数据。可以先导入名册：
 
+dashboard-as-of = 数据统计于 { $time }，几分钟更新一次。
 dashboard-active = 在职
 dashboard-retired = 离退休
 dashboard-all-units = 全部
