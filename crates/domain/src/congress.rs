@@ -801,14 +801,20 @@ pub fn safe_file_name(name: &str, kind: DocKind) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\'' | ';' | '<' | '>' | '*' | '?' | '|' | ':'))
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '"' | '\'' | ';' | '<' | '>' | '*' | '?' | '|' | ':')
+        })
         .collect();
     let stem = cleaned
         .rsplit_once('.')
         .map(|(s, _)| s.to_string())
         .unwrap_or(cleaned.clone());
     let stem: String = stem.trim().chars().take(110).collect();
-    let stem = if stem.is_empty() { "document".into() } else { stem };
+    let stem = if stem.is_empty() {
+        "document".into()
+    } else {
+        stem
+    };
     format!("{stem}.{}", kind.code())
 }
 
@@ -889,10 +895,22 @@ mod tests {
     #[test]
     fn dissatisfied_goes_back_until_the_rounds_are_used_up() {
         let r = RuleSet::DEFAULT;
-        assert_eq!(after_rating(Rating::Dissatisfied, 1, &r), ProposalStatus::Handling);
-        assert_eq!(after_rating(Rating::Dissatisfied, 2, &r), ProposalStatus::Handling);
-        assert_eq!(after_rating(Rating::Dissatisfied, 3, &r), ProposalStatus::Implementing);
-        assert_eq!(after_rating(Rating::Satisfied, 1, &r), ProposalStatus::Implementing);
+        assert_eq!(
+            after_rating(Rating::Dissatisfied, 1, &r),
+            ProposalStatus::Handling
+        );
+        assert_eq!(
+            after_rating(Rating::Dissatisfied, 2, &r),
+            ProposalStatus::Handling
+        );
+        assert_eq!(
+            after_rating(Rating::Dissatisfied, 3, &r),
+            ProposalStatus::Implementing
+        );
+        assert_eq!(
+            after_rating(Rating::Satisfied, 1, &r),
+            ProposalStatus::Implementing
+        );
         assert_eq!(
             after_rating(Rating::PartlySatisfied, 1, &r),
             ProposalStatus::Implementing
@@ -904,8 +922,13 @@ mod tests {
         let today = d(2026, 11, 25);
         let e = parse_assignment("5", &[], "2026-11-24", today).unwrap_err();
         assert_eq!(e.get("deadline").unwrap().key, t::DEADLINE_PAST);
-        let ok = parse_assignment("5", &["6".into(), "5".into(), "6".into()], "2026-11-25", today)
-            .unwrap();
+        let ok = parse_assignment(
+            "5",
+            &["6".into(), "5".into(), "6".into()],
+            "2026-11-25",
+            today,
+        )
+        .unwrap();
         assert_eq!(ok.co_handlers, vec![OrgUnitId(6)]);
         assert!(parse_assignment("", &[], "2026-12-01", today).is_err());
     }
@@ -957,7 +980,10 @@ mod tests {
             start_date: "2025-09-01".into(),
             end_date: "2027-09-01".into(),
         };
-        assert_eq!(i.parse(&r).unwrap_err().get("end_date").unwrap().key, t::TERM_LENGTH);
+        assert_eq!(
+            i.parse(&r).unwrap_err().get("end_date").unwrap().key,
+            t::TERM_LENGTH
+        );
         let ok = TermInput {
             end_date: "2028-08-31".into(),
             ..i
@@ -1000,14 +1026,21 @@ mod tests {
         );
         // Forbidden types.
         for n in ["run.exe", "page.html", "macro.docm", "noext", "a.svg"] {
-            assert_eq!(check_document(n, &pdf, 100).unwrap_err().key, t::FILE_TYPE, "{n}");
+            assert_eq!(
+                check_document(n, &pdf, 100).unwrap_err().key,
+                t::FILE_TYPE,
+                "{n}"
+            );
         }
         // Too large.
         assert_eq!(
             check_document("a.pdf", &pdf, 5).unwrap_err().key,
             t::FILE_TOO_LARGE
         );
-        assert_eq!(check_document("a.pdf", b"", 5).unwrap_err().key, t::REQUIRED);
+        assert_eq!(
+            check_document("a.pdf", b"", 5).unwrap_err().key,
+            t::REQUIRED
+        );
         let docx = b"PK\x03\x04....word/document.xml....".to_vec();
         assert_eq!(check_document("a.docx", &docx, 1000), Ok(DocKind::Docx));
         let docm = b"PK\x03\x04....word/vbaProject.bin....".to_vec();
@@ -1021,8 +1054,14 @@ mod tests {
 
     #[test]
     fn file_names_lose_paths_and_quotes() {
-        assert_eq!(safe_file_name("C:\\x\\工作\"报告.PDF", DocKind::Pdf), "工作报告.pdf");
-        assert_eq!(safe_file_name("../../etc/passwd.pdf", DocKind::Pdf), "passwd.pdf");
+        assert_eq!(
+            safe_file_name("C:\\x\\工作\"报告.PDF", DocKind::Pdf),
+            "工作报告.pdf"
+        );
+        assert_eq!(
+            safe_file_name("../../etc/passwd.pdf", DocKind::Pdf),
+            "passwd.pdf"
+        );
         assert_eq!(safe_file_name(".pdf", DocKind::Pdf), "document.pdf");
     }
 
@@ -1050,7 +1089,10 @@ mod tests {
             measures: "m".into(),
             ..Default::default()
         };
-        assert_eq!(long.parse().unwrap_err().get("title").unwrap().key, t::TOO_LONG);
+        assert_eq!(
+            long.parse().unwrap_err().get("title").unwrap().key,
+            t::TOO_LONG
+        );
     }
 
     #[test]

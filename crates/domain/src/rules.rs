@@ -50,7 +50,8 @@ impl Ratio {
 
     /// Orders two ratios exactly.
     pub fn cmp_ratio(self, other: Ratio) -> Ordering {
-        (u64::from(self.num) * u64::from(other.den)).cmp(&(u64::from(other.num) * u64::from(self.den)))
+        (u64::from(self.num) * u64::from(other.den))
+            .cmp(&(u64::from(other.num) * u64::from(self.den)))
     }
 
     /// Reads `2/3`, `60%`, `60` (a percentage) or `12.5%`. At most two decimals.
@@ -392,7 +393,9 @@ impl RuleSet {
             e.push(below("quorum", s.quorum.share.display()));
         }
         if self.quorum_base == Base::Present {
-            e.push(FieldError::new("quorum_base", crate::text::CHOICE_INVALID).arg("value", "present"));
+            e.push(
+                FieldError::new("quorum_base", crate::text::CHOICE_INVALID).arg("value", "present"),
+            );
         }
         // A pass threshold below one half, or exactly one half counted inclusively, would let
         // a minority decide.
@@ -718,9 +721,13 @@ pub struct Composition {
 pub enum CompositionWarning {
     NoDelegates,
     /// Teachers below the minimum share; `needed` teachers would meet it.
-    TeachersBelow { needed: u32 },
+    TeachersBelow {
+        needed: u32,
+    },
     /// Leaders above the maximum share; at most `max` are allowed.
-    LeadersAbove { max: u32 },
+    LeadersAbove {
+        max: u32,
+    },
     /// Order No. 32 asks for "a certain share" of women and of young teachers; none is
     /// a warning.
     NoWomen,
@@ -1054,7 +1061,10 @@ mod tests {
             ..R
         };
         let fields: Vec<_> = lax.check().unwrap_err().0.iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec!["quorum", "pass", "teacher_min", "extraordinary"]);
+        assert_eq!(
+            fields,
+            vec!["quorum", "pass", "teacher_min", "extraordinary"]
+        );
         let terms = RuleSet {
             term_max_years: 6,
             ..R

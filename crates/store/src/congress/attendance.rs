@@ -15,7 +15,9 @@ use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
 use domain::auth::{Cap, Scope, perm};
-use domain::congress::{Acting, CheckInMethod, DelegateId, DelegateKind, MeetingId, MeetingStatus, TermId};
+use domain::congress::{
+    Acting, CheckInMethod, DelegateId, DelegateKind, MeetingId, MeetingStatus, TermId,
+};
 use domain::ids::OrgUnitId;
 use domain::org::Coded;
 use domain::rules::{Attendance, QuorumState, RuleSet};
@@ -78,7 +80,11 @@ impl CountRow {
     }
 }
 
-pub(crate) async fn tx_counts(tx: &mut Tx, meeting: MeetingId, term: TermId) -> Result<Counts, StoreError> {
+pub(crate) async fn tx_counts(
+    tx: &mut Tx,
+    meeting: MeetingId,
+    term: TermId,
+) -> Result<Counts, StoreError> {
     let r: CountRow = on_tx!(tx, |c| sqlx::query_as(COUNTS)
         .bind(meeting.0)
         .bind(term.0)
@@ -119,9 +125,13 @@ pub async fn board(db: &Db, m: &Meeting) -> Result<Board, StoreError> {
 /// The result of a check-in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Recorded { late: bool },
+    Recorded {
+        late: bool,
+    },
     /// Already checked in, at this time; nothing changed.
-    Already { at: DateTime<Utc> },
+    Already {
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,19 +155,22 @@ async fn tx_check_in(
     if m.status != MeetingStatus::Open {
         return Err(invalid("meeting", t::MEETING_NOT_OPEN));
     }
-    let row: Option<(String, String)> = on_tx!(tx, |c| sqlx::query_as(
+    let row: Option<(String, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT m.name, d.kind FROM delegate d JOIN member m ON m.id = d.member_id WHERE d.id = $1 AND d.term_id = $2 AND d.ended_on IS NULL"
     )
     .bind(delegate.0)
     .bind(m.term_id.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     let Some((name, kind)) = row else {
         return Err(invalid("delegate", t::NOT_A_DELEGATE));
     };
     let ts = now();
     let late = m.starts_at.is_some_and(|s| ts > s);
-    let n = on_tx!(tx, |c| sqlx::query(
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO check_in (meeting_id, delegate_id, at, method, late, left_at, recorded_by) VALUES ($1, $2, $3, $4, $5, NULL, $6)
          ON CONFLICT (meeting_id, delegate_id) DO NOTHING"
     )
@@ -169,7 +182,8 @@ async fn tx_check_in(
     .bind(who.account.map(|a| a.0))
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     let outcome = if n == 0 {
         let at: DateTime<Utc> = on_tx!(tx, |c| sqlx::query_scalar(
             "SELECT at FROM check_in WHERE meeting_id = $1 AND delegate_id = $2"
@@ -184,7 +198,16 @@ async fn tx_check_in(
         ch.field("meeting_id", None, Some(&m.id.0))
             .field("method", None, Some(&method.code()))
             .field("late", None, Some(&late));
-        log(tx, &st.cipher, who, "check_in.create", ("delegate", delegate.0), m.school_union_id, &ch).await?;
+        log(
+            tx,
+            &st.cipher,
+            who,
+            "check_in.create",
+            ("delegate", delegate.0),
+            m.school_union_id,
+            &ch,
+        )
+        .await?;
         Outcome::Recorded { late }
     };
     Ok(CheckedIn {
@@ -284,7 +307,15 @@ pub async fn code_check_in(
     if n == 0 {
         return Err(invalid("code", t::CODE_USED));
     }
-    let r = tx_check_in(&mut tx, st, who, &m, DelegateId(delegate), CheckInMethod::Code).await?;
+    let r = tx_check_in(
+        &mut tx,
+        st,
+        who,
+        &m,
+        DelegateId(delegate),
+        CheckInMethod::Code,
+    )
+    .await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -302,7 +333,8 @@ pub async fn mark_left(
     if m.status != MeetingStatus::Open {
         return Err(invalid("meeting", t::MEETING_NOT_OPEN));
     }
-    let n = on_tx!(&mut tx, |c| sqlx::query(
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE check_in SET left_at = $1 WHERE meeting_id = $2 AND delegate_id = $3 AND left_at IS NULL"
     )
     .bind(now())
@@ -310,13 +342,24 @@ pub async fn mark_left(
     .bind(delegate.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n == 0 {
         return Err(invalid("delegate", t::STEP_NOT_ALLOWED));
     }
     let mut ch = Changes::new();
-    ch.field("meeting_id", None, Some(&meeting.0)).note("left", true);
-    log(&mut tx, &st.cipher, who, "check_in.left", ("delegate", delegate.0), m.school_union_id, &ch).await?;
+    ch.field("meeting_id", None, Some(&meeting.0))
+        .note("left", true);
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "check_in.left",
+        ("delegate", delegate.0),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -354,7 +397,8 @@ pub async fn excuse(
     if checked.is_some() {
         return Err(invalid("delegate", t::STEP_NOT_ALLOWED));
     }
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "INSERT INTO meeting_excuse (meeting_id, delegate_id, reason, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (meeting_id, delegate_id) DO UPDATE SET reason = excluded.reason"
     )
@@ -365,11 +409,21 @@ pub async fn excuse(
     .bind(who.account.map(|a| a.0))
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     let mut ch = Changes::new();
     ch.field("meeting_id", None, Some(&meeting.0))
         .field("reason", None, reason.as_ref());
-    log(&mut tx, &st.cipher, who, "meeting_excuse.create", ("delegate", delegate.0), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "meeting_excuse.create",
+        ("delegate", delegate.0),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -403,9 +457,14 @@ struct RRow {
 }
 
 /// Every current delegate of the meeting's term with their attendance (one query).
-pub async fn roster(db: &Db, v: Viewer<'_>, meeting: MeetingId) -> Result<Vec<RosterRow>, StoreError> {
+pub async fn roster(
+    db: &Db,
+    v: Viewer<'_>,
+    meeting: MeetingId,
+) -> Result<Vec<RosterRow>, StoreError> {
     let m = super::meetings::get_meeting(db, v, meeting).await?;
-    let rows: Vec<RRow> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<RRow> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT d.id, m.name, d.kind, g.name AS delegation, c.at, c.method, c.late, c.left_at, e.recorded_at AS excused_at, e.reason AS excuse_reason
          FROM delegate d JOIN member m ON m.id = d.member_id LEFT JOIN delegation g ON g.id = d.delegation_id
          LEFT JOIN check_in c ON c.meeting_id = $1 AND c.delegate_id = d.id
@@ -416,7 +475,8 @@ pub async fn roster(db: &Db, v: Viewer<'_>, meeting: MeetingId) -> Result<Vec<Ro
     .bind(meeting.0)
     .bind(m.term_id.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     rows.into_iter()
         .map(|r| {
             Ok(RosterRow {
@@ -442,7 +502,8 @@ pub async fn own_check_in(
     meeting: MeetingId,
 ) -> Result<(DelegateKind, Option<DateTime<Utc>>), StoreError> {
     let m = super::meetings::get_meeting(db, Viewer::attendee(acting), meeting).await?;
-    let row: Option<(String, Option<DateTime<Utc>>)> = crate::on_db!(db, |p| sqlx::query_as(
+    let row: Option<(String, Option<DateTime<Utc>>)> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT d.kind, c.at FROM delegate d LEFT JOIN check_in c ON c.meeting_id = $1 AND c.delegate_id = d.id
          WHERE d.term_id = $2 AND d.member_id = $3 AND d.ended_on IS NULL"
     )
@@ -450,7 +511,8 @@ pub async fn own_check_in(
     .bind(m.term_id.0)
     .bind(acting.member().0)
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     let (kind, at) = row.ok_or(StoreError::NotFound)?;
     Ok((coded(&kind)?, at))
 }
@@ -546,7 +608,16 @@ pub async fn issue_codes(
     let mut ch = Changes::new();
     ch.field("meeting_id", None, Some(&meeting.0))
         .note("codes", cards.len() as u64);
-    log(&mut tx, &st.cipher, who, "check_in_code.issue", ("congress_meeting", meeting.0), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "check_in_code.issue",
+        ("congress_meeting", meeting.0),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(cards)
 }

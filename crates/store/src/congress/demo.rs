@@ -99,12 +99,14 @@ pub async fn load(
     let mut congresses = 0;
     for (i, s) in schools.iter().enumerate() {
         let first = i == 0;
-        let members: Vec<(i64, String, Option<i64>)> = on_db!(&st.db, |p| sqlx::query_as(
+        let members: Vec<(i64, String, Option<i64>)> = on_db!(&st.db, |p| {
+            sqlx::query_as(
             "SELECT id, post, branch_id FROM member WHERE school_union_id = $1 AND status = 'active' ORDER BY id"
         )
         .bind(s.id.0)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         if members.len() < 6 {
             continue;
         }
@@ -138,27 +140,66 @@ pub async fn load(
         }
         let depts = departments(st, s.id, first).await?;
         // Last school year's meeting: held, with attendance (one school misses its quorum).
-        let m1 = meeting(st, sys, &who, term, last_meeting, Some((last_meeting - Duration::days(40), last_meeting - Duration::days(3)))).await?;
+        let m1 = meeting(
+            st,
+            sys,
+            &who,
+            term,
+            last_meeting,
+            Some((
+                last_meeting - Duration::days(40),
+                last_meeting - Duration::days(3),
+            )),
+        )
+        .await?;
         meetings::set_status(st, &cap(sys), &who, m1, MeetingStatus::Open).await?;
         attend(st, m1, term, last_meeting, if i % 13 == 7 { 6 } else { 9 }).await?;
-        // Proposals collected for it, handled since.
-        let collected = last_meeting - Duration::days(10);
         let voters = voting_delegates(st, term).await?;
+        let held_this_year = !first && i % 6 != 5 && this_meeting < today;
         if first {
+            program(st, sys, &who, m1, &voters).await?;
+            // Proposals collected for it, handled since.
+            let collected = last_meeting - Duration::days(10);
             showcase_proposals(st, sys, &who, s, m1, &voters, &depts, collected, today).await?;
-        } else {
+            backdate(st, m1, collected).await?;
+        } else if !held_this_year {
+            let collected = last_meeting - Duration::days(10);
             school_proposals(st, sys, &who, s, m1, &voters, &depts, collected, i).await?;
+            backdate(st, m1, collected).await?;
         }
         meetings::set_status(st, &cap(sys), &who, m1, MeetingStatus::Closed).await?;
         // This school year's meeting.
         if first {
-            let m2 = meeting(st, sys, &who, term, today + Duration::days(14), Some((today - Duration::days(7), today + Duration::days(7)))).await?;
+            let m2 = meeting(
+                st,
+                sys,
+                &who,
+                term,
+                today + Duration::days(14),
+                Some((today - Duration::days(7), today + Duration::days(7))),
+            )
+            .await?;
+            program(st, sys, &who, m2, &voters).await?;
             showcase = Some((s.id, s.name.clone(), m2, voters.clone(), depts.clone()));
         } else if i % 6 == 5 {
             // No meeting this year: flagged in the oversight table.
-        } else if this_meeting < today {
-            let m2 = meeting(st, sys, &who, term, this_meeting, None).await?;
+        } else if held_this_year {
+            let collected = this_meeting - Duration::days(10);
+            let m2 = meeting(
+                st,
+                sys,
+                &who,
+                term,
+                this_meeting,
+                Some((
+                    collected - Duration::days(20),
+                    collected + Duration::days(5),
+                )),
+            )
+            .await?;
             meetings::set_status(st, &cap(sys), &who, m2, MeetingStatus::Open).await?;
+            school_proposals(st, sys, &who, s, m2, &voters, &depts, collected, i).await?;
+            backdate(st, m2, collected).await?;
             attend(st, m2, term, this_meeting, 9).await?;
             meetings::set_status(st, &cap(sys), &who, m2, MeetingStatus::Closed).await?;
         } else {
@@ -179,12 +220,33 @@ pub async fn load(
         let mut plan: Vec<(&str, String, Role, OrgUnitId, String, Option<MemberId>)> = Vec::new();
         for (k, name) in ["delegate", "delegate2", "delegate3"].iter().enumerate() {
             if let Some((m, n)) = voters.get(k) {
-                plan.push((name, format!("{n}（代表）"), Role::Delegate, school, school_name.clone(), Some(*m)));
+                plan.push((
+                    name,
+                    format!("{n}（代表）"),
+                    Role::Delegate,
+                    school,
+                    school_name.clone(),
+                    Some(*m),
+                ));
             }
         }
-        plan.push(("proposals", "提案工作委员会".into(), Role::ProposalsCommittee, school, school_name.clone(), None));
+        plan.push((
+            "proposals",
+            "提案工作委员会".into(),
+            Role::ProposalsCommittee,
+            school,
+            school_name.clone(),
+            None,
+        ));
         if let Some((d, dn)) = depts.first() {
-            plan.push(("dept", format!("{dn}（承办部门）"), Role::HandlingDepartment, *d, dn.clone(), None));
+            plan.push((
+                "dept",
+                format!("{dn}（承办部门）"),
+                Role::HandlingDepartment,
+                *d,
+                dn.clone(),
+                None,
+            ));
         }
         for (username, display, role, unit, unit_name, member) in plan {
             let id = auth::create_account_system(
@@ -248,19 +310,26 @@ async fn seat_delegates(
             }
         }
         // And a few more, in case the school has few.
-        let extra: Vec<_> = members.iter().filter(|m| m.1 != "teacher" && !chosen.iter().any(|c| c.0 == m.0)).take(want / 3).collect();
+        let extra: Vec<_> = members
+            .iter()
+            .filter(|m| m.1 != "teacher" && !chosen.iter().any(|c| c.0 == m.0))
+            .take(want / 3)
+            .collect();
         chosen.extend(extra);
     }
     let mut tx = st.db.begin().await?;
-    let branches: Vec<(i64, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+    let branches: Vec<(i64, String)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
         "SELECT id, name FROM org_unit WHERE parent_id = $1 AND kind = 'branch' ORDER BY sort_order, id"
     )
     .bind(s.id.0)
     .fetch_all(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut groups = std::collections::HashMap::new();
     for (k, (b, name)) in branches.iter().enumerate() {
-        let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        let id: i64 = on_tx!(&mut tx, |c| {
+            sqlx::query_scalar(
             "INSERT INTO delegation (term_id, name, branch_id, sort_order, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
         )
         .bind(term.0)
@@ -269,7 +338,8 @@ async fn seat_delegates(
         .bind(k as i64)
         .bind(crate::now())
         .fetch_one(&mut *c)
-        .await)?;
+        .await
+        })?;
         groups.insert(*b, id);
     }
     let mut sql = Sql::new(
@@ -291,14 +361,17 @@ async fn seat_delegates(
         sql.push(")");
     }
     sql.execute_tx(&mut tx).await?;
-    let retiree: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let retiree: Option<i64> = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "SELECT id FROM member WHERE school_union_id = $1 AND status = 'retired' ORDER BY id LIMIT 1"
     )
     .bind(s.id.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     if let Some(r) = retiree {
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "INSERT INTO delegate (term_id, member_id, kind, delegation_id, started_on, created_at) VALUES ($1, $2, 'observer', NULL, $3, $4)"
         )
         .bind(term.0)
@@ -307,22 +380,39 @@ async fn seat_delegates(
         .bind(crate::now())
         .execute(&mut *c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
     }
     let mut ch = domain::audit::Changes::new();
-    ch.note("delegates", chosen.len() as u64).note("source", "demo");
-    super::log(&mut tx, &st.cipher, who, "delegate.demo", ("congress_term", term.0), s.id, &ch).await?;
+    ch.note("delegates", chosen.len() as u64)
+        .note("source", "demo");
+    super::log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "delegate.demo",
+        ("congress_term", term.0),
+        s.id,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
 /// The departments that handle proposals: the first school gets 总务处 and 教务处 as
 /// branches; the others use their administration branch.
-async fn departments(st: &Store, school: OrgUnitId, first: bool) -> Result<Vec<(OrgUnitId, String)>, StoreError> {
+async fn departments(
+    st: &Store,
+    school: OrgUnitId,
+    first: bool,
+) -> Result<Vec<(OrgUnitId, String)>, StoreError> {
     if first {
-        let code: String = on_db!(&st.db, |p| sqlx::query_scalar("SELECT code FROM org_unit WHERE id = $1")
-            .bind(school.0)
-            .fetch_one(p)
-            .await)?;
+        let code: String = on_db!(&st.db, |p| sqlx::query_scalar(
+            "SELECT code FROM org_unit WHERE id = $1"
+        )
+        .bind(school.0)
+        .fetch_one(p)
+        .await)?;
         let mut tx: Tx = st.db.begin().await?;
         let mut out = Vec::new();
         for (k, (suffix, name)) in [("ZW", "总务处"), ("JW", "教务处")].iter().enumerate() {
@@ -340,12 +430,14 @@ async fn departments(st: &Store, school: OrgUnitId, first: bool) -> Result<Vec<(
         tx.commit().await?;
         return Ok(out);
     }
-    let rows: Vec<(i64, String)> = on_db!(&st.db, |p| sqlx::query_as(
+    let rows: Vec<(i64, String)> = on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT id, name FROM org_unit WHERE parent_id = $1 AND kind = 'branch' AND name <> '离退休分会' ORDER BY sort_order DESC, id"
     )
     .bind(school.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     Ok(rows.into_iter().map(|(i, n)| (OrgUnitId(i), n)).collect())
 }
 
@@ -375,7 +467,13 @@ async fn meeting(
 }
 
 /// Checks in `tenths` of ten of the voting delegates (by id), at 14:10 on the day.
-async fn attend(st: &Store, m: MeetingId, term: TermId, on: NaiveDate, tenths: i64) -> Result<(), StoreError> {
+async fn attend(
+    st: &Store,
+    m: MeetingId,
+    term: TermId,
+    on: NaiveDate,
+    tenths: i64,
+) -> Result<(), StoreError> {
     let at = beijing(on, NaiveTime::from_hms_opt(14, 10, 0).unwrap_or_default());
     let mut tx = st.db.begin().await?;
     on_tx!(&mut tx, |c| sqlx::query(
@@ -393,19 +491,120 @@ async fn attend(st: &Store, m: MeetingId, term: TermId, on: NaiveDate, tenths: i
     tx.commit().await
 }
 
+/// The agenda, presidium, scrutineers and tellers of a meeting of the first school.
+async fn program(
+    st: &Store,
+    sys: &SystemCap,
+    who: &Who,
+    m: MeetingId,
+    voters: &[(MemberId, String)],
+) -> Result<(), StoreError> {
+    for (kind, title, presenter) in [
+        (AgendaKind::Report, "学校工作报告", Some("校长")),
+        (AgendaKind::Report, "学校财务工作报告", Some("总务主任")),
+        (
+            AgendaKind::Report,
+            "上次会议提案办理情况报告",
+            Some("提案工作委员会主任"),
+        ),
+        (
+            AgendaKind::Resolution,
+            "审议《学校绩效工资分配实施方案》",
+            None,
+        ),
+        (AgendaKind::CadreReview, "民主评议学校领导干部", None),
+    ] {
+        meetings::add_agenda_item(
+            st,
+            &cap(sys),
+            who,
+            m,
+            &AgendaDraft {
+                kind,
+                title: title.into(),
+                presenter: presenter.map(str::to_string),
+            },
+        )
+        .await?;
+    }
+    for (k, (member, _)) in voters.iter().take(9).enumerate() {
+        let role = match k {
+            0..=4 => MeetingRole::Presidium,
+            5 | 6 => MeetingRole::Scrutineer,
+            _ => MeetingRole::Teller,
+        };
+        meetings::add_role(st, &cap(sys), who, m, *member, role).await?;
+    }
+    Ok(())
+}
+
+/// Puts the loading's own timestamps of a meeting's proposals back to when they would have
+/// happened: submitted on `on`, decided two days later, answered after two weeks, rated
+/// after three.
+async fn backdate(st: &Store, m: MeetingId, on: NaiveDate) -> Result<(), StoreError> {
+    let at = |days: i64| {
+        beijing(
+            on + Duration::days(days),
+            NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default(),
+        )
+    };
+    let mut tx = st.db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE proposal SET created_at = $1, submitted_at = $1, decided_at = CASE WHEN decided_at IS NULL THEN NULL ELSE $2 END, updated_at = $2 WHERE meeting_id = $3"
+    )
+    .bind(at(0))
+    .bind(at(2))
+    .bind(m.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE proposal_reply SET replied_at = $1, rated_at = CASE WHEN rated_at IS NULL THEN NULL ELSE $2 END
+         WHERE round = 1 AND proposal_id IN (SELECT id FROM proposal WHERE meeting_id = $3)"
+    )
+    .bind(at(14))
+    .bind(at(20))
+    .bind(m.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE proposal_seconder SET responded_at = $1 WHERE responded_at IS NOT NULL AND proposal_id IN (SELECT id FROM proposal WHERE meeting_id = $2)"
+    )
+    .bind(at(-1))
+    .bind(m.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await
+}
+
 async fn voting_delegates(st: &Store, term: TermId) -> Result<Vec<(MemberId, String)>, StoreError> {
-    let rows: Vec<(i64, String)> = on_db!(&st.db, |p| sqlx::query_as(
+    let rows: Vec<(i64, String)> = on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT m.id, m.name FROM delegate d JOIN member m ON m.id = d.member_id
          WHERE d.term_id = $1 AND d.ended_on IS NULL AND d.kind = 'delegate' AND m.post = 'teacher' ORDER BY d.id"
     )
     .bind(term.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     // The school's first members hold the other demo logins (chair, member): skip them.
-    Ok(rows.into_iter().skip(2).map(|(i, n)| (MemberId(i), n)).collect())
+    Ok(rows
+        .into_iter()
+        .skip(2)
+        .map(|(i, n)| (MemberId(i), n))
+        .collect())
 }
 
 /// A proposal by `proposer`, seconded by the next two, submitted on `on`.
+#[allow(clippy::too_many_arguments)]
 async fn proposal(
     st: &Store,
     who: &Who,
@@ -481,10 +680,17 @@ async fn accept_and_assign(
     .await
 }
 
-async fn answer(st: &Store, sys: &SystemCap, who: &Who, id: ProposalId, text: &str) -> Result<(), StoreError> {
+async fn answer(
+    st: &Store,
+    sys: &SystemCap,
+    who: &Who,
+    id: ProposalId,
+    text: &str,
+) -> Result<(), StoreError> {
     proposals::reply(st, &cap(sys), who, id, text).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn rate(
     st: &Store,
     who: &Who,
@@ -521,35 +727,191 @@ async fn showcase_proposals(
     let later = on + Duration::days(20);
     let review = cap::<perm::ProposalReview>(sys);
     // Closed, satisfied.
-    let p1 = proposal(st, who, s.id, m, voters, 0, "关于改善教师午餐条件的提案", ProposalCategory::Logistics, on).await?;
+    let p1 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        0,
+        "关于改善教师午餐条件的提案",
+        ProposalCategory::Logistics,
+        on,
+    )
+    .await?;
     accept_and_assign(st, sys, who, p1, general, vec![], on, due).await?;
     // Merged into it while it is open.
-    let p5 = proposal(st, who, s.id, m, voters, 1, "关于教师用餐错峰安排的提案", ProposalCategory::Logistics, on).await?;
-    proposals::review(st, &review, who, p5, &Review { decision: ReviewDecision::Merge, reason: "与第1号提案为同一事项，并案办理。".into(), merge_into: Some(p1) }).await?;
-    answer(st, sys, who, p1, "已与餐饮公司协商，增加两个取餐窗口，每周公布菜谱并征求教师意见。").await?;
-    rate(st, who, s.id, voters[0].0, p1, Rating::Satisfied, None, later).await?;
-    let done = parse_progress("done", "100", "新增窗口已投入使用，菜谱每周公布。").map_err(StoreError::Invalid)?;
+    let p5 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        1,
+        "关于教师用餐错峰安排的提案",
+        ProposalCategory::Logistics,
+        on,
+    )
+    .await?;
+    proposals::review(
+        st,
+        &review,
+        who,
+        p5,
+        &Review {
+            decision: ReviewDecision::Merge,
+            reason: "与第1号提案为同一事项，并案办理。".into(),
+            merge_into: Some(p1),
+        },
+    )
+    .await?;
+    answer(
+        st,
+        sys,
+        who,
+        p1,
+        "已与餐饮公司协商，增加两个取餐窗口，每周公布菜谱并征求教师意见。",
+    )
+    .await?;
+    rate(
+        st,
+        who,
+        s.id,
+        voters[0].0,
+        p1,
+        Rating::Satisfied,
+        None,
+        later,
+    )
+    .await?;
+    let done = parse_progress("done", "100", "新增窗口已投入使用，菜谱每周公布。")
+        .map_err(StoreError::Invalid)?;
     proposals::progress(st, proposals::ProgressBy::Reviewer(&review), who, p1, &done).await?;
     // Being implemented, partly satisfied.
-    let p2 = proposal(st, who, s.id, m, voters, 3, "关于增设教师休息室的提案", ProposalCategory::StaffWelfare, on).await?;
+    let p2 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        3,
+        "关于增设教师休息室的提案",
+        ProposalCategory::StaffWelfare,
+        on,
+    )
+    .await?;
     accept_and_assign(st, sys, who, p2, general, vec![teaching], on, due).await?;
-    answer(st, sys, who, p2, "拟利用三楼闲置教室改建休息室，列入下学期维修计划。").await?;
-    rate(st, who, s.id, voters[3].0, p2, Rating::PartlySatisfied, Some("希望本学期先提供临时休息区。"), later).await?;
-    let half = parse_progress("in_progress", "60", "改建方案已确定，正在采购家具。").map_err(StoreError::Invalid)?;
+    answer(
+        st,
+        sys,
+        who,
+        p2,
+        "拟利用三楼闲置教室改建休息室，列入下学期维修计划。",
+    )
+    .await?;
+    rate(
+        st,
+        who,
+        s.id,
+        voters[3].0,
+        p2,
+        Rating::PartlySatisfied,
+        Some("希望本学期先提供临时休息区。"),
+        later,
+    )
+    .await?;
+    let half = parse_progress("in_progress", "60", "改建方案已确定，正在采购家具。")
+        .map_err(StoreError::Invalid)?;
     proposals::progress(st, proposals::ProgressBy::Reviewer(&review), who, p2, &half).await?;
     // Sent back once: round two, due in a month from now.
-    let p3 = proposal(st, who, s.id, m, voters, 6, "关于减少非教学事务性工作的提案", ProposalCategory::Teaching, on).await?;
+    let p3 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        6,
+        "关于减少非教学事务性工作的提案",
+        ProposalCategory::Teaching,
+        on,
+    )
+    .await?;
     accept_and_assign(st, sys, who, p3, teaching, vec![general], on, due).await?;
     answer(st, sys, who, p3, "将精简部分表格填报。").await?;
-    rate(st, who, s.id, voters[6].0, p3, Rating::Dissatisfied, Some("答复笼统，没有具体清单和时间。"), today - Duration::days(5)).await?;
+    rate(
+        st,
+        who,
+        s.id,
+        voters[6].0,
+        p3,
+        Rating::Dissatisfied,
+        Some("答复笼统，没有具体清单和时间。"),
+        today - Duration::days(5),
+    )
+    .await?;
     // Overdue: assigned long ago, never answered.
-    let p4 = proposal(st, who, s.id, m, voters, 9, "关于校园夜间照明改造的提案", ProposalCategory::Logistics, on).await?;
+    let p4 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        9,
+        "关于校园夜间照明改造的提案",
+        ProposalCategory::Logistics,
+        on,
+    )
+    .await?;
     accept_and_assign(st, sys, who, p4, general, vec![], on, due).await?;
     // Turned into a suggestion, rejected.
-    let p6 = proposal(st, who, s.id, m, voters, 4, "关于图书馆增加期刊的提案", ProposalCategory::Teaching, on).await?;
-    proposals::review(st, &review, who, p6, &Review { decision: ReviewDecision::ToSuggestion, reason: "属于日常工作改进，转为意见建议办理。".into(), merge_into: None }).await?;
-    let p7 = proposal(st, who, s.id, m, voters, 7, "关于提高绩效工资标准的提案", ProposalCategory::StaffWelfare, on).await?;
-    proposals::review(st, &review, who, p7, &Review { decision: ReviewDecision::Reject, reason: "绩效工资总量由上级核定，不属于学校职权范围；已向区教育局反映。".into(), merge_into: None }).await?;
+    let p6 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        4,
+        "关于图书馆增加期刊的提案",
+        ProposalCategory::Teaching,
+        on,
+    )
+    .await?;
+    proposals::review(
+        st,
+        &review,
+        who,
+        p6,
+        &Review {
+            decision: ReviewDecision::ToSuggestion,
+            reason: "属于日常工作改进，转为意见建议办理。".into(),
+            merge_into: None,
+        },
+    )
+    .await?;
+    let p7 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        7,
+        "关于提高绩效工资标准的提案",
+        ProposalCategory::StaffWelfare,
+        on,
+    )
+    .await?;
+    proposals::review(
+        st,
+        &review,
+        who,
+        p7,
+        &Review {
+            decision: ReviewDecision::Reject,
+            reason: "绩效工资总量由上级核定，不属于学校职权范围；已向区教育局反映。".into(),
+            merge_into: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -572,16 +934,52 @@ async fn school_proposals(
     if voters.len() < 6 {
         return Ok(());
     }
-    let due = on + Duration::days(30);
+    let due = on + Duration::days(10);
     let review = cap::<perm::ProposalReview>(sys);
-    let p1 = proposal(st, who, s.id, m, voters, 0, "关于完善教职工体检项目的提案", ProposalCategory::StaffWelfare, on).await?;
+    let p1 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        0,
+        "关于完善教职工体检项目的提案",
+        ProposalCategory::StaffWelfare,
+        on,
+    )
+    .await?;
     accept_and_assign(st, sys, who, p1, *dept, vec![], on, due).await?;
     answer(st, sys, who, p1, "已增加甲状腺和骨密度检查项目。").await?;
-    let rating = if i % 5 == 2 { Rating::PartlySatisfied } else { Rating::Satisfied };
-    rate(st, who, s.id, voters[0].0, p1, rating, None, on + Duration::days(20)).await?;
+    let rating = if i % 5 == 2 {
+        Rating::PartlySatisfied
+    } else {
+        Rating::Satisfied
+    };
+    rate(
+        st,
+        who,
+        s.id,
+        voters[0].0,
+        p1,
+        rating,
+        None,
+        on + Duration::days(20),
+    )
+    .await?;
     let done = parse_progress("done", "100", "已落实。").map_err(StoreError::Invalid)?;
     proposals::progress(st, proposals::ProgressBy::Reviewer(&review), who, p1, &done).await?;
-    let p2 = proposal(st, who, s.id, m, voters, 3, "关于改善办公条件的提案", ProposalCategory::Logistics, on).await?;
+    let p2 = proposal(
+        st,
+        who,
+        s.id,
+        m,
+        voters,
+        3,
+        "关于改善办公条件的提案",
+        ProposalCategory::Logistics,
+        on,
+    )
+    .await?;
     accept_and_assign(st, sys, who, p2, *dept, vec![], on, due).await?;
     if i % 4 != 1 {
         // (Every fourth school leaves it unanswered: overdue.)
@@ -618,9 +1016,21 @@ async fn this_years_proposals(
         today,
     )
     .await?;
-    let second = authorize_self::<perm::ProposalSecond>(&person(voters[1].0, school)).map_err(deny)?;
+    let second =
+        authorize_self::<perm::ProposalSecond>(&person(voters[1].0, school)).map_err(deny)?;
     proposals::second(st, &second, who, draft).await?;
-    proposal(st, who, school, m, voters, 3, "关于开放学校体育场馆供教职工锻炼的提案", ProposalCategory::StaffWelfare, today).await?;
+    proposal(
+        st,
+        who,
+        school,
+        m,
+        voters,
+        3,
+        "关于开放学校体育场馆供教职工锻炼的提案",
+        ProposalCategory::StaffWelfare,
+        today,
+    )
+    .await?;
     Ok(())
 }
 
@@ -639,14 +1049,29 @@ async fn suggestions_of(
     .fetch_all(p)
     .await)?;
     let texts = [
-        ("建议教学楼增设直饮水机", "二楼和四楼没有饮水点，课间接水要跑很远。"),
-        ("建议周五下午错峰放学", "周五校门口拥堵严重，建议分年级错峰十分钟放学。"),
+        (
+            "建议教学楼增设直饮水机",
+            "二楼和四楼没有饮水点，课间接水要跑很远。",
+        ),
+        (
+            "建议周五下午错峰放学",
+            "周五校门口拥堵严重，建议分年级错峰十分钟放学。",
+        ),
     ];
     for (k, ((m,), (title, body))) in rows.iter().skip(6).zip(texts.iter()).enumerate() {
         let mut a = person(MemberId(*m), school);
         a.grants[0].role = Role::Member;
         let me = authorize_self::<perm::SuggestionSubmit>(&a).map_err(deny)?;
-        let id = suggestions::create(st, &me, who, &SuggestionDraft { title: title.to_string(), body: body.to_string() }).await?;
+        let id = suggestions::create(
+            st,
+            &me,
+            who,
+            &SuggestionDraft {
+                title: title.to_string(),
+                body: body.to_string(),
+            },
+        )
+        .await?;
         if k == 0 {
             suggestions::reply(st, &cap(sys), who, id, "已安排总务处本月内加装。").await?;
         }

@@ -167,7 +167,11 @@ pub async fn get_meeting(db: &Db, v: Viewer<'_>, id: MeetingId) -> Result<Meetin
         .into_meeting()
 }
 
-pub(crate) async fn tx_meeting(tx: &mut Tx, v: Viewer<'_>, id: MeetingId) -> Result<Meeting, StoreError> {
+pub(crate) async fn tx_meeting(
+    tx: &mut Tx,
+    v: Viewer<'_>,
+    id: MeetingId,
+) -> Result<Meeting, StoreError> {
     let mut sql = Sql::new(MEETING_SELECT);
     sql.push(" WHERE mt.id = ").bind(Arg::I64(id.0));
     v.restrict(&mut sql);
@@ -179,7 +183,11 @@ pub(crate) async fn tx_meeting(tx: &mut Tx, v: Viewer<'_>, id: MeetingId) -> Res
 }
 
 /// Meetings of a term, first to last.
-pub async fn meetings_of_term(db: &Db, v: Viewer<'_>, term: TermId) -> Result<Vec<Meeting>, StoreError> {
+pub async fn meetings_of_term(
+    db: &Db,
+    v: Viewer<'_>,
+    term: TermId,
+) -> Result<Vec<Meeting>, StoreError> {
     let mut sql = Sql::new(MEETING_SELECT);
     sql.push(" WHERE mt.term_id = ").bind(Arg::I64(term.0));
     v.restrict(&mut sql);
@@ -229,7 +237,8 @@ pub async fn create_meeting(
     }
     let ts = now();
     let starts_at = d.starts_at.map(|t| beijing(d.meeting_date, t));
-    let (id, number): (i64, i64) = on_tx!(&mut tx, |c| sqlx::query_as(
+    let (id, number): (i64, i64) = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
         "INSERT INTO congress_meeting (term_id, school_union_id, number, kind, meeting_date, starts_at, place, status, proposals_from, proposals_until, created_at, updated_at)
          VALUES ($1, $2, (SELECT COALESCE(MAX(number), 0) + 1 FROM congress_meeting WHERE term_id = $1), $3, $4, $5, $6, 'planned', $7, $8, $9, $9)
          RETURNING id, number"
@@ -244,7 +253,8 @@ pub async fn create_meeting(
     .bind(d.proposals_until)
     .bind(ts)
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.field("number", None, Some(&number))
         .field("kind", None, Some(&d.kind.code()))
@@ -252,7 +262,16 @@ pub async fn create_meeting(
         .field("place", None, Some(&d.place))
         .field("proposals_from", None, d.proposals_from.as_ref())
         .field("proposals_until", None, d.proposals_until.as_ref());
-    log(&mut tx, &st.cipher, who, "congress_meeting.create", ("congress_meeting", id), tm.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "congress_meeting.create",
+        ("congress_meeting", id),
+        tm.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(MeetingId(id))
 }
@@ -270,7 +289,8 @@ pub async fn set_status(
     let m = tx_meeting(&mut tx, Viewer::manage(cap), id).await?;
     let ok = matches!(
         (m.status, to),
-        (MeetingStatus::Planned, MeetingStatus::Open) | (MeetingStatus::Open, MeetingStatus::Closed)
+        (MeetingStatus::Planned, MeetingStatus::Open)
+            | (MeetingStatus::Open, MeetingStatus::Closed)
     );
     if !ok {
         return Err(invalid("status", t::STEP_NOT_ALLOWED));
@@ -279,14 +299,16 @@ pub async fn set_status(
     let mut ch = Changes::new();
     ch.field("status", Some(&m.status.code()), Some(&to.code()));
     if to == MeetingStatus::Open {
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE congress_meeting SET status = 'open', opened_at = $1, updated_at = $1 WHERE id = $2"
         )
         .bind(ts)
         .bind(id.0)
         .execute(&mut *c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
     } else {
         let a = super::attendance::tx_counts(&mut tx, id, m.term_id).await?;
         // At closing, everyone who came counts: the quorum is about the meeting, not about
@@ -297,7 +319,8 @@ pub async fn set_status(
         };
         let (rs, rules) = super::rules::tx_decisive(&mut tx, st, m.school_union_id).await?;
         let quorum = domain::rules::quorum_met(&att, &rules);
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE congress_meeting SET status = 'closed', closed_at = $1, updated_at = $1, final_total = $2, final_excused = $3, final_present = $4, final_quorum = $5, final_rule_set_id = $6 WHERE id = $7"
         )
         .bind(ts)
@@ -309,13 +332,23 @@ pub async fn set_status(
         .bind(id.0)
         .execute(&mut *c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         ch.field("present", None, Some(&att.present))
             .field("total", None, Some(&att.total))
             .field("quorum", None, Some(&quorum))
             .field("rule_set_id", None, Some(&rs.0));
     }
-    log(&mut tx, &st.cipher, who, "congress_meeting.status", ("congress_meeting", id.0), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "congress_meeting.status",
+        ("congress_meeting", id.0),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -330,14 +363,20 @@ pub struct AgendaItem {
     pub presenter: Option<String>,
 }
 
-pub async fn agenda(db: &Db, v: Viewer<'_>, meeting: MeetingId) -> Result<Vec<AgendaItem>, StoreError> {
+pub async fn agenda(
+    db: &Db,
+    v: Viewer<'_>,
+    meeting: MeetingId,
+) -> Result<Vec<AgendaItem>, StoreError> {
     get_meeting(db, v, meeting).await?;
-    let rows: Vec<(i64, i64, String, String, Option<String>)> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<(i64, i64, String, String, Option<String>)> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT id, position, kind, title, presenter FROM agenda_item WHERE meeting_id = $1 ORDER BY position, id"
     )
     .bind(meeting.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     rows.into_iter()
         .map(|(id, position, kind, title, presenter)| {
             Ok(AgendaItem {
@@ -363,7 +402,8 @@ pub async fn add_agenda_item(
     if m.status == MeetingStatus::Closed {
         return Err(invalid("title", t::MEETING_CLOSED));
     }
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO agenda_item (meeting_id, position, kind, title, presenter, created_at)
          VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_item WHERE meeting_id = $1), $2, $3, $4, $5) RETURNING id"
     )
@@ -373,12 +413,22 @@ pub async fn add_agenda_item(
     .bind(&d.presenter)
     .bind(now())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.field("meeting_id", None, Some(&meeting.0))
         .field("kind", None, Some(&d.kind.code()))
         .field("title", None, Some(&d.title));
-    log(&mut tx, &st.cipher, who, "agenda_item.create", ("agenda_item", id), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "agenda_item.create",
+        ("agenda_item", id),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(AgendaItemId(id))
 }
@@ -410,14 +460,25 @@ pub async fn remove_agenda_item(
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
-    on_tx!(&mut tx, |c| sqlx::query("DELETE FROM agenda_item WHERE id = $1")
-        .bind(id.0)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM agenda_item WHERE id = $1"
+    )
+    .bind(id.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     let mut ch = Changes::new();
     ch.field("title", Some(&title), None);
-    log(&mut tx, &st.cipher, who, "agenda_item.delete", ("agenda_item", id.0), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "agenda_item.delete",
+        ("agenda_item", id.0),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(MeetingId(meeting))
 }
@@ -474,7 +535,8 @@ pub async fn add_document(
     bytes: &[u8],
     max: usize,
 ) -> Result<DocumentId, StoreError> {
-    let kind = domain::congress::check_document(file_name, bytes, max).map_err(super::invalid_with)?;
+    let kind =
+        domain::congress::check_document(file_name, bytes, max).map_err(super::invalid_with)?;
     let name = domain::congress::safe_file_name(file_name, kind);
     let mut tx = st.db.begin().await?;
     let m = tx_meeting(&mut tx, Viewer::manage(cap), meeting).await?;
@@ -491,7 +553,8 @@ pub async fn add_document(
         }
     }
     let hash = Sha256::digest(bytes).to_vec();
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO meeting_document (meeting_id, agenda_item_id, file_name, kind, size_bytes, sha256, content, uploaded_at, uploaded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
     )
@@ -505,25 +568,41 @@ pub async fn add_document(
     .bind(now())
     .bind(who.account.map(|a| a.0))
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.field("file_name", None, Some(&name))
         .field("kind", None, Some(&kind.code()))
         .field("size_bytes", None, Some(&bytes.len()))
         .note("sha256", hex::encode(&hash));
-    log(&mut tx, &st.cipher, who, "meeting_document.create", ("meeting_document", id), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "meeting_document.create",
+        ("meeting_document", id),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(DocumentId(id))
 }
 
-pub async fn documents(db: &Db, v: Viewer<'_>, meeting: MeetingId) -> Result<Vec<DocumentMeta>, StoreError> {
+pub async fn documents(
+    db: &Db,
+    v: Viewer<'_>,
+    meeting: MeetingId,
+) -> Result<Vec<DocumentMeta>, StoreError> {
     get_meeting(db, v, meeting).await?;
-    let rows: Vec<DocRow> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<DocRow> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT id, meeting_id, agenda_item_id, file_name, kind, size_bytes, uploaded_at FROM meeting_document WHERE meeting_id = $1 ORDER BY id"
     )
     .bind(meeting.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     rows.into_iter().map(DocRow::into_meta).collect()
 }
 
@@ -565,14 +644,25 @@ pub async fn delete_document(
     .await)?;
     let (meeting, name) = row.ok_or(StoreError::NotFound)?;
     let m = tx_meeting(&mut tx, Viewer::manage(cap), MeetingId(meeting)).await?;
-    on_tx!(&mut tx, |c| sqlx::query("DELETE FROM meeting_document WHERE id = $1")
-        .bind(id.0)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM meeting_document WHERE id = $1"
+    )
+    .bind(id.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     let mut ch = Changes::new();
     ch.field("file_name", Some(&name), None);
-    log(&mut tx, &st.cipher, who, "meeting_document.delete", ("meeting_document", id.0), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "meeting_document.delete",
+        ("meeting_document", id.0),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(MeetingId(meeting))
 }
@@ -589,13 +679,15 @@ pub struct RoleRow {
 
 pub async fn roles(db: &Db, v: Viewer<'_>, meeting: MeetingId) -> Result<Vec<RoleRow>, StoreError> {
     get_meeting(db, v, meeting).await?;
-    let rows: Vec<(i64, i64, String, String)> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<(i64, i64, String, String)> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT r.id, r.member_id, m.name, r.role FROM meeting_role r JOIN member m ON m.id = r.member_id
          WHERE r.meeting_id = $1 ORDER BY CASE r.role WHEN 'presidium' THEN 0 WHEN 'scrutineer' THEN 1 ELSE 2 END, r.id"
     )
     .bind(meeting.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     rows.into_iter()
         .map(|(id, m, name, role)| {
             Ok(RoleRow {
@@ -654,7 +746,16 @@ pub async fn add_role(
     ch.field("member_id", None, Some(&member.0))
         .field("name", None, Some(&name))
         .field("role", None, Some(&role.code()));
-    log(&mut tx, &st.cipher, who, "meeting_role.create", ("meeting_role", id), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "meeting_role.create",
+        ("meeting_role", id),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -680,6 +781,15 @@ pub async fn remove_role(
     }
     let mut ch = Changes::new();
     ch.field("meeting_role", Some(&role_id), None);
-    log(&mut tx, &st.cipher, who, "meeting_role.delete", ("meeting_role", role_id), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "meeting_role.delete",
+        ("meeting_role", role_id),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }

@@ -19,10 +19,10 @@ pub mod rules;
 pub mod suggestions;
 pub mod terms;
 
+use crate::Cipher;
 use crate::StoreError;
 use crate::audit::{self, Event, Who};
 use crate::db::Tx;
-use crate::Cipher;
 use domain::FieldError;
 use domain::audit::Changes;
 use domain::ids::OrgUnitId;

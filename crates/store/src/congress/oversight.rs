@@ -45,10 +45,13 @@ pub struct OversightRow {
 impl OversightRow {
     /// Fewer meetings than the rule set asks for in the year: flagged for the assessment.
     pub fn flagged(&self) -> bool {
-        !domain::rules::meetings_ok(u32::try_from(self.held).unwrap_or(0), &domain::rules::RuleSet {
-            min_meetings_per_year: self.min_meetings,
-            ..domain::rules::RuleSet::DEFAULT
-        })
+        !domain::rules::meetings_ok(
+            u32::try_from(self.held).unwrap_or(0),
+            &domain::rules::RuleSet {
+                min_meetings_per_year: self.min_meetings,
+                ..domain::rules::RuleSet::DEFAULT
+            },
+        )
     }
 
     pub fn satisfaction_percent(&self) -> Option<u32> {
@@ -130,7 +133,9 @@ pub async fn oversight(
         .push(" AND t.end_date >= ")
         .bind(Arg::Date(ref_day));
     crate::scope::restrict(&mut sql, "t.school_union_id", cap.scope());
-    sql.push(" GROUP BY t.school_union_id, t.id, t.number, t.mode ORDER BY t.school_union_id, t.number");
+    sql.push(
+        " GROUP BY t.school_union_id, t.id, t.number, t.mode ORDER BY t.school_union_id, t.number",
+    );
     let terms: Vec<TermRow> = sql.fetch_all(db).await?;
 
     let mut sql = Sql::new(
@@ -147,30 +152,42 @@ pub async fn oversight(
     sql.push(" GROUP BY mt.school_union_id");
     let meetings: Vec<MeetingRow> = sql.fetch_all(db).await?;
 
+    // Proposals count in the school year they were submitted in (Beijing days).
+    let from_ts = super::meetings::beijing(from, chrono::NaiveTime::MIN);
+    let to_ts = super::meetings::beijing(to + chrono::Duration::days(1), chrono::NaiveTime::MIN);
     let mut sql = Sql::new("SELECT p.school_union_id,");
     // The year condition is repeated per column (bound each time: `$n` cannot be reused by
     // the dynamic builder).
     let cols: [(&str, &str); 5] = [
         ("received", "p.status <> 'draft'"),
-        ("accepted", "p.status IN ('accepted', 'handling', 'answered', 'implementing', 'closed')"),
-        ("answered", "(p.status IN ('answered', 'implementing', 'closed') OR (p.status = 'handling' AND p.round > 1))"),
+        (
+            "accepted",
+            "p.status IN ('accepted', 'handling', 'answered', 'implementing', 'closed')",
+        ),
+        (
+            "answered",
+            "(p.status IN ('answered', 'implementing', 'closed') OR (p.status = 'handling' AND p.round > 1))",
+        ),
         ("rated", "p.last_rating IS NOT NULL"),
-        ("satisfied", "p.last_rating IN ('satisfied', 'partly_satisfied')"),
+        (
+            "satisfied",
+            "p.last_rating IN ('satisfied', 'partly_satisfied')",
+        ),
     ];
     for (name, cond) in cols {
         sql.push(" COALESCE(SUM(CASE WHEN ")
             .push(cond)
-            .push(" AND mt.meeting_date >= ")
-            .bind(Arg::Date(from))
-            .push(" AND mt.meeting_date <= ")
-            .bind(Arg::Date(to))
+            .push(" AND p.submitted_at >= ")
+            .bind(Arg::Ts(from_ts))
+            .push(" AND p.submitted_at < ")
+            .bind(Arg::Ts(to_ts))
             .push(" THEN 1 ELSE 0 END), 0) AS ")
             .push(name)
             .push(",");
     }
     sql.push(" COALESCE(SUM(CASE WHEN p.status = 'handling' AND p.reply_due < ")
         .bind(Arg::Date(today))
-        .push(" THEN 1 ELSE 0 END), 0) AS overdue FROM proposal p JOIN congress_meeting mt ON mt.id = p.meeting_id WHERE 1 = 1");
+        .push(" THEN 1 ELSE 0 END), 0) AS overdue FROM proposal p WHERE 1 = 1");
     crate::scope::restrict(&mut sql, "p.school_union_id", cap.scope());
     sql.push(" GROUP BY p.school_union_id");
     let proposals: Vec<ProposalRow> = sql.fetch_all(db).await?;
@@ -180,15 +197,21 @@ pub async fn oversight(
     let mut term_by: HashMap<i64, TermRow> = HashMap::new();
     for t in terms {
         // Several terms in force: the later one counts.
-        let later = term_by.get(&t.school_union_id).is_none_or(|x| x.number < t.number);
+        let later = term_by
+            .get(&t.school_union_id)
+            .is_none_or(|x| x.number < t.number);
         if later {
             term_by.insert(t.school_union_id, t);
         }
     }
-    let mut meeting_by: HashMap<i64, MeetingRow> =
-        meetings.into_iter().map(|m| (m.school_union_id, m)).collect();
-    let mut prop_by: HashMap<i64, ProposalRow> =
-        proposals.into_iter().map(|p| (p.school_union_id, p)).collect();
+    let mut meeting_by: HashMap<i64, MeetingRow> = meetings
+        .into_iter()
+        .map(|m| (m.school_union_id, m))
+        .collect();
+    let mut prop_by: HashMap<i64, ProposalRow> = proposals
+        .into_iter()
+        .map(|p| (p.school_union_id, p))
+        .collect();
     let mut out = Vec::with_capacity(schools.len());
     for s in schools {
         let r = rules
@@ -204,10 +227,7 @@ pub async fn oversight(
                 let mode: CongressMode = coded(&t.mode)?;
                 let c = |v: i64| u32::try_from(v).unwrap_or(0);
                 // Only whether any young teacher sits matters here: the youngest tells.
-                let young = u32::from(
-                    t.youngest
-                        .is_some_and(|b| age_on(b, ref_day) < r.young_age),
-                );
+                let young = u32::from(t.youngest.is_some_and(|b| age_on(b, ref_day) < r.young_age));
                 let comp = Composition {
                     delegates: c(t.delegates),
                     teachers: c(t.teachers),

@@ -189,7 +189,8 @@ pub async fn list(
     let mut sql = Sql::new(ROW_SELECT);
     lens.restrict(&mut sql);
     if let Some(s) = f.status {
-        sql.push(" AND p.status = ").bind(Arg::Text(s.code().into()));
+        sql.push(" AND p.status = ")
+            .bind(Arg::Text(s.code().into()));
     }
     if let Some(m) = f.meeting {
         sql.push(" AND p.meeting_id = ").bind(Arg::I64(m.0));
@@ -204,7 +205,8 @@ pub async fn list(
     if let Some(b) = f.before {
         sql.push(" AND p.id < ").bind(Arg::I64(b.0));
     }
-    sql.push(" ORDER BY p.id DESC LIMIT ").bind(Arg::I64(PAGE + 1));
+    sql.push(" ORDER BY p.id DESC LIMIT ")
+        .bind(Arg::I64(PAGE + 1));
     let rows: Vec<PRow> = sql.fetch_all(db).await?;
     let more = rows.len() as i64 > PAGE;
     let rows = rows
@@ -212,7 +214,11 @@ pub async fn list(
         .take(PAGE as usize)
         .map(PRow::into_row)
         .collect::<Result<Vec<_>, _>>()?;
-    let next = if more { rows.last().map(|r| r.id) } else { None };
+    let next = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
     Ok((rows, next))
 }
 
@@ -303,34 +309,53 @@ pub async fn get(db: &Db, lens: Lens<'_>, id: ProposalId) -> Result<Proposal, St
     lens.restrict(&mut sql);
     let rows: Vec<DetailRow> = sql.fetch_all(db).await?;
     let d = rows.into_iter().next().ok_or(StoreError::NotFound)?;
-    let seconders: Vec<(i64, i64, String, String, Option<DateTime<Utc>>)> = crate::on_db!(db, |p| sqlx::query_as(
+    let seconders: Vec<(i64, i64, String, String, Option<DateTime<Utc>>)> = crate::on_db!(
+        db,
+        |p| {
+            sqlx::query_as(
         "SELECT x.delegate_id, d.member_id, m.name, x.status, x.responded_at FROM proposal_seconder x JOIN delegate d ON d.id = x.delegate_id JOIN member m ON m.id = d.member_id
          WHERE x.proposal_id = $1 ORDER BY CASE x.status WHEN 'seconded' THEN 0 WHEN 'invited' THEN 1 ELSE 2 END, x.responded_at, m.name, x.delegate_id"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
-    let co: Vec<(i64, String)> = crate::on_db!(db, |p| sqlx::query_as(
+    .await
+        }
+    )?;
+    let co: Vec<(i64, String)> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT h.unit_id, u.name FROM proposal_co_handler h JOIN org_unit u ON u.id = h.unit_id WHERE h.proposal_id = $1 ORDER BY u.sort_order, u.id"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     #[allow(clippy::type_complexity)]
-    let replies: Vec<(i64, String, NaiveDate, String, DateTime<Utc>, Option<String>, Option<String>, Option<DateTime<Utc>>)> =
-        crate::on_db!(db, |p| sqlx::query_as(
+    let replies: Vec<(
+        i64,
+        String,
+        NaiveDate,
+        String,
+        DateTime<Utc>,
+        Option<String>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+    )> = crate::on_db!(db, |p| {
+        sqlx::query_as(
             "SELECT r.round, u.name, r.due, r.body, r.replied_at, r.rating, r.rating_comment, r.rated_at FROM proposal_reply r JOIN org_unit u ON u.id = r.unit_id
              WHERE r.proposal_id = $1 ORDER BY r.round"
         )
         .bind(id.0)
         .fetch_all(p)
-        .await)?;
-    let progress: Vec<(String, i64, String, DateTime<Utc>)> = crate::on_db!(db, |p| sqlx::query_as(
+        .await
+    })?;
+    let progress: Vec<(String, i64, String, DateTime<Utc>)> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT status, percent, note, at FROM proposal_progress WHERE proposal_id = $1 ORDER BY id"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let reminders: Vec<(i64, NaiveDate)> = crate::on_db!(db, |p| sqlx::query_as(
         "SELECT round, reminded_on FROM proposal_reminder WHERE proposal_id = $1 ORDER BY id"
     )
@@ -361,8 +386,13 @@ pub async fn get(db: &Db, lens: Lens<'_>, id: ProposalId) -> Result<Proposal, St
         decided_at: d.decided_at,
         decision_rule_set_id: d.decision_rule_set_id.map(RuleSetId),
         submit_rule_set_id: d.submit_rule_set_id.map(RuleSetId),
-        merged_into: d.merged_into_id.map(|i| (ProposalId(i), d.merged_into_title.unwrap_or_default())),
-        merged_from: merged_from.into_iter().map(|(i, t)| (ProposalId(i), t)).collect(),
+        merged_into: d
+            .merged_into_id
+            .map(|i| (ProposalId(i), d.merged_into_title.unwrap_or_default())),
+        merged_from: merged_from
+            .into_iter()
+            .map(|(i, t)| (ProposalId(i), t))
+            .collect(),
         handler_unit_id: d.handler_unit_id.map(OrgUnitId),
         co_handlers: co.into_iter().map(|(u, n)| (OrgUnitId(u), n)).collect(),
         seconders: seconders
@@ -379,18 +409,20 @@ pub async fn get(db: &Db, lens: Lens<'_>, id: ProposalId) -> Result<Proposal, St
             .collect::<Result<_, StoreError>>()?,
         replies: replies
             .into_iter()
-            .map(|(round, unit_name, due, body, replied_at, rating, comment, rated_at)| {
-                Ok(Reply {
-                    round,
-                    unit_name,
-                    due,
-                    body,
-                    replied_at,
-                    rating: opt_coded(rating.as_deref())?,
-                    rating_comment: comment,
-                    rated_at,
-                })
-            })
+            .map(
+                |(round, unit_name, due, body, replied_at, rating, comment, rated_at)| {
+                    Ok(Reply {
+                        round,
+                        unit_name,
+                        due,
+                        body,
+                        replied_at,
+                        rating: opt_coded(rating.as_deref())?,
+                        rating_comment: comment,
+                        rated_at,
+                    })
+                },
+            )
             .collect::<Result<_, StoreError>>()?,
         progress: progress
             .into_iter()
@@ -473,7 +505,12 @@ async fn tx_core(tx: &mut Tx, id: ProposalId, lens: Option<Lens<'_>>) -> Result<
 }
 
 /// The proposal of which the acting member is the proposer.
-async fn tx_own(tx: &mut Tx, member: MemberId, scope: &Scope, id: ProposalId) -> Result<Core, StoreError> {
+async fn tx_own(
+    tx: &mut Tx,
+    member: MemberId,
+    scope: &Scope,
+    id: ProposalId,
+) -> Result<Core, StoreError> {
     let c = tx_core(tx, id, Some(Lens::Delegate { member, scope })).await?;
     if c.proposer_member != member {
         return Err(StoreError::NotFound);
@@ -538,12 +575,14 @@ pub async fn create_draft(
         meeting,
     )
     .await?;
-    let proposer = tx_voting_mandate(&mut tx, m.term_id, acting.member(), t::NOT_A_DELEGATE).await?;
+    let proposer =
+        tx_voting_mandate(&mut tx, m.term_id, acting.member(), t::NOT_A_DELEGATE).await?;
     if m.status == MeetingStatus::Closed || m.proposals_until.is_some_and(|u| u < today) {
         return Err(window_closed(&m));
     }
     let ts = now();
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO proposal (school_union_id, term_id, meeting_id, number, proposer_id, title, category, reasons, measures, status, round, version, created_at, updated_at)
          VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, 'draft', 1, 1, $9, $9) RETURNING id"
     )
@@ -557,12 +596,22 @@ pub async fn create_draft(
     .bind(&d.measures)
     .bind(ts)
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.field("title", None, Some(&d.title))
         .field("category", None, Some(&d.category.code()))
         .field("meeting_id", None, Some(&meeting.0));
-    log(&mut tx, &st.cipher, who, "proposal.create", ("proposal", id), m.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.create",
+        ("proposal", id),
+        m.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ProposalId(id))
 }
@@ -570,8 +619,14 @@ pub async fn create_draft(
 fn window_closed(m: &super::meetings::Meeting) -> StoreError {
     invalid_with(
         FieldError::new("meeting", t::WINDOW_CLOSED)
-            .arg("from", m.proposals_from.map(|d| d.to_string()).unwrap_or_default())
-            .arg("until", m.proposals_until.map(|d| d.to_string()).unwrap_or_default()),
+            .arg(
+                "from",
+                m.proposals_from.map(|d| d.to_string()).unwrap_or_default(),
+            )
+            .arg(
+                "until",
+                m.proposals_until.map(|d| d.to_string()).unwrap_or_default(),
+            ),
     )
 }
 
@@ -602,7 +657,16 @@ pub async fn update_draft(
     ch.field("title", Some(&c.title), Some(&d.title))
         .field("reasons", Some(&c.reasons), Some(&d.reasons))
         .field("measures", Some(&c.measures), Some(&d.measures));
-    log(&mut tx, &st.cipher, who, "proposal.update", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.update",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -626,7 +690,10 @@ pub async fn fellow_delegates(
     crate::scope::restrict(&mut sql, "tm.school_union_id", acting.cap().scope());
     sql.push(" ORDER BY COALESCE(g.sort_order, 999999), d.delegation_id, m.name, d.id");
     let rows: Vec<(i64, String, Option<String>)> = sql.fetch_all(db).await?;
-    Ok(rows.into_iter().map(|(i, n, g)| (DelegateId(i), n, g)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(i, n, g)| (DelegateId(i), n, g))
+        .collect())
 }
 
 /// The proposer invites delegates of the same term to second. Returns how many were new.
@@ -647,17 +714,20 @@ pub async fn invite(
         if *d == c.proposer {
             return Err(invalid("delegates", t::SECOND_OWN));
         }
-        let ok: Option<String> = on_tx!(&mut tx, |cx| sqlx::query_scalar(
+        let ok: Option<String> = on_tx!(&mut tx, |cx| {
+            sqlx::query_scalar(
             "SELECT m.name FROM delegate d JOIN member m ON m.id = d.member_id WHERE d.id = $1 AND d.term_id = $2 AND d.ended_on IS NULL AND d.kind = 'delegate'"
         )
         .bind(d.0)
         .bind(c.term.0)
         .fetch_optional(&mut *cx)
-        .await)?;
+        .await
+        })?;
         let Some(name) = ok else {
             return Err(invalid("delegates", t::SECOND_OTHER_TERM));
         };
-        added += on_tx!(&mut tx, |cx| sqlx::query(
+        added += on_tx!(&mut tx, |cx| {
+            sqlx::query(
             "INSERT INTO proposal_seconder (proposal_id, delegate_id, status, invited_at, responded_at) VALUES ($1, $2, 'invited', $3, NULL)
              ON CONFLICT (proposal_id, delegate_id) DO NOTHING"
         )
@@ -666,13 +736,23 @@ pub async fn invite(
         .bind(ts)
         .execute(&mut *cx)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         names.push(name);
     }
     if added > 0 {
         let mut ch = Changes::new();
         ch.note("invited", names.join(", "));
-        log(&mut tx, &st.cipher, who, "proposal.invite", ("proposal", id.0), c.school, &ch).await?;
+        log(
+            &mut tx,
+            &st.cipher,
+            who,
+            "proposal.invite",
+            ("proposal", id.0),
+            c.school,
+            &ch,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(added)
@@ -720,7 +800,8 @@ pub async fn second(
     if before.as_deref() == Some("seconded") {
         return Ok(false);
     }
-    on_tx!(&mut tx, |cx| sqlx::query(
+    on_tx!(&mut tx, |cx| {
+        sqlx::query(
         "INSERT INTO proposal_seconder (proposal_id, delegate_id, status, invited_at, responded_at) VALUES ($1, $2, 'seconded', NULL, $3)
          ON CONFLICT (proposal_id, delegate_id) DO UPDATE SET status = 'seconded', responded_at = excluded.responded_at"
     )
@@ -729,11 +810,21 @@ pub async fn second(
     .bind(now())
     .execute(&mut *cx)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     let mut ch = Changes::new();
     ch.field("seconder", before.as_ref(), Some(&"seconded".to_string()))
         .field("delegate_id", None, Some(&me.0));
-    log(&mut tx, &st.cipher, who, "proposal.second", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.second",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -748,7 +839,8 @@ pub async fn decline(
     let mut tx = st.db.begin().await?;
     let (c, me) = tx_seconder(&mut tx, acting, id).await?;
     step(&c, ProposalStep::Second)?;
-    let n = on_tx!(&mut tx, |cx| sqlx::query(
+    let n = on_tx!(&mut tx, |cx| {
+        sqlx::query(
         "UPDATE proposal_seconder SET status = 'declined', responded_at = $1 WHERE proposal_id = $2 AND delegate_id = $3 AND status <> 'declined'"
     )
     .bind(now())
@@ -756,12 +848,22 @@ pub async fn decline(
     .bind(me.0)
     .execute(&mut *cx)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n > 0 {
         let mut ch = Changes::new();
         ch.field("seconder", None, Some(&"declined".to_string()))
             .field("delegate_id", None, Some(&me.0));
-        log(&mut tx, &st.cipher, who, "proposal.decline", ("proposal", id.0), c.school, &ch).await?;
+        log(
+            &mut tx,
+            &st.cipher,
+            who,
+            "proposal.decline",
+            ("proposal", id.0),
+            c.school,
+            &ch,
+        )
+        .await?;
     }
     tx.commit().await
 }
@@ -796,13 +898,15 @@ pub async fn submit(
     }
     tx_voting_mandate(&mut tx, c.term, acting.member(), t::NOT_A_DELEGATE).await?;
     let (rs, rules) = super::rules::tx_decisive(&mut tx, st, c.school).await?;
-    let seconded: i64 = on_tx!(&mut tx, |cx| sqlx::query_scalar(
+    let seconded: i64 = on_tx!(&mut tx, |cx| {
+        sqlx::query_scalar(
         "SELECT COUNT(*) FROM proposal_seconder x JOIN delegate d ON d.id = x.delegate_id
          WHERE x.proposal_id = $1 AND x.status = 'seconded' AND d.ended_on IS NULL AND d.kind = 'delegate'"
     )
     .bind(id.0)
     .fetch_one(&mut *cx)
-    .await)?;
+    .await
+    })?;
     let has = u32::try_from(seconded).unwrap_or(0);
     if !domain::rules::seconders_ok(has, &rules) {
         return Err(invalid_with(
@@ -829,7 +933,16 @@ pub async fn submit(
         .field("number", None, Some(&number))
         .field("seconders", None, Some(&has))
         .field("rule_set_id", None, Some(&rs.0));
-    log(&mut tx, &st.cipher, who, "proposal.submit", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.submit",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Submitted::Now(number))
 }
@@ -880,7 +993,8 @@ pub async fn review(
     )
     .await?;
     if r.decision == ReviewDecision::ToSuggestion {
-        on_tx!(&mut tx, |cx| sqlx::query(
+        on_tx!(&mut tx, |cx| {
+            sqlx::query(
             "INSERT INTO suggestion (school_union_id, member_id, from_proposal_id, title, body, status, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)"
         )
         .bind(c.school.0)
@@ -891,7 +1005,8 @@ pub async fn review(
         .bind(now())
         .execute(&mut *cx)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
     }
     let mut ch = Changes::new();
     ch.field("status", Some(&c.status.code()), Some(&status.code()))
@@ -899,7 +1014,16 @@ pub async fn review(
         .field("reason", None, Some(&r.reason))
         .field("merged_into_id", None, r.merge_into.map(|m| m.0).as_ref())
         .field("rule_set_id", None, Some(&rs.0));
-    log(&mut tx, &st.cipher, who, "proposal.review", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.review",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -909,7 +1033,8 @@ pub async fn departments<P: perm::Perm>(
     cap: &Cap<P>,
     school: OrgUnitId,
 ) -> Result<Vec<(OrgUnitId, String)>, StoreError> {
-    let mut sql = Sql::new("SELECT u.id, u.name FROM org_unit u WHERE u.kind = 'branch' AND u.parent_id = ");
+    let mut sql =
+        Sql::new("SELECT u.id, u.name FROM org_unit u WHERE u.kind = 'branch' AND u.parent_id = ");
     sql.bind(Arg::I64(school.0));
     crate::scope::restrict(&mut sql, "u.parent_id", cap.scope());
     sql.push(" ORDER BY u.sort_order, u.id");
@@ -917,7 +1042,12 @@ pub async fn departments<P: perm::Perm>(
     Ok(rows.into_iter().map(|(i, n)| (OrgUnitId(i), n)).collect())
 }
 
-async fn tx_check_department(tx: &mut Tx, school: OrgUnitId, unit: OrgUnitId, field: &'static str) -> Result<(), StoreError> {
+async fn tx_check_department(
+    tx: &mut Tx,
+    school: OrgUnitId,
+    unit: OrgUnitId,
+    field: &'static str,
+) -> Result<(), StoreError> {
     let ok: Option<i64> = on_tx!(tx, |cx| sqlx::query_scalar(
         "SELECT id FROM org_unit WHERE id = $1 AND parent_id = $2 AND kind = 'branch'"
     )
@@ -958,11 +1088,13 @@ pub async fn assign(
         vec![Arg::I64(a.handler.0), Arg::Date(a.deadline)],
     )
     .await?;
-    on_tx!(&mut tx, |cx| sqlx::query("DELETE FROM proposal_co_handler WHERE proposal_id = $1")
-        .bind(id.0)
-        .execute(&mut *cx)
-        .await
-        .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, |cx| sqlx::query(
+        "DELETE FROM proposal_co_handler WHERE proposal_id = $1"
+    )
+    .bind(id.0)
+    .execute(&mut *cx)
+    .await
+    .map(|r| r.rows_affected()))?;
     for co in &a.co_handlers {
         on_tx!(&mut tx, |cx| sqlx::query(
             "INSERT INTO proposal_co_handler (proposal_id, unit_id) VALUES ($1, $2)"
@@ -975,14 +1107,27 @@ pub async fn assign(
     }
     let mut ch = Changes::new();
     ch.field("status", Some(&c.status.code()), Some(&"handling"))
-        .field("handler_unit_id", c.handler.map(|h| h.0).as_ref(), Some(&a.handler.0))
+        .field(
+            "handler_unit_id",
+            c.handler.map(|h| h.0).as_ref(),
+            Some(&a.handler.0),
+        )
         .field("reply_due", c.reply_due.as_ref(), Some(&a.deadline))
         .field(
             "co_handlers",
             None,
             Some(&a.co_handlers.iter().map(|c| c.0).collect::<Vec<_>>()),
         );
-    log(&mut tx, &st.cipher, who, "proposal.assign", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.assign",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -1000,10 +1145,9 @@ async fn tx_for_department(
     let same_school = match cap.scope().roots() {
         None => true,
         Some(roots) => {
-            let mut sql = Sql::new(
-                "SELECT COUNT(*) FROM org_closure c WHERE c.ancestor_id = ",
-            );
-            sql.bind(Arg::I64(c.school.0)).push(" AND c.descendant_id IN (");
+            let mut sql = Sql::new("SELECT COUNT(*) FROM org_closure c WHERE c.ancestor_id = ");
+            sql.bind(Arg::I64(c.school.0))
+                .push(" AND c.descendant_id IN (");
             sql.bind_list(roots.iter().map(|r| Arg::I64(r.0)));
             sql.push(")");
             let n: Vec<(i64,)> = sql.fetch_all_tx(tx).await?;
@@ -1035,11 +1179,13 @@ pub async fn reply(
         return Err(invalid("body", t::NOT_ASSIGNED));
     }
     step(&c, ProposalStep::Reply)?;
-    let body = domain::org::required_text("body", body, domain::congress::TEXT_MAX).map_err(invalid_with)?;
+    let body = domain::org::required_text("body", body, domain::congress::TEXT_MAX)
+        .map_err(invalid_with)?;
     let (Some(handler), Some(due)) = (c.handler, c.reply_due) else {
         return Err(invalid("body", t::NOT_ASSIGNED));
     };
-    on_tx!(&mut tx, |cx| sqlx::query(
+    on_tx!(&mut tx, |cx| {
+        sqlx::query(
         "INSERT INTO proposal_reply (proposal_id, round, unit_id, due, body, replied_at, replied_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )
     .bind(id.0)
@@ -1051,13 +1197,23 @@ pub async fn reply(
     .bind(who.account.map(|a| a.0))
     .execute(&mut *cx)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     bump(&mut tx, id, "status = 'answered'", Vec::new()).await?;
     let mut ch = Changes::new();
     ch.field("status", Some(&c.status.code()), Some(&"answered"))
         .field("round", None, Some(&c.round))
         .field("reply", None, Some(&body));
-    log(&mut tx, &st.cipher, who, "proposal.reply", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.reply",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -1086,7 +1242,8 @@ pub async fn rate(
     let c = tx_own(&mut tx, acting.member(), acting.cap().scope(), id).await?;
     step(&c, ProposalStep::Rate)?;
     let (rs, rules) = super::rules::tx_decisive(&mut tx, st, c.school).await?;
-    on_tx!(&mut tx, |cx| sqlx::query(
+    on_tx!(&mut tx, |cx| {
+        sqlx::query(
         "UPDATE proposal_reply SET rating = $1, rating_comment = $2, rated_at = $3, rating_rule_set_id = $4 WHERE proposal_id = $5 AND round = $6"
     )
     .bind(rating.code())
@@ -1097,8 +1254,10 @@ pub async fn rate(
     .bind(c.round)
     .execute(&mut *cx)
     .await
-    .map(|r| r.rows_affected()))?;
-    let next = domain::congress::after_rating(rating, u32::try_from(c.round).unwrap_or(u32::MAX), &rules);
+    .map(|r| r.rows_affected())
+    })?;
+    let next =
+        domain::congress::after_rating(rating, u32::try_from(c.round).unwrap_or(u32::MAX), &rules);
     let out = if next == ProposalStatus::Handling {
         let due = today + chrono::Duration::days(i64::from(rules.reply_days));
         bump(
@@ -1133,7 +1292,16 @@ pub async fn rate(
         .field("round", None, Some(&c.round))
         .field("comment", None, comment.as_ref())
         .field("rule_set_id", None, Some(&rs.0));
-    log(&mut tx, &st.cipher, who, "proposal.rate", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.rate",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -1172,7 +1340,8 @@ pub async fn progress(
     };
     step(&c, ProposalStep::Progress)?;
     let ts = now();
-    on_tx!(&mut tx, |cx| sqlx::query(
+    on_tx!(&mut tx, |cx| {
+        sqlx::query(
         "INSERT INTO proposal_progress (proposal_id, status, percent, note, at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(id.0)
@@ -1183,7 +1352,8 @@ pub async fn progress(
     .bind(who.account.map(|a| a.0))
     .execute(&mut *cx)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     let done = p.status == ImplementationStatus::Done;
     let status = if done {
         ProposalStatus::Closed
@@ -1207,7 +1377,16 @@ pub async fn progress(
         .field("percent", None, Some(&p.percent))
         .field("note", None, Some(&p.note))
         .field("status", Some(&c.status.code()), Some(&status.code()));
-    log(&mut tx, &st.cipher, who, "proposal.progress", ("proposal", id.0), c.school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "proposal.progress",
+        ("proposal", id.0),
+        c.school,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(status)
 }
@@ -1227,7 +1406,8 @@ pub async fn remind(
     if c.reply_due.is_none_or(|d| d >= today) {
         return Err(invalid("status", t::STEP_NOT_ALLOWED));
     }
-    let n = on_tx!(&mut tx, |cx| sqlx::query(
+    let n = on_tx!(&mut tx, |cx| {
+        sqlx::query(
         "INSERT INTO proposal_reminder (proposal_id, round, reminded_on, reminded_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (proposal_id, round, reminded_on) DO NOTHING"
     )
@@ -1237,12 +1417,22 @@ pub async fn remind(
     .bind(who.account.map(|a| a.0))
     .execute(&mut *cx)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n > 0 {
         let mut ch = Changes::new();
         ch.field("reminded_on", None, Some(&today))
             .field("round", None, Some(&c.round));
-        log(&mut tx, &st.cipher, who, "proposal.remind", ("proposal", id.0), c.school, &ch).await?;
+        log(
+            &mut tx,
+            &st.cipher,
+            who,
+            "proposal.remind",
+            ("proposal", id.0),
+            c.school,
+            &ch,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(n > 0)
@@ -1257,7 +1447,9 @@ pub async fn remind_overdue(
     today: NaiveDate,
 ) -> Result<u64, StoreError> {
     let mut tx = st.db.begin().await?;
-    let mut sql = Sql::new("SELECT p.id, p.round, p.school_union_id FROM proposal p WHERE p.status = 'handling' AND p.reply_due < ");
+    let mut sql = Sql::new(
+        "SELECT p.id, p.round, p.school_union_id FROM proposal p WHERE p.status = 'handling' AND p.reply_due < ",
+    );
     sql.bind(Arg::Date(today));
     crate::scope::restrict(&mut sql, "p.school_union_id", cap.scope());
     sql.push(" AND NOT EXISTS (SELECT 1 FROM proposal_reminder r WHERE r.proposal_id = p.id AND r.round = p.round AND r.reminded_on = ")
@@ -1266,7 +1458,8 @@ pub async fn remind_overdue(
     let due: Vec<(i64, i64, i64)> = sql.fetch_all_tx(&mut tx).await?;
     let mut changes = Vec::with_capacity(due.len());
     for (id, round, _) in &due {
-        on_tx!(&mut tx, |cx| sqlx::query(
+        on_tx!(&mut tx, |cx| {
+            sqlx::query(
             "INSERT INTO proposal_reminder (proposal_id, round, reminded_on, reminded_by) VALUES ($1, $2, $3, $4)"
         )
         .bind(*id)
@@ -1275,9 +1468,11 @@ pub async fn remind_overdue(
         .bind(who.account.map(|a| a.0))
         .execute(&mut *cx)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         let mut ch = Changes::new();
-        ch.field("reminded_on", None, Some(&today)).field("round", None, Some(round));
+        ch.field("reminded_on", None, Some(&today))
+            .field("round", None, Some(round));
         changes.push(ch);
     }
     let events: Vec<crate::audit::Event<'_>> = due

@@ -106,7 +106,8 @@ pub async fn handling_report(
     today: NaiveDate,
 ) -> Result<HandlingReport, StoreError> {
     let m = get_meeting(db, Viewer::view(cap), meeting).await?;
-    let rows: Vec<Row> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<Row> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT p.id, p.number, p.title, pm.name AS proposer, p.category, p.status, p.decision, p.decision_reason, h.name AS handler, p.round, p.last_rating, p.implementation, p.implementation_percent, p.reply_due,
             (SELECT COUNT(*) FROM proposal_reply r WHERE r.proposal_id = p.id) AS replies
          FROM proposal p JOIN delegate pd ON pd.id = p.proposer_id JOIN member pm ON pm.id = pd.member_id LEFT JOIN org_unit h ON h.id = p.handler_unit_id
@@ -114,14 +115,17 @@ pub async fn handling_report(
     )
     .bind(meeting.0)
     .fetch_all(p)
-    .await)?;
-    let co: Vec<(i64, String)> = crate::on_db!(db, |p| sqlx::query_as(
+    .await
+    })?;
+    let co: Vec<(i64, String)> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT h.proposal_id, u.name FROM proposal_co_handler h JOIN org_unit u ON u.id = h.unit_id JOIN proposal p ON p.id = h.proposal_id
          WHERE p.meeting_id = $1 ORDER BY h.proposal_id, u.sort_order, u.id"
     )
     .bind(meeting.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let mut co_by: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for (p, n) in co {
         co_by.entry(p).or_default().push(n);
@@ -218,12 +222,14 @@ pub async fn previous_meeting(
     meeting: MeetingId,
 ) -> Result<Option<MeetingId>, StoreError> {
     let m = get_meeting(db, Viewer::view(cap), meeting).await?;
-    let prev: Option<i64> = crate::on_db!(db, |p| sqlx::query_scalar(
+    let prev: Option<i64> = crate::on_db!(db, |p| {
+        sqlx::query_scalar(
         "SELECT id FROM congress_meeting WHERE term_id = $1 AND number < $2 ORDER BY number DESC LIMIT 1"
     )
     .bind(m.term_id.0)
     .bind(m.number)
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     Ok(prev.map(MeetingId))
 }

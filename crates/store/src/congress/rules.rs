@@ -144,16 +144,20 @@ pub(crate) async fn tx_decisive(
     if let Some(v) = e.version {
         return Ok((v.id, v.rules));
     }
-    let root: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    let root: i64 =
+        on_tx!(tx, |c| {
+            sqlx::query_scalar(
         "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1 ORDER BY depth DESC LIMIT 1"
     )
     .bind(unit.0)
     .fetch_one(&mut *c)
-    .await)?;
-    let numbers = serde_json::to_string(&RuleSet::DEFAULT)
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+    .await
+        })?;
+    let numbers =
+        serde_json::to_string(&RuleSet::DEFAULT).map_err(|e| StoreError::Other(e.to_string()))?;
     // Another transaction may have stored them first (PostgreSQL): then use that one.
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO rule_set (org_unit_id, version, inherit, numbers, note, created_at, created_by)
          VALUES ($1, 1, FALSE, $2, NULL, $3, NULL) ON CONFLICT (org_unit_id, version) DO NOTHING"
     )
@@ -162,7 +166,8 @@ pub(crate) async fn tx_decisive(
     .bind(now())
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     let e = tx_effective(tx, unit).await?;
     let v = e
         .version
@@ -195,14 +200,16 @@ pub async fn history<P: perm::Perm>(
     if check.fetch_scalar_i64(db).await? == 0 {
         return Err(StoreError::NotFound);
     }
-    let rows: Vec<Row> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<Row> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT c.descendant_id AS target, c.depth, r.id, r.org_unit_id, u.name AS unit_name, r.version, r.inherit, r.numbers, r.note, r.created_at
          FROM org_closure c JOIN rule_set r ON r.org_unit_id = c.ancestor_id JOIN org_unit u ON u.id = r.org_unit_id
          WHERE c.descendant_id = $1 ORDER BY c.depth, r.version DESC"
     )
     .bind(unit.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     rows.into_iter().map(Row::into_version).collect()
 }
 
@@ -240,7 +247,8 @@ pub async fn create_version(
     }
     let numbers = serde_json::to_string(rules.unwrap_or(&before.rules))
         .map_err(|e| StoreError::Other(e.to_string()))?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO rule_set (org_unit_id, version, inherit, numbers, note, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
     )
@@ -252,7 +260,8 @@ pub async fn create_version(
     .bind(now())
     .bind(who.account.map(|a| a.0))
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.field("version", None, Some(&version))
         .field("inherit", None, Some(&rules.is_none()));
@@ -284,13 +293,15 @@ pub async fn create_version(
 
 /// One version by id (decisions show which rules made them).
 pub async fn version(db: &Db, id: RuleSetId) -> Result<RuleVersion, StoreError> {
-    let rows: Vec<Row> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<Row> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT r.org_unit_id AS target, CAST(0 AS BIGINT) AS depth, r.id, r.org_unit_id, u.name AS unit_name, r.version, r.inherit, r.numbers, r.note, r.created_at
          FROM rule_set r JOIN org_unit u ON u.id = r.org_unit_id WHERE r.id = $1"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     rows.into_iter()
         .next()
         .ok_or(StoreError::NotFound)?

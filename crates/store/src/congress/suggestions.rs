@@ -116,7 +116,8 @@ pub async fn create(
     if !coded::<domain::org::MemberStatus>(&status)?.is_member() {
         return Err(invalid("title", t::MEMBER_NOT_ACTIVE));
     }
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO suggestion (school_union_id, member_id, from_proposal_id, title, body, status, created_at) VALUES ($1, $2, NULL, $3, $4, 'open', $5) RETURNING id"
     )
     .bind(school)
@@ -125,16 +126,30 @@ pub async fn create(
     .bind(&d.body)
     .bind(now())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.field("title", None, Some(&d.title));
-    log(&mut tx, &st.cipher, who, "suggestion.create", ("suggestion", id), OrgUnitId(school), &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "suggestion.create",
+        ("suggestion", id),
+        OrgUnitId(school),
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(SuggestionId(id))
 }
 
 /// Newest first, at most 200.
-pub async fn list(db: &Db, lens: SuggestionLens<'_>, open_only: bool) -> Result<Vec<Suggestion>, StoreError> {
+pub async fn list(
+    db: &Db,
+    lens: SuggestionLens<'_>,
+    open_only: bool,
+) -> Result<Vec<Suggestion>, StoreError> {
     let mut sql = Sql::new(SELECT);
     lens.restrict(&mut sql);
     if open_only {
@@ -145,7 +160,11 @@ pub async fn list(db: &Db, lens: SuggestionLens<'_>, open_only: bool) -> Result<
     rows.into_iter().map(Row::into_suggestion).collect()
 }
 
-pub async fn get(db: &Db, lens: SuggestionLens<'_>, id: SuggestionId) -> Result<Suggestion, StoreError> {
+pub async fn get(
+    db: &Db,
+    lens: SuggestionLens<'_>,
+    id: SuggestionId,
+) -> Result<Suggestion, StoreError> {
     let mut sql = Sql::new(SELECT);
     sql.push(" AND g.id = ").bind(Arg::I64(id.0));
     lens.restrict(&mut sql);
@@ -170,11 +189,13 @@ pub async fn reply(
     crate::scope::restrict(&mut sql, "g.school_union_id", cap.scope());
     let rows: Vec<(i64, String)> = sql.fetch_all_tx(&mut tx).await?;
     let (school, status) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
-    let text = domain::org::required_text("reply", text, domain::congress::TEXT_MAX).map_err(invalid_with)?;
+    let text = domain::org::required_text("reply", text, domain::congress::TEXT_MAX)
+        .map_err(invalid_with)?;
     if status != "open" {
         return Err(invalid("reply", t::STEP_NOT_ALLOWED));
     }
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE suggestion SET status = 'answered', reply = $1, replied_at = $2, replied_by = $3 WHERE id = $4"
     )
     .bind(&text)
@@ -183,10 +204,20 @@ pub async fn reply(
     .bind(id.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     let mut ch = Changes::new();
     ch.field("status", Some(&"open"), Some(&"answered"))
         .field("reply", None, Some(&text));
-    log(&mut tx, &st.cipher, who, "suggestion.reply", ("suggestion", id.0), OrgUnitId(school), &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "suggestion.reply",
+        ("suggestion", id.0),
+        OrgUnitId(school),
+        &ch,
+    )
+    .await?;
     tx.commit().await
 }

@@ -90,7 +90,11 @@ pub async fn list_terms<P: perm::Perm>(
 }
 
 /// One term, if its school is in scope.
-pub async fn get_term<P: perm::Perm>(db: &Db, cap: &Cap<P>, id: TermId) -> Result<Term, StoreError> {
+pub async fn get_term<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    id: TermId,
+) -> Result<Term, StoreError> {
     fetch_term(db, cap.scope(), id).await
 }
 
@@ -178,7 +182,16 @@ pub async fn create_term(
         .field("mode", None, Some(&d.mode.code()))
         .field("start_date", None, Some(&d.start_date))
         .field("end_date", None, Some(&d.end_date));
-    log(&mut tx, &st.cipher, who, "congress_term.create", ("congress_term", id), school, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "congress_term.create",
+        ("congress_term", id),
+        school,
+        &ch,
+    )
+    .await?;
     if d.mode == CongressMode::Assembly {
         tx_sync_assembly(&mut tx, st, who, TermId(id), school, d.start_date).await?;
     }
@@ -203,14 +216,16 @@ pub async fn delegations<P: perm::Perm>(
     term: TermId,
 ) -> Result<Vec<Delegation>, StoreError> {
     fetch_term(db, cap.scope(), term).await?;
-    Ok(crate::on_db!(db, |p| sqlx::query_as(
+    Ok(crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT g.id, g.name, g.branch_id,
             (SELECT COUNT(*) FROM delegate d WHERE d.delegation_id = g.id AND d.ended_on IS NULL AND d.kind = 'delegate') AS delegates
          FROM delegation g WHERE g.term_id = $1 ORDER BY g.sort_order, g.id"
     )
     .bind(term.0)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 pub async fn add_delegation(
@@ -239,7 +254,16 @@ pub async fn add_delegation(
     let id = tx_insert_delegation(&mut tx, term, &name, branch).await?;
     let mut ch = Changes::new();
     ch.field("name", None, Some(&name));
-    log(&mut tx, &st.cipher, who, "delegation.create", ("delegation", id.0), tm.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "delegation.create",
+        ("delegation", id.0),
+        tm.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -250,7 +274,8 @@ async fn tx_insert_delegation(
     name: &str,
     branch: Option<OrgUnitId>,
 ) -> Result<DelegationId, StoreError> {
-    let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO delegation (term_id, name, branch_id, sort_order, created_at)
          VALUES ($1, $2, $3, (SELECT COUNT(*) FROM delegation WHERE term_id = $1), $4) RETURNING id"
     )
@@ -259,7 +284,8 @@ async fn tx_insert_delegation(
     .bind(branch.map(|b| b.0))
     .bind(now())
     .fetch_one(&mut *c)
-    .await)
+    .await
+    })
     .map_err(|e| {
         if crate::db::is_unique_violation(&e) {
             invalid("name", t::DELEGATION_TAKEN)
@@ -387,14 +413,18 @@ pub(crate) async fn tx_current_mandate(
     term: TermId,
     member: MemberId,
 ) -> Result<Option<(DelegateId, DelegateKind)>, StoreError> {
-    let row: Option<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+    let row: Option<(i64, String)> =
+        on_tx!(tx, |c| {
+            sqlx::query_as(
         "SELECT id, kind FROM delegate WHERE term_id = $1 AND member_id = $2 AND ended_on IS NULL"
     )
     .bind(term.0)
     .bind(member.0)
     .fetch_optional(&mut *c)
-    .await)?;
-    row.map(|(id, k)| Ok((DelegateId(id), coded(&k)?))).transpose()
+    .await
+        })?;
+    row.map(|(id, k)| Ok((DelegateId(id), coded(&k)?)))
+        .transpose()
 }
 
 /// Checks that `member` belongs to `school` and may hold a mandate of `kind`: delegates
@@ -506,7 +536,16 @@ pub async fn add_delegate(
         .field("name", None, Some(&name))
         .field("kind", None, Some(&kind.code()))
         .field("delegation_id", None, delegation.map(|g| g.0).as_ref());
-    log(&mut tx, &st.cipher, who, "delegate.create", ("delegate", id.0), tm.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "delegate.create",
+        ("delegate", id.0),
+        tm.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -527,12 +566,14 @@ pub async fn replace_delegate(
     let mut tx = st.db.begin().await?;
     let row: Option<(i64, i64, String, Option<i64>, Option<NaiveDate>, NaiveDate)> = on_tx!(
         &mut tx,
-        |c| sqlx::query_as(
+        |c| {
+            sqlx::query_as(
             "SELECT term_id, member_id, kind, delegation_id, ended_on, started_on FROM delegate WHERE id = $1"
         )
         .bind(id.0)
         .fetch_optional(&mut *c)
         .await
+        }
     )?;
     let (term, old_member, kind, delegation, ended, started) = row.ok_or(StoreError::NotFound)?;
     let tm = tx_term(&mut tx, cap.scope(), TermId(term)).await?;
@@ -564,7 +605,10 @@ pub async fn replace_delegate(
                 return Err(invalid("member", t::DELEGATE_EXISTS));
             }
             let name = tx_check_member(&mut tx, tm.school_union_id, m, kind).await?;
-            if tx_current_mandate(&mut tx, TermId(term), m).await?.is_some() {
+            if tx_current_mandate(&mut tx, TermId(term), m)
+                .await?
+                .is_some()
+            {
                 return Err(invalid("member", t::DELEGATE_EXISTS));
             }
             let new = tx_insert_delegate(
@@ -589,7 +633,16 @@ pub async fn replace_delegate(
             Some(new)
         }
     };
-    log(&mut tx, &st.cipher, who, "delegate.replace", ("delegate", id.0), tm.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "delegate.replace",
+        ("delegate", id.0),
+        tm.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(new)
 }
@@ -639,7 +692,8 @@ async fn tx_sync_assembly(
     school: OrgUnitId,
     today: NaiveDate,
 ) -> Result<(u64, u64), StoreError> {
-    let ended = on_tx!(tx, |c| sqlx::query(
+    let ended = on_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE delegate SET ended_on = $1, end_reason = 'left' WHERE term_id = $2 AND ended_on IS NULL AND kind = 'delegate'
          AND member_id NOT IN (SELECT id FROM member WHERE school_union_id = $3 AND status = 'active')"
     )
@@ -648,8 +702,10 @@ async fn tx_sync_assembly(
     .bind(school.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
-    let added = on_tx!(tx, |c| sqlx::query(
+    .map(|r| r.rows_affected())
+    })?;
+    let added = on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO delegate (term_id, member_id, kind, delegation_id, started_on, ended_on, end_reason, replaces_id, replaced_by_id, created_at)
          SELECT $1, m.id, 'delegate', NULL, $2, NULL, NULL, NULL, NULL, $3 FROM member m
          WHERE m.school_union_id = $4 AND m.status = 'active'
@@ -661,10 +717,20 @@ async fn tx_sync_assembly(
     .bind(school.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     let mut ch = Changes::new();
     ch.note("added", added).note("ended", ended);
-    log(tx, &st.cipher, who, "congress_term.sync_assembly", ("congress_term", term.0), school, &ch).await?;
+    log(
+        tx,
+        &st.cipher,
+        who,
+        "congress_term.sync_assembly",
+        ("congress_term", term.0),
+        school,
+        &ch,
+    )
+    .await?;
     Ok((added, ended))
 }
 
@@ -725,18 +791,21 @@ pub async fn import_delegates(
             .with_arg("max", IMPORT_MAX_ROWS));
     }
     let mut out = ImportOutcome::default();
-    let Some(h) = rows
-        .iter()
-        .position(|(_, c)| header_index(c, &["身份证号", "身份证号码", "id_number", "ID number"]).is_some())
-    else {
+    let Some(h) = rows.iter().position(|(_, c)| {
+        header_index(c, &["身份证号", "身份证号码", "id_number", "ID number"]).is_some()
+    }) else {
         out.no_header = true;
         return Ok(out);
     };
     let header = rows[h].1.clone();
-    let col_id = header_index(&header, &["身份证号", "身份证号码", "id_number", "ID number"]);
+    let col_id = header_index(
+        &header,
+        &["身份证号", "身份证号码", "id_number", "ID number"],
+    );
     let col_kind = header_index(&header, &["类别", "代表类别", "kind"]);
     let col_group = header_index(&header, &["代表团", "代表组", "delegation"]);
-    let cell = |r: &[String], c: Option<usize>| c.and_then(|i| r.get(i)).cloned().unwrap_or_default();
+    let cell =
+        |r: &[String], c: Option<usize>| c.and_then(|i| r.get(i)).cloned().unwrap_or_default();
 
     let mut tx = st.db.begin().await?;
     let tm = tx_term(&mut tx, cap.scope(), term).await?;
@@ -775,29 +844,39 @@ pub async fn import_delegates(
             match DelegateKind::parse_loose(&kind_text) {
                 Some(k) => k,
                 None => {
-                    err(t::CHOICE_INVALID, vec![("value", kind_text.trim().to_string())]);
+                    err(
+                        t::CHOICE_INVALID,
+                        vec![("value", kind_text.trim().to_string())],
+                    );
                     continue;
                 }
             }
         };
         let idx = st.cipher.blind_index(Field::IdNumber, id.as_str());
-        let m: Option<(i64, String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        let m: Option<(i64, String, String)> =
+            on_tx!(&mut tx, |c| {
+                sqlx::query_as(
             "SELECT id, name, status FROM member WHERE id_number_idx = $1 AND school_union_id = $2"
         )
         .bind(&idx)
         .bind(tm.school_union_id.0)
         .fetch_optional(&mut *c)
-        .await)?;
+        .await
+            })?;
         let Some((mid, name, status)) = m else {
             err(t::MEMBER_NOT_IN_SCHOOL, Vec::new());
             continue;
         };
         let status: MemberStatus = coded(&status)?;
-        if (kind == DelegateKind::Delegate && status != MemberStatus::Active) || !status.is_member() {
+        if (kind == DelegateKind::Delegate && status != MemberStatus::Active) || !status.is_member()
+        {
             err(t::MEMBER_NOT_ACTIVE, Vec::new());
             continue;
         }
-        if tx_current_mandate(&mut tx, term, MemberId(mid)).await?.is_some() {
+        if tx_current_mandate(&mut tx, term, MemberId(mid))
+            .await?
+            .is_some()
+        {
             err(t::DELEGATE_EXISTS, Vec::new());
             continue;
         }
@@ -878,8 +957,10 @@ pub async fn composition<P: perm::Perm>(
     let young_cutoff = today
         .with_year(today.year() - rules.rules.young_age as i32)
         .unwrap_or(today);
-    let (n, teachers, women, young, leaders, staff): (i64, i64, i64, i64, i64, i64) =
-        crate::on_db!(db, |p| sqlx::query_as(
+    let (n, teachers, women, young, leaders, staff): (i64, i64, i64, i64, i64, i64) = crate::on_db!(
+        db,
+        |p| {
+            sqlx::query_as(
             "SELECT COUNT(*),
                 COALESCE(SUM(CASE WHEN m.post = 'teacher' THEN 1 ELSE 0 END), 0),
                 COALESCE(SUM(CASE WHEN m.gender = 'female' THEN 1 ELSE 0 END), 0),
@@ -893,15 +974,20 @@ pub async fn composition<P: perm::Perm>(
         .bind(young_cutoff)
         .bind(tm.school_union_id.0)
         .fetch_one(p)
-        .await)?;
-    let by_delegation: Vec<(Option<String>, i64)> = crate::on_db!(db, |p| sqlx::query_as(
+        .await
+        }
+    )?;
+    let by_delegation: Vec<(Option<String>, i64)> =
+        crate::on_db!(db, |p| {
+            sqlx::query_as(
         "SELECT g.name, COUNT(*) FROM delegate d LEFT JOIN delegation g ON g.id = d.delegation_id
          WHERE d.term_id = $1 AND d.ended_on IS NULL AND d.kind = 'delegate'
          GROUP BY g.id, g.name, g.sort_order ORDER BY COALESCE(g.sort_order, 999999), g.id"
     )
     .bind(term.0)
     .fetch_all(p)
-    .await)?;
+    .await
+        })?;
     let c = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
     let counts = Composition {
         delegates: c(n),

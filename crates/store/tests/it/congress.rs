@@ -38,12 +38,21 @@ async fn audit_count(st: &Store) -> i64 {
         .unwrap_or(0)
 }
 
-async fn person(st: &Store, school: OrgUnitId, name: &str, n: u32, post: Post, female: bool) -> MemberId {
+async fn person(
+    st: &Store,
+    school: OrgUnitId,
+    name: &str,
+    n: u32,
+    post: Post,
+    female: bool,
+) -> MemberId {
     let mut i = input(name, n);
     i.id_number = id_number(n, !female);
     i.post = post.code().into();
     let dr = i.parse(today()).unwrap();
-    store::org::create_member(st, &sys(), &who(), school, None, &dr, today()).await.unwrap()
+    store::org::create_member(st, &sys(), &who(), school, None, &dr, today())
+        .await
+        .unwrap()
 }
 
 /// A school with a current term, `n` voting delegates (teachers, every other one a woman)
@@ -63,19 +72,41 @@ async fn congress(st: &Store, n: u32) -> Congress {
         &sys(),
         &who(),
         org.school_a,
-        &TermDraft { number: 3, mode: CongressMode::Congress, start_date: d(2025, 9, 1), end_date: d(2028, 8, 31) },
+        &TermDraft {
+            number: 3,
+            mode: CongressMode::Congress,
+            start_date: d(2025, 9, 1),
+            end_date: d(2028, 8, 31),
+        },
     )
     .await
     .unwrap();
     let mut members = Vec::new();
     let mut delegates = Vec::new();
     for i in 0..n {
-        let m = person(st, org.school_a, &format!("代表{i}"), 100 + i, Post::Teacher, i % 2 == 0).await;
+        let m = person(
+            st,
+            org.school_a,
+            &format!("代表{i}"),
+            100 + i,
+            Post::Teacher,
+            i % 2 == 0,
+        )
+        .await;
         members.push(m);
         delegates.push(
-            terms::add_delegate(st, &sys(), &who(), term, m, DelegateKind::Delegate, None, d(2025, 9, 1))
-                .await
-                .unwrap(),
+            terms::add_delegate(
+                st,
+                &sys(),
+                &who(),
+                term,
+                m,
+                DelegateKind::Delegate,
+                None,
+                d(2025, 9, 1),
+            )
+            .await
+            .unwrap(),
         );
     }
     let meeting = meetings::create_meeting(
@@ -96,7 +127,13 @@ async fn congress(st: &Store, n: u32) -> Congress {
     )
     .await
     .unwrap();
-    Congress { org, term, members, delegates, meeting }
+    Congress {
+        org,
+        term,
+        members,
+        delegates,
+        meeting,
+    }
 }
 
 fn draft_proposal(title: &str) -> ProposalDraft {

@@ -106,7 +106,8 @@ fn board_stream(db: store::Db, meeting: Meeting) -> impl Stream<Item = Result<Ev
                     }
                 }
                 // Whatever else arrived meanwhile is covered by the count below.
-                while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = w.rx.try_recv() {}
+                while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = w.rx.try_recv() {
+                }
             }
             w.first = false;
             w.last_at = Some(Instant::now());
@@ -127,7 +128,11 @@ fn board_stream(db: store::Db, meeting: Meeting) -> impl Stream<Item = Result<Ev
     })
 }
 
-pub async fn board_events(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn board_events(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let (_, m) = read_meeting(&state, &a, id).await?;
     let stream = board_stream(state.store.db.clone(), m);
     Ok(Sse::new(stream)
@@ -197,15 +202,23 @@ pub async fn self_page(State(state): State<AppState>, a: Auth, Path(id): Path<i6
 
 fn outcome_flash(a: &Ctx, r: &sa::CheckedIn) -> Flash {
     match &r.outcome {
-        Outcome::Recorded { late: false } => Flash::ok("check-in-recorded").arg("name", &r.delegate_name),
-        Outcome::Recorded { late: true } => Flash::warn("check-in-recorded-late").arg("name", &r.delegate_name),
+        Outcome::Recorded { late: false } => {
+            Flash::ok("check-in-recorded").arg("name", &r.delegate_name)
+        }
+        Outcome::Recorded { late: true } => {
+            Flash::warn("check-in-recorded-late").arg("name", &r.delegate_name)
+        }
         Outcome::Already { at } => Flash::warn("check-in-already")
             .arg("name", &r.delegate_name)
             .arg("at", a.tr.datetime(at)),
     }
 }
 
-pub async fn self_check_in(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+pub async fn self_check_in(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
     let acting = authorize_self::<perm::CongressAttend>(&a.actor)?;
     let back = format!("/congress/meetings/{id}/check-in");
     match sa::self_check_in(&state.store, &acting, &a.who(), MeetingId(id)).await {
@@ -239,10 +252,18 @@ pub async fn code_page(ctx: Ctx, Query(q): Query<CodeForm>) -> AppResult {
     let code = domain::congress::normalize_code(&q.code)
         .map(|c| format_code(&c))
         .unwrap_or_default();
-    ctx.render(&CodePage { p, code, error: None })
+    ctx.render(&CodePage {
+        p,
+        code,
+        error: None,
+    })
 }
 
-pub async fn code_submit(State(state): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm>) -> AppResult {
+pub async fn code_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<CodeForm>,
+) -> AppResult {
     let who = store::audit::Who {
         account: ctx.actor().map(|a| a.account),
         label: "check-in-code".into(),
@@ -450,7 +471,11 @@ pub async fn cards(
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
-        let scheme = if state.config.secure_cookies { "https" } else { "http" };
+        let scheme = if state.config.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{host}")
     });
     let cards = issued
@@ -477,7 +502,9 @@ pub async fn cards(
         cards,
         url: format!("{base}/checkin"),
     })?;
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     Ok(r)
 }

@@ -38,7 +38,13 @@ struct MeetingFormPage {
     kinds: Vec<Opt>,
 }
 
-async fn meeting_form(state: &AppState, a: &Auth, term: i64, f: MeetingInput, errors: FieldErrors) -> AppResult {
+async fn meeting_form(
+    state: &AppState,
+    a: &Auth,
+    term: i64,
+    f: MeetingInput,
+    errors: FieldErrors,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::CongressManage>()?;
     let t = stt::get_term(&state.store.db, &cap, TermId(term)).await?;
     let status = if errors.is_empty() {
@@ -48,7 +54,10 @@ async fn meeting_form(state: &AppState, a: &Auth, term: i64, f: MeetingInput, er
     };
     let p = Chrome::new(a, "meeting-new-title")
         .crumb(a.tr.t("congress-title"), Some("/congress".into()))
-        .crumb(term_name(&a.tr, t.number, t.mode), Some(format!("/congress/terms/{term}")));
+        .crumb(
+            term_name(&a.tr, t.number, t.mode),
+            Some(format!("/congress/terms/{term}")),
+        );
     let mut r = a.render(&MeetingFormPage {
         p,
         term_id: term,
@@ -64,10 +73,14 @@ pub async fn new_page(State(state): State<AppState>, a: Auth, Path(id): Path<i64
     let today = crate::today();
     let f = MeetingInput {
         kind: "regular".into(),
-        meeting_date: (today + chrono::Duration::days(14)).format("%Y-%m-%d").to_string(),
+        meeting_date: (today + chrono::Duration::days(14))
+            .format("%Y-%m-%d")
+            .to_string(),
         starts_at: "14:30".into(),
         proposals_from: today.format("%Y-%m-%d").to_string(),
-        proposals_until: (today + chrono::Duration::days(7)).format("%Y-%m-%d").to_string(),
+        proposals_until: (today + chrono::Duration::days(7))
+            .format("%Y-%m-%d")
+            .to_string(),
         ..Default::default()
     };
     meeting_form(&state, &a, id, f, FieldErrors::default()).await
@@ -83,7 +96,12 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     match f.parse() {
         Ok(d) => match sm::create_meeting(&state.store, &cap, &a.who(), TermId(id), &d).await {
-            Ok(m) => return Ok(a.redirect(&format!("/congress/meetings/{m}"), Flash::ok("meeting-created"))),
+            Ok(m) => {
+                return Ok(a.redirect(
+                    &format!("/congress/meetings/{m}"),
+                    Flash::ok("meeting-created"),
+                ));
+            }
             Err(StoreError::NotFound) => return Err(AppError::NotFound),
             Err(e) => into_fields(e, &mut errors)?,
         },
@@ -170,6 +188,7 @@ struct MeetingPage {
     agenda_kinds: Vec<Opt>,
     agenda_opts: Vec<Opt>,
     checked_in: Option<String>,
+    can_propose: bool,
     final_text: Option<String>,
     max_mb: usize,
 }
@@ -185,7 +204,9 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let roles = sm::roles(db, v, m.id).await?;
     let board = sa::board(db, &m).await?;
     let can_manage = match a.actor.authorize::<perm::CongressManage>() {
-        Ok(cap) => sm::get_meeting(db, Viewer::manage(&cap), m.id).await.is_ok(),
+        Ok(cap) => sm::get_meeting(db, Viewer::manage(&cap), m.id)
+            .await
+            .is_ok(),
         Err(_) => false,
     };
     let people = if can_manage {
@@ -193,7 +214,13 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         stt::delegates(db, &cap, m.term_id, false)
             .await?
             .into_iter()
-            .map(|d| Opt::new(d.member_id.0, format!("{} · {}", d.name, tr.label(d.kind)), false))
+            .map(|d| {
+                Opt::new(
+                    d.member_id.0,
+                    format!("{} · {}", d.name, tr.label(d.kind)),
+                    false,
+                )
+            })
             .collect()
     } else {
         Vec::new()
@@ -228,8 +255,15 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         .collect();
     let final_text = match (m.final_attendance, m.final_quorum) {
         (Some(att), Some(q)) => Some(tr.ta(
-            if q { "meeting-final-quorum" } else { "meeting-final-no-quorum" },
-            &[("present", att.present.to_string()), ("total", att.total.to_string())],
+            if q {
+                "meeting-final-quorum"
+            } else {
+                "meeting-final-no-quorum"
+            },
+            &[
+                ("present", att.present.to_string()),
+                ("total", att.total.to_string()),
+            ],
         )),
         _ => None,
     };
@@ -238,7 +272,11 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         (f, u) => format!("{} – {}", tr.opt_date(&f), tr.opt_date(&u)),
     };
     let mut agenda_opts = vec![Opt::new("", tr.t("document-no-item"), true)];
-    agenda_opts.extend(agenda.iter().map(|i| Opt::new(i.id, format!("{}. {}", i.position, i.title), false)));
+    agenda_opts.extend(
+        agenda
+            .iter()
+            .map(|i| Opt::new(i.id, format!("{}. {}", i.position, i.title), false)),
+    );
     let name = meeting_name(&tr, m.term_number, m.number, m.mode);
     let p = Chrome::new(&a, "meeting-title")
         .title_text(name.clone())
@@ -257,13 +295,21 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         window,
         board: board_view(&tr, &board),
         agenda: agenda_views,
-        loose_docs: docs.iter().filter(|d| d.agenda_item_id.is_none()).map(doc_view).collect(),
-        roles: roles.iter().map(|r| (r.id, tr.label(r.role), r.name.clone())).collect(),
+        loose_docs: docs
+            .iter()
+            .filter(|d| d.agenda_item_id.is_none())
+            .map(doc_view)
+            .collect(),
+        roles: roles
+            .iter()
+            .map(|r| (r.id, tr.label(r.role), r.name.clone()))
+            .collect(),
         role_opts: coded_options::<MeetingRole>(&tr, "presidium", None),
         people,
         agenda_kinds: coded_options::<AgendaKind>(&tr, "report", None),
         agenda_opts,
         checked_in,
+        can_propose: a.actor.may(domain::auth::Permission::ProposalSubmit),
         final_text,
         max_mb: domain::congress::DOC_MAX_BYTES / (1024 * 1024),
     })
@@ -318,10 +364,17 @@ pub async fn add_agenda(
     }
 }
 
-pub async fn remove_agenda(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+pub async fn remove_agenda(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::CongressManage>()?;
     match sm::remove_agenda_item(&state.store, &cap, &a.who(), AgendaItemId(id)).await {
-        Ok(m) => Ok(a.redirect(&format!("/congress/meetings/{m}#agenda"), Flash::ok("agenda-removed"))),
+        Ok(m) => Ok(a.redirect(
+            &format!("/congress/meetings/{m}#agenda"),
+            Flash::ok("agenda-removed"),
+        )),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, "/congress", e),
     }
@@ -347,7 +400,16 @@ pub async fn add_role(
     let (Some(member), Some(role)) = (form_id(&f.member), MeetingRole::from_code(&f.role)) else {
         return Ok(a.redirect(&back, Flash::error(domain::text::REQUIRED)));
     };
-    match sm::add_role(&state.store, &cap, &a.who(), MeetingId(id), MemberId(member), role).await {
+    match sm::add_role(
+        &state.store,
+        &cap,
+        &a.who(),
+        MeetingId(id),
+        MemberId(member),
+        role,
+    )
+    .await
+    {
         Ok(()) => Ok(a.redirect(&back, Flash::ok("role-added").arg("role", a.tr.label(role)))),
         Err(e) => refused(&a, &back, e),
     }
@@ -385,7 +447,8 @@ pub async fn upload(
     let mut mp = mp.map_err(|_| AppError::BadRequest)?;
     let back = format!("/congress/meetings/{id}#documents");
     let too_large = || {
-        Flash::error(domain::text::FILE_TOO_LARGE).arg("max", domain::congress::DOC_MAX_BYTES / (1024 * 1024))
+        Flash::error(domain::text::FILE_TOO_LARGE)
+            .arg("max", domain::congress::DOC_MAX_BYTES / (1024 * 1024))
     };
     let mut item = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -458,21 +521,33 @@ pub async fn download(State(state): State<AppState>, a: Auth, Path(id): Path<i64
     let mut r = (
         [
             (header::CONTENT_TYPE, meta.kind.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, super::attachment(&meta.file_name, &ascii)),
+            (
+                header::CONTENT_DISPOSITION,
+                super::attachment(&meta.file_name, &ascii),
+            ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         bytes,
     )
         .into_response();
-    r.headers_mut()
-        .insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(r)
 }
 
-pub async fn delete_document(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+pub async fn delete_document(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::CongressManage>()?;
     match sm::delete_document(&state.store, &cap, &a.who(), DocumentId(id)).await {
-        Ok(m) => Ok(a.redirect(&format!("/congress/meetings/{m}#documents"), Flash::ok("document-deleted"))),
+        Ok(m) => Ok(a.redirect(
+            &format!("/congress/meetings/{m}#documents"),
+            Flash::ok("document-deleted"),
+        )),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, "/congress", e),
     }
@@ -520,7 +595,10 @@ fn item_views(tr: &Tr, r: &sr::HandlingReport) -> Vec<ItemView> {
                 } else {
                     tr.ta(
                         "report-handler-with-co",
-                        &[("handler", h), ("co", i.co_handlers.join(&tr.t("list-separator")))],
+                        &[
+                            ("handler", h),
+                            ("co", i.co_handlers.join(&tr.t("list-separator"))),
+                        ],
                     )
                 }
             },
@@ -605,7 +683,11 @@ pub async fn report(State(state): State<AppState>, a: Auth, Path(id): Path<i64>)
         meeting_id: id,
         school: r.meeting.school_name.clone(),
         summary: summary_lines(&tr, &r),
-        by_status: r.by_status.iter().map(|(s, n)| (tr.label(*s), *n)).collect(),
+        by_status: r
+            .by_status
+            .iter()
+            .map(|(s, n)| (tr.label(*s), *n))
+            .collect(),
         by_department: r.by_department.clone(),
         items: item_views(&tr, &r),
         date: tr.date(&crate::today()),
@@ -621,7 +703,11 @@ pub async fn report_xlsx(State(state): State<AppState>, a: Auth, Path(id): Path<
         tr.t("report-title"),
         meeting_name(&tr, r.meeting.term_number, r.meeting.number, r.meeting.mode)
     );
-    Ok(super::xlsx(bytes, &name, &format!("proposal-report-{id}.xlsx")))
+    Ok(super::xlsx(
+        bytes,
+        &name,
+        &format!("proposal-report-{id}.xlsx"),
+    ))
 }
 
 fn report_workbook(tr: &Tr, r: &sr::HandlingReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -630,11 +716,16 @@ fn report_workbook(tr: &Tr, r: &sr::HandlingReport) -> Result<Vec<u8>, rust_xlsx
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
     ws.set_name(tr.t("report-sheet-summary"))?;
-    ws.write_string_with_format(0, 0, tr.t1(
-        "report-heading",
-        "meeting",
-        meeting_name(tr, r.meeting.term_number, r.meeting.number, r.meeting.mode),
-    ), &bold)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        tr.t1(
+            "report-heading",
+            "meeting",
+            meeting_name(tr, r.meeting.term_number, r.meeting.number, r.meeting.mode),
+        ),
+        &bold,
+    )?;
     ws.write_string(1, 0, &r.meeting.school_name)?;
     let mut row = 3;
     for line in summary_lines(tr, r) {
@@ -669,9 +760,16 @@ fn report_workbook(tr: &Tr, r: &sr::HandlingReport) -> Result<Vec<u8>, rust_xlsx
     row += 1;
     for d in &r.by_department {
         ws.write_string(row, 0, &d.name)?;
-        for (c, v) in [d.assigned, d.answered, d.overdue, d.satisfied, d.partly, d.dissatisfied]
-            .iter()
-            .enumerate()
+        for (c, v) in [
+            d.assigned,
+            d.answered,
+            d.overdue,
+            d.satisfied,
+            d.partly,
+            d.dissatisfied,
+        ]
+        .iter()
+        .enumerate()
         {
             ws.write_number(row, c as u16 + 1, *v as f64)?;
         }

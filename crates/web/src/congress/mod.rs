@@ -35,33 +35,133 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .get("/congress/terms/new", Access::Login, terms::new_page)
         .post("/congress/terms/new", Access::Login, terms::create)
         .get("/congress/terms/{id}", Access::Login, terms::show)
-        .post("/congress/terms/{id}/delegates", Access::Login, terms::add_delegate)
-        .post("/congress/terms/{id}/delegations", Access::Login, terms::add_delegation)
-        .get("/congress/terms/{id}/import", Access::Login, terms::import_page)
+        .post(
+            "/congress/terms/{id}/delegates",
+            Access::Login,
+            terms::add_delegate,
+        )
+        .post(
+            "/congress/terms/{id}/delegations",
+            Access::Login,
+            terms::add_delegation,
+        )
+        .get(
+            "/congress/terms/{id}/import",
+            Access::Login,
+            terms::import_page,
+        )
         .post("/congress/terms/{id}/sync", Access::Login, terms::sync)
-        .get("/congress/terms/{id}/composition", Access::Login, terms::composition)
-        .get("/congress/terms/{id}/meetings/new", Access::Login, meetings::new_page)
-        .post("/congress/terms/{id}/meetings/new", Access::Login, meetings::create)
-        .get("/congress/delegates/{id}/replace", Access::Login, terms::replace_page)
-        .post("/congress/delegates/{id}/replace", Access::Login, terms::replace)
+        .get(
+            "/congress/terms/{id}/composition",
+            Access::Login,
+            terms::composition,
+        )
+        .get(
+            "/congress/terms/{id}/meetings/new",
+            Access::Login,
+            meetings::new_page,
+        )
+        .post(
+            "/congress/terms/{id}/meetings/new",
+            Access::Login,
+            meetings::create,
+        )
+        .get(
+            "/congress/delegates/{id}/replace",
+            Access::Login,
+            terms::replace_page,
+        )
+        .post(
+            "/congress/delegates/{id}/replace",
+            Access::Login,
+            terms::replace,
+        )
         .get("/congress/meetings/{id}", Access::Login, meetings::show)
-        .post("/congress/meetings/{id}/status", Access::Login, meetings::status)
-        .post("/congress/meetings/{id}/agenda", Access::Login, meetings::add_agenda)
-        .post("/congress/meetings/{id}/roles", Access::Login, meetings::add_role)
-        .post("/congress/meetings/{id}/roles/remove", Access::Login, meetings::remove_role)
-        .get("/congress/meetings/{id}/report", Access::Login, meetings::report)
-        .get("/congress/meetings/{id}/report.xlsx", Access::Login, meetings::report_xlsx)
-        .get("/congress/meetings/{id}/desk", Access::Login, attendance::desk)
-        .post("/congress/meetings/{id}/desk", Access::Login, attendance::desk_action)
-        .post("/congress/meetings/{id}/desk/code", Access::Login, attendance::desk_code)
-        .post("/congress/meetings/{id}/cards", Access::Login, attendance::cards)
-        .get("/congress/meetings/{id}/check-in", Access::Login, attendance::self_page)
-        .post("/congress/meetings/{id}/check-in", Access::Login, attendance::self_check_in)
-        .get("/congress/meetings/{id}/board", Access::Login, attendance::board)
-        .get("/congress/meetings/{id}/board/events", Access::Login, attendance::board_events)
-        .post("/congress/agenda/{id}/remove", Access::Login, meetings::remove_agenda)
-        .get("/congress/documents/{id}", Access::Login, meetings::download)
-        .post("/congress/documents/{id}/delete", Access::Login, meetings::delete_document)
+        .post(
+            "/congress/meetings/{id}/status",
+            Access::Login,
+            meetings::status,
+        )
+        .post(
+            "/congress/meetings/{id}/agenda",
+            Access::Login,
+            meetings::add_agenda,
+        )
+        .post(
+            "/congress/meetings/{id}/roles",
+            Access::Login,
+            meetings::add_role,
+        )
+        .post(
+            "/congress/meetings/{id}/roles/remove",
+            Access::Login,
+            meetings::remove_role,
+        )
+        .get(
+            "/congress/meetings/{id}/report",
+            Access::Login,
+            meetings::report,
+        )
+        .get(
+            "/congress/meetings/{id}/report.xlsx",
+            Access::Login,
+            meetings::report_xlsx,
+        )
+        .get(
+            "/congress/meetings/{id}/desk",
+            Access::Login,
+            attendance::desk,
+        )
+        .post(
+            "/congress/meetings/{id}/desk",
+            Access::Login,
+            attendance::desk_action,
+        )
+        .post(
+            "/congress/meetings/{id}/desk/code",
+            Access::Login,
+            attendance::desk_code,
+        )
+        .post(
+            "/congress/meetings/{id}/cards",
+            Access::Login,
+            attendance::cards,
+        )
+        .get(
+            "/congress/meetings/{id}/check-in",
+            Access::Login,
+            attendance::self_page,
+        )
+        .post(
+            "/congress/meetings/{id}/check-in",
+            Access::Login,
+            attendance::self_check_in,
+        )
+        .get(
+            "/congress/meetings/{id}/board",
+            Access::Login,
+            attendance::board,
+        )
+        .get(
+            "/congress/meetings/{id}/board/events",
+            Access::Login,
+            attendance::board_events,
+        )
+        .post(
+            "/congress/agenda/{id}/remove",
+            Access::Login,
+            meetings::remove_agenda,
+        )
+        .get(
+            "/congress/documents/{id}",
+            Access::Login,
+            meetings::download,
+        )
+        .post(
+            "/congress/documents/{id}/delete",
+            Access::Login,
+            meetings::delete_document,
+        )
         .get("/congress/rules/{id}", Access::Login, rules::page)
         .post("/congress/rules/{id}", Access::Login, rules::save)
         .get("/congress/oversight", Access::Login, oversight::table)
@@ -147,7 +247,11 @@ impl Reader {
 }
 
 /// The meeting `id` for whoever may read it, staff first.
-pub(crate) async fn read_meeting(state: &AppState, a: &Auth, id: i64) -> AppResult<(Reader, Meeting)> {
+pub(crate) async fn read_meeting(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+) -> AppResult<(Reader, Meeting)> {
     let id = MeetingId(id);
     if let Ok(cap) = a.actor.authorize::<perm::CongressView>() {
         match get_meeting(&state.store.db, Viewer::view(&cap), id).await {

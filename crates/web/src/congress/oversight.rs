@@ -69,7 +69,11 @@ fn row_view(tr: &Tr, r: &OversightRow) -> RowView {
             .map(|p| format!("{p}%"))
             .unwrap_or_default(),
         overdue: r.overdue,
-        warnings: r.warnings.iter().map(|w| tr.ta(w.key(), &w.args())).collect(),
+        warnings: r
+            .warnings
+            .iter()
+            .map(|w| tr.ta(w.key(), &w.args()))
+            .collect(),
         flagged: r.flagged(),
     }
 }
@@ -94,10 +98,17 @@ async fn load(state: &AppState, a: &Auth, q: &YearQuery) -> AppResult<(i32, Vec<
         .ok()
         .filter(|y| (this - 10..=this).contains(y))
         .unwrap_or(this);
-    Ok((year, so::oversight(&state.store.db, &cap, year, crate::today()).await?))
+    Ok((
+        year,
+        so::oversight(&state.store.db, &cap, year, crate::today()).await?,
+    ))
 }
 
-pub async fn table(State(state): State<AppState>, a: Auth, Query(q): Query<YearQuery>) -> AppResult {
+pub async fn table(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<YearQuery>,
+) -> AppResult {
     let (year, rows) = load(&state, &a, &q).await?;
     let tr = a.tr;
     let flagged = rows.iter().filter(|r| r.flagged()).count();
@@ -105,9 +116,15 @@ pub async fn table(State(state): State<AppState>, a: Auth, Query(q): Query<YearQ
         "oversight-summary",
         &[
             ("schools", rows.len().to_string()),
-            ("held", rows.iter().filter(|r| r.held > 0).count().to_string()),
+            (
+                "held",
+                rows.iter().filter(|r| r.held > 0).count().to_string(),
+            ),
             ("flagged", flagged.to_string()),
-            ("overdue", rows.iter().map(|r| r.overdue).sum::<i64>().to_string()),
+            (
+                "overdue",
+                rows.iter().map(|r| r.overdue).sum::<i64>().to_string(),
+            ),
         ],
     );
     let flagged_only = q.flagged == "1";
@@ -119,7 +136,16 @@ pub async fn table(State(state): State<AppState>, a: Auth, Query(q): Query<YearQ
     let this = school_year(crate::today());
     let years = (this - 4..=this)
         .rev()
-        .map(|y| Opt::new(y, tr.ta("school-year", &[("from", y.to_string()), ("to", (y + 1).to_string())]), y == year))
+        .map(|y| {
+            Opt::new(
+                y,
+                tr.ta(
+                    "school-year",
+                    &[("from", y.to_string()), ("to", (y + 1).to_string())],
+                ),
+                y == year,
+            )
+        })
         .collect();
     a.render(&OversightPage {
         p: Chrome::new(&a, "oversight-title"),
@@ -142,12 +168,19 @@ pub async fn xlsx(State(state): State<AppState>, a: Auth, Query(q): Query<YearQu
     ))
 }
 
-fn workbook(tr: &Tr, year: i32, rows: &[OversightRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn workbook(
+    tr: &Tr,
+    year: i32,
+    rows: &[OversightRow],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
-    ws.set_name(tr.ta("school-year", &[("from", year.to_string()), ("to", (year + 1).to_string())]))?;
+    ws.set_name(tr.ta(
+        "school-year",
+        &[("from", year.to_string()), ("to", (year + 1).to_string())],
+    ))?;
     let heads = [
         "col-area",
         "col-school",

@@ -57,11 +57,17 @@ fn pairs(body: &Bytes) -> Vec<(String, String)> {
 }
 
 fn field<'a>(p: &'a [(String, String)], name: &str) -> &'a str {
-    p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    p.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
 }
 
 fn fields(p: &[(String, String)], name: &str) -> Vec<String> {
-    p.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    p.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 // ------------------------------------------------------------------ the list
@@ -128,7 +134,10 @@ fn row_view(tr: &Tr, r: &sp::ProposalRow, today: NaiveDate) -> RowView {
         school: r.school_name.clone(),
         meeting: tr.ta(
             "meeting-short",
-            &[("term", r.term_number.to_string()), ("number", r.meeting_number.to_string())],
+            &[
+                ("term", r.term_number.to_string()),
+                ("number", r.meeting_number.to_string()),
+            ],
         ),
         proposer: r.proposer_name.clone(),
         status: tr.label(r.status),
@@ -199,7 +208,11 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     };
     let rows: Vec<RowView> = rows.iter().map(|r| row_view(&tr, r, today)).collect();
     let overdue_count = rows.iter().filter(|r| r.overdue).count();
-    let mut statuses = vec![Opt::new("", tr.t("filter-all-statuses"), q.status.is_empty())];
+    let mut statuses = vec![Opt::new(
+        "",
+        tr.t("filter-all-statuses"),
+        q.status.is_empty(),
+    )];
     statuses.extend(
         ProposalStatus::all()
             .iter()
@@ -207,20 +220,33 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     );
     let next = next.map(|n| {
         let mut qs: Vec<(String, String)> = vec![("tab".into(), tab.code().into())];
-        for (k, v) in [("status", &q.status), ("meeting", &q.meeting), ("overdue", &q.overdue)] {
+        for (k, v) in [
+            ("status", &q.status),
+            ("meeting", &q.meeting),
+            ("overdue", &q.overdue),
+        ] {
             if !v.is_empty() {
                 qs.push((k.into(), v.clone()));
             }
         }
         qs.push(("before".into(), n.to_string()));
-        format!("/proposals?{}", serde_urlencoded::to_string(&qs).unwrap_or_default())
+        format!(
+            "/proposals?{}",
+            serde_urlencoded::to_string(&qs).unwrap_or_default()
+        )
     });
     a.render(&ListPage {
         p: Chrome::new(&a, "proposals-title"),
         tabs: if available.len() > 1 {
             available
                 .iter()
-                .map(|t| (t.code().to_string(), tr.t(&format!("proposals-tab-{}", t.code())), *t == tab))
+                .map(|t| {
+                    (
+                        t.code().to_string(),
+                        tr.t(&format!("proposals-tab-{}", t.code())),
+                        *t == tab,
+                    )
+                })
                 .collect()
         } else {
             Vec::new()
@@ -239,7 +265,10 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
 pub async fn remind_overdue(State(state): State<AppState>, a: Auth) -> AppResult {
     let cap = a.actor.authorize::<perm::ProposalReview>()?;
     let n = sp::remind_overdue(&state.store, &cap, &a.who(), crate::today()).await?;
-    Ok(a.redirect("/proposals?tab=review&overdue=1", Flash::ok("reminders-sent").arg("count", n)))
+    Ok(a.redirect(
+        "/proposals?tab=review&overdue=1",
+        Flash::ok("reminders-sent").arg("count", n),
+    ))
 }
 
 // ------------------------------------------------------------------ drafting
@@ -283,7 +312,11 @@ async fn draft_form(
         .map(|m| {
             Opt::new(
                 m.id,
-                format!("{} · {}", meeting_name(&a.tr, m.term_number, m.number, m.mode), m.school_name),
+                format!(
+                    "{} · {}",
+                    meeting_name(&a.tr, m.term_number, m.number, m.mode),
+                    m.school_name
+                ),
                 f.meeting == m.id.to_string(),
             )
         })
@@ -293,7 +326,11 @@ async fn draft_form(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let title = if is_new { "proposal-new-title" } else { "proposal-edit-title" };
+    let title = if is_new {
+        "proposal-new-title"
+    } else {
+        "proposal-edit-title"
+    };
     let p = Chrome::new(a, title).crumb(a.tr.t("nav-proposals"), Some("/proposals".into()));
     let mut r = a.render(&DraftPage {
         p,
@@ -314,12 +351,24 @@ pub struct NewQuery {
     meeting: String,
 }
 
-pub async fn new_page(State(state): State<AppState>, a: Auth, Query(q): Query<NewQuery>) -> AppResult {
+pub async fn new_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<NewQuery>,
+) -> AppResult {
     let f = DraftForm {
         meeting: q.meeting,
         ..Default::default()
     };
-    draft_form(&state, &a, "/proposals/new".into(), true, f, FieldErrors::default()).await
+    draft_form(
+        &state,
+        &a,
+        "/proposals/new".into(),
+        true,
+        f,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<DraftForm>) -> AppResult {
@@ -333,10 +382,15 @@ pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<DraftF
         (Ok(d), Some(m)) => {
             match sp::create_draft(&state.store, &acting, &a.who(), m, &d, crate::today()).await {
                 Ok(id) => {
-                    return Ok(a.redirect(&format!("/proposals/{id}"), Flash::ok("proposal-drafted")));
+                    return Ok(
+                        a.redirect(&format!("/proposals/{id}"), Flash::ok("proposal-drafted"))
+                    );
                 }
                 Err(StoreError::NotFound) => {
-                    errors.push(domain::FieldError::new("meeting", domain::text::NOT_A_DELEGATE));
+                    errors.push(domain::FieldError::new(
+                        "meeting",
+                        domain::text::NOT_A_DELEGATE,
+                    ));
                 }
                 Err(e) => into_fields(e, &mut errors)?,
             }
@@ -362,7 +416,15 @@ pub async fn edit_page(State(state): State<AppState>, a: Auth, Path(id): Path<i6
         },
         meeting: p.row.meeting_id.to_string(),
     };
-    draft_form(&state, &a, format!("/proposals/{id}/edit"), false, f, FieldErrors::default()).await
+    draft_form(
+        &state,
+        &a,
+        format!("/proposals/{id}/edit"),
+        false,
+        f,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 pub async fn update(
@@ -374,14 +436,26 @@ pub async fn update(
     let acting = authorize_self::<perm::ProposalSubmit>(&a.actor)?;
     let mut errors = FieldErrors::default();
     match f.input.parse() {
-        Ok(d) => match sp::update_draft(&state.store, &acting, &a.who(), ProposalId(id), &d).await {
-            Ok(()) => return Ok(a.redirect(&format!("/proposals/{id}"), Flash::ok("proposal-saved"))),
-            Err(StoreError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => into_fields(e, &mut errors)?,
-        },
+        Ok(d) => {
+            match sp::update_draft(&state.store, &acting, &a.who(), ProposalId(id), &d).await {
+                Ok(()) => {
+                    return Ok(a.redirect(&format!("/proposals/{id}"), Flash::ok("proposal-saved")));
+                }
+                Err(StoreError::NotFound) => return Err(AppError::NotFound),
+                Err(e) => into_fields(e, &mut errors)?,
+            }
+        }
         Err(e) => errors.0.extend(e.0),
     }
-    draft_form(&state, &a, format!("/proposals/{id}/edit"), false, f, errors).await
+    draft_form(
+        &state,
+        &a,
+        format!("/proposals/{id}/edit"),
+        false,
+        f,
+        errors,
+    )
+    .await
 }
 
 // ------------------------------------------------------------------ the proposal page
@@ -410,7 +484,8 @@ async fn see(state: &AppState, a: &Auth, id: ProposalId) -> AppResult<Seen> {
         && let Ok(p) = sp::get(db, Lens::department(&cap), id).await
     {
         handler = p.handler_unit_id.is_some_and(|h| {
-            a.actor.is_platform_admin() || a.actor.roots_for(Permission::ProposalHandle).contains(&h)
+            a.actor.is_platform_admin()
+                || a.actor.roots_for(Permission::ProposalHandle).contains(&h)
         });
         found = found.or(Some(p));
     }
@@ -428,11 +503,13 @@ async fn see(state: &AppState, a: &Auth, id: ProposalId) -> AppResult<Seen> {
         found = Some(p);
     }
     let Some(p) = found else {
-        return Err(if a.actor.may(Permission::CongressAttend) || a.actor.may(Permission::ProposalHandle) {
-            AppError::NotFound
-        } else {
-            AppError::Forbidden
-        });
+        return Err(
+            if a.actor.may(Permission::CongressAttend) || a.actor.may(Permission::ProposalHandle) {
+                AppError::NotFound
+            } else {
+                AppError::Forbidden
+            },
+        );
     };
     let proposer = delegate
         .as_ref()
@@ -508,16 +585,18 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let db = &state.store.db;
     let p = &seen.p;
     let s = p.row.status;
-    let rules = store::congress::rules::effective(db, p.row.school_union_id).await?.rules;
+    let rules = store::congress::rules::effective(db, p.row.school_union_id)
+        .await?
+        .rules;
     let is_invited = seen.delegate.as_ref().is_some_and(|d| {
-        p.seconders
-            .iter()
-            .any(|x| x.member == d.member() && x.status == domain::congress::SeconderStatus::Invited)
+        p.seconders.iter().any(|x| {
+            x.member == d.member() && x.status == domain::congress::SeconderStatus::Invited
+        })
     });
     let has_seconded = seen.delegate.as_ref().is_some_and(|d| {
-        p.seconders
-            .iter()
-            .any(|x| x.member == d.member() && x.status == domain::congress::SeconderStatus::Seconded)
+        p.seconders.iter().any(|x| {
+            x.member == d.member() && x.status == domain::congress::SeconderStatus::Seconded
+        })
     });
     let can_second = s.allows(ProposalStep::Second)
         && !seen.proposer
@@ -525,7 +604,8 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         && a.actor.may(Permission::ProposalSecond)
         && seen.delegate.is_some();
     let mut invitees = Vec::new();
-    if seen.proposer && s.allows(ProposalStep::Invite)
+    if seen.proposer
+        && s.allows(ProposalStep::Invite)
         && let Ok(acting) = authorize_self::<perm::ProposalSubmit>(&a.actor)
     {
         invitees = sp::fellow_delegates(db, &acting, p.term_id)
@@ -558,8 +638,21 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             .await?;
             merge_targets = others
                 .iter()
-                .filter(|o| o.id != p.row.id && (o.status == ProposalStatus::Submitted || o.status.accepted()))
-                .map(|o| Opt::new(o.id, format!("{} {}", o.number.map(|n| n.to_string()).unwrap_or_default(), o.title), false))
+                .filter(|o| {
+                    o.id != p.row.id
+                        && (o.status == ProposalStatus::Submitted || o.status.accepted())
+                })
+                .map(|o| {
+                    Opt::new(
+                        o.id,
+                        format!(
+                            "{} {}",
+                            o.number.map(|n| n.to_string()).unwrap_or_default(),
+                            o.title
+                        ),
+                        false,
+                    )
+                })
                 .collect();
         }
         if s.allows(ProposalStep::Assign) {
@@ -623,7 +716,11 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         measures: p.measures.clone(),
         decision,
         merged_into: p.merged_into.as_ref().map(|(i, t)| (i.0, t.clone())),
-        merged_from: p.merged_from.iter().map(|(i, t)| (i.0, t.clone())).collect(),
+        merged_from: p
+            .merged_from
+            .iter()
+            .map(|(i, t)| (i.0, t.clone()))
+            .collect(),
         suggestion: p.suggestion.map(|s| s.0),
         co_handlers: p
             .co_handlers
@@ -634,14 +731,24 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         seconders,
         seconders_text: tr.ta(
             "seconders-count",
-            &[("has", seconded.to_string()), ("needed", rules.seconders.to_string())],
+            &[
+                ("has", seconded.to_string()),
+                ("needed", rules.seconders.to_string()),
+            ],
         ),
         round: p.row.round,
         replies,
         progress: p
             .progress
             .iter()
-            .map(|g| (tr.datetime(&g.at), tr.label(g.status), g.percent, g.note.clone()))
+            .map(|g| {
+                (
+                    tr.datetime(&g.at),
+                    tr.label(g.status),
+                    g.percent,
+                    g.note.clone(),
+                )
+            })
             .collect(),
         reminders: p
             .reminders
@@ -689,7 +796,9 @@ fn back(id: i64) -> String {
 /// The refusal of a delegate who may not second here is a 403 page that says why.
 fn second_refused(a: &Auth, id: i64, e: StoreError) -> AppResult {
     if let StoreError::Invalid(f) = &e
-        && f.0.first().is_some_and(|x| x.key == domain::text::SECOND_OTHER_TERM)
+        && f.0
+            .first()
+            .is_some_and(|x| x.key == domain::text::SECOND_OTHER_TERM)
     {
         let p = Chrome::new(a, "error-403-title");
         let mut r = a.render(&RefusedPage {
@@ -711,7 +820,12 @@ struct RefusedPage {
     back: String,
 }
 
-pub async fn invite(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, body: Bytes) -> AppResult {
+pub async fn invite(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> AppResult {
     let acting = authorize_self::<perm::ProposalSubmit>(&a.actor)?;
     let f = pairs(&body);
     let ids: Vec<DelegateId> = fields(&f, "delegates")
@@ -749,9 +863,21 @@ pub async fn decline(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
 
 pub async fn submit(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
     let acting = authorize_self::<perm::ProposalSubmit>(&a.actor)?;
-    match sp::submit(&state.store, &acting, &a.who(), ProposalId(id), crate::today()).await {
-        Ok(sp::Submitted::Now(n)) => Ok(a.redirect(&back(id), Flash::ok("proposal-submitted").arg("number", n))),
-        Ok(sp::Submitted::Already(_)) => Ok(a.redirect(&back(id), Flash::warn("proposal-submitted-already"))),
+    match sp::submit(
+        &state.store,
+        &acting,
+        &a.who(),
+        ProposalId(id),
+        crate::today(),
+    )
+    .await
+    {
+        Ok(sp::Submitted::Now(n)) => {
+            Ok(a.redirect(&back(id), Flash::ok("proposal-submitted").arg("number", n)))
+        }
+        Ok(sp::Submitted::Already(_)) => {
+            Ok(a.redirect(&back(id), Flash::warn("proposal-submitted-already")))
+        }
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back(id), e),
     }
@@ -781,12 +907,22 @@ pub async fn review(
     }
 }
 
-pub async fn assign(State(state): State<AppState>, a: Auth, Path(id): Path<i64>, body: Bytes) -> AppResult {
+pub async fn assign(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::ProposalReview>()?;
     sp::get(&state.store.db, Lens::review(&cap), ProposalId(id)).await?;
     let f = pairs(&body);
     let today = crate::today();
-    let asg = match parse_assignment(field(&f, "handler"), &fields(&f, "co_handlers"), field(&f, "deadline"), today) {
+    let asg = match parse_assignment(
+        field(&f, "handler"),
+        &fields(&f, "co_handlers"),
+        field(&f, "deadline"),
+        today,
+    ) {
         Ok(x) => x,
         Err(e) => match e.0.first() {
             Some(x) => return Ok(a.redirect(&back(id), flash_of(x))),
@@ -794,7 +930,10 @@ pub async fn assign(State(state): State<AppState>, a: Auth, Path(id): Path<i64>,
         },
     };
     match sp::assign(&state.store, &cap, &a.who(), ProposalId(id), &asg, today).await {
-        Ok(()) => Ok(a.redirect(&back(id), Flash::ok("proposal-assigned").arg("date", a.tr.date(&asg.deadline)))),
+        Ok(()) => Ok(a.redirect(
+            &back(id),
+            Flash::ok("proposal-assigned").arg("date", a.tr.date(&asg.deadline)),
+        )),
         Err(e) => refused(&a, &back(id), e),
     }
 }
@@ -842,12 +981,25 @@ pub async fn rate(
             None => return Err(AppError::BadRequest),
         },
     };
-    match sp::rate(&state.store, &acting, &a.who(), ProposalId(id), rating, comment, crate::today()).await {
+    match sp::rate(
+        &state.store,
+        &acting,
+        &a.who(),
+        ProposalId(id),
+        rating,
+        comment,
+        crate::today(),
+    )
+    .await
+    {
         Ok(r) if r.status == ProposalStatus::Handling => Ok(a.redirect(
             &back(id),
             Flash::ok("proposal-rated-again").arg("round", r.round),
         )),
-        Ok(_) => Ok(a.redirect(&back(id), Flash::ok("proposal-rated").arg("rating", a.tr.label(rating)))),
+        Ok(_) => Ok(a.redirect(
+            &back(id),
+            Flash::ok("proposal-rated").arg("rating", a.tr.label(rating)),
+        )),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back(id), e),
     }
@@ -870,7 +1022,13 @@ pub async fn progress(
     let st = &state.store;
     // Who records it: the committee or chair of the school, else the department.
     let reviewer = match a.actor.authorize::<perm::ProposalReview>() {
-        Ok(cap) if sp::get(&st.db, Lens::review(&cap), ProposalId(id)).await.is_ok() => Some(cap),
+        Ok(cap)
+            if sp::get(&st.db, Lens::review(&cap), ProposalId(id))
+                .await
+                .is_ok() =>
+        {
+            Some(cap)
+        }
         _ => None,
     };
     let handler = match (&reviewer, a.actor.authorize::<perm::ProposalHandle>()) {
@@ -878,7 +1036,9 @@ pub async fn progress(
             sp::get(&st.db, Lens::department(&cap), ProposalId(id)).await?;
             Some(cap)
         }
-        (None, Err(_)) if a.actor.may(Permission::ProposalReview) => return Err(AppError::NotFound),
+        (None, Err(_)) if a.actor.may(Permission::ProposalReview) => {
+            return Err(AppError::NotFound);
+        }
         (None, Err(e)) => return Err(e.into()),
         _ => None,
     };
@@ -890,8 +1050,26 @@ pub async fn progress(
         },
     };
     let r = match (&reviewer, &handler) {
-        (Some(cap), _) => sp::progress(st, sp::ProgressBy::Reviewer(cap), &a.who(), ProposalId(id), &pr).await,
-        (None, Some(cap)) => sp::progress(st, sp::ProgressBy::Handler(cap), &a.who(), ProposalId(id), &pr).await,
+        (Some(cap), _) => {
+            sp::progress(
+                st,
+                sp::ProgressBy::Reviewer(cap),
+                &a.who(),
+                ProposalId(id),
+                &pr,
+            )
+            .await
+        }
+        (None, Some(cap)) => {
+            sp::progress(
+                st,
+                sp::ProgressBy::Handler(cap),
+                &a.who(),
+                ProposalId(id),
+                &pr,
+            )
+            .await
+        }
         (None, None) => return Err(AppError::NotFound),
     };
     match r {

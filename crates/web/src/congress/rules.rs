@@ -31,7 +31,11 @@ fn value(tr: &Tr, r: &RuleSet, rule: Rule) -> String {
         Rule::Quorum => share("rule-at-least", r.quorum.share.display()),
         Rule::QuorumBase => tr.label(r.quorum_base),
         Rule::Pass => share(
-            if r.pass.inclusive { "rule-at-least" } else { "rule-more-than" },
+            if r.pass.inclusive {
+                "rule-at-least"
+            } else {
+                "rule-more-than"
+            },
             r.pass.share.display(),
         ),
         Rule::PassBase => tr.label(r.pass_base),
@@ -46,7 +50,10 @@ fn value(tr: &Tr, r: &RuleSet, rule: Rule) -> String {
         Rule::ReplyDays => tr.t1("rule-days", "days", r.reply_days),
         Rule::TermYears => tr.ta(
             "rule-years",
-            &[("min", r.term_min_years.to_string()), ("max", r.term_max_years.to_string())],
+            &[
+                ("min", r.term_min_years.to_string()),
+                ("max", r.term_max_years.to_string()),
+            ],
         ),
     }
 }
@@ -74,27 +81,106 @@ pub struct InputView {
 
 fn inputs(tr: &Tr, f: &RuleSetInput, errors: &FieldErrors) -> Vec<InputView> {
     let err = |n: &str| errors.get(n).map(|e| tr.fe(e));
-    let row = |name: &'static str, label: String, value: &str, number: bool, err_name: &str| InputView {
-        name,
-        label,
-        value: value.to_string(),
-        number,
-        error: err(err_name),
-    };
+    let row =
+        |name: &'static str, label: String, value: &str, number: bool, err_name: &str| InputView {
+            name,
+            label,
+            value: value.to_string(),
+            number,
+            error: err(err_name),
+        };
     vec![
-        row("quorum", tr.t(&Rule::Quorum.label_key()), &f.quorum, false, "quorum"),
-        row("pass", tr.t(&Rule::Pass.label_key()), &f.pass, false, "pass"),
-        row("teacher_min", tr.t(&Rule::TeacherMin.label_key()), &f.teacher_min, false, "teacher_min"),
-        row("leader_max", tr.t(&Rule::LeaderMax.label_key()), &f.leader_max, false, "leader_max"),
-        row("young_age", tr.t(&Rule::YoungAge.label_key()), &f.young_age, true, "young_age"),
-        row("seconders", tr.t(&Rule::Seconders.label_key()), &f.seconders, true, "seconders"),
-        row("assembly_below", tr.t(&Rule::AssemblyBelow.label_key()), &f.assembly_below, true, "assembly_below"),
-        row("min_meetings", tr.t(&Rule::MinMeetingsPerYear.label_key()), &f.min_meetings, true, "min_meetings"),
-        row("extraordinary", tr.t(&Rule::Extraordinary.label_key()), &f.extraordinary, false, "extraordinary"),
-        row("max_rehandle", tr.t(&Rule::MaxRehandleRounds.label_key()), &f.max_rehandle, true, "max_rehandle"),
-        row("reply_days", tr.t(&Rule::ReplyDays.label_key()), &f.reply_days, true, "reply_days"),
-        row("term_min_years", tr.t("rule-term-min"), &f.term_min_years, true, "term_years"),
-        row("term_max_years", tr.t("rule-term-max"), &f.term_max_years, true, "term_years"),
+        row(
+            "quorum",
+            tr.t(&Rule::Quorum.label_key()),
+            &f.quorum,
+            false,
+            "quorum",
+        ),
+        row(
+            "pass",
+            tr.t(&Rule::Pass.label_key()),
+            &f.pass,
+            false,
+            "pass",
+        ),
+        row(
+            "teacher_min",
+            tr.t(&Rule::TeacherMin.label_key()),
+            &f.teacher_min,
+            false,
+            "teacher_min",
+        ),
+        row(
+            "leader_max",
+            tr.t(&Rule::LeaderMax.label_key()),
+            &f.leader_max,
+            false,
+            "leader_max",
+        ),
+        row(
+            "young_age",
+            tr.t(&Rule::YoungAge.label_key()),
+            &f.young_age,
+            true,
+            "young_age",
+        ),
+        row(
+            "seconders",
+            tr.t(&Rule::Seconders.label_key()),
+            &f.seconders,
+            true,
+            "seconders",
+        ),
+        row(
+            "assembly_below",
+            tr.t(&Rule::AssemblyBelow.label_key()),
+            &f.assembly_below,
+            true,
+            "assembly_below",
+        ),
+        row(
+            "min_meetings",
+            tr.t(&Rule::MinMeetingsPerYear.label_key()),
+            &f.min_meetings,
+            true,
+            "min_meetings",
+        ),
+        row(
+            "extraordinary",
+            tr.t(&Rule::Extraordinary.label_key()),
+            &f.extraordinary,
+            false,
+            "extraordinary",
+        ),
+        row(
+            "max_rehandle",
+            tr.t(&Rule::MaxRehandleRounds.label_key()),
+            &f.max_rehandle,
+            true,
+            "max_rehandle",
+        ),
+        row(
+            "reply_days",
+            tr.t(&Rule::ReplyDays.label_key()),
+            &f.reply_days,
+            true,
+            "reply_days",
+        ),
+        row(
+            "term_min_years",
+            tr.t("rule-term-min"),
+            &f.term_min_years,
+            true,
+            "term_years",
+        ),
+        row(
+            "term_max_years",
+            tr.t("rule-term-max"),
+            &f.term_max_years,
+            true,
+            "term_years",
+        ),
         row("note", tr.t("rule-note"), &f.note, false, "note"),
     ]
 }
@@ -126,7 +212,13 @@ struct RulesPage {
     boundaries: Vec<Opt>,
 }
 
-async fn page_view(state: &AppState, a: &Auth, id: i64, f: Option<RuleSetInput>, errors: FieldErrors) -> AppResult {
+async fn page_view(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    f: Option<RuleSetInput>,
+    errors: FieldErrors,
+) -> AppResult {
     let db = &state.store.db;
     let unit = OrgUnitId(id);
     // Readable by whoever sees the congress there, or sets its rules.
@@ -146,13 +238,21 @@ async fn page_view(state: &AppState, a: &Auth, id: i64, f: Option<RuleSetInput>,
     };
     let u = store::org::path(db, unit).await?;
     let unit_name = u.last().map(|x| x.name.clone()).ok_or(AppError::NotFound)?;
-    if u.last().is_some_and(|x| x.kind == domain::org::OrgKind::Branch) {
+    if u.last()
+        .is_some_and(|x| x.kind == domain::org::OrgKind::Branch)
+    {
         return Err(AppError::NotFound);
     }
     let eff = sr::effective(db, unit).await?;
     let tr = a.tr;
     let source = match &eff.version {
-        Some(v) => tr.ta("rules-version-of", &[("unit", v.unit_name.clone()), ("version", v.version.to_string())]),
+        Some(v) => tr.ta(
+            "rules-version-of",
+            &[
+                ("unit", v.unit_name.clone()),
+                ("version", v.version.to_string()),
+            ],
+        ),
         None => tr.t("rules-defaults"),
     };
     let own_rules = history
@@ -230,7 +330,9 @@ pub async fn save(
     sr::history(&state.store.db, &cap, OrgUnitId(id)).await?;
     let back = format!("/congress/rules/{id}");
     if f.action == "inherit" {
-        return match sr::create_version(&state.store, &cap, &a.who(), OrgUnitId(id), None, None).await {
+        return match sr::create_version(&state.store, &cap, &a.who(), OrgUnitId(id), None, None)
+            .await
+        {
             Ok(_) => Ok(a.redirect(&back, Flash::ok("rules-inherited"))),
             Err(e) => super::refused(&a, &back, e),
         };
@@ -238,7 +340,16 @@ pub async fn save(
     let mut errors = FieldErrors::default();
     match f.input.parse() {
         Ok((rules, note)) => {
-            match sr::create_version(&state.store, &cap, &a.who(), OrgUnitId(id), Some(&rules), note).await {
+            match sr::create_version(
+                &state.store,
+                &cap,
+                &a.who(),
+                OrgUnitId(id),
+                Some(&rules),
+                note,
+            )
+            .await
+            {
                 Ok(_) => return Ok(a.redirect(&back, Flash::ok("rules-saved"))),
                 Err(e) => into_fields(e, &mut errors)?,
             }

@@ -123,7 +123,8 @@ fn form_page(a: &Auth, f: SuggestionForm, errors: FieldErrors) -> AppResult {
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let p = Chrome::new(a, "suggestion-new-title").crumb(a.tr.t("nav-suggestions"), Some("/suggestions".into()));
+    let p = Chrome::new(a, "suggestion-new-title")
+        .crumb(a.tr.t("nav-suggestions"), Some("/suggestions".into()));
     let mut r = a.render(&FormPage { p, f, errors })?;
     *r.status_mut() = status;
     Ok(r)
@@ -133,12 +134,18 @@ pub async fn new_page(a: Auth) -> AppResult {
     form_page(&a, SuggestionForm::default(), FieldErrors::default())
 }
 
-pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<SuggestionForm>) -> AppResult {
+pub async fn create(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<SuggestionForm>,
+) -> AppResult {
     let acting = authorize_self::<perm::SuggestionSubmit>(&a.actor)?;
     let mut errors = FieldErrors::default();
     match parse_suggestion(&f.title, &f.body) {
         Ok(d) => match ss::create(&state.store, &acting, &a.who(), &d).await {
-            Ok(id) => return Ok(a.redirect(&format!("/suggestions/{id}"), Flash::ok("suggestion-sent"))),
+            Ok(id) => {
+                return Ok(a.redirect(&format!("/suggestions/{id}"), Flash::ok("suggestion-sent")));
+            }
             Err(StoreError::NotFound) => return Err(AppError::NotFound),
             Err(e) => into_fields(e, &mut errors)?,
         },
@@ -192,7 +199,10 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         p,
         s: row(&tr, &s),
         body: s.body.clone(),
-        reply: s.reply.clone().map(|r| (r, s.replied_at.map(|t| tr.datetime(&t)).unwrap_or_default())),
+        reply: s
+            .reply
+            .clone()
+            .map(|r| (r, s.replied_at.map(|t| tr.datetime(&t)).unwrap_or_default())),
         from_proposal: s.from_proposal.map(|p| p.0),
         can_reply: can_reply && s.status == domain::congress::SuggestionStatus::Open,
     })

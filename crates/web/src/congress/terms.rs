@@ -97,6 +97,7 @@ struct HomePage {
     can_oversee: bool,
     can_review: bool,
     can_suggest: bool,
+    can_propose: bool,
     rules_unit: Option<i64>,
 }
 
@@ -118,12 +119,7 @@ pub async fn home(State(state): State<AppState>, a: Auth) -> AppResult {
             .roots_for(Permission::RuleSetManage)
             .first()
             .map(|u| u.0)
-            .or_else(|| {
-                a.actor
-                    .grants
-                    .first()
-                    .map(|g| g.org_unit.0)
-            });
+            .or_else(|| a.actor.grants.first().map(|g| g.org_unit.0));
     }
     let mut my_meetings = Vec::new();
     if let Ok(acting) = authorize_self::<perm::CongressAttend>(&a.actor) {
@@ -146,6 +142,7 @@ pub async fn home(State(state): State<AppState>, a: Auth) -> AppResult {
         can_oversee: a.actor.may(Permission::CongressOversight),
         can_review: a.actor.may(Permission::ProposalReview),
         can_suggest: a.actor.may(Permission::SuggestionSubmit),
+        can_propose: a.actor.may(Permission::ProposalSubmit),
         rules_unit,
     })
 }
@@ -198,7 +195,8 @@ async fn term_form(state: &AppState, a: &Auth, f: TermForm, errors: FieldErrors)
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let mut r = a.render(&TermFormPage {
-        p: Chrome::new(a, "term-new-title").crumb(a.tr.t("congress-title"), Some("/congress".into())),
+        p: Chrome::new(a, "term-new-title")
+            .crumb(a.tr.t("congress-title"), Some("/congress".into())),
         modes: coded_options::<CongressMode>(&a.tr, &f.input.mode, None),
         f,
         errors,
@@ -209,7 +207,11 @@ async fn term_form(state: &AppState, a: &Auth, f: TermForm, errors: FieldErrors)
     Ok(r)
 }
 
-pub async fn new_page(State(state): State<AppState>, a: Auth, Query(q): Query<SchoolQuery>) -> AppResult {
+pub async fn new_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<SchoolQuery>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::CongressManage>()?;
     let today = crate::today();
     let mut f = TermForm {
@@ -221,7 +223,8 @@ pub async fn new_page(State(state): State<AppState>, a: Auth, Query(q): Query<Sc
         f.school = schools[0].id.to_string();
     }
     // Suggest the next number, the mode by staff size, and a five-year term from September.
-    let start = NaiveDate::from_ymd_opt(domain::congress::school_year(today), 9, 1).unwrap_or(today);
+    let start =
+        NaiveDate::from_ymd_opt(domain::congress::school_year(today), 9, 1).unwrap_or(today);
     f.input.start_date = start.format("%Y-%m-%d").to_string();
     f.input.end_date = (NaiveDate::from_ymd_opt(start.year_plus(5), 8, 31).unwrap_or(start))
         .format("%Y-%m-%d")
@@ -230,7 +233,9 @@ pub async fn new_page(State(state): State<AppState>, a: Auth, Query(q): Query<Sc
     if let Some(s) = schools.iter().find(|s| s.id.to_string() == f.school) {
         let terms = st::list_terms(&state.store.db, &cap, Some(s.id)).await?;
         f.input.number = (terms.iter().map(|t| t.number).max().unwrap_or(0) + 1).to_string();
-        let rules = store::congress::rules::effective(&state.store.db, s.id).await?.rules;
+        let rules = store::congress::rules::effective(&state.store.db, s.id)
+            .await?
+            .rules;
         let staff = store::org::member_counts(&state.store.db, &cap, &[s.id])
             .await?
             .first()
@@ -262,13 +267,16 @@ pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<TermFo
         errors.push(domain::FieldError::new("school", domain::text::REQUIRED));
         return term_form(&state, &a, f, errors).await;
     };
-    let rules = store::congress::rules::effective(&state.store.db, school).await?.rules;
+    let rules = store::congress::rules::effective(&state.store.db, school)
+        .await?
+        .rules;
     match f.input.parse(&rules) {
         Ok(d) => match st::create_term(&state.store, &cap, &a.who(), school, &d).await {
             Ok(id) => {
                 return Ok(a.redirect(
                     &format!("/congress/terms/{id}"),
-                    Flash::ok("term-created").arg("name", term_name(&a.tr, i64::from(d.number), d.mode)),
+                    Flash::ok("term-created")
+                        .arg("name", term_name(&a.tr, i64::from(d.number), d.mode)),
                 ));
             }
             Err(store::StoreError::NotFound) => return Err(AppError::NotFound),
@@ -428,7 +436,12 @@ pub async fn show(
         Err(_) => false,
     };
     let cands = if can_manage {
-        candidates(&state, &a, term.school_union_id, &q.q).await?
+        // Those who already sit in the term are not offered again.
+        candidates(&state, &a, term.school_union_id, &q.q)
+            .await?
+            .into_iter()
+            .filter(|c| !cur.iter().any(|d| d.member_id.0 == c.id))
+            .collect()
     } else {
         Vec::new()
     };
@@ -439,11 +452,18 @@ pub async fn show(
         (tr.t("comp-delegates"), n.to_string()),
         (tr.t("comp-teachers"), share(comp.counts.teachers)),
         (tr.t("comp-women"), share(comp.counts.women)),
-        (tr.t1("comp-young", "age", comp.rules.rules.young_age), share(comp.counts.young_teachers)),
+        (
+            tr.t1("comp-young", "age", comp.rules.rules.young_age),
+            share(comp.counts.young_teachers),
+        ),
         (tr.t("comp-leaders"), share(comp.counts.leaders)),
     ];
     let p = Chrome::new(&a, "term-title")
-        .title_text(format!("{} · {}", term.school_name, term_name(&tr, term.number, term.mode)))
+        .title_text(format!(
+            "{} · {}",
+            term.school_name,
+            term_name(&tr, term.number, term.mode)
+        ))
         .crumb(tr.t("congress-title"), Some("/congress".into()))
         .crumb(term_name(&tr, term.number, term.mode), None);
     a.render(&TermPage {
@@ -458,8 +478,14 @@ pub async fn show(
             v.extend(delegations.iter().map(|g| Opt::new(g.id, &g.name, false)));
             v
         },
-        delegations: delegations.into_iter().map(|g| (g.id, g.name, g.delegates)).collect(),
-        meetings: meetings.iter().map(|m| meeting_view(&tr, m, today)).collect(),
+        delegations: delegations
+            .into_iter()
+            .map(|g| (g.id, g.name, g.delegates))
+            .collect(),
+        meetings: meetings
+            .iter()
+            .map(|m| meeting_view(&tr, m, today))
+            .collect(),
         warnings: warning_texts(&tr, &comp.warnings),
         shares,
         can_manage,
@@ -468,11 +494,7 @@ pub async fn show(
         kinds: coded_options::<DelegateKind>(&tr, "delegate", None),
         branches: {
             let mut v = vec![Opt::new("", tr.t("choose-none"), true)];
-            v.extend(
-                branches
-                    .iter()
-                    .map(|b| Opt::new(b.id, &b.name, false)),
-            );
+            v.extend(branches.iter().map(|b| Opt::new(b.id, &b.name, false)));
             v
         },
     })
@@ -501,8 +523,22 @@ pub async fn add_delegate(
     let kind = DelegateKind::from_code(&f.kind).unwrap_or(DelegateKind::Delegate);
     let delegation = form_id(&f.delegation).map(DelegationId);
     let since = crate::today().max(term.start_date);
-    match st::add_delegate(&state.store, &cap, &a.who(), TermId(id), member, kind, delegation, since).await {
-        Ok(_) => Ok(a.redirect(&back, Flash::ok("delegate-added").arg("kind", a.tr.label(kind)))),
+    match st::add_delegate(
+        &state.store,
+        &cap,
+        &a.who(),
+        TermId(id),
+        member,
+        kind,
+        delegation,
+        since,
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(
+            &back,
+            Flash::ok("delegate-added").arg("kind", a.tr.label(kind)),
+        )),
         Err(e) => refused(&a, &back, e),
     }
 }
@@ -523,8 +559,20 @@ pub async fn add_delegation(
     let cap = a.actor.authorize::<perm::CongressManage>()?;
     st::get_term(&state.store.db, &cap, TermId(id)).await?;
     let back = format!("/congress/terms/{id}");
-    match st::add_delegation(&state.store, &cap, &a.who(), TermId(id), &f.name, form_id(&f.branch).map(OrgUnitId)).await {
-        Ok(_) => Ok(a.redirect(&back, Flash::ok("delegation-added").arg("name", f.name.trim()))),
+    match st::add_delegation(
+        &state.store,
+        &cap,
+        &a.who(),
+        TermId(id),
+        &f.name,
+        form_id(&f.branch).map(OrgUnitId),
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(
+            &back,
+            Flash::ok("delegation-added").arg("name", f.name.trim()),
+        )),
         Err(e) => refused(&a, &back, e),
     }
 }
@@ -536,7 +584,9 @@ pub async fn sync(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     match st::sync_assembly(&state.store, &cap, &a.who(), TermId(id), crate::today()).await {
         Ok((added, ended)) => Ok(a.redirect(
             &back,
-            Flash::ok("assembly-synced").arg("added", added).arg("ended", ended),
+            Flash::ok("assembly-synced")
+                .arg("added", added)
+                .arg("ended", ended),
         )),
         Err(e) => refused(&a, &back, e),
     }
@@ -571,7 +621,10 @@ async fn import_view(
     let term = st::get_term(&state.store.db, &cap, TermId(id)).await?;
     let p = Chrome::new(a, "delegate-import-title")
         .crumb(a.tr.t("congress-title"), Some("/congress".into()))
-        .crumb(term_name(&a.tr, term.number, term.mode), Some(format!("/congress/terms/{id}")));
+        .crumb(
+            term_name(&a.tr, term.number, term.mode),
+            Some(format!("/congress/terms/{id}")),
+        );
     let mut r = a.render(&ImportPage {
         p,
         term_id: id,
@@ -597,7 +650,13 @@ pub async fn import(
     st::get_term(&state.store.db, &cap, TermId(id)).await?;
     // Authorised first; only then is the body read.
     let mut mp = mp.map_err(|_| AppError::BadRequest)?;
-    let too_large = || a.tr.t1("err-file-too-large", "max", super::ROSTER_LIMIT / (1024 * 1024));
+    let too_large = || {
+        a.tr.t1(
+            "err-file-too-large",
+            "max",
+            super::ROSTER_LIMIT / (1024 * 1024),
+        )
+    };
     let mut file: Option<Vec<u8>> = None;
     loop {
         match mp.next_field().await {
@@ -606,23 +665,64 @@ pub async fn import(
                     match field.bytes().await {
                         Ok(b) => file = Some(b.to_vec()),
                         Err(_) => {
-                            return import_view(&state, &a, id, Some(too_large()), Vec::new(), StatusCode::PAYLOAD_TOO_LARGE).await;
+                            return import_view(
+                                &state,
+                                &a,
+                                id,
+                                Some(too_large()),
+                                Vec::new(),
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                            )
+                            .await;
                         }
                     }
                 }
             }
             Ok(None) => break,
             Err(_) => {
-                return import_view(&state, &a, id, Some(too_large()), Vec::new(), StatusCode::PAYLOAD_TOO_LARGE).await;
+                return import_view(
+                    &state,
+                    &a,
+                    id,
+                    Some(too_large()),
+                    Vec::new(),
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                )
+                .await;
             }
         }
     }
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
-        return import_view(&state, &a, id, Some(a.tr.t("import-err-no-file")), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return import_view(
+            &state,
+            &a,
+            id,
+            Some(a.tr.t("import-err-no-file")),
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
-    match st::import_delegates(&state.store, &cap, &a.who(), TermId(id), &bytes, crate::today()).await {
+    match st::import_delegates(
+        &state.store,
+        &cap,
+        &a.who(),
+        TermId(id),
+        &bytes,
+        crate::today(),
+    )
+    .await
+    {
         Ok(out) if out.no_header => {
-            import_view(&state, &a, id, Some(a.tr.t("delegate-import-no-header")), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            import_view(
+                &state,
+                &a,
+                id,
+                Some(a.tr.t("delegate-import-no-header")),
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Ok(out) if !out.errors.is_empty() => {
             let errors = out
@@ -633,7 +733,15 @@ pub async fn import(
                     reason: a.tr.ta(e.key, &e.args),
                 })
                 .collect();
-            import_view(&state, &a, id, Some(a.tr.t1("delegate-import-refused", "count", out.errors.len())), errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            import_view(
+                &state,
+                &a,
+                id,
+                Some(a.tr.t1("delegate-import-refused", "count", out.errors.len())),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Ok(out) => Ok(a.redirect(
             &format!("/congress/terms/{id}"),
@@ -641,7 +749,15 @@ pub async fn import(
         )),
         Err(store::StoreError::Invalid(f)) => {
             let msg = f.0.first().map(|e| a.tr.fe(e)).unwrap_or_default();
-            import_view(&state, &a, id, Some(msg), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            import_view(
+                &state,
+                &a,
+                id,
+                Some(msg),
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -670,7 +786,13 @@ pub struct ReplaceForm {
     pub q: String,
 }
 
-async fn replace_view(state: &AppState, a: &Auth, id: i64, f: ReplaceForm, errors: FieldErrors) -> AppResult {
+async fn replace_view(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    f: ReplaceForm,
+    errors: FieldErrors,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::CongressManage>()?;
     let (term, d) = st::get_delegate(&state.store.db, &cap, DelegateId(id)).await?;
     if d.ended_on.is_some() {
@@ -684,7 +806,10 @@ async fn replace_view(state: &AppState, a: &Auth, id: i64, f: ReplaceForm, error
     };
     let p = Chrome::new(a, "delegate-replace-title")
         .crumb(a.tr.t("congress-title"), Some("/congress".into()))
-        .crumb(term_name(&a.tr, term.number, term.mode), Some(format!("/congress/terms/{}", term.id)));
+        .crumb(
+            term_name(&a.tr, term.number, term.mode),
+            Some(format!("/congress/terms/{}", term.id)),
+        );
     let mut r = a.render(&ReplacePage {
         p,
         d: delegate_view(&a.tr, &d),
@@ -724,9 +849,22 @@ pub async fn replace(
     let date = errors.take(domain::org::parse_date("date", &f.date));
     let successor = form_id(&f.successor).map(MemberId);
     if let Some(date) = date {
-        match st::replace_delegate(&state.store, &cap, &a.who(), DelegateId(id), successor, date, &f.reason).await {
+        match st::replace_delegate(
+            &state.store,
+            &cap,
+            &a.who(),
+            DelegateId(id),
+            successor,
+            date,
+            &f.reason,
+        )
+        .await
+        {
             Ok(_) => {
-                return Ok(a.redirect(&format!("/congress/terms/{}", term.id), Flash::ok("delegate-replaced")));
+                return Ok(a.redirect(
+                    &format!("/congress/terms/{}", term.id),
+                    Flash::ok("delegate-replaced"),
+                ));
             }
             Err(e) => into_fields(e, &mut errors)?,
         }
@@ -758,18 +896,47 @@ pub async fn composition(State(state): State<AppState>, a: Auth, Path(id): Path<
     let r = &c.rules.rules;
     let pct = |k: u32| format!("{}%", domain::rules::Ratio::percent_of(k, n));
     let shares = vec![
-        (tr.t("comp-teachers"), format!("{} · {}", c.counts.teachers, pct(c.counts.teachers)), tr.t1("comp-rule-min", "share", r.teacher_min.display())),
-        (tr.t("comp-women"), format!("{} · {}", c.counts.women, pct(c.counts.women)), tr.t("comp-rule-some")),
-        (tr.t1("comp-young", "age", r.young_age), format!("{} · {}", c.counts.young_teachers, pct(c.counts.young_teachers)), tr.t("comp-rule-some")),
-        (tr.t("comp-leaders"), format!("{} · {}", c.counts.leaders, pct(c.counts.leaders)), tr.t1("comp-rule-max", "share", r.leader_max.display())),
+        (
+            tr.t("comp-teachers"),
+            format!("{} · {}", c.counts.teachers, pct(c.counts.teachers)),
+            tr.t1("comp-rule-min", "share", r.teacher_min.display()),
+        ),
+        (
+            tr.t("comp-women"),
+            format!("{} · {}", c.counts.women, pct(c.counts.women)),
+            tr.t("comp-rule-some"),
+        ),
+        (
+            tr.t1("comp-young", "age", r.young_age),
+            format!(
+                "{} · {}",
+                c.counts.young_teachers,
+                pct(c.counts.young_teachers)
+            ),
+            tr.t("comp-rule-some"),
+        ),
+        (
+            tr.t("comp-leaders"),
+            format!("{} · {}", c.counts.leaders, pct(c.counts.leaders)),
+            tr.t1("comp-rule-max", "share", r.leader_max.display()),
+        ),
     ];
     let rules_source = match &c.rules.version {
-        Some(v) => tr.ta("rules-version-of", &[("unit", v.unit_name.clone()), ("version", v.version.to_string())]),
+        Some(v) => tr.ta(
+            "rules-version-of",
+            &[
+                ("unit", v.unit_name.clone()),
+                ("version", v.version.to_string()),
+            ],
+        ),
         None => tr.t("rules-defaults"),
     };
     let p = Chrome::new(&a, "composition-title")
         .crumb(tr.t("congress-title"), Some("/congress".into()))
-        .crumb(term_name(&tr, c.term.number, c.term.mode), Some(format!("/congress/terms/{id}")));
+        .crumb(
+            term_name(&tr, c.term.number, c.term.mode),
+            Some(format!("/congress/terms/{id}")),
+        );
     a.render(&CompositionPage {
         p,
         t: term_view(&tr, &c.term, today),

@@ -13,7 +13,13 @@ use testkit::*;
 use tower::ServiceExt;
 
 fn id_of(r: &Resp, prefix: &str) -> i64 {
-    let loc = r.location().unwrap_or_else(|| panic!("no redirect ({}): {}", r.status, r.text().chars().take(800).collect::<String>()));
+    let loc = r.location().unwrap_or_else(|| {
+        panic!(
+            "no redirect ({}): {}",
+            r.status,
+            r.text().chars().take(800).collect::<String>()
+        )
+    });
     loc.trim_start_matches(prefix)
         .split(['/', '?', '#'])
         .next()
@@ -24,13 +30,20 @@ fn id_of(r: &Resp, prefix: &str) -> i64 {
 
 /// Follows a redirect and returns the flash text shown there.
 async fn flash(c: &mut Client<'_>, r: &Resp) -> String {
-    assert_eq!(r.status.as_u16(), 303, "{}", r.text().chars().take(800).collect::<String>());
+    assert_eq!(
+        r.status.as_u16(),
+        303,
+        "{}",
+        r.text().chars().take(800).collect::<String>()
+    );
     let page = c.follow(r).await;
     page.select(".flash").join(" | ")
 }
 
 fn day(offset: i64) -> String {
-    (web::today() + chrono::Duration::days(offset)).format("%Y-%m-%d").to_string()
+    (web::today() + chrono::Duration::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 struct People<'a> {
@@ -47,16 +60,48 @@ async fn people(app: &TestApp) -> People<'_> {
     let st = &app.t.store;
     let o = &app.org;
     let chair_m = member(st, o.school_a, "陈主席", 90).await;
-    let chair = app.account_full("chaira", Role::SchoolChair, o.school_a, Some(chair_m), None).await;
-    let committee = app.account("tiwei", Role::ProposalsCommittee, o.school_a).await;
-    let general = store::org::create_unit(st, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
-    let teaching = store::org::create_unit(st, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-JW".into(), "教务处".into())).await.unwrap();
-    let dept = app.account("zongwu", Role::HandlingDepartment, general).await;
-    let other_dept = app.account("jiaowu", Role::HandlingDepartment, teaching).await;
+    let chair = app
+        .account_full("chaira", Role::SchoolChair, o.school_a, Some(chair_m), None)
+        .await;
+    let committee = app
+        .account("tiwei", Role::ProposalsCommittee, o.school_a)
+        .await;
+    let general = store::org::create_unit(
+        st,
+        &sys(),
+        &who(),
+        Some(o.school_a),
+        &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into()),
+    )
+    .await
+    .unwrap();
+    let teaching = store::org::create_unit(
+        st,
+        &sys(),
+        &who(),
+        Some(o.school_a),
+        &store::org::NewUnit::branch("SA1-JW".into(), "教务处".into()),
+    )
+    .await
+    .unwrap();
+    let dept = app
+        .account("zongwu", Role::HandlingDepartment, general)
+        .await;
+    let other_dept = app
+        .account("jiaowu", Role::HandlingDepartment, teaching)
+        .await;
     let mut delegates = Vec::new();
     for (i, name) in ["王老师", "李老师", "张老师"].iter().enumerate() {
         let m = member(st, o.school_a, name, 100 + i as u32).await;
-        let acc = app.account_full(&format!("daibiao{i}"), Role::Delegate, o.school_a, Some(m), None).await;
+        let acc = app
+            .account_full(
+                &format!("daibiao{i}"),
+                Role::Delegate,
+                o.school_a,
+                Some(m),
+                None,
+            )
+            .await;
         delegates.push((m, app.client_for(acc).await));
     }
     People {
@@ -74,17 +119,45 @@ async fn people(app: &TestApp) -> People<'_> {
 /// returns (term, meeting).
 async fn term_and_meeting(app: &TestApp, p: &mut People<'_>) -> (i64, i64) {
     let school = app.org.school_a.to_string();
-    let r = p.chair.post("/congress/terms/new", &[("school", &school), ("number", "5"), ("mode", "congress"), ("start_date", &day(-300)), ("end_date", &day(-300 + 365 * 4))]).await;
+    let r = p
+        .chair
+        .post(
+            "/congress/terms/new",
+            &[
+                ("school", &school),
+                ("number", "5"),
+                ("mode", "congress"),
+                ("start_date", &day(-300)),
+                ("end_date", &day(-300 + 365 * 4)),
+            ],
+        )
+        .await;
     let term = id_of(&r, "/congress/terms/");
     assert!(flash(&mut p.chair, &r).await.contains("第5届"));
     for (m, _) in &p.delegates {
-        let r = p.chair.post(&format!("/congress/terms/{term}/delegates"), &[("member", &m.to_string()), ("kind", "delegate")]).await;
+        let r = p
+            .chair
+            .post(
+                &format!("/congress/terms/{term}/delegates"),
+                &[("member", &m.to_string()), ("kind", "delegate")],
+            )
+            .await;
         r.assert_status(303);
     }
-    let r = p.chair.post(&format!("/congress/terms/{term}/meetings/new"), &[
-        ("kind", "regular"), ("meeting_date", &day(10)), ("starts_at", "14:30"), ("place", "学术报告厅"),
-        ("proposals_from", &day(-5)), ("proposals_until", &day(5)),
-    ]).await;
+    let r = p
+        .chair
+        .post(
+            &format!("/congress/terms/{term}/meetings/new"),
+            &[
+                ("kind", "regular"),
+                ("meeting_date", &day(10)),
+                ("starts_at", "14:30"),
+                ("place", "学术报告厅"),
+                ("proposals_from", &day(-5)),
+                ("proposals_until", &day(5)),
+            ],
+        )
+        .await;
     let meeting = id_of(&r, "/congress/meetings/");
     (term, meeting)
 }
@@ -359,15 +432,23 @@ dual_test!(async fn documents_are_served_only_as_downloads(t) {
 });
 
 /// Reads `board` events from the stream until one satisfies `f` (or the time is up).
-async fn next_board(body: &mut (impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin), f: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
+async fn next_board(
+    body: &mut (impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
+    f: impl Fn(&serde_json::Value) -> bool,
+) -> Option<serde_json::Value> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
     let mut buf = String::new();
     loop {
-        let chunk = tokio::time::timeout_at(deadline, body.next()).await.ok()??.ok()?;
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .ok()??
+            .ok()?;
         buf.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buf.find("\n\n") {
             let event: String = buf.drain(..end + 2).collect();
-            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+            if let Some(data) = event
+                .lines()
+                .find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
                 && let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim())
                 && f(&v)
             {

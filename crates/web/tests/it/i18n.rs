@@ -60,14 +60,27 @@ fn used_keys() -> BTreeSet<String> {
             keys.insert(r.label_key());
             keys.insert(r.source_key());
         }
-        for w in [W::NoDelegates, W::TeachersBelow { needed: 0 }, W::LeadersAbove { max: 0 }, W::NoWomen, W::NoYoungTeachers] {
+        for w in [
+            W::NoDelegates,
+            W::TeachersBelow { needed: 0 },
+            W::LeadersAbove { max: 0 },
+            W::NoWomen,
+            W::NoYoungTeachers,
+        ] {
             keys.insert(w.key().to_string());
         }
         for m in CongressMode::all() {
             keys.insert(format!("term-name-{}", m.code()));
             keys.insert(format!("meeting-name-{}", m.code()));
         }
-        for k in ["board-rule-all", "board-rule-due", "meeting-now-open", "meeting-now-closed", "meeting-final-quorum", "meeting-final-no-quorum"] {
+        for k in [
+            "board-rule-all",
+            "board-rule-due",
+            "meeting-now-open",
+            "meeting-now-closed",
+            "meeting-final-quorum",
+            "meeting-final-no-quorum",
+        ] {
             keys.insert(k.to_string());
         }
         for t in ["review", "handle", "mine", "all"] {

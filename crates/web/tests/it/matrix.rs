@@ -172,64 +172,324 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
     (Method::Get, "/audit", Expect::Deny, Expect::Deny),
     // The staff congress.
     (Method::Get, "/congress", Expect::Scoped, Expect::Scoped),
-    (Method::Get, "/congress/terms/new", Expect::Deny, Expect::Scoped),
-    (Method::Post, "/congress/terms/new", Expect::Deny, Expect::Scoped),
-    (Method::Get, "/congress/terms/{id}", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/terms/{id}/delegates", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/terms/{id}/delegations", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/terms/{id}/import", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/terms/{id}/import", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/terms/{id}/sync", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/terms/{id}/composition", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/terms/{id}/meetings/new", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/terms/{id}/meetings/new", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/delegates/{id}/replace", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/delegates/{id}/replace", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/meetings/{id}", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/status", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/agenda", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/documents", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/roles", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/roles/remove", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/meetings/{id}/report", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/meetings/{id}/report.xlsx", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/meetings/{id}/desk", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/desk", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/desk/code", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/cards", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/meetings/{id}/check-in", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/meetings/{id}/check-in", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/meetings/{id}/board", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/meetings/{id}/board/events", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/agenda/{id}/remove", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/documents/{id}", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/documents/{id}/delete", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/rules/{id}", Expect::Deny, Expect::Deny),
-    (Method::Post, "/congress/rules/{id}", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/oversight", Expect::Deny, Expect::Deny),
-    (Method::Get, "/congress/oversight.xlsx", Expect::Deny, Expect::Deny),
+    (
+        Method::Get,
+        "/congress/terms/new",
+        Expect::Deny,
+        Expect::Scoped,
+    ),
+    (
+        Method::Post,
+        "/congress/terms/new",
+        Expect::Deny,
+        Expect::Scoped,
+    ),
+    (
+        Method::Get,
+        "/congress/terms/{id}",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/terms/{id}/delegates",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/terms/{id}/delegations",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/terms/{id}/import",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/terms/{id}/import",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/terms/{id}/sync",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/terms/{id}/composition",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/terms/{id}/meetings/new",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/terms/{id}/meetings/new",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/delegates/{id}/replace",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/delegates/{id}/replace",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/meetings/{id}",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/status",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/agenda",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/documents",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/roles",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/roles/remove",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/meetings/{id}/report",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/meetings/{id}/report.xlsx",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/meetings/{id}/desk",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/desk",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/desk/code",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/cards",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/meetings/{id}/check-in",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/meetings/{id}/check-in",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/meetings/{id}/board",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/meetings/{id}/board/events",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/agenda/{id}/remove",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/documents/{id}",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/documents/{id}/delete",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/rules/{id}",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/congress/rules/{id}",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/oversight",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Get,
+        "/congress/oversight.xlsx",
+        Expect::Deny,
+        Expect::Deny,
+    ),
     (Method::Get, "/proposals", Expect::Scoped, Expect::Scoped),
-    (Method::Post, "/proposals/remind-overdue", Expect::Deny, Expect::Scoped),
+    (
+        Method::Post,
+        "/proposals/remind-overdue",
+        Expect::Deny,
+        Expect::Scoped,
+    ),
     (Method::Get, "/proposals/new", Expect::Deny, Expect::Deny),
     (Method::Post, "/proposals/new", Expect::Deny, Expect::Deny),
     (Method::Get, "/proposals/{id}", Expect::Deny, Expect::Deny),
-    (Method::Get, "/proposals/{id}/edit", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/edit", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/invite", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/second", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/decline", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/submit", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/review", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/assign", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/reply", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/rate", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/progress", Expect::Deny, Expect::Deny),
-    (Method::Post, "/proposals/{id}/remind", Expect::Deny, Expect::Deny),
+    (
+        Method::Get,
+        "/proposals/{id}/edit",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/edit",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/invite",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/second",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/decline",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/submit",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/review",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/assign",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/reply",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/rate",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/progress",
+        Expect::Deny,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/proposals/{id}/remind",
+        Expect::Deny,
+        Expect::Deny,
+    ),
     (Method::Get, "/suggestions", Expect::Scoped, Expect::Scoped),
-    (Method::Get, "/suggestions/new", Expect::Scoped, Expect::Deny),
-    (Method::Post, "/suggestions/new", Expect::Scoped, Expect::Deny),
+    (
+        Method::Get,
+        "/suggestions/new",
+        Expect::Scoped,
+        Expect::Deny,
+    ),
+    (
+        Method::Post,
+        "/suggestions/new",
+        Expect::Scoped,
+        Expect::Deny,
+    ),
     (Method::Get, "/suggestions/{id}", Expect::Deny, Expect::Deny),
-    (Method::Post, "/suggestions/{id}/reply", Expect::Deny, Expect::Deny),
+    (
+        Method::Post,
+        "/suggestions/{id}/reply",
+        Expect::Deny,
+        Expect::Deny,
+    ),
 ];
 
 /// Ids of school A's things for each path prefix.
@@ -260,32 +520,114 @@ async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> Congre
     use store::congress::{meetings, proposals, suggestions, terms};
     let st = &app.t.store;
     let o = &app.org;
-    let term = terms::create_term(st, &sys(), &who(), o.school_a, &TermDraft {
-        number: 1, mode: CongressMode::Congress,
-        start_date: today() - chrono::Duration::days(400), end_date: today() + chrono::Duration::days(700),
-    }).await.unwrap();
-    let delegate = terms::add_delegate(st, &sys(), &who(), term, member_a, DelegateKind::Delegate, None, today()).await.unwrap();
-    let meeting = meetings::create_meeting(st, &sys(), &who(), term, &MeetingDraft {
-        kind: MeetingKind::Regular, meeting_date: today() + chrono::Duration::days(20), starts_at: None,
-        place: "甲校礼堂".into(), proposals_from: None, proposals_until: None,
-    }).await.unwrap();
-    let agenda = meetings::add_agenda_item(st, &sys(), &who(), meeting, &AgendaDraft {
-        kind: AgendaKind::Report, title: "甲校会员的报告".into(), presenter: None,
-    }).await.unwrap();
-    let document = meetings::add_document(st, &sys(), &who(), meeting, Some(agenda), "甲校会员.pdf", b"%PDF-1.7 x", DOC_MAX_BYTES).await.unwrap();
+    let term = terms::create_term(
+        st,
+        &sys(),
+        &who(),
+        o.school_a,
+        &TermDraft {
+            number: 1,
+            mode: CongressMode::Congress,
+            start_date: today() - chrono::Duration::days(400),
+            end_date: today() + chrono::Duration::days(700),
+        },
+    )
+    .await
+    .unwrap();
+    let delegate = terms::add_delegate(
+        st,
+        &sys(),
+        &who(),
+        term,
+        member_a,
+        DelegateKind::Delegate,
+        None,
+        today(),
+    )
+    .await
+    .unwrap();
+    let meeting = meetings::create_meeting(
+        st,
+        &sys(),
+        &who(),
+        term,
+        &MeetingDraft {
+            kind: MeetingKind::Regular,
+            meeting_date: today() + chrono::Duration::days(20),
+            starts_at: None,
+            place: "甲校礼堂".into(),
+            proposals_from: None,
+            proposals_until: None,
+        },
+    )
+    .await
+    .unwrap();
+    let agenda = meetings::add_agenda_item(
+        st,
+        &sys(),
+        &who(),
+        meeting,
+        &AgendaDraft {
+            kind: AgendaKind::Report,
+            title: "甲校会员的报告".into(),
+            presenter: None,
+        },
+    )
+    .await
+    .unwrap();
+    let document = meetings::add_document(
+        st,
+        &sys(),
+        &who(),
+        meeting,
+        Some(agenda),
+        "甲校会员.pdf",
+        b"%PDF-1.7 x",
+        DOC_MAX_BYTES,
+    )
+    .await
+    .unwrap();
     let mut me = actor(&[(domain::auth::Role::Delegate, o.school_a)]);
     me.member = Some(member_a);
     let acting = authorize_self::<domain::auth::perm::ProposalSubmit>(&me).unwrap();
-    let proposal = proposals::create_draft(st, &acting, &who(), meeting, &ProposalDraft {
-        title: "甲校会员的提案".into(), category: ProposalCategory::Other, reasons: "r".into(), measures: "m".into(),
-    }, today()).await.unwrap();
+    let proposal = proposals::create_draft(
+        st,
+        &acting,
+        &who(),
+        meeting,
+        &ProposalDraft {
+            title: "甲校会员的提案".into(),
+            category: ProposalCategory::Other,
+            reasons: "r".into(),
+            measures: "m".into(),
+        },
+        today(),
+    )
+    .await
+    .unwrap();
     let mine = authorize_self::<domain::auth::perm::SuggestionSubmit>(&{
         let mut m = actor(&[(domain::auth::Role::Member, o.school_a)]);
         m.member = Some(member_a);
         m
-    }).unwrap();
-    let suggestion = suggestions::create(st, &mine, &who(), &parse_suggestion("甲校会员的建议", "b").unwrap()).await.unwrap();
-    CongressIds { term: term.0, delegate: delegate.0, meeting: meeting.0, agenda: agenda.0, document: document.0, proposal: proposal.0, suggestion: suggestion.0 }
+    })
+    .unwrap();
+    let suggestion = suggestions::create(
+        st,
+        &mine,
+        &who(),
+        &parse_suggestion("甲校会员的建议", "b").unwrap(),
+    )
+    .await
+    .unwrap();
+    CongressIds {
+        term: term.0,
+        delegate: delegate.0,
+        meeting: meeting.0,
+        agenda: agenda.0,
+        document: document.0,
+        proposal: proposal.0,
+        suggestion: suggestion.0,
+    }
 }
 
 fn fill(path: &str, f: &Fixture) -> String {
