@@ -116,10 +116,7 @@ async fn watch_board(
             headers_done = true;
         }
         // De-chunk whatever is complete.
-        loop {
-            let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
-                break;
-            };
+        while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
             let size =
                 usize::from_str_radix(String::from_utf8_lossy(&raw[..eol]).trim(), 16).unwrap_or(0);
             if raw.len() < eol + 2 + size + 2 {

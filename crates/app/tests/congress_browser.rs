@@ -43,13 +43,17 @@ struct WebDriver {
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     // chromedriver keeps the connection open after its answer: read by length.
     let mut raw: Vec<u8> = Vec::new();
     let mut buf = [0u8; 16384];
@@ -59,11 +63,14 @@ async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Resu
             return Err("connection closed".into());
         }
         raw.extend_from_slice(&buf[..n]);
-        let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+        let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
         let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-        let len = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
+        let len = head.lines().find_map(|l| {
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        });
         let Some(len) = len else {
             return Err("no content-length".into());
         };
@@ -73,7 +80,10 @@ async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Resu
     };
     let v: Value = serde_json::from_str(&payload).map_err(|e| format!("{e}: {payload}"))?;
     if v["value"].get("error").is_some() {
-        return Err(v["value"]["message"].as_str().unwrap_or("webdriver error").to_string());
+        return Err(v["value"]["message"]
+            .as_str()
+            .unwrap_or("webdriver error")
+            .to_string());
     }
     Ok(v["value"].clone())
 }
@@ -81,24 +91,44 @@ async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Resu
 impl WebDriver {
     async fn cmd(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
         let body = (method == "POST").then_some(body);
-        http(self.port, method, &format!("/session/{}{path}", self.session), body.as_ref()).await
+        http(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body.as_ref(),
+        )
+        .await
     }
 
     async fn find_all(&self, css: &str) -> Vec<String> {
-        self.cmd("POST", "/elements", json!({"using": "css selector", "value": css}))
-            .await
-            .unwrap_or_else(|e| panic!("find {css}: {e}"))
-            .as_array()
-            .map(|a| a.iter().filter_map(|e| e[ELEMENT].as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
+        self.cmd(
+            "POST",
+            "/elements",
+            json!({"using": "css selector", "value": css}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("find {css}: {e}"))
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e[ELEMENT].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     async fn click_element(&self, id: &str) {
-        self.cmd("POST", &format!("/element/{id}/click"), json!({})).await.unwrap_or_else(|e| panic!("click: {e}"));
+        self.cmd("POST", &format!("/element/{id}/click"), json!({}))
+            .await
+            .unwrap_or_else(|e| panic!("click: {e}"));
     }
 
     async fn text_of(&self, id: &str) -> String {
-        self.cmd("GET", &format!("/element/{id}/text"), json!({})).await.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        self.cmd("GET", &format!("/element/{id}/text"), json!({}))
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 
     async fn accept_alert(&self) -> bool {
@@ -106,7 +136,13 @@ impl WebDriver {
     }
 
     async fn close(&self) {
-        let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None).await;
+        let _ = http(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        )
+        .await;
     }
 }
 
@@ -128,7 +164,10 @@ async fn browser() -> Option<(Driver, WebDriver)> {
     };
     let driver = Driver(child);
     for _ in 0..50 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -158,7 +197,14 @@ struct B<'a> {
 
 impl B<'_> {
     async fn go(&self, path: &str) {
-        self.c.cmd("POST", "/url", json!({"url": format!("{}{path}", self.base)})).await.unwrap_or_else(|e| panic!("go {path}: {e}"));
+        self.c
+            .cmd(
+                "POST",
+                "/url",
+                json!({"url": format!("{}{path}", self.base)}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("go {path}: {e}"));
     }
 
     /// Sets a field by id through the page (dates and selects without locale trouble).
@@ -175,7 +221,11 @@ impl B<'_> {
 
     async fn js(&self, script: &str) -> Value {
         self.c
-            .cmd("POST", "/execute/sync", json!({"script": script, "args": []}))
+            .cmd(
+                "POST",
+                "/execute/sync",
+                json!({"script": script, "args": []}),
+            )
             .await
             .unwrap_or(Value::Null)
     }
@@ -183,7 +233,9 @@ impl B<'_> {
     /// Waits until the page marked before a click has been replaced and has loaded.
     async fn wait_new_page(&self) {
         for _ in 0..200 {
-            let v = self.js("return (window.__jg === undefined) && document.readyState === 'complete'").await;
+            let v = self
+                .js("return (window.__jg === undefined) && document.readyState === 'complete'")
+                .await;
             if v.as_bool() == Some(true) {
                 return;
             }
@@ -195,14 +247,18 @@ impl B<'_> {
     /// Ticks a checkbox or radio button (no page change).
     async fn check(&self, css: &str) {
         let all = self.c.find_all(css).await;
-        let first = all.first().unwrap_or_else(|| panic!("nothing matches {css}"));
+        let first = all
+            .first()
+            .unwrap_or_else(|| panic!("nothing matches {css}"));
         self.c.click_element(first).await;
     }
 
     /// Clicks something that loads a new page, and waits for it.
     async fn click(&self, css: &str) {
         let all = self.c.find_all(css).await;
-        let first = all.first().unwrap_or_else(|| panic!("nothing matches {css}"));
+        let first = all
+            .first()
+            .unwrap_or_else(|| panic!("nothing matches {css}"));
         self.js("window.__jg = 1").await;
         self.c.click_element(first).await;
         self.wait_new_page().await;
@@ -211,10 +267,15 @@ impl B<'_> {
     /// Clicks a button whose form asks for confirmation, confirms, and waits for the page.
     async fn click_confirm(&self, css: &str) {
         let all = self.c.find_all(css).await;
-        let first = all.first().unwrap_or_else(|| panic!("nothing matches {css}"));
+        let first = all
+            .first()
+            .unwrap_or_else(|| panic!("nothing matches {css}"));
         self.js("window.__jg = 1").await;
         // The click returns while the dialog is open.
-        let _ = self.c.cmd("POST", &format!("/element/{first}/click"), json!({})).await;
+        let _ = self
+            .c
+            .cmd("POST", &format!("/element/{first}/click"), json!({}))
+            .await;
         for _ in 0..40 {
             if self.c.accept_alert().await {
                 break;
@@ -242,7 +303,13 @@ impl B<'_> {
     }
 
     async fn path(&self) -> String {
-        let url = self.c.cmd("GET", "/url", json!({})).await.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let url = self
+            .c
+            .cmd("GET", "/url", json!({}))
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let rest = url.split_once("://").map(|x| x.1).unwrap_or(&url);
         let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
         path.split(['?', '#']).next().unwrap_or("/").to_string()
@@ -253,8 +320,12 @@ impl B<'_> {
         self.go("/login").await;
         self.set("username", user).await;
         self.set("password", PASSWORD).await;
-        self.click("form[action='/login'] button[type=submit]").await;
-        assert!(!self.path().await.starts_with("/login"), "{user} could not log in");
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+        assert!(
+            !self.path().await.starts_with("/login"),
+            "{user} could not log in"
+        );
     }
 }
 
@@ -313,26 +384,71 @@ mod a_chair_runs_a_meeting_and_a_proposal_goes_round_twice_in_a_phone_browser {
 }
 
 async fn scenario(t: TestDb) {
-    let Some((_driver, c)) = Box::pin(browser()).await else { return };
+    let Some((_driver, c)) = Box::pin(browser()).await else {
+        return;
+    };
     let app = TestApp::new(t).await;
     let st = &app.t.store;
     let o = app.org.clone();
     let chair_m = member(st, o.school_a, "陈主席", 90).await;
-    app.account_full("chair", Role::SchoolChair, o.school_a, Some(chair_m), Some(PASSWORD)).await;
-    app.account_full("tiwei", Role::ProposalsCommittee, o.school_a, None, Some(PASSWORD)).await;
-    let general = store::org::create_unit(st, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
-    app.account_full("zongwu", Role::HandlingDepartment, general, None, Some(PASSWORD)).await;
+    app.account_full(
+        "chair",
+        Role::SchoolChair,
+        o.school_a,
+        Some(chair_m),
+        Some(PASSWORD),
+    )
+    .await;
+    app.account_full(
+        "tiwei",
+        Role::ProposalsCommittee,
+        o.school_a,
+        None,
+        Some(PASSWORD),
+    )
+    .await;
+    let general = store::org::create_unit(
+        st,
+        &sys(),
+        &who(),
+        Some(o.school_a),
+        &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into()),
+    )
+    .await
+    .unwrap();
+    app.account_full(
+        "zongwu",
+        Role::HandlingDepartment,
+        general,
+        None,
+        Some(PASSWORD),
+    )
+    .await;
     for (i, name) in ["代表王", "代表李", "代表张"].iter().enumerate() {
         let m = member(st, o.school_a, name, 100 + i as u32).await;
-        app.account_full(&format!("daibiao{i}"), Role::Delegate, o.school_a, Some(m), Some(PASSWORD)).await;
+        app.account_full(
+            &format!("daibiao{i}"),
+            Role::Delegate,
+            o.school_a,
+            Some(m),
+            Some(PASSWORD),
+        )
+        .await;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = app.router.clone();
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
     });
-    let b = B { c: &c, base: format!("http://{addr}") };
+    let b = B {
+        c: &c,
+        base: format!("http://{addr}"),
+    };
 
     // The chair: a term, its delegates, a meeting with an agenda; check-in opens.
     b.login("chair").await;
@@ -341,7 +457,8 @@ async fn scenario(t: TestDb) {
     b.set("mode", "congress").await;
     b.set("start_date", &day(-300)).await;
     b.set("end_date", &day(-300 + 365 * 4)).await;
-    b.click("form[action='/congress/terms/new'] button[type=submit]").await;
+    b.click("form[action='/congress/terms/new'] button[type=submit]")
+        .await;
     assert!(b.flash().await.contains("第5届"), "{}", b.flash().await);
     let term = id_in(&b.path().await);
     for _ in 0..3 {
@@ -355,20 +472,28 @@ async fn scenario(t: TestDb) {
     b.set("place", "学术报告厅").await;
     b.set("proposals_from", &day(-5)).await;
     b.set("proposals_until", &day(5)).await;
-    b.click("form[action$='/meetings/new'] button[type=submit]").await;
+    b.click("form[action$='/meetings/new'] button[type=submit]")
+        .await;
     let meeting = id_in(&b.path().await);
     b.set("atitle", "校长工作报告").await;
     b.click("form[action$='/agenda'] button[type=submit]").await;
     assert!(b.text("ol.agenda").await.contains("校长工作报告"));
-    b.click_confirm("form[action$='/status'] button[type=submit]").await;
-    assert!(b.flash().await.contains("签到已开始"), "{}", b.flash().await);
+    b.click_confirm("form[action$='/status'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("签到已开始"),
+        "{}",
+        b.flash().await
+    );
 
     // Three delegates check in on their phones; the board shows the quorum.
     for i in 0..3 {
         b.login(&format!("daibiao{i}")).await;
         b.go("/congress").await;
-        b.click(&format!("a[href='/congress/meetings/{meeting}/check-in']")).await;
-        b.click("form[action$='/check-in'] button[type=submit]").await;
+        b.click(&format!("a[href='/congress/meetings/{meeting}/check-in']"))
+            .await;
+        b.click("form[action$='/check-in'] button[type=submit]")
+            .await;
         assert!(b.flash().await.contains("签到成功"), "{}", b.flash().await);
     }
     b.go(&format!("/congress/meetings/{meeting}/board")).await;
@@ -380,7 +505,8 @@ async fn scenario(t: TestDb) {
     b.set("title", "延长教师午餐时间").await;
     b.set("reasons", "午餐时间仅二十分钟。").await;
     b.set("measures", "错峰用餐，增开窗口。").await;
-    b.click("form[action='/proposals/new'] button[type=submit]").await;
+    b.click("form[action='/proposals/new'] button[type=submit]")
+        .await;
     let prop = id_in(&b.path().await);
     for e in b.c.find_all("input[name=delegates]").await {
         b.c.click_element(&e).await;
@@ -396,8 +522,13 @@ async fn scenario(t: TestDb) {
     }
     b.login("daibiao2").await;
     b.go(&format!("/proposals/{prop}")).await;
-    b.click_confirm("form[action$='/submit'] button[type=submit]").await;
-    assert!(b.flash().await.contains("编号为第 1 号"), "{}", b.flash().await);
+    b.click_confirm("form[action$='/submit'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("编号为第 1 号"),
+        "{}",
+        b.flash().await
+    );
 
     // The committee accepts and assigns it.
     b.login("tiwei").await;
@@ -412,7 +543,10 @@ async fn scenario(t: TestDb) {
     assert!(b.flash().await.contains("已交办"));
 
     // Reply, dissatisfied, reply again, satisfied.
-    for (reply, rating, comment) in [("下学期起调整作息。", "dissatisfied", "本学期就要解决"), ("本月起增开临时窗口。", "satisfied", "")] {
+    for (reply, rating, comment) in [
+        ("下学期起调整作息。", "dissatisfied", "本学期就要解决"),
+        ("本月起增开临时窗口。", "satisfied", ""),
+    ] {
         b.login("zongwu").await;
         b.go(&format!("/proposals/{prop}")).await;
         b.set("body", reply).await;
@@ -420,10 +554,19 @@ async fn scenario(t: TestDb) {
         assert!(b.flash().await.contains("答复已发送"));
         b.login("daibiao2").await;
         b.go(&format!("/proposals/{prop}")).await;
-        b.check(&format!("input[name=rating][value={rating}]")).await;
+        b.check(&format!("input[name=rating][value={rating}]"))
+            .await;
         b.set("comment", comment).await;
         b.click("form[action$='/rate'] button[type=submit]").await;
-        assert!(b.flash().await.contains(if rating == "satisfied" { "进入落实阶段" } else { "第 2 轮" }), "{}", b.flash().await);
+        assert!(
+            b.flash().await.contains(if rating == "satisfied" {
+                "进入落实阶段"
+            } else {
+                "第 2 轮"
+            }),
+            "{}",
+            b.flash().await
+        );
     }
     assert_eq!(b.count("article.reply").await, 2);
 
@@ -431,7 +574,10 @@ async fn scenario(t: TestDb) {
     b.login("chair").await;
     b.go(&format!("/congress/meetings/{meeting}/report")).await;
     let report = b.text("article.report").await;
-    assert!(report.contains("延长教师午餐时间") && report.contains("满意") && report.contains("总务处"), "{report}");
+    assert!(
+        report.contains("延长教师午餐时间") && report.contains("满意") && report.contains("总务处"),
+        "{report}"
+    );
     c.close().await;
     server.abort();
 }

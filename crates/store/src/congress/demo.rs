@@ -217,7 +217,9 @@ pub async fn load(
         && let Some(h) = hasher
     {
         let hash = h.hash(DEMO_PASSWORD).await?;
-        let mut plan: Vec<(&str, String, Role, OrgUnitId, String, Option<MemberId>)> = Vec::new();
+        /// (username, display name, role, unit, unit name, member)
+        type Login<'a> = (&'a str, String, Role, OrgUnitId, String, Option<MemberId>);
+        let mut plan: Vec<Login<'_>> = Vec::new();
         for (k, name) in ["delegate", "delegate2", "delegate3"].iter().enumerate() {
             if let Some((m, n)) = voters.get(k) {
                 plan.push((

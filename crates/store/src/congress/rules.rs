@@ -144,15 +144,14 @@ pub(crate) async fn tx_decisive(
     if let Some(v) = e.version {
         return Ok((v.id, v.rules));
     }
-    let root: i64 =
-        on_tx!(tx, |c| {
-            sqlx::query_scalar(
+    let root: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1 ORDER BY depth DESC LIMIT 1"
     )
     .bind(unit.0)
     .fetch_one(&mut *c)
     .await
-        })?;
+    })?;
     let numbers =
         serde_json::to_string(&RuleSet::DEFAULT).map_err(|e| StoreError::Other(e.to_string()))?;
     // Another transaction may have stored them first (PostgreSQL): then use that one.

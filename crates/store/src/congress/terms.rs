@@ -413,16 +413,15 @@ pub(crate) async fn tx_current_mandate(
     term: TermId,
     member: MemberId,
 ) -> Result<Option<(DelegateId, DelegateKind)>, StoreError> {
-    let row: Option<(i64, String)> =
-        on_tx!(tx, |c| {
-            sqlx::query_as(
+    let row: Option<(i64, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT id, kind FROM delegate WHERE term_id = $1 AND member_id = $2 AND ended_on IS NULL"
     )
     .bind(term.0)
     .bind(member.0)
     .fetch_optional(&mut *c)
     .await
-        })?;
+    })?;
     row.map(|(id, k)| Ok((DelegateId(id), coded(&k)?)))
         .transpose()
 }
@@ -564,17 +563,16 @@ pub async fn replace_delegate(
     reason: &str,
 ) -> Result<Option<DelegateId>, StoreError> {
     let mut tx = st.db.begin().await?;
-    let row: Option<(i64, i64, String, Option<i64>, Option<NaiveDate>, NaiveDate)> = on_tx!(
-        &mut tx,
-        |c| {
-            sqlx::query_as(
+    /// (term, member, kind, delegation, ended on, started on)
+    type Mandate = (i64, i64, String, Option<i64>, Option<NaiveDate>, NaiveDate);
+    let row: Option<Mandate> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
             "SELECT term_id, member_id, kind, delegation_id, ended_on, started_on FROM delegate WHERE id = $1"
         )
         .bind(id.0)
         .fetch_optional(&mut *c)
         .await
-        }
-    )?;
+    })?;
     let (term, old_member, kind, delegation, ended, started) = row.ok_or(StoreError::NotFound)?;
     let tm = tx_term(&mut tx, cap.scope(), TermId(term)).await?;
     let reason = domain::org::required_text("reason", reason, 200).map_err(super::invalid_with)?;
@@ -853,16 +851,15 @@ pub async fn import_delegates(
             }
         };
         let idx = st.cipher.blind_index(Field::IdNumber, id.as_str());
-        let m: Option<(i64, String, String)> =
-            on_tx!(&mut tx, |c| {
-                sqlx::query_as(
+        let m: Option<(i64, String, String)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "SELECT id, name, status FROM member WHERE id_number_idx = $1 AND school_union_id = $2"
         )
         .bind(&idx)
         .bind(tm.school_union_id.0)
         .fetch_optional(&mut *c)
         .await
-            })?;
+        })?;
         let Some((mid, name, status)) = m else {
             err(t::MEMBER_NOT_IN_SCHOOL, Vec::new());
             continue;
@@ -977,9 +974,8 @@ pub async fn composition<P: perm::Perm>(
         .await
         }
     )?;
-    let by_delegation: Vec<(Option<String>, i64)> =
-        crate::on_db!(db, |p| {
-            sqlx::query_as(
+    let by_delegation: Vec<(Option<String>, i64)> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT g.name, COUNT(*) FROM delegate d LEFT JOIN delegation g ON g.id = d.delegation_id
          WHERE d.term_id = $1 AND d.ended_on IS NULL AND d.kind = 'delegate'
          GROUP BY g.id, g.name, g.sort_order ORDER BY COALESCE(g.sort_order, 999999), g.id"
@@ -987,7 +983,7 @@ pub async fn composition<P: perm::Perm>(
     .bind(term.0)
     .fetch_all(p)
     .await
-        })?;
+    })?;
     let c = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
     let counts = Composition {
         delegates: c(n),
