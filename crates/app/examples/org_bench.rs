@@ -331,7 +331,7 @@ async fn import_bench(n: u64, pg: bool) -> anyhow::Result<()> {
     let engine = if pg { "PostgreSQL" } else { "SQLite" };
     println!("engine: {engine}");
     println!(
-        "import (parse, validate, encrypt, write, audit): {n} rows in {secs:.2} s = {import_rate:.0} rows/s"
+        "import (parse, validate, encrypt, write, audit): {n} rows in {secs:.2} s = {import_rate:.0} rows/s, {import_cpu:.1} CPU s"
     );
     println!(
         "re-import of the same file (all unchanged): {again_secs:.2} s = {:.0} rows/s",

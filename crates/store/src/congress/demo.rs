@@ -154,13 +154,18 @@ pub async fn load(
         .await?;
         meetings::set_status(st, &cap(sys), &who, m1, MeetingStatus::Open).await?;
         attend(st, m1, term, last_meeting, if i % 13 == 7 { 6 } else { 9 }).await?;
-        // Proposals collected for it, handled since.
-        let collected = last_meeting - Duration::days(10);
         let voters = voting_delegates(st, term).await?;
+        let held_this_year = !first && i % 6 != 5 && this_meeting < today;
         if first {
+            program(st, sys, &who, m1, &voters).await?;
+            // Proposals collected for it, handled since.
+            let collected = last_meeting - Duration::days(10);
             showcase_proposals(st, sys, &who, s, m1, &voters, &depts, collected, today).await?;
-        } else {
+            backdate(st, m1, collected).await?;
+        } else if !held_this_year {
+            let collected = last_meeting - Duration::days(10);
             school_proposals(st, sys, &who, s, m1, &voters, &depts, collected, i).await?;
+            backdate(st, m1, collected).await?;
         }
         meetings::set_status(st, &cap(sys), &who, m1, MeetingStatus::Closed).await?;
         // This school year's meeting.
@@ -174,12 +179,27 @@ pub async fn load(
                 Some((today - Duration::days(7), today + Duration::days(7))),
             )
             .await?;
+            program(st, sys, &who, m2, &voters).await?;
             showcase = Some((s.id, s.name.clone(), m2, voters.clone(), depts.clone()));
         } else if i % 6 == 5 {
             // No meeting this year: flagged in the oversight table.
-        } else if this_meeting < today {
-            let m2 = meeting(st, sys, &who, term, this_meeting, None).await?;
+        } else if held_this_year {
+            let collected = this_meeting - Duration::days(10);
+            let m2 = meeting(
+                st,
+                sys,
+                &who,
+                term,
+                this_meeting,
+                Some((
+                    collected - Duration::days(20),
+                    collected + Duration::days(5),
+                )),
+            )
+            .await?;
             meetings::set_status(st, &cap(sys), &who, m2, MeetingStatus::Open).await?;
+            school_proposals(st, sys, &who, s, m2, &voters, &depts, collected, i).await?;
+            backdate(st, m2, collected).await?;
             attend(st, m2, term, this_meeting, 9).await?;
             meetings::set_status(st, &cap(sys), &who, m2, MeetingStatus::Closed).await?;
         } else {
@@ -197,7 +217,9 @@ pub async fn load(
         && let Some(h) = hasher
     {
         let hash = h.hash(DEMO_PASSWORD).await?;
-        let mut plan: Vec<(&str, String, Role, OrgUnitId, String, Option<MemberId>)> = Vec::new();
+        /// (username, display name, role, unit, unit name, member)
+        type Login<'a> = (&'a str, String, Role, OrgUnitId, String, Option<MemberId>);
+        let mut plan: Vec<Login<'_>> = Vec::new();
         for (k, name) in ["delegate", "delegate2", "delegate3"].iter().enumerate() {
             if let Some((m, n)) = voters.get(k) {
                 plan.push((
@@ -471,6 +493,100 @@ async fn attend(
     tx.commit().await
 }
 
+/// The agenda, presidium, scrutineers and tellers of a meeting of the first school.
+async fn program(
+    st: &Store,
+    sys: &SystemCap,
+    who: &Who,
+    m: MeetingId,
+    voters: &[(MemberId, String)],
+) -> Result<(), StoreError> {
+    for (kind, title, presenter) in [
+        (AgendaKind::Report, "学校工作报告", Some("校长")),
+        (AgendaKind::Report, "学校财务工作报告", Some("总务主任")),
+        (
+            AgendaKind::Report,
+            "上次会议提案办理情况报告",
+            Some("提案工作委员会主任"),
+        ),
+        (
+            AgendaKind::Resolution,
+            "审议《学校绩效工资分配实施方案》",
+            None,
+        ),
+        (AgendaKind::CadreReview, "民主评议学校领导干部", None),
+    ] {
+        meetings::add_agenda_item(
+            st,
+            &cap(sys),
+            who,
+            m,
+            &AgendaDraft {
+                kind,
+                title: title.into(),
+                presenter: presenter.map(str::to_string),
+            },
+        )
+        .await?;
+    }
+    for (k, (member, _)) in voters.iter().take(9).enumerate() {
+        let role = match k {
+            0..=4 => MeetingRole::Presidium,
+            5 | 6 => MeetingRole::Scrutineer,
+            _ => MeetingRole::Teller,
+        };
+        meetings::add_role(st, &cap(sys), who, m, *member, role).await?;
+    }
+    Ok(())
+}
+
+/// Puts the loading's own timestamps of a meeting's proposals back to when they would have
+/// happened: submitted on `on`, decided two days later, answered after two weeks, rated
+/// after three.
+async fn backdate(st: &Store, m: MeetingId, on: NaiveDate) -> Result<(), StoreError> {
+    let at = |days: i64| {
+        beijing(
+            on + Duration::days(days),
+            NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default(),
+        )
+    };
+    let mut tx = st.db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE proposal SET created_at = $1, submitted_at = $1, decided_at = CASE WHEN decided_at IS NULL THEN NULL ELSE $2 END, updated_at = $2 WHERE meeting_id = $3"
+    )
+    .bind(at(0))
+    .bind(at(2))
+    .bind(m.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE proposal_reply SET replied_at = $1, rated_at = CASE WHEN rated_at IS NULL THEN NULL ELSE $2 END
+         WHERE round = 1 AND proposal_id IN (SELECT id FROM proposal WHERE meeting_id = $3)"
+    )
+    .bind(at(14))
+    .bind(at(20))
+    .bind(m.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE proposal_seconder SET responded_at = $1 WHERE responded_at IS NOT NULL AND proposal_id IN (SELECT id FROM proposal WHERE meeting_id = $2)"
+    )
+    .bind(at(-1))
+    .bind(m.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await
+}
+
 async fn voting_delegates(st: &Store, term: TermId) -> Result<Vec<(MemberId, String)>, StoreError> {
     let rows: Vec<(i64, String)> = on_db!(&st.db, |p| {
         sqlx::query_as(
@@ -490,6 +606,7 @@ async fn voting_delegates(st: &Store, term: TermId) -> Result<Vec<(MemberId, Str
 }
 
 /// A proposal by `proposer`, seconded by the next two, submitted on `on`.
+#[allow(clippy::too_many_arguments)]
 async fn proposal(
     st: &Store,
     who: &Who,
@@ -575,6 +692,7 @@ async fn answer(
     proposals::reply(st, &cap(sys), who, id, text).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn rate(
     st: &Store,
     who: &Who,
@@ -818,7 +936,7 @@ async fn school_proposals(
     if voters.len() < 6 {
         return Ok(());
     }
-    let due = on + Duration::days(30);
+    let due = on + Duration::days(10);
     let review = cap::<perm::ProposalReview>(sys);
     let p1 = proposal(
         st,

@@ -152,6 +152,9 @@ pub async fn oversight(
     sql.push(" GROUP BY mt.school_union_id");
     let meetings: Vec<MeetingRow> = sql.fetch_all(db).await?;
 
+    // Proposals count in the school year they were submitted in (Beijing days).
+    let from_ts = super::meetings::beijing(from, chrono::NaiveTime::MIN);
+    let to_ts = super::meetings::beijing(to + chrono::Duration::days(1), chrono::NaiveTime::MIN);
     let mut sql = Sql::new("SELECT p.school_union_id,");
     // The year condition is repeated per column (bound each time: `$n` cannot be reused by
     // the dynamic builder).
@@ -174,17 +177,17 @@ pub async fn oversight(
     for (name, cond) in cols {
         sql.push(" COALESCE(SUM(CASE WHEN ")
             .push(cond)
-            .push(" AND mt.meeting_date >= ")
-            .bind(Arg::Date(from))
-            .push(" AND mt.meeting_date <= ")
-            .bind(Arg::Date(to))
+            .push(" AND p.submitted_at >= ")
+            .bind(Arg::Ts(from_ts))
+            .push(" AND p.submitted_at < ")
+            .bind(Arg::Ts(to_ts))
             .push(" THEN 1 ELSE 0 END), 0) AS ")
             .push(name)
             .push(",");
     }
     sql.push(" COALESCE(SUM(CASE WHEN p.status = 'handling' AND p.reply_due < ")
         .bind(Arg::Date(today))
-        .push(" THEN 1 ELSE 0 END), 0) AS overdue FROM proposal p JOIN congress_meeting mt ON mt.id = p.meeting_id WHERE 1 = 1");
+        .push(" THEN 1 ELSE 0 END), 0) AS overdue FROM proposal p WHERE 1 = 1");
     crate::scope::restrict(&mut sql, "p.school_union_id", cap.scope());
     sql.push(" GROUP BY p.school_union_id");
     let proposals: Vec<ProposalRow> = sql.fetch_all(db).await?;

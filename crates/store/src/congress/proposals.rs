@@ -309,18 +309,17 @@ pub async fn get(db: &Db, lens: Lens<'_>, id: ProposalId) -> Result<Proposal, St
     lens.restrict(&mut sql);
     let rows: Vec<DetailRow> = sql.fetch_all(db).await?;
     let d = rows.into_iter().next().ok_or(StoreError::NotFound)?;
-    let seconders: Vec<(i64, i64, String, String, Option<DateTime<Utc>>)> = crate::on_db!(
-        db,
-        |p| {
-            sqlx::query_as(
+    /// (delegate, member, name, status, responded at)
+    type SeconderRow = (i64, i64, String, String, Option<DateTime<Utc>>);
+    let seconders: Vec<SeconderRow> = crate::on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT x.delegate_id, d.member_id, m.name, x.status, x.responded_at FROM proposal_seconder x JOIN delegate d ON d.id = x.delegate_id JOIN member m ON m.id = d.member_id
          WHERE x.proposal_id = $1 ORDER BY CASE x.status WHEN 'seconded' THEN 0 WHEN 'invited' THEN 1 ELSE 2 END, x.responded_at, m.name, x.delegate_id"
     )
     .bind(id.0)
     .fetch_all(p)
     .await
-        }
-    )?;
+    })?;
     let co: Vec<(i64, String)> = crate::on_db!(db, |p| {
         sqlx::query_as(
         "SELECT h.unit_id, u.name FROM proposal_co_handler h JOIN org_unit u ON u.id = h.unit_id WHERE h.proposal_id = $1 ORDER BY u.sort_order, u.id"
@@ -329,8 +328,8 @@ pub async fn get(db: &Db, lens: Lens<'_>, id: ProposalId) -> Result<Proposal, St
     .fetch_all(p)
     .await
     })?;
-    #[allow(clippy::type_complexity)]
-    let replies: Vec<(
+    /// (round, unit, due, body, replied at, rating, comment, rated at)
+    type ReplyRow = (
         i64,
         String,
         NaiveDate,
@@ -339,7 +338,8 @@ pub async fn get(db: &Db, lens: Lens<'_>, id: ProposalId) -> Result<Proposal, St
         Option<String>,
         Option<String>,
         Option<DateTime<Utc>>,
-    )> = crate::on_db!(db, |p| {
+    );
+    let replies: Vec<ReplyRow> = crate::on_db!(db, |p| {
         sqlx::query_as(
             "SELECT r.round, u.name, r.due, r.body, r.replied_at, r.rating, r.rating_comment, r.rated_at FROM proposal_reply r JOIN org_unit u ON u.id = r.unit_id
              WHERE r.proposal_id = $1 ORDER BY r.round"

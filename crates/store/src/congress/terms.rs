@@ -563,17 +563,16 @@ pub async fn replace_delegate(
     reason: &str,
 ) -> Result<Option<DelegateId>, StoreError> {
     let mut tx = st.db.begin().await?;
-    let row: Option<(i64, i64, String, Option<i64>, Option<NaiveDate>, NaiveDate)> = on_tx!(
-        &mut tx,
-        |c| {
-            sqlx::query_as(
+    /// (term, member, kind, delegation, ended on, started on)
+    type Mandate = (i64, i64, String, Option<i64>, Option<NaiveDate>, NaiveDate);
+    let row: Option<Mandate> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
             "SELECT term_id, member_id, kind, delegation_id, ended_on, started_on FROM delegate WHERE id = $1"
         )
         .bind(id.0)
         .fetch_optional(&mut *c)
         .await
-        }
-    )?;
+    })?;
     let (term, old_member, kind, delegation, ended, started) = row.ok_or(StoreError::NotFound)?;
     let tm = tx_term(&mut tx, cap.scope(), TermId(term)).await?;
     let reason = domain::org::required_text("reason", reason, 200).map_err(super::invalid_with)?;

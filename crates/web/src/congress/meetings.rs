@@ -188,6 +188,7 @@ struct MeetingPage {
     agenda_kinds: Vec<Opt>,
     agenda_opts: Vec<Opt>,
     checked_in: Option<String>,
+    can_propose: bool,
     final_text: Option<String>,
     max_mb: usize,
 }
@@ -308,6 +309,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         agenda_kinds: coded_options::<AgendaKind>(&tr, "report", None),
         agenda_opts,
         checked_in,
+        can_propose: a.actor.may(domain::auth::Permission::ProposalSubmit),
         final_text,
         max_mb: domain::congress::DOC_MAX_BYTES / (1024 * 1024),
     })

@@ -97,6 +97,7 @@ struct HomePage {
     can_oversee: bool,
     can_review: bool,
     can_suggest: bool,
+    can_propose: bool,
     rules_unit: Option<i64>,
 }
 
@@ -141,6 +142,7 @@ pub async fn home(State(state): State<AppState>, a: Auth) -> AppResult {
         can_oversee: a.actor.may(Permission::CongressOversight),
         can_review: a.actor.may(Permission::ProposalReview),
         can_suggest: a.actor.may(Permission::SuggestionSubmit),
+        can_propose: a.actor.may(Permission::ProposalSubmit),
         rules_unit,
     })
 }
@@ -434,7 +436,12 @@ pub async fn show(
         Err(_) => false,
     };
     let cands = if can_manage {
-        candidates(&state, &a, term.school_union_id, &q.q).await?
+        // Those who already sit in the term are not offered again.
+        candidates(&state, &a, term.school_union_id, &q.q)
+            .await?
+            .into_iter()
+            .filter(|c| !cur.iter().any(|d| d.member_id.0 == c.id))
+            .collect()
     } else {
         Vec::new()
     };

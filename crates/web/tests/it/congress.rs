@@ -228,6 +228,15 @@ dual_test!(async fn a_chair_runs_a_meeting_and_a_proposal_goes_round_twice_to_th
         html.select(&sel).map(|e| e.text().collect()).collect()
     };
     assert_eq!(shown, vec!["已达到法定人数"]);
+    // The congress stylesheet is linked and served.
+    let css = {
+        let html = board.html();
+        let sel = scraper::Selector::parse("link[href$='/congress.css']").unwrap();
+        html.select(&sel).next().unwrap().value().attr("href").unwrap().to_string()
+    };
+    let r = p.chair.get(&css).await;
+    r.assert_status(200);
+    assert!(r.text().contains(".board-num"));
 
     // The proposal: drafted, two seconders invited and seconding, submitted.
     let d0 = &mut p.delegates[0].1;
