@@ -5,279 +5,89 @@
 //! the department replies; the proposer is dissatisfied, it is handled again, then rated
 //! satisfied; the chair's handling report shows it.
 //!
-//! Needs `chromedriver` and `chromium` (Debian: `chromium chromium-driver`), spoken to over
-//! the W3C WebDriver protocol on loopback. Without them the
-//! test says so and passes, unless `JIAOGONG_REQUIRE_BROWSER=1`.
+//! Needs `chromedriver` and `chromium` (Debian: `chromium chromium-driver`), driven through
+//! `testkit::browser`. Without them the test says so and passes, unless
+//! `JIAOGONG_REQUIRE_BROWSER=1`.
 
 use domain::auth::Role;
 use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::app::{PASSWORD, TestApp};
+use testkit::browser::{Browser, Setup};
 use testkit::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-struct Driver(std::process::Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(9515)
-}
-
-/// The few WebDriver commands the scenario needs, as JSON over plain HTTP to chromedriver
-/// on loopback. (A WebDriver client crate would bring its own TLS stack, which clashes
-/// with the one the database driver brings.)
-struct WebDriver {
-    port: u16,
-    session: String,
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
-    // chromedriver keeps the connection open after its answer: read by length.
-    let mut raw: Vec<u8> = Vec::new();
-    let mut buf = [0u8; 16384];
-    let payload = loop {
-        let n = s.read(&mut buf).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("connection closed".into());
-        }
-        raw.extend_from_slice(&buf[..n]);
-        let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-        let len = head.lines().find_map(|l| {
-            l.strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-        });
-        let Some(len) = len else {
-            return Err("no content-length".into());
-        };
-        if raw.len() >= end + 4 + len {
-            break String::from_utf8_lossy(&raw[end + 4..end + 4 + len]).to_string();
-        }
-    };
-    let v: Value = serde_json::from_str(&payload).map_err(|e| format!("{e}: {payload}"))?;
-    if v["value"].get("error").is_some() {
-        return Err(v["value"]["message"]
-            .as_str()
-            .unwrap_or("webdriver error")
-            .to_string());
-    }
-    Ok(v["value"].clone())
-}
-
-impl WebDriver {
-    async fn cmd(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
-        let body = (method == "POST").then_some(body);
-        http(
-            self.port,
-            method,
-            &format!("/session/{}{path}", self.session),
-            body.as_ref(),
-        )
-        .await
-    }
-
-    async fn find_all(&self, css: &str) -> Vec<String> {
-        self.cmd(
-            "POST",
-            "/elements",
-            json!({"using": "css selector", "value": css}),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("find {css}: {e}"))
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e[ELEMENT].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-    }
-
-    async fn click_element(&self, id: &str) {
-        self.cmd("POST", &format!("/element/{id}/click"), json!({}))
-            .await
-            .unwrap_or_else(|e| panic!("click: {e}"));
-    }
-
-    async fn text_of(&self, id: &str) -> String {
-        self.cmd("GET", &format!("/element/{id}/text"), json!({}))
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    }
-
-    async fn accept_alert(&self) -> bool {
-        self.cmd("POST", "/alert/accept", json!({})).await.is_ok()
-    }
-
-    async fn close(&self) {
-        let _ = http(
-            self.port,
-            "DELETE",
-            &format!("/session/{}", self.session),
-            None,
-        )
-        .await;
-    }
-}
-
-async fn browser() -> Option<(Driver, WebDriver)> {
-    let required = std::env::var("JIAOGONG_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let port = free_port();
-    let child = match std::process::Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(!required, "chromedriver is required: {e}");
-            eprintln!("NOTE: browser test NOT RUN: chromedriver not found ({e})");
-            return None;
-        }
-    };
-    let driver = Driver(child);
-    for _ in 0..50 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"args": [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--disable-quic", "--window-size=390,844", "--lang=zh-CN"],
-        "prefs": {"intl.accept_languages": "zh-CN,zh"}}}}});
-    match http(port, "POST", "/session", Some(&caps)).await {
-        Ok(v) => {
-            let session = v["sessionId"].as_str().unwrap_or_default().to_string();
-            Some((driver, WebDriver { port, session }))
-        }
-        Err(e) => {
-            assert!(!required, "no browser session: {e}");
-            eprintln!("NOTE: browser test NOT RUN: {e}");
-            None
-        }
-    }
-}
-
+/// The scenario's vocabulary over the shared browser harness (`testkit::browser`).
 struct B<'a> {
-    c: &'a WebDriver,
-    base: String,
+    b: &'a Browser,
 }
 
 impl B<'_> {
     async fn go(&self, path: &str) {
-        self.c
-            .cmd(
-                "POST",
-                "/url",
-                json!({"url": format!("{}{path}", self.base)}),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("go {path}: {e}"));
+        self.b.goto(path).await;
     }
 
     /// Sets a field by id through the page (dates and selects without locale trouble).
     async fn set(&self, id: &str, value: &str) {
-        self.c
-            .cmd(
-                "POST",
-                "/execute/sync",
-                json!({"script": "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));", "args": [id, value]}),
+        self.b
+            .client
+            .execute(
+                "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![json!(id), json!(value)],
             )
             .await
             .unwrap_or_else(|e| panic!("set {id}: {e}"));
     }
 
     async fn js(&self, script: &str) -> Value {
-        self.c
-            .cmd(
-                "POST",
-                "/execute/sync",
-                json!({"script": script, "args": []}),
-            )
+        self.b
+            .client
+            .execute(script, vec![])
             .await
             .unwrap_or(Value::Null)
     }
 
     /// Waits until the page marked before a click has been replaced and has loaded.
     async fn wait_new_page(&self) {
-        for _ in 0..200 {
-            let v = self
-                .js("return (window.__jg === undefined) && document.readyState === 'complete'")
-                .await;
-            if v.as_bool() == Some(true) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("no new page after a click");
+        self.b
+            .wait_js("(window.__jg === undefined) && document.readyState === 'complete'")
+            .await;
+    }
+
+    async fn first(&self, css: &str) -> fantoccini::elements::Element {
+        self.b
+            .client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("nothing matches {css}"))
     }
 
     /// Ticks a checkbox or radio button (no page change).
     async fn check(&self, css: &str) {
-        let all = self.c.find_all(css).await;
-        let first = all
-            .first()
-            .unwrap_or_else(|| panic!("nothing matches {css}"));
-        self.c.click_element(first).await;
+        self.first(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Clicks something that loads a new page, and waits for it.
     async fn click(&self, css: &str) {
-        let all = self.c.find_all(css).await;
-        let first = all
-            .first()
-            .unwrap_or_else(|| panic!("nothing matches {css}"));
+        let el = self.first(css).await;
         self.js("window.__jg = 1").await;
-        self.c.click_element(first).await;
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
         self.wait_new_page().await;
     }
 
     /// Clicks a button whose form asks for confirmation, confirms, and waits for the page.
     async fn click_confirm(&self, css: &str) {
-        let all = self.c.find_all(css).await;
-        let first = all
-            .first()
-            .unwrap_or_else(|| panic!("nothing matches {css}"));
+        let el = self.first(css).await;
         self.js("window.__jg = 1").await;
         // The click returns while the dialog is open.
-        let _ = self
-            .c
-            .cmd("POST", &format!("/element/{first}/click"), json!({}))
-            .await;
+        let _ = el.click().await;
         for _ in 0..40 {
-            if self.c.accept_alert().await {
+            if self.b.client.accept_alert().await.is_ok() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -286,16 +96,21 @@ impl B<'_> {
     }
 
     async fn text(&self, css: &str) -> String {
-        let mut out = String::new();
-        for e in self.c.find_all(css).await {
-            out.push_str(&self.c.text_of(&e).await);
-            out.push('\n');
-        }
-        out
+        self.b
+            .texts(css)
+            .await
+            .into_iter()
+            .map(|t| t + "\n")
+            .collect()
     }
 
     async fn count(&self, css: &str) -> usize {
-        self.c.find_all(css).await.len()
+        self.b
+            .client
+            .find_all(fantoccini::Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
     }
 
     async fn flash(&self) -> String {
@@ -303,20 +118,16 @@ impl B<'_> {
     }
 
     async fn path(&self) -> String {
-        let url = self
-            .c
-            .cmd("GET", "/url", json!({}))
+        self.b
+            .client
+            .current_url()
             .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let rest = url.split_once("://").map(|x| x.1).unwrap_or(&url);
-        let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
-        path.split(['?', '#']).next().unwrap_or("/").to_string()
+            .map(|u| u.path().to_string())
+            .unwrap_or_default()
     }
 
     async fn login(&self, user: &str) {
-        let _ = self.c.cmd("DELETE", "/cookie", json!({})).await;
+        let _ = self.b.client.delete_all_cookies().await;
         self.go("/login").await;
         self.set("username", user).await;
         self.set("password", PASSWORD).await;
@@ -384,9 +195,6 @@ mod a_chair_runs_a_meeting_and_a_proposal_goes_round_twice_in_a_phone_browser {
 }
 
 async fn scenario(t: TestDb) {
-    let Some((_driver, c)) = Box::pin(browser()).await else {
-        return;
-    };
     let app = TestApp::new(t).await;
     let st = &app.t.store;
     let o = app.org.clone();
@@ -445,10 +253,16 @@ async fn scenario(t: TestDb) {
         )
         .await;
     });
-    let b = B {
-        c: &c,
-        base: format!("http://{addr}"),
+    let setup = Setup {
+        width: 390,
+        height: 844,
+        phone: true,
+        ..Setup::default()
     };
+    let Some(browser) = Browser::start(&format!("http://{addr}"), setup).await else {
+        return;
+    };
+    let b = B { b: &browser };
 
     // The chair: a term, its delegates, a meeting with an agenda; check-in opens.
     b.login("chair").await;
@@ -508,8 +322,15 @@ async fn scenario(t: TestDb) {
     b.click("form[action='/proposals/new'] button[type=submit]")
         .await;
     let prop = id_in(&b.path().await);
-    for e in b.c.find_all("input[name=delegates]").await {
-        b.c.click_element(&e).await;
+    for e in
+        b.b.client
+            .find_all(fantoccini::Locator::Css("input[name=delegates]"))
+            .await
+            .unwrap_or_default()
+    {
+        e.click()
+            .await
+            .unwrap_or_else(|err| panic!("tick a delegate: {err}"));
     }
     assert_eq!(b.count("input[name=delegates]:checked").await, 2);
     b.click("form[action$='/invite'] button[type=submit]").await;
@@ -578,6 +399,7 @@ async fn scenario(t: TestDb) {
         report.contains("延长教师午餐时间") && report.contains("满意") && report.contains("总务处"),
         "{report}"
     );
-    c.close().await;
+    b.b.screenshot("congress-report-phone").await;
+    browser.close().await;
     server.abort();
 }
