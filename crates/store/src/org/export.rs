@@ -104,7 +104,7 @@ pub async fn export_members(
              FROM member m JOIN org_unit s ON s.id = m.school_union_id LEFT JOIN org_unit b ON b.id = m.branch_id WHERE 1 = 1",
         );
         crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
-        filter_sql(&mut sql, &st.cipher, f, today);
+        filter_sql(&mut sql, &st.cipher, f, today, None);
         if let Some((s, n, id)) = &after {
             sql.push(" AND (m.school_union_id, m.name, m.id) > (")
                 .bind(Arg::I64(*s))

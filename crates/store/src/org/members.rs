@@ -117,13 +117,29 @@ pub struct Page<T> {
     pub rows: Vec<T>,
     pub next: Option<Cursor>,
     pub prev: Option<Cursor>,
-    /// Matching rows, counted up to [`COUNT_CAP`]; `None` above it.
+    /// Matching rows, counted up to `count_cap`; `None` above it.
     pub total: Option<i64>,
+    pub count_cap: i64,
 }
 
 /// Counting stops here: "more than 10,000" is all a person needs, and counting a province
 /// would cost more than the page itself.
 pub const COUNT_CAP: i64 = 10_000;
+/// The cap for scopes of many schools.
+pub const COUNT_CAP_LARGE: i64 = 1_000;
+
+/// The school unions under a unit (the unit itself if it is one).
+async fn schools_under(st: &Store, unit: OrgUnitId) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<(i64,)> = crate::on_db!(&st.db, |p| {
+        sqlx::query_as(
+        "SELECT u.id FROM org_closure c JOIN org_unit u ON u.id = c.descendant_id WHERE c.ancestor_id = $1 AND u.kind = 'school_union' ORDER BY u.id"
+    )
+    .bind(unit.0)
+    .fetch_all(p)
+    .await
+    })?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
 
 #[derive(sqlx::FromRow)]
 struct ListRow {
@@ -203,7 +219,15 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
-pub(crate) fn filter_sql(sql: &mut Sql, cipher: &Cipher, f: &MemberFilter, today: NaiveDate) {
+/// The filter's conditions. `unit_schools`, when given, are the school unions under
+/// `f.unit`, listed so that the planner walks the school index.
+pub(crate) fn filter_sql(
+    sql: &mut Sql,
+    cipher: &Cipher,
+    f: &MemberFilter,
+    today: NaiveDate,
+    unit_schools: Option<&[i64]>,
+) {
     match f.status {
         StatusFilter::Current => {
             sql.push(" AND m.status IN ('active', 'retired')");
@@ -214,12 +238,21 @@ pub(crate) fn filter_sql(sql: &mut Sql, cipher: &Cipher, f: &MemberFilter, today
         }
         StatusFilter::All => {}
     }
-    if let Some(u) = f.unit {
-        sql.push(
-            " AND m.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
-        )
-        .bind(Arg::I64(u.0))
-        .push(")");
+    match (f.unit, unit_schools) {
+        (Some(_), Some([])) => {
+            sql.push(" AND 1 = 0");
+        }
+        (Some(_), Some(list)) => {
+            sql.push(" AND m.school_union_id IN (");
+            sql.bind_list(list.iter().map(|i| Arg::I64(*i)));
+            sql.push(")");
+        }
+        (Some(u), None) => {
+            sql.push(" AND m.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")
+                .bind(Arg::I64(u.0))
+                .push(")");
+        }
+        (None, _) => {}
     }
     if let Some(p) = f.post {
         sql.push(" AND m.post = ").bind(Arg::Text(p.code().into()));
@@ -249,9 +282,11 @@ pub(crate) fn filter_sql(sql: &mut Sql, cipher: &Cipher, f: &MemberFilter, today
                 .bind(Arg::Bytes(full));
         }
         Some(Search::Tail { id, phone }) => {
-            sql.push(" AND (m.id_tail_idx = ")
+            // A set of ids first (about 1 in 10,000 members each), then the page: planners
+            // otherwise walk the sort index looking for them.
+            sql.push(" AND m.id IN (SELECT t.id FROM member t WHERE t.id_tail_idx = ")
                 .bind(Arg::Bytes(id))
-                .push(" OR m.phone_tail_idx = ")
+                .push(" UNION ALL SELECT t.id FROM member t WHERE t.phone_tail_idx = ")
                 .bind(Arg::Bytes(phone))
                 .push(")");
         }
@@ -298,19 +333,31 @@ pub async fn list_members(
     );
     // A school's page goes through the school's index; a province's, through the index of
     // the sort order (see `scope::restrict_exists`).
-    let restrict = if crate::scope::is_large(&st.db, cap.scope()).await? {
+    let large = crate::scope::is_large(&st.db, cap.scope()).await?;
+    let restrict = if large {
         crate::scope::restrict_exists
     } else {
         crate::scope::restrict
     };
+    let unit_schools = match f.unit {
+        Some(u) => Some(schools_under(st, u).await?),
+        None => None,
+    };
+    let unit_schools = unit_schools.as_deref().filter(|l| l.len() <= 500);
+    // A province counts to a thousand: "more than 1,000" is as useful and ten times cheaper.
+    let cap_count = if large && unit_schools.is_none() {
+        COUNT_CAP_LARGE
+    } else {
+        COUNT_CAP
+    };
     restrict(&mut sql, "m.school_union_id", cap.scope());
-    filter_sql(&mut sql, &st.cipher, f, today);
+    filter_sql(&mut sql, &st.cipher, f, today, unit_schools);
     let mut count_sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM member m WHERE 1 = 1");
     restrict(&mut count_sql, "m.school_union_id", cap.scope());
-    filter_sql(&mut count_sql, &st.cipher, f, today);
+    filter_sql(&mut count_sql, &st.cipher, f, today, unit_schools);
     count_sql
         .push(" LIMIT ")
-        .bind(Arg::I64(COUNT_CAP + 1))
+        .bind(Arg::I64(cap_count + 1))
         .push(") t");
 
     if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
@@ -396,7 +443,8 @@ pub async fn list_members(
         rows,
         next,
         prev,
-        total: (total <= COUNT_CAP).then_some(total),
+        total: (total <= cap_count).then_some(total),
+        count_cap: cap_count,
     })
 }
 

@@ -213,7 +213,7 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         .collect::<Vec<_>>();
     let total = match page.total {
         Some(n) => tr.t1("members-count", "count", n),
-        None => tr.t1("members-count-over", "count", tr.number(org::COUNT_CAP)),
+        None => tr.t1("members-count-over", "count", tr.number(page.count_cap)),
     };
     let next_href = page
         .next
