@@ -16,5 +16,6 @@ pub mod org;
 pub mod privacy;
 pub mod rules;
 pub mod text;
+pub mod voting;
 
 pub use error::{FieldError, FieldErrors};

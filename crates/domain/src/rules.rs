@@ -220,11 +220,29 @@ simple_coded!(
     Present = "present" ["实到", "出席代表"],
 });
 
+simple_coded!(
+    /// Who may see the results of a cadre review: those who run the congress, the
+    /// presidium as well, or every delegate of the meeting.
+    ReviewAudience, "review-audience", {
+    Managers = "managers" ["工会", "组织者"],
+    Presidium = "presidium" ["主席团"],
+    Delegates = "delegates" ["全体代表", "代表"],
+});
+
+impl Default for ReviewAudience {
+    fn default() -> Self {
+        ReviewAudience::Presidium
+    }
+}
+
 /// Where a number comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     /// 教育部令第32号《学校教职工代表大会规定》(2011).
     Moe32,
+    /// 《中国工会基层组织选举工作条例》(2016): 差额率 "不低于5%"; elected with "超过应到会
+    /// 有选举权人数的半数".
+    UnionElection,
     /// The union's implementing rules (实施细则 / 提案工作办法) — local and configurable.
     Local,
 }
@@ -246,10 +264,14 @@ pub enum Rule {
     MaxRehandleRounds,
     ReplyDays,
     TermYears,
+    ElectionMargin,
+    ElectionBase,
+    ReviewMinRaters,
+    ReviewAudience,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 14] = [
+    pub const ALL: [Rule; 18] = [
         Rule::Quorum,
         Rule::QuorumBase,
         Rule::Pass,
@@ -264,6 +286,10 @@ impl Rule {
         Rule::MaxRehandleRounds,
         Rule::ReplyDays,
         Rule::TermYears,
+        Rule::ElectionMargin,
+        Rule::ElectionBase,
+        Rule::ReviewMinRaters,
+        Rule::ReviewAudience,
     ];
 
     pub fn code(self) -> &'static str {
@@ -282,6 +308,10 @@ impl Rule {
             Rule::MaxRehandleRounds => "max_rehandle",
             Rule::ReplyDays => "reply_days",
             Rule::TermYears => "term_years",
+            Rule::ElectionMargin => "election_margin",
+            Rule::ElectionBase => "election_base",
+            Rule::ReviewMinRaters => "review_min_raters",
+            Rule::ReviewAudience => "review_audience",
         }
     }
 
@@ -318,7 +348,10 @@ impl Rule {
             | Rule::Seconders
             | Rule::AssemblyBelow
             | Rule::MaxRehandleRounds
-            | Rule::ReplyDays => Source::Local,
+            | Rule::ReplyDays
+            | Rule::ReviewMinRaters
+            | Rule::ReviewAudience => Source::Local,
+            Rule::ElectionMargin | Rule::ElectionBase => Source::UnionElection,
         }
     }
 }
@@ -355,6 +388,29 @@ pub struct RuleSet {
     /// Shortest and longest term in years (3–5).
     pub term_min_years: u32,
     pub term_max_years: u32,
+    /// How many more candidates than seats a competitive election needs (≥ 5 %).
+    #[serde(default = "default_election_margin")]
+    pub election_margin: Ratio,
+    /// Whom "elected: more than half" counts against (those due to attend).
+    #[serde(default = "default_election_base")]
+    pub election_base: Base,
+    /// Raters a cadre review needs before its results are shown (local, 10).
+    #[serde(default = "default_review_min_raters")]
+    pub review_min_raters: u32,
+    /// Who sees cadre-review results.
+    #[serde(default)]
+    pub review_audience: ReviewAudience,
+}
+
+// Versions stored before the voting numbers existed read as the defaults.
+fn default_election_margin() -> Ratio {
+    RuleSet::DEFAULT.election_margin
+}
+fn default_election_base() -> Base {
+    RuleSet::DEFAULT.election_base
+}
+fn default_review_min_raters() -> u32 {
+    RuleSet::DEFAULT.review_min_raters
 }
 
 impl RuleSet {
@@ -374,6 +430,10 @@ impl RuleSet {
         reply_days: 30,
         term_min_years: 3,
         term_max_years: 5,
+        election_margin: Ratio::new(1, 20),
+        election_base: Base::Due,
+        review_min_raters: 10,
+        review_audience: ReviewAudience::Presidium,
     };
 
     /// The statutory floors of Order No. 32 that no local version may go below.
@@ -437,6 +497,12 @@ impl RuleSet {
         range(&mut e, "min_meetings", self.min_meetings_per_year, 1, 12);
         range(&mut e, "max_rehandle", self.max_rehandle_rounds, 0, 5);
         range(&mut e, "reply_days", self.reply_days, 1, 180);
+        range(&mut e, "review_min_raters", self.review_min_raters, 1, 1000);
+        if self.election_margin.cmp_ratio(s.election_margin) == Ordering::Less
+            || self.election_margin.num > self.election_margin.den
+        {
+            e.push(below("election_margin", s.election_margin.display()));
+        }
         if self.term_min_years < s.term_min_years
             || self.term_max_years > s.term_max_years
             || self.term_min_years > self.term_max_years
@@ -478,6 +544,10 @@ pub struct RuleSetInput {
     pub reply_days: String,
     pub term_min_years: String,
     pub term_max_years: String,
+    pub election_margin: String,
+    pub election_base: String,
+    pub review_min_raters: String,
+    pub review_audience: String,
     pub note: String,
 }
 
@@ -509,6 +579,10 @@ impl RuleSetInput {
             reply_days: r.reply_days.to_string(),
             term_min_years: r.term_min_years.to_string(),
             term_max_years: r.term_max_years.to_string(),
+            election_margin: r.election_margin.display(),
+            election_base: r.election_base.as_str().into(),
+            review_min_raters: r.review_min_raters.to_string(),
+            review_audience: r.review_audience.as_str().into(),
             note: String::new(),
         }
     }
@@ -533,6 +607,27 @@ impl RuleSetInput {
         let term_min = e.take(parse_u32("term_years", &self.term_min_years));
         let term_max = e.take(parse_u32("term_years", &self.term_max_years));
         let note = e.take(crate::org::optional_text("note", &self.note, 200));
+        let election_margin = e.take(Ratio::parse("election_margin", &self.election_margin));
+        let election_base = e.take(parse_choice::<Base>("election_base", &self.election_base));
+        let review_min_raters = e.take(parse_u32("review_min_raters", &self.review_min_raters));
+        let review_audience = e.take(parse_choice::<ReviewAudience>(
+            "review_audience",
+            &self.review_audience,
+        ));
+        let (
+            Some(election_margin),
+            Some(election_base),
+            Some(review_min_raters),
+            Some(review_audience),
+        ) = (
+            election_margin,
+            election_base,
+            review_min_raters,
+            review_audience,
+        )
+        else {
+            return Err(e);
+        };
         let (
             Some(quorum),
             Some(quorum_base),
@@ -596,6 +691,10 @@ impl RuleSetInput {
             reply_days,
             term_min_years: term_min,
             term_max_years: term_max,
+            election_margin,
+            election_base,
+            review_min_raters,
+            review_audience,
         };
         r.check()?;
         Ok((r, note))
@@ -1009,7 +1108,41 @@ mod tests {
         assert_eq!(Rule::AssemblyBelow.source(), Source::Local);
         assert_eq!(Rule::MaxRehandleRounds.source(), Source::Local);
         assert_eq!(Rule::Quorum.source_key(), "rule-src-quorum");
-        assert_eq!(Rule::ALL.len(), 14);
+        assert_eq!(Rule::ElectionMargin.source(), Source::UnionElection);
+        assert_eq!(Rule::ElectionBase.source(), Source::UnionElection);
+        assert_eq!(Rule::ReviewMinRaters.source(), Source::Local);
+        assert_eq!(Rule::ALL.len(), 18);
+    }
+
+    #[test]
+    fn a_version_stored_before_the_voting_numbers_reads_their_defaults() {
+        let mut v = serde_json::to_value(RuleSet::DEFAULT).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for k in [
+            "election_margin",
+            "election_base",
+            "review_min_raters",
+            "review_audience",
+        ] {
+            o.remove(k);
+        }
+        let r: RuleSet = serde_json::from_value(v).unwrap();
+        assert_eq!(r, RuleSet::DEFAULT);
+        assert_eq!(r.election_margin, Ratio::new(1, 20));
+        assert_eq!(r.election_base, Base::Due);
+    }
+
+    #[test]
+    fn the_election_margin_may_not_go_below_five_percent() {
+        let mut f = RuleSetInput::from_rules(&RuleSet::DEFAULT);
+        f.election_margin = "4%".into();
+        let e = f.parse().unwrap_err();
+        assert_eq!(
+            e.get("election_margin").unwrap().key,
+            crate::text::RULE_BELOW_STATUTE
+        );
+        f.election_margin = "10%".into();
+        assert_eq!(f.parse().unwrap().0.election_margin, Ratio::new(1, 10));
     }
 
     #[test]
