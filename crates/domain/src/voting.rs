@@ -101,7 +101,6 @@ impl PollStatus {
                 | (PollStatus::Draft, PollStep::Open)
                 | (PollStatus::Open, PollStep::Cast)
                 | (PollStatus::Open, PollStep::Close)
-                | (PollStatus::Open, PollStep::Paper)
                 | (PollStatus::Closed, PollStep::Paper)
                 | (PollStatus::Closed, PollStep::Confirm)
                 | (PollStatus::Closed, PollStep::Publish)

@@ -20,6 +20,7 @@ pub mod error;
 pub mod keys;
 pub mod org;
 pub mod scope;
+pub mod voting;
 
 pub use crypto::Cipher;
 pub use db::{Db, DbOptions, Engine, Tx, now};

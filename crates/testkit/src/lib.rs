@@ -9,6 +9,7 @@
 pub mod app;
 pub mod browser;
 pub mod fixtures;
+pub mod hall;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use store::{Cipher, Db, DbOptions, Engine, Store};

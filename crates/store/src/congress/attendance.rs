@@ -252,7 +252,7 @@ pub async fn staff_check_in(
     Ok(r)
 }
 
-fn code_hash(code: &str) -> Vec<u8> {
+pub(crate) fn code_hash(code: &str) -> Vec<u8> {
     token_hash(&format!("jiaogong check-in {code}"))
 }
 

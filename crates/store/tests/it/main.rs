@@ -10,3 +10,4 @@ mod members;
 mod org;
 mod privacy;
 mod schema;
+mod voting;

@@ -486,3 +486,15 @@ enum-suggestion-status-answered = Answered
 enum-rule-base-all = all delegates
 enum-rule-base-due = delegates due
 enum-rule-base-present = delegates present
+
+rule-election-margin = Competitive margin of elections
+rule-election-base = Elected: counted against
+rule-review-min-raters = Fewest raters before review results are shown
+rule-review-audience = Who sees cadre-review results
+rule-src-election-margin = Union election regulations (选举工作条例): competitive elections with at least 5 % more candidates than seats.
+rule-src-election-base = Union election regulations: elected with votes for from more than half of those due to attend with a vote.
+rule-src-review-min-raters = The union's review rules: with too few raters the results stay hidden, so that no one's grades can be inferred.
+rule-src-review-audience = The union's review rules: results go to the presidium and are used by the school's Party organisation.
+enum-review-audience-managers = The union (organisers) only
+enum-review-audience-presidium = The union and the presidium
+enum-review-audience-delegates = Every delegate

@@ -486,3 +486,15 @@ enum-suggestion-status-answered = 已答复
 enum-rule-base-all = 代表总数
 enum-rule-base-due = 应到人数
 enum-rule-base-present = 实到人数
+
+rule-election-margin = 差额选举的差额率
+rule-election-base = 当选票数的计算基数
+rule-review-min-raters = 民主评议结果公布的最少参评人数
+rule-review-audience = 民主评议结果可见范围
+rule-src-election-margin = 《中国工会基层组织选举工作条例》：实行差额选举，差额率不低于5%。
+rule-src-election-base = 《中国工会基层组织选举工作条例》：被选举人获得赞成票超过应到会有选举权人数的半数，始得当选。
+rule-src-review-min-raters = 本工会民主评议办法：参评人数不足时不公布结果，以免推断个人评价。
+rule-src-review-audience = 本工会民主评议办法：评议结果向主席团通报，由学校党组织按程序使用。
+enum-review-audience-managers = 仅工会（组织者）
+enum-review-audience-presidium = 工会和主席团
+enum-review-audience-delegates = 全体代表

@@ -48,6 +48,10 @@ fn value(tr: &Tr, r: &RuleSet, rule: Rule) -> String {
         Rule::Extraordinary => share("rule-at-least", r.extraordinary.share.display()),
         Rule::MaxRehandleRounds => r.max_rehandle_rounds.to_string(),
         Rule::ReplyDays => tr.t1("rule-days", "days", r.reply_days),
+        Rule::ElectionMargin => share("rule-at-least", r.election_margin.display()),
+        Rule::ElectionBase => tr.label(r.election_base),
+        Rule::ReviewMinRaters => r.review_min_raters.to_string(),
+        Rule::ReviewAudience => tr.label(r.review_audience),
         Rule::TermYears => tr.ta(
             "rule-years",
             &[
@@ -181,6 +185,20 @@ fn inputs(tr: &Tr, f: &RuleSetInput, errors: &FieldErrors) -> Vec<InputView> {
             true,
             "term_years",
         ),
+        row(
+            "election_margin",
+            tr.t(&Rule::ElectionMargin.label_key()),
+            &f.election_margin,
+            false,
+            "election_margin",
+        ),
+        row(
+            "review_min_raters",
+            tr.t(&Rule::ReviewMinRaters.label_key()),
+            &f.review_min_raters,
+            true,
+            "review_min_raters",
+        ),
         row("note", tr.t("rule-note"), &f.note, false, "note"),
     ]
 }
@@ -210,6 +228,8 @@ struct RulesPage {
     quorum_bases: Vec<Opt>,
     pass_bases: Vec<Opt>,
     boundaries: Vec<Opt>,
+    election_bases: Vec<Opt>,
+    audiences: Vec<Opt>,
 }
 
 async fn page_view(
@@ -301,6 +321,8 @@ async fn page_view(
             Opt::new("gt", tr.t("rule-boundary-gt"), f.pass_boundary != "ge"),
             Opt::new("ge", tr.t("rule-boundary-ge"), f.pass_boundary == "ge"),
         ],
+        election_bases: bases(&f.election_base, false),
+        audiences: coded_options::<domain::rules::ReviewAudience>(&tr, &f.review_audience, None),
         inputs: inputs(&tr, &f, &errors),
         errors,
     })?;

@@ -1,0 +1,410 @@
+//! The ballot box: who may cast a ballot in a poll (a delegate logged in, or the one-time
+//! code of their delegate card), and the single writer that stores ballots durably.
+//!
+//! Durability at speed: one task owns one connection and writes every ballot that is
+//! waiting as one transaction (group commit), so a burst of a thousand delegates costs a
+//! few fsyncs, not a thousand. On SQLite that connection runs with `synchronous = FULL`
+//! (the pool's NORMAL would not fsync the log at commit); PostgreSQL fsyncs at commit with
+//! its default `synchronous_commit = on`. A caller hears back only after the commit, so an
+//! acknowledged ballot survives a crash, and a ballot whose batch failed is reported as not
+//! stored.
+//!
+//! Secrecy: within a batch the participation rows are written first and the ballots after,
+//! shuffled, each under a fresh random token; a ballot row holds the poll, the token and
+//! the choices, nothing else. No audit record or log line is written per ballot.
+
+use super::{Poll, PollOption, eligible_delegate, get_poll};
+use crate::congress::invalid;
+use crate::congress::meetings::Viewer;
+use crate::db::Pool;
+use crate::{Db, StoreError, on_db};
+use domain::auth::{Scope, perm};
+use domain::congress::{Acting, DelegateId, MeetingId};
+use domain::text as t;
+use domain::voting::*;
+use rand::RngCore;
+use rand::seq::SliceRandom;
+use sqlx::pool::PoolConnection;
+use sqlx::{Postgres, Sqlite};
+use std::collections::HashMap;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Who is voting.
+#[derive(Clone, Copy)]
+pub enum Voter<'a> {
+    /// A delegate logged in on their own account.
+    Member(&'a Acting<perm::CongressAttend>),
+    /// The code from a delegate card (no login).
+    Code(&'a str),
+}
+
+/// A poll as a voter sees it, with the voter's delegate; made by [`prepare`].
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub poll: Poll,
+    pub options: Vec<PollOption>,
+    pub delegate: DelegateId,
+    /// A ballot of this delegate is already in the box.
+    pub voted: bool,
+}
+
+impl Prepared {
+    /// Checks what the voter filled in against the poll.
+    pub fn check(&self, input: &BallotInput) -> Result<Ballot, StoreError> {
+        let spec = BallotSpec {
+            kind: self.poll.kind,
+            seats: self.poll.seats,
+            options: self.options.iter().map(|o| o.id).collect(),
+        };
+        let candidates: Vec<domain::ids::MemberId> =
+            self.options.iter().filter_map(|o| o.member_id).collect();
+        check_ballot(&spec, input, &candidates).map_err(super::invalid_with)
+    }
+}
+
+/// The meeting and delegate a card code stands for. The code must have been used to check
+/// in (that is what makes the delegate present).
+pub async fn code_delegate(db: &Db, code: &str) -> Result<(MeetingId, DelegateId), StoreError> {
+    let Some(code) = domain::congress::normalize_code(code) else {
+        return Err(invalid("code", t::CODE_UNKNOWN));
+    };
+    let hash = crate::congress::attendance::code_hash(&code);
+    let row: Option<(i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT meeting_id, delegate_id FROM check_in_code WHERE code_hash = $1"
+    )
+    .bind(&hash)
+    .fetch_optional(p)
+    .await)?;
+    let (m, d) = row.ok_or_else(|| invalid("code", t::CODE_UNKNOWN))?;
+    Ok((MeetingId(m), DelegateId(d)))
+}
+
+/// The open polls of the meeting a card code belongs to (the code is the credential).
+pub async fn code_polls(db: &Db, code: &str) -> Result<(MeetingId, Vec<Poll>), StoreError> {
+    let (m, _) = code_delegate(db, code).await?;
+    let polls = super::polls_of_meeting(db, Viewer::Staff(&Scope::All), m).await?;
+    Ok((m, polls))
+}
+
+/// Everything a vote needs, checked in order: the poll exists for this voter (a forged id
+/// is "not found"), the code is of this meeting, the voter is a voting delegate who is
+/// present, the poll is open and electronic.
+pub async fn prepare(db: &Db, voter: Voter<'_>, poll: PollId) -> Result<Prepared, StoreError> {
+    let (poll, delegate) = match voter {
+        Voter::Member(acting) => {
+            let p = get_poll(db, Viewer::attendee(acting), poll).await?;
+            let d: Option<i64> = on_db!(db, |c| sqlx::query_scalar(
+                "SELECT d.id FROM delegate d JOIN congress_meeting mt ON mt.term_id = d.term_id
+                 WHERE mt.id = $1 AND d.member_id = $2 AND d.ended_on IS NULL"
+            )
+            .bind(p.meeting_id.0)
+            .bind(acting.member().0)
+            .fetch_optional(c)
+            .await)?;
+            let d = d.ok_or_else(|| invalid("delegate", t::NOT_A_DELEGATE))?;
+            (p, DelegateId(d))
+        }
+        Voter::Code(code) => {
+            let (meeting, d) = code_delegate(db, code).await?;
+            let p = get_poll(db, Viewer::Staff(&Scope::All), poll).await?;
+            if p.meeting_id != meeting {
+                return Err(invalid("code", t::CODE_FOREIGN));
+            }
+            (p, d)
+        }
+    };
+    eligible_delegate(db, &poll, delegate).await?;
+    if poll.mode == PollMode::Paper {
+        return Err(invalid("poll", t::VOTE_PAPER_ONLY));
+    }
+    if poll.status != PollStatus::Open {
+        return Err(invalid("poll", t::VOTE_NOT_OPEN));
+    }
+    let voted: i64 = on_db!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM poll_participation WHERE poll_id = $1 AND delegate_id = $2"
+    )
+    .bind(poll.id.0)
+    .bind(delegate.0)
+    .fetch_one(c)
+    .await)?;
+    let options = super::options(db, poll.id).await?;
+    Ok(Prepared {
+        poll,
+        options,
+        delegate,
+        voted: voted > 0,
+    })
+}
+
+/// What happened to a ballot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cast {
+    /// Stored and committed.
+    Stored,
+    /// This delegate's first ballot stands; the second was not stored.
+    Already,
+}
+
+struct Job {
+    poll: i64,
+    delegate: i64,
+    named: bool,
+    content: String,
+    reply: oneshot::Sender<Result<Cast, StoreError>>,
+}
+
+/// Most ballots written in one transaction.
+const MAX_BATCH: usize = 2048;
+
+/// The single writer of ballots. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct BallotBox {
+    jobs: mpsc::Sender<Job>,
+    changed: broadcast::Sender<i64>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+impl BallotBox {
+    /// Starts the writer on the current runtime.
+    pub fn start(db: Db) -> BallotBox {
+        let (jobs, rx) = mpsc::channel(16_384);
+        let (changed, _) = broadcast::channel(4096);
+        tokio::spawn(run(db, rx, changed.clone()));
+        BallotBox { jobs, changed }
+    }
+
+    /// Poll ids whose turnout changed in this process, after each commit.
+    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
+        self.changed.subscribe()
+    }
+
+    /// Puts a checked ballot in the box; returns once it is committed (or refused).
+    pub async fn cast(&self, p: &Prepared, ballot: &Ballot) -> Result<Cast, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            poll: p.poll.id.0,
+            delegate: p.delegate.0,
+            named: p.poll.mode == PollMode::Named,
+            content: ballot.encode(),
+            reply,
+        };
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Other("the ballot box has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Other("the ballot box has stopped".into()))?
+    }
+}
+
+enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+async fn connect(db: &Db) -> Result<Conn, sqlx::Error> {
+    Ok(match &db.pool {
+        Pool::Sqlite(p) => {
+            let mut c = p.acquire().await?;
+            sqlx::query("PRAGMA synchronous = FULL")
+                .execute(&mut *c)
+                .await?;
+            Conn::Sqlite(c)
+        }
+        Pool::Postgres(p) => {
+            let mut c = p.acquire().await?;
+            // Whatever the server's default, this path waits for the flush.
+            sqlx::query("SET synchronous_commit = on")
+                .execute(&mut *c)
+                .await?;
+            Conn::Postgres(c)
+        }
+    })
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, changed: broadcast::Sender<i64>) {
+    let mut conn: Option<Conn> = None;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if conn.is_none() {
+            match connect(&db).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "ballot box: no database connection");
+                    fail(batch, &e);
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let r = match c {
+            Conn::Sqlite(c) => write_sqlite(c, &batch).await,
+            Conn::Postgres(c) => write_postgres(c, &batch).await,
+        };
+        match r {
+            Ok(outcomes) => {
+                let mut touched: Vec<i64> = batch.iter().map(|j| j.poll).collect();
+                touched.sort_unstable();
+                touched.dedup();
+                for (j, o) in batch.into_iter().zip(outcomes) {
+                    let _ = j.reply.send(o);
+                }
+                for p in touched {
+                    let _ = changed.send(p);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "ballot box: a batch was not stored");
+                conn = None;
+                fail(batch, &e);
+            }
+        }
+    }
+}
+
+fn fail(batch: Vec<Job>, e: &sqlx::Error) {
+    for j in batch {
+        let _ = j
+            .reply
+            .send(Err(StoreError::Other(format!("not stored: {e}"))));
+    }
+}
+
+/// The writes of one batch, between the engine's BEGIN and COMMIT. `$lock` reads a poll's
+/// state (PostgreSQL adds FOR SHARE, so closing waits for the batch and then sees it).
+macro_rules! write_batch {
+    ($c:expr, $batch:expr, $begin:literal, $lock:literal, $notify:expr) => {{
+        let c = $c;
+        let batch: &[Job] = $batch;
+        sqlx::query($begin).execute(&mut *c).await?;
+        let body = async {
+            let mut open: HashMap<i64, bool> = HashMap::new();
+            for j in batch {
+                if !open.contains_key(&j.poll) {
+                    let s: Option<String> = sqlx::query_scalar($lock)
+                        .bind(j.poll)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                    open.insert(j.poll, s.as_deref() == Some("open"));
+                }
+            }
+            let mut outcomes: Vec<Result<Cast, StoreError>> = Vec::with_capacity(batch.len());
+            let mut accepted: Vec<usize> = Vec::new();
+            for (i, j) in batch.iter().enumerate() {
+                if open.get(&j.poll) != Some(&true) {
+                    outcomes.push(Err(invalid("poll", t::VOTE_NOT_OPEN)));
+                    continue;
+                }
+                let n = sqlx::query(
+                    "INSERT INTO poll_participation (poll_id, delegate_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(j.poll)
+                .bind(j.delegate)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    outcomes.push(Ok(Cast::Already));
+                } else {
+                    outcomes.push(Ok(Cast::Stored));
+                    accepted.push(i);
+                }
+            }
+            let tokens: Vec<[u8; 16]> = {
+                let mut rng = rand::rng();
+                accepted.shuffle(&mut rng);
+                accepted
+                    .iter()
+                    .map(|_| {
+                        let mut b = [0u8; 16];
+                        rng.fill_bytes(&mut b);
+                        b
+                    })
+                    .collect()
+            };
+            for (i, token) in accepted.iter().zip(tokens) {
+                let j = &batch[*i];
+                if j.named {
+                    sqlx::query(
+                        "INSERT INTO poll_named_ballot (poll_id, delegate_id, content) VALUES ($1, $2, $3)",
+                    )
+                    .bind(j.poll)
+                    .bind(j.delegate)
+                    .bind(&j.content)
+                    .execute(&mut *c)
+                    .await?;
+                } else {
+                    sqlx::query("INSERT INTO poll_ballot (poll_id, token, content) VALUES ($1, $2, $3)")
+                        .bind(j.poll)
+                        .bind(&token[..])
+                        .bind(&j.content)
+                        .execute(&mut *c)
+                        .await?;
+                }
+            }
+            if $notify {
+                let mut polls: Vec<i64> = open.keys().copied().collect();
+                polls.sort_unstable();
+                for p in polls {
+                    sqlx::query("SELECT pg_notify('jiaogong_vote', $1)")
+                        .bind(p.to_string())
+                        .execute(&mut *c)
+                        .await?;
+                }
+            }
+            Ok::<_, sqlx::Error>(outcomes)
+        };
+        match body.await {
+            Ok(o) => {
+                sqlx::query("COMMIT").execute(&mut *c).await?;
+                Ok(o)
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+                Err(e)
+            }
+        }
+    }};
+}
+
+async fn write_sqlite(
+    c: &mut PoolConnection<Sqlite>,
+    batch: &[Job],
+) -> Result<Vec<Result<Cast, StoreError>>, sqlx::Error> {
+    write_batch!(
+        &mut **c,
+        batch,
+        "BEGIN IMMEDIATE",
+        "SELECT status FROM poll WHERE id = $1",
+        false
+    )
+}
+
+async fn write_postgres(
+    c: &mut PoolConnection<Postgres>,
+    batch: &[Job],
+) -> Result<Vec<Result<Cast, StoreError>>, sqlx::Error> {
+    write_batch!(
+        &mut **c,
+        batch,
+        "BEGIN",
+        "SELECT status FROM poll WHERE id = $1 FOR SHARE",
+        true
+    )
+}
+
+/// The channel PostgreSQL announces changed turnout on (payload: the poll id), so that
+/// every server process can refresh its live counts.
+pub const NOTIFY_CHANNEL: &str = "jiaogong_vote";
