@@ -32,6 +32,17 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 /// Builds the hall. `present` of the `delegates` check in; observers all do.
 pub async fn hall(st: &Store, delegates: usize, observers: usize, present: usize) -> Hall {
     let org = org(st).await;
+    hall_in(st, org, delegates, observers, present).await
+}
+
+/// The hall in school A of an org tree that exists already.
+pub async fn hall_in(
+    st: &Store,
+    org: crate::Org,
+    delegates: usize,
+    observers: usize,
+    present: usize,
+) -> Hall {
     let school = org.school_a;
     let term = terms::create_term(
         st,

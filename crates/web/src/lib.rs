@@ -18,6 +18,7 @@ pub mod error;
 pub mod i18n;
 pub mod org;
 pub mod state;
+pub mod voting;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -153,6 +154,7 @@ pub fn routes(config: &WebConfig) -> RouteTable {
     let t = dashboard::routes(t);
     let t = org::routes(t, config.max_upload_bytes);
     let t = congress::routes(t);
+    let t = voting::routes(t);
     audit::routes(t)
 }
 

@@ -57,6 +57,10 @@ pub struct Inner {
             ),
         >,
     >,
+    /// The writer of ballots, started on first use (it needs the runtime).
+    ballot_box: std::sync::OnceLock<store::voting::ballot_box::BallotBox>,
+    /// Live turnout of polls.
+    pub live: crate::voting::live::Live,
 }
 
 impl AppState {
@@ -67,7 +71,22 @@ impl AppState {
             config,
             import_progress: Default::default(),
             stats_cache: Default::default(),
+            ballot_box: Default::default(),
+            live: Default::default(),
         }))
+    }
+
+    /// The ballot box of this process (one writer per process).
+    pub fn ballot_box(&self) -> &store::voting::ballot_box::BallotBox {
+        let mut started = false;
+        let b = self.ballot_box.get_or_init(|| {
+            started = true;
+            store::voting::ballot_box::BallotBox::start(self.store.db.clone())
+        });
+        if started {
+            crate::voting::live::Live::connect(self, b);
+        }
+        b
     }
 }
 

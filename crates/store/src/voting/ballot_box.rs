@@ -408,3 +408,31 @@ async fn write_postgres(
 /// The channel PostgreSQL announces changed turnout on (payload: the poll id), so that
 /// every server process can refresh its live counts.
 pub const NOTIFY_CHANNEL: &str = "jiaogong_vote";
+
+/// On PostgreSQL: forwards the poll ids other processes announce to `wake`, for as long as
+/// the receiver side lives, reconnecting after errors. Does nothing on SQLite (one process).
+pub fn listen(db: &Db, wake: broadcast::Sender<i64>) {
+    let Pool::Postgres(pool) = &db.pool else {
+        return;
+    };
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        loop {
+            match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(mut l) => {
+                    if l.listen(NOTIFY_CHANNEL).await.is_ok() {
+                        while let Ok(n) = l.recv().await {
+                            if let Ok(p) = n.payload().parse::<i64>()
+                                && wake.send(p).is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "turnout: cannot listen for other processes"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    });
+}

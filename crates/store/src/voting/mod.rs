@@ -833,9 +833,8 @@ async fn tx_has_role(
     member: MemberId,
     role: MeetingRole,
 ) -> Result<bool, StoreError> {
-    let n: i64 =
-        on_tx!(tx, |c| {
-            sqlx::query_scalar(
+    let n: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT COUNT(*) FROM meeting_role WHERE meeting_id = $1 AND member_id = $2 AND role = $3"
     )
     .bind(meeting.0)
@@ -843,7 +842,7 @@ async fn tx_has_role(
     .bind(role.code())
     .fetch_one(&mut *c)
     .await
-        })?;
+    })?;
     Ok(n > 0)
 }
 
@@ -1008,16 +1007,15 @@ async fn tx_eligible_member(
     school: OrgUnitId,
     m: MemberId,
 ) -> Result<bool, StoreError> {
-    let n: i64 =
-        on_tx!(tx, |c| {
-            sqlx::query_scalar(
+    let n: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT COUNT(*) FROM member WHERE id = $1 AND school_union_id = $2 AND status = 'active'"
     )
     .bind(m.0)
     .bind(school.0)
     .fetch_one(&mut *c)
     .await
-        })?;
+    })?;
     Ok(n > 0)
 }
 
@@ -1065,19 +1063,21 @@ pub async fn member_names(
 // ------------------------------------------------------------------ turnout and results
 
 /// Live turnout: ballots cast electronically, voting delegates, present now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Turnout {
     pub voted: u32,
     pub eligible: u32,
     pub present: u32,
+    pub status: PollStatus,
 }
 
 /// Turnout of a poll (one query).
 pub async fn turnout(db: &Db, poll: PollId) -> Result<Turnout, StoreError> {
-    let (voted, eligible, present): (i64, i64, i64) = on_db!(db, |p| sqlx::query_as(
+    let (voted, eligible, present, status): (i64, i64, i64, String) = on_db!(db, |p| sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM poll_participation WHERE poll_id = $1),
                 (SELECT COUNT(*) FROM delegate d WHERE d.term_id = mt.term_id AND d.ended_on IS NULL AND d.kind = 'delegate'),
-                (SELECT COUNT(*) FROM check_in c JOIN delegate d ON d.id = c.delegate_id WHERE c.meeting_id = mt.id AND d.kind = 'delegate' AND c.left_at IS NULL)
+                (SELECT COUNT(*) FROM check_in c JOIN delegate d ON d.id = c.delegate_id WHERE c.meeting_id = mt.id AND d.kind = 'delegate' AND c.left_at IS NULL),
+                p.status
          FROM poll p JOIN congress_meeting mt ON mt.id = p.meeting_id WHERE p.id = $1"
     )
     .bind(poll.0)
@@ -1088,6 +1088,7 @@ pub async fn turnout(db: &Db, poll: PollId) -> Result<Turnout, StoreError> {
         voted: u(voted),
         eligible: u(eligible),
         present: u(present),
+        status: coded(&status)?,
     })
 }
 

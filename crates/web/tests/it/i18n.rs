@@ -87,6 +87,36 @@ fn used_keys() -> BTreeSet<String> {
             keys.insert(format!("proposals-tab-{t}"));
         }
     }
+    // Votes: coded choices and the keys chosen by outcome.
+    {
+        use domain::rules::ReviewAudience;
+        use domain::voting::*;
+        for k in coded_keys::<PollKind>()
+            .into_iter()
+            .chain(coded_keys::<PollMode>())
+            .chain(coded_keys::<PollStatus>())
+            .chain(coded_keys::<MotionChoice>())
+            .chain(coded_keys::<Mark>())
+            .chain(coded_keys::<Grade>())
+            .chain(coded_keys::<ReviewAudience>())
+        {
+            keys.insert(k);
+        }
+        for k in [
+            "poll-outcome-passed",
+            "poll-outcome-failed",
+            "poll-passed",
+            "poll-failed",
+            "poll-elected",
+            "poll-tie",
+            "poll-beyond-seats",
+            "poll-not-elected",
+            "poll-competitive",
+            "poll-uncontested",
+        ] {
+            keys.insert(k.to_string());
+        }
+    }
     for b in AgeBand::ALL {
         keys.insert(b.label_key());
     }

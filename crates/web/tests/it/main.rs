@@ -6,3 +6,4 @@ mod i18n;
 mod import;
 mod matrix;
 mod members;
+mod voting;

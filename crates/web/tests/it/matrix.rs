@@ -377,6 +377,23 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
         Expect::Scoped,
         Expect::Deny,
     ),
+    (Method::Get, "/congress/meetings/{id}/polls", Expect::Deny, Expect::Deny),
+    (Method::Post, "/congress/meetings/{id}/polls", Expect::Deny, Expect::Deny),
+    (Method::Get, "/congress/meetings/{id}/minutes", Expect::Deny, Expect::Deny),
+    (Method::Get, "/polls/{id}", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/options", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/options/{option}/remove", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/open", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/close", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/publish", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/further-round", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/paper", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/paper/confirm", Expect::Deny, Expect::Deny),
+    (Method::Get, "/polls/{id}/events", Expect::Deny, Expect::Deny),
+    (Method::Get, "/polls/{id}/vote", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/vote", Expect::Deny, Expect::Deny),
+    (Method::Get, "/polls/{id}/result", Expect::Deny, Expect::Deny),
+    (Method::Get, "/polls/{id}/result.xlsx", Expect::Deny, Expect::Deny),
     (Method::Get, "/suggestions/{id}", Expect::Deny, Expect::Deny),
     (
         Method::Post,
@@ -408,6 +425,8 @@ struct CongressIds {
     document: i64,
     proposal: i64,
     suggestion: i64,
+    poll: i64,
+    option: i64,
 }
 
 async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> CongressIds {
@@ -514,6 +533,19 @@ async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> Congre
     )
     .await
     .unwrap();
+    let poll = store::voting::create_poll(
+        st,
+        &sys(),
+        &who(),
+        meeting,
+        None,
+        &testkit::hall::poll_draft("甲校选举", "election", "secret", 1),
+    )
+    .await
+    .unwrap();
+    let option = store::voting::add_option(st, &sys(), &who(), poll, member_a)
+        .await
+        .unwrap();
     CongressIds {
         term: term.0,
         delegate: delegate.0,
@@ -522,6 +554,8 @@ async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> Congre
         document: document.0,
         proposal: proposal.0,
         suggestion: suggestion.0,
+        poll: poll.0,
+        option: option.0,
     }
 }
 
@@ -552,11 +586,14 @@ fn fill(path: &str, f: &Fixture) -> String {
         f.congress.proposal
     } else if path.starts_with("/suggestions/") {
         f.congress.suggestion
+    } else if path.starts_with("/polls/") {
+        f.congress.poll
     } else {
         panic!("no fixture id for {path}: add one to the matrix test")
     };
     path.replace("{id}", &id.to_string())
         .replace("{cadre}", &f.cadre.to_string())
+        .replace("{option}", &f.congress.option.to_string())
 }
 
 async fn call(c: &mut Client<'_>, m: Method, path: &str, f: &Fixture) -> testkit::app::Resp {

@@ -1,0 +1,1003 @@
+//! Votes on the web: the polls of a meeting, a poll's page (candidates, the life cycle,
+//! live turnout, the tellers' sheet and its confirmation, results), voting on a phone
+//! (logged in, or with the card's code and no login) with a confirmation step and a
+//! receipt that never repeats a secret choice, and the results documents: the result
+//! sheet, its .xlsx and the minutes draft of the meeting.
+//!
+//! Handlers stay thin: parse, ask the policy for a capability (or act as oneself), call
+//! `store::voting`, redirect with a flash message or render.
+
+pub mod ballot;
+pub mod documents;
+pub mod live;
+
+use crate::chrome::{Chrome, Opt, coded_options};
+use crate::congress::terms::meeting_name;
+use crate::congress::{Reader, flash_of, read_meeting, refused};
+use crate::ctx::{Auth, Flash};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::state::AppState;
+use crate::{Access, RouteTable};
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use domain::auth::{Cap, perm};
+use domain::congress::{Acting, MeetingRole, authorize_self};
+use domain::org::Coded;
+use domain::voting::*;
+use domain::{FieldError, FieldErrors};
+use serde::Deserialize;
+use std::time::Duration;
+use store::StoreError;
+use store::congress::meetings::{self as sm, Viewer};
+use store::voting::{self as sv, Poll};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.get("/congress/meetings/{id}/polls", Access::Login, polls_page)
+        .post("/congress/meetings/{id}/polls", Access::Login, create)
+        .get(
+            "/congress/meetings/{id}/minutes",
+            Access::Login,
+            documents::minutes,
+        )
+        .get("/polls/{id}", Access::Login, show)
+        .post("/polls/{id}/options", Access::Login, add_option)
+        .post(
+            "/polls/{id}/options/{option}/remove",
+            Access::Login,
+            remove_option,
+        )
+        .post("/polls/{id}/open", Access::Login, open)
+        .post("/polls/{id}/close", Access::Login, close)
+        .post("/polls/{id}/publish", Access::Login, publish)
+        .post("/polls/{id}/further-round", Access::Login, further_round)
+        .post("/polls/{id}/paper", Access::Login, enter_paper)
+        .post("/polls/{id}/paper/confirm", Access::Login, confirm_paper)
+        .get("/polls/{id}/events", Access::Login, events)
+        .get("/polls/{id}/vote", Access::Login, ballot::page)
+        .post("/polls/{id}/vote", Access::Login, ballot::submit)
+        .get("/polls/{id}/result", Access::Login, documents::result)
+        .get(
+            "/polls/{id}/result.xlsx",
+            Access::Login,
+            documents::result_xlsx,
+        )
+        .get("/vote", Access::Public, ballot::code_page)
+        .post("/vote", Access::Public, ballot::code_submit)
+}
+
+/// How the reader reaches a poll.
+pub(crate) enum PollReader {
+    /// Runs the congress of the school.
+    Manager(Cap<perm::CongressManage>),
+    /// Sees the school's congress (area leads, committee members, auditors of it…).
+    Staff(Cap<perm::CongressView>),
+    /// A delegate, observer or guest of the term.
+    Attendee(Acting<perm::CongressAttend>),
+}
+
+impl PollReader {
+    pub fn viewer(&self) -> Viewer<'_> {
+        match self {
+            PollReader::Manager(c) => Viewer::manage(c),
+            PollReader::Staff(c) => Viewer::view(c),
+            PollReader::Attendee(a) => Viewer::attendee(a),
+        }
+    }
+
+    pub fn manager(&self) -> Option<&Cap<perm::CongressManage>> {
+        match self {
+            PollReader::Manager(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn acting(&self) -> Option<&Acting<perm::CongressAttend>> {
+        match self {
+            PollReader::Attendee(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// The poll `id` for whoever may read it: its managers, then staff, then attendees.
+pub(crate) async fn read_poll(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+) -> AppResult<(PollReader, Poll)> {
+    let db = &state.store.db;
+    let id = PollId(id);
+    if let Ok(cap) = a.actor.authorize::<perm::CongressManage>() {
+        match sv::get_poll(db, Viewer::manage(&cap), id).await {
+            Ok(p) => return Ok((PollReader::Manager(cap), p)),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Ok(cap) = a.actor.authorize::<perm::CongressView>() {
+        match sv::get_poll(db, Viewer::view(&cap), id).await {
+            Ok(p) => return Ok((PollReader::Staff(cap), p)),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match authorize_self::<perm::CongressAttend>(&a.actor) {
+        Ok(acting) => {
+            let p = sv::get_poll(db, Viewer::attendee(&acting), id).await?;
+            Ok((PollReader::Attendee(acting), p))
+        }
+        Err(_) if a.actor.may(domain::auth::Permission::CongressView) => Err(AppError::NotFound),
+        Err(_) => Err(AppError::Forbidden),
+    }
+}
+
+/// The poll for its managers only.
+async fn manage_poll(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+) -> AppResult<(Cap<perm::CongressManage>, Poll)> {
+    let cap = a.actor.authorize::<perm::CongressManage>()?;
+    let p = sv::get_poll(&state.store.db, Viewer::manage(&cap), PollId(id)).await?;
+    Ok((cap, p))
+}
+
+pub(crate) fn status_class(s: PollStatus) -> &'static str {
+    match s {
+        PollStatus::Draft => "s-draft",
+        PollStatus::Open => "s-open",
+        PollStatus::Closed => "s-submitted",
+        PollStatus::Published => "s-closed",
+    }
+}
+
+// ------------------------------------------------------------------ the polls of a meeting
+
+pub struct PollRow {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub mode: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub round: u32,
+    pub outcome: String,
+    pub can_vote: bool,
+}
+
+#[derive(Template)]
+#[template(path = "voting/polls.html")]
+struct PollsPage {
+    p: Chrome,
+    id: i64,
+    rows: Vec<PollRow>,
+    can_manage: bool,
+    kinds: Vec<Opt>,
+    modes: Vec<Opt>,
+    contests: Vec<Opt>,
+    agenda: Vec<Opt>,
+    f: PollInput,
+    errors: FieldErrors,
+    error_list: Vec<String>,
+}
+
+/// One line about a poll's outcome for lists and minutes.
+pub(crate) fn outcome_line(tr: &Tr, p: &Poll) -> String {
+    match &p.result {
+        Some(PollResult::Motion(m)) => tr.t1(
+            if m.passed {
+                "poll-outcome-passed"
+            } else {
+                "poll-outcome-failed"
+            },
+            "needed",
+            m.needed,
+        ),
+        Some(PollResult::Election(e)) => tr.ta(
+            "poll-outcome-elected",
+            &[
+                ("elected", e.elected.to_string()),
+                ("seats", e.seats.to_string()),
+            ],
+        ),
+        Some(PollResult::CadreReview(r)) => tr.t1("poll-outcome-reviewed", "raters", r.raters),
+        None => String::new(),
+    }
+}
+
+async fn polls_view(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    f: PollInput,
+    errors: FieldErrors,
+) -> AppResult {
+    let (reader, m) = read_meeting(state, a, id).await?;
+    let db = &state.store.db;
+    let tr = a.tr;
+    let can_manage = match a.actor.authorize::<perm::CongressManage>() {
+        Ok(cap) => sm::get_meeting(db, Viewer::manage(&cap), m.id)
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    let polls = sv::polls_of_meeting(db, reader.viewer(), m.id).await?;
+    let voted = match &reader {
+        Reader::Attendee(acting) => {
+            sv::own_participation(db, acting, &polls.iter().map(|p| p.id).collect::<Vec<_>>())
+                .await?
+        }
+        Reader::Staff(_) => Vec::new(),
+    };
+    let rows = polls
+        .iter()
+        .map(|p| PollRow {
+            id: p.id.0,
+            title: p.title.clone(),
+            kind: tr.label(p.kind),
+            mode: tr.label(p.mode),
+            status: tr.label(p.status),
+            status_class: status_class(p.status),
+            round: p.round,
+            outcome: outcome_line(&tr, p),
+            can_vote: !reader.is_staff()
+                && p.status == PollStatus::Open
+                && p.mode.electronic()
+                && !voted.contains(&p.id),
+        })
+        .collect();
+    let agenda_items = sm::agenda(db, reader.viewer(), m.id).await?;
+    let mut agenda = vec![Opt::new("", tr.t("poll-no-item"), f.title.is_empty())];
+    agenda.extend(
+        agenda_items
+            .iter()
+            .map(|i| Opt::new(i.id.0, format!("{}. {}", i.position, i.title), false)),
+    );
+    let name = meeting_name(&tr, m.term_number, m.number, m.mode);
+    let p = Chrome::new(a, "polls-title")
+        .title_text(format!("{} · {}", tr.t("polls-title"), name))
+        .crumb(tr.t("congress-title"), Some("/congress".into()))
+        .crumb(name, Some(format!("/congress/meetings/{id}")));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = a.render(&PollsPage {
+        p,
+        id,
+        rows,
+        can_manage: can_manage && m.status != domain::congress::MeetingStatus::Closed,
+        kinds: coded_options::<PollKind>(&tr, &f.kind, None),
+        modes: coded_options::<PollMode>(&tr, &f.mode, None),
+        contests: vec![
+            Opt::new(
+                "competitive",
+                tr.t("poll-competitive"),
+                f.contest != "uncontested",
+            ),
+            Opt::new(
+                "uncontested",
+                tr.t("poll-uncontested"),
+                f.contest == "uncontested",
+            ),
+        ],
+        agenda,
+        error_list: errors.0.iter().map(|e| tr.fe(e)).collect(),
+        f,
+        errors,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn polls_page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let f = PollInput {
+        kind: "motion".into(),
+        mode: "secret".into(),
+        contest: "competitive".into(),
+        ..PollInput::default()
+    };
+    polls_view(&state, &a, id, f, FieldErrors::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CreateForm {
+    #[serde(flatten)]
+    input: PollInput,
+    agenda_item: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<CreateForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::CongressManage>()?;
+    sm::get_meeting(
+        &state.store.db,
+        Viewer::manage(&cap),
+        domain::congress::MeetingId(id),
+    )
+    .await?;
+    let mut errors = FieldErrors::default();
+    match f.input.parse() {
+        Ok(d) => {
+            let agenda =
+                crate::congress::form_id(&f.agenda_item).map(domain::congress::AgendaItemId);
+            match sv::create_poll(
+                &state.store,
+                &cap,
+                &a.who(),
+                domain::congress::MeetingId(id),
+                agenda,
+                &d,
+            )
+            .await
+            {
+                Ok(p) => {
+                    return Ok(a.redirect(&format!("/polls/{}", p.0), Flash::ok("poll-created")));
+                }
+                Err(e) => crate::congress::into_fields(e, &mut errors)?,
+            }
+        }
+        Err(e) => errors = e,
+    }
+    polls_view(&state, &a, id, f.input, errors).await
+}
+
+// ------------------------------------------------------------------ one poll
+
+pub struct OptionView {
+    pub id: i64,
+    pub label: String,
+}
+
+pub struct ResultRow {
+    pub label: String,
+    pub cells: Vec<String>,
+    pub outcome: String,
+    pub strong: bool,
+}
+
+/// A result as a table: headings, rows and the lines under it.
+pub struct ResultView {
+    pub heading: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<ResultRow>,
+    pub notes: Vec<String>,
+}
+
+pub struct PaperView {
+    pub issued: u32,
+    pub returned: u32,
+    pub valid: u32,
+    pub invalid: u32,
+    pub lines: Vec<String>,
+    pub void: bool,
+    pub entered: String,
+    pub confirmed: Option<String>,
+}
+
+/// One row of the tellers' form: an option and its input cells.
+pub struct PaperField {
+    pub name: String,
+    pub label: String,
+    pub cells: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "voting/poll.html")]
+struct PollPage {
+    p: Chrome,
+    id: i64,
+    meeting: i64,
+    title: String,
+    kind: String,
+    mode: String,
+    status: String,
+    status_class: &'static str,
+    facts: Vec<(String, String)>,
+    options: Vec<OptionView>,
+    is_motion: bool,
+    can_edit: bool,
+    can_open: bool,
+    can_close: bool,
+    can_publish: bool,
+    can_further: bool,
+    can_vote: bool,
+    voted: bool,
+    live: bool,
+    voted_n: u32,
+    eligible: u32,
+    present: u32,
+    paper: Option<PaperView>,
+    teller_form: Option<Vec<PaperField>>,
+    can_confirm: bool,
+    result: Option<ResultView>,
+    result_hidden: Option<String>,
+    named: Vec<(String, String)>,
+}
+
+/// The result of a published poll as a table, in the reader's language.
+pub(crate) async fn result_view(
+    state: &AppState,
+    tr: &Tr,
+    p: &Poll,
+    options: &[sv::PollOption],
+    paper: Option<&sv::PaperSheet>,
+) -> Result<Option<ResultView>, StoreError> {
+    let Some(result) = &p.result else {
+        return Ok(None);
+    };
+    let mut tally = p.tally.clone().unwrap_or_default();
+    if let Some(s) = paper {
+        tally.merge(&s.count.tally);
+    }
+    let label_of = |o: OptionId| {
+        options
+            .iter()
+            .find(|x| x.id == o)
+            .map(|x| x.label.clone())
+            .unwrap_or_default()
+    };
+    let a = p.attendance.unwrap_or_default();
+    let rule_line = tr.ta(
+        "poll-decided-by",
+        &[
+            (
+                "version",
+                p.rule_set_id
+                    .map(|r| r.0.to_string())
+                    .unwrap_or_else(|| tr.t("rules-defaults")),
+            ),
+            ("total", a.total.to_string()),
+            ("due", a.due().to_string()),
+            ("present", a.present.to_string()),
+        ],
+    );
+    Ok(Some(match result {
+        PollResult::Motion(m) => ResultView {
+            heading: tr.t(if m.passed {
+                "poll-passed"
+            } else {
+                "poll-failed"
+            }),
+            columns: vec![tr.t("poll-choice"), tr.t("poll-votes")],
+            rows: [
+                (MotionChoice::Yes, tally.yes),
+                (MotionChoice::No, tally.no),
+                (MotionChoice::Abstain, tally.abstain),
+            ]
+            .into_iter()
+            .map(|(c, n)| ResultRow {
+                label: tr.label(c),
+                cells: vec![tr.number(i64::from(n))],
+                outcome: String::new(),
+                strong: c == MotionChoice::Yes,
+            })
+            .collect(),
+            notes: vec![
+                tr.ta(
+                    "poll-motion-rule",
+                    &[
+                        ("base", tr.label(m.base)),
+                        ("count", m.base_count.to_string()),
+                        ("needed", m.needed.to_string()),
+                        ("ballots", tally.ballots.to_string()),
+                    ],
+                ),
+                rule_line,
+            ],
+        },
+        PollResult::Election(e) => {
+            let writeins: Vec<domain::ids::MemberId> = e
+                .rows
+                .iter()
+                .filter_map(|r| match r.who {
+                    Standing::WriteIn(m) => Some(m),
+                    _ => None,
+                })
+                .collect();
+            let names = sv::member_names(&state.store.db, &writeins).await?;
+            let mut notes = vec![tr.ta(
+                "poll-election-rule",
+                &[
+                    ("base", tr.label(e.base)),
+                    ("count", e.base_count.to_string()),
+                    ("needed", e.needed.to_string()),
+                    ("seats", e.seats.to_string()),
+                    ("elected", e.elected.to_string()),
+                ],
+            )];
+            if e.vacant > 0 {
+                notes.push(tr.t1("poll-vacant", "count", e.vacant));
+            }
+            if !e.tied.is_empty() {
+                notes.push(tr.t("poll-tied"));
+            }
+            notes.push(rule_line);
+            ResultView {
+                heading: tr.t("poll-election-result"),
+                columns: vec![
+                    tr.t("poll-candidate"),
+                    tr.t("enum-candidate-mark-for"),
+                    tr.t("enum-candidate-mark-against"),
+                    tr.t("enum-candidate-mark-abstain"),
+                ],
+                rows: e
+                    .rows
+                    .iter()
+                    .map(|r| ResultRow {
+                        label: match r.who {
+                            Standing::Candidate(o) => label_of(o),
+                            Standing::WriteIn(m) => tr.t1(
+                                "poll-write-in-name",
+                                "name",
+                                names.get(&m).cloned().unwrap_or_default(),
+                            ),
+                        },
+                        cells: vec![
+                            r.votes_for.to_string(),
+                            r.against.to_string(),
+                            r.abstain.to_string(),
+                        ],
+                        outcome: tr.t(match r.outcome {
+                            Outcome::Elected => "poll-elected",
+                            Outcome::Tied => "poll-tie",
+                            Outcome::BeyondSeats => "poll-beyond-seats",
+                            Outcome::NotElected => "poll-not-elected",
+                        }),
+                        strong: r.outcome == Outcome::Elected,
+                    })
+                    .collect(),
+                notes,
+            }
+        }
+        PollResult::CadreReview(r) => ResultView {
+            heading: tr.t("poll-review-result"),
+            columns: Grade::all()
+                .iter()
+                .map(|g| tr.label(*g))
+                .chain([tr.t("poll-competent-rate")])
+                .collect(),
+            rows: r
+                .rows
+                .iter()
+                .map(|row| ResultRow {
+                    label: label_of(row.leader),
+                    cells: row
+                        .counts
+                        .iter()
+                        .zip(row.shares_bp.iter())
+                        .map(|(c, s)| format!("{c} ({})", percent_bp(*s)))
+                        .chain([percent_bp(row.competent_bp)])
+                        .collect(),
+                    outcome: String::new(),
+                    strong: false,
+                })
+                .collect(),
+            notes: vec![
+                tr.ta(
+                    "poll-review-rule",
+                    &[
+                        ("raters", r.raters.to_string()),
+                        ("min", r.min_raters.to_string()),
+                    ],
+                ),
+                rule_line,
+            ],
+        },
+    }))
+}
+
+fn paper_view(
+    tr: &Tr,
+    s: &sv::PaperSheet,
+    kind: PollKind,
+    options: &[sv::PollOption],
+) -> PaperView {
+    let t = &s.count.tally;
+    let mut lines = Vec::new();
+    match kind {
+        PollKind::Motion => lines.push(tr.ta(
+            "paper-motion-line",
+            &[
+                ("yes", t.yes.to_string()),
+                ("no", t.no.to_string()),
+                ("abstain", t.abstain.to_string()),
+            ],
+        )),
+        _ => {
+            for o in options {
+                let c = t.options.get(&o.id).copied().unwrap_or_default();
+                lines.push(format!(
+                    "{}: {}",
+                    o.label,
+                    c.iter()
+                        .take(if kind == PollKind::Election { 3 } else { 4 })
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                ));
+            }
+        }
+    }
+    PaperView {
+        issued: s.count.issued,
+        returned: s.count.returned,
+        valid: s.count.valid,
+        invalid: s.count.invalid,
+        lines,
+        void: s.void,
+        entered: tr.ta(
+            "paper-entered-by",
+            &[
+                ("name", s.entered_by_name.clone()),
+                ("at", tr.datetime(&s.entered_at)),
+            ],
+        ),
+        confirmed: s.confirmed_at.map(|at| {
+            tr.ta(
+                "paper-confirmed-by",
+                &[
+                    ("name", s.confirmed_by_name.clone().unwrap_or_default()),
+                    ("at", tr.datetime(&at)),
+                ],
+            )
+        }),
+    }
+}
+
+fn teller_fields(tr: &Tr, kind: PollKind, options: &[sv::PollOption]) -> Vec<PaperField> {
+    match kind {
+        PollKind::Motion => vec![PaperField {
+            name: String::new(),
+            label: tr.t("paper-counts"),
+            cells: MotionChoice::all()
+                .iter()
+                .map(|c| (c.code().to_string(), tr.label(*c)))
+                .collect(),
+        }],
+        PollKind::Election => options
+            .iter()
+            .map(|o| PaperField {
+                name: format!("o{}", o.id.0),
+                label: o.label.clone(),
+                cells: Mark::all()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (format!("o{}_{i}", o.id.0), tr.label(*m)))
+                    .collect(),
+            })
+            .collect(),
+        PollKind::CadreReview => options
+            .iter()
+            .map(|o| PaperField {
+                name: format!("o{}", o.id.0),
+                label: o.label.clone(),
+                cells: Grade::all()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| (format!("o{}_{i}", o.id.0), tr.label(*g)))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let (reader, p) = read_poll(&state, &a, id).await?;
+    let db = &state.store.db;
+    let tr = a.tr;
+    let m = sm::get_meeting(db, reader.viewer(), p.meeting_id).await?;
+    let options = sv::options(db, p.id).await?;
+    let paper = sv::paper(db, &p).await?;
+    let roles = match reader.acting() {
+        Some(acting) => sv::own_roles(db, acting, p.meeting_id).await?,
+        None => Vec::new(),
+    };
+    let voted = match reader.acting() {
+        Some(acting) => !sv::own_participation(db, acting, &[p.id]).await?.is_empty(),
+        None => false,
+    };
+    let manage = reader.manager().is_some();
+    let t = sv::turnout(db, p.id).await?;
+    let see_review =
+        sv::may_see_review(db, &p, manage, reader.acting().map(|x| x.member())).await?;
+    let (result, result_hidden) = match &p.result {
+        Some(PollResult::CadreReview(r)) if !see_review => {
+            (None, Some(tr.t("poll-review-not-yours")))
+        }
+        Some(PollResult::CadreReview(r)) if !r.shown => (
+            None,
+            Some(tr.ta(
+                "poll-review-too-few",
+                &[
+                    ("raters", r.raters.to_string()),
+                    ("min", r.min_raters.to_string()),
+                ],
+            )),
+        ),
+        _ => (
+            result_view(&state, &tr, &p, &options, paper.as_ref()).await?,
+            None,
+        ),
+    };
+    let named = if p.status == PollStatus::Published && p.mode == PollMode::Named {
+        sv::named_ballots(db, &p)
+            .await?
+            .into_iter()
+            .map(|(n, b)| (n, ballot::describe(&tr, &b, &options)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut facts = vec![(tr.t("poll-round"), p.round.to_string())];
+    if p.kind == PollKind::Election {
+        facts.push((tr.t("poll-seats"), p.seats.to_string()));
+        facts.push((
+            tr.t("poll-contest"),
+            tr.t(if p.competitive {
+                "poll-competitive"
+            } else {
+                "poll-uncontested"
+            }),
+        ));
+        if p.by_election {
+            facts.push((tr.t("poll-by-election"), tr.t("poll-yes")));
+        }
+    }
+    if let Some(at) = p.opened_at {
+        facts.push((tr.t("poll-opened-at"), tr.datetime(&at)));
+    }
+    if let Some(at) = p.closed_at {
+        facts.push((tr.t("poll-closed-at"), tr.datetime(&at)));
+    }
+    if let Some(at) = p.published_at {
+        facts.push((tr.t("poll-published-at"), tr.datetime(&at)));
+    }
+    let name = meeting_name(&tr, m.term_number, m.number, m.mode);
+    let chrome = Chrome::new(&a, "poll-title")
+        .title_text(p.title.clone())
+        .crumb(tr.t("congress-title"), Some("/congress".into()))
+        .crumb(name, Some(format!("/congress/meetings/{}", m.id.0)))
+        .crumb(
+            tr.t("polls-title"),
+            Some(format!("/congress/meetings/{}/polls", m.id.0)),
+        );
+    let further = matches!(&p.result, Some(PollResult::Election(e)) if e.vacant > 0);
+    a.render(&PollPage {
+        p: chrome,
+        id: p.id.0,
+        meeting: m.id.0,
+        title: p.title.clone(),
+        kind: tr.label(p.kind),
+        mode: tr.label(p.mode),
+        status: tr.label(p.status),
+        status_class: status_class(p.status),
+        facts,
+        options: options
+            .iter()
+            .map(|o| OptionView {
+                id: o.id.0,
+                label: o.label.clone(),
+            })
+            .collect(),
+        is_motion: p.kind == PollKind::Motion,
+        can_edit: manage && p.status == PollStatus::Draft,
+        can_open: manage && p.status == PollStatus::Draft,
+        can_close: manage && p.status == PollStatus::Open,
+        can_publish: manage && p.status == PollStatus::Closed,
+        can_further: manage && further,
+        can_vote: reader.acting().is_some()
+            && p.status == PollStatus::Open
+            && p.mode.electronic()
+            && !voted,
+        voted,
+        live: p.status == PollStatus::Open,
+        voted_n: t.voted,
+        eligible: t.eligible,
+        present: t.present,
+        paper: paper.as_ref().map(|s| paper_view(&tr, s, p.kind, &options)),
+        teller_form: (roles.contains(&MeetingRole::Teller)
+            && p.status == PollStatus::Closed
+            && p.mode.takes_paper())
+        .then(|| teller_fields(&tr, p.kind, &options)),
+        can_confirm: roles.contains(&MeetingRole::Scrutineer)
+            && p.status == PollStatus::Closed
+            && paper
+                .as_ref()
+                .is_some_and(|s| s.confirmed_by.is_none() && !s.void),
+        result,
+        result_hidden,
+        named,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OptionForm {
+    name: String,
+}
+
+pub async fn add_option(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<OptionForm>,
+) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    let back = format!("/polls/{id}");
+    let Some(member) = sv::resolve_write_in(&state.store.db, p.school_union_id, &f.name).await?
+    else {
+        let e = FieldError::new("member", domain::text::VOTE_WRITE_IN_UNKNOWN)
+            .arg("name", f.name.trim());
+        return Ok(a.redirect(&back, flash_of(&e)));
+    };
+    match sv::add_option(&state.store, &cap, &a.who(), p.id, member).await {
+        Ok(_) => Ok(a.redirect(&back, Flash::ok("poll-option-added"))),
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub async fn remove_option(
+    State(state): State<AppState>,
+    a: Auth,
+    Path((id, option)): Path<(i64, i64)>,
+) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    let back = format!("/polls/{id}");
+    match sv::remove_option(&state.store, &cap, &a.who(), p.id, OptionId(option)).await {
+        Ok(()) => Ok(a.redirect(&back, Flash::ok("poll-option-removed"))),
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub async fn open(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    let back = format!("/polls/{id}");
+    match sv::open_poll(&state.store, &cap, &a.who(), p.id).await {
+        Ok(()) => {
+            state.live.wake(p.id);
+            Ok(a.redirect(&back, Flash::ok("poll-opened")))
+        }
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub async fn close(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    let back = format!("/polls/{id}");
+    match sv::close_poll(&state.store, &cap, &a.who(), p.id).await {
+        Ok(()) => {
+            state.live.wake(p.id);
+            Ok(a.redirect(&back, Flash::ok("poll-closed")))
+        }
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub async fn publish(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    let back = format!("/polls/{id}");
+    match sv::publish_poll(&state.store, &cap, &a.who(), p.id).await {
+        Ok(_) => {
+            state.live.wake(p.id);
+            Ok(a.redirect(&back, Flash::ok("poll-published")))
+        }
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub async fn further_round(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    let back = format!("/polls/{id}");
+    match sv::further_round(&state.store, &cap, &a.who(), p.id).await {
+        Ok(next) => Ok(a.redirect(
+            &format!("/polls/{}", next.0),
+            Flash::ok("poll-further-created"),
+        )),
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+/// The tellers' form: every field by name.
+pub async fn enter_paper(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult {
+    let acting = authorize_self::<perm::CongressAttend>(&a.actor)?;
+    let p = sv::get_poll(&state.store.db, Viewer::attendee(&acting), PollId(id)).await?;
+    let back = format!("/polls/{id}");
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let options = sv::options(&state.store.db, p.id).await?;
+    let mut input = PaperInput {
+        issued: get("issued"),
+        returned: get("returned"),
+        valid: get("valid"),
+        invalid: get("invalid"),
+        yes: get("yes"),
+        no: get("no"),
+        abstain: get("abstain"),
+        ..PaperInput::default()
+    };
+    for o in &options {
+        let cell = |i: usize| get(&format!("o{}_{i}", o.id.0));
+        input
+            .options
+            .push((o.id, [cell(0), cell(1), cell(2), cell(3)]));
+    }
+    // Write-ins on paper: "name" and "count" pairs.
+    for i in 0..10 {
+        let name = get(&format!("w{i}_name"));
+        if name.trim().is_empty() {
+            continue;
+        }
+        match sv::resolve_write_in(&state.store.db, p.school_union_id, &name).await? {
+            Some(m) => input.write_ins.push((m, get(&format!("w{i}_count")))),
+            None => {
+                let e = FieldError::new("write_in", domain::text::VOTE_WRITE_IN_UNKNOWN)
+                    .arg("name", name.trim());
+                return Ok(a.redirect(&back, flash_of(&e)));
+            }
+        }
+    }
+    match sv::enter_paper(&state.store, &acting, &a.who(), p.id, &input).await {
+        Ok(Reconciliation::Ok) => Ok(a.redirect(&back, Flash::ok("paper-entered"))),
+        Ok(Reconciliation::Void) => Ok(a.redirect(&back, Flash::warn("paper-void"))),
+        Err(StoreError::Invalid(e)) => {
+            let text: Vec<String> = e.0.iter().map(|x| a.tr.fe(x)).collect();
+            Ok(a.redirect(
+                &back,
+                Flash::error("paper-refused").arg("reasons", text.join("；")),
+            ))
+        }
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub async fn confirm_paper(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
+    let acting = authorize_self::<perm::CongressAttend>(&a.actor)?;
+    let p = sv::get_poll(&state.store.db, Viewer::attendee(&acting), PollId(id)).await?;
+    let back = format!("/polls/{id}");
+    match sv::confirm_paper(&state.store, &acting, &a.who(), p.id).await {
+        Ok(()) => Ok(a.redirect(&back, Flash::ok("paper-confirmed"))),
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+/// Live turnout of a poll the reader may see.
+pub async fn events(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (_, p) = read_poll(&state, &a, id).await?;
+    let stream = live::Live::stream(&state, p.id);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}

@@ -1,0 +1,133 @@
+//! Votes over HTTP: the chair sets up and runs a poll, delegates vote on their phones
+//! (logged in, and with the card code without login) through the confirmation step, the
+//! receipt never repeats a secret choice, refusals are explained, tellers and scrutineers
+//! handle the paper count, and the result sheet, its .xlsx and the minutes show the result
+//! with the rule-set version.
+
+use domain::auth::Role;
+use testkit::app::TestApp;
+use testkit::hall::hall_in;
+use testkit::*;
+
+dual_test!(async fn a_secret_resolution_is_voted_on_phones_and_published(t) {
+    let app = TestApp::new(t).await;
+    let h = hall_in(&app.t.store, app.org.clone(), 12, 1, 10).await;
+    let chair = app.account("chair", Role::SchoolChair, app.org.school_a).await;
+    let mut c = app.client_for(chair).await;
+
+    // The chair creates the poll; a bad form keeps what was typed.
+    let r = c.post(&format!("/congress/meetings/{}/polls", h.meeting.0), &[("title", ""), ("kind", "motion"), ("mode", "secret")]).await;
+    r.assert_status(422);
+    let r = c.post(&format!("/congress/meetings/{}/polls", h.meeting.0), &[("title", "关于修订教职工考核办法的决议"), ("kind", "motion"), ("mode", "secret"), ("seats", ""), ("contest", "competitive"), ("agenda_item", "")]).await;
+    r.assert_status(303);
+    let poll_url = r.location().unwrap();
+    let r = c.post(&format!("{poll_url}/open"), &[]).await;
+    r.assert_status(303);
+    let page = c.get(&poll_url).await;
+    page.assert_status(200);
+    assert!(page.text().contains("投票中"), "{}", page.text());
+
+    // A delegate with an account votes: ballot, confirmation, receipt.
+    let d0 = app.account_full("d0", Role::Delegate, app.org.school_a, Some(h.delegates[0].0), None).await;
+    let mut phone = app.client_for(d0).await;
+    let ballot = phone.get(&format!("{poll_url}/vote")).await;
+    ballot.assert_status(200);
+    assert_eq!(ballot.select("input[name=choice]").len(), 3);
+    // Next without a choice: told at the field, nothing stored.
+    let r = phone.post(&format!("{poll_url}/vote"), &[("step", "review")]).await;
+    r.assert_status(422);
+    assert!(r.text().contains("请先选择"));
+    let r = phone.post(&format!("{poll_url}/vote"), &[("step", "review"), ("choice", "yes")]).await;
+    r.assert_status(200);
+    assert_eq!(r.select("#ballot-summary"), vec!["赞成".to_string()]);
+    let r = phone.post(&format!("{poll_url}/vote"), &[("step", "cast"), ("choice", "yes")]).await;
+    r.assert_status(200);
+    let receipt = r.select("#receipt").join("");
+    assert!(receipt.contains("安全保存"), "{receipt}");
+    // The receipt page does not say what was chosen.
+    assert!(!r.text().contains("赞成"), "a secret receipt must not repeat the choice");
+    // A second submission: the first ballot stands.
+    let r = phone.post(&format!("{poll_url}/vote"), &[("step", "cast"), ("choice", "no")]).await;
+    assert!(r.select("#receipt").join("").contains("第一次"));
+
+    // Delegates without an account vote with their card code, without logging in.
+    for i in 1..8 {
+        let code = h.delegates[i].2.clone();
+        let mut anon = app.anon();
+        let list = anon.post("/vote", &[("code", &code)]).await;
+        list.assert_status(200);
+        let poll_id = poll_url.trim_start_matches("/polls/").to_string();
+        assert!(list.text().contains("关于修订教职工考核办法的决议"));
+        let choice = if i < 6 { "yes" } else { "no" };
+        let r = anon.post("/vote", &[("code", &code), ("poll", &poll_id), ("step", "cast"), ("choice", choice)]).await;
+        r.assert_status(200);
+        assert!(r.select("#receipt").join("").contains("安全保存"));
+    }
+    // An observer's code and a delegate who has not checked in are refused with a reason.
+    let poll_id = poll_url.trim_start_matches("/polls/").to_string();
+    let r = app.anon().post("/vote", &[("code", &h.observers[0].2), ("poll", &poll_id), ("step", "cast"), ("choice", "yes")]).await;
+    r.assert_status(422);
+    assert!(r.text().contains("没有表决权"));
+    let r = app.anon().post("/vote", &[("code", &h.delegates[11].2), ("poll", &poll_id), ("step", "cast"), ("choice", "yes")]).await;
+    r.assert_status(422);
+    assert!(r.text().contains("请先签到"));
+    let r = app.anon().post("/vote", &[("code", "ZZZZ-ZZZZ")]).await;
+    r.assert_status(422);
+
+    // Turnout is shown; no result before publication.
+    let page = c.get(&poll_url).await;
+    assert_eq!(page.select("[data-k=voted]"), vec!["8".to_string()]);
+    assert!(page.select("table.result").is_empty());
+    c.post(&format!("{poll_url}/close"), &[]).await.assert_status(303);
+    // Voting after closing is refused.
+    let r = app.anon().post("/vote", &[("code", &h.delegates[9].2), ("poll", &poll_id), ("step", "cast"), ("choice", "yes")]).await;
+    r.assert_status(422);
+    c.post(&format!("{poll_url}/publish"), &[]).await.assert_status(303);
+    let page = c.get(&poll_url).await;
+    // 6 yes of 12 delegates is not more than half.
+    assert!(page.text().contains("表决未通过"), "{}", page.text());
+    let sheet = c.get(&format!("{poll_url}/result")).await;
+    sheet.assert_status(200);
+    assert!(sheet.text().contains("依据规则版本"));
+    let x = c.get(&format!("{poll_url}/result.xlsx")).await;
+    x.assert_status(200);
+    let minutes = c.get(&format!("/congress/meetings/{}/minutes", h.meeting.0)).await;
+    minutes.assert_status(200);
+    assert!(minutes.text().contains("关于修订教职工考核办法的决议"));
+    assert!(minutes.text().contains("实到 10 人"), "{}", minutes.text());
+});
+
+dual_test!(async fn tellers_enter_paper_counts_and_a_scrutineer_confirms_them(t) {
+    let app = TestApp::new(t).await;
+    let h = hall_in(&app.t.store, app.org.clone(), 12, 0, 12).await;
+    let chair = app.account("chair", Role::SchoolChair, app.org.school_a).await;
+    let mut c = app.client_for(chair).await;
+    let r = c.post(&format!("/congress/meetings/{}/polls", h.meeting.0), &[("title", "举手表决的决议"), ("kind", "motion"), ("mode", "paper")]).await;
+    let poll_url = r.location().unwrap();
+    c.post(&format!("{poll_url}/open"), &[]).await.assert_status(303);
+    c.post(&format!("{poll_url}/close"), &[]).await.assert_status(303);
+    let teller = app.account_full("teller", Role::Delegate, app.org.school_a, Some(h.teller), None).await;
+    let scrutineer = app.account_full("scrut", Role::Delegate, app.org.school_a, Some(h.scrutineers[0]), None).await;
+    let mut tc = app.client_for(teller).await;
+    let page = tc.get(&poll_url).await;
+    assert_eq!(page.select("input[name=issued]").len(), 1, "the teller sees the form");
+    // Counts that do not reconcile are refused with the reason.
+    let r = tc.post(&format!("{poll_url}/paper"), &[("issued", "12"), ("returned", "12"), ("valid", "11"), ("invalid", "0"), ("yes", "9"), ("no", "1"), ("abstain", "1")]).await;
+    r.assert_status(303);
+    let page = tc.follow(&r).await;
+    assert!(page.text().contains("须等于收回票数"), "{}", page.text());
+    let r = tc.post(&format!("{poll_url}/paper"), &[("issued", "12"), ("returned", "12"), ("valid", "11"), ("invalid", "1"), ("yes", "9"), ("no", "1"), ("abstain", "1")]).await;
+    r.assert_status(303);
+    // Publishing waits for the scrutineer.
+    let r = c.post(&format!("{poll_url}/publish"), &[]).await;
+    let page = c.follow(&r).await;
+    assert!(page.text().contains("尚未经监票人确认"));
+    let mut sc = app.client_for(scrutineer).await;
+    let page = sc.get(&poll_url).await;
+    assert!(page.text().contains("确认计票结果"));
+    sc.post(&format!("{poll_url}/paper/confirm"), &[]).await.assert_status(303);
+    c.post(&format!("{poll_url}/publish"), &[]).await.assert_status(303);
+    let page = c.get(&poll_url).await;
+    assert!(page.text().contains("表决通过"), "9 of 12");
+    assert!(page.text().contains("发出票数"));
+});
