@@ -33,6 +33,15 @@ impl TestDb {
     pub fn db(&self) -> &Db {
         &self.store.db
     }
+
+    /// How another process reaches this database: the URL and, on PostgreSQL, the schema.
+    pub fn address(&self) -> (String, Option<String>) {
+        match (&self.sqlite_path, &self.pg_schema) {
+            (Some(p), _) => (format!("sqlite://{}", p.display()), None),
+            (None, Some((url, schema))) => (url.clone(), Some(schema.clone())),
+            (None, None) => (String::new(), None),
+        }
+    }
 }
 
 impl Drop for TestDb {
