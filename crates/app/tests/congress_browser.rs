@@ -10,135 +10,9 @@
 //! `JIAOGONG_REQUIRE_BROWSER=1`.
 
 use domain::auth::Role;
-use serde_json::{Value, json};
-use std::time::Duration;
 use testkit::app::{PASSWORD, TestApp};
-use testkit::browser::{Browser, Setup};
+use testkit::browser::{Browser, Setup, Steps as B};
 use testkit::*;
-
-/// The scenario's vocabulary over the shared browser harness (`testkit::browser`).
-struct B<'a> {
-    b: &'a Browser,
-}
-
-impl B<'_> {
-    async fn go(&self, path: &str) {
-        self.b.goto(path).await;
-    }
-
-    /// Sets a field by id through the page (dates and selects without locale trouble).
-    async fn set(&self, id: &str, value: &str) {
-        self.b
-            .client
-            .execute(
-                "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
-                vec![json!(id), json!(value)],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("set {id}: {e}"));
-    }
-
-    async fn js(&self, script: &str) -> Value {
-        self.b
-            .client
-            .execute(script, vec![])
-            .await
-            .unwrap_or(Value::Null)
-    }
-
-    /// Waits until the page marked before a click has been replaced and has loaded.
-    async fn wait_new_page(&self) {
-        self.b
-            .wait_js("(window.__jg === undefined) && document.readyState === 'complete'")
-            .await;
-    }
-
-    async fn first(&self, css: &str) -> fantoccini::elements::Element {
-        self.b
-            .client
-            .find(fantoccini::Locator::Css(css))
-            .await
-            .unwrap_or_else(|_| panic!("nothing matches {css}"))
-    }
-
-    /// Ticks a checkbox or radio button (no page change).
-    async fn check(&self, css: &str) {
-        self.first(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
-    }
-
-    /// Clicks something that loads a new page, and waits for it.
-    async fn click(&self, css: &str) {
-        let el = self.first(css).await;
-        self.js("window.__jg = 1").await;
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
-        self.wait_new_page().await;
-    }
-
-    /// Clicks a button whose form asks for confirmation, confirms, and waits for the page.
-    async fn click_confirm(&self, css: &str) {
-        let el = self.first(css).await;
-        self.js("window.__jg = 1").await;
-        // The click returns while the dialog is open.
-        let _ = el.click().await;
-        for _ in 0..40 {
-            if self.b.client.accept_alert().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.wait_new_page().await;
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.b
-            .texts(css)
-            .await
-            .into_iter()
-            .map(|t| t + "\n")
-            .collect()
-    }
-
-    async fn count(&self, css: &str) -> usize {
-        self.b
-            .client
-            .find_all(fantoccini::Locator::Css(css))
-            .await
-            .map(|v| v.len())
-            .unwrap_or(0)
-    }
-
-    async fn flash(&self) -> String {
-        self.text(".flash").await
-    }
-
-    async fn path(&self) -> String {
-        self.b
-            .client
-            .current_url()
-            .await
-            .map(|u| u.path().to_string())
-            .unwrap_or_default()
-    }
-
-    async fn login(&self, user: &str) {
-        let _ = self.b.client.delete_all_cookies().await;
-        self.go("/login").await;
-        self.set("username", user).await;
-        self.set("password", PASSWORD).await;
-        self.click("form[action='/login'] button[type=submit]")
-            .await;
-        assert!(
-            !self.path().await.starts_with("/login"),
-            "{user} could not log in"
-        );
-    }
-}
 
 fn day(offset: i64) -> String {
     (web::today() + chrono::Duration::days(offset))
@@ -152,34 +26,8 @@ fn id_in(path: &str) -> i64 {
         .unwrap_or_else(|| panic!("no id in {path}"))
 }
 
-/// Runs the scenario on a thread of its own with a larger stack: the whole scenario is one
-/// long future, and an unoptimised build needs more than the test thread's 2 MiB for it.
 fn on_big_stack(postgres: bool) {
-    let h = std::thread::Builder::new()
-        .stack_size(16 * 1024 * 1024)
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(8 * 1024 * 1024)
-                .enable_all()
-                .build()
-                .unwrap_or_else(|e| panic!("runtime: {e}"));
-            rt.block_on(async move {
-                let t = if postgres {
-                    match testkit::postgres().await {
-                        Some(t) => t,
-                        None => return,
-                    }
-                } else {
-                    testkit::sqlite().await
-                };
-                Box::pin(scenario(t)).await;
-            });
-        })
-        .unwrap_or_else(|e| panic!("thread: {e}"));
-    if let Err(e) = h.join() {
-        std::panic::resume_unwind(e);
-    }
+    testkit::browser::on_big_stack(postgres, |t| Box::pin(scenario(t)));
 }
 
 mod a_chair_runs_a_meeting_and_a_proposal_goes_round_twice_in_a_phone_browser {

@@ -6,7 +6,7 @@
 //! (or `$CARGO_TARGET_DIR/screenshots/`), where CI lists them for reviewers.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -291,5 +291,171 @@ impl Browser {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// The vocabulary of scenario tests: go, fill, click and wait, read.
+pub struct Steps<'a> {
+    pub b: &'a Browser,
+}
+
+impl Steps<'_> {
+    pub async fn go(&self, path: &str) {
+        self.b.goto(path).await;
+    }
+
+    /// Sets a field by id through the page (dates and selects without locale trouble).
+    pub async fn set(&self, id: &str, value: &str) {
+        self.b
+            .client
+            .execute(
+                "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![json!(id), json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("set {id}: {e}"));
+    }
+
+    pub async fn js(&self, script: &str) -> Value {
+        self.b
+            .client
+            .execute(script, vec![])
+            .await
+            .unwrap_or(Value::Null)
+    }
+
+    /// Waits until the page marked before a click has been replaced and has loaded.
+    pub async fn wait_new_page(&self) {
+        self.b
+            .wait_js("(window.__jg === undefined) && document.readyState === 'complete'")
+            .await;
+    }
+
+    pub async fn first(&self, css: &str) -> fantoccini::elements::Element {
+        self.b
+            .client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("nothing matches {css}"))
+    }
+
+    /// Ticks a checkbox or radio button (no page change).
+    pub async fn check(&self, css: &str) {
+        self.first(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Clicks something that loads a new page, and waits for it.
+    pub async fn click(&self, css: &str) {
+        let el = self.first(css).await;
+        self.js("window.__jg = 1").await;
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.wait_new_page().await;
+    }
+
+    /// Clicks a button whose form asks for confirmation, confirms, and waits for the page.
+    pub async fn click_confirm(&self, css: &str) {
+        let el = self.first(css).await;
+        self.js("window.__jg = 1").await;
+        // The click returns while the dialog is open.
+        let _ = el.click().await;
+        for _ in 0..40 {
+            if self.b.client.accept_alert().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.wait_new_page().await;
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.b
+            .texts(css)
+            .await
+            .into_iter()
+            .map(|t| t + "\n")
+            .collect()
+    }
+
+    pub async fn count(&self, css: &str) -> usize {
+        self.b
+            .client
+            .find_all(fantoccini::Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    pub async fn flash(&self) -> String {
+        self.text(".flash").await
+    }
+
+    pub async fn path(&self) -> String {
+        self.b
+            .client
+            .current_url()
+            .await
+            .map(|u| u.path().to_string())
+            .unwrap_or_default()
+    }
+
+    pub async fn login(&self, user: &str) {
+        self.login_with(user, crate::app::PASSWORD).await;
+    }
+
+    /// Logs in with another password (the demo district's).
+    pub async fn login_with(&self, user: &str, password: &str) {
+        let _ = self.b.client.delete_all_cookies().await;
+        self.go("/login").await;
+        self.set("username", user).await;
+        self.set("password", password).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+        assert!(
+            !self.path().await.starts_with("/login"),
+            "{user} could not log in"
+        );
+    }
+}
+
+/// Runs a browser scenario on a thread of its own with a larger stack: a whole scenario is
+/// one long future, and an unoptimised build needs more than the test thread's 2 MiB for
+/// it. On PostgreSQL without a configured server the scenario is skipped with a notice
+/// (see [`crate::postgres`]).
+pub fn on_big_stack<F>(postgres: bool, scenario: F)
+where
+    F: FnOnce(crate::TestDb) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>
+        + Send
+        + 'static,
+{
+    let h = std::thread::Builder::new()
+        .stack_size(16 * 1024 * 1024)
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(8 * 1024 * 1024)
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("runtime: {e}"));
+            rt.block_on(async move {
+                let t = if postgres {
+                    match crate::postgres().await {
+                        Some(t) => t,
+                        None => return,
+                    }
+                } else {
+                    crate::sqlite().await
+                };
+                scenario(t).await;
+            });
+        })
+        .unwrap_or_else(|e| panic!("thread: {e}"));
+    if let Err(e) = h.join() {
+        std::panic::resume_unwind(e);
     }
 }

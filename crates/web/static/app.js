@@ -55,6 +55,14 @@ function bind(root) {
       if (e.defaultPrevented) return;
       if (form.dataset.sent) { e.preventDefault(); return; }
       form.dataset.sent = "1";
+      // A disabled button is left out of what the form sends: keep the pressed one's
+      // name and value (e.g. "confirm" or "change" on the ballot).
+      const s = e.submitter;
+      if (s && s.name) {
+        const h = document.createElement("input");
+        h.type = "hidden"; h.name = s.name; h.value = s.value;
+        form.appendChild(h);
+      }
       for (const b of $$("button[type=submit]", form)) b.disabled = true;
     });
   }

@@ -158,6 +158,7 @@ pub async fn load(
         let held_this_year = !first && i % 6 != 5 && this_meeting < today;
         if first {
             program(st, sys, &who, m1, &voters).await?;
+            votes(st, sys, &who, s.id, m1, last_meeting, &voters).await?;
             // Proposals collected for it, handled since.
             let collected = last_meeting - Duration::days(10);
             showcase_proposals(st, sys, &who, s, m1, &voters, &depts, collected, today).await?;
@@ -225,6 +226,19 @@ pub async fn load(
                 plan.push((
                     name,
                     format!("{n}（代表）"),
+                    Role::Delegate,
+                    school,
+                    school_name.clone(),
+                    Some(*m),
+                ));
+            }
+        }
+        // The tellers' and scrutineers' sides of a paper count (see `program`).
+        for (k, name, label) in [(7usize, "teller", "计票人"), (5, "scrutineer", "监票人")] {
+            if let Some((m, n)) = voters.get(k) {
+                plan.push((
+                    name,
+                    format!("{n}（{label}）"),
                     Role::Delegate,
                     school,
                     school_name.clone(),
@@ -537,6 +551,151 @@ async fn program(
         };
         meetings::add_role(st, &cap(sys), who, m, *member, role).await?;
     }
+    Ok(())
+}
+
+/// Last year's votes at the first school, cast through the ballot box as delegates would:
+/// a secret resolution (passed), a competitive election for the funds review committee and
+/// a cadre review of two leaders, all published.
+async fn votes(
+    st: &Store,
+    sys: &SystemCap,
+    who: &Who,
+    school: OrgUnitId,
+    m: MeetingId,
+    on: NaiveDate,
+    voters: &[(MemberId, String)],
+) -> Result<(), StoreError> {
+    use crate::voting::{self as sv, ballot_box as bb};
+    use domain::voting::*;
+    if voters.len() < 20 {
+        return Ok(());
+    }
+    let bx = bb::BallotBox::start(st.db.clone());
+    let draft = |title: &str, kind: PollKind, seats: u32| PollDraft {
+        title: title.into(),
+        kind,
+        mode: PollMode::Secret,
+        seats,
+        competitive: kind == PollKind::Election,
+        by_election: false,
+    };
+    let motion = sv::create_poll(
+        st,
+        &cap(sys),
+        who,
+        m,
+        None,
+        &draft(
+            "关于《学校绩效工资分配实施方案》的决议",
+            PollKind::Motion,
+            0,
+        ),
+    )
+    .await?;
+    let election = sv::create_poll(
+        st,
+        &cap(sys),
+        who,
+        m,
+        None,
+        &draft("选举学校工会经费审查委员会委员", PollKind::Election, 3),
+    )
+    .await?;
+    let mut slate = Vec::new();
+    for (member, _) in &voters[10..14] {
+        slate.push(sv::add_option(st, &cap(sys), who, election, *member).await?);
+    }
+    let review = sv::create_poll(
+        st,
+        &cap(sys),
+        who,
+        m,
+        None,
+        &draft("民主评议学校领导干部", PollKind::CadreReview, 0),
+    )
+    .await?;
+    let mut leaders = Vec::new();
+    for (member, _) in &voters[14..16] {
+        leaders.push(sv::add_option(st, &cap(sys), who, review, *member).await?);
+    }
+    for p in [motion, election, review] {
+        sv::open_poll(st, &cap(sys), who, p).await?;
+    }
+    for (i, (member, _)) in voters.iter().enumerate() {
+        let actor = person(*member, school);
+        let acting = authorize_self::<perm::CongressAttend>(&actor).map_err(deny)?;
+        let ballots = [
+            (
+                motion,
+                BallotInput {
+                    choice: Some(
+                        ["yes", "yes", "yes", "yes", "no", "yes", "abstain"][i % 7].into(),
+                    ),
+                    ..BallotInput::default()
+                },
+            ),
+            (
+                election,
+                BallotInput {
+                    marks: slate
+                        .iter()
+                        .enumerate()
+                        .map(|(k, o)| {
+                            (
+                                *o,
+                                if (i + k) % 4 == 3 { "against" } else { "for" }.to_string(),
+                            )
+                        })
+                        .filter(|(_, v)| v == "for")
+                        .take(3)
+                        .collect(),
+                    ..BallotInput::default()
+                },
+            ),
+            (
+                review,
+                BallotInput {
+                    marks: leaders
+                        .iter()
+                        .enumerate()
+                        .map(|(k, o)| {
+                            (
+                                *o,
+                                ["excellent", "competent", "competent", "basic"][(i + k) % 4]
+                                    .to_string(),
+                            )
+                        })
+                        .collect(),
+                    ..BallotInput::default()
+                },
+            ),
+        ];
+        for (poll, input) in ballots {
+            // The absent do not vote.
+            let Ok(p) = bb::prepare(&st.db, bb::Voter::Member(&acting), poll).await else {
+                continue;
+            };
+            let b = p.check(&input)?;
+            bx.cast(&p, &b).await?;
+        }
+    }
+    for p in [motion, election, review] {
+        sv::close_poll(st, &cap(sys), who, p).await?;
+        sv::publish_poll(st, &cap(sys), who, p).await?;
+    }
+    // They happened on the day of the meeting.
+    let at = beijing(on, NaiveTime::from_hms_opt(15, 30, 0).unwrap_or_default());
+    on_db!(&st.db, |p| {
+        sqlx::query(
+        "UPDATE poll SET opened_at = $2, closed_at = $2, published_at = $2, created_at = $2 WHERE meeting_id = $1"
+    )
+    .bind(m.0)
+    .bind(at)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
