@@ -229,12 +229,6 @@ simple_coded!(
     Delegates = "delegates" ["全体代表", "代表"],
 });
 
-impl Default for ReviewAudience {
-    fn default() -> Self {
-        ReviewAudience::Presidium
-    }
-}
-
 /// Where a number comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -398,7 +392,7 @@ pub struct RuleSet {
     #[serde(default = "default_review_min_raters")]
     pub review_min_raters: u32,
     /// Who sees cadre-review results.
-    #[serde(default)]
+    #[serde(default = "default_review_audience")]
     pub review_audience: ReviewAudience,
 }
 
@@ -411,6 +405,9 @@ fn default_election_base() -> Base {
 }
 fn default_review_min_raters() -> u32 {
     RuleSet::DEFAULT.review_min_raters
+}
+fn default_review_audience() -> ReviewAudience {
+    RuleSet::DEFAULT.review_audience
 }
 
 impl RuleSet {

@@ -22,8 +22,21 @@ async fn child(spec: &str) {
     let url = v["url"].as_str().unwrap();
     let schema = v["schema"].as_str().map(String::from);
     let poll = domain::voting::PollId(v["poll"].as_i64().unwrap());
-    let codes: Vec<String> = v["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
-    let db = Db::connect(url, &DbOptions { max_connections: 8, pg_schema: schema }).await.unwrap();
+    let codes: Vec<String> = v["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let db = Db::connect(
+        url,
+        &DbOptions {
+            max_connections: 8,
+            pg_schema: schema,
+        },
+    )
+    .await
+    .unwrap();
     let st = Store::new(db, Cipher::new(&testkit::TEST_KEY));
     let bx = BallotBox::start(st.db.clone());
     let mut tasks = Vec::new();
@@ -34,7 +47,12 @@ async fn child(spec: &str) {
             // Spread over about half a second so that the kill lands mid-burst.
             tokio::time::sleep(std::time::Duration::from_micros((i as u64 * 797) % 500_000)).await;
             let p = prepare(&st.db, Voter::Code(&code), poll).await.unwrap();
-            let b = p.check(&domain::voting::BallotInput { choice: Some("yes".into()), ..Default::default() }).unwrap();
+            let b = p
+                .check(&domain::voting::BallotInput {
+                    choice: Some("yes".into()),
+                    ..Default::default()
+                })
+                .unwrap();
             if bx.cast(&p, &b).await.unwrap() == Cast::Stored {
                 use std::io::Write;
                 let mut out = std::io::stdout().lock();
@@ -61,10 +79,19 @@ async fn run(t: testkit::TestDb) {
         "poll": poll.0,
         "codes": h.delegates.iter().map(|d| d.2.clone()).collect::<Vec<_>>(),
     });
-    let spec_path = std::env::temp_dir().join(format!("jiaogong-crash-{}-{}.json", std::process::id(), poll.0));
+    let spec_path = std::env::temp_dir().join(format!(
+        "jiaogong-crash-{}-{}.json",
+        std::process::id(),
+        poll.0
+    ));
     std::fs::write(&spec_path, spec.to_string()).unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "acknowledged_ballots_survive_kill_9", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "acknowledged_ballots_survive_kill_9",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, &spec_path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -93,19 +120,57 @@ async fn run(t: testkit::TestDb) {
     assert!(!acked.is_empty());
 
     // A new process would open the database afresh; so does this check.
-    let db = Db::connect(&url, &DbOptions { max_connections: 2, pg_schema: schema }).await.unwrap();
-    let participation: Vec<i64> = store::on_db!(&db, |p| sqlx::query_scalar("SELECT delegate_id FROM poll_participation WHERE poll_id = $1").bind(poll.0).fetch_all(p).await).unwrap();
-    let ballots: i64 = store::on_db!(&db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_one(p).await).unwrap();
+    let db = Db::connect(
+        &url,
+        &DbOptions {
+            max_connections: 2,
+            pg_schema: schema,
+        },
+    )
+    .await
+    .unwrap();
+    let participation: Vec<i64> = store::on_db!(&db, |p| sqlx::query_scalar(
+        "SELECT delegate_id FROM poll_participation WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let ballots: i64 = store::on_db!(&db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM poll_ballot WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .fetch_one(p)
+    .await)
+    .unwrap();
     for i in &acked {
-        assert!(participation.contains(&h.delegates[*i].1.0), "acknowledged ballot of delegate {i} was lost");
+        assert!(
+            participation.contains(&h.delegates[*i].1.0),
+            "acknowledged ballot of delegate {i} was lost"
+        );
     }
     let mut distinct = participation.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    assert_eq!(distinct.len(), participation.len(), "a delegate counted twice");
-    assert_eq!(ballots as usize, participation.len(), "turnout must equal the ballots stored");
-    assert!(participation.len() < DELEGATES, "the burst was not interrupted");
-    eprintln!("kill -9 after {} acknowledged; {} ballots stored", acked.len(), participation.len());
+    assert_eq!(
+        distinct.len(),
+        participation.len(),
+        "a delegate counted twice"
+    );
+    assert_eq!(
+        ballots as usize,
+        participation.len(),
+        "turnout must equal the ballots stored"
+    );
+    assert!(
+        participation.len() < DELEGATES,
+        "the burst was not interrupted"
+    );
+    eprintln!(
+        "kill -9 after {} acknowledged; {} ballots stored",
+        acked.len(),
+        participation.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -83,7 +83,7 @@ impl Live {
             }
         };
         WatchStream::new(rx).filter_map(|s| async move {
-            (!s.is_empty()).then(|| Ok(Event::default().event("board").data(s.to_string())))
+            (!s.is_empty()).then(|| Ok(Event::default().event("board").data(&*s)))
         })
     }
 }
