@@ -378,6 +378,39 @@ pub async fn schools<P: perm::Perm>(db: &Db, cap: &Cap<P>) -> Result<Vec<OrgUnit
     units(sql.fetch_all(db).await?)
 }
 
+/// Most schools a filter lists one by one; above it the filter lists areas.
+pub const FILTER_SCHOOLS_MAX: usize = 300;
+
+/// The units a list's "school" filter offers: the schools in scope, or, for a scope of more
+/// than [`FILTER_SCHOOLS_MAX`] schools (a province), its areas and the unit chosen, so that
+/// a page does not carry thousands of options. Two queries at most.
+pub async fn filter_units<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    chosen: Option<OrgUnitId>,
+) -> Result<Vec<OrgUnit>, StoreError> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {UNIT_COLUMNS} FROM org_unit u LEFT JOIN org_unit a ON a.id = u.parent_id WHERE u.kind = 'school_union'"
+    ));
+    crate::scope::restrict(&mut sql, "u.id", cap.scope());
+    sql.push(" ORDER BY a.sort_order, a.name, u.sort_order, u.name, u.id LIMIT ")
+        .bind(Arg::I64(FILTER_SCHOOLS_MAX as i64 + 1));
+    let schools = units(sql.fetch_all(db).await?)?;
+    if schools.len() <= FILTER_SCHOOLS_MAX {
+        return Ok(schools);
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE (u.kind = 'area'"
+    ));
+    if let Some(c) = chosen {
+        sql.push(" OR u.id = ").bind(Arg::I64(c.0));
+    }
+    sql.push(")");
+    crate::scope::restrict(&mut sql, "u.id", cap.scope());
+    sql.push(" ORDER BY u.sort_order, u.name, u.id");
+    units(sql.fetch_all(db).await?)
+}
+
 /// One unit, if in scope.
 pub async fn get_unit<P: perm::Perm>(
     db: &Db,

@@ -57,3 +57,22 @@ dual_test!(async fn duplicate_codes_are_a_field_error(t) {
         other => panic!("{other:?}"),
     }
 });
+
+dual_test!(async fn a_province_filter_offers_areas_not_thousands_of_schools(t) {
+    let o = org(&t.store).await;
+    let area = actor(&[(Role::AreaLead, o.area_b)]);
+    let cap_b = area.authorize::<perm::MemberView>().unwrap();
+    // A small scope lists its schools.
+    let few = org::filter_units(t.db(), &cap_b, None).await.unwrap();
+    assert_eq!(few.iter().map(|u| u.id).collect::<Vec<_>>(), vec![o.school_b]);
+    for i in 0..org::FILTER_SCHOOLS_MAX {
+        org::create_unit(&t.store, &sys(), &who(), Some(o.area_a), &NewUnit {
+            kind: OrgKind::SchoolUnion, code: format!("P{i:04}"), name: format!("学校{i:04}"), union_kind: None, school_kind: None, school_level: None, staff_count: 0, sort_order: 0,
+        }).await.unwrap();
+    }
+    // The whole district now has more: its areas, and the school chosen, are offered.
+    let all = org::filter_units(t.db(), &sys::<perm::MemberView>(), Some(o.school_b)).await.unwrap();
+    let ids: Vec<_> = all.iter().map(|u| u.id).collect();
+    assert!(ids.contains(&o.area_a) && ids.contains(&o.area_b) && ids.contains(&o.school_b), "{ids:?}");
+    assert_eq!(all.len(), 3);
+});

@@ -154,7 +154,8 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     let today = crate::today();
     let f = q.filter();
     let page = org::list_members(&state.store, &cap, &f, &q.page(), today).await?;
-    let schools = org::schools(&state.store.db, &cap).await?;
+    let chosen = q.unit.trim().parse().ok().map(domain::ids::OrgUnitId);
+    let schools = org::filter_units(&state.store.db, &cap, chosen).await?;
     let mut units = vec![Opt::new("", tr.t("filter-all-schools"), q.unit.is_empty())];
     units.extend(
         schools
