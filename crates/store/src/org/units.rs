@@ -389,26 +389,30 @@ pub async fn filter_units<P: perm::Perm>(
     cap: &Cap<P>,
     chosen: Option<OrgUnitId>,
 ) -> Result<Vec<OrgUnit>, StoreError> {
-    let mut sql = Sql::new(&format!(
-        "SELECT {UNIT_COLUMNS} FROM org_unit u LEFT JOIN org_unit a ON a.id = u.parent_id WHERE u.kind = 'school_union'"
-    ));
-    crate::scope::restrict(&mut sql, "u.id", cap.scope());
-    sql.push(" ORDER BY a.sort_order, a.name, u.sort_order, u.name, u.id LIMIT ")
-        .bind(Arg::I64(FILTER_SCHOOLS_MAX as i64 + 1));
-    let schools = units(sql.fetch_all(db).await?)?;
-    if schools.len() <= FILTER_SCHOOLS_MAX {
-        return Ok(schools);
+    // Units of a large scope are probed one by one against the closure (see
+    // `scope::restrict_exists`): listing the scope's closure first costs more.
+    if crate::scope::is_large(db, cap.scope()).await? {
+        let mut sql = Sql::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM org_unit u WHERE u.kind = 'school_union'",
+        );
+        crate::scope::restrict_exists(&mut sql, "u.id", cap.scope());
+        sql.push(" LIMIT ")
+            .bind(Arg::I64(FILTER_SCHOOLS_MAX as i64 + 1))
+            .push(") t");
+        if sql.fetch_scalar_i64(db).await? > FILTER_SCHOOLS_MAX as i64 {
+            let mut sql = Sql::new(&format!(
+                "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE (u.kind = 'area'"
+            ));
+            if let Some(c) = chosen {
+                sql.push(" OR u.id = ").bind(Arg::I64(c.0));
+            }
+            sql.push(")");
+            crate::scope::restrict_exists(&mut sql, "u.id", cap.scope());
+            sql.push(" ORDER BY u.sort_order, u.name, u.id");
+            return units(sql.fetch_all(db).await?);
+        }
     }
-    let mut sql = Sql::new(&format!(
-        "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE (u.kind = 'area'"
-    ));
-    if let Some(c) = chosen {
-        sql.push(" OR u.id = ").bind(Arg::I64(c.0));
-    }
-    sql.push(")");
-    crate::scope::restrict(&mut sql, "u.id", cap.scope());
-    sql.push(" ORDER BY u.sort_order, u.name, u.id");
-    units(sql.fetch_all(db).await?)
+    schools(db, cap).await
 }
 
 /// One unit, if in scope.
