@@ -26,7 +26,8 @@ use rand::RngCore;
 use rand::seq::SliceRandom;
 use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Sqlite};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Who is voting.
@@ -90,7 +91,44 @@ pub async fn code_polls(db: &Db, code: &str) -> Result<(MeetingId, Vec<Poll>), S
 /// is "not found"), the code is of this meeting, the voter is a voting delegate who is
 /// present, the poll is open and electronic.
 pub async fn prepare(db: &Db, voter: Voter<'_>, poll: PollId) -> Result<Prepared, StoreError> {
-    let (poll, delegate) = match voter {
+    prepare_with(db, voter, poll, None).await
+}
+
+/// Open polls as this process last read them, with their options. A poll row does not
+/// change while the poll is open (only the steps out of `open` write it) and its options
+/// are fixed before it opens, so a snapshot taken while it was open stays right for as
+/// long as the database still says `open` — which every card-code ballot reads anyway.
+#[derive(Debug, Default)]
+struct OpenPolls(std::sync::Mutex<HashMap<i64, Arc<(Poll, Vec<PollOption>)>>>);
+
+/// Snapshots kept at most; more are forgotten all at once (a hall has a handful open).
+const OPEN_POLLS_KEPT: usize = 256;
+
+impl OpenPolls {
+    fn get(&self, poll: i64) -> Option<Arc<(Poll, Vec<PollOption>)>> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&poll).cloned()
+    }
+
+    fn keep(&self, poll: &Poll, options: &[PollOption]) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= OPEN_POLLS_KEPT {
+            m.clear();
+        }
+        m.insert(poll.id.0, Arc::new((poll.clone(), options.to_vec())));
+    }
+}
+
+/// [`prepare`], with the open polls' snapshots when the ballot box offers them. A card-code
+/// ballot then costs one query: the code with the delegate's mandate, check-in and earlier
+/// ballot, and the poll's current state.
+async fn prepare_with(
+    db: &Db,
+    voter: Voter<'_>,
+    poll: PollId,
+    open: Option<&OpenPolls>,
+) -> Result<Prepared, StoreError> {
+    let (poll, delegate, voted, options) = match voter {
         Voter::Member(acting) => {
             let p = get_poll(db, Viewer::attendee(acting), poll).await?;
             let d: Option<i64> = on_db!(db, |c| sqlx::query_scalar(
@@ -101,39 +139,109 @@ pub async fn prepare(db: &Db, voter: Voter<'_>, poll: PollId) -> Result<Prepared
             .bind(acting.member().0)
             .fetch_optional(c)
             .await)?;
-            let d = d.ok_or_else(|| invalid("delegate", t::NOT_A_DELEGATE))?;
-            (p, DelegateId(d))
+            let d = DelegateId(d.ok_or_else(|| invalid("delegate", t::NOT_A_DELEGATE))?);
+            eligible_delegate(db, &p, d).await?;
+            (p, d, None, None)
         }
         Voter::Code(code) => {
-            let (meeting, d) = code_delegate(db, code).await?;
-            let p = get_poll(db, Viewer::Staff(&Scope::All), poll).await?;
-            if p.meeting_id != meeting {
+            let Some(code) = domain::congress::normalize_code(code) else {
+                return Err(invalid("code", t::CODE_UNKNOWN));
+            };
+            let hash = crate::congress::attendance::code_hash(&code);
+            // What `code_delegate`, `eligible_delegate` and the count of earlier ballots
+            // read, and the poll's state, in one query. The delegate is joined by its key
+            // alone and its term compared in the select list: joined on the term as well,
+            // PostgreSQL without fresh statistics walks the term's whole index instead.
+            type Row = (
+                i64,
+                i64,
+                Option<String>,
+                Option<i64>,
+                bool,
+                i64,
+                Option<String>,
+            );
+            let row: Option<Row> = on_db!(db, |p| {
+                sqlx::query_as(
+                "SELECT k.meeting_id, k.delegate_id, CASE WHEN d.term_id = mt.term_id THEN d.kind END,
+                        c.delegate_id, c.left_at IS NOT NULL,
+                        (SELECT COUNT(*) FROM poll_participation pp WHERE pp.poll_id = $2 AND pp.delegate_id = k.delegate_id),
+                        (SELECT p.status FROM poll p WHERE p.id = $2)
+                 FROM check_in_code k
+                 JOIN congress_meeting mt ON mt.id = k.meeting_id
+                 LEFT JOIN delegate d ON d.id = k.delegate_id AND d.ended_on IS NULL
+                 LEFT JOIN check_in c ON c.meeting_id = k.meeting_id AND c.delegate_id = k.delegate_id
+                 WHERE k.code_hash = $1"
+            )
+            .bind(&hash)
+            .bind(poll.0)
+            .fetch_optional(p)
+            .await
+            })?;
+            let (meeting, d, kind, checked, left, voted, status) =
+                row.ok_or_else(|| invalid("code", t::CODE_UNKNOWN))?;
+            let snapshot = match (open, status.as_deref()) {
+                (Some(o), Some("open")) => o.get(poll.0),
+                _ => None,
+            };
+            let (p, options) = match snapshot {
+                Some(s) => (s.0.clone(), Some(s.1.clone())),
+                None => (get_poll(db, Viewer::Staff(&Scope::All), poll).await?, None),
+            };
+            if p.meeting_id.0 != meeting {
                 return Err(invalid("code", t::CODE_FOREIGN));
             }
-            (p, d)
+            match (kind.as_deref(), checked, left) {
+                (None, _, _) => return Err(invalid("delegate", t::NOT_A_DELEGATE)),
+                (Some(k), _, _) if k != "delegate" => {
+                    return Err(invalid("delegate", t::VOTE_OBSERVER));
+                }
+                (_, None, _) | (_, Some(_), true) => {
+                    return Err(invalid("delegate", t::VOTE_NOT_PRESENT));
+                }
+                _ => {}
+            }
+            (p, DelegateId(d), Some(voted > 0), options)
         }
     };
-    eligible_delegate(db, &poll, delegate).await?;
     if poll.mode == PollMode::Paper {
         return Err(invalid("poll", t::VOTE_PAPER_ONLY));
     }
     if poll.status != PollStatus::Open {
         return Err(invalid("poll", t::VOTE_NOT_OPEN));
     }
-    let voted: i64 = on_db!(db, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM poll_participation WHERE poll_id = $1 AND delegate_id = $2"
-    )
-    .bind(poll.id.0)
-    .bind(delegate.0)
-    .fetch_one(c)
-    .await)?;
-    let options = super::options(db, poll.id).await?;
+    let voted = match voted {
+        Some(v) => v,
+        None => has_voted(db, poll.id, delegate).await?,
+    };
+    let options = match options {
+        Some(o) => o,
+        None => {
+            let o = super::options(db, poll.id).await?;
+            if let (Some(kept), Voter::Code(_)) = (open, voter) {
+                kept.keep(&poll, &o);
+            }
+            o
+        }
+    };
     Ok(Prepared {
         poll,
         options,
         delegate,
-        voted: voted > 0,
+        voted,
     })
+}
+
+/// Whether a ballot of this delegate is in the box already.
+async fn has_voted(db: &Db, poll: PollId, delegate: DelegateId) -> Result<bool, StoreError> {
+    const SQL: &str =
+        "SELECT COUNT(*) FROM poll_participation WHERE poll_id = $1 AND delegate_id = $2";
+    let n: i64 = on_db!(db, |c| sqlx::query_scalar(SQL)
+        .bind(poll.0)
+        .bind(delegate.0)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
 }
 
 /// What happened to a ballot.
@@ -161,6 +269,8 @@ const MAX_BATCH: usize = 2048;
 pub struct BallotBox {
     jobs: mpsc::Sender<Job>,
     changed: broadcast::Sender<i64>,
+    db: Db,
+    open: Arc<OpenPolls>,
 }
 
 impl std::fmt::Debug for Job {
@@ -174,8 +284,19 @@ impl BallotBox {
     pub fn start(db: Db) -> BallotBox {
         let (jobs, rx) = mpsc::channel(16_384);
         let (changed, _) = broadcast::channel(4096);
-        tokio::spawn(run(db, rx, changed.clone()));
-        BallotBox { jobs, changed }
+        tokio::spawn(run(db.clone(), rx, changed.clone()));
+        BallotBox {
+            jobs,
+            changed,
+            db,
+            open: Arc::default(),
+        }
+    }
+
+    /// [`prepare`] for this box's database; a card-code ballot for an open poll costs one
+    /// query (see [`OpenPolls`]).
+    pub async fn prepare(&self, voter: Voter<'_>, poll: PollId) -> Result<Prepared, StoreError> {
+        prepare_with(&self.db, voter, poll, Some(&self.open)).await
     }
 
     /// Poll ids whose turnout changed in this process, after each commit.
@@ -282,12 +403,61 @@ fn fail(batch: Vec<Job>, e: &sqlx::Error) {
     }
 }
 
+/// Rows per multi-row statement, largest first. A batch of n rows is written in chunks of
+/// these sizes, so that only a handful of statement texts exist and stay prepared.
+const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// Splits `n` rows into chunks of [`CHUNKS`] sizes: (start, length).
+fn chunks(n: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for size in CHUNKS {
+        while n - at >= size {
+            out.push((at, size));
+            at += size;
+        }
+    }
+    out
+}
+
+/// `INSERT INTO …` with `rows` tuples of `cols` placeholders: `$n` on PostgreSQL, `?` on
+/// SQLite (which looks `$n` names up one by one).
+fn insert_sql(head: &str, cols: usize, rows: usize, tail: &str, pg: bool) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 6);
+    sql.push_str(head);
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { " (" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            if pg {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
 /// The writes of one batch, between the engine's BEGIN and COMMIT. `$lock` reads a poll's
 /// state (PostgreSQL adds FOR SHARE, so closing waits for the batch and then sees it).
+///
+/// A batch costs a few statements whatever its size: the polls' states, the participation
+/// rows (multi-row, `ON CONFLICT DO NOTHING RETURNING` says which were new), then the
+/// ballots of the new ones, shuffled, in multi-row inserts. A delegate's second job in the
+/// same batch is answered like a second ballot later: the first stands.
 macro_rules! write_batch {
-    ($c:expr, $batch:expr, $begin:literal, $lock:literal, $notify:expr) => {{
+    ($c:expr, $batch:expr, $begin:literal, $lock:literal, $pg:expr) => {{
         let c = $c;
         let batch: &[Job] = $batch;
+        let pg: bool = $pg;
         sqlx::query($begin).execute(&mut *c).await?;
         let body = async {
             let mut open: HashMap<i64, bool> = HashMap::new();
@@ -300,26 +470,43 @@ macro_rules! write_batch {
                     open.insert(j.poll, s.as_deref() == Some("open"));
                 }
             }
-            let mut outcomes: Vec<Result<Cast, StoreError>> = Vec::with_capacity(batch.len());
-            let mut accepted: Vec<usize> = Vec::new();
+            // The first job of each (poll, delegate) in an open poll, in arrival order.
+            let mut first: HashMap<(i64, i64), usize> = HashMap::with_capacity(batch.len());
+            let mut rows: Vec<(i64, i64)> = Vec::with_capacity(batch.len());
             for (i, j) in batch.iter().enumerate() {
+                if open.get(&j.poll) == Some(&true) {
+                    first.entry((j.poll, j.delegate)).or_insert_with(|| {
+                        rows.push((j.poll, j.delegate));
+                        i
+                    });
+                }
+            }
+            let mut new: HashSet<(i64, i64)> = HashSet::with_capacity(rows.len());
+            for (at, n) in chunks(rows.len()) {
+                let sql = insert_sql(
+                    "INSERT INTO poll_participation (poll_id, delegate_id) VALUES",
+                    2,
+                    n,
+                    " ON CONFLICT DO NOTHING RETURNING poll_id, delegate_id",
+                    pg,
+                );
+                let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+                for (poll, delegate) in &rows[at..at + n] {
+                    q = q.bind(*poll).bind(*delegate);
+                }
+                new.extend(q.fetch_all(&mut *c).await?);
+            }
+            let mut outcomes: Vec<Result<Cast, StoreError>> = Vec::with_capacity(batch.len());
+            let mut accepted: Vec<usize> = Vec::with_capacity(new.len());
+            for (i, j) in batch.iter().enumerate() {
+                let key = (j.poll, j.delegate);
                 if open.get(&j.poll) != Some(&true) {
                     outcomes.push(Err(invalid("poll", t::VOTE_NOT_OPEN)));
-                    continue;
-                }
-                let n = sqlx::query(
-                    "INSERT INTO poll_participation (poll_id, delegate_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                )
-                .bind(j.poll)
-                .bind(j.delegate)
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-                if n == 0 {
-                    outcomes.push(Ok(Cast::Already));
-                } else {
+                } else if first.get(&key) == Some(&i) && new.contains(&key) {
                     outcomes.push(Ok(Cast::Stored));
                     accepted.push(i);
+                } else {
+                    outcomes.push(Ok(Cast::Already));
                 }
             }
             let tokens: Vec<[u8; 16]> = {
@@ -334,27 +521,42 @@ macro_rules! write_batch {
                     })
                     .collect()
             };
-            for (i, token) in accepted.iter().zip(tokens) {
-                let j = &batch[*i];
-                if j.named {
-                    sqlx::query(
-                        "INSERT INTO poll_named_ballot (poll_id, delegate_id, content) VALUES ($1, $2, $3)",
-                    )
-                    .bind(j.poll)
-                    .bind(j.delegate)
-                    .bind(&j.content)
-                    .execute(&mut *c)
-                    .await?;
-                } else {
-                    sqlx::query("INSERT INTO poll_ballot (poll_id, token, content) VALUES ($1, $2, $3)")
-                        .bind(j.poll)
-                        .bind(&token[..])
-                        .bind(&j.content)
-                        .execute(&mut *c)
-                        .await?;
+            let (named, secret): (Vec<(usize, [u8; 16])>, Vec<(usize, [u8; 16])>) = accepted
+                .iter()
+                .copied()
+                .zip(tokens)
+                .partition(|(i, _)| batch[*i].named);
+            for (at, n) in chunks(secret.len()) {
+                let sql = insert_sql(
+                    "INSERT INTO poll_ballot (poll_id, token, content) VALUES",
+                    3,
+                    n,
+                    "",
+                    pg,
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, token) in &secret[at..at + n] {
+                    let j = &batch[*i];
+                    q = q.bind(j.poll).bind(&token[..]).bind(j.content.as_str());
                 }
+                q.execute(&mut *c).await?;
             }
-            if $notify {
+            for (at, n) in chunks(named.len()) {
+                let sql = insert_sql(
+                    "INSERT INTO poll_named_ballot (poll_id, delegate_id, content) VALUES",
+                    3,
+                    n,
+                    "",
+                    pg,
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, _) in &named[at..at + n] {
+                    let j = &batch[*i];
+                    q = q.bind(j.poll).bind(j.delegate).bind(j.content.as_str());
+                }
+                q.execute(&mut *c).await?;
+            }
+            if pg {
                 let mut polls: Vec<i64> = open.keys().copied().collect();
                 polls.sort_unstable();
                 for p in polls {

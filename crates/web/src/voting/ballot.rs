@@ -436,7 +436,11 @@ pub async fn code_submit(
             listed: true,
         });
     };
-    let p = match prepare(&state.store.db, Voter::Code(&code), PollId(poll)).await {
+    let p = match state
+        .ballot_box()
+        .prepare(Voter::Code(&code), PollId(poll))
+        .await
+    {
         Ok(p) => p,
         Err(StoreError::NotFound) => {
             return code_error(StoreError::field("code", domain::text::CODE_FOREIGN));
