@@ -14,22 +14,21 @@ use crate::rules::{RuleSet, simple_coded};
 use crate::text as t;
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
+/// Typed ids of an area: an `i64` newtype with Display and FromStr.
 macro_rules! congress_ids {
     ($($name:ident),* $(,)?) => {$(
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub i64);
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)
             }
         }
 
-        impl FromStr for $name {
+        impl std::str::FromStr for $name {
             type Err = std::num::ParseIntError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 s.trim().parse::<i64>().map($name)
@@ -37,6 +36,8 @@ macro_rules! congress_ids {
         }
     )*};
 }
+
+pub(crate) use congress_ids;
 
 congress_ids!(
     RuleSetId,

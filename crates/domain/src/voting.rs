@@ -13,31 +13,8 @@ use crate::rules::{Attendance, Base, RuleSet, simple_coded};
 use crate::text as t;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::str::FromStr;
 
-macro_rules! voting_ids {
-    ($($name:ident),* $(,)?) => {$(
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub i64);
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = std::num::ParseIntError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                s.trim().parse::<i64>().map($name)
-            }
-        }
-    )*};
-}
-
-voting_ids!(PollId, OptionId);
+crate::congress::congress_ids!(PollId, OptionId);
 
 simple_coded!(
     /// What is decided: a motion or resolution, seats, or grades of leaders.
