@@ -146,7 +146,19 @@ enum KeyAction {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Start-up and command errors reach a person as one line with its causes, never a
+/// backtrace, whatever `RUST_BACKTRACE` says (anyhow's `Debug` form would print one).
+fn main() -> std::process::ExitCode {
+    match run_cli() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_cli() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let overrides = match &cli.command {
         Command::Serve {
@@ -174,6 +186,8 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()),
         )
         .with_target(false)
+        // Colour codes only for a terminal: piped into a file or a journal they are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -170,3 +170,83 @@ fn the_key_is_created_once_then_required_and_checked() {
     );
     assert!(o.status.success(), "{}", text(&o));
 }
+
+#[test]
+fn a_start_up_error_is_one_clear_line_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_jiaogong"))
+        .args(["migrate", "--database-url", "mysql://localhost/jg"])
+        .current_dir(dir.path())
+        .env("JIAOGONG_DATA_DIR", dir.path().join("data"))
+        .env("RUST_BACKTRACE", "full")
+        .env("RUST_LIB_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(lines[0].contains("sqlite://"), "says what to use: {err}");
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+}
+
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_jiaogong"))
+        .args(["demo", "--members", "60", "--seed", "5"])
+        .current_dir(dir.path())
+        .env("JIAOGONG_DATA_DIR", dir.path().join("data"))
+        .env("JIAOGONG_LOG", "debug")
+        .env_remove("JIAOGONG_KEY")
+        .env_remove("JIAOGONG_DATABASE_URL")
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("DEBUG"), "something was logged: {t}");
+    assert!(!t.contains('\u{1b}'), "no escape codes: {t:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_database_file_and_its_wal_are_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = jiaogong(d, &["demo", "--members", "60", "--seed", "4"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let db = d.join("data/jiaogong.db");
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", db.display());
+    // The WAL and shared-memory files exist while a connection is open: open one and look.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let url = format!("sqlite://{}", db.display());
+        let conn = store::Db::connect(
+            &url,
+            &store::DbOptions {
+                max_connections: 1,
+                pg_schema: None,
+            },
+        )
+        .await
+        .unwrap();
+        store::on_db!(&conn, |p| sqlx::query("SELECT COUNT(*) FROM member")
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        let mut seen = 0;
+        for suffix in ["-wal", "-shm"] {
+            let f = d.join(format!("data/jiaogong.db{suffix}"));
+            if let Ok(m) = std::fs::metadata(&f) {
+                seen += 1;
+                assert_eq!(m.permissions().mode() & 0o777, 0o600, "{}", f.display());
+            }
+        }
+        assert!(seen > 0, "a WAL file exists while the database is open");
+        conn.close().await;
+    });
+}

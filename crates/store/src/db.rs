@@ -54,6 +54,25 @@ impl Default for DbOptions {
     }
 }
 
+/// Creates a missing SQLite file readable and writable by its owner only, before SQLite
+/// opens it: SQLite gives the WAL and shared-memory files the mode of the database file,
+/// so none of the three is readable by other accounts of the machine (like the key file).
+fn create_owner_only(path: &std::path::Path) -> Result<(), StoreError> {
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        // Another connection created it first: SQLite opens what is there.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Config(format!("{}: {e}", path.display()))),
+    }
+}
+
 /// The message for a URL that is neither `sqlite://` nor `postgres://`.
 pub const URL_FORMS: &str = "sqlite://<path to file> or postgres://<user>@<host>/<database>";
 
@@ -63,7 +82,9 @@ impl Db {
     pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db, StoreError> {
         let pool = if url.starts_with("sqlite:") {
             let o = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Config(format!("{url}: {e}")))?
+                .map_err(|e| StoreError::Config(format!("{url}: {e}")))?;
+            create_owner_only(o.get_filename())?;
+            let o = o
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)

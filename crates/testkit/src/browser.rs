@@ -98,7 +98,10 @@ impl Browser {
             if required() {
                 panic!("JIAOGONG_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed");
             }
-            eprintln!("NOTE: browser test NOT RUN: install Debian's chromium and chromium-driver");
+            crate::pg_cluster::not_run(
+                "browser test",
+                "install Debian's chromium and chromium-driver",
+            );
             return None;
         };
         // Two crypto backends are linked (sqlx's and fantoccini's); name one.
