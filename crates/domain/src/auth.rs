@@ -87,6 +87,8 @@ permissions! {
     CongressAttend,
     CongressManage,
     CongressOversight,
+    // Record a justified exemption from the yearly meeting (union staff).
+    CongressExempt,
     RuleSetManage,
     ProposalSubmit,
     ProposalSecond,
@@ -404,6 +406,10 @@ mod tests {
             // Congress and proposals.
             (Role::UnionStaff, P::CongressManage, true),
             (Role::UnionStaff, P::CongressOversight, true),
+            // Only the district excuses a school from its yearly meeting.
+            (Role::UnionStaff, P::CongressExempt, true),
+            (Role::AreaLead, P::CongressExempt, false),
+            (Role::SchoolChair, P::CongressExempt, false),
             (Role::UnionStaff, P::RuleSetManage, true),
             (Role::UnionStaff, P::ProposalSubmit, false),
             (Role::UnionStaff, P::ProposalReview, false),

@@ -260,7 +260,8 @@ impl AgeBand {
     }
 }
 
-fn years_before(d: NaiveDate, years: u32) -> Option<NaiveDate> {
+/// The same day `years` earlier; 29 February falls back to the 28th in a common year.
+pub fn years_before(d: NaiveDate, years: u32) -> Option<NaiveDate> {
     d.with_year(d.year() - years as i32)
         .or_else(|| NaiveDate::from_ymd_opt(d.year() - years as i32, d.month(), 28))
 }

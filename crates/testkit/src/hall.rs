@@ -183,6 +183,7 @@ pub fn poll_draft(title: &str, kind: &str, mode: &str, seats: u32) -> PollDraft 
         seats: seats.to_string(),
         contest: "competitive".into(),
         by_election: String::new(),
+        union_office: String::new(),
     }
     .parse()
     .expect("poll form")

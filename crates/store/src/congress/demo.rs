@@ -579,6 +579,9 @@ async fn votes(
         seats,
         competitive: kind == PollKind::Election,
         by_election: false,
+        // The funds audit committee is a union body: its 委员 are elected by union members,
+        // in secret and competitively (中国工会章程).
+        union_office: (kind == PollKind::Election).then_some(UnionOffice::Committee),
     };
     let motion = sv::create_poll(
         st,

@@ -83,11 +83,31 @@ const NEWEST_UP_THE_TREE: &str = "SELECT c.descendant_id AS target, c.depth, r.i
      JOIN (SELECT org_unit_id, MAX(version) AS v FROM rule_set GROUP BY org_unit_id) n ON n.org_unit_id = r.org_unit_id AND n.v = r.version
      JOIN org_unit u ON u.id = r.org_unit_id";
 
-fn resolve(mut rows: Vec<Row>) -> Result<Effective, StoreError> {
+/// A version in force must still meet the statute: an older version that is laxer (say, a
+/// pass counted against those present, allowed before issue 10) is refused with a message
+/// naming it, so that nothing is decided under it until a new version is stored. History
+/// ([`version`], [`history`]) still reads it: past decisions name the rules that made them.
+fn in_force(v: &RuleVersion) -> Result<(), StoreError> {
+    v.rules.check().map_err(|_| {
+        StoreError::Invalid(domain::FieldErrors(vec![
+            domain::FieldError::new("rules", domain::text::RULE_VERSION_LAXER)
+                .arg("unit", v.unit_name.clone())
+                .arg("version", v.version),
+        ]))
+    })
+}
+
+/// The nearest version that does not inherit. `strict` refuses one below the statute
+/// ([`in_force`]); the oversight table reads without it, so that one school's old version
+/// does not hide the whole district's table (it decides nothing).
+fn resolve(mut rows: Vec<Row>, strict: bool) -> Result<Effective, StoreError> {
     rows.sort_by_key(|r| r.depth);
     for r in rows {
         if !r.inherit {
             let v = r.into_version()?;
+            if strict {
+                in_force(&v)?;
+            }
             return Ok(Effective {
                 rules: v.rules,
                 version: Some(v),
@@ -104,13 +124,13 @@ fn resolve(mut rows: Vec<Row>) -> Result<Effective, StoreError> {
 pub async fn effective(db: &Db, unit: OrgUnitId) -> Result<Effective, StoreError> {
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" WHERE c.descendant_id = ").bind(Arg::I64(unit.0));
-    resolve(sql.fetch_all(db).await?)
+    resolve(sql.fetch_all(db).await?, true)
 }
 
 pub(crate) async fn tx_effective(tx: &mut Tx, unit: OrgUnitId) -> Result<Effective, StoreError> {
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" WHERE c.descendant_id = ").bind(Arg::I64(unit.0));
-    resolve(sql.fetch_all_tx(tx).await?)
+    resolve(sql.fetch_all_tx(tx).await?, true)
 }
 
 /// The rules in force for every school union in `scope` (one query, however many schools).
@@ -128,7 +148,7 @@ pub async fn effective_for_schools(
     }
     by_school
         .into_iter()
-        .map(|(k, v)| Ok((OrgUnitId(k), resolve(v)?)))
+        .map(|(k, v)| Ok((OrgUnitId(k), resolve(v, false)?)))
         .collect()
 }
 

@@ -210,6 +210,7 @@ async fn prepare_with(
     if poll.status != PollStatus::Open {
         return Err(invalid("poll", t::VOTE_NOT_OPEN));
     }
+    super::union_voter(db, &poll, delegate).await?;
     let voted = match voted {
         Some(v) => v,
         None => has_voted(db, poll.id, delegate).await?,

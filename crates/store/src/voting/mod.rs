@@ -41,6 +41,8 @@ pub struct Poll {
     pub seats: u32,
     pub competitive: bool,
     pub by_election: bool,
+    /// Set for a union election: secret, competitive for 委员, union members only.
+    pub union_office: Option<UnionOffice>,
     pub round: u32,
     pub parent_id: Option<PollId>,
     pub status: PollStatus,
@@ -68,6 +70,7 @@ struct PollRow {
     seats: i64,
     competitive: bool,
     by_election: bool,
+    union_office: Option<String>,
     round: i64,
     parent_id: Option<i64>,
     status: String,
@@ -107,6 +110,7 @@ impl PollRow {
             seats: u(self.seats),
             competitive: self.competitive,
             by_election: self.by_election,
+            union_office: crate::congress::opt_coded(self.union_office.as_deref())?,
             round: u(self.round),
             parent_id: self.parent_id.map(PollId),
             status: coded(&self.status)?,
@@ -129,7 +133,7 @@ impl PollRow {
     }
 }
 
-const POLL_SELECT: &str = "SELECT p.id, p.meeting_id, p.school_union_id, p.agenda_item_id, p.kind, p.mode, p.title, p.seats, p.competitive, p.by_election, p.round, p.parent_id, p.status, p.opened_at, p.closed_at, p.published_at, p.rule_set_id, p.att_total, p.att_excused, p.att_present, p.electronic, p.tally, p.result
+const POLL_SELECT: &str = "SELECT p.id, p.meeting_id, p.school_union_id, p.agenda_item_id, p.kind, p.mode, p.title, p.seats, p.competitive, p.by_election, p.union_office, p.round, p.parent_id, p.status, p.opened_at, p.closed_at, p.published_at, p.rule_set_id, p.att_total, p.att_excused, p.att_present, p.electronic, p.tally, p.result
     FROM poll p JOIN congress_meeting mt ON mt.id = p.meeting_id WHERE 1 = 1";
 
 /// A candidate of an election, a leader of a review (or, rarely, an option of a motion).
@@ -274,7 +278,12 @@ pub async fn create_poll(
     ch.field("title", None, Some(&d.title))
         .field("kind", None, Some(&d.kind.code()))
         .field("mode", None, Some(&d.mode.code()))
-        .field("seats", None, Some(&d.seats));
+        .field("seats", None, Some(&d.seats))
+        .field(
+            "union_office",
+            None,
+            d.union_office.map(|o| o.code()).as_ref(),
+        );
     log(
         &mut tx,
         &st.cipher,
@@ -300,8 +309,8 @@ async fn insert_poll(
 ) -> Result<PollId, StoreError> {
     let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
-        "INSERT INTO poll (meeting_id, agenda_item_id, school_union_id, kind, mode, title, seats, competitive, by_election, round, parent_id, status, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13) RETURNING id"
+        "INSERT INTO poll (meeting_id, agenda_item_id, school_union_id, kind, mode, title, seats, competitive, by_election, round, parent_id, status, created_at, created_by, union_office)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14) RETURNING id"
     )
     .bind(m.id.0)
     .bind(agenda.map(|a| a.0))
@@ -316,6 +325,7 @@ async fn insert_poll(
     .bind(parent.map(|p| p.0))
     .bind(now())
     .bind(who.account.map(|a| a.0))
+    .bind(d.union_office.map(|o| o.code()))
     .fetch_one(&mut *c)
     .await
     })?;
@@ -449,6 +459,9 @@ pub async fn open_poll(
         PollKind::Election => {
             if opts.is_empty() {
                 return Err(invalid("candidates", t::VOTE_NO_OPTIONS));
+            }
+            if let Some(office) = p.union_office {
+                union_election_ok(office, Some(p.mode), p.competitive).map_err(invalid_with)?;
             }
             // A further round is among those left from the round before: no margin.
             if p.round == 1 {
@@ -716,6 +729,7 @@ pub async fn further_round(
         seats: res.vacant,
         competitive: members.len() as u32 > res.vacant,
         by_election: p.by_election,
+        union_office: p.union_office,
     };
     let id = insert_poll(
         &mut tx,
@@ -1251,6 +1265,33 @@ pub async fn minutes(
         });
     }
     Ok((m, out))
+}
+
+/// In a union election only union members vote (工会基层组织选举工作条例 art. 4: 会员享有
+/// 选举权): a congress delegate recorded as not a member is refused. One query, only for
+/// union elections.
+pub(crate) async fn union_voter(
+    db: &Db,
+    poll: &Poll,
+    delegate: DelegateId,
+) -> Result<(), StoreError> {
+    if poll.union_office.is_none() {
+        return Ok(());
+    }
+    let member: Option<bool> =
+        on_db!(db, |p| {
+            sqlx::query_scalar(
+        "SELECT m.union_member FROM delegate d JOIN member m ON m.id = d.member_id WHERE d.id = $1"
+    )
+    .bind(delegate.0)
+    .fetch_optional(p)
+    .await
+        })?;
+    if member == Some(true) {
+        Ok(())
+    } else {
+        Err(invalid("delegate", t::VOTE_UNION_MEMBERS_ONLY))
+    }
 }
 
 /// The delegate behind a voter, checked for the poll: a voting delegate of the poll's term

@@ -370,6 +370,7 @@ dual_test!(async fn secret_ballots_cannot_be_linked_to_voters_by_content_columns
         seats: "8".into(),
         contest: "uncontested".into(),
         by_election: String::new(),
+        union_office: String::new(),
     }.parse().unwrap()).await.unwrap();
     let opts = candidates(st, poll, &h.delegates[..8].iter().map(|d| d.0).collect::<Vec<_>>()).await;
     sv::open_poll(st, &sys(), &who(), poll).await.unwrap();

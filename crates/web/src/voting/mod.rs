@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use domain::auth::{Cap, perm};
 use domain::congress::{Acting, MeetingRole, authorize_self};
 use domain::org::Coded;
+use domain::rules::Ratio;
 use domain::voting::*;
 use domain::{FieldError, FieldErrors};
 use serde::Deserialize;
@@ -179,6 +180,7 @@ struct PollsPage {
     kinds: Vec<Opt>,
     modes: Vec<Opt>,
     contests: Vec<Opt>,
+    offices: Vec<Opt>,
     agenda: Vec<Opt>,
     f: PollInput,
     errors: FieldErrors,
@@ -286,6 +288,7 @@ async fn polls_view(
                 f.contest == "uncontested",
             ),
         ],
+        offices: coded_options::<UnionOffice>(&tr, &f.union_office, Some("poll-union-office-none")),
         agenda,
         error_list: errors.0.iter().map(|e| tr.fe(e)).collect(),
         f,
@@ -576,8 +579,12 @@ pub(crate) async fn result_view(
                         .counts
                         .iter()
                         .zip(row.shares_bp.iter())
-                        .map(|(c, s)| format!("{c} ({})", percent_bp(*s)))
-                        .chain([percent_bp(row.competent_bp)])
+                        // Shares from the exact counts, rounded once (48 of 49 is 98.0%).
+                        .map(|(c, _)| format!("{c} ({})", Ratio::percent_text(*c, row.raters)))
+                        .chain([Ratio::percent_text(
+                            row.counts[0] + row.counts[1],
+                            row.raters,
+                        )])
                         .collect(),
                     outcome: String::new(),
                     strong: false,
@@ -752,6 +759,9 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         ));
         if p.by_election {
             facts.push((tr.t("poll-by-election"), tr.t("poll-yes")));
+        }
+        if let Some(o) = p.union_office {
+            facts.push((tr.t("poll-union-office"), tr.label(o)));
         }
     }
     if let Some(at) = p.opened_at {
