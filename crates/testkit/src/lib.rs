@@ -10,6 +10,7 @@ pub mod app;
 pub mod browser;
 pub mod fixtures;
 pub mod hall;
+pub mod roster;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use store::{Cipher, Db, DbOptions, Engine, Store};

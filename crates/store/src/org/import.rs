@@ -240,7 +240,7 @@ impl Column {
     }
 
     fn from_header(h: &str) -> Option<Column> {
-        let norm: String = h
+        let norm: String = domain::roster::compact(h)
             .chars()
             .filter(|c| {
                 !c.is_whitespace()
@@ -1498,6 +1498,28 @@ pub async fn finish_batch(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces the dry-run report of a staged batch (after mapping answers changed it).
+pub async fn restage_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let summary = serde_json::to_string(report).map_err(|e| StoreError::Other(e.to_string()))?;
+    crate::on_db!(&st.db, |p| {
+        sqlx::query(
+        "UPDATE import_batch SET summary = $1 WHERE id = $2 AND account_id = $3 AND status = 'staged'"
+    )
+    .bind(&summary)
+    .bind(id.0)
+    .bind(cap.account().0)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
