@@ -68,6 +68,10 @@ enum Command {
         /// dry-run, all (all-or-nothing) or valid (valid rows only).
         #[arg(long, default_value = "dry-run")]
         mode: String,
+        /// Answers to the import's questions, remembered for the unit: `post=宿管员:worker`
+        /// (the field, the value as written, and a code or label of the field's list).
+        #[arg(long = "map", value_name = "FIELD=FROM:TO")]
+        map: Vec<String>,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -241,8 +245,12 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import {
-            file, school, mode, ..
-        } => import(cfg, file, school, mode).await,
+            file,
+            school,
+            mode,
+            map,
+            ..
+        } => import(cfg, file, school, mode, map).await,
         Command::Export {
             out,
             unit,
@@ -508,7 +516,13 @@ async fn first_run(st: &Store, base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> anyhow::Result<()> {
+async fn import(
+    cfg: Config,
+    file: PathBuf,
+    school: String,
+    mode: String,
+    map: Vec<String>,
+) -> anyhow::Result<()> {
     use store::org::import::{ImportMode, ImportOptions};
     let st = open_store(&cfg, false).await?;
     let mode = match mode.as_str() {
@@ -523,6 +537,35 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
     let unit = store::org::unit_by_code(&st.db, &cap, &school)
         .await
         .with_context(|| format!("there is no unit with code {school:?}"))?;
+    // Answers first: they are remembered for the unit and used by this run and later ones.
+    for m in &map {
+        let Some((field, rest)) = m.split_once('=') else {
+            bail!("--map {m:?}: write FIELD=FROM:TO, e.g. post=宿管员:worker");
+        };
+        let Some((from, to)) = rest.split_once(':') else {
+            bail!("--map {m:?}: write FIELD=FROM:TO, e.g. post=宿管员:worker");
+        };
+        let field = field.trim();
+        if !domain::roster::MAPPABLE_FIELDS.contains(&field) {
+            bail!(
+                "--map {m:?}: {field:?} is not a field with a list; use one of {}",
+                domain::roster::MAPPABLE_FIELDS.join(", ")
+            );
+        }
+        if domain::roster::answer_code(field, to).is_none() {
+            bail!("--map {m:?}: {to:?} is not one of {}", choice_list(field));
+        }
+        store::org::value_map::remember(
+            &st,
+            &cap,
+            &Who::system("cli-import"),
+            unit.id,
+            field,
+            from,
+            to,
+        )
+        .await?;
+    }
     let opts = ImportOptions {
         target: unit.id,
         mode,
@@ -560,8 +603,32 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
     if r.errors.len() > 200 {
         println!("… {} more", r.invalid_rows as usize - 200);
     }
+    for w in r.warnings.iter().take(200) {
+        println!(
+            "row {:>6}  {:<10}  note: {}",
+            w.row,
+            w.column.clone().unwrap_or_default(),
+            web::org::import::error_reason(&tr, &w.key, &w.args)
+        );
+    }
+    for q in &r.questions {
+        println!(
+            "question: {:?} in {} ({} rows, first {}): answer with --map {}={}:<{}>",
+            q.value,
+            q.column.clone().unwrap_or_else(|| q.field.clone()),
+            q.rows,
+            q.first_rows
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            q.field,
+            q.value,
+            choice_list(&q.field)
+        );
+    }
     println!(
-        "{} rows in {:.2} s ({:.0} rows/s): create {}, update {}, unchanged {}, invalid {} — {}",
+        "{} rows in {:.2} s ({:.0} rows/s): create {}, update {}, unchanged {}, invalid {}, to map {} — {}",
         r.rows,
         secs,
         r.rows as f64 / secs.max(1e-9),
@@ -569,6 +636,7 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
         r.updated,
         r.unchanged,
         r.invalid_rows,
+        r.pending_rows,
         if r.applied {
             "applied"
         } else {
@@ -576,6 +644,15 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
         }
     );
     Ok(())
+}
+
+/// The codes of a field's list, for messages: `teacher|leader|…`.
+fn choice_list(field: &str) -> String {
+    domain::roster::choices(field)
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 async fn export(

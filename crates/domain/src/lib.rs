@@ -14,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod org;
 pub mod privacy;
+pub mod roster;
 pub mod rules;
 pub mod text;
 pub mod voting;

@@ -25,6 +25,7 @@ keys! {
     DATE_INVALID = "err-date-invalid",
     DATE_FUTURE = "err-date-future",
     DATE_TOO_OLD = "err-date-too-old",
+    DATE_NOT_EXIST = "err-date-not-exist",
     JOIN_BEFORE_BIRTH = "err-join-before-birth",
     CHOICE_INVALID = "err-choice-invalid",
     NUMBER_INVALID = "err-number-invalid",
@@ -115,4 +116,9 @@ keys! {
     PAPER_UNCONFIRMED = "err-paper-unconfirmed",
     PAPER_VOID = "err-paper-void",
     PAPER_NAMED = "err-paper-named",
+    // Roster import: warnings (legal but odd values) and value-mapping answers.
+    WARN_JOIN_YOUNG = "warn-join-under-16",
+    WARN_RETIREE_YOUNG = "warn-retiree-young",
+    WARN_BIRTH_FROM_ID = "warn-birth-from-id",
+    MAP_TARGET_INVALID = "err-map-target-invalid",
 }

@@ -5,6 +5,12 @@
 //! Re-importing the same file changes nothing: members are matched by ID number (through
 //! its blind index), and empty or missing cells never erase stored values.
 //!
+//! Every cell is normalised first (NFKC, full-width to half-width, spaces) and read with the
+//! roster vocabulary (`domain::roster`). A value of a coded column that no table names is
+//! not a row error but a question, asked once per distinct value and answered from the
+//! field's list; answers are remembered per unit (`value_map`) and used by every later run.
+//! Legal but odd values are warnings, which never stop a row.
+//!
 //! The file is read on a blocking thread and handed over in chunks through a bounded
 //! channel, so memory stays flat however long the sheet is.
 
@@ -234,7 +240,7 @@ impl Column {
     }
 
     fn from_header(h: &str) -> Option<Column> {
-        let norm: String = h
+        let norm: String = domain::roster::compact(h)
             .chars()
             .filter(|c| {
                 !c.is_whitespace()
@@ -279,7 +285,25 @@ pub struct PlannedRow {
     pub id_masked: String,
 }
 
+/// A value of a coded column that no table names, with the rows that hold it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Question {
+    pub field: String,
+    /// The header text of the column, as written in the file.
+    pub column: Option<String>,
+    /// The value as read (normalised).
+    pub value: String,
+    pub rows: u64,
+    /// The first rows holding it (at most [`QUESTION_ROWS_KEPT`]).
+    pub first_rows: Vec<u32>,
+}
+
+/// Row numbers kept per question.
+pub const QUESTION_ROWS_KEPT: usize = 10;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ImportReport {
     pub rows: u64,
     pub created: u64,
@@ -295,6 +319,14 @@ pub struct ImportReport {
     pub ignored_columns: Vec<String>,
     /// True when the changes were written.
     pub applied: bool,
+    /// Legal but odd values (the row is imported).
+    pub warnings: Vec<RowError>,
+    /// Values to map before their rows can be imported, in order of first appearance.
+    pub questions: Vec<Question>,
+    /// Rows whose only problem is a value still to map.
+    pub pending_rows: u64,
+    /// The sheet row (or CSV line) of the header.
+    pub header_row: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -388,6 +420,7 @@ struct ExistingRow {
     education: Option<String>,
     employment_type: Option<String>,
     join_date: Option<NaiveDate>,
+    join_date_precision: String,
     status: String,
 }
 
@@ -412,6 +445,19 @@ struct Checked {
     valid: Vec<Valid>,
     errors: Vec<RowError>,
     invalid: u64,
+    warnings: Vec<RowError>,
+    /// (row, field, value as read) of every value still to map.
+    questions: Vec<(u32, &'static str, String)>,
+    pending: u64,
+}
+
+/// What one row gave.
+#[derive(Default)]
+struct RowOutcome {
+    valid: Option<Valid>,
+    errors: Vec<FieldError>,
+    questions: Vec<(&'static str, String)>,
+    warnings: Vec<FieldError>,
 }
 
 enum Stage {
@@ -431,6 +477,7 @@ struct Validator {
     schools: Vec<SchoolRef>,
     default_school: Option<usize>,
     seen: HashMap<Vec<u8>, u32>,
+    map: super::value_map::ValueMap,
 }
 
 struct Importer<'a> {
@@ -501,6 +548,7 @@ pub async fn run(
     // Find the header among the first rows.
     let mut pending: Vec<RawRow> = Vec::new();
     let mut header: Option<(Vec<String>, Vec<Option<Column>>)> = None;
+    let mut header_row = 0u32;
     let mut looked = 0usize;
     while header.is_none() {
         let chunk = match rx.recv().await {
@@ -510,12 +558,13 @@ pub async fn run(
             None => return Err(ImportError::NoHeader),
         };
         let mut it = chunk.into_iter();
-        for (_, cells) in it.by_ref() {
+        for (row_no, cells) in it.by_ref() {
             looked += 1;
             let cols: Vec<Option<Column>> =
                 cells.iter().map(|c| Column::from_header(&c.text)).collect();
             if cols.contains(&Some(Column::Name)) && cols.contains(&Some(Column::IdNumber)) {
                 header = Some((cells.into_iter().map(|c| c.text).collect(), cols));
+                header_row = row_no;
                 break;
             }
             if looked >= HEADER_SEARCH_ROWS {
@@ -540,7 +589,11 @@ pub async fn run(
         return Err(ImportError::MissingColumns(missing));
     }
 
-    let mut report = ImportReport::default();
+    let map = super::value_map::load(st, cap, opts.target).await?;
+    let mut report = ImportReport {
+        header_row,
+        ..ImportReport::default()
+    };
     for (h, c) in headers.iter().zip(&columns) {
         match c {
             Some(c) => report.columns.push((h.clone(), c.field().to_string())),
@@ -572,6 +625,7 @@ pub async fn run(
         schools: schools.clone(),
         default_school,
         seen: HashMap::new(),
+        map,
     };
     let (stx, mut srx) = tokio::sync::mpsc::channel::<Stage>(2);
     tokio::task::spawn_blocking(move || {
@@ -634,47 +688,93 @@ impl Validator {
             valid: Vec::with_capacity(rows.len()),
             errors: Vec::new(),
             invalid: 0,
+            warnings: Vec::new(),
+            questions: Vec::new(),
+            pending: 0,
         };
         for (row, cells) in &rows {
-            match self.validate(*row, cells) {
-                Ok(v) => out.valid.push(v),
-                Err(errs) => {
-                    out.invalid += 1;
-                    out.errors.extend(
-                        errs.iter()
-                            .map(|e| row_error(&self.columns, &self.headers, *row, e)),
-                    );
-                }
+            let o = self.validate(*row, cells);
+            out.warnings.extend(
+                o.warnings
+                    .iter()
+                    .map(|e| row_error(&self.columns, &self.headers, *row, e)),
+            );
+            out.questions
+                .extend(o.questions.iter().map(|(f, v)| (*row, *f, v.clone())));
+            if let Some(v) = o.valid {
+                out.valid.push(v);
+            } else if o.errors.is_empty() {
+                out.pending += 1;
+            } else {
+                out.invalid += 1;
+                out.errors.extend(
+                    o.errors
+                        .iter()
+                        .map(|e| row_error(&self.columns, &self.headers, *row, e)),
+                );
             }
         }
         out
     }
 
-    /// Validates one row without the database.
-    fn validate(&mut self, row: u32, cells: &[CellText]) -> Result<Valid, Vec<FieldError>> {
+    /// The text of a column, with a remembered answer put in place of a value no table
+    /// names.
+    fn mapped(&self, cells: &[CellText], col: Column) -> String {
+        let text = self.text(cells, col);
+        if self.map.is_empty() || text.trim().is_empty() {
+            return text;
+        }
+        match self.map.get(col.field(), &text) {
+            Some(code) => code.to_string(),
+            None => text,
+        }
+    }
+
+    /// Validates one row without the database: every problem of the row at once.
+    fn validate(&mut self, row: u32, cells: &[CellText]) -> RowOutcome {
         let input = MemberInput {
             name: self.text(cells, Column::Name),
-            gender: self.text(cells, Column::Gender),
+            gender: self.mapped(cells, Column::Gender),
             birth_date: self.text(cells, Column::BirthDate),
             id_number: self.text(cells, Column::IdNumber),
             phone: self.text(cells, Column::Phone),
-            post: self.text(cells, Column::Post),
-            title: self.text(cells, Column::Title),
-            ethnicity: self.text(cells, Column::Ethnicity),
-            political_status: self.text(cells, Column::PoliticalStatus),
-            education: self.text(cells, Column::Education),
-            employment_type: self.text(cells, Column::EmploymentType),
+            post: self.mapped(cells, Column::Post),
+            title: self.mapped(cells, Column::Title),
+            ethnicity: self.mapped(cells, Column::Ethnicity),
+            political_status: self.mapped(cells, Column::PoliticalStatus),
+            education: self.mapped(cells, Column::Education),
+            employment_type: self.mapped(cells, Column::EmploymentType),
             join_date: self.text(cells, Column::JoinDate),
-            status: self.text(cells, Column::Status),
+            status: self.mapped(cells, Column::Status),
         };
-        let mut errs: Vec<FieldError> = Vec::new();
+        let mut out = RowOutcome::default();
         let lossy_id = self
             .cell(cells, Column::IdNumber)
             .is_some_and(|(_, c)| c.lossy_number);
-        let draft = match input.parse(self.today) {
+        let parsed = input.parse_row(self.today);
+        out.warnings = parsed.warnings;
+        let mut errs: Vec<FieldError> = Vec::new();
+        let draft = match parsed.draft {
             Ok(d) => Some(d),
             Err(e) => {
-                errs.extend(e.0);
+                for fe in e.0 {
+                    // A value no table names is a question, not an error.
+                    match domain::roster::MAPPABLE_FIELDS
+                        .iter()
+                        .find(|f| **f == fe.field)
+                    {
+                        Some(f) if fe.key == domain::text::CHOICE_INVALID => {
+                            let value = fe
+                                .args
+                                .iter()
+                                .find(|(k, _)| *k == "value")
+                                .map(|(_, v)| v.clone())
+                                .unwrap_or_default();
+                            out.questions.push((f, value));
+                        }
+                        _ => errs.push(fe),
+                    }
+                }
                 None
             }
         };
@@ -692,11 +792,11 @@ impl Validator {
                 }
             }
         } else {
-            let t = school_text.trim();
+            let t = domain::roster::normalize(&school_text);
             let found = self
                 .schools_by_code
                 .get(&t.to_lowercase())
-                .or_else(|| self.schools_by_name.get(t))
+                .or_else(|| self.schools_by_name.get(&t))
                 .copied();
             match found {
                 Some(i) if self.default_school.is_none_or(|d| d == i) => Some(i),
@@ -708,7 +808,7 @@ impl Validator {
                 }
             }
         };
-        let branch_text = self.text(cells, Column::Branch);
+        let branch_text = domain::roster::normalize(&self.text(cells, Column::Branch));
         let branch_name = match domain::org::optional_text("branch", &branch_text, 40) {
             Ok(b) => b,
             Err(e) => {
@@ -716,11 +816,10 @@ impl Validator {
                 None
             }
         };
+        // A duplicate is named whatever else is wrong with the row.
         let mut idx = None;
-        if let Some(d) = &draft {
-            let i = self
-                .cipher
-                .blind_index(Field::IdNumber, d.id_number.as_str());
+        if !lossy_id && let Ok(id) = IdNumber::parse(&domain::roster::compact(&input.id_number)) {
+            let i = self.cipher.blind_index(Field::IdNumber, id.as_str());
             if let Some(first) = self.seen.get(&i) {
                 errs.push(
                     FieldError::new("id_number", domain::text::ID_DUPLICATE_IN_FILE)
@@ -731,16 +830,17 @@ impl Validator {
                 idx = Some(i);
             }
         }
-        if !errs.is_empty() {
-            return Err(errs);
+        if !errs.is_empty() || !out.questions.is_empty() {
+            out.errors = errs;
+            return out;
         }
         let (Some(draft), Some(school), Some(idx)) = (draft, school, idx) else {
-            return Err(Vec::new());
+            return out;
         };
         let enc = encode(&self.cipher, &draft);
         let creation = serde_json::to_string(&draft_changes(None, &draft, None))
             .unwrap_or_else(|_| "{}".into());
-        Ok(Valid {
+        out.valid = Some(Valid {
             row,
             input,
             draft,
@@ -750,7 +850,8 @@ impl Validator {
             idx,
             enc,
             creation,
-        })
+        });
+        out
     }
 }
 
@@ -763,8 +864,46 @@ impl Importer<'_> {
         self.report.errors.push(e);
     }
 
+    fn warning(&mut self, e: RowError) {
+        if self.report.warnings.len() < MAX_ERRORS_KEPT {
+            self.report.warnings.push(e);
+        }
+    }
+
+    fn question(&mut self, row: u32, field: &'static str, value: String) {
+        let k = domain::roster::key(&value);
+        if let Some(q) = self
+            .report
+            .questions
+            .iter_mut()
+            .find(|q| q.field == field && domain::roster::key(&q.value) == k)
+        {
+            q.rows += 1;
+            if q.first_rows.len() < QUESTION_ROWS_KEPT {
+                q.first_rows.push(row);
+            }
+            return;
+        }
+        if self.report.questions.len() >= MAX_ERRORS_KEPT {
+            return;
+        }
+        self.report.questions.push(Question {
+            field: field.to_string(),
+            column: header_of(&self.columns, &self.headers, field),
+            value,
+            rows: 1,
+            first_rows: vec![row],
+        });
+    }
+
+    /// All or nothing writes nothing while a row is bad or still waits for an answer.
+    fn blocked(&self) -> bool {
+        self.opts.mode == ImportMode::AllOrNothing
+            && (self.report.invalid_rows > 0 || self.report.pending_rows > 0)
+    }
+
     fn stop_writing_if_needed(&mut self) {
-        if self.opts.mode == ImportMode::AllOrNothing && self.report.invalid_rows > 0 {
+        if self.blocked() {
             self.writing = false;
         }
     }
@@ -776,7 +915,7 @@ impl Importer<'_> {
         let mut out = HashMap::new();
         for part in idxs.chunks(500) {
             let mut sql = Sql::new(
-                "SELECT id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, phone_enc, post, title, ethnicity, political_status, education, employment_type, join_date, status FROM member WHERE id_number_idx IN (",
+                "SELECT id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, phone_enc, post, title, ethnicity, political_status, education, employment_type, join_date, join_date_precision, status FROM member WHERE id_number_idx IN (",
             );
             sql.bind_list(part.iter().map(|i| Arg::Bytes(i.clone())));
             sql.push(") ORDER BY id");
@@ -809,6 +948,7 @@ impl Importer<'_> {
                     education: opt_coded(r.education.as_deref())?,
                     employment_type: opt_coded(r.employment_type.as_deref())?,
                     join_date: r.join_date,
+                    join_date_precision: super::precision(&r.join_date_precision)?,
                     status: coded(&r.status)?,
                 };
                 out.insert(
@@ -884,8 +1024,15 @@ impl Importer<'_> {
     async fn chunk(&mut self, checked: Checked) -> Result<(), StoreError> {
         self.report.rows += checked.rows;
         self.report.invalid_rows += checked.invalid;
+        self.report.pending_rows += checked.pending;
         for e in checked.errors {
             self.error(e);
+        }
+        for w in checked.warnings {
+            self.warning(w);
+        }
+        for (row, field, value) in checked.questions {
+            self.question(row, field, value);
         }
         let valid = checked.valid;
         self.stop_writing_if_needed();
@@ -1093,7 +1240,9 @@ impl Importer<'_> {
         let Some(mut tx) = self.tx.take() else {
             return Ok(report);
         };
-        if self.opts.mode == ImportMode::AllOrNothing && report.invalid_rows > 0 {
+        if self.opts.mode == ImportMode::AllOrNothing
+            && (report.invalid_rows > 0 || report.pending_rows > 0)
+        {
             // Dropping the transaction rolls back whatever was written before the first
             // bad row was met.
             drop(tx);
@@ -1105,7 +1254,8 @@ impl Importer<'_> {
             .note("created", report.created)
             .note("updated", report.updated)
             .note("unchanged", report.unchanged)
-            .note("invalid_rows", report.invalid_rows);
+            .note("invalid_rows", report.invalid_rows)
+            .note("pending_rows", report.pending_rows);
         audit::append(
             &mut tx,
             &self.st.cipher,
@@ -1169,6 +1319,11 @@ fn merge(existing: &MemberDraft, input: &MemberInput, row: &MemberDraft) -> Memb
         } else {
             existing.join_date
         },
+        join_date_precision: if given(&input.join_date) {
+            row.join_date_precision
+        } else {
+            existing.join_date_precision
+        },
         status: if given(&input.status) {
             row.status
         } else {
@@ -1198,6 +1353,7 @@ fn member_view(e: &Existing) -> super::members::Member {
         education: d.education,
         employment_type: d.employment_type,
         join_date: d.join_date,
+        join_date_precision: d.join_date_precision,
         status: d.status,
         status_since: NaiveDate::MIN,
         version: 0,
@@ -1342,6 +1498,28 @@ pub async fn finish_batch(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces the dry-run report of a staged batch (after mapping answers changed it).
+pub async fn restage_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let summary = serde_json::to_string(report).map_err(|e| StoreError::Other(e.to_string()))?;
+    crate::on_db!(&st.db, |p| {
+        sqlx::query(
+        "UPDATE import_batch SET summary = $1 WHERE id = $2 AND account_id = $3 AND status = 'staged'"
+    )
+    .bind(&summary)
+    .bind(id.0)
+    .bind(cap.account().0)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

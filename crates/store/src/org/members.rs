@@ -5,7 +5,7 @@
 //! four of the ID number, last four of the phone) so that a person can be found by them
 //! without the database ever holding them in clear.
 
-use super::{coded, opt_coded};
+use super::{coded, opt_coded, precision};
 use crate::audit::{self, Event, Who};
 use crate::crypto::Field;
 use crate::db::{Arg, Sql, Tx, now};
@@ -16,6 +16,7 @@ use domain::auth::{Cap, perm};
 use domain::ids::{MemberId, OrgUnitId};
 use domain::org::*;
 use domain::privacy::{mask_id_number, mask_phone};
+use domain::roster::show_date;
 
 /// Which members a list shows by status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -468,6 +469,7 @@ pub struct Member {
     pub education: Option<Education>,
     pub employment_type: Option<EmploymentType>,
     pub join_date: Option<NaiveDate>,
+    pub join_date_precision: domain::roster::DatePrecision,
     pub status: MemberStatus,
     pub status_since: NaiveDate,
     pub version: i64,
@@ -492,12 +494,13 @@ struct MemberRow {
     education: Option<String>,
     employment_type: Option<String>,
     join_date: Option<NaiveDate>,
+    join_date_precision: String,
     status: String,
     status_since: NaiveDate,
     version: i64,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.id, m.school_union_id, s.name AS school_name, m.branch_id, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.status, m.status_since, m.version
+const MEMBER_SELECT: &str = "SELECT m.id, m.school_union_id, s.name AS school_name, m.branch_id, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.join_date_precision, m.status, m.status_since, m.version
      FROM member m JOIN org_unit s ON s.id = m.school_union_id LEFT JOIN org_unit b ON b.id = m.branch_id";
 
 impl MemberRow {
@@ -526,6 +529,7 @@ impl MemberRow {
             education: opt_coded(self.education.as_deref())?,
             employment_type: opt_coded(self.employment_type.as_deref())?,
             join_date: self.join_date,
+            join_date_precision: precision(&self.join_date_precision)?,
             status: coded(&self.status)?,
             status_since: self.status_since,
             version: self.version,
@@ -754,8 +758,11 @@ pub(crate) fn draft_changes(
         )
         .field(
             "join_date",
-            b.and_then(|m| m.join_date).as_ref(),
-            d.join_date.as_ref(),
+            b.and_then(|m| m.join_date.map(|j| show_date(j, m.join_date_precision)))
+                .as_ref(),
+            d.join_date
+                .map(|j| show_date(j, d.join_date_precision))
+                .as_ref(),
         )
         .field(
             "status",
@@ -842,10 +849,10 @@ pub(crate) async fn insert_members(
 ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
     let t = now();
     let mut out = Vec::with_capacity(rows.len());
-    // 23 values a row: 400 rows stay under both engines' parameter limits.
+    // 24 values a row: 400 rows stay under both engines' parameter limits.
     for part in rows.chunks(400) {
         let mut sql = Sql::new(
-            "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at) VALUES ",
+            "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at, join_date_precision) VALUES ",
         );
         for (i, r) in part.iter().enumerate() {
             let (d, e) = (r.draft, r.enc);
@@ -877,6 +884,7 @@ pub(crate) async fn insert_members(
                 Arg::I64(1),
                 Arg::Ts(t),
                 Arg::Ts(t),
+                Arg::Text(d.join_date_precision.code().into()),
             ]);
             sql.push(")");
         }
@@ -997,7 +1005,7 @@ pub(crate) async fn write_update(
 ) -> Result<(), StoreError> {
     let e = encode(cipher, d);
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18 WHERE id = $19"
+        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18, join_date_precision = $20 WHERE id = $19"
     )
     .bind(branch.map(|b| b.0))
     .bind(&d.name)
@@ -1018,6 +1026,7 @@ pub(crate) async fn write_update(
     .bind(d.join_date)
     .bind(now())
     .bind(id.0)
+    .bind(d.join_date_precision.code())
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))
     .map_err(crate::db::unique_as("id_number", domain::text::ID_EXISTS))?;

@@ -232,27 +232,46 @@ fn read_text(
     sink: &mut impl FnMut(RawRow) -> ControlFlow<()>,
 ) -> Result<(), RosterError> {
     let text = decode_text(bytes)?;
-    let first = text.lines().next().unwrap_or("");
-    let delimiter = if first.contains('\t') && !first.contains(',') {
-        b'\t'
-    } else {
-        b','
-    };
-    // Plain prose is not a roster: require a delimiter in the first line.
-    if !first.contains(char::from(delimiter)) {
+    // A title row ("某某中学教职工花名册") may stand alone on the first line: judge the
+    // delimiter by the first lines that have one, as the header is searched for.
+    let head: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(10)
+        .collect();
+    let delimited = |d: char| head.iter().filter(|l| l.contains(d)).count();
+    let (commas, tabs) = (delimited(','), delimited('\t'));
+    // Plain prose is not a roster: require a delimiter in the first lines.
+    if commas == 0 && tabs == 0 {
         return Err(RosterError::NotSpreadsheet);
     }
+    let delimiter = if tabs > commas { b'\t' } else { b',' };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rec = csv::StringRecord::new();
+    // The line a record starts on, counted here: the csv crate's own count lags by one after
+    // a CRLF line end (it counts the LF when it reads the next record), which is how Excel
+    // ends lines — rows were named one too low.
+    let raw = text.as_bytes();
+    let (mut counted_to, mut newlines) = (0usize, 0u32);
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {
-                let line = rec.position().map(|p| p.line() as u32).unwrap_or(0);
+                let mut start = rec.position().map(|p| p.byte() as usize).unwrap_or(0);
+                while raw.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+                    start += 1;
+                }
+                let start = start.min(raw.len()).max(counted_to);
+                newlines += raw[counted_to..start]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count() as u32;
+                counted_to = start;
+                let line = newlines + 1;
                 let mut cells: Vec<CellText> =
                     rec.iter().map(|s| CellText::new(s.trim())).collect();
                 if flush(line, &mut cells, sink).is_break() {
@@ -284,6 +303,13 @@ mod tests {
         assert_eq!(r.len(), 3);
         assert_eq!(r[0].1[0].text, "姓名");
         assert_eq!(r[2].0, 4);
+    }
+
+    #[test]
+    fn a_csv_with_a_title_line_keeps_line_numbers_as_the_user_sees_them() {
+        let r = rows("花名册\r\n姓名,身份证号\r\n张三,1\r\n\r\n李四,\"2\"\r\n".as_bytes()).unwrap();
+        let numbers: Vec<u32> = r.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, vec![1, 2, 3, 5]);
     }
 
     #[test]

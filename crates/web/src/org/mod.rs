@@ -41,7 +41,12 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
             members::cadre_end,
         )
         .get("/me", Access::Login, members::me)
-        .get("/members/import", Access::Login, import::upload_page);
+        .get("/members/import", Access::Login, import::upload_page)
+        .get(
+            "/members/import/template.xlsx",
+            Access::Login,
+            import::template_xlsx,
+        );
     let t = t.add_limited(
         crate::Method::Post,
         "/members/import",
@@ -53,6 +58,7 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
         .post("/imports/{id}/apply", Access::Login, import::apply)
         .get("/imports/{id}/events", Access::Login, import::events)
         .post("/imports/{id}/discard", Access::Login, import::discard)
+        .post("/imports/{id}/answers", Access::Login, import::answers)
         .get(
             "/imports/{id}/errors.xlsx",
             Access::Login,

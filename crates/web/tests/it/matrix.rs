@@ -56,6 +56,8 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
     (Method::Post, "/imports/{id}/apply", Expect::Deny, Expect::Deny),
     (Method::Get, "/imports/{id}/events", Expect::Deny, Expect::Deny),
     (Method::Post, "/imports/{id}/discard", Expect::Deny, Expect::Deny),
+    (Method::Post, "/imports/{id}/answers", Expect::Deny, Expect::Deny),
+    (Method::Get, "/members/import/template.xlsx", Expect::Deny, Expect::Scoped),
     (Method::Get, "/imports/{id}/errors.xlsx", Expect::Deny, Expect::Deny),
     (Method::Get, "/org", Expect::Deny, Expect::Scoped),
     (Method::Get, "/org/{id}/new", Expect::Deny, Expect::Deny),
