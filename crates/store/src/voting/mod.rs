@@ -590,15 +590,14 @@ pub struct PollKey {
 /// The public key of a secret poll (`None`: not a secret poll, or not opened yet). Public
 /// by nature: it can only seal ballots.
 pub async fn poll_key(db: &Db, poll: PollId) -> Result<Option<PollKey>, StoreError> {
-    let row: Option<(Vec<u8>, i64, i64, i64)> =
-        on_db!(db, |p| {
-            sqlx::query_as(
+    let row: Option<(Vec<u8>, i64, i64, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT public_key, shares_needed, shares_dealt, pad_len FROM poll_key WHERE poll_id = $1"
     )
     .bind(poll.0)
     .fetch_optional(p)
     .await
-        })?;
+    })?;
     row.map(key_row).transpose()
 }
 
@@ -720,15 +719,14 @@ pub async fn count_poll(
     if p.mode != PollMode::Secret || p.status != PollStatus::Closed || p.tally.is_some() {
         return Err(invalid("poll", t::VOTE_NOT_SEALED));
     }
-    let key: Option<(Vec<u8>, i64, i64, i64)> =
-        on_tx!(&mut tx, |c| {
-            sqlx::query_as(
+    let key: Option<(Vec<u8>, i64, i64, i64)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
         "SELECT public_key, shares_needed, shares_dealt, pad_len FROM poll_key WHERE poll_id = $1"
     )
     .bind(poll.0)
     .fetch_optional(&mut *c)
     .await
-        })?;
+    })?;
     let key = key
         .map(key_row)
         .transpose()?
