@@ -187,13 +187,16 @@ async fn scenario(t: TestDb) {
     b.set("name", c3).await;
     b.click("form[action$='/options'] button[type=submit]")
         .await;
+    // Before opening, the chair reads how the key is split and what a lost share means.
+    assert!(
+        b.text("#key-plan").await.contains("永远无法计票"),
+        "{}",
+        b.text("#key-plan").await
+    );
     b.click_confirm("form[action$='/open'] button[type=submit]")
         .await;
-    assert!(
-        b.flash().await.contains("投票已开始"),
-        "{}",
-        b.flash().await
-    );
+    let mut shares = std::collections::HashMap::new();
+    shares.insert(election, take_shares(&b).await);
     for name in [l1, l2] {
         b.go(&format!("/polls/{review}")).await;
         b.set("name", name).await;
@@ -204,11 +207,7 @@ async fn scenario(t: TestDb) {
         b.go(&format!("/polls/{p}")).await;
         b.click_confirm("form[action$='/open'] button[type=submit]")
             .await;
-        assert!(
-            b.flash().await.contains("投票已开始"),
-            "{}",
-            b.flash().await
-        );
+        shares.insert(p, take_shares(&b).await);
     }
 
     // A delegate votes on the resolution on their phone: choose, confirm, receipt.
@@ -426,6 +425,18 @@ async fn scenario(t: TestDb) {
             "{}",
             b.flash().await
         );
+        // The ballots are sealed until the scrutineers count with their shares.
+        assert_eq!(b.count("#awaiting-count").await, 1);
+        b.click("a[href$='/count']").await;
+        for (i, code) in shares[&p].iter().take(b.count("input[name^=share]").await).enumerate() {
+            b.set(&format!("share{i}"), code).await;
+        }
+        b.click("form[action$='/count'] button[type=submit]").await;
+        assert!(
+            b.flash().await.contains("计票完毕"),
+            "{}",
+            b.flash().await
+        );
     }
 
     // The teller enters the paper ballots of the mixed hall; a scrutineer confirms them.
@@ -504,4 +515,27 @@ async fn scenario(t: TestDb) {
     b.b.screenshot("vote-minutes-phone").await;
     browser.close().await;
     server.abort();
+}
+
+/// On the page that answers "open" for a secret poll: each scrutineer's code is hidden
+/// until its holder opens their own line; returns the codes as the holders copy them.
+async fn take_shares(b: &B<'_>) -> Vec<String> {
+    let n = b.count(".share-list summary").await;
+    assert!(n >= 2, "one share per scrutineer, got {n}");
+    assert!(
+        b.b.texts(".share-code").await.iter().all(|t| t.trim().is_empty()),
+        "a share is visible before its holder opens it"
+    );
+    let mut codes = Vec::new();
+    for i in 1..=n {
+        b.b.find(&format!(".share-list li:nth-child({i}) summary"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let code = b.b.texts(&format!(".share-list li:nth-child({i}) .share-code")).await.concat();
+        assert!(code.trim().len() > 40, "share {i} shows once opened: {code:?}");
+        codes.push(code.trim().to_string());
+    }
+    codes
 }

@@ -23,6 +23,46 @@ pub struct Hall {
     pub present: usize,
     pub teller: MemberId,
     pub scrutineers: [MemberId; 2],
+    /// The scrutineers' shares of each secret poll opened through [`open`], as they would
+    /// have copied them, so that [`close`] can count.
+    pub shares: std::sync::Mutex<std::collections::HashMap<i64, Vec<String>>>,
+}
+
+/// Opens a poll as its manager does and keeps the scrutineers' shares (a secret poll).
+pub async fn open(st: &Store, h: &Hall, id: PollId) -> Result<(), store::StoreError> {
+    let o = store::voting::open_poll(st, &sys(), &who(), id).await?;
+    if !o.shares.is_empty() {
+        let codes = o.shares.iter().map(|s| s.code.to_string()).collect();
+        h.shares
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.0, codes);
+    }
+    Ok(())
+}
+
+/// The shares kept for a secret poll opened through [`open`] (empty for others).
+pub fn shares(h: &Hall, id: PollId) -> Vec<String> {
+    h.shares
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id.0)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Closes a poll and, for a secret one, has its scrutineers count it with their shares.
+pub async fn close(st: &Store, h: &Hall, id: PollId) {
+    store::voting::close_poll(st, &sys(), &who(), id)
+        .await
+        .expect("close poll");
+    let codes = shares(h, id);
+    if !codes.is_empty() {
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+        store::voting::count_poll(st, &sys(), &who(), id, &codes)
+            .await
+            .expect("count with the scrutineers' shares");
+    }
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -171,6 +211,7 @@ pub async fn hall_in(
         present,
         teller,
         scrutineers,
+        shares: Default::default(),
     }
 }
 
@@ -201,8 +242,6 @@ pub async fn open_motion(st: &Store, h: &Hall, mode: &str) -> PollId {
     )
     .await
     .expect("poll");
-    store::voting::open_poll(st, &sys(), &who(), id)
-        .await
-        .expect("open poll");
+    open(st, h, id).await.expect("open poll");
     id
 }

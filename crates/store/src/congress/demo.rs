@@ -622,8 +622,10 @@ async fn votes(
     for (member, _) in &voters[14..16] {
         leaders.push(sv::add_option(st, &cap(sys), who, review, *member).await?);
     }
+    // The scrutineers' shares, kept only until the count below (a demonstration).
+    let mut opened = Vec::new();
     for p in [motion, election, review] {
-        sv::open_poll(st, &cap(sys), who, p).await?;
+        opened.push(sv::open_poll(st, &cap(sys), who, p).await?);
     }
     for (i, (member, _)) in voters.iter().enumerate() {
         let actor = person(*member, school);
@@ -683,8 +685,12 @@ async fn votes(
             bx.cast(&p, &b).await?;
         }
     }
-    for p in [motion, election, review] {
+    for (p, o) in [motion, election, review].into_iter().zip(&opened) {
         sv::close_poll(st, &cap(sys), who, p).await?;
+        if !o.shares.is_empty() {
+            let codes: Vec<&str> = o.shares.iter().map(|s| s.code.as_str()).collect();
+            sv::count_poll(st, &cap(sys), who, p, &codes[..o.needed]).await?;
+        }
         sv::publish_poll(st, &cap(sys), who, p).await?;
     }
     // They happened on the day of the meeting.

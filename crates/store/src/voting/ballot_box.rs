@@ -9,11 +9,14 @@
 //! acknowledged ballot survives a crash, and a ballot whose batch failed is reported as not
 //! stored.
 //!
-//! Secrecy: within a batch the participation rows are written first and the ballots after,
-//! shuffled, each under a fresh random token; a ballot row holds the poll, the token and
-//! the choices, nothing else. No audit record or log line is written per ballot.
+//! Secrecy: a secret ballot is sealed to its poll's public key in [`BallotBox::cast`], on
+//! the caller's task and before it is queued, so the writer, the database, its log and its
+//! backups only ever see ciphertexts of one length per poll (see `super::seal`). Within a
+//! batch the participation rows are written first and the sealed ballots after, shuffled,
+//! each under a fresh random token; a ballot row holds the poll, the token and the sealed
+//! choices, nothing else. No audit record or log line is written per ballot.
 
-use super::{Poll, PollOption, eligible_delegate, get_poll};
+use super::{Poll, PollKey, PollOption, eligible_delegate, get_poll, seal};
 use crate::congress::invalid;
 use crate::congress::meetings::Viewer;
 use crate::db::Pool;
@@ -272,6 +275,11 @@ pub struct BallotBox {
     changed: broadcast::Sender<i64>,
     db: Db,
     open: Arc<OpenPolls>,
+    /// Public keys of secret polls, read once: a poll's key never changes.
+    keys: Arc<std::sync::Mutex<HashMap<i64, Arc<PollKey>>>>,
+    /// One reader of a missing key at a time: a burst at opening costs one query, not one
+    /// per ballot (which would drain the pool).
+    key_load: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -291,7 +299,36 @@ impl BallotBox {
             changed,
             db,
             open: Arc::default(),
+            keys: Arc::default(),
+            key_load: Arc::default(),
         }
+    }
+
+    /// The public key of a secret poll, from memory after the first read.
+    async fn key(&self, poll: PollId) -> Result<Arc<PollKey>, StoreError> {
+        let cached = |keys: &std::sync::Mutex<HashMap<i64, Arc<PollKey>>>| {
+            keys.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&poll.0)
+                .cloned()
+        };
+        if let Some(k) = cached(&self.keys) {
+            return Ok(k);
+        }
+        let _one = self.key_load.lock().await;
+        if let Some(k) = cached(&self.keys) {
+            return Ok(k);
+        }
+        let k = super::poll_key(&self.db, poll)
+            .await?
+            .ok_or_else(|| invalid("poll", t::VOTE_NO_KEY))?;
+        let k = Arc::new(k);
+        let mut m = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= OPEN_POLLS_KEPT {
+            m.clear();
+        }
+        m.insert(poll.0, k.clone());
+        Ok(k)
     }
 
     /// [`prepare`] for this box's database; a card-code ballot for an open poll costs one
@@ -306,13 +343,22 @@ impl BallotBox {
     }
 
     /// Puts a checked ballot in the box; returns once it is committed (or refused).
+    /// A secret ballot is sealed here, before it is queued: the plaintext never leaves this
+    /// call (it is wiped when the call returns).
     pub async fn cast(&self, p: &Prepared, ballot: &Ballot) -> Result<Cast, StoreError> {
+        let content = if p.poll.mode == PollMode::Secret {
+            let key = self.key(p.poll.id).await?;
+            let plain = zeroize::Zeroizing::new(ballot.encode());
+            seal::seal(&key.public, &plain, key.pad_len)?
+        } else {
+            ballot.encode()
+        };
         let (reply, answer) = oneshot::channel();
         let job = Job {
             poll: p.poll.id.0,
             delegate: p.delegate.0,
             named: p.poll.mode == PollMode::Named,
-            content: ballot.encode(),
+            content,
             reply,
         };
         self.jobs

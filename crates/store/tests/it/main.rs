@@ -5,6 +5,7 @@ mod auth;
 mod congress;
 mod demo;
 mod export;
+mod forensic;
 mod import;
 mod members;
 mod org;

@@ -52,6 +52,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
             remove_option,
         )
         .post("/polls/{id}/open", Access::Login, open)
+        .get("/polls/{id}/count", Access::Login, count_page)
+        .post("/polls/{id}/count", Access::Login, count)
         .post("/polls/{id}/close", Access::Login, close)
         .post("/polls/{id}/publish", Access::Login, publish)
         .post("/polls/{id}/further-round", Access::Login, further_round)
@@ -426,6 +428,12 @@ struct PollPage {
     result: Option<ResultView>,
     result_hidden: Option<String>,
     named: Vec<(String, String)>,
+    /// Before a secret poll opens: how its key will be split (or why it cannot be).
+    key_plan: Option<String>,
+    key_plan_blocked: bool,
+    /// A closed secret poll waiting for its scrutineers' shares.
+    awaiting_count: bool,
+    can_count: bool,
 }
 
 /// The result of a published poll as a table, in the reader's language.
@@ -783,6 +791,22 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             Some(format!("/congress/meetings/{}/polls", m.id.0)),
         );
     let further = matches!(&p.result, Some(PollResult::Election(e)) if e.vacant > 0);
+    let secret = p.mode == PollMode::Secret;
+    let (key_plan, key_plan_blocked) = if manage && secret && p.status == PollStatus::Draft {
+        match sv::share_plan(db, &p).await? {
+            (_, 0) => (Some(tr.t("poll-key-no-scrutineers")), true),
+            (k, n) => (
+                Some(tr.ta(
+                    "poll-key-plan",
+                    &[("needed", k.to_string()), ("holders", n.to_string())],
+                )),
+                false,
+            ),
+        }
+    } else {
+        (None, false)
+    };
+    let awaiting_count = secret && p.status == PollStatus::Closed && p.tally.is_none();
     a.render(&PollPage {
         p: chrome,
         id: p.id.0,
@@ -828,6 +852,10 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         result,
         result_hidden,
         named,
+        key_plan,
+        key_plan_blocked,
+        awaiting_count,
+        can_count: manage && awaiting_count,
     })
 }
 
@@ -874,11 +902,171 @@ pub async fn open(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let (cap, p) = manage_poll(&state, &a, id).await?;
     let back = format!("/polls/{id}");
     match sv::open_poll(&state.store, &cap, &a.who(), p.id).await {
-        Ok(()) => {
+        Ok(opened) if opened.shares.is_empty() => {
             state.live.wake(p.id);
             Ok(a.redirect(&back, Flash::ok("poll-opened")))
         }
+        Ok(opened) => {
+            state.live.wake(p.id);
+            shares_page(&a, &p, &opened)
+        }
         Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub struct SlipView {
+    pub member: i64,
+    pub name: String,
+    pub code: String,
+}
+
+#[derive(Template)]
+#[template(path = "voting/shares.html")]
+struct SharesPage {
+    p: Chrome,
+    id: i64,
+    title: String,
+    warning: String,
+    slips: Vec<SlipView>,
+}
+
+impl Drop for SharesPage {
+    fn drop(&mut self) {
+        // The page is the only place the shares ever exist outside this request.
+        for s in &mut self.slips {
+            zeroize::Zeroize::zeroize(&mut s.code);
+        }
+    }
+}
+
+/// The shares of a secret poll's key, shown once in the answer to opening it: each
+/// scrutineer opens their own line and copies their code. Never cached, never stored.
+fn shares_page(a: &Auth, p: &Poll, opened: &sv::Opened) -> AppResult {
+    let tr = &a.tr;
+    let page = SharesPage {
+        p: Chrome::new(a, "shares-title").title_text(p.title.clone()),
+        id: p.id.0,
+        title: p.title.clone(),
+        warning: tr.ta(
+            "shares-warning",
+            &[
+                ("needed", opened.needed.to_string()),
+                ("holders", opened.shares.len().to_string()),
+            ],
+        ),
+        slips: opened
+            .shares
+            .iter()
+            .map(|s| SlipView {
+                member: s.member.0,
+                name: s.name.clone(),
+                code: s.code.to_string(),
+            })
+            .collect(),
+    };
+    let mut r = a.render(&page)?;
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+pub struct ShareField {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "voting/count.html")]
+struct CountPage {
+    p: Chrome,
+    id: i64,
+    title: String,
+    help: String,
+    fields: Vec<ShareField>,
+    error_list: Vec<String>,
+}
+
+/// The counting form of a closed secret poll: one field per share needed.
+async fn count_form(
+    state: &AppState,
+    a: &Auth,
+    p: &Poll,
+    values: &[String],
+    errors: &FieldErrors,
+) -> AppResult {
+    let tr = &a.tr;
+    let key = sv::poll_key(&state.store.db, p.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let n = key.needed.clamp(1, sv::seal::SHARE_FIELDS.len());
+    let fields = sv::seal::SHARE_FIELDS[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ShareField {
+            name,
+            label: tr.t1("count-share", "n", i + 1),
+            value: values.get(i).cloned().unwrap_or_default(),
+            error: errors.get(name).map(|e| tr.fe(e)),
+        })
+        .collect();
+    let page = CountPage {
+        p: Chrome::new(a, "count-title").title_text(p.title.clone()),
+        id: p.id.0,
+        title: p.title.clone(),
+        help: tr.ta(
+            "count-help",
+            &[
+                ("needed", key.needed.to_string()),
+                ("holders", key.dealt.to_string()),
+            ],
+        ),
+        fields,
+        error_list: errors.0.iter().map(|e| tr.fe(e)).collect(),
+    };
+    let mut r = a.render(&page)?;
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+pub async fn count_page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let (_, p) = manage_poll(&state, &a, id).await?;
+    if p.mode != PollMode::Secret || p.status != PollStatus::Closed || p.tally.is_some() {
+        return Ok(a.redirect(
+            &format!("/polls/{id}"),
+            Flash::error(domain::text::VOTE_NOT_SEALED),
+        ));
+    }
+    count_form(&state, &a, &p, &[], &FieldErrors::default()).await
+}
+
+/// The scrutineers enter their shares; the sealed ballots are counted. A wrong share is
+/// named at its field and every typed code stays in the form.
+pub async fn count(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    let values: Vec<String> = sv::seal::SHARE_FIELDS
+        .iter()
+        .map(|n| f.get(*n).cloned().unwrap_or_default())
+        .collect();
+    let codes: Vec<&str> = values.iter().map(String::as_str).collect();
+    match sv::count_poll(&state.store, &cap, &a.who(), p.id, &codes).await {
+        Ok(_) => {
+            state.live.wake(p.id);
+            Ok(a.redirect(&format!("/polls/{id}"), Flash::ok("poll-counted")))
+        }
+        Err(StoreError::Invalid(errors)) => count_form(&state, &a, &p, &values, &errors).await,
+        Err(e) => refused(&a, &format!("/polls/{id}"), e),
     }
 }
 

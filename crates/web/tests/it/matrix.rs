@@ -386,6 +386,8 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
     (Method::Post, "/polls/{id}/options", Expect::Deny, Expect::Deny),
     (Method::Post, "/polls/{id}/options/{option}/remove", Expect::Deny, Expect::Deny),
     (Method::Post, "/polls/{id}/open", Expect::Deny, Expect::Deny),
+    (Method::Get, "/polls/{id}/count", Expect::Deny, Expect::Deny),
+    (Method::Post, "/polls/{id}/count", Expect::Deny, Expect::Deny),
     (Method::Post, "/polls/{id}/close", Expect::Deny, Expect::Deny),
     (Method::Post, "/polls/{id}/publish", Expect::Deny, Expect::Deny),
     (Method::Post, "/polls/{id}/further-round", Expect::Deny, Expect::Deny),
