@@ -449,11 +449,41 @@ struct Checked {
     /// (row, field, value as read) of every value still to map.
     questions: Vec<(u32, &'static str, String)>,
     pending: u64,
+    /// Rows of the platform's own masked export, to match with a stored member.
+    masked: Vec<Masked>,
+}
+
+/// A row whose only problem is a masked ID number (`3301**********1234`, as a masked export
+/// writes it): it is matched with the one stored member of the schools in scope with the
+/// same name and the same visible digits, or named as an error.
+struct Masked {
+    row: u32,
+    input: MemberInput,
+    head: String,
+    tail: String,
+    branch_name: Option<String>,
+}
+
+/// The visible ends of a masked ID number, if it is one.
+fn masked_id(s: &str) -> Option<(String, String)> {
+    let c: Vec<char> = domain::roster::compact(s).chars().collect();
+    (c.len() == 18
+        && c[..4].iter().all(char::is_ascii_digit)
+        && c[4..14].iter().all(|x| *x == '*')
+        && c[14..17].iter().all(char::is_ascii_digit)
+        && (c[17].is_ascii_digit() || c[17] == 'X' || c[17] == 'x'))
+        .then(|| {
+            (
+                c[..4].iter().collect(),
+                c[14..].iter().collect::<String>().to_uppercase(),
+            )
+        })
 }
 
 /// What one row gave.
 #[derive(Default)]
 struct RowOutcome {
+    masked: Option<Masked>,
     valid: Option<Valid>,
     errors: Vec<FieldError>,
     questions: Vec<(&'static str, String)>,
@@ -691,9 +721,14 @@ impl Validator {
             warnings: Vec::new(),
             questions: Vec::new(),
             pending: 0,
+            masked: Vec::new(),
         };
         for (row, cells) in &rows {
-            let o = self.validate(*row, cells);
+            let mut o = self.validate(*row, cells);
+            if let Some(m) = o.masked.take() {
+                out.masked.push(m);
+                continue;
+            }
             out.warnings.extend(
                 o.warnings
                     .iter()
@@ -732,7 +767,7 @@ impl Validator {
 
     /// Validates one row without the database: every problem of the row at once.
     fn validate(&mut self, row: u32, cells: &[CellText]) -> RowOutcome {
-        let input = MemberInput {
+        let mut input = MemberInput {
             name: self.text(cells, Column::Name),
             gender: self.mapped(cells, Column::Gender),
             birth_date: self.text(cells, Column::BirthDate),
@@ -747,6 +782,10 @@ impl Validator {
             join_date: self.text(cells, Column::JoinDate),
             status: self.mapped(cells, Column::Status),
         };
+        // A masked phone (`138****5678`) of the platform's own export keeps the stored one.
+        if input.phone.contains('*') {
+            input.phone.clear();
+        }
         let mut out = RowOutcome::default();
         let lossy_id = self
             .cell(cells, Column::IdNumber)
@@ -830,6 +869,20 @@ impl Validator {
                 idx = Some(i);
             }
         }
+        if let Some((head, tail)) = masked_id(&input.id_number)
+            && out.questions.is_empty()
+            && school.is_some()
+            && errs.iter().all(|e| e.field == "id_number")
+        {
+            out.masked = Some(Masked {
+                row,
+                input,
+                head,
+                tail,
+                branch_name,
+            });
+            return out;
+        }
         if !errs.is_empty() || !out.questions.is_empty() {
             out.errors = errs;
             return out;
@@ -906,6 +959,57 @@ impl Importer<'_> {
         if self.blocked() {
             self.writing = false;
         }
+    }
+
+    /// Finds the stored member a masked row stands for: in the schools of this import, the
+    /// same name and the same visible digits, exactly one.
+    async fn unmask(&mut self, m: Masked) -> Result<Result<Valid, RowError>, StoreError> {
+        let cipher = self.st.cipher.clone();
+        let mut sql =
+            Sql::new("SELECT id_number_enc, school_union_id FROM member WHERE id_tail_idx = ");
+        sql.bind(Arg::Bytes(cipher.blind_index(Field::IdTail, &m.tail)))
+            .push(" AND name = ")
+            .bind(Arg::Text(domain::roster::normalize_name(&m.input.name)))
+            .push(" ORDER BY id");
+        let rows: Vec<(Vec<u8>, i64)> = match &mut self.tx {
+            Some(tx) => sql.fetch_all_tx(tx).await?,
+            None => sql.fetch_all(&self.st.db).await?,
+        };
+        let mut found = Vec::new();
+        for (enc, school) in rows {
+            let id = cipher.decrypt_str(Field::IdNumber, &enc)?;
+            if id.starts_with(&m.head) && self.schools.iter().any(|s| s.id.0 == school) {
+                found.push((id, OrgUnitId(school)));
+            }
+        }
+        let fe = FieldError::new("id_number", domain::text::ID_CHARS);
+        let bad = row_error(&self.columns, &self.headers, m.row, &fe);
+        let [(id, school)] = found.as_slice() else {
+            return Ok(Err(bad));
+        };
+        let mut input = m.input.clone();
+        input.id_number = id.clone();
+        let Ok(draft) = input.parse_row(self.opts.today).draft else {
+            return Ok(Err(bad));
+        };
+        let Some(s) = self.schools.iter().find(|s| s.id == *school).cloned() else {
+            return Ok(Err(bad));
+        };
+        let idx = cipher.blind_index(Field::IdNumber, draft.id_number.as_str());
+        let enc = encode(&cipher, &draft);
+        let creation = serde_json::to_string(&draft_changes(None, &draft, None))
+            .unwrap_or_else(|_| "{}".into());
+        Ok(Ok(Valid {
+            row: m.row,
+            input,
+            draft,
+            school: s.id,
+            school_name: s.name,
+            branch_name: m.branch_name,
+            idx,
+            enc,
+            creation,
+        }))
     }
 
     async fn lookup(
@@ -1034,7 +1138,16 @@ impl Importer<'_> {
         for (row, field, value) in checked.questions {
             self.question(row, field, value);
         }
-        let valid = checked.valid;
+        let mut valid = checked.valid;
+        for m in checked.masked {
+            match self.unmask(m).await? {
+                Ok(v) => valid.push(v),
+                Err(e) => {
+                    self.report.invalid_rows += 1;
+                    self.error(e);
+                }
+            }
+        }
         self.stop_writing_if_needed();
         let existing = self
             .lookup(valid.iter().map(|v| v.idx.clone()).collect())

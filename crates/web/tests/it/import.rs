@@ -225,3 +225,25 @@ fn unzip_entry(bytes: &[u8], name: &str) -> String {
     std::io::Read::read_to_string(&mut f, &mut s).unwrap();
     s
 }
+
+dual_test!(async fn a_masked_export_of_the_roll_imports_back_with_no_change(t) {
+    let app = TestApp::new(t).await;
+    let t = &app.t;
+    let o = &app.org;
+    let file = roster_gen::roster_xlsx(&school_roster());
+    store::org::value_map::remember(&t.store, &sys(), &who(), o.school_a, "post", roster_gen::UNKNOWN_POST, roster_gen::UNKNOWN_POST_ANSWER).await.unwrap();
+    store::org::import::run(&t.store, &sys(), &who(), std::sync::Arc::new(file), &opts(o.school_a, ImportMode::ValidRows)).await.unwrap();
+    let zh = web::i18n::Tr::new(web::i18n::Lang::Zh);
+    let label = |k: &str| zh.t(k);
+    let text = store::org::export::ExportText {
+        sheet_name: "会员".into(),
+        headers: store::org::export::EXPORT_COLUMNS.iter().map(|c| zh.t(&format!("col-{}", c.replace('_', "-")))).collect(),
+        label: &label,
+    };
+    let (bytes, n) = store::org::export::export_members(&t.store, &sys(), None, &who(), None, &MemberFilter::default(), today(), &text).await.unwrap();
+    assert_eq!(n, 60);
+    assert!(read_xlsx(&bytes)[1][3].contains("**********"), "the export is masked");
+    let back = store::org::import::run(&t.store, &sys(), &who(), std::sync::Arc::new(bytes), &opts(o.school_a, ImportMode::AllOrNothing)).await.unwrap();
+    assert_eq!((back.invalid_rows, back.pending_rows, back.created, back.updated), (0, 0, 0, 0), "{:?} {:?} {:?}", back.errors, back.questions, back.sample);
+    assert_eq!(back.unchanged, 60);
+});
