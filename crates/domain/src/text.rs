@@ -108,4 +108,7 @@ keys! {
     PAPER_UNCONFIRMED = "err-paper-unconfirmed",
     PAPER_VOID = "err-paper-void",
     PAPER_NAMED = "err-paper-named",
+    // Who may act for whom (issue 12).
+    VOTE_CARD_NOT_CHECKED_IN = "err-vote-card-not-checked-in",
+    LINK_NEEDS_CONFIRMATION = "err-link-needs-confirmation",
 }
