@@ -268,6 +268,12 @@ pub async fn create_account(
         if sql.fetch_scalar_i64(&st.db).await? == 0 {
             return Err(StoreError::NotFound);
         }
+        if member_holds_personal_role(&st.db, cap, m).await? {
+            return Err(StoreError::field(
+                "member_id_number",
+                domain::text::LINK_NEEDS_CONFIRMATION,
+            ));
+        }
     }
     let id = insert_account(st, who, new, Some(unit)).await?;
     insert_grant(st, who, id, role, unit).await?;
@@ -511,6 +517,23 @@ pub async fn account_in_reach(
     }
     let held: Vec<HeldGrant> = held.into_iter().map(|(_, h)| h).collect();
     Ok(actor.reaches(&held))
+}
+
+/// Whether a member (in scope) holds a role that only they may act in: a current delegate
+/// mandate, or an account of their own. An account linked to such a member by someone
+/// else would let that person log in as them (and vote), so the link needs the member's
+/// own confirmation and is never made by account administration.
+pub async fn member_holds_personal_role(
+    db: &Db,
+    cap: &Cap<perm::AccountManage>,
+    member: MemberId,
+) -> Result<bool, StoreError> {
+    let mut sql = Sql::new(
+        "SELECT COUNT(*) FROM member m WHERE (EXISTS (SELECT 1 FROM delegate d WHERE d.member_id = m.id AND d.ended_on IS NULL) OR EXISTS (SELECT 1 FROM account a WHERE a.member_id = m.id)) AND m.id = ",
+    );
+    sql.bind(Arg::I64(member.0));
+    crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
+    Ok(sql.fetch_scalar_i64(db).await? > 0)
 }
 
 /// Sets a new password hash and ends every session of the account.

@@ -298,6 +298,11 @@ pub fn loggable_path(path: &str) -> String {
     out
 }
 
+/// Today in Beijing, the date every rule of the union uses.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -309,9 +314,4 @@ mod tests {
         assert_eq!(super::loggable_path("/members/12"), "/members/12");
         assert_eq!(super::loggable_path("/"), "/");
     }
-}
-
-/// Today in Beijing, the date every rule of the union uses.
-pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }

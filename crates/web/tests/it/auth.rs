@@ -278,3 +278,20 @@ dual_test!(async fn private_pages_are_not_kept_by_the_browser(t) {
         assert_eq!(r.headers.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{path}");
     }
 });
+
+dual_test!(async fn a_chair_cannot_bind_a_new_account_to_a_delegate_and_log_in_as_them(t) {
+    let app = TestApp::new(t).await;
+    let h = testkit::hall::hall_in(&app.t.store, app.org.clone(), 3, 0, 3).await;
+    let m = member(&app.t.store, app.org.school_a, "代表乙", 40).await;
+    store::on_db!(app.t.db(), |p| sqlx::query("INSERT INTO delegate (term_id, member_id, kind, started_on, created_at) VALUES ($1, $2, 'delegate', $3, $4)")
+        .bind(h.term.0).bind(m.0).bind(chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap()).bind(store::now())
+        .execute(p).await.map(|_| ())).unwrap();
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let a = app.org.school_a.to_string();
+    let id = id_number(40, false);
+    let r = c.post("/accounts/new", &[("username", "fake1"), ("display_name", "代表乙"), ("role", "delegate"), ("unit", &a), ("member_id_number", &id)]).await;
+    r.assert_status(422);
+    assert!(r.select(".field-error").iter().any(|e| e.contains("本人")), "{:?}", r.select(".field-error"));
+    assert!(!r.text().contains("/link/"), "no link to set a password");
+    assert!(store::auth::account_for_login(app.t.db(), "fake1").await.unwrap().is_none(), "nothing created");
+});
