@@ -294,11 +294,8 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             let v = store::audit::verify(&st.db, &st.cipher).await?;
             if v.breaks.is_empty() {
                 let path = anchor_path(&cfg);
-                std::fs::write(
-                    &path,
-                    format!("{}\n", store::audit::anchor_of(&v).format()),
-                )
-                .with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, format!("{}\n", store::audit::anchor_of(&v).format()))
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             println!(
                 "re-encrypted {} members, {} accounts, {} staged imports; re-signed {} audit records.\nNow replace the key file ({}) with {} before the next start.",

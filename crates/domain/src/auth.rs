@@ -536,20 +536,14 @@ mod tests {
         };
         assert!(chair.reaches(&[held(Role::Delegate, &[10, 1])]));
         // An area lead with one member grant in the school stays out of reach.
-        assert!(!chair.reaches(&[
-            held(Role::Member, &[10, 1]),
-            held(Role::AreaLead, &[3, 1])
-        ]));
+        assert!(!chair.reaches(&[held(Role::Member, &[10, 1]), held(Role::AreaLead, &[3, 1])]));
         // So does another chair of the same school, and an account without grants.
         assert!(!chair.reaches(&[held(Role::SchoolChair, &[10, 1])]));
         assert!(!chair.reaches(&[]));
         // A member of another school too.
         assert!(!chair.reaches(&[held(Role::Member, &[11, 1])]));
         let staff = actor(&[(Role::UnionStaff, 1)]);
-        assert!(staff.reaches(&[
-            held(Role::Member, &[10, 1]),
-            held(Role::AreaLead, &[3, 1])
-        ]));
+        assert!(staff.reaches(&[held(Role::Member, &[10, 1]), held(Role::AreaLead, &[3, 1])]));
         assert!(!staff.reaches(&[held(Role::PlatformAdmin, &[1])]));
     }
 

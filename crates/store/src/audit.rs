@@ -8,9 +8,7 @@
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Cipher, Db, StoreError, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::audit::{
-    Anchor, AuditEntry, ChainBreak, Changes, chain_hash, head_mac, verify_chain,
-};
+use domain::audit::{Anchor, AuditEntry, ChainBreak, Changes, chain_hash, head_mac, verify_chain};
 use domain::auth::{Cap, perm};
 use domain::ids::{AccountId, OrgUnitId};
 
@@ -330,12 +328,14 @@ pub async fn seal_unkeyed_head(db: &Db, cipher: &Cipher) -> Result<(), StoreErro
         .await
         .map(|r| r.rows_affected()))?;
     }
-    on_db!(db, |p| sqlx::query(
+    on_db!(db, |p| {
+        sqlx::query(
         "INSERT INTO meta (key, value) VALUES ('audit_head_sealed', 'yes') ON CONFLICT (key) DO NOTHING"
     )
     .execute(p)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

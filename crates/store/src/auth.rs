@@ -491,13 +491,15 @@ pub async fn account_in_reach(
     if !account_in_scope(db, cap, id).await? && !actor.is_platform_admin() {
         return Ok(false);
     }
-    let rows: Vec<(i64, String, i64)> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<(i64, String, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT g.id, g.role, c.ancestor_id FROM role_grant g JOIN org_closure c ON c.descendant_id = g.org_unit_id
          WHERE g.account_id = $1 ORDER BY g.id, c.ancestor_id"
     )
     .bind(id.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let mut held: Vec<(i64, HeldGrant)> = Vec::new();
     for (gid, role, unit) in rows {
         // An unknown role code is a grant nobody below the platform admin may touch.

@@ -332,7 +332,8 @@ pub async fn code_check_in(
     }
     // Who used the code and from where (the desk's account, or the phone's address in the
     // label): recorded with the check-in, never with a ballot.
-    let n = on_tx!(&mut tx, |c| sqlx::query(
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE check_in_code SET used_at = $1, used_by = $3, used_from = $4 WHERE code_hash = $2 AND used_at IS NULL"
     )
     .bind(now())
@@ -341,7 +342,8 @@ pub async fn code_check_in(
     .bind(&who.label)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n == 0 {
         return Err(invalid("code", t::CODE_USED));
     }

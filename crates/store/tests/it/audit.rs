@@ -70,10 +70,20 @@ dual_test!(async fn a_scoped_audit_view_shows_only_its_subtree(t) {
 async fn drop_append_only(t: &TestDb) {
     match t.engine {
         store::Engine::Sqlite => {
-            on_db!(t.db(), |p| sqlx::query("DROP TRIGGER audit_log_no_delete").execute(p).await.map(|_| ())).unwrap();
+            on_db!(t.db(), |p| sqlx::query("DROP TRIGGER audit_log_no_delete")
+                .execute(p)
+                .await
+                .map(|_| ()))
+            .unwrap();
         }
         store::Engine::Postgres => {
-            on_db!(t.db(), |p| sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER USER").execute(p).await.map(|_| ())).unwrap();
+            on_db!(t.db(), |p| sqlx::query(
+                "ALTER TABLE audit_log DISABLE TRIGGER USER"
+            )
+            .execute(p)
+            .await
+            .map(|_| ()))
+            .unwrap();
         }
     }
 }

@@ -265,7 +265,8 @@ dual_test!(async fn an_id_number_typed_into_a_number_cell_is_explained(t) {
 fn zip_with_sheet(piece: &[u8], pieces: usize) -> Vec<u8> {
     use std::io::Write;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     w.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
     for _ in 0..pieces {
         w.write_all(piece).unwrap();
@@ -280,7 +281,10 @@ fn an_xlsx_that_inflates_to_hundreds_of_megabytes_is_refused_before_it_is_read()
     // default is 512 MiB: a 0.6 MB file that unpacked to 608 MiB took 1.95 GiB to read).
     let bomb = zip_with_sheet(&vec![b' '; 1 << 20], 64);
     assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
-    let limits = XlsxLimits { max_unzipped: 8 << 20, ..XlsxLimits::DEFAULT };
+    let limits = XlsxLimits {
+        max_unzipped: 8 << 20,
+        ..XlsxLimits::DEFAULT
+    };
     let mut rows = 0;
     let e = read_rows_limited(&bomb, limits, |_| {
         rows += 1;
@@ -291,9 +295,21 @@ fn an_xlsx_that_inflates_to_hundreds_of_megabytes_is_refused_before_it_is_read()
     assert_eq!(rows, 0);
     // Too many cells is refused the same way, whatever the bytes.
     let cells = zip_with_sheet(b"<c r=\"A1\" t=\"s\"><v>0</v></c>", 200);
-    let small = XlsxLimits { max_cells: 100, ..XlsxLimits::DEFAULT };
-    assert_eq!(check_xlsx(&cells, small), Err(RosterError::TooLarge("cells")));
+    let small = XlsxLimits {
+        max_cells: 100,
+        ..XlsxLimits::DEFAULT
+    };
+    assert_eq!(
+        check_xlsx(&cells, small),
+        Err(RosterError::TooLarge("cells"))
+    );
     assert_eq!(check_xlsx(&cells, XlsxLimits::DEFAULT), Ok(()));
     // A real roster passes.
-    assert_eq!(check_xlsx(&xlsx(&[row(&["姓名", "身份证号"]), row(&["张三", "x"])]), XlsxLimits::DEFAULT), Ok(()));
+    assert_eq!(
+        check_xlsx(
+            &xlsx(&[row(&["姓名", "身份证号"]), row(&["张三", "x"])]),
+            XlsxLimits::DEFAULT
+        ),
+        Ok(())
+    );
 }
