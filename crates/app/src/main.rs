@@ -135,8 +135,14 @@ enum UserAction {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Recompute the hash chain; exit code 1 when a record was removed or altered.
-    Verify,
+    /// Recompute the hash chain and check the head against its MAC and against the anchor
+    /// kept outside the database; exit code 1 when a record was removed or altered. When
+    /// intact, the anchor is moved to the current head.
+    Verify {
+        /// The anchor file; default `audit.anchor` beside the key file.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -260,18 +266,34 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         } => export(cfg, out, unit, full, purpose).await,
         Command::User { action } => user(cfg, action).await,
         Command::Audit {
-            action: AuditAction::Verify,
+            action: AuditAction::Verify { anchor },
         } => {
             let st = open_store(&cfg, false).await?;
-            let v = store::audit::verify(&st.db, &st.cipher).await?;
+            let path = anchor.unwrap_or_else(|| anchor_path(&cfg));
+            let kept = match std::fs::read_to_string(&path) {
+                Ok(text) => Some(domain::audit::Anchor::parse(&text).with_context(|| {
+                    format!("the anchor file {} cannot be read", path.display())
+                })?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e).context(format!("reading {}", path.display())),
+            };
+            let v = store::audit::verify_with_anchor(&st.db, &st.cipher, kept.as_ref()).await?;
             println!(
                 "records: {}  head: #{} {}",
                 v.records,
                 v.head_seq,
                 hex_string(&v.head_hash)
             );
+            match &kept {
+                Some(a) => println!("anchor: #{} ({})", a.seq, path.display()),
+                None => println!("no anchor yet at {}", path.display()),
+            }
             if v.breaks.is_empty() {
+                let now = store::audit::anchor_of(&v).format();
+                std::fs::write(&path, format!("{now}\n"))
+                    .with_context(|| format!("writing {}", path.display()))?;
                 println!("the audit chain is intact");
+                println!("new anchor (also written down on paper, if you like): {now}");
                 Ok(())
             } else {
                 for b in &v.breaks {
@@ -290,6 +312,13 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             let st = Store::new(db, Cipher::rotating(&new_key, &old_key));
             Store::new(st.db.clone(), old.clone()).check_key().await?;
             let r = store::keys::rotate(&st, &old).await?;
+            // Re-signing changes every record's hash: the anchor moves to the new head.
+            let v = store::audit::verify(&st.db, &st.cipher).await?;
+            if v.breaks.is_empty() {
+                let path = anchor_path(&cfg);
+                std::fs::write(&path, format!("{}\n", store::audit::anchor_of(&v).format()))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             println!(
                 "re-encrypted {} members, {} accounts, {} staged imports; re-signed {} audit records.\nNow replace the key file ({}) with {} before the next start.",
                 r.members,
@@ -302,6 +331,11 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Where `audit verify` keeps its anchor by default: beside the key, outside the database.
+fn anchor_path(cfg: &Config) -> PathBuf {
+    cfg.key_file().with_file_name("audit.anchor")
 }
 
 fn hex_string(b: &[u8]) -> String {

@@ -127,8 +127,10 @@ async fn scenario(t: TestDb) {
         .find(|p| !logins.contains(&p.1.0))
         .unwrap()
         .0;
+    let card_holder = people[20].0;
     for d in &all {
-        if *d != absent.0 {
+        // The card holder checks in with the card (only such a card may vote).
+        if *d != absent.0 && *d != card_holder.0 {
             store::congress::attendance::staff_check_in(
                 &st,
                 &sys(),
@@ -140,6 +142,20 @@ async fn scenario(t: TestDb) {
             .unwrap();
         }
     }
+    let code = store::congress::attendance::issue_codes(
+        &st,
+        &sys(),
+        &who(),
+        meeting_id,
+        Some(card_holder),
+    )
+    .await
+    .unwrap()[0]
+        .code
+        .clone();
+    store::congress::attendance::code_check_in(&st, &who(), &code, Some((&sys(), meeting_id)))
+        .await
+        .unwrap();
     let total = all.len();
 
     // The chair sets up the three votes on the phone.
@@ -252,19 +268,8 @@ async fn scenario(t: TestDb) {
     b.click("button[name=step][value=cast]").await;
     assert!(b.text("#receipt").await.contains("安全保存"));
 
-    // A delegate without an account grades the leaders with the code on their card.
-    let card_holder = people[20].0;
-    let code = store::congress::attendance::issue_codes(
-        &st,
-        &sys(),
-        &who(),
-        meeting_id,
-        Some(card_holder),
-    )
-    .await
-    .unwrap()[0]
-        .code
-        .clone();
+    // A delegate without an account grades the leaders with the code on their card
+    // (checked in with it at the desk, above).
     let _ = browser.client.delete_all_cookies().await;
     b.go("/vote").await;
     b.set("code", &code).await;

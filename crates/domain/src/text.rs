@@ -129,4 +129,7 @@ keys! {
     WARN_RETIREE_YOUNG = "warn-retiree-young",
     WARN_BIRTH_FROM_ID = "warn-birth-from-id",
     MAP_TARGET_INVALID = "err-map-target-invalid",
+    // Who may act for whom (issue 12).
+    VOTE_CARD_NOT_CHECKED_IN = "err-vote-card-not-checked-in",
+    LINK_NEEDS_CONFIRMATION = "err-link-needs-confirmation",
 }

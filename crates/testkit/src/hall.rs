@@ -158,7 +158,7 @@ pub async fn hall_in(
         .expect("delegate");
         if i < present || i >= delegates {
             store::on_tx!(&mut tx, |c| sqlx::query(
-                "INSERT INTO check_in (meeting_id, delegate_id, at, method, late) VALUES ($1, $2, $3, 'staff', FALSE)"
+                "INSERT INTO check_in (meeting_id, delegate_id, at, method, late) VALUES ($1, $2, $3, 'code', FALSE)"
             )
             .bind(meeting.0)
             .bind(delegate)
@@ -175,6 +175,16 @@ pub async fn hall_in(
     let cards = attendance::issue_codes(st, &sys(), &who(), meeting, None)
         .await
         .expect("codes");
+    // Those present checked in with their own card: only such a card may vote.
+    store::on_db!(&st.db, |c| sqlx::query(
+        "UPDATE check_in_code SET used_at = $2 WHERE meeting_id = $1 AND delegate_id IN (SELECT delegate_id FROM check_in WHERE meeting_id = $1)"
+    )
+    .bind(meeting.0)
+    .bind(store::now())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+    .expect("cards used at check-in");
     let code_of = |d: DelegateId| {
         cards
             .iter()

@@ -192,6 +192,12 @@ pub fn app(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(csp),
         ))
+        // Pages hold personal data and one-time credentials: no browser or proxy keeps a
+        // copy. Static files say otherwise on their own (immutable, hashed names).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -239,7 +245,7 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
     req.extensions_mut().insert(ctx::RequestId(id.clone()));
     let headers = req.headers().clone();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = loggable_path(req.uri().path());
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     let status = res.status();
@@ -269,7 +275,43 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
     }
 }
 
+/// Path segments after which the next segment is a secret (a one-time link token). The
+/// request log keeps the route, never the token: whoever reads the log could otherwise set
+/// a password with a link that was not yet used.
+const SECRET_AFTER: &[&str] = &["link"];
+
+/// The request path as it may be logged: secrets replaced by `[redacted]`.
+pub fn loggable_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut hide = false;
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if hide && !seg.is_empty() {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(seg);
+        }
+        hide = SECRET_AFTER.contains(&seg);
+    }
+    out
+}
+
 /// Today in Beijing, the date every rule of the union uses.
 pub fn today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_time_link_tokens_never_reach_the_request_log() {
+        assert_eq!(
+            super::loggable_path("/link/Zm9vYmFyYmF6cXV4"),
+            "/link/[redacted]"
+        );
+        assert_eq!(super::loggable_path("/members/12"), "/members/12");
+        assert_eq!(super::loggable_path("/"), "/");
+    }
 }

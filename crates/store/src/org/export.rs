@@ -135,10 +135,17 @@ pub async fn export_members(
                     phone.as_deref().map(mask_phone).unwrap_or_default(),
                 )
             };
+            // A masked number never sits beside the birth date (with the region code of the
+            // district, date and last four give the whole number away): the year only.
+            let birth = if full.is_some() {
+                row.birth_date.format("%Y-%m-%d").to_string()
+            } else {
+                row.birth_date.format("%Y").to_string()
+            };
             let cells: [String; 15] = [
                 row.name.clone(),
                 label(coded::<Gender>(&row.gender)?.label_key()),
-                row.birth_date.format("%Y-%m-%d").to_string(),
+                birth,
                 id_text,
                 phone_text,
                 row.school_name.clone(),

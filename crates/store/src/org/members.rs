@@ -202,6 +202,48 @@ fn classify_search(cipher: &Cipher, q: &str) -> Option<Search> {
     Some(Search::NamePrefix(q.to_string()))
 }
 
+/// What an exact search box text looks for: `"id_number"` or `"phone"` for a whole ID
+/// number or phone (a search that confirms one person's full number), `None` otherwise.
+/// Such a search needs `PersonalDataView`, is throttled and audited (the web layer asks
+/// before listing): a masked number beside a confirming search gives the whole number away.
+pub fn exact_search_kind(q: &str) -> Option<&'static str> {
+    let q = q.trim();
+    if IdNumber::parse(&q.to_ascii_uppercase()).is_ok() {
+        Some("id_number")
+    } else if Phone::parse(q).is_ok() {
+        Some("phone")
+    } else {
+        None
+    }
+}
+
+/// Records that an exact ID-number or phone search was run (what kind, by whom; never the
+/// number searched for).
+pub async fn audit_exact_search(
+    st: &Store,
+    cap: &Cap<perm::PersonalDataView>,
+    who: &Who,
+    kind: &str,
+) -> Result<(), StoreError> {
+    let mut tx = st.db.begin().await?;
+    let mut ch = Changes::new();
+    ch.note("kind", kind);
+    audit::append(
+        &mut tx,
+        &st.cipher,
+        who,
+        audit::Event {
+            action: "member.exact_search",
+            entity_type: "member",
+            entity_id: None,
+            org_unit: cap.scope().roots().and_then(|r| r.first().copied()),
+            changes: &ch,
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
 /// The smallest string greater than every string that starts with `prefix` (code-point
 /// order, which is SQLite's BINARY and PostgreSQL's "C" collation of `name`).
 fn prefix_upper_bound(prefix: &str) -> Option<String> {

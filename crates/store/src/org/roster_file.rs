@@ -34,6 +34,85 @@ pub enum RosterError {
     Unreadable(String),
     #[error("the spreadsheet has no sheet")]
     NoSheet,
+    /// The .xlsx unpacks to more than the limits allow (a decompression bomb, or a sheet far
+    /// beyond any roster).
+    #[error("the spreadsheet unpacks to too much data ({0})")]
+    TooLarge(&'static str),
+}
+
+/// What an .xlsx may unpack to. Checked by [`check_xlsx`] before calamine opens the file:
+/// a 0.6 MB file that inflated to 608 MiB took the server from 111 MiB to 1.95 GiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XlsxLimits {
+    /// All parts together, unpacked.
+    pub max_unzipped: u64,
+    /// The shared strings, which calamine holds in memory whole.
+    pub max_shared_strings: u64,
+    /// Cells of all worksheets (`<c …>` elements).
+    pub max_cells: u64,
+}
+
+impl XlsxLimits {
+    /// Room for a few hundred thousand rows of twenty columns.
+    pub const DEFAULT: XlsxLimits = XlsxLimits {
+        max_unzipped: 512 << 20,
+        max_shared_strings: 64 << 20,
+        max_cells: 10_000_000,
+    };
+}
+
+/// Unpacks every part of an .xlsx once, without keeping it, and refuses the file when the
+/// unpacked bytes or the cells pass `limits`. Sizes are counted as they inflate (the sizes
+/// a zip declares can lie), and inflating stops at the first limit passed, so the check
+/// itself stays within a small buffer.
+pub fn check_xlsx(bytes: &[u8], limits: XlsxLimits) -> Result<(), RosterError> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| RosterError::Unreadable(e.to_string()))?;
+    let mut total: u64 = 0;
+    let mut cells: u64 = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| RosterError::Unreadable(e.to_string()))?;
+        // A part whose name cannot be read is counted like any other.
+        let name = part.name().map(|n| n.to_string()).unwrap_or_default();
+        let shared = name.ends_with("sharedStrings.xml");
+        let sheet = name.starts_with("xl/worksheets/");
+        let mut size: u64 = 0;
+        // The last two bytes of the previous chunk, so that `<c ` split across chunks counts.
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let n = part
+                .read(&mut buf)
+                .map_err(|e| RosterError::Unreadable(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            total += n as u64;
+            if total > limits.max_unzipped {
+                return Err(RosterError::TooLarge("unpacked size"));
+            }
+            if shared && size > limits.max_shared_strings {
+                return Err(RosterError::TooLarge("shared strings"));
+            }
+            if sheet {
+                carry.extend_from_slice(&buf[..n]);
+                cells += carry
+                    .windows(3)
+                    .filter(|w| w[0] == b'<' && w[1] == b'c' && matches!(w[2], b' ' | b'>' | b'/'))
+                    .count() as u64;
+                if cells > limits.max_cells {
+                    return Err(RosterError::TooLarge("cells"));
+                }
+                let keep = carry.len().min(2);
+                carry.drain(..carry.len() - keep);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,10 +136,22 @@ pub fn sniff(bytes: &[u8]) -> Format {
 /// Calls `sink` for every non-empty row of the first sheet, in order, until it breaks.
 pub fn read_rows(
     bytes: &[u8],
+    sink: impl FnMut(RawRow) -> ControlFlow<()>,
+) -> Result<(), RosterError> {
+    read_rows_limited(bytes, XlsxLimits::DEFAULT, sink)
+}
+
+/// [`read_rows`] with other limits for an .xlsx.
+pub fn read_rows_limited(
+    bytes: &[u8],
+    limits: XlsxLimits,
     mut sink: impl FnMut(RawRow) -> ControlFlow<()>,
 ) -> Result<(), RosterError> {
     match sniff(bytes) {
-        Format::Xlsx => read_xlsx(bytes, &mut sink),
+        Format::Xlsx => {
+            check_xlsx(bytes, limits)?;
+            read_xlsx(bytes, &mut sink)
+        }
         Format::Xls => read_xls(bytes, &mut sink),
         Format::Text => read_text(bytes, &mut sink),
     }

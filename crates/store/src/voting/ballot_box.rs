@@ -163,13 +163,15 @@ async fn prepare_with(
                 bool,
                 i64,
                 Option<String>,
+                bool,
             );
             let row: Option<Row> = on_db!(db, |p| {
                 sqlx::query_as(
                 "SELECT k.meeting_id, k.delegate_id, CASE WHEN d.term_id = mt.term_id THEN d.kind END,
                         c.delegate_id, c.left_at IS NOT NULL,
                         (SELECT COUNT(*) FROM poll_participation pp WHERE pp.poll_id = $2 AND pp.delegate_id = k.delegate_id),
-                        (SELECT p.status FROM poll p WHERE p.id = $2)
+                        (SELECT p.status FROM poll p WHERE p.id = $2),
+                        k.used_at IS NOT NULL AND c.method = 'code'
                  FROM check_in_code k
                  JOIN congress_meeting mt ON mt.id = k.meeting_id
                  LEFT JOIN delegate d ON d.id = k.delegate_id AND d.ended_on IS NULL
@@ -181,7 +183,7 @@ async fn prepare_with(
             .fetch_optional(p)
             .await
             })?;
-            let (meeting, d, kind, checked, left, voted, status) =
+            let (meeting, d, kind, checked, left, voted, status, by_this_card) =
                 row.ok_or_else(|| invalid("code", t::CODE_UNKNOWN))?;
             let snapshot = match (open, status.as_deref()) {
                 (Some(o), Some("open")) => o.get(poll.0),
@@ -203,6 +205,12 @@ async fn prepare_with(
                     return Err(invalid("delegate", t::VOTE_NOT_PRESENT));
                 }
                 _ => {}
+            }
+            // A card votes only if it was itself used to check in. Whoever printed the
+            // cards holds every code; a desk check-in by name (of someone absent, say) or a
+            // check-in on the delegate's own phone must not turn a printed code into a vote.
+            if !by_this_card {
+                return Err(invalid("code", t::VOTE_CARD_NOT_CHECKED_IN));
             }
             (p, DelegateId(d), Some(voted > 0), options)
         }

@@ -206,7 +206,7 @@ dual_test!(async fn a_changed_row_updates_and_empty_cells_keep_stored_values(t) 
     let f = MemberFilter { status: StatusFilter::Only(MemberStatus::Retired), ..Default::default() };
     let p = org::list_members(&t.store, &sys(), &f, &PageRequest { after: None, before: None, limit: 5 }, today()).await.unwrap();
     assert_eq!(p.rows.len(), 1);
-    assert_eq!(p.rows[0].phone_masked.as_deref(), Some("137****0000"));
+    assert_eq!(p.rows[0].phone_masked.as_deref(), Some("*******0000"));
     assert_eq!(p.rows[0].branch_name.as_deref(), Some("语文组"), "no branch column keeps the branch");
 });
 
@@ -429,4 +429,57 @@ fn write_school_roster_json() {
         roster_gen::roster_json(&school_roster()),
     )
     .unwrap();
+}
+
+/// A zip with one worksheet part of `size` bytes written in 1 MiB pieces.
+fn zip_with_sheet(piece: &[u8], pieces: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    w.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    for _ in 0..pieces {
+        w.write_all(piece).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn an_xlsx_that_inflates_to_hundreds_of_megabytes_is_refused_before_it_is_read() {
+    use store::org::roster_file::{XlsxLimits, check_xlsx, read_rows_limited};
+    // 64 MiB of nothing, packed into well under a megabyte, against a limit of 8 MiB (the
+    // default is 512 MiB: a 0.6 MB file that unpacked to 608 MiB took 1.95 GiB to read).
+    let bomb = zip_with_sheet(&vec![b' '; 1 << 20], 64);
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let limits = XlsxLimits {
+        max_unzipped: 8 << 20,
+        ..XlsxLimits::DEFAULT
+    };
+    let mut rows = 0;
+    let e = read_rows_limited(&bomb, limits, |_| {
+        rows += 1;
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    assert_eq!(e, RosterError::TooLarge("unpacked size"));
+    assert_eq!(rows, 0);
+    // Too many cells is refused the same way, whatever the bytes.
+    let cells = zip_with_sheet(b"<c r=\"A1\" t=\"s\"><v>0</v></c>", 200);
+    let small = XlsxLimits {
+        max_cells: 100,
+        ..XlsxLimits::DEFAULT
+    };
+    assert_eq!(
+        check_xlsx(&cells, small),
+        Err(RosterError::TooLarge("cells"))
+    );
+    assert_eq!(check_xlsx(&cells, XlsxLimits::DEFAULT), Ok(()));
+    // A real roster passes.
+    assert_eq!(
+        check_xlsx(
+            &xlsx(&[row(&["姓名", "身份证号"]), row(&["张三", "x"])]),
+            XlsxLimits::DEFAULT
+        ),
+        Ok(())
+    );
 }

@@ -471,3 +471,40 @@ dual_test!(async fn a_burst_of_concurrent_ballots_is_stored_once_each(t) {
     let tally = p.tally.unwrap();
     assert_eq!((tally.ballots, tally.yes), (n as u32, n as u32));
 });
+
+dual_test!(async fn the_chair_who_printed_the_cards_cannot_vote_for_an_absent_delegate_checked_in_at_the_desk(t) {
+    let st = &t.store;
+    let h = hall(st, 30, 0, 25).await;
+    let bx = BallotBox::start(st.db.clone());
+    let poll = open_motion(st, &h, "secret").await;
+    // Delegate 27 is absent. Whoever printed the cards checks them in by name at the desk …
+    store::congress::attendance::staff_check_in(st, &sys(), &who(), h.meeting, h.delegates[27].1).await.unwrap();
+    // … and tries their card: refused.
+    assert_eq!(key_of(by_code(st, &bx, &h, 27, poll, &motion("yes")).await.unwrap_err()), t::VOTE_CARD_NOT_CHECKED_IN);
+    // Scanning the card afterwards changes nothing: the delegate is present already.
+    let r = store::congress::attendance::code_check_in(st, &who(), &h.delegates[27].2, None).await.unwrap();
+    assert!(matches!(r.outcome, store::congress::attendance::Outcome::Already { .. }));
+    assert_eq!(key_of(by_code(st, &bx, &h, 27, poll, &motion("yes")).await.unwrap_err()), t::VOTE_CARD_NOT_CHECKED_IN);
+    assert_eq!(sv::turnout(&st.db, poll).await.unwrap().voted, 0);
+    // A delegate who checks in with the card votes with it; the use is recorded (when,
+    // from where), with nothing about the ballot.
+    let phone = store::audit::Who { account: None, label: "check-in-code@10.0.0.5".into(), request_id: None };
+    store::congress::attendance::code_check_in(st, &phone, &h.delegates[29].2, None).await.unwrap();
+    assert_eq!(by_code(st, &bx, &h, 29, poll, &motion("yes")).await.unwrap(), Cast::Stored);
+    let used: (Option<String>, bool) = store::on_db!(&st.db, |p| sqlx::query_as("SELECT used_from, used_at IS NOT NULL FROM check_in_code WHERE delegate_id = $1").bind(h.delegates[29].1.0).fetch_one(p).await).unwrap();
+    assert_eq!(used, (Some("check-in-code@10.0.0.5".into()), true));
+});
+
+dual_test!(async fn a_printed_card_stops_working_once_its_delegate_checks_in_on_their_own_phone(t) {
+    let st = &t.store;
+    let h = hall(st, 30, 0, 25).await;
+    let bx = BallotBox::start(st.db.clone());
+    let poll = open_motion(st, &h, "secret").await;
+    let a = acting(h.org.school_a, h.delegates[28].0);
+    store::congress::attendance::self_check_in(st, &a, &who(), h.meeting).await.unwrap();
+    // The copy of the card kept by whoever printed it no longer exists.
+    assert_eq!(key_of(by_code(st, &bx, &h, 28, poll, &motion("no")).await.unwrap_err()), t::CODE_UNKNOWN);
+    assert_eq!(key_of(store::congress::attendance::code_check_in(st, &who(), &h.delegates[28].2, None).await.unwrap_err()), t::CODE_UNKNOWN);
+    // The delegate votes as themselves.
+    assert_eq!(vote(st, &bx, Voter::Member(&a), poll, &motion("yes")).await.unwrap(), Cast::Stored);
+});

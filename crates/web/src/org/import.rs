@@ -78,6 +78,7 @@ pub fn import_error_text(tr: &Tr, e: &ImportError, max_mb: usize) -> String {
         ImportError::File(RosterError::NotSpreadsheet) => tr.t("import-err-not-spreadsheet"),
         ImportError::File(RosterError::NoSheet) => tr.t("import-err-no-sheet"),
         ImportError::File(RosterError::Unreadable(_)) => tr.t("import-err-unreadable"),
+        ImportError::File(RosterError::TooLarge(_)) => tr.t("import-err-unpacks-too-large"),
         ImportError::NoHeader => tr.t("import-err-no-header"),
         ImportError::MissingColumns(c) => tr.t1(
             "import-err-missing-columns",
