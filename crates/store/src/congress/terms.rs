@@ -950,7 +950,7 @@ pub async fn composition<P: perm::Perm>(
     today: NaiveDate,
 ) -> Result<CompositionReport, StoreError> {
     let tm = fetch_term(db, cap.scope(), term).await?;
-    let rules = super::rules::effective(db, tm.school_union_id).await?;
+    let rules = super::rules::effective_checked(db, tm.school_union_id).await?;
     let young_cutoff = today
         .with_year(today.year() - rules.rules.young_age as i32)
         .unwrap_or(today);

@@ -50,6 +50,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Who reads for this voter: [`prepare`] checked the voter (a delegate of the term, or
+    /// a card code of the meeting), so reads about the poll follow from that check.
+    pub fn reader(&self) -> Viewer<'static> {
+        Viewer::checked()
+    }
+
     /// Checks what the voter filled in against the poll.
     pub fn check(&self, input: &BallotInput) -> Result<Ballot, StoreError> {
         let spec = BallotSpec {
@@ -83,7 +89,7 @@ pub async fn code_delegate(db: &Db, code: &str) -> Result<(MeetingId, DelegateId
 /// The open polls of the meeting a card code belongs to (the code is the credential).
 pub async fn code_polls(db: &Db, code: &str) -> Result<(MeetingId, Vec<Poll>), StoreError> {
     let (m, _) = code_delegate(db, code).await?;
-    let polls = super::polls_of_meeting(db, Viewer::Staff(&Scope::All), m).await?;
+    let polls = super::polls_of_meeting(db, Viewer::checked(), m).await?;
     Ok((m, polls))
 }
 
@@ -186,7 +192,7 @@ async fn prepare_with(
             };
             let (p, options) = match snapshot {
                 Some(s) => (s.0.clone(), Some(s.1.clone())),
-                None => (get_poll(db, Viewer::Staff(&Scope::All), poll).await?, None),
+                None => (get_poll(db, Viewer::checked(), poll).await?, None),
             };
             if p.meeting_id.0 != meeting {
                 return Err(invalid("code", t::CODE_FOREIGN));
@@ -217,7 +223,7 @@ async fn prepare_with(
     let options = match options {
         Some(o) => o,
         None => {
-            let o = super::options(db, poll.id).await?;
+            let o = super::options(db, Viewer::checked(), poll.id).await?;
             if let (Some(kept), Voter::Code(_)) = (open, voter) {
                 kept.keep(&poll, &o);
             }
