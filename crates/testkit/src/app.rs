@@ -172,7 +172,7 @@ impl Client<'_> {
     }
 
     /// The application this client talks to.
-    pub fn app(&self) -> &'a TestApp {
+    pub fn app(&self) -> &TestApp {
         self.app
     }
 

@@ -26,26 +26,90 @@ use store::org;
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/login", Guard::public(), login_page)
-        .post("/login", Guard::public().form(&[("username", "nobody"), ("password", "wrong password")]), login)
+        .post(
+            "/login",
+            Guard::public().form(&[("username", "nobody"), ("password", "wrong password")]),
+            login,
+        )
         .get("/login/totp", Guard::public(), totp_page)
-        .post("/login/totp", Guard::public().form(&[("code", "000000")]), totp_submit)
+        .post(
+            "/login/totp",
+            Guard::public().form(&[("code", "000000")]),
+            totp_submit,
+        )
         .post("/logout", Guard::public().button(), logout)
-        .post("/lang", Guard::public().form(&[("lang", "en")]), switch_lang)
+        .post(
+            "/lang",
+            Guard::public().form(&[("lang", "en")]),
+            switch_lang,
+        )
         .get("/link/{token}", Guard::public(), link_page)
-        .post("/link/{token}", Guard::public().form(&[("password", "a long new password"), ("confirm", "a long new password")]), link_submit)
+        .post(
+            "/link/{token}",
+            Guard::public().form(&[
+                ("password", "a long new password"),
+                ("confirm", "a long new password"),
+            ]),
+            link_submit,
+        )
         .get("/account/password", Guard::own(), password_page)
-        .post("/account/password", Guard::own().form(&[("current", "not the password"), ("password", "a long new password"), ("confirm", "a long new password")]), password_submit)
+        .post(
+            "/account/password",
+            Guard::own().form(&[
+                ("current", "not the password"),
+                ("password", "a long new password"),
+                ("confirm", "a long new password"),
+            ]),
+            password_submit,
+        )
         .get("/account/totp", Guard::own(), totp_setup_page)
         .post("/account/totp/start", Guard::own().button(), totp_start)
-        .post("/account/totp/confirm", Guard::own().form(&[("code", "000000")]), totp_confirm)
+        .post(
+            "/account/totp/confirm",
+            Guard::own().form(&[("code", "000000")]),
+            totp_confirm,
+        )
         .get("/accounts", Guard::staff(P::AccountManage), accounts_page)
-        .get("/accounts/new", Guard::staff(P::AccountManage), account_new_page)
-        .post("/accounts/new", Guard::staff(P::AccountManage).form(&[("username", "newcomer"), ("display_name", "新人"), ("role", "member"), ("unit", "{school}")]), account_create)
-        .post("/accounts/{id}/grants", Guard::staff(P::AccountManage).form(&[("role", "member"), ("unit", "{school}")]), grant_add)
-        .post("/accounts/{id}/link", Guard::staff(P::AccountManage).button(), account_link)
-        .post("/accounts/{id}/disable", Guard::staff(P::AccountManage).button(), account_disable)
-        .post("/accounts/{id}/enable", Guard::staff(P::AccountManage).button(), account_enable)
-        .post("/grants/{id}/revoke", Guard::staff(P::AccountManage).button(), grant_revoke)
+        .get(
+            "/accounts/new",
+            Guard::staff(P::AccountManage),
+            account_new_page,
+        )
+        .post(
+            "/accounts/new",
+            Guard::staff(P::AccountManage).form(&[
+                ("username", "newcomer"),
+                ("display_name", "新人"),
+                ("role", "member"),
+                ("unit", "{school}"),
+            ]),
+            account_create,
+        )
+        .post(
+            "/accounts/{id}/grants",
+            Guard::staff(P::AccountManage).form(&[("role", "member"), ("unit", "{school}")]),
+            grant_add,
+        )
+        .post(
+            "/accounts/{id}/link",
+            Guard::staff(P::AccountManage).button(),
+            account_link,
+        )
+        .post(
+            "/accounts/{id}/disable",
+            Guard::staff(P::AccountManage).button(),
+            account_disable,
+        )
+        .post(
+            "/accounts/{id}/enable",
+            Guard::staff(P::AccountManage).button(),
+            account_enable,
+        )
+        .post(
+            "/grants/{id}/revoke",
+            Guard::staff(P::AccountManage).button(),
+            grant_revoke,
+        )
 }
 
 /// Only local paths may be a `next=` target.

@@ -79,8 +79,10 @@ pub enum Need {
     /// oneself. Whether a mandate lets one vote or propose is a rule, answered by the
     /// handler with a message, not a permission.
     Attendee(Permission),
-    /// The permission, and being the person the data names: the proposer, an invited
-    /// seconder, the handling department, the teller or scrutineer of the meeting.
+    /// The permission in scope; then the data decides whether this is the person it names
+    /// (the proposer, an invited seconder, the handling department, a teller or scrutineer
+    /// of the meeting, a voting delegate checked in). Others in scope get the handler's
+    /// refusal or 404; outside the scope, 403 or 404 like every guard.
     Named(Permission),
 }
 
@@ -95,8 +97,9 @@ impl Need {
 /// A request body the route accepts, declared with the route so that a test can send a
 /// valid one and reach the scope check instead of failing validation. Values may hold
 /// placeholders in braces, filled by the test with ids of the school the request is about:
-/// `{school}`, `{branch}`, `{area}`, `{member}`, `{delegate}`, `{agenda}`, `{option}`,
-/// `{meeting}`, `{today}`, `{id_number}`.
+/// `{school}`, `{school2}` (another school of its area), `{branch}`, `{area}`, `{member}`,
+/// `{member_id_number}`, `{member_version}`, `{delegate}`, `{agenda}`, `{option}`,
+/// `{meeting}`, `{today}`, and `{id_number}` (a new valid one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fixture {
     /// No body (every GET, and POST buttons without fields).
@@ -234,7 +237,13 @@ impl Default for RouteTable {
 }
 
 impl RouteTable {
-    pub fn add<H, T>(self, method: Method, path: &'static str, guard: impl Into<Guard>, h: H) -> Self
+    pub fn add<H, T>(
+        self,
+        method: Method,
+        path: &'static str,
+        guard: impl Into<Guard>,
+        h: H,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,

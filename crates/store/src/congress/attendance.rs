@@ -14,7 +14,7 @@ use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
-use domain::auth::{Cap, Scope, perm};
+use domain::auth::{Cap, perm};
 use domain::congress::{
     Acting, CheckInMethod, DelegateId, DelegateKind, MeetingId, MeetingStatus, TermId,
 };
@@ -114,7 +114,9 @@ pub struct Board {
 /// The board of a meeting: two queries (the counts and the rules).
 pub async fn board(db: &Db, m: &Meeting) -> Result<Board, StoreError> {
     let counts = counts(db, m).await?;
-    let rules = super::rules::effective_checked(db, m.school_union_id).await?.rules;
+    let rules = super::rules::effective_checked(db, m.school_union_id)
+        .await?
+        .rules;
     Ok(Board {
         counts,
         quorum: domain::rules::quorum(&counts.attendance, &rules),

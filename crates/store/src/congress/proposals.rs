@@ -535,7 +535,9 @@ fn step(c: &Core, s: ProposalStep) -> Result<(), StoreError> {
 async fn bump(
     tx: &mut Tx,
     id: ProposalId,
-    sets: &'static str, args: Vec<Arg>) -> Result<(), StoreError> {
+    sets: &'static str,
+    args: Vec<Arg>,
+) -> Result<(), StoreError> {
     let mut sql = Sql::new("UPDATE proposal SET ");
     sql.push(sets);
     for a in args {
@@ -573,12 +575,7 @@ pub async fn create_draft(
     today: NaiveDate,
 ) -> Result<ProposalId, StoreError> {
     let mut tx = st.db.begin().await?;
-    let m = tx_meeting(
-        &mut tx,
-        Viewer::acting(acting),
-        meeting,
-    )
-    .await?;
+    let m = tx_meeting(&mut tx, Viewer::acting(acting), meeting).await?;
     let proposer =
         tx_voting_mandate(&mut tx, m.term_id, acting.member(), t::NOT_A_DELEGATE).await?;
     if m.status == MeetingStatus::Closed || m.proposals_until.is_some_and(|u| u < today) {

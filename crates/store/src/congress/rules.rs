@@ -12,7 +12,7 @@ use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
-use domain::auth::{Cap, Scope, perm};
+use domain::auth::{Cap, perm};
 use domain::congress::RuleSetId;
 use domain::ids::OrgUnitId;
 use domain::rules::RuleSet;

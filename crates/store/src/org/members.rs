@@ -363,7 +363,10 @@ pub async fn list_members(
     if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
         let op = if scan_desc { "<" } else { ">" };
         if f.sort == SortKey::Recent {
-            sql.push(" AND m.id ").push(op).push(" ").bind(Arg::I64(c.id));
+            sql.push(" AND m.id ")
+                .push(op)
+                .push(" ")
+                .bind(Arg::I64(c.id));
         } else if let Some(k) = key_arg(c) {
             sql.push(" AND (")
                 .push(col)

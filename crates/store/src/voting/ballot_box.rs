@@ -18,7 +18,7 @@ use crate::congress::invalid;
 use crate::congress::meetings::Viewer;
 use crate::db::Pool;
 use crate::{Db, StoreError, on_db};
-use domain::auth::{Scope, perm};
+use domain::auth::perm;
 use domain::congress::{Acting, DelegateId, MeetingId};
 use domain::text as t;
 use domain::voting::*;

@@ -16,10 +16,10 @@ pub mod rules;
 pub mod suggestions;
 pub mod terms;
 
+use crate::Need::{Attendee, Staff};
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::Need::{Attendee, Named, Staff};
 use crate::{Guard, Permission as P, RouteTable};
 use domain::auth::{Cap, perm};
 use domain::congress::{Acting, MeetingId, authorize_self};
@@ -32,10 +32,32 @@ pub const ROSTER_LIMIT: usize = 5 * 1024 * 1024;
 
 pub fn routes(t: RouteTable) -> RouteTable {
     let t = t
-        .get("/congress", Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]), terms::home)
-        .get("/congress/terms/new", Guard::staff(P::CongressManage), terms::new_page)
-        .post("/congress/terms/new", Guard::staff(P::CongressManage).form(&[("school", "{school}"), ("number", "1"), ("mode", "congress"), ("start_date", "{today}"), ("end_date", "2029-11-25")]), terms::create)
-        .get("/congress/terms/{id}", Guard::staff(P::CongressView), terms::show)
+        .get(
+            "/congress",
+            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+            terms::home,
+        )
+        .get(
+            "/congress/terms/new",
+            Guard::staff(P::CongressManage),
+            terms::new_page,
+        )
+        .post(
+            "/congress/terms/new",
+            Guard::staff(P::CongressManage).form(&[
+                ("school", "{school}"),
+                ("number", "2"),
+                ("mode", "congress"),
+                ("start_date", "{today}"),
+                ("end_date", "2029-11-25"),
+            ]),
+            terms::create,
+        )
+        .get(
+            "/congress/terms/{id}",
+            Guard::staff(P::CongressView),
+            terms::show,
+        )
         .post(
             "/congress/terms/{id}/delegates",
             Guard::staff(P::CongressManage).form(&[("member", "{member}"), ("kind", "delegate")]),
@@ -43,7 +65,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/congress/terms/{id}/delegations",
-            Guard::staff(P::CongressManage).form(&[("name", "语文组代表团"), ("branch", "{branch}")]),
+            Guard::staff(P::CongressManage)
+                .form(&[("name", "语文组代表团"), ("branch", "{branch}")]),
             terms::add_delegation,
         )
         .get(
@@ -51,7 +74,11 @@ pub fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::CongressManage),
             terms::import_page,
         )
-        .post("/congress/terms/{id}/sync", Guard::staff(P::CongressManage).button(), terms::sync)
+        .post(
+            "/congress/terms/{id}/sync",
+            Guard::staff(P::CongressManage).button(),
+            terms::sync,
+        )
         .get(
             "/congress/terms/{id}/composition",
             Guard::staff(P::CongressView),
@@ -64,7 +91,11 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/congress/terms/{id}/meetings/new",
-            Guard::staff(P::CongressManage).form(&[("kind", "regular"), ("meeting_date", "{today}"), ("place", "甲校礼堂")]),
+            Guard::staff(P::CongressManage).form(&[
+                ("kind", "regular"),
+                ("meeting_date", "{today}"),
+                ("place", "礼堂"),
+            ]),
             meetings::create,
         )
         .get(
@@ -74,10 +105,18 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/congress/delegates/{id}/replace",
-            Guard::staff(P::CongressManage).form(&[("successor", ""), ("date", "{today}"), ("reason", "调动")]),
+            Guard::staff(P::CongressManage).form(&[
+                ("successor", ""),
+                ("date", "{today}"),
+                ("reason", "调动"),
+            ]),
             terms::replace,
         )
-        .get("/congress/meetings/{id}", Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]), meetings::show)
+        .get(
+            "/congress/meetings/{id}",
+            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+            meetings::show,
+        )
         .post(
             "/congress/meetings/{id}/status",
             Guard::staff(P::CongressManage).form(&[("status", "open")]),
@@ -115,7 +154,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/congress/meetings/{id}/desk",
-            Guard::staff(P::CongressManage).form(&[("action", "check_in"), ("delegate", "{delegate}")]),
+            Guard::staff(P::CongressManage)
+                .form(&[("action", "check_in"), ("delegate", "{delegate}")]),
             attendance::desk_action,
         )
         .post(
@@ -125,7 +165,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/congress/meetings/{id}/cards",
-            Guard::staff(P::CongressManage).form(&[("delegate", "{delegate}")]),
+            Guard::staff(P::CongressManage).form(&[("delegate", "")]),
             attendance::cards,
         )
         .get(
@@ -163,25 +203,55 @@ pub fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::CongressManage).button(),
             meetings::delete_document,
         )
-        .get("/congress/rules/{id}", Guard::any(&[Staff(P::CongressView), Staff(P::RuleSetManage)]), rules::page)
-        .post("/congress/rules/{id}", Guard::staff(P::RuleSetManage).form(&[("action", "inherit")]), rules::save)
-        .get("/congress/oversight", Guard::staff(P::CongressOversight), oversight::table)
-        .get("/congress/oversight.xlsx", Guard::staff(P::CongressOversight), oversight::xlsx)
+        .get(
+            "/congress/rules/{id}",
+            Guard::any(&[Staff(P::CongressView), Staff(P::RuleSetManage)]),
+            rules::page,
+        )
+        .post(
+            "/congress/rules/{id}",
+            Guard::staff(P::RuleSetManage).form(&[("action", "inherit")]),
+            rules::save,
+        )
+        .get(
+            "/congress/oversight",
+            Guard::staff(P::CongressOversight),
+            oversight::table,
+        )
+        .get(
+            "/congress/oversight.xlsx",
+            Guard::staff(P::CongressOversight),
+            oversight::xlsx,
+        )
         .get("/checkin", Guard::public(), attendance::code_page)
-        .post("/checkin", Guard::public().form(&[("code", "ABCDEFGHJK")]), attendance::code_submit);
+        .post(
+            "/checkin",
+            Guard::public().form(&[("code", "ABCDEFGHJK")]),
+            attendance::code_submit,
+        );
     // Uploads: a delegate list, meeting documents.
     let t = t
         .add_limited(
             crate::Method::Post,
             "/congress/terms/{id}/import",
-            Guard::staff(P::CongressManage).upload(&[], ("file", "delegates.csv", "姓名,身份证号\n甲校会员,{id_number}\n".as_bytes())),
+            Guard::staff(P::CongressManage).upload(
+                &[],
+                (
+                    "file",
+                    "delegates.csv",
+                    "姓名,身份证号\n甲校同事,{id_number}\n".as_bytes(),
+                ),
+            ),
             terms::import,
             Some(ROSTER_LIMIT + 64 * 1024),
         )
         .add_limited(
             crate::Method::Post,
             "/congress/meetings/{id}/documents",
-            Guard::staff(P::CongressManage).upload(&[("kind", "report")], ("file", "报告.pdf", b"%PDF-1.7 matrix")),
+            Guard::staff(P::CongressManage).upload(
+                &[("kind", "report")],
+                ("file", "报告.pdf", b"%PDF-1.7 matrix"),
+            ),
             meetings::upload,
             Some(domain::congress::DOC_MAX_BYTES + 64 * 1024),
         );

@@ -2,11 +2,11 @@
 //! follows its answer; the committee or the chair lists and answers them.
 
 use super::into_fields;
+use crate::Need::{Named, Staff};
 use crate::chrome::Chrome;
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::Need::{Named, Staff};
 use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -20,11 +20,39 @@ use store::StoreError;
 use store::congress::suggestions::{self as ss, Suggestion, SuggestionLens};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/suggestions", Guard::any(&[Staff(P::CongressView), Staff(P::ProposalReview), Named(P::SuggestionSubmit)]), list)
-        .get("/suggestions/new", Guard::named(P::SuggestionSubmit), new_page)
-        .post("/suggestions/new", Guard::named(P::SuggestionSubmit).form(&[("title", "甲校新建议"), ("body", "内容")]), create)
-        .get("/suggestions/{id}", Guard::any(&[Staff(P::CongressView), Staff(P::ProposalReview), Named(P::SuggestionSubmit)]), show)
-        .post("/suggestions/{id}/reply", Guard::staff(P::ProposalReview).form(&[("reply", "已收到")]), reply)
+    t.get(
+        "/suggestions",
+        Guard::any(&[
+            Staff(P::CongressView),
+            Staff(P::ProposalReview),
+            Named(P::SuggestionSubmit),
+        ]),
+        list,
+    )
+    .get(
+        "/suggestions/new",
+        Guard::named(P::SuggestionSubmit),
+        new_page,
+    )
+    .post(
+        "/suggestions/new",
+        Guard::named(P::SuggestionSubmit).form(&[("title", "甲校新建议"), ("body", "内容")]),
+        create,
+    )
+    .get(
+        "/suggestions/{id}",
+        Guard::any(&[
+            Staff(P::CongressView),
+            Staff(P::ProposalReview),
+            Named(P::SuggestionSubmit),
+        ]),
+        show,
+    )
+    .post(
+        "/suggestions/{id}/reply",
+        Guard::staff(P::ProposalReview).form(&[("reply", "已收到")]),
+        reply,
+    )
 }
 
 pub struct RowView {

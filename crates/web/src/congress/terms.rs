@@ -188,7 +188,9 @@ async fn term_form(state: &AppState, a: &Auth, f: TermForm, errors: FieldErrors)
             store::congress::rules::effective(&state.store.db, &cap, OrgUnitId(id))
                 .await
                 .ok()
-                .map(|rules| a.tr.t1("term-mode-hint", "staff", rules.rules.assembly_below))
+                .map(|rules| {
+                    a.tr.t1("term-mode-hint", "staff", rules.rules.assembly_below)
+                })
         }
         Err(_) => None,
     };

@@ -10,8 +10,21 @@ use crate::{Guard, Permission as P, RouteTable};
 pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
     let t = t
         .get("/members", Guard::staff(P::MemberView), members::list)
-        .get("/members/new", Guard::staff(P::MemberEdit), members::new_page)
-        .post("/members/new", Guard::staff(P::MemberEdit).form(&[("name", "甲校新会员"), ("id_number", "{id_number}"), ("post", "teacher"), ("school", "{school}")]), members::create)
+        .get(
+            "/members/new",
+            Guard::staff(P::MemberEdit),
+            members::new_page,
+        )
+        .post(
+            "/members/new",
+            Guard::staff(P::MemberEdit).form(&[
+                ("name", "甲校新会员"),
+                ("id_number", "{id_number}"),
+                ("post", "teacher"),
+                ("school", "{school}"),
+            ]),
+            members::create,
+        )
         .get(
             "/members/export.xlsx",
             Guard::staff(P::MemberExport),
@@ -22,46 +35,129 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
             Guard::staff(P::PersonalDataExport),
             members::export_full_page,
         )
-        .post("/members/export/full", Guard::staff(P::PersonalDataExport).form(&[("purpose", "检查")]), members::export_full)
+        .post(
+            "/members/export/full",
+            Guard::staff(P::PersonalDataExport).form(&[("purpose", "检查")]),
+            members::export_full,
+        )
         .get("/members/{id}", Guard::staff(P::MemberView), members::show)
-        .post("/members/{id}/reveal", Guard::staff(P::PersonalDataView).button(), members::reveal)
-        .get("/members/{id}/edit", Guard::staff(P::MemberEdit), members::edit_page)
-        .post("/members/{id}/edit", Guard::staff(P::MemberEdit).form(&[("name", "甲校会员"), ("post", "teacher"), ("school", "{school}"), ("version", "1")]), members::update)
+        .post(
+            "/members/{id}/reveal",
+            Guard::staff(P::PersonalDataView).button(),
+            members::reveal,
+        )
+        .get(
+            "/members/{id}/edit",
+            Guard::staff(P::MemberEdit),
+            members::edit_page,
+        )
+        .post(
+            "/members/{id}/edit",
+            Guard::staff(P::MemberEdit).form(&[
+                ("name", "新名字"),
+                ("id_number", "{member_id_number}"),
+                ("post", "teacher"),
+                ("school", "{school}"),
+                ("version", "{member_version}"),
+            ]),
+            members::update,
+        )
         .get(
             "/members/{id}/transfer",
             Guard::staff(P::MemberEdit),
             members::transfer_page,
         )
-        .post("/members/{id}/transfer", Guard::staff(P::MemberEdit).form(&[("school", "{school}"), ("date", "{today}"), ("note", "调动")]), members::transfer)
-        .post("/members/{id}/status", Guard::staff(P::MemberEdit).form(&[("status", "active"), ("since", "{today}")]), members::status)
-        .post("/members/{id}/cadres", Guard::staff(P::MemberEdit).form(&[("position", "vice_chair"), ("start", "{today}")]), members::cadre_add)
+        .post(
+            "/members/{id}/transfer",
+            Guard::staff(P::MemberEdit).form(&[
+                ("school", "{school2}"),
+                ("date", "{today}"),
+                ("note", "调动"),
+            ]),
+            members::transfer,
+        )
+        .post(
+            "/members/{id}/status",
+            Guard::staff(P::MemberEdit).form(&[("status", "active"), ("since", "{today}")]),
+            members::status,
+        )
+        .post(
+            "/members/{id}/cadres",
+            Guard::staff(P::MemberEdit).form(&[("position", "vice_chair"), ("start", "{today}")]),
+            members::cadre_add,
+        )
         .post(
             "/members/{id}/cadres/{cadre}/end",
             Guard::staff(P::MemberEdit).form(&[("end", "{today}")]),
             members::cadre_end,
         )
         .get("/me", Guard::own(), members::me)
-        .get("/members/import", Guard::staff(P::MemberImport), import::upload_page);
+        .get(
+            "/members/import",
+            Guard::staff(P::MemberImport),
+            import::upload_page,
+        );
     let t = t.add_limited(
         crate::Method::Post,
         "/members/import",
-        Guard::staff(P::MemberImport).upload(&[("unit", "{school}")], ("file", "roster.csv", "姓名,身份证号,岗位\n甲校导入,{id_number},教师\n".as_bytes())),
+        Guard::staff(P::MemberImport).upload(
+            &[("unit", "{school}")],
+            (
+                "file",
+                "roster.csv",
+                "姓名,身份证号,岗位\n甲校导入,{id_number},教师\n".as_bytes(),
+            ),
+        ),
         import::upload,
         Some(upload_limit + 64 * 1024),
     );
-    t.get("/imports/{id}", Guard::staff(P::MemberImport), import::show)
-        .post("/imports/{id}/apply", Guard::staff(P::MemberImport).form(&[("mode", "valid_rows")]), import::apply)
-        .get("/imports/{id}/events", Guard::staff(P::MemberImport), import::events)
-        .post("/imports/{id}/discard", Guard::staff(P::MemberImport).button(), import::discard)
+    t.get("/imports/{id}", Guard::named(P::MemberImport), import::show)
+        .post(
+            "/imports/{id}/apply",
+            Guard::named(P::MemberImport).form(&[("mode", "valid_rows")]),
+            import::apply,
+        )
+        .get(
+            "/imports/{id}/events",
+            Guard::named(P::MemberImport),
+            import::events,
+        )
+        .post(
+            "/imports/{id}/discard",
+            Guard::named(P::MemberImport).button(),
+            import::discard,
+        )
         .get(
             "/imports/{id}/errors.xlsx",
-            Guard::staff(P::MemberImport),
+            Guard::named(P::MemberImport),
             import::errors_xlsx,
         )
         .get("/org", Guard::staff(P::OrgView), units::tree)
         .get("/org/{id}/new", Guard::staff(P::OrgManage), units::new_page)
-        .post("/org/{id}/new", Guard::staff(P::OrgManage).form(&[("name", "英语组"), ("code", "SA1-B9")]), units::create)
-        .get("/org/{id}/edit", Guard::staff(P::OrgManage), units::edit_page)
-        .post("/org/{id}/edit", Guard::staff(P::OrgManage).form(&[("name", "甲一小学工会"), ("code", "SA1"), ("school_kind", "public"), ("school_level", "primary"), ("staff_count", "0")]), units::update)
-        .post("/org/{id}/move", Guard::staff(P::OrgManage).form(&[("parent", "{area}")]), units::move_unit)
+        .post(
+            "/org/{id}/new",
+            Guard::staff(P::OrgManage).form(&[("name", "英语组"), ("code", "SA1-B9")]),
+            units::create,
+        )
+        .get(
+            "/org/{id}/edit",
+            Guard::staff(P::OrgManage),
+            units::edit_page,
+        )
+        .post(
+            "/org/{id}/edit",
+            Guard::staff(P::OrgManage).form(&[
+                ("name", "甲一小学工会"),
+                ("code", "SA1"),
+                ("school_kind", "public"),
+                ("school_level", "primary"),
+                ("staff_count", "0"),
+            ]),
+            units::update,
+        )
+        .post(
+            "/org/{id}/move",
+            Guard::staff(P::OrgManage).form(&[("parent", "{area}")]),
+            units::move_unit,
+        )
 }

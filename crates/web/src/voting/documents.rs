@@ -195,10 +195,28 @@ pub async fn minutes(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
                     ));
                     None
                 } else {
-                    result_view(&state, reader.viewer(), &tr, p, &mp.options, mp.paper.as_ref()).await?
+                    result_view(
+                        &state,
+                        reader.viewer(),
+                        &tr,
+                        p,
+                        &mp.options,
+                        mp.paper.as_ref(),
+                    )
+                    .await?
                 }
             }
-            _ => result_view(&state, reader.viewer(), &tr, p, &mp.options, mp.paper.as_ref()).await?,
+            _ => {
+                result_view(
+                    &state,
+                    reader.viewer(),
+                    &tr,
+                    p,
+                    &mp.options,
+                    mp.paper.as_ref(),
+                )
+                .await?
+            }
         };
         views.push(MinutesPollView {
             title: p.title.clone(),

@@ -11,6 +11,7 @@ pub mod ballot;
 pub mod documents;
 pub mod live;
 
+use crate::Need::{Attendee, Staff};
 use crate::chrome::{Chrome, Opt, coded_options};
 use crate::congress::terms::meeting_name;
 use crate::congress::{Reader, flash_of, read_meeting, refused};
@@ -18,7 +19,6 @@ use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::Need::{Attendee, Named, Staff};
 use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -37,37 +37,107 @@ use store::congress::meetings::{self as sm, Viewer};
 use store::voting::{self as sv, Poll};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/congress/meetings/{id}/polls", Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]), polls_page)
-        .post("/congress/meetings/{id}/polls", Guard::staff(P::CongressManage).form(&[("title", "甲校决议表决"), ("kind", "motion"), ("mode", "secret"), ("seats", "1")]), create)
-        .get(
-            "/congress/meetings/{id}/minutes",
-            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
-            documents::minutes,
-        )
-        .get("/polls/{id}", Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]), show)
-        .post("/polls/{id}/options", Guard::staff(P::CongressManage).form(&[("name", "甲校会员")]), add_option)
-        .post(
-            "/polls/{id}/options/{option}/remove",
-            Guard::staff(P::CongressManage).button(),
-            remove_option,
-        )
-        .post("/polls/{id}/open", Guard::staff(P::CongressManage).button(), open)
-        .post("/polls/{id}/close", Guard::staff(P::CongressManage).button(), close)
-        .post("/polls/{id}/publish", Guard::staff(P::CongressManage).button(), publish)
-        .post("/polls/{id}/further-round", Guard::staff(P::CongressManage).button(), further_round)
-        .post("/polls/{id}/paper", Guard::named(P::CongressAttend).form(&[("issued", "1"), ("returned", "1"), ("valid", "1"), ("invalid", "0")]), enter_paper)
-        .post("/polls/{id}/paper/confirm", Guard::named(P::CongressAttend).button(), confirm_paper)
-        .get("/polls/{id}/events", Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]), events)
-        .get("/polls/{id}/vote", Guard::attendee(P::CongressAttend), ballot::page)
-        .post("/polls/{id}/vote", Guard::attendee(P::CongressAttend).form(&[("choice", "{option}")]), ballot::submit)
-        .get("/polls/{id}/result", Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]), documents::result)
-        .get(
-            "/polls/{id}/result.xlsx",
-            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
-            documents::result_xlsx,
-        )
-        .get("/vote", Guard::public(), ballot::code_page)
-        .post("/vote", Guard::public().form(&[("code", "ABCDEFGHJK")]), ballot::code_submit)
+    t.get(
+        "/congress/meetings/{id}/polls",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        polls_page,
+    )
+    .post(
+        "/congress/meetings/{id}/polls",
+        Guard::staff(P::CongressManage).form(&[
+            ("title", "甲校决议表决"),
+            ("kind", "motion"),
+            ("mode", "secret"),
+            ("seats", "1"),
+        ]),
+        create,
+    )
+    .get(
+        "/congress/meetings/{id}/minutes",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::minutes,
+    )
+    .get(
+        "/polls/{id}",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        show,
+    )
+    .post(
+        "/polls/{id}/options",
+        Guard::staff(P::CongressManage).form(&[("name", "甲校同事")]),
+        add_option,
+    )
+    .post(
+        "/polls/{id}/options/{option}/remove",
+        Guard::staff(P::CongressManage).button(),
+        remove_option,
+    )
+    .post(
+        "/polls/{id}/open",
+        Guard::staff(P::CongressManage).button(),
+        open,
+    )
+    .post(
+        "/polls/{id}/close",
+        Guard::staff(P::CongressManage).button(),
+        close,
+    )
+    .post(
+        "/polls/{id}/publish",
+        Guard::staff(P::CongressManage).button(),
+        publish,
+    )
+    .post(
+        "/polls/{id}/further-round",
+        Guard::staff(P::CongressManage).button(),
+        further_round,
+    )
+    .post(
+        "/polls/{id}/paper",
+        Guard::named(P::CongressAttend).form(&[
+            ("issued", "1"),
+            ("returned", "1"),
+            ("valid", "1"),
+            ("invalid", "0"),
+        ]),
+        enter_paper,
+    )
+    .post(
+        "/polls/{id}/paper/confirm",
+        Guard::named(P::CongressAttend).button(),
+        confirm_paper,
+    )
+    .get(
+        "/polls/{id}/events",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        events,
+    )
+    .get(
+        "/polls/{id}/vote",
+        Guard::named(P::CongressAttend),
+        ballot::page,
+    )
+    .post(
+        "/polls/{id}/vote",
+        Guard::named(P::CongressAttend).form(&[("choice", "{option}")]),
+        ballot::submit,
+    )
+    .get(
+        "/polls/{id}/result",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::result,
+    )
+    .get(
+        "/polls/{id}/result.xlsx",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::result_xlsx,
+    )
+    .get("/vote", Guard::public(), ballot::code_page)
+    .post(
+        "/vote",
+        Guard::public().form(&[("code", "ABCDEFGHJK")]),
+        ballot::code_submit,
+    )
 }
 
 /// How the reader reaches a poll.
@@ -837,7 +907,13 @@ pub async fn add_option(
 ) -> AppResult {
     let (cap, p) = manage_poll(&state, &a, id).await?;
     let back = format!("/polls/{id}");
-    let Some(member) = sv::resolve_write_in(&state.store.db, Viewer::manage(&cap), p.school_union_id, &f.name).await?
+    let Some(member) = sv::resolve_write_in(
+        &state.store.db,
+        Viewer::manage(&cap),
+        p.school_union_id,
+        &f.name,
+    )
+    .await?
     else {
         let e = FieldError::new("member", domain::text::VOTE_WRITE_IN_UNKNOWN)
             .arg("name", f.name.trim());
@@ -954,7 +1030,14 @@ pub async fn enter_paper(
         if name.trim().is_empty() {
             continue;
         }
-        match sv::resolve_write_in(&state.store.db, Viewer::attendee(&acting), p.school_union_id, &name).await? {
+        match sv::resolve_write_in(
+            &state.store.db,
+            Viewer::attendee(&acting),
+            p.school_union_id,
+            &name,
+        )
+        .await?
+        {
             Some(m) => input.write_ins.push((m, get(&format!("w{i}_count")))),
             None => {
                 let e = FieldError::new("write_in", domain::text::VOTE_WRITE_IN_UNKNOWN)

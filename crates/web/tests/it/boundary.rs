@@ -26,7 +26,10 @@ fn the_web_crate_cannot_reach_the_command_line_capability() {
         "\"domain::auth::SystemCap::for_cli\"",
         "\"domain::auth::system_cap\"",
     ] {
-        assert!(lint.contains(item), "crates/web/clippy.toml no longer forbids {item}");
+        assert!(
+            lint.contains(item),
+            "crates/web/clippy.toml no longer forbids {item}"
+        );
     }
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);
@@ -40,5 +43,8 @@ fn the_web_crate_cannot_reach_the_command_line_capability() {
             }
         }
     }
-    assert!(hits.is_empty(), "the web crate names the command-line capability: {hits:#?}");
+    assert!(
+        hits.is_empty(),
+        "the web crate names the command-line capability: {hits:#?}"
+    );
 }
