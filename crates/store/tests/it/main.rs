@@ -6,6 +6,7 @@ mod congress;
 mod demo;
 mod export;
 mod import;
+mod keys;
 mod members;
 mod org;
 mod privacy;
