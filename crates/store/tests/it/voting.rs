@@ -373,11 +373,14 @@ dual_test!(async fn secret_ballots_cannot_be_linked_to_voters_by_content_columns
     }.parse().unwrap()).await.unwrap();
     let opts = candidates(st, poll, &h.delegates[..8].iter().map(|d| d.0).collect::<Vec<_>>()).await;
     sv::open_poll(st, &sys(), &who(), poll).await.unwrap();
+    let audit_before = audit_rows(st).await;
     let bits = |i: usize| -> Vec<usize> { (0..8).filter(|b| i >> b & 1 == 1).collect() };
     // One at a time, in a known order: the worst case (a batch of one per ballot).
     for i in 0..n {
         by_code(st, &bx, &h, i, poll, &election_ballot(&opts, &bits(i), None)).await.unwrap();
     }
+    // The audit log holds no record per ballot: casting 200 added none.
+    assert_eq!(audit_rows(st).await, audit_before, "casting ballots wrote audit records");
     let decode = |content: &str| -> usize {
         let Some(Ballot::Election { m, .. }) = Ballot::decode(content) else { panic!("{content}") };
         m.iter().filter(|(_, k)| *k == Mark::For).map(|(o, _)| 1usize << opts.iter().position(|x| x == o).unwrap()).sum()
@@ -398,7 +401,17 @@ dual_test!(async fn secret_ballots_cannot_be_linked_to_voters_by_content_columns
         let rho = rank_correlation(&cast_order, &order);
         assert!(rho.abs() < 0.3, "storage order follows casting order: rho = {rho}");
     }
+    let wal = t.sqlite_path.as_ref().map(|p| std::path::PathBuf::from(format!("{}-wal", p.display())));
+    if let Some(wal) = &wal {
+        let len = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "the ballots went through the WAL while the poll was open");
+    }
     sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    if let Some(wal) = &wal {
+        // Closing truncated the write-ahead log, which held the ballots in casting order.
+        let len = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(len, 0, "the WAL still holds {len} bytes after closing");
+    }
     let physical: Vec<String> = match t.engine {
         store::Engine::Sqlite => store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT content FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_all(p).await).unwrap(),
         store::Engine::Postgres => {
@@ -418,6 +431,15 @@ dual_test!(async fn secret_ballots_cannot_be_linked_to_voters_by_content_columns
     let part: Vec<i64> = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT delegate_id FROM poll_participation WHERE poll_id = $1").bind(poll.0).fetch_all(p).await).unwrap();
     assert_eq!(part.len(), n);
 });
+
+async fn audit_rows(st: &Store) -> i64 {
+    store::on_db!(&st.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
 
 async fn columns(st: &Store, table: &str) -> Vec<String> {
     let mut c: Vec<String> = match st.db.engine() {
