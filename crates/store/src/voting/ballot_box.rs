@@ -39,8 +39,11 @@ pub enum Voter<'a> {
     Code(&'a str),
 }
 
-/// A poll as a voter sees it, with the voter's delegate; made by [`prepare`].
+/// A poll as a voter sees it, with the voter's delegate; made by [`prepare`]. Only
+/// `prepare` makes one (`non_exhaustive`: no other crate can): it is the proof behind
+/// [`Prepared::reader`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Prepared {
     pub poll: Poll,
     pub options: Vec<PollOption>,

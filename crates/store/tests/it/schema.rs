@@ -25,6 +25,18 @@ fn norm_type(t: &str) -> &'static str {
     }
 }
 
+/// A row of `PRAGMA foreign_key_list`: (id, seq, parent, from, to, on_update, on_delete, match).
+type SqliteFk = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+);
+
 /// A column default, written the same for both engines: no casts, no parentheses, lower
 /// case (`'active'::text` and `'active'`, `FALSE` and `false`).
 fn norm_default(d: &str) -> String {
@@ -117,16 +129,7 @@ async fn sqlite_schema(t: &TestDb) -> Schema {
             }
         }
         // Foreign keys: (id, seq, parent, from, to, on_update, on_delete, match).
-        let fks: Vec<(
-            i64,
-            i64,
-            String,
-            String,
-            Option<String>,
-            String,
-            String,
-            String,
-        )> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let fks: Vec<SqliteFk> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "PRAGMA foreign_key_list({table})"
         )))
         .fetch_all(p)
