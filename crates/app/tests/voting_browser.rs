@@ -251,9 +251,13 @@ async fn scenario(t: TestDb) {
     // Another writes in a name in the election.
     b.login_with("delegate2", pw).await;
     b.go(&format!("/polls/{election}/vote")).await;
-    let opts = store::voting::options(&st.db, PollId(election))
-        .await
-        .unwrap();
+    let opts = store::voting::options(
+        &st.db,
+        store::congress::meetings::Viewer::view(&testkit::sys()),
+        PollId(election),
+    )
+    .await
+    .unwrap();
     b.check(&format!("input[name=m{}][value=for]", opts[0].id.0))
         .await;
     b.check(&format!("input[name=m{}][value=against]", opts[1].id.0))
@@ -278,9 +282,13 @@ async fn scenario(t: TestDb) {
         "form.poll-pick:has(input[name=poll][value='{review}']) button"
     ))
     .await;
-    let leaders = store::voting::options(&st.db, PollId(review))
-        .await
-        .unwrap();
+    let leaders = store::voting::options(
+        &st.db,
+        store::congress::meetings::Viewer::view(&testkit::sys()),
+        PollId(review),
+    )
+    .await
+    .unwrap();
     b.check(&format!(
         "input[name=m{}][value=excellent]",
         leaders[0].id.0

@@ -181,6 +181,11 @@ impl Client<'_> {
         self
     }
 
+    /// The application this client talks to.
+    pub fn app(&self) -> &TestApp {
+        self.app
+    }
+
     pub async fn send(&mut self, req: http::request::Builder, body: Body) -> Resp {
         let mut req = req;
         if !self.cookies.is_empty() {

@@ -11,7 +11,7 @@ use crate::ctx::{Auth, Ctx, Flash, SESSION_COOKIE, SessionState, set_cookie};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, Tr};
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -25,27 +25,91 @@ use store::auth::{self as sa, ThrottlePolicy, TokenPurpose};
 use store::org;
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/login", Access::Public, login_page)
-        .post("/login", Access::Public, login)
-        .get("/login/totp", Access::Public, totp_page)
-        .post("/login/totp", Access::Public, totp_submit)
-        .post("/logout", Access::Public, logout)
-        .post("/lang", Access::Public, switch_lang)
-        .get("/link/{token}", Access::Public, link_page)
-        .post("/link/{token}", Access::Public, link_submit)
-        .get("/account/password", Access::Login, password_page)
-        .post("/account/password", Access::Login, password_submit)
-        .get("/account/totp", Access::Login, totp_setup_page)
-        .post("/account/totp/start", Access::Login, totp_start)
-        .post("/account/totp/confirm", Access::Login, totp_confirm)
-        .get("/accounts", Access::Login, accounts_page)
-        .get("/accounts/new", Access::Login, account_new_page)
-        .post("/accounts/new", Access::Login, account_create)
-        .post("/accounts/{id}/grants", Access::Login, grant_add)
-        .post("/accounts/{id}/link", Access::Login, account_link)
-        .post("/accounts/{id}/disable", Access::Login, account_disable)
-        .post("/accounts/{id}/enable", Access::Login, account_enable)
-        .post("/grants/{id}/revoke", Access::Login, grant_revoke)
+    t.get("/login", Guard::public(), login_page)
+        .post(
+            "/login",
+            Guard::public().form(&[("username", "nobody"), ("password", "wrong password")]),
+            login,
+        )
+        .get("/login/totp", Guard::public(), totp_page)
+        .post(
+            "/login/totp",
+            Guard::public().form(&[("code", "000000")]),
+            totp_submit,
+        )
+        .post("/logout", Guard::public().button(), logout)
+        .post(
+            "/lang",
+            Guard::public().form(&[("lang", "en")]),
+            switch_lang,
+        )
+        .get("/link/{token}", Guard::public(), link_page)
+        .post(
+            "/link/{token}",
+            Guard::public().form(&[
+                ("password", "a long new password"),
+                ("confirm", "a long new password"),
+            ]),
+            link_submit,
+        )
+        .get("/account/password", Guard::own(), password_page)
+        .post(
+            "/account/password",
+            Guard::own().form(&[
+                ("current", "not the password"),
+                ("password", "a long new password"),
+                ("confirm", "a long new password"),
+            ]),
+            password_submit,
+        )
+        .get("/account/totp", Guard::own(), totp_setup_page)
+        .post("/account/totp/start", Guard::own().button(), totp_start)
+        .post(
+            "/account/totp/confirm",
+            Guard::own().form(&[("code", "000000")]),
+            totp_confirm,
+        )
+        .get("/accounts", Guard::staff(P::AccountManage), accounts_page)
+        .get(
+            "/accounts/new",
+            Guard::staff(P::AccountManage),
+            account_new_page,
+        )
+        .post(
+            "/accounts/new",
+            Guard::staff(P::AccountManage).form(&[
+                ("username", "newcomer"),
+                ("display_name", "新人"),
+                ("role", "member"),
+                ("unit", "{school}"),
+            ]),
+            account_create,
+        )
+        .post(
+            "/accounts/{id}/grants",
+            Guard::staff(P::AccountManage).form(&[("role", "member"), ("unit", "{school}")]),
+            grant_add,
+        )
+        .post(
+            "/accounts/{id}/link",
+            Guard::staff(P::AccountManage).button(),
+            account_link,
+        )
+        .post(
+            "/accounts/{id}/disable",
+            Guard::staff(P::AccountManage).button(),
+            account_disable,
+        )
+        .post(
+            "/accounts/{id}/enable",
+            Guard::staff(P::AccountManage).button(),
+            account_enable,
+        )
+        .post(
+            "/grants/{id}/revoke",
+            Guard::staff(P::AccountManage).button(),
+            grant_revoke,
+        )
 }
 
 /// Only a plain local path may be a `next=` target: one leading `/`, then printable ASCII

@@ -14,7 +14,7 @@ use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
-use domain::auth::{Cap, Scope, perm};
+use domain::auth::{Cap, perm};
 use domain::congress::{
     Acting, CheckInMethod, DelegateId, DelegateKind, MeetingId, MeetingStatus, TermId,
 };
@@ -114,7 +114,9 @@ pub struct Board {
 /// The board of a meeting: two queries (the counts and the rules).
 pub async fn board(db: &Db, m: &Meeting) -> Result<Board, StoreError> {
     let counts = counts(db, m).await?;
-    let rules = super::rules::effective(db, m.school_union_id).await?.rules;
+    let rules = super::rules::effective_checked(db, m.school_union_id)
+        .await?
+        .rules;
     Ok(Board {
         counts,
         quorum: domain::rules::quorum(&counts.attendance, &rules),
@@ -302,7 +304,7 @@ pub async fn code_check_in(
         return Err(invalid("code", t::CODE_USED));
     }
     // The code is the credential: reading its meeting needs no further scope.
-    let m = tx_meeting(&mut tx, Viewer::Staff(&Scope::All), MeetingId(meeting)).await?;
+    let m = tx_meeting(&mut tx, Viewer::checked(), MeetingId(meeting)).await?;
     if m.status != MeetingStatus::Open {
         return Err(invalid("code", t::MEETING_NOT_OPEN));
     }

@@ -110,7 +110,7 @@ pub async fn load(
         if members.len() < 6 {
             continue;
         }
-        let rules = rules::effective(&st.db, s.id).await?.rules;
+        let rules = rules::effective_checked(&st.db, s.id).await?.rules;
         let mode = if domain::rules::assembly_mode(members.len() as u32, &rules) {
             CongressMode::Assembly
         } else {

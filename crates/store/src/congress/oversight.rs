@@ -223,7 +223,7 @@ pub async fn oversight(
     sql.push(" GROUP BY p.school_union_id");
     let proposals: Vec<ProposalRow> = sql.fetch_all(db).await?;
 
-    let rules = super::rules::effective_for_schools(db, cap.scope()).await?;
+    let rules = super::rules::effective_for_schools(db, cap).await?;
 
     let mut term_by: HashMap<i64, TermRow> = HashMap::new();
     for t in terms {

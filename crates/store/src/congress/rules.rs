@@ -12,7 +12,7 @@ use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
-use domain::auth::{Cap, Scope, perm};
+use domain::auth::{Cap, perm};
 use domain::congress::RuleSetId;
 use domain::ids::OrgUnitId;
 use domain::rules::RuleSet;
@@ -120,8 +120,20 @@ fn resolve(mut rows: Vec<Row>, strict: bool) -> Result<Effective, StoreError> {
     })
 }
 
-/// The rules in force for `unit` (one query).
-pub async fn effective(db: &Db, unit: OrgUnitId) -> Result<Effective, StoreError> {
+/// The rules in force for `unit`, for a reader who has it in scope (two queries).
+pub async fn effective<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    unit: OrgUnitId,
+) -> Result<Effective, StoreError> {
+    if !crate::org::units::in_scope(db, cap.scope(), unit).await? {
+        return Err(StoreError::NotFound);
+    }
+    effective_checked(db, unit).await
+}
+
+/// The rules in force for `unit` (one query), inside `store` for a unit already checked.
+pub(crate) async fn effective_checked(db: &Db, unit: OrgUnitId) -> Result<Effective, StoreError> {
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" WHERE c.descendant_id = ").bind(Arg::I64(unit.0));
     resolve(sql.fetch_all(db).await?, true)
@@ -134,10 +146,11 @@ pub(crate) async fn tx_effective(tx: &mut Tx, unit: OrgUnitId) -> Result<Effecti
 }
 
 /// The rules in force for every school union in `scope` (one query, however many schools).
-pub async fn effective_for_schools(
+pub async fn effective_for_schools<P: perm::Perm>(
     db: &Db,
-    scope: &Scope,
+    cap: &Cap<P>,
 ) -> Result<HashMap<OrgUnitId, Effective>, StoreError> {
+    let scope = cap.scope();
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" JOIN org_unit s ON s.id = c.descendant_id WHERE s.kind = 'school_union'");
     crate::scope::restrict(&mut sql, "s.id", scope);

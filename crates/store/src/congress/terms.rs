@@ -983,7 +983,7 @@ pub async fn composition<P: perm::Perm>(
     today: NaiveDate,
 ) -> Result<CompositionReport, StoreError> {
     let tm = fetch_term(db, cap.scope(), term).await?;
-    let rules = super::rules::effective(db, tm.school_union_id).await?;
+    let rules = super::rules::effective_checked(db, tm.school_union_id).await?;
     // "35岁以下" includes 35; on 29 February the cutoff is a real day, never today.
     let young_cutoff = domain::rules::young_born_after(today, &rules.rules).unwrap_or(today);
     let (n, teachers, women, young, leaders, staff): (i64, i64, i64, i64, i64, i64) = crate::on_db!(

@@ -352,7 +352,7 @@ pub async fn list_members(
     today: NaiveDate,
 ) -> Result<Page<MemberListRow>, StoreError> {
     let limit = page.limit.clamp(1, 500);
-    let (col, key_arg): (&str, fn(&Cursor) -> Option<Arg>) = match f.sort {
+    let (col, key_arg): (&'static str, fn(&Cursor) -> Option<Arg>) = match f.sort {
         SortKey::Name => ("m.name", |c| Some(Arg::Text(c.key.clone()))),
         SortKey::BirthDate => ("m.birth_date", |c| {
             NaiveDate::parse_from_str(&c.key, "%Y-%m-%d")
@@ -406,9 +406,16 @@ pub async fn list_members(
     if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
         let op = if scan_desc { "<" } else { ">" };
         if f.sort == SortKey::Recent {
-            sql.push(&format!(" AND m.id {op} ")).bind(Arg::I64(c.id));
+            sql.push(" AND m.id ")
+                .push(op)
+                .push(" ")
+                .bind(Arg::I64(c.id));
         } else if let Some(k) = key_arg(c) {
-            sql.push(&format!(" AND ({col}, m.id) {op} ("))
+            sql.push(" AND (")
+                .push(col)
+                .push(", m.id) ")
+                .push(op)
+                .push(" (")
                 .bind(k)
                 .push(", ")
                 .bind(Arg::I64(c.id))
@@ -417,9 +424,14 @@ pub async fn list_members(
     }
     let dir = if scan_desc { "DESC" } else { "ASC" };
     if f.sort == SortKey::Recent {
-        sql.push(&format!(" ORDER BY m.id {dir}"));
+        sql.push(" ORDER BY m.id ").push(dir);
     } else {
-        sql.push(&format!(" ORDER BY {col} {dir}, m.id {dir}"));
+        sql.push(" ORDER BY ")
+            .push(col)
+            .push(" ")
+            .push(dir)
+            .push(", m.id ")
+            .push(dir);
     }
     sql.push(" LIMIT ").bind(Arg::I64(limit + 1));
 

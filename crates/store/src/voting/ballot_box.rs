@@ -21,7 +21,7 @@ use crate::congress::invalid;
 use crate::congress::meetings::Viewer;
 use crate::db::Pool;
 use crate::{Db, StoreError, on_db};
-use domain::auth::{Scope, perm};
+use domain::auth::perm;
 use domain::congress::{Acting, DelegateId, MeetingId};
 use domain::text as t;
 use domain::voting::*;
@@ -42,8 +42,11 @@ pub enum Voter<'a> {
     Code(&'a str),
 }
 
-/// A poll as a voter sees it, with the voter's delegate; made by [`prepare`].
+/// A poll as a voter sees it, with the voter's delegate; made by [`prepare`]. Only
+/// `prepare` makes one (`non_exhaustive`: no other crate can): it is the proof behind
+/// [`Prepared::reader`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Prepared {
     pub poll: Poll,
     pub options: Vec<PollOption>,
@@ -53,6 +56,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Who reads for this voter: [`prepare`] checked the voter (a delegate of the term, or
+    /// a card code of the meeting), so reads about the poll follow from that check.
+    pub fn reader(&self) -> Viewer<'static> {
+        Viewer::checked()
+    }
+
     /// Checks what the voter filled in against the poll.
     pub fn check(&self, input: &BallotInput) -> Result<Ballot, StoreError> {
         let spec = BallotSpec {
@@ -86,7 +95,7 @@ pub async fn code_delegate(db: &Db, code: &str) -> Result<(MeetingId, DelegateId
 /// The open polls of the meeting a card code belongs to (the code is the credential).
 pub async fn code_polls(db: &Db, code: &str) -> Result<(MeetingId, Vec<Poll>), StoreError> {
     let (m, _) = code_delegate(db, code).await?;
-    let polls = super::polls_of_meeting(db, Viewer::Staff(&Scope::All), m).await?;
+    let polls = super::polls_of_meeting(db, Viewer::checked(), m).await?;
     Ok((m, polls))
 }
 
@@ -191,7 +200,7 @@ async fn prepare_with(
             };
             let (p, options) = match snapshot {
                 Some(s) => (s.0.clone(), Some(s.1.clone())),
-                None => (get_poll(db, Viewer::Staff(&Scope::All), poll).await?, None),
+                None => (get_poll(db, Viewer::checked(), poll).await?, None),
             };
             if p.meeting_id.0 != meeting {
                 return Err(invalid("code", t::CODE_FOREIGN));
@@ -229,7 +238,7 @@ async fn prepare_with(
     let options = match options {
         Some(o) => o,
         None => {
-            let o = super::options(db, poll.id).await?;
+            let o = super::options(db, Viewer::checked(), poll.id).await?;
             if let (Some(kept), Voter::Code(_)) = (open, voter) {
                 kept.keep(&poll, &o);
             }

@@ -183,7 +183,13 @@ pub async fn polls_of_meeting(
     rows.into_iter().map(PollRow::into_poll).collect()
 }
 
-pub async fn options(db: &Db, poll: PollId) -> Result<Vec<PollOption>, StoreError> {
+/// The options of a poll the reader has read with [`get_poll`]. `_reader` is who reads (the
+/// same capability as for the poll); the ballot storage of issue 11 narrows on it.
+pub async fn options(
+    db: &Db,
+    _reader: Viewer<'_>,
+    poll: PollId,
+) -> Result<Vec<PollOption>, StoreError> {
     let rows: Vec<(i64, i64, String, Option<i64>)> = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT id, position, label, member_id FROM poll_option WHERE poll_id = $1 ORDER BY position, id"
@@ -1296,6 +1302,7 @@ async fn tx_eligible_member(
 /// name. `None` when nobody or more than one person has it (the hall must then be told).
 pub async fn resolve_write_in(
     db: &Db,
+    _reader: Viewer<'_>,
     school: OrgUnitId,
     name: &str,
 ) -> Result<Option<MemberId>, StoreError> {
@@ -1321,6 +1328,7 @@ pub async fn resolve_write_in(
 /// Names of members (write-ins in results).
 pub async fn member_names(
     db: &Db,
+    _reader: Viewer<'_>,
     ids: &[MemberId],
 ) -> Result<std::collections::HashMap<MemberId, String>, StoreError> {
     if ids.is_empty() {
@@ -1345,7 +1353,7 @@ pub struct Turnout {
 }
 
 /// Turnout of a poll (one query).
-pub async fn turnout(db: &Db, poll: PollId) -> Result<Turnout, StoreError> {
+pub async fn turnout(db: &Db, _reader: Viewer<'_>, poll: PollId) -> Result<Turnout, StoreError> {
     let (voted, eligible, present, status): (i64, i64, i64, String) = on_db!(db, |p| sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM poll_participation WHERE poll_id = $1),
                 (SELECT COUNT(*) FROM delegate d WHERE d.term_id = mt.term_id AND d.ended_on IS NULL AND d.kind = 'delegate'),
@@ -1366,7 +1374,11 @@ pub async fn turnout(db: &Db, poll: PollId) -> Result<Turnout, StoreError> {
 }
 
 /// Named ballots with the voters' names, for a named poll's published record.
-pub async fn named_ballots(db: &Db, poll: &Poll) -> Result<Vec<(String, Ballot)>, StoreError> {
+pub async fn named_ballots(
+    db: &Db,
+    _reader: Viewer<'_>,
+    poll: &Poll,
+) -> Result<Vec<(String, Ballot)>, StoreError> {
     if poll.mode != PollMode::Named {
         return Ok(Vec::new());
     }

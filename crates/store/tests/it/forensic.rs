@@ -360,7 +360,7 @@ async fn sqlite_attack(t: &TestDb) {
     // The tally is right, and it is all that is stored.
     let p = sv::get_poll(
         &st.db,
-        store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All),
+        store::congress::meetings::Viewer::view(&sys()),
         c.poll,
     )
     .await
@@ -617,7 +617,7 @@ async fn pg_attack(t: &TestDb) {
     close(st, &c.h, c.poll).await;
     let p = sv::get_poll(
         &st.db,
-        store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All),
+        store::congress::meetings::Viewer::view(&sys()),
         c.poll,
     )
     .await

@@ -7,6 +7,7 @@ mod demo;
 mod export;
 mod forensic;
 mod import;
+mod keys;
 mod members;
 mod org;
 mod privacy;

@@ -71,7 +71,7 @@ dual_test!(async fn a_secret_motion_runs_from_quorum_to_published_result(t) {
             assert_eq!(vote(st, &bx, Voter::Member(&a), poll, &motion(c)).await.unwrap(), Cast::Stored);
         }
     }
-    let turnout = sv::turnout(&st.db, poll).await.unwrap();
+    let turnout = sv::turnout(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     assert_eq!((turnout.voted, turnout.eligible, turnout.present), (45, 60, 45));
     close(st, &h, poll).await;
     let r = sv::publish_poll(st, &sys(), &who(), poll).await.unwrap();
@@ -79,7 +79,7 @@ dual_test!(async fn a_secret_motion_runs_from_quorum_to_published_result(t) {
     // 31 of all 60 delegates is more than half.
     assert!(m.passed);
     assert_eq!((m.base_count, m.needed), (60, 31));
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     assert_eq!(p.status, PollStatus::Published);
     assert_eq!(p.attendance.unwrap().present, 45);
     assert_eq!(p.electronic, Some(45));
@@ -96,7 +96,7 @@ dual_test!(async fn a_poll_does_not_open_without_quorum(t) {
         .unwrap();
     let e = open(st, &h, id).await.unwrap_err();
     assert_eq!(key_of(e), t::NO_QUORUM);
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), id).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), id).await.unwrap();
     assert_eq!(p.status, PollStatus::Draft);
 });
 
@@ -142,10 +142,10 @@ dual_test!(async fn bad_votes_are_refused_and_change_nothing(t) {
     close(st, &h, poll).await;
     assert_eq!(key_of(bx.cast(&late, &ballot).await.unwrap_err()), t::VOTE_NOT_OPEN);
     assert_eq!(key_of(by_code(st, &bx, &h, 2, poll, &motion("yes")).await.unwrap_err()), t::VOTE_NOT_OPEN);
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     let tally = p.tally.unwrap();
     assert_eq!((tally.ballots, tally.yes, tally.no), (1, 1, 0));
-    assert_eq!(sv::turnout(&st.db, poll).await.unwrap().voted, 1);
+    assert_eq!(sv::turnout(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap().voted, 1);
 });
 
 async fn candidates(st: &Store, poll: PollId, members: &[MemberId]) -> Vec<OptionId> {
@@ -196,9 +196,9 @@ dual_test!(async fn an_election_checks_its_margin_elects_by_rank_and_offers_a_fu
         t::VOTE_TOO_MANY
     );
     // A write-in is resolved from a name; a stranger's name resolves to nobody.
-    let write_in = sv::resolve_write_in(&st.db, h.org.school_a, "代表0035").await.unwrap().unwrap();
+    let write_in = sv::resolve_write_in(&st.db, store::congress::meetings::Viewer::view(&sys()), h.org.school_a, "代表0035").await.unwrap().unwrap();
     assert_eq!(write_in, h.delegates[35].0);
-    assert_eq!(sv::resolve_write_in(&st.db, h.org.school_a, "不存在的人").await.unwrap(), None);
+    assert_eq!(sv::resolve_write_in(&st.db, store::congress::meetings::Viewer::view(&sys()), h.org.school_a, "不存在的人").await.unwrap(), None);
     // A candidate is marked, not written in.
     assert_eq!(
         key_of(by_code(st, &bx, &h, 0, poll, &election_ballot(&opts, &[0], Some(people[1]))).await.unwrap_err()),
@@ -241,9 +241,9 @@ dual_test!(async fn an_election_checks_its_margin_elects_by_rank_and_offers_a_fu
     let PollResult::Election(res2) = sv::publish_poll(st, &sys(), &who(), poll2).await.unwrap() else { panic!() };
     assert_eq!((res2.elected, res2.vacant), (1, 2));
     let next = sv::further_round(st, &sys(), &who(), poll2).await.unwrap();
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), next).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), next).await.unwrap();
     assert_eq!((p.round, p.seats, p.status), (2, 2, PollStatus::Draft));
-    assert_eq!(sv::options(&st.db, next).await.unwrap().len(), 3);
+    assert_eq!(sv::options(&st.db, store::congress::meetings::Viewer::view(&sys()), next).await.unwrap().len(), 3);
     // The further round opens without the first round's margin.
     open(st, &h, next).await.unwrap();
 });
@@ -272,7 +272,7 @@ dual_test!(async fn a_cadre_review_hides_results_below_the_minimum_and_from_othe
     assert!(!r.shown);
     assert_eq!(r.rows[0].counts, [3, 3, 3, 0]);
     assert_eq!(r.rows[0].competent_bp, 6667);
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     // The default audience is the presidium.
     store::congress::meetings::add_role(st, &sys(), &who(), h.meeting, h.delegates[5].0, MeetingRole::Presidium).await.unwrap();
     assert!(sv::may_see_review(&st.db, &p, false, Some(h.delegates[5].0)).await.unwrap());
@@ -307,7 +307,7 @@ dual_test!(async fn paper_counts_reconcile_and_a_different_scrutineer_confirms(t
     close(st, &h, poll).await;
     assert_eq!(key_of(sv::enter_paper(st, &other, &who(), poll, &sheet(36, 36, 36, 0, [30, 4, 2])).await.unwrap_err()), t::PAPER_NOT_TELLER);
     assert_eq!(key_of(sv::enter_paper(st, &teller, &who(), poll, &sheet(36, 36, 35, 0, [30, 4, 1])).await.unwrap_err()), t::PAPER_VALID_SUM);
-    assert!(sv::paper(&st.db, &sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap()).await.unwrap().is_none());
+    assert!(sv::paper(&st.db, &sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap()).await.unwrap().is_none());
     // More returned than issued voids the round.
     assert_eq!(sv::enter_paper(st, &teller, &who(), poll, &sheet(36, 37, 37, 0, [30, 5, 2])).await.unwrap(), Reconciliation::Void);
     assert_eq!(key_of(sv::confirm_paper(st, &scrutineer, &who(), poll).await.unwrap_err()), t::PAPER_VOID);
@@ -334,7 +334,7 @@ dual_test!(async fn paper_counts_reconcile_and_a_different_scrutineer_confirms(t
     sv::confirm_paper(st, &scrutineer, &who(), mixed).await.unwrap();
     let PollResult::Motion(m) = sv::publish_poll(st, &sys(), &who(), mixed).await.unwrap() else { panic!() };
     assert!(m.passed, "15 + 8 = 23 of 40");
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), mixed).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), mixed).await.unwrap();
     assert_eq!(p.electronic, Some(20));
 });
 
@@ -359,10 +359,13 @@ dual_test!(async fn secret_ballots_are_stored_sealed_one_length_and_gone_once_co
     }.parse().unwrap()).await.unwrap();
     let opts = candidates(st, poll, &h.delegates[..8].iter().map(|d| d.0).collect::<Vec<_>>()).await;
     open(st, &h, poll).await.unwrap();
+    let audit_before = audit_rows(st).await;
     let bits = |i: usize| -> Vec<usize> { (0..8).filter(|b| i >> b & 1 == 1).collect() };
     for i in 0..n {
         by_code(st, &bx, &h, i, poll, &election_ballot(&opts, &bits(i), None)).await.unwrap();
     }
+    // The audit log holds no record per ballot: casting 200 added none.
+    assert_eq!(audit_rows(st).await, audit_before, "casting ballots wrote audit records");
     // Nothing in the ballot box names a voter or a time: exactly these columns.
     assert_eq!(columns(st, "poll_ballot").await, vec!["content", "poll_id", "token"]);
     assert_eq!(columns(st, "poll_participation").await, vec!["delegate_id", "poll_id"]);
@@ -371,10 +374,20 @@ dual_test!(async fn secret_ballots_are_stored_sealed_one_length_and_gone_once_co
     // No ballot can be read, and the length of one says nothing: all are alike.
     assert!(stored.iter().all(|c| Ballot::decode(c).is_none()));
     assert!(stored.iter().all(|c| c.len() == stored[0].len()), "sealed ballots differ in length");
+    let wal = t.sqlite_path.as_ref().map(|p| std::path::PathBuf::from(format!("{}-wal", p.display())));
+    if let Some(wal) = &wal {
+        let len = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "the ballots went through the WAL while the poll was open");
+    }
     close(st, &h, poll).await;
+    if let Some(wal) = &wal {
+        // Closing truncated the write-ahead log, which held the ballots in casting order.
+        let len = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(len, 0, "the WAL still holds {len} bytes after closing");
+    }
     let left: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_one(p).await).unwrap();
     assert_eq!(left, 0, "the sealed ballots are deleted once counted");
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     let tally = p.tally.unwrap();
     assert_eq!((tally.ballots, p.electronic), (n as u32, Some(n as u32)));
     for (b, o) in opts.iter().enumerate() {
@@ -418,7 +431,7 @@ dual_test!(async fn a_wrong_or_missing_share_cannot_count_and_changes_nothing(t)
     typo.insert(0, if first == '0' { '1' } else { '0' });
     assert_eq!(key_of(count(vec![mine[0].clone(), typo]).await.unwrap_err()), t::VOTE_SHARE_INVALID);
     // Nothing changed: still sealed, still not counted.
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     assert_eq!((p.tally.is_none(), p.electronic), (true, None));
     let sealed: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_one(p).await).unwrap();
     assert_eq!(sealed, 40);
@@ -430,6 +443,15 @@ dual_test!(async fn a_wrong_or_missing_share_cannot_count_and_changes_nothing(t)
     // Counting twice is refused.
     assert_eq!(key_of(count(mine.clone()).await.unwrap_err()), t::VOTE_NOT_SEALED);
 });
+
+async fn audit_rows(st: &Store) -> i64 {
+    store::on_db!(&st.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
 
 async fn columns(st: &Store, table: &str) -> Vec<String> {
     let mut c: Vec<String> = match st.db.engine() {
@@ -467,7 +489,7 @@ dual_test!(async fn a_burst_of_concurrent_ballots_is_stored_once_each(t) {
     }
     assert_eq!(stored, n);
     close(st, &h, poll).await;
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     let tally = p.tally.unwrap();
     assert_eq!((tally.ballots, tally.yes), (n as u32, n as u32));
 });

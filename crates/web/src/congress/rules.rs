@@ -269,21 +269,38 @@ async fn page_view(
     let db = &state.store.db;
     let unit = OrgUnitId(id);
     // Readable by whoever sees the congress there, or sets its rules.
-    let (history, can_edit) = match a.actor.authorize::<perm::RuleSetManage>() {
+    // The unit's path and rules are read with the capability that found its history.
+    let (history, can_edit, u, eff) = match a.actor.authorize::<perm::RuleSetManage>() {
         Ok(cap) => match sr::history(db, &cap, unit).await {
-            Ok(h) => (h, true),
+            Ok(h) => (
+                h,
+                true,
+                store::org::path(db, &cap, unit).await?,
+                sr::effective(db, &cap, unit).await?,
+            ),
             Err(store::StoreError::NotFound) => {
                 let view = a.actor.authorize::<perm::CongressView>()?;
-                (sr::history(db, &view, unit).await?, false)
+                let h = sr::history(db, &view, unit).await?;
+                (
+                    h,
+                    false,
+                    store::org::path(db, &view, unit).await?,
+                    sr::effective(db, &view, unit).await?,
+                )
             }
             Err(e) => return Err(e.into()),
         },
         Err(_) => {
             let view = a.actor.authorize::<perm::CongressView>()?;
-            (sr::history(db, &view, unit).await?, false)
+            let h = sr::history(db, &view, unit).await?;
+            (
+                h,
+                false,
+                store::org::path(db, &view, unit).await?,
+                sr::effective(db, &view, unit).await?,
+            )
         }
     };
-    let u = store::org::path(db, unit).await?;
     let unit_name = u.last().map(|x| x.name.clone()).ok_or(AppError::NotFound)?;
     if u.last()
         .is_some_and(|x| x.kind == domain::org::OrgKind::Branch)

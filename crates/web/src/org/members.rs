@@ -395,7 +395,7 @@ async fn member_page(
         .collect();
     // The breadcrumb runs down the org path from the highest unit the reader holds a grant
     // at (district › area › school), then the member.
-    let path = org::path(&state.store.db, m.school_union_id).await?;
+    let path = org::path(&state.store.db, &cap, m.school_union_id).await?;
     let from = path
         .iter()
         .position(|u| {

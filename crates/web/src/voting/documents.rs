@@ -36,9 +36,9 @@ async fn visible_result(
             return Err(AppError::Forbidden);
         }
     }
-    let options = sv::options(db, p.id).await?;
+    let options = sv::options(db, reader.viewer(), p.id).await?;
     let paper = sv::paper(db, &p).await?;
-    let view = result_view(state, &a.tr, &p, &options, paper.as_ref()).await?;
+    let view = result_view(state, reader.viewer(), &a.tr, &p, &options, paper.as_ref()).await?;
     Ok((p, m, view))
 }
 
@@ -195,10 +195,28 @@ pub async fn minutes(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
                     ));
                     None
                 } else {
-                    result_view(&state, &tr, p, &mp.options, mp.paper.as_ref()).await?
+                    result_view(
+                        &state,
+                        reader.viewer(),
+                        &tr,
+                        p,
+                        &mp.options,
+                        mp.paper.as_ref(),
+                    )
+                    .await?
                 }
             }
-            _ => result_view(&state, &tr, p, &mp.options, mp.paper.as_ref()).await?,
+            _ => {
+                result_view(
+                    &state,
+                    reader.viewer(),
+                    &tr,
+                    p,
+                    &mp.options,
+                    mp.paper.as_ref(),
+                )
+                .await?
+            }
         };
         views.push(MinutesPollView {
             title: p.title.clone(),
@@ -221,7 +239,14 @@ pub async fn minutes(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
         });
     }
     let name = meeting_name(&tr, m.term_number, m.number, m.mode);
-    let rules = store::congress::rules::effective(db, m.school_union_id).await?;
+    let rules = match &reader {
+        crate::congress::Reader::Staff(c) => {
+            store::congress::rules::effective(db, c, m.school_union_id).await?
+        }
+        crate::congress::Reader::Attendee(x) => {
+            store::congress::rules::effective(db, x.cap(), m.school_union_id).await?
+        }
+    };
     let chrome = Chrome::new(&a, "minutes-title")
         .title_text(format!("{} · {}", name, tr.t("minutes-title")))
         .crumb(tr.t("congress-title"), Some("/congress".into()))

@@ -11,6 +11,7 @@ pub mod ballot;
 pub mod documents;
 pub mod live;
 
+use crate::Need::{Attendee, Staff};
 use crate::chrome::{Chrome, Opt, coded_options};
 use crate::congress::terms::meeting_name;
 use crate::congress::{Reader, flash_of, read_meeting, refused};
@@ -18,7 +19,7 @@ use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -37,39 +38,117 @@ use store::congress::meetings::{self as sm, Viewer};
 use store::voting::{self as sv, Poll};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/congress/meetings/{id}/polls", Access::Login, polls_page)
-        .post("/congress/meetings/{id}/polls", Access::Login, create)
-        .get(
-            "/congress/meetings/{id}/minutes",
-            Access::Login,
-            documents::minutes,
-        )
-        .get("/polls/{id}", Access::Login, show)
-        .post("/polls/{id}/options", Access::Login, add_option)
-        .post(
-            "/polls/{id}/options/{option}/remove",
-            Access::Login,
-            remove_option,
-        )
-        .post("/polls/{id}/open", Access::Login, open)
-        .get("/polls/{id}/count", Access::Login, count_page)
-        .post("/polls/{id}/count", Access::Login, count)
-        .post("/polls/{id}/close", Access::Login, close)
-        .post("/polls/{id}/publish", Access::Login, publish)
-        .post("/polls/{id}/further-round", Access::Login, further_round)
-        .post("/polls/{id}/paper", Access::Login, enter_paper)
-        .post("/polls/{id}/paper/confirm", Access::Login, confirm_paper)
-        .get("/polls/{id}/events", Access::Login, events)
-        .get("/polls/{id}/vote", Access::Login, ballot::page)
-        .post("/polls/{id}/vote", Access::Login, ballot::submit)
-        .get("/polls/{id}/result", Access::Login, documents::result)
-        .get(
-            "/polls/{id}/result.xlsx",
-            Access::Login,
-            documents::result_xlsx,
-        )
-        .get("/vote", Access::Public, ballot::code_page)
-        .post("/vote", Access::Public, ballot::code_submit)
+    t.get(
+        "/congress/meetings/{id}/polls",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        polls_page,
+    )
+    .post(
+        "/congress/meetings/{id}/polls",
+        Guard::staff(P::CongressManage).form(&[
+            ("title", "甲校决议表决"),
+            ("kind", "motion"),
+            ("mode", "secret"),
+            ("seats", "1"),
+        ]),
+        create,
+    )
+    .get(
+        "/congress/meetings/{id}/minutes",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::minutes,
+    )
+    .get(
+        "/polls/{id}",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        show,
+    )
+    .post(
+        "/polls/{id}/options",
+        Guard::staff(P::CongressManage).form(&[("name", "甲校同事")]),
+        add_option,
+    )
+    .post(
+        "/polls/{id}/options/{option}/remove",
+        Guard::staff(P::CongressManage).button(),
+        remove_option,
+    )
+    .post(
+        "/polls/{id}/open",
+        Guard::staff(P::CongressManage).button(),
+        open,
+    )
+    .get(
+        "/polls/{id}/count",
+        Guard::staff(P::CongressManage),
+        count_page,
+    )
+    .post(
+        "/polls/{id}/count",
+        Guard::staff(P::CongressManage).form(&[("share0", "ABCD-EFGH")]),
+        count,
+    )
+    .post(
+        "/polls/{id}/close",
+        Guard::staff(P::CongressManage).button(),
+        close,
+    )
+    .post(
+        "/polls/{id}/publish",
+        Guard::staff(P::CongressManage).button(),
+        publish,
+    )
+    .post(
+        "/polls/{id}/further-round",
+        Guard::staff(P::CongressManage).button(),
+        further_round,
+    )
+    .post(
+        "/polls/{id}/paper",
+        Guard::named(P::CongressAttend).form(&[
+            ("issued", "1"),
+            ("returned", "1"),
+            ("valid", "1"),
+            ("invalid", "0"),
+        ]),
+        enter_paper,
+    )
+    .post(
+        "/polls/{id}/paper/confirm",
+        Guard::named(P::CongressAttend).button(),
+        confirm_paper,
+    )
+    .get(
+        "/polls/{id}/events",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        events,
+    )
+    .get(
+        "/polls/{id}/vote",
+        Guard::named(P::CongressAttend),
+        ballot::page,
+    )
+    .post(
+        "/polls/{id}/vote",
+        Guard::named(P::CongressAttend).form(&[("choice", "{option}")]),
+        ballot::submit,
+    )
+    .get(
+        "/polls/{id}/result",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::result,
+    )
+    .get(
+        "/polls/{id}/result.xlsx",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::result_xlsx,
+    )
+    .get("/vote", Guard::public(), ballot::code_page)
+    .post(
+        "/vote",
+        Guard::public().form(&[("code", "ABCDEFGHJK")]),
+        ballot::code_submit,
+    )
 }
 
 /// How the reader reaches a poll.
@@ -439,6 +518,7 @@ struct PollPage {
 /// The result of a published poll as a table, in the reader's language.
 pub(crate) async fn result_view(
     state: &AppState,
+    reader: Viewer<'_>,
     tr: &Tr,
     p: &Poll,
     options: &[sv::PollOption],
@@ -516,7 +596,7 @@ pub(crate) async fn result_view(
                     _ => None,
                 })
                 .collect();
-            let names = sv::member_names(&state.store.db, &writeins).await?;
+            let names = sv::member_names(&state.store.db, reader, &writeins).await?;
             let mut notes = vec![tr.ta(
                 "poll-election-rule",
                 &[
@@ -712,7 +792,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let db = &state.store.db;
     let tr = a.tr;
     let m = sm::get_meeting(db, reader.viewer(), p.meeting_id).await?;
-    let options = sv::options(db, p.id).await?;
+    let options = sv::options(db, reader.viewer(), p.id).await?;
     let paper = sv::paper(db, &p).await?;
     let roles = match reader.acting() {
         Some(acting) => sv::own_roles(db, acting, p.meeting_id).await?,
@@ -723,7 +803,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         None => false,
     };
     let manage = reader.manager().is_some();
-    let t = sv::turnout(db, p.id).await?;
+    let t = sv::turnout(db, reader.viewer(), p.id).await?;
     let see_review =
         sv::may_see_review(db, &p, manage, reader.acting().map(|x| x.member())).await?;
     let (result, result_hidden) = match &p.result {
@@ -741,12 +821,12 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             )),
         ),
         _ => (
-            result_view(&state, &tr, &p, &options, paper.as_ref()).await?,
+            result_view(&state, reader.viewer(), &tr, &p, &options, paper.as_ref()).await?,
             None,
         ),
     };
     let named = if p.status == PollStatus::Published && p.mode == PollMode::Named {
-        sv::named_ballots(db, &p)
+        sv::named_ballots(db, reader.viewer(), &p)
             .await?
             .into_iter()
             .map(|(n, b)| (n, ballot::describe(&tr, &b, &options)))
@@ -873,7 +953,13 @@ pub async fn add_option(
 ) -> AppResult {
     let (cap, p) = manage_poll(&state, &a, id).await?;
     let back = format!("/polls/{id}");
-    let Some(member) = sv::resolve_write_in(&state.store.db, p.school_union_id, &f.name).await?
+    let Some(member) = sv::resolve_write_in(
+        &state.store.db,
+        Viewer::manage(&cap),
+        p.school_union_id,
+        &f.name,
+    )
+    .await?
     else {
         let e = FieldError::new("member", domain::text::VOTE_WRITE_IN_UNKNOWN)
             .arg("name", f.name.trim());
@@ -1127,7 +1213,7 @@ pub async fn enter_paper(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let options = sv::options(&state.store.db, p.id).await?;
+    let options = sv::options(&state.store.db, Viewer::attendee(&acting), p.id).await?;
     let mut input = PaperInput {
         issued: get("issued"),
         returned: get("returned"),
@@ -1150,7 +1236,14 @@ pub async fn enter_paper(
         if name.trim().is_empty() {
             continue;
         }
-        match sv::resolve_write_in(&state.store.db, p.school_union_id, &name).await? {
+        match sv::resolve_write_in(
+            &state.store.db,
+            Viewer::attendee(&acting),
+            p.school_union_id,
+            &name,
+        )
+        .await?
+        {
             Some(m) => input.write_ins.push((m, get(&format!("w{i}_count")))),
             None => {
                 let e = FieldError::new("write_in", domain::text::VOTE_WRITE_IN_UNKNOWN)
@@ -1193,8 +1286,8 @@ pub async fn events(
     a: Auth,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (_, p) = read_poll(&state, &a, id).await?;
-    let stream = live::Live::stream(&state, p.id);
+    let (reader, p) = read_poll(&state, &a, id).await?;
+    let stream = live::Live::stream(&state, reader, p.id);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())

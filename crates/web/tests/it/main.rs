@@ -1,7 +1,9 @@
 //! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
 
 mod auth;
+mod boundary;
 mod congress;
+mod enums;
 mod i18n;
 mod import;
 mod matrix;

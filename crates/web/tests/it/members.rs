@@ -140,7 +140,7 @@ dual_test!(async fn the_org_tree_moves_a_school_to_another_area(t) {
     assert!(r.text().contains("甲一小学工会"));
     let b = app.org.area_b.to_string();
     c.post(&format!("/org/{}/move", app.org.school_a), &[("parent", &b)]).await.assert_status(303);
-    let path = store::org::path(app.t.db(), app.org.school_a).await.unwrap();
+    let path = store::org::path(app.t.db(), &sys::<domain::auth::perm::OrgView>(), app.org.school_a).await.unwrap();
     assert_eq!(path[1].name, "乙片");
     let r = c.post(&format!("/org/{}/new", app.org.area_a), &[("name", "新学校工会"), ("code", "SA1"), ("school_kind", "public"), ("school_level", "primary")]).await;
     r.assert_status(422);

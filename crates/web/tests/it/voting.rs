@@ -120,6 +120,10 @@ dual_test!(async fn a_secret_resolution_is_voted_on_phones_and_published(t) {
     assert!(sheet.text().contains("依据规则版本"));
     let x = c.get(&format!("{poll_url}/result.xlsx")).await;
     x.assert_status(200);
+    // The workbook itself, read back: the motion, and the six yes votes in the rows.
+    let rows = read_xlsx(&x.bytes);
+    assert_eq!(rows.first().and_then(|r| r.first()).map(String::as_str), Some("关于修订教职工考核办法的决议"), "{rows:?}");
+    assert!(rows.iter().any(|r| r.iter().skip(1).any(|c| c == "6")), "no row counts the 6 yes votes: {rows:?}");
     let minutes = c.get(&format!("/congress/meetings/{}/minutes", h.meeting.0)).await;
     minutes.assert_status(200);
     assert!(minutes.text().contains("关于修订教职工考核办法的决议"));
