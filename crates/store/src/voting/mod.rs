@@ -1278,15 +1278,14 @@ pub(crate) async fn union_voter(
     if poll.union_office.is_none() {
         return Ok(());
     }
-    let member: Option<bool> =
-        on_db!(db, |p| {
-            sqlx::query_scalar(
+    let member: Option<bool> = on_db!(db, |p| {
+        sqlx::query_scalar(
         "SELECT m.union_member FROM delegate d JOIN member m ON m.id = d.member_id WHERE d.id = $1"
     )
     .bind(delegate.0)
     .fetch_optional(p)
     .await
-        })?;
+    })?;
     if member == Some(true) {
         Ok(())
     } else {

@@ -10,4 +10,5 @@ mod members;
 mod org;
 mod privacy;
 mod schema;
+mod statute;
 mod voting;
