@@ -166,6 +166,11 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/congress/rules/{id}", Access::Login, rules::save)
         .get("/congress/oversight", Access::Login, oversight::table)
         .get("/congress/oversight.xlsx", Access::Login, oversight::xlsx)
+        .post(
+            "/congress/oversight/exemption",
+            Access::Login,
+            oversight::exempt,
+        )
         .get("/checkin", Access::Public, attendance::code_page)
         .post("/checkin", Access::Public, attendance::code_submit);
     // Uploads: a delegate list, meeting documents.

@@ -282,6 +282,12 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
         Expect::Deny,
         Expect::Deny,
     ),
+    (
+        Method::Post,
+        "/congress/oversight/exemption",
+        Expect::Deny,
+        Expect::Deny,
+    ),
     (Method::Get, "/proposals", Expect::Scoped, Expect::Scoped),
     (
         Method::Post,
