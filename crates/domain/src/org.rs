@@ -164,10 +164,10 @@ coded!(Education, "education", {
 coded!(
     /// 用工性质.
     EmploymentType, "employment-type", {
-    Established = "established" ["在编", "编制内", "事业编制"],
-    Contract = "contract" ["合同制", "合同", "聘用"],
-    Agency = "agency" ["派遣", "劳务派遣"],
-    Temporary = "temporary" ["临聘", "临时", "代课"],
+    Established = "established" ["在编", "编制内", "事业编制", "正式在编"],
+    Contract = "contract" ["合同制", "合同", "聘用", "聘用制", "合同工"],
+    Agency = "agency" ["派遣", "劳务派遣", "派遣制"],
+    Temporary = "temporary" ["临聘", "临时", "代课", "临时聘用"],
     Rehired = "rehired" ["返聘", "退休返聘"],
 });
 

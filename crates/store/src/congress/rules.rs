@@ -140,9 +140,13 @@ pub(crate) async fn effective_checked(db: &Db, unit: OrgUnitId) -> Result<Effect
 }
 
 pub(crate) async fn tx_effective(tx: &mut Tx, unit: OrgUnitId) -> Result<Effective, StoreError> {
+    tx_resolve(tx, unit, true).await
+}
+
+async fn tx_resolve(tx: &mut Tx, unit: OrgUnitId, strict: bool) -> Result<Effective, StoreError> {
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" WHERE c.descendant_id = ").bind(Arg::I64(unit.0));
-    resolve(sql.fetch_all_tx(tx).await?, true)
+    resolve(sql.fetch_all_tx(tx).await?, strict)
 }
 
 /// The rules in force for every school union in `scope` (one query, however many schools).
@@ -266,7 +270,9 @@ pub async fn create_version(
     if u.kind == domain::org::OrgKind::Branch {
         return Err(StoreError::NotFound);
     }
-    let before = tx_effective(&mut tx, unit).await?;
+    // What is replaced, for the audit record: read even when it is a refused laxer
+    // version, since storing a new one is how a school gets out of it.
+    let before = tx_resolve(&mut tx, unit, false).await?;
     let version: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM rule_set WHERE org_unit_id = $1"
     )

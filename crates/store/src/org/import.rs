@@ -221,6 +221,7 @@ impl Column {
             Column::EmploymentType => &[
                 "用工性质",
                 "用工形式",
+                "人员性质",
                 "编制",
                 "编制情况",
                 "人员类别",

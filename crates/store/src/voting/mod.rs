@@ -1397,18 +1397,38 @@ pub async fn named_ballots(
         .collect())
 }
 
-/// Whether the viewer may see a cadre review's results, under the rule set that decided
-/// it: managers always; the presidium or every delegate when the rule set says so.
+/// Who asks to see a cadre review's results: the capabilities the reader holds, never a
+/// flag the caller computed. Every output (poll page, minutes, result sheet, its print view
+/// and .xlsx) asks [`may_see_review`] with one of these.
+pub struct ReviewReader<'a> {
+    /// Running congresses (a school's chair, the district's staff): counts only when it
+    /// covers the poll's school.
+    pub manage: Option<&'a Cap<perm::CongressManage>>,
+    /// The person behind the account, for the audiences made of delegates.
+    pub attendee: Option<&'a Acting<perm::CongressAttend>>,
+}
+
+/// Whether the reader may see a cadre review's results, under the rule set that decided
+/// it: those who run the school's congress always; then, as the rule set names the
+/// audience, the meeting's presidium or every delegate of its term. Viewing congresses
+/// (an area lead, a committee member) is not enough. Other polls' results are not limited.
 pub async fn may_see_review(
     db: &Db,
     poll: &Poll,
-    manager: bool,
-    member: Option<MemberId>,
+    reader: ReviewReader<'_>,
 ) -> Result<bool, StoreError> {
-    if poll.kind != PollKind::CadreReview || manager {
+    if poll.kind != PollKind::CadreReview {
         return Ok(true);
     }
-    let Some(member) = member else {
+    if let Some(cap) = reader.manage {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM org_unit u WHERE u.id = ");
+        sql.bind(Arg::I64(poll.school_union_id.0));
+        crate::scope::restrict(&mut sql, "u.id", cap.scope());
+        if sql.fetch_scalar_i64(db).await? > 0 {
+            return Ok(true);
+        }
+    }
+    let Some(me) = reader.attendee else {
         return Ok(false);
     };
     let rules = match poll.rule_set_id {
@@ -1416,22 +1436,24 @@ pub async fn may_see_review(
         None => RuleSet::DEFAULT,
     };
     use domain::rules::ReviewAudience as A;
-    Ok(match rules.review_audience {
-        A::Managers => false,
-        A::Delegates => true,
+    let sql = match rules.review_audience {
+        A::Managers => return Ok(false),
+        A::Delegates => {
+            "SELECT COUNT(*) FROM delegate d JOIN congress_meeting mt ON mt.term_id = d.term_id
+             WHERE mt.id = $1 AND d.member_id = $2 AND d.ended_on IS NULL"
+        }
         A::Presidium => {
-            let n: i64 = on_db!(db, |p| {
-                sqlx::query_scalar(
-                "SELECT COUNT(*) FROM meeting_role WHERE meeting_id = $1 AND member_id = $2 AND role = 'presidium'"
-            )
+            "SELECT COUNT(*) FROM meeting_role WHERE meeting_id = $1 AND member_id = $2 AND role = 'presidium'"
+        }
+    };
+    let n: i64 = on_db!(db, |p| {
+        sqlx::query_scalar(sql)
             .bind(poll.meeting_id.0)
-            .bind(member.0)
+            .bind(me.member().0)
             .fetch_one(p)
             .await
-            })?;
-            n > 0
-        }
-    })
+    })?;
+    Ok(n > 0)
 }
 
 /// The delegate a member holds in the poll's term and whether they voted in it.
@@ -1549,15 +1571,14 @@ pub(crate) async fn union_voter(
     if poll.union_office.is_none() {
         return Ok(());
     }
-    let member: Option<bool> =
-        on_db!(db, |p| {
-            sqlx::query_scalar(
+    let member: Option<bool> = on_db!(db, |p| {
+        sqlx::query_scalar(
         "SELECT m.union_member FROM delegate d JOIN member m ON m.id = d.member_id WHERE d.id = $1"
     )
     .bind(delegate.0)
     .fetch_optional(p)
     .await
-        })?;
+    })?;
     if member == Some(true) {
         Ok(())
     } else {

@@ -12,4 +12,5 @@ mod members;
 mod org;
 mod privacy;
 mod schema;
+mod statute;
 mod voting;

@@ -275,9 +275,21 @@ dual_test!(async fn a_cadre_review_hides_results_below_the_minimum_and_from_othe
     let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     // The default audience is the presidium.
     store::congress::meetings::add_role(st, &sys(), &who(), h.meeting, h.delegates[5].0, MeetingRole::Presidium).await.unwrap();
-    assert!(sv::may_see_review(&st.db, &p, false, Some(h.delegates[5].0)).await.unwrap());
-    assert!(!sv::may_see_review(&st.db, &p, false, Some(h.delegates[6].0)).await.unwrap());
-    assert!(sv::may_see_review(&st.db, &p, true, None).await.unwrap());
+    let see = |manage: Option<domain::auth::Cap<perm::CongressManage>>, member: Option<MemberId>| {
+        let st = st.clone();
+        let p = p.clone();
+        let school = h.org.school_a;
+        async move {
+            let me = member.map(|m| acting(school, m));
+            sv::may_see_review(&st.db, &p, sv::ReviewReader { manage: manage.as_ref(), attendee: me.as_ref() }).await.unwrap()
+        }
+    };
+    assert!(see(None, Some(h.delegates[5].0)).await, "a member of the presidium");
+    assert!(!see(None, Some(h.delegates[6].0)).await, "a delegate outside the presidium");
+    assert!(see(Some(sys()), None).await, "those who run the congress");
+    // Running another school's congress is not running this one.
+    let other = actor(&[(Role::SchoolChair, h.org.school_b)]).authorize::<perm::CongressManage>().unwrap();
+    assert!(!see(Some(other), Some(h.delegates[6].0)).await);
 });
 
 fn sheet(issued: u32, returned: u32, valid: u32, invalid: u32, yna: [u32; 3]) -> PaperInput {

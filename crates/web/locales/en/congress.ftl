@@ -375,12 +375,12 @@ rule-src-term-years = MoE Order No. 32: a congress term, and a delegate's mandat
 
 ## Oversight
 oversight-title = Congress oversight
-oversight-summary = { $schools } schools; { $held } held a meeting this school year, { $flagged } did not (flagged for the annual assessment); { $overdue } proposal replies overdue.
+oversight-summary = { $schools } schools; { $held } held a meeting that reached its quorum this school year, { $flagged } did not and have no justified exemption (flagged for the annual assessment); { $overdue } proposal replies overdue.
 oversight-flagged-only = Only schools without a meeting
 oversight-flagged = no meeting
 oversight-flag = Annual assessment flag
 oversight-no-term = No current term
-oversight-held = Held / required
+oversight-held = Held with quorum / required
 oversight-quorum = Quorum
 oversight-quorum-ok = reached
 oversight-quorum-failed = missed { $count } times
@@ -508,3 +508,10 @@ err-rule-base-all = MoE Order No. 32 counts against all delegates; no other base
 err-rule-version-laxer = Version { $version } of { $unit } is laxer than the statute (for example counting those due or present) and is no longer used. Please store a new version.
 err-rule-employment-none = List at least one employment type.
 err-employment-not-eligible = This member's employment type may not stand as a delegate under the school's rules.
+oversight-exemption = Exempted: { $reason } ({ $who }, { $at })
+oversight-exemption-col = Exemption
+oversight-exempted-badge = Exempted
+oversight-exempt = Record a justified exemption
+oversight-exempt-reason = Why no meeting with a quorum was held
+oversight-exempt-save = Save the exemption
+oversight-exempted = The exemption has been recorded.

@@ -375,12 +375,12 @@ rule-src-term-years = 教育部令第32号：教职工代表大会每3至5年为
 
 ## Oversight
 oversight-title = 教代会督查
-oversight-summary = 共 { $schools } 所学校，本学年已召开会议 { $held } 所，未召开 { $flagged } 所（年度考核标记），逾期未答复提案 { $overdue } 件。
+oversight-summary = 共 { $schools } 所学校，本学年召开了达到法定人数会议的 { $held } 所，未召开且无正当理由 { $flagged } 所（年度考核标记），逾期未答复提案 { $overdue } 件。
 oversight-flagged-only = 只看未召开会议的学校
 oversight-flagged = 未召开
 oversight-flag = 年度考核标记
 oversight-no-term = 未建立本届
-oversight-held = 已召开/应召开
+oversight-held = 达到法定人数的会议/应召开
 oversight-quorum = 法定人数
 oversight-quorum-ok = 均已达到
 oversight-quorum-failed = { $count } 次未达到
@@ -508,3 +508,10 @@ err-rule-base-all = 依教育部令第32号，只能以代表总数为基数。
 err-rule-version-laxer = { $unit } 第 { $version } 版规则低于法定标准（例如按应到或实到人数计算），已停止使用。请制定新版本。
 err-rule-employment-none = 请至少列出一种用工形式。
 err-employment-not-eligible = 该教职工的用工形式不在本校规则允许当选代表的范围内。
+oversight-exemption = 已豁免：{ $reason }（{ $who }，{ $at }）
+oversight-exemption-col = 豁免说明
+oversight-exempted-badge = 已豁免
+oversight-exempt = 记录正当理由（豁免）
+oversight-exempt-reason = 未召开达到法定人数会议的理由
+oversight-exempt-save = 保存豁免
+oversight-exempted = 已记录豁免理由。

@@ -223,6 +223,15 @@ pub fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::CongressOversight),
             oversight::xlsx,
         )
+        .post(
+            "/congress/oversight/exemption",
+            Guard::staff(P::CongressExempt).form(&[
+                ("school", "{school}"),
+                ("year", "{school_year}"),
+                ("reason", "因学校合并暂缓召开"),
+            ]),
+            oversight::exempt,
+        )
         .get("/checkin", Guard::public(), attendance::code_page)
         .post(
             "/checkin",

@@ -257,6 +257,8 @@ struct RulesPage {
     boundaries: Vec<Opt>,
     election_boundaries: Vec<Opt>,
     audiences: Vec<Opt>,
+    /// Refusals of a base the form does not offer (posted anyway): said above the form.
+    base_errors: Vec<String>,
 }
 
 async fn page_view(
@@ -383,6 +385,12 @@ async fn page_view(
             ),
         ],
         audiences: coded_options::<domain::rules::ReviewAudience>(&tr, &f.review_audience, None),
+        base_errors: errors
+            .0
+            .iter()
+            .filter(|e| matches!(e.field, "quorum_base" | "pass_base" | "election_base"))
+            .map(|e| tr.fe(e))
+            .collect(),
         inputs: inputs(&tr, &f, &errors),
         errors,
     })?;

@@ -29,9 +29,8 @@ async fn visible_result(
     if p.status != PollStatus::Published {
         return Err(AppError::NotFound);
     }
-    let manage = reader.manager().is_some();
     if let Some(PollResult::CadreReview(r)) = &p.result {
-        let see = sv::may_see_review(db, &p, manage, reader.acting().map(|x| x.member())).await?;
+        let see = super::review_visible(state, a, &p).await?;
         if !see || !r.shown {
             return Err(AppError::Forbidden);
         }
@@ -166,23 +165,13 @@ pub async fn minutes(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
     let agenda = sm::agenda(db, reader.viewer(), m.id).await?;
     let board = sa::board(db, &m).await?;
     let att = m.final_attendance.unwrap_or(board.counts.attendance);
-    let manage = match a.actor.authorize::<domain::auth::perm::CongressManage>() {
-        Ok(cap) => sm::get_meeting(db, sm::Viewer::manage(&cap), m.id)
-            .await
-            .is_ok(),
-        Err(_) => false,
-    };
-    let member = match &reader {
-        crate::congress::Reader::Attendee(x) => Some(x.member()),
-        crate::congress::Reader::Staff(_) => None,
-    };
     let mut views = Vec::with_capacity(polls.len());
     for mp in &polls {
         let p = &mp.poll;
         let mut hidden = None;
         let result = match &p.result {
             Some(PollResult::CadreReview(r)) => {
-                if !sv::may_see_review(db, p, manage || reader.is_staff(), member).await? {
+                if !super::review_visible(&state, &a, p).await? {
                     hidden = Some(tr.t("poll-review-not-yours"));
                     None
                 } else if !r.shown {

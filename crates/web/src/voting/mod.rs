@@ -185,6 +185,23 @@ impl PollReader {
     }
 }
 
+/// Whether this reader may see a cadre review's results: the one decision every output
+/// (poll page, minutes, result sheet, its print view and .xlsx) asks, with the reader's
+/// capabilities taken from the account, never a flag computed by the caller.
+pub(crate) async fn review_visible(state: &AppState, a: &Auth, p: &Poll) -> AppResult<bool> {
+    let manage = a.actor.authorize::<perm::CongressManage>().ok();
+    let attendee = authorize_self::<perm::CongressAttend>(&a.actor).ok();
+    Ok(sv::may_see_review(
+        &state.store.db,
+        p,
+        sv::ReviewReader {
+            manage: manage.as_ref(),
+            attendee: attendee.as_ref(),
+        },
+    )
+    .await?)
+}
+
 /// The poll `id` for whoever may read it: its managers, then staff, then attendees.
 pub(crate) async fn read_poll(
     state: &AppState,
@@ -804,8 +821,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     };
     let manage = reader.manager().is_some();
     let t = sv::turnout(db, reader.viewer(), p.id).await?;
-    let see_review =
-        sv::may_see_review(db, &p, manage, reader.acting().map(|x| x.member())).await?;
+    let see_review = review_visible(&state, &a, &p).await?;
     let (result, result_hidden) = match &p.result {
         Some(PollResult::CadreReview(r)) if !see_review => {
             (None, Some(tr.t("poll-review-not-yours")))

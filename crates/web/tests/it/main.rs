@@ -8,4 +8,5 @@ mod i18n;
 mod import;
 mod matrix;
 mod members;
+mod statute;
 mod voting;

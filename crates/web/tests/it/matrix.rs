@@ -300,6 +300,10 @@ fn fill_path(path: &str, w: &World) -> String {
 
 fn fill_value(v: &str, w: &World) -> String {
     v.replace("{school}", &w.school.0.to_string())
+        .replace(
+            "{school_year}",
+            &domain::congress::school_year(chrono::Utc::now().date_naive()).to_string(),
+        )
         .replace("{area}", &w.area.0.to_string())
         .replace("{branch}", &w.branch.0.to_string())
         .replace("{member}", &w.member.to_string())
