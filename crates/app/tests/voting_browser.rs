@@ -441,15 +441,15 @@ async fn scenario(t: TestDb) {
         // The ballots are sealed until the scrutineers count with their shares.
         assert_eq!(b.count("#awaiting-count").await, 1);
         b.click("a[href$='/count']").await;
-        for (i, code) in shares[&p].iter().take(b.count("input[name^=share]").await).enumerate() {
+        for (i, code) in shares[&p]
+            .iter()
+            .take(b.count("input[name^=share]").await)
+            .enumerate()
+        {
             b.set(&format!("share{i}"), code).await;
         }
         b.click("form[action$='/count'] button[type=submit]").await;
-        assert!(
-            b.flash().await.contains("计票完毕"),
-            "{}",
-            b.flash().await
-        );
+        assert!(b.flash().await.contains("计票完毕"), "{}", b.flash().await);
     }
 
     // The teller enters the paper ballots of the mixed hall; a scrutineer confirms them.
@@ -536,7 +536,10 @@ async fn take_shares(b: &B<'_>) -> Vec<String> {
     let n = b.count(".share-list summary").await;
     assert!(n >= 2, "one share per scrutineer, got {n}");
     assert!(
-        b.b.texts(".share-code").await.iter().all(|t| t.trim().is_empty()),
+        b.b.texts(".share-code")
+            .await
+            .iter()
+            .all(|t| t.trim().is_empty()),
         "a share is visible before its holder opens it"
     );
     let mut codes = Vec::new();
@@ -546,8 +549,14 @@ async fn take_shares(b: &B<'_>) -> Vec<String> {
             .click()
             .await
             .unwrap();
-        let code = b.b.texts(&format!(".share-list li:nth-child({i}) .share-code")).await.concat();
-        assert!(code.trim().len() > 40, "share {i} shows once opened: {code:?}");
+        let code =
+            b.b.texts(&format!(".share-list li:nth-child({i}) .share-code"))
+                .await
+                .concat();
+        assert!(
+            code.trim().len() > 40,
+            "share {i} shows once opened: {code:?}"
+        );
         codes.push(code.trim().to_string());
     }
     codes

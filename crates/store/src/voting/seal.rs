@@ -277,6 +277,23 @@ mod tests {
         assert!(rebuild(PollId(1), &d.public, 2, &[&d.codes[0], &loose]).is_ok());
     }
 
+    /// The cost that sealing adds to every secret ballot, printed for BENCHMARKS.md; the
+    /// bound is loose (a loaded shared machine), the figure is what matters.
+    #[test]
+    fn sealing_a_ballot_costs_far_less_than_a_millisecond() {
+        let d = deal(PollId(4), 3).unwrap();
+        let pad = padded_len(0, 0);
+        let ballot = r#"{"k":"motion","c":"abstain"}"#;
+        let n = 2000;
+        let cpu = std::time::Instant::now();
+        for _ in 0..n {
+            seal(&d.public, ballot, pad).unwrap();
+        }
+        let per = cpu.elapsed() / n;
+        println!("sealing one motion ballot: {per:?}");
+        assert!(per < std::time::Duration::from_millis(1), "{per:?}");
+    }
+
     #[test]
     fn every_ballot_of_a_poll_seals_to_the_same_length() {
         let d = deal(PollId(3), 2).unwrap();
