@@ -57,7 +57,7 @@ dual_test!(async fn a_stored_version_laxer_than_the_statute_decides_nothing_and_
     let id: i64 = on_db!(&st.db, |p| sqlx::query_scalar(
         "INSERT INTO rule_set (org_unit_id, version, inherit, numbers, note, created_at, created_by) VALUES ($1, 1, FALSE, $2, NULL, $3, NULL) RETURNING id"
     ).bind(o.school_a.0).bind(&numbers).bind(store::db::now()).fetch_one(p).await).unwrap();
-    let e = rules::effective(&st.db, o.school_a).await.unwrap_err();
+    let e = rules::effective(&st.db, &sys::<perm::CongressView>(), o.school_a).await.unwrap_err();
     let StoreError::Invalid(f) = e else { panic!("a refusal with a message") };
     assert_eq!(f.0[0].key, t::RULE_VERSION_LAXER);
     assert!(f.0[0].args.iter().any(|(k, v)| *k == "version" && v == "1"), "{:?}", f.0[0].args);
@@ -66,9 +66,9 @@ dual_test!(async fn a_stored_version_laxer_than_the_statute_decides_nothing_and_
     assert_eq!(v.rules.election_base, Base::Due);
     // A new version puts the school back under rules that may decide.
     rules::create_version(st, &sys(), &who(), o.school_a, Some(&RuleSet::DEFAULT), None).await.unwrap();
-    assert_eq!(rules::effective(&st.db, o.school_a).await.unwrap().rules.election_base, Base::All);
+    assert_eq!(rules::effective(&st.db, &sys::<perm::CongressView>(), o.school_a).await.unwrap().rules.election_base, Base::All);
     // The union next door was never affected.
-    assert!(rules::effective(&st.db, o.school_b).await.is_ok());
+    assert!(rules::effective(&st.db, &sys::<perm::CongressView>(), o.school_b).await.is_ok());
 });
 
 dual_test!(async fn in_a_union_election_only_union_members_vote(t) {
@@ -93,7 +93,7 @@ dual_test!(async fn in_a_union_election_only_union_members_vote(t) {
         sv::add_option(st, &sys(), &who(), poll, h.delegates[10 + i].0).await.unwrap();
     }
     sv::open_poll(st, &sys(), &who(), poll).await.unwrap();
-    assert_eq!(sv::get_poll(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap().union_office, Some(UnionOffice::Committee));
+    assert_eq!(sv::get_poll(&st.db, meetings::Viewer::view(&sys()), poll).await.unwrap().union_office, Some(UnionOffice::Committee));
     // By card and logged in alike, the delegate who is not a member is refused.
     let e = prepare(&st.db, Voter::Code(&h.delegates[0].2), poll).await.unwrap_err();
     assert_eq!(key_of(e), t::VOTE_UNION_MEMBERS_ONLY);

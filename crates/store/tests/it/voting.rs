@@ -519,7 +519,7 @@ dual_test!(async fn the_chair_who_printed_the_cards_cannot_vote_for_an_absent_de
     let r = store::congress::attendance::code_check_in(st, &who(), &h.delegates[27].2, None).await.unwrap();
     assert!(matches!(r.outcome, store::congress::attendance::Outcome::Already { .. }));
     assert_eq!(key_of(by_code(st, &bx, &h, 27, poll, &motion("yes")).await.unwrap_err()), t::VOTE_CARD_NOT_CHECKED_IN);
-    assert_eq!(sv::turnout(&st.db, poll).await.unwrap().voted, 0);
+    assert_eq!(sv::turnout(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap().voted, 0);
     // A delegate who checks in with the card votes with it; the use is recorded (when,
     // from where), with nothing about the ballot.
     let phone = store::audit::Who { account: None, label: "check-in-code@10.0.0.5".into(), request_id: None };

@@ -278,7 +278,7 @@ async fn page_view(
                 h,
                 true,
                 store::org::path(db, &cap, unit).await?,
-                sr::effective(db, &cap, unit).await?,
+                sr::effective(db, &cap, unit).await,
             ),
             Err(store::StoreError::NotFound) => {
                 let view = a.actor.authorize::<perm::CongressView>()?;
@@ -287,7 +287,7 @@ async fn page_view(
                     h,
                     false,
                     store::org::path(db, &view, unit).await?,
-                    sr::effective(db, &view, unit).await?,
+                    sr::effective(db, &view, unit).await,
                 )
             }
             Err(e) => return Err(e.into()),
@@ -299,7 +299,7 @@ async fn page_view(
                 h,
                 false,
                 store::org::path(db, &view, unit).await?,
-                sr::effective(db, &view, unit).await?,
+                sr::effective(db, &view, unit).await,
             )
         }
     };
@@ -313,7 +313,7 @@ async fn page_view(
     let mut errors = errors;
     // A version in force that is laxer than the statute is refused: the page says so at
     // the top, shows the statutory floor, and offers the form to store a new version.
-    let eff = match sr::effective(db, unit).await {
+    let eff = match eff {
         Ok(e) => e,
         Err(store::StoreError::Invalid(e)) => {
             errors.0.extend(e.0);
