@@ -233,9 +233,9 @@ pub fn parse_roster_date(field: &'static str, input: &str) -> Result<RosterDate,
         return Err(bad());
     }
     let nums: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
-    match nums.as_slice() {
-        &[y, m] => ym(y as i32, m),
-        &[y, m, d] => ymd(y as i32, m, d),
+    match *nums.as_slice() {
+        [y, m] => ym(y as i32, m),
+        [y, m, d] => ymd(y as i32, m, d),
         _ => Err(bad()),
     }
 }

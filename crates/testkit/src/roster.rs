@@ -134,7 +134,7 @@ pub fn school_roster() -> Roster {
     let mut seq = 0u32;
     let mut push_good = |rows: &mut Vec<Vec<Cell>>, i: usize, post: &str| {
         let n = 100 + i as u32;
-        let male = i % 2 == 0;
+        let male = i.is_multiple_of(2);
         let id = id_number(n, male);
         if first_id.is_empty() {
             first_id = id.clone();
@@ -169,7 +169,7 @@ pub fn school_roster() -> Roster {
             1 => t(if male { "男" } else { "女" }),
             _ => t(if male { "男性" } else { "女性" }),
         };
-        let name = if i % 7 == 0 {
+        let name = if i.is_multiple_of(7) {
             t(format!(
                 "张　{}",
                 char::from_u32(0x4E00 + i as u32 * 7).unwrap_or('一')
@@ -193,7 +193,7 @@ pub fn school_roster() -> Roster {
             t("2002年9月"),
             join_cell(i),
             t(if i % 10 == 9 { "退休" } else { "在职" }),
-            t(if i % 6 == 0 { "借调" } else { "" }),
+            t(if i.is_multiple_of(6) { "借调" } else { "" }),
         ]);
     };
     for i in 0..30 {

@@ -213,9 +213,9 @@ dual_test!(async fn an_account_is_linked_to_a_member_of_the_school_only(t) {
 dual_test!(async fn a_chair_cannot_take_over_an_area_lead_who_also_holds_a_member_grant_in_the_school(t) {
     let app = TestApp::new(t).await;
     let lead = app.account_full("lead1", Role::AreaLead, app.org.area_a, None, Some(PASSWORD)).await;
-    store::auth::grant_system(&domain::auth::SystemCap::for_cli(), &app.t.store, &who(), lead, Role::Member, app.org.school_a).await.unwrap();
+    grant_as_cli(&app.t.store, lead, Role::Member, app.org.school_a).await;
     let staff = app.account_full("staff1", Role::UnionStaff, app.org.union, None, Some(PASSWORD)).await;
-    store::auth::grant_system(&domain::auth::SystemCap::for_cli(), &app.t.store, &who(), staff, Role::Member, app.org.school_a).await.unwrap();
+    grant_as_cli(&app.t.store, staff, Role::Member, app.org.school_a).await;
     let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
     for id in [lead, staff] {
         // No reset link, no disabling, no new grant: all answer "not found".
