@@ -465,17 +465,23 @@ struct Masked {
     branch_name: Option<String>,
 }
 
-/// The visible ends of a masked ID number, if it is one.
+/// The visible ends of a masked ID number, if it is one: the platform's mask shows the last
+/// four characters only (`**************4405`); exports of older versions also showed the
+/// first four (`3301**********4405`).
 fn masked_id(s: &str) -> Option<(String, String)> {
     let c: Vec<char> = domain::roster::compact(s).chars().collect();
-    (c.len() == 18
-        && c[..4].iter().all(char::is_ascii_digit)
-        && c[4..14].iter().all(|x| *x == '*')
+    if c.len() != 18 {
+        return None;
+    }
+    let head_len = c[..4].iter().take_while(|x| x.is_ascii_digit()).count();
+    let head_ok = head_len == 0 || head_len == 4;
+    (head_ok
+        && c[head_len..14].iter().all(|x| *x == '*')
         && c[14..17].iter().all(char::is_ascii_digit)
         && (c[17].is_ascii_digit() || c[17] == 'X' || c[17] == 'x'))
         .then(|| {
             (
-                c[..4].iter().collect(),
+                c[..head_len].iter().collect(),
                 c[14..].iter().collect::<String>().to_uppercase(),
             )
         })

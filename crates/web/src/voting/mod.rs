@@ -1157,6 +1157,14 @@ pub async fn count(
     Form(f): Form<std::collections::HashMap<String, String>>,
 ) -> AppResult {
     let (cap, p) = manage_poll(&state, &a, id).await?;
+    // Shares posted to a poll that is not waiting to be counted (a stale form, a second
+    // press): back to the poll with the reason, nothing changed.
+    if p.mode != PollMode::Secret || p.status != PollStatus::Closed || p.tally.is_some() {
+        return Ok(a.redirect(
+            &format!("/polls/{id}"),
+            Flash::error(domain::text::VOTE_NOT_SEALED),
+        ));
+    }
     let values: Vec<String> = sv::seal::SHARE_FIELDS
         .iter()
         .map(|n| f.get(*n).cloned().unwrap_or_default())

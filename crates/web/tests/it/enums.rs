@@ -15,7 +15,8 @@ fn coded<C: Coded>() -> Vec<&'static str> {
 fn enums() -> BTreeMap<&'static str, Vec<&'static str>> {
     use domain::congress::*;
     use domain::org::*;
-    use domain::voting::{PollKind, PollMode, PollStatus};
+    use domain::roster::DatePrecision;
+    use domain::voting::{PollKind, PollMode, PollStatus, UnionOffice};
     BTreeMap::from([
         ("org_unit.kind", coded::<OrgKind>()),
         ("org_unit.union_kind", coded::<UnionKind>()),
@@ -28,6 +29,12 @@ fn enums() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("member.political_status", coded::<PoliticalStatus>()),
         ("member.education", coded::<Education>()),
         ("member.employment_type", coded::<EmploymentType>()),
+        (
+            "member.join_date_precision",
+            [DatePrecision::Day, DatePrecision::Month]
+                .map(DatePrecision::code)
+                .to_vec(),
+        ),
         ("member_status_history.status", coded::<MemberStatus>()),
         ("cadre.position", coded::<CadrePosition>()),
         (
@@ -61,6 +68,7 @@ fn enums() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("poll.kind", coded::<PollKind>()),
         ("poll.mode", coded::<PollMode>()),
         ("poll.status", coded::<PollStatus>()),
+        ("poll.union_office", coded::<UnionOffice>()),
     ])
 }
 

@@ -211,7 +211,7 @@ async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> Congre
         &who(),
         meeting,
         None,
-        &testkit::hall::poll_draft("甲校决议", "motion", "secret", 0),
+        &testkit::hall::poll_draft("甲校决议", "motion", "named", 0),
     )
     .await
     .unwrap();
