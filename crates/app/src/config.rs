@@ -33,6 +33,11 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Log filter (`info`, `debug`, `jiaogong=debug,sqlx=warn`…).
     pub log: String,
+    /// When the reminder scan runs: a cron expression (minute hour day month weekday) in
+    /// China Standard Time. Every `serve` process has the scheduler; one runs each slot.
+    pub reminder_schedule: String,
+    /// Run the outbox worker in this process (several processes may; they share the queue).
+    pub outbox_worker: bool,
 }
 
 impl Default for Config {
@@ -52,6 +57,8 @@ impl Default for Config {
             trusted_origins: Vec::new(),
             db_max_connections: 8,
             log: "info".into(),
+            reminder_schedule: "30 7 * * *".into(),
+            outbox_worker: true,
         }
     }
 }

@@ -8,6 +8,7 @@ mod export;
 mod import;
 mod members;
 mod org;
+mod outbox;
 mod privacy;
 mod schema;
 mod voting;

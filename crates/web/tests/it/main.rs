@@ -6,4 +6,5 @@ mod i18n;
 mod import;
 mod matrix;
 mod members;
+mod notify;
 mod voting;

@@ -64,6 +64,15 @@ const MATRIX: &[(Method, &str, Expect, Expect)] = &[
     (Method::Post, "/org/{id}/edit", Expect::Deny, Expect::Deny),
     (Method::Post, "/org/{id}/move", Expect::Deny, Expect::Deny),
     (Method::Get, "/audit", Expect::Deny, Expect::Deny),
+    // Inbox (own items only), outbox, group robots.
+    (Method::Get, "/inbox", Expect::Scoped, Expect::Scoped),
+    (Method::Post, "/inbox/read", Expect::Scoped, Expect::Scoped),
+    (Method::Post, "/inbox/{id}/open", Expect::Deny, Expect::Deny),
+    (Method::Get, "/jobs", Expect::Deny, Expect::Deny),
+    (Method::Post, "/jobs/{id}/retry", Expect::Deny, Expect::Deny),
+    (Method::Get, "/org/{id}/robot", Expect::Deny, Expect::Deny),
+    (Method::Post, "/org/{id}/robot", Expect::Deny, Expect::Deny),
+    (Method::Post, "/org/{id}/robot/test", Expect::Deny, Expect::Deny),
     // The staff congress.
     (Method::Get, "/congress", Expect::Scoped, Expect::Scoped),
     (
@@ -413,6 +422,9 @@ struct Fixture {
     cadre: i64,
     name: &'static str,
     congress: CongressIds,
+    /// An inbox item of school A's chair and a parked job of school A.
+    inbox: i64,
+    job: i64,
 }
 
 /// School A's congress: a term, a delegate, a meeting with an agenda item and a document,
@@ -559,6 +571,47 @@ async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> Congre
     }
 }
 
+/// An inbox item of school A's chair and a parked robot job of school A.
+async fn inbox_and_job_of_a(app: &TestApp, chair_a: domain::ids::AccountId) -> (i64, i64) {
+    use domain::outbox::{Channel, Message, MessageKind};
+    let st = &app.t.store;
+    let now = store::now();
+    let msg = Message::new(MessageKind::RobotTest, &[("unit", "甲校".into())], "/");
+    let mut tx = st.db.begin().await.unwrap();
+    store::inbox::add(
+        &mut tx,
+        &[store::inbox::NewItem {
+            account: chair_a,
+            org_unit: Some(app.org.school_a),
+            message: msg.clone(),
+            idempotency_key: "matrix".into(),
+        }],
+        now,
+    )
+    .await
+    .unwrap();
+    let job = store::outbox::NewJob {
+        channel: Channel::Robot,
+        idempotency_key: "matrix".into(),
+        org_unit: Some(app.org.school_a),
+        account: None,
+        payload: "{}".into(),
+        run_at: now,
+        max_attempts: 1,
+    };
+    store::outbox::enqueue(&mut tx, &[job], now).await.unwrap();
+    tx.commit().await.unwrap();
+    let j = store::outbox::claim(&st.db, "matrix", 1, std::time::Duration::from_secs(60), now)
+        .await
+        .unwrap()
+        .remove(0);
+    store::outbox::fail(&st.db, &j, "test", &domain::outbox::Backoff::default(), now)
+        .await
+        .unwrap();
+    let item = store::inbox::list(&st.db, chair_a, None, 1).await.unwrap()[0].id;
+    (item, j.id)
+}
+
 fn fill(path: &str, f: &Fixture) -> String {
     let id = if path.starts_with("/members/") {
         f.member
@@ -588,6 +641,10 @@ fn fill(path: &str, f: &Fixture) -> String {
         f.congress.suggestion
     } else if path.starts_with("/polls/") {
         f.congress.poll
+    } else if path.starts_with("/inbox/") {
+        f.inbox
+    } else if path.starts_with("/jobs/") {
+        f.job
     } else {
         panic!("no fixture id for {path}: add one to the matrix test")
     };
@@ -650,7 +707,8 @@ dual_test!(async fn every_route_refuses_visitors_from_another_school(t) {
     let congress = congress_of_a(&app, member_a).await;
     store::org::add_cadre_position(&app.t.store, &sys(), &who(), member_a, o.school_a, domain::org::CadrePosition::Chair, today()).await.unwrap();
     let cadre = store::org::cadre_positions(&app.t.store, &sys(), member_a).await.unwrap()[0].id;
-    let f = Fixture { member: member_a.0, unit: o.school_a.0, account: delegate_a.0, grant: grant.0, import, cadre, name: "甲校会员", congress };
+    let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
+    let f = Fixture { member: member_a.0, unit: o.school_a.0, account: delegate_a.0, grant: grant.0, import, cadre, name: "甲校会员", congress, inbox, job };
 
     let table = web::routes(&WebConfig::default());
     let mut missing = Vec::new();
