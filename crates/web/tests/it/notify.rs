@@ -301,3 +301,50 @@ dual_test!(async fn a_robot_answering_an_error_is_retried_then_parked_and_the_ad
     assert_eq!(admin.get("/jobs").await.select("#parked-count"), vec!["0".to_string()]);
     assert_eq!(w.run_once().await.unwrap(), 1, "back in the queue");
 });
+
+/// Every message kind has a title and a body in both languages, and its texts use only the
+/// arguments the kind declares — none of which is personal data (ID numbers, phones,
+/// incomes, hardship, health). A new message that reached for `{ $phone }` fails here.
+#[test]
+fn no_message_template_can_carry_personal_data() {
+    use domain::outbox::{MessageKind, PERSONAL_ARGS};
+    use web::i18n::{Lang, Tr};
+    let catalogues = [
+        include_str!("../../locales/zh-CN/notify.ftl"),
+        include_str!("../../locales/en/notify.ftl"),
+    ];
+    for kind in MessageKind::ALL {
+        for a in kind.args() {
+            assert!(!PERSONAL_ARGS.contains(a), "{kind:?} declares {a}");
+        }
+        for cat in catalogues {
+            for part in ["title", "body"] {
+                let key = format!("notify-{}-{part}", kind.key());
+                let line = cat
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{key} =")))
+                    .unwrap_or_else(|| panic!("{key} missing"));
+                for var in line
+                    .split("{ $")
+                    .skip(1)
+                    .filter_map(|v| v.split([' ', '}']).next())
+                {
+                    assert!(
+                        kind.args().contains(&var),
+                        "{key} uses {var}, which {kind:?} does not declare"
+                    );
+                }
+            }
+        }
+        for lang in [Lang::Zh, Lang::En] {
+            let args: Vec<(&str, String)> =
+                kind.args().iter().map(|a| (*a, format!("<{a}>"))).collect();
+            let m = domain::outbox::Message::new(*kind, &args, "/");
+            let (title, body) = web::outbox::render(&Tr::new(lang), &m);
+            assert!(
+                !title.starts_with("notify-") && !body.starts_with("notify-"),
+                "{kind:?} has no text in {lang:?}"
+            );
+        }
+    }
+}
