@@ -436,13 +436,16 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let schedules = vec![jobs::Schedule::parse("reminders", &cfg.reminder_schedule)?];
     tokio::spawn(jobs::scheduler(st.clone(), schedules));
     if cfg.outbox_worker {
-        let worker = web::outbox::Worker::new(
+        let mut worker = web::outbox::Worker::new(
             st.clone(),
             web::outbox::WorkerConfig {
                 public_url: base.clone(),
                 ..Default::default()
             },
         );
+        if let Some(smtp) = cfg.smtp()? {
+            worker = worker.with_smtp(&smtp).map_err(|e| anyhow::anyhow!(e))?;
+        }
         tokio::spawn(worker.run());
     }
     let db = st.db.clone();

@@ -232,6 +232,7 @@ pub mod t {
     pub const URL_WRONG_HOST: &str = "robot-url-wrong-host";
     pub const URL_NO_KEY: &str = "robot-url-no-key";
     pub const SECRET_INVALID: &str = "robot-secret-invalid";
+    pub const EMAIL_INVALID: &str = "email-invalid";
 }
 
 /// A robot's webhook address as its chair pasted it, checked: the official host and path of
@@ -289,6 +290,28 @@ impl RobotUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// An e-mail address as a person typed it: one `@`, a local part, a domain with a dot, no
+/// spaces, at most 254 characters. (The SMTP library checks the rest when sending.)
+pub fn parse_email(input: &str) -> Result<String, &'static str> {
+    let s = input.trim();
+    let ok = s.len() <= 254
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(t::EMAIL_INVALID)
     }
 }
 
@@ -455,6 +478,20 @@ mod tests {
         assert!(RobotUrl::parse(d, "http://127.0.0.1:8080/robot/send").is_ok());
         assert!(parse_dingtalk_secret("SECabc123").is_ok());
         assert!(parse_dingtalk_secret("abc").is_err());
+        assert_eq!(
+            parse_email(" chair@school.edu.cn "),
+            Ok("chair@school.edu.cn".into())
+        );
+        for bad in [
+            "chair",
+            "chair@school",
+            "a b@c.cn",
+            "@c.cn",
+            "a@b@c.cn",
+            "x@.cn",
+        ] {
+            assert_eq!(parse_email(bad), Err(t::EMAIL_INVALID), "{bad}");
+        }
     }
 
     #[test]

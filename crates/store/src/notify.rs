@@ -126,3 +126,39 @@ pub async fn proposal_overdue(
     let n = inbox::add(tx, &items, now).await? + outbox::enqueue(tx, &jobs, now).await?;
     Ok(n)
 }
+
+/// Sets the account's e-mail address and whether reminders go there too (the account's own
+/// setting: its session is its whole scope). The address is checked by the caller
+/// (`domain::outbox::parse_email`).
+pub async fn set_email(
+    db: &crate::Db,
+    account: AccountId,
+    email: Option<&str>,
+    on: bool,
+) -> Result<(), StoreError> {
+    crate::on_db!(db, |p| {
+        sqlx::query(
+        "INSERT INTO notify_pref (account_id, email, email_on, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id) DO UPDATE SET email = excluded.email, email_on = excluded.email_on, updated_at = excluded.updated_at"
+    )
+    .bind(account.0)
+    .bind(email)
+    .bind(on && email.is_some())
+    .bind(crate::now())
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// The address an e-mail job goes to (none when the account has since switched e-mail off).
+pub async fn email_of(db: &crate::Db, account: AccountId) -> Result<Option<String>, StoreError> {
+    let r: Option<Option<String>> = crate::on_db!(db, |p| sqlx::query_scalar(
+        "SELECT email FROM notify_pref WHERE account_id = $1 AND email_on"
+    )
+    .bind(account.0)
+    .fetch_optional(p)
+    .await)?;
+    Ok(r.flatten())
+}

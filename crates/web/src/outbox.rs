@@ -81,12 +81,72 @@ impl Default for WorkerConfig {
     }
 }
 
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587); the upgrade is required.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine or a trusted local network.
+    Plain,
+}
+
+impl SmtpTls {
+    pub fn parse(s: &str) -> Option<SmtpTls> {
+        match s {
+            "starttls" => Some(SmtpTls::StartTls),
+            "tls" => Some(SmtpTls::Tls),
+            "plain" => Some(SmtpTls::Plain),
+            _ => None,
+        }
+    }
+}
+
+/// Where e-mail goes out.
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender, `教工平台 <noreply@example.edu.cn>` or a bare address.
+    pub from: String,
+}
+
+type Mailer = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
+
+impl SmtpSettings {
+    /// Builds the transport, or says which setting is wrong.
+    pub fn transport(&self) -> Result<(Mailer, lettre::message::Mailbox), String> {
+        use lettre::transport::smtp::authentication::Credentials;
+        let from: lettre::message::Mailbox = self
+            .from
+            .parse()
+            .map_err(|e| format!("smtp_from {:?}: {e}", self.from))?;
+        let b = match self.tls {
+            SmtpTls::StartTls => {
+                Mailer::starttls_relay(&self.host).map_err(|e| format!("smtp_host: {e}"))?
+            }
+            SmtpTls::Tls => Mailer::relay(&self.host).map_err(|e| format!("smtp_host: {e}"))?,
+            SmtpTls::Plain => Mailer::builder_dangerous(&self.host),
+        };
+        let mut b = b.port(self.port).timeout(Some(Duration::from_secs(20)));
+        if let (Some(u), Some(p)) = (&self.username, &self.password) {
+            b = b.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        Ok((b.build(), from))
+    }
+}
+
 /// Sends jobs.
 #[derive(Clone)]
 pub struct Worker {
     store: Store,
     cfg: WorkerConfig,
     http: reqwest::Client,
+    mailer: Option<(Mailer, lettre::message::Mailbox)>,
 }
 
 impl Worker {
@@ -97,7 +157,19 @@ impl Worker {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Worker { store, cfg, http }
+        Worker {
+            store,
+            cfg,
+            http,
+            mailer: None,
+        }
+    }
+
+    /// Sends e-mail jobs through this SMTP server (without it they are parked with the
+    /// reason, visible to the administrator).
+    pub fn with_smtp(mut self, smtp: &SmtpSettings) -> Result<Worker, String> {
+        self.mailer = Some(smtp.transport()?);
+        Ok(self)
     }
 
     /// Takes one batch of due jobs and sends them; returns how many were taken.
@@ -197,9 +269,30 @@ impl Worker {
                     Err(format!("HTTP {}", s.as_u16()))
                 }
             }
-            // Not built yet: kept in the queue and parked after its tries, visible to the
-            // administrator, so nothing is lost once e-mail is configured and retried.
-            Some(Channel::Email) => Err("e-mail is not configured".into()),
+            Some(Channel::Email) => {
+                // Without SMTP settings the job is parked after its tries, visible to the
+                // administrator, so nothing is lost once e-mail is configured and retried.
+                let (mailer, from) = self.mailer.as_ref().ok_or("e-mail is not configured")?;
+                let p: store::notify::Payload =
+                    serde_json::from_str(&j.payload).map_err(|e| e.to_string())?;
+                let account = domain::ids::AccountId(j.account_id.ok_or("no account")?);
+                let Some(to) = store::notify::email_of(&self.store.db, account)
+                    .await
+                    .map_err(|e| e.to_string())?
+                else {
+                    // E-mail switched off since: nothing to send, and nothing to retry.
+                    return Ok(());
+                };
+                send_email(
+                    mailer,
+                    from,
+                    &to,
+                    &p.message,
+                    &self.cfg.public_url,
+                    &j.idempotency_key,
+                )
+                .await
+            }
             None => Err(format!("unknown channel {}", j.channel)),
         }
     }
@@ -234,6 +327,39 @@ pub async fn send_robot(
     let status = r.status().as_u16();
     let text = r.text().await.unwrap_or_default();
     domain::outbox::robot_answer(status, &text)
+}
+
+/// Sends one message as e-mail (Chinese; the platform's reminders are written for Chinese
+/// offices). Its Message-ID is derived from the idempotency key, so a mail system can drop
+/// a repeat sent after a crash.
+pub async fn send_email(
+    mailer: &Mailer,
+    from: &lettre::message::Mailbox,
+    to: &str,
+    message: &Message,
+    public_url: &str,
+    idempotency_key: &str,
+) -> Result<(), String> {
+    use lettre::AsyncTransport;
+    use sha2::Digest;
+    let tr = Tr::new(Lang::Zh);
+    let (title, body) = render(&tr, message);
+    let link = format!("{}{}", public_url.trim_end_matches('/'), message.link);
+    let to: lettre::message::Mailbox = to.parse().map_err(|e| format!("address: {e}"))?;
+    let id = hex::encode(&sha2::Sha256::digest(idempotency_key.as_bytes())[..16]);
+    let email = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(format!("[{}] {title}", tr.t("email-subject-prefix")))
+        .message_id(Some(format!("<{id}@jiaogong>")))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(format!("{body}\n\n{link}\n"))
+        .map_err(|e| e.to_string())?;
+    mailer
+        .send(email)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// A transport error without the URL (it carries the robot's key).

@@ -44,3 +44,5 @@ robot-url-not-https = The address must begin with https://.
 robot-url-wrong-host = This is not the address of a robot of the chosen work chat.
 robot-url-no-key = The address lacks the robot's key (key= or access_token=).
 robot-secret-invalid = The secret begins with SEC followed by letters and digits.
+email-invalid = This is not an e-mail address.
+email-subject-prefix = Jiaogong

@@ -44,3 +44,5 @@ robot-url-not-https = 地址必须以 https:// 开头。
 robot-url-wrong-host = 这不是所选办公平台的机器人地址。
 robot-url-no-key = 地址缺少机器人密钥（key= 或 access_token=）。
 robot-secret-invalid = 密钥以 SEC 开头，后接字母和数字。
+email-invalid = 这不是有效的电子邮件地址。
+email-subject-prefix = 教工平台

@@ -348,3 +348,116 @@ fn no_message_template_can_carry_personal_data() {
         }
     }
 }
+
+/// A real SMTP server process (Debian `python3-aiosmtpd`, its debugging handler printing
+/// every message) on a free port of 127.0.0.1, with what it printed. `None` — and a visible
+/// SKIPPED — where it is not installed, unless `JIAOGONG_REQUIRE_SMTP=1`.
+fn smtp_server() -> Option<(u16, std::process::Child, tempfile::NamedTempFile)> {
+    let python = ["/usr/bin/python3", "python3"].into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(python) = python else {
+        assert!(
+            std::env::var("JIAOGONG_REQUIRE_SMTP").is_err(),
+            "JIAOGONG_REQUIRE_SMTP=1 but python3-aiosmtpd is not installed"
+        );
+        testkit::pg_cluster::not_run(
+            "the e-mail test",
+            "python3-aiosmtpd is not installed (apt-get install python3-aiosmtpd)",
+        );
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let child = std::process::Command::new(python)
+        .args([
+            "-u",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(out.reopen().unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some((port, child, out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the SMTP server did not start on port {port}");
+}
+
+/// The text of the first message the debugging server printed (its body decoded).
+fn printed_body(dump: &str) -> String {
+    use base64::Engine as _;
+    let lines: Vec<&str> = dump.lines().collect();
+    let Some(start) = lines
+        .iter()
+        .position(|l| l.eq_ignore_ascii_case("Content-Transfer-Encoding: base64"))
+    else {
+        return dump.replace("=\n", "");
+    };
+    let b64: String = lines[start + 1..]
+        .iter()
+        .skip_while(|l| !l.trim().is_empty())
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("---"))
+        .map(|l| l.trim())
+        .collect();
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default()
+}
+
+dual_test!(async fn an_overdue_reply_is_e_mailed_to_the_chair_who_asked_for_e_mail_through_a_real_smtp_server(t) {
+    let Some((port, mut server, out)) = smtp_server() else { return };
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let chair = app.account("chair", Role::SchoolChair, o.school_a).await;
+    let quiet = app.account("chair2", Role::SchoolChair, o.school_a).await;
+    store::notify::set_email(app.t.db(), chair, Some("chair@school.edu.cn"), true).await.unwrap();
+    store::notify::set_email(app.t.db(), quiet, Some("quiet@school.edu.cn"), false).await.unwrap();
+    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
+    let p = overdue_proposal(&app, general).await;
+    let cap = actor(&[(Role::SchoolChair, o.school_a)]).authorize::<perm::ProposalReview>().unwrap();
+    proposals::remind_overdue(&app.t.store, &cap, &who(), today() + Duration::days(3)).await.unwrap();
+    let smtp = web::outbox::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: web::outbox::SmtpTls::Plain,
+        username: None,
+        password: None,
+        from: "教工平台 <noreply@example.edu.cn>".into(),
+    };
+    let w = worker(&app, 3).with_smtp(&smtp).unwrap();
+    assert_eq!(w.run_once().await.unwrap(), 1, "one e-mail: the chair who switched e-mail off gets none");
+    let mut dump = String::new();
+    for _ in 0..100 {
+        dump = std::fs::read_to_string(out.path()).unwrap_or_default();
+        if dump.contains("END MESSAGE") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(dump.contains("chair@school.edu.cn") && !dump.contains("quiet@school.edu.cn"), "{dump}");
+    assert!(dump.contains("@jiaogong>"), "the Message-ID comes from the idempotency key: {dump}");
+    let body = printed_body(&dump);
+    assert!(body.contains("维修饮水机") && body.contains(&format!("https://jiaogong.example.edu.cn/proposals/{}", p.0)), "{body}\n{dump}");
+    assert_eq!(w.run_once().await.unwrap(), 0);
+});
