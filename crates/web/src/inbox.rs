@@ -54,9 +54,11 @@ async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<InboxQuery
         PAGE,
     )
     .await?;
-    let older_href = (items.len() as i64 == PAGE)
-        .then(|| items.last().map(|i| format!("/inbox?before={}", i.id)))
-        .flatten();
+    let older_href = if items.len() as i64 == PAGE {
+        items.last().map(|i| format!("/inbox?before={}", i.id))
+    } else {
+        None
+    };
     let rows: Vec<ItemView> = items
         .iter()
         .map(|i| {

@@ -376,7 +376,7 @@ fn smtp_server() -> Option<(u16, std::process::Child, tempfile::NamedTempFile)> 
         .unwrap()
         .port();
     let out = tempfile::NamedTempFile::new().unwrap();
-    let child = std::process::Command::new(python)
+    let mut child = std::process::Command::new(python)
         .args([
             "-u",
             "-m",
@@ -395,6 +395,8 @@ fn smtp_server() -> Option<(u16, std::process::Child, tempfile::NamedTempFile)> 
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the SMTP server did not start on port {port}");
 }
 
