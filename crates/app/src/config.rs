@@ -216,8 +216,9 @@ mod tests {
         assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
     }
 
-    #[test]
-    fn the_smtp_password_never_appears_in_check_config_and_bad_smtp_settings_are_named() {
+    // lettre's connection pool starts a task when the transport is built: inside a runtime.
+    #[tokio::test]
+    async fn the_smtp_password_never_appears_in_check_config_and_bad_smtp_settings_are_named() {
         let c = Config {
             smtp_host: Some("smtp.example.edu.cn".into()),
             smtp_password: Some("hunter2-secret".into()),
