@@ -200,7 +200,7 @@ async fn ceiling(st: &Store, school: domain::ids::OrgUnitId, n: u64) -> anyhow::
     let school2 = {
         let sys = SystemCap::for_cli();
         let cap = system_cap::<perm::OrgManage>(&sys, AccountId(0));
-        let parent = store::org::path(&st.db, school).await?[1].id;
+        let parent = store::org::path(&st.db, &cap, school).await?[1].id;
         store::org::create_unit(
             st,
             &cap,

@@ -30,6 +30,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Extra origins allowed to post forms (a reverse proxy's public name).
     pub trusted_origins: Vec<String>,
+    /// Reverse proxies (IP addresses) whose `X-Forwarded-For` names the client; without
+    /// one the client is the socket peer.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub db_max_connections: u32,
     /// Log filter (`info`, `debug`, `jiaogong=debug,sqlx=warn`…).
     pub log: String,
@@ -66,6 +69,7 @@ impl Default for Config {
             import_max_rows: 200_000,
             public_url: None,
             trusted_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             db_max_connections: 8,
             log: "info".into(),
             reminder_schedule: "30 7 * * *".into(),
@@ -173,6 +177,7 @@ impl Config {
             import_max_rows: self.import_max_rows.max(1),
             trusted_origins: self.trusted_origins.clone(),
             public_url: self.public_url.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }

@@ -69,6 +69,10 @@ enum Command {
         /// dry-run, all (all-or-nothing) or valid (valid rows only).
         #[arg(long, default_value = "dry-run")]
         mode: String,
+        /// Answers to the import's questions, remembered for the unit: `post=宿管员:worker`
+        /// (the field, the value as written, and a code or label of the field's list).
+        #[arg(long = "map", value_name = "FIELD=FROM:TO")]
+        map: Vec<String>,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -132,8 +136,14 @@ enum UserAction {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Recompute the hash chain; exit code 1 when a record was removed or altered.
-    Verify,
+    /// Recompute the hash chain and check the head against its MAC and against the anchor
+    /// kept outside the database; exit code 1 when a record was removed or altered. When
+    /// intact, the anchor is moved to the current head.
+    Verify {
+        /// The anchor file; default `audit.anchor` beside the key file.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -242,8 +252,12 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import {
-            file, school, mode, ..
-        } => import(cfg, file, school, mode).await,
+            file,
+            school,
+            mode,
+            map,
+            ..
+        } => import(cfg, file, school, mode, map).await,
         Command::Export {
             out,
             unit,
@@ -253,18 +267,34 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         } => export(cfg, out, unit, full, purpose).await,
         Command::User { action } => user(cfg, action).await,
         Command::Audit {
-            action: AuditAction::Verify,
+            action: AuditAction::Verify { anchor },
         } => {
             let st = open_store(&cfg, false).await?;
-            let v = store::audit::verify(&st.db, &st.cipher).await?;
+            let path = anchor.unwrap_or_else(|| anchor_path(&cfg));
+            let kept = match std::fs::read_to_string(&path) {
+                Ok(text) => Some(domain::audit::Anchor::parse(&text).with_context(|| {
+                    format!("the anchor file {} cannot be read", path.display())
+                })?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e).context(format!("reading {}", path.display())),
+            };
+            let v = store::audit::verify_with_anchor(&st.db, &st.cipher, kept.as_ref()).await?;
             println!(
                 "records: {}  head: #{} {}",
                 v.records,
                 v.head_seq,
                 hex_string(&v.head_hash)
             );
+            match &kept {
+                Some(a) => println!("anchor: #{} ({})", a.seq, path.display()),
+                None => println!("no anchor yet at {}", path.display()),
+            }
             if v.breaks.is_empty() {
+                let now = store::audit::anchor_of(&v).format();
+                std::fs::write(&path, format!("{now}\n"))
+                    .with_context(|| format!("writing {}", path.display()))?;
                 println!("the audit chain is intact");
+                println!("new anchor (also written down on paper, if you like): {now}");
                 Ok(())
             } else {
                 for b in &v.breaks {
@@ -283,6 +313,13 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             let st = Store::new(db, Cipher::rotating(&new_key, &old_key));
             Store::new(st.db.clone(), old.clone()).check_key().await?;
             let r = store::keys::rotate(&st, &old).await?;
+            // Re-signing changes every record's hash: the anchor moves to the new head.
+            let v = store::audit::verify(&st.db, &st.cipher).await?;
+            if v.breaks.is_empty() {
+                let path = anchor_path(&cfg);
+                std::fs::write(&path, format!("{}\n", store::audit::anchor_of(&v).format()))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             println!(
                 "re-encrypted {} members, {} accounts, {} staged imports; re-signed {} audit records.\nNow replace the key file ({}) with {} before the next start.",
                 r.members,
@@ -295,6 +332,11 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Where `audit verify` keeps its anchor by default: beside the key, outside the database.
+fn anchor_path(cfg: &Config) -> PathBuf {
+    cfg.key_file().with_file_name("audit.anchor")
 }
 
 fn hex_string(b: &[u8]) -> String {
@@ -526,7 +568,13 @@ async fn first_run(st: &Store, base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> anyhow::Result<()> {
+async fn import(
+    cfg: Config,
+    file: PathBuf,
+    school: String,
+    mode: String,
+    map: Vec<String>,
+) -> anyhow::Result<()> {
     use store::org::import::{ImportMode, ImportOptions};
     let st = open_store(&cfg, false).await?;
     let mode = match mode.as_str() {
@@ -541,6 +589,35 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
     let unit = store::org::unit_by_code(&st.db, &cap, &school)
         .await
         .with_context(|| format!("there is no unit with code {school:?}"))?;
+    // Answers first: they are remembered for the unit and used by this run and later ones.
+    for m in &map {
+        let Some((field, rest)) = m.split_once('=') else {
+            bail!("--map {m:?}: write FIELD=FROM:TO, e.g. post=宿管员:worker");
+        };
+        let Some((from, to)) = rest.split_once(':') else {
+            bail!("--map {m:?}: write FIELD=FROM:TO, e.g. post=宿管员:worker");
+        };
+        let field = field.trim();
+        if !domain::roster::MAPPABLE_FIELDS.contains(&field) {
+            bail!(
+                "--map {m:?}: {field:?} is not a field with a list; use one of {}",
+                domain::roster::MAPPABLE_FIELDS.join(", ")
+            );
+        }
+        if domain::roster::answer_code(field, to).is_none() {
+            bail!("--map {m:?}: {to:?} is not one of {}", choice_list(field));
+        }
+        store::org::value_map::remember(
+            &st,
+            &cap,
+            &Who::system("cli-import"),
+            unit.id,
+            field,
+            from,
+            to,
+        )
+        .await?;
+    }
     let opts = ImportOptions {
         target: unit.id,
         mode,
@@ -578,8 +655,32 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
     if r.errors.len() > 200 {
         println!("… {} more", r.invalid_rows as usize - 200);
     }
+    for w in r.warnings.iter().take(200) {
+        println!(
+            "row {:>6}  {:<10}  note: {}",
+            w.row,
+            w.column.clone().unwrap_or_default(),
+            web::org::import::error_reason(&tr, &w.key, &w.args)
+        );
+    }
+    for q in &r.questions {
+        println!(
+            "question: {:?} in {} ({} rows, first {}): answer with --map {}={}:<{}>",
+            q.value,
+            q.column.clone().unwrap_or_else(|| q.field.clone()),
+            q.rows,
+            q.first_rows
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            q.field,
+            q.value,
+            choice_list(&q.field)
+        );
+    }
     println!(
-        "{} rows in {:.2} s ({:.0} rows/s): create {}, update {}, unchanged {}, invalid {} — {}",
+        "{} rows in {:.2} s ({:.0} rows/s): create {}, update {}, unchanged {}, invalid {}, to map {} — {}",
         r.rows,
         secs,
         r.rows as f64 / secs.max(1e-9),
@@ -587,6 +688,7 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
         r.updated,
         r.unchanged,
         r.invalid_rows,
+        r.pending_rows,
         if r.applied {
             "applied"
         } else {
@@ -594,6 +696,15 @@ async fn import(cfg: Config, file: PathBuf, school: String, mode: String) -> any
         }
     );
     Ok(())
+}
+
+/// The codes of a field's list, for messages: `teacher|leader|…`.
+fn choice_list(field: &str) -> String {
+    domain::roster::choices(field)
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 async fn export(

@@ -142,6 +142,46 @@ fn the_key_is_created_once_then_required_and_checked() {
     );
     assert!(t.contains("create 1") && t.contains("applied"), "{t}");
 
+    // A value no table names is a question; `--map` answers it and the answer is remembered.
+    std::fs::write(
+        &roster,
+        "姓名,身份证号,岗位\n宿管,110105194912310046,宿管员\n",
+    )
+    .unwrap();
+    let o = jiaogong(
+        d,
+        &["import", roster.to_str().unwrap(), "--school", "LJ-01001"],
+    );
+    let t = text(&o);
+    assert!(
+        t.contains("question: \"宿管员\" in 岗位 (1 rows") && t.contains("--map post=宿管员:<"),
+        "{t}"
+    );
+    assert!(t.contains("to map 1"), "{t}");
+    let o = jiaogong(
+        d,
+        &[
+            "import",
+            roster.to_str().unwrap(),
+            "--school",
+            "LJ-01001",
+            "--mode",
+            "all",
+            "--map",
+            "post=宿管员:worker",
+        ],
+    );
+    let t = text(&o);
+    assert!(t.contains("create 1") && t.contains("applied"), "{t}");
+    assert!(!t.contains("question:"), "{t}");
+    // Remembered: a later run asks nothing.
+    let o = jiaogong(
+        d,
+        &["import", roster.to_str().unwrap(), "--school", "LJ-01001"],
+    );
+    let t = text(&o);
+    assert!(!t.contains("question:") && t.contains("unchanged 1"), "{t}");
+
     // Rotate to a new key: everything still reads, the chain verifies under the new key.
     let new_key = d.join("new.key");
     assert!(

@@ -127,8 +127,10 @@ async fn scenario(t: TestDb) {
         .find(|p| !logins.contains(&p.1.0))
         .unwrap()
         .0;
+    let card_holder = people[20].0;
     for d in &all {
-        if *d != absent.0 {
+        // The card holder checks in with the card (only such a card may vote).
+        if *d != absent.0 && *d != card_holder.0 {
             store::congress::attendance::staff_check_in(
                 &st,
                 &sys(),
@@ -140,6 +142,20 @@ async fn scenario(t: TestDb) {
             .unwrap();
         }
     }
+    let code = store::congress::attendance::issue_codes(
+        &st,
+        &sys(),
+        &who(),
+        meeting_id,
+        Some(card_holder),
+    )
+    .await
+    .unwrap()[0]
+        .code
+        .clone();
+    store::congress::attendance::code_check_in(&st, &who(), &code, Some((&sys(), meeting_id)))
+        .await
+        .unwrap();
     let total = all.len();
 
     // The chair sets up the three votes on the phone.
@@ -187,13 +203,16 @@ async fn scenario(t: TestDb) {
     b.set("name", c3).await;
     b.click("form[action$='/options'] button[type=submit]")
         .await;
+    // Before opening, the chair reads how the key is split and what a lost share means.
+    assert!(
+        b.text("#key-plan").await.contains("永远无法计票"),
+        "{}",
+        b.text("#key-plan").await
+    );
     b.click_confirm("form[action$='/open'] button[type=submit]")
         .await;
-    assert!(
-        b.flash().await.contains("投票已开始"),
-        "{}",
-        b.flash().await
-    );
+    let mut shares = std::collections::HashMap::new();
+    shares.insert(election, take_shares(&b).await);
     for name in [l1, l2] {
         b.go(&format!("/polls/{review}")).await;
         b.set("name", name).await;
@@ -204,11 +223,7 @@ async fn scenario(t: TestDb) {
         b.go(&format!("/polls/{p}")).await;
         b.click_confirm("form[action$='/open'] button[type=submit]")
             .await;
-        assert!(
-            b.flash().await.contains("投票已开始"),
-            "{}",
-            b.flash().await
-        );
+        shares.insert(p, take_shares(&b).await);
     }
 
     // A delegate votes on the resolution on their phone: choose, confirm, receipt.
@@ -236,9 +251,13 @@ async fn scenario(t: TestDb) {
     // Another writes in a name in the election.
     b.login_with("delegate2", pw).await;
     b.go(&format!("/polls/{election}/vote")).await;
-    let opts = store::voting::options(&st.db, PollId(election))
-        .await
-        .unwrap();
+    let opts = store::voting::options(
+        &st.db,
+        store::congress::meetings::Viewer::view(&testkit::sys()),
+        PollId(election),
+    )
+    .await
+    .unwrap();
     b.check(&format!("input[name=m{}][value=for]", opts[0].id.0))
         .await;
     b.check(&format!("input[name=m{}][value=against]", opts[1].id.0))
@@ -253,19 +272,8 @@ async fn scenario(t: TestDb) {
     b.click("button[name=step][value=cast]").await;
     assert!(b.text("#receipt").await.contains("安全保存"));
 
-    // A delegate without an account grades the leaders with the code on their card.
-    let card_holder = people[20].0;
-    let code = store::congress::attendance::issue_codes(
-        &st,
-        &sys(),
-        &who(),
-        meeting_id,
-        Some(card_holder),
-    )
-    .await
-    .unwrap()[0]
-        .code
-        .clone();
+    // A delegate without an account grades the leaders with the code on their card
+    // (checked in with it at the desk, above).
     let _ = browser.client.delete_all_cookies().await;
     b.go("/vote").await;
     b.set("code", &code).await;
@@ -274,9 +282,13 @@ async fn scenario(t: TestDb) {
         "form.poll-pick:has(input[name=poll][value='{review}']) button"
     ))
     .await;
-    let leaders = store::voting::options(&st.db, PollId(review))
-        .await
-        .unwrap();
+    let leaders = store::voting::options(
+        &st.db,
+        store::congress::meetings::Viewer::view(&testkit::sys()),
+        PollId(review),
+    )
+    .await
+    .unwrap();
     b.check(&format!(
         "input[name=m{}][value=excellent]",
         leaders[0].id.0
@@ -426,6 +438,18 @@ async fn scenario(t: TestDb) {
             "{}",
             b.flash().await
         );
+        // The ballots are sealed until the scrutineers count with their shares.
+        assert_eq!(b.count("#awaiting-count").await, 1);
+        b.click("a[href$='/count']").await;
+        for (i, code) in shares[&p]
+            .iter()
+            .take(b.count("input[name^=share]").await)
+            .enumerate()
+        {
+            b.set(&format!("share{i}"), code).await;
+        }
+        b.click("form[action$='/count'] button[type=submit]").await;
+        assert!(b.flash().await.contains("计票完毕"), "{}", b.flash().await);
     }
 
     // The teller enters the paper ballots of the mixed hall; a scrutineer confirms them.
@@ -504,4 +528,36 @@ async fn scenario(t: TestDb) {
     b.b.screenshot("vote-minutes-phone").await;
     browser.close().await;
     server.abort();
+}
+
+/// On the page that answers "open" for a secret poll: each scrutineer's code is hidden
+/// until its holder opens their own line; returns the codes as the holders copy them.
+async fn take_shares(b: &B<'_>) -> Vec<String> {
+    let n = b.count(".share-list summary").await;
+    assert!(n >= 2, "one share per scrutineer, got {n}");
+    assert!(
+        b.b.texts(".share-code")
+            .await
+            .iter()
+            .all(|t| t.trim().is_empty()),
+        "a share is visible before its holder opens it"
+    );
+    let mut codes = Vec::new();
+    for i in 1..=n {
+        b.b.find(&format!(".share-list li:nth-child({i}) summary"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let code =
+            b.b.texts(&format!(".share-list li:nth-child({i}) .share-code"))
+                .await
+                .concat();
+        assert!(
+            code.trim().len() > 40,
+            "share {i} shows once opened: {code:?}"
+        );
+        codes.push(code.trim().to_string());
+    }
+    codes
 }

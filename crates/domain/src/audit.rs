@@ -128,6 +128,54 @@ pub enum ChainBreak {
     Altered { seq: i64 },
     /// The chain ends before the head recorded in the database (records removed at the end).
     Truncated { head: i64, last: i64 },
+    /// The head row's MAC does not match its sequence number and hash: someone without the
+    /// key moved the head (to hide a removed tail).
+    HeadForged { seq: i64 },
+    /// The database's head lies before an anchor kept outside it: the head and the tail
+    /// were rewound together (with an old head row copied back).
+    Rewound { anchor: i64, head: i64 },
+    /// The record at the anchor's sequence number is not the one the anchor saw.
+    AnchorMismatch { seq: i64 },
+}
+
+/// The MAC of the head row: HMAC-SHA256(key, "jiaogong audit head" ‖ seq ‖ hash). Without
+/// the key nobody can set the head to another record (rewind it with a removed tail).
+pub fn head_mac(key: &[u8], seq: i64, hash: &[u8]) -> Vec<u8> {
+    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return Vec::new(),
+    };
+    mac.update(b"jiaogong audit head");
+    mac.update(&seq.to_be_bytes());
+    mac.update(hash);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The head as last seen outside the database: a file beside the key, or the printed
+/// line an officer writes down. A later head must still contain this record unchanged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+impl Anchor {
+    const PREFIX: &'static str = "jiaogong-audit-anchor v1";
+
+    /// One line: `jiaogong-audit-anchor v1 <seq> <hash in hex>`.
+    pub fn format(&self) -> String {
+        format!("{} {} {}", Self::PREFIX, self.seq, hex::encode(&self.hash))
+    }
+
+    /// Reads the line written by [`Anchor::format`] (surrounding blanks ignored).
+    pub fn parse(text: &str) -> Option<Anchor> {
+        let rest = text.trim().strip_prefix(Self::PREFIX)?.trim();
+        let (seq, hash) = rest.split_once(' ')?;
+        Some(Anchor {
+            seq: seq.trim().parse().ok()?,
+            hash: hex::decode(hash.trim()).ok()?,
+        })
+    }
 }
 
 /// Walks records in `seq` order and reports every break. `head` is the last sequence number
@@ -163,6 +211,24 @@ pub fn verify_chain<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_anchor_reads_back_what_it_wrote() {
+        let a = super::Anchor {
+            seq: 42,
+            hash: vec![1, 2, 255],
+        };
+        assert_eq!(super::Anchor::parse(&format!("{}\n", a.format())), Some(a));
+        assert_eq!(super::Anchor::parse("something else"), None);
+    }
+
+    #[test]
+    fn the_head_mac_depends_on_the_key_the_seq_and_the_hash() {
+        let m = super::head_mac(b"k", 3, b"h");
+        assert_ne!(m, super::head_mac(b"k", 2, b"h"));
+        assert_ne!(m, super::head_mac(b"k", 3, b"g"));
+        assert_ne!(m, super::head_mac(b"j", 3, b"h"));
+    }
+
     use super::*;
 
     fn entry(seq: i64) -> AuditEntry {

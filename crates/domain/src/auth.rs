@@ -87,6 +87,8 @@ permissions! {
     CongressAttend,
     CongressManage,
     CongressOversight,
+    // Record a justified exemption from the yearly meeting (union staff).
+    CongressExempt,
     RuleSetManage,
     ProposalSubmit,
     ProposalSecond,
@@ -313,6 +315,37 @@ impl Actor {
     }
 }
 
+/// A grant held by another account, with its unit and every unit above it (what the
+/// closure table says about it). Used to decide whether that account is in an actor's reach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldGrant {
+    pub role: Role,
+    /// The grant's unit and all its ancestors.
+    pub under: Vec<OrgUnitId>,
+}
+
+impl Actor {
+    /// Whether the account holding `held` is in this actor's reach for account management
+    /// (link, reset, disable, enable, grant). Every one of its grants must lie under a unit
+    /// where one of the actor's grants both manages accounts and may hand out that role:
+    /// one member grant in a chair's school must not put an area lead or a district staff
+    /// account in the chair's hands. An account without grants is reached only by a
+    /// platform admin.
+    pub fn reaches(&self, held: &[HeldGrant]) -> bool {
+        if self.is_platform_admin() {
+            return true;
+        }
+        !held.is_empty()
+            && held.iter().all(|h| {
+                self.grants.iter().any(|g| {
+                    role_permits(g.role, Permission::AccountManage)
+                        && may_grant(g.role, h.role)
+                        && h.under.contains(&g.org_unit)
+                })
+            })
+    }
+}
+
 /// A capability for the system actor: full scope, used by CLI commands and the demo loader.
 pub fn system_cap<P: perm::Perm>(_: &SystemCap, account: AccountId) -> Cap<P> {
     Cap {
@@ -404,6 +437,10 @@ mod tests {
             // Congress and proposals.
             (Role::UnionStaff, P::CongressManage, true),
             (Role::UnionStaff, P::CongressOversight, true),
+            // Only the district excuses a school from its yearly meeting.
+            (Role::UnionStaff, P::CongressExempt, true),
+            (Role::AreaLead, P::CongressExempt, false),
+            (Role::SchoolChair, P::CongressExempt, false),
             (Role::UnionStaff, P::RuleSetManage, true),
             (Role::UnionStaff, P::ProposalSubmit, false),
             (Role::UnionStaff, P::ProposalReview, false),
@@ -494,6 +531,26 @@ mod tests {
         assert!(!may_grant(Role::AreaLead, Role::Member));
         let chair = actor(&[(Role::SchoolChair, 10)]);
         assert!(!chair.grantable_roles().contains(&Role::SchoolChair));
+    }
+
+    #[test]
+    fn a_chair_reaches_an_account_only_when_every_grant_is_its_own_to_give() {
+        let chair = actor(&[(Role::SchoolChair, 10)]);
+        let held = |role, under: &[i64]| HeldGrant {
+            role,
+            under: under.iter().map(|u| OrgUnitId(*u)).collect(),
+        };
+        assert!(chair.reaches(&[held(Role::Delegate, &[10, 1])]));
+        // An area lead with one member grant in the school stays out of reach.
+        assert!(!chair.reaches(&[held(Role::Member, &[10, 1]), held(Role::AreaLead, &[3, 1])]));
+        // So does another chair of the same school, and an account without grants.
+        assert!(!chair.reaches(&[held(Role::SchoolChair, &[10, 1])]));
+        assert!(!chair.reaches(&[]));
+        // A member of another school too.
+        assert!(!chair.reaches(&[held(Role::Member, &[11, 1])]));
+        let staff = actor(&[(Role::UnionStaff, 1)]);
+        assert!(staff.reaches(&[held(Role::Member, &[10, 1]), held(Role::AreaLead, &[3, 1])]));
+        assert!(!staff.reaches(&[held(Role::PlatformAdmin, &[1])]));
     }
 
     #[test]

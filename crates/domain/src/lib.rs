@@ -15,6 +15,7 @@ pub mod ids;
 pub mod org;
 pub mod outbox;
 pub mod privacy;
+pub mod roster;
 pub mod rules;
 pub mod text;
 pub mod voting;

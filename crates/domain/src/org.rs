@@ -22,17 +22,18 @@ pub trait Coded: Sized + Copy + PartialEq + 'static {
         Self::all().iter().copied().find(|v| v.code() == code)
     }
 
-    /// Accepts the code or any alias, ignoring case and surrounding spaces.
+    /// Accepts the code, any alias or a synonym of the roster vocabulary
+    /// ([`crate::roster::VOCABULARY`]), ignoring case, width and spaces.
     fn parse_loose(input: &str) -> Option<Self> {
-        let s = input.trim();
-        if s.is_empty() {
+        let lower = crate::roster::key(input);
+        if lower.is_empty() {
             return None;
         }
-        let lower = s.to_lowercase();
         Self::all()
             .iter()
             .copied()
             .find(|v| v.code() == lower || v.aliases().iter().any(|a| a.to_lowercase() == lower))
+            .or_else(|| crate::roster::synonym(Self::KIND, &lower).and_then(Self::from_code))
     }
 
     /// Catalogue key of the display label.
@@ -163,10 +164,10 @@ coded!(Education, "education", {
 coded!(
     /// 用工性质.
     EmploymentType, "employment-type", {
-    Established = "established" ["在编", "编制内", "事业编制"],
-    Contract = "contract" ["合同制", "合同", "聘用"],
-    Agency = "agency" ["派遣", "劳务派遣"],
-    Temporary = "temporary" ["临聘", "临时", "代课"],
+    Established = "established" ["在编", "编制内", "事业编制", "正式在编"],
+    Contract = "contract" ["合同制", "合同", "聘用", "聘用制", "合同工"],
+    Agency = "agency" ["派遣", "劳务派遣", "派遣制"],
+    Temporary = "temporary" ["临聘", "临时", "代课", "临时聘用"],
     Rehired = "rehired" ["返聘", "退休返聘"],
 });
 
@@ -260,7 +261,8 @@ impl AgeBand {
     }
 }
 
-fn years_before(d: NaiveDate, years: u32) -> Option<NaiveDate> {
+/// The same day `years` earlier; 29 February falls back to the 28th in a common year.
+pub fn years_before(d: NaiveDate, years: u32) -> Option<NaiveDate> {
     d.with_year(d.year() - years as i32)
         .or_else(|| NaiveDate::from_ymd_opt(d.year() - years as i32, d.month(), 28))
 }
@@ -408,44 +410,17 @@ impl Phone {
     }
 }
 
-/// Parses a date the way people write it in Chinese spreadsheets: `2024-03-05`, `2024/3/5`,
-/// `2024.3.5`, `2024年3月5日`, `20240305`, or an Excel serial number (`45356`).
+/// Parses a day the way people write it in Chinese spreadsheets: `2024-03-05`, `2024/3/5`,
+/// `2024.3.5`, `2024年3月5日`, `20240305`, or an Excel serial number (`45356`). A year and
+/// a month alone is not a day here (see [`crate::roster::parse_roster_date`] for the fields
+/// that take one).
 pub fn parse_date(field: &'static str, input: &str) -> Result<NaiveDate, FieldError> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Err(FieldError::new(field, t::REQUIRED));
-    }
-    let bad = || FieldError::new(field, t::DATE_INVALID).arg("value", truncate(s, 40));
-    // A datetime as text ("2024-03-05 00:00:00"): keep the date part.
-    let s = s.split(['T', ' ']).next().unwrap_or(s);
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        return match s.len() {
-            8 => NaiveDate::parse_from_str(s, "%Y%m%d").map_err(|_| bad()),
-            1..=5 => s
-                .parse::<i64>()
-                .ok()
-                .and_then(excel_serial_to_date)
-                .ok_or_else(bad),
-            _ => Err(bad()),
-        };
-    }
-    if let Ok(f) = s.parse::<f64>() {
-        return excel_serial_to_date(f.floor() as i64).ok_or_else(bad);
-    }
-    let normalised: String = s
-        .replace(['年', '月'], "-")
-        .replace('日', "")
-        .replace(['/', '.'], "-");
-    let parts: Vec<&str> = normalised.split('-').filter(|p| !p.is_empty()).collect();
-    if parts.len() != 3 {
-        return Err(bad());
-    }
-    let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse::<u32>().ok()).collect();
-    match nums.as_deref() {
-        Some(&[y, m, d]) if (1900..=2200).contains(&y) => {
-            NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(bad)
+    let r = crate::roster::parse_roster_date(field, input)?;
+    match r.precision {
+        crate::roster::DatePrecision::Day => Ok(r.date),
+        crate::roster::DatePrecision::Month => {
+            Err(FieldError::new(field, t::DATE_INVALID).arg("value", truncate(input.trim(), 40)))
         }
-        _ => Err(bad()),
     }
 }
 
@@ -525,7 +500,17 @@ pub struct MemberDraft {
     pub education: Option<Education>,
     pub employment_type: Option<EmploymentType>,
     pub join_date: Option<NaiveDate>,
+    /// Whether the join date is a day or only a year and a month (`2003.06`).
+    pub join_date_precision: crate::roster::DatePrecision,
     pub status: MemberStatus,
+}
+
+/// An import row read: the member or every error of the row, and the warnings (legal but
+/// odd values), which never stop a row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowParse {
+    pub draft: Result<MemberDraft, crate::FieldErrors>,
+    pub warnings: Vec<FieldError>,
 }
 
 /// The raw text of a member form or import row, field by field.
@@ -568,22 +553,84 @@ pub const COMMON_ETHNICITIES: &[&str] = &[
 ];
 
 impl MemberInput {
-    /// Parses every field and reports every error, not only the first. Gender and birth
-    /// date may be left empty: they are then read from the ID number; when given, they
-    /// must agree with it.
+    /// Every field normalised (NFKC, full-width to half-width, spaces): names lose the
+    /// padding between characters, ID numbers, phones and dates every space, `x` check
+    /// characters are upper-cased by [`IdNumber::parse`].
+    pub fn normalized(&self) -> MemberInput {
+        use crate::roster::{compact, normalize, normalize_name};
+        MemberInput {
+            name: normalize_name(&self.name),
+            gender: normalize(&self.gender),
+            birth_date: normalize(&self.birth_date),
+            id_number: compact(&self.id_number),
+            phone: compact(&self.phone),
+            post: normalize(&self.post),
+            title: normalize(&self.title),
+            ethnicity: normalize(&self.ethnicity),
+            political_status: normalize(&self.political_status),
+            education: normalize(&self.education),
+            employment_type: normalize(&self.employment_type),
+            join_date: normalize(&self.join_date),
+            status: normalize(&self.status),
+        }
+    }
+
+    /// Parses every field of the member form and reports every error, not only the first.
+    /// Gender and birth date may be left empty: they are then read from the ID number; when
+    /// given, they must agree with it.
     pub fn parse(&self, today: NaiveDate) -> Result<MemberDraft, crate::FieldErrors> {
+        self.parse_as(today, false).draft
+    }
+
+    /// Parses a roster row: like [`MemberInput::parse`], but a written birth date that
+    /// disagrees with the ID number gives way to the ID number with a warning, an ethnicity
+    /// must be one of [`crate::roster::ETHNICITIES`] (or a usual short name), and odd but
+    /// legal values are warned about.
+    pub fn parse_row(&self, today: NaiveDate) -> RowParse {
+        self.parse_as(today, true)
+    }
+
+    fn parse_as(&self, today: NaiveDate, roster: bool) -> RowParse {
+        use crate::roster::{DatePrecision, parse_roster_date};
+        let input = self.normalized();
+        let mut warnings = Vec::new();
         let mut errs = crate::FieldErrors::default();
-        let name = errs.take(required_text("name", &self.name, NAME_MAX));
-        let id_number = errs.take(IdNumber::parse(&self.id_number));
-        let gender = if self.gender.trim().is_empty() {
+        let name = errs.take(required_text("name", &input.name, NAME_MAX));
+        let id_number = errs.take(IdNumber::parse(&input.id_number));
+        let gender = if input.gender.is_empty() {
             id_number.as_ref().map(IdNumber::gender)
         } else {
-            errs.take(parse_choice::<Gender>("gender", &self.gender))
+            errs.take(parse_choice::<Gender>("gender", &input.gender))
         };
-        let birth_date = if self.birth_date.trim().is_empty() {
-            id_number.as_ref().and_then(IdNumber::birth_date)
+        let id_birth = id_number.as_ref().and_then(IdNumber::birth_date);
+        let birth_date = if input.birth_date.is_empty() {
+            id_birth
+        } else if roster {
+            match parse_roster_date("birth_date", &input.birth_date) {
+                Err(e) => {
+                    errs.push(e);
+                    None
+                }
+                Ok(w) if w.date > today => {
+                    errs.push(FieldError::new("birth_date", t::DATE_FUTURE));
+                    None
+                }
+                Ok(w) => match id_birth {
+                    // The ID number wins, and the row says so.
+                    Some(b) if !w.covers(b) => {
+                        warnings.push(
+                            FieldError::new("birth_date", t::WARN_BIRTH_FROM_ID)
+                                .arg("value", w.display())
+                                .arg("id_date", b.format("%Y-%m-%d")),
+                        );
+                        Some(b)
+                    }
+                    Some(b) => Some(b),
+                    None => Some(w.date),
+                },
+            }
         } else {
-            errs.take(parse_date("birth_date", &self.birth_date).and_then(|d| {
+            errs.take(parse_date("birth_date", &input.birth_date).and_then(|d| {
                 if d > today {
                     Err(FieldError::new("birth_date", t::DATE_FUTURE))
                 } else {
@@ -592,62 +639,99 @@ impl MemberInput {
             }))
         };
         if let (Some(id), Some(g)) = (&id_number, gender)
-            && !self.gender.trim().is_empty()
+            && !input.gender.is_empty()
             && id.gender() != g
         {
             errs.push(FieldError::new("gender", t::ID_GENDER_MISMATCH));
         }
-        if let (Some(id), Some(b)) = (&id_number, birth_date)
-            && !self.birth_date.trim().is_empty()
+        if !roster
+            && let (Some(id), Some(b)) = (&id_number, birth_date)
+            && !input.birth_date.is_empty()
             && id.birth_date() != Some(b)
         {
             errs.push(FieldError::new("birth_date", t::ID_BIRTH_MISMATCH));
         }
-        let phone = if self.phone.trim().is_empty() {
+        let phone = if input.phone.is_empty() {
             Some(None)
         } else {
-            errs.take(Phone::parse(&self.phone).map(Some))
+            errs.take(Phone::parse(&input.phone).map(Some))
         };
-        let post = errs.take(parse_choice::<Post>("post", &self.post));
+        let post = errs.take(parse_choice::<Post>("post", &input.post));
         let title = errs.take(parse_optional_choice::<ProfessionalTitle>(
             "title",
-            &self.title,
+            &input.title,
         ));
-        let ethnicity = errs.take(optional_text("ethnicity", &self.ethnicity, 20));
+        let ethnicity = if input.ethnicity.is_empty() {
+            Some(None)
+        } else {
+            match crate::roster::parse_ethnicity(&input.ethnicity) {
+                Some(e) => Some(Some(e.to_string())),
+                None if roster => {
+                    errs.push(
+                        FieldError::new("ethnicity", t::CHOICE_INVALID)
+                            .arg("value", truncate(&input.ethnicity, 40)),
+                    );
+                    None
+                }
+                None => errs.take(optional_text("ethnicity", &input.ethnicity, 20)),
+            }
+        };
         let political_status = errs.take(parse_optional_choice::<PoliticalStatus>(
             "political_status",
-            &self.political_status,
+            &input.political_status,
         ));
         let education = errs.take(parse_optional_choice::<Education>(
             "education",
-            &self.education,
+            &input.education,
         ));
         let employment_type = errs.take(parse_optional_choice::<EmploymentType>(
             "employment_type",
-            &self.employment_type,
+            &input.employment_type,
         ));
-        let join_date = if self.join_date.trim().is_empty() {
+        let join_date = if input.join_date.is_empty() {
             Some(None)
         } else {
-            errs.take(parse_date("join_date", &self.join_date).and_then(|d| {
-                if d > today {
-                    Err(FieldError::new("join_date", t::DATE_FUTURE))
-                } else {
-                    Ok(Some(d))
-                }
-            }))
+            errs.take(
+                parse_roster_date("join_date", &input.join_date).and_then(|d| {
+                    if d.date > today {
+                        Err(FieldError::new("join_date", t::DATE_FUTURE))
+                    } else {
+                        Ok(Some(d))
+                    }
+                }),
+            )
         };
-        if let (Some(Some(j)), Some(b)) = (join_date, birth_date)
-            && j < b
-        {
-            errs.push(FieldError::new("join_date", t::JOIN_BEFORE_BIRTH));
+        if let (Some(Some(j)), Some(b)) = (join_date, birth_date) {
+            let before = match j.precision {
+                DatePrecision::Day => j.date < b,
+                DatePrecision::Month => (j.date.year(), j.date.month()) < (b.year(), b.month()),
+            };
+            if before {
+                errs.push(FieldError::new("join_date", t::JOIN_BEFORE_BIRTH));
+            } else if roster && age_on(b, j.date) < crate::roster::JOIN_AGE_MIN {
+                warnings.push(
+                    FieldError::new("join_date", t::WARN_JOIN_YOUNG)
+                        .arg("age", age_on(b, j.date))
+                        .arg("min", crate::roster::JOIN_AGE_MIN),
+                );
+            }
         }
-        let status = if self.status.trim().is_empty() {
+        let status = if input.status.is_empty() {
             Some(MemberStatus::Active)
         } else {
-            errs.take(parse_choice::<MemberStatus>("status", &self.status))
+            errs.take(parse_choice::<MemberStatus>("status", &input.status))
         };
-        match (
+        if roster
+            && let (Some(MemberStatus::Retired), Some(b)) = (status, birth_date)
+            && age_on(b, today) < crate::roster::RETIREE_AGE_MIN
+        {
+            warnings.push(
+                FieldError::new("status", t::WARN_RETIREE_YOUNG)
+                    .arg("age", age_on(b, today))
+                    .arg("min", crate::roster::RETIREE_AGE_MIN),
+            );
+        }
+        let draft = match (
             name,
             id_number,
             gender,
@@ -688,11 +772,13 @@ impl MemberInput {
                 political_status,
                 education,
                 employment_type,
-                join_date,
+                join_date: join_date.map(|j| j.date),
+                join_date_precision: join_date.map(|j| j.precision).unwrap_or_default(),
                 status,
             }),
             _ => Err(errs),
-        }
+        };
+        RowParse { draft, warnings }
     }
 }
 
@@ -811,9 +897,14 @@ mod tests {
 
     #[test]
     fn nonsense_dates_are_rejected() {
+        // A day that does not exist is said so (issue 13), not "write it as …".
+        assert_eq!(
+            parse_date("d", "2024-02-30").unwrap_err().key,
+            t::DATE_NOT_EXIST
+        );
         for s in [
             "2024-13-01",
-            "2024-02-30",
+            "2024-03",
             "yesterday",
             "3/5",
             "0",

@@ -13,6 +13,7 @@
 //! a decision records the id of the version that made it.
 
 use crate::error::{FieldError, FieldErrors};
+use crate::org::{Coded, EmploymentType};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -124,13 +125,33 @@ impl Ratio {
         }
     }
 
-    /// The share as a percentage rounded down to whole percent, for display only.
+    /// The share as a whole percentage, rounded half up from the exact fraction (2 of 3 is
+    /// 67, 1 of 8 is 13), for display only.
     pub fn percent_of(count: u32, total: u32) -> u32 {
         if total == 0 {
             0
         } else {
-            (u64::from(count) * 100 / u64::from(total)) as u32
+            // round(100·n/d) = floor((200·n + d) / 2d): one integer division, no carry lost.
+            ((200 * u64::from(count) + u64::from(total)) / (2 * u64::from(total))) as u32
         }
+    }
+
+    /// The share in tenths of a percent, rounded half up from the exact fraction: 48 of 49
+    /// is 979.59… tenths, so 980 (98.0 %).
+    pub fn permille_of(count: u32, total: u32) -> u32 {
+        if total == 0 {
+            0
+        } else {
+            ((2000 * u64::from(count) + u64::from(total)) / (2 * u64::from(total))) as u32
+        }
+    }
+
+    /// `count / total` as a percentage with one decimal ("98.0%"), rounded half up from the
+    /// exact fraction. Never rounded twice (a share first rounded to basis points and then
+    /// to one decimal can be off by 0.1).
+    pub fn percent_text(count: u32, total: u32) -> String {
+        let t = Ratio::permille_of(count, total);
+        format!("{}.{}%", t / 10, t % 10)
     }
 }
 
@@ -213,7 +234,10 @@ pub(crate) use simple_coded;
 
 simple_coded!(
     /// Whom a share is counted against: all voting delegates (代表总数), those due to attend
-    /// (all minus excused absences), or those present.
+    /// (all minus excused absences), or those present. Order No. 32 counts the quorum,
+    /// elections and votes against all delegates, and a union election counts against
+    /// everyone with the right to vote: only `All` passes [`RuleSet::check`]; the other two
+    /// remain so that older stored versions can be read and refused with a clear message.
     Base, "rule-base", {
     All = "all" ["全体代表", "代表总数"],
     Due = "due" ["应到", "应出席代表"],
@@ -229,13 +253,15 @@ simple_coded!(
     Delegates = "delegates" ["全体代表", "代表"],
 });
 
-/// Where a number comes from.
+/// Where a number comes from. The catalogue text of each rule ([`Rule::source_key`]) names
+/// the document and, where it has been read, the article; a number whose source text has
+/// not been read is marked local rather than given an invented citation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     /// 教育部令第32号《学校教职工代表大会规定》(2011).
     Moe32,
-    /// 《中国工会基层组织选举工作条例》(2016): 差额率 "不低于5%"; elected with "超过应到会
-    /// 有选举权人数的半数".
+    /// 《工会基层组织选举工作条例》(全总, 总工发〔2016〕27号): 差额率 "不低于5%"; elected
+    /// with "超过应到会有选举权人数的半数"; art. 4: members hold the right to vote.
     UnionElection,
     /// The union's implementing rules (实施细则 / 提案工作办法) — local and configurable.
     Local,
@@ -259,13 +285,15 @@ pub enum Rule {
     ReplyDays,
     TermYears,
     ElectionMargin,
+    ElectionPass,
     ElectionBase,
     ReviewMinRaters,
     ReviewAudience,
+    EligibleEmployment,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 20] = [
         Rule::Quorum,
         Rule::QuorumBase,
         Rule::Pass,
@@ -281,9 +309,11 @@ impl Rule {
         Rule::ReplyDays,
         Rule::TermYears,
         Rule::ElectionMargin,
+        Rule::ElectionPass,
         Rule::ElectionBase,
         Rule::ReviewMinRaters,
         Rule::ReviewAudience,
+        Rule::EligibleEmployment,
     ];
 
     pub fn code(self) -> &'static str {
@@ -303,9 +333,11 @@ impl Rule {
             Rule::ReplyDays => "reply_days",
             Rule::TermYears => "term_years",
             Rule::ElectionMargin => "election_margin",
+            Rule::ElectionPass => "election_pass",
             Rule::ElectionBase => "election_base",
             Rule::ReviewMinRaters => "review_min_raters",
             Rule::ReviewAudience => "review_audience",
+            Rule::EligibleEmployment => "eligible_employment",
         }
     }
 
@@ -324,9 +356,11 @@ impl Rule {
     /// Order No. 32: quorum "须有三分之二以上代表出席"; elections and votes "须经代表总数
     /// 半数以上通过"; teachers "不得低于代表总数的60%", with young teachers and women in
     /// "一定比例"; "每学年至少召开一次", an extraordinary meeting "经…三分之一以上代表提议";
-    /// a term of "3年至5年". The rest come from the union's implementing rules: leaders at most
-    /// 20 % of delegates, proposals seconded by 2 delegates, 教职工大会 below 80 staff,
-    /// a reply within 30 days, at most 2 re-handlings, "young" = under 35.
+    /// a term of "3年至5年"; delegates are staff "具有聘任聘用关系" with the school (which
+    /// employment types that covers is the union's reading: [`Rule::EligibleEmployment`]).
+    /// The rest come from the union's implementing rules: leaders at most 20 % of delegates,
+    /// proposals seconded by 2 delegates, 教职工大会 below 80 staff, a reply within 30 days,
+    /// at most 2 re-handlings, "young" = 35 and under ("35岁以下" includes 35).
     pub fn source(self) -> Source {
         match self {
             Rule::Quorum
@@ -336,7 +370,8 @@ impl Rule {
             | Rule::TeacherMin
             | Rule::MinMeetingsPerYear
             | Rule::Extraordinary
-            | Rule::TermYears => Source::Moe32,
+            | Rule::TermYears
+            | Rule::EligibleEmployment => Source::Moe32,
             Rule::LeaderMax
             | Rule::YoungAge
             | Rule::Seconders
@@ -345,8 +380,82 @@ impl Rule {
             | Rule::ReplyDays
             | Rule::ReviewMinRaters
             | Rule::ReviewAudience => Source::Local,
-            Rule::ElectionMargin | Rule::ElectionBase => Source::UnionElection,
+            Rule::ElectionMargin | Rule::ElectionPass | Rule::ElectionBase => Source::UnionElection,
         }
+    }
+}
+
+/// A set of employment types (用工形式), kept `Copy` as a bit set and stored as a list of
+/// codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EmploymentSet(u8);
+
+impl EmploymentSet {
+    fn bit(t: EmploymentType) -> u8 {
+        let i = EmploymentType::all()
+            .iter()
+            .position(|x| *x == t)
+            .unwrap_or(0);
+        1 << i
+    }
+
+    pub const fn empty() -> EmploymentSet {
+        EmploymentSet(0)
+    }
+
+    /// Those with an employment relation (聘任聘用关系) with the school: established posts,
+    /// contract staff and temporary hires. Agency workers (派遣) are employed by the agency,
+    /// rehired retirees (返聘) work under a service agreement; a union may admit them. This
+    /// reading of Order No. 32 is local.
+    pub const DEFAULT: EmploymentSet = EmploymentSet(0b0_1011);
+
+    pub fn of(types: &[EmploymentType]) -> EmploymentSet {
+        EmploymentSet(types.iter().fold(0, |a, t| a | Self::bit(*t)))
+    }
+
+    pub fn contains(self, t: EmploymentType) -> bool {
+        self.0 & Self::bit(t) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The types in the set, in the enum's order.
+    pub fn types(self) -> Vec<EmploymentType> {
+        EmploymentType::all()
+            .iter()
+            .copied()
+            .filter(|t| self.contains(*t))
+            .collect()
+    }
+
+    /// Whether a member of this employment type may stand and vote. A member whose type is
+    /// not recorded is not shut out: missing data must not take a right away.
+    pub fn admits(self, t: Option<EmploymentType>) -> bool {
+        t.is_none_or(|t| self.contains(t))
+    }
+}
+
+impl Serialize for EmploymentSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.types().iter().map(|t| t.code()))
+    }
+}
+
+impl<'de> Deserialize<'de> for EmploymentSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let codes: Vec<String> = Vec::deserialize(d)?;
+        let mut types = Vec::with_capacity(codes.len());
+        for c in codes {
+            let t = EmploymentType::all()
+                .iter()
+                .copied()
+                .find(|t| t.code() == c)
+                .ok_or_else(|| serde::de::Error::custom(format!("employment type {c}")))?;
+            types.push(t);
+        }
+        Ok(EmploymentSet::of(&types))
     }
 }
 
@@ -365,7 +474,8 @@ pub struct RuleSet {
     pub teacher_min: Ratio,
     /// Maximum share of school leaders among voting delegates (20 %).
     pub leader_max: Ratio,
-    /// Teachers younger than this count as young in the composition report (35).
+    /// Teachers of this age or younger count as young in the composition report (35:
+    /// "35岁以下" includes 35).
     pub young_age: u32,
     /// Seconders a proposal needs before it is submitted (2).
     pub seconders: u32,
@@ -385,7 +495,12 @@ pub struct RuleSet {
     /// How many more candidates than seats a competitive election needs (≥ 5 %).
     #[serde(default = "default_election_margin")]
     pub election_margin: Ratio,
-    /// Whom "elected: more than half" counts against (those due to attend).
+    /// Votes for a candidate needs to be elected (> 1/2), its own number: a motion's `pass`
+    /// may be raised without raising it.
+    #[serde(default = "default_election_pass")]
+    pub election_pass: Threshold,
+    /// Whom "elected" counts against: all delegates (Order No. 32), everyone with the right
+    /// to vote in a union election (应到会有选举权人数; a day's leave does not reduce it).
     #[serde(default = "default_election_base")]
     pub election_base: Base,
     /// Raters a cadre review needs before its results are shown (local, 10).
@@ -394,12 +509,24 @@ pub struct RuleSet {
     /// Who sees cadre-review results.
     #[serde(default = "default_review_audience")]
     pub review_audience: ReviewAudience,
+    /// Employment types that may stand as delegates and vote (Order No. 32: those with an
+    /// employment relation with the school).
+    #[serde(default = "default_eligible_employment")]
+    pub eligible_employment: EmploymentSet,
 }
 
 // Versions stored before the voting numbers existed read as the defaults.
 fn default_election_margin() -> Ratio {
     RuleSet::DEFAULT.election_margin
 }
+fn default_election_pass() -> Threshold {
+    RuleSet::DEFAULT.election_pass
+}
+fn default_eligible_employment() -> EmploymentSet {
+    RuleSet::DEFAULT.eligible_employment
+}
+// A version stored before this field existed said nothing about it: it reads as the
+// statutory base. Versions that chose "due" say so and are refused by `check`.
 fn default_election_base() -> Base {
     RuleSet::DEFAULT.election_base
 }
@@ -428,9 +555,11 @@ impl RuleSet {
         term_min_years: 3,
         term_max_years: 5,
         election_margin: Ratio::new(1, 20),
-        election_base: Base::Due,
+        election_pass: Threshold::more_than(1, 2),
+        election_base: Base::All,
         review_min_raters: 10,
         review_audience: ReviewAudience::Presidium,
+        eligible_employment: EmploymentSet::DEFAULT,
     };
 
     /// The statutory floors of Order No. 32 that no local version may go below.
@@ -449,20 +578,39 @@ impl RuleSet {
         {
             e.push(below("quorum", s.quorum.share.display()));
         }
-        if self.quorum_base == Base::Present {
-            e.push(
-                FieldError::new("quorum_base", crate::text::CHOICE_INVALID).arg("value", "present"),
-            );
+        // Order No. 32 counts the quorum, elections and votes against all delegates; a
+        // smaller base (those due, those present) lowers the bar, whatever the fraction.
+        for (field, base) in [
+            ("quorum_base", self.quorum_base),
+            ("pass_base", self.pass_base),
+            ("election_base", self.election_base),
+        ] {
+            if base != Base::All {
+                e.push(FieldError::new(field, crate::text::RULE_BASE_ALL));
+            }
         }
         // A pass threshold below one half, or exactly one half counted inclusively, would let
-        // a minority decide.
-        match self.pass.share.cmp_ratio(s.pass.share) {
-            Ordering::Less => e.push(below("pass", s.pass.share.display())),
-            Ordering::Equal if self.pass.inclusive => e.push(below("pass", s.pass.share.display())),
-            _ => {}
+        // a minority decide. The same floor holds for electing.
+        for (field, t, floor) in [
+            ("pass", self.pass, s.pass),
+            ("election_pass", self.election_pass, s.election_pass),
+        ] {
+            match t.share.cmp_ratio(floor.share) {
+                Ordering::Less => e.push(below(field, floor.share.display())),
+                Ordering::Equal if t.inclusive && !floor.inclusive => {
+                    e.push(below(field, floor.share.display()))
+                }
+                _ => {}
+            }
+            if t.share.num > t.share.den {
+                e.push(FieldError::new(field, crate::text::RATIO_INVALID));
+            }
         }
-        if self.pass.share.num > self.pass.share.den {
-            e.push(FieldError::new("pass", crate::text::RATIO_INVALID));
+        if self.eligible_employment.is_empty() {
+            e.push(FieldError::new(
+                "eligible_employment",
+                crate::text::RULE_EMPLOYMENT_NONE,
+            ));
         }
         if self.teacher_min.cmp_ratio(s.teacher_min) == Ordering::Less {
             e.push(below("teacher_min", s.teacher_min.display()));
@@ -525,6 +673,8 @@ impl Default for RuleSet {
 #[serde(default)]
 pub struct RuleSetInput {
     pub quorum: String,
+    /// Always "all" from the form (it offers no other); empty reads as "all", anything else
+    /// is refused by [`RuleSet::check`].
     pub quorum_base: String,
     pub pass: String,
     /// "gt" (more than) or "ge" (at least).
@@ -542,10 +692,41 @@ pub struct RuleSetInput {
     pub term_min_years: String,
     pub term_max_years: String,
     pub election_margin: String,
+    pub election_pass: String,
+    /// "gt" (more than) or "ge" (at least).
+    pub election_pass_boundary: String,
     pub election_base: String,
     pub review_min_raters: String,
     pub review_audience: String,
+    /// Employment types, separated by commas, 、 or spaces (codes or their usual names).
+    pub eligible_employment: String,
     pub note: String,
+}
+
+/// A base from the form: empty means the statutory "all".
+fn parse_base(field: &'static str, s: &str) -> Result<Base, FieldError> {
+    if s.trim().is_empty() {
+        Ok(Base::All)
+    } else {
+        crate::org::parse_choice::<Base>(field, s)
+    }
+}
+
+/// Reads a list of employment types ("在编、合同, temporary").
+pub fn parse_employment_set(field: &'static str, s: &str) -> Result<EmploymentSet, FieldError> {
+    let mut types = Vec::new();
+    for part in s
+        .split([',', '，', '、', ';', '；', ' ', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        types.push(crate::org::parse_choice::<EmploymentType>(field, part)?);
+    }
+    let set = EmploymentSet::of(&types);
+    if set.is_empty() {
+        return Err(FieldError::new(field, crate::text::RULE_EMPLOYMENT_NONE));
+    }
+    Ok(set)
 }
 
 fn parse_u32(field: &'static str, s: &str) -> Result<u32, FieldError> {
@@ -577,9 +758,23 @@ impl RuleSetInput {
             term_min_years: r.term_min_years.to_string(),
             term_max_years: r.term_max_years.to_string(),
             election_margin: r.election_margin.display(),
+            election_pass: r.election_pass.share.display(),
+            election_pass_boundary: if r.election_pass.inclusive {
+                "ge"
+            } else {
+                "gt"
+            }
+            .into(),
             election_base: r.election_base.as_str().into(),
             review_min_raters: r.review_min_raters.to_string(),
             review_audience: r.review_audience.as_str().into(),
+            eligible_employment: r
+                .eligible_employment
+                .types()
+                .iter()
+                .map(|t| t.code())
+                .collect::<Vec<_>>()
+                .join(", "),
             note: String::new(),
         }
     }
@@ -589,9 +784,9 @@ impl RuleSetInput {
         use crate::org::parse_choice;
         let mut e = FieldErrors::default();
         let quorum = e.take(Ratio::parse("quorum", &self.quorum));
-        let quorum_base = e.take(parse_choice::<Base>("quorum_base", &self.quorum_base));
+        let quorum_base = e.take(parse_base("quorum_base", &self.quorum_base));
         let pass = e.take(Ratio::parse("pass", &self.pass));
-        let pass_base = e.take(parse_choice::<Base>("pass_base", &self.pass_base));
+        let pass_base = e.take(parse_base("pass_base", &self.pass_base));
         let teacher_min = e.take(Ratio::parse("teacher_min", &self.teacher_min));
         let leader_max = e.take(Ratio::parse("leader_max", &self.leader_max));
         let young_age = e.take(parse_u32("young_age", &self.young_age));
@@ -605,7 +800,12 @@ impl RuleSetInput {
         let term_max = e.take(parse_u32("term_years", &self.term_max_years));
         let note = e.take(crate::org::optional_text("note", &self.note, 200));
         let election_margin = e.take(Ratio::parse("election_margin", &self.election_margin));
-        let election_base = e.take(parse_choice::<Base>("election_base", &self.election_base));
+        let election_base = e.take(parse_base("election_base", &self.election_base));
+        let election_pass = e.take(Ratio::parse("election_pass", &self.election_pass));
+        let eligible_employment = e.take(parse_employment_set(
+            "eligible_employment",
+            &self.eligible_employment,
+        ));
         let review_min_raters = e.take(parse_u32("review_min_raters", &self.review_min_raters));
         let review_audience = e.take(parse_choice::<ReviewAudience>(
             "review_audience",
@@ -613,14 +813,18 @@ impl RuleSetInput {
         ));
         let (
             Some(election_margin),
+            Some(election_pass),
             Some(election_base),
             Some(review_min_raters),
             Some(review_audience),
+            Some(eligible_employment),
         ) = (
             election_margin,
+            election_pass,
             election_base,
             review_min_raters,
             review_audience,
+            eligible_employment,
         )
         else {
             return Err(e);
@@ -689,9 +893,14 @@ impl RuleSetInput {
             term_min_years: term_min,
             term_max_years: term_max,
             election_margin,
+            election_pass: Threshold {
+                share: election_pass,
+                inclusive: self.election_pass_boundary == "ge",
+            },
             election_base,
             review_min_raters,
             review_audience,
+            eligible_employment,
         };
         r.check()?;
         Ok((r, note))
@@ -769,6 +978,18 @@ pub fn assembly_mode(staff: u32, r: &RuleSet) -> bool {
 /// Whether `held` meetings in a school year satisfy the rule set.
 pub fn meetings_ok(held: u32, r: &RuleSet) -> bool {
     held >= r.min_meetings_per_year
+}
+
+/// Whether a teacher of `age` counts as young: "35岁以下" includes 35 (Civil Code art.
+/// 1259: "以上、以下…包括本数").
+pub fn is_young(age: u32, r: &RuleSet) -> bool {
+    age <= r.young_age
+}
+
+/// Teachers born after this day are young on `today` (aged `young_age` or less). On
+/// 29 February the years-before day is the 28th of a common year, never `today` itself.
+pub fn young_born_after(today: chrono::NaiveDate, r: &RuleSet) -> Option<chrono::NaiveDate> {
+    crate::org::years_before(today, r.young_age + 1)
 }
 
 /// Whether a proposal with `seconded` seconders may be submitted.
@@ -885,7 +1106,7 @@ pub fn composition_warnings(c: &Composition, r: &RuleSet) -> Vec<CompositionWarn
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
+    use chrono::{Datelike, NaiveDate};
 
     const R: RuleSet = RuleSet::DEFAULT;
 
@@ -914,15 +1135,20 @@ mod tests {
     }
 
     #[test]
-    fn a_quorum_counted_against_those_due_excludes_excused_delegates() {
+    fn a_quorum_counted_against_those_due_is_refused_as_laxer_than_the_statute() {
         let r = RuleSet {
             quorum_base: Base::Due,
             ..R
         };
-        // 30 delegates, 6 excused: 24 due, 16 is two thirds of them.
+        // 30 delegates, 6 excused: counted against the 24 due, 16 would make a quorum where
+        // the statute needs 20 of all 30.
         assert!(quorum_met(&att(30, 6, 16), &r));
-        assert!(!quorum_met(&att(30, 6, 15), &r));
-        assert_eq!(quorum(&att(30, 6, 0), &r).base, 24);
+        assert!(!quorum_met(&att(30, 6, 16), &R));
+        let e = r.check().unwrap_err();
+        assert_eq!(
+            e.get("quorum_base").unwrap().key,
+            crate::text::RULE_BASE_ALL
+        );
     }
 
     #[test]
@@ -938,22 +1164,184 @@ mod tests {
     }
 
     #[test]
-    fn the_pass_denominator_can_be_due_or_present() {
-        let due = RuleSet {
-            pass_base: Base::Due,
-            ..R
-        };
-        let present = RuleSet {
-            pass_base: Base::Present,
-            ..R
-        };
+    fn a_pass_counted_against_those_due_or_present_is_refused_as_laxer_than_the_statute() {
         let a = att(40, 4, 30);
-        // All: needs 21. Due (36): needs 19. Present (30): needs 16.
+        // All 40: 21 are needed; those due (36) would pass 19, those present (30) 16.
         assert!(!passes(20, &a, &R));
-        assert!(passes(19, &a, &due));
-        assert!(!passes(18, &a, &due));
-        assert!(passes(16, &a, &present));
-        assert!(!passes(15, &a, &present));
+        assert!(passes(21, &a, &R));
+        for base in [Base::Due, Base::Present] {
+            let lax = RuleSet {
+                pass_base: base,
+                ..R
+            };
+            assert!(passes(19, &a, &lax), "{base} lowers the bar");
+            let e = lax.check().unwrap_err();
+            assert_eq!(e.get("pass_base").unwrap().key, crate::text::RULE_BASE_ALL);
+            let lax = RuleSet {
+                election_base: base,
+                ..R
+            };
+            let e = lax.check().unwrap_err();
+            assert_eq!(
+                e.get("election_base").unwrap().key,
+                crate::text::RULE_BASE_ALL
+            );
+        }
+        let lax = RuleSet {
+            quorum_base: Base::Present,
+            ..R
+        };
+        assert!(lax.check().is_err());
+    }
+
+    #[test]
+    fn the_form_offers_no_base_but_all_and_refuses_a_posted_smaller_one() {
+        let mut f = RuleSetInput::from_rules(&R);
+        f.quorum_base = String::new();
+        f.pass_base = String::new();
+        f.election_base = String::new();
+        let (r, _) = f.parse().unwrap();
+        assert_eq!(
+            (r.quorum_base, r.pass_base, r.election_base),
+            (Base::All, Base::All, Base::All)
+        );
+        f.pass_base = "present".into();
+        f.election_base = "应到".into();
+        let e = f.parse().unwrap_err();
+        assert_eq!(e.get("pass_base").unwrap().key, crate::text::RULE_BASE_ALL);
+        assert_eq!(
+            e.get("election_base").unwrap().key,
+            crate::text::RULE_BASE_ALL
+        );
+    }
+
+    #[test]
+    fn an_election_has_its_own_threshold_at_least_more_than_half() {
+        // A motion's pass raised to two thirds leaves electing at more than half.
+        let r = RuleSet {
+            pass: Threshold::at_least(2, 3),
+            ..R
+        };
+        assert!(r.check().is_ok());
+        assert_eq!(r.election_pass.needed(60), 31);
+        let lax = RuleSet {
+            election_pass: Threshold::at_least(1, 2),
+            ..R
+        };
+        assert_eq!(
+            lax.check().unwrap_err().get("election_pass").unwrap().key,
+            crate::text::RULE_BELOW_STATUTE
+        );
+        let strict = RuleSet {
+            election_pass: Threshold::at_least(3, 5),
+            ..R
+        };
+        assert!(strict.check().is_ok());
+        let mut f = RuleSetInput::from_rules(&strict);
+        assert_eq!(f.parse().unwrap().0.election_pass, strict.election_pass);
+        f.election_pass = "40%".into();
+        assert!(f.parse().is_err());
+    }
+
+    #[test]
+    fn who_may_stand_and_vote_follows_the_employment_types_of_the_rule_set() {
+        use crate::org::EmploymentType as E;
+        let d = R.eligible_employment;
+        assert_eq!(d.types(), vec![E::Established, E::Contract, E::Temporary]);
+        assert!(d.admits(Some(E::Established)));
+        assert!(!d.admits(Some(E::Agency)));
+        assert!(!d.admits(Some(E::Rehired)));
+        // Nothing recorded takes no right away.
+        assert!(d.admits(None));
+        let with_agency =
+            parse_employment_set("eligible_employment", "在编、合同, 派遣 temporary").unwrap();
+        assert!(with_agency.admits(Some(E::Agency)));
+        assert!(!with_agency.admits(Some(E::Rehired)));
+        assert_eq!(
+            parse_employment_set("eligible_employment", " ")
+                .unwrap_err()
+                .key,
+            crate::text::RULE_EMPLOYMENT_NONE
+        );
+        assert!(parse_employment_set("eligible_employment", "外包").is_err());
+        let json = serde_json::to_string(&with_agency).unwrap();
+        assert_eq!(json, r#"["established","contract","agency","temporary"]"#);
+        assert_eq!(
+            serde_json::from_str::<EmploymentSet>(&json).unwrap(),
+            with_agency
+        );
+        let none = RuleSet {
+            eligible_employment: EmploymentSet::empty(),
+            ..R
+        };
+        assert!(none.check().is_err());
+    }
+
+    #[test]
+    fn percentages_round_half_up_from_the_exact_fraction_and_keep_the_carry() {
+        assert_eq!(Ratio::percent_text(48, 49), "98.0%");
+        assert_eq!(Ratio::percent_text(2, 3), "66.7%");
+        assert_eq!(Ratio::percent_text(1, 8), "12.5%");
+        assert_eq!(Ratio::percent_text(0, 0), "0.0%");
+        assert_eq!(Ratio::percent_of(2, 3), 67);
+        assert_eq!(Ratio::percent_of(1, 200), 1);
+        assert_eq!(Ratio::percent_of(199, 200), 100);
+        assert_eq!(crate::voting::percent_bp(9796), "98.0%");
+        assert_eq!(crate::voting::percent_bp(9995), "100.0%");
+    }
+
+    /// Every n/d with d ≤ 1,000 against the exact rational rounding: t is round-half-up of
+    /// x = 1000·n/d exactly when t − ½ ≤ x < t + ½, i.e. 2dt − d ≤ 2000n < 2dt + d.
+    #[test]
+    fn percentages_match_exact_rational_rounding_for_every_fraction_up_to_a_thousand() {
+        for d in 1..=1000u64 {
+            for n in 0..=d {
+                let t = u64::from(Ratio::permille_of(n as u32, d as u32));
+                assert!(
+                    2 * d * t <= 2000 * n + d && 2000 * n + d < 2 * d * t + 2 * d,
+                    "{n}/{d} -> {t}"
+                );
+                let p = u64::from(Ratio::percent_of(n as u32, d as u32));
+                assert!(
+                    2 * d * p <= 200 * n + d && 200 * n + d < 2 * d * p + 2 * d,
+                    "{n}/{d} -> {p}%"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn young_includes_the_boundary_age_and_february_29_has_a_cutoff() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert!(is_young(35, &R));
+        assert!(!is_young(36, &R));
+        // On 29 February 2028 someone born on 29 February 1992 is 36, a day later 35.
+        let today = d(2028, 2, 29);
+        let cutoff = young_born_after(today, &R).unwrap();
+        assert_eq!(cutoff, d(1992, 2, 29));
+        // With "young" at 30, 31 years back is a common year: the 28th, not today.
+        let thirty = RuleSet { young_age: 30, ..R };
+        let cutoff30 = young_born_after(today, &thirty).unwrap();
+        assert_eq!(cutoff30, d(1997, 2, 28));
+        for (r, cut) in [(&R, cutoff), (&thirty, cutoff30)] {
+            let y = cut.year();
+            for b in [
+                d(y, 2, 27),
+                d(y, 2, 28),
+                d(y, 3, 1),
+                d(y - 1, 12, 31),
+                d(y + 1, 1, 1),
+            ] {
+                let age = crate::org::age_on(b, today);
+                assert_eq!(b > cut, is_young(age, r), "{b} is {age}");
+            }
+        }
+        // And on an ordinary day.
+        let today = d(2026, 9, 1);
+        let cutoff = young_born_after(today, &R).unwrap();
+        assert_eq!(cutoff, d(1990, 9, 1));
+        assert!(is_young(crate::org::age_on(d(1990, 9, 2), today), &R));
+        assert!(!is_young(crate::org::age_on(d(1990, 9, 1), today), &R));
     }
 
     #[test]
@@ -1108,7 +1496,9 @@ mod tests {
         assert_eq!(Rule::ElectionMargin.source(), Source::UnionElection);
         assert_eq!(Rule::ElectionBase.source(), Source::UnionElection);
         assert_eq!(Rule::ReviewMinRaters.source(), Source::Local);
-        assert_eq!(Rule::ALL.len(), 18);
+        assert_eq!(Rule::ElectionPass.source(), Source::UnionElection);
+        assert_eq!(Rule::EligibleEmployment.source(), Source::Moe32);
+        assert_eq!(Rule::ALL.len(), 20);
     }
 
     #[test]
@@ -1117,16 +1507,24 @@ mod tests {
         let o = v.as_object_mut().unwrap();
         for k in [
             "election_margin",
+            "election_pass",
             "election_base",
             "review_min_raters",
             "review_audience",
+            "eligible_employment",
         ] {
             o.remove(k);
         }
         let r: RuleSet = serde_json::from_value(v).unwrap();
         assert_eq!(r, RuleSet::DEFAULT);
         assert_eq!(r.election_margin, Ratio::new(1, 20));
-        assert_eq!(r.election_base, Base::Due);
+        // Said nothing about the base: the statutory one, all delegates.
+        assert_eq!(r.election_base, Base::All);
+        // A version that chose "due" says so, and is refused.
+        let mut v = serde_json::to_value(RuleSet::DEFAULT).unwrap();
+        v["election_base"] = "due".into();
+        let r: RuleSet = serde_json::from_value(v).unwrap();
+        assert!(r.check().is_err());
     }
 
     #[test]
@@ -1185,15 +1583,28 @@ mod tests {
         assert!(stricter.check().is_ok());
         let lax = RuleSet {
             quorum: Threshold::at_least(1, 2),
+            quorum_base: Base::Due,
             pass: Threshold::at_least(1, 2),
+            pass_base: Base::Present,
             teacher_min: Ratio::new(1, 2),
             extraordinary: Threshold::at_least(1, 2),
+            election_pass: Threshold::at_least(1, 2),
+            election_base: Base::Due,
             ..R
         };
         let fields: Vec<_> = lax.check().unwrap_err().0.iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            vec!["quorum", "pass", "teacher_min", "extraordinary"]
+            vec![
+                "quorum",
+                "quorum_base",
+                "pass_base",
+                "election_base",
+                "pass",
+                "election_pass",
+                "teacher_min",
+                "extraordinary"
+            ]
         );
         let terms = RuleSet {
             term_max_years: 6,

@@ -32,6 +32,16 @@ simple_coded!(
     Paper = "paper" ["纸质票", "举手表决", "纸质"],
 });
 
+simple_coded!(
+    /// The union office a union election (工会选举) fills; `None` on a poll means a vote of
+    /// the staff congress. 委员 of the union committee, the funds audit committee or the
+    /// women staff committee are all `Committee`.
+    UnionOffice, "union-office", {
+    Chair = "chair" ["主席", "工会主席"],
+    ViceChair = "vice_chair" ["副主席", "工会副主席"],
+    Committee = "committee" ["委员", "工会委员", "经审委员", "女职委委员"],
+});
+
 simple_coded!(PollStatus, "poll-status", {
     Draft = "draft" ["草稿", "未开始"],
     Open = "open" ["投票中"],
@@ -129,6 +139,8 @@ pub struct PollInput {
     pub contest: String,
     /// A by-election (补选) rather than a general election.
     pub by_election: String,
+    /// Empty for a congress vote, or the union office a union election fills.
+    pub union_office: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,6 +151,8 @@ pub struct PollDraft {
     pub seats: u32,
     pub competitive: bool,
     pub by_election: bool,
+    /// Set for a union election: secret, members only, competitive for 委员.
+    pub union_office: Option<UnionOffice>,
 }
 
 impl PollInput {
@@ -166,18 +180,51 @@ impl PollInput {
             // A review graded under names would not be a democratic review.
             e.push(FieldError::new("mode", t::VOTE_REVIEW_SECRET));
         }
+        let union_office = if kind == Some(PollKind::Election) {
+            e.take(crate::org::parse_optional_choice::<UnionOffice>(
+                "union_office",
+                &self.union_office,
+            ))
+            .flatten()
+        } else {
+            None
+        };
+        let competitive = kind == Some(PollKind::Election) && self.contest != "uncontested";
+        if let Some(office) = union_office {
+            union_election_ok(office, mode, competitive)
+                .map_err(|x| e.push(x))
+                .ok();
+        }
         match (title, kind, mode, seats) {
             (Some(title), Some(kind), Some(mode), Some(seats)) if e.is_empty() => Ok(PollDraft {
                 title,
                 kind,
                 mode,
                 seats,
-                competitive: kind == PollKind::Election && self.contest != "uncontested",
+                competitive,
                 by_election: kind == PollKind::Election && !self.by_election.trim().is_empty(),
+                union_office,
             }),
             _ => Err(e),
         }
     }
+}
+
+/// 中国工会章程: union elections are by secret ballot (无记名投票) — never named, never by
+/// show of hands; committee members (委员) are elected competitively (差额); only a chair
+/// or vice-chair may stand uncontested (等额).
+pub fn union_election_ok(
+    office: UnionOffice,
+    mode: Option<PollMode>,
+    competitive: bool,
+) -> Result<(), FieldError> {
+    if mode.is_some_and(|m| m != PollMode::Secret) {
+        return Err(FieldError::new("mode", t::VOTE_UNION_SECRET));
+    }
+    if office == UnionOffice::Committee && !competitive {
+        return Err(FieldError::new("contest", t::VOTE_UNION_COMPETITIVE));
+    }
+    Ok(())
 }
 
 /// Checks an option's label (a candidate's or leader's name as printed, or a motion text).
@@ -630,9 +677,11 @@ pub struct ElectionResult {
     pub tied: Vec<Standing>,
 }
 
-/// Elected: more votes for than the rule set's share of its election base (for union
-/// elections "超过应到会有选举权人数的半数", those due to attend), and within the seats by
-/// rank. A tie across the last seat elects none of the tied; they go to a run-off.
+/// Elected: votes for meeting the rule set's election threshold (more than half) of its
+/// election base — all delegates for a staff congress (Order No. 32: 代表总数), everyone
+/// with the right to vote for a union election ("超过应到会有选举权人数的半数": a day's
+/// leave does not reduce it) — and within the seats by rank. A tie across the last seat
+/// elects none of the tied; they go to a run-off.
 pub fn decide_election(
     t: &Tally,
     slate: &[OptionId],
@@ -641,7 +690,7 @@ pub fn decide_election(
     r: &RuleSet,
 ) -> ElectionResult {
     let base_count = a.base(r.election_base);
-    let needed = r.pass.needed(base_count);
+    let needed = r.election_pass.needed(base_count);
     let mut rows: Vec<(usize, ElectionRow)> = slate
         .iter()
         .enumerate()
@@ -674,7 +723,7 @@ pub fn decide_election(
     rows.sort_by(|(ia, a), (ib, b)| b.votes_for.cmp(&a.votes_for).then(ia.cmp(ib)));
     let mut rows: Vec<ElectionRow> = rows.into_iter().map(|(_, r)| r).collect();
     let qualified: Vec<usize> = (0..rows.len())
-        .filter(|i| r.pass.met(rows[*i].votes_for, base_count))
+        .filter(|i| r.election_pass.met(rows[*i].votes_for, base_count))
         .collect();
     let mut elected = 0u32;
     let mut tied = Vec::new();
@@ -775,9 +824,12 @@ pub fn decide_review(t: &Tally, leaders: &[OptionId], r: &RuleSet) -> ReviewResu
     }
 }
 
-/// A basis-point share as "66.7%".
+/// A basis-point share as "66.7%", rounded half up with the carry kept (9,796 bp is
+/// "98.0%", not "97.0%"). For counts, prefer [`crate::rules::Ratio::percent_text`], which
+/// rounds the exact fraction once.
 pub fn percent_bp(v: u32) -> String {
-    format!("{}.{}%", v / 100, (v % 100 + 5) / 10 % 10)
+    let tenths = (v + 5) / 10;
+    format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
 /// The stored result of a closed poll, whichever its kind.
@@ -939,14 +991,22 @@ mod tests {
     }
 
     #[test]
-    fn elected_means_more_than_half_of_those_due_and_within_the_seats() {
+    fn elected_means_more_than_half_of_all_delegates_whatever_the_leave_and_within_the_seats() {
         let r = RuleSet::DEFAULT;
-        // 60 delegates, 4 excused: 56 due, 29 votes needed.
+        // 60 delegates, 4 excused: the statute counts all 60, so 31 votes are needed (the
+        // old default counted the 56 due and elected with 29).
         let a = att(60, 4, 50);
         let slate = [OptionId(1), OptionId(2), OptionId(3), OptionId(4)];
-        let t = tally_for(&[(1, 40), (2, 29), (3, 28), (4, 35)], &[(500, 30)], 50);
+        let t = tally_for(&[(1, 40), (2, 31), (3, 30), (4, 35)], &[(500, 32)], 50);
         let res = decide_election(&t, &slate, 3, &a, &r);
-        assert_eq!(res.needed, 29);
+        assert_eq!(res.needed, 31);
+        assert_eq!(res.base, Base::All);
+        assert_eq!(res.base_count, 60);
+        // 30 of 60 is exactly half and does not elect, 31 does.
+        let edge = tally_for(&[(1, 31), (2, 30)], &[], 50);
+        let e = decide_election(&edge, &[OptionId(1), OptionId(2)], 2, &a, &r);
+        assert_eq!(e.elected, 1);
+        assert_eq!(e.rows[1].outcome, Outcome::NotElected);
         let elected: Vec<Standing> = res
             .rows
             .iter()
@@ -1102,6 +1162,61 @@ mod tests {
         assert!(!PollStatus::Closed.may(PollStep::Cast));
         assert!(!PollStatus::Published.may(PollStep::Paper));
         assert!(PollStatus::Closed.may(PollStep::Publish));
+    }
+
+    #[test]
+    fn a_union_election_is_secret_and_competitive_for_committee_members() {
+        let base = PollInput {
+            title: "选举工会委员会委员".into(),
+            kind: "election".into(),
+            mode: "secret".into(),
+            seats: "7".into(),
+            contest: "competitive".into(),
+            union_office: "committee".into(),
+            ..PollInput::default()
+        };
+        assert_eq!(
+            base.parse().unwrap().union_office,
+            Some(UnionOffice::Committee)
+        );
+        for mode in ["named", "paper"] {
+            let e = PollInput {
+                mode: mode.into(),
+                ..base.clone()
+            }
+            .parse()
+            .unwrap_err();
+            assert_eq!(e.get("mode").unwrap().key, t::VOTE_UNION_SECRET);
+        }
+        let e = PollInput {
+            contest: "uncontested".into(),
+            ..base.clone()
+        }
+        .parse()
+        .unwrap_err();
+        assert_eq!(e.get("contest").unwrap().key, t::VOTE_UNION_COMPETITIVE);
+        // Only a chair or vice-chair may stand uncontested.
+        for office in ["chair", "vice_chair"] {
+            let d = PollInput {
+                contest: "uncontested".into(),
+                union_office: office.into(),
+                seats: "1".into(),
+                ..base.clone()
+            }
+            .parse()
+            .unwrap();
+            assert!(!d.competitive);
+        }
+        // A congress election is not bound by the union's rules.
+        let d = PollInput {
+            contest: "uncontested".into(),
+            mode: "named".into(),
+            union_office: String::new(),
+            ..base
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(d.union_office, None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Cipher, Db, StoreError, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::audit::{AuditEntry, ChainBreak, Changes, chain_hash, verify_chain};
+use domain::audit::{Anchor, AuditEntry, ChainBreak, Changes, chain_hash, head_mac, verify_chain};
 use domain::auth::{Cap, perm};
 use domain::ids::{AccountId, OrgUnitId};
 
@@ -137,11 +137,13 @@ pub async fn append_json(
         }
         sql.execute_tx(tx).await?;
     }
+    let mac = head_mac(cipher.audit_key(), seq, &prev);
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
+        "UPDATE audit_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1"
     )
     .bind(seq)
     .bind(&prev)
+    .bind(&mac)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
@@ -235,11 +237,114 @@ pub struct Verification {
 
 /// Recomputes the whole chain with the configured key. Reads in pages so memory stays flat.
 pub async fn verify(db: &Db, cipher: &Cipher) -> Result<Verification, StoreError> {
-    let (head_seq, head_hash): (i64, Vec<u8>) = on_db!(db, |p| sqlx::query_as(
-        "SELECT seq, hash FROM audit_head WHERE id = 1"
+    verify_with_anchor(db, cipher, None).await
+}
+
+/// The current head as an anchor to keep outside the database (see [`verify_with_anchor`]).
+pub fn anchor_of(v: &Verification) -> Anchor {
+    Anchor {
+        seq: v.head_seq,
+        hash: v.head_hash.clone(),
+    }
+}
+
+/// [`verify`], and besides: the head row's MAC must match (nobody without the key moved
+/// the head), and an `anchor` kept outside the database (a file beside the key, or a
+/// printed line) must still be in the chain unchanged, at or before the head. Someone
+/// who copies back an old head row together with a removed tail passes the MAC, not the
+/// anchor.
+pub async fn verify_with_anchor(
+    db: &Db,
+    cipher: &Cipher,
+    anchor: Option<&Anchor>,
+) -> Result<Verification, StoreError> {
+    let (head_seq, head_hash, mac): (i64, Vec<u8>, Option<Vec<u8>>) = on_db!(db, |p| {
+        sqlx::query_as("SELECT seq, hash, mac FROM audit_head WHERE id = 1")
+            .fetch_one(p)
+            .await
+    })?;
+    let mut head_breaks = Vec::new();
+    // The head of an empty log (seq 0, as migrated) has no MAC yet.
+    let mac_ok = match mac {
+        Some(m) => {
+            m == head_mac(cipher.audit_key(), head_seq, &head_hash)
+                || cipher
+                    .older_audit_keys()
+                    .iter()
+                    .any(|k| m == head_mac(k, head_seq, &head_hash))
+        }
+        None => head_seq == 0,
+    };
+    if !mac_ok {
+        head_breaks.push(ChainBreak::HeadForged { seq: head_seq });
+    }
+    if let Some(a) = anchor {
+        if a.seq > head_seq {
+            head_breaks.push(ChainBreak::Rewound {
+                anchor: a.seq,
+                head: head_seq,
+            });
+        } else if a.seq > 0 {
+            let h: Option<Vec<u8>> = on_db!(db, |p| sqlx::query_scalar(
+                "SELECT hash FROM audit_log WHERE seq = $1"
+            )
+            .bind(a.seq)
+            .fetch_optional(p)
+            .await)?;
+            if h.as_deref() != Some(a.hash.as_slice()) {
+                head_breaks.push(ChainBreak::AnchorMismatch { seq: a.seq });
+            }
+        }
+    }
+    let mut v = verify_chain_only(db, cipher, head_seq, head_hash).await?;
+    v.breaks.extend(head_breaks);
+    Ok(v)
+}
+
+/// Seals the head of a log written before the head carried a MAC (migration 0007), once:
+/// a marker in `meta` keeps a later start from sealing a head someone has since moved.
+pub async fn seal_unkeyed_head(db: &Db, cipher: &Cipher) -> Result<(), StoreError> {
+    let done: Option<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT value FROM meta WHERE key = 'audit_head_sealed'"
+    )
+    .fetch_optional(p)
+    .await)?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let (seq, hash, mac): (i64, Vec<u8>, Option<Vec<u8>>) = on_db!(db, |p| sqlx::query_as(
+        "SELECT seq, hash, mac FROM audit_head WHERE id = 1"
     )
     .fetch_one(p)
     .await)?;
+    if mac.is_none() && seq > 0 {
+        let m = head_mac(cipher.audit_key(), seq, &hash);
+        on_db!(db, |p| sqlx::query(
+            "UPDATE audit_head SET mac = $1 WHERE id = 1 AND mac IS NULL AND seq = $2"
+        )
+        .bind(&m)
+        .bind(seq)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    on_db!(db, |p| {
+        sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('audit_head_sealed', 'yes') ON CONFLICT (key) DO NOTHING"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+async fn verify_chain_only(
+    db: &Db,
+    cipher: &Cipher,
+    head_seq: i64,
+    head_hash: Vec<u8>,
+) -> Result<Verification, StoreError> {
     let mut all: Vec<(AuditEntry, Vec<u8>)> = Vec::new();
     let mut after = 0i64;
     loop {
@@ -390,10 +495,12 @@ pub async fn resign(tx: &mut Tx, old_key: &[u8], cipher: &Cipher) -> Result<i64,
             .map(|r| r.rows_affected()))?;
         }
     }
+    let mac = head_mac(cipher.audit_key(), head, &prev);
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE audit_head SET hash = $1 WHERE id = 1"
+        "UPDATE audit_head SET hash = $1, mac = $2 WHERE id = 1"
     )
     .bind(&prev)
+    .bind(&mac)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;

@@ -10,7 +10,7 @@ use crate::db::{Arg, Sql, now};
 use crate::{Db, Store, StoreError, on_db, on_tx};
 use chrono::{DateTime, Duration, Utc};
 use domain::audit::Changes;
-use domain::auth::{Actor, Cap, Grant, Role, SystemCap, perm};
+use domain::auth::{Actor, Cap, Grant, HeldGrant, Role, SystemCap, perm};
 use domain::ids::{AccountId, GrantId, MemberId, OrgUnitId};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -272,6 +272,12 @@ pub async fn create_account(
         if sql.fetch_scalar_i64(&st.db).await? == 0 {
             return Err(StoreError::NotFound);
         }
+        if member_holds_personal_role(&st.db, cap, m).await? {
+            return Err(StoreError::field(
+                "member_id_number",
+                domain::text::LINK_NEEDS_CONFIRMATION,
+            ));
+        }
     }
     let id = insert_account(st, who, new, Some(unit)).await?;
     insert_grant(st, who, id, role, unit).await?;
@@ -360,6 +366,9 @@ pub async fn grant(
     role: Role,
     unit: OrgUnitId,
 ) -> Result<GrantId, StoreError> {
+    if !account_in_reach(&st.db, cap, actor, account).await? {
+        return Err(StoreError::NotFound);
+    }
     check_grantable(st, cap, actor, role, unit).await?;
     insert_grant(st, who, account, role, unit).await
 }
@@ -380,6 +389,9 @@ pub async fn revoke(
     .await)?;
     let (account, role, unit) = row.ok_or(StoreError::NotFound)?;
     let role = Role::from_code(&role).ok_or(StoreError::NotFound)?;
+    if !account_in_reach(&st.db, cap, actor, AccountId(account)).await? {
+        return Err(StoreError::NotFound);
+    }
     check_grantable(st, cap, actor, role, OrgUnitId(unit))
         .await
         .map_err(|_| StoreError::NotFound)?;
@@ -469,6 +481,67 @@ pub async fn account_in_scope(
     Ok(sql.fetch_scalar_i64(db).await? > 0)
 }
 
+/// Is this account in the actor's reach for account management (link, reset, disable,
+/// enable, grant, revoke)? Every grant it holds must lie inside the capability's scope and
+/// be a role the actor may hand out there ([`Actor::reaches`]). One query: the account's
+/// grants with every unit above each of them.
+pub async fn account_in_reach(
+    db: &Db,
+    cap: &Cap<perm::AccountManage>,
+    actor: &Actor,
+    id: AccountId,
+) -> Result<bool, StoreError> {
+    // Out of the capability's scope altogether: nothing more to ask.
+    if !account_in_scope(db, cap, id).await? && !actor.is_platform_admin() {
+        return Ok(false);
+    }
+    let rows: Vec<(i64, String, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT g.id, g.role, c.ancestor_id FROM role_grant g JOIN org_closure c ON c.descendant_id = g.org_unit_id
+         WHERE g.account_id = $1 ORDER BY g.id, c.ancestor_id"
+    )
+    .bind(id.0)
+    .fetch_all(p)
+    .await
+    })?;
+    let mut held: Vec<(i64, HeldGrant)> = Vec::new();
+    for (gid, role, unit) in rows {
+        // An unknown role code is a grant nobody below the platform admin may touch.
+        let Some(role) = Role::from_code(&role) else {
+            return Ok(actor.is_platform_admin());
+        };
+        match held.last_mut() {
+            Some((g, h)) if *g == gid => h.under.push(OrgUnitId(unit)),
+            _ => held.push((
+                gid,
+                HeldGrant {
+                    role,
+                    under: vec![OrgUnitId(unit)],
+                },
+            )),
+        }
+    }
+    let held: Vec<HeldGrant> = held.into_iter().map(|(_, h)| h).collect();
+    Ok(actor.reaches(&held))
+}
+
+/// Whether a member (in scope) holds a role that only they may act in: a current delegate
+/// mandate, or an account of their own. An account linked to such a member by someone
+/// else would let that person log in as them (and vote), so the link needs the member's
+/// own confirmation and is never made by account administration.
+pub async fn member_holds_personal_role(
+    db: &Db,
+    cap: &Cap<perm::AccountManage>,
+    member: MemberId,
+) -> Result<bool, StoreError> {
+    let mut sql = Sql::new(
+        "SELECT COUNT(*) FROM member m WHERE (EXISTS (SELECT 1 FROM delegate d WHERE d.member_id = m.id AND d.ended_on IS NULL) OR EXISTS (SELECT 1 FROM account a WHERE a.member_id = m.id)) AND m.id = ",
+    );
+    sql.bind(Arg::I64(member.0));
+    crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
+    Ok(sql.fetch_scalar_i64(db).await? > 0)
+}
+
 /// Sets a new password hash and ends every session of the account.
 pub async fn set_password(
     st: &Store,
@@ -515,11 +588,12 @@ pub async fn set_password(
 pub async fn set_disabled(
     st: &Store,
     cap: &Cap<perm::AccountManage>,
+    actor: &Actor,
     who: &Who,
     account: AccountId,
     disabled: bool,
 ) -> Result<(), StoreError> {
-    if !account_in_scope(&st.db, cap, account).await? {
+    if !account_in_reach(&st.db, cap, actor, account).await? {
         return Err(StoreError::NotFound);
     }
     let mut tx = st.db.begin().await?;

@@ -292,7 +292,9 @@ impl Sql {
         }
     }
 
-    pub fn push(&mut self, s: &str) -> &mut Self {
+    /// Appends SQL text. Only `&'static str`: a value typed by a person can never become SQL
+    /// by accident; values go through [`Sql::bind`].
+    pub fn push(&mut self, s: &'static str) -> &mut Self {
         self.text.push_str(s);
         self
     }

@@ -846,6 +846,7 @@ fn person(rng: &mut ChaCha8Rng, today: NaiveDate, seen: &mut HashSet<String>) ->
         education,
         employment_type,
         join_date,
+        join_date_precision: domain::roster::DatePrecision::Day,
         status,
     }
 }

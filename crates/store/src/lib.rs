@@ -51,7 +51,9 @@ impl Store {
         .fetch_optional(p)
         .await)?;
         match stored {
-            Some(s) if s == self.cipher.key_check() => Ok(()),
+            Some(s) if s == self.cipher.key_check() => {
+                audit::seal_unkeyed_head(&self.db, &self.cipher).await
+            }
             Some(s) if Some(&s) == self.cipher.older_key_check().as_ref() => Ok(()),
             Some(_) => Err(StoreError::Config(
                 "the encryption key does not match the one this database was created with; \
@@ -67,7 +69,7 @@ impl Store {
                 .execute(p)
                 .await.map(|r| r.rows_affected())
                 })?;
-                Ok(())
+                audit::seal_unkeyed_head(&self.db, &self.cipher).await
             }
         }
     }

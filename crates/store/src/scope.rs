@@ -7,7 +7,7 @@ use domain::auth::Scope;
 
 /// Appends ` AND <column> IN (descendants of the scope roots)`; nothing for the whole
 /// installation.
-pub fn restrict(sql: &mut Sql, column: &str, scope: &Scope) {
+pub fn restrict(sql: &mut Sql, column: &'static str, scope: &Scope) {
     if let Some(roots) = scope.roots() {
         sql.push(" AND ")
             .push(column)
@@ -20,7 +20,7 @@ pub fn restrict(sql: &mut Sql, column: &str, scope: &Scope) {
 /// Like [`restrict`], written as a correlated `EXISTS` probe of the closure's primary key.
 /// For a scope of many schools this lets the planner walk the index of the sort order and
 /// stop after a page, instead of collecting every member of thousands of schools first.
-pub fn restrict_exists(sql: &mut Sql, column: &str, scope: &Scope) {
+pub fn restrict_exists(sql: &mut Sql, column: &'static str, scope: &Scope) {
     if let Some(roots) = scope.roots() {
         sql.push(" AND EXISTS (SELECT 1 FROM org_closure sc WHERE sc.descendant_id = ")
             .push(column)

@@ -1,5 +1,7 @@
-//! kill -9 during a burst of ballots: after the writer process dies, every ballot it had
-//! acknowledged is in the box, none is there twice, and turnout equals the ballots stored.
+//! A ballot is acknowledged only after its transaction has committed: kill -9 during a
+//! burst of ballots, and every ballot the writer had acknowledged is in the box, none is
+//! there twice, and turnout equals the ballots stored. (An acknowledgement sent before the
+//! commit would be lost with the process and fail the first check.)
 //!
 //! The test runs itself twice: as the parent it prepares a hall and an open poll, starts
 //! this same test binary as a child (with `JIAOGONG_CRASH_CHILD` set) that casts ballots
@@ -88,7 +90,7 @@ async fn run(t: testkit::TestDb) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "acknowledged_ballots_survive_kill_9",
+            "a_ballot_is_acknowledged_only_after_its_commit_so_kill_9_loses_none_acknowledged",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -143,6 +145,10 @@ async fn run(t: testkit::TestDb) {
     .fetch_one(p)
     .await)
     .unwrap();
+    assert!(
+        !acked.is_empty(),
+        "the writer acknowledged nothing before it was killed"
+    );
     for i in &acked {
         assert!(
             participation.contains(&h.delegates[*i].1.0),
@@ -174,7 +180,7 @@ async fn run(t: testkit::TestDb) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_ballots_survive_kill_9() {
+async fn a_ballot_is_acknowledged_only_after_its_commit_so_kill_9_loses_none_acknowledged() {
     if let Ok(path) = std::env::var(CHILD) {
         let spec = std::fs::read_to_string(path).unwrap();
         child(&spec).await;

@@ -105,6 +105,7 @@ impl TestApp {
             app: self,
             cookies: BTreeMap::new(),
             headers: Vec::new(),
+            peer: None,
         }
     }
 
@@ -119,6 +120,8 @@ pub struct Client<'a> {
     app: &'a TestApp,
     pub cookies: BTreeMap<String, String>,
     pub headers: Vec<(String, String)>,
+    /// The socket address the server sees (as `serve` with connection info gives it).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug)]
@@ -166,9 +169,21 @@ impl Resp {
 }
 
 impl Client<'_> {
+    /// Sends from this IP address (the socket peer).
+    pub fn peer(mut self, ip: &str) -> Self {
+        let ip: std::net::IpAddr = ip.parse().unwrap_or_else(|e| panic!("ip {ip}: {e}"));
+        self.peer = Some(std::net::SocketAddr::new(ip, 40000));
+        self
+    }
+
     pub fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
         self
+    }
+
+    /// The application this client talks to.
+    pub fn app(&self) -> &TestApp {
+        self.app
     }
 
     pub async fn send(&mut self, req: http::request::Builder, body: Body) -> Resp {
@@ -184,6 +199,9 @@ impl Client<'_> {
         }
         for (k, v) in &self.headers {
             req = req.header(k.as_str(), v.as_str());
+        }
+        if let Some(p) = self.peer {
+            req = req.extension(axum::extract::ConnectInfo(p));
         }
         let req: Request<Body> = req.body(body).unwrap_or_else(|e| panic!("request: {e}"));
         let res = self

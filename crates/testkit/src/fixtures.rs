@@ -19,6 +19,14 @@ pub fn sys<P: perm::Perm>() -> Cap<P> {
     system_cap(&SystemCap::for_cli(), AccountId(0))
 }
 
+/// Grants `role` at `unit` to `account` as the command line would (a fixture for web tests,
+/// which cannot name the command-line capability themselves).
+pub async fn grant_as_cli(st: &store::Store, account: AccountId, role: Role, unit: OrgUnitId) {
+    store::auth::grant_system(&SystemCap::for_cli(), st, &who(), account, role, unit)
+        .await
+        .unwrap_or_else(|e| panic!("grant: {e}"));
+}
+
 pub fn who() -> Who {
     Who::system("test")
 }

@@ -23,6 +23,46 @@ pub struct Hall {
     pub present: usize,
     pub teller: MemberId,
     pub scrutineers: [MemberId; 2],
+    /// The scrutineers' shares of each secret poll opened through [`open`], as they would
+    /// have copied them, so that [`close`] can count.
+    pub shares: std::sync::Mutex<std::collections::HashMap<i64, Vec<String>>>,
+}
+
+/// Opens a poll as its manager does and keeps the scrutineers' shares (a secret poll).
+pub async fn open(st: &Store, h: &Hall, id: PollId) -> Result<(), store::StoreError> {
+    let o = store::voting::open_poll(st, &sys(), &who(), id).await?;
+    if !o.shares.is_empty() {
+        let codes = o.shares.iter().map(|s| s.code.to_string()).collect();
+        h.shares
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.0, codes);
+    }
+    Ok(())
+}
+
+/// The shares kept for a secret poll opened through [`open`] (empty for others).
+pub fn shares(h: &Hall, id: PollId) -> Vec<String> {
+    h.shares
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id.0)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Closes a poll and, for a secret one, has its scrutineers count it with their shares.
+pub async fn close(st: &Store, h: &Hall, id: PollId) {
+    store::voting::close_poll(st, &sys(), &who(), id)
+        .await
+        .expect("close poll");
+    let codes = shares(h, id);
+    if !codes.is_empty() {
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+        store::voting::count_poll(st, &sys(), &who(), id, &codes)
+            .await
+            .expect("count with the scrutineers' shares");
+    }
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -118,7 +158,7 @@ pub async fn hall_in(
         .expect("delegate");
         if i < present || i >= delegates {
             store::on_tx!(&mut tx, |c| sqlx::query(
-                "INSERT INTO check_in (meeting_id, delegate_id, at, method, late) VALUES ($1, $2, $3, 'staff', FALSE)"
+                "INSERT INTO check_in (meeting_id, delegate_id, at, method, late) VALUES ($1, $2, $3, 'code', FALSE)"
             )
             .bind(meeting.0)
             .bind(delegate)
@@ -135,6 +175,16 @@ pub async fn hall_in(
     let cards = attendance::issue_codes(st, &sys(), &who(), meeting, None)
         .await
         .expect("codes");
+    // Those present checked in with their own card: only such a card may vote.
+    store::on_db!(&st.db, |c| sqlx::query(
+        "UPDATE check_in_code SET used_at = $2 WHERE meeting_id = $1 AND delegate_id IN (SELECT delegate_id FROM check_in WHERE meeting_id = $1)"
+    )
+    .bind(meeting.0)
+    .bind(store::now())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+    .expect("cards used at check-in");
     let code_of = |d: DelegateId| {
         cards
             .iter()
@@ -171,6 +221,7 @@ pub async fn hall_in(
         present,
         teller,
         scrutineers,
+        shares: Default::default(),
     }
 }
 
@@ -183,6 +234,7 @@ pub fn poll_draft(title: &str, kind: &str, mode: &str, seats: u32) -> PollDraft 
         seats: seats.to_string(),
         contest: "competitive".into(),
         by_election: String::new(),
+        union_office: String::new(),
     }
     .parse()
     .expect("poll form")
@@ -200,8 +252,6 @@ pub async fn open_motion(st: &Store, h: &Hall, mode: &str) -> PollId {
     )
     .await
     .expect("poll");
-    store::voting::open_poll(st, &sys(), &who(), id)
-        .await
-        .expect("open poll");
+    open(st, h, id).await.expect("open poll");
     id
 }

@@ -14,6 +14,7 @@ pub mod browser;
 pub mod fixtures;
 pub mod hall;
 pub mod pg_cluster;
+pub mod roster;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use store::{Cipher, Db, DbOptions, Engine, Store};

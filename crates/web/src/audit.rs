@@ -5,7 +5,7 @@ use crate::chrome::Chrome;
 use crate::ctx::Auth;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Query, State};
 use domain::auth::perm;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use store::audit::{self, AuditFilter};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/audit", Access::Login, list)
+    t.get("/audit", Guard::staff(P::AuditView), list)
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

@@ -11,7 +11,7 @@ use crate::ctx::{Auth, Ctx, Flash, SESSION_COOKIE, SessionState, set_cookie};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, Tr};
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -25,33 +25,105 @@ use store::auth::{self as sa, ThrottlePolicy, TokenPurpose};
 use store::org;
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/login", Access::Public, login_page)
-        .post("/login", Access::Public, login)
-        .get("/login/totp", Access::Public, totp_page)
-        .post("/login/totp", Access::Public, totp_submit)
-        .post("/logout", Access::Public, logout)
-        .post("/lang", Access::Public, switch_lang)
-        .get("/link/{token}", Access::Public, link_page)
-        .post("/link/{token}", Access::Public, link_submit)
-        .get("/account/password", Access::Login, password_page)
-        .post("/account/password", Access::Login, password_submit)
-        .get("/account/totp", Access::Login, totp_setup_page)
-        .post("/account/totp/start", Access::Login, totp_start)
-        .post("/account/totp/confirm", Access::Login, totp_confirm)
-        .get("/accounts", Access::Login, accounts_page)
-        .get("/accounts/new", Access::Login, account_new_page)
-        .post("/accounts/new", Access::Login, account_create)
-        .post("/accounts/{id}/grants", Access::Login, grant_add)
-        .post("/accounts/{id}/link", Access::Login, account_link)
-        .post("/accounts/{id}/disable", Access::Login, account_disable)
-        .post("/accounts/{id}/enable", Access::Login, account_enable)
-        .post("/grants/{id}/revoke", Access::Login, grant_revoke)
+    t.get("/login", Guard::public(), login_page)
+        .post(
+            "/login",
+            Guard::public().form(&[("username", "nobody"), ("password", "wrong password")]),
+            login,
+        )
+        .get("/login/totp", Guard::public(), totp_page)
+        .post(
+            "/login/totp",
+            Guard::public().form(&[("code", "000000")]),
+            totp_submit,
+        )
+        .post("/logout", Guard::public().button(), logout)
+        .post(
+            "/lang",
+            Guard::public().form(&[("lang", "en")]),
+            switch_lang,
+        )
+        .get("/link/{token}", Guard::public(), link_page)
+        .post(
+            "/link/{token}",
+            Guard::public().form(&[
+                ("password", "a long new password"),
+                ("confirm", "a long new password"),
+            ]),
+            link_submit,
+        )
+        .get("/account/password", Guard::own(), password_page)
+        .post(
+            "/account/password",
+            Guard::own().form(&[
+                ("current", "not the password"),
+                ("password", "a long new password"),
+                ("confirm", "a long new password"),
+            ]),
+            password_submit,
+        )
+        .get("/account/totp", Guard::own(), totp_setup_page)
+        .post("/account/totp/start", Guard::own().button(), totp_start)
+        .post(
+            "/account/totp/confirm",
+            Guard::own().form(&[("code", "000000")]),
+            totp_confirm,
+        )
+        .get("/accounts", Guard::staff(P::AccountManage), accounts_page)
+        .get(
+            "/accounts/new",
+            Guard::staff(P::AccountManage),
+            account_new_page,
+        )
+        .post(
+            "/accounts/new",
+            Guard::staff(P::AccountManage).form(&[
+                ("username", "newcomer"),
+                ("display_name", "新人"),
+                ("role", "member"),
+                ("unit", "{school}"),
+            ]),
+            account_create,
+        )
+        .post(
+            "/accounts/{id}/grants",
+            Guard::staff(P::AccountManage).form(&[("role", "member"), ("unit", "{school}")]),
+            grant_add,
+        )
+        .post(
+            "/accounts/{id}/link",
+            Guard::staff(P::AccountManage).button(),
+            account_link,
+        )
+        .post(
+            "/accounts/{id}/disable",
+            Guard::staff(P::AccountManage).button(),
+            account_disable,
+        )
+        .post(
+            "/accounts/{id}/enable",
+            Guard::staff(P::AccountManage).button(),
+            account_enable,
+        )
+        .post(
+            "/grants/{id}/revoke",
+            Guard::staff(P::AccountManage).button(),
+            grant_revoke,
+        )
 }
 
-/// Only local paths may be a `next=` target.
+/// Only a plain local path may be a `next=` target: one leading `/`, then printable ASCII
+/// without a backslash. Browsers drop tabs and line breaks from a `Location` (so
+/// `/\t/evil.example/` would become `//evil.example/`, another site), and a line break
+/// cannot even be put into the header; anything else goes to the start page.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= 2048
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             n.to_string()
         }
         _ => "/".to_string(),
@@ -60,7 +132,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 /// Fields that are never carried across a login.
 fn stashable(name: &str) -> bool {
-    !matches!(name, "password" | "current" | "confirm" | "code")
+    !matches!(name, "password" | "current" | "confirm" | "code" | "proof")
 }
 
 #[derive(Template)]
@@ -195,14 +267,51 @@ async fn login_page(
     )
 }
 
-fn client_key(req_headers: &axum::http::HeaderMap) -> String {
-    // Behind a proxy the first X-Forwarded-For hop is the client.
-    let fwd = req_headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string());
-    format!("ip:{}", fwd.unwrap_or_else(|| "local".into()))
+/// The client's address as the login throttle counts it: the socket peer, or, when the
+/// peer is a configured trusted proxy, the nearest `X-Forwarded-For` hop that is not one
+/// of the trusted proxies (read from the right: the left end is whatever the client wrote).
+pub fn client_addr(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let hops: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|h| h.trim().parse().ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|h| !trusted.contains(h))
+        .copied()
+        .unwrap_or(peer)
+        .to_string()
+}
+
+/// The socket peer of the request, when the server was started with connection info.
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }
 
 #[derive(Template)]
@@ -216,6 +325,7 @@ struct ResubmitTemplate {
 async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
+    peer: Peer,
     headers: axum::http::HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult {
@@ -233,7 +343,11 @@ async fn login(
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("stash.").map(|k| (k.to_string(), v.clone())))
         .collect();
-    let keys = vec![format!("acct:{username}"), client_key(&headers)];
+    // Back-off per account *and* address: failures from one place slow that place down,
+    // never the owner of the account logging in from elsewhere; failures of one address
+    // across many names slow that address.
+    let addr = client_addr(peer.0, &headers, &state.config.trusted_proxies);
+    let keys = vec![format!("acct:{username}@{addr}"), format!("ip:{addr}")];
     let db = &state.store.db;
     if let Some(until) = sa::locked_until(db, &keys).await? {
         let minutes = ((until - store::now()).num_seconds() + 59) / 60;
@@ -567,7 +681,51 @@ fn qr_svg(data: &str) -> Option<String> {
     )
 }
 
-async fn totp_start(State(state): State<AppState>, a: Auth) -> AppResult {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TotpStartForm {
+    /// The password or a current code: needed when a second factor is already on, so that
+    /// a session left open cannot turn it off.
+    proof: String,
+}
+
+async fn totp_start(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<TotpStartForm>,
+) -> AppResult {
+    let enabled = a.session.account.as_ref().is_some_and(|x| x.totp_enabled);
+    if enabled {
+        let key = format!("totp:{}", a.actor.account.0);
+        let db = &state.store.db;
+        let locked = sa::locked_until(db, std::slice::from_ref(&key))
+            .await?
+            .is_some();
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let proven = !locked && !f.proof.is_empty() && {
+            let hash = sa::account_for_login(db, &a.actor.username)
+                .await?
+                .and_then(|x| x.1);
+            state.hasher.verify(&f.proof, hash.as_deref()).await
+                || sa::check_totp(&state.store, a.actor.account, &f.proof, now).await?
+        };
+        if !proven {
+            if !locked {
+                sa::record_failure(db, &key, ThrottlePolicy::ACCOUNT).await?;
+            }
+            let mut r = a.render(&TotpSetupTemplate {
+                p: Chrome::new(&a, "totp-setup-title"),
+                enabled: true,
+                required: a.actor.requires_totp(),
+                qr_svg: None,
+                secret: None,
+                error: Some(a.tr.t("err-totp-proof")),
+                recovery_codes: Vec::new(),
+            })?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(r);
+        }
+    }
     let e = sa::begin_totp(&state.store, a.actor.account, &a.actor.username).await?;
     a.render(&TotpSetupTemplate {
         p: Chrome::new(&a, "totp-setup-title"),
@@ -836,7 +994,7 @@ async fn grant_add(
     Form(f): Form<GrantForm>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::AccountManage>()?;
-    if !sa::account_in_scope(&state.store.db, &cap, AccountId(id)).await? {
+    if !sa::account_in_reach(&state.store.db, &cap, &a.actor, AccountId(id)).await? {
         return Err(AppError::NotFound);
     }
     let role = Role::from_code(&f.role).ok_or(AppError::BadRequest)?;
@@ -868,7 +1026,7 @@ async fn grant_revoke(State(state): State<AppState>, a: Auth, Path(id): Path<i64
 
 async fn account_link(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
     let cap = a.actor.authorize::<perm::AccountManage>()?;
-    if !sa::account_in_scope(&state.store.db, &cap, AccountId(id)).await? {
+    if !sa::account_in_reach(&state.store.db, &cap, &a.actor, AccountId(id)).await? {
         return Err(AppError::NotFound);
     }
     let acc = sa::account(&state.store.db, AccountId(id)).await?;
@@ -888,12 +1046,46 @@ async fn account_disable(State(state): State<AppState>, a: Auth, Path(id): Path<
     if AccountId(id) == a.actor.account {
         return Err(AppError::BadRequest);
     }
-    sa::set_disabled(&state.store, &cap, &a.who(), AccountId(id), true).await?;
+    sa::set_disabled(&state.store, &cap, &a.actor, &a.who(), AccountId(id), true).await?;
     Ok(a.redirect("/accounts", Flash::ok("account-disabled")))
 }
 
 async fn account_enable(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
     let cap = a.actor.authorize::<perm::AccountManage>()?;
-    sa::set_disabled(&state.store, &cap, &a.who(), AccountId(id), false).await?;
+    sa::set_disabled(&state.store, &cap, &a.actor, &a.who(), AccountId(id), false).await?;
     Ok(a.redirect("/accounts", Flash::ok("account-enabled")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_plain_local_path_is_a_next_target() {
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example/",
+            "/\r\nSet-Cookie: x=1",
+            "https://evil.example/",
+            "/ /x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some("/members?page=2")), "/members?page=2");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 10.1.1.1".parse().unwrap());
+        let peer: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(client_addr(Some(peer), &h, &[]), "127.0.0.1");
+        // Behind a trusted proxy, the hop the proxy saw (the right end) is the client;
+        // the left end is whatever the client wrote.
+        assert_eq!(client_addr(Some(peer), &h, &[peer]), "10.1.1.1");
+        assert_eq!(client_addr(None, &h, &[peer]), "unknown");
+    }
 }

@@ -7,7 +7,7 @@ use crate::chrome::{Chrome, Opt};
 use crate::ctx::Auth;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, RouteTable};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
@@ -21,7 +21,7 @@ use store::org;
 pub const STATS_TTL_MINUTES: i64 = 5;
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/", Access::Login, home)
+    t.get("/", Guard::own(), home)
 }
 
 /// A chart with the table of its numbers.

@@ -145,6 +145,20 @@ impl Tr {
         d.as_ref().map(|d| self.date(d)).unwrap_or_default()
     }
 
+    /// A date at the precision it was written: a month alone as `2003-06`.
+    pub fn opt_date_at(
+        &self,
+        d: &Option<NaiveDate>,
+        precision: &domain::roster::DatePrecision,
+    ) -> String {
+        match (d, precision) {
+            (Some(d), domain::roster::DatePrecision::Month) => {
+                domain::roster::show_date(*d, *precision)
+            }
+            _ => self.opt_date(d),
+        }
+    }
+
     pub fn datetime(&self, d: &chrono::DateTime<chrono::Utc>) -> String {
         // Times are shown in Beijing time.
         let local = *d + chrono::Duration::hours(8);

@@ -9,16 +9,16 @@ use crate::chrome::Chrome;
 use crate::ctx::{Auth, Flash};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, RouteTable};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use store::inbox;
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/inbox", Access::Login, list)
-        .post("/inbox/{id}/open", Access::Login, open)
-        .post("/inbox/read", Access::Login, read_all)
+    t.get("/inbox", Guard::own(), list)
+        .post("/inbox/{id}/open", Guard::own().button(), open)
+        .post("/inbox/read", Guard::own().button(), read_all)
 }
 
 pub struct ItemView {

@@ -30,6 +30,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 pub use ctx::{Auth, Ctx};
+pub use domain::auth::Permission;
 pub use error::{AppError, AppResult};
 pub use state::{AppState, WebConfig};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -37,13 +38,162 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Largest body of an ordinary form.
 pub const FORM_LIMIT: usize = 256 * 1024;
 
-/// Who may call a route.
+/// Who may call a route: the guard declared with it. The authorization matrix test
+/// (`tests/it/matrix.rs`) walks the route table and derives every expected answer from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone (login page, health check, static files).
+    /// Anyone: the explicit public allow-list (login, health check, static files, codes).
     Public,
-    /// A logged-in account; the handler then asks the policy for its capability.
+    /// Undeclared: any logged-in account, the handler alone deciding. Kept so that route
+    /// code written before the guards compiles; the matrix test refuses every such route.
     Login,
+    /// Any logged-in account, about itself only (own password, own record).
+    Own,
+    /// One need (see [`Need`]).
+    Need(Need),
+    /// Any one of these needs.
+    Any(&'static [Need]),
+}
+
+impl Access {
+    /// The needs of a guarded route (empty for `Public`, `Login` and `Own`).
+    pub fn needs(&self) -> &[Need] {
+        match self {
+            Access::Need(n) => std::slice::from_ref(n),
+            Access::Any(ns) => ns,
+            _ => &[],
+        }
+    }
+
+    /// Whether the request must come from a logged-in account.
+    pub fn login(&self) -> bool {
+        !matches!(self, Access::Public)
+    }
+}
+
+/// What a guarded route asks of the caller, relative to the school its path (or its body)
+/// is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A capability for the permission whose scope covers the school (staff).
+    Staff(Permission),
+    /// The permission, and a mandate in the term (delegate, observer or guest) acting as
+    /// oneself. Whether a mandate lets one vote or propose is a rule, answered by the
+    /// handler with a message, not a permission.
+    Attendee(Permission),
+    /// The permission in scope; then the data decides whether this is the person it names
+    /// (the proposer, an invited seconder, the handling department, a teller or scrutineer
+    /// of the meeting, a voting delegate checked in). Others in scope get the handler's
+    /// refusal or 404; outside the scope, 403 or 404 like every guard.
+    Named(Permission),
+}
+
+impl Need {
+    pub fn permission(self) -> Permission {
+        match self {
+            Need::Staff(p) | Need::Attendee(p) | Need::Named(p) => p,
+        }
+    }
+}
+
+/// A request body the route accepts, declared with the route so that a test can send a
+/// valid one and reach the scope check instead of failing validation. Values may hold
+/// placeholders in braces, filled by the test with ids of the school the request is about:
+/// `{school}`, `{school2}` (another school of its area), `{branch}`, `{area}`, `{member}`,
+/// `{member_id_number}`, `{member_version}`, `{delegate}`, `{agenda}`, `{option}`,
+/// `{meeting}`, `{today}`, and `{id_number}` (a new valid one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixture {
+    /// No body (every GET, and POST buttons without fields).
+    Empty,
+    /// An urlencoded form.
+    Form(&'static [(&'static str, &'static str)]),
+    /// A multipart upload: the fields, then the file (field, file name, content).
+    Upload {
+        fields: &'static [(&'static str, &'static str)],
+        file: (&'static str, &'static str, &'static [u8]),
+    },
+}
+
+/// A route's guard with its fixture; what [`RouteTable::get`] and [`RouteTable::post`]
+/// take. Build it with [`Guard::staff`], [`Guard::any`], [`Guard::own`] or
+/// [`Guard::public`], then add the body with [`Guard::form`] or [`Guard::upload`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Guard {
+    pub access: Access,
+    /// `None`: a POST route that declared no body (the matrix test refuses it).
+    pub fixture: Option<Fixture>,
+}
+
+impl From<Access> for Guard {
+    fn from(access: Access) -> Guard {
+        Guard {
+            access,
+            fixture: None,
+        }
+    }
+}
+
+impl Guard {
+    pub const fn public() -> Guard {
+        Guard {
+            access: Access::Public,
+            fixture: None,
+        }
+    }
+    pub const fn own() -> Guard {
+        Guard {
+            access: Access::Own,
+            fixture: None,
+        }
+    }
+    pub const fn staff(p: Permission) -> Guard {
+        Guard {
+            access: Access::Need(Need::Staff(p)),
+            fixture: None,
+        }
+    }
+    pub const fn attendee(p: Permission) -> Guard {
+        Guard {
+            access: Access::Need(Need::Attendee(p)),
+            fixture: None,
+        }
+    }
+    pub const fn named(p: Permission) -> Guard {
+        Guard {
+            access: Access::Need(Need::Named(p)),
+            fixture: None,
+        }
+    }
+    pub const fn any(needs: &'static [Need]) -> Guard {
+        Guard {
+            access: Access::Any(needs),
+            fixture: None,
+        }
+    }
+    /// A POST without fields (a button).
+    pub const fn button(self) -> Guard {
+        Guard {
+            fixture: Some(Fixture::Empty),
+            ..self
+        }
+    }
+    pub const fn form(self, fields: &'static [(&'static str, &'static str)]) -> Guard {
+        Guard {
+            fixture: Some(Fixture::Form(fields)),
+            ..self
+        }
+    }
+    pub const fn upload(
+        self,
+        fields: &'static [(&'static str, &'static str)],
+        file: (&'static str, &'static str, &'static [u8]),
+    ) -> Guard {
+        Guard {
+            fixture: Some(Fixture::Upload { fields, file }),
+            ..self
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +217,8 @@ pub struct RouteEntry {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// The body a test sends (a GET has none; `None` on a POST: not declared).
+    pub fixture: Option<Fixture>,
 }
 
 /// Builds the router and keeps the list of every route in it.
@@ -87,12 +239,18 @@ impl Default for RouteTable {
 }
 
 impl RouteTable {
-    pub fn add<H, T>(self, method: Method, path: &'static str, access: Access, h: H) -> Self
+    pub fn add<H, T>(
+        self,
+        method: Method,
+        path: &'static str,
+        guard: impl Into<Guard>,
+        h: H,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.add_limited(method, path, access, h, None)
+        self.add_limited(method, path, guard, h, None)
     }
 
     /// A route whose requests may be larger than forms (uploads).
@@ -100,7 +258,7 @@ impl RouteTable {
         mut self,
         method: Method,
         path: &'static str,
-        access: Access,
+        guard: impl Into<Guard>,
         h: H,
         limit: Option<usize>,
     ) -> Self
@@ -108,6 +266,8 @@ impl RouteTable {
         H: Handler<T, AppState>,
         T: 'static,
     {
+        let guard = guard.into();
+        let access = guard.access;
         let filter = match method {
             Method::Get => MethodFilter::GET,
             Method::Post => MethodFilter::POST,
@@ -116,14 +276,20 @@ impl RouteTable {
         if let Some(l) = limit {
             r = r.layer(DefaultBodyLimit::max(l));
         }
-        match access {
-            Access::Public => self.public = self.public.route(path, r),
-            Access::Login => self.login = self.login.route(path, r),
+        if access.login() {
+            self.login = self.login.route(path, r);
+        } else {
+            self.public = self.public.route(path, r);
         }
+        let fixture = match method {
+            Method::Get => Some(guard.fixture.unwrap_or(Fixture::Empty)),
+            Method::Post => guard.fixture,
+        };
         self.entries.push(RouteEntry {
             method,
             path,
             access,
+            fixture,
         });
         self
     }
@@ -131,27 +297,27 @@ impl RouteTable {
     pub fn get<H: Handler<T, AppState>, T: 'static>(
         self,
         path: &'static str,
-        access: Access,
+        guard: impl Into<Guard>,
         h: H,
     ) -> Self {
-        self.add(Method::Get, path, access, h)
+        self.add(Method::Get, path, guard, h)
     }
 
     pub fn post<H: Handler<T, AppState>, T: 'static>(
         self,
         path: &'static str,
-        access: Access,
+        guard: impl Into<Guard>,
         h: H,
     ) -> Self {
-        self.add(Method::Post, path, access, h)
+        self.add(Method::Post, path, guard, h)
     }
 }
 
 /// Every route of the application.
 pub fn routes(config: &WebConfig) -> RouteTable {
     let t = RouteTable::default()
-        .get("/healthz", Access::Public, health)
-        .get("/static/{hash}/{file}", Access::Public, assets::serve);
+        .get("/healthz", Guard::public(), health)
+        .get("/static/{hash}/{file}", Guard::public(), assets::serve);
     let t = auth::routes(t);
     let t = dashboard::routes(t);
     let t = org::routes(t, config.max_upload_bytes);
@@ -195,6 +361,12 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(csp),
+        ))
+        // Pages hold personal data and one-time credentials: no browser or proxy keeps a
+        // copy. Static files say otherwise on their own (immutable, hashed names).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -243,7 +415,7 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
     req.extensions_mut().insert(ctx::RequestId(id.clone()));
     let headers = req.headers().clone();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = loggable_path(req.uri().path());
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     let status = res.status();
@@ -273,7 +445,43 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
     }
 }
 
+/// Path segments after which the next segment is a secret (a one-time link token). The
+/// request log keeps the route, never the token: whoever reads the log could otherwise set
+/// a password with a link that was not yet used.
+const SECRET_AFTER: &[&str] = &["link"];
+
+/// The request path as it may be logged: secrets replaced by `[redacted]`.
+pub fn loggable_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut hide = false;
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if hide && !seg.is_empty() {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(seg);
+        }
+        hide = SECRET_AFTER.contains(&seg);
+    }
+    out
+}
+
 /// Today in Beijing, the date every rule of the union uses.
 pub fn today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_time_link_tokens_never_reach_the_request_log() {
+        assert_eq!(
+            super::loggable_path("/link/Zm9vYmFyYmF6cXV4"),
+            "/link/[redacted]"
+        );
+        assert_eq!(super::loggable_path("/members/12"), "/members/12");
+        assert_eq!(super::loggable_path("/"), "/");
+    }
 }

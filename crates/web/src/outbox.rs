@@ -13,7 +13,7 @@ use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, Tr};
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use domain::auth::perm;
@@ -25,11 +25,34 @@ use store::Store;
 use store::outbox::{self, Job};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/jobs", Access::Login, parked_page)
-        .post("/jobs/{id}/retry", Access::Login, retry)
-        .get("/org/{id}/robot", Access::Login, robot_page)
-        .post("/org/{id}/robot", Access::Login, robot_save)
-        .post("/org/{id}/robot/test", Access::Login, robot_test)
+    t.get("/jobs", Guard::staff(P::OrgManage), parked_page)
+        .post(
+            "/jobs/{id}/retry",
+            Guard::staff(P::OrgManage).button(),
+            retry,
+        )
+        .get(
+            "/org/{id}/robot",
+            Guard::staff(P::AccountManage),
+            robot_page,
+        )
+        .post(
+            "/org/{id}/robot",
+            Guard::staff(P::AccountManage).form(&[
+                ("kind", "wecom"),
+                (
+                    "url",
+                    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0123456789abcdef",
+                ),
+                ("secret", ""),
+            ]),
+            robot_save,
+        )
+        .post(
+            "/org/{id}/robot/test",
+            Guard::staff(P::AccountManage).button(),
+            robot_test,
+        )
 }
 
 /// The title and body of a message in `tr`'s language, from the catalogue.

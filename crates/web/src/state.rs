@@ -18,6 +18,10 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Base URL for links printed or shown (one-time links); the request's host otherwise.
     pub public_url: Option<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed. Empty (the
+    /// default): the client is the socket peer and the header is ignored, so an attacker
+    /// cannot pick the address the login throttle counts against.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -32,6 +36,7 @@ impl Default for WebConfig {
             import_max_rows: 200_000,
             trusted_origins: Vec::new(),
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
-use domain::auth::{Cap, Scope, perm};
+use domain::auth::{Cap, perm};
 use domain::congress::{
     Acting, CheckInMethod, DelegateId, DelegateKind, MeetingId, MeetingStatus, TermId,
 };
@@ -114,7 +114,9 @@ pub struct Board {
 /// The board of a meeting: two queries (the counts and the rules).
 pub async fn board(db: &Db, m: &Meeting) -> Result<Board, StoreError> {
     let counts = counts(db, m).await?;
-    let rules = super::rules::effective(db, m.school_union_id).await?.rules;
+    let rules = super::rules::effective_checked(db, m.school_union_id)
+        .await?
+        .rules;
     Ok(Board {
         counts,
         quorum: domain::rules::quorum(&counts.attendance, &rules),
@@ -233,6 +235,16 @@ pub async fn self_check_in(
         .await?
         .ok_or_else(|| invalid("delegate", t::NOT_A_DELEGATE))?;
     let r = tx_check_in(&mut tx, st, who, &m, delegate, CheckInMethod::Phone).await?;
+    // The printed card of someone who checked in on their own phone stops working: whoever
+    // printed it cannot use it for them afterwards (they vote logged in).
+    on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM check_in_code WHERE meeting_id = $1 AND delegate_id = $2 AND used_at IS NULL"
+    )
+    .bind(m.id.0)
+    .bind(delegate.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(r)
 }
@@ -292,18 +304,48 @@ pub async fn code_check_in(
         return Err(invalid("code", t::CODE_USED));
     }
     // The code is the credential: reading its meeting needs no further scope.
-    let m = tx_meeting(&mut tx, Viewer::Staff(&Scope::All), MeetingId(meeting)).await?;
+    let m = tx_meeting(&mut tx, Viewer::checked(), MeetingId(meeting)).await?;
     if m.status != MeetingStatus::Open {
         return Err(invalid("code", t::MEETING_NOT_OPEN));
     }
-    let n = on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE check_in_code SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL"
+    // Someone already present (checked in by name at the desk, or on their phone) is not
+    // checked in again, and the card stays unused: a card votes only if it was itself the
+    // way in, so printing a card and checking its delegate in by name is not a vote.
+    let present: Option<DateTime<Utc>> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT at FROM check_in WHERE meeting_id = $1 AND delegate_id = $2"
+    )
+    .bind(meeting)
+    .bind(delegate)
+    .fetch_optional(&mut *c)
+    .await)?;
+    if present.is_some() {
+        // Answers "already checked in at …" and changes nothing.
+        let r = tx_check_in(
+            &mut tx,
+            st,
+            who,
+            &m,
+            DelegateId(delegate),
+            CheckInMethod::Code,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(r);
+    }
+    // Who used the code and from where (the desk's account, or the phone's address in the
+    // label): recorded with the check-in, never with a ballot.
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE check_in_code SET used_at = $1, used_by = $3, used_from = $4 WHERE code_hash = $2 AND used_at IS NULL"
     )
     .bind(now())
     .bind(&hash)
+    .bind(who.account.map(|a| a.0))
+    .bind(&who.label)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n == 0 {
         return Err(invalid("code", t::CODE_USED));
     }

@@ -110,7 +110,7 @@ pub async fn load(
         if members.len() < 6 {
             continue;
         }
-        let rules = rules::effective(&st.db, s.id).await?.rules;
+        let rules = rules::effective_checked(&st.db, s.id).await?.rules;
         let mode = if domain::rules::assembly_mode(members.len() as u32, &rules) {
             CongressMode::Assembly
         } else {
@@ -579,6 +579,9 @@ async fn votes(
         seats,
         competitive: kind == PollKind::Election,
         by_election: false,
+        // The funds audit committee is a union body: its 委员 are elected by union members,
+        // in secret and competitively (中国工会章程).
+        union_office: (kind == PollKind::Election).then_some(UnionOffice::Committee),
     };
     let motion = sv::create_poll(
         st,
@@ -619,8 +622,10 @@ async fn votes(
     for (member, _) in &voters[14..16] {
         leaders.push(sv::add_option(st, &cap(sys), who, review, *member).await?);
     }
+    // The scrutineers' shares, kept only until the count below (a demonstration).
+    let mut opened = Vec::new();
     for p in [motion, election, review] {
-        sv::open_poll(st, &cap(sys), who, p).await?;
+        opened.push(sv::open_poll(st, &cap(sys), who, p).await?);
     }
     for (i, (member, _)) in voters.iter().enumerate() {
         let actor = person(*member, school);
@@ -680,8 +685,12 @@ async fn votes(
             bx.cast(&p, &b).await?;
         }
     }
-    for p in [motion, election, review] {
+    for (p, o) in [motion, election, review].into_iter().zip(&opened) {
         sv::close_poll(st, &cap(sys), who, p).await?;
+        if !o.shares.is_empty() {
+            let codes: Vec<&str> = o.shares.iter().map(|s| s.code.as_str()).collect();
+            sv::count_poll(st, &cap(sys), who, p, &codes[..o.needed]).await?;
+        }
         sv::publish_poll(st, &cap(sys), who, p).await?;
     }
     // They happened on the day of the meeting.

@@ -2,7 +2,7 @@
 //! agenda, the documents attached to it, and the presidium, scrutineers and tellers.
 //!
 //! Staff with the school in scope read and manage meetings; delegates (and observers) of the
-//! term read them through [`Viewer::Attendee`], as themselves. Documents are stored as they
+//! term read them through [`Viewer::attendee`], as themselves. Documents are stored as they
 //! came, never opened, and only ever handed back as downloads.
 
 use super::{coded, invalid, log, opt_coded};
@@ -22,32 +22,58 @@ use domain::rules::Attendance;
 use domain::text as t;
 use sha2::{Digest, Sha256};
 
-/// Who reads a meeting: staff with the school in scope, or a delegate of the term.
+/// Who reads a meeting, and through it its polls: staff with the school in scope, or a
+/// delegate of the term. The one name for "who is reading" in the congress and voting
+/// areas. Made only from a capability (or, inside `store`, for a step already checked), so
+/// no caller can hand in a bare scope.
 #[derive(Clone, Copy, Debug)]
-pub enum Viewer<'a> {
+pub struct Viewer<'a>(Sight<'a>);
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Sight<'a> {
     Staff(&'a Scope),
     Attendee { member: MemberId, scope: &'a Scope },
 }
 
+/// The scope of reads made inside `store` after their own check.
+static EVERYTHING: Scope = Scope::All;
+
 impl<'a> Viewer<'a> {
     pub fn view(cap: &'a Cap<perm::CongressView>) -> Viewer<'a> {
-        Viewer::Staff(cap.scope())
+        Viewer(Sight::Staff(cap.scope()))
     }
     pub fn manage(cap: &'a Cap<perm::CongressManage>) -> Viewer<'a> {
-        Viewer::Staff(cap.scope())
+        Viewer(Sight::Staff(cap.scope()))
     }
     pub fn attendee(a: &'a Acting<perm::CongressAttend>) -> Viewer<'a> {
-        Viewer::Attendee {
+        Viewer(Sight::Attendee {
             member: a.member(),
             scope: a.cap().scope(),
-        }
+        })
+    }
+    /// A member acting as themselves under another permission (proposing, seconding).
+    pub(crate) fn acting<P: perm::Perm>(a: &'a Acting<P>) -> Viewer<'a> {
+        Viewer(Sight::Attendee {
+            member: a.member(),
+            scope: a.cap().scope(),
+        })
+    }
+    /// Inside `store` only: a read that is part of a step whose access was checked before
+    /// (the ballot box after `prepare`, a check-in by a one-time code).
+    pub(crate) fn checked() -> Viewer<'static> {
+        Viewer(Sight::Staff(&EVERYTHING))
+    }
+
+    /// Whether this is a delegate reading as themselves.
+    pub fn is_attendee(&self) -> bool {
+        matches!(self.0, Sight::Attendee { .. })
     }
 
     /// Appends the access condition on a query over `congress_meeting mt`.
     pub(crate) fn restrict(&self, sql: &mut Sql) {
-        match self {
-            Viewer::Staff(scope) => crate::scope::restrict(sql, "mt.school_union_id", scope),
-            Viewer::Attendee { member, scope } => {
+        match self.0 {
+            Sight::Staff(scope) => crate::scope::restrict(sql, "mt.school_union_id", scope),
+            Sight::Attendee { member, scope } => {
                 crate::scope::restrict(sql, "mt.school_union_id", scope);
                 sql.push(" AND EXISTS (SELECT 1 FROM delegate dv WHERE dv.term_id = mt.term_id AND dv.ended_on IS NULL AND dv.member_id = ")
                     .bind(Arg::I64(member.0))

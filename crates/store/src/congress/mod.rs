@@ -66,7 +66,11 @@ pub(crate) async fn log(
 /// Pushes `column IN (descendants of the scope roots)`, or a true condition for the whole
 /// installation: for conditions joined with OR, where [`crate::scope::restrict`] (which
 /// appends with AND) does not fit.
-pub(crate) fn push_in_scope(sql: &mut crate::db::Sql, column: &str, scope: &domain::auth::Scope) {
+pub(crate) fn push_in_scope(
+    sql: &mut crate::db::Sql,
+    column: &'static str,
+    scope: &domain::auth::Scope,
+) {
     match scope.roots() {
         None => {
             sql.push("1 = 1");

@@ -3,8 +3,12 @@
 //! overdue replies, composition warnings — with the schools that held no meeting flagged
 //! for the annual assessment.
 //!
-//! Five queries whatever the number of schools (schools, current terms with their
-//! composition, meetings, proposals, rule sets), each aggregated in SQL.
+//! A congress counts as held only when one of its meetings in the school year closed with
+//! a quorum; a school without one may carry a recorded, justified exemption (reason, who,
+//! when) that the table shows and the assessment respects.
+//!
+//! Five queries whatever the number of schools (schools with their exemption, current
+//! terms with their composition, meetings, proposals, rule sets), each aggregated in SQL.
 
 use super::coded;
 use crate::db::{Arg, Sql};
@@ -27,7 +31,7 @@ pub struct OversightRow {
     pub term: Option<(TermId, i64, CongressMode)>,
     pub delegates: i64,
     pub meetings: i64,
-    /// Meetings opened or closed in the year.
+    /// Meetings of the year that closed with a quorum: only these count as held.
     pub held: i64,
     pub quorum_reached: i64,
     pub quorum_failed: i64,
@@ -40,12 +44,27 @@ pub struct OversightRow {
     pub overdue: i64,
     pub warnings: Vec<CompositionWarning>,
     pub min_meetings: u32,
+    pub exemption: Option<Exemption>,
+}
+
+/// Why a school need not have held its meeting in a year, who recorded it and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exemption {
+    pub reason: String,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl OversightRow {
-    /// Fewer meetings than the rule set asks for in the year: flagged for the assessment.
+    /// Fewer meetings with a quorum than the rule set asks for in the year, and no
+    /// exemption: flagged for the assessment.
     pub fn flagged(&self) -> bool {
-        !domain::rules::meetings_ok(
+        self.exemption.is_none() && !self.held_enough()
+    }
+
+    /// Enough meetings with a quorum in the year.
+    pub fn held_enough(&self) -> bool {
+        domain::rules::meetings_ok(
             u32::try_from(self.held).unwrap_or(0),
             &domain::rules::RuleSet {
                 min_meetings_per_year: self.min_meetings,
@@ -55,7 +74,12 @@ impl OversightRow {
     }
 
     pub fn satisfaction_percent(&self) -> Option<u32> {
-        (self.rated > 0).then(|| (self.satisfied * 100 / self.rated) as u32)
+        (self.rated > 0).then(|| {
+            domain::rules::Ratio::percent_of(
+                u32::try_from(self.satisfied).unwrap_or(0),
+                u32::try_from(self.rated).unwrap_or(0),
+            )
+        })
     }
 }
 
@@ -65,6 +89,9 @@ struct SchoolRow {
     name: String,
     area_name: Option<String>,
     staff_count: i64,
+    ex_reason: Option<String>,
+    ex_by: Option<String>,
+    ex_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -111,8 +138,12 @@ pub async fn oversight(
     // The term of a past year is the one in force at its end.
     let ref_day = today.min(to);
     let mut sql = Sql::new(
-        "SELECT u.id, u.name, a.name AS area_name, u.staff_count FROM org_unit u LEFT JOIN org_unit a ON a.id = u.parent_id WHERE u.kind = 'school_union'",
+        "SELECT u.id, u.name, a.name AS area_name, u.staff_count, e.reason AS ex_reason, e.recorded_by_label AS ex_by, e.recorded_at AS ex_at
+         FROM org_unit u LEFT JOIN org_unit a ON a.id = u.parent_id
+         LEFT JOIN congress_exemption e ON e.school_union_id = u.id AND e.school_year = ",
     );
+    sql.bind(Arg::I64(i64::from(year)))
+        .push(" WHERE u.kind = 'school_union'");
     crate::scope::restrict(&mut sql, "u.id", cap.scope());
     sql.push(" ORDER BY a.sort_order, a.id, u.sort_order, u.id");
     let schools: Vec<SchoolRow> = sql.fetch_all(db).await?;
@@ -140,7 +171,7 @@ pub async fn oversight(
 
     let mut sql = Sql::new(
         "SELECT mt.school_union_id, COUNT(*) AS meetings,
-            COALESCE(SUM(CASE WHEN mt.status <> 'planned' THEN 1 ELSE 0 END), 0) AS held,
+            COALESCE(SUM(CASE WHEN mt.status = 'closed' AND mt.final_quorum THEN 1 ELSE 0 END), 0) AS held,
             COALESCE(SUM(CASE WHEN mt.status = 'closed' AND mt.final_quorum THEN 1 ELSE 0 END), 0) AS quorum_ok,
             COALESCE(SUM(CASE WHEN mt.status = 'closed' AND NOT mt.final_quorum THEN 1 ELSE 0 END), 0) AS quorum_failed
          FROM congress_meeting mt WHERE mt.meeting_date >= ",
@@ -192,7 +223,7 @@ pub async fn oversight(
     sql.push(" GROUP BY p.school_union_id");
     let proposals: Vec<ProposalRow> = sql.fetch_all(db).await?;
 
-    let rules = super::rules::effective_for_schools(db, cap.scope()).await?;
+    let rules = super::rules::effective_for_schools(db, cap).await?;
 
     let mut term_by: HashMap<i64, TermRow> = HashMap::new();
     for t in terms {
@@ -227,7 +258,10 @@ pub async fn oversight(
                 let mode: CongressMode = coded(&t.mode)?;
                 let c = |v: i64| u32::try_from(v).unwrap_or(0);
                 // Only whether any young teacher sits matters here: the youngest tells.
-                let young = u32::from(t.youngest.is_some_and(|b| age_on(b, ref_day) < r.young_age));
+                let young = u32::from(
+                    t.youngest
+                        .is_some_and(|b| domain::rules::is_young(age_on(b, ref_day), &r)),
+                );
                 let comp = Composition {
                     delegates: c(t.delegates),
                     teachers: c(t.teachers),
@@ -262,7 +296,78 @@ pub async fn oversight(
             overdue: p.as_ref().map_or(0, |p| p.overdue),
             warnings,
             min_meetings: r.min_meetings_per_year,
+            exemption: match (s.ex_reason, s.ex_by, s.ex_at) {
+                (Some(reason), Some(recorded_by), Some(recorded_at)) => Some(Exemption {
+                    reason,
+                    recorded_by,
+                    recorded_at,
+                }),
+                _ => None,
+            },
         });
     }
     Ok(out)
+}
+
+/// Most characters of an exemption's reason.
+pub const EXEMPTION_REASON_MAX: usize = 500;
+
+/// Records why a school in scope need not have held a meeting with a quorum in school year
+/// `year` (seed 000: qualifications are cancelled only "without justified reasons"). One
+/// per school and year; recording again replaces the reason, and both are audited.
+pub async fn record_exemption(
+    st: &crate::Store,
+    cap: &Cap<perm::CongressExempt>,
+    who: &crate::audit::Who,
+    school: OrgUnitId,
+    year: i32,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let reason = domain::org::required_text("reason", reason, EXEMPTION_REASON_MAX)
+        .map_err(|e| StoreError::Invalid(domain::FieldErrors(vec![e])))?;
+    let mut tx = st.db.begin().await?;
+    if !crate::org::units::tx_in_scope(&mut tx, cap.scope(), school).await? {
+        return Err(StoreError::NotFound);
+    }
+    let u = crate::org::units::tx_unit(&mut tx, school).await?;
+    if u.kind != domain::org::OrgKind::SchoolUnion {
+        return Err(StoreError::NotFound);
+    }
+    let before: Option<String> = crate::on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT reason FROM congress_exemption WHERE school_union_id = $1 AND school_year = $2"
+    )
+    .bind(school.0)
+    .bind(i64::from(year))
+    .fetch_optional(&mut *c)
+    .await)?;
+    let id: i64 = crate::on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO congress_exemption (school_union_id, school_year, reason, recorded_at, recorded_by, recorded_by_label)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (school_union_id, school_year) DO UPDATE SET reason = excluded.reason, recorded_at = excluded.recorded_at, recorded_by = excluded.recorded_by, recorded_by_label = excluded.recorded_by_label
+         RETURNING id"
+    )
+    .bind(school.0)
+    .bind(i64::from(year))
+    .bind(&reason)
+    .bind(crate::db::now())
+    .bind(who.account.map(|a| a.0))
+    .bind(&who.label)
+    .fetch_one(&mut *c)
+    .await
+    })?;
+    let mut ch = domain::audit::Changes::new();
+    ch.field("school_year", None, Some(&year))
+        .field("reason", before.as_ref(), Some(&reason));
+    super::log(
+        &mut tx,
+        &st.cipher,
+        who,
+        "congress_exemption.record",
+        ("congress_exemption", id),
+        school,
+        &ch,
+    )
+    .await?;
+    tx.commit().await
 }

@@ -30,7 +30,11 @@ use domain::text as t;
 
 /// Whose proposals a reader sees.
 #[derive(Clone, Copy, Debug)]
-pub enum Lens<'a> {
+pub struct Lens<'a>(Sight<'a>);
+
+/// Made only from a capability, so no caller can hand in a bare scope.
+#[derive(Clone, Copy, Debug)]
+enum Sight<'a> {
     /// Submitted proposals of the schools in scope (staff, committee, chair).
     School(&'a Scope),
     /// Proposals handled or co-handled by a department in scope.
@@ -42,35 +46,35 @@ pub enum Lens<'a> {
 
 impl<'a> Lens<'a> {
     pub fn view(cap: &'a Cap<perm::CongressView>) -> Lens<'a> {
-        Lens::School(cap.scope())
+        Lens(Sight::School(cap.scope()))
     }
     pub fn review(cap: &'a Cap<perm::ProposalReview>) -> Lens<'a> {
-        Lens::School(cap.scope())
+        Lens(Sight::School(cap.scope()))
     }
     pub fn department(cap: &'a Cap<perm::ProposalHandle>) -> Lens<'a> {
-        Lens::Department(cap.scope())
+        Lens(Sight::Department(cap.scope()))
     }
     pub fn delegate(a: &'a Acting<perm::CongressAttend>) -> Lens<'a> {
-        Lens::Delegate {
+        Lens(Sight::Delegate {
             member: a.member(),
             scope: a.cap().scope(),
-        }
+        })
     }
 
     fn restrict(&self, sql: &mut Sql) {
-        match self {
-            Lens::School(scope) => {
+        match *self {
+            Lens(Sight::School(scope)) => {
                 sql.push(" AND p.status <> 'draft'");
                 crate::scope::restrict(sql, "p.school_union_id", scope);
             }
-            Lens::Department(scope) => {
+            Lens(Sight::Department(scope)) => {
                 sql.push(" AND p.status <> 'draft' AND (");
                 push_in_scope(sql, "p.handler_unit_id", scope);
                 sql.push(" OR EXISTS (SELECT 1 FROM proposal_co_handler ch WHERE ch.proposal_id = p.id AND ");
                 push_in_scope(sql, "ch.unit_id", scope);
                 sql.push("))");
             }
-            Lens::Delegate { member, scope } => {
+            Lens(Sight::Delegate { member, scope }) => {
                 crate::scope::restrict(sql, "p.school_union_id", scope);
                 let m = Arg::I64(member.0);
                 sql.push(" AND (p.proposer_id IN (SELECT id FROM delegate WHERE member_id = ")
@@ -511,7 +515,7 @@ async fn tx_own(
     scope: &Scope,
     id: ProposalId,
 ) -> Result<Core, StoreError> {
-    let c = tx_core(tx, id, Some(Lens::Delegate { member, scope })).await?;
+    let c = tx_core(tx, id, Some(Lens(Sight::Delegate { member, scope }))).await?;
     if c.proposer_member != member {
         return Err(StoreError::NotFound);
     }
@@ -528,7 +532,12 @@ fn step(c: &Core, s: ProposalStep) -> Result<(), StoreError> {
     }
 }
 
-async fn bump(tx: &mut Tx, id: ProposalId, sets: &str, args: Vec<Arg>) -> Result<(), StoreError> {
+async fn bump(
+    tx: &mut Tx,
+    id: ProposalId,
+    sets: &'static str,
+    args: Vec<Arg>,
+) -> Result<(), StoreError> {
     let mut sql = Sql::new("UPDATE proposal SET ");
     sql.push(sets);
     for a in args {
@@ -566,15 +575,7 @@ pub async fn create_draft(
     today: NaiveDate,
 ) -> Result<ProposalId, StoreError> {
     let mut tx = st.db.begin().await?;
-    let m = tx_meeting(
-        &mut tx,
-        Viewer::Attendee {
-            member: acting.member(),
-            scope: acting.cap().scope(),
-        },
-        meeting,
-    )
-    .await?;
+    let m = tx_meeting(&mut tx, Viewer::acting(acting), meeting).await?;
     let proposer =
         tx_voting_mandate(&mut tx, m.term_id, acting.member(), t::NOT_A_DELEGATE).await?;
     if m.status == MeetingStatus::Closed || m.proposals_until.is_some_and(|u| u < today) {
@@ -892,7 +893,7 @@ pub async fn submit(
     if c.status != ProposalStatus::Draft {
         return Ok(Submitted::Already(c.status));
     }
-    let m = tx_meeting(&mut tx, Viewer::Staff(&Scope::All), c.meeting).await?;
+    let m = tx_meeting(&mut tx, Viewer::checked(), c.meeting).await?;
     if !m.collecting(today) {
         return Err(window_closed(&m));
     }

@@ -12,7 +12,7 @@ use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
-use domain::auth::{Cap, Scope, perm};
+use domain::auth::{Cap, perm};
 use domain::congress::RuleSetId;
 use domain::ids::OrgUnitId;
 use domain::rules::RuleSet;
@@ -83,11 +83,31 @@ const NEWEST_UP_THE_TREE: &str = "SELECT c.descendant_id AS target, c.depth, r.i
      JOIN (SELECT org_unit_id, MAX(version) AS v FROM rule_set GROUP BY org_unit_id) n ON n.org_unit_id = r.org_unit_id AND n.v = r.version
      JOIN org_unit u ON u.id = r.org_unit_id";
 
-fn resolve(mut rows: Vec<Row>) -> Result<Effective, StoreError> {
+/// A version in force must still meet the statute: an older version that is laxer (say, a
+/// pass counted against those present, allowed before issue 10) is refused with a message
+/// naming it, so that nothing is decided under it until a new version is stored. History
+/// ([`version`], [`history`]) still reads it: past decisions name the rules that made them.
+fn in_force(v: &RuleVersion) -> Result<(), StoreError> {
+    v.rules.check().map_err(|_| {
+        StoreError::Invalid(domain::FieldErrors(vec![
+            domain::FieldError::new("rules", domain::text::RULE_VERSION_LAXER)
+                .arg("unit", v.unit_name.clone())
+                .arg("version", v.version),
+        ]))
+    })
+}
+
+/// The nearest version that does not inherit. `strict` refuses one below the statute
+/// ([`in_force`]); the oversight table reads without it, so that one school's old version
+/// does not hide the whole district's table (it decides nothing).
+fn resolve(mut rows: Vec<Row>, strict: bool) -> Result<Effective, StoreError> {
     rows.sort_by_key(|r| r.depth);
     for r in rows {
         if !r.inherit {
             let v = r.into_version()?;
+            if strict {
+                in_force(&v)?;
+            }
             return Ok(Effective {
                 rules: v.rules,
                 version: Some(v),
@@ -100,24 +120,41 @@ fn resolve(mut rows: Vec<Row>) -> Result<Effective, StoreError> {
     })
 }
 
-/// The rules in force for `unit` (one query).
-pub async fn effective(db: &Db, unit: OrgUnitId) -> Result<Effective, StoreError> {
+/// The rules in force for `unit`, for a reader who has it in scope (two queries).
+pub async fn effective<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    unit: OrgUnitId,
+) -> Result<Effective, StoreError> {
+    if !crate::org::units::in_scope(db, cap.scope(), unit).await? {
+        return Err(StoreError::NotFound);
+    }
+    effective_checked(db, unit).await
+}
+
+/// The rules in force for `unit` (one query), inside `store` for a unit already checked.
+pub(crate) async fn effective_checked(db: &Db, unit: OrgUnitId) -> Result<Effective, StoreError> {
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" WHERE c.descendant_id = ").bind(Arg::I64(unit.0));
-    resolve(sql.fetch_all(db).await?)
+    resolve(sql.fetch_all(db).await?, true)
 }
 
 pub(crate) async fn tx_effective(tx: &mut Tx, unit: OrgUnitId) -> Result<Effective, StoreError> {
+    tx_resolve(tx, unit, true).await
+}
+
+async fn tx_resolve(tx: &mut Tx, unit: OrgUnitId, strict: bool) -> Result<Effective, StoreError> {
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" WHERE c.descendant_id = ").bind(Arg::I64(unit.0));
-    resolve(sql.fetch_all_tx(tx).await?)
+    resolve(sql.fetch_all_tx(tx).await?, strict)
 }
 
 /// The rules in force for every school union in `scope` (one query, however many schools).
-pub async fn effective_for_schools(
+pub async fn effective_for_schools<P: perm::Perm>(
     db: &Db,
-    scope: &Scope,
+    cap: &Cap<P>,
 ) -> Result<HashMap<OrgUnitId, Effective>, StoreError> {
+    let scope = cap.scope();
     let mut sql = Sql::new(NEWEST_UP_THE_TREE);
     sql.push(" JOIN org_unit s ON s.id = c.descendant_id WHERE s.kind = 'school_union'");
     crate::scope::restrict(&mut sql, "s.id", scope);
@@ -128,7 +165,7 @@ pub async fn effective_for_schools(
     }
     by_school
         .into_iter()
-        .map(|(k, v)| Ok((OrgUnitId(k), resolve(v)?)))
+        .map(|(k, v)| Ok((OrgUnitId(k), resolve(v, false)?)))
         .collect()
 }
 
@@ -233,7 +270,9 @@ pub async fn create_version(
     if u.kind == domain::org::OrgKind::Branch {
         return Err(StoreError::NotFound);
     }
-    let before = tx_effective(&mut tx, unit).await?;
+    // What is replaced, for the audit record: read even when it is a refused laxer
+    // version, since storing a new one is how a school gets out of it.
+    let before = tx_resolve(&mut tx, unit, false).await?;
     let version: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM rule_set WHERE org_unit_id = $1"
     )

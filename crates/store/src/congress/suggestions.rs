@@ -15,7 +15,11 @@ use domain::text as t;
 
 /// Whose suggestions a reader sees.
 #[derive(Clone, Copy, Debug)]
-pub enum SuggestionLens<'a> {
+pub struct SuggestionLens<'a>(Sight<'a>);
+
+/// Made only from a capability, so no caller can hand in a bare scope.
+#[derive(Clone, Copy, Debug)]
+enum Sight<'a> {
     /// One's own.
     Mine(MemberId),
     /// All of the schools in scope.
@@ -24,21 +28,21 @@ pub enum SuggestionLens<'a> {
 
 impl<'a> SuggestionLens<'a> {
     pub fn mine(a: &Acting<perm::SuggestionSubmit>) -> SuggestionLens<'a> {
-        SuggestionLens::Mine(a.member())
+        SuggestionLens(Sight::Mine(a.member()))
     }
     pub fn review(cap: &'a Cap<perm::ProposalReview>) -> SuggestionLens<'a> {
-        SuggestionLens::School(cap.scope())
+        SuggestionLens(Sight::School(cap.scope()))
     }
     pub fn view(cap: &'a Cap<perm::CongressView>) -> SuggestionLens<'a> {
-        SuggestionLens::School(cap.scope())
+        SuggestionLens(Sight::School(cap.scope()))
     }
 
     fn restrict(&self, sql: &mut Sql) {
-        match self {
-            SuggestionLens::Mine(m) => {
+        match self.0 {
+            Sight::Mine(m) => {
                 sql.push(" AND g.member_id = ").bind(Arg::I64(m.0));
             }
-            SuggestionLens::School(scope) => {
+            Sight::School(scope) => {
                 crate::scope::restrict(sql, "g.school_union_id", scope);
             }
         }

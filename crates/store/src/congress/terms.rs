@@ -7,13 +7,13 @@ use crate::audit::Who;
 use crate::crypto::Field;
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use domain::FieldError;
 use domain::audit::Changes;
 use domain::auth::{Cap, Scope, perm};
 use domain::congress::{CongressMode, DelegateId, DelegateKind, DelegationId, TermDraft, TermId};
 use domain::ids::{MemberId, OrgUnitId};
-use domain::org::{Coded, Gender, IdNumber, MemberStatus, OrgKind, Post};
+use domain::org::{Coded, EmploymentType, Gender, IdNumber, MemberStatus, OrgKind, Post};
 use domain::rules::{Composition, CompositionWarning, composition_warnings};
 use domain::text as t;
 
@@ -427,20 +427,21 @@ pub(crate) async fn tx_current_mandate(
 }
 
 /// Checks that `member` belongs to `school` and may hold a mandate of `kind`: delegates
-/// must be active staff; observers and invited guests may be retirees.
+/// must be active staff with an employment relation the school's rule set admits (Order
+/// No. 32: 聘任聘用关系); observers and invited guests may be retirees.
 async fn tx_check_member(
     tx: &mut Tx,
     school: OrgUnitId,
     member: MemberId,
     kind: DelegateKind,
 ) -> Result<String, StoreError> {
-    let row: Option<(i64, String, String)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT school_union_id, status, name FROM member WHERE id = $1"
+    let row: Option<(i64, String, String, Option<String>)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT school_union_id, status, name, employment_type FROM member WHERE id = $1"
     )
     .bind(member.0)
     .fetch_optional(&mut *c)
     .await)?;
-    let Some((s, status, name)) = row else {
+    let Some((s, status, name, employment)) = row else {
         return Err(invalid("member", t::MEMBER_NOT_IN_SCHOOL));
     };
     if s != school.0 {
@@ -454,7 +455,28 @@ async fn tx_check_member(
     if !ok {
         return Err(invalid("member", t::MEMBER_NOT_ACTIVE));
     }
+    if kind == DelegateKind::Delegate {
+        let employment: Option<EmploymentType> = crate::org::opt_coded(employment.as_deref())?;
+        let rules = super::rules::tx_effective(tx, school).await?;
+        if !rules.rules.eligible_employment.admits(employment) {
+            return Err(invalid("member", t::EMPLOYMENT_NOT_ELIGIBLE));
+        }
+    }
     Ok(name)
+}
+
+/// SQL condition: the member `m` has an employment type the rule set admits (or none
+/// recorded), with the admitted codes bound.
+fn push_eligible_employment(sql: &mut Sql, rules: &domain::rules::RuleSet) {
+    sql.push(" AND (m.employment_type IS NULL OR m.employment_type IN (");
+    sql.bind_list(
+        rules
+            .eligible_employment
+            .types()
+            .into_iter()
+            .map(|t| Arg::Text(t.code().to_string())),
+    );
+    sql.push("))");
 }
 
 async fn tx_check_delegation(
@@ -690,33 +712,35 @@ async fn tx_sync_assembly(
     school: OrgUnitId,
     today: NaiveDate,
 ) -> Result<(u64, u64), StoreError> {
-    let ended = on_tx!(tx, |c| {
-        sqlx::query(
-        "UPDATE delegate SET ended_on = $1, end_reason = 'left' WHERE term_id = $2 AND ended_on IS NULL AND kind = 'delegate'
-         AND member_id NOT IN (SELECT id FROM member WHERE school_union_id = $3 AND status = 'active')"
-    )
-    .bind(today)
-    .bind(term.0)
-    .bind(school.0)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    let added = on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO delegate (term_id, member_id, kind, delegation_id, started_on, ended_on, end_reason, replaces_id, replaced_by_id, created_at)
-         SELECT $1, m.id, 'delegate', NULL, $2, NULL, NULL, NULL, NULL, $3 FROM member m
-         WHERE m.school_union_id = $4 AND m.status = 'active'
-         AND NOT EXISTS (SELECT 1 FROM delegate d WHERE d.term_id = $1 AND d.member_id = m.id AND d.ended_on IS NULL)"
-    )
-    .bind(term.0)
-    .bind(today)
-    .bind(now())
-    .bind(school.0)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    // Voters are the active staff whose employment type the rule set admits: those who
+    // leave, or whose type it no longer admits, stop voting; the others are added.
+    let rules = super::rules::tx_effective(tx, school).await?.rules;
+    let mut sql = Sql::new("UPDATE delegate SET ended_on = ");
+    sql.bind(Arg::Date(today))
+        .push(", end_reason = 'left' WHERE term_id = ")
+        .bind(Arg::I64(term.0))
+        .push(" AND ended_on IS NULL AND kind = 'delegate' AND member_id NOT IN (SELECT m.id FROM member m WHERE m.school_union_id = ")
+        .bind(Arg::I64(school.0))
+        .push(" AND m.status = 'active'");
+    push_eligible_employment(&mut sql, &rules);
+    sql.push(")");
+    let ended = sql.execute_tx(tx).await?;
+    let mut sql = Sql::new(
+        "INSERT INTO delegate (term_id, member_id, kind, delegation_id, started_on, ended_on, end_reason, replaces_id, replaced_by_id, created_at) SELECT ",
+    );
+    sql.bind(Arg::I64(term.0))
+        .push(", m.id, 'delegate', NULL, ")
+        .bind(Arg::Date(today))
+        .push(", NULL, NULL, NULL, NULL, ")
+        .bind(Arg::Ts(now()))
+        .push(" FROM member m WHERE m.school_union_id = ")
+        .bind(Arg::I64(school.0))
+        .push(" AND m.status = 'active'");
+    push_eligible_employment(&mut sql, &rules);
+    sql.push(" AND NOT EXISTS (SELECT 1 FROM delegate d WHERE d.term_id = ")
+        .bind(Arg::I64(term.0))
+        .push(" AND d.member_id = m.id AND d.ended_on IS NULL)");
+    let added = sql.execute_tx(tx).await?;
     let mut ch = Changes::new();
     ch.note("added", added).note("ended", ended);
     log(
@@ -817,6 +841,10 @@ pub async fn import_delegates(
         .into_iter()
         .map(|(n, i)| (n, Some(DelegationId(i))))
         .collect();
+    let eligible = super::rules::tx_effective(&mut tx, tm.school_union_id)
+        .await?
+        .rules
+        .eligible_employment;
     let mut planned: Vec<(u32, MemberId, String, DelegateKind, Option<String>)> = Vec::new();
     let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for (n, r) in rows.iter().skip(h + 1) {
@@ -851,16 +879,16 @@ pub async fn import_delegates(
             }
         };
         let idx = st.cipher.blind_index(Field::IdNumber, id.as_str());
-        let m: Option<(i64, String, String)> = on_tx!(&mut tx, |c| {
+        let m: Option<(i64, String, String, Option<String>)> = on_tx!(&mut tx, |c| {
             sqlx::query_as(
-            "SELECT id, name, status FROM member WHERE id_number_idx = $1 AND school_union_id = $2"
+            "SELECT id, name, status, employment_type FROM member WHERE id_number_idx = $1 AND school_union_id = $2"
         )
         .bind(&idx)
         .bind(tm.school_union_id.0)
         .fetch_optional(&mut *c)
         .await
         })?;
-        let Some((mid, name, status)) = m else {
+        let Some((mid, name, status, employment)) = m else {
             err(t::MEMBER_NOT_IN_SCHOOL, Vec::new());
             continue;
         };
@@ -868,6 +896,11 @@ pub async fn import_delegates(
         if (kind == DelegateKind::Delegate && status != MemberStatus::Active) || !status.is_member()
         {
             err(t::MEMBER_NOT_ACTIVE, Vec::new());
+            continue;
+        }
+        let employment: Option<EmploymentType> = crate::org::opt_coded(employment.as_deref())?;
+        if kind == DelegateKind::Delegate && !eligible.admits(employment) {
+            err(t::EMPLOYMENT_NOT_ELIGIBLE, Vec::new());
             continue;
         }
         if tx_current_mandate(&mut tx, term, MemberId(mid))
@@ -950,10 +983,9 @@ pub async fn composition<P: perm::Perm>(
     today: NaiveDate,
 ) -> Result<CompositionReport, StoreError> {
     let tm = fetch_term(db, cap.scope(), term).await?;
-    let rules = super::rules::effective(db, tm.school_union_id).await?;
-    let young_cutoff = today
-        .with_year(today.year() - rules.rules.young_age as i32)
-        .unwrap_or(today);
+    let rules = super::rules::effective_checked(db, tm.school_union_id).await?;
+    // "35岁以下" includes 35; on 29 February the cutoff is a real day, never today.
+    let young_cutoff = domain::rules::young_born_after(today, &rules.rules).unwrap_or(today);
     let (n, teachers, women, young, leaders, staff): (i64, i64, i64, i64, i64, i64) = crate::on_db!(
         db,
         |p| {

@@ -62,6 +62,7 @@ struct Row {
     education: Option<String>,
     employment_type: Option<String>,
     join_date: Option<NaiveDate>,
+    join_date_precision: String,
     status: String,
 }
 
@@ -100,7 +101,7 @@ pub async fn export_members(
     let mut r: u32 = 1;
     loop {
         let mut sql = Sql::new(
-            "SELECT m.id, m.school_union_id, s.name AS school_name, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.status
+            "SELECT m.id, m.school_union_id, s.name AS school_name, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.join_date_precision, m.status
              FROM member m JOIN org_unit s ON s.id = m.school_union_id LEFT JOIN org_unit b ON b.id = m.branch_id WHERE 1 = 1",
         );
         crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
@@ -134,10 +135,17 @@ pub async fn export_members(
                     phone.as_deref().map(mask_phone).unwrap_or_default(),
                 )
             };
+            // A masked number never sits beside the birth date (with the region code of the
+            // district, date and last four give the whole number away): the year only.
+            let birth = if full.is_some() {
+                row.birth_date.format("%Y-%m-%d").to_string()
+            } else {
+                row.birth_date.format("%Y").to_string()
+            };
             let cells: [String; 15] = [
                 row.name.clone(),
                 label(coded::<Gender>(&row.gender)?.label_key()),
-                row.birth_date.format("%Y-%m-%d").to_string(),
+                birth,
                 id_text,
                 phone_text,
                 row.school_name.clone(),
@@ -148,9 +156,12 @@ pub async fn export_members(
                 opt_label::<PoliticalStatus>(&label, row.political_status.as_deref())?,
                 opt_label::<Education>(&label, row.education.as_deref())?,
                 opt_label::<EmploymentType>(&label, row.employment_type.as_deref())?,
-                row.join_date
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
+                match row.join_date {
+                    Some(d) => {
+                        domain::roster::show_date(d, super::precision(&row.join_date_precision)?)
+                    }
+                    None => String::new(),
+                },
                 label(coded::<MemberStatus>(&row.status)?.label_key()),
             ];
             for (c, v) in cells.iter().enumerate() {

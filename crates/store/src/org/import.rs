@@ -5,6 +5,12 @@
 //! Re-importing the same file changes nothing: members are matched by ID number (through
 //! its blind index), and empty or missing cells never erase stored values.
 //!
+//! Every cell is normalised first (NFKC, full-width to half-width, spaces) and read with the
+//! roster vocabulary (`domain::roster`). A value of a coded column that no table names is
+//! not a row error but a question, asked once per distinct value and answered from the
+//! field's list; answers are remembered per unit (`value_map`) and used by every later run.
+//! Legal but odd values are warnings, which never stop a row.
+//!
 //! The file is read on a blocking thread and handed over in chunks through a bounded
 //! channel, so memory stays flat however long the sheet is.
 
@@ -215,6 +221,7 @@ impl Column {
             Column::EmploymentType => &[
                 "用工性质",
                 "用工形式",
+                "人员性质",
                 "编制",
                 "编制情况",
                 "人员类别",
@@ -234,7 +241,7 @@ impl Column {
     }
 
     fn from_header(h: &str) -> Option<Column> {
-        let norm: String = h
+        let norm: String = domain::roster::compact(h)
             .chars()
             .filter(|c| {
                 !c.is_whitespace()
@@ -279,7 +286,25 @@ pub struct PlannedRow {
     pub id_masked: String,
 }
 
+/// A value of a coded column that no table names, with the rows that hold it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Question {
+    pub field: String,
+    /// The header text of the column, as written in the file.
+    pub column: Option<String>,
+    /// The value as read (normalised).
+    pub value: String,
+    pub rows: u64,
+    /// The first rows holding it (at most [`QUESTION_ROWS_KEPT`]).
+    pub first_rows: Vec<u32>,
+}
+
+/// Row numbers kept per question.
+pub const QUESTION_ROWS_KEPT: usize = 10;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ImportReport {
     pub rows: u64,
     pub created: u64,
@@ -295,6 +320,14 @@ pub struct ImportReport {
     pub ignored_columns: Vec<String>,
     /// True when the changes were written.
     pub applied: bool,
+    /// Legal but odd values (the row is imported).
+    pub warnings: Vec<RowError>,
+    /// Values to map before their rows can be imported, in order of first appearance.
+    pub questions: Vec<Question>,
+    /// Rows whose only problem is a value still to map.
+    pub pending_rows: u64,
+    /// The sheet row (or CSV line) of the header.
+    pub header_row: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -388,6 +421,7 @@ struct ExistingRow {
     education: Option<String>,
     employment_type: Option<String>,
     join_date: Option<NaiveDate>,
+    join_date_precision: String,
     status: String,
 }
 
@@ -412,6 +446,55 @@ struct Checked {
     valid: Vec<Valid>,
     errors: Vec<RowError>,
     invalid: u64,
+    warnings: Vec<RowError>,
+    /// (row, field, value as read) of every value still to map.
+    questions: Vec<(u32, &'static str, String)>,
+    pending: u64,
+    /// Rows of the platform's own masked export, to match with a stored member.
+    masked: Vec<Masked>,
+}
+
+/// A row whose only problem is a masked ID number (`3301**********1234`, as a masked export
+/// writes it): it is matched with the one stored member of the schools in scope with the
+/// same name and the same visible digits, or named as an error.
+struct Masked {
+    row: u32,
+    input: MemberInput,
+    head: String,
+    tail: String,
+    branch_name: Option<String>,
+}
+
+/// The visible ends of a masked ID number, if it is one: the platform's mask shows the last
+/// four characters only (`**************4405`); exports of older versions also showed the
+/// first four (`3301**********4405`).
+fn masked_id(s: &str) -> Option<(String, String)> {
+    let c: Vec<char> = domain::roster::compact(s).chars().collect();
+    if c.len() != 18 {
+        return None;
+    }
+    let head_len = c[..4].iter().take_while(|x| x.is_ascii_digit()).count();
+    let head_ok = head_len == 0 || head_len == 4;
+    (head_ok
+        && c[head_len..14].iter().all(|x| *x == '*')
+        && c[14..17].iter().all(char::is_ascii_digit)
+        && (c[17].is_ascii_digit() || c[17] == 'X' || c[17] == 'x'))
+        .then(|| {
+            (
+                c[..head_len].iter().collect(),
+                c[14..].iter().collect::<String>().to_uppercase(),
+            )
+        })
+}
+
+/// What one row gave.
+#[derive(Default)]
+struct RowOutcome {
+    masked: Option<Masked>,
+    valid: Option<Valid>,
+    errors: Vec<FieldError>,
+    questions: Vec<(&'static str, String)>,
+    warnings: Vec<FieldError>,
 }
 
 enum Stage {
@@ -431,6 +514,7 @@ struct Validator {
     schools: Vec<SchoolRef>,
     default_school: Option<usize>,
     seen: HashMap<Vec<u8>, u32>,
+    map: super::value_map::ValueMap,
 }
 
 struct Importer<'a> {
@@ -501,6 +585,7 @@ pub async fn run(
     // Find the header among the first rows.
     let mut pending: Vec<RawRow> = Vec::new();
     let mut header: Option<(Vec<String>, Vec<Option<Column>>)> = None;
+    let mut header_row = 0u32;
     let mut looked = 0usize;
     while header.is_none() {
         let chunk = match rx.recv().await {
@@ -510,12 +595,13 @@ pub async fn run(
             None => return Err(ImportError::NoHeader),
         };
         let mut it = chunk.into_iter();
-        for (_, cells) in it.by_ref() {
+        for (row_no, cells) in it.by_ref() {
             looked += 1;
             let cols: Vec<Option<Column>> =
                 cells.iter().map(|c| Column::from_header(&c.text)).collect();
             if cols.contains(&Some(Column::Name)) && cols.contains(&Some(Column::IdNumber)) {
                 header = Some((cells.into_iter().map(|c| c.text).collect(), cols));
+                header_row = row_no;
                 break;
             }
             if looked >= HEADER_SEARCH_ROWS {
@@ -540,7 +626,11 @@ pub async fn run(
         return Err(ImportError::MissingColumns(missing));
     }
 
-    let mut report = ImportReport::default();
+    let map = super::value_map::load(st, cap, opts.target).await?;
+    let mut report = ImportReport {
+        header_row,
+        ..ImportReport::default()
+    };
     for (h, c) in headers.iter().zip(&columns) {
         match c {
             Some(c) => report.columns.push((h.clone(), c.field().to_string())),
@@ -572,6 +662,7 @@ pub async fn run(
         schools: schools.clone(),
         default_school,
         seen: HashMap::new(),
+        map,
     };
     let (stx, mut srx) = tokio::sync::mpsc::channel::<Stage>(2);
     tokio::task::spawn_blocking(move || {
@@ -634,47 +725,102 @@ impl Validator {
             valid: Vec::with_capacity(rows.len()),
             errors: Vec::new(),
             invalid: 0,
+            warnings: Vec::new(),
+            questions: Vec::new(),
+            pending: 0,
+            masked: Vec::new(),
         };
         for (row, cells) in &rows {
-            match self.validate(*row, cells) {
-                Ok(v) => out.valid.push(v),
-                Err(errs) => {
-                    out.invalid += 1;
-                    out.errors.extend(
-                        errs.iter()
-                            .map(|e| row_error(&self.columns, &self.headers, *row, e)),
-                    );
-                }
+            let mut o = self.validate(*row, cells);
+            if let Some(m) = o.masked.take() {
+                out.masked.push(m);
+                continue;
+            }
+            out.warnings.extend(
+                o.warnings
+                    .iter()
+                    .map(|e| row_error(&self.columns, &self.headers, *row, e)),
+            );
+            out.questions
+                .extend(o.questions.iter().map(|(f, v)| (*row, *f, v.clone())));
+            if let Some(v) = o.valid {
+                out.valid.push(v);
+            } else if o.errors.is_empty() {
+                out.pending += 1;
+            } else {
+                out.invalid += 1;
+                out.errors.extend(
+                    o.errors
+                        .iter()
+                        .map(|e| row_error(&self.columns, &self.headers, *row, e)),
+                );
             }
         }
         out
     }
 
-    /// Validates one row without the database.
-    fn validate(&mut self, row: u32, cells: &[CellText]) -> Result<Valid, Vec<FieldError>> {
-        let input = MemberInput {
+    /// The text of a column, with a remembered answer put in place of a value no table
+    /// names.
+    fn mapped(&self, cells: &[CellText], col: Column) -> String {
+        let text = self.text(cells, col);
+        if self.map.is_empty() || text.trim().is_empty() {
+            return text;
+        }
+        match self.map.get(col.field(), &text) {
+            Some(code) => code.to_string(),
+            None => text,
+        }
+    }
+
+    /// Validates one row without the database: every problem of the row at once.
+    fn validate(&mut self, row: u32, cells: &[CellText]) -> RowOutcome {
+        let mut input = MemberInput {
             name: self.text(cells, Column::Name),
-            gender: self.text(cells, Column::Gender),
+            gender: self.mapped(cells, Column::Gender),
             birth_date: self.text(cells, Column::BirthDate),
             id_number: self.text(cells, Column::IdNumber),
             phone: self.text(cells, Column::Phone),
-            post: self.text(cells, Column::Post),
-            title: self.text(cells, Column::Title),
-            ethnicity: self.text(cells, Column::Ethnicity),
-            political_status: self.text(cells, Column::PoliticalStatus),
-            education: self.text(cells, Column::Education),
-            employment_type: self.text(cells, Column::EmploymentType),
+            post: self.mapped(cells, Column::Post),
+            title: self.mapped(cells, Column::Title),
+            ethnicity: self.mapped(cells, Column::Ethnicity),
+            political_status: self.mapped(cells, Column::PoliticalStatus),
+            education: self.mapped(cells, Column::Education),
+            employment_type: self.mapped(cells, Column::EmploymentType),
             join_date: self.text(cells, Column::JoinDate),
-            status: self.text(cells, Column::Status),
+            status: self.mapped(cells, Column::Status),
         };
-        let mut errs: Vec<FieldError> = Vec::new();
+        // A masked phone (`138****5678`) of the platform's own export keeps the stored one.
+        if input.phone.contains('*') {
+            input.phone.clear();
+        }
+        let mut out = RowOutcome::default();
         let lossy_id = self
             .cell(cells, Column::IdNumber)
             .is_some_and(|(_, c)| c.lossy_number);
-        let draft = match input.parse(self.today) {
+        let parsed = input.parse_row(self.today);
+        out.warnings = parsed.warnings;
+        let mut errs: Vec<FieldError> = Vec::new();
+        let draft = match parsed.draft {
             Ok(d) => Some(d),
             Err(e) => {
-                errs.extend(e.0);
+                for fe in e.0 {
+                    // A value no table names is a question, not an error.
+                    match domain::roster::MAPPABLE_FIELDS
+                        .iter()
+                        .find(|f| **f == fe.field)
+                    {
+                        Some(f) if fe.key == domain::text::CHOICE_INVALID => {
+                            let value = fe
+                                .args
+                                .iter()
+                                .find(|(k, _)| *k == "value")
+                                .map(|(_, v)| v.clone())
+                                .unwrap_or_default();
+                            out.questions.push((f, value));
+                        }
+                        _ => errs.push(fe),
+                    }
+                }
                 None
             }
         };
@@ -692,11 +838,11 @@ impl Validator {
                 }
             }
         } else {
-            let t = school_text.trim();
+            let t = domain::roster::normalize(&school_text);
             let found = self
                 .schools_by_code
                 .get(&t.to_lowercase())
-                .or_else(|| self.schools_by_name.get(t))
+                .or_else(|| self.schools_by_name.get(&t))
                 .copied();
             match found {
                 Some(i) if self.default_school.is_none_or(|d| d == i) => Some(i),
@@ -708,7 +854,7 @@ impl Validator {
                 }
             }
         };
-        let branch_text = self.text(cells, Column::Branch);
+        let branch_text = domain::roster::normalize(&self.text(cells, Column::Branch));
         let branch_name = match domain::org::optional_text("branch", &branch_text, 40) {
             Ok(b) => b,
             Err(e) => {
@@ -716,11 +862,10 @@ impl Validator {
                 None
             }
         };
+        // A duplicate is named whatever else is wrong with the row.
         let mut idx = None;
-        if let Some(d) = &draft {
-            let i = self
-                .cipher
-                .blind_index(Field::IdNumber, d.id_number.as_str());
+        if !lossy_id && let Ok(id) = IdNumber::parse(&domain::roster::compact(&input.id_number)) {
+            let i = self.cipher.blind_index(Field::IdNumber, id.as_str());
             if let Some(first) = self.seen.get(&i) {
                 errs.push(
                     FieldError::new("id_number", domain::text::ID_DUPLICATE_IN_FILE)
@@ -731,16 +876,31 @@ impl Validator {
                 idx = Some(i);
             }
         }
-        if !errs.is_empty() {
-            return Err(errs);
+        if let Some((head, tail)) = masked_id(&input.id_number)
+            && out.questions.is_empty()
+            && school.is_some()
+            && errs.iter().all(|e| e.field == "id_number")
+        {
+            out.masked = Some(Masked {
+                row,
+                input,
+                head,
+                tail,
+                branch_name,
+            });
+            return out;
+        }
+        if !errs.is_empty() || !out.questions.is_empty() {
+            out.errors = errs;
+            return out;
         }
         let (Some(draft), Some(school), Some(idx)) = (draft, school, idx) else {
-            return Err(Vec::new());
+            return out;
         };
         let enc = encode(&self.cipher, &draft);
         let creation = serde_json::to_string(&draft_changes(None, &draft, None))
             .unwrap_or_else(|_| "{}".into());
-        Ok(Valid {
+        out.valid = Some(Valid {
             row,
             input,
             draft,
@@ -750,7 +910,8 @@ impl Validator {
             idx,
             enc,
             creation,
-        })
+        });
+        out
     }
 }
 
@@ -763,10 +924,99 @@ impl Importer<'_> {
         self.report.errors.push(e);
     }
 
+    fn warning(&mut self, e: RowError) {
+        if self.report.warnings.len() < MAX_ERRORS_KEPT {
+            self.report.warnings.push(e);
+        }
+    }
+
+    fn question(&mut self, row: u32, field: &'static str, value: String) {
+        let k = domain::roster::key(&value);
+        if let Some(q) = self
+            .report
+            .questions
+            .iter_mut()
+            .find(|q| q.field == field && domain::roster::key(&q.value) == k)
+        {
+            q.rows += 1;
+            if q.first_rows.len() < QUESTION_ROWS_KEPT {
+                q.first_rows.push(row);
+            }
+            return;
+        }
+        if self.report.questions.len() >= MAX_ERRORS_KEPT {
+            return;
+        }
+        self.report.questions.push(Question {
+            field: field.to_string(),
+            column: header_of(&self.columns, &self.headers, field),
+            value,
+            rows: 1,
+            first_rows: vec![row],
+        });
+    }
+
+    /// All or nothing writes nothing while a row is bad or still waits for an answer.
+    fn blocked(&self) -> bool {
+        self.opts.mode == ImportMode::AllOrNothing
+            && (self.report.invalid_rows > 0 || self.report.pending_rows > 0)
+    }
+
     fn stop_writing_if_needed(&mut self) {
-        if self.opts.mode == ImportMode::AllOrNothing && self.report.invalid_rows > 0 {
+        if self.blocked() {
             self.writing = false;
         }
+    }
+
+    /// Finds the stored member a masked row stands for: in the schools of this import, the
+    /// same name and the same visible digits, exactly one.
+    async fn unmask(&mut self, m: Masked) -> Result<Result<Valid, RowError>, StoreError> {
+        let cipher = self.st.cipher.clone();
+        let mut sql =
+            Sql::new("SELECT id_number_enc, school_union_id FROM member WHERE id_tail_idx = ");
+        sql.bind(Arg::Bytes(cipher.blind_index(Field::IdTail, &m.tail)))
+            .push(" AND name = ")
+            .bind(Arg::Text(domain::roster::normalize_name(&m.input.name)))
+            .push(" ORDER BY id");
+        let rows: Vec<(Vec<u8>, i64)> = match &mut self.tx {
+            Some(tx) => sql.fetch_all_tx(tx).await?,
+            None => sql.fetch_all(&self.st.db).await?,
+        };
+        let mut found = Vec::new();
+        for (enc, school) in rows {
+            let id = cipher.decrypt_str(Field::IdNumber, &enc)?;
+            if id.starts_with(&m.head) && self.schools.iter().any(|s| s.id.0 == school) {
+                found.push((id, OrgUnitId(school)));
+            }
+        }
+        let fe = FieldError::new("id_number", domain::text::ID_CHARS);
+        let bad = row_error(&self.columns, &self.headers, m.row, &fe);
+        let [(id, school)] = found.as_slice() else {
+            return Ok(Err(bad));
+        };
+        let mut input = m.input.clone();
+        input.id_number = id.clone();
+        let Ok(draft) = input.parse_row(self.opts.today).draft else {
+            return Ok(Err(bad));
+        };
+        let Some(s) = self.schools.iter().find(|s| s.id == *school).cloned() else {
+            return Ok(Err(bad));
+        };
+        let idx = cipher.blind_index(Field::IdNumber, draft.id_number.as_str());
+        let enc = encode(&cipher, &draft);
+        let creation = serde_json::to_string(&draft_changes(None, &draft, None))
+            .unwrap_or_else(|_| "{}".into());
+        Ok(Ok(Valid {
+            row: m.row,
+            input,
+            draft,
+            school: s.id,
+            school_name: s.name,
+            branch_name: m.branch_name,
+            idx,
+            enc,
+            creation,
+        }))
     }
 
     async fn lookup(
@@ -776,7 +1026,7 @@ impl Importer<'_> {
         let mut out = HashMap::new();
         for part in idxs.chunks(500) {
             let mut sql = Sql::new(
-                "SELECT id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, phone_enc, post, title, ethnicity, political_status, education, employment_type, join_date, status FROM member WHERE id_number_idx IN (",
+                "SELECT id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, phone_enc, post, title, ethnicity, political_status, education, employment_type, join_date, join_date_precision, status FROM member WHERE id_number_idx IN (",
             );
             sql.bind_list(part.iter().map(|i| Arg::Bytes(i.clone())));
             sql.push(") ORDER BY id");
@@ -809,6 +1059,7 @@ impl Importer<'_> {
                     education: opt_coded(r.education.as_deref())?,
                     employment_type: opt_coded(r.employment_type.as_deref())?,
                     join_date: r.join_date,
+                    join_date_precision: super::precision(&r.join_date_precision)?,
                     status: coded(&r.status)?,
                 };
                 out.insert(
@@ -884,10 +1135,26 @@ impl Importer<'_> {
     async fn chunk(&mut self, checked: Checked) -> Result<(), StoreError> {
         self.report.rows += checked.rows;
         self.report.invalid_rows += checked.invalid;
+        self.report.pending_rows += checked.pending;
         for e in checked.errors {
             self.error(e);
         }
-        let valid = checked.valid;
+        for w in checked.warnings {
+            self.warning(w);
+        }
+        for (row, field, value) in checked.questions {
+            self.question(row, field, value);
+        }
+        let mut valid = checked.valid;
+        for m in checked.masked {
+            match self.unmask(m).await? {
+                Ok(v) => valid.push(v),
+                Err(e) => {
+                    self.report.invalid_rows += 1;
+                    self.error(e);
+                }
+            }
+        }
         self.stop_writing_if_needed();
         let existing = self
             .lookup(valid.iter().map(|v| v.idx.clone()).collect())
@@ -1093,7 +1360,9 @@ impl Importer<'_> {
         let Some(mut tx) = self.tx.take() else {
             return Ok(report);
         };
-        if self.opts.mode == ImportMode::AllOrNothing && report.invalid_rows > 0 {
+        if self.opts.mode == ImportMode::AllOrNothing
+            && (report.invalid_rows > 0 || report.pending_rows > 0)
+        {
             // Dropping the transaction rolls back whatever was written before the first
             // bad row was met.
             drop(tx);
@@ -1105,7 +1374,8 @@ impl Importer<'_> {
             .note("created", report.created)
             .note("updated", report.updated)
             .note("unchanged", report.unchanged)
-            .note("invalid_rows", report.invalid_rows);
+            .note("invalid_rows", report.invalid_rows)
+            .note("pending_rows", report.pending_rows);
         audit::append(
             &mut tx,
             &self.st.cipher,
@@ -1169,6 +1439,11 @@ fn merge(existing: &MemberDraft, input: &MemberInput, row: &MemberDraft) -> Memb
         } else {
             existing.join_date
         },
+        join_date_precision: if given(&input.join_date) {
+            row.join_date_precision
+        } else {
+            existing.join_date_precision
+        },
         status: if given(&input.status) {
             row.status
         } else {
@@ -1198,6 +1473,7 @@ fn member_view(e: &Existing) -> super::members::Member {
         education: d.education,
         employment_type: d.employment_type,
         join_date: d.join_date,
+        join_date_precision: d.join_date_precision,
         status: d.status,
         status_since: NaiveDate::MIN,
         version: 0,
@@ -1342,6 +1618,28 @@ pub async fn finish_batch(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces the dry-run report of a staged batch (after mapping answers changed it).
+pub async fn restage_batch(
+    st: &Store,
+    cap: &Cap<perm::MemberImport>,
+    id: domain::ids::ImportId,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let summary = serde_json::to_string(report).map_err(|e| StoreError::Other(e.to_string()))?;
+    crate::on_db!(&st.db, |p| {
+        sqlx::query(
+        "UPDATE import_batch SET summary = $1 WHERE id = $2 AND account_id = $3 AND status = 'staged'"
+    )
+    .bind(&summary)
+    .bind(id.0)
+    .bind(cap.account().0)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 //! four of the ID number, last four of the phone) so that a person can be found by them
 //! without the database ever holding them in clear.
 
-use super::{coded, opt_coded};
+use super::{coded, opt_coded, precision};
 use crate::audit::{self, Event, Who};
 use crate::crypto::Field;
 use crate::db::{Arg, Sql, Tx, now};
@@ -16,6 +16,7 @@ use domain::auth::{Cap, perm};
 use domain::ids::{MemberId, OrgUnitId};
 use domain::org::*;
 use domain::privacy::{mask_id_number, mask_phone};
+use domain::roster::show_date;
 
 /// Which members a list shows by status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -201,6 +202,48 @@ fn classify_search(cipher: &Cipher, q: &str) -> Option<Search> {
     Some(Search::NamePrefix(q.to_string()))
 }
 
+/// What an exact search box text looks for: `"id_number"` or `"phone"` for a whole ID
+/// number or phone (a search that confirms one person's full number), `None` otherwise.
+/// Such a search needs `PersonalDataView`, is throttled and audited (the web layer asks
+/// before listing): a masked number beside a confirming search gives the whole number away.
+pub fn exact_search_kind(q: &str) -> Option<&'static str> {
+    let q = q.trim();
+    if IdNumber::parse(&q.to_ascii_uppercase()).is_ok() {
+        Some("id_number")
+    } else if Phone::parse(q).is_ok() {
+        Some("phone")
+    } else {
+        None
+    }
+}
+
+/// Records that an exact ID-number or phone search was run (what kind, by whom; never the
+/// number searched for).
+pub async fn audit_exact_search(
+    st: &Store,
+    cap: &Cap<perm::PersonalDataView>,
+    who: &Who,
+    kind: &str,
+) -> Result<(), StoreError> {
+    let mut tx = st.db.begin().await?;
+    let mut ch = Changes::new();
+    ch.note("kind", kind);
+    audit::append(
+        &mut tx,
+        &st.cipher,
+        who,
+        audit::Event {
+            action: "member.exact_search",
+            entity_type: "member",
+            entity_id: None,
+            org_unit: cap.scope().roots().and_then(|r| r.first().copied()),
+            changes: &ch,
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
 /// The smallest string greater than every string that starts with `prefix` (code-point
 /// order, which is SQLite's BINARY and PostgreSQL's "C" collation of `name`).
 fn prefix_upper_bound(prefix: &str) -> Option<String> {
@@ -309,7 +352,7 @@ pub async fn list_members(
     today: NaiveDate,
 ) -> Result<Page<MemberListRow>, StoreError> {
     let limit = page.limit.clamp(1, 500);
-    let (col, key_arg): (&str, fn(&Cursor) -> Option<Arg>) = match f.sort {
+    let (col, key_arg): (&'static str, fn(&Cursor) -> Option<Arg>) = match f.sort {
         SortKey::Name => ("m.name", |c| Some(Arg::Text(c.key.clone()))),
         SortKey::BirthDate => ("m.birth_date", |c| {
             NaiveDate::parse_from_str(&c.key, "%Y-%m-%d")
@@ -363,9 +406,16 @@ pub async fn list_members(
     if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
         let op = if scan_desc { "<" } else { ">" };
         if f.sort == SortKey::Recent {
-            sql.push(&format!(" AND m.id {op} ")).bind(Arg::I64(c.id));
+            sql.push(" AND m.id ")
+                .push(op)
+                .push(" ")
+                .bind(Arg::I64(c.id));
         } else if let Some(k) = key_arg(c) {
-            sql.push(&format!(" AND ({col}, m.id) {op} ("))
+            sql.push(" AND (")
+                .push(col)
+                .push(", m.id) ")
+                .push(op)
+                .push(" (")
                 .bind(k)
                 .push(", ")
                 .bind(Arg::I64(c.id))
@@ -374,9 +424,14 @@ pub async fn list_members(
     }
     let dir = if scan_desc { "DESC" } else { "ASC" };
     if f.sort == SortKey::Recent {
-        sql.push(&format!(" ORDER BY m.id {dir}"));
+        sql.push(" ORDER BY m.id ").push(dir);
     } else {
-        sql.push(&format!(" ORDER BY {col} {dir}, m.id {dir}"));
+        sql.push(" ORDER BY ")
+            .push(col)
+            .push(" ")
+            .push(dir)
+            .push(", m.id ")
+            .push(dir);
     }
     sql.push(" LIMIT ").bind(Arg::I64(limit + 1));
 
@@ -468,6 +523,7 @@ pub struct Member {
     pub education: Option<Education>,
     pub employment_type: Option<EmploymentType>,
     pub join_date: Option<NaiveDate>,
+    pub join_date_precision: domain::roster::DatePrecision,
     pub status: MemberStatus,
     pub status_since: NaiveDate,
     pub version: i64,
@@ -492,12 +548,13 @@ struct MemberRow {
     education: Option<String>,
     employment_type: Option<String>,
     join_date: Option<NaiveDate>,
+    join_date_precision: String,
     status: String,
     status_since: NaiveDate,
     version: i64,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.id, m.school_union_id, s.name AS school_name, m.branch_id, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.status, m.status_since, m.version
+const MEMBER_SELECT: &str = "SELECT m.id, m.school_union_id, s.name AS school_name, m.branch_id, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.join_date_precision, m.status, m.status_since, m.version
      FROM member m JOIN org_unit s ON s.id = m.school_union_id LEFT JOIN org_unit b ON b.id = m.branch_id";
 
 impl MemberRow {
@@ -526,6 +583,7 @@ impl MemberRow {
             education: opt_coded(self.education.as_deref())?,
             employment_type: opt_coded(self.employment_type.as_deref())?,
             join_date: self.join_date,
+            join_date_precision: precision(&self.join_date_precision)?,
             status: coded(&self.status)?,
             status_since: self.status_since,
             version: self.version,
@@ -754,8 +812,11 @@ pub(crate) fn draft_changes(
         )
         .field(
             "join_date",
-            b.and_then(|m| m.join_date).as_ref(),
-            d.join_date.as_ref(),
+            b.and_then(|m| m.join_date.map(|j| show_date(j, m.join_date_precision)))
+                .as_ref(),
+            d.join_date
+                .map(|j| show_date(j, d.join_date_precision))
+                .as_ref(),
         )
         .field(
             "status",
@@ -842,10 +903,10 @@ pub(crate) async fn insert_members(
 ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
     let t = now();
     let mut out = Vec::with_capacity(rows.len());
-    // 23 values a row: 400 rows stay under both engines' parameter limits.
+    // 24 values a row: 400 rows stay under both engines' parameter limits.
     for part in rows.chunks(400) {
         let mut sql = Sql::new(
-            "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at) VALUES ",
+            "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at, join_date_precision) VALUES ",
         );
         for (i, r) in part.iter().enumerate() {
             let (d, e) = (r.draft, r.enc);
@@ -877,6 +938,7 @@ pub(crate) async fn insert_members(
                 Arg::I64(1),
                 Arg::Ts(t),
                 Arg::Ts(t),
+                Arg::Text(d.join_date_precision.code().into()),
             ]);
             sql.push(")");
         }
@@ -997,7 +1059,7 @@ pub(crate) async fn write_update(
 ) -> Result<(), StoreError> {
     let e = encode(cipher, d);
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18 WHERE id = $19"
+        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18, join_date_precision = $20 WHERE id = $19"
     )
     .bind(branch.map(|b| b.0))
     .bind(&d.name)
@@ -1018,6 +1080,7 @@ pub(crate) async fn write_update(
     .bind(d.join_date)
     .bind(now())
     .bind(id.0)
+    .bind(d.join_date_precision.code())
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))
     .map_err(crate::db::unique_as("id_number", domain::text::ID_EXISTS))?;

@@ -7,6 +7,7 @@ pub mod members;
 pub mod roster_file;
 pub mod stats;
 pub mod units;
+pub mod value_map;
 
 pub use members::*;
 pub use units::*;
@@ -18,6 +19,12 @@ use domain::org::Coded;
 /// hand.
 pub(crate) fn coded<C: Coded>(s: &str) -> Result<C, StoreError> {
     C::from_code(s).ok_or_else(|| StoreError::Other(format!("unknown {} code {s:?}", C::KIND)))
+}
+
+/// Decodes a stored date precision (`day` / `month`).
+pub(crate) fn precision(s: &str) -> Result<domain::roster::DatePrecision, StoreError> {
+    domain::roster::DatePrecision::from_code(s)
+        .ok_or_else(|| StoreError::Other(format!("unknown date precision {s:?}")))
 }
 
 pub(crate) fn opt_coded<C: Coded>(s: Option<&str>) -> Result<Option<C>, StoreError> {

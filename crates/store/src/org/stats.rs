@@ -40,10 +40,12 @@ fn age_case(today: NaiveDate, sql: &mut Sql) {
             Some(d) => {
                 sql.push(" WHEN m.birth_date > ")
                     .bind(Arg::Date(d))
-                    .push(&format!(" THEN '{}'", b.code()));
+                    .push(" THEN '")
+                    .push(b.code())
+                    .push("'");
             }
             None => {
-                sql.push(&format!(" ELSE '{}'", b.code()));
+                sql.push(" ELSE '").push(b.code()).push("'");
             }
         }
     }

@@ -449,9 +449,28 @@ pub async fn unit_by_code<P: perm::Perm>(
         .ok_or(StoreError::NotFound)
 }
 
-/// The chain of units from the root down to `id` (for breadcrumbs). Unit names are not
-/// personal data; callers show only paths to units they already hold.
-pub async fn path(db: &Db, id: OrgUnitId) -> Result<Vec<OrgUnit>, StoreError> {
+/// Whether `unit` lies in `scope` (one indexed lookup; none for the whole installation).
+pub(crate) async fn in_scope(db: &Db, scope: &Scope, unit: OrgUnitId) -> Result<bool, StoreError> {
+    if scope.roots().is_none() {
+        return Ok(true);
+    }
+    let mut sql = Sql::new("SELECT COUNT(*) FROM org_unit u WHERE u.id = ");
+    sql.bind(Arg::I64(unit.0));
+    crate::scope::restrict(&mut sql, "u.id", scope);
+    Ok(sql.fetch_scalar_i64(db).await? > 0)
+}
+
+/// The chain of units from the root down to `id` (for breadcrumbs), for a reader who has
+/// `id` in scope; the units above it are named (unit names are not personal data), never
+/// listed beyond the chain.
+pub async fn path<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    id: OrgUnitId,
+) -> Result<Vec<OrgUnit>, StoreError> {
+    if !in_scope(db, cap.scope(), id).await? {
+        return Err(StoreError::NotFound);
+    }
     let rows: Vec<UnitRow> = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order

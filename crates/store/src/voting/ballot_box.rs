@@ -9,16 +9,19 @@
 //! acknowledged ballot survives a crash, and a ballot whose batch failed is reported as not
 //! stored.
 //!
-//! Secrecy: within a batch the participation rows are written first and the ballots after,
-//! shuffled, each under a fresh random token; a ballot row holds the poll, the token and
-//! the choices, nothing else. No audit record or log line is written per ballot.
+//! Secrecy: a secret ballot is sealed to its poll's public key in [`BallotBox::cast`], on
+//! the caller's task and before it is queued, so the writer, the database, its log and its
+//! backups only ever see ciphertexts of one length per poll (see `super::seal`). Within a
+//! batch the participation rows are written first and the sealed ballots after, shuffled,
+//! each under a fresh random token; a ballot row holds the poll, the token and the sealed
+//! choices, nothing else. No audit record or log line is written per ballot.
 
-use super::{Poll, PollOption, eligible_delegate, get_poll};
+use super::{Poll, PollKey, PollOption, eligible_delegate, get_poll, seal};
 use crate::congress::invalid;
 use crate::congress::meetings::Viewer;
 use crate::db::Pool;
 use crate::{Db, StoreError, on_db};
-use domain::auth::{Scope, perm};
+use domain::auth::perm;
 use domain::congress::{Acting, DelegateId, MeetingId};
 use domain::text as t;
 use domain::voting::*;
@@ -39,8 +42,11 @@ pub enum Voter<'a> {
     Code(&'a str),
 }
 
-/// A poll as a voter sees it, with the voter's delegate; made by [`prepare`].
+/// A poll as a voter sees it, with the voter's delegate; made by [`prepare`]. Only
+/// `prepare` makes one (`non_exhaustive`: no other crate can): it is the proof behind
+/// [`Prepared::reader`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Prepared {
     pub poll: Poll,
     pub options: Vec<PollOption>,
@@ -50,6 +56,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Who reads for this voter: [`prepare`] checked the voter (a delegate of the term, or
+    /// a card code of the meeting), so reads about the poll follow from that check.
+    pub fn reader(&self) -> Viewer<'static> {
+        Viewer::checked()
+    }
+
     /// Checks what the voter filled in against the poll.
     pub fn check(&self, input: &BallotInput) -> Result<Ballot, StoreError> {
         let spec = BallotSpec {
@@ -83,7 +95,7 @@ pub async fn code_delegate(db: &Db, code: &str) -> Result<(MeetingId, DelegateId
 /// The open polls of the meeting a card code belongs to (the code is the credential).
 pub async fn code_polls(db: &Db, code: &str) -> Result<(MeetingId, Vec<Poll>), StoreError> {
     let (m, _) = code_delegate(db, code).await?;
-    let polls = super::polls_of_meeting(db, Viewer::Staff(&Scope::All), m).await?;
+    let polls = super::polls_of_meeting(db, Viewer::checked(), m).await?;
     Ok((m, polls))
 }
 
@@ -160,13 +172,15 @@ async fn prepare_with(
                 bool,
                 i64,
                 Option<String>,
+                bool,
             );
             let row: Option<Row> = on_db!(db, |p| {
                 sqlx::query_as(
                 "SELECT k.meeting_id, k.delegate_id, CASE WHEN d.term_id = mt.term_id THEN d.kind END,
                         c.delegate_id, c.left_at IS NOT NULL,
                         (SELECT COUNT(*) FROM poll_participation pp WHERE pp.poll_id = $2 AND pp.delegate_id = k.delegate_id),
-                        (SELECT p.status FROM poll p WHERE p.id = $2)
+                        (SELECT p.status FROM poll p WHERE p.id = $2),
+                        k.used_at IS NOT NULL AND c.method = 'code'
                  FROM check_in_code k
                  JOIN congress_meeting mt ON mt.id = k.meeting_id
                  LEFT JOIN delegate d ON d.id = k.delegate_id AND d.ended_on IS NULL
@@ -178,7 +192,7 @@ async fn prepare_with(
             .fetch_optional(p)
             .await
             })?;
-            let (meeting, d, kind, checked, left, voted, status) =
+            let (meeting, d, kind, checked, left, voted, status, by_this_card) =
                 row.ok_or_else(|| invalid("code", t::CODE_UNKNOWN))?;
             let snapshot = match (open, status.as_deref()) {
                 (Some(o), Some("open")) => o.get(poll.0),
@@ -186,7 +200,7 @@ async fn prepare_with(
             };
             let (p, options) = match snapshot {
                 Some(s) => (s.0.clone(), Some(s.1.clone())),
-                None => (get_poll(db, Viewer::Staff(&Scope::All), poll).await?, None),
+                None => (get_poll(db, Viewer::checked(), poll).await?, None),
             };
             if p.meeting_id.0 != meeting {
                 return Err(invalid("code", t::CODE_FOREIGN));
@@ -201,6 +215,12 @@ async fn prepare_with(
                 }
                 _ => {}
             }
+            // A card votes only if it was itself used to check in. Whoever printed the
+            // cards holds every code; a desk check-in by name (of someone absent, say) or a
+            // check-in on the delegate's own phone must not turn a printed code into a vote.
+            if !by_this_card {
+                return Err(invalid("code", t::VOTE_CARD_NOT_CHECKED_IN));
+            }
             (p, DelegateId(d), Some(voted > 0), options)
         }
     };
@@ -210,6 +230,7 @@ async fn prepare_with(
     if poll.status != PollStatus::Open {
         return Err(invalid("poll", t::VOTE_NOT_OPEN));
     }
+    super::union_voter(db, &poll, delegate).await?;
     let voted = match voted {
         Some(v) => v,
         None => has_voted(db, poll.id, delegate).await?,
@@ -217,7 +238,7 @@ async fn prepare_with(
     let options = match options {
         Some(o) => o,
         None => {
-            let o = super::options(db, poll.id).await?;
+            let o = super::options(db, Viewer::checked(), poll.id).await?;
             if let (Some(kept), Voter::Code(_)) = (open, voter) {
                 kept.keep(&poll, &o);
             }
@@ -271,6 +292,11 @@ pub struct BallotBox {
     changed: broadcast::Sender<i64>,
     db: Db,
     open: Arc<OpenPolls>,
+    /// Public keys of secret polls, read once: a poll's key never changes.
+    keys: Arc<std::sync::Mutex<HashMap<i64, Arc<PollKey>>>>,
+    /// One reader of a missing key at a time: a burst at opening costs one query, not one
+    /// per ballot (which would drain the pool).
+    key_load: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -290,7 +316,36 @@ impl BallotBox {
             changed,
             db,
             open: Arc::default(),
+            keys: Arc::default(),
+            key_load: Arc::default(),
         }
+    }
+
+    /// The public key of a secret poll, from memory after the first read.
+    async fn key(&self, poll: PollId) -> Result<Arc<PollKey>, StoreError> {
+        let cached = |keys: &std::sync::Mutex<HashMap<i64, Arc<PollKey>>>| {
+            keys.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&poll.0)
+                .cloned()
+        };
+        if let Some(k) = cached(&self.keys) {
+            return Ok(k);
+        }
+        let _one = self.key_load.lock().await;
+        if let Some(k) = cached(&self.keys) {
+            return Ok(k);
+        }
+        let k = super::poll_key(&self.db, poll)
+            .await?
+            .ok_or_else(|| invalid("poll", t::VOTE_NO_KEY))?;
+        let k = Arc::new(k);
+        let mut m = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= OPEN_POLLS_KEPT {
+            m.clear();
+        }
+        m.insert(poll.0, k.clone());
+        Ok(k)
     }
 
     /// [`prepare`] for this box's database; a card-code ballot for an open poll costs one
@@ -305,13 +360,22 @@ impl BallotBox {
     }
 
     /// Puts a checked ballot in the box; returns once it is committed (or refused).
+    /// A secret ballot is sealed here, before it is queued: the plaintext never leaves this
+    /// call (it is wiped when the call returns).
     pub async fn cast(&self, p: &Prepared, ballot: &Ballot) -> Result<Cast, StoreError> {
+        let content = if p.poll.mode == PollMode::Secret {
+            let key = self.key(p.poll.id).await?;
+            let plain = zeroize::Zeroizing::new(ballot.encode());
+            seal::seal(&key.public, &plain, key.pad_len)?
+        } else {
+            ballot.encode()
+        };
         let (reply, answer) = oneshot::channel();
         let job = Job {
             poll: p.poll.id.0,
             delegate: p.delegate.0,
             named: p.poll.mode == PollMode::Named,
-            content: ballot.encode(),
+            content,
             reply,
         };
         self.jobs

@@ -10,6 +10,7 @@
 //! participation row is the record of who voted.
 
 pub mod ballot_box;
+pub mod seal;
 
 use crate::audit::Who;
 use crate::congress::meetings::{Meeting, Viewer, get_meeting, tx_meeting};
@@ -41,6 +42,8 @@ pub struct Poll {
     pub seats: u32,
     pub competitive: bool,
     pub by_election: bool,
+    /// Set for a union election: secret, competitive for 委员, union members only.
+    pub union_office: Option<UnionOffice>,
     pub round: u32,
     pub parent_id: Option<PollId>,
     pub status: PollStatus,
@@ -68,6 +71,7 @@ struct PollRow {
     seats: i64,
     competitive: bool,
     by_election: bool,
+    union_office: Option<String>,
     round: i64,
     parent_id: Option<i64>,
     status: String,
@@ -107,6 +111,7 @@ impl PollRow {
             seats: u(self.seats),
             competitive: self.competitive,
             by_election: self.by_election,
+            union_office: crate::congress::opt_coded(self.union_office.as_deref())?,
             round: u(self.round),
             parent_id: self.parent_id.map(PollId),
             status: coded(&self.status)?,
@@ -129,7 +134,7 @@ impl PollRow {
     }
 }
 
-const POLL_SELECT: &str = "SELECT p.id, p.meeting_id, p.school_union_id, p.agenda_item_id, p.kind, p.mode, p.title, p.seats, p.competitive, p.by_election, p.round, p.parent_id, p.status, p.opened_at, p.closed_at, p.published_at, p.rule_set_id, p.att_total, p.att_excused, p.att_present, p.electronic, p.tally, p.result
+const POLL_SELECT: &str = "SELECT p.id, p.meeting_id, p.school_union_id, p.agenda_item_id, p.kind, p.mode, p.title, p.seats, p.competitive, p.by_election, p.union_office, p.round, p.parent_id, p.status, p.opened_at, p.closed_at, p.published_at, p.rule_set_id, p.att_total, p.att_excused, p.att_present, p.electronic, p.tally, p.result
     FROM poll p JOIN congress_meeting mt ON mt.id = p.meeting_id WHERE 1 = 1";
 
 /// A candidate of an election, a leader of a review (or, rarely, an option of a motion).
@@ -178,7 +183,13 @@ pub async fn polls_of_meeting(
     rows.into_iter().map(PollRow::into_poll).collect()
 }
 
-pub async fn options(db: &Db, poll: PollId) -> Result<Vec<PollOption>, StoreError> {
+/// The options of a poll the reader has read with [`get_poll`]. `_reader` is who reads (the
+/// same capability as for the poll); the ballot storage of issue 11 narrows on it.
+pub async fn options(
+    db: &Db,
+    _reader: Viewer<'_>,
+    poll: PollId,
+) -> Result<Vec<PollOption>, StoreError> {
     let rows: Vec<(i64, i64, String, Option<i64>)> = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT id, position, label, member_id FROM poll_option WHERE poll_id = $1 ORDER BY position, id"
@@ -274,7 +285,12 @@ pub async fn create_poll(
     ch.field("title", None, Some(&d.title))
         .field("kind", None, Some(&d.kind.code()))
         .field("mode", None, Some(&d.mode.code()))
-        .field("seats", None, Some(&d.seats));
+        .field("seats", None, Some(&d.seats))
+        .field(
+            "union_office",
+            None,
+            d.union_office.map(|o| o.code()).as_ref(),
+        );
     log(
         &mut tx,
         &st.cipher,
@@ -300,8 +316,8 @@ async fn insert_poll(
 ) -> Result<PollId, StoreError> {
     let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
-        "INSERT INTO poll (meeting_id, agenda_item_id, school_union_id, kind, mode, title, seats, competitive, by_election, round, parent_id, status, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13) RETURNING id"
+        "INSERT INTO poll (meeting_id, agenda_item_id, school_union_id, kind, mode, title, seats, competitive, by_election, round, parent_id, status, created_at, created_by, union_office)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14) RETURNING id"
     )
     .bind(m.id.0)
     .bind(agenda.map(|a| a.0))
@@ -316,6 +332,7 @@ async fn insert_poll(
     .bind(parent.map(|p| p.0))
     .bind(now())
     .bind(who.account.map(|a| a.0))
+    .bind(d.union_office.map(|o| o.code()))
     .fetch_one(&mut *c)
     .await
     })?;
@@ -421,7 +438,7 @@ pub async fn open_poll(
     cap: &Cap<perm::CongressManage>,
     who: &Who,
     poll: PollId,
-) -> Result<(), StoreError> {
+) -> Result<Opened, StoreError> {
     let mut tx = st.db.begin().await?;
     let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
     step(p.status, PollStep::Open)?;
@@ -450,6 +467,9 @@ pub async fn open_poll(
             if opts.is_empty() {
                 return Err(invalid("candidates", t::VOTE_NO_OPTIONS));
             }
+            if let Some(office) = p.union_office {
+                union_election_ok(office, Some(p.mode), p.competitive).map_err(invalid_with)?;
+            }
             // A further round is among those left from the round before: no margin.
             if p.round == 1 {
                 slate_ok(opts.len() as u32, p.seats, p.competitive, &rules.rules)
@@ -457,6 +477,36 @@ pub async fn open_poll(
             }
         }
     }
+    // A secret poll gets its key pair now; the private half leaves this function only as
+    // the scrutineers' shares (see `seal`).
+    let shares = if p.mode == PollMode::Secret {
+        let holders = tx_scrutineers(&mut tx, p.meeting_id).await?;
+        let dealt = seal::deal(poll, holders.len())?;
+        let pad = seal::padded_len(opts.len(), p.seats);
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "INSERT INTO poll_key (poll_id, public_key, shares_needed, shares_dealt, pad_len, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        )
+        .bind(poll.0)
+        .bind(&dealt.public[..])
+        .bind(dealt.needed as i64)
+        .bind(dealt.codes.len() as i64)
+        .bind(pad as i64)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        let needed = dealt.needed;
+        let slips: Vec<ShareSlip> = holders
+            .into_iter()
+            .zip(dealt.codes)
+            .map(|((member, name), code)| ShareSlip { member, name, code })
+            .collect();
+        Some((needed, slips))
+    } else {
+        None
+    };
     on_tx!(&mut tx, |c| {
         sqlx::query(
         "UPDATE poll SET status = 'open', opened_at = $2, opened_by = $3 WHERE id = $1 AND status = 'draft'"
@@ -474,14 +524,118 @@ pub async fn open_poll(
         None,
         Some(&counts.attendance.present),
     );
+    if let Some((needed, slips)) = &shares {
+        // Who holds a share is recorded; the shares themselves never are.
+        let holders: Vec<i64> = slips.iter().map(|s| s.member.0).collect();
+        ch.field("shares_needed", None, Some(needed))
+            .field("share_holders", None, Some(&holders));
+    }
     poll_log(&mut tx, st, who, "poll.open", &p, &ch).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(match shares {
+        Some((needed, slips)) => Opened {
+            needed,
+            shares: slips,
+        },
+        None => Opened::default(),
+    })
 }
 
-/// Closes a poll: no ballot is accepted after this commits. Records the attendance, the
-/// rule-set version in force and the electronic counts. The ballots of a secret poll are
-/// then rewritten in token order (PostgreSQL) or the log is truncated (SQLite), so that
-/// even the storage's history no longer reflects the order they were cast in.
+/// What opening a poll hands out: for a secret poll, one share of its private key per
+/// scrutineer, to be shown once to its holder and never stored.
+#[derive(Default)]
+pub struct Opened {
+    /// Shares needed to count.
+    pub needed: usize,
+    pub shares: Vec<ShareSlip>,
+}
+
+/// One scrutineer's share of a poll key. Wiped when dropped; never printed by `Debug`.
+pub struct ShareSlip {
+    pub member: MemberId,
+    pub name: String,
+    pub code: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Opened {{ needed: {}, shares: {} }}",
+            self.needed,
+            self.shares.len()
+        )
+    }
+}
+
+/// The scrutineers of a meeting (member, name), in a fixed order.
+async fn tx_scrutineers(
+    tx: &mut Tx,
+    meeting: MeetingId,
+) -> Result<Vec<(MemberId, String)>, StoreError> {
+    let rows: Vec<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT m.id, m.name FROM meeting_role r JOIN member m ON m.id = r.member_id
+         WHERE r.meeting_id = $1 AND r.role = 'scrutineer' ORDER BY m.id"
+    )
+    .bind(meeting.0)
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(rows.into_iter().map(|(i, n)| (MemberId(i), n)).collect())
+}
+
+/// How a secret poll's key will be split if it opens now: (shares needed, scrutineers).
+/// The poll was read through a viewer, so its meeting is in the reader's scope.
+pub async fn share_plan(db: &Db, poll: &Poll) -> Result<(usize, usize), StoreError> {
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM meeting_role WHERE meeting_id = $1 AND role = 'scrutineer'"
+    )
+    .bind(poll.meeting_id.0)
+    .fetch_one(p)
+    .await)?;
+    let n = usize::try_from(n).unwrap_or(0);
+    Ok((seal::shares_needed(n), n))
+}
+
+/// The stored public half of a secret poll's key and how many shares rebuild it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollKey {
+    pub public: [u8; seal::KEY_LEN],
+    pub needed: usize,
+    pub dealt: usize,
+    /// Plaintext length every ballot is padded to before sealing.
+    pub pad_len: usize,
+}
+
+/// The public key of a secret poll (`None`: not a secret poll, or not opened yet). Public
+/// by nature: it can only seal ballots.
+pub async fn poll_key(db: &Db, poll: PollId) -> Result<Option<PollKey>, StoreError> {
+    let row: Option<(Vec<u8>, i64, i64, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT public_key, shares_needed, shares_dealt, pad_len FROM poll_key WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .fetch_optional(p)
+    .await
+    })?;
+    row.map(key_row).transpose()
+}
+
+fn key_row((public, needed, dealt, pad): (Vec<u8>, i64, i64, i64)) -> Result<PollKey, StoreError> {
+    let public: [u8; seal::KEY_LEN] = public
+        .try_into()
+        .map_err(|_| StoreError::Other("stored poll key has the wrong length".into()))?;
+    Ok(PollKey {
+        public,
+        needed: usize::try_from(needed).unwrap_or(usize::MAX),
+        dealt: usize::try_from(dealt).unwrap_or(0),
+        pad_len: usize::try_from(pad).unwrap_or(0),
+    })
+}
+
+/// Closes a poll: no ballot is accepted after this commits. Records the attendance and the
+/// rule-set version in force, and the electronic counts of a named poll. The sealed ballots
+/// of a secret poll stay sealed: they are counted by [`count_poll`] with the scrutineers'
+/// shares.
 pub async fn close_poll(
     st: &Store,
     cap: &Cap<perm::CongressManage>,
@@ -509,7 +663,9 @@ pub async fn close_poll(
     let m = tx_meeting(&mut tx, Viewer::manage(cap), p.meeting_id).await?;
     let counts = crate::congress::attendance::tx_counts(&mut tx, m.id, m.term_id).await?;
     let rules = crate::congress::rules::tx_effective(&mut tx, m.school_union_id).await?;
-    let contents: Vec<String> = if p.mode == PollMode::Named {
+    let contents: Vec<String> = if p.mode == PollMode::Secret {
+        Vec::new()
+    } else if p.mode == PollMode::Named {
         on_tx!(&mut tx, |c| sqlx::query_scalar(
             "SELECT content FROM poll_named_ballot WHERE poll_id = $1"
         )
@@ -531,7 +687,14 @@ pub async fn close_poll(
         tally.add(&b);
     }
     let a = counts.attendance;
-    let tally_json = serde_json::to_string(&tally).map_err(|e| StoreError::Other(e.to_string()))?;
+    // A secret poll's counts wait for its scrutineers (NULL until `count_poll`).
+    let sealed = p.mode == PollMode::Secret;
+    let tally_json = if sealed {
+        None
+    } else {
+        Some(serde_json::to_string(&tally).map_err(|e| StoreError::Other(e.to_string()))?)
+    };
+    let electronic = (!sealed).then_some(contents.len() as i64);
     on_tx!(&mut tx, |c| {
         sqlx::query(
         "UPDATE poll SET rule_set_id = $2, att_total = $3, att_excused = $4, att_present = $5, electronic = $6, tally = $7 WHERE id = $1"
@@ -541,54 +704,166 @@ pub async fn close_poll(
     .bind(i64::from(a.total))
     .bind(i64::from(a.excused))
     .bind(i64::from(a.present))
-    .bind(contents.len() as i64)
+    .bind(electronic)
     .bind(&tally_json)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected())
     })?;
-    if p.mode == PollMode::Secret && st.db.engine() == crate::Engine::Postgres {
-        // New tuples for every ballot, all with this transaction's id, laid down in token
-        // order; the old ones are dead and vacuumed below.
-        on_tx!(&mut tx, |c| {
-            sqlx::query(
-            "WITH gone AS (DELETE FROM poll_ballot WHERE poll_id = $1 RETURNING poll_id, token, content)
-             INSERT INTO poll_ballot (poll_id, token, content) SELECT poll_id, token, content FROM gone ORDER BY token"
-        )
-        .bind(poll.0)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-    }
     let mut ch = Changes::new();
     ch.field("status", Some(&"open"), Some(&"closed"))
-        .field("electronic", None, Some(&contents.len()))
+        .field("electronic", None, electronic.as_ref())
         .field("present", None, Some(&a.present))
         .field("rule_set_id", None, rules.id().map(|r| r.0).as_ref());
     poll_log(&mut tx, st, who, "poll.close", &p, &ch).await?;
-    tx.commit().await?;
-    if p.mode == PollMode::Secret {
-        scrub(&st.db).await;
-    }
-    Ok(())
+    tx.commit().await
 }
 
-/// Removes the engine's own traces of the order of writes, as far as the engine allows.
-/// Failures are logged, not returned: the poll is closed and counted either way.
+/// Counts a closed secret poll with its scrutineers' shares (`codes`, in the form's
+/// order; blanks ignored). The private key is rebuilt in memory only; the sealed ballots
+/// are opened in random order and added up, the key is wiped, and in the same transaction
+/// the ciphertexts are deleted (SQLite with `secure_delete`, so their bytes are zeroed),
+/// the poll's participation rows are rewritten in delegate order, and the counts stored.
+/// Then the engine's history is cut (SQLite: checkpoint and truncate the WAL; PostgreSQL:
+/// `VACUUM FULL` of both tables). A wrong or missing share changes nothing.
+pub async fn count_poll(
+    st: &Store,
+    cap: &Cap<perm::CongressManage>,
+    who: &Who,
+    poll: PollId,
+    codes: &[&str],
+) -> Result<Tally, StoreError> {
+    let mut tx = st.db.begin().await?;
+    let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
+    if p.mode != PollMode::Secret || p.status != PollStatus::Closed || p.tally.is_some() {
+        return Err(invalid("poll", t::VOTE_NOT_SEALED));
+    }
+    let key: Option<(Vec<u8>, i64, i64, i64)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+        "SELECT public_key, shares_needed, shares_dealt, pad_len FROM poll_key WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    let key = key
+        .map(key_row)
+        .transpose()?
+        .ok_or_else(|| invalid("poll", t::VOTE_NO_KEY))?;
+    let opener = seal::rebuild(poll, &key.public, key.needed, codes)?;
+    let mut contents: Vec<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT content FROM poll_ballot WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .fetch_all(&mut *c)
+    .await)?;
+    {
+        use rand::seq::SliceRandom;
+        contents.shuffle(&mut rand::rng());
+    }
+    let mut tally = Tally::default();
+    for sealed in &contents {
+        let plain = opener
+            .open(sealed)
+            .ok_or_else(|| StoreError::Other("a sealed ballot could not be opened".into()))?;
+        let b = Ballot::decode(&plain)
+            .ok_or_else(|| StoreError::Other("a stored ballot could not be read".into()))?;
+        tally.add(&b);
+    }
+    drop(opener);
+    let counted = contents.len();
+    drop(contents);
+    let mut voters: Vec<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT delegate_id FROM poll_participation WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .fetch_all(&mut *c)
+    .await)?;
+    if voters.len() != counted {
+        // Participation and ballot are written in one transaction: this is damage.
+        return Err(StoreError::Other(format!(
+            "{} voters but {counted} sealed ballots",
+            voters.len()
+        )));
+    }
+    voters.sort_unstable();
+    if st.db.engine() == crate::Engine::Sqlite {
+        on_tx!(&mut tx, |c| sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+    }
+    on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM poll_ballot WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM poll_participation WHERE poll_id = $1"
+    )
+    .bind(poll.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    for chunk in voters.chunks(200) {
+        let mut q = Sql::new("INSERT INTO poll_participation (poll_id, delegate_id) VALUES ");
+        for (i, d) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(Arg::I64(poll.0))
+                .push(", ")
+                .bind(Arg::I64(*d))
+                .push(")");
+        }
+        q.execute_tx(&mut tx).await?;
+    }
+    let tally_json = serde_json::to_string(&tally).map_err(|e| StoreError::Other(e.to_string()))?;
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE poll SET electronic = $2, tally = $3 WHERE id = $1 AND status = 'closed' AND tally IS NULL"
+    )
+    .bind(poll.0)
+    .bind(counted as i64)
+    .bind(&tally_json)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return Err(StoreError::Stale);
+    }
+    let mut ch = Changes::new();
+    ch.field("electronic", None, Some(&counted)).field(
+        "shares",
+        None,
+        Some(&codes.iter().filter(|c| !c.trim().is_empty()).count()),
+    );
+    poll_log(&mut tx, st, who, "poll.count", &p, &ch).await?;
+    tx.commit().await?;
+    scrub(&st.db).await;
+    Ok(tally)
+}
+
+/// Cuts the engine's history of a counted poll's ballots and participation: what the
+/// counting transaction deleted must not stay readable in the log or in free space.
+/// Failures are logged, not returned: the poll is counted either way.
 async fn scrub(db: &Db) {
     let r = match &db.pool {
         crate::db::Pool::Sqlite(p) => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(p)
             .await
             .map(|_| ()),
-        crate::db::Pool::Postgres(p) => sqlx::query("VACUUM poll_ballot")
+        crate::db::Pool::Postgres(p) => sqlx::query("VACUUM FULL poll_ballot, poll_participation")
             .execute(p)
             .await
             .map(|_| ()),
     };
     if let Err(e) = r {
-        tracing::warn!(error = %e, "could not scrub the ballot storage after closing a poll");
+        tracing::warn!(error = %e, "could not scrub the ballot storage after counting a poll");
     }
 }
 
@@ -603,6 +878,9 @@ pub async fn publish_poll(
     let mut tx = st.db.begin().await?;
     let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
     step(p.status, PollStep::Publish)?;
+    if p.mode == PollMode::Secret && p.tally.is_none() {
+        return Err(invalid("poll", t::VOTE_NOT_COUNTED));
+    }
     let paper = tx_paper(&mut tx, poll).await?;
     let mut tally = p.tally.clone().unwrap_or_default();
     match &paper {
@@ -716,6 +994,7 @@ pub async fn further_round(
         seats: res.vacant,
         competitive: members.len() as u32 > res.vacant,
         by_election: p.by_election,
+        union_office: p.union_office,
     };
     let id = insert_poll(
         &mut tx,
@@ -1023,6 +1302,7 @@ async fn tx_eligible_member(
 /// name. `None` when nobody or more than one person has it (the hall must then be told).
 pub async fn resolve_write_in(
     db: &Db,
+    _reader: Viewer<'_>,
     school: OrgUnitId,
     name: &str,
 ) -> Result<Option<MemberId>, StoreError> {
@@ -1048,6 +1328,7 @@ pub async fn resolve_write_in(
 /// Names of members (write-ins in results).
 pub async fn member_names(
     db: &Db,
+    _reader: Viewer<'_>,
     ids: &[MemberId],
 ) -> Result<std::collections::HashMap<MemberId, String>, StoreError> {
     if ids.is_empty() {
@@ -1072,7 +1353,7 @@ pub struct Turnout {
 }
 
 /// Turnout of a poll (one query).
-pub async fn turnout(db: &Db, poll: PollId) -> Result<Turnout, StoreError> {
+pub async fn turnout(db: &Db, _reader: Viewer<'_>, poll: PollId) -> Result<Turnout, StoreError> {
     let (voted, eligible, present, status): (i64, i64, i64, String) = on_db!(db, |p| sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM poll_participation WHERE poll_id = $1),
                 (SELECT COUNT(*) FROM delegate d WHERE d.term_id = mt.term_id AND d.ended_on IS NULL AND d.kind = 'delegate'),
@@ -1093,7 +1374,11 @@ pub async fn turnout(db: &Db, poll: PollId) -> Result<Turnout, StoreError> {
 }
 
 /// Named ballots with the voters' names, for a named poll's published record.
-pub async fn named_ballots(db: &Db, poll: &Poll) -> Result<Vec<(String, Ballot)>, StoreError> {
+pub async fn named_ballots(
+    db: &Db,
+    _reader: Viewer<'_>,
+    poll: &Poll,
+) -> Result<Vec<(String, Ballot)>, StoreError> {
     if poll.mode != PollMode::Named {
         return Ok(Vec::new());
     }
@@ -1112,18 +1397,38 @@ pub async fn named_ballots(db: &Db, poll: &Poll) -> Result<Vec<(String, Ballot)>
         .collect())
 }
 
-/// Whether the viewer may see a cadre review's results, under the rule set that decided
-/// it: managers always; the presidium or every delegate when the rule set says so.
+/// Who asks to see a cadre review's results: the capabilities the reader holds, never a
+/// flag the caller computed. Every output (poll page, minutes, result sheet, its print view
+/// and .xlsx) asks [`may_see_review`] with one of these.
+pub struct ReviewReader<'a> {
+    /// Running congresses (a school's chair, the district's staff): counts only when it
+    /// covers the poll's school.
+    pub manage: Option<&'a Cap<perm::CongressManage>>,
+    /// The person behind the account, for the audiences made of delegates.
+    pub attendee: Option<&'a Acting<perm::CongressAttend>>,
+}
+
+/// Whether the reader may see a cadre review's results, under the rule set that decided
+/// it: those who run the school's congress always; then, as the rule set names the
+/// audience, the meeting's presidium or every delegate of its term. Viewing congresses
+/// (an area lead, a committee member) is not enough. Other polls' results are not limited.
 pub async fn may_see_review(
     db: &Db,
     poll: &Poll,
-    manager: bool,
-    member: Option<MemberId>,
+    reader: ReviewReader<'_>,
 ) -> Result<bool, StoreError> {
-    if poll.kind != PollKind::CadreReview || manager {
+    if poll.kind != PollKind::CadreReview {
         return Ok(true);
     }
-    let Some(member) = member else {
+    if let Some(cap) = reader.manage {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM org_unit u WHERE u.id = ");
+        sql.bind(Arg::I64(poll.school_union_id.0));
+        crate::scope::restrict(&mut sql, "u.id", cap.scope());
+        if sql.fetch_scalar_i64(db).await? > 0 {
+            return Ok(true);
+        }
+    }
+    let Some(me) = reader.attendee else {
         return Ok(false);
     };
     let rules = match poll.rule_set_id {
@@ -1131,22 +1436,24 @@ pub async fn may_see_review(
         None => RuleSet::DEFAULT,
     };
     use domain::rules::ReviewAudience as A;
-    Ok(match rules.review_audience {
-        A::Managers => false,
-        A::Delegates => true,
+    let sql = match rules.review_audience {
+        A::Managers => return Ok(false),
+        A::Delegates => {
+            "SELECT COUNT(*) FROM delegate d JOIN congress_meeting mt ON mt.term_id = d.term_id
+             WHERE mt.id = $1 AND d.member_id = $2 AND d.ended_on IS NULL"
+        }
         A::Presidium => {
-            let n: i64 = on_db!(db, |p| {
-                sqlx::query_scalar(
-                "SELECT COUNT(*) FROM meeting_role WHERE meeting_id = $1 AND member_id = $2 AND role = 'presidium'"
-            )
+            "SELECT COUNT(*) FROM meeting_role WHERE meeting_id = $1 AND member_id = $2 AND role = 'presidium'"
+        }
+    };
+    let n: i64 = on_db!(db, |p| {
+        sqlx::query_scalar(sql)
             .bind(poll.meeting_id.0)
-            .bind(member.0)
+            .bind(me.member().0)
             .fetch_one(p)
             .await
-            })?;
-            n > 0
-        }
-    })
+    })?;
+    Ok(n > 0)
 }
 
 /// The delegate a member holds in the poll's term and whether they voted in it.
@@ -1251,6 +1558,32 @@ pub async fn minutes(
         });
     }
     Ok((m, out))
+}
+
+/// In a union election only union members vote (工会基层组织选举工作条例 art. 4: 会员享有
+/// 选举权): a congress delegate recorded as not a member is refused. One query, only for
+/// union elections.
+pub(crate) async fn union_voter(
+    db: &Db,
+    poll: &Poll,
+    delegate: DelegateId,
+) -> Result<(), StoreError> {
+    if poll.union_office.is_none() {
+        return Ok(());
+    }
+    let member: Option<bool> = on_db!(db, |p| {
+        sqlx::query_scalar(
+        "SELECT m.union_member FROM delegate d JOIN member m ON m.id = d.member_id WHERE d.id = $1"
+    )
+    .bind(delegate.0)
+    .fetch_optional(p)
+    .await
+    })?;
+    if member == Some(true) {
+        Ok(())
+    } else {
+        Err(invalid("delegate", t::VOTE_UNION_MEMBERS_ONLY))
+    }
 }
 
 /// The delegate behind a voter, checked for the poll: a voting delegate of the poll's term

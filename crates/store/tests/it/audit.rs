@@ -66,3 +66,61 @@ dual_test!(async fn a_scoped_audit_view_shows_only_its_subtree(t) {
     assert_eq!(rows.len(), 1);
     assert!(rows[0].changes.contains("张三"));
 });
+
+async fn drop_append_only(t: &TestDb) {
+    match t.engine {
+        store::Engine::Sqlite => {
+            on_db!(t.db(), |p| sqlx::query("DROP TRIGGER audit_log_no_delete")
+                .execute(p)
+                .await
+                .map(|_| ()))
+            .unwrap();
+        }
+        store::Engine::Postgres => {
+            on_db!(t.db(), |p| sqlx::query(
+                "ALTER TABLE audit_log DISABLE TRIGGER USER"
+            )
+            .execute(p)
+            .await
+            .map(|_| ()))
+            .unwrap();
+        }
+    }
+}
+
+dual_test!(async fn a_head_rewound_onto_an_earlier_record_with_the_tail_deleted_is_caught(t) {
+    let o = org(&t.store).await;
+    member(&t.store, o.school_a, "张三", 1).await;
+    let before = audit::verify(t.db(), &t.store.cipher).await.unwrap();
+    let keep = before.head_seq;
+    member(&t.store, o.school_a, "李四", 2).await;
+    // Someone with the database but not the key removes the newest records and points the
+    // head at the last one kept, so that nothing looks truncated.
+    drop_append_only(&t).await;
+    on_db!(t.db(), |p| sqlx::query("DELETE FROM audit_log WHERE seq > $1").bind(keep).execute(p).await.map(|_| ())).unwrap();
+    on_db!(t.db(), |p| sqlx::query("UPDATE audit_head SET seq = $1, hash = (SELECT hash FROM audit_log WHERE seq = $1) WHERE id = 1").bind(keep).execute(p).await.map(|_| ())).unwrap();
+    let v = audit::verify(t.db(), &t.store.cipher).await.unwrap();
+    assert!(v.breaks.contains(&ChainBreak::HeadForged { seq: keep }), "{:?}", v.breaks);
+});
+
+dual_test!(async fn an_old_head_row_copied_back_is_caught_by_the_anchor_outside_the_database(t) {
+    let o = org(&t.store).await;
+    member(&t.store, o.school_a, "张三", 1).await;
+    // The attacker kept a copy of the head row as it was (a backup, say).
+    let old: (i64, Vec<u8>, Vec<u8>) = on_db!(t.db(), |p| sqlx::query_as("SELECT seq, hash, mac FROM audit_head WHERE id = 1").fetch_one(p).await).unwrap();
+    member(&t.store, o.school_a, "李四", 2).await;
+    // Later `audit verify` wrote its anchor beside the key.
+    let v = audit::verify(t.db(), &t.store.cipher).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    let anchor = audit::anchor_of(&v);
+    assert_eq!(domain::audit::Anchor::parse(&anchor.format()).as_ref(), Some(&anchor));
+    drop_append_only(&t).await;
+    on_db!(t.db(), |p| sqlx::query("DELETE FROM audit_log WHERE seq > $1").bind(old.0).execute(p).await.map(|_| ())).unwrap();
+    on_db!(t.db(), |p| sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1").bind(old.0).bind(&old.1).bind(&old.2).execute(p).await.map(|_| ())).unwrap();
+    // The chain alone looks whole again …
+    let v = audit::verify(t.db(), &t.store.cipher).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    // … the anchor does not.
+    let v = audit::verify_with_anchor(t.db(), &t.store.cipher, Some(&anchor)).await.unwrap();
+    assert!(v.breaks.contains(&ChainBreak::Rewound { anchor: anchor.seq, head: old.0 }), "{:?}", v.breaks);
+});

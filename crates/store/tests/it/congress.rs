@@ -150,16 +150,16 @@ fn draft_proposal(title: &str) -> ProposalDraft {
 dual_test!(async fn without_any_version_the_defaults_apply_and_the_first_decision_stores_them(t) {
     let st = &t.store;
     let c = congress(st, 3).await;
-    let e = rules::effective(&st.db, c.org.school_a).await.unwrap();
+    let e = rules::effective(&st.db, &sys::<domain::auth::perm::CongressView>(), c.org.school_a).await.unwrap();
     assert_eq!(e.version, None);
     assert_eq!(e.rules, RuleSet::DEFAULT);
     // A decision needs an id: closing a meeting stores the defaults at the root union.
     meetings::set_status(st, &sys(), &who(), c.meeting, MeetingStatus::Open).await.unwrap();
     meetings::set_status(st, &sys(), &who(), c.meeting, MeetingStatus::Closed).await.unwrap();
-    let e = rules::effective(&st.db, c.org.school_a).await.unwrap();
+    let e = rules::effective(&st.db, &sys::<domain::auth::perm::CongressView>(), c.org.school_a).await.unwrap();
     let v = e.version.unwrap();
     assert_eq!((v.org_unit_id, v.version), (c.org.union, 1));
-    let m = meetings::get_meeting(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), c.meeting).await.unwrap();
+    let m = meetings::get_meeting(&st.db, meetings::Viewer::view(&sys()), c.meeting).await.unwrap();
     assert_eq!(m.final_rule_set_id, Some(v.id));
 });
 
@@ -167,13 +167,13 @@ dual_test!(async fn a_school_overrides_its_union_and_goes_back_and_old_decisions
     let st = &t.store;
     let c = congress(st, 3).await;
     let union_v = rules::create_version(st, &sys(), &who(), c.org.union, Some(&RuleSet::DEFAULT), Some("区工会实施细则".into())).await.unwrap();
-    assert_eq!(rules::effective(&st.db, c.org.school_a).await.unwrap().id(), Some(union_v));
+    assert_eq!(rules::effective(&st.db, &sys::<domain::auth::perm::CongressView>(), c.org.school_a).await.unwrap().id(), Some(union_v));
     let stricter = RuleSet { quorum: Threshold::at_least(3, 4), seconders: 3, ..RuleSet::DEFAULT };
     let school_v = rules::create_version(st, &sys(), &who(), c.org.school_a, Some(&stricter), None).await.unwrap();
-    let e = rules::effective(&st.db, c.org.school_a).await.unwrap();
+    let e = rules::effective(&st.db, &sys::<domain::auth::perm::CongressView>(), c.org.school_a).await.unwrap();
     assert_eq!((e.id(), e.rules.seconders), (Some(school_v), 3));
     // Other schools keep the union's.
-    assert_eq!(rules::effective(&st.db, c.org.school_b).await.unwrap().id(), Some(union_v));
+    assert_eq!(rules::effective(&st.db, &sys::<domain::auth::perm::CongressView>(), c.org.school_b).await.unwrap().id(), Some(union_v));
     // A lax version is refused and nothing is stored.
     let lax = RuleSet { quorum: Threshold::at_least(1, 2), ..RuleSet::DEFAULT };
     let e = rules::create_version(st, &sys(), &who(), c.org.school_a, Some(&lax), None).await.unwrap_err();
@@ -181,7 +181,7 @@ dual_test!(async fn a_school_overrides_its_union_and_goes_back_and_old_decisions
     // Back to inheriting: a new version, the old ones stay in the history.
     let back = rules::create_version(st, &sys(), &who(), c.org.school_a, None, None).await.unwrap();
     assert_ne!(back, school_v);
-    assert_eq!(rules::effective(&st.db, c.org.school_a).await.unwrap().id(), Some(union_v));
+    assert_eq!(rules::effective(&st.db, &sys::<domain::auth::perm::CongressView>(), c.org.school_a).await.unwrap().id(), Some(union_v));
     let h = rules::history(&st.db, &sys::<perm::CongressView>(), c.org.school_a).await.unwrap();
     assert_eq!(h.iter().map(|v| (v.org_unit_id, v.version)).collect::<Vec<_>>(),
         vec![(c.org.school_a, 2), (c.org.school_a, 1), (c.org.union, 1)]);
@@ -300,7 +300,7 @@ dual_test!(async fn in_assembly_mode_every_active_staff_member_votes(t) {
 dual_test!(async fn check_in_by_phone_code_and_staff_counts_towards_the_quorum(t) {
     let st = &t.store;
     let c = congress(st, 6).await;
-    let m = meetings::get_meeting(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), c.meeting).await.unwrap();
+    let m = meetings::get_meeting(&st.db, meetings::Viewer::view(&sys()), c.meeting).await.unwrap();
     // Before the meeting opens, nobody checks in.
     let me = as_member(Role::Delegate, c.org.school_a, c.members[0]);
     let acting = authorize_self::<perm::CongressAttend>(&me).unwrap();
@@ -340,12 +340,12 @@ dual_test!(async fn check_in_by_phone_code_and_staff_counts_towards_the_quorum(t
     attendance::excuse(st, &sys(), &who(), c.meeting, c.delegates[5], Some("病假".into())).await.unwrap();
     let b = attendance::board(&st.db, &m).await.unwrap();
     assert_eq!((b.counts.attendance.excused, b.counts.attendance.due()), (1, 5));
-    let roster = attendance::roster(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), c.meeting).await.unwrap();
+    let roster = attendance::roster(&st.db, meetings::Viewer::view(&sys()), c.meeting).await.unwrap();
     assert_eq!(roster.iter().filter(|r| r.at.is_some()).count(), 4);
     assert!(roster.iter().any(|r| r.excused && r.excuse_reason.as_deref() == Some("病假")));
     // Closing keeps everyone who came.
     meetings::set_status(st, &sys(), &who(), c.meeting, MeetingStatus::Closed).await.unwrap();
-    let m = meetings::get_meeting(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), c.meeting).await.unwrap();
+    let m = meetings::get_meeting(&st.db, meetings::Viewer::view(&sys()), c.meeting).await.unwrap();
     assert_eq!(m.final_attendance.unwrap().present, 4);
     assert_eq!(m.final_quorum, Some(true));
 });
@@ -571,7 +571,7 @@ dual_test!(async fn documents_are_kept_as_they_came_and_bad_ones_refused(t) {
     let item = meetings::add_agenda_item(st, &sys(), &who(), c.meeting, &AgendaInput { kind: "report".into(), title: "校长工作报告".into(), presenter: "校长".into() }.parse().unwrap()).await.unwrap();
     let pdf = b"%PDF-1.7\n\x00\x01binary".to_vec();
     let id = meetings::add_document(st, &sys(), &who(), c.meeting, Some(item), "../工作报告.pdf", &pdf, DOC_MAX_BYTES).await.unwrap();
-    let (meta, bytes) = meetings::document(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), id).await.unwrap();
+    let (meta, bytes) = meetings::document(&st.db, meetings::Viewer::view(&sys()), id).await.unwrap();
     assert_eq!(bytes, pdf);
     assert_eq!((meta.file_name.as_str(), meta.kind, meta.agenda_item_id), ("工作报告.pdf", DocKind::Pdf, Some(item)));
     let before = audit_count(st).await;
@@ -582,7 +582,7 @@ dual_test!(async fn documents_are_kept_as_they_came_and_bad_ones_refused(t) {
     let e = meetings::add_document(st, &sys(), &who(), c.meeting, None, "x.pdf", b"<html>", DOC_MAX_BYTES).await.unwrap_err();
     assert_eq!(key_of(e), t::FILE_CONTENT);
     assert_eq!(audit_count(st).await, before);
-    assert_eq!(meetings::documents(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), c.meeting).await.unwrap().len(), 1);
+    assert_eq!(meetings::documents(&st.db, meetings::Viewer::view(&sys()), c.meeting).await.unwrap().len(), 1);
     // A delegate of the term reads them; a member who is not one does not.
     let me = as_member(Role::Delegate, c.org.school_a, c.members[0]);
     let a = authorize_self::<perm::CongressAttend>(&me).unwrap();
@@ -674,7 +674,7 @@ dual_test!(async fn the_demo_district_has_a_congress_in_every_state(t) {
     // The first school's proposals of last year, one in each state.
     let first = &rows.iter().find(|r| r.school_name.contains("实验小学")).unwrap();
     let (term, _, _) = first.term.unwrap();
-    let ms = meetings::meetings_of_term(&st.db, meetings::Viewer::Staff(&domain::auth::Scope::All), term).await.unwrap();
+    let ms = meetings::meetings_of_term(&st.db, meetings::Viewer::view(&sys()), term).await.unwrap();
     assert_eq!(ms.len(), 2);
     assert_eq!(ms[0].final_quorum, Some(true));
     let rep = report::handling_report(&st.db, &sys(), ms[0].id, today()).await.unwrap();

@@ -206,7 +206,7 @@ dual_test!(async fn a_changed_row_updates_and_empty_cells_keep_stored_values(t) 
     let f = MemberFilter { status: StatusFilter::Only(MemberStatus::Retired), ..Default::default() };
     let p = org::list_members(&t.store, &sys(), &f, &PageRequest { after: None, before: None, limit: 5 }, today()).await.unwrap();
     assert_eq!(p.rows.len(), 1);
-    assert_eq!(p.rows[0].phone_masked.as_deref(), Some("137****0000"));
+    assert_eq!(p.rows[0].phone_masked.as_deref(), Some("*******0000"));
     assert_eq!(p.rows[0].branch_name.as_deref(), Some("语文组"), "no branch column keeps the branch");
 });
 
@@ -260,3 +260,226 @@ dual_test!(async fn an_id_number_typed_into_a_number_cell_is_explained(t) {
     assert_eq!(r.errors.len(), 1);
     assert_eq!(r.errors[0].key, domain::text::ID_AS_NUMBER);
 });
+
+// ---- A school's realistic roster (issue 13), in every format offices send ----
+
+use testkit::roster::{self as roster_gen, school_roster};
+
+/// Dry run → exactly the planted bad rows, no false error, one question; the answer is
+/// remembered; "valid rows only" imports the 60 good rows; a re-import changes nothing.
+async fn the_school_roster_imports_its_good_rows(t: &TestDb, file: Vec<u8>, what: &str) {
+    let o = org(&t.store).await;
+    let r = school_roster();
+    let dry = run(t, file.clone(), opts(o.school_a, ImportMode::DryRun))
+        .await
+        .unwrap();
+    let mut bad: Vec<u32> = dry.errors.iter().map(|e| e.row).collect();
+    bad.dedup();
+    assert_eq!(bad, r.bad_rows, "{what}: {:#?}", dry.errors);
+    assert_eq!(dry.invalid_rows, 4, "{what}");
+    assert_eq!(dry.header_row, 2, "{what}");
+    let keys: Vec<(u32, &str, &str)> = dry
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.as_deref().unwrap_or(""), e.key.as_str()))
+        .collect();
+    let [d, c, dup, p] = [r.bad_rows[0], r.bad_rows[1], r.bad_rows[2], r.bad_rows[3]];
+    assert!(
+        keys.contains(&(d, "入会时间", domain::text::DATE_NOT_EXIST)),
+        "{what}: {keys:?}"
+    );
+    assert!(
+        keys.contains(&(c, "身份证号码", domain::text::ID_CHECK_DIGIT)),
+        "{what}: {keys:?}"
+    );
+    // Every problem of the row at once: the duplicate does not hide behind the gender.
+    assert!(
+        keys.contains(&(dup, "性别", domain::text::ID_GENDER_MISMATCH)),
+        "{what}: {keys:?}"
+    );
+    assert!(
+        keys.contains(&(dup, "身份证号码", domain::text::ID_DUPLICATE_IN_FILE)),
+        "{what}: {keys:?}"
+    );
+    assert!(
+        keys.contains(&(p, "联系电话", domain::text::PHONE_INVALID)),
+        "{what}: {keys:?}"
+    );
+    assert_eq!(dry.questions.len(), 1, "{what}: {:?}", dry.questions);
+    let q = &dry.questions[0];
+    assert_eq!(
+        (q.field.as_str(), q.value.as_str(), q.rows),
+        (r.question.0, r.question.1, r.question.2)
+    );
+    assert_eq!(q.column.as_deref(), Some("岗位"));
+    assert_eq!(dry.pending_rows, 3);
+    assert_eq!(dry.created, r.good_rows - 3, "{what}");
+    assert!(
+        dry.warnings
+            .iter()
+            .any(|w| w.key == domain::text::WARN_RETIREE_YOUNG),
+        "{what}: {:?}",
+        dry.warnings
+    );
+    assert!(dry.ignored_columns.contains(&"参加工作时间".to_string()));
+
+    store::org::value_map::remember(
+        &t.store,
+        &sys(),
+        &who(),
+        o.school_a,
+        "post",
+        roster_gen::UNKNOWN_POST,
+        roster_gen::UNKNOWN_POST_ANSWER,
+    )
+    .await
+    .unwrap();
+    let answered = run(t, file.clone(), opts(o.school_a, ImportMode::DryRun))
+        .await
+        .unwrap();
+    assert!(
+        answered.questions.is_empty(),
+        "the answer is remembered: {:?}",
+        answered.questions
+    );
+    assert_eq!(
+        (
+            answered.created,
+            answered.pending_rows,
+            answered.invalid_rows
+        ),
+        (r.good_rows, 0, 4)
+    );
+
+    let applied = run(t, file.clone(), opts(o.school_a, ImportMode::ValidRows))
+        .await
+        .unwrap();
+    assert!(applied.applied);
+    assert_eq!(applied.created, 60, "{what}");
+    assert_eq!(count(t, StatusFilter::All).await, 60);
+    let again = run(t, file, opts(o.school_a, ImportMode::ValidRows))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.created, again.updated, again.unchanged),
+        (0, 0, 60),
+        "{what}: {:?}",
+        again.sample
+    );
+
+    let all = org::list_members(
+        &t.store,
+        &sys(),
+        &MemberFilter::default(),
+        &PageRequest {
+            after: None,
+            before: None,
+            limit: 100,
+        },
+        today(),
+    )
+    .await
+    .unwrap();
+    let months: i64 = store::on_db!(t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM member WHERE join_date_precision = 'month'"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert!(
+        months > 0,
+        "{what}: month-only join dates keep their precision"
+    );
+    assert!(
+        all.rows
+            .iter()
+            .all(|m| !m.name.contains(' ') && !m.name.contains('\u{3000}'))
+    );
+    let mapped = all
+        .rows
+        .iter()
+        .filter(|m| m.post == domain::org::Post::Worker)
+        .count();
+    assert!(mapped >= 3);
+}
+
+dual_test!(async fn a_schools_roster_as_xlsx_has_no_false_errors(t) {
+    the_school_roster_imports_its_good_rows(&t, roster_gen::roster_xlsx(&school_roster()), "xlsx").await;
+});
+
+dual_test!(async fn a_schools_roster_as_gb18030_csv_has_no_false_errors(t) {
+    the_school_roster_imports_its_good_rows(&t, roster_gen::roster_csv_gb18030(&school_roster()), "gb18030 csv").await;
+});
+
+dual_test!(async fn a_schools_roster_as_utf8_bom_csv_has_no_false_errors(t) {
+    the_school_roster_imports_its_good_rows(&t, roster_gen::roster_csv_utf8_bom(&school_roster()), "utf-8 bom csv").await;
+});
+
+dual_test!(async fn a_schools_roster_as_legacy_xls_has_no_false_errors(t) {
+    let xls = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/school_roster.xls")).unwrap();
+    the_school_roster_imports_its_good_rows(&t, xls, "xls").await;
+});
+
+/// Writes the generated roster as JSON for `tests/fixtures/make_xls.py`.
+#[test]
+#[ignore]
+fn write_school_roster_json() {
+    std::fs::write(
+        std::env::temp_dir().join("school_roster.json"),
+        roster_gen::roster_json(&school_roster()),
+    )
+    .unwrap();
+}
+
+/// A zip with one worksheet part of `size` bytes written in 1 MiB pieces.
+fn zip_with_sheet(piece: &[u8], pieces: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    w.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    for _ in 0..pieces {
+        w.write_all(piece).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn an_xlsx_that_inflates_to_hundreds_of_megabytes_is_refused_before_it_is_read() {
+    use store::org::roster_file::{XlsxLimits, check_xlsx, read_rows_limited};
+    // 64 MiB of nothing, packed into well under a megabyte, against a limit of 8 MiB (the
+    // default is 512 MiB: a 0.6 MB file that unpacked to 608 MiB took 1.95 GiB to read).
+    let bomb = zip_with_sheet(&vec![b' '; 1 << 20], 64);
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let limits = XlsxLimits {
+        max_unzipped: 8 << 20,
+        ..XlsxLimits::DEFAULT
+    };
+    let mut rows = 0;
+    let e = read_rows_limited(&bomb, limits, |_| {
+        rows += 1;
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    assert_eq!(e, RosterError::TooLarge("unpacked size"));
+    assert_eq!(rows, 0);
+    // Too many cells is refused the same way, whatever the bytes.
+    let cells = zip_with_sheet(b"<c r=\"A1\" t=\"s\"><v>0</v></c>", 200);
+    let small = XlsxLimits {
+        max_cells: 100,
+        ..XlsxLimits::DEFAULT
+    };
+    assert_eq!(
+        check_xlsx(&cells, small),
+        Err(RosterError::TooLarge("cells"))
+    );
+    assert_eq!(check_xlsx(&cells, XlsxLimits::DEFAULT), Ok(()));
+    // A real roster passes.
+    assert_eq!(
+        check_xlsx(
+            &xlsx(&[row(&["姓名", "身份证号"]), row(&["张三", "x"])]),
+            XlsxLimits::DEFAULT
+        ),
+        Ok(())
+    );
+}

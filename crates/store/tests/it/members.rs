@@ -51,8 +51,9 @@ dual_test!(async fn members_are_found_by_id_tail_phone_tail_whole_numbers_and_na
     assert!(find("王".into()).await.is_empty());
     let rows = org::list_members(&t.store, &cap, &MemberFilter::default(), &page(50), today()).await.unwrap().rows;
     let z = rows.iter().find(|r| r.name == "张三").unwrap();
-    assert_eq!(z.id_number_masked, format!("3301**********{}", &id_number(10, false)[14..]));
-    assert_eq!(z.phone_masked.as_deref(), Some("138****0010"));
+    // Masks keep the last four characters only (issue 12).
+    assert_eq!(z.id_number_masked, format!("**************{}", &id_number(10, false)[14..]));
+    assert_eq!(z.phone_masked.as_deref(), Some("*******0010"));
 });
 
 dual_test!(async fn filters_combine_and_age_bands_use_birth_dates(t) {

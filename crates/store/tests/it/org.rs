@@ -27,7 +27,7 @@ dual_test!(async fn a_school_moves_to_another_area_with_its_branches(t) {
     let cap = lead_a.authorize::<perm::OrgView>().unwrap();
     let names: Vec<String> = org::list_units(t.db(), &cap).await.unwrap().into_iter().map(|u| u.name).collect();
     assert!(!names.contains(&"语文组".to_string()));
-    let path: Vec<String> = org::path(t.db(), o.branch_a1).await.unwrap().into_iter().map(|u| u.name).collect();
+    let path: Vec<String> = org::path(t.db(), &sys::<domain::auth::perm::OrgView>(), o.branch_a1).await.unwrap().into_iter().map(|u| u.name).collect();
     assert_eq!(path, ["测试区教育工会", "乙片", "甲一小学工会", "语文组"]);
 });
 

@@ -9,7 +9,8 @@ fn both_engines_have_the_same_migration_versions_and_names() {
     assert_eq!(sqlite, postgres);
 }
 
-/// (table, column, type, not null), primary keys, unique column sets, named indexes.
+/// (table, column, type, not null), defaults, primary keys, unique column sets, named
+/// indexes, foreign keys with their delete action, CHECK lists, triggers.
 type Schema = BTreeSet<String>;
 
 fn norm_type(t: &str) -> &'static str {
@@ -22,6 +23,77 @@ fn norm_type(t: &str) -> &'static str {
         "blob" | "bytea" => "blob",
         _ => "other",
     }
+}
+
+/// A row of `PRAGMA foreign_key_list`: (id, seq, parent, from, to, on_update, on_delete, match).
+type SqliteFk = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+);
+
+/// A column default, written the same for both engines: no casts, no parentheses, lower
+/// case (`'active'::text` and `'active'`, `FALSE` and `false`).
+fn norm_default(d: &str) -> String {
+    let mut s = d.trim().to_lowercase();
+    while s.starts_with('(') && s.ends_with(')') {
+        s = s[1..s.len() - 1].trim().to_string();
+    }
+    if let Some(i) = s.find("::") {
+        s.truncate(i);
+    }
+    match s.as_str() {
+        "now()" | "current_timestamp" => "current_timestamp".into(),
+        _ => s,
+    }
+}
+
+fn check_line(table: &str, col: &str, mut values: Vec<String>) -> String {
+    values.sort();
+    format!("check {table}.{col} in ({})", values.join(", "))
+}
+
+/// The quoted literals of `text`, in order.
+fn literals(text: &str) -> Vec<String> {
+    text.split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect()
+}
+
+/// The `col IN ('a', 'b')` checks of a SQLite `CREATE TABLE`.
+fn sqlite_checks(create: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let upper = create.to_uppercase();
+    let mut from = 0;
+    while let Some(i) = upper[from..].find("CHECK (") {
+        let start = from + i + "CHECK (".len();
+        let mut depth = 1;
+        let mut end = start;
+        for (j, c) in create[start..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = start + j;
+                break;
+            }
+        }
+        let body = &create[start..end];
+        if let Some(k) = body.to_uppercase().find(" IN (") {
+            out.push((body[..k].trim().to_string(), literals(&body[k..])));
+        }
+        from = end;
+    }
+    out
 }
 
 async fn sqlite_schema(t: &TestDb) -> Schema {
@@ -42,16 +114,58 @@ async fn sqlite_schema(t: &TestDb) -> Schema {
             .await)
             .unwrap();
         let mut pk = Vec::new();
-        for (_, name, ty, notnull, _, pkpos) in &cols {
+        for (_, name, ty, notnull, default, pkpos) in &cols {
             let nn = *notnull == 1 || *pkpos > 0;
             out.insert(format!(
                 "col {table}.{name} {} {}",
                 norm_type(ty),
                 if nn { "not null" } else { "null" }
             ));
+            if let Some(d) = default {
+                out.insert(format!("default {table}.{name} {}", norm_default(d)));
+            }
             if *pkpos > 0 {
                 pk.push((*pkpos, name.clone()));
             }
+        }
+        // Foreign keys: (id, seq, parent, from, to, on_update, on_delete, match).
+        let fks: Vec<SqliteFk> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "PRAGMA foreign_key_list({table})"
+        )))
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        let mut by_id: std::collections::BTreeMap<i64, Vec<_>> = Default::default();
+        for fk in fks {
+            by_id.entry(fk.0).or_default().push(fk);
+        }
+        for (_, mut parts) in by_id {
+            parts.sort_by_key(|f| f.1);
+            let from = parts
+                .iter()
+                .map(|f| f.3.clone())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let to = parts
+                .iter()
+                .map(|f| f.4.clone().unwrap_or_else(|| "id".into()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.insert(format!(
+                "fk {table} ({from}) -> {} ({to}) on delete {}",
+                parts[0].2,
+                parts[0].6.to_lowercase()
+            ));
+        }
+        let (create,): (String,) = on_db!(db, |p| sqlx::query_as(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1"
+        )
+        .bind(&table)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        for (col, values) in sqlite_checks(&create) {
+            out.insert(check_line(&table, &col, values));
         }
         pk.sort();
         out.insert(format!(
@@ -100,19 +214,69 @@ async fn sqlite_schema(t: &TestDb) -> Schema {
 async fn pg_schema(t: &TestDb) -> Schema {
     let db = t.db();
     let mut out = Schema::new();
-    let cols: Vec<(String, String, String, String)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns
+    let cols: Vec<(String, String, String, String, Option<String>)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text, column_default::text FROM information_schema.columns
          WHERE table_schema = current_schema() AND table_name != '_sqlx_migrations' ORDER BY table_name, ordinal_position"
     )
     .fetch_all(p)
     .await)
     .unwrap();
-    for (table, name, ty, nullable) in cols {
+    for (table, name, ty, nullable, default) in cols {
         out.insert(format!(
             "col {table}.{name} {} {}",
             norm_type(&ty),
             if nullable == "NO" { "not null" } else { "null" }
         ));
+        if let Some(d) = default {
+            out.insert(format!("default {table}.{name} {}", norm_default(&d)));
+        }
+    }
+    // Foreign keys with their columns in order and the delete action.
+    let fks: Vec<(String, String, String, String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT t.relname::text, r.relname::text,
+                (SELECT string_agg(a.attname::text, ', ' ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum),
+                (SELECT string_agg(a.attname::text, ', ' ORDER BY k.ord) FROM unnest(c.confkey) WITH ORDINALITY AS k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum),
+                c.confdeltype::text
+         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid
+         JOIN pg_namespace n ON n.oid = c.connamespace
+         WHERE n.nspname = current_schema() AND c.contype = 'f'"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    for (table, parent, from, to, del) in fks {
+        let action = match del.as_str() {
+            "c" => "cascade",
+            "n" => "set null",
+            "d" => "set default",
+            "r" => "restrict",
+            _ => "no action",
+        };
+        out.insert(format!(
+            "fk {table} ({from}) -> {parent} ({to}) on delete {action}"
+        ));
+    }
+    // CHECK lists: `CHECK ((kind = ANY (ARRAY['a'::text, 'b'::text])))`.
+    let checks: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT t.relname::text, pg_get_constraintdef(c.oid)::text FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+         JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() AND c.contype = 'c'"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    for (table, def) in checks {
+        if let Some(k) = def.find(" = ANY (ARRAY[") {
+            let col: String = def[..k]
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<String>()
+                .trim_start_matches("CHECK")
+                .trim_end_matches("text")
+                .to_string();
+            out.insert(check_line(&table, &col, literals(&def[k..])));
+        }
     }
     // Indexes with their columns in order, unique flag and whether they back a constraint.
     let idx: Vec<(String, String, bool, bool, String)> = on_db!(db, |p| sqlx::query_as(
@@ -177,6 +341,21 @@ async fn the_two_engines_migrate_to_the_same_schema() {
         a.iter()
             .any(|l| l.starts_with("col member.id_number_enc blob not null"))
     );
+    // The comparison reaches defaults, foreign keys and CHECK lists (a copy of an engine's
+    // reader that found none would compare two empty sets).
+    for (kind, line) in [
+        ("default", "default member.version 1"),
+        ("fk", "fk member (school_union_id) -> org_unit (id)"),
+        (
+            "check",
+            "check org_unit.kind in (area, branch, school_union, union)",
+        ),
+    ] {
+        assert!(
+            a.iter().any(|l| l.starts_with(line)),
+            "no {kind} line like {line:?} in {a:#?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use domain::voting::*;
 use store::voting::ballot_box::{BallotBox, Cast, Voter, prepare};
 use store::voting::{self as sv};
 use store::{Store, StoreError};
-use testkit::hall::{Hall, hall, open_motion, poll_draft};
+use testkit::hall::{Hall, close, hall, open, open_motion, poll_draft};
 use testkit::*;
 
 fn key_of(e: StoreError) -> &'static str {
@@ -71,15 +71,15 @@ dual_test!(async fn a_secret_motion_runs_from_quorum_to_published_result(t) {
             assert_eq!(vote(st, &bx, Voter::Member(&a), poll, &motion(c)).await.unwrap(), Cast::Stored);
         }
     }
-    let turnout = sv::turnout(&st.db, poll).await.unwrap();
+    let turnout = sv::turnout(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     assert_eq!((turnout.voted, turnout.eligible, turnout.present), (45, 60, 45));
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    close(st, &h, poll).await;
     let r = sv::publish_poll(st, &sys(), &who(), poll).await.unwrap();
     let PollResult::Motion(m) = r else { panic!("a motion result") };
     // 31 of all 60 delegates is more than half.
     assert!(m.passed);
     assert_eq!((m.base_count, m.needed), (60, 31));
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     assert_eq!(p.status, PollStatus::Published);
     assert_eq!(p.attendance.unwrap().present, 45);
     assert_eq!(p.electronic, Some(45));
@@ -94,9 +94,9 @@ dual_test!(async fn a_poll_does_not_open_without_quorum(t) {
     let id = sv::create_poll(st, &sys(), &who(), h.meeting, None, &poll_draft("决议", "motion", "secret", 0))
         .await
         .unwrap();
-    let e = sv::open_poll(st, &sys(), &who(), id).await.unwrap_err();
+    let e = open(st, &h, id).await.unwrap_err();
     assert_eq!(key_of(e), t::NO_QUORUM);
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), id).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), id).await.unwrap();
     assert_eq!(p.status, PollStatus::Draft);
 });
 
@@ -139,13 +139,13 @@ dual_test!(async fn bad_votes_are_refused_and_change_nothing(t) {
     // A ballot prepared while open but cast after closing is refused by the box itself.
     let late = prepare(&st.db, Voter::Code(&h.delegates[1].2), poll).await.unwrap();
     let ballot = late.check(&motion("no")).unwrap();
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    close(st, &h, poll).await;
     assert_eq!(key_of(bx.cast(&late, &ballot).await.unwrap_err()), t::VOTE_NOT_OPEN);
     assert_eq!(key_of(by_code(st, &bx, &h, 2, poll, &motion("yes")).await.unwrap_err()), t::VOTE_NOT_OPEN);
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     let tally = p.tally.unwrap();
     assert_eq!((tally.ballots, tally.yes, tally.no), (1, 1, 0));
-    assert_eq!(sv::turnout(&st.db, poll).await.unwrap().voted, 1);
+    assert_eq!(sv::turnout(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap().voted, 1);
 });
 
 async fn candidates(st: &Store, poll: PollId, members: &[MemberId]) -> Vec<OptionId> {
@@ -187,18 +187,18 @@ dual_test!(async fn an_election_checks_its_margin_elects_by_rank_and_offers_a_fu
     let people: Vec<MemberId> = h.delegates[30..35].iter().map(|d| d.0).collect();
     let mut opts = candidates(st, poll, &people[..3]).await;
     // Three candidates for three seats is not competitive.
-    assert_eq!(key_of(sv::open_poll(st, &sys(), &who(), poll).await.unwrap_err()), t::VOTE_MARGIN);
+    assert_eq!(key_of(open(st, &h, poll).await.unwrap_err()), t::VOTE_MARGIN);
     opts.extend(candidates(st, poll, &people[3..4]).await);
-    sv::open_poll(st, &sys(), &who(), poll).await.unwrap();
+    open(st, &h, poll).await.unwrap();
     // Too many "for" marks.
     assert_eq!(
         key_of(by_code(st, &bx, &h, 0, poll, &election_ballot(&opts, &[0, 1, 2, 3], None)).await.unwrap_err()),
         t::VOTE_TOO_MANY
     );
     // A write-in is resolved from a name; a stranger's name resolves to nobody.
-    let write_in = sv::resolve_write_in(&st.db, h.org.school_a, "代表0035").await.unwrap().unwrap();
+    let write_in = sv::resolve_write_in(&st.db, store::congress::meetings::Viewer::view(&sys()), h.org.school_a, "代表0035").await.unwrap().unwrap();
     assert_eq!(write_in, h.delegates[35].0);
-    assert_eq!(sv::resolve_write_in(&st.db, h.org.school_a, "不存在的人").await.unwrap(), None);
+    assert_eq!(sv::resolve_write_in(&st.db, store::congress::meetings::Viewer::view(&sys()), h.org.school_a, "不存在的人").await.unwrap(), None);
     // A candidate is marked, not written in.
     assert_eq!(
         key_of(by_code(st, &bx, &h, 0, poll, &election_ballot(&opts, &[0], Some(people[1]))).await.unwrap_err()),
@@ -214,7 +214,7 @@ dual_test!(async fn an_election_checks_its_margin_elects_by_rank_and_offers_a_fu
             i += 1;
         }
     }
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    close(st, &h, poll).await;
     let PollResult::Election(res) = sv::publish_poll(st, &sys(), &who(), poll).await.unwrap() else { panic!() };
     assert_eq!(res.needed, 21);
     let elected: Vec<Standing> = res.rows.iter().filter(|r| r.outcome == Outcome::Elected).map(|r| r.who).collect();
@@ -232,20 +232,20 @@ dual_test!(async fn an_election_checks_its_margin_elects_by_rank_and_offers_a_fu
         .await
         .unwrap();
     let opts2 = candidates(st, poll2, &h.delegates[10..14].iter().map(|d| d.0).collect::<Vec<_>>()).await;
-    sv::open_poll(st, &sys(), &who(), poll2).await.unwrap();
+    open(st, &h, poll2).await.unwrap();
     for i in 0..40 {
         let f: Vec<usize> = if i < 25 { vec![0] } else { vec![1, 2, 3] };
         by_code(st, &bx, &h, i, poll2, &election_ballot(&opts2, &f, None)).await.unwrap();
     }
-    sv::close_poll(st, &sys(), &who(), poll2).await.unwrap();
+    close(st, &h, poll2).await;
     let PollResult::Election(res2) = sv::publish_poll(st, &sys(), &who(), poll2).await.unwrap() else { panic!() };
     assert_eq!((res2.elected, res2.vacant), (1, 2));
     let next = sv::further_round(st, &sys(), &who(), poll2).await.unwrap();
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), next).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), next).await.unwrap();
     assert_eq!((p.round, p.seats, p.status), (2, 2, PollStatus::Draft));
-    assert_eq!(sv::options(&st.db, next).await.unwrap().len(), 3);
+    assert_eq!(sv::options(&st.db, store::congress::meetings::Viewer::view(&sys()), next).await.unwrap().len(), 3);
     // The further round opens without the first round's margin.
-    sv::open_poll(st, &sys(), &who(), next).await.unwrap();
+    open(st, &h, next).await.unwrap();
 });
 
 dual_test!(async fn a_cadre_review_hides_results_below_the_minimum_and_from_other_delegates(t) {
@@ -255,9 +255,9 @@ dual_test!(async fn a_cadre_review_hides_results_below_the_minimum_and_from_othe
     let poll = sv::create_poll(st, &sys(), &who(), h.meeting, None, &poll_draft("民主评议学校领导干部", "cadre_review", "secret", 0))
         .await
         .unwrap();
-    assert_eq!(key_of(sv::open_poll(st, &sys(), &who(), poll).await.unwrap_err()), t::VOTE_NO_OPTIONS);
+    assert_eq!(key_of(open(st, &h, poll).await.unwrap_err()), t::VOTE_NO_OPTIONS);
     let leaders = candidates(st, poll, &[h.delegates[20].0, h.delegates[21].0]).await;
-    sv::open_poll(st, &sys(), &who(), poll).await.unwrap();
+    open(st, &h, poll).await.unwrap();
     for i in 0..9 {
         let g = ["excellent", "competent", "basic"][i % 3];
         let input = BallotInput {
@@ -266,18 +266,30 @@ dual_test!(async fn a_cadre_review_hides_results_below_the_minimum_and_from_othe
         };
         by_code(st, &bx, &h, i, poll, &input).await.unwrap();
     }
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    close(st, &h, poll).await;
     let PollResult::CadreReview(r) = sv::publish_poll(st, &sys(), &who(), poll).await.unwrap() else { panic!() };
     // Nine raters: the default minimum is ten.
     assert!(!r.shown);
     assert_eq!(r.rows[0].counts, [3, 3, 3, 0]);
     assert_eq!(r.rows[0].competent_bp, 6667);
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     // The default audience is the presidium.
     store::congress::meetings::add_role(st, &sys(), &who(), h.meeting, h.delegates[5].0, MeetingRole::Presidium).await.unwrap();
-    assert!(sv::may_see_review(&st.db, &p, false, Some(h.delegates[5].0)).await.unwrap());
-    assert!(!sv::may_see_review(&st.db, &p, false, Some(h.delegates[6].0)).await.unwrap());
-    assert!(sv::may_see_review(&st.db, &p, true, None).await.unwrap());
+    let see = |manage: Option<domain::auth::Cap<perm::CongressManage>>, member: Option<MemberId>| {
+        let st = st.clone();
+        let p = p.clone();
+        let school = h.org.school_a;
+        async move {
+            let me = member.map(|m| acting(school, m));
+            sv::may_see_review(&st.db, &p, sv::ReviewReader { manage: manage.as_ref(), attendee: me.as_ref() }).await.unwrap()
+        }
+    };
+    assert!(see(None, Some(h.delegates[5].0)).await, "a member of the presidium");
+    assert!(!see(None, Some(h.delegates[6].0)).await, "a delegate outside the presidium");
+    assert!(see(Some(sys()), None).await, "those who run the congress");
+    // Running another school's congress is not running this one.
+    let other = actor(&[(Role::SchoolChair, h.org.school_b)]).authorize::<perm::CongressManage>().unwrap();
+    assert!(!see(Some(other), Some(h.delegates[6].0)).await);
 });
 
 fn sheet(issued: u32, returned: u32, valid: u32, invalid: u32, yna: [u32; 3]) -> PaperInput {
@@ -304,10 +316,10 @@ dual_test!(async fn paper_counts_reconcile_and_a_different_scrutineer_confirms(t
     let other = acting(h.org.school_a, h.delegates[9].0);
     // Not before closing.
     assert_eq!(key_of(sv::enter_paper(st, &teller, &who(), poll, &sheet(36, 36, 36, 0, [30, 4, 2])).await.unwrap_err()), t::STEP_NOT_ALLOWED);
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    close(st, &h, poll).await;
     assert_eq!(key_of(sv::enter_paper(st, &other, &who(), poll, &sheet(36, 36, 36, 0, [30, 4, 2])).await.unwrap_err()), t::PAPER_NOT_TELLER);
     assert_eq!(key_of(sv::enter_paper(st, &teller, &who(), poll, &sheet(36, 36, 35, 0, [30, 4, 1])).await.unwrap_err()), t::PAPER_VALID_SUM);
-    assert!(sv::paper(&st.db, &sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap()).await.unwrap().is_none());
+    assert!(sv::paper(&st.db, &sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap()).await.unwrap().is_none());
     // More returned than issued voids the round.
     assert_eq!(sv::enter_paper(st, &teller, &who(), poll, &sheet(36, 37, 37, 0, [30, 5, 2])).await.unwrap(), Reconciliation::Void);
     assert_eq!(key_of(sv::confirm_paper(st, &scrutineer, &who(), poll).await.unwrap_err()), t::PAPER_VOID);
@@ -329,40 +341,25 @@ dual_test!(async fn paper_counts_reconcile_and_a_different_scrutineer_confirms(t
     for i in 0..20 {
         by_code(st, &bx, &h, i, mixed, &motion(if i < 15 { "yes" } else { "no" })).await.unwrap();
     }
-    sv::close_poll(st, &sys(), &who(), mixed).await.unwrap();
+    close(st, &h, mixed).await;
     sv::enter_paper(st, &teller, &who(), mixed, &sheet(12, 10, 10, 0, [8, 1, 1])).await.unwrap();
     sv::confirm_paper(st, &scrutineer, &who(), mixed).await.unwrap();
     let PollResult::Motion(m) = sv::publish_poll(st, &sys(), &who(), mixed).await.unwrap() else { panic!() };
     assert!(m.passed, "15 + 8 = 23 of 40");
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), mixed).await.unwrap();
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), mixed).await.unwrap();
     assert_eq!(p.electronic, Some(20));
 });
 
-/// Spearman's rank correlation of two orderings of the same items.
-fn rank_correlation(a: &[usize], b: &[usize]) -> f64 {
-    let n = a.len() as f64;
-    let mut pos_b = vec![0usize; a.len()];
-    for (i, x) in b.iter().enumerate() {
-        pos_b[*x] = i;
-    }
-    let d2: f64 = a
-        .iter()
-        .enumerate()
-        .map(|(i, x)| {
-            let d = i as f64 - pos_b[*x] as f64;
-            d * d
-        })
-        .sum();
-    1.0 - 6.0 * d2 / (n * (n * n - 1.0))
-}
-
-dual_test!(async fn secret_ballots_cannot_be_linked_to_voters_by_content_columns_or_order(t) {
+// The storage-order test that stood here read the ballots' plaintext from the box to show
+// that rows were not in casting order. Issue 11 makes that very readability the flaw: the
+// box now holds only sealed ballots, and the forensic attacks live in `forensic.rs`.
+dual_test!(async fn secret_ballots_are_stored_sealed_one_length_and_gone_once_counted(t) {
     let st = &t.store;
     let n = 200;
     let h = hall(st, n, 0, n).await;
     let bx = BallotBox::start(st.db.clone());
     // Eight seats and eight candidates: each voter's marks spell their number in binary,
-    // so every ballot is unique and its storage position can be traced back to its voter.
+    // so every ballot is unique and a readable one would name its voter.
     let poll = sv::create_poll(st, &sys(), &who(), h.meeting, None, &PollInput {
         title: "等额选举".into(),
         kind: "election".into(),
@@ -370,54 +367,103 @@ dual_test!(async fn secret_ballots_cannot_be_linked_to_voters_by_content_columns
         seats: "8".into(),
         contest: "uncontested".into(),
         by_election: String::new(),
+        union_office: String::new(),
     }.parse().unwrap()).await.unwrap();
     let opts = candidates(st, poll, &h.delegates[..8].iter().map(|d| d.0).collect::<Vec<_>>()).await;
-    sv::open_poll(st, &sys(), &who(), poll).await.unwrap();
+    open(st, &h, poll).await.unwrap();
+    let audit_before = audit_rows(st).await;
     let bits = |i: usize| -> Vec<usize> { (0..8).filter(|b| i >> b & 1 == 1).collect() };
-    // One at a time, in a known order: the worst case (a batch of one per ballot).
     for i in 0..n {
         by_code(st, &bx, &h, i, poll, &election_ballot(&opts, &bits(i), None)).await.unwrap();
     }
-    let decode = |content: &str| -> usize {
-        let Some(Ballot::Election { m, .. }) = Ballot::decode(content) else { panic!("{content}") };
-        m.iter().filter(|(_, k)| *k == Mark::For).map(|(o, _)| 1usize << opts.iter().position(|x| x == o).unwrap()).sum()
-    };
-    let cast_order: Vec<usize> = (0..n).collect();
-
+    // The audit log holds no record per ballot: casting 200 added none.
+    assert_eq!(audit_rows(st).await, audit_before, "casting ballots wrote audit records");
     // Nothing in the ballot box names a voter or a time: exactly these columns.
-    let cols = columns(st, "poll_ballot").await;
-    assert_eq!(cols, vec!["content", "poll_id", "token"]);
+    assert_eq!(columns(st, "poll_ballot").await, vec!["content", "poll_id", "token"]);
     assert_eq!(columns(st, "poll_participation").await, vec!["delegate_id", "poll_id"]);
-
-    if t.engine == store::Engine::Sqlite {
-        // The table is stored in token order, not in the order of casting, already while
-        // the poll is open.
-        let stored: Vec<String> = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT content FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_all(p).await).unwrap();
-        let order: Vec<usize> = stored.iter().map(|c| decode(c)).collect();
-        assert_eq!(order.len(), n);
-        let rho = rank_correlation(&cast_order, &order);
-        assert!(rho.abs() < 0.3, "storage order follows casting order: rho = {rho}");
+    let stored: Vec<String> = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT content FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_all(p).await).unwrap();
+    assert_eq!(stored.len(), n);
+    // No ballot can be read, and the length of one says nothing: all are alike.
+    assert!(stored.iter().all(|c| Ballot::decode(c).is_none()));
+    assert!(stored.iter().all(|c| c.len() == stored[0].len()), "sealed ballots differ in length");
+    let wal = t.sqlite_path.as_ref().map(|p| std::path::PathBuf::from(format!("{}-wal", p.display())));
+    if let Some(wal) = &wal {
+        let len = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "the ballots went through the WAL while the poll was open");
     }
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
-    let physical: Vec<String> = match t.engine {
-        store::Engine::Sqlite => store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT content FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_all(p).await).unwrap(),
-        store::Engine::Postgres => {
-            // After closing every ballot is one tuple of one transaction, in token order.
-            let xmins: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(DISTINCT xmin::text) FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_one(p).await).unwrap();
-            assert_eq!(xmins, 1);
-            store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT content FROM poll_ballot WHERE poll_id = $1 ORDER BY ctid").bind(poll.0).fetch_all(p).await).unwrap()
-        }
-    };
-    let order: Vec<usize> = physical.iter().map(|c| decode(c)).collect();
-    let mut sorted = order.clone();
-    sorted.sort_unstable();
-    assert_eq!(sorted, cast_order, "every ballot is there once");
-    let rho = rank_correlation(&cast_order, &order);
-    assert!(rho.abs() < 0.3, "physical order follows casting order: rho = {rho}");
-    // Participation is keyed by delegate: its order says who, never in what order.
+    close(st, &h, poll).await;
+    if let Some(wal) = &wal {
+        // Closing truncated the write-ahead log, which held the ballots in casting order.
+        let len = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(len, 0, "the WAL still holds {len} bytes after closing");
+    }
+    let left: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_one(p).await).unwrap();
+    assert_eq!(left, 0, "the sealed ballots are deleted once counted");
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
+    let tally = p.tally.unwrap();
+    assert_eq!((tally.ballots, p.electronic), (n as u32, Some(n as u32)));
+    for (b, o) in opts.iter().enumerate() {
+        let want = (0..n).filter(|i| i >> b & 1 == 1).count() as u32;
+        assert_eq!(tally.options[o][0], want, "votes for candidate {b}");
+    }
+    // Participation says who voted, all of them, rewritten in delegate order.
     let part: Vec<i64> = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT delegate_id FROM poll_participation WHERE poll_id = $1").bind(poll.0).fetch_all(p).await).unwrap();
     assert_eq!(part.len(), n);
 });
+
+dual_test!(async fn a_wrong_or_missing_share_cannot_count_and_changes_nothing(t) {
+    let st = &t.store;
+    let h = hall(st, 40, 0, 40).await;
+    let bx = BallotBox::start(st.db.clone());
+    let poll = open_motion(st, &h, "secret").await;
+    let other = open_motion(st, &h, "secret").await;
+    for i in 0..40 {
+        by_code(st, &bx, &h, i, poll, &motion(if i % 3 == 0 { "no" } else { "yes" })).await.unwrap();
+    }
+    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    // Not counted: the result cannot be published yet.
+    assert_eq!(key_of(sv::publish_poll(st, &sys(), &who(), poll).await.unwrap_err()), t::VOTE_NOT_COUNTED);
+    let mine = testkit::hall::shares(&h, poll);
+    let theirs = testkit::hall::shares(&h, other);
+    assert_eq!(mine.len(), 2, "one share per scrutineer");
+    let count = |codes: Vec<String>| async move {
+        let c: Vec<&str> = codes.iter().map(String::as_str).collect();
+        sv::count_poll(st, &sys(), &who(), poll, &c).await
+    };
+    // One share of two is not enough.
+    assert_eq!(key_of(count(vec![mine[0].clone(), String::new()]).await.unwrap_err()), t::VOTE_SHARES_TOO_FEW);
+    // A share of another poll is refused at its field.
+    let e = count(vec![mine[0].clone(), theirs[1].clone()]).await.unwrap_err();
+    let StoreError::Invalid(f) = e else { panic!("{e:?}") };
+    assert_eq!((f.0[0].field, f.0[0].key), ("share1", t::VOTE_SHARE_INVALID));
+    // A forged share with a right-looking check cannot be made without the poll id; a
+    // typo is caught at its field too.
+    let mut typo = mine[1].clone();
+    let first = typo.remove(0);
+    typo.insert(0, if first == '0' { '1' } else { '0' });
+    assert_eq!(key_of(count(vec![mine[0].clone(), typo]).await.unwrap_err()), t::VOTE_SHARE_INVALID);
+    // Nothing changed: still sealed, still not counted.
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
+    assert_eq!((p.tally.is_none(), p.electronic), (true, None));
+    let sealed: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM poll_ballot WHERE poll_id = $1").bind(poll.0).fetch_one(p).await).unwrap();
+    assert_eq!(sealed, 40);
+    // Both right shares count, in any order.
+    let tally = count(vec![mine[1].clone(), mine[0].clone()]).await.unwrap();
+    assert_eq!((tally.ballots, tally.yes, tally.no), (40, 26, 14));
+    let r = sv::publish_poll(st, &sys(), &who(), poll).await.unwrap();
+    assert!(matches!(r, PollResult::Motion(_)));
+    // Counting twice is refused.
+    assert_eq!(key_of(count(mine.clone()).await.unwrap_err()), t::VOTE_NOT_SEALED);
+});
+
+async fn audit_rows(st: &Store) -> i64 {
+    store::on_db!(&st.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
 
 async fn columns(st: &Store, table: &str) -> Vec<String> {
     let mut c: Vec<String> = match st.db.engine() {
@@ -454,8 +500,45 @@ dual_test!(async fn a_burst_of_concurrent_ballots_is_stored_once_each(t) {
         stored += 1;
     }
     assert_eq!(stored, n);
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
-    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::Staff(&domain::auth::Scope::All), poll).await.unwrap();
+    close(st, &h, poll).await;
+    let p = sv::get_poll(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
     let tally = p.tally.unwrap();
     assert_eq!((tally.ballots, tally.yes), (n as u32, n as u32));
+});
+
+dual_test!(async fn the_chair_who_printed_the_cards_cannot_vote_for_an_absent_delegate_checked_in_at_the_desk(t) {
+    let st = &t.store;
+    let h = hall(st, 30, 0, 25).await;
+    let bx = BallotBox::start(st.db.clone());
+    let poll = open_motion(st, &h, "secret").await;
+    // Delegate 27 is absent. Whoever printed the cards checks them in by name at the desk …
+    store::congress::attendance::staff_check_in(st, &sys(), &who(), h.meeting, h.delegates[27].1).await.unwrap();
+    // … and tries their card: refused.
+    assert_eq!(key_of(by_code(st, &bx, &h, 27, poll, &motion("yes")).await.unwrap_err()), t::VOTE_CARD_NOT_CHECKED_IN);
+    // Scanning the card afterwards changes nothing: the delegate is present already.
+    let r = store::congress::attendance::code_check_in(st, &who(), &h.delegates[27].2, None).await.unwrap();
+    assert!(matches!(r.outcome, store::congress::attendance::Outcome::Already { .. }));
+    assert_eq!(key_of(by_code(st, &bx, &h, 27, poll, &motion("yes")).await.unwrap_err()), t::VOTE_CARD_NOT_CHECKED_IN);
+    assert_eq!(sv::turnout(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap().voted, 0);
+    // A delegate who checks in with the card votes with it; the use is recorded (when,
+    // from where), with nothing about the ballot.
+    let phone = store::audit::Who { account: None, label: "check-in-code@10.0.0.5".into(), request_id: None };
+    store::congress::attendance::code_check_in(st, &phone, &h.delegates[29].2, None).await.unwrap();
+    assert_eq!(by_code(st, &bx, &h, 29, poll, &motion("yes")).await.unwrap(), Cast::Stored);
+    let used: (Option<String>, bool) = store::on_db!(&st.db, |p| sqlx::query_as("SELECT used_from, used_at IS NOT NULL FROM check_in_code WHERE delegate_id = $1").bind(h.delegates[29].1.0).fetch_one(p).await).unwrap();
+    assert_eq!(used, (Some("check-in-code@10.0.0.5".into()), true));
+});
+
+dual_test!(async fn a_printed_card_stops_working_once_its_delegate_checks_in_on_their_own_phone(t) {
+    let st = &t.store;
+    let h = hall(st, 30, 0, 25).await;
+    let bx = BallotBox::start(st.db.clone());
+    let poll = open_motion(st, &h, "secret").await;
+    let a = acting(h.org.school_a, h.delegates[28].0);
+    store::congress::attendance::self_check_in(st, &a, &who(), h.meeting).await.unwrap();
+    // The copy of the card kept by whoever printed it no longer exists.
+    assert_eq!(key_of(by_code(st, &bx, &h, 28, poll, &motion("no")).await.unwrap_err()), t::CODE_UNKNOWN);
+    assert_eq!(key_of(store::congress::attendance::code_check_in(st, &who(), &h.delegates[28].2, None).await.unwrap_err()), t::CODE_UNKNOWN);
+    // The delegate votes as themselves.
+    assert_eq!(vote(st, &bx, Voter::Member(&a), poll, &motion("yes")).await.unwrap(), Cast::Stored);
 });

@@ -453,3 +453,25 @@ enum-age-band-30-39 = 30–39
 enum-age-band-40-49 = 40–49
 enum-age-band-50-59 = 50–59
 enum-age-band-60plus = 60 and over
+
+# Roster import: values offices type (issue 13).
+err-date-not-exist = The date “{ $value }” does not exist; check the year, month and day.
+err-map-target-invalid = Choose one of the listed values.
+warn-join-under-16 = Joined the union at { $age } (under { $min }); check the join date and the birth date.
+warn-retiree-young = Marked retired but only { $age } (under { $min }); please check.
+warn-birth-from-id = The birth date “{ $value }” disagrees with the ID number; { $id_date } from the ID number was kept.
+import-questions-title = Values to confirm ({ $count })
+import-questions-help = The platform cannot tell what these values mean. Choose what each one stands for; the answer is remembered for this unit and used by later imports.
+import-question = “{ $value }” in { $column } ({ $count } rows) means
+import-question-rows = Rows: { $rows }
+import-choose = Choose…
+import-answers-save = Save and check again
+import-answers-saved = Your answers are remembered and the check is updated.
+import-pending = Rows waiting for an answer
+import-warnings-title = Notes ({ $count }, the rows are imported)
+import-template-download = Download the import template (Excel)
+import-problems-column = Problem
+import-problems-suffix = problems
+import-template-sheet = Roster
+import-template-lists = Choices
+import-result-created = This import added { $created }, updated { $updated }, left { $unchanged } unchanged and skipped { $skipped } rows.

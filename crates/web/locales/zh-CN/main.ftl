@@ -444,3 +444,25 @@ enum-age-band-30-39 = 30–39 岁
 enum-age-band-40-49 = 40–49 岁
 enum-age-band-50-59 = 50–59 岁
 enum-age-band-60plus = 60 岁及以上
+
+# Roster import: values offices type (issue 13).
+err-date-not-exist = 日期“{ $value }”不存在，请核对年、月、日。
+err-map-target-invalid = 请从列表中选择一项。
+warn-join-under-16 = 入会时只有 { $age } 岁（不满 { $min } 岁），请核对入会时间和出生日期。
+warn-retiree-young = 状态为退休，但只有 { $age } 岁（不满 { $min } 岁），请核对。
+warn-birth-from-id = 出生日期“{ $value }”与身份证号不一致，已按身份证号记为 { $id_date }。
+import-questions-title = 需要您确认的值（{ $count }）
+import-questions-help = 下列值系统无法自动识别。请为每个值选择对应的选项，选择会为本单位记住，以后导入时自动使用。
+import-question = “{ $value }”（{ $column }，{ $count } 行）对应为
+import-question-rows = 所在行：{ $rows }
+import-choose = 请选择……
+import-answers-save = 保存并重新检查
+import-answers-saved = 已记住您的选择，检查结果已更新。
+import-pending = 待确认的行
+import-warnings-title = 提示（{ $count }，不影响导入）
+import-template-download = 下载导入模板（Excel）
+import-problems-column = 问题
+import-problems-suffix = 问题清单
+import-template-sheet = 名册
+import-template-lists = 选项
+import-result-created = 本次新增 { $created } 人，更新 { $updated } 人，{ $unchanged } 人无变化，跳过 { $skipped } 行。

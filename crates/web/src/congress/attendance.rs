@@ -262,11 +262,15 @@ pub async fn code_page(ctx: Ctx, Query(q): Query<CodeForm>) -> AppResult {
 pub async fn code_submit(
     State(state): State<AppState>,
     ctx: Ctx,
+    peer: crate::auth::Peer,
+    headers: HeaderMap,
     Form(f): Form<CodeForm>,
 ) -> AppResult {
+    // The address goes with the code's use (who used a card, from where), not with votes.
+    let addr = crate::auth::client_addr(peer.0, &headers, &state.config.trusted_proxies);
     let who = store::audit::Who {
         account: ctx.actor().map(|a| a.account),
-        label: "check-in-code".into(),
+        label: format!("check-in-code@{addr}"),
         request_id: Some(ctx.request_id.clone()),
     };
     match sa::code_check_in(&state.store, &who, &f.code, None).await {
@@ -449,6 +453,29 @@ fn qr_svg(data: &str) -> String {
     }
 }
 
+/// The address printed on delegate cards: the configured `public_url`. The `Host` header
+/// is whatever the request says (a forged one would put another site's address in every
+/// QR code), so it is used only when it names a configured trusted origin; otherwise the
+/// card carries the local path alone.
+fn card_base(config: &crate::WebConfig, headers: &HeaderMap) -> String {
+    if let Some(u) = &config.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    config
+        .trusted_origins
+        .iter()
+        .find(|o| {
+            o.split_once("://")
+                .is_some_and(|(_, h)| !host.is_empty() && h.trim_end_matches('/') == host)
+        })
+        .map(|o| o.trim_end_matches('/').to_string())
+        .unwrap_or_default()
+}
+
 /// Issues new one-time codes and shows the cards to print. The codes are shown this once;
 /// printing again makes new ones and the old cards stop working.
 pub async fn cards(
@@ -466,18 +493,7 @@ pub async fn cards(
         Ok(c) => c,
         Err(e) => return refused(&a, &back, e),
     };
-    let base = state.config.public_url.clone().unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        let scheme = if state.config.secure_cookies {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{host}")
-    });
+    let base = card_base(&state.config, &headers);
     let cards = issued
         .iter()
         .map(|c| {

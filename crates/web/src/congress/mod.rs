@@ -16,10 +16,11 @@ pub mod rules;
 pub mod suggestions;
 pub mod terms;
 
+use crate::Need::{Attendee, Staff};
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use domain::auth::{Cap, perm};
 use domain::congress::{Acting, MeetingId, authorize_self};
 use domain::{FieldError, FieldErrors};
@@ -31,156 +32,235 @@ pub const ROSTER_LIMIT: usize = 5 * 1024 * 1024;
 
 pub fn routes(t: RouteTable) -> RouteTable {
     let t = t
-        .get("/congress", Access::Login, terms::home)
-        .get("/congress/terms/new", Access::Login, terms::new_page)
-        .post("/congress/terms/new", Access::Login, terms::create)
-        .get("/congress/terms/{id}", Access::Login, terms::show)
+        .get(
+            "/congress",
+            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+            terms::home,
+        )
+        .get(
+            "/congress/terms/new",
+            Guard::staff(P::CongressManage),
+            terms::new_page,
+        )
+        .post(
+            "/congress/terms/new",
+            Guard::staff(P::CongressManage).form(&[
+                ("school", "{school}"),
+                ("number", "2"),
+                ("mode", "congress"),
+                ("start_date", "{today}"),
+                ("end_date", "2029-11-25"),
+            ]),
+            terms::create,
+        )
+        .get(
+            "/congress/terms/{id}",
+            Guard::staff(P::CongressView),
+            terms::show,
+        )
         .post(
             "/congress/terms/{id}/delegates",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[("member", "{member}"), ("kind", "delegate")]),
             terms::add_delegate,
         )
         .post(
             "/congress/terms/{id}/delegations",
-            Access::Login,
+            Guard::staff(P::CongressManage)
+                .form(&[("name", "语文组代表团"), ("branch", "{branch}")]),
             terms::add_delegation,
         )
         .get(
             "/congress/terms/{id}/import",
-            Access::Login,
+            Guard::staff(P::CongressManage),
             terms::import_page,
         )
-        .post("/congress/terms/{id}/sync", Access::Login, terms::sync)
+        .post(
+            "/congress/terms/{id}/sync",
+            Guard::staff(P::CongressManage).button(),
+            terms::sync,
+        )
         .get(
             "/congress/terms/{id}/composition",
-            Access::Login,
+            Guard::staff(P::CongressView),
             terms::composition,
         )
         .get(
             "/congress/terms/{id}/meetings/new",
-            Access::Login,
+            Guard::staff(P::CongressManage),
             meetings::new_page,
         )
         .post(
             "/congress/terms/{id}/meetings/new",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[
+                ("kind", "regular"),
+                ("meeting_date", "{today}"),
+                ("place", "礼堂"),
+            ]),
             meetings::create,
         )
         .get(
             "/congress/delegates/{id}/replace",
-            Access::Login,
+            Guard::staff(P::CongressManage),
             terms::replace_page,
         )
         .post(
             "/congress/delegates/{id}/replace",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[
+                ("successor", ""),
+                ("date", "{today}"),
+                ("reason", "调动"),
+            ]),
             terms::replace,
         )
-        .get("/congress/meetings/{id}", Access::Login, meetings::show)
+        .get(
+            "/congress/meetings/{id}",
+            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+            meetings::show,
+        )
         .post(
             "/congress/meetings/{id}/status",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[("status", "open")]),
             meetings::status,
         )
         .post(
             "/congress/meetings/{id}/agenda",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[("kind", "report"), ("title", "甲校工作报告")]),
             meetings::add_agenda,
         )
         .post(
             "/congress/meetings/{id}/roles",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[("member", "{member}"), ("role", "teller")]),
             meetings::add_role,
         )
         .post(
             "/congress/meetings/{id}/roles/remove",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[("member", "{member}"), ("role", "teller")]),
             meetings::remove_role,
         )
         .get(
             "/congress/meetings/{id}/report",
-            Access::Login,
+            Guard::staff(P::CongressView),
             meetings::report,
         )
         .get(
             "/congress/meetings/{id}/report.xlsx",
-            Access::Login,
+            Guard::staff(P::CongressView),
             meetings::report_xlsx,
         )
         .get(
             "/congress/meetings/{id}/desk",
-            Access::Login,
+            Guard::staff(P::CongressManage),
             attendance::desk,
         )
         .post(
             "/congress/meetings/{id}/desk",
-            Access::Login,
+            Guard::staff(P::CongressManage)
+                .form(&[("action", "check_in"), ("delegate", "{delegate}")]),
             attendance::desk_action,
         )
         .post(
             "/congress/meetings/{id}/desk/code",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[("code", "ABCDEFGHJK")]),
             attendance::desk_code,
         )
         .post(
             "/congress/meetings/{id}/cards",
-            Access::Login,
+            Guard::staff(P::CongressManage).form(&[("delegate", "")]),
             attendance::cards,
         )
         .get(
             "/congress/meetings/{id}/check-in",
-            Access::Login,
+            Guard::attendee(P::CongressAttend),
             attendance::self_page,
         )
         .post(
             "/congress/meetings/{id}/check-in",
-            Access::Login,
+            Guard::attendee(P::CongressAttend).button(),
             attendance::self_check_in,
         )
         .get(
             "/congress/meetings/{id}/board",
-            Access::Login,
+            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
             attendance::board,
         )
         .get(
             "/congress/meetings/{id}/board/events",
-            Access::Login,
+            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
             attendance::board_events,
         )
         .post(
             "/congress/agenda/{id}/remove",
-            Access::Login,
+            Guard::staff(P::CongressManage).button(),
             meetings::remove_agenda,
         )
         .get(
             "/congress/documents/{id}",
-            Access::Login,
+            Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
             meetings::download,
         )
         .post(
             "/congress/documents/{id}/delete",
-            Access::Login,
+            Guard::staff(P::CongressManage).button(),
             meetings::delete_document,
         )
-        .get("/congress/rules/{id}", Access::Login, rules::page)
-        .post("/congress/rules/{id}", Access::Login, rules::save)
-        .get("/congress/oversight", Access::Login, oversight::table)
-        .get("/congress/oversight.xlsx", Access::Login, oversight::xlsx)
-        .get("/checkin", Access::Public, attendance::code_page)
-        .post("/checkin", Access::Public, attendance::code_submit);
+        .get(
+            "/congress/rules/{id}",
+            Guard::any(&[Staff(P::CongressView), Staff(P::RuleSetManage)]),
+            rules::page,
+        )
+        .post(
+            "/congress/rules/{id}",
+            Guard::staff(P::RuleSetManage).form(&[("action", "inherit")]),
+            rules::save,
+        )
+        .get(
+            "/congress/oversight",
+            Guard::staff(P::CongressOversight),
+            oversight::table,
+        )
+        .get(
+            "/congress/oversight.xlsx",
+            Guard::staff(P::CongressOversight),
+            oversight::xlsx,
+        )
+        .post(
+            "/congress/oversight/exemption",
+            Guard::staff(P::CongressExempt).form(&[
+                ("school", "{school}"),
+                ("year", "{school_year}"),
+                ("reason", "因学校合并暂缓召开"),
+            ]),
+            oversight::exempt,
+        )
+        .get("/checkin", Guard::public(), attendance::code_page)
+        .post(
+            "/checkin",
+            Guard::public().form(&[("code", "ABCDEFGHJK")]),
+            attendance::code_submit,
+        );
     // Uploads: a delegate list, meeting documents.
     let t = t
         .add_limited(
             crate::Method::Post,
             "/congress/terms/{id}/import",
-            Access::Login,
+            Guard::staff(P::CongressManage).upload(
+                &[],
+                (
+                    "file",
+                    "delegates.csv",
+                    "姓名,身份证号\n甲校同事,{id_number}\n".as_bytes(),
+                ),
+            ),
             terms::import,
             Some(ROSTER_LIMIT + 64 * 1024),
         )
         .add_limited(
             crate::Method::Post,
             "/congress/meetings/{id}/documents",
-            Access::Login,
+            Guard::staff(P::CongressManage).upload(
+                &[("kind", "report")],
+                ("file", "报告.pdf", b"%PDF-1.7 matrix"),
+            ),
             meetings::upload,
             Some(domain::congress::DOC_MAX_BYTES + 64 * 1024),
         );

@@ -1,17 +1,19 @@
 //! The district's oversight table on the web and as .xlsx: every school in scope for one
-//! school year, schools without a meeting flagged for the annual assessment. A fixed number
-//! of queries however many schools there are.
+//! school year, schools without a meeting that reached its quorum flagged for the annual
+//! assessment unless the district recorded a justified exemption (shown with its reason,
+//! who and when). A fixed number of queries however many schools there are.
 
 use super::terms::term_name;
 use crate::chrome::{Chrome, Opt};
-use crate::ctx::Auth;
+use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
-use domain::auth::perm;
+use axum::extract::{Form, Query, State};
+use domain::auth::{Permission, perm};
 use domain::congress::school_year;
+use domain::ids::OrgUnitId;
 use serde::Deserialize;
 use store::congress::oversight::{self as so, OversightRow};
 
@@ -23,6 +25,7 @@ pub struct YearQuery {
 }
 
 pub struct RowView {
+    pub school_id: i64,
     pub school: String,
     pub area: String,
     pub term: String,
@@ -38,10 +41,13 @@ pub struct RowView {
     pub overdue: i64,
     pub warnings: Vec<String>,
     pub flagged: bool,
+    /// "Exempted: reason (who, when)", or empty.
+    pub exemption: String,
 }
 
 fn row_view(tr: &Tr, r: &OversightRow) -> RowView {
     RowView {
+        school_id: r.school.0,
         school: r.school_name.clone(),
         area: r.area_name.clone().unwrap_or_default(),
         term: match r.term {
@@ -51,7 +57,7 @@ fn row_view(tr: &Tr, r: &OversightRow) -> RowView {
         term_id: r.term.map(|t| t.0.0),
         delegates: r.delegates,
         held: format!("{} / {}", r.held, r.min_meetings),
-        quorum: if r.held == 0 {
+        quorum: if r.meetings == 0 {
             String::new()
         } else if r.quorum_failed > 0 {
             tr.t1("oversight-quorum-failed", "count", r.quorum_failed)
@@ -75,6 +81,20 @@ fn row_view(tr: &Tr, r: &OversightRow) -> RowView {
             .map(|w| tr.ta(w.key(), &w.args()))
             .collect(),
         flagged: r.flagged(),
+        exemption: r
+            .exemption
+            .as_ref()
+            .map(|e| {
+                tr.ta(
+                    "oversight-exemption",
+                    &[
+                        ("reason", e.reason.clone()),
+                        ("who", e.recorded_by.clone()),
+                        ("at", tr.datetime(&e.recorded_at)),
+                    ],
+                )
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -87,6 +107,8 @@ struct OversightPage {
     summary: String,
     flagged_only: bool,
     xlsx_href: String,
+    year: i32,
+    can_exempt: bool,
 }
 
 async fn load(state: &AppState, a: &Auth, q: &YearQuery) -> AppResult<(i32, Vec<OversightRow>)> {
@@ -154,7 +176,49 @@ pub async fn table(
         summary,
         flagged_only,
         xlsx_href: format!("/congress/oversight.xlsx?year={year}"),
+        year,
+        can_exempt: a.actor.may(Permission::CongressExempt),
     })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ExemptForm {
+    school: String,
+    year: String,
+    reason: String,
+}
+
+/// Records the district's justified exemption of a school from the year's meeting.
+pub async fn exempt(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<ExemptForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::CongressExempt>()?;
+    let school: i64 = f.school.trim().parse().map_err(|_| AppError::NotFound)?;
+    let this = school_year(crate::today());
+    let year = f
+        .year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (this - 10..=this).contains(y))
+        .ok_or(AppError::BadRequest)?;
+    let back = format!("/congress/oversight?year={year}");
+    match so::record_exemption(
+        &state.store,
+        &cap,
+        &a.who(),
+        OrgUnitId(school),
+        year,
+        &f.reason,
+    )
+    .await
+    {
+        Ok(()) => Ok(a.redirect(&back, Flash::ok("oversight-exempted"))),
+        Err(e) => super::refused(&a, &back, e),
+    }
 }
 
 pub async fn xlsx(State(state): State<AppState>, a: Auth, Query(q): Query<YearQuery>) -> AppResult {
@@ -195,6 +259,7 @@ fn workbook(
         "col-overdue",
         "oversight-warnings",
         "oversight-flag",
+        "oversight-exemption-col",
     ];
     for (c, h) in heads.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, tr.t(h), &bold)?;
@@ -216,6 +281,9 @@ fn workbook(
         ws.write_string(row, 11, v.warnings.join(&tr.t("list-separator")))?;
         if v.flagged {
             ws.write_string(row, 12, tr.t("oversight-flagged"))?;
+        }
+        if !v.exemption.is_empty() {
+            ws.write_string(row, 13, &v.exemption)?;
         }
     }
     ws.set_column_width(1, 28)?;

@@ -4,12 +4,13 @@
 
 use super::terms::meeting_name;
 use super::{flash_of, form_id, into_fields, refused};
+use crate::Need::{Attendee, Named, Staff};
 use crate::chrome::{Chrome, Opt, coded_options};
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
@@ -29,23 +30,114 @@ use store::congress::meetings::{self as sm, Viewer};
 use store::congress::proposals::{self as sp, Lens, ProposalFilter};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/proposals", Access::Login, list)
-        .post("/proposals/remind-overdue", Access::Login, remind_overdue)
-        .get("/proposals/new", Access::Login, new_page)
-        .post("/proposals/new", Access::Login, create)
-        .get("/proposals/{id}", Access::Login, show)
-        .get("/proposals/{id}/edit", Access::Login, edit_page)
-        .post("/proposals/{id}/edit", Access::Login, update)
-        .post("/proposals/{id}/invite", Access::Login, invite)
-        .post("/proposals/{id}/second", Access::Login, second)
-        .post("/proposals/{id}/decline", Access::Login, decline)
-        .post("/proposals/{id}/submit", Access::Login, submit)
-        .post("/proposals/{id}/review", Access::Login, review)
-        .post("/proposals/{id}/assign", Access::Login, assign)
-        .post("/proposals/{id}/reply", Access::Login, reply)
-        .post("/proposals/{id}/rate", Access::Login, rate)
-        .post("/proposals/{id}/progress", Access::Login, progress)
-        .post("/proposals/{id}/remind", Access::Login, remind)
+    t.get(
+        "/proposals",
+        Guard::any(&[
+            Staff(P::CongressView),
+            Staff(P::ProposalReview),
+            Named(P::ProposalHandle),
+            Attendee(P::CongressAttend),
+        ]),
+        list,
+    )
+    .post(
+        "/proposals/remind-overdue",
+        Guard::staff(P::ProposalReview).button(),
+        remind_overdue,
+    )
+    .get("/proposals/new", Guard::named(P::ProposalSubmit), new_page)
+    .post(
+        "/proposals/new",
+        Guard::named(P::ProposalSubmit).form(&[
+            ("meeting", "{meeting}"),
+            ("title", "甲校新提案"),
+            ("category", "other"),
+            ("reasons", "理由"),
+            ("measures", "办法"),
+        ]),
+        create,
+    )
+    .get(
+        "/proposals/{id}",
+        Guard::any(&[
+            Staff(P::CongressView),
+            Staff(P::ProposalReview),
+            Named(P::ProposalHandle),
+            Attendee(P::CongressAttend),
+        ]),
+        show,
+    )
+    .get(
+        "/proposals/{id}/edit",
+        Guard::named(P::ProposalSubmit),
+        edit_page,
+    )
+    .post(
+        "/proposals/{id}/edit",
+        Guard::named(P::ProposalSubmit).form(&[
+            ("meeting", "{meeting}"),
+            ("title", "甲校提案"),
+            ("category", "other"),
+            ("reasons", "理由"),
+            ("measures", "办法"),
+        ]),
+        update,
+    )
+    .post(
+        "/proposals/{id}/invite",
+        Guard::named(P::ProposalSubmit).form(&[("delegate", "{delegate}")]),
+        invite,
+    )
+    .post(
+        "/proposals/{id}/second",
+        Guard::named(P::ProposalSecond).button(),
+        second,
+    )
+    .post(
+        "/proposals/{id}/decline",
+        Guard::named(P::ProposalSecond).button(),
+        decline,
+    )
+    .post(
+        "/proposals/{id}/submit",
+        Guard::named(P::ProposalSubmit).button(),
+        submit,
+    )
+    .post(
+        "/proposals/{id}/review",
+        Guard::staff(P::ProposalReview).form(&[("decision", "accept"), ("reason", "同意立案")]),
+        review,
+    )
+    .post(
+        "/proposals/{id}/assign",
+        Guard::staff(P::ProposalReview)
+            .form(&[("handler", "{branch}"), ("deadline", "2026-12-25")]),
+        assign,
+    )
+    .post(
+        "/proposals/{id}/reply",
+        Guard::named(P::ProposalHandle).form(&[("body", "已办理")]),
+        reply,
+    )
+    .post(
+        "/proposals/{id}/rate",
+        Guard::named(P::CongressAttend).form(&[("rating", "satisfied")]),
+        rate,
+    )
+    .post(
+        "/proposals/{id}/progress",
+        Guard::any(&[Named(P::ProposalHandle), Staff(P::ProposalReview)]).form(&[
+            ("status", "in_progress"),
+            ("percent", "50"),
+            ("note", "进行中"),
+        ]),
+        progress,
+    )
+    .post(
+        "/proposals/{id}/remind",
+        Guard::staff(P::ProposalReview).button(),
+        remind,
+    )
 }
 
 /// The repeated fields of a form (`co_handlers`, `delegates`), which serde's form reader
@@ -170,7 +262,8 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     let today = crate::today();
     let available: Vec<Tab> = Tab::ORDER
         .into_iter()
-        .filter(|t| a.actor.may(t.permission()))
+        // "Mine" needs a member record behind the account (an area lead has none).
+        .filter(|t| a.actor.may(t.permission()) && (*t != Tab::Mine || a.actor.member.is_some()))
         .collect();
     let Some(first) = available.first().copied() else {
         return Err(AppError::Forbidden);
@@ -469,6 +562,41 @@ struct Seen {
     delegate: Option<Acting<perm::CongressAttend>>,
 }
 
+/// The rules in force at the proposal's school, read with the capability that let the
+/// reader see the proposal (a department reads them at its own unit, which inherits them).
+async fn rules_of(state: &AppState, a: &Auth, seen: &Seen) -> AppResult<domain::rules::RuleSet> {
+    use store::congress::rules::effective;
+    let db = &state.store.db;
+    let school = seen.p.row.school_union_id;
+    if let Ok(cap) = a.actor.authorize::<perm::ProposalReview>()
+        && let Ok(e) = effective(db, &cap, school).await
+    {
+        return Ok(e.rules);
+    }
+    if let Ok(cap) = a.actor.authorize::<perm::CongressView>()
+        && let Ok(e) = effective(db, &cap, school).await
+    {
+        return Ok(e.rules);
+    }
+    if let Some(d) = &seen.delegate
+        && let Ok(e) = effective(db, d.cap(), school).await
+    {
+        return Ok(e.rules);
+    }
+    let cap = a.actor.authorize::<perm::ProposalHandle>()?;
+    let units = seen
+        .p
+        .handler_unit_id
+        .into_iter()
+        .chain(seen.p.co_handlers.iter().map(|c| c.0));
+    for u in units {
+        if let Ok(e) = effective(db, &cap, u).await {
+            return Ok(e.rules);
+        }
+    }
+    Err(AppError::NotFound)
+}
+
 async fn see(state: &AppState, a: &Auth, id: ProposalId) -> AppResult<Seen> {
     let db = &state.store.db;
     let mut reviewer = false;
@@ -585,9 +713,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let db = &state.store.db;
     let p = &seen.p;
     let s = p.row.status;
-    let rules = store::congress::rules::effective(db, p.row.school_union_id)
-        .await?
-        .rules;
+    let rules = rules_of(&state, &a, &seen).await?;
     let is_invited = seen.delegate.as_ref().is_some_and(|d| {
         p.seconders.iter().any(|x| {
             x.member == d.member() && x.status == domain::congress::SeconderStatus::Invited

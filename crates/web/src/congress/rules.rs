@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::auth::perm;
 use domain::ids::OrgUnitId;
-use domain::rules::{Base, Rule, RuleSet, RuleSetInput, Source};
+use domain::rules::{Rule, RuleSet, RuleSetInput, Source};
 use serde::Deserialize;
 use store::congress::rules as sr;
 
@@ -49,7 +49,22 @@ fn value(tr: &Tr, r: &RuleSet, rule: Rule) -> String {
         Rule::MaxRehandleRounds => r.max_rehandle_rounds.to_string(),
         Rule::ReplyDays => tr.t1("rule-days", "days", r.reply_days),
         Rule::ElectionMargin => share("rule-at-least", r.election_margin.display()),
+        Rule::ElectionPass => share(
+            if r.election_pass.inclusive {
+                "rule-at-least"
+            } else {
+                "rule-more-than"
+            },
+            r.election_pass.share.display(),
+        ),
         Rule::ElectionBase => tr.label(r.election_base),
+        Rule::EligibleEmployment => r
+            .eligible_employment
+            .types()
+            .into_iter()
+            .map(|t| tr.label(t))
+            .collect::<Vec<_>>()
+            .join(tr.t("list-separator").as_str()),
         Rule::ReviewMinRaters => r.review_min_raters.to_string(),
         Rule::ReviewAudience => tr.label(r.review_audience),
         Rule::TermYears => tr.ta(
@@ -193,11 +208,25 @@ fn inputs(tr: &Tr, f: &RuleSetInput, errors: &FieldErrors) -> Vec<InputView> {
             "election_margin",
         ),
         row(
+            "election_pass",
+            tr.t(&Rule::ElectionPass.label_key()),
+            &f.election_pass,
+            false,
+            "election_pass",
+        ),
+        row(
             "review_min_raters",
             tr.t(&Rule::ReviewMinRaters.label_key()),
             &f.review_min_raters,
             true,
             "review_min_raters",
+        ),
+        row(
+            "eligible_employment",
+            tr.t(&Rule::EligibleEmployment.label_key()),
+            &f.eligible_employment,
+            false,
+            "eligible_employment",
         ),
         row("note", tr.t("rule-note"), &f.note, false, "note"),
     ]
@@ -225,11 +254,11 @@ struct RulesPage {
     own_rules: bool,
     inputs: Vec<InputView>,
     errors: FieldErrors,
-    quorum_bases: Vec<Opt>,
-    pass_bases: Vec<Opt>,
     boundaries: Vec<Opt>,
-    election_bases: Vec<Opt>,
+    election_boundaries: Vec<Opt>,
     audiences: Vec<Opt>,
+    /// Refusals of a base the form does not offer (posted anyway): said above the form.
+    base_errors: Vec<String>,
 }
 
 async fn page_view(
@@ -242,29 +271,59 @@ async fn page_view(
     let db = &state.store.db;
     let unit = OrgUnitId(id);
     // Readable by whoever sees the congress there, or sets its rules.
-    let (history, can_edit) = match a.actor.authorize::<perm::RuleSetManage>() {
+    // The unit's path and rules are read with the capability that found its history.
+    let (history, can_edit, u, eff) = match a.actor.authorize::<perm::RuleSetManage>() {
         Ok(cap) => match sr::history(db, &cap, unit).await {
-            Ok(h) => (h, true),
+            Ok(h) => (
+                h,
+                true,
+                store::org::path(db, &cap, unit).await?,
+                sr::effective(db, &cap, unit).await,
+            ),
             Err(store::StoreError::NotFound) => {
                 let view = a.actor.authorize::<perm::CongressView>()?;
-                (sr::history(db, &view, unit).await?, false)
+                let h = sr::history(db, &view, unit).await?;
+                (
+                    h,
+                    false,
+                    store::org::path(db, &view, unit).await?,
+                    sr::effective(db, &view, unit).await,
+                )
             }
             Err(e) => return Err(e.into()),
         },
         Err(_) => {
             let view = a.actor.authorize::<perm::CongressView>()?;
-            (sr::history(db, &view, unit).await?, false)
+            let h = sr::history(db, &view, unit).await?;
+            (
+                h,
+                false,
+                store::org::path(db, &view, unit).await?,
+                sr::effective(db, &view, unit).await,
+            )
         }
     };
-    let u = store::org::path(db, unit).await?;
     let unit_name = u.last().map(|x| x.name.clone()).ok_or(AppError::NotFound)?;
     if u.last()
         .is_some_and(|x| x.kind == domain::org::OrgKind::Branch)
     {
         return Err(AppError::NotFound);
     }
-    let eff = sr::effective(db, unit).await?;
     let tr = a.tr;
+    let mut errors = errors;
+    // A version in force that is laxer than the statute is refused: the page says so at
+    // the top, shows the statutory floor, and offers the form to store a new version.
+    let eff = match eff {
+        Ok(e) => e,
+        Err(store::StoreError::Invalid(e)) => {
+            errors.0.extend(e.0);
+            sr::Effective {
+                version: None,
+                rules: RuleSet::STATUTE,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     let source = match &eff.version {
         Some(v) => tr.ta(
             "rules-version-of",
@@ -290,12 +349,6 @@ async fn page_view(
     let p = Chrome::new(a, "rules-title")
         .title_text(format!("{} · {}", tr.t("rules-title"), unit_name))
         .crumb(tr.t("congress-title"), Some("/congress".into()));
-    let bases = |cur: &str, all: bool| -> Vec<Opt> {
-        coded_options::<Base>(&tr, cur, None)
-            .into_iter()
-            .filter(|o| all || o.value != "present")
-            .collect()
-    };
     let mut r = a.render(&RulesPage {
         p,
         unit_id: id,
@@ -315,14 +368,29 @@ async fn page_view(
             .collect(),
         can_edit,
         own_rules,
-        quorum_bases: bases(&f.quorum_base, false),
-        pass_bases: bases(&f.pass_base, true),
         boundaries: vec![
             Opt::new("gt", tr.t("rule-boundary-gt"), f.pass_boundary != "ge"),
             Opt::new("ge", tr.t("rule-boundary-ge"), f.pass_boundary == "ge"),
         ],
-        election_bases: bases(&f.election_base, false),
+        election_boundaries: vec![
+            Opt::new(
+                "gt",
+                tr.t("rule-boundary-gt"),
+                f.election_pass_boundary != "ge",
+            ),
+            Opt::new(
+                "ge",
+                tr.t("rule-boundary-ge"),
+                f.election_pass_boundary == "ge",
+            ),
+        ],
         audiences: coded_options::<domain::rules::ReviewAudience>(&tr, &f.review_audience, None),
+        base_errors: errors
+            .0
+            .iter()
+            .filter(|e| matches!(e.field, "quorum_base" | "pass_base" | "election_base"))
+            .map(|e| tr.fe(e))
+            .collect(),
         inputs: inputs(&tr, &f, &errors),
         errors,
     })?;

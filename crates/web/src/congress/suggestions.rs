@@ -2,11 +2,12 @@
 //! follows its answer; the committee or the chair lists and answers them.
 
 use super::into_fields;
+use crate::Need::{Named, Staff};
 use crate::chrome::Chrome;
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -19,11 +20,39 @@ use store::StoreError;
 use store::congress::suggestions::{self as ss, Suggestion, SuggestionLens};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/suggestions", Access::Login, list)
-        .get("/suggestions/new", Access::Login, new_page)
-        .post("/suggestions/new", Access::Login, create)
-        .get("/suggestions/{id}", Access::Login, show)
-        .post("/suggestions/{id}/reply", Access::Login, reply)
+    t.get(
+        "/suggestions",
+        Guard::any(&[
+            Staff(P::CongressView),
+            Staff(P::ProposalReview),
+            Named(P::SuggestionSubmit),
+        ]),
+        list,
+    )
+    .get(
+        "/suggestions/new",
+        Guard::named(P::SuggestionSubmit),
+        new_page,
+    )
+    .post(
+        "/suggestions/new",
+        Guard::named(P::SuggestionSubmit).form(&[("title", "甲校新建议"), ("body", "内容")]),
+        create,
+    )
+    .get(
+        "/suggestions/{id}",
+        Guard::any(&[
+            Staff(P::CongressView),
+            Staff(P::ProposalReview),
+            Named(P::SuggestionSubmit),
+        ]),
+        show,
+    )
+    .post(
+        "/suggestions/{id}/reply",
+        Guard::staff(P::ProposalReview).form(&[("reply", "已收到")]),
+        reply,
+    )
 }
 
 pub struct RowView {

@@ -184,8 +184,13 @@ async fn term_form(state: &AppState, a: &Auth, f: TermForm, errors: FieldErrors)
     // The assembly threshold, for the school chosen.
     let hint = match f.school.parse::<i64>() {
         Ok(id) => {
-            let rules = store::congress::rules::effective(&state.store.db, OrgUnitId(id)).await?;
-            Some(a.tr.t1("term-mode-hint", "staff", rules.rules.assembly_below))
+            // A school outside the reader's scope gets no hint (and no rules).
+            store::congress::rules::effective(&state.store.db, &cap, OrgUnitId(id))
+                .await
+                .ok()
+                .map(|rules| {
+                    a.tr.t1("term-mode-hint", "staff", rules.rules.assembly_below)
+                })
         }
         Err(_) => None,
     };
@@ -233,7 +238,7 @@ pub async fn new_page(
     if let Some(s) = schools.iter().find(|s| s.id.to_string() == f.school) {
         let terms = st::list_terms(&state.store.db, &cap, Some(s.id)).await?;
         f.input.number = (terms.iter().map(|t| t.number).max().unwrap_or(0) + 1).to_string();
-        let rules = store::congress::rules::effective(&state.store.db, s.id)
+        let rules = store::congress::rules::effective(&state.store.db, &cap, s.id)
             .await?
             .rules;
         let staff = store::org::member_counts(&state.store.db, &cap, &[s.id])
@@ -267,7 +272,7 @@ pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<TermFo
         errors.push(domain::FieldError::new("school", domain::text::REQUIRED));
         return term_form(&state, &a, f, errors).await;
     };
-    let rules = store::congress::rules::effective(&state.store.db, school)
+    let rules = store::congress::rules::effective(&state.store.db, &cap, school)
         .await?
         .rules;
     match f.input.parse(&rules) {

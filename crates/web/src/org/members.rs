@@ -148,8 +148,50 @@ fn opts_with<C: Coded>(tr: &Tr, cur: &str, all_key: &str) -> Vec<Opt> {
     coded_options::<C>(tr, cur, Some(all_key))
 }
 
+/// Exact ID-number and phone searches per account before they slow down.
+const EXACT_SEARCH_POLICY: store::auth::ThrottlePolicy = store::auth::ThrottlePolicy {
+    free_failures: 20,
+    first_lock: chrono::Duration::seconds(30),
+    max_lock: chrono::Duration::minutes(15),
+    window: chrono::Duration::hours(1),
+};
+
+/// A search for a whole ID number or phone confirms one person's full number, so it needs
+/// the full view (`PersonalDataView`), is throttled per account and is audited. Refused,
+/// it answers with the list without the search and a message, and nothing is confirmed.
+async fn exact_search_gate(
+    state: &AppState,
+    a: &Auth,
+    q: &ListQuery,
+    back: &str,
+) -> AppResult<Option<Response>> {
+    let Some(kind) = org::exact_search_kind(&q.q) else {
+        return Ok(None);
+    };
+    let mut without = q.clone();
+    without.q.clear();
+    let refuse = |key: &str| Some(a.redirect(&without.href(back, &[]), Flash::error(key)));
+    let Ok(cap) = a.actor.authorize::<perm::PersonalDataView>() else {
+        return Ok(refuse("err-exact-search-full-view"));
+    };
+    let key = format!("search:{}", a.actor.account.0);
+    let db = &state.store.db;
+    if store::auth::locked_until(db, std::slice::from_ref(&key))
+        .await?
+        .is_some()
+    {
+        return Ok(refuse("err-exact-search-throttled"));
+    }
+    store::auth::record_failure(db, &key, EXACT_SEARCH_POLICY).await?;
+    org::audit_exact_search(&state.store, &cap, &a.who(), kind).await?;
+    Ok(None)
+}
+
 pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberView>()?;
+    if let Some(r) = exact_search_gate(&state, &a, &q, "/members").await? {
+        return Ok(r);
+    }
     let tr = a.tr;
     let today = crate::today();
     let f = q.filter();
@@ -353,7 +395,7 @@ async fn member_page(
         .collect();
     // The breadcrumb runs down the org path from the highest unit the reader holds a grant
     // at (district › area › school), then the member.
-    let path = org::path(&state.store.db, m.school_union_id).await?;
+    let path = org::path(&state.store.db, &cap, m.school_union_id).await?;
     let from = path
         .iter()
         .position(|u| {
@@ -690,6 +732,9 @@ pub async fn update(
         let stored = org::personal_for_update(&state.store, &cap, MemberId(id)).await?;
         f.input.id_number = stored.id_number;
         f.input.phone = stored.phone.unwrap_or_default();
+        // The birth date is not on a masked form (beside a masked number it gives the
+        // number away); the stored one stays.
+        f.input.birth_date = m.birth_date.format("%Y-%m-%d").to_string();
     }
     let today = crate::today();
     let mut errors = FieldErrors::default();
@@ -1048,6 +1093,9 @@ pub async fn export_masked(
     Query(q): Query<ListQuery>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberExport>()?;
+    if let Some(r) = exact_search_gate(&state, &a, &q, "/members").await? {
+        return Ok(r);
+    }
     export(&state, &a, &cap, None, &q.filter()).await
 }
 
@@ -1097,6 +1145,9 @@ pub async fn export_full(
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::MemberExport>()?;
     let full = a.actor.authorize::<perm::PersonalDataExport>()?;
+    if let Some(r) = exact_search_gate(&state, &a, &f.q, "/members").await? {
+        return Ok(r);
+    }
     let purpose = f.purpose.trim();
     if purpose.chars().count() < 2 {
         let mut errors = FieldErrors::default();

@@ -5,63 +5,169 @@ pub mod import;
 pub mod members;
 pub mod units;
 
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 
 pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
     let t = t
-        .get("/members", Access::Login, members::list)
-        .get("/members/new", Access::Login, members::new_page)
-        .post("/members/new", Access::Login, members::create)
+        .get("/members", Guard::staff(P::MemberView), members::list)
+        .get(
+            "/members/new",
+            Guard::staff(P::MemberEdit),
+            members::new_page,
+        )
+        .post(
+            "/members/new",
+            Guard::staff(P::MemberEdit).form(&[
+                ("name", "甲校新会员"),
+                ("id_number", "{id_number}"),
+                ("post", "teacher"),
+                ("school", "{school}"),
+            ]),
+            members::create,
+        )
         .get(
             "/members/export.xlsx",
-            Access::Login,
+            Guard::staff(P::MemberExport),
             members::export_masked,
         )
         .get(
             "/members/export/full",
-            Access::Login,
+            Guard::staff(P::PersonalDataExport),
             members::export_full_page,
         )
-        .post("/members/export/full", Access::Login, members::export_full)
-        .get("/members/{id}", Access::Login, members::show)
-        .post("/members/{id}/reveal", Access::Login, members::reveal)
-        .get("/members/{id}/edit", Access::Login, members::edit_page)
-        .post("/members/{id}/edit", Access::Login, members::update)
+        .post(
+            "/members/export/full",
+            Guard::staff(P::PersonalDataExport).form(&[("purpose", "检查")]),
+            members::export_full,
+        )
+        .get("/members/{id}", Guard::staff(P::MemberView), members::show)
+        .post(
+            "/members/{id}/reveal",
+            Guard::staff(P::PersonalDataView).button(),
+            members::reveal,
+        )
+        .get(
+            "/members/{id}/edit",
+            Guard::staff(P::MemberEdit),
+            members::edit_page,
+        )
+        .post(
+            "/members/{id}/edit",
+            Guard::staff(P::MemberEdit).form(&[
+                ("name", "新名字"),
+                ("id_number", "{member_id_number}"),
+                ("post", "teacher"),
+                ("school", "{school}"),
+                ("version", "{member_version}"),
+            ]),
+            members::update,
+        )
         .get(
             "/members/{id}/transfer",
-            Access::Login,
+            Guard::staff(P::MemberEdit),
             members::transfer_page,
         )
-        .post("/members/{id}/transfer", Access::Login, members::transfer)
-        .post("/members/{id}/status", Access::Login, members::status)
-        .post("/members/{id}/cadres", Access::Login, members::cadre_add)
+        .post(
+            "/members/{id}/transfer",
+            Guard::staff(P::MemberEdit).form(&[
+                ("school", "{school2}"),
+                ("date", "{today}"),
+                ("note", "调动"),
+            ]),
+            members::transfer,
+        )
+        .post(
+            "/members/{id}/status",
+            Guard::staff(P::MemberEdit).form(&[("status", "active"), ("since", "{today}")]),
+            members::status,
+        )
+        .post(
+            "/members/{id}/cadres",
+            Guard::staff(P::MemberEdit).form(&[("position", "vice_chair"), ("start", "{today}")]),
+            members::cadre_add,
+        )
         .post(
             "/members/{id}/cadres/{cadre}/end",
-            Access::Login,
+            Guard::staff(P::MemberEdit).form(&[("end", "{today}")]),
             members::cadre_end,
         )
-        .get("/me", Access::Login, members::me)
-        .get("/members/import", Access::Login, import::upload_page);
+        .get("/me", Guard::own(), members::me)
+        .get(
+            "/members/import",
+            Guard::staff(P::MemberImport),
+            import::upload_page,
+        )
+        .get(
+            "/members/import/template.xlsx",
+            Guard::staff(P::MemberImport),
+            import::template_xlsx,
+        );
     let t = t.add_limited(
         crate::Method::Post,
         "/members/import",
-        Access::Login,
+        Guard::staff(P::MemberImport).upload(
+            &[("unit", "{school}")],
+            (
+                "file",
+                "roster.csv",
+                "姓名,身份证号,岗位\n甲校导入,{id_number},教师\n".as_bytes(),
+            ),
+        ),
         import::upload,
         Some(upload_limit + 64 * 1024),
     );
-    t.get("/imports/{id}", Access::Login, import::show)
-        .post("/imports/{id}/apply", Access::Login, import::apply)
-        .get("/imports/{id}/events", Access::Login, import::events)
-        .post("/imports/{id}/discard", Access::Login, import::discard)
+    t.get("/imports/{id}", Guard::named(P::MemberImport), import::show)
+        .post(
+            "/imports/{id}/apply",
+            Guard::named(P::MemberImport).form(&[("mode", "valid_rows")]),
+            import::apply,
+        )
+        .get(
+            "/imports/{id}/events",
+            Guard::named(P::MemberImport),
+            import::events,
+        )
+        .post(
+            "/imports/{id}/discard",
+            Guard::named(P::MemberImport).button(),
+            import::discard,
+        )
+        .post(
+            "/imports/{id}/answers",
+            Guard::named(P::MemberImport).form(&[("answer-0", "teacher")]),
+            import::answers,
+        )
         .get(
             "/imports/{id}/errors.xlsx",
-            Access::Login,
+            Guard::named(P::MemberImport),
             import::errors_xlsx,
         )
-        .get("/org", Access::Login, units::tree)
-        .get("/org/{id}/new", Access::Login, units::new_page)
-        .post("/org/{id}/new", Access::Login, units::create)
-        .get("/org/{id}/edit", Access::Login, units::edit_page)
-        .post("/org/{id}/edit", Access::Login, units::update)
-        .post("/org/{id}/move", Access::Login, units::move_unit)
+        .get("/org", Guard::staff(P::OrgView), units::tree)
+        .get("/org/{id}/new", Guard::staff(P::OrgManage), units::new_page)
+        .post(
+            "/org/{id}/new",
+            Guard::staff(P::OrgManage).form(&[("name", "英语组"), ("code", "SA1-B9")]),
+            units::create,
+        )
+        .get(
+            "/org/{id}/edit",
+            Guard::staff(P::OrgManage),
+            units::edit_page,
+        )
+        .post(
+            "/org/{id}/edit",
+            Guard::staff(P::OrgManage).form(&[
+                ("name", "甲一小学工会"),
+                ("code", "SA1"),
+                ("school_kind", "public"),
+                ("school_level", "primary"),
+                ("staff_count", "0"),
+            ]),
+            units::update,
+        )
+        .post(
+            "/org/{id}/move",
+            Guard::staff(P::OrgManage).form(&[("parent", "{area}")]),
+            units::move_unit,
+        )
 }

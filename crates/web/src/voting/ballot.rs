@@ -163,7 +163,9 @@ async fn ballot_input(
         if name.trim().is_empty() {
             continue;
         }
-        match sv::resolve_write_in(&state.store.db, p.poll.school_union_id, &name).await? {
+        match sv::resolve_write_in(&state.store.db, p.reader(), p.poll.school_union_id, &name)
+            .await?
+        {
             Some(m) => input.write_ins.push(m),
             None => {
                 return Err(StoreError::Invalid(domain::FieldErrors(vec![

@@ -29,16 +29,15 @@ async fn visible_result(
     if p.status != PollStatus::Published {
         return Err(AppError::NotFound);
     }
-    let manage = reader.manager().is_some();
     if let Some(PollResult::CadreReview(r)) = &p.result {
-        let see = sv::may_see_review(db, &p, manage, reader.acting().map(|x| x.member())).await?;
+        let see = super::review_visible(state, a, &p).await?;
         if !see || !r.shown {
             return Err(AppError::Forbidden);
         }
     }
-    let options = sv::options(db, p.id).await?;
+    let options = sv::options(db, reader.viewer(), p.id).await?;
     let paper = sv::paper(db, &p).await?;
-    let view = result_view(state, &a.tr, &p, &options, paper.as_ref()).await?;
+    let view = result_view(state, reader.viewer(), &a.tr, &p, &options, paper.as_ref()).await?;
     Ok((p, m, view))
 }
 
@@ -166,23 +165,13 @@ pub async fn minutes(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
     let agenda = sm::agenda(db, reader.viewer(), m.id).await?;
     let board = sa::board(db, &m).await?;
     let att = m.final_attendance.unwrap_or(board.counts.attendance);
-    let manage = match a.actor.authorize::<domain::auth::perm::CongressManage>() {
-        Ok(cap) => sm::get_meeting(db, sm::Viewer::manage(&cap), m.id)
-            .await
-            .is_ok(),
-        Err(_) => false,
-    };
-    let member = match &reader {
-        crate::congress::Reader::Attendee(x) => Some(x.member()),
-        crate::congress::Reader::Staff(_) => None,
-    };
     let mut views = Vec::with_capacity(polls.len());
     for mp in &polls {
         let p = &mp.poll;
         let mut hidden = None;
         let result = match &p.result {
             Some(PollResult::CadreReview(r)) => {
-                if !sv::may_see_review(db, p, manage || reader.is_staff(), member).await? {
+                if !super::review_visible(&state, &a, p).await? {
                     hidden = Some(tr.t("poll-review-not-yours"));
                     None
                 } else if !r.shown {
@@ -195,10 +184,28 @@ pub async fn minutes(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
                     ));
                     None
                 } else {
-                    result_view(&state, &tr, p, &mp.options, mp.paper.as_ref()).await?
+                    result_view(
+                        &state,
+                        reader.viewer(),
+                        &tr,
+                        p,
+                        &mp.options,
+                        mp.paper.as_ref(),
+                    )
+                    .await?
                 }
             }
-            _ => result_view(&state, &tr, p, &mp.options, mp.paper.as_ref()).await?,
+            _ => {
+                result_view(
+                    &state,
+                    reader.viewer(),
+                    &tr,
+                    p,
+                    &mp.options,
+                    mp.paper.as_ref(),
+                )
+                .await?
+            }
         };
         views.push(MinutesPollView {
             title: p.title.clone(),
@@ -221,7 +228,14 @@ pub async fn minutes(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
         });
     }
     let name = meeting_name(&tr, m.term_number, m.number, m.mode);
-    let rules = store::congress::rules::effective(db, m.school_union_id).await?;
+    let rules = match &reader {
+        crate::congress::Reader::Staff(c) => {
+            store::congress::rules::effective(db, c, m.school_union_id).await?
+        }
+        crate::congress::Reader::Attendee(x) => {
+            store::congress::rules::effective(db, x.cap(), m.school_union_id).await?
+        }
+    };
     let chrome = Chrome::new(&a, "minutes-title")
         .title_text(format!("{} · {}", name, tr.t("minutes-title")))
         .crumb(tr.t("congress-title"), Some("/congress".into()))

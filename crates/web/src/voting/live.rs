@@ -66,8 +66,11 @@ impl Live {
 
     /// The stream of `poll`'s turnout for one client: the current figures now, then every
     /// change.
-    pub fn stream(
+    /// The counting task, when this client starts it, keeps the client's reader: its
+    /// counts are read as that reader.
+    pub(crate) fn stream(
         state: &AppState,
+        reader: super::PollReader,
         poll: PollId,
     ) -> impl Stream<Item = Result<Event, Infallible>> + use<> {
         let rx = {
@@ -77,7 +80,7 @@ impl Live {
                 _ => {
                     let (tx, rx) = watch::channel(Arc::<str>::from(""));
                     polls.insert(poll.0, tx.clone());
-                    tokio::spawn(count(state.clone(), poll, tx));
+                    tokio::spawn(count(state.clone(), reader, poll, tx));
                     rx
                 }
             }
@@ -89,7 +92,12 @@ impl Live {
 }
 
 /// The counting task of one poll; ends when nobody watches.
-async fn count(state: AppState, poll: PollId, tx: watch::Sender<Arc<str>>) {
+async fn count(
+    state: AppState,
+    reader: super::PollReader,
+    poll: PollId,
+    tx: watch::Sender<Arc<str>>,
+) {
     let mut wake = state.live.wake.subscribe();
     let mut last: Option<Instant> = None;
     loop {
@@ -122,7 +130,7 @@ async fn count(state: AppState, poll: PollId, tx: watch::Sender<Arc<str>>) {
         if tx.receiver_count() == 0 {
             break;
         }
-        let figures = match figures(&state, poll).await {
+        let figures = match figures(&state, &reader, poll).await {
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!(error = %e, poll = poll.0, "turnout count failed");
@@ -144,8 +152,12 @@ async fn count(state: AppState, poll: PollId, tx: watch::Sender<Arc<str>>) {
     }
 }
 
-async fn figures(state: &AppState, poll: PollId) -> Result<String, store::StoreError> {
-    let t = store::voting::turnout(&state.store.db, poll).await?;
+async fn figures(
+    state: &AppState,
+    reader: &super::PollReader,
+    poll: PollId,
+) -> Result<String, store::StoreError> {
+    let t = store::voting::turnout(&state.store.db, reader.viewer(), poll).await?;
     Ok(serde_json::json!({
         "voted": t.voted,
         "eligible": t.eligible,

@@ -11,6 +11,7 @@ pub mod ballot;
 pub mod documents;
 pub mod live;
 
+use crate::Need::{Attendee, Staff};
 use crate::chrome::{Chrome, Opt, coded_options};
 use crate::congress::terms::meeting_name;
 use crate::congress::{Reader, flash_of, read_meeting, refused};
@@ -18,7 +19,7 @@ use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::{Access, RouteTable};
+use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -27,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use domain::auth::{Cap, perm};
 use domain::congress::{Acting, MeetingRole, authorize_self};
 use domain::org::Coded;
+use domain::rules::Ratio;
 use domain::voting::*;
 use domain::{FieldError, FieldErrors};
 use serde::Deserialize;
@@ -36,37 +38,117 @@ use store::congress::meetings::{self as sm, Viewer};
 use store::voting::{self as sv, Poll};
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/congress/meetings/{id}/polls", Access::Login, polls_page)
-        .post("/congress/meetings/{id}/polls", Access::Login, create)
-        .get(
-            "/congress/meetings/{id}/minutes",
-            Access::Login,
-            documents::minutes,
-        )
-        .get("/polls/{id}", Access::Login, show)
-        .post("/polls/{id}/options", Access::Login, add_option)
-        .post(
-            "/polls/{id}/options/{option}/remove",
-            Access::Login,
-            remove_option,
-        )
-        .post("/polls/{id}/open", Access::Login, open)
-        .post("/polls/{id}/close", Access::Login, close)
-        .post("/polls/{id}/publish", Access::Login, publish)
-        .post("/polls/{id}/further-round", Access::Login, further_round)
-        .post("/polls/{id}/paper", Access::Login, enter_paper)
-        .post("/polls/{id}/paper/confirm", Access::Login, confirm_paper)
-        .get("/polls/{id}/events", Access::Login, events)
-        .get("/polls/{id}/vote", Access::Login, ballot::page)
-        .post("/polls/{id}/vote", Access::Login, ballot::submit)
-        .get("/polls/{id}/result", Access::Login, documents::result)
-        .get(
-            "/polls/{id}/result.xlsx",
-            Access::Login,
-            documents::result_xlsx,
-        )
-        .get("/vote", Access::Public, ballot::code_page)
-        .post("/vote", Access::Public, ballot::code_submit)
+    t.get(
+        "/congress/meetings/{id}/polls",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        polls_page,
+    )
+    .post(
+        "/congress/meetings/{id}/polls",
+        Guard::staff(P::CongressManage).form(&[
+            ("title", "甲校决议表决"),
+            ("kind", "motion"),
+            ("mode", "secret"),
+            ("seats", "1"),
+        ]),
+        create,
+    )
+    .get(
+        "/congress/meetings/{id}/minutes",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::minutes,
+    )
+    .get(
+        "/polls/{id}",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        show,
+    )
+    .post(
+        "/polls/{id}/options",
+        Guard::staff(P::CongressManage).form(&[("name", "甲校同事")]),
+        add_option,
+    )
+    .post(
+        "/polls/{id}/options/{option}/remove",
+        Guard::staff(P::CongressManage).button(),
+        remove_option,
+    )
+    .post(
+        "/polls/{id}/open",
+        Guard::staff(P::CongressManage).button(),
+        open,
+    )
+    .get(
+        "/polls/{id}/count",
+        Guard::staff(P::CongressManage),
+        count_page,
+    )
+    .post(
+        "/polls/{id}/count",
+        Guard::staff(P::CongressManage).form(&[("share0", "ABCD-EFGH")]),
+        count,
+    )
+    .post(
+        "/polls/{id}/close",
+        Guard::staff(P::CongressManage).button(),
+        close,
+    )
+    .post(
+        "/polls/{id}/publish",
+        Guard::staff(P::CongressManage).button(),
+        publish,
+    )
+    .post(
+        "/polls/{id}/further-round",
+        Guard::staff(P::CongressManage).button(),
+        further_round,
+    )
+    .post(
+        "/polls/{id}/paper",
+        Guard::named(P::CongressAttend).form(&[
+            ("issued", "1"),
+            ("returned", "1"),
+            ("valid", "1"),
+            ("invalid", "0"),
+        ]),
+        enter_paper,
+    )
+    .post(
+        "/polls/{id}/paper/confirm",
+        Guard::named(P::CongressAttend).button(),
+        confirm_paper,
+    )
+    .get(
+        "/polls/{id}/events",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        events,
+    )
+    .get(
+        "/polls/{id}/vote",
+        Guard::named(P::CongressAttend),
+        ballot::page,
+    )
+    .post(
+        "/polls/{id}/vote",
+        Guard::named(P::CongressAttend).form(&[("choice", "{option}")]),
+        ballot::submit,
+    )
+    .get(
+        "/polls/{id}/result",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::result,
+    )
+    .get(
+        "/polls/{id}/result.xlsx",
+        Guard::any(&[Staff(P::CongressView), Attendee(P::CongressAttend)]),
+        documents::result_xlsx,
+    )
+    .get("/vote", Guard::public(), ballot::code_page)
+    .post(
+        "/vote",
+        Guard::public().form(&[("code", "ABCDEFGHJK")]),
+        ballot::code_submit,
+    )
 }
 
 /// How the reader reaches a poll.
@@ -101,6 +183,23 @@ impl PollReader {
             _ => None,
         }
     }
+}
+
+/// Whether this reader may see a cadre review's results: the one decision every output
+/// (poll page, minutes, result sheet, its print view and .xlsx) asks, with the reader's
+/// capabilities taken from the account, never a flag computed by the caller.
+pub(crate) async fn review_visible(state: &AppState, a: &Auth, p: &Poll) -> AppResult<bool> {
+    let manage = a.actor.authorize::<perm::CongressManage>().ok();
+    let attendee = authorize_self::<perm::CongressAttend>(&a.actor).ok();
+    Ok(sv::may_see_review(
+        &state.store.db,
+        p,
+        sv::ReviewReader {
+            manage: manage.as_ref(),
+            attendee: attendee.as_ref(),
+        },
+    )
+    .await?)
 }
 
 /// The poll `id` for whoever may read it: its managers, then staff, then attendees.
@@ -179,6 +278,7 @@ struct PollsPage {
     kinds: Vec<Opt>,
     modes: Vec<Opt>,
     contests: Vec<Opt>,
+    offices: Vec<Opt>,
     agenda: Vec<Opt>,
     f: PollInput,
     errors: FieldErrors,
@@ -286,6 +386,7 @@ async fn polls_view(
                 f.contest == "uncontested",
             ),
         ],
+        offices: coded_options::<UnionOffice>(&tr, &f.union_office, Some("poll-union-office-none")),
         agenda,
         error_list: errors.0.iter().map(|e| tr.fe(e)).collect(),
         f,
@@ -423,11 +524,18 @@ struct PollPage {
     result: Option<ResultView>,
     result_hidden: Option<String>,
     named: Vec<(String, String)>,
+    /// Before a secret poll opens: how its key will be split (or why it cannot be).
+    key_plan: Option<String>,
+    key_plan_blocked: bool,
+    /// A closed secret poll waiting for its scrutineers' shares.
+    awaiting_count: bool,
+    can_count: bool,
 }
 
 /// The result of a published poll as a table, in the reader's language.
 pub(crate) async fn result_view(
     state: &AppState,
+    reader: Viewer<'_>,
     tr: &Tr,
     p: &Poll,
     options: &[sv::PollOption],
@@ -505,7 +613,7 @@ pub(crate) async fn result_view(
                     _ => None,
                 })
                 .collect();
-            let names = sv::member_names(&state.store.db, &writeins).await?;
+            let names = sv::member_names(&state.store.db, reader, &writeins).await?;
             let mut notes = vec![tr.ta(
                 "poll-election-rule",
                 &[
@@ -576,8 +684,12 @@ pub(crate) async fn result_view(
                         .counts
                         .iter()
                         .zip(row.shares_bp.iter())
-                        .map(|(c, s)| format!("{c} ({})", percent_bp(*s)))
-                        .chain([percent_bp(row.competent_bp)])
+                        // Shares from the exact counts, rounded once (48 of 49 is 98.0%).
+                        .map(|(c, _)| format!("{c} ({})", Ratio::percent_text(*c, row.raters)))
+                        .chain([Ratio::percent_text(
+                            row.counts[0] + row.counts[1],
+                            row.raters,
+                        )])
                         .collect(),
                     outcome: String::new(),
                     strong: false,
@@ -697,7 +809,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let db = &state.store.db;
     let tr = a.tr;
     let m = sm::get_meeting(db, reader.viewer(), p.meeting_id).await?;
-    let options = sv::options(db, p.id).await?;
+    let options = sv::options(db, reader.viewer(), p.id).await?;
     let paper = sv::paper(db, &p).await?;
     let roles = match reader.acting() {
         Some(acting) => sv::own_roles(db, acting, p.meeting_id).await?,
@@ -708,9 +820,8 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         None => false,
     };
     let manage = reader.manager().is_some();
-    let t = sv::turnout(db, p.id).await?;
-    let see_review =
-        sv::may_see_review(db, &p, manage, reader.acting().map(|x| x.member())).await?;
+    let t = sv::turnout(db, reader.viewer(), p.id).await?;
+    let see_review = review_visible(&state, &a, &p).await?;
     let (result, result_hidden) = match &p.result {
         Some(PollResult::CadreReview(r)) if !see_review => {
             (None, Some(tr.t("poll-review-not-yours")))
@@ -726,12 +837,12 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             )),
         ),
         _ => (
-            result_view(&state, &tr, &p, &options, paper.as_ref()).await?,
+            result_view(&state, reader.viewer(), &tr, &p, &options, paper.as_ref()).await?,
             None,
         ),
     };
     let named = if p.status == PollStatus::Published && p.mode == PollMode::Named {
-        sv::named_ballots(db, &p)
+        sv::named_ballots(db, reader.viewer(), &p)
             .await?
             .into_iter()
             .map(|(n, b)| (n, ballot::describe(&tr, &b, &options)))
@@ -753,6 +864,9 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         if p.by_election {
             facts.push((tr.t("poll-by-election"), tr.t("poll-yes")));
         }
+        if let Some(o) = p.union_office {
+            facts.push((tr.t("poll-union-office"), tr.label(o)));
+        }
     }
     if let Some(at) = p.opened_at {
         facts.push((tr.t("poll-opened-at"), tr.datetime(&at)));
@@ -773,6 +887,22 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             Some(format!("/congress/meetings/{}/polls", m.id.0)),
         );
     let further = matches!(&p.result, Some(PollResult::Election(e)) if e.vacant > 0);
+    let secret = p.mode == PollMode::Secret;
+    let (key_plan, key_plan_blocked) = if manage && secret && p.status == PollStatus::Draft {
+        match sv::share_plan(db, &p).await? {
+            (_, 0) => (Some(tr.t("poll-key-no-scrutineers")), true),
+            (k, n) => (
+                Some(tr.ta(
+                    "poll-key-plan",
+                    &[("needed", k.to_string()), ("holders", n.to_string())],
+                )),
+                false,
+            ),
+        }
+    } else {
+        (None, false)
+    };
+    let awaiting_count = secret && p.status == PollStatus::Closed && p.tally.is_none();
     a.render(&PollPage {
         p: chrome,
         id: p.id.0,
@@ -818,6 +948,10 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         result,
         result_hidden,
         named,
+        key_plan,
+        key_plan_blocked,
+        awaiting_count,
+        can_count: manage && awaiting_count,
     })
 }
 
@@ -835,7 +969,13 @@ pub async fn add_option(
 ) -> AppResult {
     let (cap, p) = manage_poll(&state, &a, id).await?;
     let back = format!("/polls/{id}");
-    let Some(member) = sv::resolve_write_in(&state.store.db, p.school_union_id, &f.name).await?
+    let Some(member) = sv::resolve_write_in(
+        &state.store.db,
+        Viewer::manage(&cap),
+        p.school_union_id,
+        &f.name,
+    )
+    .await?
     else {
         let e = FieldError::new("member", domain::text::VOTE_WRITE_IN_UNKNOWN)
             .arg("name", f.name.trim());
@@ -864,11 +1004,179 @@ pub async fn open(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let (cap, p) = manage_poll(&state, &a, id).await?;
     let back = format!("/polls/{id}");
     match sv::open_poll(&state.store, &cap, &a.who(), p.id).await {
-        Ok(()) => {
+        Ok(opened) if opened.shares.is_empty() => {
             state.live.wake(p.id);
             Ok(a.redirect(&back, Flash::ok("poll-opened")))
         }
+        Ok(opened) => {
+            state.live.wake(p.id);
+            shares_page(&a, &p, &opened)
+        }
         Err(e) => refused(&a, &back, e),
+    }
+}
+
+pub struct SlipView {
+    pub member: i64,
+    pub name: String,
+    pub code: String,
+}
+
+#[derive(Template)]
+#[template(path = "voting/shares.html")]
+struct SharesPage {
+    p: Chrome,
+    id: i64,
+    title: String,
+    warning: String,
+    slips: Vec<SlipView>,
+}
+
+impl Drop for SharesPage {
+    fn drop(&mut self) {
+        // The page is the only place the shares ever exist outside this request.
+        for s in &mut self.slips {
+            zeroize::Zeroize::zeroize(&mut s.code);
+        }
+    }
+}
+
+/// The shares of a secret poll's key, shown once in the answer to opening it: each
+/// scrutineer opens their own line and copies their code. Never cached, never stored.
+fn shares_page(a: &Auth, p: &Poll, opened: &sv::Opened) -> AppResult {
+    let tr = &a.tr;
+    let page = SharesPage {
+        p: Chrome::new(a, "shares-title").title_text(p.title.clone()),
+        id: p.id.0,
+        title: p.title.clone(),
+        warning: tr.ta(
+            "shares-warning",
+            &[
+                ("needed", opened.needed.to_string()),
+                ("holders", opened.shares.len().to_string()),
+            ],
+        ),
+        slips: opened
+            .shares
+            .iter()
+            .map(|s| SlipView {
+                member: s.member.0,
+                name: s.name.clone(),
+                code: s.code.to_string(),
+            })
+            .collect(),
+    };
+    let mut r = a.render(&page)?;
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+pub struct ShareField {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "voting/count.html")]
+struct CountPage {
+    p: Chrome,
+    id: i64,
+    title: String,
+    help: String,
+    fields: Vec<ShareField>,
+    error_list: Vec<String>,
+}
+
+/// The counting form of a closed secret poll: one field per share needed.
+async fn count_form(
+    state: &AppState,
+    a: &Auth,
+    p: &Poll,
+    values: &[String],
+    errors: &FieldErrors,
+) -> AppResult {
+    let tr = &a.tr;
+    let key = sv::poll_key(&state.store.db, p.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let n = key.needed.clamp(1, sv::seal::SHARE_FIELDS.len());
+    let fields = sv::seal::SHARE_FIELDS[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ShareField {
+            name,
+            label: tr.t1("count-share", "n", i + 1),
+            value: values.get(i).cloned().unwrap_or_default(),
+            error: errors.get(name).map(|e| tr.fe(e)),
+        })
+        .collect();
+    let page = CountPage {
+        p: Chrome::new(a, "count-title").title_text(p.title.clone()),
+        id: p.id.0,
+        title: p.title.clone(),
+        help: tr.ta(
+            "count-help",
+            &[
+                ("needed", key.needed.to_string()),
+                ("holders", key.dealt.to_string()),
+            ],
+        ),
+        fields,
+        error_list: errors.0.iter().map(|e| tr.fe(e)).collect(),
+    };
+    let mut r = a.render(&page)?;
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+pub async fn count_page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let (_, p) = manage_poll(&state, &a, id).await?;
+    if p.mode != PollMode::Secret || p.status != PollStatus::Closed || p.tally.is_some() {
+        return Ok(a.redirect(
+            &format!("/polls/{id}"),
+            Flash::error(domain::text::VOTE_NOT_SEALED),
+        ));
+    }
+    count_form(&state, &a, &p, &[], &FieldErrors::default()).await
+}
+
+/// The scrutineers enter their shares; the sealed ballots are counted. A wrong share is
+/// named at its field and every typed code stays in the form.
+pub async fn count(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> AppResult {
+    let (cap, p) = manage_poll(&state, &a, id).await?;
+    // Shares posted to a poll that is not waiting to be counted (a stale form, a second
+    // press): back to the poll with the reason, nothing changed.
+    if p.mode != PollMode::Secret || p.status != PollStatus::Closed || p.tally.is_some() {
+        return Ok(a.redirect(
+            &format!("/polls/{id}"),
+            Flash::error(domain::text::VOTE_NOT_SEALED),
+        ));
+    }
+    let values: Vec<String> = sv::seal::SHARE_FIELDS
+        .iter()
+        .map(|n| f.get(*n).cloned().unwrap_or_default())
+        .collect();
+    let codes: Vec<&str> = values.iter().map(String::as_str).collect();
+    match sv::count_poll(&state.store, &cap, &a.who(), p.id, &codes).await {
+        Ok(_) => {
+            state.live.wake(p.id);
+            Ok(a.redirect(&format!("/polls/{id}"), Flash::ok("poll-counted")))
+        }
+        Err(StoreError::Invalid(errors)) => count_form(&state, &a, &p, &values, &errors).await,
+        Err(e) => refused(&a, &format!("/polls/{id}"), e),
     }
 }
 
@@ -929,7 +1237,7 @@ pub async fn enter_paper(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let options = sv::options(&state.store.db, p.id).await?;
+    let options = sv::options(&state.store.db, Viewer::attendee(&acting), p.id).await?;
     let mut input = PaperInput {
         issued: get("issued"),
         returned: get("returned"),
@@ -952,7 +1260,14 @@ pub async fn enter_paper(
         if name.trim().is_empty() {
             continue;
         }
-        match sv::resolve_write_in(&state.store.db, p.school_union_id, &name).await? {
+        match sv::resolve_write_in(
+            &state.store.db,
+            Viewer::attendee(&acting),
+            p.school_union_id,
+            &name,
+        )
+        .await?
+        {
             Some(m) => input.write_ins.push((m, get(&format!("w{i}_count")))),
             None => {
                 let e = FieldError::new("write_in", domain::text::VOTE_WRITE_IN_UNKNOWN)
@@ -995,8 +1310,8 @@ pub async fn events(
     a: Auth,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (_, p) = read_poll(&state, &a, id).await?;
-    let stream = live::Live::stream(&state, p.id);
+    let (reader, p) = read_poll(&state, &a, id).await?;
+    let stream = live::Live::stream(&state, reader, p.id);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())

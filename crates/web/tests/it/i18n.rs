@@ -93,6 +93,7 @@ fn used_keys() -> BTreeSet<String> {
         use domain::voting::*;
         for k in coded_keys::<PollKind>()
             .into_iter()
+            .chain(coded_keys::<UnionOffice>())
             .chain(coded_keys::<PollMode>())
             .chain(coded_keys::<PollStatus>())
             .chain(coded_keys::<MotionChoice>())

@@ -1,6 +1,20 @@
 use domain::auth::Role;
+use domain::auth::perm;
+use store::org::MemberFilter;
+use store::org::import::{ImportMode, ImportOptions};
 use testkit::app::TestApp;
+use testkit::roster::{self as roster_gen, school_roster};
 use testkit::*;
+
+fn opts(target: domain::ids::OrgUnitId, mode: ImportMode) -> ImportOptions {
+    ImportOptions {
+        target,
+        mode,
+        max_rows: 1000,
+        today: today(),
+        progress: None,
+    }
+}
 
 dual_test!(async fn a_roster_with_three_bad_rows_names_them_and_imports_the_rest(t) {
     let app = TestApp::new(t).await;
@@ -67,4 +81,169 @@ dual_test!(async fn an_upload_over_the_limit_is_refused_and_the_server_answers_o
     r.assert_status(413);
     assert!(r.text().contains("MB"));
     c.get("/members").await.assert_status(200);
+});
+
+dual_test!(async fn an_export_of_the_roll_imports_back_with_no_change(t) {
+    let app = TestApp::new(t).await;
+    let t = &app.t;
+    let o = &app.org;
+    let file = roster_gen::roster_xlsx(&school_roster());
+    store::org::value_map::remember(&t.store, &sys(), &who(), o.school_a, "post", roster_gen::UNKNOWN_POST, roster_gen::UNKNOWN_POST_ANSWER).await.unwrap();
+    store::org::import::run(&t.store, &sys(), &who(), std::sync::Arc::new(file), &opts(o.school_a, ImportMode::ValidRows)).await.unwrap();
+    let zh = web::i18n::Tr::new(web::i18n::Lang::Zh);
+    let label = |k: &str| zh.t(k);
+    let text = store::org::export::ExportText {
+        sheet_name: "会员".into(),
+        headers: store::org::export::EXPORT_COLUMNS.iter().map(|c| zh.t(&format!("col-{}", c.replace('_', "-")))).collect(),
+        label: &label,
+    };
+    let full = sys::<perm::PersonalDataExport>();
+    let (bytes, n) = store::org::export::export_members(&t.store, &sys(), Some(&full), &who(), Some("核对"), &MemberFilter::default(), today(), &text).await.unwrap();
+    assert_eq!(n, 60);
+    let back = store::org::import::run(&t.store, &sys(), &who(), std::sync::Arc::new(bytes), &opts(o.school_a, ImportMode::DryRun)).await.unwrap();
+    assert_eq!((back.invalid_rows, back.pending_rows, back.created, back.updated), (0, 0, 0, 0), "{:?} {:?} {:?}", back.errors, back.questions, back.sample);
+    assert_eq!(back.unchanged, 60);
+});
+
+#[test]
+fn every_label_the_platform_writes_reads_back_as_its_value() {
+    for lang in [web::i18n::Lang::Zh, web::i18n::Lang::En] {
+        let tr = web::i18n::Tr::new(lang);
+        for field in domain::roster::MAPPABLE_FIELDS {
+            // English employment-type labels belong to issue 10's vocabulary.
+            if field == "employment_type" && lang == web::i18n::Lang::En {
+                continue;
+            }
+            for (code, key) in domain::roster::choices(field) {
+                let label = if key.is_empty() {
+                    code.clone()
+                } else {
+                    tr.t(&key)
+                };
+                assert_eq!(
+                    domain::roster::answer_code(field, &label).as_deref(),
+                    Some(code.as_str()),
+                    "{field} {label}"
+                );
+            }
+        }
+    }
+}
+
+dual_test!(async fn a_chair_answers_the_question_once_and_imports_the_sixty_good_rows(t) {
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let roster = school_roster();
+    let school = app.org.school_a.to_string();
+    let r = c.post_multipart("/members/import", &[("unit", &school)], Some(("file", "某某中学花名册.xlsx", roster_gen::roster_xlsx(&roster)))).await;
+    r.assert_status(303);
+    let path = r.location().unwrap();
+    let page = c.follow(&r).await;
+    // The question is asked once, with the count of rows and the field's list.
+    let q = page.select("form.questions label");
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert!(q[0].contains("宿管员") && q[0].contains("岗位") && q[0].contains('3'), "{q:?}");
+    assert!(page.select("form.questions option").iter().any(|o| o == "工勤"));
+    let rows: Vec<String> = page.select("table.errors tbody td").into_iter().step_by(3).collect();
+    let mut rows: Vec<u32> = rows.iter().map(|r| r.parse().unwrap()).collect();
+    rows.dedup();
+    assert_eq!(rows, roster.bad_rows);
+    assert!(!page.select("table.warnings tbody tr").is_empty(), "retirees under 50 are noted");
+    // The problem list: named after the file, the rows themselves and a problem column.
+    let list = c.get(&format!("{path}/errors.xlsx")).await;
+    list.assert_status(200);
+    let cd = list.headers.get("content-disposition").unwrap().to_str().unwrap().to_string();
+    assert!(cd.contains(&pct("某某中学花名册-问题清单.xlsx")), "{cd}");
+    let sheet = read_xlsx(&list.bytes);
+    assert_eq!(sheet[0].last().map(String::as_str), Some("问题"));
+    assert!(sheet[0].contains(&"身份证号码".to_string()), "{:?}", sheet[0]);
+    assert!(sheet.iter().any(|r| r.contains(&"1999年2月30日".to_string()) && r.last().is_some_and(|p| p.contains("不存在"))), "{sheet:?}");
+
+    // Answering updates the preview without a new upload.
+    let r = c.post(&format!("{path}/answers"), &[("answer-0", "worker")]).await;
+    r.assert_status(303);
+    let page = c.follow(&r).await;
+    assert!(page.select("form.questions").is_empty());
+    assert_eq!(page.select(".tile-num")[1], "60", "60 to add");
+    let r = c.post(&format!("{path}/apply"), &[("mode", "valid_rows")]).await;
+    r.assert_status(303);
+    let mut done = c.follow(&r).await;
+    for _ in 0..100 {
+        if done.select("[data-sse]").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        done = c.get(&path).await;
+    }
+    let outcome = done.select(".import-outcome");
+    assert!(outcome[0].contains("新增 60 人"), "{outcome:?}");
+
+    // A later import of the same file asks nothing and changes nothing.
+    let r = c.post_multipart("/members/import", &[("unit", &school)], Some(("file", "again.xlsx", roster_gen::roster_xlsx(&roster)))).await;
+    let page = c.follow(&r).await;
+    assert!(page.select("form.questions").is_empty(), "the answer is remembered for the school");
+    assert_eq!(page.select(".tile-num")[1], "0");
+    assert_eq!(page.select(".tile-num")[3], "60", "unchanged");
+});
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+dual_test!(async fn the_template_has_the_expected_headers_and_drop_down_lists(t) {
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let page = c.get("/members/import").await;
+    assert_eq!(page.select("a.template-download").len(), 1);
+    let r = c.get("/members/import/template.xlsx").await;
+    r.assert_status(200);
+    let sheet = read_xlsx(&r.bytes);
+    assert_eq!(sheet[0][0], "姓名");
+    assert!(sheet[0].contains(&"岗位".to_string()) && sheet[0].contains(&"入会时间".to_string()));
+    // Its headers are the ones the importer reads: an empty template is a roster with no rows.
+    let report = store::org::import::run(&app.t.store, &sys(), &who(), std::sync::Arc::new(r.bytes.clone()), &opts(app.org.school_a, ImportMode::DryRun)).await.unwrap();
+    assert!(report.ignored_columns.is_empty(), "{:?}", report.ignored_columns);
+    assert_eq!(report.columns.len(), store::org::export::EXPORT_COLUMNS.len());
+    // The drop-down lists are data validations in the sheet.
+    let xml = unzip_entry(&r.bytes, "xl/worksheets/sheet1.xml");
+    assert!(xml.contains("<dataValidation type=\"list\""), "{xml}");
+});
+
+/// One entry of a zip archive (an .xlsx part) as text.
+fn unzip_entry(bytes: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut f = zip.by_name(name).unwrap();
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+    s
+}
+
+dual_test!(async fn a_masked_export_of_the_roll_imports_back_with_no_change(t) {
+    let app = TestApp::new(t).await;
+    let t = &app.t;
+    let o = &app.org;
+    let file = roster_gen::roster_xlsx(&school_roster());
+    store::org::value_map::remember(&t.store, &sys(), &who(), o.school_a, "post", roster_gen::UNKNOWN_POST, roster_gen::UNKNOWN_POST_ANSWER).await.unwrap();
+    store::org::import::run(&t.store, &sys(), &who(), std::sync::Arc::new(file), &opts(o.school_a, ImportMode::ValidRows)).await.unwrap();
+    let zh = web::i18n::Tr::new(web::i18n::Lang::Zh);
+    let label = |k: &str| zh.t(k);
+    let text = store::org::export::ExportText {
+        sheet_name: "会员".into(),
+        headers: store::org::export::EXPORT_COLUMNS.iter().map(|c| zh.t(&format!("col-{}", c.replace('_', "-")))).collect(),
+        label: &label,
+    };
+    let (bytes, n) = store::org::export::export_members(&t.store, &sys(), None, &who(), None, &MemberFilter::default(), today(), &text).await.unwrap();
+    assert_eq!(n, 60);
+    assert!(read_xlsx(&bytes)[1][3].contains("**********"), "the export is masked");
+    let back = store::org::import::run(&t.store, &sys(), &who(), std::sync::Arc::new(bytes), &opts(o.school_a, ImportMode::AllOrNothing)).await.unwrap();
+    assert_eq!((back.invalid_rows, back.pending_rows, back.created, back.updated), (0, 0, 0, 0), "{:?} {:?} {:?}", back.errors, back.questions, back.sample);
+    assert_eq!(back.unchanged, 60);
 });

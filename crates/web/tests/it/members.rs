@@ -13,7 +13,9 @@ dual_test!(async fn a_member_is_found_by_the_last_four_digits_of_the_id_number(t
     assert_eq!(r.select("table.members tbody td[data-label='姓名']"), vec!["李四"]);
     // The number is masked on screen.
     let shown = r.select("td.mono");
-    assert!(shown[0].starts_with("3301") && shown[0].contains("**********"), "{shown:?}");
+    // Only the last four characters (issue 12: the region code beside the birth date was
+    // most of the number).
+    assert_eq!(shown[0], format!("**************{tail}"), "{shown:?}");
     assert!(!r.text().contains(&id_number(2, false)));
     // A partial request gets only the results.
     let mut c = c.header("hx-request", "true");
@@ -138,7 +140,7 @@ dual_test!(async fn the_org_tree_moves_a_school_to_another_area(t) {
     assert!(r.text().contains("甲一小学工会"));
     let b = app.org.area_b.to_string();
     c.post(&format!("/org/{}/move", app.org.school_a), &[("parent", &b)]).await.assert_status(303);
-    let path = store::org::path(app.t.db(), app.org.school_a).await.unwrap();
+    let path = store::org::path(app.t.db(), &sys::<domain::auth::perm::OrgView>(), app.org.school_a).await.unwrap();
     assert_eq!(path[1].name, "乙片");
     let r = c.post(&format!("/org/{}/new", app.org.area_a), &[("name", "新学校工会"), ("code", "SA1"), ("school_kind", "public"), ("school_level", "primary")]).await;
     r.assert_status(422);
@@ -198,4 +200,63 @@ dual_test!(async fn a_union_position_is_recorded_and_ended_on_the_member_page(t)
     let r = chair.post(&format!("/members/{m}/cadres"), &[("position", "emperor"), ("start", "2025-09-01")]).await;
     let page = chair.follow(&r).await;
     assert!(!page.select(".flash.error").is_empty());
+});
+
+dual_test!(async fn a_committee_member_cannot_confirm_a_whole_id_number_or_phone_by_searching(t) {
+    let app = TestApp::new(t).await;
+    member(&app.t.store, app.org.school_a, "李四", 2).await;
+    let mut c = app.client_as(Role::CommitteeMember, app.org.school_a).await;
+    for q in [id_number(2, false), "13800000002".to_string()] {
+        let r = c.get(&format!("/members?q={q}&status=all")).await;
+        r.assert_status(303);
+        let to = r.location().unwrap();
+        assert!(!to.contains(&q) && to.contains("status=all"), "the search is dropped, the rest kept: {to}");
+        let page = c.follow(&r).await;
+        assert!(!page.select(".flash").is_empty(), "a clear message");
+        // The export answers the same way.
+        c.get(&format!("/members/export.xlsx?q={q}")).await.assert_status(303);
+    }
+    // The last four still find, like the mask shows.
+    let tail = &id_number(2, false)[14..];
+    let r = c.get(&format!("/members?q={tail}")).await;
+    assert_eq!(r.select("table.members tbody td[data-label='姓名']"), vec!["李四"]);
+});
+
+dual_test!(async fn an_exact_search_with_full_view_is_audited_and_slows_down(t) {
+    let app = TestApp::new(t).await;
+    member(&app.t.store, app.org.school_a, "李四", 2).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let id = id_number(2, false);
+    let r = c.get(&format!("/members?q={id}")).await;
+    r.assert_status(200);
+    assert_eq!(r.select("table.members tbody td[data-label='姓名']"), vec!["李四"]);
+    let rows = store::audit::list(app.t.db(), &sys(), &store::audit::AuditFilter::default(), 50).await.unwrap();
+    let rec = rows.iter().find(|r| r.action == "member.exact_search").expect("audited");
+    assert!(!rec.changes.contains(&id), "the number itself is not in the log");
+    for _ in 0..25 {
+        c.get(&format!("/members?q={id}")).await;
+    }
+    c.get(&format!("/members?q={id}")).await.assert_status(303);
+});
+
+dual_test!(async fn a_masked_member_page_and_edit_form_show_no_birth_date_beside_the_number(t) {
+    let app = TestApp::new(t).await;
+    let m = member(&app.t.store, app.org.school_a, "李四", 2).await;
+    let mut c = app.client_as(Role::CommitteeMember, app.org.school_a).await;
+    let r = c.get(&format!("/members/{}", m.0)).await;
+    r.assert_status(200);
+    let text = r.select("dl").join(" ");
+    assert!(!text.contains("1980"), "{text}");
+    let r = c.get(&format!("/members/{}/edit", m.0)).await;
+    r.assert_status(200);
+    assert!(r.select("input[name=birth_date]").is_empty());
+    assert!(!r.text().contains(&id_number(2, false)));
+    // Saving the masked form keeps the stored birth date.
+    let version = r.html().select(&scraper::Selector::parse("input[name=version]").unwrap()).next().unwrap().value().attr("value").unwrap().to_string();
+    let r = c.post(&format!("/members/{}/edit", m.0), &[("name", "李四"), ("gender", "female"), ("post", "teacher"), ("version", &version)]).await;
+    r.assert_status(303);
+    let chair = app.actor(Role::SchoolChair, app.org.school_a);
+    let view = chair.authorize::<domain::auth::perm::MemberView>().unwrap();
+    let after = store::org::get_member(&app.t.store, &view, m).await.unwrap();
+    assert_eq!(after.birth_date.format("%Y").to_string(), "1980");
 });

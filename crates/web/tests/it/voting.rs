@@ -21,11 +21,20 @@ dual_test!(async fn a_secret_resolution_is_voted_on_phones_and_published(t) {
     let r = c.post(&format!("/congress/meetings/{}/polls", h.meeting.0), &[("title", "关于修订教职工考核办法的决议"), ("kind", "motion"), ("mode", "secret"), ("seats", ""), ("contest", "competitive"), ("agenda_item", "")]).await;
     r.assert_status(303);
     let poll_url = r.location().unwrap();
+    // Before opening, the chair is told how the key will be split and what a lost share means.
+    let page = c.get(&poll_url).await;
+    let plan = page.select("#key-plan").join("");
+    assert!(plan.contains("2 位监票人") && plan.contains("永远无法计票"), "{plan}");
+    // Opening shows each scrutineer's share once, and the page is never cached.
     let r = c.post(&format!("{poll_url}/open"), &[]).await;
-    r.assert_status(303);
+    r.assert_status(200);
+    assert_eq!(r.headers.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    let shares = r.select(".share-code");
+    assert_eq!(shares.len(), 2, "one share per scrutineer");
     let page = c.get(&poll_url).await;
     page.assert_status(200);
     assert!(page.text().contains("投票中"), "{}", page.text());
+    assert!(page.select(".share-code").is_empty(), "a share is never shown again");
 
     // A delegate with an account votes: ballot, confirmation, receipt.
     let d0 = app.account_full("d0", Role::Delegate, app.org.school_a, Some(h.delegates[0].0), None).await;
@@ -82,6 +91,26 @@ dual_test!(async fn a_secret_resolution_is_voted_on_phones_and_published(t) {
     // Voting after closing is refused.
     let r = app.anon().post("/vote", &[("code", &h.delegates[9].2), ("poll", &poll_id), ("step", "cast"), ("choice", "yes")]).await;
     r.assert_status(422);
+    // The ballots are sealed: no publishing before the scrutineers count.
+    let page = c.get(&poll_url).await;
+    assert!(!page.select("#awaiting-count").is_empty());
+    let r = c.post(&format!("{poll_url}/publish"), &[]).await;
+    let page = c.follow(&r).await;
+    assert!(page.text().contains("尚未开启密封的选票"), "{}", page.text());
+    let form = c.get(&format!("{poll_url}/count")).await;
+    form.assert_status(200);
+    assert_eq!(form.select("input[name^=share]").len(), 2);
+    // A mistyped share is named at its field, and what was typed stays in the form.
+    let typo = format!("{}X", &shares[1][..shares[1].len() - 1]);
+    let typo = if typo == shares[1] { format!("{}Y", &shares[1][..shares[1].len() - 1]) } else { typo };
+    let r = c.post(&format!("{poll_url}/count"), &[("share0", &shares[0]), ("share1", &typo)]).await;
+    r.assert_status(200);
+    assert!(r.text().contains("不是本次投票的密钥分片码"), "{}", r.text());
+    let html = r.html();
+    let kept: Vec<String> = html.select(&scraper::Selector::parse("input[name=share1]").unwrap()).map(|e| e.value().attr("value").unwrap_or("").to_string()).collect();
+    assert_eq!(kept, vec![typo.clone()]);
+    let r = c.post(&format!("{poll_url}/count"), &[("share0", &shares[1]), ("share1", &shares[0])]).await;
+    r.assert_status(303);
     c.post(&format!("{poll_url}/publish"), &[]).await.assert_status(303);
     let page = c.get(&poll_url).await;
     // 6 yes of 12 delegates is not more than half.
@@ -91,6 +120,10 @@ dual_test!(async fn a_secret_resolution_is_voted_on_phones_and_published(t) {
     assert!(sheet.text().contains("依据规则版本"));
     let x = c.get(&format!("{poll_url}/result.xlsx")).await;
     x.assert_status(200);
+    // The workbook itself, read back: the motion, and the six yes votes in the rows.
+    let rows = read_xlsx(&x.bytes);
+    assert_eq!(rows.first().and_then(|r| r.first()).map(String::as_str), Some("关于修订教职工考核办法的决议"), "{rows:?}");
+    assert!(rows.iter().any(|r| r.iter().skip(1).any(|c| c == "6")), "no row counts the 6 yes votes: {rows:?}");
     let minutes = c.get(&format!("/congress/meetings/{}/minutes", h.meeting.0)).await;
     minutes.assert_status(200);
     assert!(minutes.text().contains("关于修订教职工考核办法的决议"));
