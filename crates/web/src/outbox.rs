@@ -484,7 +484,7 @@ async fn robot_view(
     let cap = a.actor.authorize::<perm::AccountManage>()?;
     let unit = OrgUnitId(id);
     let current = store::robot::get(&state.store, &cap, unit).await?;
-    let path = store::org::path(&state.store.db, unit).await?;
+    let path = store::org::path(&state.store.db, &cap, unit).await?;
     let unit_name = path
         .last()
         .map(|u| u.name.clone())
@@ -574,7 +574,7 @@ async fn robot_test(State(state): State<AppState>, a: Auth, Path(id): Path<i64>)
     let robot = store::robot::get(&state.store, &cap, unit)
         .await?
         .ok_or(AppError::NotFound)?;
-    let name = store::org::path(&state.store.db, unit)
+    let name = store::org::path(&state.store.db, &cap, unit)
         .await?
         .last()
         .map(|u| u.name.clone())

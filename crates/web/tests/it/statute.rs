@@ -11,7 +11,7 @@ use store::on_db;
 use store::voting::ballot_box::{BallotBox, Voter, prepare};
 use store::voting::{self as sv};
 use testkit::app::TestApp;
-use testkit::hall::{hall_in, poll_draft};
+use testkit::hall::{close, hall_in, open, poll_draft};
 use testkit::*;
 
 dual_test!(async fn cadre_review_results_reach_only_those_the_rules_name_on_every_output(t) {
@@ -23,7 +23,7 @@ dual_test!(async fn cadre_review_results_reach_only_those_the_rules_name_on_ever
     for i in [12, 13] {
         leaders.push(sv::add_option(st, &sys(), &who(), poll, h.delegates[i].0).await.unwrap());
     }
-    sv::open_poll(st, &sys(), &who(), poll).await.unwrap();
+    open(st, &h, poll).await.unwrap();
     let bx = BallotBox::start(st.db.clone());
     for i in 0..12 {
         let p = prepare(&st.db, Voter::Code(&h.delegates[i].2), poll).await.unwrap();
@@ -33,7 +33,8 @@ dual_test!(async fn cadre_review_results_reach_only_those_the_rules_name_on_ever
         };
         bx.cast(&p, &p.check(&input).unwrap()).await.unwrap();
     }
-    sv::close_poll(st, &sys(), &who(), poll).await.unwrap();
+    // Closing has the scrutineers count the sealed ballots with their shares.
+    close(st, &h, poll).await;
     sv::publish_poll(st, &sys(), &who(), poll).await.unwrap();
     // The default audience is the presidium: delegate 5 sits in it, delegate 6 does not.
     store::congress::meetings::add_role(st, &sys(), &who(), h.meeting, h.delegates[5].0, domain::congress::MeetingRole::Presidium).await.unwrap();
