@@ -36,6 +36,22 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Log filter (`info`, `debug`, `jiaogong=debug,sqlx=warn`…).
     pub log: String,
+    /// When the reminder scan runs: a cron expression (minute hour day month weekday) in
+    /// China Standard Time. Every `serve` process has the scheduler; one runs each slot.
+    pub reminder_schedule: String,
+    /// Run the outbox worker in this process (several processes may; they share the queue).
+    pub outbox_worker: bool,
+    /// SMTP server for e-mail reminders; none means e-mail jobs are parked with the reason.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls` (port 587), `tls` (port 465) or `plain` (a relay on this machine).
+    pub smtp_tls: String,
+    pub smtp_username: Option<String>,
+    /// Environment only (`JIAOGONG_SMTP_PASSWORD`); `check-config` prints it redacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_password: Option<String>,
+    /// The sender, e.g. `教工平台 <noreply@example.edu.cn>`.
+    pub smtp_from: Option<String>,
 }
 
 impl Default for Config {
@@ -56,6 +72,14 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             db_max_connections: 8,
             log: "info".into(),
+            reminder_schedule: "30 7 * * *".into(),
+            outbox_worker: true,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: None,
         }
     }
 }
@@ -107,9 +131,39 @@ impl Config {
         if c.key.is_some() {
             c.key = Some("[redacted]".into());
         }
+        if c.smtp_password.is_some() {
+            c.smtp_password = Some("[redacted]".into());
+        }
         c.database_url = Some(redact_url(&self.database_url()));
         c.key_file = Some(self.key_file());
         toml_string(&c)
+    }
+
+    /// The SMTP settings, checked: `None` without a host; an error naming the bad setting.
+    pub fn smtp(&self) -> anyhow::Result<Option<web::outbox::SmtpSettings>> {
+        let Some(host) = self.smtp_host.clone().filter(|h| !h.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let tls = web::outbox::SmtpTls::parse(&self.smtp_tls).ok_or_else(|| {
+            anyhow::anyhow!(
+                "smtp_tls must be starttls, tls or plain (not {:?})",
+                self.smtp_tls
+            )
+        })?;
+        let from = self
+            .smtp_from
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("smtp_from is required with smtp_host"))?;
+        let s = web::outbox::SmtpSettings {
+            host,
+            port: self.smtp_port,
+            tls,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            from,
+        };
+        s.transport().map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Some(s))
     }
 
     pub fn web(&self) -> web::WebConfig {
@@ -165,6 +219,32 @@ mod tests {
             "postgres://jg:[redacted]@db:5432/jg"
         );
         assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+
+    // lettre's connection pool starts a task when the transport is built: inside a runtime.
+    #[tokio::test]
+    async fn the_smtp_password_never_appears_in_check_config_and_bad_smtp_settings_are_named() {
+        let c = Config {
+            smtp_host: Some("smtp.example.edu.cn".into()),
+            smtp_password: Some("hunter2-secret".into()),
+            smtp_from: Some("教工平台 <noreply@example.edu.cn>".into()),
+            ..Config::default()
+        };
+        let out = c.redacted();
+        assert!(!out.contains("hunter2-secret"), "{out}");
+        assert!(out.contains("smtp_password = \"[redacted]\""), "{out}");
+        assert!(c.smtp().unwrap().is_some());
+        let bad = Config {
+            smtp_tls: "ssl".into(),
+            ..c.clone()
+        };
+        assert!(bad.smtp().unwrap_err().to_string().contains("smtp_tls"));
+        let bad = Config {
+            smtp_from: Some("not an address".into()),
+            ..c.clone()
+        };
+        assert!(bad.smtp().unwrap_err().to_string().contains("smtp_from"));
+        assert!(Config::default().smtp().unwrap().is_none());
     }
 
     #[test]

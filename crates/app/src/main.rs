@@ -2,6 +2,7 @@
 //! background jobs. `anyhow` lives here only.
 
 mod config;
+mod jobs;
 
 // glibc's allocator was a fifth of an import's time (many small allocations per bound value).
 #[global_allocator]
@@ -472,6 +473,23 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cfg.bind))?;
     println!("Jiaogong is running at {base}/login  (Ctrl-C stops it)");
+    // Background work: the outbox worker (several processes may run one; they share the
+    // queue) and the scheduler (each occurrence runs in one process only).
+    let schedules = vec![jobs::Schedule::parse("reminders", &cfg.reminder_schedule)?];
+    tokio::spawn(jobs::scheduler(st.clone(), schedules));
+    if cfg.outbox_worker {
+        let mut worker = web::outbox::Worker::new(
+            st.clone(),
+            web::outbox::WorkerConfig {
+                public_url: base.clone(),
+                ..Default::default()
+            },
+        );
+        if let Some(smtp) = cfg.smtp()? {
+            worker = worker.with_smtp(&smtp).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        tokio::spawn(worker.run());
+    }
     let db = st.db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -13,6 +13,7 @@ pub mod congress;
 pub mod error;
 pub mod ids;
 pub mod org;
+pub mod outbox;
 pub mod privacy;
 pub mod roster;
 pub mod rules;

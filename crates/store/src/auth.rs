@@ -100,6 +100,9 @@ pub struct Account {
     /// [`load_actor`]; empty elsewhere).
     #[sqlx(skip)]
     pub unit_names: Vec<(OrgUnitId, String)>,
+    /// Unread inbox items (filled by [`load_actor`], for the header badge; 0 elsewhere).
+    #[sqlx(default)]
+    pub unread: i64,
 }
 
 const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.member_id, a.totp_enabled, a.locale, a.disabled, a.created_at";
@@ -151,7 +154,8 @@ pub async fn load_actor(db: &Db, id: AccountId) -> Result<Option<(Actor, Account
     }
     let rows: Vec<Rec> = on_db!(db, |p| {
         sqlx::query_as(
-        "SELECT a.id, a.username, a.display_name, a.member_id, a.totp_enabled, a.locale, a.disabled, a.created_at, g.role, g.org_unit_id, u.name AS unit_name
+        "SELECT a.id, a.username, a.display_name, a.member_id, a.totp_enabled, a.locale, a.disabled, a.created_at, g.role, g.org_unit_id, u.name AS unit_name,
+                (SELECT COUNT(*) FROM inbox_item i WHERE i.account_id = a.id AND i.read_at IS NULL) AS unread
          FROM account a LEFT JOIN role_grant g ON g.account_id = a.id LEFT JOIN org_unit u ON u.id = g.org_unit_id WHERE a.id = $1 ORDER BY g.id"
     )
     .bind(id.0)

@@ -31,6 +31,8 @@ pub enum Field {
     Hardship,
     TotpSecret,
     ImportFile,
+    /// A group robot's webhook URL (it carries the robot's key) and signing secret.
+    RobotSecret,
 }
 
 impl Field {
@@ -45,6 +47,7 @@ impl Field {
             Field::Hardship => b"hardship",
             Field::TotpSecret => b"totp_secret",
             Field::ImportFile => b"import_file",
+            Field::RobotSecret => b"robot_secret",
         }
     }
 }

@@ -79,6 +79,7 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
         .map(|r| r.rows_affected()))?;
         out.accounts += 1;
     }
+    crate::robot::reencrypt(&mut tx, new).await?;
     let imports: Vec<(i64, Vec<u8>)> = on_tx!(&mut tx, |c| sqlx::query_as(
         "SELECT id, file_enc FROM import_batch WHERE file_enc IS NOT NULL ORDER BY id"
     )

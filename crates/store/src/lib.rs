@@ -17,8 +17,12 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod inbox;
 pub mod keys;
+pub mod notify;
 pub mod org;
+pub mod outbox;
+pub mod robot;
 pub mod scope;
 pub mod voting;
 

@@ -39,6 +39,9 @@ pub struct Chrome {
     pub refresh: Option<u32>,
     /// The reader's union and today's date, for the head of printed pages.
     pub print_meta: String,
+    /// Unread inbox items for the header badge ("" when none, "99+" above 99); `None`
+    /// when nobody is logged in.
+    pub unread: Option<String>,
 }
 
 /// Areas in the navigation, with the permission that shows each.
@@ -121,6 +124,16 @@ impl Chrome {
             request_id: ctx.request_id.clone(),
             other_lang: (other.code(), tr.t(&format!("lang-name-{}", other.code()))),
             logged_in: ctx.session.complete(),
+            unread: ctx
+                .session
+                .account
+                .as_ref()
+                .filter(|_| ctx.session.complete())
+                .map(|a| match a.unread {
+                    0 => String::new(),
+                    n if n > store::inbox::UNREAD_CAP => format!("{}+", store::inbox::UNREAD_CAP),
+                    n => n.to_string(),
+                }),
             assets: crate::assets::prefix(),
             refresh: None,
             print_meta: {
@@ -161,6 +174,7 @@ impl Chrome {
             nav: Vec::new(),
             crumbs: Vec::new(),
             user: None,
+            unread: None,
             flash: None,
             path: "/".into(),
             request_id: request_id.to_string(),

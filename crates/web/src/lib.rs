@@ -16,7 +16,9 @@ pub mod ctx;
 pub mod dashboard;
 pub mod error;
 pub mod i18n;
+pub mod inbox;
 pub mod org;
+pub mod outbox;
 pub mod state;
 pub mod voting;
 
@@ -321,6 +323,8 @@ pub fn routes(config: &WebConfig) -> RouteTable {
     let t = org::routes(t, config.max_upload_bytes);
     let t = congress::routes(t);
     let t = voting::routes(t);
+    let t = inbox::routes(t);
+    let t = outbox::routes(t);
     audit::routes(t)
 }
 

@@ -1421,6 +1421,8 @@ pub async fn remind(
     .map(|r| r.rows_affected())
     })?;
     if n > 0 {
+        // The reminder reaches people in the same transaction that records it.
+        crate::notify::proposal_overdue(&mut tx, id.0, today, crate::now()).await?;
         let mut ch = Changes::new();
         ch.field("reminded_on", None, Some(&today))
             .field("round", None, Some(&c.round));
@@ -1471,6 +1473,7 @@ pub async fn remind_overdue(
         .await
         .map(|r| r.rows_affected())
         })?;
+        crate::notify::proposal_overdue(&mut tx, *id, today, crate::now()).await?;
         let mut ch = Changes::new();
         ch.field("reminded_on", None, Some(&today))
             .field("round", None, Some(round));

@@ -10,6 +10,7 @@ mod import;
 mod keys;
 mod members;
 mod org;
+mod outbox;
 mod privacy;
 mod schema;
 mod statute;

@@ -69,6 +69,20 @@ fn enums() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("poll.mode", coded::<PollMode>()),
         ("poll.status", coded::<PollStatus>()),
         ("poll.union_office", coded::<UnionOffice>()),
+        ("group_robot.kind", {
+            use domain::outbox::RobotKind as K;
+            [K::Wecom, K::Dingtalk].map(K::as_str).to_vec()
+        }),
+        ("job.channel", {
+            use domain::outbox::Channel as C;
+            [C::Robot, C::Email, C::Webhook].map(C::as_str).to_vec()
+        }),
+        ("job.status", {
+            use domain::outbox::JobStatus as S;
+            [S::Ready, S::Running, S::Done, S::Parked]
+                .map(S::as_str)
+                .to_vec()
+        }),
     ])
 }
 

@@ -8,5 +8,6 @@ mod i18n;
 mod import;
 mod matrix;
 mod members;
+mod notify;
 mod statute;
 mod voting;

@@ -253,6 +253,9 @@ struct World {
     import: i64,
     cadre: i64,
     congress: CongressIds,
+    /// An inbox item of school A's chair and a parked job of school A.
+    inbox: i64,
+    job: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -261,7 +264,9 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 14] = [
+    let prefixes: [(&str, i64); 16] = [
+        ("/inbox/", w.inbox),
+        ("/jobs/", w.job),
         ("/members/", w.member),
         ("/org/", w.school.0),
         ("/accounts/", w.account),
@@ -281,6 +286,47 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         .iter()
         .find(|(p, _)| path.starts_with(p))
         .map(|(_, id)| *id)
+}
+
+/// An inbox item of school A's chair and a parked robot job of school A.
+async fn inbox_and_job_of_a(app: &TestApp, chair_a: domain::ids::AccountId) -> (i64, i64) {
+    use domain::outbox::{Channel, Message, MessageKind};
+    let st = &app.t.store;
+    let now = store::now();
+    let msg = Message::new(MessageKind::RobotTest, &[("unit", "甲校".into())], "/");
+    let mut tx = st.db.begin().await.unwrap();
+    store::inbox::add(
+        &mut tx,
+        &[store::inbox::NewItem {
+            account: chair_a,
+            org_unit: Some(app.org.school_a),
+            message: msg.clone(),
+            idempotency_key: "matrix".into(),
+        }],
+        now,
+    )
+    .await
+    .unwrap();
+    let job = store::outbox::NewJob {
+        channel: Channel::Robot,
+        idempotency_key: "matrix".into(),
+        org_unit: Some(app.org.school_a),
+        account: None,
+        payload: "{}".into(),
+        run_at: now,
+        max_attempts: 1,
+    };
+    store::outbox::enqueue(&mut tx, &[job], now).await.unwrap();
+    tx.commit().await.unwrap();
+    let j = store::outbox::claim(&st.db, "matrix", 1, std::time::Duration::from_secs(60), now)
+        .await
+        .unwrap()
+        .remove(0);
+    store::outbox::fail(&st.db, &j, "test", &domain::outbox::Backoff::default(), now)
+        .await
+        .unwrap();
+    let item = store::inbox::list(&st.db, chair_a, None, 1).await.unwrap()[0].id;
+    (item, j.id)
 }
 
 /// The path with school A's ids in place of its parameters.
@@ -575,6 +621,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let congress = congress_of_a(&app, member_a).await;
     store::org::add_cadre_position(st, &sys(), &who(), member_a, o.school_a, domain::org::CadrePosition::Chair, today()).await.unwrap();
     let cadre = store::org::cadre_positions(st, &sys(), member_a).await.unwrap()[0].id;
+    let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -587,6 +634,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         import,
         cadre,
         congress,
+        inbox,
+        job,
         names: vec!["甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
