@@ -54,6 +54,10 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     .unwrap();
     store::auth::begin_totp(&t.store, account, "rotor").await.unwrap();
     store::org::import::stage_batch(&t.store, &sys(), &who(), o.school_a, "a.csv", b"a,b\n", &Default::default()).await.unwrap();
+    // A school's 钉钉 group robot: its URL and its signing secret are both encrypted.
+    let kind = domain::outbox::RobotKind::Dingtalk;
+    let url = domain::outbox::RobotUrl::parse(kind, "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef").unwrap();
+    store::robot::set(&t.store, &sys(), &who(), o.school_a, kind, &url, Some("SEC0123456789abcdef")).await.unwrap();
 
     let columns = encrypted_columns(&t).await;
     assert!(columns.len() >= 4, "the schema's encrypted columns were not found: {columns:?}");
