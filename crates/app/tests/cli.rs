@@ -17,20 +17,25 @@ fn jiaogong(dir: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("run jiaogong: {e}"))
 }
 
+/// One connection to the SQLite database file at `db`.
+async fn open_sqlite(db: &Path) -> store::Db {
+    let url = format!("sqlite://{}", db.display());
+    store::Db::connect(
+        &url,
+        &store::DbOptions {
+            max_connections: 1,
+            pg_schema: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// Row counts of the tables a start-up could write to, and the audit chain's last hash.
 fn logical_state(db: &Path) -> (i64, i64, i64, Option<Vec<u8>>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let url = format!("sqlite://{}", db.display());
-        let conn = store::Db::connect(
-            &url,
-            &store::DbOptions {
-                max_connections: 1,
-                pg_schema: None,
-            },
-        )
-        .await
-        .unwrap();
+        let conn = open_sqlite(db).await;
         let count = |table: &'static str| {
             let conn = &conn;
             async move {
@@ -308,16 +313,7 @@ fn the_database_file_and_its_wal_are_readable_by_the_owner_only() {
     // The WAL and shared-memory files exist while a connection is open: open one and look.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let url = format!("sqlite://{}", db.display());
-        let conn = store::Db::connect(
-            &url,
-            &store::DbOptions {
-                max_connections: 1,
-                pg_schema: None,
-            },
-        )
-        .await
-        .unwrap();
+        let conn = open_sqlite(&db).await;
         store::on_db!(&conn, |p| sqlx::query("SELECT COUNT(*) FROM member")
             .execute(p)
             .await
