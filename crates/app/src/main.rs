@@ -320,11 +320,11 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
                 std::fs::write(&path, format!("{}\n", store::audit::anchor_of(&v).format()))
                     .with_context(|| format!("writing {}", path.display()))?;
             }
+            for (column, n) in &r.columns {
+                println!("re-encrypted {n} values of {column}");
+            }
             println!(
-                "re-encrypted {} members, {} accounts, {} staged imports; re-signed {} audit records.\nNow replace the key file ({}) with {} before the next start.",
-                r.members,
-                r.accounts,
-                r.imports,
+                "re-signed {} audit records.\nNow replace the key file ({}) with {} before the next start.",
                 r.audit_records,
                 cfg.key_file().display(),
                 new_key_file.display()

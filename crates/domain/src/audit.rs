@@ -209,6 +209,12 @@ pub fn verify_chain<'a>(
     (last, breaks)
 }
 
+/// The audit chain.
+pub static AREA: crate::area::Area = crate::area::Area {
+    name: "audit",
+    enums: &[],
+};
+
 #[cfg(test)]
 mod tests {
     #[test]

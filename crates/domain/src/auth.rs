@@ -390,6 +390,12 @@ pub fn check_new_password(pw: &str, confirm: &str) -> Result<(), crate::FieldErr
     Ok(())
 }
 
+/// Accounts and grants (roles are labelled through `role-*` keys, not as a coded enum).
+pub static AREA: crate::area::Area = crate::area::Area {
+    name: "auth",
+    enums: &[],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -856,6 +856,29 @@ pub fn normalize_code(input: &str) -> Option<String> {
     (s.len() == CODE_LEN && s.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(s)
 }
 
+/// The staff congress (with proposals and suggestions until they become their own area).
+pub static AREA: crate::area::Area = crate::area::Area {
+    name: "congress",
+    enums: &[
+        crate::area::CodedEnum::of::<CongressMode>(),
+        crate::area::CodedEnum::of::<DelegateKind>(),
+        crate::area::CodedEnum::of::<MeetingKind>(),
+        crate::area::CodedEnum::of::<MeetingStatus>(),
+        crate::area::CodedEnum::of::<AgendaKind>(),
+        crate::area::CodedEnum::of::<MeetingRole>(),
+        crate::area::CodedEnum::of::<CheckInMethod>(),
+        crate::area::CodedEnum::of::<ProposalStatus>(),
+        crate::area::CodedEnum::of::<ReviewDecision>(),
+        crate::area::CodedEnum::of::<Rating>(),
+        crate::area::CodedEnum::of::<ImplementationStatus>(),
+        crate::area::CodedEnum::of::<ProposalCategory>(),
+        crate::area::CodedEnum::of::<SeconderStatus>(),
+        crate::area::CodedEnum::of::<SuggestionStatus>(),
+        crate::area::CodedEnum::of::<crate::rules::Base>(),
+        crate::area::CodedEnum::of::<crate::rules::ReviewAudience>(),
+    ],
+};
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -7,11 +7,13 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod area;
 pub mod audit;
 pub mod auth;
 pub mod congress;
 pub mod error;
 pub mod ids;
+pub mod notify;
 pub mod org;
 pub mod outbox;
 pub mod privacy;

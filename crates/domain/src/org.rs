@@ -798,6 +798,25 @@ pub fn parse_org_code(field: &'static str, input: &str) -> Result<String, FieldE
     Ok(s.to_string())
 }
 
+/// The organisation and its people.
+pub static AREA: crate::area::Area = crate::area::Area {
+    name: "org",
+    enums: &[
+        crate::area::CodedEnum::of::<OrgKind>(),
+        crate::area::CodedEnum::of::<UnionKind>(),
+        crate::area::CodedEnum::of::<SchoolKind>(),
+        crate::area::CodedEnum::of::<SchoolLevel>(),
+        crate::area::CodedEnum::of::<Gender>(),
+        crate::area::CodedEnum::of::<Post>(),
+        crate::area::CodedEnum::of::<MemberStatus>(),
+        crate::area::CodedEnum::of::<PoliticalStatus>(),
+        crate::area::CodedEnum::of::<Education>(),
+        crate::area::CodedEnum::of::<EmploymentType>(),
+        crate::area::CodedEnum::of::<ProfessionalTitle>(),
+        crate::area::CodedEnum::of::<CadrePosition>(),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -857,6 +857,20 @@ pub fn decide(
     }
 }
 
+/// Polls and ballots.
+pub static AREA: crate::area::Area = crate::area::Area {
+    name: "voting",
+    enums: &[
+        crate::area::CodedEnum::of::<PollKind>(),
+        crate::area::CodedEnum::of::<PollMode>(),
+        crate::area::CodedEnum::of::<PollStatus>(),
+        crate::area::CodedEnum::of::<UnionOffice>(),
+        crate::area::CodedEnum::of::<MotionChoice>(),
+        crate::area::CodedEnum::of::<Mark>(),
+        crate::area::CodedEnum::of::<Grade>(),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -506,3 +506,7 @@ pub async fn resign(tx: &mut Tx, old_key: &[u8], cipher: &Cipher) -> Result<i64,
     .map(|r| r.rows_affected()))?;
     Ok(entries.len() as i64)
 }
+
+/// The audit chain: nothing coded, nothing encrypted (personal fields are redacted before
+/// they reach a record), no demo of its own (every other area's demo writes records).
+pub static AREA: crate::area::Area = crate::area::Area::new("audit");

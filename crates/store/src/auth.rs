@@ -1220,3 +1220,19 @@ pub async fn use_recovery_code(
     })?;
     Ok(n > 0)
 }
+
+/// Accounts, grants, sessions and one-time links.
+pub static AREA: crate::area::Area = crate::area::Area {
+    coded: &[crate::area::CodedColumn {
+        column: "role_grant.role",
+        codes: || Role::ALL.iter().map(|r| r.code()).collect(),
+    }],
+    encrypted: &[crate::area::EncryptedColumn {
+        table: "account",
+        key: "id",
+        column: "totp_secret_enc",
+        field: Field::TotpSecret,
+        indexes: &[],
+    }],
+    ..crate::area::Area::new("auth")
+};

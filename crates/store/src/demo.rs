@@ -37,7 +37,7 @@ pub struct DemoLogin {
     pub unit_name: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct DemoSummary {
     pub union_name: String,
     pub areas: usize,
@@ -294,6 +294,41 @@ pub async fn load(
             "the database already holds an organisation",
         ));
     }
+    let run = crate::area::DemoRun {
+        st,
+        sys,
+        hasher,
+        opts,
+    };
+    let mut summary = DemoSummary::default();
+    // Every area's year, in the order of the one list: the organisation and its people
+    // first, then each area on top of what the earlier ones made.
+    for a in crate::area::AREAS {
+        if let Some(demo) = a.demo {
+            demo(&run, &mut summary).await?;
+        }
+    }
+    Ok(summary)
+}
+
+/// The org area's demo: the district's tree, its members and the logins of its people.
+pub(crate) fn org_demo<'a>(
+    run: &'a crate::area::DemoRun<'a>,
+    summary: &'a mut DemoSummary,
+) -> futures::future::BoxFuture<'a, Result<(), StoreError>> {
+    Box::pin(async move {
+        let s = load_org(run.st, run.sys, run.hasher, run.opts).await?;
+        *summary = s;
+        Ok(())
+    })
+}
+
+async fn load_org(
+    st: &Store,
+    sys: &SystemCap,
+    hasher: Option<&PasswordHasher>,
+    opts: &DemoOptions,
+) -> Result<DemoSummary, StoreError> {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let who = Who::system("demo");
     let province = opts.members > 50_000;
@@ -647,7 +682,6 @@ pub async fn load(
             });
         }
     }
-    logins.extend(crate::congress::demo::load(st, sys, hasher, opts).await?);
     Ok(DemoSummary {
         union_name: union_name.into(),
         areas: area_ids.len(),

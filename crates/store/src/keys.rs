@@ -2,100 +2,104 @@
 //! new master key, re-sign the audit chain, and record the new key check — all in one
 //! transaction, so a failure leaves the database as it was.
 
-use crate::crypto::Field;
+use crate::area::EncryptedColumn;
+use crate::db::{Arg, Sql};
 use crate::{Cipher, Store, StoreError, on_tx};
 
 /// Counts of what was rewritten.
 #[derive(Debug, Default)]
 pub struct Rotation {
-    pub members: u64,
-    pub accounts: u64,
-    pub imports: u64,
+    /// Values re-encrypted per `table.column`, in the order of the areas' declarations.
+    pub columns: Vec<(String, u64)>,
     pub audit_records: i64,
 }
 
+impl Rotation {
+    /// Values rewritten in one column (`table.column`).
+    pub fn of(&self, column: &str) -> u64 {
+        self.columns
+            .iter()
+            .find(|(c, _)| c == column)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// Rows read per batch: bounded memory whatever the number of members.
+const BATCH: i64 = 2000;
+
+/// Re-encrypts one declared column and recomputes its blind indexes.
+async fn rotate_column(
+    tx: &mut crate::Tx,
+    new: &Cipher,
+    col: &EncryptedColumn,
+) -> Result<u64, StoreError> {
+    let mut n = 0u64;
+    let mut after = i64::MIN;
+    loop {
+        let mut q = Sql::new("SELECT ");
+        q.push(col.key)
+            .push(", ")
+            .push(col.column)
+            .push(" FROM ")
+            .push(col.table)
+            .push(" WHERE ")
+            .push(col.column)
+            .push(" IS NOT NULL AND ")
+            .push(col.key)
+            .push(" > ")
+            .bind(Arg::I64(after))
+            .push(" ORDER BY ")
+            .push(col.key)
+            .push(" LIMIT ")
+            .bind(Arg::I64(BATCH));
+        let rows: Vec<(i64, Vec<u8>)> = q.fetch_all_tx(tx).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for (key, enc) in rows {
+            after = key;
+            let plain = new.decrypt(col.field, &enc)?;
+            let mut u = Sql::new("UPDATE ");
+            u.push(col.table)
+                .push(" SET ")
+                .push(col.column)
+                .push(" = ")
+                .bind(Arg::Bytes(new.encrypt(col.field, &plain)));
+            if !col.indexes.is_empty() {
+                let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+                    StoreError::Other(format!("{}.{} is not text", col.table, col.column))
+                })?;
+                for (index, field, part) in col.indexes {
+                    u.push(", ").push(index).push(" = ");
+                    match part(&text) {
+                        Some(p) => u.bind(Arg::Bytes(new.blind_index(*field, &p))),
+                        None => u.push("NULL"),
+                    };
+                }
+            }
+            u.push(" WHERE ")
+                .push(col.key)
+                .push(" = ")
+                .bind(Arg::I64(key));
+            u.execute_tx(tx).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// `st.cipher` must be [`Cipher::rotating`] (new key current, old key readable).
+/// Every encrypted column every area declares is rewritten (`store::area::AREAS`).
 pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
     let new = &st.cipher;
     let mut out = Rotation::default();
     let mut tx = st.db.begin().await?;
-    let mut after = 0i64;
-    loop {
-        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = on_tx!(&mut tx, |c| {
-            sqlx::query_as(
-            "SELECT id, id_number_enc, phone_enc FROM member WHERE id > $1 ORDER BY id LIMIT 2000"
-        )
-        .bind(after)
-        .fetch_all(&mut *c)
-        .await
-        })?;
-        if rows.is_empty() {
-            break;
+    for area in crate::area::AREAS {
+        for col in area.encrypted {
+            let n = rotate_column(&mut tx, new, col).await?;
+            out.columns
+                .push((format!("{}.{}", col.table, col.column), n));
         }
-        for (id, id_enc, phone_enc) in rows {
-            after = id;
-            let id_number = new.decrypt_str(Field::IdNumber, &id_enc)?;
-            let phone = phone_enc
-                .as_deref()
-                .map(|p| new.decrypt_str(Field::Phone, p))
-                .transpose()?;
-            let tail = id_number.get(14..).unwrap_or_default().to_string();
-            let phone_tail = phone
-                .as_deref()
-                .and_then(|p| p.get(7..))
-                .map(str::to_string);
-            on_tx!(&mut tx, |c| {
-                sqlx::query(
-                "UPDATE member SET id_number_enc = $1, id_number_idx = $2, id_tail_idx = $3, phone_enc = $4, phone_idx = $5, phone_tail_idx = $6 WHERE id = $7"
-            )
-            .bind(new.encrypt_str(Field::IdNumber, &id_number))
-            .bind(new.blind_index(Field::IdNumber, &id_number))
-            .bind(new.blind_index(Field::IdTail, &tail))
-            .bind(phone.as_deref().map(|p| new.encrypt_str(Field::Phone, p)))
-            .bind(phone.as_deref().map(|p| new.blind_index(Field::Phone, p)))
-            .bind(phone_tail.as_deref().map(|t| new.blind_index(Field::PhoneTail, t)))
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-            out.members += 1;
-        }
-    }
-    let accounts: Vec<(i64, Vec<u8>)> = on_tx!(&mut tx, |c| sqlx::query_as(
-        "SELECT id, totp_secret_enc FROM account WHERE totp_secret_enc IS NOT NULL ORDER BY id"
-    )
-    .fetch_all(&mut *c)
-    .await)?;
-    for (id, enc) in accounts {
-        let secret = new.decrypt(Field::TotpSecret, &enc)?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE account SET totp_secret_enc = $1 WHERE id = $2"
-        )
-        .bind(new.encrypt(Field::TotpSecret, &secret))
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        out.accounts += 1;
-    }
-    crate::robot::reencrypt(&mut tx, new).await?;
-    let imports: Vec<(i64, Vec<u8>)> = on_tx!(&mut tx, |c| sqlx::query_as(
-        "SELECT id, file_enc FROM import_batch WHERE file_enc IS NOT NULL ORDER BY id"
-    )
-    .fetch_all(&mut *c)
-    .await)?;
-    for (id, enc) in imports {
-        let file = new.decrypt(Field::ImportFile, &enc)?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE import_batch SET file_enc = $1 WHERE id = $2"
-        )
-        .bind(new.encrypt(Field::ImportFile, &file))
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        out.imports += 1;
     }
     out.audit_records = crate::audit::resign(&mut tx, old.audit_key(), new).await?;
     on_tx!(&mut tx, |c| sqlx::query(

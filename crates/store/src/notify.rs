@@ -162,3 +162,49 @@ pub async fn email_of(db: &crate::Db, account: AccountId) -> Result<Option<Strin
     .await)?;
     Ok(r.flatten())
 }
+
+/// Reminders: the outbox of jobs, the inbox, group robots and e-mail.
+pub static AREA: crate::area::Area = crate::area::Area {
+    coded: &[
+        crate::area::CodedColumn {
+            column: "group_robot.kind",
+            codes: || {
+                use domain::outbox::RobotKind as K;
+                [K::Wecom, K::Dingtalk].map(K::as_str).to_vec()
+            },
+        },
+        crate::area::CodedColumn {
+            column: "job.channel",
+            codes: || {
+                use domain::outbox::Channel as C;
+                [C::Robot, C::Email, C::Webhook].map(C::as_str).to_vec()
+            },
+        },
+        crate::area::CodedColumn {
+            column: "job.status",
+            codes: || {
+                use domain::outbox::JobStatus as S;
+                [S::Ready, S::Running, S::Done, S::Parked]
+                    .map(S::as_str)
+                    .to_vec()
+            },
+        },
+    ],
+    encrypted: &[
+        crate::area::EncryptedColumn {
+            table: "group_robot",
+            key: "org_unit_id",
+            column: "url_enc",
+            field: crate::crypto::Field::RobotSecret,
+            indexes: &[],
+        },
+        crate::area::EncryptedColumn {
+            table: "group_robot",
+            key: "org_unit_id",
+            column: "secret_enc",
+            field: crate::crypto::Field::RobotSecret,
+            indexes: &[],
+        },
+    ],
+    ..crate::area::Area::new("notify")
+};

@@ -145,31 +145,6 @@ async fn in_scope(
     Ok(())
 }
 
-/// Re-encrypts every robot with the current key (`jiaogong key rotate`).
-pub(crate) async fn reencrypt(tx: &mut Tx, new: &Cipher) -> Result<(), StoreError> {
-    let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT org_unit_id, url_enc, secret_enc FROM group_robot ORDER BY org_unit_id"
-    )
-    .fetch_all(&mut *c)
-    .await)?;
-    for (unit, url, secret) in rows {
-        let url = new.decrypt(Field::RobotSecret, &url)?;
-        let secret = secret
-            .map(|s| new.decrypt(Field::RobotSecret, &s))
-            .transpose()?;
-        on_tx!(tx, |c| sqlx::query(
-            "UPDATE group_robot SET url_enc = $1, secret_enc = $2 WHERE org_unit_id = $3"
-        )
-        .bind(new.encrypt(Field::RobotSecret, &url))
-        .bind(secret.map(|s| new.encrypt(Field::RobotSecret, &s)))
-        .bind(unit)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
-    Ok(())
-}
-
 /// Whether a unit has a robot (no capability: only a yes/no for the worker and the demo).
 pub async fn exists(db: &Db, unit: OrgUnitId) -> Result<bool, StoreError> {
     let n: i64 = on_db!(db, |p| sqlx::query_scalar(

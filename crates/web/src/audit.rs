@@ -90,3 +90,18 @@ async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<AuditQuery
         older_href,
     })
 }
+
+use crate::area::{Area, NavEntry};
+
+/// The audit area: the audit log, its search and its verification.
+pub static AREA: Area = Area {
+    name: "audit",
+    routes: |t, _| routes(t),
+    nav: &[NavEntry {
+        href: "/audit",
+        label_key: "nav-audit",
+        permission: Some(domain::auth::Permission::AuditView),
+        rank: 90,
+    }],
+    documents: &[],
+};

@@ -1056,6 +1056,29 @@ async fn account_enable(State(state): State<AppState>, a: Auth, Path(id): Path<i
     Ok(a.redirect("/accounts", Flash::ok("account-enabled")))
 }
 
+use crate::area::{Area, NavEntry};
+
+/// The auth area: login, accounts and grants, one's own page.
+pub static AREA: Area = Area {
+    name: "auth",
+    routes: |t, _| routes(t),
+    nav: &[
+        NavEntry {
+            href: "/accounts",
+            label_key: "nav-accounts",
+            permission: Some(P::AccountManage),
+            rank: 80,
+        },
+        NavEntry {
+            href: "/me",
+            label_key: "nav-me",
+            permission: None,
+            rank: 100,
+        },
+    ],
+    documents: &[],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 
 use crate::ctx::Ctx;
 use crate::i18n::{Lang, Tr};
-use domain::auth::Permission;
 
 #[derive(Clone, Debug)]
 pub struct NavItem {
@@ -44,61 +43,27 @@ pub struct Chrome {
     pub unread: Option<String>,
 }
 
-/// Areas in the navigation, with the permission that shows each.
-const AREAS: &[(&str, &str, Option<Permission>)] = &[
-    ("/", "nav-dashboard", Some(Permission::DashboardView)),
-    ("/members", "nav-members", Some(Permission::MemberView)),
-    (
-        "/members/import",
-        "nav-import",
-        Some(Permission::MemberImport),
-    ),
-    ("/org", "nav-org", Some(Permission::OrgView)),
-    (
-        "/congress",
-        "nav-congress",
-        Some(Permission::CongressAttend),
-    ),
-    (
-        "/proposals",
-        "nav-proposals",
-        Some(Permission::CongressAttend),
-    ),
-    (
-        "/suggestions",
-        "nav-suggestions",
-        Some(Permission::SuggestionSubmit),
-    ),
-    (
-        "/congress/oversight",
-        "nav-oversight",
-        Some(Permission::CongressOversight),
-    ),
-    ("/accounts", "nav-accounts", Some(Permission::AccountManage)),
-    ("/audit", "nav-audit", Some(Permission::AuditView)),
-    ("/me", "nav-me", None),
-];
-
 impl Chrome {
     pub fn new(ctx: &Ctx, title_key: &str) -> Chrome {
         let tr = ctx.tr;
         let current_path = ctx.path.split('?').next().unwrap_or("/").to_string();
         let nav = match ctx.actor() {
-            Some(a) if ctx.session.complete() => AREAS
-                .iter()
-                .filter(|(_, _, p)| match p {
-                    Some(p) => a.may(*p),
+            Some(a) if ctx.session.complete() => crate::area::nav()
+                .into_iter()
+                .filter(|e| match e.permission {
+                    Some(p) => a.may(p),
                     None => a.member.is_some(),
                 })
-                .map(|(href, key, _)| NavItem {
+                .map(|e| (e.href, e.label_key))
+                .map(|(href, key)| NavItem {
                     href,
                     label: tr.t(key),
-                    current: if *href == "/" {
+                    current: if href == "/" {
                         current_path == "/"
                     } else {
-                        current_path == *href
+                        current_path == href
                             || (current_path.starts_with(href)
-                                && !(*href == "/members"
+                                && !(href == "/members"
                                     && current_path.starts_with("/members/import")))
                     },
                 })

@@ -6,6 +6,7 @@
 //! call `store`, render a page or redirect with a flash message. Every route is declared
 //! through [`RouteTable`], so that the authorization test can enumerate all of them.
 
+pub mod area;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -16,11 +17,12 @@ pub mod ctx;
 pub mod dashboard;
 pub mod error;
 pub mod i18n;
-pub mod inbox;
+pub mod notify;
 pub mod org;
-pub mod outbox;
 pub mod state;
 pub mod voting;
+
+pub use notify::{inbox, outbox};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -313,19 +315,14 @@ impl RouteTable {
     }
 }
 
-/// Every route of the application.
+/// Every route of the application: the core (health check, static files, dashboard), then
+/// each area's, in the order of [`area::AREAS`].
 pub fn routes(config: &WebConfig) -> RouteTable {
     let t = RouteTable::default()
         .get("/healthz", Guard::public(), health)
         .get("/static/{hash}/{file}", Guard::public(), assets::serve);
-    let t = auth::routes(t);
     let t = dashboard::routes(t);
-    let t = org::routes(t, config.max_upload_bytes);
-    let t = congress::routes(t);
-    let t = voting::routes(t);
-    let t = inbox::routes(t);
-    let t = outbox::routes(t);
-    audit::routes(t)
+    area::AREAS.iter().fold(t, |t, a| (a.routes)(t, config))
 }
 
 /// The application with all its layers.

@@ -1248,3 +1248,17 @@ async fn suggestions_of(
     }
     Ok(())
 }
+
+/// The congress area's demo (with its proposals and polls, until those areas load their
+/// own): runs after the organisation's.
+pub(crate) fn area_demo<'a>(
+    run: &'a crate::area::DemoRun<'a>,
+    summary: &'a mut crate::demo::DemoSummary,
+) -> futures::future::BoxFuture<'a, Result<(), StoreError>> {
+    Box::pin(async move {
+        summary
+            .logins
+            .extend(load(run.st, run.sys, run.hasher, run.opts).await?);
+        Ok(())
+    })
+}

@@ -83,3 +83,35 @@ pub(crate) fn push_in_scope(
         }
     }
 }
+
+use crate::area::{Area, CodedColumn};
+use domain::congress::*;
+
+/// The staff congress: terms, delegates, meetings, attendance, documents, rules, oversight;
+/// with proposals and suggestions until they become an area of their own.
+pub static AREA: Area = Area {
+    coded: &[
+        CodedColumn::of::<CongressMode>("congress_term.mode"),
+        CodedColumn::of::<DelegateKind>("delegate.kind"),
+        CodedColumn::of::<MeetingKind>("congress_meeting.kind"),
+        CodedColumn::of::<MeetingStatus>("congress_meeting.status"),
+        CodedColumn::of::<AgendaKind>("agenda_item.kind"),
+        CodedColumn {
+            column: "meeting_document.kind",
+            codes: || DocKind::ALL.iter().map(|k| k.code()).collect(),
+        },
+        CodedColumn::of::<MeetingRole>("meeting_role.role"),
+        CodedColumn::of::<CheckInMethod>("check_in.method"),
+        CodedColumn::of::<ProposalStatus>("proposal.status"),
+        CodedColumn::of::<ProposalCategory>("proposal.category"),
+        CodedColumn::of::<ReviewDecision>("proposal.decision"),
+        CodedColumn::of::<ImplementationStatus>("proposal.implementation"),
+        CodedColumn::of::<Rating>("proposal.last_rating"),
+        CodedColumn::of::<Rating>("proposal_reply.rating"),
+        CodedColumn::of::<ImplementationStatus>("proposal_progress.status"),
+        CodedColumn::of::<SeconderStatus>("proposal_seconder.status"),
+        CodedColumn::of::<SuggestionStatus>("suggestion.status"),
+    ],
+    demo: Some(demo::area_demo),
+    ..Area::new("congress")
+};

@@ -30,3 +30,77 @@ pub(crate) fn precision(s: &str) -> Result<domain::roster::DatePrecision, StoreE
 pub(crate) fn opt_coded<C: Coded>(s: Option<&str>) -> Result<Option<C>, StoreError> {
     s.map(coded).transpose()
 }
+
+use crate::area::{Area, CodedColumn, EncryptedColumn};
+use crate::crypto::Field;
+use domain::org::*;
+
+fn whole(s: &str) -> Option<String> {
+    Some(s.to_string())
+}
+fn after(n: usize) -> impl Fn(&str) -> Option<String> {
+    move |s: &str| s.get(n..).map(str::to_string)
+}
+fn id_tail(s: &str) -> Option<String> {
+    after(14)(s)
+}
+fn phone_tail(s: &str) -> Option<String> {
+    after(7)(s)
+}
+
+/// The organisation and its people: units, members, cadres, the roster import.
+pub static AREA: Area = Area {
+    coded: &[
+        CodedColumn::of::<OrgKind>("org_unit.kind"),
+        CodedColumn::of::<UnionKind>("org_unit.union_kind"),
+        CodedColumn::of::<SchoolKind>("org_unit.school_kind"),
+        CodedColumn::of::<SchoolLevel>("org_unit.school_level"),
+        CodedColumn::of::<Gender>("member.gender"),
+        CodedColumn::of::<Post>("member.post"),
+        CodedColumn::of::<MemberStatus>("member.status"),
+        CodedColumn::of::<ProfessionalTitle>("member.title"),
+        CodedColumn::of::<PoliticalStatus>("member.political_status"),
+        CodedColumn::of::<Education>("member.education"),
+        CodedColumn::of::<EmploymentType>("member.employment_type"),
+        CodedColumn {
+            column: "member.join_date_precision",
+            codes: || {
+                use domain::roster::DatePrecision as D;
+                [D::Day, D::Month].map(D::code).to_vec()
+            },
+        },
+        CodedColumn::of::<MemberStatus>("member_status_history.status"),
+        CodedColumn::of::<CadrePosition>("cadre.position"),
+    ],
+    encrypted: &[
+        EncryptedColumn {
+            table: "member",
+            key: "id",
+            column: "id_number_enc",
+            field: Field::IdNumber,
+            indexes: &[
+                ("id_number_idx", Field::IdNumber, whole),
+                ("id_tail_idx", Field::IdTail, id_tail),
+            ],
+        },
+        EncryptedColumn {
+            table: "member",
+            key: "id",
+            column: "phone_enc",
+            field: Field::Phone,
+            indexes: &[
+                ("phone_idx", Field::Phone, whole),
+                ("phone_tail_idx", Field::PhoneTail, phone_tail),
+            ],
+        },
+        EncryptedColumn {
+            table: "import_batch",
+            key: "id",
+            column: "file_enc",
+            field: Field::ImportFile,
+            indexes: &[],
+        },
+    ],
+    demo: Some(crate::demo::org_demo),
+    ..Area::new("org")
+};

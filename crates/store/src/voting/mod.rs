@@ -1612,3 +1612,14 @@ pub(crate) async fn eligible_delegate(
         Some(_) => Ok(()),
     }
 }
+
+/// Polls, ballots, sealed counting and results.
+pub static AREA: crate::area::Area = crate::area::Area {
+    coded: &[
+        crate::area::CodedColumn::of::<PollKind>("poll.kind"),
+        crate::area::CodedColumn::of::<PollMode>("poll.mode"),
+        crate::area::CodedColumn::of::<PollStatus>("poll.status"),
+        crate::area::CodedColumn::of::<UnionOffice>("poll.union_office"),
+    ],
+    ..crate::area::Area::new("voting")
+};

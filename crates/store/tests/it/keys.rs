@@ -79,3 +79,19 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
         }
     }
 });
+
+dual_test!(async fn every_encrypted_column_of_the_schema_is_declared_by_an_area(t) {
+    // Key rotation re-encrypts the columns the areas declare (store::<area>::AREA.encrypted);
+    // a `*_enc` column no area declares would stay under the old key.
+    let schema: std::collections::BTreeSet<(String, String)> =
+        encrypted_columns(&t).await.into_iter().collect();
+    let declared: std::collections::BTreeSet<(String, String)> = store::area::AREAS
+        .iter()
+        .flat_map(|a| a.encrypted.iter())
+        .map(|c| (c.table.to_string(), c.column.to_string()))
+        .collect();
+    let undeclared: Vec<_> = schema.difference(&declared).collect();
+    let missing: Vec<_> = declared.difference(&schema).collect();
+    assert!(undeclared.is_empty(), "encrypted columns no area declares: {undeclared:?}");
+    assert!(missing.is_empty(), "declared encrypted columns the schema lacks: {missing:?}");
+});

@@ -380,3 +380,55 @@ pub(crate) fn xlsx(bytes: Vec<u8>, name: &str, ascii: &str) -> axum::response::R
     )
         .into_response()
 }
+
+use crate::area::{Area, Document, DocumentKind, NavEntry};
+
+/// The congress area: terms, delegates, meetings, check-in, proposals, suggestions,
+/// oversight.
+pub static AREA: Area = Area {
+    name: "congress",
+    routes: |t, _| routes(t),
+    nav: &[
+        NavEntry {
+            href: "/congress",
+            label_key: "nav-congress",
+            permission: Some(P::CongressAttend),
+            rank: 40,
+        },
+        NavEntry {
+            href: "/proposals",
+            label_key: "nav-proposals",
+            permission: Some(P::CongressAttend),
+            rank: 50,
+        },
+        NavEntry {
+            href: "/suggestions",
+            label_key: "nav-suggestions",
+            permission: Some(P::SuggestionSubmit),
+            rank: 60,
+        },
+        NavEntry {
+            href: "/congress/oversight",
+            label_key: "nav-oversight",
+            permission: Some(P::CongressOversight),
+            rank: 70,
+        },
+    ],
+    documents: &[
+        Document {
+            label_key: "doc-congress-report",
+            path: "/congress/meetings/{id}/report.xlsx",
+            kind: DocumentKind::Xlsx,
+        },
+        Document {
+            label_key: "doc-congress-cards",
+            path: "/congress/meetings/{id}/cards",
+            kind: DocumentKind::Print,
+        },
+        Document {
+            label_key: "doc-congress-oversight",
+            path: "/congress/oversight.xlsx",
+            kind: DocumentKind::Xlsx,
+        },
+    ],
+};

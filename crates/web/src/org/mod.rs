@@ -171,3 +171,43 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
             units::move_unit,
         )
 }
+
+use crate::area::{Area, Document, DocumentKind, NavEntry};
+
+/// The org area: the roll, the import, the org tree.
+pub static AREA: Area = Area {
+    name: "org",
+    routes: |t, c| routes(t, c.max_upload_bytes),
+    nav: &[
+        NavEntry {
+            href: "/members",
+            label_key: "nav-members",
+            permission: Some(P::MemberView),
+            rank: 10,
+        },
+        NavEntry {
+            href: "/members/import",
+            label_key: "nav-import",
+            permission: Some(P::MemberImport),
+            rank: 20,
+        },
+        NavEntry {
+            href: "/org",
+            label_key: "nav-org",
+            permission: Some(P::OrgView),
+            rank: 30,
+        },
+    ],
+    documents: &[
+        Document {
+            label_key: "doc-org-members",
+            path: "/members/export.xlsx",
+            kind: DocumentKind::Xlsx,
+        },
+        Document {
+            label_key: "doc-org-import-errors",
+            path: "/imports/{id}/errors.xlsx",
+            kind: DocumentKind::Xlsx,
+        },
+    ],
+};

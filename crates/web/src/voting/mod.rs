@@ -1316,3 +1316,29 @@ pub async fn events(
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
 }
+
+use crate::area::{Area, Document, DocumentKind};
+
+/// The voting area: polls, ballots, counting and the result documents.
+pub static AREA: Area = Area {
+    name: "voting",
+    routes: |t, _| routes(t),
+    nav: &[],
+    documents: &[
+        Document {
+            label_key: "doc-voting-minutes",
+            path: "/congress/meetings/{id}/minutes",
+            kind: DocumentKind::Print,
+        },
+        Document {
+            label_key: "doc-voting-result",
+            path: "/polls/{id}/result",
+            kind: DocumentKind::Print,
+        },
+        Document {
+            label_key: "doc-voting-result-xlsx",
+            path: "/polls/{id}/result.xlsx",
+            kind: DocumentKind::Xlsx,
+        },
+    ],
+};

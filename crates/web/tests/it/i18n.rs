@@ -7,28 +7,24 @@ use testkit::app::TestApp;
 use testkit::*;
 use web::i18n::{Lang, catalogue_keys};
 
-fn coded_keys<C: Coded>() -> Vec<String> {
-    C::all().iter().map(|c| c.label_key()).collect()
-}
-
 /// Every key the code can ask for.
 fn used_keys() -> BTreeSet<String> {
     let mut keys: BTreeSet<String> = domain::text::ALL.iter().map(|s| s.to_string()).collect();
-    for k in coded_keys::<OrgKind>()
-        .into_iter()
-        .chain(coded_keys::<UnionKind>())
-        .chain(coded_keys::<SchoolKind>())
-        .chain(coded_keys::<SchoolLevel>())
-        .chain(coded_keys::<Gender>())
-        .chain(coded_keys::<Post>())
-        .chain(coded_keys::<MemberStatus>())
-        .chain(coded_keys::<PoliticalStatus>())
-        .chain(coded_keys::<Education>())
-        .chain(coded_keys::<EmploymentType>())
-        .chain(coded_keys::<ProfessionalTitle>())
-        .chain(coded_keys::<CadrePosition>())
-    {
-        keys.insert(k);
+    // Every coded enum every area declares (domain::<area>::AREA.enums), the documents and
+    // menu entries every area offers (web::<area>::AREA), and every year figure.
+    for a in domain::area::all() {
+        for e in a.enums {
+            keys.extend((e.label_keys)());
+        }
+    }
+    for (_, d) in web::area::documents() {
+        keys.insert(d.label_key.to_string());
+    }
+    for e in web::area::nav() {
+        keys.insert(e.label_key.to_string());
+    }
+    for f in store::area::declared_figures() {
+        keys.insert(f.key.to_string());
     }
     for r in Role::ALL {
         keys.insert(r.label_key());
@@ -36,26 +32,7 @@ fn used_keys() -> BTreeSet<String> {
     // The congress: coded choices, rule names and sources, warnings, names built from codes.
     {
         use domain::congress::*;
-        use domain::rules::{Base, CompositionWarning as W, Rule};
-        for k in coded_keys::<CongressMode>()
-            .into_iter()
-            .chain(coded_keys::<DelegateKind>())
-            .chain(coded_keys::<MeetingKind>())
-            .chain(coded_keys::<MeetingStatus>())
-            .chain(coded_keys::<AgendaKind>())
-            .chain(coded_keys::<MeetingRole>())
-            .chain(coded_keys::<CheckInMethod>())
-            .chain(coded_keys::<ProposalStatus>())
-            .chain(coded_keys::<ReviewDecision>())
-            .chain(coded_keys::<Rating>())
-            .chain(coded_keys::<ImplementationStatus>())
-            .chain(coded_keys::<ProposalCategory>())
-            .chain(coded_keys::<SeconderStatus>())
-            .chain(coded_keys::<SuggestionStatus>())
-            .chain(coded_keys::<Base>())
-        {
-            keys.insert(k);
-        }
+        use domain::rules::{CompositionWarning as W, Rule};
         for r in Rule::ALL {
             keys.insert(r.label_key());
             keys.insert(r.source_key());
@@ -89,20 +66,6 @@ fn used_keys() -> BTreeSet<String> {
     }
     // Votes: coded choices and the keys chosen by outcome.
     {
-        use domain::rules::ReviewAudience;
-        use domain::voting::*;
-        for k in coded_keys::<PollKind>()
-            .into_iter()
-            .chain(coded_keys::<UnionOffice>())
-            .chain(coded_keys::<PollMode>())
-            .chain(coded_keys::<PollStatus>())
-            .chain(coded_keys::<MotionChoice>())
-            .chain(coded_keys::<Mark>())
-            .chain(coded_keys::<Grade>())
-            .chain(coded_keys::<ReviewAudience>())
-        {
-            keys.insert(k);
-        }
         for k in [
             "poll-outcome-passed",
             "poll-outcome-failed",
