@@ -63,13 +63,8 @@ pub async fn run_due(
         "reminders" => {
             let today = slot.with_timezone(&cst()).date_naive();
             let cap = system_cap::<perm::ProposalReview>(&SystemCap::for_cli(), AccountId(0));
-            let n = store::congress::proposals::remind_overdue(
-                st,
-                &cap,
-                &Who::system("reminders"),
-                today,
-            )
-            .await?;
+            let n = store::proposals::remind_overdue(st, &cap, &Who::system("reminders"), today)
+                .await?;
             tracing::info!(reminders = n, %today, "reminder scan");
         }
         other => tracing::warn!(schedule = other, "unknown schedule"),

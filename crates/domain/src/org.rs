@@ -42,33 +42,7 @@ pub trait Coded: Sized + Copy + PartialEq + 'static {
     }
 }
 
-macro_rules! coded {
-    ($(#[$m:meta])* $name:ident, $kind:literal, { $($var:ident = $code:literal [$($alias:literal),*]),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($var),* }
-
-        impl Coded for $name {
-            const KIND: &'static str = $kind;
-            fn all() -> &'static [Self] { &[$($name::$var),*] }
-            fn code(self) -> &'static str { match self { $($name::$var => $code),* } }
-            fn aliases(self) -> &'static [&'static str] {
-                match self { $($name::$var => &[$($alias),*]),* }
-            }
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str { self.code() }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
+use crate::kit::coded;
 
 coded!(
     /// Level of a node in the org tree.

@@ -203,36 +203,9 @@ impl Threshold {
     }
 }
 
-macro_rules! simple_coded {
-    ($(#[$m:meta])* $name:ident, $kind:literal, { $($var:ident = $code:literal [$($alias:literal),*]),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($var),* }
+use crate::kit::coded;
 
-        impl crate::org::Coded for $name {
-            const KIND: &'static str = $kind;
-            fn all() -> &'static [Self] { &[$($name::$var),*] }
-            fn code(self) -> &'static str { match self { $($name::$var => $code),* } }
-            fn aliases(self) -> &'static [&'static str] {
-                match self { $($name::$var => &[$($alias),*]),* }
-            }
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str { crate::org::Coded::code(self) }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(crate::org::Coded::code(*self))
-            }
-        }
-    };
-}
-pub(crate) use simple_coded;
-
-simple_coded!(
+coded!(
     /// Whom a share is counted against: all voting delegates (代表总数), those due to attend
     /// (all minus excused absences), or those present. Order No. 32 counts the quorum,
     /// elections and votes against all delegates, and a union election counts against
@@ -244,7 +217,7 @@ simple_coded!(
     Present = "present" ["实到", "出席代表"],
 });
 
-simple_coded!(
+coded!(
     /// Who may see the results of a cadre review: those who run the congress, the
     /// presidium as well, or every delegate of the meeting.
     ReviewAudience, "review-audience", {

@@ -9,14 +9,15 @@
 
 use crate::error::{FieldError, FieldErrors};
 use crate::ids::MemberId;
-use crate::rules::{Attendance, Base, RuleSet, simple_coded};
+use crate::kit::coded;
+use crate::rules::{Attendance, Base, RuleSet};
 use crate::text as t;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-crate::congress::congress_ids!(PollId, OptionId);
+crate::kit::id_types!(PollId, OptionId);
 
-simple_coded!(
+coded!(
     /// What is decided: a motion or resolution, seats, or grades of leaders.
     PollKind, "poll-kind", {
     Motion = "motion" ["表决", "决议", "动议"],
@@ -24,7 +25,7 @@ simple_coded!(
     CadreReview = "cadre_review" ["民主评议", "民主测评", "民主评议干部"],
 });
 
-simple_coded!(
+coded!(
     /// Secret (无记名), named (记名) or paper (纸质票/举手, counted by the tellers).
     PollMode, "poll-mode", {
     Secret = "secret" ["无记名", "无记名投票"],
@@ -32,7 +33,7 @@ simple_coded!(
     Paper = "paper" ["纸质票", "举手表决", "纸质"],
 });
 
-simple_coded!(
+coded!(
     /// The union office a union election (工会选举) fills; `None` on a poll means a vote of
     /// the staff congress. 委员 of the union committee, the funds audit committee or the
     /// women staff committee are all `Committee`.
@@ -42,20 +43,20 @@ simple_coded!(
     Committee = "committee" ["委员", "工会委员", "经审委员", "女职委委员"],
 });
 
-simple_coded!(PollStatus, "poll-status", {
+coded!(PollStatus, "poll-status", {
     Draft = "draft" ["草稿", "未开始"],
     Open = "open" ["投票中"],
     Closed = "closed" ["已结束", "计票中"],
     Published = "published" ["已公布"],
 });
 
-simple_coded!(MotionChoice, "motion-choice", {
+coded!(MotionChoice, "motion-choice", {
     Yes = "yes" ["赞成", "同意"],
     No = "no" ["反对", "不同意"],
     Abstain = "abstain" ["弃权"],
 });
 
-simple_coded!(
+coded!(
     /// A mark next to a candidate: for (赞成), against (反对) or abstain (弃权).
     Mark, "candidate-mark", {
     For = "for" ["赞成"],
@@ -63,7 +64,7 @@ simple_coded!(
     Abstain = "abstain" ["弃权"],
 });
 
-simple_coded!(
+coded!(
     /// The grades of a cadre review (优秀 / 称职 / 基本称职 / 不称职).
     Grade, "grade", {
     Excellent = "excellent" ["优秀"],

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod notify;
 pub mod org;
 pub mod outbox;
+pub mod proposals;
 pub mod robot;
 pub mod scope;
 pub mod voting;

@@ -8,12 +8,26 @@ use domain::auth::Scope;
 /// Appends ` AND <column> IN (descendants of the scope roots)`; nothing for the whole
 /// installation.
 pub fn restrict(sql: &mut Sql, column: &'static str, scope: &Scope) {
-    if let Some(roots) = scope.roots() {
-        sql.push(" AND ")
-            .push(column)
-            .push(" IN (SELECT descendant_id FROM org_closure WHERE ancestor_id IN (");
-        sql.bind_list(roots.iter().map(|r| Arg::I64(r.0)));
-        sql.push("))");
+    if scope.roots().is_some() {
+        sql.push(" AND ");
+        push_in_scope(sql, column, scope);
+    }
+}
+
+/// Pushes `column IN (descendants of the scope roots)`, or a true condition for the whole
+/// installation: for conditions joined with OR, where [`restrict`] (which appends with AND)
+/// does not fit. The one place that writes the scope's closure lookup.
+pub fn push_in_scope(sql: &mut Sql, column: &'static str, scope: &Scope) {
+    match scope.roots() {
+        None => {
+            sql.push("1 = 1");
+        }
+        Some(roots) => {
+            sql.push(column)
+                .push(" IN (SELECT descendant_id FROM org_closure WHERE ancestor_id IN (");
+            sql.bind_list(roots.iter().map(|r| Arg::I64(r.0)));
+            sql.push("))");
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod error;
 pub mod i18n;
 pub mod notify;
 pub mod org;
+pub mod proposals;
 pub mod state;
 pub mod voting;
 

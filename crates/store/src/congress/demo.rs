@@ -9,16 +9,18 @@
 //! loading itself and the random check-in codes, which are not printed).
 
 use super::meetings::beijing;
-use super::{meetings, proposals, rules, suggestions, terms};
+use super::{meetings, rules, terms};
 use crate::audit::Who;
 use crate::auth::{self, NewAccount, PasswordHasher};
 use crate::db::{Arg, Sql, Tx};
 use crate::demo::{DEMO_PASSWORD, DemoLogin, DemoOptions};
+use crate::proposals::{self, suggestions};
 use crate::{Store, StoreError, on_db, on_tx};
 use chrono::{Duration, NaiveDate, NaiveTime};
 use domain::auth::{Actor, Cap, Grant, Role, SystemCap, perm, system_cap};
 use domain::congress::*;
 use domain::ids::{AccountId, MemberId, OrgUnitId};
+use domain::proposals::*;
 use domain::rules::RuleSet;
 
 /// Schools that get a congress (a province-size demo keeps to the first ones).

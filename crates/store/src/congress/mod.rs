@@ -11,12 +11,11 @@
 
 pub mod attendance;
 pub mod demo;
+pub mod figures;
 pub mod meetings;
 pub mod oversight;
-pub mod proposals;
 pub mod report;
 pub mod rules;
-pub mod suggestions;
 pub mod terms;
 
 use crate::Cipher;
@@ -63,32 +62,10 @@ pub(crate) async fn log(
     .await
 }
 
-/// Pushes `column IN (descendants of the scope roots)`, or a true condition for the whole
-/// installation: for conditions joined with OR, where [`crate::scope::restrict`] (which
-/// appends with AND) does not fit.
-pub(crate) fn push_in_scope(
-    sql: &mut crate::db::Sql,
-    column: &'static str,
-    scope: &domain::auth::Scope,
-) {
-    match scope.roots() {
-        None => {
-            sql.push("1 = 1");
-        }
-        Some(roots) => {
-            sql.push(column)
-                .push(" IN (SELECT descendant_id FROM org_closure WHERE ancestor_id IN (");
-            sql.bind_list(roots.iter().map(|r| crate::db::Arg::I64(r.0)));
-            sql.push("))");
-        }
-    }
-}
-
 use crate::area::{Area, CodedColumn};
 use domain::congress::*;
 
-/// The staff congress: terms, delegates, meetings, attendance, documents, rules, oversight;
-/// with proposals and suggestions until they become an area of their own.
+/// The staff congress: terms, delegates, meetings, attendance, documents, rules, oversight.
 pub static AREA: Area = Area {
     coded: &[
         CodedColumn::of::<CongressMode>("congress_term.mode"),
@@ -102,16 +79,9 @@ pub static AREA: Area = Area {
         },
         CodedColumn::of::<MeetingRole>("meeting_role.role"),
         CodedColumn::of::<CheckInMethod>("check_in.method"),
-        CodedColumn::of::<ProposalStatus>("proposal.status"),
-        CodedColumn::of::<ProposalCategory>("proposal.category"),
-        CodedColumn::of::<ReviewDecision>("proposal.decision"),
-        CodedColumn::of::<ImplementationStatus>("proposal.implementation"),
-        CodedColumn::of::<Rating>("proposal.last_rating"),
-        CodedColumn::of::<Rating>("proposal_reply.rating"),
-        CodedColumn::of::<ImplementationStatus>("proposal_progress.status"),
-        CodedColumn::of::<SeconderStatus>("proposal_seconder.status"),
-        CodedColumn::of::<SuggestionStatus>("suggestion.status"),
     ],
     demo: Some(demo::area_demo),
+    figures: figures::FIGURES,
+    year_figures: Some(figures::year_figures),
     ..Area::new("congress")
 };

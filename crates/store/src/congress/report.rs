@@ -8,11 +8,11 @@ use super::{coded, opt_coded};
 use crate::{Db, StoreError};
 use chrono::NaiveDate;
 use domain::auth::{Cap, perm};
-use domain::congress::{
-    ImplementationStatus, MeetingId, ProposalCategory, ProposalId, ProposalStatus, Rating,
-    ReviewDecision,
-};
+use domain::congress::MeetingId;
 use domain::org::Coded;
+use domain::proposals::{
+    ImplementationStatus, ProposalCategory, ProposalId, ProposalStatus, Rating, ReviewDecision,
+};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq)]

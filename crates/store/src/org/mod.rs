@@ -2,6 +2,7 @@
 //! status and transfer history, cadre positions, and roster files in and out.
 
 pub mod export;
+pub mod figures;
 pub mod import;
 pub mod members;
 pub mod roster_file;
@@ -102,5 +103,7 @@ pub static AREA: Area = Area {
         },
     ],
     demo: Some(crate::demo::org_demo),
+    figures: figures::FIGURES,
+    year_figures: Some(figures::year_figures),
     ..Area::new("org")
 };

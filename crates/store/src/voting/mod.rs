@@ -10,6 +10,7 @@
 //! participation row is the record of who voted.
 
 pub mod ballot_box;
+pub mod figures;
 pub mod seal;
 
 use crate::audit::Who;
@@ -1621,5 +1622,7 @@ pub static AREA: crate::area::Area = crate::area::Area {
         crate::area::CodedColumn::of::<PollStatus>("poll.status"),
         crate::area::CodedColumn::of::<UnionOffice>("poll.union_office"),
     ],
+    figures: figures::FIGURES,
+    year_figures: Some(figures::year_figures),
     ..crate::area::Area::new("voting")
 };

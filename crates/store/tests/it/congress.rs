@@ -7,9 +7,11 @@ use domain::auth::{Actor, Role, perm};
 use domain::congress::*;
 use domain::ids::{MemberId, OrgUnitId};
 use domain::org::{Coded, Gender, MemberStatus, Post};
+use domain::proposals::*;
 use domain::rules::{CompositionWarning, RuleSet, Threshold};
 use domain::text as t;
-use store::congress::{attendance, meetings, proposals, report, rules, suggestions, terms};
+use store::congress::{attendance, meetings, report, rules, terms};
+use store::proposals::{self, suggestions};
 use store::{Store, StoreError};
 use testkit::*;
 

@@ -1,6 +1,6 @@
 //! The staff congress on the web: terms and delegates, meetings with agenda, documents and
-//! roles, check-in (phone, printed code, door) with the live attendance board, the whole
-//! proposal loop, suggestions, rule sets, the handling report and the district's oversight.
+//! roles, check-in (phone, printed code, door) with the live attendance board, rule sets,
+//! the handling report and the district's oversight.
 //!
 //! Handlers stay thin: parse the form, ask the policy for a capability (or for
 //! [`domain::congress::Acting`] when a delegate acts as themselves), call `store`, then
@@ -11,9 +11,7 @@
 pub mod attendance;
 pub mod meetings;
 pub mod oversight;
-pub mod proposals;
 pub mod rules;
-pub mod suggestions;
 pub mod terms;
 
 use crate::Need::{Attendee, Staff};
@@ -264,8 +262,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
             meetings::upload,
             Some(domain::congress::DOC_MAX_BYTES + 64 * 1024),
         );
-    let t = proposals::routes(t);
-    suggestions::routes(t)
+    t
 }
 
 /// A flash message for a refusal the store named.
@@ -383,8 +380,7 @@ pub(crate) fn xlsx(bytes: Vec<u8>, name: &str, ascii: &str) -> axum::response::R
 
 use crate::area::{Area, Document, DocumentKind, NavEntry};
 
-/// The congress area: terms, delegates, meetings, check-in, proposals, suggestions,
-/// oversight.
+/// The congress area: terms, delegates, meetings, check-in, rules, oversight.
 pub static AREA: Area = Area {
     name: "congress",
     routes: |t, _| routes(t),
@@ -394,18 +390,6 @@ pub static AREA: Area = Area {
             label_key: "nav-congress",
             permission: Some(P::CongressAttend),
             rank: 40,
-        },
-        NavEntry {
-            href: "/proposals",
-            label_key: "nav-proposals",
-            permission: Some(P::CongressAttend),
-            rank: 50,
-        },
-        NavEntry {
-            href: "/suggestions",
-            label_key: "nav-suggestions",
-            permission: Some(P::SuggestionSubmit),
-            rank: 60,
         },
         NavEntry {
             href: "/congress/oversight",

@@ -49,7 +49,9 @@ struct CongressIds {
 
 async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> CongressIds {
     use domain::congress::*;
-    use store::congress::{meetings, proposals, suggestions, terms};
+    use domain::proposals::*;
+    use store::congress::{meetings, terms};
+    use store::proposals::{self, suggestions};
     let st = &app.t.store;
     let o = &app.org;
     let term = terms::create_term(
@@ -681,7 +683,9 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(m.status, domain::org::MemberStatus::Active);
     {
         use domain::congress::*;
-        use store::congress::{meetings, proposals, suggestions};
+        use domain::proposals::*;
+        use store::congress::meetings;
+        use store::proposals::{self, suggestions};
         let db = &st.db;
         let view = sys::<domain::auth::perm::CongressView>();
         let mt = meetings::get_meeting(db, meetings::Viewer::view(&view), MeetingId(w.congress.meeting)).await.unwrap();

@@ -13,9 +13,11 @@ use domain::auth::{Role, perm};
 use domain::congress::*;
 use domain::ids::OrgUnitId;
 use domain::outbox::{Backoff, Channel};
+use domain::proposals::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use store::congress::{meetings, proposals, terms};
+use store::congress::{meetings, terms};
+use store::proposals;
 use testkit::app::TestApp;
 use testkit::*;
 

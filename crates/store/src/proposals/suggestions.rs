@@ -2,15 +2,16 @@
 //! member sends one to their school; the committee or the chair answers it. Proposals the
 //! committee turns into suggestions arrive here too.
 
-use super::{coded, invalid, invalid_with, log};
 use crate::audit::Who;
+use crate::congress::{coded, invalid, invalid_with, log};
 use crate::db::{Arg, Sql, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
 use domain::audit::Changes;
 use domain::auth::{Cap, Scope, perm};
-use domain::congress::{Acting, ProposalId, SuggestionDraft, SuggestionId, SuggestionStatus};
+use domain::congress::Acting;
 use domain::ids::{MemberId, OrgUnitId};
+use domain::proposals::{ProposalId, SuggestionDraft, SuggestionId, SuggestionStatus};
 use domain::text as t;
 
 /// Whose suggestions a reader sees.

@@ -2,10 +2,10 @@
 //! page with the steps the reader may take, and one small POST per step. Every step
 //! redirects back with a flash message; a refused step says why and changes nothing.
 
-use super::terms::meeting_name;
-use super::{flash_of, form_id, into_fields, refused};
 use crate::Need::{Attendee, Named, Staff};
 use crate::chrome::{Chrome, Opt, coded_options};
+use crate::congress::terms::meeting_name;
+use crate::congress::{flash_of, form_id, into_fields, refused};
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
@@ -18,16 +18,17 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use domain::FieldErrors;
 use domain::auth::{Permission, perm};
-use domain::congress::{
-    Acting, DelegateId, ImplementationStatus, MeetingId, ProposalCategory, ProposalId,
-    ProposalInput, ProposalStatus, ProposalStep, Rating, ReviewDecision, ReviewInput,
-    authorize_self, parse_assignment, parse_progress, parse_rating,
-};
+use domain::congress::{Acting, DelegateId, MeetingId, authorize_self};
 use domain::org::Coded;
+use domain::proposals::{
+    ImplementationStatus, ProposalCategory, ProposalId, ProposalInput, ProposalStatus,
+    ProposalStep, Rating, ReviewDecision, ReviewInput, parse_assignment, parse_progress,
+    parse_rating,
+};
 use serde::Deserialize;
 use store::StoreError;
 use store::congress::meetings::{self as sm, Viewer};
-use store::congress::proposals::{self as sp, Lens, ProposalFilter};
+use store::proposals::{self as sp, Lens, ProposalFilter};
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get(
@@ -716,12 +717,12 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let rules = rules_of(&state, &a, &seen).await?;
     let is_invited = seen.delegate.as_ref().is_some_and(|d| {
         p.seconders.iter().any(|x| {
-            x.member == d.member() && x.status == domain::congress::SeconderStatus::Invited
+            x.member == d.member() && x.status == domain::proposals::SeconderStatus::Invited
         })
     });
     let has_seconded = seen.delegate.as_ref().is_some_and(|d| {
         p.seconders.iter().any(|x| {
-            x.member == d.member() && x.status == domain::congress::SeconderStatus::Seconded
+            x.member == d.member() && x.status == domain::proposals::SeconderStatus::Seconded
         })
     });
     let can_second = s.allows(ProposalStep::Second)
@@ -827,7 +828,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let seconded = p
         .seconders
         .iter()
-        .filter(|x| x.status == domain::congress::SeconderStatus::Seconded)
+        .filter(|x| x.status == domain::proposals::SeconderStatus::Seconded)
         .count();
     let row = row_view(&tr, &p.row, today);
     let title = p.row.title.clone();

@@ -1,9 +1,9 @@
 //! Suggestions (合理化建议) on the web: any member sends one through a short form and
 //! follows its answer; the committee or the chair lists and answers them.
 
-use super::into_fields;
 use crate::Need::{Named, Staff};
 use crate::chrome::Chrome;
+use crate::congress::into_fields;
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -13,11 +13,12 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::auth::{Permission, perm};
-use domain::congress::{SuggestionId, authorize_self, parse_suggestion};
+use domain::congress::authorize_self;
 use domain::org::Coded;
+use domain::proposals::{SuggestionId, parse_suggestion};
 use serde::Deserialize;
 use store::StoreError;
-use store::congress::suggestions::{self as ss, Suggestion, SuggestionLens};
+use store::proposals::suggestions::{self as ss, Suggestion, SuggestionLens};
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get(
@@ -233,7 +234,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             .clone()
             .map(|r| (r, s.replied_at.map(|t| tr.datetime(&t)).unwrap_or_default())),
         from_proposal: s.from_proposal.map(|p| p.0),
-        can_reply: can_reply && s.status == domain::congress::SuggestionStatus::Open,
+        can_reply: can_reply && s.status == domain::proposals::SuggestionStatus::Open,
     })
 }
 
@@ -254,6 +255,6 @@ pub async fn reply(
     match ss::reply(&state.store, &cap, &a.who(), SuggestionId(id), &f.reply).await {
         Ok(()) => Ok(a.redirect(&back, Flash::ok("suggestion-answered"))),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
-        Err(e) => super::refused(&a, &back, e),
+        Err(e) => crate::congress::refused(&a, &back, e),
     }
 }
