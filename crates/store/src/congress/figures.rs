@@ -69,7 +69,7 @@ pub fn year_figures<'a>(
         let meetings: Vec<Row> = sql.fetch_all(&st.db).await?;
 
         let mut sql = Sql::new(
-            "SELECT t.school_union_id, COUNT(*) AS a, 0 AS b FROM delegate d
+            "SELECT t.school_union_id, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM delegate d
              JOIN congress_term t ON t.id = d.term_id
              WHERE d.kind = 'delegate' AND d.started_on <= ",
         );

@@ -5,6 +5,7 @@ mod auth;
 mod congress;
 mod demo;
 mod export;
+mod figures;
 mod forensic;
 mod import;
 mod keys;

@@ -7,3 +7,9 @@ doc-congress-oversight = Congress oversight (Excel)
 doc-voting-minutes = Voting minutes (print)
 doc-voting-result = Result sheet (print)
 doc-voting-result-xlsx = Result sheet (Excel)
+
+## Year figures of the org area (per school and school year)
+figure-org-members-active = Active members at year end
+figure-org-members-retired = Retired members at year end
+figure-org-members-joined = New members in the year
+figure-org-schools-with-chair = Schools with a chair

@@ -515,3 +515,8 @@ oversight-exempt = Record a justified exemption
 oversight-exempt-reason = Why no meeting with a quorum was held
 oversight-exempt-save = Save the exemption
 oversight-exempted = The exemption has been recorded.
+
+## Year figures of the congress area
+figure-congress-meetings-held = Congress meetings held
+figure-congress-meetings-quorum = Meetings held with a quorum
+figure-congress-delegates = Delegates

@@ -210,3 +210,7 @@ poll-union-office-none = No (a congress election)
 enum-union-office-chair = Chair
 enum-union-office-vice-chair = Vice-chair
 enum-union-office-committee = Committee member
+
+## Year figures of the voting area
+figure-voting-polls-closed = Votes closed
+figure-voting-resolutions-passed = Resolutions passed

@@ -7,3 +7,9 @@ doc-congress-oversight = 教代会督查表（Excel）
 doc-voting-minutes = 表决记录（打印）
 doc-voting-result = 表决结果单（打印）
 doc-voting-result-xlsx = 表决结果单（Excel）
+
+## 组织与会员的年度指标（按学校、学年）
+figure-org-members-active = 年末在职会员
+figure-org-members-retired = 年末退休会员
+figure-org-members-joined = 本年新入会会员
+figure-org-schools-with-chair = 已设工会主席的学校

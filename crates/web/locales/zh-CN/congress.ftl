@@ -515,3 +515,8 @@ oversight-exempt = 记录正当理由（豁免）
 oversight-exempt-reason = 未召开达到法定人数会议的理由
 oversight-exempt-save = 保存豁免
 oversight-exempted = 已记录豁免理由。
+
+## 教代会的年度指标
+figure-congress-meetings-held = 召开教代会次数
+figure-congress-meetings-quorum = 达到法定人数的会议
+figure-congress-delegates = 代表人数

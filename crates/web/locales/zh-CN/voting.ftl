@@ -210,3 +210,7 @@ poll-union-office-none = 否（教代会选举）
 enum-union-office-chair = 主席
 enum-union-office-vice-chair = 副主席
 enum-union-office-committee = 委员
+
+## 表决的年度指标
+figure-voting-polls-closed = 已结束的表决
+figure-voting-resolutions-passed = 通过的决议
