@@ -1,6 +1,12 @@
 //! The start page: members of the reader's scope in numbers and charts (by school or area,
-//! gender, age band, post; active and retired), each chart with its table. A school chair
-//! sees the same for the school. Everyone else is sent to what they can use.
+//! gender, age band, post; active and retired), each chart with its table; then the school
+//! year in figures: every figure every area declares, read only through
+//! `store::area::year_figures` (schools × figures, each cell a link to the list it counts,
+//! a sum row, a year selector and a bar chart of the chosen figure by school). A school
+//! chair sees the same for the school. Everyone else is sent to what they can use.
+//!
+//! This page never computes an area's figure itself: a new area's figures appear here by
+//! being declared in its `store::<area>::AREA`.
 
 use crate::chart::{self, Bar};
 use crate::chrome::{Chrome, Opt};
@@ -11,6 +17,7 @@ use crate::{Guard, RouteTable};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
+use domain::area::{FigureKind, FigureValue};
 use domain::auth::{Permission, perm};
 use domain::ids::OrgUnitId;
 use domain::org::OrgKind;
@@ -47,12 +54,200 @@ struct DashboardPage {
     members_href: String,
     /// When the figures of a large scope were counted.
     as_of: Option<String>,
+    year: YearTable,
+}
+
+/// Above this many schools, the year table shows one row per area (each a link to it).
+pub const YEAR_TABLE_SCHOOLS: usize = 40;
+
+/// The school year in figures.
+pub struct YearTable {
+    pub title: String,
+    pub years: Vec<Opt>,
+    /// Each figure's label, the link that charts it, and whether it is charted.
+    pub heads: Vec<(String, String, bool)>,
+    pub rows: Vec<YearRow>,
+    /// The sum row (empty cells for ratios, which do not add up).
+    pub sum: Vec<String>,
+    pub by_area: bool,
+    pub chart: Option<Figure>,
+    pub empty: bool,
+    /// The current unit, for the links of the year selector and the headers.
+    pub unit: String,
+}
+
+/// One school (or area) of the year table.
+pub struct YearRow {
+    pub label: String,
+    pub href: Option<String>,
+    /// Each figure's value as shown, and the list it counts.
+    pub cells: Vec<(String, Option<String>)>,
+}
+
+/// A figure's value as shown: counts grouped, money in yuan, ratios in per cent.
+pub fn show_value(kind: FigureKind, v: i64, tr: &crate::i18n::Tr) -> String {
+    match kind {
+        FigureKind::Count => tr.number(v),
+        FigureKind::Fen => format!("¥{}.{:02}", tr.number(v / 100), (v % 100).abs()),
+        FigureKind::Permille => format!("{}.{} %", v / 10, (v % 10).abs()),
+    }
+}
+
+/// Builds the year table from the figures of the schools in view.
+#[allow(clippy::too_many_arguments)]
+fn year_table(
+    values: &[FigureValue],
+    schools: &[&org::OrgUnit],
+    areas: &std::collections::HashMap<OrgUnitId, String>,
+    year: i32,
+    this_year: i32,
+    unit: Option<OrgUnitId>,
+    chart: &str,
+    tr: &crate::i18n::Tr,
+) -> YearTable {
+    let figs: Vec<&'static domain::area::Figure> = store::area::declared_figures().collect();
+    let unit_q = unit.map(|u| u.to_string()).unwrap_or_default();
+    let in_view: std::collections::HashSet<OrgUnitId> = schools.iter().map(|u| u.id).collect();
+    let values: Vec<FigureValue> = values
+        .iter()
+        .filter(|v| in_view.contains(&v.unit))
+        .cloned()
+        .collect();
+    let mut cell: std::collections::HashMap<(OrgUnitId, &str), i64> = Default::default();
+    for v in &values {
+        cell.insert((v.unit, v.key.as_str()), v.value);
+    }
+    let totals = store::area::totals(&values);
+    let by_area = schools.len() > YEAR_TABLE_SCHOOLS;
+    // (label, link, value per figure); a figure that does not add up stays empty for an area.
+    let mut raw: Vec<(String, Option<String>, Vec<Option<(i64, Option<String>)>>)> = Vec::new();
+    if by_area {
+        let mut order: Vec<OrgUnitId> = Vec::new();
+        let mut of_area: std::collections::HashMap<OrgUnitId, Vec<FigureValue>> =
+            Default::default();
+        for s in schools {
+            let a = s.parent_id.unwrap_or(s.id);
+            if !order.contains(&a) {
+                order.push(a);
+            }
+            of_area.entry(a).or_default();
+        }
+        let parent: std::collections::HashMap<OrgUnitId, OrgUnitId> = schools
+            .iter()
+            .map(|s| (s.id, s.parent_id.unwrap_or(s.id)))
+            .collect();
+        for v in &values {
+            if let Some(a) = parent.get(&v.unit) {
+                of_area.entry(*a).or_default().push(v.clone());
+            }
+        }
+        for a in order {
+            let t = store::area::totals(of_area.get(&a).map_or(&[][..], |v| &v[..]));
+            raw.push((
+                areas.get(&a).cloned().unwrap_or_else(|| a.to_string()),
+                Some(format!("/?unit={a}&year={year}")),
+                figs.iter()
+                    .map(|f| {
+                        (f.sum == domain::area::Summation::Sum)
+                            .then(|| (t.get(f.key).copied().unwrap_or(0), None))
+                    })
+                    .collect(),
+            ));
+        }
+    } else {
+        for s in schools {
+            raw.push((
+                s.name.clone(),
+                None,
+                figs.iter()
+                    .map(|f| {
+                        let v = cell.get(&(s.id, f.key)).copied();
+                        match (v, f.kind) {
+                            // A ratio with nothing to divide is not shown as 0.
+                            (None, FigureKind::Permille) => None,
+                            (v, _) => Some((v.unwrap_or(0), Some(f.href(s.id, year)))),
+                        }
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    let charted = figs.iter().position(|f| f.key == chart).or_else(|| {
+        figs.iter()
+            .position(|f| totals.get(f.key).is_some_and(|v| *v > 0))
+    });
+    let heads = figs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            (
+                tr.t(f.key),
+                format!("/?unit={unit_q}&year={year}&chart={}#year", f.key),
+                Some(i) == charted,
+            )
+        })
+        .collect();
+    let chart = charted.filter(|_| raw.len() > 1).map(|i| {
+        let bars = raw
+            .iter()
+            .map(|(label, href, vals)| Bar {
+                label: label.clone(),
+                values: vec![vals.get(i).and_then(|v| v.as_ref()).map_or(0, |v| v.0)],
+                href: href.clone(),
+            })
+            .collect::<Vec<_>>();
+        figure(tr.t(figs[i].key), bars, tr)
+    });
+    let rows = raw
+        .into_iter()
+        .map(|(label, href, vals)| YearRow {
+            label,
+            href,
+            cells: vals
+                .into_iter()
+                .zip(&figs)
+                .map(|(v, f)| match v {
+                    Some((n, link)) => (show_value(f.kind, n, tr), link),
+                    None => (String::new(), None),
+                })
+                .collect(),
+        })
+        .collect();
+    let sum = figs
+        .iter()
+        .map(|f| match f.sum {
+            domain::area::Summation::Sum => {
+                show_value(f.kind, totals.get(f.key).copied().unwrap_or(0), tr)
+            }
+            domain::area::Summation::None => String::new(),
+        })
+        .collect();
+    YearTable {
+        title: tr.t1(
+            "dashboard-year-title",
+            "years",
+            format!("{year}–{}", year + 1),
+        ),
+        years: (this_year - 4..=this_year)
+            .rev()
+            .map(|y| Opt::new(y, format!("{y}–{}", y + 1), y == year))
+            .collect(),
+        heads,
+        rows,
+        sum,
+        by_area,
+        chart,
+        empty: values.iter().all(|v| v.value == 0),
+        unit: unit_q,
+    }
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DashQuery {
     unit: String,
+    year: String,
+    chart: String,
 }
 
 fn figure(title: String, bars: Vec<Bar>, tr: &crate::i18n::Tr) -> Figure {
@@ -196,6 +391,43 @@ async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>
         })
         .collect();
     figures.push(figure(tr.t("dashboard-by-post"), post, &tr));
+    // The school year in figures, through the areas' declarations only.
+    let this_year = domain::congress::school_year(today);
+    let year = q
+        .year
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (this_year - 4..=this_year).contains(y))
+        .unwrap_or(this_year);
+    let values =
+        store::area::year_figures(&state.store, &store::area::Reach::of(&cap), year).await?;
+    let parent_of: std::collections::HashMap<OrgUnitId, Option<OrgUnitId>> =
+        units_all.iter().map(|u| (u.id, u.parent_id)).collect();
+    let under = |mut x: OrgUnitId, root: OrgUnitId| loop {
+        if x == root {
+            return true;
+        }
+        match parent_of.get(&x).copied().flatten() {
+            Some(p) => x = p,
+            None => return false,
+        }
+    };
+    let in_view: Vec<&org::OrgUnit> = units_all
+        .iter()
+        .filter(|u| u.kind == OrgKind::SchoolUnion)
+        .filter(|u| unit.is_none_or(|x| under(u.id, x)))
+        .collect();
+    let area_names = units_all.iter().map(|u| (u.id, u.name.clone())).collect();
+    let year_view = year_table(
+        &values,
+        &in_view,
+        &area_names,
+        year,
+        this_year,
+        unit,
+        &q.chart,
+        &tr,
+    );
     let total = s.active + s.retired;
     let members_href = match unit {
         Some(u) => format!("/members?unit={u}"),
@@ -214,5 +446,6 @@ async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>
         can_import: a.actor.may(Permission::MemberImport),
         members_href,
         as_of,
+        year: year_view,
     })
 }

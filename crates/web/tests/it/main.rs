@@ -3,6 +3,7 @@
 mod auth;
 mod boundary;
 mod congress;
+mod dashboard;
 mod enums;
 mod i18n;
 mod import;
