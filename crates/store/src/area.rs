@@ -136,6 +136,37 @@ impl Area {
     }
 }
 
+impl Area {
+    /// What this declaration forgot or got wrong, each named: figures declared without the
+    /// function that computes them (or the reverse), a figure whose key is not
+    /// `figure-<area>-…`. Empty when complete. The area test runs it for every area and
+    /// for a toy area.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match (self.figures.is_empty(), self.year_figures.is_some()) {
+            (false, false) => out.push(format!(
+                "{}: figures are declared but year_figures is not set",
+                self.name
+            )),
+            (true, true) => out.push(format!(
+                "{}: year_figures is set but no figure is declared",
+                self.name
+            )),
+            _ => {}
+        }
+        let prefix = format!("figure-{}-", self.name);
+        for f in self.figures {
+            if !f.key.starts_with(&prefix) {
+                out.push(format!(
+                    "{}: figure {} must start with {prefix}",
+                    self.name, f.key
+                ));
+            }
+        }
+        out
+    }
+}
+
 macro_rules! list {
     ($($a:ident),*) => {
         /// Every area's store declaration, in the order of [`domain::for_each_area!`].

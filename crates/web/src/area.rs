@@ -38,6 +38,9 @@ pub struct Document {
     /// The route that serves it, as declared in the area's routes (with `{id}` etc.).
     pub path: &'static str,
     pub kind: DocumentKind,
+    /// How it is asked for: GET, or POST when producing it changes something (printing
+    /// delegate cards issues their one-time codes), so that a link can never do it.
+    pub method: crate::Method,
 }
 
 /// The web declaration of one area.
@@ -78,6 +81,46 @@ static DASHBOARD_NAV: NavEntry = NavEntry {
     permission: Some(Permission::DashboardView),
     rank: 0,
 };
+
+impl Area {
+    /// What this declaration forgot, each named: a document or a menu entry whose path is
+    /// not a GET route of this area's own `routes`. Empty when complete. The area test runs
+    /// it for every area (and for a toy area, to show it catches each omission).
+    pub fn problems(&self, config: &WebConfig) -> Vec<String> {
+        let table = (self.routes)(RouteTable::default(), config);
+        let declared = |m: crate::Method, path: &str| {
+            table
+                .entries
+                .iter()
+                .any(|e| e.method == m && e.path == path)
+        };
+        let gets: Vec<&str> = table
+            .entries
+            .iter()
+            .filter(|e| e.method == crate::Method::Get)
+            .map(|e| e.path)
+            .collect();
+        let mut out = Vec::new();
+        for d in self.documents {
+            if !declared(d.method, d.path) {
+                out.push(format!(
+                    "{}: document {} ({}) is not a {:?} route of the area",
+                    self.name, d.label_key, d.path, d.method
+                ));
+            }
+        }
+        for n in self.nav {
+            let path = n.href.split('?').next().unwrap_or(n.href);
+            if !gets.contains(&path) {
+                out.push(format!(
+                    "{}: menu entry {} ({}) is not a GET route of the area",
+                    self.name, n.label_key, n.href
+                ));
+            }
+        }
+        out
+    }
+}
 
 /// Every document every area offers.
 pub fn documents() -> impl Iterator<Item = (&'static str, &'static Document)> {

@@ -1062,20 +1062,12 @@ use crate::area::{Area, NavEntry};
 pub static AREA: Area = Area {
     name: "auth",
     routes: |t, _| routes(t),
-    nav: &[
-        NavEntry {
-            href: "/accounts",
-            label_key: "nav-accounts",
-            permission: Some(P::AccountManage),
-            rank: 80,
-        },
-        NavEntry {
-            href: "/me",
-            label_key: "nav-me",
-            permission: None,
-            rank: 100,
-        },
-    ],
+    nav: &[NavEntry {
+        href: "/accounts",
+        label_key: "nav-accounts",
+        permission: Some(P::AccountManage),
+        rank: 80,
+    }],
     documents: &[],
 };
 

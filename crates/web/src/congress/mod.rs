@@ -403,16 +403,19 @@ pub static AREA: Area = Area {
             label_key: "doc-congress-report",
             path: "/congress/meetings/{id}/report.xlsx",
             kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
         },
         Document {
             label_key: "doc-congress-cards",
             path: "/congress/meetings/{id}/cards",
             kind: DocumentKind::Print,
+            method: crate::Method::Post,
         },
         Document {
             label_key: "doc-congress-oversight",
             path: "/congress/oversight.xlsx",
             kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
         },
     ],
 };

@@ -180,6 +180,12 @@ pub static AREA: Area = Area {
     routes: |t, c| routes(t, c.max_upload_bytes),
     nav: &[
         NavEntry {
+            href: "/me",
+            label_key: "nav-me",
+            permission: None,
+            rank: 100,
+        },
+        NavEntry {
             href: "/members",
             label_key: "nav-members",
             permission: Some(P::MemberView),
@@ -203,11 +209,13 @@ pub static AREA: Area = Area {
             label_key: "doc-org-members",
             path: "/members/export.xlsx",
             kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
         },
         Document {
             label_key: "doc-org-import-errors",
             path: "/imports/{id}/errors.xlsx",
             kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
         },
     ],
 };

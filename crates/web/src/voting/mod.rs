@@ -1329,16 +1329,19 @@ pub static AREA: Area = Area {
             label_key: "doc-voting-minutes",
             path: "/congress/meetings/{id}/minutes",
             kind: DocumentKind::Print,
+            method: crate::Method::Get,
         },
         Document {
             label_key: "doc-voting-result",
             path: "/polls/{id}/result",
             kind: DocumentKind::Print,
+            method: crate::Method::Get,
         },
         Document {
             label_key: "doc-voting-result-xlsx",
             path: "/polls/{id}/result.xlsx",
             kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
         },
     ],
 };
