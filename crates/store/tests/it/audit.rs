@@ -1,3 +1,7 @@
+//! The audit chain: every change chained and verified, records the application cannot
+//! update or delete, deletions, alterations, forgeries, rewinds and copied heads caught,
+//! and a scoped audit view.
+
 use domain::audit::ChainBreak;
 use store::{audit, on_db};
 use testkit::*;

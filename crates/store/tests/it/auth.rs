@@ -1,3 +1,7 @@
+//! Accounts in the store: password hashing, sessions that end on logout, password change
+//! and idleness, only hashes of tokens stored, lockout with back-off, one-time links, TOTP
+//! and recovery codes used once, grants limited to the scope and the grantable roles.
+
 use chrono::Duration;
 use domain::auth::{Role, SystemCap, perm};
 use domain::ids::AccountId;

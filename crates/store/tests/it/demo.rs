@@ -1,3 +1,6 @@
+//! The demo district: realistic (areas, schools, kinds), the same for the same seed, and
+//! loaded only once.
+
 use domain::auth::{SystemCap, perm};
 use store::demo::{self, DemoOptions};
 use store::org::{self, MemberFilter, PageRequest};

@@ -1,3 +1,6 @@
+//! Member exports: masked unless allowed, and numbers written as text so a spreadsheet
+//! cannot mangle them.
+
 use domain::auth::{Role, perm};
 use store::org::export::{ExportText, export_members};
 use store::org::{MemberFilter, export};

@@ -1,3 +1,7 @@
+//! Roster import in the store: importing is idempotent, every bad row is named with row,
+//! column and reason, usual date spellings are read, files that are not rosters and sheets
+//! over the limit are refused whole, and empty cells keep stored values.
+
 use domain::auth::{Role, perm};
 use domain::org::MemberStatus;
 use std::sync::Arc;

@@ -1,3 +1,8 @@
+//! Members in the store: a chair sees the school only, search by tails, whole numbers and
+//! name prefix, filters and keyset pages, query counts that do not grow, edits with
+//! history and stale-form refusal, transfer and retirement, cadre positions and the
+//! dashboard's member figures.
+
 use domain::auth::{Role, perm};
 use domain::org::*;
 use store::StoreError;

@@ -1,3 +1,7 @@
+//! The org tree in the store: everything under a unit in one lookup, moving a school with
+//! its branches, refused shapes and scopes, duplicate codes as field errors, and filters
+//! that offer areas rather than thousands of schools.
+
 use domain::auth::{Role, perm};
 use domain::org::OrgKind;
 use store::StoreError;

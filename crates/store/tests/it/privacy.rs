@@ -1,3 +1,7 @@
+//! Personal data at rest: no ID number or phone in plain text in the database file, full
+//! views need the permission and are logged, and a wrong key stops before anything is
+//! written.
+
 use domain::auth::{Role, perm};
 use store::org;
 use testkit::*;

@@ -1,3 +1,6 @@
+//! The schema: both engines have the same migrations and migrate to the same tables,
+//! columns, defaults and CHECK lists; an unknown database address is refused clearly.
+
 use std::collections::BTreeSet;
 use store::on_db;
 use testkit::*;

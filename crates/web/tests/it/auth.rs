@@ -1,3 +1,8 @@
+//! Login and accounts on the web: sessions rotate and end, wrong passwords and unknown users
+//! look alike, brute force is slowed per address, forms survive an expired session,
+//! cross-site posts and tampered cookies get nothing, one-time links and second factors,
+//! and who may grant which role where. Every test runs on SQLite and PostgreSQL.
+
 use domain::auth::Role;
 use testkit::app::{PASSWORD, TestApp};
 use testkit::*;

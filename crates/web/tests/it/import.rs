@@ -1,3 +1,7 @@
+//! Roster import on the web: bad rows named with the rest imported, files that are not
+//! spreadsheets and uploads over the limit refused clearly, exports that import back with
+//! no change, the mapping question asked once, and the template's headers and lists.
+
 use domain::auth::Role;
 use domain::auth::perm;
 use store::org::MemberFilter;

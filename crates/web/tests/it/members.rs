@@ -1,3 +1,8 @@
+//! Members on the web: search by ID or phone tail, list pages whose query count does not
+//! grow, field errors that keep the input, the member's life (edit, transfer, retire),
+//! logged full views, masked exports, the org tree, the audit view and the friendly error
+//! page. Every test runs on SQLite and PostgreSQL.
+
 use domain::auth::Role;
 use testkit::app::TestApp;
 use testkit::*;
