@@ -97,6 +97,26 @@ pub enum Summation {
 }
 
 impl Figure {
+    /// A count (summed over schools) linking to `list`.
+    pub const fn count(key: &'static str, list: &'static str) -> Figure {
+        Figure {
+            key,
+            kind: FigureKind::Count,
+            list,
+            sum: Summation::Sum,
+        }
+    }
+
+    /// A ratio in ‰ (not summed) linking to `list`.
+    pub const fn permille(key: &'static str, list: &'static str) -> Figure {
+        Figure {
+            key,
+            kind: FigureKind::Permille,
+            list,
+            sum: Summation::None,
+        }
+    }
+
     /// The list's address for one unit and year.
     pub fn href(&self, unit: OrgUnitId, year: i32) -> String {
         self.list

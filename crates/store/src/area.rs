@@ -231,6 +231,26 @@ pub fn totals(values: &[FigureValue]) -> std::collections::BTreeMap<String, i64>
     out
 }
 
+/// One school's value of a figure (for an area's [`FiguresFn`]).
+pub fn value(key: &str, unit: i64, year: i32, value: i64) -> FigureValue {
+    FigureValue {
+        key: key.to_string(),
+        unit: OrgUnitId(unit),
+        year,
+        value,
+    }
+}
+
+/// The instants school year `year` spans in Beijing time: from its first day (1 September)
+/// up to, not including, the next year's first day.
+pub fn year_instants(year: i32) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let (from, to) = domain::congress::school_year_range(year);
+    (
+        crate::congress::meetings::beijing(from, chrono::NaiveTime::MIN),
+        crate::congress::meetings::beijing(to + chrono::Duration::days(1), chrono::NaiveTime::MIN),
+    )
+}
+
 /// The units `values` are about.
 pub fn units(values: &[FigureValue]) -> Vec<OrgUnitId> {
     let mut u: Vec<OrgUnitId> = values.iter().map(|v| v.unit).collect();

@@ -453,6 +453,32 @@ impl Sql {
         .fetch_all(&mut *c)
         .await)?)
     }
+
+    /// The one row the query finds, or [`StoreError::NotFound`]: a row out of the reader's
+    /// scope is filtered in SQL, so it answers exactly like a missing one. The query is
+    /// expected to select by key (at most one row).
+    pub async fn fetch_one<T>(self, db: &Db) -> Result<T, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let rows: Vec<T> = self.fetch_all(db).await?;
+        rows.into_iter().next().ok_or(StoreError::NotFound)
+    }
+
+    /// [`Sql::fetch_one`] inside a transaction.
+    pub async fn fetch_one_tx<T>(self, tx: &mut Tx) -> Result<T, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let rows: Vec<T> = self.fetch_all_tx(tx).await?;
+        rows.into_iter().next().ok_or(StoreError::NotFound)
+    }
 }
 
 /// Maps a unique-constraint violation to a field error, other errors to themselves.

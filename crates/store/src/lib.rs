@@ -20,6 +20,7 @@ pub mod demo;
 pub mod error;
 pub mod inbox;
 pub mod keys;
+pub mod kit;
 pub mod notify;
 pub mod org;
 pub mod outbox;

@@ -7,7 +7,7 @@
 //! too and are counted apart. A check-in is idempotent: the second one reports the first.
 
 use super::meetings::{Meeting, Viewer, tx_meeting};
-use super::{coded, invalid, log};
+use super::{coded, invalid, log, log_commit};
 use crate::audit::Who;
 use crate::crypto::token_hash;
 use crate::db::{Arg, Sql, Tx, now};
@@ -650,8 +650,8 @@ pub async fn issue_codes(
     let mut ch = Changes::new();
     ch.field("meeting_id", None, Some(&meeting.0))
         .note("codes", cards.len() as u64);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "check_in_code.issue",
@@ -660,6 +660,5 @@ pub async fn issue_codes(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(cards)
 }

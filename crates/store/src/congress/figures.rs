@@ -6,12 +6,11 @@
 //!
 //! Two queries whatever the number of schools, grouped by school.
 
-use crate::area::{FiguresFn, Reach};
+use crate::area::{FiguresFn, Reach, value as value_of};
 use crate::db::{Arg, Sql};
 use crate::{Store, StoreError};
-use domain::area::{Figure, FigureKind, FigureValue, Summation};
+use domain::area::{Figure, FigureValue};
 use domain::congress::school_year_range;
-use domain::ids::OrgUnitId;
 
 pub const HELD: &str = "figure-congress-meetings-held";
 pub const QUORUM: &str = "figure-congress-meetings-quorum";
@@ -19,24 +18,9 @@ pub const DELEGATES: &str = "figure-congress-delegates";
 
 /// The figures the congress area declares.
 pub static FIGURES: &[Figure] = &[
-    Figure {
-        key: HELD,
-        kind: FigureKind::Count,
-        list: "/congress/oversight?year={year}",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: QUORUM,
-        kind: FigureKind::Count,
-        list: "/congress/oversight?year={year}",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: DELEGATES,
-        kind: FigureKind::Count,
-        list: "/congress/oversight?year={year}",
-        sum: Summation::Sum,
-    },
+    Figure::count(HELD, "/congress/oversight?year={year}"),
+    Figure::count(QUORUM, "/congress/oversight?year={year}"),
+    Figure::count(DELEGATES, "/congress/oversight?year={year}"),
 ];
 
 #[derive(sqlx::FromRow)]
@@ -84,12 +68,7 @@ pub fn year_figures<'a>(
         sql.push(" GROUP BY t.school_union_id");
         let delegates: Vec<Row> = sql.fetch_all(&st.db).await?;
 
-        let v = |key: &str, unit: i64, value: i64| FigureValue {
-            key: key.to_string(),
-            unit: OrgUnitId(unit),
-            year,
-            value,
-        };
+        let v = |key: &str, unit: i64, value: i64| value_of(key, unit, year, value);
         let mut out = Vec::new();
         for m in meetings {
             out.push(v(HELD, m.school_union_id, m.a));

@@ -5,7 +5,7 @@
 //! term read them through [`Viewer::attendee`], as themselves. Documents are stored as they
 //! came, never opened, and only ever handed back as downloads.
 
-use super::{coded, invalid, log, opt_coded};
+use super::{coded, invalid, log, log_commit, opt_coded};
 use crate::audit::Who;
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
@@ -186,11 +186,8 @@ pub async fn get_meeting(db: &Db, v: Viewer<'_>, id: MeetingId) -> Result<Meetin
     let mut sql = Sql::new(MEETING_SELECT);
     sql.push(" WHERE mt.id = ").bind(Arg::I64(id.0));
     v.restrict(&mut sql);
-    let rows: Vec<MeetingRow> = sql.fetch_all(db).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_meeting()
+    let row: MeetingRow = sql.fetch_one(db).await?;
+    row.into_meeting()
 }
 
 pub(crate) async fn tx_meeting(
@@ -201,11 +198,8 @@ pub(crate) async fn tx_meeting(
     let mut sql = Sql::new(MEETING_SELECT);
     sql.push(" WHERE mt.id = ").bind(Arg::I64(id.0));
     v.restrict(&mut sql);
-    let rows: Vec<MeetingRow> = sql.fetch_all_tx(tx).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_meeting()
+    let row: MeetingRow = sql.fetch_one_tx(tx).await?;
+    row.into_meeting()
 }
 
 /// Meetings of a term, first to last.
@@ -288,8 +282,8 @@ pub async fn create_meeting(
         .field("place", None, Some(&d.place))
         .field("proposals_from", None, d.proposals_from.as_ref())
         .field("proposals_until", None, d.proposals_until.as_ref());
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "congress_meeting.create",
@@ -298,7 +292,6 @@ pub async fn create_meeting(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(MeetingId(id))
 }
 
@@ -445,8 +438,8 @@ pub async fn add_agenda_item(
     ch.field("meeting_id", None, Some(&meeting.0))
         .field("kind", None, Some(&d.kind.code()))
         .field("title", None, Some(&d.title));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "agenda_item.create",
@@ -455,7 +448,6 @@ pub async fn add_agenda_item(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(AgendaItemId(id))
 }
 
@@ -495,8 +487,8 @@ pub async fn remove_agenda_item(
     .map(|r| r.rows_affected()))?;
     let mut ch = Changes::new();
     ch.field("title", Some(&title), None);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "agenda_item.delete",
@@ -505,7 +497,6 @@ pub async fn remove_agenda_item(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(MeetingId(meeting))
 }
 
@@ -601,8 +592,8 @@ pub async fn add_document(
         .field("kind", None, Some(&kind.code()))
         .field("size_bytes", None, Some(&bytes.len()))
         .note("sha256", hex::encode(&hash));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "meeting_document.create",
@@ -611,7 +602,6 @@ pub async fn add_document(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(DocumentId(id))
 }
 
@@ -650,8 +640,7 @@ pub async fn document(
         meta: DocRow,
         content: Vec<u8>,
     }
-    let rows: Vec<WithContent> = sql.fetch_all(db).await?;
-    let r = rows.into_iter().next().ok_or(StoreError::NotFound)?;
+    let r: WithContent = sql.fetch_one(db).await?;
     Ok((r.meta.into_meta()?, r.content))
 }
 
@@ -679,8 +668,8 @@ pub async fn delete_document(
     .map(|r| r.rows_affected()))?;
     let mut ch = Changes::new();
     ch.field("file_name", Some(&name), None);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "meeting_document.delete",
@@ -689,7 +678,6 @@ pub async fn delete_document(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(MeetingId(meeting))
 }
 

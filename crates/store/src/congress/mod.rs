@@ -37,6 +37,32 @@ pub(crate) fn invalid_with(e: FieldError) -> StoreError {
     StoreError::Invalid(domain::FieldErrors(vec![e]))
 }
 
+/// Writes one audit record about a congress (or proposals) entity and commits: the last
+/// step of a write ([`crate::kit::audit_commit`]).
+pub(crate) async fn log_commit(
+    tx: Tx,
+    cipher: &Cipher,
+    who: &Who,
+    action: &str,
+    entity: (&str, i64),
+    school: OrgUnitId,
+    changes: &Changes,
+) -> Result<(), StoreError> {
+    crate::kit::audit_commit(
+        tx,
+        cipher,
+        who,
+        Event {
+            action,
+            entity_type: entity.0,
+            entity_id: Some(entity.1),
+            org_unit: Some(school),
+            changes,
+        },
+    )
+    .await
+}
+
 /// Writes one audit record about a congress entity.
 pub(crate) async fn log(
     tx: &mut Tx,

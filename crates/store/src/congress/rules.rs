@@ -7,7 +7,7 @@
 //! first decision then stores them as version 1 of the root union, so that the decision can
 //! name it.
 
-use super::log;
+use super::{log, log_commit};
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
@@ -315,8 +315,8 @@ pub async fn create_version(
     if let Some(n) = &note {
         ch.note("note", n.clone());
     }
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "rule_set.create",
@@ -325,7 +325,6 @@ pub async fn create_version(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(RuleSetId(id))
 }
 

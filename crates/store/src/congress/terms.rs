@@ -2,7 +2,7 @@
 //! imported from a spreadsheet, synchronised with the staff in assembly mode, replaced
 //! during the term with the history kept; and the composition report.
 
-use super::{coded, invalid, log};
+use super::{coded, invalid, log, log_commit};
 use crate::audit::Who;
 use crate::crypto::Field;
 use crate::db::{Arg, Sql, Tx, now};
@@ -102,22 +102,16 @@ pub(crate) async fn fetch_term(db: &Db, scope: &Scope, id: TermId) -> Result<Ter
     let mut sql = Sql::new(TERM_SELECT);
     sql.push(" WHERE t.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "t.school_union_id", scope);
-    let rows: Vec<TermRow> = sql.fetch_all(db).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_term()
+    let row: TermRow = sql.fetch_one(db).await?;
+    row.into_term()
 }
 
 pub(crate) async fn tx_term(tx: &mut Tx, scope: &Scope, id: TermId) -> Result<Term, StoreError> {
     let mut sql = Sql::new(TERM_SELECT);
     sql.push(" WHERE t.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "t.school_union_id", scope);
-    let rows: Vec<TermRow> = sql.fetch_all_tx(tx).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_term()
+    let row: TermRow = sql.fetch_one_tx(tx).await?;
+    row.into_term()
 }
 
 /// The term of `school` that covers `today` (the highest number when several do).
@@ -254,8 +248,8 @@ pub async fn add_delegation(
     let id = tx_insert_delegation(&mut tx, term, &name, branch).await?;
     let mut ch = Changes::new();
     ch.field("name", None, Some(&name));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "delegation.create",
@@ -264,7 +258,6 @@ pub async fn add_delegation(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -557,8 +550,8 @@ pub async fn add_delegate(
         .field("name", None, Some(&name))
         .field("kind", None, Some(&kind.code()))
         .field("delegation_id", None, delegation.map(|g| g.0).as_ref());
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "delegate.create",
@@ -567,7 +560,6 @@ pub async fn add_delegate(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -653,8 +645,8 @@ pub async fn replace_delegate(
             Some(new)
         }
     };
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "delegate.replace",
@@ -663,7 +655,6 @@ pub async fn replace_delegate(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(new)
 }
 

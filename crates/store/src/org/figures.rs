@@ -8,12 +8,11 @@
 //! under either (the earlier status is in the history, not read here). Two queries whatever
 //! the number of schools, grouped by school.
 
-use crate::area::{FiguresFn, Reach};
+use crate::area::{FiguresFn, Reach, value as value_of};
 use crate::db::{Arg, Sql};
 use crate::{Store, StoreError};
-use domain::area::{Figure, FigureKind, FigureValue, Summation};
+use domain::area::{Figure, FigureValue};
 use domain::congress::school_year_range;
-use domain::ids::OrgUnitId;
 
 pub const ACTIVE: &str = "figure-org-members-active";
 pub const RETIRED: &str = "figure-org-members-retired";
@@ -22,30 +21,10 @@ pub const CHAIR: &str = "figure-org-schools-with-chair";
 
 /// The figures the org area declares.
 pub static FIGURES: &[Figure] = &[
-    Figure {
-        key: ACTIVE,
-        kind: FigureKind::Count,
-        list: "/members?unit={unit}&status=active",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: RETIRED,
-        kind: FigureKind::Count,
-        list: "/members?unit={unit}&status=retired",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: JOINED,
-        kind: FigureKind::Count,
-        list: "/members?unit={unit}",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: CHAIR,
-        kind: FigureKind::Count,
-        list: "/org",
-        sum: Summation::Sum,
-    },
+    Figure::count(ACTIVE, "/members?unit={unit}&status=active"),
+    Figure::count(RETIRED, "/members?unit={unit}&status=retired"),
+    Figure::count(JOINED, "/members?unit={unit}"),
+    Figure::count(CHAIR, "/org"),
 ];
 
 #[derive(sqlx::FromRow)]
@@ -92,12 +71,7 @@ pub fn year_figures<'a>(
         crate::scope::restrict(&mut sql, "g.org_unit_id", reach.scope());
         let chairs: Vec<ChairRow> = sql.fetch_all(&st.db).await?;
 
-        let v = |key: &str, unit: i64, value: i64| FigureValue {
-            key: key.to_string(),
-            unit: OrgUnitId(unit),
-            year,
-            value,
-        };
+        let v = |key: &str, unit: i64, value: i64| value_of(key, unit, year, value);
         let mut out = Vec::new();
         for m in members {
             out.push(v(ACTIVE, m.school_union_id, m.active));

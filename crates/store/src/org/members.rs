@@ -600,11 +600,8 @@ async fn fetch_member<P: perm::Perm>(
     let mut sql = Sql::new(MEMBER_SELECT);
     sql.push(" WHERE m.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
-    let rows: Vec<MemberRow> = sql.fetch_all(&st.db).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_member(&st.cipher)
+    let row: MemberRow = sql.fetch_one(&st.db).await?;
+    row.into_member(&st.cipher)
 }
 
 async fn tx_fetch_member(
@@ -616,11 +613,8 @@ async fn tx_fetch_member(
     let mut sql = Sql::new(MEMBER_SELECT);
     sql.push(" WHERE m.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut sql, "m.school_union_id", scope);
-    let rows: Vec<MemberRow> = sql.fetch_all_tx(tx).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_member(cipher)
+    let row: MemberRow = sql.fetch_one_tx(tx).await?;
+    row.into_member(cipher)
 }
 
 /// One member, if in scope, with personal data masked.

@@ -62,8 +62,7 @@ pub(super) async fn tx_core(
     if let Some(l) = lens {
         l.restrict(&mut sql);
     }
-    let rows: Vec<CoreRow> = sql.fetch_all_tx(tx).await?;
-    let r = rows.into_iter().next().ok_or(StoreError::NotFound)?;
+    let r: CoreRow = sql.fetch_one_tx(tx).await?;
     Ok(Core {
         school: OrgUnitId(r.school_union_id),
         term: TermId(r.term_id),

@@ -7,7 +7,7 @@
 use super::core::*;
 use crate::audit::Who;
 use crate::congress::meetings::{Viewer, tx_meeting};
-use crate::congress::{invalid, invalid_with, log};
+use crate::congress::{invalid, invalid_with, log, log_commit};
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::NaiveDate;
@@ -71,8 +71,8 @@ pub async fn create_draft(
     ch.field("title", None, Some(&d.title))
         .field("category", None, Some(&d.category.code()))
         .field("meeting_id", None, Some(&meeting.0));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "proposal.create",
@@ -81,7 +81,6 @@ pub async fn create_draft(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(ProposalId(id))
 }
 
@@ -284,8 +283,8 @@ pub async fn second(
     let mut ch = Changes::new();
     ch.field("seconder", before.as_ref(), Some(&"seconded".to_string()))
         .field("delegate_id", None, Some(&me.0));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "proposal.second",
@@ -294,7 +293,6 @@ pub async fn second(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(true)
 }
 
@@ -402,8 +400,8 @@ pub async fn submit(
         .field("number", None, Some(&number))
         .field("seconders", None, Some(&has))
         .field("rule_set_id", None, Some(&rs.0));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "proposal.submit",
@@ -412,6 +410,5 @@ pub async fn submit(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(Submitted::Now(number))
 }

@@ -7,14 +7,12 @@
 //! replies of the year's proposals (their timeliness is judged here, in Beijing days, the
 //! same way on both engines). The definitions match the oversight table's.
 
-use crate::area::{FiguresFn, Reach};
+use crate::area::{FiguresFn, Reach, value as value_of, year_instants};
 use crate::congress::meetings::beijing;
 use crate::db::{Arg, Sql};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use domain::area::{Figure, FigureKind, FigureValue, Summation};
-use domain::congress::school_year_range;
-use domain::ids::OrgUnitId;
+use domain::area::{Figure, FigureValue};
 use std::collections::BTreeMap;
 
 pub const SUBMITTED: &str = "figure-proposals-submitted";
@@ -25,36 +23,11 @@ pub const SATISFACTION: &str = "figure-proposals-satisfaction";
 
 /// The figures the proposals area declares.
 pub static FIGURES: &[Figure] = &[
-    Figure {
-        key: SUBMITTED,
-        kind: FigureKind::Count,
-        list: "/proposals?tab=all",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: ACCEPTED,
-        kind: FigureKind::Count,
-        list: "/proposals?tab=all&status=accepted",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: ANSWERED,
-        kind: FigureKind::Count,
-        list: "/proposals?tab=all&status=answered",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: ON_TIME,
-        kind: FigureKind::Count,
-        list: "/proposals?tab=all&status=answered",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: SATISFACTION,
-        kind: FigureKind::Permille,
-        list: "/congress/oversight?year={year}",
-        sum: Summation::None,
-    },
+    Figure::count(SUBMITTED, "/proposals?tab=all"),
+    Figure::count(ACCEPTED, "/proposals?tab=all&status=accepted"),
+    Figure::count(ANSWERED, "/proposals?tab=all&status=answered"),
+    Figure::count(ON_TIME, "/proposals?tab=all&status=answered"),
+    Figure::permille(SATISFACTION, "/congress/oversight?year={year}"),
 ];
 
 #[derive(sqlx::FromRow)]
@@ -74,17 +47,8 @@ struct ReplyRow {
     replied_at: DateTime<Utc>,
 }
 
-/// The year's first instant and the next year's, in Beijing time.
-fn bounds(year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
-    let (from, to) = school_year_range(year);
-    (
-        beijing(from, NaiveTime::MIN),
-        beijing(to + Duration::days(1), NaiveTime::MIN),
-    )
-}
-
 fn in_year(sql: &mut Sql, year: i32) {
-    let (from, to) = bounds(year);
+    let (from, to) = year_instants(year);
     sql.push(" AND p.submitted_at >= ")
         .bind(Arg::Ts(from))
         .push(" AND p.submitted_at < ")
@@ -128,13 +92,7 @@ pub fn year_figures<'a>(
 
         let mut out = Vec::new();
         for c in counts {
-            let unit = OrgUnitId(c.school_union_id);
-            let v = |key: &str, value: i64| FigureValue {
-                key: key.to_string(),
-                unit,
-                year,
-                value,
-            };
+            let v = |key: &str, value: i64| value_of(key, c.school_union_id, year, value);
             out.push(v(SUBMITTED, c.submitted));
             out.push(v(ACCEPTED, c.accepted));
             out.push(v(ANSWERED, c.answered));

@@ -7,7 +7,7 @@
 use super::core::*;
 use super::read::*;
 use crate::audit::Who;
-use crate::congress::{invalid, invalid_with, log};
+use crate::congress::{invalid, invalid_with, log, log_commit};
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::NaiveDate;
@@ -365,8 +365,8 @@ pub async fn rate(
         .field("round", None, Some(&c.round))
         .field("comment", None, comment.as_ref())
         .field("rule_set_id", None, Some(&rs.0));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "proposal.rate",
@@ -375,7 +375,6 @@ pub async fn rate(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(out)
 }
 
@@ -450,8 +449,8 @@ pub async fn progress(
         .field("percent", None, Some(&p.percent))
         .field("note", None, Some(&p.note))
         .field("status", Some(&c.status.code()), Some(&status.code()));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "proposal.progress",
@@ -460,7 +459,6 @@ pub async fn progress(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(status)
 }
 

@@ -301,8 +301,7 @@ pub async fn get(db: &Db, lens: Lens<'_>, id: ProposalId) -> Result<Proposal, St
     ));
     sql.push(" AND p.id = ").bind(Arg::I64(id.0));
     lens.restrict(&mut sql);
-    let rows: Vec<DetailRow> = sql.fetch_all(db).await?;
-    let d = rows.into_iter().next().ok_or(StoreError::NotFound)?;
+    let d: DetailRow = sql.fetch_one(db).await?;
     /// (delegate, member, name, status, responded at)
     type SeconderRow = (i64, i64, String, String, Option<DateTime<Utc>>);
     let seconders: Vec<SeconderRow> = crate::on_db!(db, |p| {

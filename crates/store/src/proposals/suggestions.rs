@@ -3,7 +3,7 @@
 //! committee turns into suggestions arrive here too.
 
 use crate::audit::Who;
-use crate::congress::{coded, invalid, invalid_with, log};
+use crate::congress::{coded, invalid, invalid_with, log, log_commit};
 use crate::db::{Arg, Sql, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, Utc};
@@ -135,8 +135,8 @@ pub async fn create(
     })?;
     let mut ch = Changes::new();
     ch.field("title", None, Some(&d.title));
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         &st.cipher,
         who,
         "suggestion.create",
@@ -145,7 +145,6 @@ pub async fn create(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(SuggestionId(id))
 }
 
@@ -173,11 +172,8 @@ pub async fn get(
     let mut sql = Sql::new(SELECT);
     sql.push(" AND g.id = ").bind(Arg::I64(id.0));
     lens.restrict(&mut sql);
-    let rows: Vec<Row> = sql.fetch_all(db).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_suggestion()
+    let row: Row = sql.fetch_one(db).await?;
+    row.into_suggestion()
 }
 
 /// The committee or the chair answers an open suggestion.

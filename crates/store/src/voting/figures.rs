@@ -7,14 +7,10 @@
 //! results of the year's published motions (stored as the decided result; read here, the
 //! same way on both engines).
 
-use crate::area::{FiguresFn, Reach};
-use crate::congress::meetings::beijing;
+use crate::area::{FiguresFn, Reach, value as value_of, year_instants};
 use crate::db::{Arg, Sql};
 use crate::{Store, StoreError};
-use chrono::{Duration, NaiveTime};
-use domain::area::{Figure, FigureKind, FigureValue, Summation};
-use domain::congress::school_year_range;
-use domain::ids::OrgUnitId;
+use domain::area::{Figure, FigureValue};
 use domain::voting::PollResult;
 use std::collections::BTreeMap;
 
@@ -23,18 +19,8 @@ pub const PASSED: &str = "figure-voting-resolutions-passed";
 
 /// The figures the voting area declares.
 pub static FIGURES: &[Figure] = &[
-    Figure {
-        key: CLOSED,
-        kind: FigureKind::Count,
-        list: "/congress",
-        sum: Summation::Sum,
-    },
-    Figure {
-        key: PASSED,
-        kind: FigureKind::Count,
-        list: "/congress",
-        sum: Summation::Sum,
-    },
+    Figure::count(CLOSED, "/congress"),
+    Figure::count(PASSED, "/congress"),
 ];
 
 #[derive(sqlx::FromRow)]
@@ -50,11 +36,11 @@ struct ResultRow {
 }
 
 fn in_year(sql: &mut Sql, year: i32) {
-    let (from, to) = school_year_range(year);
+    let (from, to) = year_instants(year);
     sql.push(" AND p.closed_at >= ")
-        .bind(Arg::Ts(beijing(from, NaiveTime::MIN)))
+        .bind(Arg::Ts(from))
         .push(" AND p.closed_at < ")
-        .bind(Arg::Ts(beijing(to + Duration::days(1), NaiveTime::MIN)));
+        .bind(Arg::Ts(to));
 }
 
 /// Computes the figures of every school in reach for school year `year`.
@@ -93,19 +79,10 @@ pub fn year_figures<'a>(
 
         let mut out = Vec::new();
         for c in counts {
-            let unit = OrgUnitId(c.school_union_id);
-            out.push(FigureValue {
-                key: CLOSED.to_string(),
-                unit,
-                year,
-                value: c.closed,
-            });
-            out.push(FigureValue {
-                key: PASSED.to_string(),
-                unit,
-                year,
-                value: passed.get(&c.school_union_id).copied().unwrap_or(0),
-            });
+            let u = c.school_union_id;
+            out.push(value_of(CLOSED, u, year, c.closed));
+            let n = passed.get(&u).copied().unwrap_or(0);
+            out.push(value_of(PASSED, u, year, n));
         }
         Ok(out)
     })

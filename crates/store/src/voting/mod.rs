@@ -152,22 +152,16 @@ pub async fn get_poll(db: &Db, v: Viewer<'_>, id: PollId) -> Result<Poll, StoreE
     let mut sql = Sql::new(POLL_SELECT);
     sql.push(" AND p.id = ").bind(Arg::I64(id.0));
     v.restrict(&mut sql);
-    let rows: Vec<PollRow> = sql.fetch_all(db).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_poll()
+    let row: PollRow = sql.fetch_one(db).await?;
+    row.into_poll()
 }
 
 pub(crate) async fn tx_poll(tx: &mut Tx, v: Viewer<'_>, id: PollId) -> Result<Poll, StoreError> {
     let mut sql = Sql::new(POLL_SELECT);
     sql.push(" AND p.id = ").bind(Arg::I64(id.0));
     v.restrict(&mut sql);
-    let rows: Vec<PollRow> = sql.fetch_all_tx(tx).await?;
-    rows.into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?
-        .into_poll()
+    let row: PollRow = sql.fetch_one_tx(tx).await?;
+    row.into_poll()
 }
 
 /// The polls of a meeting, in the order they were set up (one query).
