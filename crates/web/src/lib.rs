@@ -19,6 +19,7 @@ pub mod error;
 pub mod i18n;
 pub mod notify;
 pub mod org;
+pub mod pages;
 pub mod proposals;
 pub mod state;
 pub mod voting;
@@ -430,7 +431,7 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
         return res;
     }
     let lang = ctx::lang_of(&headers, None);
-    let page = auth::ErrorTemplate::new(i18n::Tr::new(lang), status, &id);
+    let page = pages::ErrorTemplate::new(i18n::Tr::new(lang), status, &id);
     match askama::Template::render(&page) {
         Ok(body) => {
             let mut r = (status, axum::response::Html(body)).into_response();

@@ -1,121 +1,26 @@
-//! Logging in and out, the second factor, passwords, one-time links, the language switch,
-//! and account administration (accounts and their grants).
+//! Logging in and out: the login form and the guard of every non-public route
+//! ([`require_login`], which keeps a form being posted through a login), throttling by
+//! account and address, the second factor at login and its setup, passwords, one-time
+//! links and the language switch.
 //!
-//! [`require_login`] guards every non-public route. An anonymous request gets 401 with the
-//! login form in place; if it was a form POST (a session that expired while someone was
-//! typing), the fields ride along hidden in the login form and come back on a "send
-//! again" page after logging in, so nothing typed is lost.
+//! Nothing here renders the site-wide error or message pages (see `crate::pages`).
 
-use crate::chrome::{Chrome, Opt};
+use crate::chrome::Chrome;
 use crate::ctx::{Auth, Ctx, Flash, SESSION_COOKIE, SessionState, set_cookie};
 use crate::error::{AppError, AppResult};
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Lang;
+use crate::pages::MessageTemplate;
 use crate::state::AppState;
-use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
 use axum::extract::{Form, Path, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::FieldErrors;
-use domain::auth::{Role, perm};
-use domain::ids::{AccountId, GrantId, OrgUnitId};
+use domain::ids::AccountId;
 use serde::Deserialize;
-use store::auth::{self as sa, ThrottlePolicy, TokenPurpose};
-use store::org;
+use store::auth::{self as sa, ThrottlePolicy};
 
-pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/login", Guard::public(), login_page)
-        .post(
-            "/login",
-            Guard::public().form(&[("username", "nobody"), ("password", "wrong password")]),
-            login,
-        )
-        .get("/login/totp", Guard::public(), totp_page)
-        .post(
-            "/login/totp",
-            Guard::public().form(&[("code", "000000")]),
-            totp_submit,
-        )
-        .post("/logout", Guard::public().button(), logout)
-        .post(
-            "/lang",
-            Guard::public().form(&[("lang", "en")]),
-            switch_lang,
-        )
-        .get("/link/{token}", Guard::public(), link_page)
-        .post(
-            "/link/{token}",
-            Guard::public().form(&[
-                ("password", "a long new password"),
-                ("confirm", "a long new password"),
-            ]),
-            link_submit,
-        )
-        .get("/account/password", Guard::own(), password_page)
-        .post(
-            "/account/password",
-            Guard::own().form(&[
-                ("current", "not the password"),
-                ("password", "a long new password"),
-                ("confirm", "a long new password"),
-            ]),
-            password_submit,
-        )
-        .get("/account/totp", Guard::own(), totp_setup_page)
-        .post("/account/totp/start", Guard::own().button(), totp_start)
-        .post(
-            "/account/totp/confirm",
-            Guard::own().form(&[("code", "000000")]),
-            totp_confirm,
-        )
-        .get("/accounts", Guard::staff(P::AccountManage), accounts_page)
-        .get(
-            "/accounts/new",
-            Guard::staff(P::AccountManage),
-            account_new_page,
-        )
-        .post(
-            "/accounts/new",
-            Guard::staff(P::AccountManage).form(&[
-                ("username", "newcomer"),
-                ("display_name", "新人"),
-                ("role", "member"),
-                ("unit", "{school}"),
-            ]),
-            account_create,
-        )
-        .post(
-            "/accounts/{id}/grants",
-            Guard::staff(P::AccountManage).form(&[("role", "member"), ("unit", "{school}")]),
-            grant_add,
-        )
-        .post(
-            "/accounts/{id}/link",
-            Guard::staff(P::AccountManage).button(),
-            account_link,
-        )
-        .post(
-            "/accounts/{id}/disable",
-            Guard::staff(P::AccountManage).button(),
-            account_disable,
-        )
-        .post(
-            "/accounts/{id}/enable",
-            Guard::staff(P::AccountManage).button(),
-            account_enable,
-        )
-        .post(
-            "/grants/{id}/revoke",
-            Guard::staff(P::AccountManage).button(),
-            grant_revoke,
-        )
-}
-
-/// Only a plain local path may be a `next=` target: one leading `/`, then printable ASCII
-/// without a backslash. Browsers drop tabs and line breaks from a `Location` (so
-/// `/\t/evil.example/` would become `//evil.example/`, another site), and a line break
-/// cannot even be put into the header; anything else goes to the start page.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
@@ -131,7 +36,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 /// Fields that are never carried across a login.
-fn stashable(name: &str) -> bool {
+pub(super) fn stashable(name: &str) -> bool {
     !matches!(name, "password" | "current" | "confirm" | "code" | "proof")
 }
 
@@ -145,33 +50,7 @@ pub struct LoginTemplate {
     pub stash: Vec<(String, String)>,
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorTemplate {
-    pub p: Chrome,
-    pub status: u16,
-    pub message: String,
-}
-
-impl ErrorTemplate {
-    pub fn new(tr: Tr, status: StatusCode, request_id: &str) -> ErrorTemplate {
-        let (title, message) = match status.as_u16() {
-            403 => ("error-403-title", "error-403-text"),
-            404 => ("error-404-title", "error-404-text"),
-            409 => ("error-409-title", "error-409-text"),
-            413 => ("error-413-title", "error-413-text"),
-            400 | 405 | 422 => ("error-400-title", "error-400-text"),
-            _ => ("error-500-title", "error-500-text"),
-        };
-        ErrorTemplate {
-            p: Chrome::bare(tr, title, request_id),
-            status: status.as_u16(),
-            message: tr.t(message),
-        }
-    }
-}
-
-fn login_response(
+pub(super) fn login_response(
     ctx: &Ctx,
     status: StatusCode,
     next: String,
@@ -241,7 +120,7 @@ pub async fn require_login(
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(super) fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -250,7 +129,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(
+pub(super) async fn login_page(
     ctx: Ctx,
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
 ) -> AppResult {
@@ -316,13 +195,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 
 #[derive(Template)]
 #[template(path = "auth/resubmit.html")]
-struct ResubmitTemplate {
+pub(super) struct ResubmitTemplate {
     p: Chrome,
     action: String,
     fields: Vec<(String, String)>,
 }
 
-async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
     peer: Peer,
@@ -404,13 +283,13 @@ async fn login(
 
 #[derive(Template)]
 #[template(path = "auth/totp_login.html")]
-struct TotpLoginTemplate {
+pub(super) struct TotpLoginTemplate {
     p: Chrome,
     next: String,
     error: Option<String>,
 }
 
-async fn totp_page(
+pub(super) async fn totp_page(
     ctx: Ctx,
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
 ) -> AppResult {
@@ -426,12 +305,12 @@ async fn totp_page(
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct TotpForm {
+pub(super) struct TotpForm {
     code: String,
     next: Option<String>,
 }
 
-async fn totp_submit(
+pub(super) async fn totp_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(f): Form<TotpForm>,
@@ -469,7 +348,7 @@ async fn totp_submit(
     Ok(Redirect::to(&safe_next(f.next.as_deref())).into_response())
 }
 
-async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult {
+pub(super) async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult {
     if let Some(t) = &ctx.session.token {
         sa::end_session(&state.store.db, t).await?;
     }
@@ -483,12 +362,12 @@ async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct LangForm {
+pub(super) struct LangForm {
     lang: String,
     next: Option<String>,
 }
 
-async fn switch_lang(
+pub(super) async fn switch_lang(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(f): Form<LangForm>,
@@ -515,7 +394,7 @@ async fn switch_lang(
 
 #[derive(Template)]
 #[template(path = "auth/password.html")]
-struct PasswordTemplate {
+pub(super) struct PasswordTemplate {
     p: Chrome,
     /// The one-time link token when setting a password from a link.
     token: Option<String>,
@@ -523,7 +402,7 @@ struct PasswordTemplate {
     done: bool,
 }
 
-async fn password_page(a: Auth) -> AppResult {
+pub(super) async fn password_page(a: Auth) -> AppResult {
     a.render(&PasswordTemplate {
         p: Chrome::new(&a, "password-title"),
         token: None,
@@ -534,14 +413,14 @@ async fn password_page(a: Auth) -> AppResult {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct PasswordForm {
+pub(super) struct PasswordForm {
     #[serde(default)]
     current: String,
     password: String,
     confirm: String,
 }
 
-async fn password_submit(
+pub(super) async fn password_submit(
     State(state): State<AppState>,
     a: Auth,
     Form(f): Form<PasswordForm>,
@@ -576,7 +455,7 @@ async fn password_submit(
     Ok(r)
 }
 
-async fn link_page(
+pub(super) async fn link_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
@@ -604,7 +483,7 @@ async fn link_page(
     }
 }
 
-async fn link_submit(
+pub(super) async fn link_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
@@ -639,15 +518,8 @@ async fn link_submit(
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
-pub struct MessageTemplate {
-    pub p: Chrome,
-    pub message: String,
-}
-
-#[derive(Template)]
 #[template(path = "auth/totp_setup.html")]
-struct TotpSetupTemplate {
+pub(super) struct TotpSetupTemplate {
     p: Chrome,
     enabled: bool,
     required: bool,
@@ -658,7 +530,7 @@ struct TotpSetupTemplate {
     recovery_codes: Vec<String>,
 }
 
-async fn totp_setup_page(a: Auth) -> AppResult {
+pub(super) async fn totp_setup_page(a: Auth) -> AppResult {
     let enabled = a.session.account.as_ref().is_some_and(|x| x.totp_enabled);
     a.render(&TotpSetupTemplate {
         p: Chrome::new(&a, "totp-setup-title"),
@@ -671,7 +543,7 @@ async fn totp_setup_page(a: Auth) -> AppResult {
     })
 }
 
-fn qr_svg(data: &str) -> Option<String> {
+pub(super) fn qr_svg(data: &str) -> Option<String> {
     let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
     Some(
         code.render::<qrcode::render::svg::Color>()
@@ -683,13 +555,13 @@ fn qr_svg(data: &str) -> Option<String> {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct TotpStartForm {
+pub(super) struct TotpStartForm {
     /// The password or a current code: needed when a second factor is already on, so that
     /// a session left open cannot turn it off.
     proof: String,
 }
 
-async fn totp_start(
+pub(super) async fn totp_start(
     State(state): State<AppState>,
     a: Auth,
     Form(f): Form<TotpStartForm>,
@@ -738,7 +610,7 @@ async fn totp_start(
     })
 }
 
-async fn totp_confirm(
+pub(super) async fn totp_confirm(
     State(state): State<AppState>,
     a: Auth,
     Form(f): Form<TotpForm>,
@@ -772,335 +644,5 @@ async fn totp_confirm(
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
-    }
-}
-
-// ---------------------------------------------------------------- account administration
-
-pub struct AccountRow {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub disabled: bool,
-    pub totp: bool,
-    pub grants: Vec<(i64, String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "auth/accounts.html")]
-struct AccountsTemplate {
-    p: Chrome,
-    accounts: Vec<AccountRow>,
-    roles: Vec<Opt>,
-    units: Vec<Opt>,
-    /// A one-time link just issued (shown once).
-    link: Option<(String, String)>,
-}
-
-async fn units_for_grants(
-    state: &AppState,
-    a: &Auth,
-    cap: &domain::auth::Cap<perm::AccountManage>,
-) -> AppResult<Vec<Opt>> {
-    let _ = a;
-    let units = org::list_units(&state.store.db, cap).await?;
-    Ok(units
-        .into_iter()
-        .filter(|u| u.kind != domain::org::OrgKind::Branch)
-        .map(|u| Opt::new(u.id, &u.name, false))
-        .collect())
-}
-
-fn role_options(a: &Auth) -> Vec<Opt> {
-    a.actor
-        .grantable_roles()
-        .into_iter()
-        .map(|r| Opt::new(r.code(), a.tr.t(&r.label_key()), false))
-        .collect()
-}
-
-async fn accounts_view(state: &AppState, a: &Auth, link: Option<(String, String)>) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    let list = sa::list_accounts(&state.store.db, &cap).await?;
-    let accounts = list
-        .into_iter()
-        .map(|x| AccountRow {
-            id: x.account.id,
-            username: x.account.username,
-            display_name: x.account.display_name,
-            disabled: x.account.disabled,
-            totp: x.account.totp_enabled,
-            grants: x
-                .grants
-                .into_iter()
-                .map(|(g, r, _, unit)| (g.0, a.tr.t(&r.label_key()), unit))
-                .collect(),
-        })
-        .collect();
-    let units = units_for_grants(state, a, &cap).await?;
-    a.render(&AccountsTemplate {
-        p: Chrome::new(a, "accounts-title"),
-        accounts,
-        roles: role_options(a),
-        units,
-        link,
-    })
-}
-
-async fn accounts_page(State(state): State<AppState>, a: Auth) -> AppResult {
-    accounts_view(&state, &a, None).await
-}
-
-#[derive(Template)]
-#[template(path = "auth/account_new.html")]
-struct AccountNewTemplate {
-    p: Chrome,
-    form: AccountForm,
-    errors: FieldErrors,
-    roles: Vec<Opt>,
-    units: Vec<Opt>,
-}
-
-#[derive(Deserialize, Default, Clone)]
-struct AccountForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    unit: String,
-    /// Optional: the ID number of the member the account belongs to.
-    #[serde(default)]
-    member_id_number: String,
-}
-
-async fn account_new_page(State(state): State<AppState>, a: Auth) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    let units = units_for_grants(&state, &a, &cap).await?;
-    a.render(&AccountNewTemplate {
-        p: Chrome::new(&a, "account-new-title"),
-        form: AccountForm::default(),
-        errors: FieldErrors::default(),
-        roles: role_options(&a),
-        units,
-    })
-}
-
-fn mark(opts: Vec<Opt>, value: &str) -> Vec<Opt> {
-    opts.into_iter()
-        .map(|mut o| {
-            o.selected = o.value == value;
-            o
-        })
-        .collect()
-}
-
-async fn account_create(
-    State(state): State<AppState>,
-    a: Auth,
-    Form(f): Form<AccountForm>,
-) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    let mut errors = FieldErrors::default();
-    let username = errors.take(domain::auth::parse_username(&f.username));
-    let display = errors.take(domain::org::required_text(
-        "display_name",
-        &f.display_name,
-        40,
-    ));
-    let role = Role::from_code(&f.role);
-    if role.is_none() {
-        errors.push(domain::FieldError::new("role", domain::text::REQUIRED));
-    }
-    let unit: Option<OrgUnitId> = f.unit.parse().ok();
-    if unit.is_none() {
-        errors.push(domain::FieldError::new("unit", domain::text::REQUIRED));
-    }
-    let mut member = None;
-    if !f.member_id_number.trim().is_empty() {
-        match domain::org::IdNumber::parse(&f.member_id_number) {
-            Ok(id) => match org::find_by_id_number(&state.store, &cap, &id).await? {
-                Some((m, _)) => member = Some(m),
-                None => errors.push(domain::FieldError::new(
-                    "member_id_number",
-                    "err-member-not-found",
-                )),
-            },
-            Err(mut e) => {
-                e.field = "member_id_number";
-                errors.push(e);
-            }
-        }
-    }
-    if let (true, Some(username), Some(display), Some(role), Some(unit)) =
-        (errors.is_empty(), username, display, role, unit)
-    {
-        let new = sa::NewAccount {
-            username,
-            display_name: display,
-            member,
-            password_hash: None,
-        };
-        match sa::create_account(&state.store, &cap, &a.actor, &a.who(), &new, role, unit).await {
-            Ok(id) => {
-                let token = sa::issue_token(
-                    &state.store,
-                    &a.who(),
-                    id,
-                    TokenPurpose::Setup,
-                    chrono::Duration::days(7),
-                )
-                .await?;
-                let link = link_url(&state, &token);
-                return accounts_view(&state, &a, Some((new.username, link))).await;
-            }
-            Err(store::StoreError::Invalid(e)) => errors.0.extend(e.0),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let units = mark(units_for_grants(&state, &a, &cap).await?, &f.unit);
-    let roles = mark(role_options(&a), &f.role);
-    let mut r = a.render(&AccountNewTemplate {
-        p: Chrome::new(&a, "account-new-title"),
-        form: f,
-        errors,
-        roles,
-        units,
-    })?;
-    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(r)
-}
-
-fn link_url(state: &AppState, token: &str) -> String {
-    format!(
-        "{}/link/{token}",
-        state.config.public_url.clone().unwrap_or_default()
-    )
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct GrantForm {
-    role: String,
-    unit: String,
-}
-
-async fn grant_add(
-    State(state): State<AppState>,
-    a: Auth,
-    Path(id): Path<i64>,
-    Form(f): Form<GrantForm>,
-) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    if !sa::account_in_reach(&state.store.db, &cap, &a.actor, AccountId(id)).await? {
-        return Err(AppError::NotFound);
-    }
-    let role = Role::from_code(&f.role).ok_or(AppError::BadRequest)?;
-    let unit: OrgUnitId = f.unit.parse().map_err(|_| AppError::BadRequest)?;
-    match sa::grant(
-        &state.store,
-        &cap,
-        &a.actor,
-        &a.who(),
-        AccountId(id),
-        role,
-        unit,
-    )
-    .await
-    {
-        Ok(_) => Ok(a.redirect("/accounts", Flash::ok("grant-added"))),
-        Err(store::StoreError::Invalid(_)) => {
-            Ok(a.redirect("/accounts", Flash::error(domain::text::ROLE_NOT_GRANTABLE)))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn grant_revoke(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    sa::revoke(&state.store, &cap, &a.actor, &a.who(), GrantId(id)).await?;
-    Ok(a.redirect("/accounts", Flash::ok("grant-revoked")))
-}
-
-async fn account_link(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    if !sa::account_in_reach(&state.store.db, &cap, &a.actor, AccountId(id)).await? {
-        return Err(AppError::NotFound);
-    }
-    let acc = sa::account(&state.store.db, AccountId(id)).await?;
-    let token = sa::issue_token(
-        &state.store,
-        &a.who(),
-        AccountId(id),
-        TokenPurpose::Reset,
-        chrono::Duration::days(2),
-    )
-    .await?;
-    accounts_view(&state, &a, Some((acc.username, link_url(&state, &token)))).await
-}
-
-async fn account_disable(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    if AccountId(id) == a.actor.account {
-        return Err(AppError::BadRequest);
-    }
-    sa::set_disabled(&state.store, &cap, &a.actor, &a.who(), AccountId(id), true).await?;
-    Ok(a.redirect("/accounts", Flash::ok("account-disabled")))
-}
-
-async fn account_enable(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    let cap = a.actor.authorize::<perm::AccountManage>()?;
-    sa::set_disabled(&state.store, &cap, &a.actor, &a.who(), AccountId(id), false).await?;
-    Ok(a.redirect("/accounts", Flash::ok("account-enabled")))
-}
-
-use crate::area::{Area, NavEntry};
-
-/// The auth area: login, accounts and grants, one's own page.
-pub static AREA: Area = Area {
-    name: "auth",
-    routes: |t, _| routes(t),
-    nav: &[NavEntry {
-        href: "/accounts",
-        label_key: "nav-accounts",
-        permission: Some(P::AccountManage),
-        rank: 80,
-    }],
-    documents: &[],
-};
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_plain_local_path_is_a_next_target() {
-        for bad in [
-            "//evil.example/",
-            "/\\evil.example",
-            "/\t/evil.example/",
-            "/\r\nSet-Cookie: x=1",
-            "https://evil.example/",
-            "/ /x",
-            "",
-        ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
-        }
-        assert_eq!(safe_next(Some("/members?page=2")), "/members?page=2");
-        assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
-        let mut h = axum::http::HeaderMap::new();
-        h.insert("x-forwarded-for", "6.6.6.6, 10.1.1.1".parse().unwrap());
-        let peer: std::net::IpAddr = "127.0.0.1".parse().unwrap();
-        assert_eq!(client_addr(Some(peer), &h, &[]), "127.0.0.1");
-        // Behind a trusted proxy, the hop the proxy saw (the right end) is the client;
-        // the left end is whatever the client wrote.
-        assert_eq!(client_addr(Some(peer), &h, &[peer]), "10.1.1.1");
-        assert_eq!(client_addr(None, &h, &[peer]), "unknown");
     }
 }
