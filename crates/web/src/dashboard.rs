@@ -93,6 +93,10 @@ pub fn show_value(kind: FigureKind, v: i64, tr: &crate::i18n::Tr) -> String {
     }
 }
 
+/// A row before formatting: its label, its link, and per figure the value with the list it
+/// counts (`None`: not shown, e.g. a ratio with nothing rated, or a ratio for an area).
+type RawRow = (String, Option<String>, Vec<Option<(i64, Option<String>)>>);
+
 /// Builds the year table from the figures of the schools in view.
 #[allow(clippy::too_many_arguments)]
 fn year_table(
@@ -120,7 +124,7 @@ fn year_table(
     let totals = store::area::totals(&values);
     let by_area = schools.len() > YEAR_TABLE_SCHOOLS;
     // (label, link, value per figure); a figure that does not add up stays empty for an area.
-    let mut raw: Vec<(String, Option<String>, Vec<Option<(i64, Option<String>)>>)> = Vec::new();
+    let mut raw: Vec<RawRow> = Vec::new();
     if by_area {
         let mut order: Vec<OrgUnitId> = Vec::new();
         let mut of_area: std::collections::HashMap<OrgUnitId, Vec<FigureValue>> =

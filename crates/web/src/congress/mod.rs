@@ -237,32 +237,30 @@ pub fn routes(t: RouteTable) -> RouteTable {
             attendance::code_submit,
         );
     // Uploads: a delegate list, meeting documents.
-    let t = t
-        .add_limited(
-            crate::Method::Post,
-            "/congress/terms/{id}/import",
-            Guard::staff(P::CongressManage).upload(
-                &[],
-                (
-                    "file",
-                    "delegates.csv",
-                    "姓名,身份证号\n甲校同事,{id_number}\n".as_bytes(),
-                ),
+    t.add_limited(
+        crate::Method::Post,
+        "/congress/terms/{id}/import",
+        Guard::staff(P::CongressManage).upload(
+            &[],
+            (
+                "file",
+                "delegates.csv",
+                "姓名,身份证号\n甲校同事,{id_number}\n".as_bytes(),
             ),
-            terms::import,
-            Some(ROSTER_LIMIT + 64 * 1024),
-        )
-        .add_limited(
-            crate::Method::Post,
-            "/congress/meetings/{id}/documents",
-            Guard::staff(P::CongressManage).upload(
-                &[("kind", "report")],
-                ("file", "报告.pdf", b"%PDF-1.7 matrix"),
-            ),
-            meetings::upload,
-            Some(domain::congress::DOC_MAX_BYTES + 64 * 1024),
-        );
-    t
+        ),
+        terms::import,
+        Some(ROSTER_LIMIT + 64 * 1024),
+    )
+    .add_limited(
+        crate::Method::Post,
+        "/congress/meetings/{id}/documents",
+        Guard::staff(P::CongressManage).upload(
+            &[("kind", "report")],
+            ("file", "报告.pdf", b"%PDF-1.7 matrix"),
+        ),
+        meetings::upload,
+        Some(domain::congress::DOC_MAX_BYTES + 64 * 1024),
+    )
 }
 
 /// A flash message for a refusal the store named.
