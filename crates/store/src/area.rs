@@ -251,6 +251,20 @@ pub fn year_instants(year: i32) -> (chrono::DateTime<chrono::Utc>, chrono::DateT
     )
 }
 
+/// Appends ` AND <column> >= <first instant> AND <column> < <next year's first>`: the
+/// timestamps of school year `year`, in Beijing time.
+pub fn push_in_year(sql: &mut crate::db::Sql, column: &'static str, year: i32) {
+    let (from, to) = year_instants(year);
+    sql.push(" AND ")
+        .push(column)
+        .push(" >= ")
+        .bind(crate::db::Arg::Ts(from))
+        .push(" AND ")
+        .push(column)
+        .push(" < ")
+        .bind(crate::db::Arg::Ts(to));
+}
+
 /// The units `values` are about.
 pub fn units(values: &[FigureValue]) -> Vec<OrgUnitId> {
     let mut u: Vec<OrgUnitId> = values.iter().map(|v| v.unit).collect();

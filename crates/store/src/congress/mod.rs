@@ -48,19 +48,23 @@ pub(crate) async fn log_commit(
     school: OrgUnitId,
     changes: &Changes,
 ) -> Result<(), StoreError> {
-    crate::kit::audit_commit(
-        tx,
-        cipher,
-        who,
-        Event {
-            action,
-            entity_type: entity.0,
-            entity_id: Some(entity.1),
-            org_unit: Some(school),
-            changes,
-        },
-    )
-    .await
+    crate::kit::audit_commit(tx, cipher, who, event(action, entity, school, changes)).await
+}
+
+/// The audit event of a change to a congress (or proposals) entity of `school`.
+fn event<'a>(
+    action: &'a str,
+    entity: (&'a str, i64),
+    school: OrgUnitId,
+    changes: &'a Changes,
+) -> Event<'a> {
+    Event {
+        action,
+        entity_type: entity.0,
+        entity_id: Some(entity.1),
+        org_unit: Some(school),
+        changes,
+    }
 }
 
 /// Writes one audit record about a congress entity.
@@ -73,19 +77,7 @@ pub(crate) async fn log(
     school: OrgUnitId,
     changes: &Changes,
 ) -> Result<(), StoreError> {
-    audit::append(
-        tx,
-        cipher,
-        who,
-        Event {
-            action,
-            entity_type: entity.0,
-            entity_id: Some(entity.1),
-            org_unit: Some(school),
-            changes,
-        },
-    )
-    .await
+    audit::append(tx, cipher, who, event(action, entity, school, changes)).await
 }
 
 use crate::area::{Area, CodedColumn};

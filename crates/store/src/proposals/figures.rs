@@ -7,9 +7,9 @@
 //! replies of the year's proposals (their timeliness is judged here, in Beijing days, the
 //! same way on both engines). The definitions match the oversight table's.
 
-use crate::area::{FiguresFn, Reach, value as value_of, year_instants};
+use crate::area::{FiguresFn, Reach, push_in_year, value as value_of};
 use crate::congress::meetings::beijing;
-use crate::db::{Arg, Sql};
+use crate::db::Sql;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use domain::area::{Figure, FigureValue};
@@ -47,14 +47,6 @@ struct ReplyRow {
     replied_at: DateTime<Utc>,
 }
 
-fn in_year(sql: &mut Sql, year: i32) {
-    let (from, to) = year_instants(year);
-    sql.push(" AND p.submitted_at >= ")
-        .bind(Arg::Ts(from))
-        .push(" AND p.submitted_at < ")
-        .bind(Arg::Ts(to));
-}
-
 /// Computes the figures of every school in reach for school year `year`.
 pub fn year_figures<'a>(
     st: &'a Store,
@@ -70,7 +62,7 @@ pub fn year_figures<'a>(
                 COALESCE(SUM(CASE WHEN p.last_rating IN ('satisfied', 'partly_satisfied') THEN 1 ELSE 0 END), 0) AS satisfied
              FROM proposal p WHERE p.status <> 'draft'",
         );
-        in_year(&mut sql, year);
+        push_in_year(&mut sql, "p.submitted_at", year);
         crate::scope::restrict(&mut sql, "p.school_union_id", reach.scope());
         sql.push(" GROUP BY p.school_union_id");
         let counts: Vec<CountRow> = sql.fetch_all(&st.db).await?;
@@ -80,7 +72,7 @@ pub fn year_figures<'a>(
              JOIN proposal_reply r ON r.proposal_id = p.id AND r.round = 1
              WHERE p.status <> 'draft'",
         );
-        in_year(&mut sql, year);
+        push_in_year(&mut sql, "p.submitted_at", year);
         crate::scope::restrict(&mut sql, "p.school_union_id", reach.scope());
         let replies: Vec<ReplyRow> = sql.fetch_all(&st.db).await?;
         let mut on_time: BTreeMap<i64, i64> = BTreeMap::new();

@@ -7,8 +7,8 @@
 //! results of the year's published motions (stored as the decided result; read here, the
 //! same way on both engines).
 
-use crate::area::{FiguresFn, Reach, value as value_of, year_instants};
-use crate::db::{Arg, Sql};
+use crate::area::{FiguresFn, Reach, push_in_year, value as value_of};
+use crate::db::Sql;
 use crate::{Store, StoreError};
 use domain::area::{Figure, FigureValue};
 use domain::voting::PollResult;
@@ -35,14 +35,6 @@ struct ResultRow {
     result: Option<String>,
 }
 
-fn in_year(sql: &mut Sql, year: i32) {
-    let (from, to) = year_instants(year);
-    sql.push(" AND p.closed_at >= ")
-        .bind(Arg::Ts(from))
-        .push(" AND p.closed_at < ")
-        .bind(Arg::Ts(to));
-}
-
 /// Computes the figures of every school in reach for school year `year`.
 pub fn year_figures<'a>(
     st: &'a Store,
@@ -53,7 +45,7 @@ pub fn year_figures<'a>(
         let mut sql = Sql::new(
             "SELECT p.school_union_id, COUNT(*) AS closed FROM poll p WHERE p.status IN ('closed', 'published')",
         );
-        in_year(&mut sql, year);
+        push_in_year(&mut sql, "p.closed_at", year);
         crate::scope::restrict(&mut sql, "p.school_union_id", reach.scope());
         sql.push(" GROUP BY p.school_union_id");
         let counts: Vec<CountRow> = sql.fetch_all(&st.db).await?;
@@ -61,7 +53,7 @@ pub fn year_figures<'a>(
         let mut sql = Sql::new(
             "SELECT p.school_union_id, p.result FROM poll p WHERE p.status = 'published' AND p.kind = 'motion'",
         );
-        in_year(&mut sql, year);
+        push_in_year(&mut sql, "p.closed_at", year);
         crate::scope::restrict(&mut sql, "p.school_union_id", reach.scope());
         let results: Vec<ResultRow> = sql.fetch_all(&st.db).await?;
         let mut passed: BTreeMap<i64, i64> = BTreeMap::new();
