@@ -226,7 +226,6 @@ pub async fn self_check_in(
             notify(r.meeting);
             Ok(a.redirect(&back, outcome_flash(&a, &r)))
         }
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back, e),
     }
 }
@@ -411,7 +410,6 @@ pub async fn desk_code(
             notify(r.meeting);
             Ok(a.redirect(&back, outcome_flash(&a, &r)))
         }
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back, e),
     }
 }

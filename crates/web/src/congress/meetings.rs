@@ -375,7 +375,6 @@ pub async fn remove_agenda(
             &format!("/congress/meetings/{m}#agenda"),
             Flash::ok("agenda-removed"),
         )),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, "/congress", e),
     }
 }
@@ -548,7 +547,6 @@ pub async fn delete_document(
             &format!("/congress/meetings/{m}#documents"),
             Flash::ok("document-deleted"),
         )),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, "/congress", e),
     }
 }

@@ -273,7 +273,8 @@ pub(crate) fn flash_of(e: &FieldError) -> Flash {
 }
 
 /// After a button (not a form): named refusals go back to `back` as a flash message, a
-/// change of state under the reader as "not possible now", anything else is an error.
+/// change of state under the reader as "not possible now", anything else is an error (out
+/// of reach or missing: 404), so a step's handler ends with one `match` arm for errors.
 pub(crate) fn refused(a: &Auth, back: &str, e: StoreError) -> AppResult {
     match e {
         StoreError::Invalid(f) => match f.0.first() {

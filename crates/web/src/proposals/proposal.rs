@@ -964,7 +964,6 @@ pub async fn invite(
     }
     match sp::invite(&state.store, &acting, &a.who(), ProposalId(id), &ids).await {
         Ok(n) => Ok(a.redirect(&back(id), Flash::ok("proposal-invited").arg("count", n))),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back(id), e),
     }
 }
@@ -1005,7 +1004,6 @@ pub async fn submit(State(state): State<AppState>, a: Auth, Path(id): Path<i64>)
         Ok(sp::Submitted::Already(_)) => {
             Ok(a.redirect(&back(id), Flash::warn("proposal-submitted-already")))
         }
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back(id), e),
     }
 }
@@ -1080,7 +1078,6 @@ pub async fn reply(
     let cap = a.actor.authorize::<perm::ProposalHandle>()?;
     match sp::reply(&state.store, &cap, &a.who(), ProposalId(id), &f.body).await {
         Ok(()) => Ok(a.redirect(&back(id), Flash::ok("proposal-replied"))),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back(id), e),
     }
 }
@@ -1127,7 +1124,6 @@ pub async fn rate(
             &back(id),
             Flash::ok("proposal-rated").arg("rating", a.tr.label(rating)),
         )),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back(id), e),
     }
 }
@@ -1202,7 +1198,6 @@ pub async fn progress(
     match r {
         Ok(ProposalStatus::Closed) => Ok(a.redirect(&back(id), Flash::ok("proposal-closed"))),
         Ok(_) => Ok(a.redirect(&back(id), Flash::ok("proposal-progress-saved"))),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back(id), e),
     }
 }

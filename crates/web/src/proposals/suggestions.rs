@@ -254,7 +254,6 @@ pub async fn reply(
     let back = format!("/suggestions/{id}");
     match ss::reply(&state.store, &cap, &a.who(), SuggestionId(id), &f.reply).await {
         Ok(()) => Ok(a.redirect(&back, Flash::ok("suggestion-answered"))),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => crate::congress::refused(&a, &back, e),
     }
 }
