@@ -1073,7 +1073,7 @@ pub async fn begin_totp(
         .find_map(|kv| kv.strip_prefix("secret="))
         .unwrap_or_default()
         .to_string();
-    let enc = st.cipher.encrypt(Field::TotpSecret, &secret);
+    let enc = st.cipher.seal(TOTP_SECRET.at(account.0), &secret);
     on_db!(&st.db, |p| {
         sqlx::query("UPDATE account SET totp_secret_enc = $1, totp_enabled = FALSE, totp_last_step = NULL WHERE id = $2")
         .bind(&enc)
@@ -1101,7 +1101,7 @@ pub async fn check_totp(
     let Some((Some(enc), last, username)) = row else {
         return Ok(false);
     };
-    let secret = st.cipher.decrypt(Field::TotpSecret, &enc)?;
+    let secret = st.cipher.open(TOTP_SECRET.at(account.0), &enc)?;
     let totp = totp_for(secret, &username)?;
     let Some(step) = totp.check(code.trim(), unix_time) else {
         return Ok(false);
@@ -1136,7 +1136,7 @@ pub async fn current_totp_code(
     .await)?;
     let secret = st
         .cipher
-        .decrypt(Field::TotpSecret, &enc.ok_or(StoreError::NotFound)?)?;
+        .open(TOTP_SECRET.at(account.0), &enc.ok_or(StoreError::NotFound)?)?;
     Ok(totp_for(secret, &username)?.generate(unix_time).to_string())
 }
 
@@ -1221,18 +1221,21 @@ pub async fn use_recovery_code(
     Ok(n > 0)
 }
 
+/// An account's second-factor secret.
+pub const TOTP_SECRET: crate::area::EncryptedColumn = crate::area::EncryptedColumn {
+    table: "account",
+    key: "id",
+    column: "totp_secret_enc",
+    field: Field::TotpSecret,
+    indexes: &[],
+};
+
 /// Accounts, grants, sessions and one-time links.
 pub static AREA: crate::area::Area = crate::area::Area {
     coded: &[crate::area::CodedColumn {
         column: "role_grant.role",
         codes: || Role::ALL.iter().map(|r| r.code()).collect(),
     }],
-    encrypted: &[crate::area::EncryptedColumn {
-        table: "account",
-        key: "id",
-        column: "totp_secret_enc",
-        field: Field::TotpSecret,
-        indexes: &[],
-    }],
+    encrypted: &[TOTP_SECRET],
     ..crate::area::Area::new("auth")
 };
