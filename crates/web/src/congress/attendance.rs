@@ -195,10 +195,10 @@ async fn show_self(
     id: i64,
     fresh: Option<(String, String)>,
 ) -> AppResult {
-    let m = sm::get_meeting(&state.store.db, Viewer::attendee(&acting), MeetingId(id)).await?;
-    let (kind, at) = sa::own_check_in(&state.store.db, &acting, MeetingId(id)).await?;
+    let m = sm::get_meeting(&state.store.db, Viewer::attendee(acting), MeetingId(id)).await?;
+    let (kind, at) = sa::own_check_in(&state.store.db, acting, MeetingId(id)).await?;
     let name = meeting_name(&a.tr, m.term_number, m.number, m.mode);
-    let p = Chrome::new(&a, "check-in-title")
+    let p = Chrome::new(a, "check-in-title")
         .crumb(a.tr.t("congress-title"), Some("/congress".into()))
         .crumb(name.clone(), Some(format!("/congress/meetings/{id}")));
     a.render(&SelfPage {

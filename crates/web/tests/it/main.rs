@@ -9,5 +9,6 @@ mod import;
 mod matrix;
 mod members;
 mod notify;
+mod security;
 mod statute;
 mod voting;
