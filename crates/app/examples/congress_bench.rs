@@ -499,10 +499,11 @@ async fn district(st: &Store, n: usize, tag: &str) -> anyhow::Result<()> {
                 "INSERT INTO org_closure (ancestor_id, descendant_id, depth) SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2 UNION ALL SELECT $1, $1, 0"
             ).bind(school).bind(area.0).execute(&mut *c).await.map(|r| r.rows_affected())
             })?;
+            let member_ids = store::db::reserve_ids(&mut tx, "member", 30).await?;
             let mut sql = Sql::new(
-                "INSERT INTO member (school_union_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, post, status, status_since, version, created_at, updated_at) VALUES ",
+                "INSERT INTO member (id, school_union_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, post, status, status_since, version, created_at, updated_at) VALUES ",
             );
-            for d in 0..30u32 {
+            for (d, row) in (0..30u32).zip(member_ids) {
                 let num = (i as u32) * 30 + d + 10_000 + if tag == "B" { 2_000_000 } else { 0 };
                 let idn = format!("{tag}{num}");
                 if d > 0 {
@@ -510,13 +511,14 @@ async fn district(st: &Store, n: usize, tag: &str) -> anyhow::Result<()> {
                 }
                 sql.push("(");
                 sql.bind_list([
+                    Arg::I64(row),
                     Arg::I64(school),
                     Arg::Text(format!("代表{d}")),
                     Arg::Text(if d % 3 == 0 { "female" } else { "male" }.into()),
                     Arg::Date(
                         NaiveDate::from_ymd_opt(1970 + (d as i32 % 30), 3, 1).unwrap_or(today),
                     ),
-                    Arg::Bytes(cipher.encrypt_str(store::crypto::Field::IdNumber, &idn)),
+                    Arg::Bytes(cipher.seal_str(store::org::ID_NUMBER.at(row), &idn)),
                     Arg::Bytes(cipher.blind_index(store::crypto::Field::IdNumber, &idn)),
                     Arg::Bytes(cipher.blind_index(store::crypto::Field::IdTail, &idn)),
                     Arg::Text(

@@ -219,22 +219,28 @@ async fn ceiling(st: &Store, school: domain::ids::OrgUnitId, n: u64) -> anyhow::
         )
         .await?
     };
-    // The rows as the importer would write them, made before the clock starts.
+    // The rows as the importer would write them (ids taken first, values bound to them),
+    // made before the clock starts.
+    let mut tx = st.db.begin().await?;
+    let member_ids = store::db::reserve_ids(&mut tx, "member", n as i64).await?;
+    tx.commit().await?;
     let rows: Vec<Vec<store::db::Arg>> = (0..n)
-        .map(|i| {
+        .zip(member_ids)
+        .map(|(i, row)| {
             let id = id_for(i + 50_000_000);
             let phone = format!("139{:08}", i % 100_000_000);
             use store::crypto::Field;
             use store::db::Arg;
             vec![
+                Arg::I64(row),
                 Arg::I64(school2.0),
                 Arg::Text(format!("姓名{i}")),
                 Arg::Text("male".into()),
                 Arg::Date(chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default()),
-                Arg::Bytes(st.cipher.encrypt_str(Field::IdNumber, &id)),
+                Arg::Bytes(st.cipher.seal_str(store::org::ID_NUMBER.at(row), &id)),
                 Arg::Bytes(st.cipher.blind_index(Field::IdNumber, &id)),
                 Arg::Bytes(st.cipher.blind_index(Field::IdTail, &id[14..])),
-                Arg::Bytes(st.cipher.encrypt_str(Field::Phone, &phone)),
+                Arg::Bytes(st.cipher.seal_str(store::org::PHONE.at(row), &phone)),
                 Arg::Bytes(st.cipher.blind_index(Field::Phone, &phone)),
                 Arg::Bytes(st.cipher.blind_index(Field::PhoneTail, &phone[7..])),
                 Arg::Text("teacher".into()),
@@ -249,7 +255,7 @@ async fn ceiling(st: &Store, school: domain::ids::OrgUnitId, n: u64) -> anyhow::
     let mut tx = st.db.begin().await?;
     for part in rows.chunks(400) {
         let mut sql = store::db::Sql::new(
-            "INSERT INTO member (school_union_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, status, status_since, created_at, updated_at) VALUES ",
+            "INSERT INTO member (id, school_union_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, status, status_since, created_at, updated_at) VALUES ",
         );
         for (k, r) in part.iter().enumerate() {
             if k > 0 {

@@ -53,6 +53,19 @@ pub struct EncryptedColumn {
     pub indexes: &'static [(&'static str, Field, IndexOf)],
 }
 
+impl EncryptedColumn {
+    /// The place of this column's value in the row `key`: what a ciphertext is bound to
+    /// (`Cipher::seal` / `Cipher::open`), so it cannot be moved to another row.
+    pub const fn at(&self, key: i64) -> crate::crypto::Slot {
+        crate::crypto::Slot {
+            field: self.field,
+            table: self.table,
+            column: self.column,
+            key,
+        }
+    }
+}
+
 /// What a demo loader gets: the store, the system's capability, the options, and the
 /// summary it adds its logins to.
 pub struct DemoRun<'a> {

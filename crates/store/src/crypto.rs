@@ -6,6 +6,14 @@
 //! for blind indexes (exact lookups without decrypting), HMAC for the audit chain. Each
 //! ciphertext names the key that made it, so that `jiaogong key rotate` can re-encrypt
 //! under a new key while the old one still reads.
+//!
+//! Every stored ciphertext is also bound to its place: the table, column and row key of
+//! the [`EncryptedColumn`](crate::area::EncryptedColumn) that holds it ([`Slot`]). Someone
+//! with write access to the database who copies member A's ID number into member B's row
+//! gets an integrity error when B is read, never A's number shown as B's. Values written
+//! before rows were bound (format 1, bound to the field only) are still read until `key
+//! rotate` has rewritten every value in format 2; from then on the database refuses them.
+//! This module never decides who may read a value; callers hold the capability.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -16,6 +24,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a value is; bound into each ciphertext (as associated data) and each blind index,
 /// so a ciphertext cannot be moved to another column and indexes of different fields never
@@ -62,6 +71,47 @@ pub enum CryptoError {
     Decrypt,
     #[error("a value was encrypted with key {0:02x}, which is not loaded")]
     UnknownKey(u8),
+    #[error(
+        "the stored value in {table}.{column} of row {key} does not belong to that row (copied from another row or altered); it was not read"
+    )]
+    Misplaced {
+        table: &'static str,
+        column: &'static str,
+        key: i64,
+    },
+    #[error(
+        "the stored value in {table}.{column} of row {key} is in the old format not bound to its row, which this database no longer accepts (it was copied in after `key rotate`)"
+    )]
+    Unbound {
+        table: &'static str,
+        column: &'static str,
+        key: i64,
+    },
+}
+
+/// Where a ciphertext is stored: its field, table, column and the row's key. Bound into
+/// the ciphertext as associated data (format 2), so it opens only in that place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub field: Field,
+    pub table: &'static str,
+    pub column: &'static str,
+    pub key: i64,
+}
+
+impl Slot {
+    fn aad(&self) -> Vec<u8> {
+        let mut a = Vec::with_capacity(64);
+        a.extend_from_slice(b"jiaogong slot\0");
+        a.extend_from_slice(self.field.label());
+        a.push(0);
+        a.extend_from_slice(self.table.as_bytes());
+        a.push(0);
+        a.extend_from_slice(self.column.as_bytes());
+        a.push(0);
+        a.extend_from_slice(&self.key.to_be_bytes());
+        a
+    }
 }
 
 struct KeySet {
@@ -97,6 +147,10 @@ pub struct Cipher {
     current: Arc<KeySet>,
     /// Keys that may still have encrypted stored values (during a rotation).
     older: Arc<Vec<KeySet>>,
+    /// Whether values in format 1 (bound to their field only) are still read: true until
+    /// the database records that `key rotate` has rewritten them all (or it was created
+    /// after rows were bound). Shared by every clone.
+    unbound_allowed: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Cipher {
@@ -105,13 +159,17 @@ impl std::fmt::Debug for Cipher {
     }
 }
 
-const VERSION: u8 = 1;
+/// Format 1: bound to the field only (read, never written).
+const V_FIELD: u8 = 1;
+/// Format 2: bound to the slot (field, table, column, row key).
+const V_SLOT: u8 = 2;
 
 impl Cipher {
     pub fn new(master: &[u8; 32]) -> Cipher {
         Cipher {
             current: Arc::new(KeySet::derive(master)),
             older: Arc::new(Vec::new()),
+            unbound_allowed: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -120,6 +178,7 @@ impl Cipher {
         Cipher {
             current: Arc::new(KeySet::derive(new)),
             older: Arc::new(vec![KeySet::derive(old)]),
+            unbound_allowed: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -172,8 +231,18 @@ impl Cipher {
         Ok(key)
     }
 
-    /// `[version][key id][nonce 12][ciphertext + tag]`.
-    pub fn encrypt(&self, field: Field, plain: &[u8]) -> Vec<u8> {
+    /// From now on values not bound to their row (format 1) are refused (every clone).
+    pub fn refuse_unbound(&self) {
+        self.unbound_allowed.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether values in format 1 are still read.
+    pub fn reads_unbound(&self) -> bool {
+        self.unbound_allowed.load(Ordering::Relaxed)
+    }
+
+    /// `[2][key id][nonce 12][ciphertext + tag]`, bound to `slot`.
+    pub fn seal(&self, slot: Slot, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
         let ct = self
@@ -183,26 +252,41 @@ impl Cipher {
                 &Nonce::from(nonce),
                 Payload {
                     msg: plain,
-                    aad: field.label(),
+                    aad: &slot.aad(),
                 },
             )
             .unwrap_or_default();
         let mut out = Vec::with_capacity(2 + 12 + ct.len());
-        out.push(VERSION);
+        out.push(V_SLOT);
         out.push(self.current.id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         out
     }
 
-    pub fn encrypt_str(&self, field: Field, plain: &str) -> Vec<u8> {
-        self.encrypt(field, plain.as_bytes())
+    pub fn seal_str(&self, slot: Slot, plain: &str) -> Vec<u8> {
+        self.seal(slot, plain.as_bytes())
     }
 
-    pub fn decrypt(&self, field: Field, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if data.len() < 2 + 12 + 16 || data[0] != VERSION {
+    /// Opens a value stored at `slot`. A value moved there from another row, column or
+    /// table is [`CryptoError::Misplaced`]; a format-1 value is read only while the
+    /// database still allows them ([`Cipher::reads_unbound`]).
+    pub fn open(&self, slot: Slot, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if data.len() < 2 + 12 + 16 {
             return Err(CryptoError::Decrypt);
         }
+        let aad = match data[0] {
+            V_SLOT => slot.aad(),
+            V_FIELD if self.reads_unbound() => slot.field.label().to_vec(),
+            V_FIELD => {
+                return Err(CryptoError::Unbound {
+                    table: slot.table,
+                    column: slot.column,
+                    key: slot.key,
+                });
+            }
+            _ => return Err(CryptoError::Decrypt),
+        };
         let id = data[1];
         let keys = std::iter::once(&*self.current)
             .chain(self.older.iter())
@@ -214,14 +298,23 @@ impl Cipher {
                 &Nonce::from(nonce),
                 Payload {
                     msg: &data[14..],
-                    aad: field.label(),
+                    aad: &aad,
                 },
             )
-            .map_err(|_| CryptoError::Decrypt)
+            .map_err(|_| CryptoError::Misplaced {
+                table: slot.table,
+                column: slot.column,
+                key: slot.key,
+            })
     }
 
-    pub fn decrypt_str(&self, field: Field, data: &[u8]) -> Result<String, CryptoError> {
-        String::from_utf8(self.decrypt(field, data)?).map_err(|_| CryptoError::Decrypt)
+    pub fn open_str(&self, slot: Slot, data: &[u8]) -> Result<String, CryptoError> {
+        String::from_utf8(self.open(slot, data)?).map_err(|_| CryptoError::Decrypt)
+    }
+
+    /// Whether `data` is in format 1 (bound to its field only): key rotation rewrites it.
+    pub fn is_unbound(data: &[u8]) -> bool {
+        data.first() == Some(&V_FIELD)
     }
 
     /// Keyed hash of a normalised value for exact lookup (16 bytes).
@@ -288,36 +381,101 @@ pub fn random_token(bytes: usize) -> String {
 mod tests {
     use super::*;
 
+    const ID_A: Slot = Slot {
+        field: Field::IdNumber,
+        table: "member",
+        column: "id_number_enc",
+        key: 1,
+    };
+
+    fn at(key: i64) -> Slot {
+        Slot { key, ..ID_A }
+    }
+
     #[test]
     fn values_round_trip_and_are_bound_to_their_field() {
         let c = Cipher::new(&[7u8; 32]);
-        let ct = c.encrypt_str(Field::IdNumber, "11010519491231002X");
+        let ct = c.seal_str(ID_A, "11010519491231002X");
         assert!(!ct.windows(8).any(|w| w == b"19491231"));
         assert_eq!(
-            c.decrypt_str(Field::IdNumber, &ct).ok().as_deref(),
+            c.open_str(ID_A, &ct).ok().as_deref(),
             Some("11010519491231002X")
         );
-        assert!(c.decrypt_str(Field::Phone, &ct).is_err());
+        let phone = Slot {
+            field: Field::Phone,
+            column: "phone_enc",
+            ..ID_A
+        };
+        assert!(c.open_str(phone, &ct).is_err());
+    }
+
+    #[test]
+    fn a_value_copied_to_another_row_or_column_is_refused_as_misplaced() {
+        let c = Cipher::new(&[7u8; 32]);
+        let ct = c.seal_str(ID_A, "11010519491231002X");
+        assert!(matches!(
+            c.open_str(at(2), &ct),
+            Err(CryptoError::Misplaced { key: 2, .. })
+        ));
+        let other_column = Slot {
+            column: "other_enc",
+            ..ID_A
+        };
+        assert!(matches!(
+            c.open_str(other_column, &ct),
+            Err(CryptoError::Misplaced { .. })
+        ));
+        let other_table = Slot {
+            table: "other",
+            ..ID_A
+        };
+        assert!(c.open_str(other_table, &ct).is_err());
+    }
+
+    /// Written by the previous version (format 1, field only) under the test key
+    /// `[42; 32]`: the ID number 330102198001020013.
+    const V1_ID: &str = "0154f2b9fbb7231eb1ab41aef09e0411576e2c8a4098d646df137f30049723aa8f1626d9cee4b709a32978fb8a891acb";
+
+    #[test]
+    fn values_of_the_previous_format_are_read_until_refused() {
+        let c = Cipher::new(&[42u8; 32]);
+        let v1 = hex::decode(V1_ID).unwrap_or_default();
+        assert!(Cipher::is_unbound(&v1));
+        // Bound to the field only: any row reads it while format 1 is allowed…
+        assert_eq!(
+            c.open_str(at(9), &v1).ok().as_deref(),
+            Some("330102198001020013")
+        );
+        // …but never another field.
+        let phone = Slot {
+            field: Field::Phone,
+            ..ID_A
+        };
+        assert!(c.open_str(phone, &v1).is_err());
+        let clone = c.clone();
+        clone.refuse_unbound();
+        assert!(matches!(
+            c.open_str(at(9), &v1),
+            Err(CryptoError::Unbound { key: 9, .. })
+        ));
+        assert!(!Cipher::is_unbound(&c.seal_str(ID_A, "x")));
     }
 
     #[test]
     fn a_wrong_key_cannot_decrypt() {
         let a = Cipher::new(&[1u8; 32]);
         let b = Cipher::new(&[2u8; 32]);
-        let ct = a.encrypt_str(Field::Phone, "13812345678");
-        assert!(b.decrypt_str(Field::Phone, &ct).is_err());
+        let ct = a.seal_str(ID_A, "13812345678");
+        assert!(b.open_str(ID_A, &ct).is_err());
         assert_ne!(a.key_check(), b.key_check());
     }
 
     #[test]
     fn a_rotating_cipher_reads_old_values() {
         let old = Cipher::new(&[1u8; 32]);
-        let ct = old.encrypt_str(Field::Phone, "13812345678");
+        let ct = old.seal_str(ID_A, "13812345678");
         let rot = Cipher::rotating(&[2u8; 32], &[1u8; 32]);
-        assert_eq!(
-            rot.decrypt_str(Field::Phone, &ct).ok().as_deref(),
-            Some("13812345678")
-        );
+        assert_eq!(rot.open_str(ID_A, &ct).ok().as_deref(), Some("13812345678"));
     }
 
     #[test]

@@ -221,6 +221,40 @@ impl Tx {
     }
 }
 
+/// Takes `n` fresh ids of `table` (an `id` primary key) before inserting, for rows whose
+/// encrypted values are bound to their id. PostgreSQL draws them from the column's
+/// sequence; SQLite counts on from the largest id, which is safe because a write
+/// transaction (`BEGIN IMMEDIATE`) holds the database's write lock until it ends. One query.
+pub async fn reserve_ids(tx: &mut Tx, table: &'static str, n: i64) -> Result<Vec<i64>, StoreError> {
+    if n <= 0 {
+        return Ok(Vec::new());
+    }
+    match tx.engine() {
+        Engine::Postgres => {
+            let mut q = Sql::new("SELECT nextval(pg_get_serial_sequence(");
+            q.bind(Arg::Text(table.into()))
+                .push(", 'id')) FROM generate_series(1, ")
+                .bind(Arg::I64(n))
+                .push(")");
+            let mut ids: Vec<i64> = q
+                .fetch_all_tx::<(i64,)>(tx)
+                .await?
+                .into_iter()
+                .map(|(i,)| i)
+                .collect();
+            ids.sort_unstable();
+            Ok(ids)
+        }
+        Engine::Sqlite => {
+            let mut q = Sql::new("SELECT COALESCE(MAX(id), 0) FROM ");
+            q.push(table);
+            let max: Vec<(i64,)> = q.fetch_all_tx(tx).await?;
+            let from = max.first().map_or(0, |(m,)| *m);
+            Ok((from + 1..=from + n).collect())
+        }
+    }
+}
+
 /// Runs `body` with `$p` bound to the concrete pool (`&SqlitePool` or `&PgPool`). The body
 /// is compiled once per engine. One invocation = one statement (it is counted).
 #[macro_export]

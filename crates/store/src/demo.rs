@@ -527,7 +527,7 @@ async fn load_org(
                 },
             })
             .collect();
-        let mut new_ids: Vec<i64> = insert_members(&mut tx, &rows)
+        let mut new_ids: Vec<i64> = insert_members(&mut tx, &st.cipher, &rows)
             .await?
             .into_iter()
             .map(|(id, _)| id)

@@ -1,6 +1,11 @@
 //! Key rotation: re-encrypt every encrypted value and recompute every blind index under a
 //! new master key, re-sign the audit chain, and record the new key check — all in one
 //! transaction, so a failure leaves the database as it was.
+//!
+//! Rotation also upgrades values of the old format (bound to their field only) to values
+//! bound to their row (`crypto::Slot`) and then records in `meta` that the database holds
+//! row-bound values only (`ciphertexts = row-bound`), after which the old format is refused.
+//! It never changes what a value says.
 
 use crate::area::EncryptedColumn;
 use crate::db::{Arg, Sql};
@@ -58,13 +63,13 @@ async fn rotate_column(
         }
         for (key, enc) in rows {
             after = key;
-            let plain = new.decrypt(col.field, &enc)?;
+            let plain = new.open(col.at(key), &enc)?;
             let mut u = Sql::new("UPDATE ");
             u.push(col.table)
                 .push(" SET ")
                 .push(col.column)
                 .push(" = ")
-                .bind(Arg::Bytes(new.encrypt(col.field, &plain)));
+                .bind(Arg::Bytes(new.seal(col.at(key), &plain)));
             if !col.indexes.is_empty() {
                 let text = String::from_utf8(plain.to_vec()).map_err(|_| {
                     StoreError::Other(format!("{}.{} is not text", col.table, col.column))
@@ -109,6 +114,9 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
+    crate::mark_row_bound(&mut tx).await?;
     tx.commit().await?;
+    new.refuse_unbound();
+    old.refuse_unbound();
     Ok(out)
 }

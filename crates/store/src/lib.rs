@@ -33,6 +33,24 @@ pub use crypto::Cipher;
 pub use db::{Db, DbOptions, Engine, Tx, now};
 pub use error::StoreError;
 
+/// The `meta` value (`ciphertexts`) of a database whose encrypted values are all bound to
+/// their rows (`crypto::Slot`): values of the old format are refused there.
+pub const ROW_BOUND: &str = "row-bound";
+
+/// Records that every encrypted value of the database is bound to its row.
+pub(crate) async fn mark_row_bound(tx: &mut Tx) -> Result<(), StoreError> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('ciphertexts', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+    .bind(ROW_BOUND)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// The database and the keys, which most repository functions need together.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -46,13 +64,24 @@ impl Store {
     }
 
     /// Compares the key with the one the database was first used with, and records it on
-    /// first use. A wrong key stops start-up before anything is written.
+    /// first use. A wrong key stops start-up before anything is written. Also tells the
+    /// cipher whether values of the old format (not bound to their row) may still be read.
     pub async fn check_key(&self) -> Result<(), StoreError> {
         let stored: Option<String> = on_db!(&self.db, |p| sqlx::query_scalar(
             "SELECT value FROM meta WHERE key = 'key_check'"
         )
         .fetch_optional(p)
         .await)?;
+        // A database created after values were bound to their rows, or rotated since, holds
+        // no value of the old format: refuse any that appears (it was copied in).
+        let bound: Option<String> = on_db!(&self.db, |p| sqlx::query_scalar(
+            "SELECT value FROM meta WHERE key = 'ciphertexts'"
+        )
+        .fetch_optional(p)
+        .await)?;
+        if bound.as_deref() == Some(ROW_BOUND) {
+            self.cipher.refuse_unbound();
+        }
         match stored {
             Some(s) if s == self.cipher.key_check() => {
                 audit::seal_unkeyed_head(&self.db, &self.cipher).await
@@ -64,14 +93,19 @@ impl Store {
                     .into(),
             )),
             None => {
-                on_db!(&self.db, |p| {
+                let mut tx = self.db.begin().await?;
+                on_tx!(&mut tx, |c| {
                     sqlx::query(
                     "INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING"
                 )
                 .bind(self.cipher.key_check())
-                .execute(p)
+                .execute(&mut *c)
                 .await.map(|r| r.rows_affected())
                 })?;
+                // A new database: every value it will hold is bound to its row.
+                mark_row_bound(&mut tx).await?;
+                tx.commit().await?;
+                self.cipher.refuse_unbound();
                 audit::seal_unkeyed_head(&self.db, &self.cipher).await
             }
         }

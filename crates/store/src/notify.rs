@@ -163,6 +163,24 @@ pub async fn email_of(db: &crate::Db, account: AccountId) -> Result<Option<Strin
     Ok(r.flatten())
 }
 
+/// A group robot's webhook URL (it carries the robot's key).
+pub const ROBOT_URL: crate::area::EncryptedColumn = crate::area::EncryptedColumn {
+    table: "group_robot",
+    key: "org_unit_id",
+    column: "url_enc",
+    field: crate::crypto::Field::RobotSecret,
+    indexes: &[],
+};
+
+/// A group robot's signing secret.
+pub const ROBOT_SECRET: crate::area::EncryptedColumn = crate::area::EncryptedColumn {
+    table: "group_robot",
+    key: "org_unit_id",
+    column: "secret_enc",
+    field: crate::crypto::Field::RobotSecret,
+    indexes: &[],
+};
+
 /// Reminders: the outbox of jobs, the inbox, group robots and e-mail.
 pub static AREA: crate::area::Area = crate::area::Area {
     coded: &[
@@ -190,21 +208,6 @@ pub static AREA: crate::area::Area = crate::area::Area {
             },
         },
     ],
-    encrypted: &[
-        crate::area::EncryptedColumn {
-            table: "group_robot",
-            key: "org_unit_id",
-            column: "url_enc",
-            field: crate::crypto::Field::RobotSecret,
-            indexes: &[],
-        },
-        crate::area::EncryptedColumn {
-            table: "group_robot",
-            key: "org_unit_id",
-            column: "secret_enc",
-            field: crate::crypto::Field::RobotSecret,
-            indexes: &[],
-        },
-    ],
+    encrypted: &[ROBOT_URL, ROBOT_SECRET],
     ..crate::area::Area::new("notify")
 };

@@ -5,8 +5,8 @@
 //! Never sends anything: the web layer's worker and its "send test" button do.
 
 use crate::audit::{self, Who};
-use crate::crypto::Field;
 use crate::db::{Arg, Sql, Tx};
+use crate::notify::{ROBOT_SECRET, ROBOT_URL};
 use crate::{Cipher, Db, Store, StoreError, on_db, on_tx};
 use domain::audit::Changes;
 use domain::auth::{Cap, perm};
@@ -52,9 +52,9 @@ fn decrypt(
     Ok(Robot {
         org_unit: unit,
         kind: RobotKind::parse(&kind).ok_or(StoreError::Other(format!("robot kind {kind}")))?,
-        url: cipher.decrypt_str(Field::RobotSecret, &url)?,
+        url: cipher.open_str(ROBOT_URL.at(unit.0), &url)?,
         secret: secret
-            .map(|s| cipher.decrypt_str(Field::RobotSecret, &s))
+            .map(|s| cipher.open_str(ROBOT_SECRET.at(unit.0), &s))
             .transpose()?,
     })
 }
@@ -102,8 +102,8 @@ pub async fn set(
     )
     .bind(unit.0)
     .bind(kind.as_str())
-    .bind(st.cipher.encrypt_str(Field::RobotSecret, url.as_str()))
-    .bind(secret.map(|s| st.cipher.encrypt_str(Field::RobotSecret, s)))
+    .bind(st.cipher.seal_str(ROBOT_URL.at(unit.0), url.as_str()))
+    .bind(secret.map(|s| st.cipher.seal_str(ROBOT_SECRET.at(unit.0), s)))
     .bind(crate::now())
     .bind(who.account.map(|a| a.0))
     .execute(&mut *c)

@@ -24,18 +24,21 @@ pub use throttle::*;
 use crate::crypto::Field;
 use domain::auth::Role;
 
+/// An account's second-factor secret.
+pub const TOTP_SECRET: crate::area::EncryptedColumn = crate::area::EncryptedColumn {
+    table: "account",
+    key: "id",
+    column: "totp_secret_enc",
+    field: Field::TotpSecret,
+    indexes: &[],
+};
+
 /// Accounts, grants, sessions and one-time links.
 pub static AREA: crate::area::Area = crate::area::Area {
     coded: &[crate::area::CodedColumn {
         column: "role_grant.role",
         codes: || Role::ALL.iter().map(|r| r.code()).collect(),
     }],
-    encrypted: &[crate::area::EncryptedColumn {
-        table: "account",
-        key: "id",
-        column: "totp_secret_enc",
-        field: Field::TotpSecret,
-        indexes: &[],
-    }],
+    encrypted: &[TOTP_SECRET],
     ..crate::area::Area::new("auth")
 };

@@ -2,7 +2,7 @@
 //! recovery codes stored hashed and used once.
 
 use crate::audit::{self, Event, Who};
-use crate::crypto::{Field, random_token, token_hash};
+use crate::crypto::{random_token, token_hash};
 use crate::db::now;
 use crate::{Store, StoreError, on_db, on_tx};
 use domain::audit::Changes;
@@ -44,7 +44,7 @@ pub async fn begin_totp(
         .find_map(|kv| kv.strip_prefix("secret="))
         .unwrap_or_default()
         .to_string();
-    let enc = st.cipher.encrypt(Field::TotpSecret, &secret);
+    let enc = st.cipher.seal(super::TOTP_SECRET.at(account.0), &secret);
     on_db!(&st.db, |p| {
         sqlx::query("UPDATE account SET totp_secret_enc = $1, totp_enabled = FALSE, totp_last_step = NULL WHERE id = $2")
         .bind(&enc)
@@ -72,7 +72,7 @@ pub async fn check_totp(
     let Some((Some(enc), last, username)) = row else {
         return Ok(false);
     };
-    let secret = st.cipher.decrypt(Field::TotpSecret, &enc)?;
+    let secret = st.cipher.open(super::TOTP_SECRET.at(account.0), &enc)?;
     let totp = totp_for(secret, &username)?;
     let Some(step) = totp.check(code.trim(), unix_time) else {
         return Ok(false);
@@ -105,9 +105,10 @@ pub async fn current_totp_code(
     .bind(account.0)
     .fetch_one(p)
     .await)?;
-    let secret = st
-        .cipher
-        .decrypt(Field::TotpSecret, &enc.ok_or(StoreError::NotFound)?)?;
+    let secret = st.cipher.open(
+        super::TOTP_SECRET.at(account.0),
+        &enc.ok_or(StoreError::NotFound)?,
+    )?;
     Ok(totp_for(secret, &username)?.generate(unix_time).to_string())
 }
 

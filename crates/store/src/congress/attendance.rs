@@ -144,6 +144,9 @@ pub struct CheckedIn {
     pub kind: DelegateKind,
     pub meeting: MeetingId,
     pub school: OrgUnitId,
+    /// A fresh voting code, only on a delegate's first check-in on their own phone: to be
+    /// shown this once, on that phone (`self_check_in`).
+    pub code: Option<String>,
 }
 
 async fn tx_check_in(
@@ -219,10 +222,15 @@ async fn tx_check_in(
         kind: coded(&kind)?,
         meeting: m.id,
         school: m.school_union_id,
+        code: None,
     })
 }
 
-/// A delegate checks themselves in on their phone.
+/// A delegate checks themselves in on their phone. A first check-in also gives them a fresh
+/// voting code, returned once in [`CheckedIn::code`] to be shown on that phone: it replaces
+/// the printed card, whose unused code is deleted, so whoever printed the cards holds no
+/// code of this delegate. The fresh code is recorded as used at this check-in (by the
+/// delegate's account, from the phone's address), never linked to a ballot.
 pub async fn self_check_in(
     st: &Store,
     acting: &Acting<perm::CongressAttend>,
@@ -245,6 +253,30 @@ pub async fn self_check_in(
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
+    let mut r = r;
+    if matches!(r.outcome, Outcome::Recorded { .. }) && r.kind.votes() {
+        let code = {
+            let mut b = [0u8; 16];
+            rand::rng().fill_bytes(&mut b);
+            domain::congress::code_from_random(&b)
+        };
+        let ts = now();
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "INSERT INTO check_in_code (code_hash, meeting_id, delegate_id, created_at, used_at, used_by, used_from, on_phone) VALUES ($1, $2, $3, $4, $4, $5, $6, TRUE)"
+        )
+        .bind(code_hash(&code))
+        .bind(m.id.0)
+        .bind(delegate.0)
+        .bind(ts)
+        .bind(who.account.map(|a| a.0))
+        .bind(&who.label)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        r.code = Some(code);
+    }
     tx.commit().await?;
     Ok(r)
 }

@@ -7,7 +7,6 @@
 use super::coded;
 use super::members::{MemberFilter, filter_sql};
 use crate::audit::{self, Event, Who};
-use crate::crypto::Field;
 use crate::db::{Arg, Sql};
 use crate::{Store, StoreError};
 use chrono::NaiveDate;
@@ -121,11 +120,13 @@ pub async fn export_members(
             break;
         }
         for row in &rows {
-            let id_plain = st.cipher.decrypt_str(Field::IdNumber, &row.id_number_enc)?;
+            let id_plain = st
+                .cipher
+                .open_str(super::ID_NUMBER.at(row.id), &row.id_number_enc)?;
             let phone = row
                 .phone_enc
                 .as_deref()
-                .map(|p| st.cipher.decrypt_str(Field::Phone, p))
+                .map(|p| st.cipher.open_str(super::PHONE.at(row.id), p))
                 .transpose()?;
             let (id_text, phone_text) = if full.is_some() {
                 (id_plain, phone.unwrap_or_default())

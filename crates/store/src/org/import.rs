@@ -973,18 +973,18 @@ impl Importer<'_> {
     async fn unmask(&mut self, m: Masked) -> Result<Result<Valid, RowError>, StoreError> {
         let cipher = self.st.cipher.clone();
         let mut sql =
-            Sql::new("SELECT id_number_enc, school_union_id FROM member WHERE id_tail_idx = ");
+            Sql::new("SELECT id, id_number_enc, school_union_id FROM member WHERE id_tail_idx = ");
         sql.bind(Arg::Bytes(cipher.blind_index(Field::IdTail, &m.tail)))
             .push(" AND name = ")
             .bind(Arg::Text(domain::roster::normalize_name(&m.input.name)))
             .push(" ORDER BY id");
-        let rows: Vec<(Vec<u8>, i64)> = match &mut self.tx {
+        let rows: Vec<(i64, Vec<u8>, i64)> = match &mut self.tx {
             Some(tx) => sql.fetch_all_tx(tx).await?,
             None => sql.fetch_all(&self.st.db).await?,
         };
         let mut found = Vec::new();
-        for (enc, school) in rows {
-            let id = cipher.decrypt_str(Field::IdNumber, &enc)?;
+        for (member, enc, school) in rows {
+            let id = cipher.open_str(super::ID_NUMBER.at(member), &enc)?;
             if id.starts_with(&m.head) && self.schools.iter().any(|s| s.id.0 == school) {
                 found.push((id, OrgUnitId(school)));
             }
@@ -1039,11 +1039,13 @@ impl Importer<'_> {
                     &self
                         .st
                         .cipher
-                        .decrypt_str(Field::IdNumber, &r.id_number_enc)?,
+                        .open_str(super::ID_NUMBER.at(r.id), &r.id_number_enc)?,
                 )
                 .map_err(|_| StoreError::Other("stored ID number is invalid".into()))?;
                 let phone = match &r.phone_enc {
-                    Some(p) => Phone::parse(&self.st.cipher.decrypt_str(Field::Phone, p)?).ok(),
+                    Some(p) => {
+                        Phone::parse(&self.st.cipher.open_str(super::PHONE.at(r.id), p)?).ok()
+                    }
                     None => None,
                 };
                 let draft = MemberDraft {
@@ -1289,7 +1291,7 @@ impl Importer<'_> {
                 since: super::members::default_since(&v.draft, today),
             })
             .collect();
-        let ids = super::members::insert_members(tx, &rows).await?;
+        let ids = super::members::insert_members(tx, &self.st.cipher, &rows).await?;
         drop(rows);
         let by_idx: HashMap<Vec<u8>, i64> = ids.into_iter().map(|(id, idx)| (idx, id)).collect();
         for (v, branch) in creates.iter() {
@@ -1518,11 +1520,18 @@ pub async fn stage_batch(
     report: &ImportReport,
 ) -> Result<domain::ids::ImportId, StoreError> {
     let _ = super::units::get_unit(&st.db, cap, target).await?;
-    let enc = st.cipher.encrypt(Field::ImportFile, bytes);
     let summary = serde_json::to_string(report).map_err(|e| StoreError::Other(e.to_string()))?;
-    let id: i64 = crate::on_db!(&st.db, |p| {
-        sqlx::query_scalar(
-        "INSERT INTO import_batch (account_id, target_unit_id, file_name, file_enc, status, mode, summary, created_at) VALUES ($1, $2, $3, $4, 'staged', NULL, $5, $6) RETURNING id"
+    let mut tx = st.db.begin().await?;
+    // The row's id is taken first: the file is bound to it.
+    let id = crate::db::reserve_ids(&mut tx, "import_batch", 1)
+        .await?
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Other("no id reserved".into()))?;
+    let enc = st.cipher.seal(super::IMPORT_FILE.at(id), bytes);
+    crate::on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "INSERT INTO import_batch (id, account_id, target_unit_id, file_name, file_enc, status, mode, summary, created_at) VALUES ($7, $1, $2, $3, $4, 'staged', NULL, $5, $6)"
     )
     .bind(who.account.map(|a| a.0))
     .bind(target.0)
@@ -1530,9 +1539,12 @@ pub async fn stage_batch(
     .bind(&enc)
     .bind(&summary)
     .bind(now())
-    .fetch_one(p)
+    .bind(id)
+    .execute(&mut *c)
     .await
+    .map(|r| r.rows_affected())
     })?;
+    tx.commit().await?;
     Ok(domain::ids::ImportId(id))
 }
 
@@ -1591,7 +1603,7 @@ pub async fn batch_file(
     .await
     })?;
     let enc = enc.flatten().ok_or(StoreError::NotFound)?;
-    Ok(st.cipher.decrypt(Field::ImportFile, &enc)?)
+    Ok(st.cipher.open(super::IMPORT_FILE.at(id.0), &enc)?)
 }
 
 /// Records the outcome; an applied batch drops its file.

@@ -5,6 +5,7 @@
 //! four of the ID number, last four of the phone) so that a person can be found by them
 //! without the database ever holding them in clear.
 
+use super::{ID_NUMBER, PHONE};
 use super::{coded, opt_coded, precision};
 use crate::audit::{self, Event, Who};
 use crate::crypto::Field;
@@ -473,11 +474,11 @@ pub async fn list_members(
     let rows = rows
         .into_iter()
         .map(|r| {
-            let id_plain = st.cipher.decrypt_str(Field::IdNumber, &r.id_number_enc)?;
+            let id_plain = st.cipher.open_str(ID_NUMBER.at(r.id), &r.id_number_enc)?;
             let phone = r
                 .phone_enc
                 .as_deref()
-                .map(|p| st.cipher.decrypt_str(Field::Phone, p))
+                .map(|p| st.cipher.open_str(PHONE.at(r.id), p))
                 .transpose()?;
             Ok(MemberListRow {
                 id: MemberId(r.id),
@@ -559,11 +560,11 @@ const MEMBER_SELECT: &str = "SELECT m.id, m.school_union_id, s.name AS school_na
 
 impl MemberRow {
     fn into_member(self, cipher: &Cipher) -> Result<(Member, String, Option<String>), StoreError> {
-        let id_plain = cipher.decrypt_str(Field::IdNumber, &self.id_number_enc)?;
+        let id_plain = cipher.open_str(ID_NUMBER.at(self.id), &self.id_number_enc)?;
         let phone = self
             .phone_enc
             .as_deref()
-            .map(|p| cipher.decrypt_str(Field::Phone, p))
+            .map(|p| cipher.open_str(PHONE.at(self.id), p))
             .transpose()?;
         let m = Member {
             id: MemberId(self.id),
@@ -661,25 +662,19 @@ pub async fn reveal_personal(
     Ok(PersonalData { id_number, phone })
 }
 
-/// The columns a draft writes, with encryption and blind indexes.
+/// The blind indexes a draft writes (its ciphertexts are made with the row's id, when it
+/// is known: [`sealed`]).
 pub(crate) struct Encoded {
-    pub id_number_enc: Vec<u8>,
     pub id_number_idx: Vec<u8>,
     pub id_tail_idx: Vec<u8>,
-    pub phone_enc: Option<Vec<u8>>,
     pub phone_idx: Option<Vec<u8>>,
     pub phone_tail_idx: Option<Vec<u8>>,
 }
 
 pub(crate) fn encode(cipher: &Cipher, d: &MemberDraft) -> Encoded {
     Encoded {
-        id_number_enc: cipher.encrypt_str(Field::IdNumber, d.id_number.as_str()),
         id_number_idx: cipher.blind_index(Field::IdNumber, d.id_number.as_str()),
         id_tail_idx: cipher.blind_index(Field::IdTail, d.id_number.tail()),
-        phone_enc: d
-            .phone
-            .as_ref()
-            .map(|p| cipher.encrypt_str(Field::Phone, p.as_str())),
         phone_idx: d
             .phone
             .as_ref()
@@ -689,6 +684,16 @@ pub(crate) fn encode(cipher: &Cipher, d: &MemberDraft) -> Encoded {
             .as_ref()
             .map(|p| cipher.blind_index(Field::PhoneTail, p.tail())),
     }
+}
+
+/// The ID number and phone of member `id`, encrypted and bound to that row.
+pub(crate) fn sealed(cipher: &Cipher, id: i64, d: &MemberDraft) -> (Vec<u8>, Option<Vec<u8>>) {
+    (
+        cipher.seal_str(ID_NUMBER.at(id), d.id_number.as_str()),
+        d.phone
+            .as_ref()
+            .map(|p| cipher.seal_str(PHONE.at(id), p.as_str())),
+    )
 }
 
 /// The member id that holds this ID number, in any school (for duplicate checks).
@@ -893,31 +898,36 @@ pub(crate) fn default_since(d: &MemberDraft, today: NaiveDate) -> NaiveDate {
 /// [`ensure_initial_history`]), which saves a row per member on imports.
 pub(crate) async fn insert_members(
     tx: &mut Tx,
+    cipher: &Cipher,
     rows: &[NewMemberRow<'_>],
 ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
     let t = now();
     let mut out = Vec::with_capacity(rows.len());
-    // 24 values a row: 400 rows stay under both engines' parameter limits.
+    // 25 values a row: 400 rows stay under both engines' parameter limits.
     for part in rows.chunks(400) {
+        // The ids first: each row's ID number and phone are bound to its id.
+        let ids = crate::db::reserve_ids(tx, "member", part.len() as i64).await?;
         let mut sql = Sql::new(
-            "INSERT INTO member (school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at, join_date_precision) VALUES ",
+            "INSERT INTO member (id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at, join_date_precision) VALUES ",
         );
-        for (i, r) in part.iter().enumerate() {
+        for (i, (r, id)) in part.iter().zip(ids).enumerate() {
             let (d, e) = (r.draft, r.enc);
+            let (id_number_enc, phone_enc) = sealed(cipher, id, d);
             if i > 0 {
                 sql.push(", ");
             }
             sql.push("(");
             sql.bind_list([
+                Arg::I64(id),
                 Arg::I64(r.school.0),
                 Arg::OptI64(r.branch.map(|b| b.0)),
                 Arg::Text(d.name.clone()),
                 Arg::Text(d.gender.code().into()),
                 Arg::Date(d.birth_date),
-                Arg::Bytes(e.id_number_enc.clone()),
+                Arg::Bytes(id_number_enc),
                 Arg::Bytes(e.id_number_idx.clone()),
                 Arg::Bytes(e.id_tail_idx.clone()),
-                Arg::OptBytes(e.phone_enc.clone()),
+                Arg::OptBytes(phone_enc),
                 Arg::OptBytes(e.phone_idx.clone()),
                 Arg::OptBytes(e.phone_tail_idx.clone()),
                 Arg::Text(d.post.code().into()),
@@ -968,7 +978,7 @@ pub(crate) async fn insert_member(
         enc: &enc,
         since: default_since(d, today),
     };
-    let ids = insert_members(tx, std::slice::from_ref(&row)).await?;
+    let ids = insert_members(tx, cipher, std::slice::from_ref(&row)).await?;
     ids.first()
         .map(|(id, _)| MemberId(*id))
         .ok_or_else(|| StoreError::Other("insert returned no row".into()))
@@ -1052,6 +1062,7 @@ pub(crate) async fn write_update(
     d: &MemberDraft,
 ) -> Result<(), StoreError> {
     let e = encode(cipher, d);
+    let (id_number_enc, phone_enc) = sealed(cipher, id.0, d);
     on_tx!(tx, |c| sqlx::query(
         "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18, join_date_precision = $20 WHERE id = $19"
     )
@@ -1059,10 +1070,10 @@ pub(crate) async fn write_update(
     .bind(&d.name)
     .bind(d.gender.code())
     .bind(d.birth_date)
-    .bind(&e.id_number_enc)
+    .bind(&id_number_enc)
     .bind(&e.id_number_idx)
     .bind(&e.id_tail_idx)
-    .bind(&e.phone_enc)
+    .bind(&phone_enc)
     .bind(&e.phone_idx)
     .bind(&e.phone_tail_idx)
     .bind(d.post.code())

@@ -49,6 +49,39 @@ fn phone_tail(s: &str) -> Option<String> {
     after(7)(s)
 }
 
+/// A member's ID number, with its whole and last-four blind indexes.
+pub const ID_NUMBER: EncryptedColumn = EncryptedColumn {
+    table: "member",
+    key: "id",
+    column: "id_number_enc",
+    field: Field::IdNumber,
+    indexes: &[
+        ("id_number_idx", Field::IdNumber, whole),
+        ("id_tail_idx", Field::IdTail, id_tail),
+    ],
+};
+
+/// A member's phone, with its whole and last-four blind indexes.
+pub const PHONE: EncryptedColumn = EncryptedColumn {
+    table: "member",
+    key: "id",
+    column: "phone_enc",
+    field: Field::Phone,
+    indexes: &[
+        ("phone_idx", Field::Phone, whole),
+        ("phone_tail_idx", Field::PhoneTail, phone_tail),
+    ],
+};
+
+/// A staged import file (it holds ID numbers).
+pub const IMPORT_FILE: EncryptedColumn = EncryptedColumn {
+    table: "import_batch",
+    key: "id",
+    column: "file_enc",
+    field: Field::ImportFile,
+    indexes: &[],
+};
+
 /// The organisation and its people: units, members, cadres, the roster import.
 pub static AREA: Area = Area {
     coded: &[
@@ -73,35 +106,7 @@ pub static AREA: Area = Area {
         CodedColumn::of::<MemberStatus>("member_status_history.status"),
         CodedColumn::of::<CadrePosition>("cadre.position"),
     ],
-    encrypted: &[
-        EncryptedColumn {
-            table: "member",
-            key: "id",
-            column: "id_number_enc",
-            field: Field::IdNumber,
-            indexes: &[
-                ("id_number_idx", Field::IdNumber, whole),
-                ("id_tail_idx", Field::IdTail, id_tail),
-            ],
-        },
-        EncryptedColumn {
-            table: "member",
-            key: "id",
-            column: "phone_enc",
-            field: Field::Phone,
-            indexes: &[
-                ("phone_idx", Field::Phone, whole),
-                ("phone_tail_idx", Field::PhoneTail, phone_tail),
-            ],
-        },
-        EncryptedColumn {
-            table: "import_batch",
-            key: "id",
-            column: "file_enc",
-            field: Field::ImportFile,
-            indexes: &[],
-        },
-    ],
+    encrypted: &[ID_NUMBER, PHONE, IMPORT_FILE],
     demo: Some(crate::demo::org_demo),
     figures: figures::FIGURES,
     year_figures: Some(figures::year_figures),

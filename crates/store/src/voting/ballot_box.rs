@@ -180,7 +180,7 @@ async fn prepare_with(
                         c.delegate_id, c.left_at IS NOT NULL,
                         (SELECT COUNT(*) FROM poll_participation pp WHERE pp.poll_id = $2 AND pp.delegate_id = k.delegate_id),
                         (SELECT p.status FROM poll p WHERE p.id = $2),
-                        k.used_at IS NOT NULL AND c.method = 'code'
+                        k.used_at IS NOT NULL AND (c.method = 'code' OR (k.on_phone AND c.method = 'phone'))
                  FROM check_in_code k
                  JOIN congress_meeting mt ON mt.id = k.meeting_id
                  LEFT JOIN delegate d ON d.id = k.delegate_id AND d.ended_on IS NULL
@@ -218,6 +218,8 @@ async fn prepare_with(
             // A card votes only if it was itself used to check in. Whoever printed the
             // cards holds every code; a desk check-in by name (of someone absent, say) or a
             // check-in on the delegate's own phone must not turn a printed code into a vote.
+            // The one code that votes after a phone check-in is the fresh one given to that
+            // phone at that check-in (`on_phone`).
             if !by_this_card {
                 return Err(invalid("code", t::VOTE_CARD_NOT_CHECKED_IN));
             }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod bound;
 mod congress;
 mod demo;
 mod export;

@@ -542,3 +542,68 @@ dual_test!(async fn a_printed_card_stops_working_once_its_delegate_checks_in_on_
     // The delegate votes as themselves.
     assert_eq!(vote(st, &bx, Voter::Member(&a), poll, &motion("yes")).await.unwrap(), Cast::Stored);
 });
+
+/// The column names of a table, from the database itself.
+async fn columns_of(t: &TestDb, table: &str) -> Vec<String> {
+    let mut cols: Vec<String> = match t.engine {
+        store::Engine::Postgres => store::on_db!(t.db(), |p| sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
+        )
+        .bind(table)
+        .fetch_all(p)
+        .await)
+        .unwrap(),
+        store::Engine::Sqlite => store::on_db!(t.db(), |p| sqlx::query_scalar(
+            "SELECT name FROM pragma_table_info($1)"
+        )
+        .bind(table)
+        .fetch_all(p)
+        .await)
+        .unwrap(),
+    };
+    cols.sort();
+    cols
+}
+
+dual_test!(async fn a_self_check_in_gives_a_fresh_code_on_the_phone_and_the_printer_holds_none_that_votes(t) {
+    let st = &t.store;
+    let h = hall(st, 30, 0, 25).await;
+    let bx = BallotBox::start(st.db.clone());
+    let poll = open_motion(st, &h, "secret").await;
+    let a = acting(h.org.school_a, h.delegates[28].0);
+    let phone = store::audit::Who { account: Some(domain::ids::AccountId(4242)), label: "account@10.0.0.9".into(), request_id: None };
+    let r = store::congress::attendance::self_check_in(st, &a, &phone, h.meeting).await.unwrap();
+    let fresh = r.code.clone().expect("a first self check-in gives a fresh code");
+    assert_ne!(fresh, h.delegates[28].2);
+    // Shown once: checking in again gives none.
+    let again = store::congress::attendance::self_check_in(st, &a, &phone, h.meeting).await.unwrap();
+    assert!(matches!(again.outcome, store::congress::attendance::Outcome::Already { .. }));
+    assert_eq!(again.code, None);
+
+    // Whoever printed the cards: the printed code is gone …
+    assert_eq!(key_of(by_code(st, &bx, &h, 28, poll, &motion("no")).await.unwrap_err()), t::CODE_UNKNOWN);
+    // … a reprinted card does not vote either (the delegate came in by phone, not by it) …
+    let reprinted = store::congress::attendance::issue_codes(st, &sys(), &who(), h.meeting, Some(h.delegates[28].1)).await.unwrap();
+    let reprinted = reprinted[0].code.clone();
+    let r = store::congress::attendance::code_check_in(st, &who(), &reprinted, None).await.unwrap();
+    assert!(matches!(r.outcome, store::congress::attendance::Outcome::Already { .. }));
+    assert_eq!(key_of(vote(st, &bx, Voter::Code(&reprinted), poll, &motion("no")).await.unwrap_err()), t::VOTE_CARD_NOT_CHECKED_IN);
+    // … and the fresh code cannot be used to check in anyone again.
+    assert_eq!(key_of(store::congress::attendance::code_check_in(st, &who(), &fresh, None).await.unwrap_err()), t::CODE_USED);
+    assert_eq!(sv::turnout(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap().voted, 0);
+
+    // The delegate votes with the fresh code, once.
+    assert_eq!(vote(st, &bx, Voter::Code(&fresh), poll, &motion("yes")).await.unwrap(), Cast::Stored);
+    assert_eq!(vote(st, &bx, Voter::Code(&fresh), poll, &motion("no")).await.unwrap(), Cast::Already);
+    assert_eq!(vote(st, &bx, Voter::Member(&a), poll, &motion("no")).await.unwrap(), Cast::Already);
+
+    // The use is recorded: who (the delegate's account) and from where, at the check-in.
+    let used: Vec<(Option<i64>, Option<String>, bool)> = store::on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT used_by, used_from, used_at IS NOT NULL FROM check_in_code WHERE delegate_id = $1 AND on_phone"
+    ).bind(h.delegates[28].1.0).fetch_all(p).await).unwrap();
+    assert_eq!(used, vec![(Some(4242), Some("account@10.0.0.9".into()), true)]);
+    // Nothing stored links a code, its use or a delegate to a choice: the codes' table
+    // names no poll or ballot, the ballots' table names no code or delegate.
+    assert_eq!(columns_of(&t, "check_in_code").await, ["code_hash", "created_at", "delegate_id", "meeting_id", "on_phone", "used_at", "used_by", "used_from"]);
+    assert_eq!(columns_of(&t, "poll_ballot").await, ["content", "poll_id", "token"]);
+});

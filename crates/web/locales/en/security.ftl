@@ -7,3 +7,5 @@ err-link-needs-confirmation = This member holds a delegate mandate or already ha
 err-exact-search-full-view = Searching for a whole ID number or phone number needs permission to see personal data in full. Search by name or by the last four characters instead.
 err-exact-search-throttled = Too many searches for whole ID or phone numbers. Wait a few minutes and try again.
 import-err-unpacks-too-large = The spreadsheet unpacks to far more data than a roster holds (over 512 MiB, or more than ten million cells). Save only the roster sheet and try again.
+check-in-fresh-code = Your voting code, shown only this once on this phone:
+check-in-fresh-code-help = It replaces the code on your printed card, which no longer works. You can vote here while logged in; use this code on /vote only if you vote from another screen. Do not show it to anyone.

@@ -7,3 +7,5 @@ err-link-needs-confirmation = 该会员是现任代表或已有本人账号，�
 err-exact-search-full-view = 按完整身份证号或手机号查找，需要查看完整个人信息的权限。请改按姓名或后四位查找。
 err-exact-search-throttled = 按完整身份证号或手机号查找的次数过多，请过几分钟再试。
 import-err-unpacks-too-large = 这个表格解压后的数据远超花名册应有的大小（超过 512 MiB 或一千万个单元格）。请只保存花名册工作表后重试。
+check-in-fresh-code = 您的投票码（仅在本手机上显示这一次）：
+check-in-fresh-code-help = 它取代您代表证上印制的签到码，印制的码已失效。登录状态下可直接在此投票；只有在其他屏幕上投票时才在 /vote 输入此码。请勿给任何人看。

@@ -178,14 +178,27 @@ struct SelfPage {
     at: Option<String>,
     kind: String,
     votes: bool,
+    /// Right after a first check-in: what was recorded and the fresh voting code, shown
+    /// this once (the answer to the POST, `no-store`).
+    fresh: Option<(String, String)>,
 }
 
 pub async fn self_page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
     let acting = authorize_self::<perm::CongressAttend>(&a.actor)?;
-    let m = sm::get_meeting(&state.store.db, Viewer::attendee(&acting), MeetingId(id)).await?;
-    let (kind, at) = sa::own_check_in(&state.store.db, &acting, MeetingId(id)).await?;
+    show_self(&state, &a, &acting, id, None).await
+}
+
+async fn show_self(
+    state: &AppState,
+    a: &Auth,
+    acting: &domain::congress::Acting<perm::CongressAttend>,
+    id: i64,
+    fresh: Option<(String, String)>,
+) -> AppResult {
+    let m = sm::get_meeting(&state.store.db, Viewer::attendee(acting), MeetingId(id)).await?;
+    let (kind, at) = sa::own_check_in(&state.store.db, acting, MeetingId(id)).await?;
     let name = meeting_name(&a.tr, m.term_number, m.number, m.mode);
-    let p = Chrome::new(&a, "check-in-title")
+    let p = Chrome::new(a, "check-in-title")
         .crumb(a.tr.t("congress-title"), Some("/congress".into()))
         .crumb(name.clone(), Some(format!("/congress/meetings/{id}")));
     a.render(&SelfPage {
@@ -197,6 +210,7 @@ pub async fn self_page(State(state): State<AppState>, a: Auth, Path(id): Path<i6
         at: at.map(|t| a.tr.datetime(&t)),
         kind: a.tr.label(kind),
         votes: kind.votes(),
+        fresh,
     })
 }
 
@@ -224,7 +238,23 @@ pub async fn self_check_in(
     match sa::self_check_in(&state.store, &acting, &a.who(), MeetingId(id)).await {
         Ok(r) => {
             notify(r.meeting);
-            Ok(a.redirect(&back, outcome_flash(&a, &r)))
+            let Some(code) = &r.code else {
+                return Ok(a.redirect(&back, outcome_flash(&a, &r)));
+            };
+            // The fresh voting code is shown here, once, on the delegate's own phone; it
+            // is not kept anywhere it could be shown again.
+            let recorded = match r.outcome {
+                Outcome::Recorded { late: true } => "check-in-recorded-late",
+                _ => "check-in-recorded",
+            };
+            let recorded = a.tr.t1(recorded, "name", &r.delegate_name);
+            let mut res =
+                show_self(&state, &a, &acting, id, Some((recorded, format_code(code)))).await?;
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            Ok(res)
         }
         Err(e) => refused(&a, &back, e),
     }

@@ -189,7 +189,15 @@ dual_test!(async fn a_chair_runs_a_meeting_and_a_proposal_goes_round_twice_to_th
     page.assert_status(200);
     assert!(page.text().contains("width=device-width"));
     let r = phone.post(&format!("/congress/meetings/{meeting}/check-in"), &[]).await;
-    assert!(flash(phone, &r).await.contains("签到成功"));
+    // A delegate's first check-in on their phone answers with the page itself: what was
+    // recorded and a fresh voting code, shown this once (issue 12).
+    r.assert_status(200);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert!(r.text().contains("签到成功"));
+    let fresh = r.select(".fresh-code .card-code");
+    assert_eq!(fresh.len(), 1, "the fresh code is shown");
+    let again = phone.get(&format!("/congress/meetings/{meeting}/check-in")).await;
+    assert!(again.select(".fresh-code").is_empty() && !again.text().contains(fresh[0].trim()), "the fresh code is shown only once");
     // Cards with one-time codes; the second delegate uses theirs without logging in.
     let cards = p.chair.post(&format!("/congress/meetings/{meeting}/cards"), &[]).await;
     cards.assert_status(200);
@@ -489,7 +497,7 @@ dual_test!(async fn the_board_streams_counts_only_and_follows_check_ins_within_a
     for i in 0..2 {
         let started = std::time::Instant::now();
         let c = &mut p.delegates[i].1;
-        c.post(&format!("/congress/meetings/{meeting}/check-in"), &[]).await.assert_status(303);
+        c.post(&format!("/congress/meetings/{meeting}/check-in"), &[]).await.assert_status(200);
         let want = i as u64 + 1;
         let ev = next_board(&mut body, |v| v["present"].as_u64() == Some(want)).await.expect("the board follows");
         assert!(started.elapsed() < std::time::Duration::from_secs(1), "lag {:?}", started.elapsed());

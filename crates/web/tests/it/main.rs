@@ -11,5 +11,6 @@ mod import;
 mod matrix;
 mod members;
 mod notify;
+mod security;
 mod statute;
 mod voting;
