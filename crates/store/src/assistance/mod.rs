@@ -8,6 +8,7 @@
 //! never carry them; a full view writes an audit record. Every change is audited in its
 //! transaction. Nothing here renders text: errors carry catalogue keys.
 
+pub mod demo;
 pub mod files;
 pub mod rules;
 
@@ -85,6 +86,7 @@ pub static AREA: Area = Area {
             indexes: &[],
         },
     ],
+    demo: Some(demo::area_demo),
     figures: FIGURES,
     year_figures: Some(year_figures_boxed),
     due_items: Some(due_items_boxed),

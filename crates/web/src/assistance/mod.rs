@@ -252,7 +252,8 @@ pub struct PersonRow {
     pub statuses: Vec<Opt>,
     pub age: String,
     pub income: String,
-    pub errors: Vec<String>,
+    /// (field, message) of each error of the row.
+    pub errors: Vec<(&'static str, String)>,
     pub invalid: bool,
 }
 
@@ -293,9 +294,9 @@ fn household_fields(
         .enumerate()
         .map(|(i, r)| {
             let names = ROW_FIELDS[i];
-            let errs: Vec<String> = names
+            let errs: Vec<(&'static str, String)> = names
                 .iter()
-                .filter_map(|n| errors.get(n).map(|e| tr.fe(e)))
+                .filter_map(|n| errors.get(n).map(|e| (*n, tr.fe(e))))
                 .collect();
             PersonRow {
                 relation_field: names[0],

@@ -1,5 +1,6 @@
 //! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
 
+mod assistance;
 mod auth;
 mod boundary;
 mod congress;

@@ -256,6 +256,8 @@ struct World {
     /// An inbox item of school A's chair and a parked job of school A.
     inbox: i64,
     job: i64,
+    /// A hardship file of school A (assistance).
+    hardship: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -264,7 +266,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 16] = [
+    let prefixes: [(&str, i64); 17] = [
+        ("/assistance/files/", w.hardship),
         ("/inbox/", w.inbox),
         ("/jobs/", w.job),
         ("/members/", w.member),
@@ -327,6 +330,24 @@ async fn inbox_and_job_of_a(app: &TestApp, chair_a: domain::ids::AccountId) -> (
         .unwrap();
     let item = store::inbox::list(&st.db, chair_a, None, 1).await.unwrap()[0].id;
     (item, j.id)
+}
+
+/// A drafted hardship file of a member of school A.
+async fn hardship_file_of_a(app: &TestApp) -> i64 {
+    let st = &app.t.store;
+    member(st, app.org.school_a, "甲校困难户", 6).await;
+    let h = domain::assistance::HouseholdInput {
+        size: "3".into(),
+        rows: vec![("member".into(), "45".into(), "800".into(), "illness".into())],
+        causes: vec!["illness".into()],
+        note: String::new(),
+    }
+    .parse()
+    .unwrap();
+    store::assistance::files::draft(st, &sys(), &who(), "甲校困难户", &h, today())
+        .await
+        .unwrap()
+        .0
 }
 
 /// The path with school A's ids in place of its parameters.
@@ -622,6 +643,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     store::org::add_cadre_position(st, &sys(), &who(), member_a, o.school_a, domain::org::CadrePosition::Chair, today()).await.unwrap();
     let cadre = store::org::cadre_positions(st, &sys(), member_a).await.unwrap()[0].id;
     let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
+    let hardship = hardship_file_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -636,7 +658,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         congress,
         inbox,
         job,
-        names: vec!["甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        hardship,
+        names: vec!["甲校困难户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -679,6 +702,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let m = store::org::get_member(st, &sys(), member_a).await.unwrap();
     assert_eq!(m.school_union_id, o.school_a);
     assert_eq!(m.status, domain::org::MemberStatus::Active);
+    let (hf, _) = store::assistance::files::get(&st.db, &sys(), domain::assistance::HardshipFileId(w.hardship)).await.unwrap();
+    assert_eq!(hf.status, domain::assistance::FileStatus::Draft, "school A's hardship file");
     {
         use domain::congress::*;
         use store::congress::{meetings, proposals, suggestions};
