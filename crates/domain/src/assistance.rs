@@ -46,12 +46,20 @@ pub mod text {
         RULE_STANDARD_INVALID = "assistance-rule-standard-invalid",
         RULE_MULTIPLE_INVALID = "assistance-rule-multiple-invalid",
         RULE_MONTHS_INVALID = "assistance-rule-months-invalid",
+        RULE_CAP_INVALID = "assistance-rule-cap-invalid",
+        GRANT_AMOUNT_INVALID = "assistance-grant-amount-invalid",
+        GRANT_ABOVE_CAP = "assistance-grant-above-cap",
+        GRANT_ABOVE_BALANCE = "assistance-grant-above-balance",
+        GRANT_SAME_APPROVER = "assistance-grant-same-approver",
+        GRANT_FILE_NOT_OPEN = "assistance-grant-file-not-open",
+        GRANT_WRONG_STEP = "assistance-grant-wrong-step",
+        GRANT_NOT_THE_FUND = "assistance-grant-not-the-fund",
     }
 }
 
 use text as t;
 
-crate::congress::congress_ids!(HardshipFileId, AssistanceRuleSetId);
+crate::congress::congress_ids!(HardshipFileId, AssistanceRuleSetId, GrantId);
 
 simple_coded!(
     /// A file's hardship level, decided by the income test (深度困难 below 1× the
@@ -104,6 +112,35 @@ simple_coded!(
 });
 
 simple_coded!(
+    /// Where a relief grant stands: applied for by the school, approved by the school's
+    /// chair, approved by the district (a second, different person), paid from the fund.
+    GrantStatus, "grant-status", {
+    Applied = "applied" ["已申请"],
+    SchoolApproved = "school_approved" ["学校已审批"],
+    Approved = "approved" ["已审批"],
+    Paid = "paid" ["已发放"],
+});
+
+simple_coded!(
+    /// A movement of the relief fund (扶贫帮困基金): money in (allocations, donations) or a
+    /// grant paid out.
+    FundEntryKind, "fund-entry-kind", {
+    Allocation = "allocation" ["拨款", "划拨"],
+    Donation = "donation" ["捐款", "捐赠"],
+    Grant = "grant" ["补助", "救助"],
+});
+
+/// A positive amount of yuan, as typed, in fen (a grant or a fund income).
+pub fn parse_amount(field: &'static str, input: &str) -> Result<i64, FieldError> {
+    match parse_yuan(field, input) {
+        Ok(f) if f > 0 => Ok(f),
+        Ok(_) => Err(FieldError::new(field, t::GRANT_AMOUNT_INVALID)),
+        Err(e) if e.key == t::INCOME_NEGATIVE => Err(FieldError::new(field, t::GRANT_AMOUNT_INVALID)),
+        Err(e) => Err(e),
+    }
+}
+
+simple_coded!(
     /// One step in a file's history.
     FileEvent, "hardship-event", {
     Drafted = "drafted" ["起草"],
@@ -131,6 +168,20 @@ pub struct AssistanceRules {
     pub relative_multiple: Ratio,
     /// Months a confirmed file stays valid before its yearly review (年审). Local (12).
     pub review_months: u32,
+    /// Relief grants a member of a deep-hardship file may receive in a calendar year, in
+    /// fen. Local: the default ¥5,000 is a placeholder.
+    #[serde(default = "default_cap_deep")]
+    pub grant_cap_deep_fen: i64,
+    /// The same for relative hardship. Local: the default ¥2,000 is a placeholder.
+    #[serde(default = "default_cap_relative")]
+    pub grant_cap_relative_fen: i64,
+}
+
+fn default_cap_deep() -> i64 {
+    AssistanceRules::DEFAULT.grant_cap_deep_fen
+}
+fn default_cap_relative() -> i64 {
+    AssistanceRules::DEFAULT.grant_cap_relative_fen
 }
 
 impl AssistanceRules {
@@ -138,7 +189,17 @@ impl AssistanceRules {
         low_income_fen: 100_000,
         relative_multiple: Ratio::new(3, 2),
         review_months: 12,
+        grant_cap_deep_fen: 500_000,
+        grant_cap_relative_fen: 200_000,
     };
+
+    /// The yearly grant cap of a level, in fen.
+    pub fn grant_cap(&self, level: HardshipLevel) -> i64 {
+        match level {
+            HardshipLevel::Deep => self.grant_cap_deep_fen,
+            HardshipLevel::Relative => self.grant_cap_relative_fen,
+        }
+    }
 
     /// Every number's source.
     pub fn source(&self) -> RuleSource {
@@ -154,6 +215,9 @@ impl AssistanceRules {
         let m = self.relative_multiple;
         if m.den == 0 || m.num < m.den || u64::from(m.num) > 5 * u64::from(m.den) {
             e.push(FieldError::new("relative_multiple", t::RULE_MULTIPLE_INVALID));
+        }
+        if self.grant_cap_deep_fen < 0 || self.grant_cap_relative_fen < 0 {
+            e.push(FieldError::new("grant_cap", t::RULE_CAP_INVALID));
         }
         if !(1..=36).contains(&self.review_months) {
             e.push(FieldError::new("review_months", t::RULE_MONTHS_INVALID));
@@ -434,6 +498,8 @@ pub static AREA: crate::area::Area = crate::area::Area {
         crate::area::CodedEnum::of::<Relation>(),
         crate::area::CodedEnum::of::<PersonStatus>(),
         crate::area::CodedEnum::of::<FileEvent>(),
+        crate::area::CodedEnum::of::<GrantStatus>(),
+        crate::area::CodedEnum::of::<FundEntryKind>(),
     ],
 };
 
@@ -585,6 +651,7 @@ mod tests {
             low_income_fen: 0,
             relative_multiple: Ratio::new(1, 2),
             review_months: 0,
+            ..AssistanceRules::DEFAULT
         };
         assert_eq!(bad.check().unwrap_err().0.len(), 3);
         assert_eq!(r.relative_limit_fen(), 150_000);

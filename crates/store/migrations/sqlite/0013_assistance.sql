@@ -48,3 +48,44 @@ CREATE TABLE hardship_event (
     created_at DATETIME NOT NULL
 );
 CREATE INDEX hardship_event_file ON hardship_event (file_id, id);
+
+-- The relief fund of a union (扶贫帮困基金): its balance never goes below zero (the CHECK
+-- backs the guarded UPDATE that pays a grant), and every movement in its ledger.
+CREATE TABLE relief_fund (
+    org_unit_id BIGINT PRIMARY KEY REFERENCES org_unit(id),
+    balance_fen BIGINT NOT NULL CHECK (balance_fen >= 0),
+    updated_at DATETIME NOT NULL
+);
+
+CREATE TABLE relief_grant (
+    id INTEGER PRIMARY KEY,
+    file_id BIGINT NOT NULL REFERENCES hardship_file(id),
+    school_union_id BIGINT NOT NULL REFERENCES org_unit(id),
+    fund_unit_id BIGINT NOT NULL REFERENCES org_unit(id),
+    grant_year BIGINT NOT NULL,
+    amount_fen BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('applied', 'school_approved', 'approved', 'paid')),
+    rule_set_id BIGINT NOT NULL REFERENCES assistance_rule_set(id),
+    reason_enc BLOB NOT NULL,
+    applied_by BIGINT REFERENCES account(id),
+    applied_by_label TEXT NOT NULL,
+    school_approved_by BIGINT REFERENCES account(id),
+    approved_by BIGINT REFERENCES account(id),
+    applied_on DATE NOT NULL,
+    paid_on DATE,
+    created_at DATETIME NOT NULL
+);
+CREATE INDEX relief_grant_file ON relief_grant (file_id, grant_year);
+CREATE INDEX relief_grant_school ON relief_grant (school_union_id, grant_year, status);
+
+CREATE TABLE relief_fund_entry (
+    id INTEGER PRIMARY KEY,
+    fund_unit_id BIGINT NOT NULL REFERENCES org_unit(id),
+    kind TEXT NOT NULL CHECK (kind IN ('allocation', 'donation', 'grant')),
+    amount_fen BIGINT NOT NULL,
+    grant_id BIGINT REFERENCES relief_grant(id),
+    entry_on DATE NOT NULL,
+    by_label TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+CREATE INDEX relief_fund_entry_fund ON relief_fund_entry (fund_unit_id, entry_on);

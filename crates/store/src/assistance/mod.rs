@@ -10,6 +10,7 @@
 
 pub mod demo;
 pub mod files;
+pub mod grants;
 pub mod rules;
 
 use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
@@ -46,6 +47,18 @@ static FIGURES: &[Figure] = &[
         list: "/assistance?unit={unit}&year={year}&status=open",
         sum: Summation::Sum,
     },
+    Figure {
+        key: "figure-assistance-grants",
+        kind: FigureKind::Count,
+        list: "/assistance?unit={unit}&year={year}",
+        sum: Summation::Sum,
+    },
+    Figure {
+        key: "figure-assistance-grants-fen",
+        kind: FigureKind::Fen,
+        list: "/assistance?unit={unit}&year={year}",
+        sum: Summation::Sum,
+    },
 ];
 
 /// Assistance: hardship files and their rule sets.
@@ -55,6 +68,8 @@ pub static AREA: Area = Area {
         CodedColumn::of::<HardshipLevel>("hardship_file.level"),
         CodedColumn::of::<FileEvent>("hardship_event.kind"),
         CodedColumn::of::<HardshipLevel>("hardship_event.level"),
+        CodedColumn::of::<GrantStatus>("relief_grant.status"),
+        CodedColumn::of::<FundEntryKind>("relief_fund_entry.kind"),
     ],
     encrypted: &[
         EncryptedColumn {
@@ -75,6 +90,13 @@ pub static AREA: Area = Area {
             table: "hardship_file",
             key: "id",
             column: "exit_reason_enc",
+            field: Field::Hardship,
+            indexes: &[],
+        },
+        EncryptedColumn {
+            table: "relief_grant",
+            key: "id",
+            column: "reason_enc",
             field: Field::Hardship,
             indexes: &[],
         },
@@ -110,7 +132,8 @@ fn due_items_boxed<'a>(
 }
 
 /// Files opened (confirmed), closed and under review (open with a review due by the end of
-/// the year) per school of the reach: one query, whatever the number of schools.
+/// the year), and grants paid (count and sum in fen) per school of the reach: two queries,
+/// whatever the number of schools.
 pub async fn year_figures(
     st: &Store,
     reach: &Reach,
@@ -138,7 +161,17 @@ pub async fn year_figures(
     let rows: Vec<(i64, i64, i64, i64)> = q.fetch_all(&st.db).await?;
     let mut out = Vec::with_capacity(rows.len() * FIGURES.len());
     for (unit, opened, closed, review) in rows {
-        for (f, v) in FIGURES.iter().zip([opened, closed, review]) {
+        for (f, v) in FIGURES[..3].iter().zip([opened, closed, review]) {
+            out.push(FigureValue {
+                key: f.key.to_string(),
+                unit: OrgUnitId(unit),
+                year,
+                value: v,
+            });
+        }
+    }
+    for (unit, count, sum) in grants::paid_per_school(&st.db, reach.scope(), year).await? {
+        for (f, v) in FIGURES[3..].iter().zip([count, sum]) {
             out.push(FigureValue {
                 key: f.key.to_string(),
                 unit: OrgUnitId(unit),

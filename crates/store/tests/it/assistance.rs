@@ -188,7 +188,7 @@ dual_test!(async fn year_figures_and_due_reviews_take_one_query_each_whatever_th
     let before = st.db.query_count();
     let due = store::assistance::due_items(st, &reach, today()).await.unwrap();
     let figures = store::assistance::year_figures(st, &reach, chrono::Datelike::year(&today())).await.unwrap();
-    assert_eq!(st.db.query_count() - before, 2);
+    assert_eq!(st.db.query_count() - before, 3, "due items one query, figures two");
     // Every review is overdue (confirmed 370 days ago, 12 months): three items, no names.
     assert_eq!(due.len(), 3);
     assert!(due.iter().all(|d| d.kind == "due-assistance-review" && d.title.starts_with('#') && d.due < today()));
@@ -216,4 +216,86 @@ dual_test!(async fn the_demo_year_opens_the_seeds_56_hardship_files(t) {
     assert_eq!(list.len(), 56);
     assert!(list.iter().any(|f| f.level == HardshipLevel::Deep) && list.iter().any(|f| f.level == HardshipLevel::Relative));
     assert!(list.iter().all(|f| f.status == FileStatus::Open));
+});
+
+async fn person(t: &TestDb, name: &str) -> store::audit::Who {
+    let id = store::auth::create_account_system(
+        &domain::auth::SystemCap::for_cli(),
+        &t.store,
+        &who(),
+        &store::auth::NewAccount { username: name.into(), display_name: name.into(), member: None, password_hash: None },
+    )
+    .await
+    .unwrap();
+    store::audit::Who { account: Some(id), label: name.into(), request_id: None }
+}
+
+dual_test!(async fn a_grant_needs_two_different_approvers_stays_under_the_cap_and_never_overdraws_the_fund(t) {
+    use store::assistance::grants;
+    let st = &t.store;
+    let o = org(st).await;
+    member(st, o.school_a, "困难戊", 5).await;
+    let (committee, chair_who, staff_who, staff2_who) = (person(&t, "weiyuan").await, person(&t, "zhuxi").await, person(&t, "quzong").await, person(&t, "quzong2").await);
+    let committee_cap = actor(&[(Role::CommitteeMember, o.school_a)]).authorize::<perm::AssistanceDraft>().unwrap();
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let staff = actor(&[(Role::UnionStaff, o.union)]);
+    let file = files::draft(st, &committee_cap, &committee, "困难戊", &household(3, "1500", ""), today()).await.unwrap();
+    // No grant before the chair confirms the file.
+    let e = grants::apply(st, &committee_cap, &committee, file, 300_000, "住院手术", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("file", text::GRANT_FILE_NOT_OPEN));
+    files::confirm(st, &chair.authorize().unwrap(), &chair_who, file, today()).await.unwrap();
+    let g = grants::apply(st, &committee_cap, &committee, file, 300_000, "住院手术", today()).await.unwrap();
+    // Deep hardship's (local) cap is ¥5,000 a year: ¥2,500 more would pass it.
+    let e = grants::apply(st, &committee_cap, &committee, file, 250_000, "再次申请", today()).await.unwrap_err();
+    let (field, key) = field_of(e);
+    assert_eq!((field, key), ("amount", text::GRANT_ABOVE_CAP));
+    // The applicant cannot approve; the chair can.
+    let chair_cap = chair.authorize::<perm::AssistanceConfirm>().unwrap();
+    let e = grants::approve_school(st, &chair_cap, &committee, g).await.unwrap_err();
+    assert_eq!(field_of(e), ("approver", text::GRANT_SAME_APPROVER));
+    grants::approve_school(st, &chair_cap, &chair_who, g).await.unwrap();
+    // The school's chair cannot give the district's approval, nor can the same person twice.
+    assert!(grants::approve_district(st, &chair_cap, &staff_who, g).await.is_err());
+    let staff_cap = staff.authorize::<perm::AssistanceConfirm>().unwrap();
+    let e = grants::approve_district(st, &staff_cap, &chair_who, g).await.unwrap_err();
+    assert_eq!(field_of(e), ("approver", text::GRANT_SAME_APPROVER));
+    // Paying before the district's approval is the wrong step.
+    let e = grants::pay(st, &staff_cap, &staff_who, g, today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("status", text::GRANT_WRONG_STEP));
+    grants::approve_district(st, &staff_cap, &staff_who, g).await.unwrap();
+    // An empty fund, then ¥2,000: refused with the balance named, nothing paid.
+    let e = grants::pay(st, &staff_cap, &staff2_who, g, today()).await.unwrap_err();
+    match e {
+        StoreError::Invalid(f) => {
+            assert_eq!(f.0[0].key, text::GRANT_ABOVE_BALANCE);
+            assert!(f.0[0].args.contains(&("balance", "0.00".into())));
+        }
+        other => panic!("{other:?}"),
+    }
+    let bal = grants::add_income(st, &staff_cap, &staff_who, o.union, FundEntryKind::Allocation, 200_000, today()).await.unwrap();
+    assert_eq!(bal, 200_000);
+    let e = grants::pay(st, &staff_cap, &staff2_who, g, today()).await.unwrap_err();
+    match e {
+        StoreError::Invalid(f) => assert!(f.0[0].args.contains(&("balance", "2000.00".into())), "{:?}", f.0[0].args),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(grants::get(st, &sys(), g).await.unwrap().status, GrantStatus::Approved);
+    grants::add_income(st, &staff_cap, &staff_who, o.union, FundEntryKind::Donation, 100_000, today()).await.unwrap();
+    let left = grants::pay(st, &staff_cap, &staff2_who, g, today()).await.unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(grants::balance(&st.db, &sys(), o.union).await.unwrap(), 0);
+    let paid = grants::get(st, &sys(), g).await.unwrap();
+    assert_eq!((paid.status, paid.paid_on), (GrantStatus::Paid, Some(today())));
+    // Paying twice is the wrong step; the ledger holds the two incomes and one payment.
+    assert!(grants::pay(st, &staff_cap, &staff2_who, g, today()).await.is_err());
+    assert_eq!(count(&t, "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM relief_fund_entry").await, 0);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM relief_fund_entry").await, 3);
+    // The year's figures count the paid grant and its amount.
+    let figures = store::assistance::year_figures(st, &Reach::of(&staff_cap), chrono::Datelike::year(&today())).await.unwrap();
+    let totals = store::area::totals(&figures);
+    assert_eq!(totals.get("figure-assistance-grants"), Some(&1));
+    assert_eq!(totals.get("figure-assistance-grants-fen"), Some(&300_000));
+    // Another school's chair sees nothing of it.
+    let b = actor(&[(Role::SchoolChair, o.school_b)]);
+    assert!(matches!(grants::get(st, &b.authorize().unwrap(), g).await, Err(StoreError::NotFound)));
 });

@@ -25,6 +25,7 @@ use domain::org::Coded;
 use serde::Deserialize;
 use store::StoreError;
 use store::assistance::files::{self, FileRow, Filter, FullFile, HistoryEntry};
+use store::assistance::grants;
 
 /// Rows per page of the file list.
 const PAGE: i64 = 50;
@@ -74,6 +75,31 @@ fn routes(t: RouteTable) -> RouteTable {
             confirm,
         )
         .post(
+            "/assistance/files/{id}/grant",
+            Guard::staff(P::AssistanceDraft).form(&[("amount", "500"), ("reason", "住院治疗")]),
+            apply_grant,
+        )
+        .post(
+            "/assistance/grants/{id}/approve",
+            Guard::staff(P::AssistanceConfirm).button(),
+            approve_grant,
+        )
+        .post(
+            "/assistance/grants/{id}/pay",
+            Guard::staff(P::AssistanceConfirm).button(),
+            pay_grant,
+        )
+        .get("/assistance/fund", Guard::staff(P::AssistanceView), fund_page)
+        .post(
+            "/assistance/fund/income",
+            Guard::staff(P::AssistanceConfirm).form(&[
+                ("unit", "{school}"),
+                ("kind", "allocation"),
+                ("amount", "1000"),
+            ]),
+            add_income,
+        )
+        .post(
             "/assistance/files/{id}/review",
             Guard::staff(P::AssistanceDraft).form(HOUSEHOLD_FIXTURE),
             review,
@@ -89,12 +115,20 @@ fn routes(t: RouteTable) -> RouteTable {
 pub static AREA: Area = Area {
     name: "assistance",
     routes: |t, _| routes(t),
-    nav: &[NavEntry {
-        href: "/assistance",
-        label_key: "nav-assistance",
-        permission: Some(Permission::AssistanceView),
-        rank: 75,
-    }],
+    nav: &[
+        NavEntry {
+            href: "/assistance",
+            label_key: "nav-assistance",
+            permission: Some(Permission::AssistanceView),
+            rank: 75,
+        },
+        NavEntry {
+            href: "/assistance/fund",
+            label_key: "nav-assistance-fund",
+            permission: Some(Permission::AssistanceView),
+            rank: 76,
+        },
+    ],
     documents: &[],
 };
 
@@ -581,5 +615,192 @@ pub async fn exit(
         Ok(()) => Ok(a.redirect(&back, Flash::ok("assistance-exited"))),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, &back, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct GrantForm {
+    amount: String,
+    reason: String,
+}
+
+/// The school applies for a grant on an open file; refusals (cap, file not open) come back
+/// on the file page as a message naming the rule.
+pub async fn apply_grant(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<GrantForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssistanceDraft>()?;
+    let back = format!("/assistance/files/{id}");
+    let amount = match parse_amount("amount", &f.amount) {
+        Ok(v) => v,
+        Err(e) => return refused(&a, &back, StoreError::Invalid(FieldErrors(vec![e]))),
+    };
+    match grants::apply(&state.store, &cap, &a.who(), HardshipFileId(id), amount, &f.reason, today())
+        .await
+    {
+        Ok(_) => Ok(a.redirect("/assistance/fund", Flash::ok("assistance-grant-applied"))),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => refused(&a, &back, e),
+    }
+}
+
+/// The school's approval, then the district's (two different people): one button, the
+/// grant's status decides which step it is.
+pub async fn approve_grant(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssistanceConfirm>()?;
+    let back = "/assistance/fund";
+    let g = match grants::get(&state.store, &a.actor.authorize()?, GrantId(id)).await {
+        Ok(g) => g,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let r = match g.status {
+        GrantStatus::Applied => grants::approve_school(&state.store, &cap, &a.who(), g.id).await,
+        _ => grants::approve_district(&state.store, &cap, &a.who(), g.id).await,
+    };
+    match r {
+        Ok(()) => Ok(a.redirect(back, Flash::ok("assistance-grant-approved"))),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => refused(&a, back, e),
+    }
+}
+
+/// Pays an approved grant from the fund; a fund that holds too little is named with its
+/// balance and nothing changes.
+pub async fn pay_grant(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssistanceConfirm>()?;
+    let back = "/assistance/fund";
+    match grants::pay(&state.store, &cap, &a.who(), GrantId(id), today()).await {
+        Ok(_) => Ok(a.redirect(back, Flash::ok("assistance-grant-paid"))),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => refused(&a, back, e),
+    }
+}
+
+/// A fund's line on its page.
+pub struct FundView {
+    pub unit: i64,
+    pub name: String,
+    pub balance: String,
+}
+
+/// A grant's line in the year's table.
+pub struct GrantView {
+    pub id: i64,
+    pub file_id: i64,
+    pub member: String,
+    pub school: String,
+    pub amount: String,
+    pub status: String,
+    pub status_code: &'static str,
+    pub paid_on: String,
+    pub can_approve: bool,
+    pub can_pay: bool,
+}
+
+#[derive(Template)]
+#[template(path = "assistance/fund.html")]
+struct FundPage {
+    p: Chrome,
+    funds: Vec<FundView>,
+    grants: Vec<GrantView>,
+    year: i32,
+    can_manage: bool,
+    kinds: Vec<Opt>,
+    unit: String,
+}
+
+pub async fn fund_page(State(state): State<AppState>, a: Auth) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssistanceView>()?;
+    let db = &state.store.db;
+    let tr = a.tr;
+    let year = chrono::Datelike::year(&today());
+    let can_manage = a.actor.may(Permission::AssistanceConfirm);
+    let funds = grants::funds(db, &cap)
+        .await?
+        .into_iter()
+        .map(|(u, name, b)| FundView {
+            unit: u.0,
+            name,
+            balance: yuan(b),
+        })
+        .collect();
+    let grants = grants::of_year(db, &cap, year, 500)
+        .await?
+        .into_iter()
+        .map(|g| GrantView {
+            id: g.id.0,
+            file_id: g.file_id.0,
+            member: g.member_name,
+            school: g.school_name,
+            amount: yuan(g.amount_fen),
+            status: tr.label(g.status),
+            status_code: g.status.code(),
+            paid_on: tr.opt_date(&g.paid_on),
+            can_approve: can_manage
+                && matches!(g.status, GrantStatus::Applied | GrantStatus::SchoolApproved),
+            can_pay: can_manage && g.status == GrantStatus::Approved,
+        })
+        .collect();
+    let unit = cap
+        .scope()
+        .roots()
+        .and_then(|r| r.first())
+        .map(|u| u.0.to_string())
+        .unwrap_or_default();
+    let kinds = vec![
+        Opt::new(FundEntryKind::Allocation.code(), tr.label(FundEntryKind::Allocation), true),
+        Opt::new(FundEntryKind::Donation.code(), tr.label(FundEntryKind::Donation), false),
+    ];
+    let p = Chrome::new(&a, "assistance-fund-title")
+        .crumb(tr.t("nav-assistance"), Some("/assistance".into()));
+    a.render(&FundPage {
+        p,
+        funds,
+        grants,
+        year,
+        can_manage,
+        kinds,
+        unit,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IncomeForm {
+    unit: String,
+    kind: String,
+    amount: String,
+}
+
+pub async fn add_income(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<IncomeForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssistanceConfirm>()?;
+    let back = "/assistance/fund";
+    let amount = match parse_amount("amount", &f.amount) {
+        Ok(v) => v,
+        Err(e) => return refused(&a, back, StoreError::Invalid(FieldErrors(vec![e]))),
+    };
+    let kind = FundEntryKind::from_code(f.kind.trim()).unwrap_or(FundEntryKind::Allocation);
+    let Ok(unit) = f.unit.trim().parse::<i64>() else {
+        return Err(AppError::NotFound);
+    };
+    match grants::add_income(&state.store, &cap, &a.who(), OrgUnitId(unit), kind, amount, today())
+        .await
+    {
+        Ok(_) => Ok(a.redirect(back, Flash::ok("assistance-fund-income-added"))),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => refused(&a, back, e),
     }
 }
