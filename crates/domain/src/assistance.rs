@@ -135,7 +135,9 @@ pub fn parse_amount(field: &'static str, input: &str) -> Result<i64, FieldError>
     match parse_yuan(field, input) {
         Ok(f) if f > 0 => Ok(f),
         Ok(_) => Err(FieldError::new(field, t::GRANT_AMOUNT_INVALID)),
-        Err(e) if e.key == t::INCOME_NEGATIVE => Err(FieldError::new(field, t::GRANT_AMOUNT_INVALID)),
+        Err(e) if e.key == t::INCOME_NEGATIVE => {
+            Err(FieldError::new(field, t::GRANT_AMOUNT_INVALID))
+        }
         Err(e) => Err(e),
     }
 }
@@ -214,7 +216,10 @@ impl AssistanceRules {
         }
         let m = self.relative_multiple;
         if m.den == 0 || m.num < m.den || u64::from(m.num) > 5 * u64::from(m.den) {
-            e.push(FieldError::new("relative_multiple", t::RULE_MULTIPLE_INVALID));
+            e.push(FieldError::new(
+                "relative_multiple",
+                t::RULE_MULTIPLE_INVALID,
+            ));
         }
         if self.grant_cap_deep_fen < 0 || self.grant_cap_relative_fen < 0 {
             e.push(FieldError::new("grant_cap", t::RULE_CAP_INVALID));
@@ -377,7 +382,10 @@ impl HouseholdInput {
         let mut e = FieldErrors::default();
         let size = match self.size.trim() {
             "" => {
-                e.push(FieldError::new("household_size", t::HOUSEHOLD_SIZE_REQUIRED));
+                e.push(FieldError::new(
+                    "household_size",
+                    t::HOUSEHOLD_SIZE_REQUIRED,
+                ));
                 None
             }
             s => match crate::roster::normalize(s).parse::<u32>() {
@@ -390,7 +398,10 @@ impl HouseholdInput {
         };
         let mut people = Vec::new();
         for (i, (rel, age, income, status)) in self.rows.iter().enumerate().take(MAX_PEOPLE) {
-            if [rel, age, income, status].iter().all(|c| c.trim().is_empty()) {
+            if [rel, age, income, status]
+                .iter()
+                .all(|c| c.trim().is_empty())
+            {
                 continue;
             }
             let f = ROW_FIELDS[i];
@@ -639,7 +650,10 @@ mod tests {
     fn the_review_falls_due_after_the_rule_sets_months() {
         let r = AssistanceRules::DEFAULT;
         let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
-        assert_eq!(r.review_due(d), NaiveDate::from_ymd_opt(2025, 2, 28).unwrap());
+        assert_eq!(
+            r.review_due(d),
+            NaiveDate::from_ymd_opt(2025, 2, 28).unwrap()
+        );
     }
 
     #[test]

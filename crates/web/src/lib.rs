@@ -7,8 +7,8 @@
 //! through [`RouteTable`], so that the authorization test can enumerate all of them.
 
 pub mod area;
-pub mod assistance;
 pub mod assets;
+pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod chart;

@@ -55,7 +55,11 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
             status: PersonStatus::Working,
         }];
         people.push(Person {
-            relation: if i % 5 == 0 { Relation::Parent } else { Relation::Spouse },
+            relation: if i % 5 == 0 {
+                Relation::Parent
+            } else {
+                Relation::Spouse
+            },
             age: 40 + (i % 30) as u32,
             income_fen: 0,
             status: match i % 3 {
@@ -64,8 +68,12 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
                 _ => PersonStatus::Unemployed,
             },
         });
-        let cause = [Cause::Illness, Cause::Disability, Cause::SingleParent, Cause::Accident]
-            [i % 4];
+        let cause = [
+            Cause::Illness,
+            Cause::Disability,
+            Cause::SingleParent,
+            Cause::Accident,
+        ][i % 4];
         let h = Household {
             size,
             people,

@@ -130,9 +130,11 @@ pub async fn list(
         q.push(" AND f.level = ").bind(Arg::Text(l.code().into()));
     }
     if let Some(u) = f.unit {
-        q.push(" AND f.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")
-            .bind(Arg::I64(u.0))
-            .push(")");
+        q.push(
+            " AND f.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
+        .bind(Arg::I64(u.0))
+        .push(")");
     }
     if let Some(y) = f.year
         && let (Some(from), Some(to)) = (
@@ -196,13 +198,17 @@ pub async fn get(
         .next()
         .ok_or(StoreError::NotFound)?
         .into_row()?;
-    let events: Vec<(String, Option<String>, Option<i64>, NaiveDate, String)> =
-        crate::on_db!(db, |p| sqlx::query_as(
+    let events: Vec<(String, Option<String>, Option<i64>, NaiveDate, String)> = crate::on_db!(
+        db,
+        |p| {
+            sqlx::query_as(
             "SELECT kind, level, rule_set_id, happened_on, by_label FROM hardship_event WHERE file_id = $1 ORDER BY id"
         )
         .bind(id.0)
         .fetch_all(p)
-        .await)?;
+        .await
+        }
+    )?;
     let history = events
         .into_iter()
         .map(|(kind, level, rs, on, by)| {
@@ -242,12 +248,14 @@ pub async fn reveal(
         NaiveDate,
         String,
         Option<Vec<u8>>,
-    )> = on_tx!(&mut tx, |c| sqlx::query_as(
+    )> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
         "SELECT kind, level, rule_set_id, happened_on, by_label, income_enc FROM hardship_event WHERE file_id = $1 ORDER BY id"
     )
     .bind(id.0)
     .fetch_all(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.personal("household", false);
     audit::append(
@@ -353,7 +361,8 @@ async fn event(
     who: &Who,
 ) -> Result<(), StoreError> {
     let income = income_fen.map(|i| st.cipher.encrypt_str(Field::Income, &i.to_string()));
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO hardship_event (file_id, kind, level, rule_set_id, income_enc, happened_on, by_label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
     .bind(file.0)
@@ -366,7 +375,8 @@ async fn event(
     .bind(now())
     .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -425,7 +435,8 @@ pub async fn draft(
     };
     let income = h.per_person_fen();
     let ts = now();
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO hardship_file (member_id, school_union_id, status, level, rule_set_id, household_enc, income_enc, drafted_on, drafted_by, created_at, updated_at)
          VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id"
     )
@@ -440,7 +451,8 @@ pub async fn draft(
     .bind(ts)
     .fetch_one(&mut *c)
     .await
-    .map_err(unique_as("member", t::FILE_ALREADY_OPEN)))?;
+    .map_err(unique_as("member", t::FILE_ALREADY_OPEN))
+    })?;
     let id = HardshipFileId(id);
     event(
         &mut tx,
@@ -481,7 +493,8 @@ pub async fn confirm(
     }
     let r = rules::by_id_tx(&mut tx, row.rule_set_id).await?;
     let due = r.review_due(today);
-    let n = on_tx!(&mut tx, |c| sqlx::query(
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE hardship_file SET status = 'open', opened_on = $1, confirmed_by = $2, review_due = $3, updated_at = $4 WHERE id = $5 AND status = 'draft'"
     )
     .bind(today)
@@ -491,7 +504,8 @@ pub async fn confirm(
     .bind(id.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n != 1 {
         return Err(StoreError::Stale);
     }
@@ -508,9 +522,22 @@ pub async fn confirm(
     )
     .await?;
     let mut ch = Changes::new();
-    ch.field("status", Some(&FileStatus::Draft.code()), Some(&FileStatus::Open.code()))
-        .note("review_due", due.to_string());
-    log(&mut tx, st, who, "hardship_file.confirm", id, row.school_union_id, &ch).await?;
+    ch.field(
+        "status",
+        Some(&FileStatus::Draft.code()),
+        Some(&FileStatus::Open.code()),
+    )
+    .note("review_due", due.to_string());
+    log(
+        &mut tx,
+        st,
+        who,
+        "hardship_file.confirm",
+        id,
+        row.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -539,7 +566,8 @@ pub async fn review(
     };
     let income = h.per_person_fen();
     let due = r.review_due(today);
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE hardship_file SET level = $1, rule_set_id = $2, household_enc = $3, income_enc = $4, review_due = $5, updated_at = $6 WHERE id = $7"
     )
     .bind(level.code())
@@ -551,7 +579,8 @@ pub async fn review(
     .bind(id.0)
     .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())
+    })?;
     event(
         &mut tx,
         st,
@@ -573,7 +602,16 @@ pub async fn review(
         )
         .note("rule_set", rule_set.0);
     ch.personal("household", true).personal("income", true);
-    log(&mut tx, st, who, "hardship_file.review", id, row.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        st,
+        who,
+        "hardship_file.review",
+        id,
+        row.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(level)
 }
@@ -587,14 +625,15 @@ pub async fn exit(
     reason: &str,
     today: NaiveDate,
 ) -> Result<(), StoreError> {
-    let reason = parse_exit_reason(reason)
-        .map_err(|e| StoreError::Invalid(domain::FieldErrors(vec![e])))?;
+    let reason =
+        parse_exit_reason(reason).map_err(|e| StoreError::Invalid(domain::FieldErrors(vec![e])))?;
     let mut tx = st.db.begin().await?;
     let row = row_in_scope_tx(&mut tx, cap.scope(), id).await?;
     if row.status == FileStatus::Exited {
         return Err(StoreError::field("status", t::NOT_OPEN));
     }
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE hardship_file SET status = 'exited', exited_on = $1, exit_reason_enc = $2, updated_at = $3 WHERE id = $4"
     )
     .bind(today)
@@ -603,7 +642,8 @@ pub async fn exit(
     .bind(id.0)
     .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())
+    })?;
     event(
         &mut tx,
         st,
@@ -617,9 +657,22 @@ pub async fn exit(
     )
     .await?;
     let mut ch = Changes::new();
-    ch.field("status", Some(&row.status.code()), Some(&FileStatus::Exited.code()));
+    ch.field(
+        "status",
+        Some(&row.status.code()),
+        Some(&FileStatus::Exited.code()),
+    );
     ch.personal("exit_reason", true);
-    log(&mut tx, st, who, "hardship_file.exit", id, row.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        st,
+        who,
+        "hardship_file.exit",
+        id,
+        row.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

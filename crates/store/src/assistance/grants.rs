@@ -65,12 +65,14 @@ async fn unit_in_scope(tx: &mut Tx, scope: &Scope, unit: OrgUnitId) -> Result<()
 
 /// The root union above a unit: the holder of the relief fund its schools draw on.
 async fn fund_of(tx: &mut Tx, unit: OrgUnitId) -> Result<OrgUnitId, StoreError> {
-    let root: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+    let root: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1 ORDER BY depth DESC LIMIT 1"
     )
     .bind(unit.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     root.map(OrgUnitId).ok_or(StoreError::NotFound)
 }
 
@@ -95,7 +97,8 @@ pub async fn add_income(
         .await
         .map_err(|_| invalid(FieldError::new("unit", t::GRANT_NOT_THE_FUND)))?;
     let ts = now();
-    let balance: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let balance: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO relief_fund (org_unit_id, balance_fen, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (org_unit_id) DO UPDATE SET balance_fen = relief_fund.balance_fen + excluded.balance_fen, updated_at = excluded.updated_at
          RETURNING balance_fen"
@@ -104,8 +107,10 @@ pub async fn add_income(
     .bind(amount_fen)
     .bind(ts)
     .fetch_one(&mut *c)
-    .await)?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    .await
+    })?;
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO relief_fund_entry (fund_unit_id, kind, amount_fen, grant_id, entry_on, by_label, created_at) VALUES ($1, $2, $3, NULL, $4, $5, $6) RETURNING id"
     )
     .bind(fund.0)
@@ -115,12 +120,22 @@ pub async fn add_income(
     .bind(&who.label)
     .bind(ts)
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.note("kind", kind.code())
         .note("amount_fen", amount_fen)
         .note("balance_fen", balance);
-    log(&mut tx, st, who, "relief_fund.income", ("relief_fund_entry", id), fund, &ch).await?;
+    log(
+        &mut tx,
+        st,
+        who,
+        "relief_fund.income",
+        ("relief_fund_entry", id),
+        fund,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(balance)
 }
@@ -131,7 +146,8 @@ pub async fn balance(
     cap: &Cap<perm::AssistanceView>,
     fund: OrgUnitId,
 ) -> Result<i64, StoreError> {
-    let mut q = Sql::new("SELECT COALESCE(MAX(balance_fen), 0) FROM relief_fund WHERE org_unit_id = ");
+    let mut q =
+        Sql::new("SELECT COALESCE(MAX(balance_fen), 0) FROM relief_fund WHERE org_unit_id = ");
     q.bind(Arg::I64(fund.0));
     crate::scope::restrict(&mut q, "org_unit_id", cap.scope());
     q.fetch_scalar_i64(db).await
@@ -239,7 +255,9 @@ pub async fn apply(
     }
     let reason = domain::org::required_text("reason", reason, 500).map_err(invalid)?;
     let mut tx = st.db.begin().await?;
-    let mut q = Sql::new("SELECT f.member_id, f.school_union_id, f.status, f.level FROM hardship_file f WHERE f.id = ");
+    let mut q = Sql::new(
+        "SELECT f.member_id, f.school_union_id, f.status, f.level FROM hardship_file f WHERE f.id = ",
+    );
     q.bind(Arg::I64(file.0));
     crate::scope::restrict(&mut q, "f.school_union_id", cap.scope());
     let rows: Vec<(i64, i64, String, String)> = q.fetch_all_tx(&mut tx).await?;
@@ -252,14 +270,16 @@ pub async fn apply(
     let school = OrgUnitId(school);
     let (rule_set, r) = rules::effective_tx(&mut tx, school).await?;
     let year = today.year();
-    let used: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let used: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(g.amount_fen), 0) AS BIGINT) FROM relief_grant g JOIN hardship_file f ON f.id = g.file_id
          WHERE f.member_id = $1 AND g.grant_year = $2"
     )
     .bind(member)
     .bind(i64::from(year))
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let limit = r.grant_cap(level);
     if used + amount_fen > limit {
         let version: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
@@ -276,7 +296,8 @@ pub async fn apply(
         ));
     }
     let fund = fund_of(&mut tx, school).await?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO relief_grant (file_id, school_union_id, fund_unit_id, grant_year, amount_fen, status, rule_set_id, reason_enc, applied_by, applied_by_label, applied_on, created_at)
          VALUES ($1, $2, $3, $4, $5, 'applied', $6, $7, $8, $9, $10, $11) RETURNING id"
     )
@@ -292,14 +313,24 @@ pub async fn apply(
     .bind(today)
     .bind(now())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.note("file", file.0)
         .note("amount_fen", amount_fen)
         .note("status", GrantStatus::Applied.code())
         .note("rule_set", rule_set.0);
     ch.personal("reason", true);
-    log(&mut tx, st, who, "relief_grant.apply", ("relief_grant", id), school, &ch).await?;
+    log(
+        &mut tx,
+        st,
+        who,
+        "relief_grant.apply",
+        ("relief_grant", id),
+        school,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(GrantId(id))
 }
@@ -307,8 +338,7 @@ pub async fn apply(
 /// Whether `who` already acted on the grant (applied or approved it): the same person may
 /// not approve twice. The system (no account) is not a person and is not compared.
 fn same_person(who: &Who, earlier: &[Option<i64>]) -> bool {
-    who.account
-        .is_some_and(|a| earlier.iter().any(|e| *e == Some(a.0)))
+    who.account.is_some_and(|a| earlier.contains(&Some(a.0)))
 }
 
 async fn step(
@@ -328,7 +358,9 @@ async fn step(
         return Err(invalid(FieldError::new("approver", t::GRANT_SAME_APPROVER)));
     }
     let set: &'static str = match to {
-        GrantStatus::SchoolApproved => "UPDATE relief_grant SET status = 'school_approved', school_approved_by = ",
+        GrantStatus::SchoolApproved => {
+            "UPDATE relief_grant SET status = 'school_approved', school_approved_by = "
+        }
         _ => "UPDATE relief_grant SET status = 'approved', approved_by = ",
     };
     let mut u = Sql::new(set);
@@ -347,7 +379,16 @@ async fn step(
     } else {
         "relief_grant.approve"
     };
-    log(&mut tx, st, who, action, ("relief_grant", id.0), g.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        st,
+        who,
+        action,
+        ("relief_grant", id.0),
+        g.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(g)
 }
@@ -359,9 +400,16 @@ pub async fn approve_school(
     who: &Who,
     id: GrantId,
 ) -> Result<(), StoreError> {
-    step(st, cap.scope(), who, id, GrantStatus::Applied, GrantStatus::SchoolApproved)
-        .await
-        .map(|_| ())
+    step(
+        st,
+        cap.scope(),
+        who,
+        id,
+        GrantStatus::Applied,
+        GrantStatus::SchoolApproved,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// The district approves: a holder of the permission over the fund's union, who neither
@@ -382,9 +430,16 @@ pub async fn approve_district(
             .map_err(|_| invalid(FieldError::new("approver", t::GRANT_NOT_THE_FUND)))?;
         tx.commit().await?;
     }
-    step(st, cap.scope(), who, id, GrantStatus::SchoolApproved, GrantStatus::Approved)
-        .await
-        .map(|_| ())
+    step(
+        st,
+        cap.scope(),
+        who,
+        id,
+        GrantStatus::SchoolApproved,
+        GrantStatus::Approved,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Pays an approved grant from the fund. Refused at `amount`, with the balance, when the
@@ -406,14 +461,16 @@ pub async fn pay(
         return Err(invalid(FieldError::new("status", t::GRANT_WRONG_STEP)));
     }
     let ts = now();
-    let balance: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let balance: Option<i64> = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "UPDATE relief_fund SET balance_fen = balance_fen - $1, updated_at = $2 WHERE org_unit_id = $3 AND balance_fen >= $1 RETURNING balance_fen"
     )
     .bind(g.amount_fen)
     .bind(ts)
     .bind(g.fund_unit_id.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     let Some(balance) = balance else {
         let have: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
             "SELECT balance_fen FROM relief_fund WHERE org_unit_id = $1"
@@ -427,7 +484,8 @@ pub async fn pay(
                 .arg("balance", yuan(have.unwrap_or(0))),
         ));
     };
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "INSERT INTO relief_fund_entry (fund_unit_id, kind, amount_fen, grant_id, entry_on, by_label, created_at) VALUES ($1, 'grant', $2, $3, $4, $5, $6)"
     )
     .bind(g.fund_unit_id.0)
@@ -438,15 +496,18 @@ pub async fn pay(
     .bind(ts)
     .execute(&mut *c)
     .await
-    .map(|_| ()))?;
-    let n = on_tx!(&mut tx, |c| sqlx::query(
+    .map(|_| ())
+    })?;
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE relief_grant SET status = 'paid', paid_on = $1 WHERE id = $2 AND status = 'approved'"
     )
     .bind(today)
     .bind(id.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n != 1 {
         return Err(StoreError::Stale);
     }
@@ -454,7 +515,16 @@ pub async fn pay(
     ch.field("status", Some(&"approved"), Some(&"paid"))
         .note("amount_fen", g.amount_fen)
         .note("balance_fen", balance);
-    log(&mut tx, st, who, "relief_grant.pay", ("relief_grant", id.0), g.school_union_id, &ch).await?;
+    log(
+        &mut tx,
+        st,
+        who,
+        "relief_grant.pay",
+        ("relief_grant", id.0),
+        g.school_union_id,
+        &ch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(balance)
 }
@@ -485,7 +555,10 @@ pub async fn funds(
     crate::scope::restrict(&mut q, "f.org_unit_id", cap.scope());
     q.push(" ORDER BY f.org_unit_id");
     let rows: Vec<(i64, String, i64)> = q.fetch_all(db).await?;
-    Ok(rows.into_iter().map(|(u, n, b)| (OrgUnitId(u), n, b)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(u, n, b)| (OrgUnitId(u), n, b))
+        .collect())
 }
 
 /// One row of the year's table of grants.
@@ -515,7 +588,8 @@ pub async fn of_year(
     q.bind(Arg::I64(i64::from(year)));
     crate::scope::restrict(&mut q, "g.school_union_id", cap.scope());
     q.push(" ORDER BY g.id LIMIT ").bind(Arg::I64(limit));
-    let rows: Vec<(i64, i64, String, String, i64, String, Option<NaiveDate>)> = q.fetch_all(db).await?;
+    let rows: Vec<(i64, i64, String, String, i64, String, Option<NaiveDate>)> =
+        q.fetch_all(db).await?;
     rows.into_iter()
         .map(|r| {
             Ok(YearRow {

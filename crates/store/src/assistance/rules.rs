@@ -40,33 +40,39 @@ pub(crate) async fn effective_tx(
     tx: &mut Tx,
     unit: OrgUnitId,
 ) -> Result<(AssistanceRuleSetId, AssistanceRules), StoreError> {
-    let row: Option<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+    let row: Option<(i64, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT r.id, r.numbers FROM org_closure c JOIN assistance_rule_set r ON r.org_unit_id = c.ancestor_id
          WHERE c.descendant_id = $1 ORDER BY c.depth, r.version DESC LIMIT 1"
     )
     .bind(unit.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     if let Some((id, numbers)) = row {
         return Ok((AssistanceRuleSetId(id), decode(id, &numbers)?));
     }
-    let root: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+    let root: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1 ORDER BY depth DESC LIMIT 1"
     )
     .bind(unit.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     let root = root.ok_or(StoreError::NotFound)?;
     let rules = AssistanceRules::DEFAULT;
     let numbers = encode(&rules)?;
-    let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO assistance_rule_set (org_unit_id, version, numbers, note, created_at) VALUES ($1, 1, $2, NULL, $3) RETURNING id"
     )
     .bind(root)
     .bind(&numbers)
     .bind(now())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     Ok((AssistanceRuleSetId(id), rules))
 }
 
@@ -94,15 +100,19 @@ pub async fn effective(
     if !crate::org::units::in_scope(&st.db, cap.scope(), unit).await? {
         return Err(StoreError::NotFound);
     }
-    let row: Option<(i64, i64, i64, String, Option<String>, DateTime<Utc>)> =
-        crate::on_db!(&st.db, |p| sqlx::query_as(
+    let row: Option<(i64, i64, i64, String, Option<String>, DateTime<Utc>)> = crate::on_db!(
+        &st.db,
+        |p| {
+            sqlx::query_as(
             "SELECT r.id, r.org_unit_id, r.version, r.numbers, r.note, r.created_at FROM org_closure c
              JOIN assistance_rule_set r ON r.org_unit_id = c.ancestor_id
              WHERE c.descendant_id = $1 ORDER BY c.depth, r.version DESC LIMIT 1"
         )
         .bind(unit.0)
         .fetch_optional(p)
-        .await)?;
+        .await
+        }
+    )?;
     match row {
         None => Ok((None, AssistanceRules::DEFAULT)),
         Some((id, org, version, numbers, note, created_at)) => {
@@ -143,7 +153,8 @@ pub async fn add_version(
     .bind(unit.0)
     .fetch_one(&mut *c)
     .await)?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO assistance_rule_set (org_unit_id, version, numbers, note, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
     )
     .bind(unit.0)
@@ -152,7 +163,8 @@ pub async fn add_version(
     .bind(note)
     .bind(now())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.note("version", next)
         .note("low_income_fen", rules.low_income_fen)

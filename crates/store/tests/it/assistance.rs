@@ -18,7 +18,12 @@ fn household(size: u32, income_yuan: &str, note: &str) -> Household {
     HouseholdInput {
         size: size.to_string(),
         rows: vec![
-            ("member".into(), "48".into(), income_yuan.into(), "illness".into()),
+            (
+                "member".into(),
+                "48".into(),
+                income_yuan.into(),
+                "illness".into(),
+            ),
             ("child".into(), "15".into(), "".into(), "student".into()),
         ],
         causes: vec!["illness".into()],
@@ -153,21 +158,43 @@ async fn the_sqlite_file_holds_no_illness_or_income_in_plain_text() {
     let st = &t.store;
     let o = org(st).await;
     member(st, o.school_a, "困难丁", 4).await;
-    let cap = actor(&[(Role::SchoolChair, o.school_a)]).authorize::<perm::AssistanceDraft>().unwrap();
+    let cap = actor(&[(Role::SchoolChair, o.school_a)])
+        .authorize::<perm::AssistanceDraft>()
+        .unwrap();
     // ¥12,345.67 for twenty people: ¥617.28 each.
-    let id = files::draft(st, &cap, &who(), "困难丁", &household(20, "12345.67", "肺癌晚期正在化疗"), today()).await.unwrap();
-    files::exit(st, &cap, &who(), id, "病故后家属另行安置", today()).await.unwrap();
-    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await.map(|_| ())).unwrap();
+    let id = files::draft(
+        st,
+        &cap,
+        &who(),
+        "困难丁",
+        &household(20, "12345.67", "肺癌晚期正在化疗"),
+        today(),
+    )
+    .await
+    .unwrap();
+    files::exit(st, &cap, &who(), id, "病故后家属另行安置", today())
+        .await
+        .unwrap();
+    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
     let path = t.sqlite_path.clone().unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
         bytes.extend(wal);
     }
     let text = String::from_utf8_lossy(&bytes);
-    for secret in ["肺癌", "化疗", "病故", "1234567", "61728", "illness", "student"] {
+    for secret in [
+        "肺癌", "化疗", "病故", "1234567", "61728", "illness", "student",
+    ] {
         assert!(!text.contains(secret), "{secret} in plain text");
     }
-    assert!(text.contains("困难丁"), "the test reads the file it means to");
+    assert!(
+        text.contains("困难丁"),
+        "the test reads the file it means to"
+    );
 }
 
 dual_test!(async fn year_figures_and_due_reviews_take_one_query_each_whatever_the_schools(t) {
@@ -223,11 +250,20 @@ async fn person(t: &TestDb, name: &str) -> store::audit::Who {
         &domain::auth::SystemCap::for_cli(),
         &t.store,
         &who(),
-        &store::auth::NewAccount { username: name.into(), display_name: name.into(), member: None, password_hash: None },
+        &store::auth::NewAccount {
+            username: name.into(),
+            display_name: name.into(),
+            member: None,
+            password_hash: None,
+        },
     )
     .await
     .unwrap();
-    store::audit::Who { account: Some(id), label: name.into(), request_id: None }
+    store::audit::Who {
+        account: Some(id),
+        label: name.into(),
+        request_id: None,
+    }
 }
 
 dual_test!(async fn a_grant_needs_two_different_approvers_stays_under_the_cap_and_never_overdraws_the_fund(t) {

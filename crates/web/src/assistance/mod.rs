@@ -89,7 +89,11 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::AssistanceConfirm).button(),
             pay_grant,
         )
-        .get("/assistance/fund", Guard::staff(P::AssistanceView), fund_page)
+        .get(
+            "/assistance/fund",
+            Guard::staff(P::AssistanceView),
+            fund_page,
+        )
         .post(
             "/assistance/fund/income",
             Guard::staff(P::AssistanceConfirm).form(&[
@@ -193,11 +197,7 @@ struct ListPage {
     can_draft: bool,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    a: Auth,
-    Query(q): Query<ListQuery>,
-) -> AppResult {
+pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> AppResult {
     let cap = a.actor.authorize::<perm::AssistanceView>()?;
     let filter = Filter {
         status: FileStatus::from_code(q.status.trim()),
@@ -360,7 +360,13 @@ fn household_fields(
     (people, causes)
 }
 
-fn form_page(a: &Auth, f: &FileForm, errors: FieldErrors, action: String, back: String) -> AppResult {
+fn form_page(
+    a: &Auth,
+    f: &FileForm,
+    errors: FieldErrors,
+    action: String,
+    back: String,
+) -> AppResult {
     let tr = a.tr;
     let (people, causes) = household_fields(&tr, &f.input, &errors);
     let error_texts = errors
@@ -583,8 +589,15 @@ pub async fn review(
     let f = FileForm::from_pairs(pairs);
     let mut errors = FieldErrors::default();
     match f.input.parse() {
-        Ok(h) => match files::review(&state.store, &cap, &a.who(), HardshipFileId(id), &h, today())
-            .await
+        Ok(h) => match files::review(
+            &state.store,
+            &cap,
+            &a.who(),
+            HardshipFileId(id),
+            &h,
+            today(),
+        )
+        .await
         {
             Ok(_) => return Ok(a.redirect(&back, Flash::ok("assistance-reviewed"))),
             Err(StoreError::NotFound) => return Err(AppError::NotFound),
@@ -610,7 +623,15 @@ pub async fn exit(
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::AssistanceDraft>()?;
     let back = format!("/assistance/files/{id}");
-    match files::exit(&state.store, &cap, &a.who(), HardshipFileId(id), &f.reason, today()).await
+    match files::exit(
+        &state.store,
+        &cap,
+        &a.who(),
+        HardshipFileId(id),
+        &f.reason,
+        today(),
+    )
+    .await
     {
         Ok(()) => Ok(a.redirect(&back, Flash::ok("assistance-exited"))),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
@@ -639,8 +660,16 @@ pub async fn apply_grant(
         Ok(v) => v,
         Err(e) => return refused(&a, &back, StoreError::Invalid(FieldErrors(vec![e]))),
     };
-    match grants::apply(&state.store, &cap, &a.who(), HardshipFileId(id), amount, &f.reason, today())
-        .await
+    match grants::apply(
+        &state.store,
+        &cap,
+        &a.who(),
+        HardshipFileId(id),
+        amount,
+        &f.reason,
+        today(),
+    )
+    .await
     {
         Ok(_) => Ok(a.redirect("/assistance/fund", Flash::ok("assistance-grant-applied"))),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
@@ -757,8 +786,16 @@ pub async fn fund_page(State(state): State<AppState>, a: Auth) -> AppResult {
         .map(|u| u.0.to_string())
         .unwrap_or_default();
     let kinds = vec![
-        Opt::new(FundEntryKind::Allocation.code(), tr.label(FundEntryKind::Allocation), true),
-        Opt::new(FundEntryKind::Donation.code(), tr.label(FundEntryKind::Donation), false),
+        Opt::new(
+            FundEntryKind::Allocation.code(),
+            tr.label(FundEntryKind::Allocation),
+            true,
+        ),
+        Opt::new(
+            FundEntryKind::Donation.code(),
+            tr.label(FundEntryKind::Donation),
+            false,
+        ),
     ];
     let p = Chrome::new(&a, "assistance-fund-title")
         .crumb(tr.t("nav-assistance"), Some("/assistance".into()));
@@ -796,8 +833,16 @@ pub async fn add_income(
     let Ok(unit) = f.unit.trim().parse::<i64>() else {
         return Err(AppError::NotFound);
     };
-    match grants::add_income(&state.store, &cap, &a.who(), OrgUnitId(unit), kind, amount, today())
-        .await
+    match grants::add_income(
+        &state.store,
+        &cap,
+        &a.who(),
+        OrgUnitId(unit),
+        kind,
+        amount,
+        today(),
+    )
+    .await
     {
         Ok(_) => Ok(a.redirect(back, Flash::ok("assistance-fund-income-added"))),
         Err(StoreError::NotFound) => Err(AppError::NotFound),

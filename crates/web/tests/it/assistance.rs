@@ -32,9 +32,11 @@ fn file_form<'a>(member: &'a str, size: &'a str, income: &'a str) -> Vec<(&'a st
 }
 
 async fn file_count(app: &TestApp) -> i64 {
-    store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM hardship_file")
-        .fetch_one(p)
-        .await)
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM hardship_file"
+    )
+    .fetch_one(p)
+    .await)
     .unwrap()
 }
 

@@ -354,7 +354,9 @@ async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
     let open = store::assistance::files::draft(st, &sys(), &who(), "甲校补助户", &h, today())
         .await
         .unwrap();
-    store::assistance::files::confirm(st, &sys(), &who(), open, today()).await.unwrap();
+    store::assistance::files::confirm(st, &sys(), &who(), open, today())
+        .await
+        .unwrap();
     let grant = store::assistance::grants::apply(st, &sys(), &who(), open, 30_000, "住院", today())
         .await
         .unwrap();
