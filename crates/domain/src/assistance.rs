@@ -54,6 +54,7 @@ pub mod text {
         GRANT_FILE_NOT_OPEN = "assistance-grant-file-not-open",
         GRANT_WRONG_STEP = "assistance-grant-wrong-step",
         GRANT_NOT_THE_FUND = "assistance-grant-not-the-fund",
+        BIRTHDAY_RANGE_INVALID = "assistance-birthday-range-invalid",
     }
 }
 
@@ -499,6 +500,33 @@ pub fn parse_exit_reason(input: &str) -> Result<String, FieldError> {
     crate::org::required_text("reason", input, 500)
 }
 
+/// The longest range a birthday list covers (a year and a day: 重阳节 to 重阳节).
+pub const BIRTHDAY_RANGE_DAYS: i64 = 366;
+
+/// A retiree's round birthday (70, 80, 90, and every one above 90) falling between `from`
+/// and `to` (inclusive): the day and the age. A birthday on 29 February is kept on 28
+/// February in other years.
+pub fn milestone_birthday(
+    birth: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<(NaiveDate, u32)> {
+    use chrono::Datelike;
+    for y in from.year()..=to.year() {
+        let day = NaiveDate::from_ymd_opt(y, birth.month(), birth.day())
+            .or_else(|| NaiveDate::from_ymd_opt(y, birth.month(), 28))?;
+        let age = y - birth.year();
+        if day < from || day > to || age < 70 {
+            continue;
+        }
+        let age = age as u32;
+        if age.is_multiple_of(10) || age > 90 {
+            return Some((day, age));
+        }
+    }
+    None
+}
+
 /// Assistance: hardship files, their income test and yearly review.
 pub static AREA: crate::area::Area = crate::area::Area {
     name: "assistance",
@@ -653,6 +681,40 @@ mod tests {
         assert_eq!(
             r.review_due(d),
             NaiveDate::from_ymd_opt(2025, 2, 28).unwrap()
+        );
+    }
+
+    #[test]
+    fn round_birthdays_are_seventy_eighty_ninety_and_every_one_above() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let (from, to) = (d(2026, 10, 1), d(2026, 10, 31));
+        assert_eq!(
+            milestone_birthday(d(1956, 10, 29), from, to),
+            Some((d(2026, 10, 29), 70))
+        );
+        assert_eq!(
+            milestone_birthday(d(1946, 10, 1), from, to),
+            Some((d(2026, 10, 1), 80))
+        );
+        assert_eq!(
+            milestone_birthday(d(1936, 10, 31), from, to),
+            Some((d(2026, 10, 31), 90))
+        );
+        assert_eq!(
+            milestone_birthday(d(1933, 10, 5), from, to),
+            Some((d(2026, 10, 5), 93))
+        );
+        assert_eq!(milestone_birthday(d(1957, 10, 5), from, to), None, "69");
+        assert_eq!(milestone_birthday(d(1955, 10, 5), from, to), None, "71");
+        assert_eq!(
+            milestone_birthday(d(1956, 11, 1), from, to),
+            None,
+            "outside the range"
+        );
+        // 29 February in a common year: the 28th.
+        assert_eq!(
+            milestone_birthday(d(1956, 2, 29), d(2026, 2, 1), d(2026, 2, 28)),
+            Some((d(2026, 2, 28), 70))
         );
     }
 

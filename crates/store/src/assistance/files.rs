@@ -676,3 +676,51 @@ pub async fn exit(
     tx.commit().await?;
     Ok(())
 }
+
+/// A retiree's round birthday in a range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Birthday {
+    pub member_id: MemberId,
+    pub name: String,
+    pub school_name: String,
+    pub day: NaiveDate,
+    pub age: u32,
+}
+
+/// Retirees of the schools in scope whose 70th, 80th, 90th or later-than-90th birthday falls
+/// between `from` and `to` (at most [`BIRTHDAY_RANGE_DAYS`] apart), by day then name. One
+/// query: the retirees old enough, the rest decided in memory.
+pub async fn birthdays(
+    db: &Db,
+    cap: &Cap<perm::AssistanceView>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Birthday>, StoreError> {
+    if to < from || (to - from).num_days() > BIRTHDAY_RANGE_DAYS {
+        return Err(StoreError::field("to", t::BIRTHDAY_RANGE_INVALID));
+    }
+    let Some(born_by) = to.checked_sub_months(chrono::Months::new(70 * 12)) else {
+        return Ok(Vec::new());
+    };
+    let mut q = Sql::new(
+        "SELECT m.id, m.name, s.name, m.birth_date FROM member m JOIN org_unit s ON s.id = m.school_union_id WHERE m.status = 'retired' AND m.birth_date <= ",
+    );
+    q.bind(Arg::Date(born_by));
+    crate::scope::restrict(&mut q, "m.school_union_id", cap.scope());
+    q.push(" ORDER BY m.id");
+    let rows: Vec<(i64, String, String, NaiveDate)> = q.fetch_all(db).await?;
+    let mut out: Vec<Birthday> = rows
+        .into_iter()
+        .filter_map(|(id, name, school_name, birth)| {
+            milestone_birthday(birth, from, to).map(|(day, age)| Birthday {
+                member_id: MemberId(id),
+                name,
+                school_name,
+                day,
+                age,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.day.cmp(&b.day).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
+}

@@ -335,3 +335,29 @@ dual_test!(async fn a_grant_needs_two_different_approvers_stays_under_the_cap_an
     let b = actor(&[(Role::SchoolChair, o.school_b)]);
     assert!(matches!(grants::get(st, &b.authorize().unwrap(), g).await, Err(StoreError::NotFound)));
 });
+
+dual_test!(async fn the_round_birthday_list_holds_the_schools_retirees_of_70_80_90_and_above(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    for (name, school, n, born) in [
+        ("甲七十", o.school_a, 11, "1956-10-29"),
+        ("甲六九", o.school_a, 12, "1957-10-05"),
+        ("甲九三", o.school_a, 13, "1933-10-05"),
+        ("乙八十", o.school_b, 14, "1946-10-01"),
+    ] {
+        let m = member(st, school, name, n).await;
+        let born = chrono::NaiveDate::parse_from_str(born, "%Y-%m-%d").unwrap();
+        store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET status = 'retired', birth_date = $1 WHERE id = $2").bind(born).bind(m.0).execute(p).await.map(|_| ())).unwrap();
+    }
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let cap = actor(&[(Role::SchoolChair, o.school_a)]).authorize::<perm::AssistanceView>().unwrap();
+    let list = files::birthdays(&st.db, &cap, d("2026-10-01"), d("2026-10-31")).await.unwrap();
+    let got: Vec<(&str, u32)> = list.iter().map(|b| (b.name.as_str(), b.age)).collect();
+    assert_eq!(got, [("甲九三", 93), ("甲七十", 70)], "school A only, by day");
+    let all = files::birthdays(&st.db, &sys(), d("2026-10-01"), d("2026-10-31")).await.unwrap();
+    assert_eq!(all.len(), 3);
+    // A reversed or longer-than-a-year range is refused at the field.
+    let e = files::birthdays(&st.db, &cap, d("2026-10-31"), d("2026-10-01")).await.unwrap_err();
+    assert_eq!(field_of(e), ("to", text::BIRTHDAY_RANGE_INVALID));
+    assert!(files::birthdays(&st.db, &cap, d("2025-01-01"), d("2026-10-01")).await.is_err());
+});

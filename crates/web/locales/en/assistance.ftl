@@ -128,3 +128,4 @@ assistance-grant-applied = The grant is applied for; the school's chair approves
 assistance-grant-approved = The approval is recorded.
 assistance-grant-paid = The grant is paid from the fund.
 assistance-fund-income-added = The income is recorded in the fund.
+assistance-birthday-range-invalid = Choose a range of at most a year, the end after the start.

@@ -128,3 +128,4 @@ assistance-grant-applied = 补助已申请，下一步由学校工会主席审�
 assistance-grant-approved = 审批已记录。
 assistance-grant-paid = 补助已从基金发放。
 assistance-fund-income-added = 已登记入基金。
+assistance-birthday-range-invalid = 请选择不超过一年的日期范围，且结束日期不早于开始日期。
