@@ -95,6 +95,11 @@ permissions! {
     ProposalReview,
     ProposalHandle,
     SuggestionSubmit,
+    // Assistance (帮扶): read the unit's hardship files (masked; a full view is audited),
+    // draft and review them (committee member), confirm them (the school chair).
+    AssistanceView,
+    AssistanceDraft,
+    AssistanceConfirm,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -139,6 +144,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::CongressManage
                 | P::RuleSetManage
                 | P::ProposalReview
+                | P::AssistanceView
+                | P::AssistanceDraft
+                | P::AssistanceConfirm
         ),
         Role::CommitteeMember => {
             matches!(
@@ -150,6 +158,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::DashboardView
                     | P::CongressView
                     | P::CongressAttend
+                    | P::AssistanceView
+                    | P::AssistanceDraft
             )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
@@ -485,6 +495,22 @@ mod tests {
             (Role::Member, P::ProposalSecond, false),
             (Role::FinanceOfficer, P::CongressView, false),
             (Role::Auditor, P::CongressView, false),
+            // Assistance: the school's committee drafts, its chair confirms, the district's
+            // staff see their schools; nobody else reads a hardship file.
+            (Role::CommitteeMember, P::AssistanceView, true),
+            (Role::CommitteeMember, P::AssistanceDraft, true),
+            (Role::CommitteeMember, P::AssistanceConfirm, false),
+            (Role::SchoolChair, P::AssistanceConfirm, true),
+            (Role::SchoolChair, P::AssistanceView, true),
+            (Role::UnionStaff, P::AssistanceView, true),
+            (Role::UnionStaff, P::AssistanceConfirm, true),
+            (Role::AreaLead, P::AssistanceView, false),
+            (Role::FinanceOfficer, P::AssistanceView, false),
+            (Role::Auditor, P::AssistanceView, false),
+            (Role::ProposalsCommittee, P::AssistanceView, false),
+            (Role::HandlingDepartment, P::AssistanceView, false),
+            (Role::Delegate, P::AssistanceView, false),
+            (Role::Member, P::AssistanceView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

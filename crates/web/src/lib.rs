@@ -8,6 +8,7 @@
 
 pub mod area;
 pub mod assets;
+pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod chart;

@@ -57,6 +57,13 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     let kind = domain::outbox::RobotKind::Dingtalk;
     let url = domain::outbox::RobotUrl::parse(kind, "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef").unwrap();
     store::robot::set(&t.store, &sys(), &who(), o.school_a, kind, &url, Some("SEC0123456789abcdef")).await.unwrap();
+    // A hardship file left with a reason: its household, incomes and reason are encrypted.
+    member(&t.store, o.school_a, "困难轮换", 2).await;
+    let h = domain::assistance::HouseholdInput { size: "2".into(), rows: vec![("member".into(), "50".into(), "900".into(), "illness".into())], causes: vec!["illness".into()], note: "n".into() }.parse().unwrap();
+    let f = store::assistance::files::draft(&t.store, &sys(), &who(), "困难轮换", &h, today()).await.unwrap();
+    store::assistance::files::confirm(&t.store, &sys(), &who(), f, today()).await.unwrap();
+    store::assistance::grants::apply(&t.store, &sys(), &who(), f, 50_000, "住院", today()).await.unwrap();
+    store::assistance::files::exit(&t.store, &sys(), &who(), f, "收入好转", today()).await.unwrap();
 
     let columns = encrypted_columns(&t).await;
     assert!(columns.len() >= 4, "the schema's encrypted columns were not found: {columns:?}");

@@ -258,6 +258,9 @@ struct World {
     /// An inbox item of school A's chair and a parked job of school A.
     inbox: i64,
     job: i64,
+    /// A hardship file of school A (assistance), and a grant applied for on another one.
+    hardship: i64,
+    relief_grant: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -266,7 +269,9 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 16] = [
+    let prefixes: [(&str, i64); 18] = [
+        ("/assistance/files/", w.hardship),
+        ("/assistance/grants/", w.relief_grant),
         ("/inbox/", w.inbox),
         ("/jobs/", w.job),
         ("/members/", w.member),
@@ -329,6 +334,35 @@ async fn inbox_and_job_of_a(app: &TestApp, chair_a: domain::ids::AccountId) -> (
         .unwrap();
     let item = store::inbox::list(&st.db, chair_a, None, 1).await.unwrap()[0].id;
     (item, j.id)
+}
+
+/// A drafted hardship file of a member of school A, and a grant applied for on the
+/// confirmed file of another.
+async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
+    let st = &app.t.store;
+    member(st, app.org.school_a, "甲校困难户", 6).await;
+    member(st, app.org.school_a, "甲校补助户", 7).await;
+    let h = domain::assistance::HouseholdInput {
+        size: "3".into(),
+        rows: vec![("member".into(), "45".into(), "800".into(), "illness".into())],
+        causes: vec!["illness".into()],
+        note: String::new(),
+    }
+    .parse()
+    .unwrap();
+    let draft = store::assistance::files::draft(st, &sys(), &who(), "甲校困难户", &h, today())
+        .await
+        .unwrap();
+    let open = store::assistance::files::draft(st, &sys(), &who(), "甲校补助户", &h, today())
+        .await
+        .unwrap();
+    store::assistance::files::confirm(st, &sys(), &who(), open, today())
+        .await
+        .unwrap();
+    let grant = store::assistance::grants::apply(st, &sys(), &who(), open, 30_000, "住院", today())
+        .await
+        .unwrap();
+    (draft.0, grant.0)
 }
 
 /// The path with school A's ids in place of its parameters.
@@ -624,6 +658,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     store::org::add_cadre_position(st, &sys(), &who(), member_a, o.school_a, domain::org::CadrePosition::Chair, today()).await.unwrap();
     let cadre = store::org::cadre_positions(st, &sys(), member_a).await.unwrap()[0].id;
     let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
+    let (hardship, relief_grant) = hardship_file_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -638,7 +673,9 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         congress,
         inbox,
         job,
-        names: vec!["甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        hardship,
+        relief_grant,
+        names: vec!["甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -681,6 +718,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let m = store::org::get_member(st, &sys(), member_a).await.unwrap();
     assert_eq!(m.school_union_id, o.school_a);
     assert_eq!(m.status, domain::org::MemberStatus::Active);
+    let (hf, _) = store::assistance::files::get(&st.db, &sys(), domain::assistance::HardshipFileId(w.hardship)).await.unwrap();
+    assert_eq!(hf.status, domain::assistance::FileStatus::Draft, "school A's hardship file");
+    let g = store::assistance::grants::get(st, &sys(), domain::assistance::GrantId(w.relief_grant)).await.unwrap();
+    assert_eq!(g.status, domain::assistance::GrantStatus::Applied, "school A's grant");
     {
         use domain::congress::*;
         use domain::proposals::*;

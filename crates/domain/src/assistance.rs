@@ -1,0 +1,736 @@
+//! Assistance (帮扶 / 送温暖) as the domain sees it: hardship files (困难教职工档案) with their
+//! household, the **income test** that decides a file's level against the versioned
+//! assistance rule set, the yearly review's expiry, and the coded values the area stores.
+//!
+//! Every number here is local: the minimum-living standard (低保标准) is set by each city's
+//! civil-affairs bureau, and the multiple that bounds "relative hardship" (相对困难), the
+//! review period and the grant caps are the union's own implementing rules. No statutory
+//! source is claimed for any of them ([`RuleSource::Local`]); the built-in defaults are
+//! placeholders that a union replaces with its city's figures as a new rule-set version.
+//!
+//! Arithmetic is exact, in fen (`i64`, widened to `i128` for products). This module does no
+//! IO and reads no clock; it never formats text (errors carry catalogue keys).
+
+use crate::error::{FieldError, FieldErrors};
+use crate::kit::coded;
+use crate::org::{Coded, parse_choice};
+use crate::rules::Ratio;
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// Catalogue keys of this area's messages (the web crate's test checks both catalogues).
+pub mod text {
+    macro_rules! keys {
+        ($($name:ident = $key:literal),* $(,)?) => {
+            $(pub const $name: &str = $key;)*
+            /// Every key defined in this module.
+            pub const ALL: &[&str] = &[$($key),*];
+        };
+    }
+    keys! {
+        HOUSEHOLD_SIZE_REQUIRED = "assistance-household-size-required",
+        HOUSEHOLD_SIZE_RANGE = "assistance-household-size-range",
+        HOUSEHOLD_SIZE_BELOW_LISTED = "assistance-household-size-below-listed",
+        HOUSEHOLD_EMPTY = "assistance-household-empty",
+        INCOME_NEGATIVE = "assistance-income-negative",
+        INCOME_INVALID = "assistance-income-invalid",
+        AGE_INVALID = "assistance-age-invalid",
+        CAUSE_REQUIRED = "assistance-cause-required",
+        NOT_ELIGIBLE = "assistance-not-eligible",
+        FILE_ALREADY_OPEN = "assistance-file-already-open",
+        MEMBER_UNKNOWN = "assistance-member-unknown",
+        MEMBER_AMBIGUOUS = "assistance-member-ambiguous",
+        MEMBER_NOT_ACTIVE = "assistance-member-not-active",
+        EXIT_REASON_REQUIRED = "assistance-exit-reason-required",
+        NOT_A_DRAFT = "assistance-not-a-draft",
+        NOT_OPEN = "assistance-not-open",
+        RULE_STANDARD_INVALID = "assistance-rule-standard-invalid",
+        RULE_MULTIPLE_INVALID = "assistance-rule-multiple-invalid",
+        RULE_MONTHS_INVALID = "assistance-rule-months-invalid",
+        RULE_CAP_INVALID = "assistance-rule-cap-invalid",
+        GRANT_AMOUNT_INVALID = "assistance-grant-amount-invalid",
+        GRANT_ABOVE_CAP = "assistance-grant-above-cap",
+        GRANT_ABOVE_BALANCE = "assistance-grant-above-balance",
+        GRANT_SAME_APPROVER = "assistance-grant-same-approver",
+        GRANT_FILE_NOT_OPEN = "assistance-grant-file-not-open",
+        GRANT_WRONG_STEP = "assistance-grant-wrong-step",
+        GRANT_NOT_THE_FUND = "assistance-grant-not-the-fund",
+        BIRTHDAY_RANGE_INVALID = "assistance-birthday-range-invalid",
+    }
+}
+
+use text as t;
+
+crate::kit::id_types!(HardshipFileId, AssistanceRuleSetId, GrantId);
+
+coded!(
+    /// A file's hardship level, decided by the income test (深度困难 below 1× the
+    /// minimum-living standard per person, 相对困难 below the local multiple).
+    HardshipLevel, "hardship-level", {
+    Deep = "deep" ["深度困难", "特困"],
+    Relative = "relative" ["相对困难"],
+});
+
+coded!(
+    /// Where a file stands: drafted by a committee member, confirmed (open) by the chair,
+    /// or left (脱困) with a reason.
+    FileStatus, "hardship-status", {
+    Draft = "draft" ["草稿", "待确认"],
+    Open = "open" ["在档", "已确认"],
+    Exited = "exited" ["脱困", "已退出"],
+});
+
+coded!(
+    /// Why a household is in hardship (several may apply).
+    Cause, "hardship-cause", {
+    Illness = "illness" ["疾病", "因病"],
+    Disability = "disability" ["残疾", "因残"],
+    SingleParent = "single_parent" ["单亲"],
+    Disaster = "disaster" ["灾害", "因灾"],
+    Accident = "accident" ["意外", "意外致困"],
+    Education = "education" ["子女就学", "因学"],
+    Other = "other" ["其他"],
+});
+
+coded!(
+    /// A household member's relation to the union member.
+    Relation, "household-relation", {
+    Member = "member" ["本人"],
+    Spouse = "spouse" ["配偶"],
+    Child = "child" ["子女"],
+    Parent = "parent" ["父母"],
+    Other = "other" ["其他"],
+});
+
+coded!(
+    /// A household member's situation.
+    PersonStatus, "household-status", {
+    Working = "working" ["在职", "务工"],
+    Illness = "illness" ["患病", "重病"],
+    Disability = "disability" ["残疾"],
+    Student = "student" ["学生", "在读"],
+    Unemployed = "unemployed" ["失业", "无业"],
+    Retired = "retired" ["退休"],
+});
+
+coded!(
+    /// Where a relief grant stands: applied for by the school, approved by the school's
+    /// chair, approved by the district (a second, different person), paid from the fund.
+    GrantStatus, "grant-status", {
+    Applied = "applied" ["已申请"],
+    SchoolApproved = "school_approved" ["学校已审批"],
+    Approved = "approved" ["已审批"],
+    Paid = "paid" ["已发放"],
+});
+
+coded!(
+    /// A movement of the relief fund (扶贫帮困基金): money in (allocations, donations) or a
+    /// grant paid out.
+    FundEntryKind, "fund-entry-kind", {
+    Allocation = "allocation" ["拨款", "划拨"],
+    Donation = "donation" ["捐款", "捐赠"],
+    Grant = "grant" ["补助", "救助"],
+});
+
+/// A positive amount of yuan, as typed, in fen (a grant or a fund income).
+pub fn parse_amount(field: &'static str, input: &str) -> Result<i64, FieldError> {
+    match parse_yuan(field, input) {
+        Ok(f) if f > 0 => Ok(f),
+        Ok(_) => Err(FieldError::new(field, t::GRANT_AMOUNT_INVALID)),
+        Err(e) if e.key == t::INCOME_NEGATIVE => {
+            Err(FieldError::new(field, t::GRANT_AMOUNT_INVALID))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+coded!(
+    /// One step in a file's history.
+    FileEvent, "hardship-event", {
+    Drafted = "drafted" ["起草"],
+    Confirmed = "confirmed" ["确认"],
+    Reviewed = "reviewed" ["年审"],
+    Exited = "exited" ["脱困"],
+});
+
+/// Where an assistance number comes from. Every one is local today: the minimum-living
+/// standard is the city's (民政部门公布), the rest the union's implementing rules. A
+/// statutory source is added here only once its text has been read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleSource {
+    Local,
+}
+
+/// The numbers of one assistance rule-set version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistanceRules {
+    /// The local minimum-living standard (低保标准), fen per person and month. Local: the
+    /// default (¥1,000) is a placeholder to be replaced by the city's published figure.
+    pub low_income_fen: i64,
+    /// Below this multiple of the standard per person a household is in relative hardship
+    /// (相对困难). Local: the default 3/2 is a placeholder.
+    pub relative_multiple: Ratio,
+    /// Months a confirmed file stays valid before its yearly review (年审). Local (12).
+    pub review_months: u32,
+    /// Relief grants a member of a deep-hardship file may receive in a calendar year, in
+    /// fen. Local: the default ¥5,000 is a placeholder.
+    #[serde(default = "default_cap_deep")]
+    pub grant_cap_deep_fen: i64,
+    /// The same for relative hardship. Local: the default ¥2,000 is a placeholder.
+    #[serde(default = "default_cap_relative")]
+    pub grant_cap_relative_fen: i64,
+}
+
+fn default_cap_deep() -> i64 {
+    AssistanceRules::DEFAULT.grant_cap_deep_fen
+}
+fn default_cap_relative() -> i64 {
+    AssistanceRules::DEFAULT.grant_cap_relative_fen
+}
+
+impl AssistanceRules {
+    pub const DEFAULT: AssistanceRules = AssistanceRules {
+        low_income_fen: 100_000,
+        relative_multiple: Ratio::new(3, 2),
+        review_months: 12,
+        grant_cap_deep_fen: 500_000,
+        grant_cap_relative_fen: 200_000,
+    };
+
+    /// The yearly grant cap of a level, in fen.
+    pub fn grant_cap(&self, level: HardshipLevel) -> i64 {
+        match level {
+            HardshipLevel::Deep => self.grant_cap_deep_fen,
+            HardshipLevel::Relative => self.grant_cap_relative_fen,
+        }
+    }
+
+    /// Every number's source.
+    pub fn source(&self) -> RuleSource {
+        RuleSource::Local
+    }
+
+    /// Sane ranges before a version is stored.
+    pub fn check(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        if !(1..=10_000_000).contains(&self.low_income_fen) {
+            e.push(FieldError::new("low_income", t::RULE_STANDARD_INVALID));
+        }
+        let m = self.relative_multiple;
+        if m.den == 0 || m.num < m.den || u64::from(m.num) > 5 * u64::from(m.den) {
+            e.push(FieldError::new(
+                "relative_multiple",
+                t::RULE_MULTIPLE_INVALID,
+            ));
+        }
+        if self.grant_cap_deep_fen < 0 || self.grant_cap_relative_fen < 0 {
+            e.push(FieldError::new("grant_cap", t::RULE_CAP_INVALID));
+        }
+        if !(1..=36).contains(&self.review_months) {
+            e.push(FieldError::new("review_months", t::RULE_MONTHS_INVALID));
+        }
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
+
+    /// The day a file confirmed or reviewed on `from` is due for review again.
+    pub fn review_due(&self, from: NaiveDate) -> NaiveDate {
+        from.checked_add_months(Months::new(self.review_months))
+            .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The per-person monthly limit of relative hardship, in fen (rounded down).
+    pub fn relative_limit_fen(&self) -> i64 {
+        let m = self.relative_multiple;
+        (i128::from(self.low_income_fen) * i128::from(m.num) / i128::from(m.den.max(1))) as i64
+    }
+}
+
+/// One person of the household, as entered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub relation: Relation,
+    pub age: u32,
+    /// Monthly income in fen (0 for none).
+    pub income_fen: i64,
+    pub status: PersonStatus,
+}
+
+/// A household as the income test reads it: its size (the people who share the income,
+/// listed or not) and the listed people with their incomes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Household {
+    pub size: u32,
+    pub people: Vec<Person>,
+    pub causes: Vec<Cause>,
+    /// Free text: the circumstances (encrypted at rest like the rest).
+    pub note: String,
+}
+
+impl Household {
+    /// Monthly household income in fen.
+    pub fn total_fen(&self) -> i64 {
+        self.people.iter().map(|p| p.income_fen).sum()
+    }
+
+    /// Monthly income per person in fen (rounded down).
+    pub fn per_person_fen(&self) -> i64 {
+        self.total_fen() / i64::from(self.size.max(1))
+    }
+}
+
+/// What the income test decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Eligible, at this level.
+    Level(HardshipLevel),
+    /// Not eligible: the income per person is at or above the relative limit.
+    NotEligible,
+}
+
+/// The income test (收入核定): compares the household's income with `size` times the
+/// standard, exactly (no division before comparing). Below 1× → deep; below the multiple →
+/// relative; otherwise not eligible. A household exactly at a boundary is not below it.
+pub fn income_test(h: &Household, r: &AssistanceRules) -> Verdict {
+    let total = i128::from(h.total_fen());
+    let size = i128::from(h.size.max(1));
+    let standard = i128::from(r.low_income_fen) * size;
+    let m = r.relative_multiple;
+    if total < standard {
+        Verdict::Level(HardshipLevel::Deep)
+    } else if total * i128::from(m.den) < standard * i128::from(m.num) {
+        Verdict::Level(HardshipLevel::Relative)
+    } else {
+        Verdict::NotEligible
+    }
+}
+
+/// The refusal of a household the test finds not eligible, with the figures that decided
+/// it (shown only to the assistance staff who entered them).
+pub fn not_eligible(h: &Household, r: &AssistanceRules) -> FieldError {
+    FieldError::new("household_size", t::NOT_ELIGIBLE)
+        .arg("income", yuan(h.per_person_fen()))
+        .arg("limit", yuan(r.relative_limit_fen()))
+}
+
+/// `123456` fen → `1234.56`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// Reads an amount of yuan as typed (`1200`, `1,200.5`, `¥1200`, full-width digits) into
+/// fen. Empty is 0 (no income). A negative amount is named as such.
+pub fn parse_yuan(field: &'static str, input: &str) -> Result<i64, FieldError> {
+    let s: String = crate::roster::normalize(input)
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, ',' | '¥' | '￥' | '元'))
+        .collect();
+    if s.is_empty() {
+        return Ok(0);
+    }
+    let bad = || FieldError::new(field, t::INCOME_INVALID).arg("value", input.trim());
+    if s.starts_with('-') {
+        return Err(FieldError::new(field, t::INCOME_NEGATIVE));
+    }
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if int.is_empty()
+        || int.len() > 9
+        || frac.len() > 2
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let int: i64 = int.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
+    Ok(int * 100 + frac)
+}
+
+/// The most people a household form takes.
+pub const MAX_PEOPLE: usize = 8;
+
+/// The household part of a file form, as typed: `size`, then per row `relation{i}`,
+/// `age{i}`, `income{i}`, `status{i}` (rows with every cell empty are skipped), the causes
+/// and the note.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HouseholdInput {
+    pub size: String,
+    /// (relation, age, income, status) per row.
+    pub rows: Vec<(String, String, String, String)>,
+    pub causes: Vec<String>,
+    pub note: String,
+}
+
+/// Field names of row `i` (0-based), as the form and its errors name them.
+pub const ROW_FIELDS: [[&str; 4]; MAX_PEOPLE] = [
+    ["relation0", "age0", "income0", "status0"],
+    ["relation1", "age1", "income1", "status1"],
+    ["relation2", "age2", "income2", "status2"],
+    ["relation3", "age3", "income3", "status3"],
+    ["relation4", "age4", "income4", "status4"],
+    ["relation5", "age5", "income5", "status5"],
+    ["relation6", "age6", "income6", "status6"],
+    ["relation7", "age7", "income7", "status7"],
+];
+
+impl HouseholdInput {
+    /// Parses every field, reporting every problem at once.
+    pub fn parse(&self) -> Result<Household, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let size = match self.size.trim() {
+            "" => {
+                e.push(FieldError::new(
+                    "household_size",
+                    t::HOUSEHOLD_SIZE_REQUIRED,
+                ));
+                None
+            }
+            s => match crate::roster::normalize(s).parse::<u32>() {
+                Ok(n) if (1..=20).contains(&n) => Some(n),
+                _ => {
+                    e.push(FieldError::new("household_size", t::HOUSEHOLD_SIZE_RANGE));
+                    None
+                }
+            },
+        };
+        let mut people = Vec::new();
+        for (i, (rel, age, income, status)) in self.rows.iter().enumerate().take(MAX_PEOPLE) {
+            if [rel, age, income, status]
+                .iter()
+                .all(|c| c.trim().is_empty())
+            {
+                continue;
+            }
+            let f = ROW_FIELDS[i];
+            let relation = e.take(parse_choice::<Relation>(f[0], rel));
+            let age = match crate::roster::normalize(age.trim()).parse::<u32>() {
+                Ok(a) if a <= 120 => Some(a),
+                _ => {
+                    e.push(FieldError::new(f[1], t::AGE_INVALID));
+                    None
+                }
+            };
+            let income = e.take(parse_yuan(f[2], income));
+            let status = e.take(parse_choice::<PersonStatus>(f[3], status));
+            if let (Some(relation), Some(age), Some(income_fen), Some(status)) =
+                (relation, age, income, status)
+            {
+                people.push(Person {
+                    relation,
+                    age,
+                    income_fen,
+                    status,
+                });
+            }
+        }
+        let listed = self
+            .rows
+            .iter()
+            .take(MAX_PEOPLE)
+            .filter(|r| ![&r.0, &r.1, &r.2, &r.3].iter().all(|c| c.trim().is_empty()))
+            .count();
+        if listed == 0 {
+            e.push(FieldError::new("relation0", t::HOUSEHOLD_EMPTY));
+        }
+        if let Some(n) = size
+            && (n as usize) < listed
+        {
+            e.push(
+                FieldError::new("household_size", t::HOUSEHOLD_SIZE_BELOW_LISTED)
+                    .arg("listed", listed),
+            );
+        }
+        let mut causes = Vec::new();
+        for c in &self.causes {
+            if let Some(c) = e.take(parse_choice::<Cause>("causes", c))
+                && !causes.contains(&c)
+            {
+                causes.push(c);
+            }
+        }
+        if causes.is_empty() && e.get("causes").is_none() {
+            e.push(FieldError::new("causes", t::CAUSE_REQUIRED));
+        }
+        let note = e
+            .take(crate::org::optional_text("note", &self.note, 2000))
+            .flatten()
+            .unwrap_or_default();
+        match size {
+            Some(size) if e.is_empty() => Ok(Household {
+                size,
+                people,
+                causes,
+                note,
+            }),
+            _ => Err(e),
+        }
+    }
+
+    /// The form's fields back from a stored household (for a review).
+    pub fn from_household(h: &Household) -> HouseholdInput {
+        HouseholdInput {
+            size: h.size.to_string(),
+            rows: h
+                .people
+                .iter()
+                .map(|p| {
+                    (
+                        p.relation.code().to_string(),
+                        p.age.to_string(),
+                        yuan(p.income_fen),
+                        p.status.code().to_string(),
+                    )
+                })
+                .collect(),
+            causes: h.causes.iter().map(|c| c.code().to_string()).collect(),
+            note: h.note.clone(),
+        }
+    }
+}
+
+/// The reason a file is left (脱困): required, at most 500 characters.
+pub fn parse_exit_reason(input: &str) -> Result<String, FieldError> {
+    if input.trim().is_empty() {
+        return Err(FieldError::new("reason", t::EXIT_REASON_REQUIRED));
+    }
+    crate::org::required_text("reason", input, 500)
+}
+
+/// The longest range a birthday list covers (a year and a day: 重阳节 to 重阳节).
+pub const BIRTHDAY_RANGE_DAYS: i64 = 366;
+
+/// A retiree's round birthday (70, 80, 90, and every one above 90) falling between `from`
+/// and `to` (inclusive): the day and the age. A birthday on 29 February is kept on 28
+/// February in other years.
+pub fn milestone_birthday(
+    birth: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<(NaiveDate, u32)> {
+    use chrono::Datelike;
+    for y in from.year()..=to.year() {
+        let day = NaiveDate::from_ymd_opt(y, birth.month(), birth.day())
+            .or_else(|| NaiveDate::from_ymd_opt(y, birth.month(), 28))?;
+        let age = y - birth.year();
+        if day < from || day > to || age < 70 {
+            continue;
+        }
+        let age = age as u32;
+        if age.is_multiple_of(10) || age > 90 {
+            return Some((day, age));
+        }
+    }
+    None
+}
+
+/// Assistance: hardship files, their income test and yearly review.
+pub static AREA: crate::area::Area = crate::area::Area {
+    name: "assistance",
+    enums: &[
+        crate::area::CodedEnum::of::<HardshipLevel>(),
+        crate::area::CodedEnum::of::<FileStatus>(),
+        crate::area::CodedEnum::of::<Cause>(),
+        crate::area::CodedEnum::of::<Relation>(),
+        crate::area::CodedEnum::of::<PersonStatus>(),
+        crate::area::CodedEnum::of::<FileEvent>(),
+        crate::area::CodedEnum::of::<GrantStatus>(),
+        crate::area::CodedEnum::of::<FundEntryKind>(),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn household(size: u32, incomes: &[i64]) -> Household {
+        Household {
+            size,
+            people: incomes
+                .iter()
+                .map(|i| Person {
+                    relation: Relation::Member,
+                    age: 40,
+                    income_fen: *i,
+                    status: PersonStatus::Working,
+                })
+                .collect(),
+            causes: vec![Cause::Illness],
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn below_the_standard_per_person_is_deep_hardship() {
+        let r = AssistanceRules::DEFAULT;
+        // Three people, ¥2,999.99 in all: ¥999.99 each, below ¥1,000.
+        assert_eq!(
+            income_test(&household(3, &[299_999]), &r),
+            Verdict::Level(HardshipLevel::Deep)
+        );
+    }
+
+    #[test]
+    fn exactly_at_the_standard_is_not_below_it() {
+        let r = AssistanceRules::DEFAULT;
+        // ¥3,000 for three is exactly 1×: relative, not deep.
+        assert_eq!(
+            income_test(&household(3, &[300_000]), &r),
+            Verdict::Level(HardshipLevel::Relative)
+        );
+        // ¥4,499.99 for three is just below 1.5×: relative; ¥4,500 is at it: not eligible.
+        assert_eq!(
+            income_test(&household(3, &[449_999]), &r),
+            Verdict::Level(HardshipLevel::Relative)
+        );
+        assert_eq!(
+            income_test(&household(3, &[450_000]), &r),
+            Verdict::NotEligible
+        );
+    }
+
+    #[test]
+    fn the_test_counts_the_whole_household_not_only_the_listed_earners() {
+        let r = AssistanceRules::DEFAULT;
+        // One earner of ¥3,500 and four people: ¥875 each → deep.
+        assert_eq!(
+            income_test(&household(4, &[350_000]), &r),
+            Verdict::Level(HardshipLevel::Deep)
+        );
+        assert_eq!(
+            income_test(&household(1, &[350_000]), &r),
+            Verdict::NotEligible
+        );
+    }
+
+    #[test]
+    fn a_missing_household_size_or_a_negative_income_is_refused_at_its_field() {
+        let mut f = HouseholdInput {
+            size: String::new(),
+            rows: vec![("本人".into(), "45".into(), "-100".into(), "患病".into())],
+            causes: vec!["illness".into()],
+            note: String::new(),
+        };
+        let e = f.parse().unwrap_err();
+        assert_eq!(
+            e.get("household_size").unwrap().key,
+            t::HOUSEHOLD_SIZE_REQUIRED
+        );
+        assert_eq!(e.get("income0").unwrap().key, t::INCOME_NEGATIVE);
+        f.size = "0".into();
+        f.rows[0].2 = "1200".into();
+        assert_eq!(
+            f.parse().unwrap_err().get("household_size").unwrap().key,
+            t::HOUSEHOLD_SIZE_RANGE
+        );
+        f.size = "3".into();
+        let h = f.parse().unwrap();
+        assert_eq!((h.size, h.total_fen()), (3, 120_000));
+        assert_eq!(h.people[0].relation, Relation::Member);
+        assert_eq!(h.people[0].status, PersonStatus::Illness);
+    }
+
+    #[test]
+    fn a_household_smaller_than_the_people_listed_is_refused() {
+        let f = HouseholdInput {
+            size: "1".into(),
+            rows: vec![
+                ("member".into(), "45".into(), "0".into(), "illness".into()),
+                ("child".into(), "12".into(), "".into(), "student".into()),
+            ],
+            causes: vec!["illness".into()],
+            note: String::new(),
+        };
+        let e = f.parse().unwrap_err();
+        assert_eq!(
+            e.get("household_size").unwrap().key,
+            t::HOUSEHOLD_SIZE_BELOW_LISTED
+        );
+    }
+
+    #[test]
+    fn a_household_needs_a_person_and_a_cause() {
+        let f = HouseholdInput {
+            size: "2".into(),
+            rows: vec![],
+            causes: vec![],
+            note: String::new(),
+        };
+        let e = f.parse().unwrap_err();
+        assert_eq!(e.get("relation0").unwrap().key, t::HOUSEHOLD_EMPTY);
+        assert_eq!(e.get("causes").unwrap().key, t::CAUSE_REQUIRED);
+    }
+
+    #[test]
+    fn amounts_read_as_typed_in_fen() {
+        assert_eq!(parse_yuan("x", "1,200.5").unwrap(), 120_050);
+        assert_eq!(parse_yuan("x", "￥１２００").unwrap(), 120_000);
+        assert_eq!(parse_yuan("x", "").unwrap(), 0);
+        assert_eq!(parse_yuan("x", "-5").unwrap_err().key, t::INCOME_NEGATIVE);
+        assert_eq!(parse_yuan("x", "1.234").unwrap_err().key, t::INCOME_INVALID);
+        assert_eq!(yuan(120_050), "1200.50");
+    }
+
+    #[test]
+    fn the_review_falls_due_after_the_rule_sets_months() {
+        let r = AssistanceRules::DEFAULT;
+        let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        assert_eq!(
+            r.review_due(d),
+            NaiveDate::from_ymd_opt(2025, 2, 28).unwrap()
+        );
+    }
+
+    #[test]
+    fn round_birthdays_are_seventy_eighty_ninety_and_every_one_above() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let (from, to) = (d(2026, 10, 1), d(2026, 10, 31));
+        assert_eq!(
+            milestone_birthday(d(1956, 10, 29), from, to),
+            Some((d(2026, 10, 29), 70))
+        );
+        assert_eq!(
+            milestone_birthday(d(1946, 10, 1), from, to),
+            Some((d(2026, 10, 1), 80))
+        );
+        assert_eq!(
+            milestone_birthday(d(1936, 10, 31), from, to),
+            Some((d(2026, 10, 31), 90))
+        );
+        assert_eq!(
+            milestone_birthday(d(1933, 10, 5), from, to),
+            Some((d(2026, 10, 5), 93))
+        );
+        assert_eq!(milestone_birthday(d(1957, 10, 5), from, to), None, "69");
+        assert_eq!(milestone_birthday(d(1955, 10, 5), from, to), None, "71");
+        assert_eq!(
+            milestone_birthday(d(1956, 11, 1), from, to),
+            None,
+            "outside the range"
+        );
+        // 29 February in a common year: the 28th.
+        assert_eq!(
+            milestone_birthday(d(1956, 2, 29), d(2026, 2, 1), d(2026, 2, 28)),
+            Some((d(2026, 2, 28), 70))
+        );
+    }
+
+    #[test]
+    fn every_number_is_local_and_checked() {
+        let r = AssistanceRules::DEFAULT;
+        assert_eq!(r.source(), RuleSource::Local);
+        assert!(r.check().is_ok());
+        let bad = AssistanceRules {
+            low_income_fen: 0,
+            relative_multiple: Ratio::new(1, 2),
+            review_months: 0,
+            ..AssistanceRules::DEFAULT
+        };
+        assert_eq!(bad.check().unwrap_err().0.len(), 3);
+        assert_eq!(r.relative_limit_fen(), 150_000);
+    }
+}
