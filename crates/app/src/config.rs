@@ -39,6 +39,9 @@ pub struct Config {
     /// When the reminder scan runs: a cron expression (minute hour day month weekday) in
     /// China Standard Time. Every `serve` process has the scheduler; one runs each slot.
     pub reminder_schedule: String,
+    /// When the daily digest of reminders goes to the accounts that chose one (cron, China
+    /// Standard Time).
+    pub digest_schedule: String,
     /// Run the outbox worker in this process (several processes may; they share the queue).
     pub outbox_worker: bool,
     /// SMTP server for e-mail reminders; none means e-mail jobs are parked with the reason.
@@ -73,6 +76,7 @@ impl Default for Config {
             db_max_connections: 8,
             log: "info".into(),
             reminder_schedule: "30 7 * * *".into(),
+            digest_schedule: "0 17 * * *".into(),
             outbox_worker: true,
             smtp_host: None,
             smtp_port: 587,

@@ -11,6 +11,7 @@
 
 pub mod attendance;
 pub mod demo;
+pub mod due;
 pub mod meetings;
 pub mod oversight;
 pub mod proposals;
@@ -113,5 +114,6 @@ pub static AREA: Area = Area {
         CodedColumn::of::<SuggestionStatus>("suggestion.status"),
     ],
     demo: Some(demo::area_demo),
+    due_items: Some(due::due_items),
     ..Area::new("congress")
 };

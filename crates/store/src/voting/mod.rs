@@ -10,6 +10,7 @@
 //! participation row is the record of who voted.
 
 pub mod ballot_box;
+pub mod due;
 pub mod seal;
 
 use crate::audit::Who;
@@ -1621,5 +1622,6 @@ pub static AREA: crate::area::Area = crate::area::Area {
         crate::area::CodedColumn::of::<PollStatus>("poll.status"),
         crate::area::CodedColumn::of::<UnionOffice>("poll.union_office"),
     ],
+    due_items: Some(due::due_items),
     ..crate::area::Area::new("voting")
 };
