@@ -703,6 +703,66 @@ pub async fn save_prefs(
     Ok(())
 }
 
+// ---------------------------------------------------------------- demo
+
+/// The notify area's demo: the first school with a congress gets a group robot at an
+/// address where nothing listens (so its messages are parked after their tries and shown
+/// on `/jobs` with the reason), then the reminder scan of the demo's day runs over every
+/// area's due items: the overdue proposal replies reach the handling department's inbox,
+/// the school's robot (parked) and the chair, terms and congresses due reach the chairs.
+fn notify_demo<'a>(
+    run: &'a crate::area::DemoRun<'a>,
+    _summary: &'a mut crate::demo::DemoSummary,
+) -> futures::future::BoxFuture<'a, Result<(), StoreError>> {
+    Box::pin(async move {
+        let st = run.st;
+        let school: Option<i64> = on_db!(&st.db, |p| sqlx::query_scalar(
+            "SELECT school_union_id FROM congress_term ORDER BY school_union_id LIMIT 1"
+        )
+        .fetch_optional(p)
+        .await)?;
+        let today = run.opts.today;
+        // Mid-morning, China time: outside every quiet hour, so the demo shows sends.
+        let now = today
+            .and_hms_opt(10, 0, 0)
+            .and_then(|t| t.and_local_timezone(domain::notify::CST).single())
+            .map_or_else(crate::now, |t| t.with_timezone(&Utc));
+        if let Some(school) = school {
+            let cap = domain::auth::system_cap::<domain::auth::perm::AccountManage>(
+                run.sys,
+                AccountId(0),
+            );
+            let kind = domain::outbox::RobotKind::Wecom;
+            let url = domain::outbox::RobotUrl::parse(
+                kind,
+                "http://127.0.0.1:9/cgi-bin/webhook/send?key=demo",
+            )
+            .map_err(|e| StoreError::Other(e.into()))?;
+            crate::robot::set(
+                st,
+                &cap,
+                &crate::audit::Who::system("demo"),
+                OrgUnitId(school),
+                kind,
+                &url,
+                None,
+            )
+            .await?;
+        }
+        remind_due(st, run.sys, today, now).await?;
+        // What a robot that never answers leaves behind after its last try.
+        on_db!(&st.db, |p| sqlx::query(
+            "UPDATE job SET status = 'parked', attempts = max_attempts, last_error = 'could not connect', finished_at = $1
+             WHERE channel = 'robot' AND status = 'ready'"
+        )
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    })
+}
+
 /// Reminders: the outbox of jobs, the inbox, group robots and e-mail.
 pub static AREA: crate::area::Area = crate::area::Area {
     coded: &[
@@ -747,5 +807,7 @@ pub static AREA: crate::area::Area = crate::area::Area {
             indexes: &[],
         },
     ],
+    demo: Some(notify_demo),
+    due_items: None,
     ..crate::area::Area::new("notify")
 };
