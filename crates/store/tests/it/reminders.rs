@@ -234,3 +234,20 @@ dual_test!(async fn a_ballot_to_cast_is_told_to_that_delegate_only_and_never_say
         assert!(!args.contains("yes") && !args.contains("赞成"), "{args}");
     }
 });
+
+dual_test!(async fn the_demo_district_shows_reminders_a_parked_robot_job_and_an_overdue_item(t) {
+    let st = &t.store;
+    let opts = store::demo::DemoOptions { members: 1500, seed: 7, today: today(), logins: true };
+    let hasher = store::auth::PasswordHasher::new(1);
+    store::demo::load(st, &SystemCap::for_cli(), Some(&hasher), &opts).await.unwrap();
+    // The handling department's login has the overdue reply in its inbox.
+    let dept: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT id FROM account WHERE username = 'dept'").fetch_one(p).await).unwrap();
+    let inbox = store::inbox::list(&st.db, AccountId(dept), None, 50).await.unwrap();
+    assert!(inbox.iter().any(|i| matches!(i.message.kind, domain::outbox::MessageKind::DueOverdue | domain::outbox::MessageKind::DueEscalated) && i.message.link.starts_with("/proposals/")), "{inbox:?}");
+    // The school's robot never answers: its message is parked, with the reason, for /jobs.
+    let parked = store::outbox::parked(&st.db, &sys(), 10).await.unwrap();
+    assert!(parked.iter().any(|j| j.channel == "robot" && j.last_error.as_deref() == Some("could not connect")), "{parked:?}");
+    // The items are there for the dashboard: at least one overdue.
+    let items = store::area::due_items(st, &store::area::Reach::system(&SystemCap::for_cli()), today()).await.unwrap();
+    assert!(items.iter().any(|i| i.days_left(today()) < 0), "{items:?}");
+});
