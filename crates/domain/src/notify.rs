@@ -164,7 +164,10 @@ fn cst() -> chrono::FixedOffset {
 impl QuietHours {
     /// Parses two `HH:MM` texts as a person typed them; both empty is no quiet hours.
     /// Errors are (field, catalogue key).
-    pub fn parse(start: &str, end: &str) -> Result<Option<QuietHours>, (&'static str, &'static str)> {
+    pub fn parse(
+        start: &str,
+        end: &str,
+    ) -> Result<Option<QuietHours>, (&'static str, &'static str)> {
         let (s, e) = (start.trim(), end.trim());
         if s.is_empty() && e.is_empty() {
             return Ok(None);
@@ -239,7 +242,11 @@ mod tests {
         assert_eq!(t.current(30), Some(Step::Before(30)));
         let p = ReminderKind::PollOpen.steps();
         assert_eq!(p.current(0), Some(Step::Today));
-        assert_eq!(p.current(-30), Some(Step::Overdue), "a poll never escalates");
+        assert_eq!(
+            p.current(-30),
+            Some(Step::Overdue),
+            "a poll never escalates"
+        );
         for k in ReminderKind::all() {
             assert_eq!(ReminderKind::of_due(k.due_key()), Some(*k));
         }

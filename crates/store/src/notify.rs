@@ -299,11 +299,13 @@ pub async fn deliver_due(
         holders.entry((role, unit)).or_default().push(a);
     }
     let by_member: HashMap<i64, Vec<i64>> = if due.iter().any(|(i, _)| personal(i)) {
-        let rows: Vec<(i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        let rows: Vec<(i64, i64)> = on_db!(db, |p| {
+            sqlx::query_as(
             "SELECT id, member_id FROM account WHERE member_id IS NOT NULL AND NOT disabled ORDER BY id"
         )
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let mut m: HashMap<i64, Vec<i64>> = HashMap::new();
         for (a, member) in rows {
             m.entry(member).or_default().push(a);
@@ -319,12 +321,20 @@ pub async fn deliver_due(
     .await)?;
     let units: HashMap<i64, (Option<i64>, String)> =
         units.into_iter().map(|(i, p, n)| (i, (p, n))).collect();
-    let prefs_rows: Vec<(i64, Option<String>, bool, bool, Option<String>, Option<String>)> =
-        on_db!(db, |p| sqlx::query_as(
+    let prefs_rows: Vec<(
+        i64,
+        Option<String>,
+        bool,
+        bool,
+        Option<String>,
+        Option<String>,
+    )> = on_db!(db, |p| {
+        sqlx::query_as(
             "SELECT account_id, email, email_on, digest, quiet_start, quiet_end FROM notify_pref ORDER BY account_id"
         )
         .fetch_all(p)
-        .await)?;
+        .await
+    })?;
     let off_rows: Vec<(i64, String)> = on_db!(db, |p| sqlx::query_as(
         "SELECT account_id, kind FROM notify_kind_pref WHERE NOT email ORDER BY account_id"
     )
@@ -385,7 +395,10 @@ pub async fn deliver_due(
     let mut jobs = Vec::new();
     let mut digest = Vec::new();
     for (item, step) in due {
-        let unit_name = units.get(&item.unit.0).map(|u| u.1.clone()).unwrap_or_default();
+        let unit_name = units
+            .get(&item.unit.0)
+            .map(|u| u.1.clone())
+            .unwrap_or_default();
         let message = Message::new(
             step_kind(step),
             &[
@@ -509,12 +522,14 @@ async fn add_digest(
 pub async fn send_digests(st: &Store, now: DateTime<Utc>) -> Result<u64, StoreError> {
     let mut tx = st.db.begin().await?;
     // Taking the entries is the update itself: whatever it returns is bundled exactly once.
-    let rows: Vec<(i64, i64, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+    let rows: Vec<(i64, i64, String)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
         "UPDATE digest_entry SET digested_at = $1 WHERE digested_at IS NULL RETURNING id, account_id, message"
     )
     .bind(now)
     .fetch_all(&mut *c)
-    .await)?;
+    .await
+    })?;
     if rows.is_empty() {
         tx.commit().await?;
         return Ok(0);
@@ -584,13 +599,17 @@ pub struct Prefs {
 
 /// The account's own preferences (its session is its whole scope). Two queries.
 pub async fn prefs(db: &crate::Db, account: AccountId) -> Result<Prefs, StoreError> {
-    let row: Option<(Option<String>, bool, bool, Option<String>, Option<String>)> =
-        on_db!(db, |p| sqlx::query_as(
+    let row: Option<(Option<String>, bool, bool, Option<String>, Option<String>)> = on_db!(
+        db,
+        |p| {
+            sqlx::query_as(
             "SELECT email, email_on, digest, quiet_start, quiet_end FROM notify_pref WHERE account_id = $1"
         )
         .bind(account.0)
         .fetch_optional(p)
-        .await)?;
+        .await
+        }
+    )?;
     let off: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
         "SELECT kind FROM notify_kind_pref WHERE account_id = $1 AND NOT email ORDER BY kind"
     )
@@ -634,7 +653,8 @@ pub async fn save_prefs(
     let before = prefs(&st.db, account).await?;
     let mut tx = st.db.begin().await?;
     let now = crate::now();
-    on_tx!(&mut tx, |c| sqlx::query(
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
         "INSERT INTO notify_pref (account_id, email, email_on, digest, quiet_start, quiet_end, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (account_id) DO UPDATE SET email = excluded.email, email_on = excluded.email_on, digest = excluded.digest,
              quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = excluded.updated_at"
@@ -648,7 +668,8 @@ pub async fn save_prefs(
     .bind(now)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     on_tx!(&mut tx, |c| sqlx::query(
         "DELETE FROM notify_kind_pref WHERE account_id = $1"
     )
@@ -663,7 +684,11 @@ pub async fn save_prefs(
                 sql.push(", ");
             }
             sql.push("(")
-                .bind_list([Arg::I64(account.0), Arg::Text(k.as_str().into()), Arg::Bool(false)])
+                .bind_list([
+                    Arg::I64(account.0),
+                    Arg::Text(k.as_str().into()),
+                    Arg::Bool(false),
+                ])
                 .push(")");
         }
         sql.push(" ON CONFLICT (account_id, kind) DO NOTHING");
@@ -680,7 +705,11 @@ pub async fn save_prefs(
     )
     .field("email_on", Some(&before.email_on), Some(&p.email_on))
     .field("digest", Some(&before.digest), Some(&p.digest))
-    .field("quiet", quiet(&before.quiet).as_ref(), quiet(&p.quiet).as_ref())
+    .field(
+        "quiet",
+        quiet(&before.quiet).as_ref(),
+        quiet(&p.quiet).as_ref(),
+    )
     .field(
         "inbox_only",
         Some(&kinds(&before.inbox_only)),
@@ -751,14 +780,16 @@ fn notify_demo<'a>(
         }
         remind_due(st, run.sys, today, now).await?;
         // What a robot that never answers leaves behind after its last try.
-        on_db!(&st.db, |p| sqlx::query(
+        on_db!(&st.db, |p| {
+            sqlx::query(
             "UPDATE job SET status = 'parked', attempts = max_attempts, last_error = 'could not connect', finished_at = $1
              WHERE channel = 'robot' AND status = 'ready'"
         )
         .bind(now)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     })
 }

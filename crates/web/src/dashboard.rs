@@ -84,8 +84,7 @@ pub async fn attention(
     cap: &domain::auth::Cap<perm::DashboardView>,
     today: chrono::NaiveDate,
 ) -> Result<Attention, crate::error::AppError> {
-    let items =
-        store::area::due_items(&state.store, &store::area::Reach::of(cap), today).await?;
+    let items = store::area::due_items(&state.store, &store::area::Reach::of(cap), today).await?;
     let more = items.len().saturating_sub(ATTENTION_MAX);
     let rows = items
         .into_iter()

@@ -109,11 +109,7 @@ async fn terms_expiring(
 
 /// Schools in reach without a meeting closed with a quorum in the current school year (and
 /// without a recorded exemption), once the year's end is within the warning days. One query.
-async fn not_held(
-    st: &Store,
-    reach: &Reach,
-    today: NaiveDate,
-) -> Result<Vec<DueItem>, StoreError> {
+async fn not_held(st: &Store, reach: &Reach, today: NaiveDate) -> Result<Vec<DueItem>, StoreError> {
     let year = if today.month() >= 9 {
         today.year()
     } else {

@@ -14,12 +14,23 @@ use store::notify::{self, Prefs};
 use testkit::hall::{hall, open_motion};
 use testkit::*;
 
-async fn account(st: &Store, name: &str, role: Role, unit: OrgUnitId, member: Option<MemberId>) -> AccountId {
+async fn account(
+    st: &Store,
+    name: &str,
+    role: Role,
+    unit: OrgUnitId,
+    member: Option<MemberId>,
+) -> AccountId {
     let id = store::auth::create_account_system(
         &SystemCap::for_cli(),
         st,
         &who(),
-        &NewAccount { username: name.into(), display_name: name.into(), member, password_hash: None },
+        &NewAccount {
+            username: name.into(),
+            display_name: name.into(),
+            member,
+            password_hash: None,
+        },
     )
     .await
     .unwrap();
@@ -46,7 +57,12 @@ fn morning(d: NaiveDate) -> DateTime<Utc> {
 }
 
 async fn inbox_of(st: &Store, a: AccountId) -> Vec<String> {
-    store::inbox::list(&st.db, a, None, 100).await.unwrap().into_iter().map(|i| i.message.kind.key().to_string()).collect()
+    store::inbox::list(&st.db, a, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.message.kind.key().to_string())
+        .collect()
 }
 
 async fn jobs(st: &Store) -> Vec<(String, String, Option<i64>, DateTime<Utc>, String)> {

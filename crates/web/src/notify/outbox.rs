@@ -362,7 +362,12 @@ pub async fn send_robot(
 
 /// The text of an e-mail: the message with its link, or for a daily digest its heading and
 /// then every bundled message with its own link.
-pub fn email_text(tr: &Tr, message: &Message, digest: &[Message], public_url: &str) -> (String, String) {
+pub fn email_text(
+    tr: &Tr,
+    message: &Message,
+    digest: &[Message],
+    public_url: &str,
+) -> (String, String) {
     let base = public_url.trim_end_matches('/');
     let (title, body) = render(tr, message);
     let mut text = format!("{body}\n\n{base}{}\n", message.link);
