@@ -72,12 +72,13 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
     let key = match url.strip_prefix("sqlite://") {
         Some(path) => {
             let kf = format!("{path}.key");
-            if let Ok(k) = std::fs::read_to_string(&kf) {
-                k.trim().to_string()
-            } else {
-                let k = Cipher::generate_key();
-                std::fs::write(&kf, &k)?;
-                k
+            match std::fs::read_to_string(&kf) {
+                Ok(k) => Cipher::parse_key(k.trim()).map_err(|e| anyhow::anyhow!("{e}"))?,
+                Err(_) => {
+                    let k = Cipher::generate_key();
+                    std::fs::write(&kf, Cipher::encode_key(&k))?;
+                    k
+                }
             }
         }
         None => Cipher::generate_key(),
