@@ -260,6 +260,56 @@ async fn scan(members: usize) -> anyhow::Result<()> {
             peak_rss_mib()
         );
     }
+    // A large roll: one due item per member (a personal item, like a ballot to cast) and
+    // per school (a chair's), all overdue, through the same delivery step as the scan.
+    let members: Vec<(i64, i64)> = store::on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT id, school_union_id FROM member ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)?;
+    let mut items: Vec<domain::area::DueItem> = members
+        .iter()
+        .map(|(m, school)| domain::area::DueItem {
+            area: "bench".into(),
+            kind: "due-voting-poll-open".into(),
+            key: format!("bench:m:{m}"),
+            unit: domain::ids::OrgUnitId(*school),
+            title: "bench".into(),
+            due: today,
+            concerns: vec![domain::area::Concerns::Member(domain::ids::MemberId(*m))],
+            href: "/".into(),
+        })
+        .collect();
+    let mut schools: Vec<i64> = members.iter().map(|(_, s)| *s).collect();
+    schools.sort_unstable();
+    schools.dedup();
+    items.extend(schools.iter().map(|s| domain::area::DueItem {
+        area: "bench".into(),
+        kind: "due-congress-term-expiring".into(),
+        key: format!("bench:s:{s}"),
+        unit: domain::ids::OrgUnitId(*s),
+        title: "bench".into(),
+        due: today - chrono::Duration::days(1),
+        concerns: vec![domain::area::Concerns::Role {
+            role: domain::auth::Role::SchoolChair,
+            unit: domain::ids::OrgUnitId(*s),
+        }],
+        href: "/".into(),
+    }));
+    for label in ["first", "again"] {
+        let q = st.db.query_count();
+        let t = Instant::now();
+        let r = store::notify::deliver_due(&st, &items, today, now).await?;
+        println!(
+            "large roll ({label}): {} items, {} inbox, {} jobs in {:.3} s, {} queries, peak RSS {:.0} MiB",
+            r.items,
+            r.inbox,
+            r.jobs,
+            t.elapsed().as_secs_f64(),
+            st.db.query_count() - q,
+            peak_rss_mib()
+        );
+    }
     Ok(())
 }
 
