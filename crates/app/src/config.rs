@@ -44,6 +44,9 @@ pub struct Config {
     pub digest_schedule: String,
     /// Run the outbox worker in this process (several processes may; they share the queue).
     pub outbox_worker: bool,
+    /// Seconds a job taken by a worker stays its own: after a crash, another process takes
+    /// it again once this has passed (so it bounds how late a job in flight is re-sent).
+    pub outbox_lease_seconds: u64,
     /// SMTP server for e-mail reminders; none means e-mail jobs are parked with the reason.
     pub smtp_host: Option<String>,
     pub smtp_port: u16,
@@ -78,6 +81,7 @@ impl Default for Config {
             reminder_schedule: "30 7 * * *".into(),
             digest_schedule: "0 17 * * *".into(),
             outbox_worker: true,
+            outbox_lease_seconds: 120,
             smtp_host: None,
             smtp_port: 587,
             smtp_tls: "starttls".into(),

@@ -485,6 +485,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
             st.clone(),
             web::outbox::WorkerConfig {
                 public_url: base.clone(),
+                lease: std::time::Duration::from_secs(cfg.outbox_lease_seconds.max(1)),
                 ..Default::default()
             },
         );
