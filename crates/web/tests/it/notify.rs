@@ -573,3 +573,45 @@ dual_test!(async fn the_preferences_page_keeps_what_was_typed_on_error_and_saves
     let en = en.get("/me/notifications").await;
     assert!(en.select("h1").join("").contains("Reminder settings"), "{:?}", en.select("h1"));
 });
+
+/// A daily digest is one e-mail: its heading with the count, then every bundled reminder
+/// with its own title, text and link (rendered from the catalogue, nothing personal).
+#[test]
+fn a_digest_e_mail_lists_every_bundled_reminder_with_its_link() {
+    use domain::outbox::{Message, MessageKind};
+    let due = |title: &str, link: &str| {
+        Message::new(
+            MessageKind::DueOverdue,
+            &[
+                ("what", "due-congress-proposal-reply".into()),
+                ("title", title.into()),
+                ("unit", "甲一小学工会".into()),
+                ("due", "2026-11-25".into()),
+                ("days", "3".into()),
+            ],
+            link,
+        )
+    };
+    let head = Message::new(MessageKind::Digest, &[("count", "2".into())], "/inbox");
+    let tr = web::i18n::Tr::new(web::i18n::Lang::Zh);
+    let (title, body) = web::outbox::email_text(
+        &tr,
+        &head,
+        &[
+            due("维修饮水机", "/proposals/1"),
+            due("增设停车位", "/proposals/2"),
+        ],
+        "https://jiaogong.example.edu.cn/",
+    );
+    assert!(title.contains('2'), "{title}");
+    for needle in [
+        "提案答复",
+        "维修饮水机",
+        "https://jiaogong.example.edu.cn/proposals/1",
+        "增设停车位",
+        "https://jiaogong.example.edu.cn/proposals/2",
+        "已逾期 3 天",
+    ] {
+        assert!(body.contains(needle), "{needle} missing from:\n{body}");
+    }
+}
