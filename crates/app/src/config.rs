@@ -39,8 +39,14 @@ pub struct Config {
     /// When the reminder scan runs: a cron expression (minute hour day month weekday) in
     /// China Standard Time. Every `serve` process has the scheduler; one runs each slot.
     pub reminder_schedule: String,
+    /// When the daily digest of reminders goes to the accounts that chose one (cron, China
+    /// Standard Time).
+    pub digest_schedule: String,
     /// Run the outbox worker in this process (several processes may; they share the queue).
     pub outbox_worker: bool,
+    /// Seconds a job taken by a worker stays its own: after a crash, another process takes
+    /// it again once this has passed (so it bounds how late a job in flight is re-sent).
+    pub outbox_lease_seconds: u64,
     /// SMTP server for e-mail reminders; none means e-mail jobs are parked with the reason.
     pub smtp_host: Option<String>,
     pub smtp_port: u16,
@@ -73,7 +79,9 @@ impl Default for Config {
             db_max_connections: 8,
             log: "info".into(),
             reminder_schedule: "30 7 * * *".into(),
+            digest_schedule: "0 17 * * *".into(),
             outbox_worker: true,
+            outbox_lease_seconds: 120,
             smtp_host: None,
             smtp_port: 587,
             smtp_tls: "starttls".into(),

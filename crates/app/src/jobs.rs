@@ -1,5 +1,6 @@
 //! The background work of `serve`: the outbox worker (`web::outbox::Worker`) and the
-//! scheduler of periodic runs (the daily reminder scan). Schedules are cron expressions
+//! scheduler of periodic runs (the daily reminder scan over every area's due items,
+//! `store::notify::remind_due`, and the daily digest, `store::notify::send_digests`). Schedules are cron expressions
 //! (the `croner` crate) read in China Standard Time; each occurrence is claimed through a
 //! lease row (`store::outbox::claim_schedule`), so with several processes exactly one runs
 //! it, and another takes over when the one running it died.
@@ -9,12 +10,10 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use croner::Cron;
-use domain::auth::{SystemCap, perm, system_cap};
-use domain::ids::AccountId;
+use domain::auth::SystemCap;
 use std::str::FromStr;
 use std::time::Duration;
 use store::Store;
-use store::audit::Who;
 
 /// China Standard Time: UTC+8 all year (no daylight saving), so a fixed offset is exact.
 pub fn cst() -> FixedOffset {
@@ -62,10 +61,12 @@ pub async fn run_due(
     match s.name {
         "reminders" => {
             let today = slot.with_timezone(&cst()).date_naive();
-            let cap = system_cap::<perm::ProposalReview>(&SystemCap::for_cli(), AccountId(0));
-            let n = store::proposals::remind_overdue(st, &cap, &Who::system("reminders"), today)
-                .await?;
-            tracing::info!(reminders = n, %today, "reminder scan");
+            let n = store::notify::remind_due(st, &SystemCap::for_cli(), today, now).await?;
+            tracing::info!(items = n.items, inbox = n.inbox, jobs = n.jobs, digest = n.digest, %today, "reminder scan");
+        }
+        "digest" => {
+            let n = store::notify::send_digests(st, now).await?;
+            tracing::info!(digests = n, "daily digest");
         }
         other => tracing::warn!(schedule = other, "unknown schedule"),
     }

@@ -475,13 +475,17 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     println!("Jiaogong is running at {base}/login  (Ctrl-C stops it)");
     // Background work: the outbox worker (several processes may run one; they share the
     // queue) and the scheduler (each occurrence runs in one process only).
-    let schedules = vec![jobs::Schedule::parse("reminders", &cfg.reminder_schedule)?];
+    let schedules = vec![
+        jobs::Schedule::parse("reminders", &cfg.reminder_schedule)?,
+        jobs::Schedule::parse("digest", &cfg.digest_schedule)?,
+    ];
     tokio::spawn(jobs::scheduler(st.clone(), schedules));
     if cfg.outbox_worker {
         let mut worker = web::outbox::Worker::new(
             st.clone(),
             web::outbox::WorkerConfig {
                 public_url: base.clone(),
+                lease: std::time::Duration::from_secs(cfg.outbox_lease_seconds.max(1)),
                 ..Default::default()
             },
         );

@@ -124,15 +124,36 @@ pub enum MessageKind {
     ProposalOverdue,
     /// A robot's "send test" button.
     RobotTest,
+    /// A due item's reminder steps (from the areas' due items): due in a few days, due
+    /// today, overdue, and overdue long enough that the unit above is told.
+    DueBefore,
+    DueToday,
+    DueOverdue,
+    DueEscalated,
+    /// The daily digest of an account that chose one: its reminders in one e-mail.
+    Digest,
 }
 
 impl MessageKind {
-    pub const ALL: &'static [MessageKind] = &[MessageKind::ProposalOverdue, MessageKind::RobotTest];
+    pub const ALL: &'static [MessageKind] = &[
+        MessageKind::ProposalOverdue,
+        MessageKind::RobotTest,
+        MessageKind::DueBefore,
+        MessageKind::DueToday,
+        MessageKind::DueOverdue,
+        MessageKind::DueEscalated,
+        MessageKind::Digest,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
             MessageKind::ProposalOverdue => "proposal-overdue",
             MessageKind::RobotTest => "robot-test",
+            MessageKind::DueBefore => "due-before",
+            MessageKind::DueToday => "due-today",
+            MessageKind::DueOverdue => "due-overdue",
+            MessageKind::DueEscalated => "due-escalated",
+            MessageKind::Digest => "digest",
         }
     }
 
@@ -146,6 +167,13 @@ impl MessageKind {
         match self {
             MessageKind::ProposalOverdue => &["number", "title", "school", "due", "days"],
             MessageKind::RobotTest => &["unit"],
+            // `what` is the due item's catalogue key (rendered in the reader's language);
+            // `title` is the item's title, which carries no personal data (DueItem::title).
+            MessageKind::DueBefore
+            | MessageKind::DueToday
+            | MessageKind::DueOverdue
+            | MessageKind::DueEscalated => &["what", "title", "unit", "due", "days"],
+            MessageKind::Digest => &["count"],
         }
     }
 }

@@ -85,6 +85,9 @@ pub type DemoFn = for<'a> fn(
 #[derive(Clone, Debug)]
 pub struct Reach {
     scope: Scope,
+    /// The account reading (`None` for the system): items that concern one person only
+    /// (a ballot still to cast) are shown to that person and nobody else in scope.
+    reader: Option<domain::ids::AccountId>,
 }
 
 impl Reach {
@@ -92,16 +95,26 @@ impl Reach {
     pub fn of<P: perm::Perm>(cap: &Cap<P>) -> Reach {
         Reach {
             scope: cap.scope().clone(),
+            reader: Some(cap.account()),
         }
     }
 
     /// The whole installation, for background scans.
     pub fn system(_: &SystemCap) -> Reach {
-        Reach { scope: Scope::All }
+        Reach {
+            scope: Scope::All,
+            reader: None,
+        }
     }
 
     pub fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    /// The account reading, or `None` for the system's scan (which sends each personal
+    /// item only to the person it concerns).
+    pub fn reader(&self) -> Option<domain::ids::AccountId> {
+        self.reader
     }
 }
 

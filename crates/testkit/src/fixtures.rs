@@ -27,6 +27,18 @@ pub async fn grant_as_cli(st: &store::Store, account: AccountId, role: Role, uni
         .unwrap_or_else(|e| panic!("grant: {e}"));
 }
 
+/// Runs the daily reminder scan as the scheduler would (a fixture for web tests, which
+/// cannot name the command-line capability themselves).
+pub async fn remind_as_scheduler(
+    st: &store::Store,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> store::notify::ScanOutcome {
+    store::notify::remind_due(st, &SystemCap::for_cli(), today, now)
+        .await
+        .unwrap_or_else(|e| panic!("reminder scan: {e}"))
+}
+
 pub fn who() -> Who {
     Who::system("test")
 }

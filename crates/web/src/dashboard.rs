@@ -7,6 +7,11 @@
 //!
 //! This page never computes an area's figure itself: a new area's figures appear here by
 //! being declared in its `store::<area>::AREA`.
+//!
+//! Above the figures, "needs attention" ([`attention`]): the areas' due items in the
+//! reader's reach (a `Reach` made from the reader's capability, so a delegate's ballot to
+//! cast is listed for that delegate only), soonest first, overdue marked, each linking to
+//! where to act.
 
 use crate::chart::{self, Bar};
 use crate::chrome::{Chrome, Opt};
@@ -55,6 +60,7 @@ struct DashboardPage {
     /// When the figures of a large scope were counted.
     as_of: Option<String>,
     year: YearTable,
+    attention: Attention,
 }
 
 /// Above this many schools, the year table shows one row per area (each a link to it).
@@ -244,6 +250,59 @@ fn year_table(
         empty: values.iter().all(|v| v.value == 0),
         unit: unit_q,
     }
+}
+
+/// The "needs attention" section of the start page.
+pub struct Attention {
+    pub rows: Vec<AttentionRow>,
+    /// Items beyond those listed.
+    pub more: usize,
+}
+
+/// One due item as listed.
+pub struct AttentionRow {
+    pub what: String,
+    pub title: String,
+    pub due: String,
+    /// "3 days left", "due today", "overdue by 2 days".
+    pub when: String,
+    pub overdue: bool,
+    pub href: String,
+}
+
+/// Items listed at most; the rest are counted.
+pub const ATTENTION_MAX: usize = 20;
+
+/// The due items in the reader's reach, soonest first (one call per area, whatever the
+/// number of items).
+pub async fn attention(
+    state: &AppState,
+    tr: &crate::i18n::Tr,
+    cap: &domain::auth::Cap<perm::DashboardView>,
+    today: chrono::NaiveDate,
+) -> Result<Attention, crate::error::AppError> {
+    let items = store::area::due_items(&state.store, &store::area::Reach::of(cap), today).await?;
+    let more = items.len().saturating_sub(ATTENTION_MAX);
+    let rows = items
+        .into_iter()
+        .take(ATTENTION_MAX)
+        .map(|i| {
+            let left = i.days_left(today);
+            AttentionRow {
+                what: tr.t(&i.kind),
+                title: i.title,
+                due: tr.date(&i.due),
+                when: match left {
+                    0 => tr.t("attention-today"),
+                    d if d > 0 => tr.t1("attention-left", "days", d),
+                    d => tr.t1("attention-overdue", "days", -d),
+                },
+                overdue: left < 0,
+                href: i.href,
+            }
+        })
+        .collect();
+    Ok(Attention { rows, more })
 }
 
 #[derive(Deserialize, Default)]
@@ -437,6 +496,7 @@ async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>
         Some(u) => format!("/members?unit={u}"),
         None => "/members".into(),
     };
+    let attention = attention(&state, &tr, &cap, today).await?;
     let p = Chrome::new(&a, "dashboard-title");
     a.render(&DashboardPage {
         p,
@@ -451,5 +511,6 @@ async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>
         members_href,
         as_of,
         year: year_view,
+        attention,
     })
 }

@@ -11,6 +11,7 @@
 
 pub mod attendance;
 pub mod demo;
+pub mod due;
 pub mod figures;
 pub mod meetings;
 pub mod oversight;
@@ -101,5 +102,6 @@ pub static AREA: Area = Area {
     demo: Some(demo::area_demo),
     figures: figures::FIGURES,
     year_figures: Some(figures::year_figures),
+    due_items: Some(due::due_items),
     ..Area::new("congress")
 };

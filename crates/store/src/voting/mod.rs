@@ -10,6 +10,7 @@
 //! participation row is the record of who voted.
 
 pub mod ballot_box;
+pub mod due;
 pub mod figures;
 pub mod seal;
 
@@ -1618,5 +1619,6 @@ pub static AREA: crate::area::Area = crate::area::Area {
     ],
     figures: figures::FIGURES,
     year_figures: Some(figures::year_figures),
+    due_items: Some(due::due_items),
     ..crate::area::Area::new("voting")
 };

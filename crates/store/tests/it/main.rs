@@ -15,6 +15,7 @@ mod members;
 mod org;
 mod outbox;
 mod privacy;
+mod reminders;
 mod schema;
 mod statute;
 mod voting;

@@ -55,12 +55,19 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
 }
 
-/// The title and body of a message in `tr`'s language, from the catalogue.
+/// The title and body of a message in `tr`'s language, from the catalogue. The argument
+/// `what` (a due item's kind) is itself a catalogue key, rendered in the same language.
 pub fn render(tr: &Tr, m: &Message) -> (String, String) {
     let args: Vec<(&str, String)> = m
         .args
         .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
+        .map(|(k, v)| {
+            if k == "what" && v.starts_with("due-") {
+                (k.as_str(), tr.t(v))
+            } else {
+                (k.as_str(), v.clone())
+            }
+        })
         .collect();
     let key = m.kind.key();
     (
@@ -296,7 +303,7 @@ impl Worker {
                 // Without SMTP settings the job is parked after its tries, visible to the
                 // administrator, so nothing is lost once e-mail is configured and retried.
                 let (mailer, from) = self.mailer.as_ref().ok_or("e-mail is not configured")?;
-                let p: store::notify::Payload =
+                let p: store::notify::Bundle =
                     serde_json::from_str(&j.payload).map_err(|e| e.to_string())?;
                 let account = domain::ids::AccountId(j.account_id.ok_or("no account")?);
                 let Some(to) = store::notify::email_of(&self.store.db, account)
@@ -311,6 +318,7 @@ impl Worker {
                     from,
                     &to,
                     &p.message,
+                    &p.digest,
                     &self.cfg.public_url,
                     &j.idempotency_key,
                 )
@@ -352,22 +360,40 @@ pub async fn send_robot(
     domain::outbox::robot_answer(status, &text)
 }
 
-/// Sends one message as e-mail (Chinese; the platform's reminders are written for Chinese
-/// offices). Its Message-ID is derived from the idempotency key, so a mail system can drop
-/// a repeat sent after a crash.
+/// The text of an e-mail: the message with its link, or for a daily digest its heading and
+/// then every bundled message with its own link.
+pub fn email_text(
+    tr: &Tr,
+    message: &Message,
+    digest: &[Message],
+    public_url: &str,
+) -> (String, String) {
+    let base = public_url.trim_end_matches('/');
+    let (title, body) = render(tr, message);
+    let mut text = format!("{body}\n\n{base}{}\n", message.link);
+    for m in digest {
+        let (t, b) = render(tr, m);
+        text.push_str(&format!("\n· {t}\n  {b}\n  {base}{}\n", m.link));
+    }
+    (title, text)
+}
+
+/// Sends one message (or a digest of several) as e-mail (Chinese; the platform's reminders
+/// are written for Chinese offices). Its Message-ID is derived from the idempotency key, so
+/// a mail system can drop a repeat sent after a crash.
 pub async fn send_email(
     mailer: &Mailer,
     from: &lettre::message::Mailbox,
     to: &str,
     message: &Message,
+    digest: &[Message],
     public_url: &str,
     idempotency_key: &str,
 ) -> Result<(), String> {
     use lettre::AsyncTransport;
     use sha2::Digest;
     let tr = Tr::new(Lang::Zh);
-    let (title, body) = render(&tr, message);
-    let link = format!("{}{}", public_url.trim_end_matches('/'), message.link);
+    let (title, body) = email_text(&tr, message, digest, public_url);
     let to: lettre::message::Mailbox = to.parse().map_err(|e| format!("address: {e}"))?;
     let id = hex::encode(&sha2::Sha256::digest(idempotency_key.as_bytes())[..16]);
     let email = lettre::Message::builder()
@@ -376,7 +402,7 @@ pub async fn send_email(
         .subject(format!("[{}] {title}", tr.t("email-subject-prefix")))
         .message_id(Some(format!("<{id}@jiaogong>")))
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(format!("{body}\n\n{link}\n"))
+        .body(body)
         .map_err(|e| e.to_string())?;
     mailer
         .send(email)

@@ -465,3 +465,155 @@ dual_test!(async fn an_overdue_reply_is_e_mailed_to_the_chair_who_asked_for_e_ma
     assert!(body.contains("维修饮水机") && body.contains(&format!("https://jiaogong.example.edu.cn/proposals/{}", p.0)), "{body}\n{dump}");
     assert_eq!(w.run_once().await.unwrap(), 0);
 });
+
+/// 10:00 China time on `d` (a day of the fixed test calendar, so always in the past: the
+/// worker may send what the scan queued then, and no quiet hour holds it).
+fn ten_am(d: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    d.and_hms_opt(2, 0, 0).unwrap().and_utc()
+}
+
+dual_test!(async fn an_overdue_reply_reaches_the_department_and_the_schools_robot_escalates_to_the_chair_a_week_later_and_is_listed_on_the_dashboard(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let (url, got) = robot(false).await;
+    let mut setter = app.client_as(Role::SchoolChair, o.school_a).await;
+    setter.post(&format!("/org/{}/robot", o.school_a), &[("kind", "dingtalk"), ("url", &url), ("secret", SECRET)]).await.assert_status(303);
+    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
+    let dept_account = app.account("zongwu", Role::HandlingDepartment, general).await;
+    let chair_account = app.account("chair1", Role::SchoolChair, o.school_a).await;
+    let p = overdue_proposal(&app, general).await;
+
+    // The day after the deadline: the department's inbox and the school's group.
+    let day = today() + Duration::days(1);
+    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    let mut dept = app.client_for(dept_account).await;
+    let items = dept.get("/inbox").await.select(".inbox-item.unread");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].contains("维修饮水机") && items[0].contains("已逾期 1 天") && items[0].contains("提案答复"), "{items:?}");
+    let mut chair = app.client_for(chair_account).await;
+    assert!(chair.get("/inbox").await.select(".inbox-item").is_empty(), "the chair is not told before the escalation delay");
+    let w = worker(&app, 3);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    {
+        let got = got.lock().unwrap();
+        let (_, key, body) = got.last().unwrap();
+        assert_eq!(*key, format!("due:congress:proposal-reply:{}:1:overdue:robot:{}", p.0, o.school_a.0));
+        let text = body["markdown"]["text"].as_str().unwrap();
+        assert!(text.contains("维修饮水机") && text.contains(&format!("/proposals/{}", p.0)), "{text}");
+    }
+    // Scanning again the same day (or after a crash) sends nothing more.
+    assert_eq!(remind_as_scheduler(&app.t.store, day, ten_am(day)).await.inbox, 0);
+    assert_eq!(w.run_once().await.unwrap(), 0);
+
+    // Six days late: still the department alone. Seven: the chair hears, the group again.
+    let day = today() + Duration::days(6);
+    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    assert!(chair.get("/inbox").await.select(".inbox-item").is_empty());
+    let day = today() + Duration::days(7);
+    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    let items = chair.get("/inbox").await.select(".inbox-item.unread");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].contains("提请上级督办") && items[0].contains("已逾期 7 天"), "{items:?}");
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(got.lock().unwrap().len(), 2);
+
+    // The dashboard's "needs attention" lists it for the school, overdue, linked to the
+    // proposal; another school's chair sees the empty state with what to do next.
+    let home = chair.get("/").await;
+    home.assert_status(200);
+    let rows = home.select("#attention .attention-item.overdue");
+    assert_eq!(rows.len(), 1, "{:?}", home.select("#attention"));
+    assert!(rows[0].contains("维修饮水机") && rows[0].contains("已逾期"), "{rows:?}");
+    let href = home.html().select(&scraper::Selector::parse("#attention .attention-item a").unwrap()).next().unwrap().value().attr("href").unwrap().to_string();
+    assert_eq!(href, format!("/proposals/{}", p.0));
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    let home = other.get("/").await;
+    assert!(home.select("#attention .attention-item").is_empty());
+    assert_eq!(home.select("#attention .empty").len(), 1);
+});
+
+dual_test!(async fn the_preferences_page_keeps_what_was_typed_on_error_and_saves_the_choices(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let me = app.account("me", Role::SchoolChair, o.school_a).await;
+    let mut c = app.client_for(me).await;
+    let page = c.get("/me/notifications").await;
+    page.assert_status(200);
+    assert_eq!(page.select("#prefs-form").len(), 1);
+    let value = |r: &testkit::app::Resp, css: &str, attr: &str| -> Option<String> {
+        r.html().select(&scraper::Selector::parse(css).unwrap()).next().and_then(|e| e.value().attr(attr).map(str::to_string))
+    };
+    // A bad address and a bad time: both named at their fields, nothing lost, nothing saved.
+    let r = c.post("/me/notifications", &[("email", "chair@school"), ("email_on", "on"), ("digest", "on"), ("quiet_start", "25:00"), ("quiet_end", "07:00"), ("email_term_expiring", "on")]).await;
+    r.assert_status(200);
+    assert_eq!(r.select("#email-error").len(), 1, "{:?}", r.select("#prefs-form"));
+    assert_eq!(r.select("#quiet_start-error").len(), 1);
+    assert!(r.select("#quiet_start-error")[0].contains("22:00"), "{:?}", r.select("#quiet_start-error"));
+    assert_eq!(value(&r, "#email", "value").as_deref(), Some("chair@school"));
+    assert_eq!(value(&r, "#quiet_start", "value").as_deref(), Some("25:00"));
+    assert_eq!(value(&r, "#quiet_end", "value").as_deref(), Some("07:00"));
+    assert!(value(&r, "#digest", "checked").is_some());
+    assert!(value(&r, "input[name=email_term_expiring]", "checked").is_some());
+    assert!(value(&r, "input[name=email_proposal_reply]", "checked").is_none());
+    assert_eq!(store::notify::prefs(app.t.db(), me).await.unwrap(), store::notify::Prefs::default());
+    // E-mail on without an address is refused too.
+    let r = c.post("/me/notifications", &[("email", ""), ("email_on", "on")]).await;
+    assert_eq!(r.select("#email-error").len(), 1);
+    // Valid: saved, and shown back.
+    let r = c.post("/me/notifications", &[("email", " chair@school.edu.cn "), ("email_on", "on"), ("quiet_start", "22:00"), ("quiet_end", "07:00"), ("email_proposal_reply", "on")]).await;
+    r.assert_status(303);
+    let page = c.follow(&r).await;
+    assert_eq!(value(&page, "#email", "value").as_deref(), Some("chair@school.edu.cn"));
+    assert_eq!(value(&page, "#quiet_start", "value").as_deref(), Some("22:00"));
+    assert!(value(&page, "input[name=email_term_expiring]", "checked").is_none());
+    let p = store::notify::prefs(app.t.db(), me).await.unwrap();
+    assert!(p.email_on && !p.digest);
+    assert!(p.inbox_only.contains(&domain::notify::ReminderKind::TermExpiring));
+    assert!(!p.inbox_only.contains(&domain::notify::ReminderKind::ProposalReply));
+    // In English too.
+    let mut en = c.header("accept-language", "en");
+    let en = en.get("/me/notifications").await;
+    assert!(en.select("h1").join("").contains("Reminder settings"), "{:?}", en.select("h1"));
+});
+
+/// A daily digest is one e-mail: its heading with the count, then every bundled reminder
+/// with its own title, text and link (rendered from the catalogue, nothing personal).
+#[test]
+fn a_digest_e_mail_lists_every_bundled_reminder_with_its_link() {
+    use domain::outbox::{Message, MessageKind};
+    let due = |title: &str, link: &str| {
+        Message::new(
+            MessageKind::DueOverdue,
+            &[
+                ("what", "due-congress-proposal-reply".into()),
+                ("title", title.into()),
+                ("unit", "甲一小学工会".into()),
+                ("due", "2026-11-25".into()),
+                ("days", "3".into()),
+            ],
+            link,
+        )
+    };
+    let head = Message::new(MessageKind::Digest, &[("count", "2".into())], "/inbox");
+    let tr = web::i18n::Tr::new(web::i18n::Lang::Zh);
+    let (title, body) = web::outbox::email_text(
+        &tr,
+        &head,
+        &[
+            due("维修饮水机", "/proposals/1"),
+            due("增设停车位", "/proposals/2"),
+        ],
+        "https://jiaogong.example.edu.cn/",
+    );
+    assert!(title.contains('2'), "{title}");
+    for needle in [
+        "提案答复",
+        "维修饮水机",
+        "https://jiaogong.example.edu.cn/proposals/1",
+        "增设停车位",
+        "https://jiaogong.example.edu.cn/proposals/2",
+        "已逾期 3 天",
+    ] {
+        assert!(body.contains(needle), "{needle} missing from:\n{body}");
+    }
+}

@@ -1,0 +1,405 @@
+//! Benchmarks of the reminders (issue 15), on loopback only.
+//!
+//! 1. `deliver [N]`: the ceiling first — a trivial client (reqwest, 32 in flight) posts N
+//!    bodies straight to a local webhook receiver — then N outbox jobs (webhook channel)
+//!    written in one transaction and delivered by two `web::outbox::Worker`s sharing the
+//!    queue. Prints both rates and their ratio, and checks that the receiver got every
+//!    idempotency key exactly once.
+//! 2. `scan [MEMBERS]`: loads the demo district with MEMBERS members (logins on), then times
+//!    the daily reminder scan over every area's due items (first run: writes; second run:
+//!    writes nothing), with its query count and the process's peak memory.
+//! 3. `kill [N]`: N jobs; a child process (`kill-child`) delivers them and is killed with
+//!    SIGKILL after about a third have arrived; a second child finishes the queue. Counts
+//!    keys never delivered (must be 0) and keys delivered twice (only those in flight at the
+//!    kill; the receiver drops them by key).
+//!
+//! Run: `cargo run --release -p jiaogong --example outbox_bench -- deliver 20000` (SQLite in
+//! a temporary directory; `BENCH_DATABASE_URL=postgres://…` for an empty PostgreSQL
+//! database).
+
+use anyhow::{Context, bail};
+use axum::routing::post;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::outbox::NewJob;
+use store::{Cipher, Db, DbOptions, Store};
+
+/// What the receiver saw: idempotency key → times.
+type Seen = Arc<Mutex<HashMap<String, u32>>>;
+
+async fn receiver() -> anyhow::Result<(String, Seen)> {
+    let seen: Seen = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            post(
+                |axum::extract::State(seen): axum::extract::State<Seen>,
+                 headers: axum::http::HeaderMap| async move {
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|k| k.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    if let Ok(mut s) = seen.lock() {
+                        *s.entry(key).or_insert(0) += 1;
+                    }
+                    "ok"
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((format!("http://{addr}/hook"), seen))
+}
+
+async fn open_store(url: &str) -> anyhow::Result<Store> {
+    let db = Db::connect(
+        url,
+        &DbOptions {
+            max_connections: 16,
+            pg_schema: None,
+        },
+    )
+    .await?;
+    db.migrate().await?;
+    // The bench's key file sits beside a SQLite database so that the child process of
+    // `kill` opens the same store.
+    let key = match url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let kf = format!("{path}.key");
+            match std::fs::read_to_string(&kf) {
+                Ok(k) => Cipher::parse_key(k.trim()).map_err(|e| anyhow::anyhow!("{e}"))?,
+                Err(_) => {
+                    let k = Cipher::generate_key();
+                    std::fs::write(&kf, Cipher::encode_key(&k))?;
+                    k
+                }
+            }
+        }
+        None => Cipher::generate_key(),
+    };
+    let st = Store::new(db, Cipher::new(&key));
+    st.check_key().await?;
+    Ok(st)
+}
+
+fn db_url(dir: &std::path::Path) -> String {
+    std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()))
+}
+
+fn worker(st: &Store, name: &str, lease: Duration) -> web::outbox::Worker {
+    web::outbox::Worker::new(
+        st.clone(),
+        web::outbox::WorkerConfig {
+            name: name.into(),
+            lease,
+            batch: 256,
+            concurrency: 64,
+            idle: Duration::from_millis(20),
+            ..Default::default()
+        },
+    )
+}
+
+async fn enqueue(st: &Store, url: &str, n: usize, tag: &str) -> anyhow::Result<()> {
+    let now = store::now();
+    let jobs: Vec<NewJob> = (0..n)
+        .map(|i| NewJob {
+            channel: domain::outbox::Channel::Webhook,
+            idempotency_key: format!("{tag}-{i}"),
+            org_unit: None,
+            account: None,
+            payload: serde_json::json!({"url": url, "body": {"n": i}}).to_string(),
+            run_at: now,
+            max_attempts: 8,
+        })
+        .collect();
+    let mut tx = st.db.begin().await?;
+    store::outbox::enqueue(&mut tx, &jobs, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn count(seen: &Seen, tag: &str, n: usize) -> (usize, usize) {
+    let s = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let missing = (0..n)
+        .filter(|i| !s.contains_key(&format!("{tag}-{i}")))
+        .count();
+    let twice = s
+        .iter()
+        .filter(|(k, v)| k.starts_with(tag) && **v > 1)
+        .count();
+    (missing, twice)
+}
+
+async fn deliver(n: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = db_url(dir.path());
+    let st = open_store(&url).await?;
+    let (hook, seen) = receiver().await?;
+    // Ceiling: the receiver's own rate with a trivial client, 32 in flight.
+    let http = reqwest::Client::new();
+    let t = Instant::now();
+    use futures::StreamExt;
+    let ok = futures::stream::iter(0..n)
+        .map(|i| {
+            let http = http.clone();
+            let hook = hook.clone();
+            async move {
+                http.post(&hook)
+                    .header("Idempotency-Key", format!("ceil-{i}"))
+                    .json(&serde_json::json!({"n": i}))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .buffer_unordered(32)
+        .filter(|ok| futures::future::ready(*ok))
+        .count()
+        .await;
+    let ceiling = n as f64 / t.elapsed().as_secs_f64();
+    if ok != n {
+        bail!("the ceiling run lost {} requests", n - ok);
+    }
+    enqueue(&st, &hook, n, "job").await?;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..2 {
+        let wk = worker(&st, &format!("w{w}"), Duration::from_secs(120));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match wk.run_once().await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => return Err(anyhow::anyhow!("{e}")),
+                }
+            }
+            Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let rate = n as f64 / secs;
+    let (missing, twice) = count(&seen, "job", n);
+    println!(
+        "engine={} jobs={n} workers=2 deliveries/s={rate:.0} ({secs:.2} s) ceiling/s={ceiling:.0} ratio={:.2} missing={missing} twice={twice}",
+        if url.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "postgres"
+        },
+        rate / ceiling
+    );
+    Ok(())
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+async fn scan(members: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = db_url(dir.path());
+    let st = open_store(&url).await?;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).context("date")?;
+    let sys = domain::auth::SystemCap::for_cli();
+    let hasher = store::auth::PasswordHasher::new(1);
+    let t = Instant::now();
+    let s = store::demo::load(
+        &st,
+        &sys,
+        Some(&hasher),
+        &store::demo::DemoOptions {
+            members,
+            seed: 7,
+            today,
+            logins: true,
+        },
+    )
+    .await?;
+    println!(
+        "demo: {} schools, {} members loaded in {:.1} s (its own scan included)",
+        s.schools,
+        s.members,
+        t.elapsed().as_secs_f64()
+    );
+    let now = today.and_hms_opt(2, 0, 0).context("time")?.and_utc();
+    for (label, day) in [
+        ("next day", today + chrono::Duration::days(1)),
+        ("again", today + chrono::Duration::days(1)),
+    ] {
+        let q = st.db.query_count();
+        let t = Instant::now();
+        let r = store::notify::remind_due(&st, &sys, day, now).await?;
+        println!(
+            "scan ({label}): {} due items, {} inbox, {} jobs, {} digest in {:.3} s, {} queries, peak RSS {:.0} MiB",
+            r.items,
+            r.inbox,
+            r.jobs,
+            r.digest,
+            t.elapsed().as_secs_f64(),
+            st.db.query_count() - q,
+            peak_rss_mib()
+        );
+    }
+    // A large roll: one due item per member (a personal item, like a ballot to cast) and
+    // per school (a chair's), all overdue, through the same delivery step as the scan.
+    let members: Vec<(i64, i64)> = store::on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT id, school_union_id FROM member ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)?;
+    let mut items: Vec<domain::area::DueItem> = members
+        .iter()
+        .map(|(m, school)| domain::area::DueItem {
+            area: "bench".into(),
+            kind: "due-voting-poll-open".into(),
+            key: format!("bench:m:{m}"),
+            unit: domain::ids::OrgUnitId(*school),
+            title: "bench".into(),
+            due: today,
+            concerns: vec![domain::area::Concerns::Member(domain::ids::MemberId(*m))],
+            href: "/".into(),
+        })
+        .collect();
+    let mut schools: Vec<i64> = members.iter().map(|(_, s)| *s).collect();
+    schools.sort_unstable();
+    schools.dedup();
+    items.extend(schools.iter().map(|s| domain::area::DueItem {
+        area: "bench".into(),
+        kind: "due-congress-term-expiring".into(),
+        key: format!("bench:s:{s}"),
+        unit: domain::ids::OrgUnitId(*s),
+        title: "bench".into(),
+        due: today - chrono::Duration::days(1),
+        concerns: vec![domain::area::Concerns::Role {
+            role: domain::auth::Role::SchoolChair,
+            unit: domain::ids::OrgUnitId(*s),
+        }],
+        href: "/".into(),
+    }));
+    for label in ["first", "again"] {
+        let q = st.db.query_count();
+        let t = Instant::now();
+        let r = store::notify::deliver_due(&st, &items, today, now).await?;
+        println!(
+            "large roll ({label}): {} items, {} inbox, {} jobs in {:.3} s, {} queries, peak RSS {:.0} MiB",
+            r.items,
+            r.inbox,
+            r.jobs,
+            t.elapsed().as_secs_f64(),
+            st.db.query_count() - q,
+            peak_rss_mib()
+        );
+    }
+    Ok(())
+}
+
+async fn kill(n: usize) -> anyhow::Result<()> {
+    if std::env::var("BENCH_DATABASE_URL").is_ok() {
+        bail!("kill runs on SQLite only (the child opens the same file)");
+    }
+    let dir = tempfile::tempdir()?;
+    let url = db_url(dir.path());
+    let st = open_store(&url).await?;
+    let (hook, seen) = receiver().await?;
+    enqueue(&st, &hook, n, "kill").await?;
+    let exe = std::env::current_exe()?;
+    let spawn = || {
+        std::process::Command::new(&exe)
+            .args(["kill-child", &url])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+    };
+    let mut child = spawn()?;
+    let t = Instant::now();
+    loop {
+        let got = seen.lock().map(|s| s.len()).unwrap_or(0);
+        if got >= n / 3 {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(120) {
+            bail!("the first child delivered only {got}");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // SIGKILL: no chance to finish or roll back anything.
+    child.kill()?;
+    child.wait()?;
+    let at_kill = seen.lock().map(|s| s.len()).unwrap_or(0);
+    let running: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM job WHERE status = 'running'"
+    )
+    .fetch_one(p)
+    .await)?;
+    let mut child = spawn()?;
+    let t = Instant::now();
+    loop {
+        let left: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM job WHERE status <> 'done'"
+        )
+        .fetch_one(p)
+        .await)?;
+        if left == 0 {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(300) {
+            bail!("{left} jobs never finished");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill()?;
+    child.wait()?;
+    let (missing, twice) = count(&seen, "kill", n);
+    println!(
+        "kill -9: jobs={n} delivered before the kill={at_kill} running at the kill={running} after restart: missing={missing} delivered twice={twice} (dropped by the receiver's key check)"
+    );
+    if missing > 0 {
+        bail!("{missing} jobs lost");
+    }
+    Ok(())
+}
+
+/// The child of `kill`: one worker with a 2-second lease, until killed.
+async fn kill_child(url: &str) -> anyhow::Result<()> {
+    let st = open_store(url).await?;
+    worker(
+        &st,
+        &format!("child-{}", std::process::id()),
+        Duration::from_secs(2),
+    )
+    .run()
+    .await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize, d: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(d);
+    match args.first().map(String::as_str) {
+        Some("deliver") => deliver(arg(1, 20_000)).await,
+        Some("scan") => scan(arg(1, 20_000)).await,
+        Some("kill") => kill(arg(1, 5_000)).await,
+        Some("kill-child") => kill_child(args.get(1).context("url")?).await,
+        _ => bail!("usage: outbox_bench deliver [N] | scan [MEMBERS] | kill [N]"),
+    }
+}

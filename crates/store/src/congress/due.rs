@@ -1,0 +1,152 @@
+//! The congress area's due items (待办), for the reminders and the dashboard's "needs
+//! attention": a proposal reply due within its lead time or overdue (the handling
+//! department), a congress term ending within [`TERM_WARNING_DAYS`] or ended without a
+//! successor (the school chair), and a school that has not held a congress with a quorum in
+//! the school year within [`NOT_HELD_WARNING_DAYS`] of its end (the school chair).
+//!
+//! Three queries whatever the number of schools, each filtered by the reader's reach in
+//! SQL. The proposal part is self-contained (its own query and function), so it can move
+//! with proposals into their own area. Never sends anything and never decides steps: the
+//! scan (`store::notify::remind_due`) does.
+
+use crate::area::Reach;
+use crate::db::{Arg, Sql};
+use crate::{Store, StoreError};
+use chrono::{Datelike, NaiveDate};
+use domain::area::{Concerns, DueItem};
+use domain::auth::Role;
+use domain::congress::school_year_range;
+use domain::ids::OrgUnitId;
+use domain::notify::{NOT_HELD_WARNING_DAYS, ReminderKind, TERM_WARNING_DAYS};
+use futures::future::BoxFuture;
+
+/// The congress area's [`crate::area::DueFn`].
+pub fn due_items<'a>(
+    st: &'a Store,
+    reach: &'a Reach,
+    today: NaiveDate,
+) -> BoxFuture<'a, Result<Vec<DueItem>, StoreError>> {
+    Box::pin(async move {
+        let mut out = proposal_replies(st, reach, today).await?;
+        out.extend(terms_expiring(st, reach, today).await?);
+        out.extend(not_held(st, reach, today).await?);
+        Ok(out)
+    })
+}
+
+fn lead(kind: ReminderKind) -> i64 {
+    kind.steps().before.iter().copied().max().unwrap_or(0)
+}
+
+/// Proposals being handled whose reply is due within the lead time, or overdue. One query.
+pub async fn proposal_replies(
+    st: &Store,
+    reach: &Reach,
+    today: NaiveDate,
+) -> Result<Vec<DueItem>, StoreError> {
+    let kind = ReminderKind::ProposalReply;
+    let mut sql = Sql::new(
+        "SELECT p.id, p.round, p.title, p.school_union_id, p.handler_unit_id, p.reply_due
+         FROM proposal p WHERE p.status = 'handling' AND p.handler_unit_id IS NOT NULL AND p.reply_due <= ",
+    );
+    sql.bind(Arg::Date(today + chrono::Duration::days(lead(kind))));
+    crate::scope::restrict(&mut sql, "p.school_union_id", reach.scope());
+    sql.push(" ORDER BY p.reply_due, p.id");
+    let rows: Vec<(i64, i64, String, i64, i64, NaiveDate)> = sql.fetch_all(&st.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, round, title, school, handler, due)| DueItem {
+            area: "congress".into(),
+            kind: kind.due_key().into(),
+            // A reply sent back for another round is a new deadline.
+            key: format!("congress:proposal-reply:{id}:{round}"),
+            unit: OrgUnitId(school),
+            title,
+            due,
+            concerns: vec![Concerns::Role {
+                role: Role::HandlingDepartment,
+                unit: OrgUnitId(handler),
+            }],
+            href: format!("/proposals/{id}"),
+        })
+        .collect())
+}
+
+/// The latest term of each school when it ends within the warning days or has ended
+/// (without a later term). One query.
+async fn terms_expiring(
+    st: &Store,
+    reach: &Reach,
+    today: NaiveDate,
+) -> Result<Vec<DueItem>, StoreError> {
+    let mut sql = Sql::new(
+        "SELECT t.id, t.school_union_id, s.name, t.end_date FROM congress_term t
+         JOIN org_unit s ON s.id = t.school_union_id
+         WHERE NOT EXISTS (SELECT 1 FROM congress_term n WHERE n.school_union_id = t.school_union_id AND n.number > t.number)
+           AND t.end_date <= ",
+    );
+    sql.bind(Arg::Date(today + chrono::Duration::days(TERM_WARNING_DAYS)));
+    crate::scope::restrict(&mut sql, "t.school_union_id", reach.scope());
+    sql.push(" ORDER BY t.end_date, t.id");
+    let rows: Vec<(i64, i64, String, NaiveDate)> = sql.fetch_all(&st.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, school, name, end)| DueItem {
+            area: "congress".into(),
+            kind: ReminderKind::TermExpiring.due_key().into(),
+            key: format!("congress:term-expiring:{id}"),
+            unit: OrgUnitId(school),
+            title: name,
+            due: end,
+            concerns: vec![Concerns::Role {
+                role: Role::SchoolChair,
+                unit: OrgUnitId(school),
+            }],
+            href: format!("/congress/terms/{id}"),
+        })
+        .collect())
+}
+
+/// Schools in reach without a meeting closed with a quorum in the current school year (and
+/// without a recorded exemption), once the year's end is within the warning days. One query.
+async fn not_held(st: &Store, reach: &Reach, today: NaiveDate) -> Result<Vec<DueItem>, StoreError> {
+    let year = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let (from, to) = school_year_range(year);
+    if (to - today).num_days() > NOT_HELD_WARNING_DAYS {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT u.id, u.name FROM org_unit u WHERE u.kind = 'school_union'
+           AND NOT EXISTS (SELECT 1 FROM congress_meeting m WHERE m.school_union_id = u.id
+                AND m.status = 'closed' AND m.final_quorum AND m.meeting_date >= ",
+    );
+    sql.bind(Arg::Date(from))
+        .push(" AND m.meeting_date <= ")
+        .bind(Arg::Date(to))
+        .push(") AND NOT EXISTS (SELECT 1 FROM congress_exemption e WHERE e.school_union_id = u.id AND e.school_year = ")
+        .bind(Arg::I64(i64::from(year)))
+        .push(")");
+    crate::scope::restrict(&mut sql, "u.id", reach.scope());
+    sql.push(" ORDER BY u.id");
+    let rows: Vec<(i64, String)> = sql.fetch_all(&st.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(school, name)| DueItem {
+            area: "congress".into(),
+            kind: ReminderKind::CongressNotHeld.due_key().into(),
+            key: format!("congress:not-held:{school}:{year}"),
+            unit: OrgUnitId(school),
+            title: name,
+            due: to,
+            concerns: vec![Concerns::Role {
+                role: Role::SchoolChair,
+                unit: OrgUnitId(school),
+            }],
+            href: "/congress".into(),
+        })
+        .collect())
+}
