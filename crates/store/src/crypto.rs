@@ -288,20 +288,29 @@ impl Cipher {
             _ => return Err(CryptoError::Decrypt),
         };
         let id = data[1];
-        let keys = std::iter::once(&*self.current)
-            .chain(self.older.iter())
-            .find(|k| k.id == id)
-            .ok_or(CryptoError::UnknownKey(id))?;
         let nonce: [u8; 12] = data[2..14].try_into().map_err(|_| CryptoError::Decrypt)?;
-        keys.enc
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: &data[14..],
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::Misplaced {
+        // The id is one byte: two keys of a rotation share it once in 256 rotations, so every
+        // key with this id is tried (AES-GCM refuses the wrong one) rather than the first.
+        let mut candidates = std::iter::once(&*self.current)
+            .chain(self.older.iter())
+            .filter(|k| k.id == id)
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(CryptoError::UnknownKey(id));
+        }
+        candidates
+            .find_map(|k| {
+                k.enc
+                    .decrypt(
+                        &Nonce::from(nonce),
+                        Payload {
+                            msg: &data[14..],
+                            aad: &aad,
+                        },
+                    )
+                    .ok()
+            })
+            .ok_or(CryptoError::Misplaced {
                 table: slot.table,
                 column: slot.column,
                 key: slot.key,
@@ -390,6 +399,41 @@ mod tests {
 
     fn at(key: i64) -> Slot {
         Slot { key, ..ID_A }
+    }
+
+    /// Two keys whose one-byte ids are equal (found by trying keys in turn).
+    fn keys_sharing_an_id() -> ([u8; 32], [u8; 32]) {
+        let mut seen: std::collections::HashMap<u8, [u8; 32]> = Default::default();
+        for n in 0u32.. {
+            let mut k = [0u8; 32];
+            k[..4].copy_from_slice(&n.to_le_bytes());
+            let id = KeySet::derive(&k).id;
+            if let Some(first) = seen.insert(id, k) {
+                return (first, k);
+            }
+        }
+        unreachable!("256 ids")
+    }
+
+    #[test]
+    fn a_rotation_whose_new_key_shares_the_old_keys_id_still_reads_every_value() {
+        // Seen as a rare failure of `key rotate`: the reader took the first key with the
+        // value's id and called an intact value misplaced.
+        let (old, new) = keys_sharing_an_id();
+        assert_ne!(old, new);
+        let stored = Cipher::new(&old).seal_str(ID_A, "11010519491231002X");
+        let rotating = Cipher::rotating(&new, &old);
+        assert_eq!(
+            rotating.open_str(ID_A, &stored).ok().as_deref(),
+            Some("11010519491231002X")
+        );
+        let rewritten = rotating.seal_str(ID_A, "11010519491231002X");
+        assert_eq!(
+            Cipher::new(&new).open_str(ID_A, &rewritten).ok().as_deref(),
+            Some("11010519491231002X")
+        );
+        // A value moved to another row is still refused under either key.
+        assert!(rotating.open_str(at(2), &stored).is_err());
     }
 
     #[test]
