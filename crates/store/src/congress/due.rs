@@ -1,12 +1,10 @@
 //! The congress area's due items (待办), for the reminders and the dashboard's "needs
-//! attention": a proposal reply due within its lead time or overdue (the handling
-//! department), a congress term ending within [`TERM_WARNING_DAYS`] or ended without a
+//! attention": a congress term ending within [`TERM_WARNING_DAYS`] or ended without a
 //! successor (the school chair), and a school that has not held a congress with a quorum in
 //! the school year within [`NOT_HELD_WARNING_DAYS`] of its end (the school chair).
 //!
-//! Three queries whatever the number of schools, each filtered by the reader's reach in
-//! SQL. The proposal part is self-contained (its own query and function), so it can move
-//! with proposals into their own area. Never sends anything and never decides steps: the
+//! Two queries whatever the number of schools, each filtered by the reader's reach in
+//! SQL (a proposal's reply due is the proposals area's: `store::proposals::due`). Never sends anything and never decides steps: the
 //! scan (`store::notify::remind_due`) does.
 
 use crate::area::Reach;
@@ -27,49 +25,14 @@ pub fn due_items<'a>(
     today: NaiveDate,
 ) -> BoxFuture<'a, Result<Vec<DueItem>, StoreError>> {
     Box::pin(async move {
-        let mut out = proposal_replies(st, reach, today).await?;
-        out.extend(terms_expiring(st, reach, today).await?);
+        let mut out = terms_expiring(st, reach, today).await?;
         out.extend(not_held(st, reach, today).await?);
         Ok(out)
     })
 }
 
-fn lead(kind: ReminderKind) -> i64 {
+pub(crate) fn lead(kind: ReminderKind) -> i64 {
     kind.steps().before.iter().copied().max().unwrap_or(0)
-}
-
-/// Proposals being handled whose reply is due within the lead time, or overdue. One query.
-pub async fn proposal_replies(
-    st: &Store,
-    reach: &Reach,
-    today: NaiveDate,
-) -> Result<Vec<DueItem>, StoreError> {
-    let kind = ReminderKind::ProposalReply;
-    let mut sql = Sql::new(
-        "SELECT p.id, p.round, p.title, p.school_union_id, p.handler_unit_id, p.reply_due
-         FROM proposal p WHERE p.status = 'handling' AND p.handler_unit_id IS NOT NULL AND p.reply_due <= ",
-    );
-    sql.bind(Arg::Date(today + chrono::Duration::days(lead(kind))));
-    crate::scope::restrict(&mut sql, "p.school_union_id", reach.scope());
-    sql.push(" ORDER BY p.reply_due, p.id");
-    let rows: Vec<(i64, i64, String, i64, i64, NaiveDate)> = sql.fetch_all(&st.db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, round, title, school, handler, due)| DueItem {
-            area: "congress".into(),
-            kind: kind.due_key().into(),
-            // A reply sent back for another round is a new deadline.
-            key: format!("congress:proposal-reply:{id}:{round}"),
-            unit: OrgUnitId(school),
-            title,
-            due,
-            concerns: vec![Concerns::Role {
-                role: Role::HandlingDepartment,
-                unit: OrgUnitId(handler),
-            }],
-            href: format!("/proposals/{id}"),
-        })
-        .collect())
 }
 
 /// The latest term of each school when it ends within the warning days or has ended

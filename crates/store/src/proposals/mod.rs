@@ -18,6 +18,7 @@
 
 mod core;
 pub mod drafting;
+pub mod due;
 pub mod figures;
 pub mod handling;
 pub mod read;
@@ -45,5 +46,6 @@ pub static AREA: Area = Area {
     ],
     figures: figures::FIGURES,
     year_figures: Some(figures::year_figures),
+    due_items: Some(due::due_items),
     ..Area::new("proposals")
 };
