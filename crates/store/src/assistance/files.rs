@@ -390,8 +390,9 @@ async fn event(
     Ok(())
 }
 
-async fn log(
-    tx: &mut Tx,
+/// Writes the change's audit record and commits (`store::kit::audit_commit`).
+async fn log_commit(
+    tx: Tx,
     st: &Store,
     who: &Who,
     action: &str,
@@ -399,7 +400,7 @@ async fn log(
     school: OrgUnitId,
     changes: &Changes,
 ) -> Result<(), StoreError> {
-    audit::append(
+    crate::kit::audit_commit(
         tx,
         &st.cipher,
         who,
@@ -487,8 +488,7 @@ pub async fn draft(
         .note("level", level.code())
         .note("rule_set", rule_set.0);
     ch.personal("household", true).personal("income", true);
-    log(&mut tx, st, who, "hardship_file.draft", id, school, &ch).await?;
-    tx.commit().await?;
+    log_commit(tx, st, who, "hardship_file.draft", id, school, &ch).await?;
     Ok(id)
 }
 
@@ -543,8 +543,8 @@ pub async fn confirm(
         Some(&FileStatus::Open.code()),
     )
     .note("review_due", due.to_string());
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         st,
         who,
         "hardship_file.confirm",
@@ -553,7 +553,6 @@ pub async fn confirm(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -617,8 +616,8 @@ pub async fn review(
         )
         .note("rule_set", rule_set.0);
     ch.personal("household", true).personal("income", true);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         st,
         who,
         "hardship_file.review",
@@ -627,7 +626,6 @@ pub async fn review(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(level)
 }
 
@@ -678,8 +676,8 @@ pub async fn exit(
         Some(&FileStatus::Exited.code()),
     );
     ch.personal("exit_reason", true);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         st,
         who,
         "hardship_file.exit",
@@ -688,7 +686,6 @@ pub async fn exit(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

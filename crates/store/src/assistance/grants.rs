@@ -10,7 +10,7 @@
 //! for a grant is encrypted. Every step is audited in its transaction.
 
 use super::rules;
-use crate::audit::{self, Event, Who};
+use crate::audit::{Event, Who};
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{Datelike, NaiveDate};
@@ -26,8 +26,9 @@ fn invalid(e: FieldError) -> StoreError {
     StoreError::Invalid(domain::FieldErrors(vec![e]))
 }
 
-async fn log(
-    tx: &mut Tx,
+/// Writes the change's audit record and commits (`store::kit::audit_commit`).
+async fn log_commit(
+    tx: Tx,
     st: &Store,
     who: &Who,
     action: &str,
@@ -35,7 +36,7 @@ async fn log(
     unit: OrgUnitId,
     changes: &Changes,
 ) -> Result<(), StoreError> {
-    audit::append(
+    crate::kit::audit_commit(
         tx,
         &st.cipher,
         who,
@@ -125,8 +126,8 @@ pub async fn add_income(
     ch.note("kind", kind.code())
         .note("amount_fen", amount_fen)
         .note("balance_fen", balance);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         st,
         who,
         "relief_fund.income",
@@ -135,7 +136,6 @@ pub async fn add_income(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(balance)
 }
 
@@ -325,8 +325,8 @@ pub async fn apply(
         .note("status", GrantStatus::Applied.code())
         .note("rule_set", rule_set.0);
     ch.personal("reason", true);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         st,
         who,
         "relief_grant.apply",
@@ -335,7 +335,6 @@ pub async fn apply(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(GrantId(id))
 }
 
@@ -383,8 +382,8 @@ async fn step(
     } else {
         "relief_grant.approve"
     };
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         st,
         who,
         action,
@@ -393,7 +392,6 @@ async fn step(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(g)
 }
 
@@ -519,8 +517,8 @@ pub async fn pay(
     ch.field("status", Some(&"approved"), Some(&"paid"))
         .note("amount_fen", g.amount_fen)
         .note("balance_fen", balance);
-    log(
-        &mut tx,
+    log_commit(
+        tx,
         st,
         who,
         "relief_grant.pay",
@@ -529,7 +527,6 @@ pub async fn pay(
         &ch,
     )
     .await?;
-    tx.commit().await?;
     Ok(balance)
 }
 
