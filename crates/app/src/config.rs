@@ -58,6 +58,10 @@ pub struct Config {
     pub smtp_password: Option<String>,
     /// The sender, e.g. `教工平台 <noreply@example.edu.cn>`.
     pub smtp_from: Option<String>,
+    /// The SMS gateway for confirmation codes (a member's own channel when an account is
+    /// linked to a delegate): JSON `{"to", "text"}` is POSTed here. None: such messages
+    /// are parked, visible on /jobs, until it is configured and they are retried.
+    pub sms_url: Option<String>,
 }
 
 impl Default for Config {
@@ -88,6 +92,7 @@ impl Default for Config {
             smtp_username: None,
             smtp_password: None,
             smtp_from: None,
+            sms_url: None,
         }
     }
 }

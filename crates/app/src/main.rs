@@ -486,6 +486,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
             web::outbox::WorkerConfig {
                 public_url: base.clone(),
                 lease: std::time::Duration::from_secs(cfg.outbox_lease_seconds.max(1)),
+                sms_url: cfg.sms_url.clone().filter(|u| !u.trim().is_empty()),
                 ..Default::default()
             },
         );

@@ -21,6 +21,10 @@ pub enum Channel {
     Email,
     /// A plain JSON POST to a URL named in the job (load tests, integrations).
     Webhook,
+    /// A text message to a member's phone on the roster, through the configured SMS
+    /// gateway. The job names what to send (a link request); the number and the text are
+    /// read when sending, so neither sits in the queue.
+    Sms,
 }
 
 impl Channel {
@@ -29,6 +33,7 @@ impl Channel {
             Channel::Robot => "robot",
             Channel::Email => "email",
             Channel::Webhook => "webhook",
+            Channel::Sms => "sms",
         }
     }
     pub fn parse(s: &str) -> Option<Channel> {
@@ -36,6 +41,7 @@ impl Channel {
             "robot" => Some(Channel::Robot),
             "email" => Some(Channel::Email),
             "webhook" => Some(Channel::Webhook),
+            "sms" => Some(Channel::Sms),
             _ => None,
         }
     }

@@ -131,5 +131,9 @@ keys! {
     MAP_TARGET_INVALID = "err-map-target-invalid",
     // Who may act for whom (issue 12).
     VOTE_CARD_NOT_CHECKED_IN = "err-vote-card-not-checked-in",
-    LINK_NEEDS_CONFIRMATION = "err-link-needs-confirmation",
+    LINK_HAS_ACCOUNT = "err-link-has-account",
+    LINK_NO_PHONE = "err-link-no-phone",
+    LINK_PHONE_RECENT = "err-link-phone-recent",
+    LINK_CODE_WRONG = "err-link-code-wrong",
+    LINK_EXPIRED = "err-link-expired",
 }

@@ -42,6 +42,9 @@ pub enum Field {
     ImportFile,
     /// A group robot's webhook URL (it carries the robot's key) and signing secret.
     RobotSecret,
+    /// The confirmation code of a request to bind an account to a member (sealed until
+    /// sent; its check value is a keyed index).
+    LinkCode,
 }
 
 impl Field {
@@ -57,6 +60,7 @@ impl Field {
             Field::TotpSecret => b"totp_secret",
             Field::ImportFile => b"import_file",
             Field::RobotSecret => b"robot_secret",
+            Field::LinkCode => b"link_code",
         }
     }
 }

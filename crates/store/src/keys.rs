@@ -107,6 +107,7 @@ pub async fn rotate(st: &Store, old: &Cipher) -> Result<Rotation, StoreError> {
         }
     }
     out.audit_records = crate::audit::resign(&mut tx, old.audit_key(), new).await?;
+    crate::auth::links::rekey(&mut tx, new).await?;
     on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE meta SET value = $1 WHERE key = 'key_check'"
     )

@@ -827,7 +827,9 @@ pub static AREA: crate::area::Area = crate::area::Area {
             column: "job.channel",
             codes: || {
                 use domain::outbox::Channel as C;
-                [C::Robot, C::Email, C::Webhook].map(C::as_str).to_vec()
+                [C::Robot, C::Email, C::Webhook, C::Sms]
+                    .map(C::as_str)
+                    .to_vec()
             },
         },
         crate::area::CodedColumn {

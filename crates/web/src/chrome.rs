@@ -41,6 +41,9 @@ pub struct Chrome {
     /// Unread inbox items for the header badge ("" when none, "99+" above 99); `None`
     /// when nobody is logged in.
     pub unread: Option<String>,
+    /// A logged-in account not bound to a member: its menu offers "Link to my member
+    /// record" (a code from the member's phone, `/account/member`).
+    pub unlinked: bool,
 }
 
 impl Chrome {
@@ -89,6 +92,10 @@ impl Chrome {
             request_id: ctx.request_id.clone(),
             other_lang: (other.code(), tr.t(&format!("lang-name-{}", other.code()))),
             logged_in: ctx.session.complete(),
+            unlinked: ctx
+                .actor()
+                .filter(|_| ctx.session.complete())
+                .is_some_and(|a| a.member.is_none()),
             unread: ctx
                 .session
                 .account
@@ -140,6 +147,7 @@ impl Chrome {
             crumbs: Vec::new(),
             user: None,
             unread: None,
+            unlinked: false,
             flash: None,
             path: "/".into(),
             request_id: request_id.to_string(),

@@ -254,7 +254,19 @@ pub async fn create_account_system(
     insert_account(st, who, new, None).await
 }
 
-/// Creates an account under `unit` (in scope) and gives it its first grant.
+/// A new account, and whether its link to a member waits for the member's confirmation.
+#[derive(Clone, Debug)]
+pub struct Created {
+    pub id: AccountId,
+    /// The last four digits of the phone a confirmation code was sent to: the account is
+    /// bound to the member only once that code is entered (`links::confirm_link`).
+    pub confirm_on_phone: Option<String>,
+}
+
+/// Creates an account under `unit` (in scope) and gives it its first grant. A member with
+/// no personal role is bound at once; a current delegate is bound only by their own
+/// confirmation ([`super::links`]): the account is made unbound and a code goes to the
+/// phone on the roster. A member who already has an account is refused.
 pub async fn create_account(
     st: &Store,
     cap: &Cap<perm::AccountManage>,
@@ -263,26 +275,46 @@ pub async fn create_account(
     new: &NewAccount,
     role: Role,
     unit: OrgUnitId,
-) -> Result<AccountId, StoreError> {
+) -> Result<Created, StoreError> {
     check_grantable(st, cap, actor, role, unit).await?;
+    let mut need = None;
     if let Some(m) = new.member {
-        // The linked member must be visible in the same scope.
-        let mut sql = Sql::new("SELECT COUNT(*) FROM member m WHERE m.id = ");
-        sql.bind(Arg::I64(m.0));
-        crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
-        if sql.fetch_scalar_i64(&st.db).await? == 0 {
-            return Err(StoreError::NotFound);
-        }
-        if member_holds_personal_role(&st.db, cap, m).await? {
-            return Err(StoreError::field(
-                "member_id_number",
-                domain::text::LINK_NEEDS_CONFIRMATION,
-            ));
-        }
+        let n = super::links::link_need(st, cap, m).await?;
+        need = Some((m, n));
     }
+    let unbound;
+    let new = match &need {
+        Some((_, super::links::LinkNeed::Confirm { .. })) => {
+            unbound = NewAccount {
+                member: None,
+                ..new.clone()
+            };
+            &unbound
+        }
+        _ => new,
+    };
     let id = insert_account(st, who, new, Some(unit)).await?;
     insert_grant(st, who, id, role, unit).await?;
-    Ok(id)
+    let mut confirm_on_phone = None;
+    if let Some((m, super::links::LinkNeed::Confirm { phone_tail })) = need {
+        let school = member_school(&st.db, m).await?;
+        super::links::request_link(st, who, id, m, school).await?;
+        confirm_on_phone = Some(phone_tail);
+    }
+    Ok(Created {
+        id,
+        confirm_on_phone,
+    })
+}
+
+async fn member_school(db: &Db, m: MemberId) -> Result<OrgUnitId, StoreError> {
+    let s: i64 = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT school_union_id FROM member WHERE id = $1"
+    )
+    .bind(m.0)
+    .fetch_one(p)
+    .await)?;
+    Ok(OrgUnitId(s))
 }
 
 /// An account with its grants, for the accounts page.
@@ -385,23 +417,6 @@ pub async fn account_in_reach(
     }
     let held: Vec<HeldGrant> = held.into_iter().map(|(_, h)| h).collect();
     Ok(actor.reaches(&held))
-}
-
-/// Whether a member (in scope) holds a role that only they may act in: a current delegate
-/// mandate, or an account of their own. An account linked to such a member by someone
-/// else would let that person log in as them (and vote), so the link needs the member's
-/// own confirmation and is never made by account administration.
-pub async fn member_holds_personal_role(
-    db: &Db,
-    cap: &Cap<perm::AccountManage>,
-    member: MemberId,
-) -> Result<bool, StoreError> {
-    let mut sql = Sql::new(
-        "SELECT COUNT(*) FROM member m WHERE (EXISTS (SELECT 1 FROM delegate d WHERE d.member_id = m.id AND d.ended_on IS NULL) OR EXISTS (SELECT 1 FROM account a WHERE a.member_id = m.id)) AND m.id = ",
-    );
-    sql.bind(Arg::I64(member.0));
-    crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
-    Ok(sql.fetch_scalar_i64(db).await? > 0)
 }
 
 /// Sets a new password hash and ends every session of the account.

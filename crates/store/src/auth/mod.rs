@@ -6,17 +6,20 @@
 
 //!
 //! Split by concern: [`accounts`], [`grants`], [`sessions`] (with one-time links),
-//! [`throttle`] and [`second_factor`]; their public items are re-exported here, so callers
+//! [`throttle`], [`second_factor`] and [`links`] (binding an account to a member by the
+//! member's own confirmation); their public items are re-exported here, so callers
 //! name them `store::auth::…`.
 
 pub mod accounts;
 pub mod grants;
+pub mod links;
 pub mod second_factor;
 pub mod sessions;
 pub mod throttle;
 
 pub use accounts::*;
 pub use grants::*;
+pub use links::*;
 pub use second_factor::*;
 pub use sessions::*;
 pub use throttle::*;
@@ -35,10 +38,13 @@ pub const TOTP_SECRET: crate::area::EncryptedColumn = crate::area::EncryptedColu
 
 /// Accounts, grants, sessions and one-time links.
 pub static AREA: crate::area::Area = crate::area::Area {
-    coded: &[crate::area::CodedColumn {
-        column: "role_grant.role",
-        codes: || Role::ALL.iter().map(|r| r.code()).collect(),
-    }],
-    encrypted: &[TOTP_SECRET],
+    coded: &[
+        crate::area::CodedColumn {
+            column: "role_grant.role",
+            codes: || Role::ALL.iter().map(|r| r.code()).collect(),
+        },
+        crate::area::CodedColumn::of::<domain::auth::LinkStatus>("link_request.status"),
+    ],
+    encrypted: &[TOTP_SECRET, links::LINK_CODE],
     ..crate::area::Area::new("auth")
 };

@@ -1064,7 +1064,7 @@ pub(crate) async fn write_update(
     let e = encode(cipher, d);
     let (id_number_enc, phone_enc) = sealed(cipher, id.0, d);
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18, join_date_precision = $20 WHERE id = $19"
+        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18, join_date_precision = $20, phone_changed_at = CASE WHEN phone_idx = $9 THEN phone_changed_at ELSE $18 END WHERE id = $19"
     )
     .bind(branch.map(|b| b.0))
     .bind(&d.name)

@@ -122,7 +122,7 @@ dual_test!(async fn grants_are_limited_to_the_scope_and_the_grantable_roles(t) {
     let chair = actor(&[(Role::SchoolChair, o.school_a)]);
     let cap = chair.authorize::<perm::AccountManage>().unwrap();
     let new = NewAccount { username: "delegate1".into(), display_name: "代表".into(), member: None, password_hash: None };
-    let id = auth::create_account(&t.store, &cap, &chair, &who(), &new, Role::Delegate, o.school_a).await.unwrap();
+    let id = auth::create_account(&t.store, &cap, &chair, &who(), &new, Role::Delegate, o.school_a).await.unwrap().id;
     let (actor_loaded, _) = auth::load_actor(t.db(), id).await.unwrap().unwrap();
     assert_eq!(actor_loaded.grants.len(), 1);
     // Not in another school, not a chair role.

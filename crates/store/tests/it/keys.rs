@@ -42,7 +42,7 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     let o = org(&t.store).await;
     // A value in every encrypted column: ID number and phone, a second-factor secret, a
     // staged import file.
-    member(&t.store, o.school_a, "轮换", 1).await;
+    let rotor = member(&t.store, o.school_a, "轮换", 1).await;
     let account = store::auth::create_account_system(
         &domain::auth::SystemCap::for_cli(),
         &t.store,
@@ -52,6 +52,8 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     .await
     .unwrap();
     store::auth::begin_totp(&t.store, account, "rotor").await.unwrap();
+    // A request to link an account to a delegate, its code not yet sent.
+    store::auth::request_link(&t.store, &who(), account, rotor, o.school_a).await.unwrap();
     store::org::import::stage_batch(&t.store, &sys(), &who(), o.school_a, "a.csv", b"a,b\n", &Default::default()).await.unwrap();
     // A school's 钉钉 group robot: its URL and its signing secret are both encrypted.
     let kind = domain::outbox::RobotKind::Dingtalk;
@@ -84,6 +86,11 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
             assert_eq!(v.get(1).copied(), Some(new_id), "{table}.{column} still holds a value under the old key");
         }
     }
+    // The link request not yet sent survives the rotation: its code still links the account.
+    let rotated = Store::new(t.store.db.clone(), Cipher::new(&new_key));
+    let req: i64 = store::on_db!(t.db(), |p| sqlx::query_scalar("SELECT id FROM link_request").fetch_one(p).await).unwrap();
+    let (_, code) = store::auth::for_sending(&rotated, req).await.unwrap().expect("still pending");
+    assert_eq!(store::auth::confirm_link(&rotated, &who(), account, &code).await.unwrap(), rotor);
 });
 
 dual_test!(async fn every_encrypted_column_of_the_schema_is_declared_by_an_area(t) {

@@ -34,6 +34,8 @@ pub(super) struct AccountsTemplate {
     units: Vec<Opt>,
     /// A one-time link just issued (shown once).
     link: Option<(String, String)>,
+    /// The new account waits for the member's confirmation from the phone ending so.
+    confirm_on_phone: Option<String>,
 }
 
 pub(super) async fn units_for_grants(
@@ -62,6 +64,7 @@ pub(super) async fn accounts_view(
     state: &AppState,
     a: &Auth,
     link: Option<(String, String)>,
+    confirm_on_phone: Option<String>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::AccountManage>()?;
     let list = sa::list_accounts(&state.store.db, &cap).await?;
@@ -87,11 +90,12 @@ pub(super) async fn accounts_view(
         roles: role_options(a),
         units,
         link,
+        confirm_on_phone,
     })
 }
 
 pub(super) async fn accounts_page(State(state): State<AppState>, a: Auth) -> AppResult {
-    accounts_view(&state, &a, None).await
+    accounts_view(&state, &a, None, None).await
 }
 
 #[derive(Template)]
@@ -187,17 +191,23 @@ pub(super) async fn account_create(
             password_hash: None,
         };
         match sa::create_account(&state.store, &cap, &a.actor, &a.who(), &new, role, unit).await {
-            Ok(id) => {
+            Ok(created) => {
                 let token = sa::issue_token(
                     &state.store,
                     &a.who(),
-                    id,
+                    created.id,
                     TokenPurpose::Setup,
                     chrono::Duration::days(7),
                 )
                 .await?;
                 let link = link_url(&state, &token);
-                return accounts_view(&state, &a, Some((new.username, link))).await;
+                return accounts_view(
+                    &state,
+                    &a,
+                    Some((new.username, link)),
+                    created.confirm_on_phone,
+                )
+                .await;
             }
             Err(store::StoreError::Invalid(e)) => errors.0.extend(e.0),
             Err(e) => return Err(e.into()),
@@ -289,7 +299,13 @@ pub(super) async fn account_link(
         chrono::Duration::days(2),
     )
     .await?;
-    accounts_view(&state, &a, Some((acc.username, link_url(&state, &token)))).await
+    accounts_view(
+        &state,
+        &a,
+        Some((acc.username, link_url(&state, &token))),
+        None,
+    )
+    .await
 }
 
 pub(super) async fn account_disable(

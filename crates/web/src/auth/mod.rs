@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod login;
+mod member_link;
 
 pub use accounts::*;
 pub use login::*;
@@ -55,6 +56,16 @@ pub fn routes(t: RouteTable) -> RouteTable {
                 ("confirm", "a long new password"),
             ]),
             password_submit,
+        )
+        .get(
+            "/account/member",
+            Guard::own(),
+            member_link::member_link_page,
+        )
+        .post(
+            "/account/member",
+            Guard::own().form(&[("code", "000000")]),
+            member_link::member_link_confirm,
         )
         .get("/account/totp", Guard::own(), totp_setup_page)
         .post("/account/totp/start", Guard::own().button(), totp_start)

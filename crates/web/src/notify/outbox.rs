@@ -94,6 +94,9 @@ pub struct WorkerConfig {
     pub timeout: Duration,
     /// Base of the links in messages (`https://jiaogong.example.edu.cn`).
     pub public_url: String,
+    /// The SMS gateway: text messages are POSTed there as JSON `{"to", "text"}` with the
+    /// job's `Idempotency-Key`. None: text-message jobs are parked with the reason.
+    pub sms_url: Option<String>,
 }
 
 impl Default for WorkerConfig {
@@ -107,6 +110,7 @@ impl Default for WorkerConfig {
             idle: Duration::from_secs(1),
             timeout: Duration::from_secs(10),
             public_url: "http://127.0.0.1:8080".into(),
+            sms_url: None,
         }
     }
 }
@@ -323,6 +327,41 @@ impl Worker {
                     &j.idempotency_key,
                 )
                 .await
+            }
+            Some(Channel::Sms) => {
+                #[derive(Deserialize)]
+                struct Link {
+                    link_request: i64,
+                }
+                let l: Link = serde_json::from_str(&j.payload).map_err(|e| e.to_string())?;
+                let url = self
+                    .cfg
+                    .sms_url
+                    .as_deref()
+                    .ok_or("the SMS gateway is not configured (sms_url)")?;
+                let Some((to, code)) = store::auth::for_sending(&self.store, l.link_request)
+                    .await
+                    .map_err(|e| e.to_string())?
+                else {
+                    // Confirmed, void, expired or already sent: nothing to send.
+                    return Ok(());
+                };
+                let text = Tr::new(Lang::Zh).ta("sms-link-code", &[("code", code)]);
+                let r = self
+                    .http
+                    .post(url)
+                    .header("Idempotency-Key", &j.idempotency_key)
+                    .json(&serde_json::json!({ "to": to, "text": text }))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let s = r.status();
+                if !s.is_success() {
+                    return Err(format!("HTTP {}", s.as_u16()));
+                }
+                store::auth::mark_sent(&self.store, l.link_request)
+                    .await
+                    .map_err(|e| e.to_string())
             }
             None => Err(format!("unknown channel {}", j.channel)),
         }

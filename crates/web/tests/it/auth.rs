@@ -4,6 +4,7 @@
 //! and who may grant which role where. Every test runs on SQLite and PostgreSQL.
 
 use domain::auth::Role;
+use std::sync::{Arc, Mutex};
 use testkit::app::{PASSWORD, TestApp};
 use testkit::*;
 
@@ -284,19 +285,162 @@ dual_test!(async fn private_pages_are_not_kept_by_the_browser(t) {
     }
 });
 
-dual_test!(async fn a_chair_cannot_bind_a_new_account_to_a_delegate_and_log_in_as_them(t) {
-    let app = TestApp::new(t).await;
+/// Member `n` of school A with a current delegate mandate in a congress term (phone
+/// `138000000nn` on the roster, as `testkit::input` writes it).
+async fn delegate_of_a(app: &TestApp, name: &str, n: u32) -> domain::ids::MemberId {
     let h = testkit::hall::hall_in(&app.t.store, app.org.clone(), 3, 0, 3).await;
-    let m = member(&app.t.store, app.org.school_a, "代表乙", 40).await;
+    let m = member(&app.t.store, app.org.school_a, name, n).await;
     store::on_db!(app.t.db(), |p| sqlx::query("INSERT INTO delegate (term_id, member_id, kind, started_on, created_at) VALUES ($1, $2, 'delegate', $3, $4)")
         .bind(h.term.0).bind(m.0).bind(chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap()).bind(store::now())
         .execute(p).await.map(|_| ())).unwrap();
+    m
+}
+
+/// The pending link request of the account (id), read as the test's "phone" would.
+async fn link_request_of(app: &TestApp, account: i64) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM link_request WHERE account_id = $1 ORDER BY id DESC LIMIT 1"
+    )
+    .bind(account)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+dual_test!(async fn a_chair_cannot_bind_a_new_account_to_a_delegate_and_log_in_as_them(t) {
+    let app = TestApp::new(t).await;
+    let m = delegate_of_a(&app, "代表乙", 40).await;
     let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
     let a = app.org.school_a.to_string();
     let id = id_number(40, false);
     let r = c.post("/accounts/new", &[("username", "fake1"), ("display_name", "代表乙"), ("role", "delegate"), ("unit", &a), ("member_id_number", &id)]).await;
+    r.assert_status(200);
+    assert!(r.text().contains("尾号 0040"), "the chair is told the member confirms on their own phone");
+    let (acc, _) = store::auth::account_for_login(app.t.db(), "fake1").await.unwrap().unwrap();
+    assert_eq!(acc.member_id, None, "the account is made, but does not act as the delegate");
+    // The queued text message names what to send, not the number or the code.
+    let req = link_request_of(&app, acc.id).await;
+    let (_, code) = store::auth::for_sending(&app.t.store, req).await.unwrap().expect("a code to send");
+    let payloads: Vec<String> = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT payload FROM job WHERE channel = 'sms'")
+        .fetch_all(p).await).unwrap();
+    assert_eq!(payloads.len(), 1, "one text message queued");
+    assert!(!payloads[0].contains("13800000040") && !payloads[0].contains(&code), "{}", payloads[0]);
+    assert!(!r.text().contains(&code), "the code is never on the chair's page");
+    // The chair holds the new account and guesses; the fifth wrong code voids the request.
+    let mut fake = app.client_for(domain::ids::AccountId(acc.id)).await;
+    let r = fake.get("/account/member").await;
+    r.assert_status(200);
+    assert!(r.text().contains("0040"));
+    for guess in ["000000", "111111", "222222", "333333", "444444"] {
+        let guess = if guess == code { "555555" } else { guess };
+        let r = fake.post("/account/member", &[("code", guess)]).await;
+        r.assert_status(422);
+        assert!(!r.select(".field-error").is_empty(), "named at the field");
+    }
+    // Even the right code does nothing now.
+    fake.post("/account/member", &[("code", &code)]).await.assert_status(422);
+    let (acc, _) = store::auth::account_for_login(app.t.db(), "fake1").await.unwrap().unwrap();
+    assert_eq!(acc.member_id, None, "never bound");
+    assert!(store::auth::for_sending(&app.t.store, req).await.unwrap().is_none(), "a void request sends nothing");
+    let refused: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'account.link_refused'")
+        .fetch_one(p).await).unwrap();
+    assert_eq!(refused, 1, "the refusal is audited");
+    let _ = m;
+});
+
+/// A local SMS gateway: records each JSON body it receives.
+async fn sms_gateway() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/sms",
+            axum::routing::post(
+                |axum::extract::State(got): axum::extract::State<
+                    Arc<Mutex<Vec<serde_json::Value>>>,
+                >,
+                 axum::Json(v): axum::Json<serde_json::Value>| async move {
+                    got.lock().unwrap().push(v);
+                    "ok"
+                },
+            ),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/sms"), got)
+}
+
+dual_test!(async fn the_delegate_links_the_account_with_the_code_from_their_own_phone(t) {
+    let app = TestApp::new(t).await;
+    let m = delegate_of_a(&app, "代表丙", 42).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let a = app.org.school_a.to_string();
+    let id = id_number(42, false);
+    c.post("/accounts/new", &[("username", "dele42"), ("display_name", "代表丙"), ("role", "delegate"), ("unit", &a), ("member_id_number", &id)]).await.assert_status(200);
+    let (acc, _) = store::auth::account_for_login(app.t.db(), "dele42").await.unwrap().unwrap();
+    let (url, got) = sms_gateway().await;
+    let worker = web::outbox::Worker::new(
+        app.t.store.clone(),
+        web::outbox::WorkerConfig { sms_url: Some(url), ..Default::default() },
+    );
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let sent = got.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["to"], "13800000042", "to the phone on the roster");
+    let text = sent[0]["text"].as_str().unwrap().to_string();
+    let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+    assert!(text.contains(&code) && text.contains("48"), "{text}");
+    // Once sent, the database keeps no way back to the code.
+    let req = link_request_of(&app, acc.id).await;
+    let sealed: Option<Vec<u8>> = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT code_enc FROM link_request WHERE id = $1")
+        .bind(req).fetch_one(p).await).unwrap();
+    assert!(sealed.is_none(), "the sealed code is wiped after sending");
+    // The holder types it as phones offer it (full-width digits, a space) and is linked.
+    let mut holder = app.client_for(domain::ids::AccountId(acc.id)).await;
+    let r = holder.get("/account/member").await;
+    assert!(r.text().contains("0042"));
+    let typed: String = code.chars().map(|d| char::from_u32(d as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
+    let typed = format!("{} {}", &typed[..9], &typed[9..]);
+    let r = holder.post("/account/member", &[("code", &typed)]).await;
+    r.assert_status(303);
+    let (acc, _) = store::auth::account_for_login(app.t.db(), "dele42").await.unwrap().unwrap();
+    assert_eq!(acc.member_id, Some(m.0), "linked by the member's own code");
+    // The same code cannot be used again for another account.
+    let r = holder.get("/account/member").await;
+    assert!(!r.text().contains("0042"), "nothing is waiting any more");
+});
+
+dual_test!(async fn a_phone_number_changed_lately_is_not_the_delegates_own_channel(t) {
+    let app = TestApp::new(t).await;
+    let m = delegate_of_a(&app, "代表丁", 44).await;
+    // The chair first puts a phone they hold on the delegate's record.
+    let version: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT version FROM member WHERE id = $1")
+        .bind(m.0).fetch_one(p).await).unwrap();
+    let mut input = testkit::input("代表丁", 44);
+    input.phone = "13912345678".into();
+    let d = input.parse(today()).unwrap();
+    store::org::update_member(&app.t.store, &sys(), &who(), m, version, None, &d).await.unwrap();
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let a = app.org.school_a.to_string();
+    let id = id_number(44, false);
+    let r = c.post("/accounts/new", &[("username", "fake2"), ("display_name", "代表丁"), ("role", "delegate"), ("unit", &a), ("member_id_number", &id)]).await;
     r.assert_status(422);
-    assert!(r.select(".field-error").iter().any(|e| e.contains("本人")), "{:?}", r.select(".field-error"));
-    assert!(!r.text().contains("/link/"), "no link to set a password");
-    assert!(store::auth::account_for_login(app.t.db(), "fake1").await.unwrap().is_none(), "nothing created");
+    assert!(r.select(".field-error").iter().any(|e| e.contains("30 天")), "{:?}", r.select(".field-error"));
+    assert!(store::auth::account_for_login(app.t.db(), "fake2").await.unwrap().is_none(), "nothing created");
+    let queued: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM job WHERE channel = 'sms'")
+        .fetch_one(p).await).unwrap();
+    assert_eq!(queued, 0, "no code went to the new number");
+});
+
+dual_test!(async fn a_member_with_an_account_gets_no_second_one(t) {
+    let app = TestApp::new(t).await;
+    let m = member(&app.t.store, app.org.school_a, "教师戊", 46).await;
+    app.account_full("own46", Role::Member, app.org.school_a, Some(m), None).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let a = app.org.school_a.to_string();
+    let id = id_number(46, false);
+    let r = c.post("/accounts/new", &[("username", "fake3"), ("display_name", "教师戊"), ("role", "member"), ("unit", &a), ("member_id_number", &id)]).await;
+    r.assert_status(422);
+    assert!(r.select(".field-error").iter().any(|e| e.contains("已有本人账号")), "{:?}", r.select(".field-error"));
 });
