@@ -22,7 +22,7 @@ fn person(label: &str) -> Who {
 
 fn sa(level: HomeLevel) -> SelfAssessment {
     SelfAssessmentInput {
-        level: level.code().into(),
+        level: level.as_str().into(),
         scores: vec![
             "14".into(),
             "23".into(),
@@ -214,3 +214,15 @@ dual_test!(async fn the_annual_assessment_costs_the_same_queries_for_three_schoo
     assert_eq!(homes::register(st, &cap, today()).await.unwrap().len(), 23);
     assert!(st.db.query_count() - before <= 3);
 });
+
+#[test]
+fn every_figure_the_scheme_reads_is_declared_by_an_area() {
+    for s in SCHEMES {
+        for i in s.indicators {
+            for f in i.measure.figures() {
+                assert!(store::area::figure(f).is_some(), "scheme {} reads {f}, which no area declares", s.version);
+            }
+        }
+        assert!(store::area::figure(s.veto_figure).is_some());
+    }
+}
