@@ -558,7 +558,12 @@ pub fn score(scheme: &Scheme, figures: &BTreeMap<String, i64>, exempted: bool) -
         lines.push(Line {
             indicator: ind.code,
             max: p,
-            figures: ind.measure.figures().into_iter().map(|f| (f, get(f))).collect(),
+            figures: ind
+                .measure
+                .figures()
+                .into_iter()
+                .map(|f| (f, get(f)))
+                .collect(),
             points,
         });
     }
@@ -656,7 +661,9 @@ mod tests {
         assert_eq!(line("satisfaction").points, 7);
         assert_eq!(line("assistance").points, 5);
         assert_eq!(line("home").points, 10);
-        assert_eq!(v.total(), 20 + 5 + 15 + 7 + 0 + 0 + 5 + 10);
+        // congress 20, delegates 5, replies 15, satisfaction 7, resolutions and chair 0,
+        // assistance 5, home 10.
+        assert_eq!(v.total(), 62);
         assert_eq!(v.missing(), vec!["resolutions", "chair"]);
     }
 

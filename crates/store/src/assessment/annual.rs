@@ -83,10 +83,7 @@ pub async fn compute(
     let values = crate::area::year_figures(st, &Reach::of(cap), year).await?;
     let mut per: HashMap<i64, BTreeMap<String, i64>> = HashMap::new();
     for v in values {
-        *per.entry(v.unit.0)
-            .or_default()
-            .entry(v.key)
-            .or_insert(0) += v.value;
+        *per.entry(v.unit.0).or_default().entry(v.key).or_insert(0) += v.value;
     }
     let empty = BTreeMap::new();
     let mut out: Vec<SchoolScore> = schools

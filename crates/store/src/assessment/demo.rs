@@ -14,9 +14,7 @@ use crate::area::Reach;
 use crate::audit::Who;
 use crate::{StoreError, on_db};
 use chrono::Duration;
-use domain::assessment::{
-    Evidence, HomeApplicationId, HomeLevel, SelfAssessment, current,
-};
+use domain::assessment::{Evidence, HomeApplicationId, HomeLevel, SelfAssessment, current};
 use domain::auth::{perm, system_cap};
 use domain::ids::{AccountId, OrgUnitId};
 
@@ -68,10 +66,9 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         let (apply, recommend, review) = (&apply, &recommend, &review);
         let (chair, lead, first, second) = (&chair, &lead, &first, &second);
         async move {
-            let id = homes::apply(st, apply, chair, school, &self_assessment(level, i), day)
-                .await?;
-            homes::recommend(st, recommend, lead, id, true, 95 - (i % 4) as i64, "", day)
-                .await?;
+            let id =
+                homes::apply(st, apply, chair, school, &self_assessment(level, i), day).await?;
+            homes::recommend(st, recommend, lead, id, true, 95 - (i % 4) as i64, "", day).await?;
             homes::review(st, review, first, id, true, "", day).await?;
             homes::review(st, review, second, id, true, "", day).await?;
             Ok::<HomeApplicationId, StoreError>(id)
@@ -79,12 +76,24 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
     };
     // Every school qualified more than a year ago.
     for (i, (s,)) in schools.iter().enumerate() {
-        award(OrgUnitId(*s), HomeLevel::Qualified, i, today - Duration::days(400)).await?;
+        award(
+            OrgUnitId(*s),
+            HomeLevel::Qualified,
+            i,
+            today - Duration::days(400),
+        )
+        .await?;
     }
     // More than 60 % advanced, within the quota.
     let advanced = (n * 7).div_ceil(10).min(n);
     for (i, (s,)) in schools.iter().enumerate().take(advanced) {
-        award(OrgUnitId(*s), HomeLevel::Advanced, i, today - Duration::days(300)).await?;
+        award(
+            OrgUnitId(*s),
+            HomeLevel::Advanced,
+            i,
+            today - Duration::days(300),
+        )
+        .await?;
     }
     // 20 % model (the quota's most).
     let model = current()
@@ -92,7 +101,13 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         .unwrap_or(0)
         .max(0) as usize;
     for (i, (s,)) in schools.iter().enumerate().take(model.min(advanced)) {
-        award(OrgUnitId(*s), HomeLevel::Model, i, today - Duration::days(200)).await?;
+        award(
+            OrgUnitId(*s),
+            HomeLevel::Model,
+            i,
+            today - Duration::days(200),
+        )
+        .await?;
     }
     // One advanced school fails its re-review: downgraded to qualified.
     if advanced > model + 1 {
@@ -135,8 +150,7 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
     // The last school year: of the schools whose congress met without a quorum, the last
     // one has a justified exemption; the others stay vetoed.
     let year = domain::congress::school_year(today) - 1;
-    let figures =
-        crate::congress::figures::year_figures(st, &Reach::system(run.sys), year).await?;
+    let figures = crate::congress::figures::year_figures(st, &Reach::system(run.sys), year).await?;
     let quorate: std::collections::HashSet<i64> = figures
         .iter()
         .filter(|v| v.key == crate::congress::figures::QUORUM && v.value > 0)

@@ -170,7 +170,8 @@ pub async fn apply(
     let evidence =
         serde_json::to_string(&evidence).map_err(|e| StoreError::Other(e.to_string()))?;
     let ts = now();
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO home_application (school_union_id, level, status, scheme_version, self_scores, self_total, evidence, applied_by, applied_by_label, applied_on, created_at, updated_at)
          VALUES ($1, $2, 'self_assessed', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id"
     )
@@ -185,7 +186,8 @@ pub async fn apply(
     .bind(today)
     .bind(ts)
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut ch = Changes::new();
     ch.note("level", sa.level.code())
         .note("self_total", sa.total())
@@ -254,7 +256,8 @@ pub async fn recommend(
     };
     let decided = (!recommended).then_some(today);
     let note_opt = (!note.is_empty()).then(|| note.to_string());
-    let n = on_tx!(&mut tx, |c| sqlx::query(
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE home_application SET status = $1, area_score = $2, recommended_by = $3, recommended_by_label = $4,
          decided_on = $5, decided_by_label = CASE WHEN $5 IS NULL THEN NULL ELSE $4 END, note = $6, updated_at = $7
          WHERE id = $8 AND status = 'self_assessed'"
@@ -269,7 +272,8 @@ pub async fn recommend(
     .bind(id.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n != 1 {
         return Err(StoreError::Stale);
     }
@@ -298,19 +302,24 @@ async fn quota_counts(
     school: OrgUnitId,
     level: HomeLevel,
 ) -> Result<(i64, i64), StoreError> {
-    let root: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    let root: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1 ORDER BY depth DESC LIMIT 1"
     )
     .bind(school.0)
     .fetch_one(&mut *c)
-    .await)?;
-    let schools: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    .await
+    })?;
+    let schools: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT COUNT(*) FROM org_unit u JOIN org_closure c ON c.descendant_id = u.id WHERE c.ancestor_id = $1 AND u.kind = 'school_union'"
     )
     .bind(root)
     .fetch_one(&mut *c)
-    .await)?;
-    let holding: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    .await
+    })?;
+    let holding: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT COUNT(*) FROM home_level h JOIN org_closure c ON c.descendant_id = h.school_union_id
          WHERE c.ancestor_id = $1 AND h.school_union_id <> $2
            AND h.id IN (SELECT MAX(h2.id) FROM home_level h2 GROUP BY h2.school_union_id)
@@ -320,7 +329,8 @@ async fn quota_counts(
     .bind(school.0)
     .bind(level.rank())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     Ok((schools, holding))
 }
 
@@ -335,7 +345,8 @@ async fn insert_level(
     day: NaiveDate,
     who: &Who,
 ) -> Result<i64, StoreError> {
-    let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO home_level (school_union_id, level, change, application_id, scheme_version, reason, decided_on, by_label, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
     )
@@ -349,7 +360,8 @@ async fn insert_level(
     .bind(&who.label)
     .bind(now())
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     Ok(id)
 }
 
@@ -421,7 +433,11 @@ pub async fn review(
         next = ApplicationStatus::FirstReview;
         action = "home_application.first_review";
     } else {
-        if same(a.first_reviewer, a.first_reviewer_label.as_deref().unwrap_or(""), who) {
+        if same(
+            a.first_reviewer,
+            a.first_reviewer_label.as_deref().unwrap_or(""),
+            who,
+        ) {
             return Err(invalid(FieldError::new("reason", t::SAME_REVIEWER)));
         }
         let (schools, holding) = quota_counts(&mut tx, school, level).await?;
@@ -578,9 +594,8 @@ pub async fn register(
             .await?
             .into_iter()
             .collect();
-    let mut q = app_sql(
-        "a.id IN (SELECT MAX(a2.id) FROM home_application a2 GROUP BY a2.school_union_id)",
-    );
+    let mut q =
+        app_sql("a.id IN (SELECT MAX(a2.id) FROM home_application a2 GROUP BY a2.school_union_id)");
     crate::scope::restrict(&mut q, "a.school_union_id", cap.scope());
     let apps: Vec<ApplicationRow> = q.fetch_all(&st.db).await?;
     let mut apps: std::collections::HashMap<i64, ApplicationRow> =

@@ -114,8 +114,7 @@ pub(crate) async fn levels_on(
     let mut q = Sql::new(
         "SELECT h.school_union_id, h.level FROM home_level h WHERE h.id IN (SELECT MAX(h2.id) FROM home_level h2 WHERE h2.decided_on <= ",
     );
-    q.bind(Arg::Date(day))
-        .push(" GROUP BY h2.school_union_id)");
+    q.bind(Arg::Date(day)).push(" GROUP BY h2.school_union_id)");
     crate::scope::restrict(&mut q, "h.school_union_id", scope);
     q.push(" ORDER BY h.school_union_id");
     let rows: Vec<(i64, Option<String>)> = q.fetch_all(&st.db).await?;

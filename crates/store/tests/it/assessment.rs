@@ -220,9 +220,47 @@ fn every_figure_the_scheme_reads_is_declared_by_an_area() {
     for s in SCHEMES {
         for i in s.indicators {
             for f in i.measure.figures() {
-                assert!(store::area::figure(f).is_some(), "scheme {} reads {f}, which no area declares", s.version);
+                assert!(
+                    store::area::figure(f).is_some(),
+                    "scheme {} reads {f}, which no area declares",
+                    s.version
+                );
             }
         }
         assert!(store::area::figure(s.veto_figure).is_some());
     }
 }
+
+dual_test!(async fn the_demo_year_has_levels_in_the_seeds_shares_one_veto_and_one_exemption(t) {
+    let opts = store::demo::DemoOptions { members: 600, seed: 7, today: today(), logins: false };
+    store::demo::load(&t.store, &domain::auth::SystemCap::for_cli(), None, &opts).await.unwrap();
+    let st = &t.store;
+    let view = sys::<perm::AssessmentView>();
+    let reg = homes::register(st, &view, today()).await.unwrap();
+    let n = reg.len();
+    let at_least = |l: HomeLevel| reg.iter().filter(|r| r.level.is_some_and(|x| x.rank() >= l.rank())).count();
+    // 100 % qualified, more than 60 % advanced or model, 20 % model (within the quota).
+    assert_eq!(at_least(HomeLevel::Qualified), n);
+    assert!(at_least(HomeLevel::Advanced) * 10 > n * 6, "{} of {n} advanced", at_least(HomeLevel::Advanced));
+    assert_eq!(at_least(HomeLevel::Model) as i64, current().quota_max(HomeLevel::Model, n as i64).unwrap());
+    // One downgrade, one application waiting for its area.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM home_level WHERE change = 'downgraded'").await, 1);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM home_application WHERE status = 'self_assessed'").await, 1);
+    let due = store::assessment::due_items(st, &Reach::system(&domain::auth::SystemCap::for_cli()), today()).await.unwrap();
+    assert_eq!(due.len(), 1);
+    // Last school year: the school(s) without a quorate meeting are vetoed, one is exempted.
+    let an = annual::compute(st, &view, school_year(today()) - 1).await.unwrap();
+    assert_eq!(an.schools.len(), n);
+    assert!(an.vetoed().count() >= 1, "a vetoed school");
+    let exempted: Vec<_> = an.schools.iter().filter(|s| s.score.exempted).collect();
+    assert_eq!(exempted.len(), 1, "one exempted school");
+    assert!(!exempted[0].exemption.as_deref().unwrap_or("").is_empty());
+    // The ranking is by total, and every total is what its lines add up to.
+    for w in an.schools.windows(2) {
+        assert!(w[0].score.total() >= w[1].score.total());
+    }
+    for s in &an.schools {
+        assert_eq!(s.score.earned, s.score.lines.iter().map(|l| l.points).sum::<i64>());
+    }
+    assert!(an.schools[0].score.total() > 50, "the best school earns points from real figures: {:?}", an.schools[0].score);
+});

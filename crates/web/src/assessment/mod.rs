@@ -240,10 +240,7 @@ pub async fn annual_page(
             ("weak", an.weak().count().to_string()),
         ],
     );
-    let weak = an
-        .weak()
-        .map(|s| rank_view(&tr, an.scheme, s))
-        .collect();
+    let weak = an.weak().map(|s| rank_view(&tr, an.scheme, s)).collect();
     a.render(&AnnualPage {
         p: Chrome::new(&a, "assessment-title"),
         year,
@@ -496,13 +493,7 @@ pub async fn register_page(
             app_text: r
                 .application
                 .as_ref()
-                .map(|x| {
-                    format!(
-                        "{} · {}",
-                        tr.opt_label(x.level()),
-                        tr.opt_label(x.status())
-                    )
-                })
+                .map(|x| format!("{} · {}", tr.opt_label(x.level()), tr.opt_label(x.status())))
                 .unwrap_or_default(),
             app_status_code: r
                 .application
@@ -572,12 +563,7 @@ struct ApplyPage {
     error_texts: Vec<String>,
 }
 
-async fn render_apply(
-    state: &AppState,
-    a: &Auth,
-    f: &ApplyForm,
-    errors: FieldErrors,
-) -> AppResult {
+async fn render_apply(state: &AppState, a: &Auth, f: &ApplyForm, errors: FieldErrors) -> AppResult {
     let cap = a.actor.authorize::<perm::HomeApply>()?;
     let tr = a.tr;
     let schools = store::org::units::schools(&state.store.db, &cap)
@@ -631,11 +617,7 @@ fn step_refused(a: &Auth, back: &str, e: StoreError) -> AppResult {
     }
 }
 
-pub async fn apply(
-    State(state): State<AppState>,
-    a: Auth,
-    Form(f): Form<ApplyForm>,
-) -> AppResult {
+pub async fn apply(State(state): State<AppState>, a: Auth, Form(f): Form<ApplyForm>) -> AppResult {
     let cap = a.actor.authorize::<perm::HomeApply>()?;
     let input = SelfAssessmentInput {
         level: f.level.clone(),

@@ -13,7 +13,12 @@ use testkit::app::TestApp;
 use testkit::*;
 use web::i18n::{Lang, catalogue_keys};
 
-fn self_assessment<'a>(school: &'a str, level: &'a str, s1: &'a str, evidence: &'a str) -> Vec<(&'a str, &'a str)> {
+fn self_assessment<'a>(
+    school: &'a str,
+    level: &'a str,
+    s1: &'a str,
+    evidence: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("school", school),
         ("level", level),
@@ -28,7 +33,12 @@ fn self_assessment<'a>(school: &'a str, level: &'a str, s1: &'a str, evidence: &
 }
 
 async fn applications(app: &TestApp) -> i64 {
-    store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM home_application").fetch_one(p).await).unwrap()
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM home_application"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
 #[test]
@@ -39,10 +49,18 @@ fn every_message_of_the_area_is_in_both_catalogues() {
             assert!(keys.contains(*k), "{k} missing in {lang:?}");
         }
         for s in domain::assessment::current().standards {
-            assert!(keys.contains(&format!("assessment-standard-{}", s.code)), "{} in {lang:?}", s.code);
+            assert!(
+                keys.contains(&format!("assessment-standard-{}", s.code)),
+                "{} in {lang:?}",
+                s.code
+            );
         }
         for i in domain::assessment::current().indicators {
-            assert!(keys.contains(&format!("assessment-indicator-{}", i.code)), "{} in {lang:?}", i.code);
+            assert!(
+                keys.contains(&format!("assessment-indicator-{}", i.code)),
+                "{} in {lang:?}",
+                i.code
+            );
         }
         for k in ["due-assessment-recommend", "due-assessment-review"] {
             assert!(keys.contains(k), "{k} in {lang:?}");

@@ -374,7 +374,10 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
     use domain::assessment::*;
     let sa = SelfAssessmentInput {
         level: "qualified".into(),
-        scores: ["14", "22", "13", "14", "12", "13"].iter().map(|s| s.to_string()).collect(),
+        scores: ["14", "22", "13", "14", "12", "13"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         evidence: "甲校之家.jpg".into(),
     }
     .parse(current())
