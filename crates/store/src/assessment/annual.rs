@@ -38,7 +38,7 @@ pub struct SchoolScore {
 pub struct Annual {
     pub year: i32,
     pub scheme: &'static Scheme,
-    /// Highest total first.
+    /// Highest total first; vetoed schools after all others.
     pub schools: Vec<SchoolScore>,
 }
 
@@ -102,7 +102,16 @@ pub async fn compute(
             }
         })
         .collect();
-    let totals: Vec<i64> = out.iter().map(|s| s.score.total()).collect();
+    // A vetoed school ranks after every school that was not (its total is 0 and does not
+    // tie with a school that earned nothing).
+    let key = |s: &SchoolScore| {
+        if s.score.veto.is_some() {
+            -1
+        } else {
+            s.score.total()
+        }
+    };
+    let totals: Vec<i64> = out.iter().map(key).collect();
     for (s, r) in out.iter_mut().zip(ranks(&totals)) {
         s.rank = r;
     }
@@ -111,7 +120,7 @@ pub async fn compute(
         by_area.entry(s.area).or_default().push(i);
     }
     for idx in by_area.values() {
-        let t: Vec<i64> = idx.iter().map(|&i| out[i].score.total()).collect();
+        let t: Vec<i64> = idx.iter().map(|&i| key(&out[i])).collect();
         for (&i, r) in idx.iter().zip(ranks(&t)) {
             out[i].area_rank = r;
         }

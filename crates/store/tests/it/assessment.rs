@@ -171,7 +171,8 @@ dual_test!(async fn the_annual_assessment_vetoes_the_school_without_a_quorate_co
     let weak: Vec<OrgUnitId> = an.weak().map(|s| s.school).collect();
     assert!(weak.contains(&o.school_a) && weak.contains(&o.school_b));
     assert!(a.score.missing().contains(&"congress"));
-    // Area ranks: A2 first in area A.
+    // Vetoed schools rank after every other; area ranks likewise.
+    assert_eq!((a.rank, b.rank), (2, 2));
     assert_eq!((a2.area_rank, a.area_rank), (1, 2));
 
     // The chair of school B sees school B only, and school A's ledger is missing to them.
