@@ -100,6 +100,13 @@ permissions! {
     AssistanceView,
     AssistanceDraft,
     AssistanceConfirm,
+    // Assessment (职工之家, 年度考核): read the schools' staff homes and annual assessment,
+    // self-assess the school's staff home (its chair), recommend (the area lead), review
+    // and downgrade (district union staff).
+    AssessmentView,
+    HomeApply,
+    HomeRecommend,
+    AssessmentReview,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -127,6 +134,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::CongressView
                 | P::CongressAttend
                 | P::CongressOversight
+                // Assessment
+                | P::AssessmentView
+                | P::HomeRecommend
         ),
         Role::SchoolChair => matches!(
             p,
@@ -147,6 +157,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::AssistanceView
                 | P::AssistanceDraft
                 | P::AssistanceConfirm
+                // Assessment
+                | P::AssessmentView
+                | P::HomeApply
         ),
         Role::CommitteeMember => {
             matches!(
@@ -562,6 +575,18 @@ mod tests {
             (Role::HandlingDepartment, P::AssistanceView, false),
             (Role::Delegate, P::AssistanceView, false),
             (Role::Member, P::AssistanceView, false),
+            // Assessment: the chair self-assesses, the area lead recommends, the district
+            // reviews; members and delegates see none of it.
+            (Role::SchoolChair, P::HomeApply, true),
+            (Role::SchoolChair, P::HomeRecommend, false),
+            (Role::SchoolChair, P::AssessmentReview, false),
+            (Role::AreaLead, P::HomeRecommend, true),
+            (Role::AreaLead, P::HomeApply, false),
+            (Role::AreaLead, P::AssessmentReview, false),
+            (Role::UnionStaff, P::AssessmentReview, true),
+            (Role::CommitteeMember, P::AssessmentView, false),
+            (Role::Delegate, P::AssessmentView, false),
+            (Role::Member, P::AssessmentView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod area;
+pub mod assessment;
 pub mod assistance;
 pub mod audit;
 pub mod auth;

@@ -11,6 +11,7 @@
 #![allow(clippy::type_complexity)]
 
 pub mod area;
+pub mod assessment;
 pub mod assistance;
 pub mod audit;
 pub mod auth;

@@ -7,6 +7,7 @@
 //! through [`RouteTable`], so that the authorization test can enumerate all of them.
 
 pub mod area;
+pub mod assessment;
 pub mod assets;
 pub mod assistance;
 pub mod audit;

@@ -261,6 +261,8 @@ struct World {
     /// A hardship file of school A (assistance), and a grant applied for on another one.
     hardship: i64,
     relief_grant: i64,
+    /// A staff-home application of school A, self-assessed (assessment).
+    home_application: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -269,7 +271,9 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 18] = [
+    let prefixes: [(&str, i64); 20] = [
+        ("/assessment/schools/", w.school.0),
+        ("/assessment/homes/", w.home_application),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
         ("/inbox/", w.inbox),
@@ -363,6 +367,25 @@ async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
         .await
         .unwrap();
     (draft.0, grant.0)
+}
+
+/// A staff-home application of school A, self-assessed (assessment).
+async fn home_application_of_a(app: &TestApp) -> i64 {
+    use domain::assessment::*;
+    let sa = SelfAssessmentInput {
+        level: "qualified".into(),
+        scores: ["14", "22", "13", "14", "12", "13"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        evidence: "甲校之家.jpg".into(),
+    }
+    .parse(current())
+    .unwrap();
+    store::assessment::homes::apply(&app.t.store, &sys(), &who(), app.org.school_a, &sa, today())
+        .await
+        .unwrap()
+        .0
 }
 
 /// The path with school A's ids in place of its parameters.
@@ -659,6 +682,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let cadre = store::org::cadre_positions(st, &sys(), member_a).await.unwrap()[0].id;
     let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
+    let home_application = home_application_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -675,7 +699,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         job,
         hardship,
         relief_grant,
-        names: vec!["甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        home_application,
+        names: vec!["甲校之家.jpg", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.

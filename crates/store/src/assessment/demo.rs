@@ -1,0 +1,179 @@
+//! The demo district's assessment year (seed 003: "100 % qualified, more than 60 %
+//! advanced, 20 % model", with downgrading): every school qualified a year and more ago;
+//! 70 % advanced in the last school year and the quota's 20 % of them model; one advanced
+//! school's re-review refused and downgraded to qualified (leaving more than 60 % advanced
+//! or model); one application waiting for its area's recommendation. For the annual assessment of the last school year, of the schools
+//! whose congress met without a quorum the last one gets a recorded exemption with its
+//! reason; the others stay vetoed.
+//!
+//! Runs through the same store functions as people do (two different reviewers, the
+//! quotas checked), so every step has its audit record. Deterministic for a district.
+
+use super::homes;
+use crate::area::Reach;
+use crate::audit::Who;
+use crate::{StoreError, on_db};
+use chrono::Duration;
+use domain::assessment::{Evidence, HomeApplicationId, HomeLevel, SelfAssessment, current};
+use domain::auth::{perm, system_cap};
+use domain::ids::{AccountId, OrgUnitId};
+
+pub(crate) fn area_demo<'a>(
+    run: &'a crate::area::DemoRun<'a>,
+    _summary: &'a mut crate::demo::DemoSummary,
+) -> futures::future::BoxFuture<'a, Result<(), StoreError>> {
+    Box::pin(async move { load(run).await })
+}
+
+fn self_assessment(level: HomeLevel, i: usize) -> SelfAssessment {
+    let scheme = current();
+    let scores = scheme
+        .standards
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.code, s.points - ((i + k) % 3) as i64))
+        .collect();
+    SelfAssessment {
+        level,
+        scores,
+        evidence: vec![
+            Evidence::File("职工之家活动室.jpg".into()),
+            Evidence::Record("/congress".into()),
+        ],
+    }
+}
+
+async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
+    let st = run.st;
+    let today = run.opts.today;
+    let schools: Vec<(i64,)> = on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT id FROM org_unit WHERE kind = 'school_union' ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)?;
+    if schools.is_empty() {
+        return Ok(());
+    }
+    let n = schools.len();
+    let apply = system_cap::<perm::HomeApply>(run.sys, AccountId(0));
+    let recommend = system_cap::<perm::HomeRecommend>(run.sys, AccountId(0));
+    let review = system_cap::<perm::AssessmentReview>(run.sys, AccountId(0));
+    let chair = Who::system("学校工会主席");
+    let lead = Who::system("片区负责人");
+    let first = Who::system("区教育工会 审核人一");
+    let second = Who::system("区教育工会 审核人二");
+    let award = |school: OrgUnitId, level: HomeLevel, i: usize, day: chrono::NaiveDate| {
+        let (apply, recommend, review) = (&apply, &recommend, &review);
+        let (chair, lead, first, second) = (&chair, &lead, &first, &second);
+        async move {
+            let id =
+                homes::apply(st, apply, chair, school, &self_assessment(level, i), day).await?;
+            homes::recommend(st, recommend, lead, id, true, 95 - (i % 4) as i64, "", day).await?;
+            homes::review(st, review, first, id, true, "", day).await?;
+            homes::review(st, review, second, id, true, "", day).await?;
+            Ok::<HomeApplicationId, StoreError>(id)
+        }
+    };
+    // Every school qualified more than a year ago.
+    for (i, (s,)) in schools.iter().enumerate() {
+        award(
+            OrgUnitId(*s),
+            HomeLevel::Qualified,
+            i,
+            today - Duration::days(400),
+        )
+        .await?;
+    }
+    // More than 60 % advanced, within the quota.
+    let advanced = (n * 7).div_ceil(10).min(n);
+    for (i, (s,)) in schools.iter().enumerate().take(advanced) {
+        award(
+            OrgUnitId(*s),
+            HomeLevel::Advanced,
+            i,
+            today - Duration::days(300),
+        )
+        .await?;
+    }
+    // 20 % model (the quota's most).
+    let model = current()
+        .quota_max(HomeLevel::Model, n as i64)
+        .unwrap_or(0)
+        .max(0) as usize;
+    for (i, (s,)) in schools.iter().enumerate().take(model.min(advanced)) {
+        award(
+            OrgUnitId(*s),
+            HomeLevel::Model,
+            i,
+            today - Duration::days(200),
+        )
+        .await?;
+    }
+    // One advanced school fails its re-review: downgraded to qualified.
+    if advanced > model + 1 {
+        let school = OrgUnitId(schools[advanced - 1].0);
+        let day = today - Duration::days(150);
+        let id = homes::apply(
+            st,
+            &apply,
+            &chair,
+            school,
+            &self_assessment(HomeLevel::Advanced, 1),
+            day,
+        )
+        .await?;
+        homes::recommend(st, &recommend, &lead, id, true, 82, "", day).await?;
+        homes::review(
+            st,
+            &review,
+            &first,
+            id,
+            false,
+            "复评时教代会提案答复率不足，职工之家活动记录不全",
+            day,
+        )
+        .await?;
+    }
+    // One qualified school waits for its area's recommendation.
+    if advanced < n {
+        let school = OrgUnitId(schools[n - 1].0);
+        homes::apply(
+            st,
+            &apply,
+            &chair,
+            school,
+            &self_assessment(HomeLevel::Advanced, 2),
+            today - Duration::days(5),
+        )
+        .await?;
+    }
+    // The last school year: of the schools whose congress met without a quorum, the last
+    // one has a justified exemption; the others stay vetoed.
+    let year = domain::congress::school_year(today) - 1;
+    let figures = crate::congress::figures::year_figures(st, &Reach::system(run.sys), year).await?;
+    let quorate: std::collections::HashSet<i64> = figures
+        .iter()
+        .filter(|v| v.key == crate::congress::figures::QUORUM && v.value > 0)
+        .map(|v| v.unit.0)
+        .collect();
+    let missing: Vec<i64> = schools
+        .iter()
+        .map(|(s,)| *s)
+        .filter(|s| !quorate.contains(s))
+        .collect();
+    if missing.len() >= 2
+        && let Some(&s) = missing.last()
+    {
+        let exempt = system_cap::<perm::CongressExempt>(run.sys, AccountId(0));
+        crate::congress::oversight::record_exemption(
+            st,
+            &exempt,
+            &Who::system("区教育工会"),
+            OrgUnitId(s),
+            year,
+            "校舍整体改造搬迁，经区教育工会同意，教代会延至新学年初召开",
+        )
+        .await?;
+    }
+    Ok(())
+}

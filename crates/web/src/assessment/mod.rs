@@ -1,0 +1,880 @@
+//! Assessment on the web: the annual assessment of the school unions in the reader's scope
+//! (`/assessment`: ranking, veto, weak-union list, .xlsx), one school's ledger (台账) as a
+//! print view with every point linked to the figure and the list of records that made it,
+//! and the staff-home register (`/assessment/homes`): the chair's self-assessment with
+//! evidence, the area lead's recommendation, the district's two-person review, downgrades.
+//!
+//! Handlers are thin: they parse, ask for a capability, call `store::assessment` and render.
+//! Nothing here is reachable without an assessment permission over the school; out of
+//! scope is 404.
+
+use crate::area::{Area, Document, DocumentKind, NavEntry};
+use crate::chrome::{Chrome, Opt, coded_options};
+use crate::ctx::{Auth, Flash};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::state::AppState;
+use crate::{Guard, Permission as P, RouteTable};
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use domain::FieldErrors;
+use domain::assessment::*;
+use domain::auth::{Permission, perm};
+use domain::congress::school_year;
+use domain::ids::OrgUnitId;
+use domain::org::Coded;
+use serde::Deserialize;
+use store::StoreError;
+use store::assessment::annual::{self, SchoolScore};
+use store::assessment::homes;
+
+fn routes(t: RouteTable) -> RouteTable {
+    t.get("/assessment", Guard::staff(P::AssessmentView), annual_page)
+        .get(
+            "/assessment.xlsx",
+            Guard::staff(P::AssessmentView),
+            annual_xlsx,
+        )
+        .get(
+            "/assessment/schools/{id}",
+            Guard::staff(P::AssessmentView),
+            ledger_page,
+        )
+        .get(
+            "/assessment/homes",
+            Guard::staff(P::AssessmentView),
+            register_page,
+        )
+        .get(
+            "/assessment/homes/new",
+            Guard::staff(P::HomeApply),
+            apply_page,
+        )
+        .post(
+            "/assessment/homes/new",
+            Guard::staff(P::HomeApply).form(&[
+                ("school", "{school}"),
+                ("level", "qualified"),
+                ("score0", "14"),
+                ("score1", "22"),
+                ("score2", "13"),
+                ("score3", "14"),
+                ("score4", "12"),
+                ("score5", "13"),
+                ("evidence", "职工之家.jpg"),
+            ]),
+            apply,
+        )
+        .get(
+            "/assessment/homes/{id}",
+            Guard::staff(P::AssessmentView),
+            application_page,
+        )
+        .post(
+            "/assessment/homes/{id}/recommend",
+            Guard::staff(P::HomeRecommend).form(&[
+                ("decision", "recommend"),
+                ("score", "88"),
+                ("note", "材料齐全"),
+            ]),
+            recommend,
+        )
+        .post(
+            "/assessment/homes/{id}/review",
+            Guard::staff(P::AssessmentReview).form(&[("decision", "approve"), ("reason", "")]),
+            review,
+        )
+        .post(
+            "/assessment/downgrade",
+            Guard::staff(P::AssessmentReview)
+                .form(&[("school", "{school}"), ("reason", "复评不合格")]),
+            downgrade,
+        )
+}
+
+/// The assessment area.
+pub static AREA: Area = Area {
+    name: "assessment",
+    routes: |t, _| routes(t),
+    nav: &[
+        NavEntry {
+            href: "/assessment",
+            label_key: "nav-assessment",
+            permission: Some(Permission::AssessmentView),
+            rank: 77,
+        },
+        NavEntry {
+            href: "/assessment/homes",
+            label_key: "nav-assessment-homes",
+            permission: Some(Permission::AssessmentView),
+            rank: 78,
+        },
+    ],
+    documents: &[
+        Document {
+            label_key: "doc-assessment-ledger",
+            path: "/assessment/schools/{id}",
+            kind: DocumentKind::Print,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-assessment-annual",
+            path: "/assessment.xlsx",
+            kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
+        },
+    ],
+};
+
+fn this_year() -> i32 {
+    school_year(crate::today())
+}
+
+/// The year asked for (within the last ten), else the last finished school year.
+fn year_of(q: &str) -> i32 {
+    let this = this_year();
+    q.trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (this - 10..=this).contains(y))
+        .unwrap_or(this - 1)
+}
+
+fn year_options(tr: &Tr, year: i32) -> Vec<Opt> {
+    let this = this_year();
+    (this - 4..=this)
+        .rev()
+        .map(|y| {
+            Opt::new(
+                y,
+                tr.ta(
+                    "school-year",
+                    &[("from", y.to_string()), ("to", (y + 1).to_string())],
+                ),
+                y == year,
+            )
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct YearQuery {
+    year: String,
+}
+
+/// A school's row of the ranking.
+pub struct RankView {
+    pub id: i64,
+    pub name: String,
+    pub area: String,
+    pub rank: usize,
+    pub area_rank: usize,
+    pub total: i64,
+    pub earned: i64,
+    pub vetoed: bool,
+    pub exemption: String,
+    pub weak: bool,
+    /// The indicators that gave no points, by name.
+    pub reasons: String,
+}
+
+fn rank_view(tr: &Tr, scheme: &Scheme, s: &SchoolScore) -> RankView {
+    let mut reasons: Vec<String> = Vec::new();
+    if s.score.veto.is_some() {
+        reasons.push(tr.t("assessment-veto-congress"));
+    }
+    reasons.extend(
+        s.score
+            .missing()
+            .into_iter()
+            .map(|c| tr.t(&format!("assessment-indicator-{c}"))),
+    );
+    RankView {
+        id: s.school.0,
+        name: s.name.clone(),
+        area: s.area_name.clone().unwrap_or_default(),
+        rank: s.rank,
+        area_rank: s.area_rank,
+        total: s.score.total(),
+        earned: s.score.earned,
+        vetoed: s.score.veto.is_some(),
+        exemption: s.exemption.clone().unwrap_or_default(),
+        weak: s.score.weak(scheme),
+        reasons: reasons.join("、"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assessment/annual.html")]
+struct AnnualPage {
+    p: Chrome,
+    year: i32,
+    years: Vec<Opt>,
+    summary: String,
+    scheme_note: String,
+    rows: Vec<RankView>,
+    weak: Vec<RankView>,
+}
+
+pub async fn annual_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<YearQuery>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentView>()?;
+    let year = year_of(&q.year);
+    let an = annual::compute(&state.store, &cap, year).await?;
+    let tr = a.tr;
+    let rows: Vec<RankView> = an
+        .schools
+        .iter()
+        .map(|s| rank_view(&tr, an.scheme, s))
+        .collect();
+    let summary = tr.ta(
+        "assessment-summary",
+        &[
+            ("schools", rows.len().to_string()),
+            ("vetoed", an.vetoed().count().to_string()),
+            ("weak", an.weak().count().to_string()),
+        ],
+    );
+    let weak = an.weak().map(|s| rank_view(&tr, an.scheme, s)).collect();
+    a.render(&AnnualPage {
+        p: Chrome::new(&a, "assessment-title"),
+        year,
+        years: year_options(&tr, year),
+        summary,
+        scheme_note: scheme_note(&tr, an.scheme),
+        rows,
+        weak,
+    })
+}
+
+fn scheme_note(tr: &Tr, s: &Scheme) -> String {
+    tr.ta(
+        "assessment-scheme-note",
+        &[
+            ("version", s.version.to_string()),
+            ("weak", s.weak_below.to_string()),
+        ],
+    )
+}
+
+/// One line of the ledger.
+pub struct LineView {
+    pub indicator: String,
+    pub max: i64,
+    pub points: i64,
+    /// (figure label, value, link to its records).
+    pub figures: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "assessment/ledger.html")]
+struct LedgerPage {
+    p: Chrome,
+    school: String,
+    area: String,
+    year_label: String,
+    rank_text: String,
+    lines: Vec<LineView>,
+    earned: i64,
+    total: i64,
+    max: i64,
+    veto: String,
+    exemption: String,
+    scheme_note: String,
+}
+
+pub async fn ledger_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentView>()?;
+    let year = year_of(&q.year);
+    let (s, n) = match annual::ledger(&state.store, &cap, OrgUnitId(id), year).await {
+        Ok(v) => v,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let tr = a.tr;
+    let scheme = domain::assessment::scheme(s.score.scheme).unwrap_or(current());
+    let lines = s
+        .score
+        .lines
+        .iter()
+        .map(|l| LineView {
+            indicator: tr.t(&format!("assessment-indicator-{}", l.indicator)),
+            max: l.max,
+            points: l.points,
+            figures: l
+                .figures
+                .iter()
+                .map(|(k, v)| {
+                    let fig = store::area::figure(k);
+                    let shown = fig
+                        .map(|f| crate::dashboard::show_value(f.kind, *v, &tr))
+                        .unwrap_or_else(|| v.to_string());
+                    let href = fig.map(|f| f.href(s.school, year)).unwrap_or_default();
+                    (tr.t(k), shown, href)
+                })
+                .collect(),
+        })
+        .collect();
+    let veto = match &s.score.veto {
+        Some(Veto::NoQuorateCongress { value, .. }) => {
+            tr.t1("assessment-veto-detail", "value", value)
+        }
+        None => String::new(),
+    };
+    a.render(&LedgerPage {
+        p: Chrome::new(&a, "assessment-ledger-title"),
+        school: s.name.clone(),
+        area: s.area_name.clone().unwrap_or_default(),
+        year_label: tr.ta(
+            "school-year",
+            &[("from", year.to_string()), ("to", (year + 1).to_string())],
+        ),
+        rank_text: tr.ta(
+            "assessment-rank-text",
+            &[
+                ("rank", s.rank.to_string()),
+                ("of", n.to_string()),
+                ("area_rank", s.area_rank.to_string()),
+            ],
+        ),
+        lines,
+        earned: s.score.earned,
+        total: s.score.total(),
+        max: scheme.annual_max(),
+        veto,
+        exemption: s.exemption.clone().unwrap_or_default(),
+        scheme_note: scheme_note(&tr, scheme),
+    })
+}
+
+pub async fn annual_xlsx(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<YearQuery>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentView>()?;
+    let year = year_of(&q.year);
+    let an = annual::compute(&state.store, &cap, year).await?;
+    let tr = a.tr;
+    let bytes = workbook(&tr, &an).map_err(|e| AppError::Internal(format!("xlsx: {e}")))?;
+    Ok(crate::congress::xlsx(
+        bytes,
+        &format!("{}-{year}.xlsx", tr.t("assessment-title")),
+        &format!("assessment-{year}.xlsx"),
+    ))
+}
+
+fn workbook(tr: &Tr, an: &annual::Annual) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    let mut heads: Vec<String> = [
+        "assessment-rank",
+        "col-area",
+        "col-school",
+        "assessment-total",
+        "assessment-veto",
+        "assessment-exemption",
+    ]
+    .iter()
+    .map(|k| tr.t(k))
+    .collect();
+    heads.extend(
+        an.scheme
+            .indicators
+            .iter()
+            .map(|i| tr.t(&format!("assessment-indicator-{}", i.code))),
+    );
+    for (c, h) in heads.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    for (i, s) in an.schools.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_number(row, 0, s.rank as f64)?;
+        ws.write_string(row, 1, s.area_name.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 2, &s.name)?;
+        ws.write_number(row, 3, s.score.total() as f64)?;
+        ws.write_string(
+            row,
+            4,
+            if s.score.veto.is_some() {
+                tr.t("assessment-veto-congress")
+            } else {
+                String::new()
+            },
+        )?;
+        ws.write_string(row, 5, s.exemption.as_deref().unwrap_or(""))?;
+        for (j, l) in s.score.lines.iter().enumerate() {
+            ws.write_number(row, 6 + j as u16, l.points as f64)?;
+        }
+    }
+    wb.save_to_buffer()
+}
+
+// ---- Staff homes -------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisterQuery {
+    unit: String,
+    level: String,
+}
+
+/// A school of the register.
+pub struct RegisterView {
+    pub school: String,
+    pub level: String,
+    pub level_code: &'static str,
+    pub app_id: Option<i64>,
+    pub app_text: String,
+    pub app_status_code: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "assessment/homes.html")]
+struct RegisterPage {
+    p: Chrome,
+    rows: Vec<RegisterView>,
+    summary: String,
+    levels: Vec<Opt>,
+    can_apply: bool,
+    can_downgrade: bool,
+    downgradable: Vec<Opt>,
+}
+
+pub async fn register_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<RegisterQuery>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentView>()?;
+    let all = homes::register(&state.store, &cap, crate::today()).await?;
+    let tr = a.tr;
+    let count = |l: HomeLevel| all.iter().filter(|r| r.level == Some(l)).count();
+    let summary = tr.ta(
+        "assessment-homes-summary",
+        &[
+            ("schools", all.len().to_string()),
+            (
+                "qualified",
+                all.iter().filter(|r| r.level.is_some()).count().to_string(),
+            ),
+            ("advanced", count(HomeLevel::Advanced).to_string()),
+            ("model", count(HomeLevel::Model).to_string()),
+        ],
+    );
+    let unit = q.unit.trim().parse::<i64>().ok();
+    let level = HomeLevel::from_code(q.level.trim());
+    let downgradable = all
+        .iter()
+        .filter(|r| r.level.is_some())
+        .map(|r| Opt::new(r.school.0, &r.school_name, Some(r.school.0) == unit))
+        .collect();
+    let rows = all
+        .iter()
+        .filter(|r| unit.is_none_or(|u| u == r.school.0))
+        .filter(|r| level.is_none_or(|l| r.level == Some(l)))
+        .map(|r| RegisterView {
+            school: r.school_name.clone(),
+            level: tr.opt_label(r.level),
+            level_code: r.level.map(|l| l.code()).unwrap_or("none"),
+            app_id: r.application.as_ref().map(|x| x.id),
+            app_text: r
+                .application
+                .as_ref()
+                .map(|x| format!("{} · {}", tr.opt_label(x.level()), tr.opt_label(x.status())))
+                .unwrap_or_default(),
+            app_status_code: r
+                .application
+                .as_ref()
+                .and_then(|x| x.status())
+                .map(|s| s.code())
+                .unwrap_or(""),
+        })
+        .collect();
+    a.render(&RegisterPage {
+        p: Chrome::new(&a, "assessment-homes-title"),
+        rows,
+        summary,
+        levels: coded_options::<HomeLevel>(&tr, q.level.trim(), Some("assessment-all-levels")),
+        can_apply: a.actor.may(Permission::HomeApply),
+        can_downgrade: a.actor.may(Permission::AssessmentReview),
+        downgradable,
+    })
+}
+
+/// The self-assessment form as typed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ApplyForm {
+    school: String,
+    level: String,
+    score0: String,
+    score1: String,
+    score2: String,
+    score3: String,
+    score4: String,
+    score5: String,
+    evidence: String,
+}
+
+impl ApplyForm {
+    fn scores(&self) -> Vec<String> {
+        vec![
+            self.score0.clone(),
+            self.score1.clone(),
+            self.score2.clone(),
+            self.score3.clone(),
+            self.score4.clone(),
+            self.score5.clone(),
+        ]
+    }
+}
+
+/// One standard's field of the form.
+pub struct StandardField {
+    pub field: &'static str,
+    pub label: String,
+    pub max: i64,
+    pub value: String,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessment/apply.html")]
+struct ApplyPage {
+    p: Chrome,
+    schools: Vec<Opt>,
+    levels: Vec<Opt>,
+    standards: Vec<StandardField>,
+    evidence: String,
+    errors: FieldErrors,
+    error_texts: Vec<String>,
+}
+
+async fn render_apply(state: &AppState, a: &Auth, f: &ApplyForm, errors: FieldErrors) -> AppResult {
+    let cap = a.actor.authorize::<perm::HomeApply>()?;
+    let tr = a.tr;
+    let schools = store::org::units::schools(&state.store.db, &cap)
+        .await?
+        .into_iter()
+        .map(|s| Opt::new(s.id.0, &s.name, f.school.trim() == s.id.0.to_string()))
+        .collect();
+    let scores = f.scores();
+    let standards = current()
+        .standards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let field = SCORE_FIELDS[i];
+            StandardField {
+                field,
+                label: tr.t(&format!("assessment-standard-{}", s.code)),
+                max: s.points,
+                value: scores[i].clone(),
+                error: errors.get(field).map(|e| tr.fe(e)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let error_texts = errors.0.iter().map(|e| tr.fe(e)).collect();
+    let mut r = a.render(&ApplyPage {
+        p: Chrome::new(a, "assessment-apply-title"),
+        schools,
+        levels: coded_options::<HomeLevel>(&tr, f.level.trim(), None),
+        standards,
+        evidence: f.evidence.clone(),
+        errors: errors.clone(),
+        error_texts,
+    })?;
+    if !errors.is_empty() {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn apply_page(State(state): State<AppState>, a: Auth) -> AppResult {
+    render_apply(&state, &a, &ApplyForm::default(), FieldErrors::default()).await
+}
+
+/// A state refusal becomes a message on the page the person came from.
+fn step_refused(a: &Auth, back: &str, e: StoreError) -> AppResult {
+    match e {
+        StoreError::State(key) => Ok(a.redirect(back, Flash::error(key))),
+        StoreError::Stale => Ok(a.redirect(back, Flash::error(domain::text::STEP_NOT_ALLOWED))),
+        StoreError::NotFound => Err(AppError::NotFound),
+        other => Err(other.into()),
+    }
+}
+
+pub async fn apply(State(state): State<AppState>, a: Auth, Form(f): Form<ApplyForm>) -> AppResult {
+    let cap = a.actor.authorize::<perm::HomeApply>()?;
+    let input = SelfAssessmentInput {
+        level: f.level.clone(),
+        scores: f.scores(),
+        evidence: f.evidence.clone(),
+    };
+    let school = f.school.trim().parse::<i64>().ok().map(OrgUnitId);
+    let mut errors = match input.parse(current()) {
+        Ok(sa) => match school {
+            Some(school) => {
+                match homes::apply(&state.store, &cap, &a.who(), school, &sa, crate::today()).await
+                {
+                    Ok(id) => {
+                        return Ok(a.redirect(
+                            &format!("/assessment/homes/{id}"),
+                            Flash::ok("assessment-applied"),
+                        ));
+                    }
+                    Err(StoreError::Invalid(e)) => e,
+                    Err(e) => return step_refused(&a, "/assessment/homes", e),
+                }
+            }
+            None => FieldErrors::default(),
+        },
+        Err(e) => e,
+    };
+    if school.is_none() {
+        errors.push(domain::FieldError::new("school", text::NOT_A_SCHOOL));
+    }
+    render_apply(&state, &a, &f, errors).await
+}
+
+#[derive(Template)]
+#[template(path = "assessment/application.html")]
+struct ApplicationPage {
+    p: Chrome,
+    id: i64,
+    school: String,
+    level: String,
+    status: String,
+    status_code: &'static str,
+    applied: String,
+    scores: Vec<(String, i64, i64)>,
+    self_total: i64,
+    evidence: Vec<(String, bool)>,
+    area_score: String,
+    recommended_by: String,
+    first_reviewer: String,
+    decided: String,
+    note: String,
+    history: Vec<(String, String, String, String)>,
+    can_recommend: bool,
+    can_review: bool,
+    errors: FieldErrors,
+    score: String,
+    reason: String,
+    min_score: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StepForm {
+    decision: String,
+    score: String,
+    note: String,
+    reason: String,
+}
+
+async fn render_application(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    f: &StepForm,
+    errors: FieldErrors,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentView>()?;
+    let app = match homes::get(&state.store, &cap, HomeApplicationId(id)).await {
+        Ok(x) => x,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let school = OrgUnitId(app.school_union_id);
+    let history = homes::history(&state.store, &cap, school).await?;
+    let tr = a.tr;
+    let status = app.status();
+    let scheme = domain::assessment::scheme(app.scheme_version).unwrap_or(current());
+    let max_of = |code: &str| {
+        scheme
+            .standards
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| s.points)
+            .unwrap_or(0)
+    };
+    let mut r = a.render(&ApplicationPage {
+        p: Chrome::new(a, "assessment-application-title"),
+        id,
+        school: app.school_name.clone(),
+        level: tr.opt_label(app.level()),
+        status: tr.opt_label(status),
+        status_code: status.map(|s| s.code()).unwrap_or(""),
+        applied: format!("{} · {}", tr.date(&app.applied_on), app.applied_by_label),
+        scores: app
+            .scores()
+            .into_iter()
+            .map(|(c, v)| {
+                let m = max_of(&c);
+                (tr.t(&format!("assessment-standard-{c}")), v, m)
+            })
+            .collect(),
+        self_total: app.self_total,
+        evidence: app
+            .evidence()
+            .into_iter()
+            .map(|e| {
+                let link = e.starts_with('/');
+                (e, link)
+            })
+            .collect(),
+        area_score: app.area_score.map(|s| s.to_string()).unwrap_or_default(),
+        recommended_by: app.recommended_by_label.clone().unwrap_or_default(),
+        first_reviewer: app.first_reviewer_label.clone().unwrap_or_default(),
+        decided: app
+            .decided_on
+            .map(|d| {
+                format!(
+                    "{} · {}",
+                    tr.date(&d),
+                    app.decided_by_label.clone().unwrap_or_default()
+                )
+            })
+            .unwrap_or_default(),
+        note: app.note.clone().unwrap_or_default(),
+        history: history
+            .iter()
+            .map(|h| {
+                (
+                    tr.date(&h.decided_on),
+                    tr.opt_label(LevelChange::from_code(&h.change)),
+                    tr.opt_label(h.level.as_deref().and_then(HomeLevel::from_code)),
+                    h.reason.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        can_recommend: a.actor.may(Permission::HomeRecommend)
+            && status == Some(ApplicationStatus::SelfAssessed),
+        can_review: a.actor.may(Permission::AssessmentReview)
+            && matches!(
+                status,
+                Some(ApplicationStatus::Recommended | ApplicationStatus::FirstReview)
+            ),
+        errors: errors.clone(),
+        score: f.score.clone(),
+        reason: f.reason.clone(),
+        min_score: app.level().map(|l| scheme.min_score_for(l)).unwrap_or(0),
+    })?;
+    if !errors.is_empty() {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn application_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
+    render_application(&state, &a, id, &StepForm::default(), FieldErrors::default()).await
+}
+
+pub async fn recommend(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::HomeRecommend>()?;
+    let back = format!("/assessment/homes/{id}");
+    let score = match parse_score("score", &f.score, 100) {
+        Ok(s) => s,
+        Err(e) => return render_application(&state, &a, id, &f, FieldErrors(vec![e])).await,
+    };
+    match homes::recommend(
+        &state.store,
+        &cap,
+        &a.who(),
+        HomeApplicationId(id),
+        f.decision == "recommend",
+        score,
+        &f.note,
+        crate::today(),
+    )
+    .await
+    {
+        Ok(()) => Ok(a.redirect(&back, Flash::ok("assessment-recommended"))),
+        Err(StoreError::Invalid(e)) => render_application(&state, &a, id, &f, e).await,
+        Err(e) => step_refused(&a, &back, e),
+    }
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentReview>()?;
+    let back = format!("/assessment/homes/{id}");
+    match homes::review(
+        &state.store,
+        &cap,
+        &a.who(),
+        HomeApplicationId(id),
+        f.decision == "approve",
+        &f.reason,
+        crate::today(),
+    )
+    .await
+    {
+        Ok(()) => Ok(a.redirect(&back, Flash::ok("assessment-reviewed"))),
+        Err(StoreError::Invalid(e)) => render_application(&state, &a, id, &f, e).await,
+        Err(e) => step_refused(&a, &back, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DowngradeForm {
+    school: String,
+    reason: String,
+}
+
+pub async fn downgrade(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<DowngradeForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentReview>()?;
+    let back = "/assessment/homes";
+    let school: i64 = f.school.trim().parse().map_err(|_| AppError::NotFound)?;
+    match homes::downgrade(
+        &state.store,
+        &cap,
+        &a.who(),
+        OrgUnitId(school),
+        &f.reason,
+        crate::today(),
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(back, Flash::ok("assessment-downgraded"))),
+        Err(StoreError::Invalid(e)) => Ok(a.redirect(
+            back,
+            e.0.first()
+                .map(|x| Flash::error(x.key))
+                .unwrap_or_else(|| Flash::error(domain::text::STEP_NOT_ALLOWED)),
+        )),
+        Err(e) => step_refused(&a, back, e),
+    }
+}

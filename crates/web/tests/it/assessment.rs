@@ -1,0 +1,182 @@
+//! Staff homes and the annual assessment over HTTP (issue 17): a school's chair
+//! self-assesses with a photo as evidence, its area lead recommends, two district reviewers
+//! approve and the register shows the level; bad input comes back at its field with what was
+//! typed and nothing stored; the annual assessment ranks the schools, vetoes the one without
+//! a quorate congress and its ledger links each point to its figure's records; the chair of
+//! school B can neither see nor change school A's assessment. Both engines.
+//!
+//! Must never assert markup alone where a person would notice something else: field errors
+//! are read from the element under the field, leaks from the whole page text.
+
+use domain::auth::Role;
+use testkit::app::TestApp;
+use testkit::*;
+use web::i18n::{Lang, catalogue_keys};
+
+fn self_assessment<'a>(
+    school: &'a str,
+    level: &'a str,
+    s1: &'a str,
+    evidence: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("school", school),
+        ("level", level),
+        ("score0", "14"),
+        ("score1", s1),
+        ("score2", "13"),
+        ("score3", "14"),
+        ("score4", "12"),
+        ("score5", "13"),
+        ("evidence", evidence),
+    ]
+}
+
+async fn applications(app: &TestApp) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM home_application"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+#[test]
+fn every_message_of_the_area_is_in_both_catalogues() {
+    for lang in [Lang::Zh, Lang::En] {
+        let keys = catalogue_keys(lang);
+        for k in domain::assessment::text::ALL {
+            assert!(keys.contains(*k), "{k} missing in {lang:?}");
+        }
+        for s in domain::assessment::current().standards {
+            assert!(
+                keys.contains(&format!("assessment-standard-{}", s.code)),
+                "{} in {lang:?}",
+                s.code
+            );
+        }
+        for i in domain::assessment::current().indicators {
+            assert!(
+                keys.contains(&format!("assessment-indicator-{}", i.code)),
+                "{} in {lang:?}",
+                i.code
+            );
+        }
+        for k in ["due-assessment-recommend", "due-assessment-review"] {
+            assert!(keys.contains(k), "{k} in {lang:?}");
+        }
+    }
+}
+
+dual_test!(async fn a_school_self_assesses_with_a_photo_its_area_recommends_and_two_reviewers_award_the_level(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let school = o.school_a.0.to_string();
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let form = chair.get("/assessment/homes/new").await;
+    form.assert_status(200);
+    assert_eq!(form.select("#score5").len(), 1, "one field per standard");
+    let r = chair.post("/assessment/homes/new", &self_assessment(&school, "qualified", "22", "教工之家活动室.jpg\n/congress")).await;
+    r.assert_status(303);
+    let href = r.location().unwrap();
+    let page = chair.follow(&r).await;
+    page.assert_status(200);
+    assert!(page.text().contains("教工之家活动室.jpg"), "the evidence is listed");
+    assert_eq!(page.select("#application-status").join(""), "已自评");
+    // The chair has no recommend or review form.
+    assert!(page.select("form[action$='/recommend']").is_empty());
+    assert_eq!(chair.post(&format!("{href}/recommend"), &[("decision", "recommend"), ("score", "90")]).await.status.as_u16(), 403);
+
+    // The area lead: a score below the level's least is refused at the field, kept.
+    let mut lead = app.client_as(Role::AreaLead, o.area_a).await;
+    let r = lead.post(&format!("{href}/recommend"), &[("decision", "recommend"), ("score", "40"), ("note", "")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#score-error").join("").contains("60"), "{}", r.select("#score-error").join(""));
+    assert!(r.text().contains("value=\"40\""));
+    lead.post(&format!("{href}/recommend"), &[("decision", "recommend"), ("score", "88"), ("note", "材料齐全")]).await.assert_status(303);
+
+    // Two district reviewers: the same one twice is refused at the field.
+    let staff1 = app.account("shenhe1", Role::UnionStaff, o.union).await;
+    let staff2 = app.account("shenhe2", Role::UnionStaff, o.union).await;
+    let mut s1 = app.client_for(staff1).await;
+    s1.post(&format!("{href}/review"), &[("decision", "approve"), ("reason", "")]).await.assert_status(303);
+    let r = s1.post(&format!("{href}/review"), &[("decision", "approve"), ("reason", "")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#reason-error").join("").is_empty());
+    let mut s2 = app.client_for(staff2).await;
+    let r = s2.post(&format!("{href}/review"), &[("decision", "approve"), ("reason", "")]).await;
+    r.assert_status(303);
+    let page = s2.follow(&r).await;
+    assert_eq!(page.select("#application-status").join(""), "已评定");
+    let reg = s2.get("/assessment/homes?level=qualified").await;
+    reg.assert_status(200);
+    assert!(reg.text().contains("甲一小学工会") && !reg.text().contains("乙一小学工会"), "the filter shows the qualified school only");
+});
+
+dual_test!(async fn bad_input_comes_back_at_its_field_with_what_was_typed(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let school = o.school_a.0.to_string();
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let r = chair.post("/assessment/homes/new", &self_assessment(&school, "qualified", "26", "安装包.exe")).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let score = r.select("#score1-error").join("");
+    assert!(score.contains("25"), "the range is named: {score}");
+    let ev = r.select("#evidence-error").join("");
+    assert!(ev.contains("安装包.exe"), "the refused item is named: {ev}");
+    assert!(r.text().contains("value=\"26\""), "the typed score is kept");
+    assert!(r.text().contains("安装包.exe"), "the typed evidence is kept");
+    // A higher level before the one below: refused at the level.
+    let r = chair.post("/assessment/homes/new", &self_assessment(&school, "model", "20", "a.png")).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#level-error").join("").is_empty());
+    assert_eq!(applications(&app).await, 0, "nothing stored");
+});
+
+dual_test!(async fn the_annual_assessment_ranks_vetoes_and_prints_the_ledger_and_school_b_cannot_reach_school_a(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let year = domain::congress::school_year(web::today()) - 1;
+    store::congress::oversight::record_exemption(st, &sys(), &who(), o.school_a2, year, "校舍整体搬迁").await.unwrap();
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let page = staff.get(&format!("/assessment?year={year}")).await;
+    page.assert_status(200);
+    let text = page.text();
+    assert!(text.contains("甲一小学工会") && text.contains("乙一小学工会"));
+    // A and B held no quorate meeting: vetoed; A2 is exempted with its reason.
+    let vetoed = page.select("tr.flagged td:nth-child(2)").join(" ");
+    assert!(vetoed.contains("甲一小学工会") && vetoed.contains("乙一小学工会") && !vetoed.contains("甲二中学工会"), "{vetoed}");
+    assert!(text.contains("校舍整体搬迁"));
+    assert_eq!(page.select(&format!("tr[data-school='{}'] td:nth-child(1)", o.school_a2.0)).join(""), "1", "the exempted school ranks first");
+    let weak = page.select(".weak-list li").join(" ");
+    assert!(weak.contains("甲一小学工会") && weak.contains("未召开达到法定人数的教代会"), "{weak}");
+    // The ledger prints; each point links to its figure's records.
+    let ledger = staff.get(&format!("/assessment/schools/{}?year={year}", o.school_a.0)).await;
+    ledger.assert_status(200);
+    assert!(!ledger.select("#ledger-veto").join("").is_empty(), "the veto is on the ledger");
+    assert!(ledger.text().contains(&format!("/congress/oversight?year={year}")), "the congress line links to its list");
+    let xlsx = staff.get(&format!("/assessment.xlsx?year={year}")).await;
+    xlsx.assert_status(200);
+
+    // The chair of school B: school A is neither listed nor reachable, nor changeable.
+    let mut chair_a = app.client_as(Role::SchoolChair, o.school_a).await;
+    let school_a = o.school_a.0.to_string();
+    let r = chair_a.post("/assessment/homes/new", &self_assessment(&school_a, "qualified", "22", "a.jpg")).await;
+    r.assert_status(303);
+    let href = r.location().unwrap();
+    let mut chair_b = app.client_as(Role::SchoolChair, o.school_b).await;
+    let mine = chair_b.get(&format!("/assessment?year={year}")).await;
+    mine.assert_status(200);
+    assert!(!mine.text().contains("甲一小学工会") && mine.text().contains("乙一小学工会"));
+    assert_eq!(chair_b.get(&format!("/assessment/schools/{}?year={year}", o.school_a.0)).await.status.as_u16(), 404);
+    assert_eq!(chair_b.get(&href).await.status.as_u16(), 404);
+    assert!(!chair_b.get("/assessment/homes").await.text().contains("甲一小学工会"));
+    assert_eq!(chair_b.post("/assessment/homes/new", &self_assessment(&school_a, "qualified", "22", "a.jpg")).await.status.as_u16(), 404);
+    assert_eq!(chair_b.post(&format!("{href}/review"), &[("decision", "refuse"), ("reason", "x")]).await.status.as_u16(), 403);
+    // Area B's lead holds the permission but not the scope: 404, nothing changed.
+    let mut lead_b = app.client_as(Role::AreaLead, o.area_b).await;
+    assert_eq!(lead_b.post(&format!("{href}/recommend"), &[("decision", "not"), ("score", "10"), ("note", "")]).await.status.as_u16(), 404);
+    let page = chair_a.get(&href).await;
+    assert_eq!(page.select("#application-status").join(""), "已自评");
+});
