@@ -100,6 +100,14 @@ permissions! {
     AssistanceView,
     AssistanceDraft,
     AssistanceConfirm,
+    // News, work plan and year summary (信息 / 工作计划 / 工作总结): submit news (a registered
+    // correspondent only, the data decides), review news and record placements (the school,
+    // then the district), read the year's plan, edit it, draft and edit the year summary.
+    NewsSubmit,
+    NewsReview,
+    WorkPlanView,
+    WorkPlanManage,
+    SummaryDraft,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -127,6 +135,7 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::CongressView
                 | P::CongressAttend
                 | P::CongressOversight
+                | P::WorkPlanView
         ),
         Role::SchoolChair => matches!(
             p,
@@ -147,6 +156,11 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::AssistanceView
                 | P::AssistanceDraft
                 | P::AssistanceConfirm
+                | P::NewsSubmit
+                | P::NewsReview
+                | P::WorkPlanView
+                | P::WorkPlanManage
+                | P::SummaryDraft
         ),
         Role::CommitteeMember => {
             matches!(
@@ -160,6 +174,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::CongressAttend
                     | P::AssistanceView
                     | P::AssistanceDraft
+                    | P::NewsSubmit
+                    | P::NewsReview
+                    | P::WorkPlanView
             )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
@@ -172,9 +189,13 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
         // and voters of the term by the data; proposing and seconding to voting delegates.
         Role::Delegate => matches!(
             p,
-            P::CongressAttend | P::ProposalSubmit | P::ProposalSecond | P::SuggestionSubmit
+            P::CongressAttend
+                | P::ProposalSubmit
+                | P::ProposalSecond
+                | P::SuggestionSubmit
+                | P::NewsSubmit
         ),
-        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit),
+        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit),
     }
 }
 
@@ -511,6 +532,19 @@ mod tests {
             (Role::HandlingDepartment, P::AssistanceView, false),
             (Role::Delegate, P::AssistanceView, false),
             (Role::Member, P::AssistanceView, false),
+            // News, plan and summary: any member may submit news (as a registered
+            // correspondent); the school's chair and committee review it; the chair and the
+            // district edit the plan and draft the summary; the area lead reads the plan.
+            (Role::Member, P::NewsSubmit, true),
+            (Role::Member, P::NewsReview, false),
+            (Role::CommitteeMember, P::NewsReview, true),
+            (Role::SchoolChair, P::SummaryDraft, true),
+            (Role::CommitteeMember, P::SummaryDraft, false),
+            (Role::AreaLead, P::WorkPlanView, true),
+            (Role::AreaLead, P::WorkPlanManage, false),
+            (Role::AreaLead, P::SummaryDraft, false),
+            (Role::FinanceOfficer, P::NewsReview, false),
+            (Role::UnionStaff, P::SummaryDraft, true),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

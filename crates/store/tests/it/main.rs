@@ -19,3 +19,4 @@ mod reminders;
 mod schema;
 mod statute;
 mod voting;
+mod yearbook;

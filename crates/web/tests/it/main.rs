@@ -15,3 +15,4 @@ mod notify;
 mod security;
 mod statute;
 mod voting;
+mod yearbook;
