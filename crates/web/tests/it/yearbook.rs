@@ -180,12 +180,21 @@ dual_test!(async fn the_summary_draft_states_the_figures_links_them_edits_and_pr
     assert!(!b.get("/summaries").await.text().contains(&href));
     assert!(a.get(&format!("{href}/print")).await.text().contains("甲校年度工作总结修改稿"));
 
-    // A year without records: an honest, empty draft, not an error page.
+    // A year without records: an honest, mostly empty draft, not an error page. School A
+    // has a chair, the one figure not counted by year; school A2 has nothing at all.
     let r = a.post("/summaries", &[("unit", &o.school_a.0.to_string()), ("year", "2001")]).await;
     r.assert_status(303);
-    let empty = a.follow(&r).await;
+    let old = a.follow(&r).await;
+    old.assert_status(200);
+    assert!(old.select("article.summary-draft h2").len() <= 1, "{}", old.select("article.summary-draft").join("|"));
+    let staff = app.account("quzonggonghui", Role::UnionStaff, o.union).await;
+    let mut s = app.client_for(staff).await;
+    let r = s.post("/summaries", &[("unit", &o.school_a2.0.to_string()), ("year", "2001")]).await;
+    r.assert_status(303);
+    let empty = s.follow(&r).await;
     empty.assert_status(200);
-    assert!(empty.text().contains("本年度平台上还没有可统计的记录"));
+    assert!(empty.text().contains("本年度平台上还没有可统计的记录"), "{}", empty.select("article.summary-draft").join("|"));
+    assert!(empty.select("article.summary-draft h2").is_empty());
     // A year typed wrong: the message at the field.
     let r = a.post("/summaries", &[("unit", &o.school_a.0.to_string()), ("year", "二〇二六")]).await;
     assert_eq!(r.status.as_u16(), 422);
