@@ -188,8 +188,13 @@ mod tests {
         let e = input().parse(|_| false).unwrap_err();
         assert_eq!(e.0[0].field, "figure");
         assert_eq!(e.0[0].key, t::FIGURE_UNKNOWN);
-        let ok = input().parse(|k| k == "figure-congress-meetings-held").unwrap();
-        assert_eq!(ok.indicator, Some(("figure-congress-meetings-held".into(), 22)));
+        let ok = input()
+            .parse(|k| k == "figure-congress-meetings-held")
+            .unwrap();
+        assert_eq!(
+            ok.indicator,
+            Some(("figure-congress-meetings-held".into(), 22))
+        );
     }
 
     #[test]

@@ -266,9 +266,11 @@ pub async fn correspondents(
         .push(") AS BIGINT) FROM correspondent c JOIN member m ON m.id = c.member_id JOIN org_unit s ON s.id = c.school_union_id WHERE 1 = 1");
     crate::scope::restrict(&mut q, "c.school_union_id", cap.scope());
     if let Some(u) = unit {
-        q.push(" AND c.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")
-            .bind(Arg::I64(u.0))
-            .push(")");
+        q.push(
+            " AND c.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
+        .bind(Arg::I64(u.0))
+        .push(")");
     }
     q.push(" ORDER BY s.sort_order, s.id, c.id LIMIT 500");
     let rows: Vec<(i64, String, String, i64, i64, i64)> = q.fetch_all(db).await?;
@@ -295,7 +297,8 @@ pub async fn submit(
     today: NaiveDate,
 ) -> Result<NewsItemId, StoreError> {
     let mut tx = st.db.begin().await?;
-    let mut q = Sql::new("SELECT c.id, c.school_union_id FROM correspondent c WHERE c.member_id = ");
+    let mut q =
+        Sql::new("SELECT c.id, c.school_union_id FROM correspondent c WHERE c.member_id = ");
     q.bind(Arg::I64(acting.member().0));
     crate::scope::restrict(&mut q, "c.school_union_id", acting.cap().scope());
     let found: Vec<(i64, i64)> = q.fetch_all_tx(&mut tx).await?;
@@ -425,9 +428,11 @@ pub async fn list(
     let mut q = Sql::new(NEWS_SELECT);
     crate::scope::restrict(&mut q, "n.school_union_id", cap.scope());
     if let Some(u) = f.unit {
-        q.push(" AND n.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")
-            .bind(Arg::I64(u.0))
-            .push(")");
+        q.push(
+            " AND n.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
+        .bind(Arg::I64(u.0))
+        .push(")");
     }
     if let Some(y) = f.year {
         let (from, to) = year_range(y);
@@ -451,7 +456,8 @@ pub async fn list(
 /// The items the acting correspondent submitted, newest first (two queries).
 pub async fn mine(db: &Db, acting: &Acting<perm::NewsSubmit>) -> Result<Vec<NewsRow>, StoreError> {
     let mut q = Sql::new(NEWS_SELECT);
-    q.push(" AND c.member_id = ").bind(Arg::I64(acting.member().0));
+    q.push(" AND c.member_id = ")
+        .bind(Arg::I64(acting.member().0));
     crate::scope::restrict(&mut q, "n.school_union_id", acting.cap().scope());
     q.push(" ORDER BY n.submitted_on DESC, n.id DESC LIMIT 200");
     let rows: Vec<NewsTuple> = q.fetch_all(db).await?;
@@ -464,7 +470,8 @@ pub async fn is_correspondent(
     db: &Db,
     acting: &Acting<perm::NewsSubmit>,
 ) -> Result<bool, StoreError> {
-    let mut q = Sql::new("SELECT CAST(COUNT(*) AS BIGINT) FROM correspondent c WHERE c.member_id = ");
+    let mut q =
+        Sql::new("SELECT CAST(COUNT(*) AS BIGINT) FROM correspondent c WHERE c.member_id = ");
     q.bind(Arg::I64(acting.member().0));
     crate::scope::restrict(&mut q, "c.school_union_id", acting.cap().scope());
     Ok(q.fetch_scalar_i64(db).await? > 0)
@@ -573,7 +580,16 @@ pub async fn approve(
     } else {
         "news_item.school_approve"
     };
-    audit_commit(tx, st, who, action, ("news_item", id.0), item.school_id, &ch).await?;
+    audit_commit(
+        tx,
+        st,
+        who,
+        action,
+        ("news_item", id.0),
+        item.school_id,
+        &ch,
+    )
+    .await?;
     Ok(to)
 }
 
@@ -701,11 +717,13 @@ async fn load_demo(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
     use domain::ids::{AccountId, MemberId};
     let st = run.st;
     let today = run.opts.today;
-    let picks: Vec<(i64, i64)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+    let picks: Vec<(i64, i64)> = crate::on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT MIN(m.id), m.school_union_id FROM member m WHERE m.status = 'active' GROUP BY m.school_union_id ORDER BY m.school_union_id"
     )
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let review = system_cap::<perm::NewsReview>(run.sys, AccountId(0));
     let who = Who::system("demo");
     let new_year = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
@@ -743,13 +761,40 @@ async fn load_demo(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
             }
             approve(st, &review, &who, id).await?;
             if n % 3 == 0 {
-                place(st, &review, &who, id, PlacementLevel::City, "市教育工会网站", on).await?;
+                place(
+                    st,
+                    &review,
+                    &who,
+                    id,
+                    PlacementLevel::City,
+                    "市教育工会网站",
+                    on,
+                )
+                .await?;
             }
             if n % 9 == 0 {
-                place(st, &review, &who, id, PlacementLevel::Province, "省教育工会微信公众号", on).await?;
+                place(
+                    st,
+                    &review,
+                    &who,
+                    id,
+                    PlacementLevel::Province,
+                    "省教育工会微信公众号",
+                    on,
+                )
+                .await?;
             }
             if n % 31 == 0 {
-                place(st, &review, &who, id, PlacementLevel::National, "《中国教工》", on).await?;
+                place(
+                    st,
+                    &review,
+                    &who,
+                    id,
+                    PlacementLevel::National,
+                    "《中国教工》",
+                    on,
+                )
+                .await?;
             }
         }
     }

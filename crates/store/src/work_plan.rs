@@ -271,8 +271,8 @@ pub async fn unit_figures(
     let mut totals = crate::area::totals(&values);
     let schools = crate::area::units(&values);
     for v in &values {
-        let ratio = crate::area::figure(&v.key)
-            .is_some_and(|f| f.sum == domain::area::Summation::None);
+        let ratio =
+            crate::area::figure(&v.key).is_some_and(|f| f.sum == domain::area::Summation::None);
         if ratio && values.iter().filter(|w| w.key == v.key).count() == 1 {
             totals.insert(v.key.clone(), v.value);
         }

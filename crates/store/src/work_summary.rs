@@ -65,8 +65,7 @@ async fn snapshot(
     unit: OrgUnitId,
     year: i32,
 ) -> Result<Snapshot, StoreError> {
-    let (values, schools) =
-        crate::work_plan::unit_figures(st, &Reach::of(cap), unit, year).await?;
+    let (values, schools) = crate::work_plan::unit_figures(st, &Reach::of(cap), unit, year).await?;
     Ok(Snapshot { values, schools })
 }
 

@@ -202,16 +202,18 @@ fn item_view(tr: &crate::i18n::Tr, r: &NewsRow, reviewer: Option<&Auth>) -> Item
         placements: r
             .placements
             .iter()
-            .map(|(l, pts)| tr.ta("news-placement-line", &[("level", tr.label(*l)), ("points", pts.to_string())]))
+            .map(|(l, pts)| {
+                tr.ta(
+                    "news-placement-line",
+                    &[("level", tr.label(*l)), ("points", pts.to_string())],
+                )
+            })
             .collect(),
         points: r.placements.iter().map(|p| p.1).sum(),
         can_approve: review && r.status == NewsStatus::Submitted,
         can_publish: review && r.status == NewsStatus::SchoolApproved,
         can_reject: review
-            && matches!(
-                r.status,
-                NewsStatus::Submitted | NewsStatus::SchoolApproved
-            ),
+            && matches!(r.status, NewsStatus::Submitted | NewsStatus::SchoolApproved),
         can_place: reviewer.is_some() && r.status == NewsStatus::Published,
     }
 }
@@ -374,7 +376,10 @@ async fn desk_render(
             .map(|l| {
                 tr.ta(
                     "news-placement-line",
-                    &[("level", tr.label(*l)), ("points", NEWS_RULES.points(*l).to_string())],
+                    &[
+                        ("level", tr.label(*l)),
+                        ("points", NEWS_RULES.points(*l).to_string()),
+                    ],
                 )
             })
             .collect(),
@@ -450,7 +455,13 @@ pub async fn place(
     let cap = a.actor.authorize::<perm::NewsReview>()?;
     let level = match parse_level(&f.level) {
         Ok(l) => l,
-        Err(e) => return refused(&a, "/correspondents", store::StoreError::Invalid(FieldErrors(vec![e]))),
+        Err(e) => {
+            return refused(
+                &a,
+                "/correspondents",
+                store::StoreError::Invalid(FieldErrors(vec![e])),
+            );
+        }
     };
     match news::place(
         &state.store,
@@ -470,4 +481,3 @@ pub async fn place(
         Err(e) => refused(&a, "/correspondents", e),
     }
 }
-

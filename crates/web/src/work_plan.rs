@@ -209,11 +209,15 @@ async fn render(
     let (values, _) = plan::unit_figures(&state.store, &Reach::of(&cap), unit, year).await?;
     let tr = a.tr;
     let views = task_views(&tr, &tasks, &values, unit, crate::today());
-    let figures = std::iter::once(Opt::new("", tr.t("plan-no-indicator"), form.figure.is_empty()))
-        .chain(store::area::declared_figures().map(|f| {
-            Opt::new(f.key, tr.t(f.key), form.figure == f.key)
-        }))
-        .collect();
+    let figures = std::iter::once(Opt::new(
+        "",
+        tr.t("plan-no-indicator"),
+        form.figure.is_empty(),
+    ))
+    .chain(
+        store::area::declared_figures().map(|f| Opt::new(f.key, tr.t(f.key), form.figure == f.key)),
+    )
+    .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -227,10 +231,21 @@ async fn render(
         progress: tr.ta(
             "plan-progress",
             &[
-                ("met", views.iter().filter(|v| v.outcome == "met").count().to_string()),
+                (
+                    "met",
+                    views
+                        .iter()
+                        .filter(|v| v.outcome == "met")
+                        .count()
+                        .to_string(),
+                ),
                 (
                     "total",
-                    views.iter().filter(|v| !v.outcome.is_empty()).count().to_string(),
+                    views
+                        .iter()
+                        .filter(|v| !v.outcome.is_empty())
+                        .count()
+                        .to_string(),
                 ),
                 ("tasks", views.len().to_string()),
             ],
@@ -268,15 +283,17 @@ pub async fn add(State(state): State<AppState>, a: Auth, Form(f): Form<TaskInput
     let year = parse_year("year", &f.year).ok();
     let mut errors = FieldErrors::default();
     match (unit, f.parse(plan::figure_exists)) {
-        (Some(u), Ok(d)) => match plan::add_task(&state.store, &cap, &a.who(), OrgUnitId(u), &d).await {
-            Ok(_) => {
-                return Ok(a.redirect(
-                    &format!("/plans?unit={u}&year={}", d.year),
-                    Flash::ok("plan-task-added"),
-                ));
+        (Some(u), Ok(d)) => {
+            match plan::add_task(&state.store, &cap, &a.who(), OrgUnitId(u), &d).await {
+                Ok(_) => {
+                    return Ok(a.redirect(
+                        &format!("/plans?unit={u}&year={}", d.year),
+                        Flash::ok("plan-task-added"),
+                    ));
+                }
+                Err(e) => into_fields(e, &mut errors)?,
             }
-            Err(e) => into_fields(e, &mut errors)?,
-        },
+        }
         (None, _) => return Err(crate::error::AppError::NotFound),
         (_, Err(e)) => errors = e,
     }

@@ -46,7 +46,11 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::SummaryDraft).button(),
             refresh,
         )
-        .get("/summaries/{id}/print", Guard::staff(P::SummaryDraft), print)
+        .get(
+            "/summaries/{id}/print",
+            Guard::staff(P::SummaryDraft),
+            print,
+        )
 }
 
 /// The year summary area.
@@ -173,7 +177,11 @@ pub fn write_draft(tr: &Tr, s: &Summary, tasks: &[store::work_plan::TaskRow]) ->
         plan.push(Sentence {
             text: tr.ta(
                 key,
-                &[("task", t.text.clone()), ("value", value), ("target", target)],
+                &[
+                    ("task", t.text.clone()),
+                    ("value", value),
+                    ("target", target),
+                ],
             ),
             href: if href {
                 t.figure
@@ -196,7 +204,10 @@ pub fn write_draft(tr: &Tr, s: &Summary, tasks: &[store::work_plan::TaskRow]) ->
     for (i, s) in out.iter_mut().enumerate() {
         s.numbered = tr.ta(
             "summary-numbered",
-            &[("n", number_word(tr, i + 1)), ("heading", s.heading.clone())],
+            &[
+                ("n", number_word(tr, i + 1)),
+                ("heading", s.heading.clone()),
+            ],
         );
     }
     out
@@ -304,13 +315,19 @@ pub async fn create(
     Form(f): Form<CreateForm>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::SummaryDraft>()?;
-    let unit = f.unit.trim().parse::<i64>().map_err(|_| crate::error::AppError::NotFound)?;
+    let unit = f
+        .unit
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| crate::error::AppError::NotFound)?;
     let mut errors = FieldErrors::default();
     match parse_year("year", &f.year) {
         Ok(year) => {
             match summaries::draft(&state.store, &cap, &a.who(), OrgUnitId(unit), year).await {
                 Ok(id) => {
-                    return Ok(a.redirect(&format!("/summaries/{id}"), Flash::ok("summary-drafted")));
+                    return Ok(
+                        a.redirect(&format!("/summaries/{id}"), Flash::ok("summary-drafted"))
+                    );
                 }
                 Err(e) => into_fields(e, &mut errors)?,
             }
@@ -398,9 +415,9 @@ async fn show_render(
 ) -> AppResult {
     let l = load(state, a, id).await?;
     let tr = a.tr;
-    let text = typed.or_else(|| l.s.body.clone()).unwrap_or_else(|| {
-        draft_text(&tr, &l.heading, &l.intro, &l.sections)
-    });
+    let text = typed
+        .or_else(|| l.s.body.clone())
+        .unwrap_or_else(|| draft_text(&tr, &l.heading, &l.intro, &l.sections));
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

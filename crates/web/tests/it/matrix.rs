@@ -380,14 +380,25 @@ async fn yearbook_of_a(app: &TestApp) -> (i64, i64, i64) {
     use domain::auth::perm;
     let st = &app.t.store;
     let m = member(st, app.org.school_a, "甲校通讯员", 8).await;
-    store::correspondent::register(st, &sys::<perm::NewsReview>(), &who(), &m.0.to_string(), today())
-        .await
-        .unwrap();
+    store::correspondent::register(
+        st,
+        &sys::<perm::NewsReview>(),
+        &who(),
+        &m.0.to_string(),
+        today(),
+    )
+    .await
+    .unwrap();
     let mut a = actor(&[(Role::Member, app.org.school_a)]);
     a.member = Some(m);
     let acting = domain::congress::authorize_self::<perm::NewsSubmit>(&a).unwrap();
-    let d = domain::correspondent::NewsDraft { title: "甲校投稿的标题".into(), body: "甲校投稿的正文".into() };
-    let item = store::correspondent::submit(st, &acting, &who(), &d, today()).await.unwrap();
+    let d = domain::correspondent::NewsDraft {
+        title: "甲校投稿的标题".into(),
+        body: "甲校投稿的正文".into(),
+    };
+    let item = store::correspondent::submit(st, &acting, &who(), &d, today())
+        .await
+        .unwrap();
     let task = domain::work_plan::TaskDraft {
         year: 2026,
         text: "甲校计划任务".into(),
@@ -395,8 +406,12 @@ async fn yearbook_of_a(app: &TestApp) -> (i64, i64, i64) {
         deadline: today(),
         indicator: None,
     };
-    let task = store::work_plan::add_task(st, &sys(), &who(), app.org.school_a, &task).await.unwrap();
-    let summary = store::work_summary::draft(st, &sys(), &who(), app.org.school_a, 2026).await.unwrap();
+    let task = store::work_plan::add_task(st, &sys(), &who(), app.org.school_a, &task)
+        .await
+        .unwrap();
+    let summary = store::work_summary::draft(st, &sys(), &who(), app.org.school_a, 2026)
+        .await
+        .unwrap();
     (item.0, task.0, summary.0)
 }
 
