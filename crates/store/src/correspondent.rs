@@ -752,15 +752,15 @@ async fn load_demo(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
             let on = new_year + chrono::Duration::days(days * (n as i64 % 37) / 37);
             n += 1;
             let id = submit(st, &acting, &who, &d, on).await?;
-            if n % 7 == 0 {
+            if n.is_multiple_of(7) {
                 continue;
             }
             approve(st, &review, &who, id).await?;
-            if n % 5 == 0 {
+            if n.is_multiple_of(5) {
                 continue;
             }
             approve(st, &review, &who, id).await?;
-            if n % 3 == 0 {
+            if n.is_multiple_of(3) {
                 place(
                     st,
                     &review,
@@ -772,7 +772,7 @@ async fn load_demo(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
                 )
                 .await?;
             }
-            if n % 9 == 0 {
+            if n.is_multiple_of(9) {
                 place(
                     st,
                     &review,
@@ -784,7 +784,7 @@ async fn load_demo(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
                 )
                 .await?;
             }
-            if n % 31 == 0 {
+            if n.is_multiple_of(31) {
                 place(
                     st,
                     &review,

@@ -135,7 +135,7 @@ dual_test!(async fn the_summary_draft_states_the_figures_links_them_edits_and_pr
     page.assert_status(200);
     let figures = store::work_plan::unit_figures(
         st,
-        &store::area::Reach::system(&domain::auth::SystemCap::for_cli()),
+        &store::area::Reach::of(&sys::<domain::auth::perm::SummaryDraft>()),
         o.school_a,
         year,
     )
