@@ -107,6 +107,14 @@ permissions! {
     HomeApply,
     HomeRecommend,
     AssessmentReview,
+    // News, work plan and year summary (信息 / 工作计划 / 工作总结): submit news (a registered
+    // correspondent only, the data decides), review news and record placements (the school,
+    // then the district), read the year's plan, edit it, draft and edit the year summary.
+    NewsSubmit,
+    NewsReview,
+    WorkPlanView,
+    WorkPlanManage,
+    SummaryDraft,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -137,6 +145,7 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 // Assessment
                 | P::AssessmentView
                 | P::HomeRecommend
+                | P::WorkPlanView
         ),
         Role::SchoolChair => matches!(
             p,
@@ -160,6 +169,11 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 // Assessment
                 | P::AssessmentView
                 | P::HomeApply
+                | P::NewsSubmit
+                | P::NewsReview
+                | P::WorkPlanView
+                | P::WorkPlanManage
+                | P::SummaryDraft
         ),
         Role::CommitteeMember => {
             matches!(
@@ -173,6 +187,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::CongressAttend
                     | P::AssistanceView
                     | P::AssistanceDraft
+                    | P::NewsSubmit
+                    | P::NewsReview
+                    | P::WorkPlanView
             )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
@@ -185,9 +202,13 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
         // and voters of the term by the data; proposing and seconding to voting delegates.
         Role::Delegate => matches!(
             p,
-            P::CongressAttend | P::ProposalSubmit | P::ProposalSecond | P::SuggestionSubmit
+            P::CongressAttend
+                | P::ProposalSubmit
+                | P::ProposalSecond
+                | P::SuggestionSubmit
+                | P::NewsSubmit
         ),
-        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit),
+        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit),
     }
 }
 
@@ -587,6 +608,19 @@ mod tests {
             (Role::CommitteeMember, P::AssessmentView, false),
             (Role::Delegate, P::AssessmentView, false),
             (Role::Member, P::AssessmentView, false),
+            // News, plan and summary: any member may submit news (as a registered
+            // correspondent); the school's chair and committee review it; the chair and the
+            // district edit the plan and draft the summary; the area lead reads the plan.
+            (Role::Member, P::NewsSubmit, true),
+            (Role::Member, P::NewsReview, false),
+            (Role::CommitteeMember, P::NewsReview, true),
+            (Role::SchoolChair, P::SummaryDraft, true),
+            (Role::CommitteeMember, P::SummaryDraft, false),
+            (Role::AreaLead, P::WorkPlanView, true),
+            (Role::AreaLead, P::WorkPlanManage, false),
+            (Role::AreaLead, P::SummaryDraft, false),
+            (Role::FinanceOfficer, P::NewsReview, false),
+            (Role::UnionStaff, P::SummaryDraft, true),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

@@ -13,6 +13,7 @@ pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod congress;
+pub mod correspondent;
 pub mod error;
 pub mod ids;
 pub mod kit;
@@ -25,5 +26,7 @@ pub mod roster;
 pub mod rules;
 pub mod text;
 pub mod voting;
+pub mod work_plan;
+pub mod work_summary;
 
 pub use error::{FieldError, FieldErrors};

@@ -16,6 +16,7 @@ pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod congress;
+pub mod correspondent;
 pub mod crypto;
 pub mod db;
 pub mod demo;
@@ -30,6 +31,8 @@ pub mod proposals;
 pub mod robot;
 pub mod scope;
 pub mod voting;
+pub mod work_plan;
+pub mod work_summary;
 
 pub use crypto::Cipher;
 pub use db::{Db, DbOptions, Engine, Tx, now};

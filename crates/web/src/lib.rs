@@ -15,6 +15,7 @@ pub mod auth;
 pub mod chart;
 pub mod chrome;
 pub mod congress;
+pub mod correspondent;
 pub mod ctx;
 pub mod dashboard;
 pub mod error;
@@ -25,6 +26,8 @@ pub mod pages;
 pub mod proposals;
 pub mod state;
 pub mod voting;
+pub mod work_plan;
+pub mod work_summary;
 
 pub use notify::{inbox, outbox};
 

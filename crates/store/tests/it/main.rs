@@ -20,3 +20,4 @@ mod reminders;
 mod schema;
 mod statute;
 mod voting;
+mod yearbook;

@@ -16,3 +16,4 @@ mod notify;
 mod security;
 mod statute;
 mod voting;
+mod yearbook;

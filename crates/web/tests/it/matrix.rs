@@ -29,6 +29,8 @@ const PUBLIC: &[&str] = &[
     "/link/{token}",
     "/checkin",
     "/vote",
+    "/news",
+    "/news/feed.atom",
 ];
 
 /// School A's congress: a term, a delegate, a meeting with an agenda item and a document,
@@ -263,6 +265,10 @@ struct World {
     relief_grant: i64,
     /// A staff-home application of school A, self-assessed (assessment).
     home_application: i64,
+    /// School A's news item (submitted), a task of its plan and its year summary draft.
+    news_item: i64,
+    plan_task: i64,
+    summary: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -271,9 +277,12 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 20] = [
+    let prefixes: [(&str, i64); 23] = [
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
+        ("/news/items/", w.news_item),
+        ("/plans/tasks/", w.plan_task),
+        ("/summaries/", w.summary),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
         ("/inbox/", w.inbox),
@@ -386,6 +395,47 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
         .await
         .unwrap()
         .0
+}
+
+/// School A's news item (submitted by its correspondent, not yet reviewed), a task of its
+/// plan and its year summary draft.
+async fn yearbook_of_a(app: &TestApp) -> (i64, i64, i64) {
+    use domain::auth::perm;
+    let st = &app.t.store;
+    let m = member(st, app.org.school_a, "甲校通讯员", 8).await;
+    store::correspondent::register(
+        st,
+        &sys::<perm::NewsReview>(),
+        &who(),
+        &m.0.to_string(),
+        today(),
+    )
+    .await
+    .unwrap();
+    let mut a = actor(&[(Role::Member, app.org.school_a)]);
+    a.member = Some(m);
+    let acting = domain::congress::authorize_self::<perm::NewsSubmit>(&a).unwrap();
+    let d = domain::correspondent::NewsDraft {
+        title: "甲校投稿的标题".into(),
+        body: "甲校投稿的正文".into(),
+    };
+    let item = store::correspondent::submit(st, &acting, &who(), &d, today())
+        .await
+        .unwrap();
+    let task = domain::work_plan::TaskDraft {
+        year: 2026,
+        text: "甲校计划任务".into(),
+        owner: "甲校工会".into(),
+        deadline: today(),
+        indicator: None,
+    };
+    let task = store::work_plan::add_task(st, &sys(), &who(), app.org.school_a, &task)
+        .await
+        .unwrap();
+    let summary = store::work_summary::draft(st, &sys(), &who(), app.org.school_a, 2026)
+        .await
+        .unwrap();
+    (item.0, task.0, summary.0)
 }
 
 /// The path with school A's ids in place of its parameters.
@@ -683,6 +733,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
     let home_application = home_application_of_a(&app).await;
+    let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -700,7 +751,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         hardship,
         relief_grant,
         home_application,
-        names: vec!["甲校之家.jpg", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        news_item,
+        plan_task,
+        summary,
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -747,6 +801,12 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(hf.status, domain::assistance::FileStatus::Draft, "school A's hardship file");
     let g = store::assistance::grants::get(st, &sys(), domain::assistance::GrantId(w.relief_grant)).await.unwrap();
     assert_eq!(g.status, domain::assistance::GrantStatus::Applied, "school A's grant");
+    let n = store::correspondent::get(st, &sys(), domain::correspondent::NewsItemId(w.news_item)).await.unwrap();
+    assert_eq!(n.status, domain::correspondent::NewsStatus::Submitted, "school A's news item");
+    let tasks = store::work_plan::tasks(&st.db, &sys::<domain::auth::perm::WorkPlanView>(), o.school_a, 2026).await.unwrap();
+    assert_eq!(tasks.len(), 1, "school A's plan");
+    let s = store::work_summary::get(&st.db, &sys(), domain::work_summary::SummaryId(w.summary)).await.unwrap();
+    assert!(s.body.is_none(), "school A's summary draft");
     {
         use domain::congress::*;
         use domain::proposals::*;

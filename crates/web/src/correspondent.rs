@@ -1,0 +1,483 @@
+//! News from correspondents on the web: the public news page and its Atom feed (no login,
+//! published items only), a correspondent's own page (submit from a phone, see one's items
+//! and points), and the review desk of the school and the district (register
+//! correspondents, approve, publish, reject, record placements).
+//!
+//! Handlers are thin: every check is the store's (scope, own item, the district's step).
+//! Nothing unpublished is reachable without a news permission over the item's school; out
+//! of scope is 404.
+
+use crate::area::{Area, NavEntry};
+use crate::chrome::{Chrome, Opt, coded_options};
+use crate::congress::{into_fields, refused};
+use crate::ctx::{Auth, Ctx, Flash};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::{Guard, Permission as P, RouteTable};
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::Datelike;
+use domain::FieldErrors;
+use domain::auth::{Permission, perm};
+use domain::congress::authorize_self;
+use domain::correspondent::*;
+use domain::ids::OrgUnitId;
+use domain::org::Coded;
+use serde::Deserialize;
+use store::correspondent::{self as news, NewsFilter, NewsRow};
+
+fn routes(t: RouteTable) -> RouteTable {
+    t.get("/news", Guard::public(), public_page)
+        .get("/news/feed.atom", Guard::public(), feed)
+        .get("/news/mine", Guard::named(P::NewsSubmit), mine_page)
+        .post(
+            "/news/mine",
+            Guard::named(P::NewsSubmit).form(&[
+                ("title", "教职工运动会开幕"),
+                ("body", "学校工会举办教职工运动会。"),
+            ]),
+            submit,
+        )
+        .get("/correspondents", Guard::staff(P::NewsReview), desk)
+        .post(
+            "/correspondents",
+            Guard::staff(P::NewsReview).form(&[("member", "{member}")]),
+            register,
+        )
+        .post(
+            "/news/items/{id}/approve",
+            Guard::staff(P::NewsReview).button(),
+            approve,
+        )
+        .post(
+            "/news/items/{id}/reject",
+            Guard::staff(P::NewsReview).button(),
+            reject,
+        )
+        .post(
+            "/news/items/{id}/placement",
+            Guard::staff(P::NewsReview).form(&[("level", "city"), ("outlet", "市教育工会网站")]),
+            place,
+        )
+}
+
+/// The news area.
+pub static AREA: Area = Area {
+    name: "correspondent",
+    routes: |t, _| routes(t),
+    nav: &[
+        NavEntry {
+            href: "/news/mine",
+            label_key: "nav-news-mine",
+            permission: Some(Permission::NewsSubmit),
+            rank: 90,
+        },
+        NavEntry {
+            href: "/correspondents",
+            label_key: "nav-correspondents",
+            permission: Some(Permission::NewsReview),
+            rank: 91,
+        },
+    ],
+    documents: &[],
+};
+
+fn today() -> chrono::NaiveDate {
+    crate::today()
+}
+
+/// A published item as the public page shows it.
+pub struct PublicView {
+    pub id: i64,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub school: String,
+    pub published: String,
+}
+
+#[derive(Template)]
+#[template(path = "correspondent/public.html")]
+struct PublicPage {
+    p: Chrome,
+    items: Vec<PublicView>,
+}
+
+/// The public news page: the newest published items, readable on a phone, no login.
+pub async fn public_page(State(state): State<AppState>, ctx: Ctx) -> AppResult {
+    let items = news::published(&state.store.db, 50).await?;
+    let tr = ctx.tr;
+    ctx.render(&PublicPage {
+        p: Chrome::new(&ctx, "news-public-title"),
+        items: items
+            .into_iter()
+            .map(|i| PublicView {
+                id: i.id.0,
+                paragraphs: i
+                    .body
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect(),
+                title: i.title,
+                school: i.school,
+                published: tr.datetime(&i.published_at),
+            })
+            .collect(),
+    })
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The Atom feed of the public news page.
+pub async fn feed(State(state): State<AppState>, ctx: Ctx) -> AppResult {
+    let items = news::published(&state.store.db, 50).await?;
+    let updated = items
+        .first()
+        .map(|i| i.published_at)
+        .unwrap_or_else(store::now);
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    x.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">");
+    x.push_str(&format!(
+        "<title>{}</title><id>urn:jiaogong:news</id><link rel=\"alternate\" href=\"/news\"/><updated>{}</updated>",
+        xml_escape(&ctx.tr.t("news-public-title")),
+        updated.to_rfc3339()
+    ));
+    for i in &items {
+        x.push_str(&format!(
+            "<entry><title>{}</title><id>urn:jiaogong:news:{}</id><link href=\"/news#n{}\"/><updated>{}</updated><author><name>{}</name></author><content type=\"text\">{}</content></entry>",
+            xml_escape(&i.title),
+            i.id.0,
+            i.id.0,
+            i.published_at.to_rfc3339(),
+            xml_escape(&i.school),
+            xml_escape(&i.body)
+        ));
+    }
+    x.push_str("</feed>");
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        x,
+    )
+        .into_response())
+}
+
+/// An item as its author or a reviewer sees it.
+pub struct ItemView {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub school: String,
+    pub author: String,
+    pub status: String,
+    pub status_code: &'static str,
+    pub submitted_on: String,
+    pub placements: Vec<String>,
+    pub points: i64,
+    pub can_approve: bool,
+    pub can_publish: bool,
+    pub can_reject: bool,
+    pub can_place: bool,
+}
+
+fn item_view(tr: &crate::i18n::Tr, r: &NewsRow, reviewer: Option<&Auth>) -> ItemView {
+    let mine = reviewer.is_some_and(|a| r.submitted_by == Some(a.actor.account.0));
+    let review = reviewer.is_some() && !mine;
+    ItemView {
+        id: r.id.0,
+        title: r.title.clone(),
+        body: r.body.clone(),
+        school: r.school.clone(),
+        author: r.author.clone(),
+        status: tr.label(r.status),
+        status_code: r.status.code(),
+        submitted_on: tr.date(&r.submitted_on),
+        placements: r
+            .placements
+            .iter()
+            .map(|(l, pts)| {
+                tr.ta(
+                    "news-placement-line",
+                    &[("level", tr.label(*l)), ("points", pts.to_string())],
+                )
+            })
+            .collect(),
+        points: r.placements.iter().map(|p| p.1).sum(),
+        can_approve: review && r.status == NewsStatus::Submitted,
+        can_publish: review && r.status == NewsStatus::SchoolApproved,
+        can_reject: review
+            && matches!(r.status, NewsStatus::Submitted | NewsStatus::SchoolApproved),
+        can_place: reviewer.is_some() && r.status == NewsStatus::Published,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "correspondent/mine.html")]
+struct MinePage {
+    p: Chrome,
+    registered: bool,
+    items: Vec<ItemView>,
+    points: i64,
+    title: String,
+    body: String,
+    errors: FieldErrors,
+    error_texts: Vec<(String, String)>,
+}
+
+async fn mine_render(
+    state: &AppState,
+    a: &Auth,
+    input: &NewsInput,
+    errors: FieldErrors,
+) -> AppResult {
+    let acting = authorize_self::<perm::NewsSubmit>(&a.actor)?;
+    let registered = news::is_correspondent(&state.store.db, &acting).await?;
+    let rows = news::mine(&state.store.db, &acting).await?;
+    let tr = a.tr;
+    let items: Vec<ItemView> = rows.iter().map(|r| item_view(&tr, r, None)).collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = a.render(&MinePage {
+        p: Chrome::new(a, "news-mine-title"),
+        registered,
+        points: items.iter().map(|i| i.points).sum(),
+        items,
+        title: input.title.clone(),
+        body: input.body.clone(),
+        error_texts: errors
+            .0
+            .iter()
+            .map(|e| (e.field.to_string(), tr.fe(e)))
+            .collect(),
+        errors,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// A correspondent's page: the submission form and one's own items with their points.
+pub async fn mine_page(State(state): State<AppState>, a: Auth) -> AppResult {
+    mine_render(&state, &a, &NewsInput::default(), FieldErrors::default()).await
+}
+
+/// A correspondent submits an item (as themself; the data decides whether they are one).
+pub async fn submit(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(input): Form<NewsInput>,
+) -> AppResult {
+    let acting = authorize_self::<perm::NewsSubmit>(&a.actor)?;
+    let mut errors = FieldErrors::default();
+    match input.parse() {
+        Ok(d) => match news::submit(&state.store, &acting, &a.who(), &d, today()).await {
+            Ok(_) => return Ok(a.redirect("/news/mine", Flash::ok("news-submitted"))),
+            Err(e) => into_fields(e, &mut errors)?,
+        },
+        Err(e) => errors = e,
+    }
+    mine_render(&state, &a, &input, errors).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeskQuery {
+    unit: String,
+    year: String,
+    status: String,
+    placed: String,
+}
+
+/// A correspondent's line of the desk.
+pub struct CorrespondentView {
+    pub member: String,
+    pub school: String,
+    pub items: i64,
+    pub published: i64,
+    pub points: i64,
+}
+
+#[derive(Template)]
+#[template(path = "correspondent/desk.html")]
+struct DeskPage {
+    p: Chrome,
+    year: i32,
+    unit: String,
+    statuses: Vec<Opt>,
+    levels: Vec<Opt>,
+    placed: bool,
+    correspondents: Vec<CorrespondentView>,
+    items: Vec<ItemView>,
+    member: String,
+    member_error: String,
+    rules_version: &'static str,
+    rules: Vec<String>,
+}
+
+async fn desk_render(
+    state: &AppState,
+    a: &Auth,
+    q: &DeskQuery,
+    member: &str,
+    member_error: String,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::NewsReview>()?;
+    let year = q
+        .year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or_else(|| today().year());
+    let unit = q.unit.trim().parse::<i64>().ok().map(OrgUnitId);
+    let filter = NewsFilter {
+        unit,
+        year: Some(year),
+        status: NewsStatus::from_code(q.status.trim()),
+        placed: !q.placed.trim().is_empty(),
+    };
+    let db = &state.store.db;
+    let people = news::correspondents(db, &cap, unit, year).await?;
+    let rows = news::list(db, &cap, &filter).await?;
+    let tr = a.tr;
+    let failed = !member_error.is_empty();
+    let mut r = a.render(&DeskPage {
+        p: Chrome::new(a, "news-desk-title"),
+        year,
+        unit: unit.map(|u| u.0.to_string()).unwrap_or_default(),
+        statuses: coded_options::<NewsStatus>(&tr, q.status.trim(), Some("news-all")),
+        levels: coded_options::<PlacementLevel>(&tr, "city", None),
+        placed: filter.placed,
+        correspondents: people
+            .into_iter()
+            .map(|c| CorrespondentView {
+                member: c.member,
+                school: c.school,
+                items: c.items,
+                published: c.published,
+                points: c.points,
+            })
+            .collect(),
+        items: rows.iter().map(|r| item_view(&tr, r, Some(a))).collect(),
+        member: member.to_string(),
+        member_error,
+        rules_version: NEWS_RULES.version,
+        rules: PlacementLevel::all()
+            .iter()
+            .map(|l| {
+                tr.ta(
+                    "news-placement-line",
+                    &[
+                        ("level", tr.label(*l)),
+                        ("points", NEWS_RULES.points(*l).to_string()),
+                    ],
+                )
+            })
+            .collect(),
+    })?;
+    if failed {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// The review desk: correspondents with their points, the items to review, placements.
+pub async fn desk(State(state): State<AppState>, a: Auth, Query(q): Query<DeskQuery>) -> AppResult {
+    desk_render(&state, &a, &q, "", String::new()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisterForm {
+    member: String,
+}
+
+/// Registers a member of a school in scope as a correspondent.
+pub async fn register(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<RegisterForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::NewsReview>()?;
+    match news::register(&state.store, &cap, &a.who(), &f.member, today()).await {
+        Ok(_) => Ok(a.redirect("/correspondents", Flash::ok("news-registered"))),
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            into_fields(e, &mut errors)?;
+            let text = errors.0.first().map(|e| a.tr.fe(e)).unwrap_or_default();
+            desk_render(&state, &a, &DeskQuery::default(), &f.member, text).await
+        }
+    }
+}
+
+/// The school approves, or the district publishes, an item.
+pub async fn approve(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let cap = a.actor.authorize::<perm::NewsReview>()?;
+    match news::approve(&state.store, &cap, &a.who(), NewsItemId(id)).await {
+        Ok(NewsStatus::Published) => Ok(a.redirect("/correspondents", Flash::ok("news-published"))),
+        Ok(_) => Ok(a.redirect("/correspondents", Flash::ok("news-approved"))),
+        Err(e) => refused(&a, "/correspondents", e),
+    }
+}
+
+/// Rejects an item not yet published.
+pub async fn reject(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let cap = a.actor.authorize::<perm::NewsReview>()?;
+    match news::reject(&state.store, &cap, &a.who(), NewsItemId(id)).await {
+        Ok(()) => Ok(a.redirect("/correspondents", Flash::ok("news-rejected"))),
+        Err(e) => refused(&a, "/correspondents", e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PlaceForm {
+    level: String,
+    outlet: String,
+}
+
+/// Records a placement of a published item.
+pub async fn place(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<PlaceForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::NewsReview>()?;
+    let level = match parse_level(&f.level) {
+        Ok(l) => l,
+        Err(e) => {
+            return refused(
+                &a,
+                "/correspondents",
+                store::StoreError::Invalid(FieldErrors(vec![e])),
+            );
+        }
+    };
+    match news::place(
+        &state.store,
+        &cap,
+        &a.who(),
+        NewsItemId(id),
+        level,
+        &f.outlet,
+        today(),
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(
+            "/correspondents?placed=1",
+            Flash::ok("news-placed").arg("points", NEWS_RULES.points(level)),
+        )),
+        Err(e) => refused(&a, "/correspondents", e),
+    }
+}
