@@ -100,6 +100,12 @@ permissions! {
     AssistanceView,
     AssistanceDraft,
     AssistanceConfirm,
+    // Elections (union committees, 换届 / 补选): read committees, terms, vacancies and
+    // elections; run the school's side (committees, application, candidates, result);
+    // approve a step as the upper union (批复).
+    ElectionView,
+    ElectionManage,
+    ElectionApprove,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -127,6 +133,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::CongressView
                 | P::CongressAttend
                 | P::CongressOversight
+                // Elections
+                | P::ElectionView
         ),
         Role::SchoolChair => matches!(
             p,
@@ -147,6 +155,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::AssistanceView
                 | P::AssistanceDraft
                 | P::AssistanceConfirm
+                // Elections: the school's side only; approval is the upper union's.
+                | P::ElectionView
+                | P::ElectionManage
         ),
         Role::CommitteeMember => {
             matches!(
@@ -160,6 +171,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::CongressAttend
                     | P::AssistanceView
                     | P::AssistanceDraft
+                    // Elections
+                    | P::ElectionView
             )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
@@ -511,6 +524,16 @@ mod tests {
             (Role::HandlingDepartment, P::AssistanceView, false),
             (Role::Delegate, P::AssistanceView, false),
             (Role::Member, P::AssistanceView, false),
+            // Elections: the school runs its side, only the upper union approves.
+            (Role::SchoolChair, P::ElectionManage, true),
+            (Role::SchoolChair, P::ElectionApprove, false),
+            (Role::CommitteeMember, P::ElectionView, true),
+            (Role::CommitteeMember, P::ElectionManage, false),
+            (Role::AreaLead, P::ElectionView, true),
+            (Role::AreaLead, P::ElectionApprove, false),
+            (Role::UnionStaff, P::ElectionApprove, true),
+            (Role::Delegate, P::ElectionView, false),
+            (Role::Member, P::ElectionView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

@@ -12,6 +12,7 @@ pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod congress;
+pub mod elections;
 pub mod error;
 pub mod ids;
 pub mod kit;

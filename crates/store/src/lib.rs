@@ -18,6 +18,7 @@ pub mod congress;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod elections;
 pub mod error;
 pub mod inbox;
 pub mod keys;

@@ -16,6 +16,7 @@ pub mod chrome;
 pub mod congress;
 pub mod ctx;
 pub mod dashboard;
+pub mod elections;
 pub mod error;
 pub mod i18n;
 pub mod notify;

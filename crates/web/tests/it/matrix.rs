@@ -261,6 +261,10 @@ struct World {
     /// A hardship file of school A (assistance), and a grant applied for on another one.
     hardship: i64,
     relief_grant: i64,
+    /// School A's union committee, a seat held on it, and a by-election applied for.
+    committee: i64,
+    seat: i64,
+    election: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -269,7 +273,10 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 18] = [
+    let prefixes: [(&str, i64); 21] = [
+        ("/elections/committees/", w.committee),
+        ("/elections/seats/", w.seat),
+        ("/elections/", w.election),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
         ("/inbox/", w.inbox),
@@ -363,6 +370,38 @@ async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
         .await
         .unwrap();
     (draft.0, grant.0)
+}
+
+/// School A's union committee (three seats, two held), a held seat, and a by-election
+/// applied for (waiting for the district).
+async fn committee_of_a(app: &TestApp) -> (i64, i64, i64) {
+    let st = &app.t.store;
+    member(st, app.org.school_a, "甲校委员甲", 8).await;
+    member(st, app.org.school_a, "甲校委员乙", 9).await;
+    let input = domain::elections::CommitteeInput {
+        unit: app.org.school_a.0.to_string(),
+        kind: "union_committee".into(),
+        seats: "3".into(),
+        term_start: "2024-09-01".into(),
+        term_years: "5".into(),
+    };
+    let c =
+        store::elections::committees::create(st, &sys(), &who(), &input, "甲校委员甲\n甲校委员乙")
+            .await
+            .unwrap();
+    let (_, seats, _) = store::elections::committees::get(st, &sys(), c)
+        .await
+        .unwrap();
+    let apply = domain::elections::ApplyInput {
+        kind: "by_election".into(),
+        seats: "1".into(),
+        assembly: "member_assembly".into(),
+        term_years: String::new(),
+    };
+    let e = store::elections::workflow::apply(st, &sys(), &who(), c, &apply, today())
+        .await
+        .unwrap();
+    (c.0, seats[0].id.0, e.0)
 }
 
 /// The path with school A's ids in place of its parameters.
@@ -659,6 +698,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let cadre = store::org::cadre_positions(st, &sys(), member_a).await.unwrap()[0].id;
     let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
+    let (committee, seat, election) = committee_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -675,7 +715,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         job,
         hardship,
         relief_grant,
-        names: vec!["甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        committee,
+        seat,
+        election,
+        names: vec!["甲校委员甲", "甲校委员乙", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -722,6 +765,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(hf.status, domain::assistance::FileStatus::Draft, "school A's hardship file");
     let g = store::assistance::grants::get(st, &sys(), domain::assistance::GrantId(w.relief_grant)).await.unwrap();
     assert_eq!(g.status, domain::assistance::GrantStatus::Applied, "school A's grant");
+    let el = store::elections::workflow::get(st, &sys(), domain::elections::ElectionId(w.election)).await.unwrap();
+    assert_eq!(el.row.status, domain::elections::ElectionStatus::Applied, "school A's election");
+    let (cm, _, _) = store::elections::committees::get(st, &sys(), domain::elections::CommitteeId(w.committee)).await.unwrap();
+    assert_eq!((cm.held, cm.vacant), (2, 1), "school A's committee");
     {
         use domain::congress::*;
         use domain::proposals::*;
