@@ -76,20 +76,6 @@ pub(crate) async fn effective_tx(
     Ok((ElectionRuleSetId(id), rules))
 }
 
-/// The numbers of a stored version.
-pub(crate) async fn by_id_tx(
-    tx: &mut Tx,
-    id: ElectionRuleSetId,
-) -> Result<ElectionRules, StoreError> {
-    let numbers: String = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT numbers FROM election_rule_set WHERE id = $1"
-    )
-    .bind(id.0)
-    .fetch_one(&mut *c)
-    .await)?;
-    decode(id.0, &numbers)
-}
-
 /// The rules in force for a unit in the caller's scope (the defaults, unnamed, while no
 /// version exists).
 pub async fn effective(

@@ -233,7 +233,6 @@ struct ListPage {
     vacancies: Vec<VacancyView>,
     elections: Vec<ElectionView>,
     can_manage: bool,
-    unit: String,
 }
 
 pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> AppResult {
@@ -264,7 +263,6 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
             .collect(),
         elections: els.iter().map(|e| election_view(&tr, e)).collect(),
         can_manage: a.actor.may(Permission::ElectionManage),
-        unit: unit.map(|u| u.0.to_string()).unwrap_or_default(),
     })
 }
 
