@@ -363,9 +363,9 @@ pub fn slate_ok(
 
 /// The names of a candidate list as typed, one per line (or separated by 、 , ；).
 pub fn candidate_names(s: &str) -> Vec<String> {
-    crate::roster::normalize(s)
-        .split(['\n', ',', ';', '、', '，', '；'])
-        .map(|n| n.trim().to_string())
+    // Split first: normalising folds line breaks into spaces.
+    s.split(['\n', '\r', ',', ';', '、', '，', '；'])
+        .map(|n| crate::roster::normalize(n).trim().to_string())
         .filter(|n| !n.is_empty())
         .collect()
 }
@@ -496,6 +496,14 @@ mod tests {
         assert_eq!(
             term_end(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(), 5),
             NaiveDate::from_ymd_opt(2029, 2, 28).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_list_is_split_by_line_and_by_chinese_commas() {
+        assert_eq!(
+            candidate_names("赵一\n钱二、孙三，#12\r\n\n"),
+            vec!["赵一", "钱二", "孙三", "#12"]
         );
     }
 

@@ -219,7 +219,7 @@ dual_test!(async fn another_schools_chair_cannot_see_or_touch_school_as_election
     let e = workflow::get(st, &sys(), id).await.unwrap();
     assert_eq!((e.row.status, e.candidates.len()), (ElectionStatus::Approved, 0));
     // A non-member of A (union_member false) cannot stand.
-    store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET union_member = FALSE WHERE name = '钱二'").execute(p).await).unwrap();
+    store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET union_member = FALSE WHERE name = '钱二'").execute(p).await.map(|_| ())).unwrap();
     let e = workflow::nominate(st, &chair_a.authorize().unwrap(), &who(), id, "孙三\n钱二", today()).await.unwrap_err();
     assert_eq!(field_of(e), ("candidates", text::CANDIDATE_NOT_MEMBER));
 });
