@@ -255,6 +255,7 @@ async fn general(
             present: present.to_string(),
             held_on: ymd(steps[3]),
             votes,
+            by_position: Vec::new(),
         },
         steps[3],
     )
@@ -384,6 +385,7 @@ async fn by_election(
             present: present.to_string(),
             held_on: ymd(steps[3]),
             votes,
+            by_position: Vec::new(),
         },
         steps[3],
     )

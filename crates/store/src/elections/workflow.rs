@@ -514,6 +514,9 @@ pub struct ResultInput {
     pub present: String,
     pub held_on: String,
     pub votes: Vec<(CandidateId, String)>,
+    /// Votes in the order of the list, for a candidate without an entry in `votes` (a
+    /// tellers' sheet typed in list order).
+    pub by_position: Vec<String>,
 }
 
 fn count(field: &'static str, key: &'static str, s: &str) -> Result<u32, FieldError> {
@@ -554,6 +557,7 @@ pub async fn hold(
             .iter()
             .find(|(k, _)| k.0 == *c)
             .map(|(_, v)| v.as_str())
+            .or_else(|| input.by_position.get(votes.len()).map(String::as_str))
             .unwrap_or("");
         match count("votes", t::VOTES_INVALID, typed) {
             Ok(v) => votes.push(v),

@@ -64,6 +64,7 @@ fn result_of(
             .zip(votes)
             .map(|(c, v)| (c.id, v.to_string()))
             .collect(),
+        by_position: Vec::new(),
     }
 }
 

@@ -41,7 +41,7 @@ fn routes(t: RouteTable) -> RouteTable {
             "/elections/committees",
             Guard::staff(P::ElectionManage).form(&[
                 ("unit", "{school}"),
-                ("kind", "union_committee"),
+                ("kind", "women_committee"),
                 ("seats", "7"),
                 ("term_start", "2024-09-01"),
                 ("term_years", "5"),
@@ -86,7 +86,7 @@ fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/elections/{id}/nominate",
-            Guard::staff(P::ElectionManage).form(&[("candidates", "")]),
+            Guard::staff(P::ElectionManage).form(&[("candidates", "甲校委员甲\n甲校委员乙")]),
             nominate,
         )
         .post(
@@ -100,6 +100,8 @@ fn routes(t: RouteTable) -> RouteTable {
                 ("due", "30"),
                 ("present", "25"),
                 ("held_on", "2026-01-10"),
+                ("votes", "20"),
+                ("votes", "3"),
             ]),
             result,
         )
@@ -558,6 +560,7 @@ pub struct StepForm {
     present: String,
     held_on: String,
     votes: Vec<(i64, String)>,
+    by_position: Vec<String>,
 }
 
 #[derive(Template)]
@@ -781,6 +784,7 @@ pub async fn result(
             "due" => f.due = v,
             "present" => f.present = v,
             "held_on" => f.held_on = v,
+            "votes" => f.by_position.push(v),
             other => {
                 if let Some(c) = other
                     .strip_prefix("votes_")
@@ -800,6 +804,7 @@ pub async fn result(
             .iter()
             .map(|(c, v)| (CandidateId(*c), v.clone()))
             .collect(),
+        by_position: f.by_position.clone(),
     };
     let res = workflow::hold(
         &state.store,

@@ -372,8 +372,8 @@ async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
     (draft.0, grant.0)
 }
 
-/// School A's union committee (three seats, two held), a held seat, and a by-election
-/// applied for (waiting for the district).
+/// School A's union committee (three seats, two held) with a held seat, and a by-election
+/// of its audit committee applied for (waiting for the district).
 async fn committee_of_a(app: &TestApp) -> (i64, i64, i64) {
     let st = &app.t.store;
     member(st, app.org.school_a, "甲校委员甲", 8).await;
@@ -398,7 +398,16 @@ async fn committee_of_a(app: &TestApp) -> (i64, i64, i64) {
         assembly: "member_assembly".into(),
         term_years: String::new(),
     };
-    let e = store::elections::workflow::apply(st, &sys(), &who(), c, &apply, today())
+    // The election runs on the audit committee (three vacant seats), so that the union
+    // committee's own application can be made.
+    let audit = domain::elections::CommitteeInput {
+        kind: "audit_committee".into(),
+        ..input
+    };
+    let a = store::elections::committees::create(st, &sys(), &who(), &audit, "")
+        .await
+        .unwrap();
+    let e = store::elections::workflow::apply(st, &sys(), &who(), a, &apply, today())
         .await
         .unwrap();
     (c.0, seats[0].id.0, e.0)
