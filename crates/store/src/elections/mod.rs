@@ -155,8 +155,9 @@ fn chair_of(school: i64) -> Concerns {
 }
 
 /// Terms ending within the notice of the committee's rule set (or overdue), vacancies open
-/// longer than the rule set allows, and approvals the upper union owes: three queries. The
-/// title names the committee's kind (a catalogue key) and the school, never a person.
+/// longer than the rule set allows, and approvals the upper union owes: at most four
+/// queries. The title names the school and the committee's kind (in Chinese, as messages
+/// carry it), never a person.
 pub async fn due_items(
     st: &Store,
     reach: &Reach,
