@@ -295,7 +295,7 @@ async fn by_election(
         return Ok(());
     };
     let leaver = seat.member.as_ref().map(|m| m.0.0);
-    let reason = if round % 2 == 0 {
+    let reason = if round.is_multiple_of(2) {
         VacancyReason::Retired
     } else {
         VacancyReason::Transferred
