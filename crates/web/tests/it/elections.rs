@@ -20,7 +20,11 @@ fn every_message_of_the_area_is_in_both_catalogues() {
         for k in domain::elections::text::ALL {
             assert!(keys.contains(*k), "{k} missing in {lang:?}");
         }
-        for k in ["due-elections-term", "due-elections-vacancy", "due-elections-approval"] {
+        for k in [
+            "due-elections-term",
+            "due-elections-vacancy",
+            "due-elections-approval",
+        ] {
             assert!(keys.contains(k), "{k} missing in {lang:?}");
         }
     }
@@ -41,7 +45,10 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
 
 async fn people(app: &TestApp, school: domain::ids::OrgUnitId) -> Vec<domain::ids::MemberId> {
     let mut out = Vec::new();
-    for (i, n) in ["赵一", "钱二", "孙三", "李四", "周五", "吴六"].iter().enumerate() {
+    for (i, n) in ["赵一", "钱二", "孙三", "李四", "周五", "吴六"]
+        .iter()
+        .enumerate()
+    {
         out.push(member(&app.t.store, school, n, 40 + i as u32).await);
     }
     out
