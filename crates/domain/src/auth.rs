@@ -115,6 +115,12 @@ permissions! {
     WorkPlanView,
     WorkPlanManage,
     SummaryDraft,
+    // Elections (union committees, 换届 / 补选): read committees, terms, vacancies and
+    // elections; run the school's side (committees, application, candidates, result);
+    // approve a step as the upper union (批复).
+    ElectionView,
+    ElectionManage,
+    ElectionApprove,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -146,6 +152,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::AssessmentView
                 | P::HomeRecommend
                 | P::WorkPlanView
+                // Elections
+                | P::ElectionView
         ),
         Role::SchoolChair => matches!(
             p,
@@ -174,6 +182,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::WorkPlanView
                 | P::WorkPlanManage
                 | P::SummaryDraft
+                // Elections: the school's side only; approval is the upper union's.
+                | P::ElectionView
+                | P::ElectionManage
         ),
         Role::CommitteeMember => {
             matches!(
@@ -190,6 +201,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::NewsSubmit
                     | P::NewsReview
                     | P::WorkPlanView
+                    // Elections
+                    | P::ElectionView
             )
         }
         Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
@@ -621,6 +634,16 @@ mod tests {
             (Role::AreaLead, P::SummaryDraft, false),
             (Role::FinanceOfficer, P::NewsReview, false),
             (Role::UnionStaff, P::SummaryDraft, true),
+            // Elections: the school runs its side, only the upper union approves.
+            (Role::SchoolChair, P::ElectionManage, true),
+            (Role::SchoolChair, P::ElectionApprove, false),
+            (Role::CommitteeMember, P::ElectionView, true),
+            (Role::CommitteeMember, P::ElectionManage, false),
+            (Role::AreaLead, P::ElectionView, true),
+            (Role::AreaLead, P::ElectionApprove, false),
+            (Role::UnionStaff, P::ElectionApprove, true),
+            (Role::Delegate, P::ElectionView, false),
+            (Role::Member, P::ElectionView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod congress;
 pub mod correspondent;
+pub mod elections;
 pub mod error;
 pub mod ids;
 pub mod kit;

@@ -20,6 +20,7 @@ pub mod correspondent;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod elections;
 pub mod error;
 pub mod inbox;
 pub mod keys;

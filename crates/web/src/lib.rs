@@ -18,6 +18,7 @@ pub mod congress;
 pub mod correspondent;
 pub mod ctx;
 pub mod dashboard;
+pub mod elections;
 pub mod error;
 pub mod i18n;
 pub mod notify;

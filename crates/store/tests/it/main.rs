@@ -7,6 +7,7 @@ mod auth;
 mod bound;
 mod congress;
 mod demo;
+mod elections;
 mod export;
 mod figures;
 mod forensic;

@@ -7,6 +7,7 @@ mod auth;
 mod boundary;
 mod congress;
 mod dashboard;
+mod elections;
 mod enums;
 mod i18n;
 mod import;

@@ -269,6 +269,10 @@ struct World {
     news_item: i64,
     plan_task: i64,
     summary: i64,
+    /// School A's union committee, a seat held on it, and a by-election applied for.
+    committee: i64,
+    seat: i64,
+    election: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -277,12 +281,15 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 23] = [
+    let prefixes: [(&str, i64); 26] = [
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
         ("/news/items/", w.news_item),
         ("/plans/tasks/", w.plan_task),
         ("/summaries/", w.summary),
+        ("/elections/committees/", w.committee),
+        ("/elections/seats/", w.seat),
+        ("/elections/", w.election),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
         ("/inbox/", w.inbox),
@@ -436,6 +443,47 @@ async fn yearbook_of_a(app: &TestApp) -> (i64, i64, i64) {
         .await
         .unwrap();
     (item.0, task.0, summary.0)
+}
+
+/// School A's union committee (three seats, two held) with a held seat, and a by-election
+/// of its audit committee applied for (waiting for the district).
+async fn committee_of_a(app: &TestApp) -> (i64, i64, i64) {
+    let st = &app.t.store;
+    member(st, app.org.school_a, "甲校委员甲", 18).await;
+    member(st, app.org.school_a, "甲校委员乙", 19).await;
+    let input = domain::elections::CommitteeInput {
+        unit: app.org.school_a.0.to_string(),
+        kind: "union_committee".into(),
+        seats: "3".into(),
+        term_start: "2024-09-01".into(),
+        term_years: "5".into(),
+    };
+    let c =
+        store::elections::committees::create(st, &sys(), &who(), &input, "甲校委员甲\n甲校委员乙")
+            .await
+            .unwrap();
+    let (_, seats, _) = store::elections::committees::get(st, &sys(), c)
+        .await
+        .unwrap();
+    let apply = domain::elections::ApplyInput {
+        kind: "by_election".into(),
+        seats: "1".into(),
+        assembly: "member_assembly".into(),
+        term_years: String::new(),
+    };
+    // The election runs on the audit committee (three vacant seats), so that the union
+    // committee's own application can be made.
+    let audit = domain::elections::CommitteeInput {
+        kind: "audit_committee".into(),
+        ..input
+    };
+    let a = store::elections::committees::create(st, &sys(), &who(), &audit, "")
+        .await
+        .unwrap();
+    let e = store::elections::workflow::apply(st, &sys(), &who(), a, &apply, today())
+        .await
+        .unwrap();
+    (c.0, seats[0].id.0, e.0)
 }
 
 /// The path with school A's ids in place of its parameters.
@@ -734,6 +782,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
     let home_application = home_application_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
+    let (committee, seat, election) = committee_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -754,7 +803,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         news_item,
         plan_task,
         summary,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        committee,
+        seat,
+        election,
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -807,6 +859,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(tasks.len(), 1, "school A's plan");
     let s = store::work_summary::get(&st.db, &sys(), domain::work_summary::SummaryId(w.summary)).await.unwrap();
     assert!(s.body.is_none(), "school A's summary draft");
+    let el = store::elections::workflow::get(st, &sys(), domain::elections::ElectionId(w.election)).await.unwrap();
+    assert_eq!(el.row.status, domain::elections::ElectionStatus::Applied, "school A's election");
+    let (cm, _, _) = store::elections::committees::get(st, &sys(), domain::elections::CommitteeId(w.committee)).await.unwrap();
+    assert_eq!((cm.held, cm.vacant), (2, 1), "school A's committee");
     {
         use domain::congress::*;
         use domain::proposals::*;

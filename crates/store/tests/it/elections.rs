@@ -1,0 +1,299 @@
+//! Union committees and their elections in the store (issue 22): a general election from
+//! the application to the new term, every step naming its rule-set version; the
+//! competitive margin, the quorum and "more than half of those due" decided; a
+//! by-election only for vacant seats, and a retirement in the roster making a vacancy;
+//! steps out of order and candidates without the right to stand refused at their field;
+//! another school's chair sees and touches nothing; year figures and due items; the demo
+//! year. Both engines.
+
+use domain::auth::{Role, SystemCap, perm};
+use domain::elections::*;
+use store::StoreError;
+use store::area::Reach;
+use store::elections::{committees, workflow};
+use testkit::*;
+
+fn field_of(e: StoreError) -> (&'static str, &'static str) {
+    match e {
+        StoreError::Invalid(f) => (f.0[0].field, f.0[0].key),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+fn committee_input(
+    unit: domain::ids::OrgUnitId,
+    seats: u32,
+    start: &str,
+    years: &str,
+) -> CommitteeInput {
+    CommitteeInput {
+        unit: unit.0.to_string(),
+        kind: "union_committee".into(),
+        seats: seats.to_string(),
+        term_start: start.into(),
+        term_years: years.into(),
+    }
+}
+
+fn apply_input(kind: &str, seats: &str, years: &str) -> ApplyInput {
+    ApplyInput {
+        kind: kind.into(),
+        seats: seats.into(),
+        assembly: "member_assembly".into(),
+        term_years: years.into(),
+    }
+}
+
+async fn count(t: &TestDb, sql: &'static str) -> i64 {
+    store::on_db!(t.db(), |p| sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
+}
+
+fn result_of(
+    e: &workflow::Election,
+    due: &str,
+    present: &str,
+    votes: &[u32],
+) -> workflow::ResultInput {
+    workflow::ResultInput {
+        due: due.into(),
+        present: present.into(),
+        held_on: "2026-11-20".into(),
+        votes: e
+            .candidates
+            .iter()
+            .zip(votes)
+            .map(|(c, v)| (c.id, v.to_string()))
+            .collect(),
+        by_position: Vec::new(),
+    }
+}
+
+dual_test!(async fn a_general_election_runs_from_application_to_a_new_term_and_every_step_names_its_rule_version(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    for (i, n) in ["赵一", "钱二", "孙三", "李四", "周五"].iter().enumerate() {
+        member(st, o.school_a, n, 10 + i as u32).await;
+    }
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+    let staff = actor(&[(Role::UnionStaff, o.union)]);
+    let approve = staff.authorize::<perm::ElectionApprove>().unwrap();
+    let view = staff.authorize::<perm::ElectionView>().unwrap();
+    // The committee as it stands: three seats, two holders (the first chairs), one vacant.
+    let c = committees::create(st, &manage, &who(), &committee_input(o.school_a, 3, "2021-09-01", "5"), "赵一\n钱二").await.unwrap();
+    let (row, seats, _) = committees::get(st, &view, c).await.unwrap();
+    assert_eq!(row.term_end.to_string(), "2026-08-31");
+    assert_eq!((row.held, row.vacant), (2, 1));
+    assert_eq!(seats[0].role, SeatRole::Chair);
+    // A school chair cannot approve; the district can.
+    assert!(chair.authorize::<perm::ElectionApprove>().is_err());
+    let id = workflow::apply(st, &manage, &who(), c, &apply_input("general_election", "3", "5"), today()).await.unwrap();
+    // A second application for the same committee is refused while this one runs.
+    let e = workflow::apply(st, &manage, &who(), c, &apply_input("general_election", "3", "5"), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("kind", text::IN_PROGRESS));
+    // Candidates before the upper union's approval: refused, the message names the step.
+    let e = workflow::nominate(st, &manage, &who(), id, "赵一\n钱二\n孙三\n李四", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("status", text::NOT_APPROVED));
+    workflow::approve(st, &approve, &who(), id, "3", today()).await.unwrap();
+    // Three candidates for three seats is not competitive: refused at the field, with the
+    // number needed.
+    let e = workflow::nominate(st, &manage, &who(), id, "赵一\n钱二\n孙三", today()).await.unwrap_err();
+    match e {
+        StoreError::Invalid(f) => {
+            assert_eq!((f.0[0].field, f.0[0].key), ("candidates", text::MARGIN));
+            assert!(f.0[0].args.contains(&("need", "4".to_string())), "{:?}", f.0[0].args);
+        }
+        other => panic!("{other:?}"),
+    }
+    workflow::nominate(st, &manage, &who(), id, "赵一、钱二、孙三、李四", today()).await.unwrap();
+    // The vote before the list is approved: refused.
+    let e0 = workflow::get(st, &view, id).await.unwrap();
+    let e = workflow::hold(st, &manage, &who(), id, &result_of(&e0, "30", "25", &[20, 18, 16, 5]), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("status", text::NOT_APPROVED));
+    workflow::approve_slate(st, &approve, &who(), id, today()).await.unwrap();
+    // 19 of 30 present is below two thirds: no election.
+    let e = workflow::hold(st, &manage, &who(), id, &result_of(&e0, "30", "19", &[18, 17, 16, 5]), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("present", text::NO_QUORUM));
+    // 20 present: elected with more than 15 votes (half of the 30 due, not of those present).
+    let out = workflow::hold(st, &manage, &who(), id, &result_of(&e0, "30", "20", &[18, 15, 16, 5]), today()).await.unwrap();
+    assert_eq!((out.quorum_needed, out.elect_needed, out.unfilled), (20, 16, 1));
+    workflow::confirm(st, &approve, &who(), id, today()).await.unwrap();
+    let e = workflow::get(st, &view, id).await.unwrap();
+    assert_eq!(e.row.status, ElectionStatus::Confirmed);
+    let elected: Vec<&str> = e.candidates.iter().filter(|c| c.elected).map(|c| c.name.as_str()).collect();
+    assert_eq!(elected, vec!["赵一", "孙三"]);
+    // Six steps, each naming the rule-set version in force (the stored defaults, version 1).
+    assert_eq!(e.steps.iter().map(|s| s.step).collect::<Vec<_>>(), vec![
+        ElectionStep::Apply, ElectionStep::Approve, ElectionStep::Nominate,
+        ElectionStep::ApproveSlate, ElectionStep::Hold, ElectionStep::Confirm,
+    ]);
+    assert!(e.steps.iter().all(|s| s.version == 1 && s.rule_set_id == e.steps[0].rule_set_id));
+    // The new term runs five years from the day of the vote; the seats: two elected, the
+    // one left empty is a vacancy.
+    let (row, seats, _) = committees::get(st, &view, c).await.unwrap();
+    assert_eq!((row.term_start.to_string(), row.term_end.to_string()), ("2026-11-20".into(), "2031-11-19".into()));
+    assert_eq!((row.held, row.vacant, row.open_election), (2, 1, None));
+    assert_eq!(seats[0].member.as_ref().unwrap().1, "赵一");
+    // Every step is audited.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'election.%'").await, 6);
+});
+
+dual_test!(async fn a_by_election_fills_only_vacant_seats_and_a_retirement_makes_a_vacancy(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    let mut ids = Vec::new();
+    for (i, n) in ["赵一", "钱二", "孙三", "李四", "周五"].iter().enumerate() {
+        ids.push(member(st, o.school_a, n, 10 + i as u32).await);
+    }
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+    let approve = sys::<perm::ElectionApprove>();
+    let view = chair.authorize::<perm::ElectionView>().unwrap();
+    let c = committees::create(st, &manage, &who(), &committee_input(o.school_a, 3, "2024-09-01", "5"), "赵一\n钱二\n孙三").await.unwrap();
+    // No vacant seat: no by-election.
+    let e = workflow::apply(st, &manage, &who(), c, &apply_input("by_election", "1", ""), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("kind", text::NOT_VACANT));
+    // 孙三 retires (recorded in the roster): the seat is vacant, with the reason and date.
+    store::org::change_status(st, &sys(), &who(), ids[2], domain::org::MemberStatus::Retired, today(), None).await.unwrap();
+    let vac = committees::vacancies(st, &view).await.unwrap();
+    assert_eq!(vac.len(), 1);
+    assert_eq!((vac[0].reason, vac[0].former.as_deref(), vac[0].since), (VacancyReason::Retired, Some("孙三"), today()));
+    // More seats than vacancies: refused at the seats.
+    let e = workflow::apply(st, &manage, &who(), c, &apply_input("by_election", "2", ""), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("seats", text::BY_ELECTION_SEATS));
+    let id = workflow::apply(st, &manage, &who(), c, &apply_input("by_election", "1", ""), today()).await.unwrap();
+    workflow::approve(st, &approve, &who(), id, "1", today()).await.unwrap();
+    // The retiree cannot stand; a union committee's one seat needs two candidates.
+    let e = workflow::nominate(st, &manage, &who(), id, "孙三\n李四", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("candidates", text::CANDIDATE_NOT_MEMBER));
+    let e = workflow::nominate(st, &manage, &who(), id, "李四", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("candidates", text::MARGIN));
+    workflow::nominate(st, &manage, &who(), id, "李四\n周五", today()).await.unwrap();
+    workflow::approve_slate(st, &approve, &who(), id, today()).await.unwrap();
+    let e0 = workflow::get(st, &view, id).await.unwrap();
+    workflow::hold(st, &manage, &who(), id, &result_of(&e0, "12", "10", &[9, 1]), today()).await.unwrap();
+    workflow::confirm(st, &approve, &who(), id, today()).await.unwrap();
+    let (row, seats, _) = committees::get(st, &view, c).await.unwrap();
+    assert_eq!((row.held, row.vacant), (3, 0));
+    // The term did not change; the new holder sits in the retiree's place.
+    assert_eq!(row.term_start.to_string(), "2024-09-01");
+    let names: Vec<String> = seats.iter().filter_map(|s| s.member.as_ref().map(|m| m.1.clone())).collect();
+    assert!(names.contains(&"李四".to_string()) && !names.contains(&"孙三".to_string()), "{names:?}");
+    assert!(committees::vacancies(st, &view).await.unwrap().is_empty());
+});
+
+dual_test!(async fn another_schools_chair_cannot_see_or_touch_school_as_election(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    for (i, n) in ["赵一", "钱二", "孙三"].iter().enumerate() {
+        member(st, o.school_a, n, 10 + i as u32).await;
+    }
+    let b_member = member(st, o.school_b, "乙校人", 30).await;
+    let _ = b_member;
+    let chair_a = actor(&[(Role::SchoolChair, o.school_a)]);
+    let c = committees::create(st, &chair_a.authorize().unwrap(), &who(), &committee_input(o.school_a, 3, "2024-09-01", "5"), "赵一").await.unwrap();
+    let id = workflow::apply(st, &chair_a.authorize().unwrap(), &who(), c, &apply_input("by_election", "1", ""), today()).await.unwrap();
+    let chair_b = actor(&[(Role::SchoolChair, o.school_b)]);
+    let manage_b = chair_b.authorize::<perm::ElectionManage>().unwrap();
+    let view_b = chair_b.authorize::<perm::ElectionView>().unwrap();
+    // Out of scope looks like missing: reads and every write.
+    assert!(matches!(workflow::get(st, &view_b, id).await, Err(StoreError::NotFound)));
+    assert!(matches!(committees::get(st, &view_b, c).await, Err(StoreError::NotFound)));
+    assert!(committees::list(st, &view_b, None).await.unwrap().is_empty());
+    assert!(committees::vacancies(st, &view_b).await.unwrap().is_empty());
+    assert!(committees::elections(st, &view_b, None).await.unwrap().is_empty());
+    assert!(matches!(workflow::apply(st, &manage_b, &who(), c, &apply_input("by_election", "1", ""), today()).await, Err(StoreError::NotFound)));
+    assert!(matches!(workflow::nominate(st, &manage_b, &who(), id, "赵一\n钱二", today()).await, Err(StoreError::NotFound)));
+    let (_, seats, _) = committees::get(st, &chair_a.authorize().unwrap(), c).await.unwrap();
+    assert!(matches!(committees::vacate(st, &manage_b, &who(), seats[0].id, VacancyReason::Resigned, today()).await, Err(StoreError::NotFound)));
+    // Chair B cannot put their own school's member on A's list either (after A's approval).
+    workflow::approve(st, &sys(), &who(), id, "1", today()).await.unwrap();
+    let e = workflow::nominate(st, &chair_a.authorize().unwrap(), &who(), id, "乙校人\n钱二", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("candidates", text::CANDIDATE_UNKNOWN));
+    // The area lead of B sees nothing of A; the lead of A sees it, and approves nothing.
+    let lead_b = actor(&[(Role::AreaLead, o.area_b)]);
+    assert!(matches!(workflow::get(st, &lead_b.authorize().unwrap(), id).await, Err(StoreError::NotFound)));
+    let lead_a = actor(&[(Role::AreaLead, o.area_a)]);
+    assert!(workflow::get(st, &lead_a.authorize().unwrap(), id).await.is_ok());
+    assert!(lead_a.authorize::<perm::ElectionApprove>().is_err());
+    // Nothing of A changed: still approved, one seat holder.
+    let e = workflow::get(st, &sys(), id).await.unwrap();
+    assert_eq!((e.row.status, e.candidates.len()), (ElectionStatus::Approved, 0));
+    // A non-member of A (union_member false) cannot stand.
+    store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET union_member = FALSE WHERE name = '钱二'").execute(p).await.map(|_| ())).unwrap();
+    let e = workflow::nominate(st, &chair_a.authorize().unwrap(), &who(), id, "孙三\n钱二", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("candidates", text::CANDIDATE_NOT_MEMBER));
+});
+
+dual_test!(async fn a_term_length_outside_the_rule_set_is_refused_at_its_field_and_nothing_is_stored(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let e = committees::create(st, &chair.authorize().unwrap(), &who(), &committee_input(o.school_a, 3, "2024-09-01", "4"), "").await.unwrap_err();
+    assert_eq!(field_of(e), ("term_years", text::TERM_YEARS));
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM committee").await, 0);
+    // Another school's unit is out of reach.
+    let e = committees::create(st, &chair.authorize().unwrap(), &who(), &committee_input(o.school_b, 3, "2024-09-01", "5"), "").await.unwrap_err();
+    assert!(matches!(e, StoreError::NotFound));
+    // One committee of each kind per school.
+    committees::create(st, &chair.authorize().unwrap(), &who(), &committee_input(o.school_a, 3, "2024-09-01", "3"), "").await.unwrap();
+    let e = committees::create(st, &chair.authorize().unwrap(), &who(), &committee_input(o.school_a, 3, "2024-09-01", "5"), "").await.unwrap_err();
+    assert_eq!(field_of(e), ("kind", text::COMMITTEE_EXISTS));
+});
+
+dual_test!(async fn year_figures_and_due_items_count_elections_terms_vacancies_and_pending_approvals(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    for (i, n) in ["赵一", "钱二", "孙三"].iter().enumerate() {
+        member(st, o.school_a, n, 10 + i as u32).await;
+    }
+    let m = sys::<perm::ElectionManage>();
+    // School A: term ending in three months, one vacancy since the term began (overdue),
+    // a by-election applied (approval pending). School B: term overdue since 2025.
+    let c = committees::create(st, &m, &who(), &committee_input(o.school_a, 3, "2022-02-26", "5"), "赵一\n钱二").await.unwrap();
+    committees::create(st, &m, &who(), &committee_input(o.school_b, 3, "2020-06-01", "5"), "").await.unwrap();
+    workflow::apply(st, &m, &who(), c, &apply_input("by_election", "1", ""), today()).await.unwrap();
+    let reach = Reach::system(&SystemCap::for_cli());
+    let due = store::elections::due_items(st, &reach, today()).await.unwrap();
+    let kinds: Vec<(&str, domain::ids::OrgUnitId)> = due.iter().map(|d| (d.kind.as_str(), d.unit)).collect();
+    assert!(kinds.contains(&("due-elections-term", o.school_a)), "{kinds:?}");
+    assert!(kinds.contains(&("due-elections-term", o.school_b)));
+    assert!(kinds.contains(&("due-elections-vacancy", o.school_a)));
+    assert!(kinds.contains(&("due-elections-approval", o.school_a)));
+    // No personal name in any title.
+    assert!(due.iter().all(|d| !d.title.contains("赵一") && !d.title.contains("钱二")));
+    let approval = due.iter().find(|d| d.kind == "due-elections-approval").unwrap();
+    assert_eq!(approval.concerns, vec![domain::area::Concerns::Role { role: Role::UnionStaff, unit: o.union }]);
+    // The chair of B reaches only B's items.
+    let chair_b = actor(&[(Role::SchoolChair, o.school_b)]);
+    let mine = store::elections::due_items(st, &Reach::of(&chair_b.authorize::<perm::ElectionView>().unwrap()), today()).await.unwrap();
+    assert!(!mine.is_empty() && mine.iter().all(|d| d.unit == o.school_b));
+    // Figures: B's term is overdue; nothing held yet. Two queries.
+    let before = st.db.query_count();
+    let f = store::elections::year_figures(st, &reach, 2026).await.unwrap();
+    assert_eq!(st.db.query_count() - before, 2);
+    let v = |key: &str, unit| f.iter().find(|x| x.key == key && x.unit == unit).map(|x| x.value).unwrap_or(0);
+    assert_eq!(v("figure-elections-overdue", o.school_b), 1);
+    assert_eq!(v("figure-elections-overdue", o.school_a), 0);
+    assert_eq!(v("figure-elections-by", o.school_a), 0);
+});
+
+dual_test!(async fn the_demo_year_holds_twenty_one_by_elections_and_one_overdue_union(t) {
+    let opts = store::demo::DemoOptions { members: 600, seed: 7, today: today(), logins: false };
+    store::demo::load(&t.store, &SystemCap::for_cli(), None, &opts).await.unwrap();
+    let reach = Reach::system(&SystemCap::for_cli());
+    let f = store::elections::year_figures(&t.store, &reach, 2026).await.unwrap();
+    let sum = |key: &str| f.iter().filter(|x| x.key == key).map(|x| x.value).sum::<i64>();
+    assert_eq!(sum("figure-elections-by"), DEMO_BY_ELECTIONS as i64);
+    assert_eq!(sum("figure-elections-general"), 1);
+    // One school's terms are overdue (its three committees).
+    let overdue: std::collections::BTreeSet<_> = f.iter().filter(|x| x.key == "figure-elections-overdue" && x.value > 0).map(|x| x.unit).collect();
+    assert_eq!(overdue.len(), 1);
+    // Every step of every election names a rule-set version.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM election_step WHERE rule_set_id IS NULL").await, 0);
+    let due = store::elections::due_items(&t.store, &reach, today()).await.unwrap();
+    assert!(due.iter().any(|d| d.kind == "due-elections-vacancy" && d.due < today()));
+    assert!(due.iter().any(|d| d.kind == "due-elections-approval"));
+});
+
+const DEMO_BY_ELECTIONS: usize = store::elections::demo::DEMO_BY_ELECTIONS;

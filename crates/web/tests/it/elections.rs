@@ -1,0 +1,193 @@
+//! Union committees and elections over HTTP (issue 22): a school records its committee and
+//! applies, the district approves, the school nominates, records the vote, the district
+//! approves the result and the new committee appears with its term; a retirement appears
+//! on the district's by-election list; a list with too few candidates comes back at its
+//! field with what was typed and nothing stored; another school's chair gets 404 and a
+//! school chair cannot approve (403). Both engines.
+//!
+//! Must never assert markup alone where a person would notice something else: messages are
+//! read from the element under the field, names from the page's text.
+
+use domain::auth::Role;
+use testkit::app::{Resp, TestApp};
+use testkit::*;
+use web::i18n::{Lang, catalogue_keys};
+
+#[test]
+fn every_message_of_the_area_is_in_both_catalogues() {
+    for lang in [Lang::Zh, Lang::En] {
+        let keys = catalogue_keys(lang);
+        for k in domain::elections::text::ALL {
+            assert!(keys.contains(*k), "{k} missing in {lang:?}");
+        }
+        for k in [
+            "due-elections-term",
+            "due-elections-vacancy",
+            "due-elections-approval",
+        ] {
+            assert!(keys.contains(k), "{k} missing in {lang:?}");
+        }
+    }
+}
+
+/// The names of the inputs matching `css` (e.g. the vote fields of the candidates).
+fn input_names(r: &Resp, css: &str) -> Vec<String> {
+    let sel = scraper::Selector::parse(css).unwrap();
+    r.html()
+        .select(&sel)
+        .filter_map(|e| e.value().attr("name").map(str::to_string))
+        .collect()
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
+}
+
+async fn people(app: &TestApp, school: domain::ids::OrgUnitId) -> Vec<domain::ids::MemberId> {
+    let mut out = Vec::new();
+    for (i, n) in ["赵一", "钱二", "孙三", "李四", "周五", "吴六"]
+        .iter()
+        .enumerate()
+    {
+        out.push(member(&app.t.store, school, n, 40 + i as u32).await);
+    }
+    out
+}
+
+dual_test!(async fn a_school_applies_the_district_approves_members_vote_and_the_new_committee_appears_with_its_term(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let ids = people(&app, o.school_a).await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    // The school records its committee: its term ended in August.
+    let unit = o.school_a.0.to_string();
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2021-09-01"), ("term_years", "5"), ("holders", "赵一\n钱二\n孙三")]).await;
+    r.assert_status(303);
+    let committee = r.location().unwrap();
+    // The district's list shows the term as overdue.
+    let list = staff.get("/elections").await;
+    list.assert_status(200);
+    assert!(list.text().contains("甲一小学工会"));
+    assert!(!list.select("tr.overdue").is_empty(), "the overdue term is marked");
+    // The school applies for the general election.
+    let r = chair.post(&format!("{committee}/apply"), &[("kind", "general_election"), ("seats", "3"), ("assembly", "member_assembly"), ("term_years", "5")]).await;
+    r.assert_status(303);
+    let election = r.location().unwrap();
+    // The district approves three seats.
+    staff.post(&format!("{election}/approve"), &[("seats", "3")]).await.assert_status(303);
+    // The school nominates four candidates for three seats (差额).
+    chair.post(&format!("{election}/nominate"), &[("candidates", "赵一\n钱二\n李四\n周五")]).await.assert_status(303);
+    staff.post(&format!("{election}/approve-slate"), &[]).await.assert_status(303);
+    // The members' vote: 30 due, 24 present; 赵一 20, 钱二 18, 李四 16, 周五 6.
+    let page = chair.get(&election).await;
+    let votes = input_names(&page, "input[name^='votes_']");
+    assert_eq!(votes.len(), 4, "a vote field per candidate");
+    let counts = ["20", "18", "16", "6"];
+    let mut form: Vec<(&str, &str)> = vec![("due", "30"), ("present", "24"), ("held_on", "2026-11-20")];
+    for (n, v) in votes.iter().zip(counts) {
+        form.push((n.as_str(), v));
+    }
+    chair.post(&format!("{election}/result"), &form).await.assert_status(303);
+    // The chair cannot approve the result; the district does.
+    let r = chair.post(&format!("{election}/confirm"), &[]).await;
+    assert_eq!(r.status.as_u16(), 403);
+    let r = staff.post(&format!("{election}/confirm"), &[]).await;
+    r.assert_status(303);
+    let page = staff.follow(&r).await;
+    page.assert_status(200);
+    // Every step of the history names its rule-set version.
+    let versions = page.select("table.steps td:nth-child(4)");
+    assert_eq!(versions.len(), 6, "six steps");
+    assert!(versions.iter().all(|v| v.contains('1')), "{versions:?}");
+    // The new committee appears with its term and the elected (more than 15 of 30 votes).
+    let page = chair.get(&committee).await;
+    page.assert_status(200);
+    let term = page.select("dd.term").join(" ");
+    assert!(term.contains("2026") && term.contains("2031"), "the new term: {term}");
+    let holders = page.select("table.seats td:nth-child(2)").join(" ");
+    assert!(holders.contains("赵一") && holders.contains("钱二") && holders.contains("李四"), "{holders}");
+    assert!(!holders.contains("孙三"), "the old member left with the old term: {holders}");
+    // A retirement makes a vacancy on the district's by-election list.
+    store::org::change_status(&app.t.store, &sys(), &who(), ids[3], domain::org::MemberStatus::Retired, today(), None).await.unwrap();
+    let list = staff.get("/elections").await;
+    let vac = list.select("table.elections-vacancies tbody tr").join(" ");
+    assert!(vac.contains("甲一小学工会") && vac.contains("李四"), "the vacancy is listed: {vac}");
+    // The print view of the documents shows the result report.
+    let doc = staff.get(&format!("{election}/report")).await;
+    doc.assert_status(200);
+    assert!(doc.text().contains("李四") && doc.text().contains("24"));
+});
+
+dual_test!(async fn too_few_candidates_are_refused_at_the_field_with_what_was_typed_and_nothing_stored(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    people(&app, o.school_a).await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let unit = o.school_a.0.to_string();
+    // A term of four years is not in the rule set: refused at the field.
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2024-09-01"), ("term_years", "4"), ("holders", "赵一")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let e = r.select("#term_years-error").join(" ");
+    assert!(e.contains('3') && e.contains('5'), "the allowed terms are named: {e}");
+    assert!(r.text().contains("赵一"), "the holders typed are kept");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM committee").await, 0);
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2024-09-01"), ("term_years", "5"), ("holders", "赵一")]).await;
+    let committee = r.location().unwrap();
+    let r = chair.post(&format!("{committee}/apply"), &[("kind", "by_election"), ("seats", "2"), ("assembly", "member_assembly"), ("term_years", "")]).await;
+    let election = r.location().unwrap();
+    // Nominating before the district's approval: refused, with the reason.
+    let r = chair.post(&format!("{election}/nominate"), &[("candidates", "钱二\n孙三\n李四")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    staff.post(&format!("{election}/approve"), &[("seats", "2")]).await.assert_status(303);
+    // Two candidates for two seats of a union committee: not competitive.
+    let r = chair.post(&format!("{election}/nominate"), &[("candidates", "钱二\n孙三")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let e = r.select("#candidates-error").join(" ");
+    assert!(e.contains('3') && (e.contains("差额") || e.contains("competitive")), "the number needed is said: {e}");
+    assert!(r.select("#candidates").join(" ").contains("孙三"), "the names typed are kept");
+    // A name that is no member of this school.
+    let r = chair.post(&format!("{election}/nominate"), &[("candidates", "钱二\n孙三\n王不存在")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#candidates-error").join(" ").contains("王不存在"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM election_candidate").await, 0);
+});
+
+dual_test!(async fn another_schools_chair_gets_404_and_a_school_chair_cannot_approve(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    people(&app, o.school_a).await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let unit = o.school_a.0.to_string();
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2024-09-01"), ("term_years", "5"), ("holders", "赵一\n钱二")]).await;
+    let committee = r.location().unwrap();
+    let r = chair.post(&format!("{committee}/apply"), &[("kind", "by_election"), ("seats", "1"), ("assembly", "member_assembly"), ("term_years", "")]).await;
+    let election = r.location().unwrap();
+    // School A's chair cannot approve their own application.
+    assert_eq!(chair.post(&format!("{election}/approve"), &[("seats", "1")]).await.status.as_u16(), 403);
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    for path in [committee.clone(), election.clone(), format!("{election}/report")] {
+        let r = other.get(&path).await;
+        assert_eq!(r.status.as_u16(), 404, "{path}");
+        assert!(!r.text().contains("甲一小学工会") && !r.text().contains("赵一"));
+    }
+    for (path, form) in [
+        (format!("{committee}/apply"), vec![("kind", "by_election"), ("seats", "1"), ("assembly", "member_assembly"), ("term_years", "")]),
+        (format!("{election}/nominate"), vec![("candidates", "钱二\n孙三")]),
+        (format!("{election}/result"), vec![("due", "10"), ("present", "9"), ("held_on", "2026-11-20")]),
+    ] {
+        assert_eq!(other.post(&path, &form).await.status.as_u16(), 404, "{path}");
+    }
+    // B's list names nothing of A.
+    let list = other.get("/elections").await;
+    list.assert_status(200);
+    assert!(!list.text().contains("甲一小学工会"));
+    // A member of A has no access at all.
+    let mut m = app.client_as(Role::Member, o.school_a).await;
+    let s = m.get(&election).await.status.as_u16();
+    assert!(s == 403 || s == 404, "{s}");
+    // Nothing changed: the application still waits for the district.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM election WHERE status = 'applied'").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM election").await, 1);
+});
