@@ -9,6 +9,7 @@
 
 pub mod area;
 pub mod assistance;
+pub mod funds;
 pub mod audit;
 pub mod auth;
 pub mod congress;

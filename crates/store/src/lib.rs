@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod funds;
 pub mod inbox;
 pub mod keys;
 pub mod kit;

@@ -17,6 +17,7 @@ pub mod congress;
 pub mod ctx;
 pub mod dashboard;
 pub mod error;
+pub mod funds;
 pub mod i18n;
 pub mod notify;
 pub mod org;

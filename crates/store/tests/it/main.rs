@@ -8,6 +8,7 @@ mod congress;
 mod demo;
 mod export;
 mod figures;
+mod funds;
 mod forensic;
 mod import;
 mod keys;

@@ -7,6 +7,7 @@ mod boundary;
 mod congress;
 mod dashboard;
 mod enums;
+mod funds;
 mod i18n;
 mod import;
 mod matrix;
