@@ -15,7 +15,6 @@
 
 use crate::error::FieldError;
 use crate::kit::coded;
-use crate::org::Coded;
 use crate::rules::Ratio;
 use serde::{Deserialize, Serialize};
 
@@ -332,6 +331,48 @@ mod tests {
         let e = check_cap(Some(10_000), 6_000, 4_001).unwrap_err();
         assert_eq!(e.key, t::OVER_CAP);
         assert_eq!(check_cap(None, 0, 1).unwrap_err().key, t::NO_BUDGET);
+    }
+
+    /// Every amount is the sum of its parts and within half a fen of the exact share, for
+    /// 20,000 pseudo-random bases under several rule sets (a property test without a crate).
+    #[test]
+    fn every_levy_is_the_sum_of_its_parts_and_rounded_once() {
+        let mut x: u64 = 0x2026_1125;
+        let sets = [
+            FundsRules::DEFAULT,
+            FundsRules {
+                dues_rate: Ratio::new(3, 1000),
+                dues_base_step_fen: 1,
+                dues_kept: Ratio::new(7, 10),
+                union_fund_rate: Ratio::new(1, 40),
+                union_fund_kept: Ratio::new(2, 3),
+            },
+        ];
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let base = ((x >> 11) % 10_000_000_000) as i64;
+            for r in &sets {
+                for kind in [LevyKind::Dues, LevyKind::UnionFund] {
+                    let l = r.levy(kind, base);
+                    assert_eq!(l.kept_fen + l.remitted_fen, l.due_fen, "{base} {kind:?}");
+                    assert!(l.kept_fen >= 0 && l.remitted_fen >= 0);
+                    let (rate, kept) = r.of(kind);
+                    let counted = match kind {
+                        LevyKind::Dues => base - base % r.dues_base_step_fen,
+                        LevyKind::UnionFund => base,
+                    };
+                    // |due·den − counted·num| ≤ den/2: rounded once, to the nearest fen.
+                    let err = (i128::from(l.due_fen) * i128::from(rate.den)
+                        - i128::from(counted) * i128::from(rate.num))
+                    .abs();
+                    assert!(2 * err <= i128::from(rate.den), "{base} {kind:?}");
+                    let err = (i128::from(l.kept_fen) * i128::from(kept.den)
+                        - i128::from(l.due_fen) * i128::from(kept.num))
+                    .abs();
+                    assert!(2 * err <= i128::from(kept.den), "{base} {kind:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -118,8 +118,8 @@ pub async fn rectify(
         .bind(id.0)
         .execute(&mut *c)
         .await
-    })?
-    .rows_affected();
+        .map(|r| r.rows_affected())
+    })?;
     if n != 1 {
         return Err(StoreError::Stale);
     }

@@ -68,15 +68,16 @@ pub(crate) async fn school_in_scope(
     }
 }
 
-/// The same check outside a transaction (reads).
-pub(crate) async fn school_visible(
+/// The name of the school union `unit` in the reader's scope (404 outside it or when `unit`
+/// is no school union): one query.
+pub async fn school_name(
     db: &Db,
-    scope: &Scope,
+    cap: &Cap<perm::FundsView>,
     unit: OrgUnitId,
 ) -> Result<String, StoreError> {
     let mut q = Sql::new("SELECT name FROM org_unit WHERE kind = 'school_union' AND id = ");
     q.bind(Arg::I64(unit.0));
-    crate::scope::restrict(&mut q, "id", scope);
+    crate::scope::restrict(&mut q, "id", cap.scope());
     let found: Vec<(String,)> = q.fetch_all(db).await?;
     found.into_iter().next().map(|r| r.0).ok_or(StoreError::NotFound)
 }
@@ -473,8 +474,8 @@ pub async fn approve(
         .bind(id.0)
         .execute(&mut *c)
         .await
-    })?
-    .rows_affected();
+        .map(|r| r.rows_affected())
+    })?;
     if n != 1 {
         return Err(StoreError::Stale);
     }

@@ -241,3 +241,30 @@ dual_test!(async fn year_figures_take_three_queries_and_verify_finds_a_tampered_
     assert_eq!(bad.len(), 1);
     assert_eq!(bad[0].school, o.school_a);
 });
+
+dual_test!(async fn the_demo_year_has_every_month_of_money_within_its_caps_and_an_audit_by_area(t) {
+    use store::demo::{self, DemoOptions};
+    let opts = DemoOptions { members: 600, seed: 7, today: today(), logins: false };
+    let cli = domain::auth::SystemCap::for_cli();
+    let s = demo::load(&t.store, &cli, None, &opts).await.unwrap();
+    // Two levies a month for every school, January to November.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM funds_levy").await, s.schools as i64 * 11 * 2);
+    // Some schools are in arrears for the latest month; the levies agree with their base.
+    assert!(count(&t, "SELECT COUNT(*) FROM funds_levy WHERE paid_fen < due_fen").await > 0);
+    assert!(store::funds::verify(&t.store, &cli).await.unwrap().is_empty());
+    // The latest month's expenses await approval; no budget line is overspent.
+    assert!(count(&t, "SELECT COUNT(*) FROM funds_entry WHERE status = 'entered'").await > 0);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM funds_entry WHERE kind = 'expense' AND category = 'capital'").await, 0, "the over-cap purchase was refused");
+    let view = sys::<perm::FundsView>();
+    for school in store::funds::ledger::overview(&t.store.db, &view, 2026).await.unwrap() {
+        for b in ledger::budget(&t.store.db, &view, school.school, 2026).await.unwrap() {
+            assert!(b.spent_fen <= b.cap_fen, "{} {:?}", school.name, b);
+        }
+        let lines = ledger::ledger(&t.store.db, &view, school.school, 2026).await.unwrap();
+        assert!(lines.last().map(|l| l.balance_fen).unwrap_or(0) >= 0, "{}", school.name);
+    }
+    // Findings by area, some rectified.
+    let f = findings::list(&t.store.db, &view, 2026, None).await.unwrap();
+    assert!(f.len() >= 5);
+    assert!(f.iter().any(|x| x.status == FindingStatus::Rectified) && f.iter().any(|x| x.status == FindingStatus::Open));
+});

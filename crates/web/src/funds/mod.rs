@@ -228,7 +228,6 @@ struct SchoolPage {
     p: Chrome,
     unit: i64,
     year: i32,
-    name: String,
     rules_line: String,
     budget: Vec<BudgetView>,
     levies: Vec<LevyView>,
@@ -312,13 +311,10 @@ async fn school_page(
     let cap = a.actor.authorize::<perm::FundsView>()?;
     let db = &state.store.db;
     let tr = a.tr;
-    let name = match ledger::overview(db, &cap, year)
-        .await?
-        .into_iter()
-        .find(|s| s.school == unit)
-    {
-        Some(s) => s.name,
-        None => return Err(AppError::NotFound),
+    let name = match ledger::school_name(db, &cap, unit).await {
+        Ok(n) => n,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
     };
     let (version, r) = rules::effective(&state.store, &cap, unit).await?;
     let pct = |x: domain::rules::Ratio| {
@@ -403,7 +399,6 @@ async fn school_page(
         p,
         unit: unit.0,
         year,
-        name,
         rules_line,
         budget,
         levies,
