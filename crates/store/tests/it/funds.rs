@@ -8,17 +8,30 @@
 
 use domain::auth::{Role, perm};
 use domain::funds::*;
-use domain::ids::AccountId;
 use store::StoreError;
 use store::area::Reach;
 use store::audit::Who;
 use store::funds::{findings, ledger};
 use testkit::*;
 
-fn person(id: i64, label: &str) -> Who {
+/// A person with an account of their own (the label is their name).
+async fn person(t: &TestDb, name: &str) -> Who {
+    let id = store::auth::create_account_system(
+        &domain::auth::SystemCap::for_cli(),
+        &t.store,
+        &who(),
+        &store::auth::NewAccount {
+            username: name.into(),
+            display_name: name.into(),
+            member: None,
+            password_hash: None,
+        },
+    )
+    .await
+    .unwrap();
     Who {
-        account: Some(AccountId(id)),
-        label: label.into(),
+        account: Some(id),
+        label: name.into(),
         request_id: None,
     }
 }
@@ -103,12 +116,13 @@ dual_test!(async fn an_expense_over_its_cap_is_refused_naming_the_figures_and_no
     funded_school(st, &o).await;
     let officer = actor(&[(Role::FinanceOfficer, o.school_a)]);
     let enter = officer.authorize::<perm::FundsEnter>().unwrap();
-    let id = ledger::enter_expense(st, &enter, &person(7, "会计"), o.school_a, ExpenseCategory::MemberActivities, 250_000, "趣味运动会", today()).await.unwrap();
+    let kj = person(&t, "kuaiji").await;
+    let id = ledger::enter_expense(st, &enter, &kj, o.school_a, ExpenseCategory::MemberActivities, 250_000, "趣味运动会", today()).await.unwrap();
     assert!(id.0 > 0);
     let before = count(&t, "SELECT COUNT(*) FROM funds_entry").await;
     let audits = count(&t, "SELECT COUNT(*) FROM audit_log").await;
     // ¥500.01 more passes the ¥3,000 cap by a fen: refused with cap, spent and left.
-    let e = ledger::enter_expense(st, &enter, &person(7, "会计"), o.school_a, ExpenseCategory::MemberActivities, 50_001, "慰问品", today()).await.unwrap_err();
+    let e = ledger::enter_expense(st, &enter, &kj, o.school_a, ExpenseCategory::MemberActivities, 50_001, "慰问品", today()).await.unwrap_err();
     match e {
         StoreError::Invalid(f) => {
             let fe = &f.0[0];
@@ -122,16 +136,16 @@ dual_test!(async fn an_expense_over_its_cap_is_refused_naming_the_figures_and_no
         other => panic!("{other:?}"),
     }
     // Exactly the rest fits.
-    ledger::enter_expense(st, &enter, &person(7, "会计"), o.school_a, ExpenseCategory::MemberActivities, 50_000, "慰问品", today()).await.unwrap();
+    ledger::enter_expense(st, &enter, &kj, o.school_a, ExpenseCategory::MemberActivities, 50_000, "慰问品", today()).await.unwrap();
     // A category without a budget line: nothing may be spent on it.
-    let e = ledger::enter_expense(st, &enter, &person(7, "会计"), o.school_a, ExpenseCategory::Capital, 100, "器材", today()).await.unwrap_err();
+    let e = ledger::enter_expense(st, &enter, &kj, o.school_a, ExpenseCategory::Capital, 100, "器材", today()).await.unwrap_err();
     assert_eq!(key_of(e), text::NO_BUDGET);
     // Beyond the balance (¥10,000 kept, ¥3,000 committed): refused even within a cap.
     ledger::set_budget(st, &enter, &who(), o.school_a, 2026, ExpenseCategory::Operations, 5_000_000).await.unwrap();
-    let e = ledger::enter_expense(st, &enter, &person(7, "会计"), o.school_a, ExpenseCategory::Operations, 700_001, "培训", today()).await.unwrap_err();
+    let e = ledger::enter_expense(st, &enter, &kj, o.school_a, ExpenseCategory::Operations, 700_001, "培训", today()).await.unwrap_err();
     assert_eq!(key_of(e), text::OVER_BALANCE);
     // Zero or negative amounts never reach the table.
-    let e = ledger::enter_expense(st, &enter, &person(7, "会计"), o.school_a, ExpenseCategory::Operations, 0, "培训", today()).await.unwrap_err();
+    let e = ledger::enter_expense(st, &enter, &kj, o.school_a, ExpenseCategory::Operations, 0, "培训", today()).await.unwrap_err();
     assert_eq!(key_of(e), text::AMOUNT_INVALID);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM funds_entry").await, before + 1, "only the fitting expense was written");
     // One audit record per change: the fitting expense and the new budget line.
@@ -146,14 +160,14 @@ dual_test!(async fn the_person_who_entered_an_expense_cannot_approve_it_and_anot
     let chair_b = actor(&[(Role::SchoolChair, o.school_b)]);
     let enter = chair_a.authorize::<perm::FundsEnter>().unwrap();
     let approve_a = chair_a.authorize::<perm::FundsApprove>().unwrap();
-    let me = person(chair_a.account.0, "主席甲");
+    let me = person(&t, "zhuxi").await;
     let id = ledger::enter_expense(st, &enter, &me, o.school_a, ExpenseCategory::MemberActivities, 10_000, "书画比赛", today()).await.unwrap();
     // The chair holds both permissions, but not for their own entry.
     let e = ledger::approve(st, &approve_a, &me, id, today()).await.unwrap_err();
     assert_eq!(key_of(e), text::SAME_PERSON);
     // The chair of school B: as if it did not exist.
     let approve_b = chair_b.authorize::<perm::FundsApprove>().unwrap();
-    let e = ledger::approve(st, &approve_b, &person(chair_b.account.0, "主席乙"), id, today()).await.unwrap_err();
+    let e = ledger::approve(st, &approve_b, &person(&t, "zhuxib").await, id, today()).await.unwrap_err();
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
     let view_b = chair_b.authorize::<perm::FundsView>().unwrap();
     assert!(ledger::ledger(&st.db, &view_b, o.school_a, 2026).await.unwrap().is_empty());
@@ -166,13 +180,13 @@ dual_test!(async fn the_person_who_entered_an_expense_cannot_approve_it_and_anot
     // Another person of school A approves; the balance moves only then.
     let view = chair_a.authorize::<perm::FundsView>().unwrap();
     let before = ledger::ledger(&st.db, &view, o.school_a, 2026).await.unwrap().last().unwrap().balance_fen;
-    let (unit, year) = ledger::approve(st, &approve_a, &person(99, "副主席"), id, today()).await.unwrap();
+    let (unit, year) = ledger::approve(st, &approve_a, &person(&t, "副主席").await, id, today()).await.unwrap();
     assert_eq!((unit, year), (o.school_a, 2026));
     let lines = ledger::ledger(&st.db, &view, o.school_a, 2026).await.unwrap();
     assert_eq!(lines.last().unwrap().balance_fen, before - 10_000);
     assert_eq!(lines.last().unwrap().approved_by.as_deref(), Some("副主席"));
     // Approving twice changes nothing.
-    let e = ledger::approve(st, &approve_a, &person(98, "委员"), id, today()).await.unwrap_err();
+    let e = ledger::approve(st, &approve_a, &person(&t, "weiyuan").await, id, today()).await.unwrap_err();
     assert_eq!(key_of(e), text::NOT_ENTERED);
 });
 
@@ -236,7 +250,7 @@ dual_test!(async fn year_figures_take_three_queries_and_verify_finds_a_tampered_
     assert!(!mine.is_empty() && mine.iter().all(|f| f.unit == o.school_b));
     let cli = domain::auth::SystemCap::for_cli();
     assert!(store::funds::verify(st, &cli).await.unwrap().is_empty());
-    store::on_db!(t.db(), |p| sqlx::query("UPDATE funds_levy SET kept_fen = kept_fen + 100, remitted_fen = remitted_fen - 100 WHERE kind = 'union_fund'").execute(p).await).unwrap();
+    store::on_db!(t.db(), |p| sqlx::query("UPDATE funds_levy SET kept_fen = kept_fen + 100, remitted_fen = remitted_fen - 100 WHERE kind = 'union_fund'").execute(p).await.map(|_| ())).unwrap();
     let bad = store::funds::verify(st, &cli).await.unwrap();
     assert_eq!(bad.len(), 1);
     assert_eq!(bad[0].school, o.school_a);
