@@ -68,8 +68,8 @@ fn routes(t: RouteTable) -> RouteTable {
             "/funds/levies",
             Guard::staff(P::FundsEnter).form(&[
                 ("unit", "{school}"),
-                ("kind", "union_fund"),
-                ("month", "{today}"),
+                ("kind", "dues"),
+                ("month", "2026-10"),
                 ("base", "100000"),
                 ("paid", "0"),
             ]),
@@ -87,7 +87,7 @@ fn routes(t: RouteTable) -> RouteTable {
                 ("school", "{school}"),
                 ("severity", "minor"),
                 ("finding", "支出凭证缺少经办人签字"),
-                ("deadline", "{today}"),
+                ("deadline", "2099-12-31"),
             ]),
             add_finding,
         )
