@@ -317,11 +317,26 @@ mod tests {
     fn amounts_are_read_in_fen_and_bad_ones_are_named() {
         assert_eq!(parse_fen("a", "1,200.5", true), Ok(120_050));
         assert_eq!(parse_fen("a", "￥１２", true), Ok(1_200));
-        assert_eq!(parse_fen("a", "-5", true).unwrap_err().key, t::AMOUNT_NEGATIVE);
-        assert_eq!(parse_fen("a", "1.005", true).unwrap_err().key, t::AMOUNT_FRACTION);
-        assert_eq!(parse_fen("a", "", true).unwrap_err().key, t::AMOUNT_REQUIRED);
-        assert_eq!(parse_fen("a", "12x", true).unwrap_err().key, t::AMOUNT_INVALID);
-        assert_eq!(parse_fen("a", "0", true).unwrap_err().key, t::AMOUNT_INVALID);
+        assert_eq!(
+            parse_fen("a", "-5", true).unwrap_err().key,
+            t::AMOUNT_NEGATIVE
+        );
+        assert_eq!(
+            parse_fen("a", "1.005", true).unwrap_err().key,
+            t::AMOUNT_FRACTION
+        );
+        assert_eq!(
+            parse_fen("a", "", true).unwrap_err().key,
+            t::AMOUNT_REQUIRED
+        );
+        assert_eq!(
+            parse_fen("a", "12x", true).unwrap_err().key,
+            t::AMOUNT_INVALID
+        );
+        assert_eq!(
+            parse_fen("a", "0", true).unwrap_err().key,
+            t::AMOUNT_INVALID
+        );
         assert_eq!(parse_fen("a", "0", false), Ok(0));
     }
 
@@ -349,7 +364,9 @@ mod tests {
             },
         ];
         for _ in 0..20_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let base = ((x >> 11) % 10_000_000_000) as i64;
             for r in &sets {
                 for kind in [LevyKind::Dues, LevyKind::UnionFund] {

@@ -9,11 +9,11 @@
 
 pub mod area;
 pub mod assistance;
-pub mod funds;
 pub mod audit;
 pub mod auth;
 pub mod congress;
 pub mod error;
+pub mod funds;
 pub mod ids;
 pub mod kit;
 pub mod notify;

@@ -23,16 +23,20 @@ pub(crate) fn area_demo<'a>(
 }
 
 /// What the demo loaded: (levies, expenses, findings, refused over-cap expenses).
-pub async fn load(run: &crate::area::DemoRun<'_>) -> Result<(usize, usize, usize, usize), StoreError> {
+pub async fn load(
+    run: &crate::area::DemoRun<'_>,
+) -> Result<(usize, usize, usize, usize), StoreError> {
     let st = run.st;
     let today = run.opts.today;
     let year = today.year();
-    let schools: Vec<(i64, i64)> = on_db!(&st.db, |p| sqlx::query_as(
+    let schools: Vec<(i64, i64)> = on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT u.id, CAST(COUNT(m.id) AS BIGINT) FROM org_unit u LEFT JOIN member m ON m.school_union_id = u.id AND m.status = 'active'
          WHERE u.kind = 'school_union' GROUP BY u.id ORDER BY u.id"
     )
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let enter = system_cap::<perm::FundsEnter>(run.sys, AccountId(0));
     let approve = system_cap::<perm::FundsApprove>(run.sys, AccountId(0));
     let audit = system_cap::<perm::FundsAudit>(run.sys, AccountId(0));
@@ -91,27 +95,56 @@ pub async fn load(run: &crate::area::DemoRun<'_>) -> Result<(usize, usize, usize
             let month_kept = yearly / 12;
             let spend: [(ExpenseCategory, i64, &str); 2] = match m % 4 {
                 0 => [
-                    (ExpenseCategory::MemberActivities, month_kept * 35 / 100, "教职工趣味运动会"),
-                    (ExpenseCategory::Operations, month_kept * 12 / 100, "工会干部培训"),
+                    (
+                        ExpenseCategory::MemberActivities,
+                        month_kept * 35 / 100,
+                        "教职工趣味运动会",
+                    ),
+                    (
+                        ExpenseCategory::Operations,
+                        month_kept * 12 / 100,
+                        "工会干部培训",
+                    ),
                 ],
                 1 => [
-                    (ExpenseCategory::MemberActivities, month_kept * 30 / 100, "节日慰问品"),
-                    (ExpenseCategory::RightsProtection, month_kept * 6 / 100, "劳动法律宣传"),
+                    (
+                        ExpenseCategory::MemberActivities,
+                        month_kept * 30 / 100,
+                        "节日慰问品",
+                    ),
+                    (
+                        ExpenseCategory::RightsProtection,
+                        month_kept * 6 / 100,
+                        "劳动法律宣传",
+                    ),
                 ],
                 2 => [
-                    (ExpenseCategory::MemberActivities, month_kept * 25 / 100, "读书沙龙"),
+                    (
+                        ExpenseCategory::MemberActivities,
+                        month_kept * 25 / 100,
+                        "读书沙龙",
+                    ),
                     (ExpenseCategory::Other, month_kept * 3 / 100, "银行手续费"),
                 ],
                 _ => [
-                    (ExpenseCategory::Operations, month_kept * 15 / 100, "教代会会务"),
-                    (ExpenseCategory::Undertakings, month_kept * 3 / 100, "职工之家设施维护"),
+                    (
+                        ExpenseCategory::Operations,
+                        month_kept * 15 / 100,
+                        "教代会会务",
+                    ),
+                    (
+                        ExpenseCategory::Undertakings,
+                        month_kept * 3 / 100,
+                        "职工之家设施维护",
+                    ),
                 ],
             };
             for (c, amount, note) in spend {
                 if amount <= 0 {
                     continue;
                 }
-                let id = ledger::enter_expense(st, &enter, &officer, school, c, amount, note, on).await?;
+                let id = ledger::enter_expense(st, &enter, &officer, school, c, amount, note, on)
+                    .await?;
                 expenses += 1;
                 if m < months {
                     ledger::approve(st, &approve, &chair, id, on).await?;
@@ -121,10 +154,25 @@ pub async fn load(run: &crate::area::DemoRun<'_>) -> Result<(usize, usize, usize
         // The first school tries to buy equipment beyond its capital line: refused.
         if i == 0 {
             let over = yearly * 5 / 100 + 100;
-            match ledger::enter_expense(st, &enter, &officer, school, ExpenseCategory::Capital, over, "购置健身器材", today).await {
+            match ledger::enter_expense(
+                st,
+                &enter,
+                &officer,
+                school,
+                ExpenseCategory::Capital,
+                over,
+                "购置健身器材",
+                today,
+            )
+            .await
+            {
                 Err(StoreError::Invalid(_)) => refused += 1,
                 Err(e) => return Err(e),
-                Ok(_) => return Err(StoreError::Other("demo: an over-cap expense was accepted".into())),
+                Ok(_) => {
+                    return Err(StoreError::Other(
+                        "demo: an over-cap expense was accepted".into(),
+                    ));
+                }
             }
         }
         // The audit committee reviews every third school (by area), with a finding.
@@ -151,7 +199,15 @@ pub async fn load(run: &crate::area::DemoRun<'_>) -> Result<(usize, usize, usize
             .await?;
             found += 1;
             if i % 2 == 0 {
-                findings::rectify(st, &enter, &officer, id, "已补齐签字并建立凭证审核流程，附整改说明", today).await?;
+                findings::rectify(
+                    st,
+                    &enter,
+                    &officer,
+                    id,
+                    "已补齐签字并建立凭证审核流程，附整改说明",
+                    today,
+                )
+                .await?;
             }
         }
     }

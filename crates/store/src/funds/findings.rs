@@ -84,7 +84,16 @@ pub async fn record(
     ch.note("severity", input.severity.code())
         .note("year", input.year)
         .note("deadline", input.deadline.to_string());
-    log_commit(tx, st, who, "funds.finding", ("funds_finding", id), input.school, &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "funds.finding",
+        ("funds_finding", id),
+        input.school,
+        &ch,
+    )
+    .await?;
     Ok(FindingId(id))
 }
 
@@ -106,7 +115,10 @@ pub async fn rectify(
     let rows: Vec<(i64, String)> = q.fetch_all_tx(&mut tx).await?;
     let (school, status) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
     if status != FindingStatus::Open.code() {
-        return Err(invalid(FieldError::new("rectification", t::ALREADY_RECTIFIED)));
+        return Err(invalid(FieldError::new(
+            "rectification",
+            t::ALREADY_RECTIFIED,
+        )));
     }
     let n = on_tx!(&mut tx, |c| {
         sqlx::query(
@@ -125,7 +137,16 @@ pub async fn rectify(
     }
     let mut ch = Changes::new();
     ch.field("status", Some(&"open"), Some(&"rectified"));
-    log_commit(tx, st, who, "funds.rectify", ("funds_finding", id.0), OrgUnitId(school), &ch).await
+    log_commit(
+        tx,
+        st,
+        who,
+        "funds.rectify",
+        ("funds_finding", id.0),
+        OrgUnitId(school),
+        &ch,
+    )
+    .await
 }
 
 /// A finding in a list.

@@ -79,7 +79,11 @@ pub async fn school_name(
     q.bind(Arg::I64(unit.0));
     crate::scope::restrict(&mut q, "id", cap.scope());
     let found: Vec<(String,)> = q.fetch_all(db).await?;
-    found.into_iter().next().map(|r| r.0).ok_or(StoreError::NotFound)
+    found
+        .into_iter()
+        .next()
+        .map(|r| r.0)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Active members of the school who pay dues (retirees are exempt).
@@ -202,7 +206,16 @@ pub async fn record_levy(
         .note("remitted_fen", levy.remitted_fen)
         .note("paid_fen", input.paid_fen)
         .note("rule_set_version", version);
-    log_commit(tx, st, who, "funds.levy", ("funds_levy", id), input.school, &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "funds.levy",
+        ("funds_levy", id),
+        input.school,
+        &ch,
+    )
+    .await?;
     Ok(LevyId(id))
 }
 
@@ -250,7 +263,16 @@ pub async fn set_budget(
     let mut ch = Changes::new();
     ch.note("year", year).note("category", category.code());
     ch.field("cap_fen", before.as_ref(), Some(&cap_fen));
-    log_commit(tx, st, who, "funds.budget", ("funds_budget", id), school, &ch).await
+    log_commit(
+        tx,
+        st,
+        who,
+        "funds.budget",
+        ("funds_budget", id),
+        school,
+        &ch,
+    )
+    .await
 }
 
 struct NewEntry {
@@ -323,7 +345,9 @@ pub async fn add_income(
     on: NaiveDate,
 ) -> Result<EntryId, StoreError> {
     if amount_fen <= 0 {
-        return Err(invalid(FieldError::new("amount", t::AMOUNT_INVALID).arg("value", yuan(amount_fen))));
+        return Err(invalid(
+            FieldError::new("amount", t::AMOUNT_INVALID).arg("value", yuan(amount_fen)),
+        ));
     }
     let note = domain::org::required_text("note", note, 200)
         .map_err(|_| invalid(FieldError::new("note", t::NOTE_REQUIRED)))?;
@@ -351,7 +375,16 @@ pub async fn add_income(
     ch.note("source", source.code())
         .note("amount_fen", amount_fen)
         .note("rule_set_version", version);
-    log_commit(tx, st, who, "funds.income", ("funds_entry", id), school, &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "funds.income",
+        ("funds_entry", id),
+        school,
+        &ch,
+    )
+    .await?;
     Ok(EntryId(id))
 }
 
@@ -370,7 +403,9 @@ pub async fn enter_expense(
     on: NaiveDate,
 ) -> Result<EntryId, StoreError> {
     if amount_fen <= 0 {
-        return Err(invalid(FieldError::new("amount", t::AMOUNT_INVALID).arg("value", yuan(amount_fen))));
+        return Err(invalid(
+            FieldError::new("amount", t::AMOUNT_INVALID).arg("value", yuan(amount_fen)),
+        ));
     }
     let note = domain::org::required_text("note", note, 200)
         .map_err(|_| invalid(FieldError::new("note", t::NOTE_REQUIRED)))?;
@@ -431,7 +466,16 @@ pub async fn enter_expense(
         .note("amount_fen", amount_fen)
         .note("status", EntryStatus::Entered.code())
         .note("rule_set_version", version);
-    log_commit(tx, st, who, "funds.expense", ("funds_entry", id), school, &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "funds.expense",
+        ("funds_entry", id),
+        school,
+        &ch,
+    )
+    .await?;
     Ok(EntryId(id))
 }
 
@@ -480,8 +524,21 @@ pub async fn approve(
         return Err(StoreError::Stale);
     }
     let mut ch = Changes::new();
-    ch.field("status", Some(&EntryStatus::Entered.code()), Some(&EntryStatus::Approved.code()));
-    log_commit(tx, st, who, "funds.approve", ("funds_entry", id.0), OrgUnitId(school), &ch).await?;
+    ch.field(
+        "status",
+        Some(&EntryStatus::Entered.code()),
+        Some(&EntryStatus::Approved.code()),
+    );
+    log_commit(
+        tx,
+        st,
+        who,
+        "funds.approve",
+        ("funds_entry", id.0),
+        OrgUnitId(school),
+        &ch,
+    )
+    .await?;
     Ok((OrgUnitId(school), year as i32))
 }
 

@@ -24,8 +24,8 @@ use chrono::NaiveDate;
 use domain::area::{Concerns, DueItem, Figure, FigureKind, FigureValue, Summation};
 use domain::auth::{Role, SystemCap};
 use domain::funds::*;
-use domain::org::Coded;
 use domain::ids::OrgUnitId;
+use domain::org::Coded;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 

@@ -12,7 +12,8 @@ use domain::funds::{FundsRuleSetId, FundsRules};
 use domain::ids::OrgUnitId;
 
 fn decode(id: i64, numbers: &str) -> Result<FundsRules, StoreError> {
-    serde_json::from_str(numbers).map_err(|e| StoreError::Other(format!("funds rule set {id}: {e}")))
+    serde_json::from_str(numbers)
+        .map_err(|e| StoreError::Other(format!("funds rule set {id}: {e}")))
 }
 
 /// The version in force for `unit` inside a write transaction: (id, version number, rules).

@@ -65,9 +65,17 @@ async fn funded_school(st: &store::Store, o: &Org) {
     )
     .await
     .unwrap();
-    ledger::set_budget(st, &enter, &who(), o.school_a, 2026, ExpenseCategory::MemberActivities, 300_000)
-        .await
-        .unwrap();
+    ledger::set_budget(
+        st,
+        &enter,
+        &who(),
+        o.school_a,
+        2026,
+        ExpenseCategory::MemberActivities,
+        300_000,
+    )
+    .await
+    .unwrap();
 }
 
 dual_test!(async fn a_levy_splits_by_the_rule_set_and_posts_the_kept_payment_once(t) {

@@ -31,7 +31,11 @@ use store::funds::{findings, ledger, rules};
 
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/funds", Guard::staff(P::FundsView), page)
-        .get("/funds/ledger.xlsx", Guard::staff(P::FundsView), ledger_xlsx)
+        .get(
+            "/funds/ledger.xlsx",
+            Guard::staff(P::FundsView),
+            ledger_xlsx,
+        )
         .post(
             "/funds/expenses",
             Guard::staff(P::FundsEnter).form(&[
@@ -327,7 +331,10 @@ async fn school_page(
             ("dues", pct(r.dues_rate)),
             ("fund", pct(r.union_fund_rate)),
             ("kept", pct(r.union_fund_kept)),
-            ("version", version.map(|v| v.to_string()).unwrap_or_else(|| "1".into())),
+            (
+                "version",
+                version.map(|v| v.to_string()).unwrap_or_else(|| "1".into()),
+            ),
         ],
     );
     let budget = ledger::budget(db, &cap, unit, year)
@@ -475,11 +482,18 @@ pub async fn add_expense(
     let on = errors.take(parse_date("on", &field(&vals, "on")));
     let year = on.map(|d| d.year()).unwrap_or_else(|| today().year());
     let r = match (category, amount, on) {
-        (Some(c), Some(x), Some(d)) if errors.is_empty() => {
-            ledger::enter_expense(&state.store, &cap, &a.who(), unit, c, x, &field(&vals, "note"), d)
-                .await
-                .map(|_| ())
-        }
+        (Some(c), Some(x), Some(d)) if errors.is_empty() => ledger::enter_expense(
+            &state.store,
+            &cap,
+            &a.who(),
+            unit,
+            c,
+            x,
+            &field(&vals, "note"),
+            d,
+        )
+        .await
+        .map(|_| ()),
         _ => Err(StoreError::Invalid(errors)),
     };
     match r {
@@ -508,11 +522,18 @@ pub async fn add_income(
     let on = errors.take(parse_date("on", &field(&vals, "on")));
     let year = on.map(|d| d.year()).unwrap_or_else(|| today().year());
     let r = match (source, amount, on) {
-        (Some(s), Some(x), Some(d)) if errors.is_empty() => {
-            ledger::add_income(&state.store, &cap, &a.who(), unit, s, x, &field(&vals, "note"), d)
-                .await
-                .map(|_| ())
-        }
+        (Some(s), Some(x), Some(d)) if errors.is_empty() => ledger::add_income(
+            &state.store,
+            &cap,
+            &a.who(),
+            unit,
+            s,
+            x,
+            &field(&vals, "note"),
+            d,
+        )
+        .await
+        .map(|_| ()),
         _ => Err(StoreError::Invalid(errors)),
     };
     match r {
@@ -668,7 +689,8 @@ pub async fn ledger_xlsx(
         ws.write_string(r, 6, &l.entered_by).map_err(err)?;
         ws.write_string(r, 7, l.approved_by.clone().unwrap_or_default())
             .map_err(err)?;
-        ws.write_number(r, 8, l.rule_set_version as f64).map_err(err)?;
+        ws.write_number(r, 8, l.rule_set_version as f64)
+            .map_err(err)?;
         ws.write_number_with_format(r, 9, l.balance_fen as f64 / 100.0, &money)
             .map_err(err)?;
     }
@@ -729,7 +751,15 @@ pub async fn audit_page(
     a: Auth,
     Query(q): Query<YearQuery>,
 ) -> AppResult {
-    audit_render(&state, &a, parse_year(&q.year), &q.unit, HashMap::new(), FieldErrors::default()).await
+    audit_render(
+        &state,
+        &a,
+        parse_year(&q.year),
+        &q.unit,
+        HashMap::new(),
+        FieldErrors::default(),
+    )
+    .await
 }
 
 async fn audit_render(
@@ -863,7 +893,16 @@ pub async fn rectify(
     Form(f): Form<RectifyForm>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::FundsEnter>()?;
-    match findings::rectify(&state.store, &cap, &a.who(), FindingId(id), &f.rectification, today()).await {
+    match findings::rectify(
+        &state.store,
+        &cap,
+        &a.who(),
+        FindingId(id),
+        &f.rectification,
+        today(),
+    )
+    .await
+    {
         Ok(()) => Ok(a.redirect("/funds/audit", Flash::ok("funds-rectified"))),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, "/funds/audit", e),

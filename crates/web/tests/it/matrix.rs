@@ -348,14 +348,59 @@ async fn funds_of_a(app: &TestApp) -> (i64, i64) {
     use store::funds::{findings, ledger};
     let st = &app.t.store;
     let school = app.org.school_a;
-    ledger::record_levy(st, &sys(), &who(), &ledger::LevyInput {
-        school, kind: LevyKind::UnionFund, month: today(), base_fen: 100_000_000, paid_fen: 2_000_000,
-    }).await.unwrap();
-    ledger::set_budget(st, &sys(), &who(), school, 2026, ExpenseCategory::MemberActivities, 1_000_000).await.unwrap();
-    let e = ledger::enter_expense(st, &sys(), &who(), school, ExpenseCategory::MemberActivities, 10_000, "甲校运动会", today()).await.unwrap();
-    let f = findings::record(st, &sys(), &who(), None, &findings::FindingInput {
-        school, year: 2026, severity: Severity::Minor, finding: "甲校凭证".into(), deadline: today() + chrono::Duration::days(30),
-    }, today()).await.unwrap();
+    ledger::record_levy(
+        st,
+        &sys(),
+        &who(),
+        &ledger::LevyInput {
+            school,
+            kind: LevyKind::UnionFund,
+            month: today(),
+            base_fen: 100_000_000,
+            paid_fen: 2_000_000,
+        },
+    )
+    .await
+    .unwrap();
+    ledger::set_budget(
+        st,
+        &sys(),
+        &who(),
+        school,
+        2026,
+        ExpenseCategory::MemberActivities,
+        1_000_000,
+    )
+    .await
+    .unwrap();
+    let e = ledger::enter_expense(
+        st,
+        &sys(),
+        &who(),
+        school,
+        ExpenseCategory::MemberActivities,
+        10_000,
+        "甲校运动会",
+        today(),
+    )
+    .await
+    .unwrap();
+    let f = findings::record(
+        st,
+        &sys(),
+        &who(),
+        None,
+        &findings::FindingInput {
+            school,
+            year: 2026,
+            severity: Severity::Minor,
+            finding: "甲校凭证".into(),
+            deadline: today() + chrono::Duration::days(30),
+        },
+        today(),
+    )
+    .await
+    .unwrap();
     (e.0, f.0)
 }
 
