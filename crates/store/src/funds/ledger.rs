@@ -334,6 +334,7 @@ async fn available_tx(tx: &mut Tx, school: OrgUnitId, year: i32) -> Result<i64, 
 
 /// Records another income (a subsidy, other income; dues and union funds come through
 /// [`record_levy`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn add_income(
     st: &Store,
     cap: &Cap<perm::FundsEnter>,
@@ -392,6 +393,7 @@ pub async fn add_income(
 /// category has no budget line for the year, when it would pass the line's cap (entered
 /// and approved expenses counted; the message names the cap, what is spent and what is
 /// left) or the school's available balance.
+#[allow(clippy::too_many_arguments)]
 pub async fn enter_expense(
     st: &Store,
     cap: &Cap<perm::FundsEnter>,
