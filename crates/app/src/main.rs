@@ -112,6 +112,19 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Union money (the funds area).
+    Funds {
+        #[command(subcommand)]
+        action: FundsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum FundsAction {
+    /// Recompute every month's dues and union-fund levy from its base under the rule-set
+    /// version it recorded; exit code 1 when a stored due, kept or remitted amount differs
+    /// (or more was paid than due).
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -301,6 +314,24 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
                     println!("BROKEN: {b:?}");
                 }
                 bail!("the audit chain is broken: {} problem(s)", v.breaks.len())
+            }
+        }
+        Command::Funds {
+            action: FundsAction::Verify,
+        } => {
+            let st = open_store(&cfg, false).await?;
+            let bad = store::funds::verify(&st, &SystemCap::for_cli()).await?;
+            if bad.is_empty() {
+                println!("every levy agrees with its base and its rule set");
+                Ok(())
+            } else {
+                for m in &bad {
+                    println!(
+                        "levy #{} of unit {}: stored {:?}, computed {:?}",
+                        m.levy.0, m.school.0, m.stored, m.computed
+                    );
+                }
+                bail!("{} levy(ies) do not agree with their base", bad.len())
             }
         }
         Command::Key {

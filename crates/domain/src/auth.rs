@@ -121,6 +121,13 @@ permissions! {
     ElectionView,
     ElectionManage,
     ElectionApprove,
+    // Funds (经费): read a school's ledger, budgets, levies and findings; enter levies,
+    // budget lines, incomes and expenses and answer findings; approve another person's
+    // expense; record audit findings (the audit committee).
+    FundsView,
+    FundsEnter,
+    FundsApprove,
+    FundsAudit,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -154,6 +161,7 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::WorkPlanView
                 // Elections
                 | P::ElectionView
+                | P::FundsView
         ),
         Role::SchoolChair => matches!(
             p,
@@ -185,6 +193,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 // Elections: the school's side only; approval is the upper union's.
                 | P::ElectionView
                 | P::ElectionManage
+                | P::FundsView
+                | P::FundsEnter
+                | P::FundsApprove
         ),
         Role::CommitteeMember => {
             matches!(
@@ -205,8 +216,11 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::ElectionView
             )
         }
-        Role::FinanceOfficer => matches!(p, P::OrgView | P::MemberView | P::DashboardView),
-        Role::Auditor => matches!(p, P::OrgView),
+        Role::FinanceOfficer => matches!(
+            p,
+            P::OrgView | P::MemberView | P::DashboardView | P::FundsView | P::FundsEnter
+        ),
+        Role::Auditor => matches!(p, P::OrgView | P::FundsView | P::FundsAudit),
         Role::ProposalsCommittee => {
             matches!(p, P::CongressView | P::CongressAttend | P::ProposalReview)
         }
@@ -644,6 +658,20 @@ mod tests {
             (Role::UnionStaff, P::ElectionApprove, true),
             (Role::Delegate, P::ElectionView, false),
             (Role::Member, P::ElectionView, false),
+            // Funds: the school's finance officer enters, its chair approves (never their
+            // own entry: the store checks the person), the audit committee audits.
+            (Role::FinanceOfficer, P::FundsEnter, true),
+            (Role::FinanceOfficer, P::FundsApprove, false),
+            (Role::SchoolChair, P::FundsApprove, true),
+            (Role::SchoolChair, P::FundsAudit, false),
+            (Role::Auditor, P::FundsAudit, true),
+            (Role::Auditor, P::FundsEnter, false),
+            (Role::AreaLead, P::FundsView, true),
+            (Role::AreaLead, P::FundsEnter, false),
+            (Role::UnionStaff, P::FundsAudit, true),
+            (Role::CommitteeMember, P::FundsView, false),
+            (Role::Delegate, P::FundsView, false),
+            (Role::Member, P::FundsView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

@@ -16,6 +16,7 @@ pub mod congress;
 pub mod correspondent;
 pub mod elections;
 pub mod error;
+pub mod funds;
 pub mod ids;
 pub mod kit;
 pub mod notify;

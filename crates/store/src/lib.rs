@@ -22,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod elections;
 pub mod error;
+pub mod funds;
 pub mod inbox;
 pub mod keys;
 pub mod kit;

@@ -20,6 +20,7 @@ pub mod ctx;
 pub mod dashboard;
 pub mod elections;
 pub mod error;
+pub mod funds;
 pub mod i18n;
 pub mod notify;
 pub mod org;

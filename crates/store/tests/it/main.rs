@@ -11,6 +11,7 @@ mod elections;
 mod export;
 mod figures;
 mod forensic;
+mod funds;
 mod import;
 mod keys;
 mod members;

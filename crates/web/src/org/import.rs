@@ -504,7 +504,7 @@ pub async fn template_xlsx(State(_state): State<AppState>, a: Auth) -> AppResult
 }
 
 /// An .xlsx download named `name` (UTF-8 names per RFC 6266 / 5987).
-fn xlsx_response(bytes: Vec<u8>, name: &str) -> axum::response::Response {
+pub(crate) fn xlsx_response(bytes: Vec<u8>, name: &str) -> axum::response::Response {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -9,6 +9,7 @@ mod congress;
 mod dashboard;
 mod elections;
 mod enums;
+mod funds;
 mod i18n;
 mod import;
 mod matrix;

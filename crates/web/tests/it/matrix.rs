@@ -273,6 +273,9 @@ struct World {
     committee: i64,
     seat: i64,
     election: i64,
+    /// An expense of school A awaiting approval, and an open audit finding of school A.
+    funds_entry: i64,
+    finding: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -281,7 +284,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 26] = [
+    let prefixes: [(&str, i64); 28] = [
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
         ("/news/items/", w.news_item),
@@ -290,6 +293,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/elections/committees/", w.committee),
         ("/elections/seats/", w.seat),
         ("/elections/", w.election),
+        ("/funds/entries/", w.funds_entry),
+        ("/funds/findings/", w.finding),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
         ("/inbox/", w.inbox),
@@ -354,6 +359,69 @@ async fn inbox_and_job_of_a(app: &TestApp, chair_a: domain::ids::AccountId) -> (
         .unwrap();
     let item = store::inbox::list(&st.db, chair_a, None, 1).await.unwrap()[0].id;
     (item, j.id)
+}
+
+/// School A's money: a month of union fund paid, a large member-activities line, an
+/// expense awaiting approval ("甲校运动会"), and an open audit finding ("甲校凭证").
+async fn funds_of_a(app: &TestApp) -> (i64, i64) {
+    use domain::funds::*;
+    use store::funds::{findings, ledger};
+    let st = &app.t.store;
+    let school = app.org.school_a;
+    ledger::record_levy(
+        st,
+        &sys(),
+        &who(),
+        &ledger::LevyInput {
+            school,
+            kind: LevyKind::UnionFund,
+            month: today(),
+            base_fen: 100_000_000,
+            paid_fen: 2_000_000,
+        },
+    )
+    .await
+    .unwrap();
+    ledger::set_budget(
+        st,
+        &sys(),
+        &who(),
+        school,
+        2026,
+        ExpenseCategory::MemberActivities,
+        1_000_000,
+    )
+    .await
+    .unwrap();
+    let e = ledger::enter_expense(
+        st,
+        &sys(),
+        &who(),
+        school,
+        ExpenseCategory::MemberActivities,
+        10_000,
+        "甲校运动会",
+        today(),
+    )
+    .await
+    .unwrap();
+    let f = findings::record(
+        st,
+        &sys(),
+        &who(),
+        None,
+        &findings::FindingInput {
+            school,
+            year: 2026,
+            severity: Severity::Minor,
+            finding: "甲校凭证".into(),
+            deadline: today() + chrono::Duration::days(30),
+        },
+        today(),
+    )
+    .await
+    .unwrap();
+    (e.0, f.0)
 }
 
 /// A drafted hardship file of a member of school A, and a grant applied for on the
@@ -783,6 +851,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let home_application = home_application_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
+    let (funds_entry, finding) = funds_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -806,7 +875,9 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         committee,
         seat,
         election,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        funds_entry,
+        finding,
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -863,6 +934,12 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(el.row.status, domain::elections::ElectionStatus::Applied, "school A's election");
     let (cm, _, _) = store::elections::committees::get(st, &sys(), domain::elections::CommitteeId(w.committee)).await.unwrap();
     assert_eq!((cm.held, cm.vacant), (2, 1), "school A's committee");
+    {
+        let entered: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM funds_entry WHERE status = 'entered'").fetch_one(p).await).unwrap();
+        assert_eq!(entered, 1, "school A's expense awaits approval");
+        let open: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM funds_finding WHERE status = 'open'").fetch_one(p).await).unwrap();
+        assert_eq!(open, 1, "school A's finding is open");
+    }
     {
         use domain::congress::*;
         use domain::proposals::*;

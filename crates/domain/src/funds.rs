@@ -1,0 +1,402 @@
+//! Union money (会费、工会经费、预算、支出、经审) as the domain sees it: the funds rule set
+//! (dues rate, union-fund rate, the share a school keeps, the dues base's rounding), the
+//! exact arithmetic of a levy (due, kept, remitted: every amount the sum of its parts), the
+//! budget-cap test an expense must pass, amounts typed by people, and the coded values the
+//! area stores.
+//!
+//! Every number is **local** in this version: the 0.5 % dues rate, the 2 % union fund, the
+//! 60 / 40 split and the "below ¥10 of the base is not counted" rule are the ones the
+//! glossary and the district's practice use, but their statutory texts (工会法, 中国工会章程,
+//! 全总 dues rules, 基层工会经费收支管理办法) have not been read here, so no article is
+//! claimed ([`FundsSource::Local`]); a union replaces them as a new rule-set version.
+//!
+//! Money is `i64` fen; products are widened to `i128`. This module does no IO, reads no
+//! clock and never formats text beyond [`yuan`] (errors carry catalogue keys).
+
+use crate::error::FieldError;
+use crate::kit::coded;
+use crate::rules::Ratio;
+use serde::{Deserialize, Serialize};
+
+/// Catalogue keys of this area's messages (the web crate's test checks both catalogues).
+pub mod text {
+    macro_rules! keys {
+        ($($name:ident = $key:literal),* $(,)?) => {
+            $(pub const $name: &str = $key;)*
+            /// Every key defined in this module.
+            pub const ALL: &[&str] = &[$($key),*];
+        };
+    }
+    keys! {
+        AMOUNT_INVALID = "funds-amount-invalid",
+        AMOUNT_NEGATIVE = "funds-amount-negative",
+        AMOUNT_FRACTION = "funds-amount-fraction",
+        AMOUNT_REQUIRED = "funds-amount-required",
+        OVER_CAP = "funds-over-cap",
+        NO_BUDGET = "funds-no-budget",
+        OVER_BALANCE = "funds-over-balance",
+        SAME_PERSON = "funds-same-person",
+        NOT_ENTERED = "funds-not-entered",
+        NOTE_REQUIRED = "funds-note-required",
+        MONTH_INVALID = "funds-month-invalid",
+        LEVY_EXISTS = "funds-levy-exists",
+        PAID_ABOVE_DUE = "funds-paid-above-due",
+        NOT_A_SCHOOL = "funds-not-a-school",
+        OWN_SCHOOL = "funds-own-school",
+        FINDING_REQUIRED = "funds-finding-required",
+        DEADLINE_INVALID = "funds-deadline-invalid",
+        RECTIFICATION_REQUIRED = "funds-rectification-required",
+        ALREADY_RECTIFIED = "funds-already-rectified",
+        RULE_INVALID = "funds-rule-invalid",
+    }
+}
+
+use text as t;
+
+crate::kit::id_types!(FundsRuleSetId, LevyId, EntryId, FindingId);
+
+coded!(
+    /// What a monthly levy is: members' dues (会费) or the union fund the employer allocates
+    /// (拨缴经费).
+    LevyKind, "levy-kind", {
+    Dues = "dues" ["会费"],
+    UnionFund = "union_fund" ["工会经费", "拨缴经费"],
+});
+
+coded!(
+    /// The expense categories of a grassroots union's budget (支出科目).
+    ExpenseCategory, "expense-category", {
+    MemberActivities = "member_activities" ["职工活动支出", "职工活动"],
+    RightsProtection = "rights_protection" ["维权支出", "维权"],
+    Operations = "operations" ["业务支出", "业务"],
+    Capital = "capital" ["资本性支出", "资本性"],
+    Undertakings = "undertakings" ["事业支出"],
+    Other = "other" ["其他支出", "其他"],
+});
+
+coded!(
+    /// Where an income comes from.
+    IncomeSource, "income-source", {
+    Dues = "dues" ["会费收入"],
+    UnionFund = "union_fund" ["拨缴经费收入"],
+    Subsidy = "subsidy" ["上级补助收入", "行政补助收入"],
+    OtherIncome = "other_income" ["其他收入"],
+});
+
+coded!(
+    /// A ledger line: money in or out.
+    EntryKind, "entry-kind", {
+    Income = "income" ["收入"],
+    Expense = "expense" ["支出"],
+});
+
+coded!(
+    /// An expense is entered by one person and approved by another; an income is recorded
+    /// as approved.
+    EntryStatus, "entry-status", {
+    Entered = "entered" ["待审批"],
+    Approved = "approved" ["已审批"],
+});
+
+coded!(
+    /// How serious an audit finding is.
+    Severity, "finding-severity", {
+    Minor = "minor" ["一般"],
+    Major = "major" ["较重"],
+    Serious = "serious" ["严重"],
+});
+
+coded!(
+    /// A finding is open until the school rectifies it with evidence.
+    FindingStatus, "finding-status", {
+    Open = "open" ["待整改"],
+    Rectified = "rectified" ["已整改"],
+});
+
+/// Where a funds number comes from. Every one is local today; a statutory source is added
+/// here only once its text has been read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FundsSource {
+    Local,
+}
+
+/// The numbers of one funds rule-set version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FundsRules {
+    /// Dues as a share of the dues base (default 1/200 = 0.5 %). Local.
+    pub dues_rate: Ratio,
+    /// The base is counted in whole steps of this many fen (default 1,000: the part of a
+    /// base below ¥10 is not counted). Local.
+    pub dues_base_step_fen: i64,
+    /// The share of dues the school union keeps (default 1/1: all of it). Local.
+    pub dues_kept: Ratio,
+    /// The union fund as a share of the payroll (default 1/50 = 2 %). Local.
+    pub union_fund_rate: Ratio,
+    /// The share of the union fund the school union keeps (default 3/5 = 60 %); the rest
+    /// is remitted to the upper union. Local.
+    pub union_fund_kept: Ratio,
+}
+
+impl FundsRules {
+    pub const DEFAULT: FundsRules = FundsRules {
+        dues_rate: Ratio::new(1, 200),
+        dues_base_step_fen: 1_000,
+        dues_kept: Ratio::new(1, 1),
+        union_fund_rate: Ratio::new(1, 50),
+        union_fund_kept: Ratio::new(3, 5),
+    };
+
+    /// Every number's source.
+    pub fn source(&self) -> FundsSource {
+        FundsSource::Local
+    }
+
+    /// Sane ranges before a version is stored: rates at most 1/10, shares at most 1.
+    pub fn check(&self) -> Result<(), FieldError> {
+        let ok_rate = |r: Ratio| r.den > 0 && u64::from(r.num) * 10 <= u64::from(r.den);
+        let ok_share = |r: Ratio| r.den > 0 && r.num <= r.den;
+        if ok_rate(self.dues_rate)
+            && ok_rate(self.union_fund_rate)
+            && ok_share(self.dues_kept)
+            && ok_share(self.union_fund_kept)
+            && (1..=100_000).contains(&self.dues_base_step_fen)
+        {
+            Ok(())
+        } else {
+            Err(FieldError::new("rules", t::RULE_INVALID))
+        }
+    }
+
+    /// The rate and kept share of a levy kind.
+    pub fn of(&self, kind: LevyKind) -> (Ratio, Ratio) {
+        match kind {
+            LevyKind::Dues => (self.dues_rate, self.dues_kept),
+            LevyKind::UnionFund => (self.union_fund_rate, self.union_fund_kept),
+        }
+    }
+
+    /// One month's levy on a base (a school's summed dues bases, or its payroll).
+    pub fn levy(&self, kind: LevyKind, base_fen: i64) -> Levy {
+        let (rate, kept) = self.of(kind);
+        let counted = match kind {
+            LevyKind::Dues => base_fen - base_fen.rem_euclid(self.dues_base_step_fen.max(1)),
+            LevyKind::UnionFund => base_fen,
+        };
+        let due = share_half_up(counted, rate);
+        let kept_fen = share_half_up(due, kept);
+        Levy {
+            due_fen: due,
+            kept_fen,
+            remitted_fen: due - kept_fen,
+        }
+    }
+}
+
+/// What a month's levy comes to: `kept_fen + remitted_fen == due_fen` always.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Levy {
+    pub due_fen: i64,
+    pub kept_fen: i64,
+    pub remitted_fen: i64,
+}
+
+/// `amount × ratio`, rounded half up to the fen (exact, in `i128`). Negative amounts are 0.
+pub fn share_half_up(amount_fen: i64, r: Ratio) -> i64 {
+    if amount_fen <= 0 || r.den == 0 {
+        return 0;
+    }
+    let n = i128::from(amount_fen) * i128::from(r.num);
+    let d = i128::from(r.den);
+    i64::try_from((2 * n + d) / (2 * d)).unwrap_or(i64::MAX)
+}
+
+/// The budget-cap test of an expense: `spent` (entered and approved expenses of the
+/// category and year) plus `amount` must stay within `cap`. `None` means the category has
+/// no budget line: nothing may be spent on it. The refusal names the category's figures.
+pub fn check_cap(cap: Option<i64>, spent: i64, amount: i64) -> Result<(), FieldError> {
+    match cap {
+        None => Err(FieldError::new("amount", t::NO_BUDGET)),
+        Some(cap) if spent.saturating_add(amount) > cap => {
+            Err(FieldError::new("amount", t::OVER_CAP)
+                .arg("cap", yuan(cap))
+                .arg("spent", yuan(spent))
+                .arg("left", yuan((cap - spent).max(0))))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Fen as yuan with two decimals (`123456` → `1234.56`).
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// Reads an amount of yuan as typed (`1200`, `1,200.50`, `¥1200`, full-width digits) into
+/// fen. Refuses empty, negative, malformed and fractional-fen amounts (`12.345`), each
+/// with its own message; `positive` refuses 0 as well.
+pub fn parse_fen(field: &'static str, input: &str, positive: bool) -> Result<i64, FieldError> {
+    let s: String = crate::roster::normalize(input)
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, ',' | '¥' | '￥' | '元'))
+        .collect();
+    if s.is_empty() {
+        return Err(FieldError::new(field, t::AMOUNT_REQUIRED));
+    }
+    if s.starts_with('-') {
+        return Err(FieldError::new(field, t::AMOUNT_NEGATIVE));
+    }
+    let bad = || FieldError::new(field, t::AMOUNT_INVALID).arg("value", input.trim());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if int.is_empty()
+        || int.len() > 11
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    if frac.len() > 2 {
+        return Err(FieldError::new(field, t::AMOUNT_FRACTION).arg("value", input.trim()));
+    }
+    let int: i64 = int.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
+    let fen = int * 100 + frac;
+    if positive && fen == 0 {
+        return Err(bad());
+    }
+    Ok(fen)
+}
+
+/// Funds: dues, union funds, budgets, the ledger and the audit by area.
+pub static AREA: crate::area::Area = crate::area::Area {
+    name: "funds",
+    enums: &[
+        crate::area::CodedEnum::of::<LevyKind>(),
+        crate::area::CodedEnum::of::<ExpenseCategory>(),
+        crate::area::CodedEnum::of::<IncomeSource>(),
+        crate::area::CodedEnum::of::<EntryKind>(),
+        crate::area::CodedEnum::of::<EntryStatus>(),
+        crate::area::CodedEnum::of::<Severity>(),
+        crate::area::CodedEnum::of::<FindingStatus>(),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dues_are_half_a_percent_of_the_base_counted_in_whole_ten_yuan() {
+        let r = FundsRules::DEFAULT;
+        // ¥6,789.99 counts as ¥6,780 → ¥33.90, all kept by the school.
+        let l = r.levy(LevyKind::Dues, 678_999);
+        assert_eq!(l.due_fen, 3_390);
+        assert_eq!(l.kept_fen, 3_390);
+        assert_eq!(l.remitted_fen, 0);
+    }
+
+    #[test]
+    fn the_union_fund_is_two_percent_split_sixty_forty_and_the_parts_add_up() {
+        let r = FundsRules::DEFAULT;
+        let l = r.levy(LevyKind::UnionFund, 1_234_567);
+        assert_eq!(l.due_fen, 24_691); // 24,691.34 rounded
+        assert_eq!(l.kept_fen, 14_815); // 14,814.6 rounded half up
+        assert_eq!(l.kept_fen + l.remitted_fen, l.due_fen);
+        for base in [0, 1, 49, 50, 99, 12_345, 999_999_999] {
+            let l = r.levy(LevyKind::UnionFund, base);
+            assert_eq!(l.kept_fen + l.remitted_fen, l.due_fen, "{base}");
+        }
+    }
+
+    #[test]
+    fn amounts_are_read_in_fen_and_bad_ones_are_named() {
+        assert_eq!(parse_fen("a", "1,200.5", true), Ok(120_050));
+        assert_eq!(parse_fen("a", "￥１２", true), Ok(1_200));
+        assert_eq!(
+            parse_fen("a", "-5", true).unwrap_err().key,
+            t::AMOUNT_NEGATIVE
+        );
+        assert_eq!(
+            parse_fen("a", "1.005", true).unwrap_err().key,
+            t::AMOUNT_FRACTION
+        );
+        assert_eq!(
+            parse_fen("a", "", true).unwrap_err().key,
+            t::AMOUNT_REQUIRED
+        );
+        assert_eq!(
+            parse_fen("a", "12x", true).unwrap_err().key,
+            t::AMOUNT_INVALID
+        );
+        assert_eq!(
+            parse_fen("a", "0", true).unwrap_err().key,
+            t::AMOUNT_INVALID
+        );
+        assert_eq!(parse_fen("a", "0", false), Ok(0));
+    }
+
+    #[test]
+    fn an_expense_beyond_its_cap_is_refused_with_the_figures() {
+        assert!(check_cap(Some(10_000), 6_000, 4_000).is_ok());
+        let e = check_cap(Some(10_000), 6_000, 4_001).unwrap_err();
+        assert_eq!(e.key, t::OVER_CAP);
+        assert_eq!(check_cap(None, 0, 1).unwrap_err().key, t::NO_BUDGET);
+    }
+
+    /// Every amount is the sum of its parts and within half a fen of the exact share, for
+    /// 20,000 pseudo-random bases under several rule sets (a property test without a crate).
+    #[test]
+    fn every_levy_is_the_sum_of_its_parts_and_rounded_once() {
+        let mut x: u64 = 0x2026_1125;
+        let sets = [
+            FundsRules::DEFAULT,
+            FundsRules {
+                dues_rate: Ratio::new(3, 1000),
+                dues_base_step_fen: 1,
+                dues_kept: Ratio::new(7, 10),
+                union_fund_rate: Ratio::new(1, 40),
+                union_fund_kept: Ratio::new(2, 3),
+            },
+        ];
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let base = ((x >> 11) % 10_000_000_000) as i64;
+            for r in &sets {
+                for kind in [LevyKind::Dues, LevyKind::UnionFund] {
+                    let l = r.levy(kind, base);
+                    assert_eq!(l.kept_fen + l.remitted_fen, l.due_fen, "{base} {kind:?}");
+                    assert!(l.kept_fen >= 0 && l.remitted_fen >= 0);
+                    let (rate, kept) = r.of(kind);
+                    let counted = match kind {
+                        LevyKind::Dues => base - base % r.dues_base_step_fen,
+                        LevyKind::UnionFund => base,
+                    };
+                    // |due·den − counted·num| ≤ den/2: rounded once, to the nearest fen.
+                    let err = (i128::from(l.due_fen) * i128::from(rate.den)
+                        - i128::from(counted) * i128::from(rate.num))
+                    .abs();
+                    assert!(2 * err <= i128::from(rate.den), "{base} {kind:?}");
+                    let err = (i128::from(l.kept_fen) * i128::from(kept.den)
+                        - i128::from(l.due_fen) * i128::from(kept.num))
+                    .abs();
+                    assert!(2 * err <= i128::from(kept.den), "{base} {kind:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_defaults_pass_their_own_check() {
+        assert!(FundsRules::DEFAULT.check().is_ok());
+        let mut r = FundsRules::DEFAULT;
+        r.union_fund_kept = Ratio::new(3, 2);
+        assert!(r.check().is_err());
+    }
+}
