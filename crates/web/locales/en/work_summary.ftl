@@ -62,3 +62,22 @@ summary-figure-correspondent-items-submitted = Correspondents submitted { $value
 summary-figure-correspondent-items-published = { $value } were published,
 summary-figure-correspondent-placements = { $value } placed in higher outlets,
 summary-figure-correspondent-points = earning { $value } points.
+
+# Sentences for the areas added in stop 29 (funds, elections, assessment).
+summary-section-funds = Union money
+summary-section-elections = Committees and elections
+summary-section-assessment = Staff homes
+summary-figure-funds-dues-due = Dues due over the year: { $value };
+summary-figure-funds-dues-paid = dues paid: { $value };
+summary-figure-funds-union-fund-due = union fund due: { $value };
+summary-figure-funds-union-fund-paid = union fund received: { $value };
+summary-figure-funds-expenses = approved expenses: { $value }.
+summary-figure-funds-findings-open = { $value } funds-audit findings await rectification;
+summary-figure-funds-findings-rectified = { $value } were rectified.
+summary-figure-elections-general = { $value } general elections of union committees were held,
+summary-figure-elections-by = and { $value } by-elections;
+summary-figure-elections-overdue = { $value } committees are past their term.
+summary-figure-assessment-home-level = Staff-home levels add up to { $value }.
+summary-figure-assessment-home-qualified = { $value } qualified staff homes,
+summary-figure-assessment-home-advanced = { $value } advanced staff homes,
+summary-figure-assessment-home-model = and { $value } model staff homes.

@@ -62,3 +62,22 @@ summary-figure-correspondent-items-submitted = 通讯员全年投稿{ $value }�
 summary-figure-correspondent-items-published = 发布工会信息{ $value }条，
 summary-figure-correspondent-placements = 被上级媒体录用{ $value }篇次，
 summary-figure-correspondent-points = 累计录用积分{ $value }分。
+
+# Sentences for the areas added in stop 29 (funds, elections, assessment).
+summary-section-funds = 经费管理
+summary-section-elections = 组织换届
+summary-section-assessment = 职工之家建设
+summary-figure-funds-dues-due = 全年会费应缴{ $value }，
+summary-figure-funds-dues-paid = 实缴{ $value }；
+summary-figure-funds-union-fund-due = 工会经费应拨缴{ $value }，
+summary-figure-funds-union-fund-paid = 实收{ $value }；
+summary-figure-funds-expenses = 经审批支出{ $value }。
+summary-figure-funds-findings-open = 经费审查发现问题待整改{ $value }项，
+summary-figure-funds-findings-rectified = 已整改{ $value }项。
+summary-figure-elections-general = 完成工会委员会换届选举{ $value }次，
+summary-figure-elections-by = 补选{ $value }次；
+summary-figure-elections-overdue = 尚有{ $value }个委员会超期未换届。
+summary-figure-assessment-home-level = 职工之家等级合计{ $value }。
+summary-figure-assessment-home-qualified = 建成合格职工之家{ $value }个，
+summary-figure-assessment-home-advanced = 先进职工之家{ $value }个，
+summary-figure-assessment-home-model = 模范职工之家{ $value }个。
