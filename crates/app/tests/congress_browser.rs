@@ -148,6 +148,15 @@ async fn scenario(t: TestDb) {
         b.flash().await
     );
 
+    // Before anyone checks in, the board shows only that the quorum is not reached (the
+    // hidden "reached" badge must stay hidden whatever its class sets; issue 25).
+    b.go(&format!("/congress/meetings/{meeting}/board")).await;
+    let q = b.text(".board-quorum").await;
+    assert!(
+        q.contains("未达到法定人数") && !q.contains("已达到法定人数"),
+        "{q}"
+    );
+
     // Three delegates check in on their phones; the board shows the quorum.
     for i in 0..3 {
         b.login(&format!("daibiao{i}")).await;
@@ -160,7 +169,11 @@ async fn scenario(t: TestDb) {
     }
     b.go(&format!("/congress/meetings/{meeting}/board")).await;
     assert_eq!(b.text("[data-k=present]").await.trim(), "3");
-    assert!(b.text(".board-quorum").await.contains("已达到法定人数"));
+    let q = b.text(".board-quorum").await;
+    assert!(
+        q.contains("已达到法定人数") && !q.contains("未达到法定人数"),
+        "both quorum badges show: {q}"
+    );
 
     // The last one writes a proposal and invites the other two.
     b.go(&format!("/proposals/new?meeting={meeting}")).await;

@@ -22,6 +22,7 @@ pub mod kit;
 pub mod notify;
 pub mod org;
 pub mod outbox;
+pub mod pinyin;
 pub mod privacy;
 pub mod proposals;
 pub mod roster;

@@ -135,6 +135,8 @@ impl Db {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
+        // Derived keys that SQL cannot compute (pinyin of names written before 0025).
+        crate::org::pinyin::backfill(self).await?;
         Ok(())
     }
 

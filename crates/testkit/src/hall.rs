@@ -130,8 +130,8 @@ pub async fn hall_in(
         let name = format!("{}{:04}", if i < delegates { "代表" } else { "列席" }, i);
         let idx = format!("hall-{}-{i}", school.0).into_bytes();
         let member: i64 = store::on_tx!(&mut tx, |c| sqlx::query_scalar(
-            "INSERT INTO member (school_union_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, post, status, status_since, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'teacher', 'active', $8, $9, $9) RETURNING id"
+            "INSERT INTO member (school_union_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, post, status, status_since, created_at, updated_at, name_pinyin, name_initials)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'teacher', 'active', $8, $9, $9, $10, $11) RETURNING id"
         )
         .bind(school.0)
         .bind(&name)
@@ -142,6 +142,8 @@ pub async fn hall_in(
         .bind(&idx)
         .bind(d(2010, 9, 1))
         .bind(now)
+        .bind(domain::pinyin::name_keys(&name).sort)
+        .bind(domain::pinyin::name_keys(&name).initials)
         .fetch_one(&mut *c)
         .await)
         .expect("member");

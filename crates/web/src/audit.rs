@@ -34,8 +34,49 @@ pub struct AuditView {
     pub actor: String,
     pub action: String,
     pub entity: String,
-    pub changes: String,
+    /// One line per changed field, "field: old → new", in the reader's language.
+    pub changes: Vec<String>,
     pub request_id: String,
+}
+
+/// A recorded value as a person reads it: nothing as "—", a redacted personal field as
+/// such, text as it is, anything else compactly.
+fn shown(tr: &crate::i18n::Tr, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "—".into(),
+        Value::String(s) if s == domain::audit::REDACTED => tr.t("audit-redacted"),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => tr.t(if *b { "audit-yes" } else { "audit-no" }),
+        other => other.to_string(),
+    }
+}
+
+/// The changes of a record as lines "field: old → new" (issue 25): field names from the
+/// catalogue where it has them (`audit-field-…`), else as recorded; personal fields stay
+/// redacted as they were recorded.
+pub fn readable_changes(tr: &crate::i18n::Tr, changes: &str) -> Vec<String> {
+    use serde_json::Value;
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(changes) else {
+        return if changes.trim().is_empty() || changes.trim() == "{}" {
+            Vec::new()
+        } else {
+            vec![changes.to_string()]
+        };
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let field = tr
+                .maybe(&format!("audit-field-{k}"))
+                .unwrap_or_else(|| k.clone());
+            match v {
+                Value::Array(pair) if pair.len() == 2 => {
+                    format!("{field}: {} → {}", shown(tr, &pair[0]), shown(tr, &pair[1]))
+                }
+                other => format!("{field}: {}", shown(tr, other)),
+            }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -74,12 +115,20 @@ async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<AuditQuery
             seq: r.seq,
             at: a.tr.datetime(&r.at),
             actor: r.actor_label,
-            action: r.action,
-            entity: match r.entity_id {
-                Some(id) => format!("{} #{id}", r.entity_type),
-                None => r.entity_type,
+            action: a
+                .tr
+                .maybe(&format!("audit-action-{}", r.action.replace('.', "-")))
+                .unwrap_or_else(|| r.action.clone()),
+            entity: {
+                let kind =
+                    a.tr.maybe(&format!("audit-entity-{}", r.entity_type))
+                        .unwrap_or_else(|| r.entity_type.clone());
+                match r.entity_id {
+                    Some(id) => format!("{kind} #{id}"),
+                    None => kind,
+                }
             },
-            changes: r.changes,
+            changes: readable_changes(&a.tr, &r.changes),
             request_id: r.request_id.unwrap_or_default(),
         })
         .collect();
@@ -105,3 +154,31 @@ pub static AREA: Area = Area {
     }],
     documents: &[],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Lang, Tr};
+
+    #[test]
+    fn changes_read_as_field_old_to_new_with_personal_fields_redacted() {
+        let tr = Tr::new(Lang::Zh);
+        let lines = readable_changes(
+            &tr,
+            r#"{"name":["卢海","卢海波"],"id_number":["[redacted]","[redacted]"],"post":[null,"teacher"]}"#,
+        );
+        assert!(
+            lines.contains(&"姓名: 卢海 → 卢海波".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"身份证号: （已隐去） → （已隐去）".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"岗位: — → teacher".to_string()),
+            "{lines:?}"
+        );
+        assert!(readable_changes(&tr, "{}").is_empty());
+    }
+}

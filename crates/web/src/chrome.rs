@@ -46,33 +46,52 @@ pub struct Chrome {
     pub unlinked: bool,
 }
 
+/// Lights up exactly one menu item: the one whose path is the longest whole-segment prefix of
+/// the page's path. `/me` is not under `/members`, and a page of `/congress/oversight` lights
+/// 教代会督查 only, not 教代会 too (issue 25).
+pub fn mark_current(mut nav: Vec<NavItem>, path: &str) -> Vec<NavItem> {
+    let under = |href: &str| {
+        if href == "/" {
+            path == "/"
+        } else {
+            path == href
+                || path
+                    .strip_prefix(href)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        }
+    };
+    let best = nav
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| under(n.href))
+        .max_by_key(|(_, n)| n.href.len())
+        .map(|(i, _)| i);
+    for (i, n) in nav.iter_mut().enumerate() {
+        n.current = Some(i) == best;
+    }
+    nav
+}
+
 impl Chrome {
     pub fn new(ctx: &Ctx, title_key: &str) -> Chrome {
         let tr = ctx.tr;
         let current_path = ctx.path.split('?').next().unwrap_or("/").to_string();
-        let nav = match ctx.actor() {
+        let nav: Vec<NavItem> = match ctx.actor() {
             Some(a) if ctx.session.complete() => crate::area::nav()
                 .into_iter()
                 .filter(|e| match e.permission {
                     Some(p) => a.may(p),
                     None => a.member.is_some(),
                 })
-                .map(|e| (e.href, e.label_key))
-                .map(|(href, key)| NavItem {
-                    href,
-                    label: tr.t(key),
-                    current: if href == "/" {
-                        current_path == "/"
-                    } else {
-                        current_path == href
-                            || (current_path.starts_with(href)
-                                && !(href == "/members"
-                                    && current_path.starts_with("/members/import")))
-                    },
+                .map(|e| NavItem {
+                    href: e.href,
+                    label: tr.t(e.label_key),
+                    current: false,
                 })
                 .collect(),
             _ => Vec::new(),
         };
+        let nav = mark_current(nav, &current_path);
         let other = match tr.lang {
             Lang::Zh => Lang::En,
             Lang::En => Lang::Zh,
@@ -222,4 +241,45 @@ pub fn coded_options<C: domain::org::Coded>(
         v.push(Opt::new(c.code(), tr.label(*c), cur == Some(*c)));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(path: &str) -> Vec<&'static str> {
+        let nav = [
+            "/",
+            "/me",
+            "/members",
+            "/members/import",
+            "/congress",
+            "/congress/oversight",
+        ]
+        .into_iter()
+        .map(|href| NavItem {
+            href,
+            label: String::new(),
+            current: false,
+        })
+        .collect();
+        mark_current(nav, path)
+            .into_iter()
+            .filter(|n| n.current)
+            .map(|n| n.href)
+            .collect()
+    }
+
+    #[test]
+    fn exactly_one_menu_item_lights_up() {
+        assert_eq!(lit("/"), ["/"]);
+        assert_eq!(lit("/me"), ["/me"]);
+        assert_eq!(lit("/me/notifications"), ["/me"]);
+        assert_eq!(lit("/members"), ["/members"]);
+        assert_eq!(lit("/members/12"), ["/members"]);
+        assert_eq!(lit("/members/import/3"), ["/members/import"]);
+        assert_eq!(lit("/congress/meetings/4"), ["/congress"]);
+        assert_eq!(lit("/congress/oversight"), ["/congress/oversight"]);
+        assert!(lit("/account/password").is_empty());
+    }
 }

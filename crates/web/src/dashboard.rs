@@ -29,6 +29,54 @@ use domain::org::OrgKind;
 use serde::Deserialize;
 use store::org;
 
+/// A meeting in session on a delegate's start page.
+pub struct NowView {
+    pub id: i64,
+    pub name: String,
+    pub place: String,
+    pub kind: String,
+    pub votes: bool,
+    pub checked_in: Option<String>,
+    /// (poll id, title, paper, voted)
+    pub polls: Vec<(i64, String, bool, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "home_now.html")]
+struct NowPage {
+    p: Chrome,
+    meetings: Vec<NowView>,
+}
+
+fn now_page(a: &Auth, now: Vec<store::voting::MeetingNow>) -> AppResult {
+    let tr = a.tr;
+    let meetings = now
+        .into_iter()
+        .map(|n| NowView {
+            id: n.meeting.id.0,
+            name: crate::congress::terms::meeting_name(
+                &tr,
+                n.meeting.term_number,
+                n.meeting.number,
+                n.meeting.mode,
+            ),
+            place: n.meeting.place.clone(),
+            kind: tr.label(n.kind),
+            votes: n.kind.votes(),
+            checked_in: n.checked_in.map(|t| tr.datetime(&t)),
+            polls: n
+                .polls
+                .into_iter()
+                .map(|p| (p.id.0, p.title, p.paper, p.voted))
+                .collect(),
+        })
+        .collect();
+    a.render(&NowPage {
+        p: Chrome::new(a, "home-now-title"),
+        meetings,
+    })
+}
+
 /// How long the figures of a large scope are reused.
 pub const STATS_TTL_MINUTES: i64 = 5;
 
@@ -339,10 +387,38 @@ fn figure(title: String, bars: Vec<Bar>, tr: &crate::i18n::Tr) -> Figure {
 
 async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>) -> AppResult {
     if !a.actor.may(Permission::DashboardView) {
-        let to = if a.actor.member.is_some() {
+        // A delegate during a meeting lands on the meeting: check in, then vote (issue 25).
+        if let Ok(acting) = domain::congress::authorize_self::<perm::CongressAttend>(&a.actor) {
+            let now = store::voting::meetings_now(&state.store.db, &acting, crate::today()).await?;
+            if !now.is_empty() {
+                return now_page(&a, now);
+            }
+        }
+        // Each person lands where their work is (issue 25): the proposals committee and the
+        // departments on their queue, a member on their own page, anyone else on the first
+        // page their role opens; only an account with nothing to open meets its own settings,
+        // with a word saying why.
+        let queue =
+            a.actor.may(Permission::ProposalReview) || a.actor.may(Permission::ProposalHandle);
+        let first = crate::area::nav()
+            .into_iter()
+            .filter(|e| e.href != "/")
+            .find(|e| match e.permission {
+                Some(p) => a.actor.may(p),
+                None => a.actor.member.is_some(),
+            })
+            .map(|e| e.href);
+        let to = if queue {
+            "/proposals"
+        } else if a.actor.member.is_some() {
             "/me"
+        } else if let Some(href) = first {
+            href
         } else {
-            "/account/password"
+            return Ok(a.redirect(
+                "/account/password",
+                crate::ctx::Flash::warn("home-nothing-yet"),
+            ));
         };
         return Ok(Redirect::to(to).into_response());
     }

@@ -100,6 +100,12 @@ impl Tr {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// The message for `key`, or `None` when the catalogue has none (labels that fall back to
+    /// a code, such as an audit record's field names).
+    pub fn maybe(&self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(self.lang.id(), key)
+    }
+
     pub fn ta(&self, key: &str, args: &[(&str, String)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue> = args
             .iter()

@@ -544,7 +544,7 @@ pub async fn roster(
          LEFT JOIN check_in c ON c.meeting_id = $1 AND c.delegate_id = d.id
          LEFT JOIN meeting_excuse e ON e.meeting_id = $1 AND e.delegate_id = d.id
          WHERE d.term_id = $2 AND (d.ended_on IS NULL OR c.delegate_id IS NOT NULL)
-         ORDER BY COALESCE(g.sort_order, 999999), d.delegation_id, CASE d.kind WHEN 'delegate' THEN 0 WHEN 'observer' THEN 1 ELSE 2 END, m.name, d.id"
+         ORDER BY COALESCE(g.sort_order, 999999), d.delegation_id, CASE d.kind WHEN 'delegate' THEN 0 WHEN 'observer' THEN 1 ELSE 2 END, m.name_pinyin, d.id"
     )
     .bind(meeting.0)
     .bind(m.term_id.0)
@@ -624,7 +624,7 @@ pub async fn issue_codes(
     if let Some(d) = only {
         sql.push(" AND d.id = ").bind(Arg::I64(d.0));
     }
-    sql.push(" ORDER BY COALESCE(g.sort_order, 999999), d.delegation_id, m.name, d.id");
+    sql.push(" ORDER BY COALESCE(g.sort_order, 999999), d.delegation_id, m.name_pinyin, d.id");
     let people: Vec<(i64, String, String, Option<String>)> = sql.fetch_all_tx(&mut tx).await?;
     if only.is_some() && people.is_empty() {
         return Err(StoreError::NotFound);

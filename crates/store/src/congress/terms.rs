@@ -374,7 +374,7 @@ pub async fn delegates<P: perm::Perm>(
     if !include_ended {
         sql.push(" AND d.ended_on IS NULL");
     }
-    sql.push(" ORDER BY CASE WHEN d.ended_on IS NULL THEN 0 ELSE 1 END, COALESCE(g.sort_order, 999999), d.delegation_id, CASE d.kind WHEN 'delegate' THEN 0 WHEN 'observer' THEN 1 ELSE 2 END, m.name, d.id");
+    sql.push(" ORDER BY CASE WHEN d.ended_on IS NULL THEN 0 ELSE 1 END, COALESCE(g.sort_order, 999999), d.delegation_id, CASE d.kind WHEN 'delegate' THEN 0 WHEN 'observer' THEN 1 ELSE 2 END, m.name_pinyin, d.id");
     delegate_rows(sql.fetch_all(db).await?)
 }
 

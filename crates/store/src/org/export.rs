@@ -114,7 +114,7 @@ pub async fn export_members(
                 .bind(Arg::I64(*id))
                 .push(")");
         }
-        sql.push(" ORDER BY m.school_union_id, m.name, m.id LIMIT 2000");
+        sql.push(" ORDER BY m.school_union_id, m.name_pinyin, m.id LIMIT 2000");
         let rows: Vec<Row> = sql.fetch_all(&st.db).await?;
         if rows.is_empty() {
             break;

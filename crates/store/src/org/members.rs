@@ -156,6 +156,7 @@ struct ListRow {
     branch_name: Option<String>,
     id_number_enc: Vec<u8>,
     phone_enc: Option<Vec<u8>>,
+    name_pinyin: String,
 }
 
 /// How the search box text is read.
@@ -170,7 +171,10 @@ enum Search {
         id: Vec<u8>,
         phone: Vec<u8>,
     },
-    NamePrefix(String),
+    /// Chinese characters: anywhere in the name, so that a given name (思琪) finds 王思琪.
+    Name(String),
+    /// Latin letters: the name's pinyin or its initials ("wsq", "wangsiqi", "wang si").
+    Pinyin(String),
 }
 
 fn classify_search(cipher: &Cipher, q: &str) -> Option<Search> {
@@ -200,7 +204,22 @@ fn classify_search(cipher: &Cipher, q: &str) -> Option<Search> {
             phone: cipher.blind_index(Field::PhoneTail, &upper),
         });
     }
-    Some(Search::NamePrefix(q.to_string()))
+    if let Some(l) = domain::pinyin::latin_query(q) {
+        return Some(Search::Pinyin(l));
+    }
+    Some(Search::Name(q.to_string()))
+}
+
+/// `text` for a LIKE pattern with `\` as its escape character.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What an exact search box text looks for: `"id_number"` or `"phone"` for a whole ID
@@ -243,24 +262,6 @@ pub async fn audit_exact_search(
     )
     .await?;
     tx.commit().await
-}
-
-/// The smallest string greater than every string that starts with `prefix` (code-point
-/// order, which is SQLite's BINARY and PostgreSQL's "C" collation of `name`).
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let mut next = last as u32 + 1;
-        // Skip the surrogate range, which is not a char.
-        if (0xD800..0xE000).contains(&next) {
-            next = 0xE000;
-        }
-        if let Some(c) = char::from_u32(next) {
-            chars.push(c);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
 }
 
 /// The filter's conditions. `unit_schools`, when given, are the school unions under
@@ -334,11 +335,20 @@ pub(crate) fn filter_sql(
                 .bind(Arg::Bytes(phone))
                 .push(")");
         }
-        Some(Search::NamePrefix(p)) => {
-            sql.push(" AND m.name >= ").bind(Arg::Text(p.clone()));
-            if let Some(up) = prefix_upper_bound(&p) {
-                sql.push(" AND m.name < ").bind(Arg::Text(up));
-            }
+        Some(Search::Name(p)) => {
+            sql.push(" AND m.name LIKE ")
+                .bind(Arg::Text(format!("%{}%", like_escaped(&p))))
+                .push(" ESCAPE '\\'");
+        }
+        Some(Search::Pinyin(p)) => {
+            let compact = like_escaped(&p.replace(' ', ""));
+            sql.push(" AND (m.name_initials LIKE ")
+                .bind(Arg::Text(format!("{compact}%")))
+                .push(" ESCAPE '\\' OR m.name_pinyin LIKE ")
+                .bind(Arg::Text(format!("{}%", like_escaped(&p))))
+                .push(" ESCAPE '\\' OR REPLACE(m.name_pinyin, ' ', '') LIKE ")
+                .bind(Arg::Text(format!("{compact}%")))
+                .push(" ESCAPE '\\')");
         }
     }
 }
@@ -352,9 +362,11 @@ pub async fn list_members(
     page: &PageRequest,
     today: NaiveDate,
 ) -> Result<Page<MemberListRow>, StoreError> {
-    let limit = page.limit.clamp(1, 500);
+    // 2,000 for the print view (web::org::members::PRINT_ROWS), as an export holds.
+    let limit = page.limit.clamp(1, 2000);
     let (col, key_arg): (&'static str, fn(&Cursor) -> Option<Arg>) = match f.sort {
-        SortKey::Name => ("m.name", |c| Some(Arg::Text(c.key.clone()))),
+        // Names in pinyin order, as offices list them (issue 25).
+        SortKey::Name => ("m.name_pinyin", |c| Some(Arg::Text(c.key.clone()))),
         SortKey::BirthDate => ("m.birth_date", |c| {
             NaiveDate::parse_from_str(&c.key, "%Y-%m-%d")
                 .ok()
@@ -372,7 +384,7 @@ pub async fn list_members(
     let scan_desc = desc != backwards;
 
     let mut sql = Sql::new(
-        "SELECT m.id, m.name, m.gender, m.birth_date, m.post, m.status, m.school_union_id, s.name AS school_name, b.name AS branch_name, m.id_number_enc, m.phone_enc
+        "SELECT m.id, m.name, m.gender, m.birth_date, m.post, m.status, m.school_union_id, s.name AS school_name, b.name AS branch_name, m.id_number_enc, m.phone_enc, m.name_pinyin
          FROM member m JOIN org_unit s ON s.id = m.school_union_id LEFT JOIN org_unit b ON b.id = m.branch_id WHERE 1 = 1",
     );
     // A school's page goes through the school's index; a province's, through the index of
@@ -445,7 +457,7 @@ pub async fn list_members(
     let total = count_sql.fetch_scalar_i64(&st.db).await?;
     let cursor_of = |r: &ListRow| Cursor {
         key: match f.sort {
-            SortKey::Name => r.name.clone(),
+            SortKey::Name => r.name_pinyin.clone(),
             SortKey::BirthDate => r.birth_date.format("%Y-%m-%d").to_string(),
             SortKey::Recent => String::new(),
         },
@@ -903,16 +915,17 @@ pub(crate) async fn insert_members(
 ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
     let t = now();
     let mut out = Vec::with_capacity(rows.len());
-    // 25 values a row: 400 rows stay under both engines' parameter limits.
+    // 27 values a row: 400 rows stay under both engines' parameter limits.
     for part in rows.chunks(400) {
         // The ids first: each row's ID number and phone are bound to its id.
         let ids = crate::db::reserve_ids(tx, "member", part.len() as i64).await?;
         let mut sql = Sql::new(
-            "INSERT INTO member (id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at, join_date_precision) VALUES ",
+            "INSERT INTO member (id, school_union_id, branch_id, name, gender, birth_date, id_number_enc, id_number_idx, id_tail_idx, phone_enc, phone_idx, phone_tail_idx, post, title, ethnicity, political_status, education, employment_type, join_date, status, status_since, version, created_at, updated_at, join_date_precision, name_pinyin, name_initials) VALUES ",
         );
         for (i, (r, id)) in part.iter().zip(ids).enumerate() {
             let (d, e) = (r.draft, r.enc);
             let (id_number_enc, phone_enc) = sealed(cipher, id, d);
+            let keys = domain::pinyin::name_keys(&d.name);
             if i > 0 {
                 sql.push(", ");
             }
@@ -943,6 +956,8 @@ pub(crate) async fn insert_members(
                 Arg::Ts(t),
                 Arg::Ts(t),
                 Arg::Text(d.join_date_precision.code().into()),
+                Arg::Text(keys.sort),
+                Arg::Text(keys.initials),
             ]);
             sql.push(")");
         }
@@ -1063,8 +1078,9 @@ pub(crate) async fn write_update(
 ) -> Result<(), StoreError> {
     let e = encode(cipher, d);
     let (id_number_enc, phone_enc) = sealed(cipher, id.0, d);
+    let keys = domain::pinyin::name_keys(&d.name);
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18, join_date_precision = $20, phone_changed_at = CASE WHEN phone_idx = $9 THEN phone_changed_at ELSE $18 END WHERE id = $19"
+        "UPDATE member SET branch_id = $1, name = $2, gender = $3, birth_date = $4, id_number_enc = $5, id_number_idx = $6, id_tail_idx = $7, phone_enc = $8, phone_idx = $9, phone_tail_idx = $10, post = $11, title = $12, ethnicity = $13, political_status = $14, education = $15, employment_type = $16, join_date = $17, version = version + 1, updated_at = $18, join_date_precision = $20, phone_changed_at = CASE WHEN phone_idx = $9 THEN phone_changed_at ELSE $18 END, name_pinyin = $21, name_initials = $22 WHERE id = $19"
     )
     .bind(branch.map(|b| b.0))
     .bind(&d.name)
@@ -1086,6 +1102,8 @@ pub(crate) async fn write_update(
     .bind(now())
     .bind(id.0)
     .bind(d.join_date_precision.code())
+    .bind(&keys.sort)
+    .bind(&keys.initials)
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))
     .map_err(crate::db::unique_as("id_number", domain::text::ID_EXISTS))?;
@@ -1511,10 +1529,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prefix_bounds_follow_code_points() {
-        assert_eq!(prefix_upper_bound("张").as_deref(), Some("弡"));
-        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
-        assert_eq!(prefix_upper_bound(""), None);
+    fn like_patterns_escape_what_a_person_types() {
+        assert_eq!(like_escaped("思琪"), "思琪");
+        assert_eq!(like_escaped("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 
     #[test]

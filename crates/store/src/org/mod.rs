@@ -5,6 +5,7 @@ pub mod export;
 pub mod figures;
 pub mod import;
 pub mod members;
+pub mod pinyin;
 pub mod roster_file;
 pub mod stats;
 pub mod units;

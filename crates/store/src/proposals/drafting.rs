@@ -156,7 +156,7 @@ pub async fn fellow_delegates(
         .bind(Arg::I64(acting.member().0))
         .push(")");
     crate::scope::restrict(&mut sql, "tm.school_union_id", acting.cap().scope());
-    sql.push(" ORDER BY COALESCE(g.sort_order, 999999), d.delegation_id, m.name, d.id");
+    sql.push(" ORDER BY COALESCE(g.sort_order, 999999), d.delegation_id, m.name_pinyin, d.id");
     let rows: Vec<(i64, String, Option<String>)> = sql.fetch_all(db).await?;
     Ok(rows
         .into_iter()

@@ -23,7 +23,8 @@ use chrono::{DateTime, Utc};
 use domain::audit::Changes;
 use domain::auth::{Cap, perm};
 use domain::congress::{
-    Acting, AgendaItemId, DelegateId, MeetingId, MeetingRole, MeetingStatus, RuleSetId,
+    Acting, AgendaItemId, DelegateId, DelegateKind, MeetingId, MeetingRole, MeetingStatus,
+    RuleSetId,
 };
 use domain::ids::{MemberId, OrgUnitId};
 use domain::org::Coded;
@@ -874,26 +875,7 @@ pub async fn publish_poll(
     let mut tx = st.db.begin().await?;
     let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
     step(p.status, PollStep::Publish)?;
-    if p.mode == PollMode::Secret && p.tally.is_none() {
-        return Err(invalid("poll", t::VOTE_NOT_COUNTED));
-    }
-    let paper = tx_paper(&mut tx, poll).await?;
-    let mut tally = p.tally.clone().unwrap_or_default();
-    match &paper {
-        Some(s) if s.void => return Err(invalid("paper", t::PAPER_VOID)),
-        Some(s) if s.confirmed_by.is_none() => return Err(invalid("paper", t::PAPER_UNCONFIRMED)),
-        Some(s) => tally.merge(&s.count.tally),
-        None if p.mode == PollMode::Paper => return Err(invalid("paper", t::PAPER_UNCONFIRMED)),
-        None => {}
-    }
-    let rules = match p.rule_set_id {
-        Some(id) => tx_rules(&mut tx, id).await?,
-        None => RuleSet::DEFAULT,
-    };
-    let opts = tx_options(&mut tx, poll).await?;
-    let ids: Vec<OptionId> = opts.iter().map(|o| o.id).collect();
-    let a = p.attendance.unwrap_or_default();
-    let result = decide(p.kind, &tally, &ids, p.seats, &a, &rules);
+    let (result, tally) = decide_closed(&mut tx, &p).await?;
     let result_json =
         serde_json::to_string(&result).map_err(|e| StoreError::Other(e.to_string()))?;
     on_tx!(&mut tx, |c| {
@@ -914,6 +896,57 @@ pub async fn publish_poll(
     poll_log(&mut tx, st, who, "poll.publish", &p, &ch).await?;
     tx.commit().await?;
     Ok(result)
+}
+
+/// The result a closed poll would publish: its electronic tally and its confirmed paper
+/// count decided with the attendance and the rule-set version recorded at closing. Publishing
+/// and the check before it (`provisional_result`) share this, so what the chair and the
+/// scrutineers check is exactly what is published.
+async fn decide_closed(tx: &mut Tx, p: &Poll) -> Result<(PollResult, Tally), StoreError> {
+    if p.mode == PollMode::Secret && p.tally.is_none() {
+        return Err(invalid("poll", t::VOTE_NOT_COUNTED));
+    }
+    let paper = tx_paper(tx, p.id).await?;
+    let mut tally = p.tally.clone().unwrap_or_default();
+    match &paper {
+        Some(s) if s.void => return Err(invalid("paper", t::PAPER_VOID)),
+        Some(s) if s.confirmed_by.is_none() => return Err(invalid("paper", t::PAPER_UNCONFIRMED)),
+        Some(s) => tally.merge(&s.count.tally),
+        None if p.mode == PollMode::Paper => return Err(invalid("paper", t::PAPER_UNCONFIRMED)),
+        None => {}
+    }
+    let rules = match p.rule_set_id {
+        Some(id) => tx_rules(tx, id).await?,
+        None => RuleSet::DEFAULT,
+    };
+    let opts = tx_options(tx, p.id).await?;
+    let ids: Vec<OptionId> = opts.iter().map(|o| o.id).collect();
+    let a = p.attendance.unwrap_or_default();
+    Ok((decide(p.kind, &tally, &ids, p.seats, &a, &rules), tally))
+}
+
+/// The result of a closed, not yet published poll, for the chair and the scrutineers to
+/// check before publishing (issue 25). `None` while it cannot be decided yet: a secret poll
+/// not counted, or a paper count not confirmed. Nothing is written. The caller decides who
+/// may see it (the meeting's managers and scrutineers); `v` keeps the read in scope.
+pub async fn provisional_result(
+    db: &Db,
+    v: Viewer<'_>,
+    poll: PollId,
+) -> Result<Option<PollResult>, StoreError> {
+    let mut tx = db.begin().await?;
+    let p = tx_poll(&mut tx, v, poll).await?;
+    if p.status != PollStatus::Closed {
+        return Ok(None);
+    }
+    let r = match decide_closed(&mut tx, &p).await {
+        Ok((r, _)) => Some(r),
+        Err(StoreError::Invalid(_)) => None,
+        Err(e) => return Err(e),
+    };
+    // Dropping the transaction rolls it back: a check writes nothing.
+    drop(tx);
+    Ok(r)
 }
 
 async fn tx_rules(tx: &mut Tx, id: RuleSetId) -> Result<RuleSet, StoreError> {
@@ -1381,7 +1414,7 @@ pub async fn named_ballots(
     let rows: Vec<(String, String)> = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT m.name, b.content FROM poll_named_ballot b JOIN delegate d ON d.id = b.delegate_id JOIN member m ON m.id = d.member_id
-         WHERE b.poll_id = $1 ORDER BY m.name, d.id"
+         WHERE b.poll_id = $1 ORDER BY m.name_pinyin, d.id"
     )
     .bind(poll.id.0)
     .fetch_all(p)
@@ -1622,3 +1655,94 @@ pub static AREA: crate::area::Area = crate::area::Area {
     due_items: Some(due::due_items),
     ..crate::area::Area::new("voting")
 };
+
+/// An open poll as a delegate meets it on the start page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NowPoll {
+    pub id: PollId,
+    pub title: String,
+    /// Counted on paper in the hall: no phone ballot is offered.
+    pub paper: bool,
+    pub voted: bool,
+}
+
+/// A meeting in session for one of its attendees: their check-in and the polls open now.
+#[derive(Clone, Debug)]
+pub struct MeetingNow {
+    pub meeting: Meeting,
+    pub kind: DelegateKind,
+    pub checked_in: Option<DateTime<Utc>>,
+    /// Open polls; empty for an observer or a guest, who cannot vote (issue 25).
+    pub polls: Vec<NowPoll>,
+}
+
+/// The meetings in session where the acting member holds a mandate, with their own check-in
+/// and, when they vote, the open polls and whether they have voted. Four queries whatever the
+/// number of meetings and polls. Reads only through the attendee's own `Viewer`.
+pub async fn meetings_now(
+    db: &Db,
+    acting: &Acting<perm::CongressAttend>,
+    today: chrono::NaiveDate,
+) -> Result<Vec<MeetingNow>, StoreError> {
+    let v = Viewer::attendee(acting);
+    let meetings: Vec<Meeting> = crate::congress::meetings::recent_meetings(db, v, today)
+        .await?
+        .into_iter()
+        .filter(|m| m.status == MeetingStatus::Open)
+        .collect();
+    if meetings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT mt.id, d.kind, c.at FROM congress_meeting mt JOIN delegate d ON d.term_id = mt.term_id AND d.ended_on IS NULL AND d.member_id = ",
+    );
+    sql.bind(Arg::I64(acting.member().0));
+    sql.push(
+        " LEFT JOIN check_in c ON c.meeting_id = mt.id AND c.delegate_id = d.id WHERE mt.id IN (",
+    );
+    sql.bind_list(meetings.iter().map(|m| Arg::I64(m.id.0)));
+    sql.push(")");
+    let mandates: Vec<(i64, String, Option<DateTime<Utc>>)> = sql.fetch_all(db).await?;
+    let mut sql = Sql::new(POLL_SELECT);
+    sql.push(" AND p.status = 'open' AND p.meeting_id IN (");
+    sql.bind_list(meetings.iter().map(|m| Arg::I64(m.id.0)));
+    sql.push(")");
+    v.restrict(&mut sql);
+    sql.push(" ORDER BY p.id");
+    let polls: Vec<Poll> = sql
+        .fetch_all::<PollRow>(db)
+        .await?
+        .into_iter()
+        .map(PollRow::into_poll)
+        .collect::<Result<_, _>>()?;
+    let ids: Vec<PollId> = polls.iter().map(|p| p.id).collect();
+    let voted = own_participation(db, acting, &ids).await?;
+    let mut out = Vec::new();
+    for m in meetings {
+        let Some((_, kind, at)) = mandates.iter().find(|r| r.0 == m.id.0) else {
+            continue;
+        };
+        let kind: DelegateKind = coded(kind)?;
+        let polls = if kind.votes() {
+            polls
+                .iter()
+                .filter(|p| p.meeting_id == m.id)
+                .map(|p| NowPoll {
+                    id: p.id,
+                    title: p.title.clone(),
+                    paper: p.mode == PollMode::Paper,
+                    voted: voted.contains(&p.id),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        out.push(MeetingNow {
+            meeting: m,
+            kind,
+            checked_in: *at,
+            polls,
+        });
+    }
+    Ok(out)
+}

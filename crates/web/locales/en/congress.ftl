@@ -148,6 +148,7 @@ role-removed = Removed.
 ## Check-in and the board
 check-in-title = Check-in
 check-in-action = Check in
+check-in-go-vote = Go to the votes
 check-in-recorded = { $name } checked in.
 check-in-recorded-late = { $name } checked in (late).
 check-in-already = { $name } already checked in at { $at }; nothing changed.

@@ -148,6 +148,7 @@ role-removed = 已取消。
 ## Check-in and the board
 check-in-title = 签到
 check-in-action = 签到
+check-in-go-vote = 去投票
 check-in-recorded = { $name }签到成功。
 check-in-recorded-late = { $name }签到成功（迟到）。
 check-in-already = { $name }已于 { $at } 签到，无需重复签到。

@@ -38,7 +38,13 @@ pub struct ListQuery {
     pub after: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub before: String,
+    /// "1": the print view, every row of the filter on one page (up to [`PRINT_ROWS`]).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub print: String,
 }
+
+/// Rows of the print view: as many as an export holds; beyond, the page says to filter.
+pub const PRINT_ROWS: i64 = 2000;
 
 impl ListQuery {
     pub fn filter(&self) -> MemberFilter {
@@ -61,6 +67,14 @@ impl ListQuery {
     }
 
     fn page(&self) -> PageRequest {
+        if self.printing() {
+            // Printing "共 268 人" prints 268 rows, not the first page (issue 25).
+            return PageRequest {
+                after: None,
+                before: None,
+                limit: PRINT_ROWS,
+            };
+        }
         PageRequest {
             after: Cursor::decode(&self.after),
             before: Cursor::decode(&self.before),
@@ -68,11 +82,16 @@ impl ListQuery {
         }
     }
 
+    pub fn printing(&self) -> bool {
+        self.print == "1"
+    }
+
     /// The query string without the page cursors, plus `extra`.
     pub fn href(&self, base: &str, extra: &[(&str, &str)]) -> String {
         let mut q = self.clone();
         q.after.clear();
         q.before.clear();
+        q.print.clear();
         let mut pairs: Vec<(String, String)> = serde_urlencoded::to_string(&q)
             .ok()
             .and_then(|s| serde_urlencoded::from_str::<Vec<(String, String)>>(&s).ok())
@@ -123,6 +142,11 @@ pub struct ListView {
     pub prev_href: Option<String>,
     pub export_href: String,
     pub full_export_href: Option<String>,
+    /// The print view of the same filter; `None` on the print view itself.
+    pub print_href: Option<String>,
+    /// On the print view with more rows than it holds: how many it shows (the page says
+    /// to filter).
+    pub print_cut: Option<i64>,
     pub can_create: bool,
     pub can_import: bool,
     pub filtered: bool,
@@ -277,8 +301,11 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         || !q.status.is_empty()
         || !q.sort.is_empty()
         || !q.dir.is_empty();
+    let printing = q.printing();
     let v = ListView {
         more_filters,
+        print_href: (!printing).then(|| q.href("/members", &[("print", "1")])),
+        print_cut: (printing && page.total.is_none_or(|n| n > PRINT_ROWS)).then_some(PRINT_ROWS),
         export_href: q.href("/members/export.xlsx", &[]),
         full_export_href: a
             .actor

@@ -104,11 +104,14 @@ fn workbook(
     ws.write_string(1, 0, school)?;
     ws.write_string_with_format(3, 0, &r.heading, &bold)?;
     let mut row = 4;
-    ws.write_string_with_format(row, 0, "", &bold)?;
+    ws.write_string_with_format(row, 0, &r.corner, &bold)?;
     for (i, c) in r.columns.iter().enumerate() {
         ws.write_string_with_format(row, i as u16 + 1, c, &bold)?;
     }
     let last = r.columns.len() as u16 + 1;
+    if !r.outcome_head.is_empty() {
+        ws.write_string_with_format(row, last, &r.outcome_head, &bold)?;
+    }
     row += 1;
     for line in &r.rows {
         ws.write_string(row, 0, &line.label)?;

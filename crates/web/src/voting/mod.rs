@@ -266,6 +266,10 @@ pub struct PollRow {
     pub round: u32,
     pub outcome: String,
     pub can_vote: bool,
+    /// The reader has voted in it (shown as 已投票).
+    pub voted: bool,
+    /// A voting delegate not yet checked in: told to check in first, not offered the poll.
+    pub check_in_first: bool,
 }
 
 #[derive(Template)]
@@ -326,12 +330,20 @@ async fn polls_view(
         Err(_) => false,
     };
     let polls = sv::polls_of_meeting(db, reader.viewer(), m.id).await?;
-    let voted = match &reader {
+    // An attendee is offered a poll only when they can vote in it: a voting delegate who has
+    // checked in (issue 25); an observer or a guest is never offered one.
+    let (voted, may_vote, checked_in) = match &reader {
         Reader::Attendee(acting) => {
-            sv::own_participation(db, acting, &polls.iter().map(|p| p.id).collect::<Vec<_>>())
-                .await?
+            let voted =
+                sv::own_participation(db, acting, &polls.iter().map(|p| p.id).collect::<Vec<_>>())
+                    .await?;
+            match store::congress::attendance::own_check_in(db, acting, m.id).await {
+                Ok((kind, at)) => (voted, kind.votes(), at.is_some()),
+                Err(StoreError::NotFound) => (voted, false, false),
+                Err(e) => return Err(e.into()),
+            }
         }
-        Reader::Staff(_) => Vec::new(),
+        Reader::Staff(_) => (Vec::new(), false, false),
     };
     let rows = polls
         .iter()
@@ -344,10 +356,16 @@ async fn polls_view(
             status_class: status_class(p.status),
             round: p.round,
             outcome: outcome_line(&tr, p),
-            can_vote: !reader.is_staff()
+            can_vote: may_vote
+                && checked_in
                 && p.status == PollStatus::Open
                 && p.mode.electronic()
                 && !voted.contains(&p.id),
+            voted: voted.contains(&p.id),
+            check_in_first: may_vote
+                && !checked_in
+                && p.status == PollStatus::Open
+                && p.mode.electronic(),
         })
         .collect();
     let agenda_items = sm::agenda(db, reader.viewer(), m.id).await?;
@@ -470,6 +488,11 @@ pub struct ResultRow {
 /// A result as a table: headings, rows and the lines under it.
 pub struct ResultView {
     pub heading: String,
+    /// The header over the row labels (选项, 候选人, 被评议人): every data column has its
+    /// own header, so a count never reads under its neighbour's name (issue 25).
+    pub corner: String,
+    /// The header of the outcome column (当选 / 未当选); empty: no such column.
+    pub outcome_head: String,
     pub columns: Vec<String>,
     pub rows: Vec<ResultRow>,
     pub notes: Vec<String>,
@@ -523,6 +546,8 @@ struct PollPage {
     can_confirm: bool,
     result: Option<ResultView>,
     result_hidden: Option<String>,
+    /// A closed poll's result before publication, shown to the chair and scrutineers only.
+    provisional: Option<ResultView>,
     named: Vec<(String, String)>,
     /// Before a secret poll opens: how its key will be split (or why it cannot be).
     key_plan: Option<String>,
@@ -530,6 +555,8 @@ struct PollPage {
     /// A closed secret poll waiting for its scrutineers' shares.
     awaiting_count: bool,
     can_count: bool,
+    /// The teller's counts as typed when they were refused.
+    typed: Option<Typed>,
 }
 
 /// The result of a published poll as a table, in the reader's language.
@@ -577,7 +604,9 @@ pub(crate) async fn result_view(
             } else {
                 "poll-failed"
             }),
-            columns: vec![tr.t("poll-choice"), tr.t("poll-votes")],
+            corner: tr.t("poll-choice"),
+            outcome_head: String::new(),
+            columns: vec![tr.t("poll-votes")],
             rows: [
                 (MotionChoice::Yes, tally.yes),
                 (MotionChoice::No, tally.no),
@@ -633,8 +662,9 @@ pub(crate) async fn result_view(
             notes.push(rule_line);
             ResultView {
                 heading: tr.t("poll-election-result"),
+                corner: tr.t("poll-candidate"),
+                outcome_head: tr.t("poll-outcome-head"),
                 columns: vec![
-                    tr.t("poll-candidate"),
                     tr.t("enum-candidate-mark-for"),
                     tr.t("enum-candidate-mark-against"),
                     tr.t("enum-candidate-mark-abstain"),
@@ -670,6 +700,8 @@ pub(crate) async fn result_view(
         }
         PollResult::CadreReview(r) => ResultView {
             heading: tr.t("poll-review-result"),
+            corner: tr.t("poll-reviewed-leader"),
+            outcome_head: String::new(),
             columns: Grade::all()
                 .iter()
                 .map(|g| tr.label(*g))
@@ -805,7 +837,37 @@ fn teller_fields(tr: &Tr, kind: PollKind, options: &[sv::PollOption]) -> Vec<Pap
 }
 
 pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    let (reader, p) = read_poll(&state, &a, id).await?;
+    poll_page(&state, &a, id, None).await
+}
+
+/// What a teller typed into the paper form and why it was refused: the page comes back with
+/// every count as typed and the reasons at the form, so seven counts from the paper sheet
+/// are never typed twice (issue 25).
+pub struct Typed {
+    pub values: Vec<(String, String)>,
+    pub errors: Vec<String>,
+}
+
+impl Typed {
+    pub fn get(&self, k: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+impl PollPage {
+    /// The value a teller typed into field `k` before a refusal, or "".
+    fn typed_value(&self, k: &str) -> &str {
+        self.typed.as_ref().map(|t| t.get(k)).unwrap_or("")
+    }
+}
+
+async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) -> AppResult {
+    let state = state.clone();
+    let (reader, p) = read_poll(&state, a, id).await?;
     let db = &state.store.db;
     let tr = a.tr;
     let m = sm::get_meeting(db, reader.viewer(), p.meeting_id).await?;
@@ -841,6 +903,21 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             None,
         ),
     };
+    // The check step: after closing (and counting), the chair and the scrutineers see the
+    // result that publishing would record, marked as not yet published (issue 25).
+    let provisional =
+        if p.status == PollStatus::Closed && (manage || roles.contains(&MeetingRole::Scrutineer)) {
+            match sv::provisional_result(db, reader.viewer(), p.id).await? {
+                Some(r) => {
+                    let mut q = p.clone();
+                    q.result = Some(r);
+                    result_view(&state, reader.viewer(), &tr, &q, &options, paper.as_ref()).await?
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
     let named = if p.status == PollStatus::Published && p.mode == PollMode::Named {
         sv::named_ballots(db, reader.viewer(), &p)
             .await?
@@ -903,6 +980,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         (None, false)
     };
     let awaiting_count = secret && p.status == PollStatus::Closed && p.tally.is_none();
+    let refused = typed.is_some();
     a.render(&PollPage {
         p: chrome,
         id: p.id.0,
@@ -947,11 +1025,19 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
                 .is_some_and(|s| s.confirmed_by.is_none() && !s.void),
         result,
         result_hidden,
+        provisional,
         named,
         key_plan,
         key_plan_blocked,
         awaiting_count,
         can_count: manage && awaiting_count,
+        typed,
+    })
+    .map(|mut r| {
+        if refused {
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        r
     })
 }
 
@@ -1272,7 +1358,17 @@ pub async fn enter_paper(
             None => {
                 let e = FieldError::new("write_in", domain::text::VOTE_WRITE_IN_UNKNOWN)
                     .arg("name", name.trim());
-                return Ok(a.redirect(&back, flash_of(&e)));
+                let errors = vec![a.tr.fe(&e)];
+                return poll_page(
+                    &state,
+                    &a,
+                    id,
+                    Some(Typed {
+                        values: fields,
+                        errors,
+                    }),
+                )
+                .await;
             }
         }
     }
@@ -1280,11 +1376,17 @@ pub async fn enter_paper(
         Ok(Reconciliation::Ok) => Ok(a.redirect(&back, Flash::ok("paper-entered"))),
         Ok(Reconciliation::Void) => Ok(a.redirect(&back, Flash::warn("paper-void"))),
         Err(StoreError::Invalid(e)) => {
-            let text: Vec<String> = e.0.iter().map(|x| a.tr.fe(x)).collect();
-            Ok(a.redirect(
-                &back,
-                Flash::error("paper-refused").arg("reasons", text.join("；")),
-            ))
+            let errors: Vec<String> = e.0.iter().map(|x| a.tr.fe(x)).collect();
+            poll_page(
+                &state,
+                &a,
+                id,
+                Some(Typed {
+                    values: fields,
+                    errors,
+                }),
+            )
+            .await
         }
         Err(e) => refused(&a, &back, e),
     }

@@ -158,7 +158,12 @@ dual_test!(async fn the_audit_view_lists_changes_for_union_staff_only(t) {
     let mut staff = app.client_as(Role::UnionStaff, app.org.union).await;
     let r = staff.get("/audit?entity=member").await;
     r.assert_status(200);
-    assert!(r.text().contains("member.create"));
+    // The log reads for people (issue 25): the action in the reader's language, each change
+    // as "field: old → new", personal fields hidden.
+    assert!(r.text().contains("新增会员"), "{}", r.text());
+    assert!(!r.text().contains("member.create"));
+    assert!(r.text().contains("姓名: — → 陈十"), "{}", r.text());
+    assert!(!r.text().contains(&id_number(10, false)));
     let mut chair = app.client_as(Role::SchoolChair, app.org.school_a).await;
     chair.get("/audit").await.assert_status(403);
 });
@@ -264,4 +269,27 @@ dual_test!(async fn a_masked_member_page_and_edit_form_show_no_birth_date_beside
     let view = chair.authorize::<domain::auth::perm::MemberView>().unwrap();
     let after = store::org::get_member(&app.t.store, &view, m).await.unwrap();
     assert_eq!(after.birth_date.format("%Y").to_string(), "1980");
+});
+
+dual_test!(async fn names_sort_by_pinyin_and_are_found_by_given_name_and_initials(t) {
+    let app = TestApp::new(t).await;
+    for (i, n) in ["于洋", "丁伟", "陈静", "王思琪", "安然", "单海"].iter().enumerate() {
+        member(&app.t.store, app.org.school_a, n, 30 + i as u32).await;
+    }
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let names = |r: &testkit::app::Resp| r.select("table.members tbody td[data-label='姓名']");
+    // 丁 and 于 do not come first: pinyin order, as a union office lists names (单 as a
+    // surname reads Shàn).
+    let r = c.get("/members?sort=name").await;
+    assert_eq!(names(&r), ["安然", "陈静", "丁伟", "单海", "王思琪", "于洋"]);
+    let r = c.get("/members?sort=name&dir=desc").await;
+    assert_eq!(names(&r), ["于洋", "王思琪", "单海", "丁伟", "陈静", "安然"]);
+    // A given name, initials, and whole pinyin with or without spaces find the person.
+    for q in ["思琪", "wsq", "WSQ", "wangsiqi", "wang%20si"] {
+        let r = c.get(&format!("/members?q={q}")).await;
+        assert_eq!(names(&r), ["王思琪"], "search {q}");
+    }
+    // LIKE's wildcards typed by a person match themselves only.
+    let r = c.get("/members?q=%25").await;
+    assert!(names(&r).is_empty(), "{:?}", names(&r));
 });

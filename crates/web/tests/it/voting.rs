@@ -144,11 +144,16 @@ dual_test!(async fn tellers_enter_paper_counts_and_a_scrutineer_confirms_them(t)
     let mut tc = app.client_for(teller).await;
     let page = tc.get(&poll_url).await;
     assert_eq!(page.select("input[name=issued]").len(), 1, "the teller sees the form");
-    // Counts that do not reconcile are refused with the reason.
-    let r = tc.post(&format!("{poll_url}/paper"), &[("issued", "12"), ("returned", "12"), ("valid", "11"), ("invalid", "0"), ("yes", "9"), ("no", "1"), ("abstain", "1")]).await;
-    r.assert_status(303);
-    let page = tc.follow(&r).await;
-    assert!(page.text().contains("须等于收回票数"), "{}", page.text());
+    // Counts that do not reconcile are refused with the reason, and all seven counts the
+    // teller typed from the paper sheet come back in their fields (issue 25).
+    let typed = [("issued", "12"), ("returned", "12"), ("valid", "11"), ("invalid", "0"), ("yes", "9"), ("no", "1"), ("abstain", "1")];
+    let r = tc.post(&format!("{poll_url}/paper"), &typed).await;
+    r.assert_status(422);
+    assert!(r.text().contains("须等于收回票数"), "{}", r.text());
+    for (k, v) in typed {
+        assert_eq!(input_value(&r, k), v, "the teller's {k} count was lost");
+    }
+    assert_eq!(r.select("[aria-invalid=true]").len(), 4, "the reconciled counts are marked invalid");
     let r = tc.post(&format!("{poll_url}/paper"), &[("issued", "12"), ("returned", "12"), ("valid", "11"), ("invalid", "1"), ("yes", "9"), ("no", "1"), ("abstain", "1")]).await;
     r.assert_status(303);
     // Publishing waits for the scrutineer.
@@ -163,4 +168,105 @@ dual_test!(async fn tellers_enter_paper_counts_and_a_scrutineer_confirms_them(t)
     let page = c.get(&poll_url).await;
     assert!(page.text().contains("表决通过"), "9 of 12");
     assert!(page.text().contains("发出票数"));
+});
+
+/// The value attribute of the form input named `name`.
+fn input_value(r: &testkit::app::Resp, name: &str) -> String {
+    let sel = scraper::Selector::parse(&format!("input[name={name}]")).unwrap();
+    r.html()
+        .select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The cell of `table.result` (the n-th such table) in the row headed `row` and the column
+/// headed `col`, read as a person reads it: under its header.
+pub fn result_cell(r: &testkit::app::Resp, n: usize, row: &str, col: &str) -> Option<String> {
+    let html = r.html();
+    let table = html
+        .select(&scraper::Selector::parse("table.result").unwrap())
+        .nth(n)?;
+    let text = |e: scraper::ElementRef| e.text().collect::<String>().trim().to_string();
+    let heads: Vec<String> = table
+        .select(&scraper::Selector::parse("thead tr > *").unwrap())
+        .map(text)
+        .collect();
+    let ci = heads.iter().position(|h| h == col)?;
+    let rows = scraper::Selector::parse("tbody tr").unwrap();
+    let cells = scraper::Selector::parse("th, td").unwrap();
+    table.select(&rows).find_map(|tr| {
+        let cs: Vec<String> = tr.select(&cells).map(text).collect();
+        (cs.first().map(String::as_str) == Some(row))
+            .then(|| cs.get(ci).cloned())
+            .flatten()
+    })
+}
+
+dual_test!(async fn an_election_result_reads_right_under_its_headers_and_is_checked_before_publishing(t) {
+    let app = TestApp::new(t).await;
+    let h = hall_in(&app.t.store, app.org.clone(), 12, 0, 12).await;
+    let chair = app.account("chair", Role::SchoolChair, app.org.school_a).await;
+    let mut c = app.client_for(chair).await;
+    let r = c.post(&format!("/congress/meetings/{}/polls", h.meeting.0), &[("title", "增补代表选举"), ("kind", "election"), ("mode", "paper"), ("seats", "1")]).await;
+    let poll_url = r.location().unwrap();
+    for name in ["代表0001", "代表0002"] {
+        c.post(&format!("{poll_url}/options"), &[("name", name)]).await.assert_status(303);
+    }
+    c.post(&format!("{poll_url}/open"), &[]).await.assert_status(303);
+    c.post(&format!("{poll_url}/close"), &[]).await.assert_status(303);
+    let teller = app.account_full("teller", Role::Delegate, app.org.school_a, Some(h.teller), None).await;
+    let scrutineer = app.account_full("scrut", Role::Delegate, app.org.school_a, Some(h.scrutineers[0]), None).await;
+    let voter = app.account_full("voter", Role::Delegate, app.org.school_a, Some(h.delegates[5].0), None).await;
+    let mut tc = app.client_for(teller).await;
+    let page = tc.get(&poll_url).await;
+    // The teller's fields are named after the options: o<id>_<mark>.
+    let names: Vec<String> = page.html().select(&scraper::Selector::parse("form.paper input[name^=o]").unwrap()).filter_map(|e| e.value().attr("name").map(str::to_string)).collect();
+    assert_eq!(names.len(), 6, "{names:?}");
+    let first = names[0].split('_').next().unwrap().to_string();
+    let second = names[3].split('_').next().unwrap().to_string();
+    let mut form: Vec<(String, String)> = [("issued", "12"), ("returned", "12"), ("valid", "12"), ("invalid", "0")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    for (o, counts) in [(&first, ["9", "2", "1"]), (&second, ["3", "8", "1"])] {
+        for (i, v) in counts.iter().enumerate() {
+            form.push((format!("{o}_{i}"), v.to_string()));
+        }
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    tc.post(&format!("{poll_url}/paper"), &form).await.assert_status(303);
+    let mut sc = app.client_for(scrutineer).await;
+    sc.post(&format!("{poll_url}/paper/confirm"), &[]).await.assert_status(303);
+
+    // Before publishing, the chair and the scrutineer check the result; a delegate does not see it.
+    let page = c.get(&poll_url).await;
+    assert_eq!(page.select("#provisional").len(), 1, "the chair sees the result to check");
+    assert_eq!(result_cell(&page, 0, "代表0001", "赞成").as_deref(), Some("9"));
+    let page = sc.get(&poll_url).await;
+    assert_eq!(page.select("#provisional").len(), 1, "the scrutineer sees the result to check");
+    let mut vc = app.client_for(voter).await;
+    let page = vc.get(&poll_url).await;
+    assert!(page.select("#provisional").is_empty() && page.select("table.result").is_empty(), "a delegate sees no result before publication");
+
+    c.post(&format!("{poll_url}/publish"), &[]).await.assert_status(303);
+    for (who, client) in [("chair", &mut c), ("delegate", &mut vc)] {
+        for url in [poll_url.clone(), format!("{poll_url}/result")] {
+            let page = client.get(&url).await;
+            page.assert_status(200);
+            assert_eq!(result_cell(&page, 0, "代表0001", "赞成").as_deref(), Some("9"), "{who} {url}");
+            assert_eq!(result_cell(&page, 0, "代表0001", "反对").as_deref(), Some("2"), "{who} {url}");
+            assert_eq!(result_cell(&page, 0, "代表0001", "弃权").as_deref(), Some("1"), "{who} {url}");
+            assert_eq!(result_cell(&page, 0, "代表0001", "结果").as_deref(), Some("当选"), "{who} {url}");
+            assert_eq!(result_cell(&page, 0, "代表0002", "赞成").as_deref(), Some("3"), "{who} {url}");
+            assert_eq!(result_cell(&page, 0, "代表0002", "结果").as_deref(), Some("未当选"), "{who} {url}");
+        }
+    }
+    // The minutes, and the workbook: the same numbers under the same headers.
+    let minutes = c.get(&format!("/congress/meetings/{}/minutes", h.meeting.0)).await;
+    assert_eq!(result_cell(&minutes, 0, "代表0001", "赞成").as_deref(), Some("9"));
+    let x = c.get(&format!("{poll_url}/result.xlsx")).await;
+    let rows = read_xlsx(&x.bytes);
+    let head = rows.iter().find(|r| r.first().map(String::as_str) == Some("候选人")).unwrap_or_else(|| panic!("{rows:?}"));
+    let col = head.iter().position(|h| h == "赞成").unwrap();
+    let du = rows.iter().find(|r| r.first().map(String::as_str) == Some("代表0001")).unwrap();
+    assert_eq!(du[col], "9", "{rows:?}");
 });
