@@ -149,6 +149,15 @@ impl Resp {
             .collect()
     }
 
+    /// The attribute `attr` of every element matching a CSS selector.
+    pub fn attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        let sel = scraper::Selector::parse(css).unwrap_or_else(|e| panic!("selector {css}: {e:?}"));
+        self.html()
+            .select(&sel)
+            .filter_map(|e| e.value().attr(attr).map(str::to_string))
+            .collect()
+    }
+
     pub fn location(&self) -> Option<String> {
         self.headers
             .get(header::LOCATION)

@@ -74,6 +74,47 @@ pub fn nav() -> Vec<&'static NavEntry> {
     v
 }
 
+/// The guard of each GET route, by path, read once from the route table: the menu shows an
+/// entry only to someone its page admits (issue 25: no menu item that answers 403).
+fn get_access(href: &str) -> Option<crate::Access> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<&'static str, crate::Access>> =
+        std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            crate::routes(&WebConfig::default())
+                .entries
+                .iter()
+                .filter(|e| e.method == crate::Method::Get)
+                .map(|e| (e.path, e.access))
+                .collect()
+        })
+        .get(href)
+        .copied()
+}
+
+/// Whether `actor` sees the menu entry: it holds the entry's permission and passes its page's
+/// guard (a page of a delegate's mandate needs an account linked to a member).
+pub fn visible(e: &NavEntry, actor: &domain::auth::Actor) -> bool {
+    let by_permission = match e.permission {
+        Some(p) => actor.may(p),
+        None => actor.member.is_some(),
+    };
+    by_permission
+        && match get_access(e.href) {
+            Some(access) if !access.needs().is_empty() => access.needs().iter().any(|n| match n {
+                // Whether this person is the one the data names is the page's to say.
+                crate::Need::Staff(p) | crate::Need::Named(p) => actor.may(*p),
+                crate::Need::Attendee(p) => actor.may(*p) && actor.member.is_some(),
+            }),
+            _ => true,
+        }
+}
+
+/// The menu of `actor`, in order.
+pub fn nav_for(actor: &domain::auth::Actor) -> Vec<&'static NavEntry> {
+    nav().into_iter().filter(|e| visible(e, actor)).collect()
+}
+
 /// The dashboard belongs to no area: it reads them all.
 static DASHBOARD_NAV: NavEntry = NavEntry {
     href: "/",

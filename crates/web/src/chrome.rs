@@ -77,12 +77,8 @@ impl Chrome {
         let tr = ctx.tr;
         let current_path = ctx.path.split('?').next().unwrap_or("/").to_string();
         let nav: Vec<NavItem> = match ctx.actor() {
-            Some(a) if ctx.session.complete() => crate::area::nav()
+            Some(a) if ctx.session.complete() => crate::area::nav_for(a)
                 .into_iter()
-                .filter(|e| match e.permission {
-                    Some(p) => a.may(p),
-                    None => a.member.is_some(),
-                })
                 .map(|e| NavItem {
                     href: e.href,
                     label: tr.t(e.label_key),
@@ -157,6 +153,23 @@ impl Chrome {
     }
 
     /// The frame of a page outside any session (error pages).
+    /// The menu of a logged-in `actor` on a page built without a request context (an error
+    /// page), the item of `path` lit.
+    pub fn with_menu(mut self, actor: &domain::auth::Actor, path: &str) -> Chrome {
+        let nav = crate::area::nav_for(actor)
+            .into_iter()
+            .map(|e| NavItem {
+                href: e.href,
+                label: self.tr.t(e.label_key),
+                current: false,
+            })
+            .collect();
+        self.nav = mark_current(nav, path);
+        self.logged_in = true;
+        self.user = Some(actor.display_name.clone());
+        self
+    }
+
     pub fn bare(tr: Tr, title_key: &str, request_id: &str) -> Chrome {
         Chrome {
             tr,

@@ -237,9 +237,18 @@ async fn mine_render(
     input: &NewsInput,
     errors: FieldErrors,
 ) -> AppResult {
-    let acting = authorize_self::<perm::NewsSubmit>(&a.actor)?;
-    let registered = news::is_correspondent(&state.store.db, &acting).await?;
-    let rows = news::mine(&state.store.db, &acting).await?;
+    // An account not linked to a member is no correspondent: the page says how one becomes
+    // one, rather than answering 403 to a menu item (issue 25).
+    let (registered, rows) = match authorize_self::<perm::NewsSubmit>(&a.actor) {
+        Ok(acting) => (
+            news::is_correspondent(&state.store.db, &acting).await?,
+            news::mine(&state.store.db, &acting).await?,
+        ),
+        Err(_) if a.actor.member.is_none() && a.actor.may(domain::auth::Permission::NewsSubmit) => {
+            (false, Vec::new())
+        }
+        Err(e) => return Err(e.into()),
+    };
     let tr = a.tr;
     let items: Vec<ItemView> = rows.iter().map(|r| item_view(&tr, r, None)).collect();
     let status = if errors.is_empty() {

@@ -81,9 +81,22 @@ pub async fn session_layer(
             Err(e) => tracing::error!(error = %e, "session lookup failed"),
         }
     }
+    // Who is logged in, for the menu of an error page (issue 25: an error keeps the
+    // navigation); handed on only with an error response.
+    let menu = if s.complete() { s.actor.clone() } else { None };
     req.extensions_mut().insert(s);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if let Some(actor) = menu
+        && (res.status().is_client_error() || res.status().is_server_error())
+    {
+        res.extensions_mut().insert(MenuOf(actor));
+    }
+    res
 }
+
+/// The logged-in actor whose menu an error page shows.
+#[derive(Clone)]
+pub struct MenuOf(pub Actor);
 
 /// Picks the language: account setting, session, cookie, Accept-Language, zh-CN.
 pub fn lang_of(headers: &HeaderMap, session: Option<&SessionState>) -> Lang {

@@ -400,13 +400,9 @@ async fn home(State(state): State<AppState>, a: Auth, Query(q): Query<DashQuery>
         // with a word saying why.
         let queue =
             a.actor.may(Permission::ProposalReview) || a.actor.may(Permission::ProposalHandle);
-        let first = crate::area::nav()
+        let first = crate::area::nav_for(&a.actor)
             .into_iter()
-            .filter(|e| e.href != "/")
-            .find(|e| match e.permission {
-                Some(p) => a.actor.may(p),
-                None => a.actor.member.is_some(),
-            })
+            .find(|e| e.href != "/")
             .map(|e| e.href);
         let to = if queue {
             "/proposals"

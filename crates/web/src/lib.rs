@@ -438,7 +438,10 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
         return res;
     }
     let lang = ctx::lang_of(&headers, None);
-    let page = pages::ErrorTemplate::new(i18n::Tr::new(lang), status, &id);
+    let mut page = pages::ErrorTemplate::new(i18n::Tr::new(lang), status, &id);
+    if let Some(ctx::MenuOf(actor)) = res.extensions().get::<ctx::MenuOf>() {
+        page.p = page.p.with_menu(actor, &path);
+    }
     match askama::Template::render(&page) {
         Ok(body) => {
             let mut r = (status, axum::response::Html(body)).into_response();

@@ -65,3 +65,35 @@ dual_test!(async fn an_area_lead_sees_the_figures_of_the_area_s_schools_only(t) 
     let sum = r.select("table.year-table tr.sum td[data-label='年末在职会员']");
     assert!(sum.is_empty() || sum == vec!["0"], "{sum:?}");
 });
+
+dual_test!(async fn every_menu_item_opens_for_the_role_that_sees_it_and_errors_keep_the_menu(t) {
+    let app = TestApp::new(t).await;
+    let roles = [
+        (domain::auth::Role::UnionStaff, app.org.union),
+        (domain::auth::Role::AreaLead, app.org.area_a),
+        (domain::auth::Role::SchoolChair, app.org.school_a),
+        (domain::auth::Role::CommitteeMember, app.org.school_a),
+        (domain::auth::Role::ProposalsCommittee, app.org.school_a),
+        (domain::auth::Role::HandlingDepartment, app.org.school_a),
+        (domain::auth::Role::Auditor, app.org.school_a),
+    ];
+    for (role, unit) in roles {
+        let mut c = app.client_as(role, unit).await;
+        let page = c.get("/account/password").await;
+        page.assert_status(200);
+        let hrefs = page.attrs("nav.menu a", "href");
+        assert!(!hrefs.is_empty(), "{role:?} has a menu");
+        for h in &hrefs {
+            let r = c.get(h).await;
+            assert!(
+                r.status.as_u16() != 403 && r.status.as_u16() != 404,
+                "{role:?} sees {h} in the menu but it answers {}",
+                r.status
+            );
+        }
+        // An error page keeps the navigation, so nobody is stranded.
+        let r = c.get("/no-such-page").await;
+        r.assert_status(404);
+        assert!(!r.select("nav.menu a").is_empty(), "{role:?}: the error page has no menu");
+    }
+});

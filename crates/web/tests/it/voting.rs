@@ -270,3 +270,61 @@ dual_test!(async fn an_election_result_reads_right_under_its_headers_and_is_chec
     let du = rows.iter().find(|r| r.first().map(String::as_str) == Some("代表0001")).unwrap();
     assert_eq!(du[col], "9", "{rows:?}");
 });
+
+dual_test!(async fn a_delegate_lands_on_the_meeting_now_and_is_offered_only_votes_they_can_cast(t) {
+    let app = TestApp::new(t).await;
+    // 12 delegates and an observer; the first 10 delegates are checked in (a quorum).
+    let h = hall_in(&app.t.store, app.org.clone(), 12, 1, 10).await;
+    let chair = app.account("chair", Role::SchoolChair, app.org.school_a).await;
+    let mut c = app.client_for(chair).await;
+    let r = c.post(&format!("/congress/meetings/{}/polls", h.meeting.0), &[("title", "关于食堂管理办法的决议"), ("kind", "motion"), ("mode", "named")]).await;
+    let poll_url = r.location().unwrap();
+    let poll_id = poll_url.trim_start_matches("/polls/").to_string();
+    let r = c.post(&format!("{poll_url}/open"), &[]).await;
+    let page = c.follow(&r).await;
+    assert!(page.text().contains("投票中"), "{}", page.text());
+    let vote_link = format!("a[href='/polls/{poll_id}/vote']");
+
+    // Checked in: the start page is the meeting, with "vote now"; no menu navigation needed.
+    let d0 = app.account_full("d0", Role::Delegate, app.org.school_a, Some(h.delegates[0].0), None).await;
+    let mut phone = app.client_for(d0).await;
+    let home = phone.get("/").await;
+    home.assert_status(200);
+    assert!(home.text().contains("正在召开的会议") && home.text().contains("已签到"), "{}", home.text());
+    assert_eq!(home.select(&vote_link), vec!["现在投票".to_string()], "{}", home.text());
+    phone.post(&format!("{poll_url}/vote"), &[("step", "cast"), ("choice", "yes")]).await.assert_status(200);
+    let home = phone.get("/").await;
+    assert!(home.select(&vote_link).is_empty(), "voted: no second offer");
+    assert!(home.text().contains("已投票"));
+    let list = phone.get(&format!("/congress/meetings/{}/polls", h.meeting.0)).await;
+    assert!(list.text().contains("已投票"), "{}", list.text());
+
+    // Not checked in: the start page offers check-in and no poll; so does the poll list.
+    let d9 = app.account_full("d9", Role::Delegate, app.org.school_a, Some(h.delegates[11].0), None).await;
+    let mut late = app.client_for(d9).await;
+    let home = late.get("/").await;
+    assert_eq!(home.select(&format!("form[action='/congress/meetings/{}/check-in'] button", h.meeting.0)).len(), 1);
+    assert!(home.select(&vote_link).is_empty());
+    assert!(home.text().contains("签到后才能投票"));
+    let list = late.get(&format!("/congress/meetings/{}/polls", h.meeting.0)).await;
+    assert!(list.select(&vote_link).is_empty(), "a delegate not checked in is not offered the poll");
+    // After checking in on the phone, the vote is offered.
+    late.post(&format!("/congress/meetings/{}/check-in", h.meeting.0), &[]).await;
+    assert_eq!(late.get("/").await.select(&vote_link).len(), 1);
+
+    // An observer is never offered a poll.
+    let obs = app.account_full("obs", Role::Delegate, app.org.school_a, Some(h.observers[0].0), None).await;
+    let mut o = app.client_for(obs).await;
+    let home = o.get("/").await;
+    home.assert_status(200);
+    assert!(home.select(&vote_link).is_empty());
+    assert!(o.get(&format!("/congress/meetings/{}/polls", h.meeting.0)).await.select(&vote_link).is_empty());
+
+    // The proposals committee and a department land on their queue, not on a bare password form.
+    for role in [Role::ProposalsCommittee, Role::HandlingDepartment] {
+        let mut q = app.client_as(role, app.org.school_a).await;
+        let r = q.get("/").await;
+        assert_eq!(r.location().as_deref(), Some("/proposals"), "{role:?}");
+        q.get("/proposals").await.assert_status(200);
+    }
+});
