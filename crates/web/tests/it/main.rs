@@ -1,6 +1,7 @@
 //! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
 
 mod areas;
+mod activity;
 mod assessment;
 mod assistance;
 mod auth;
