@@ -602,21 +602,30 @@ struct Caller {
     in_term: bool,
 }
 
-/// An activity organised by school A, sign-up open for another month.
-async fn activity_of_a(app: &TestApp) -> i64 {
-    let day = web::today() + chrono::Duration::days(30);
+/// An activity organised by school A today (late in the evening, Beijing time), sign-up
+/// still open, with school A's member holding a place (so that the organiser can check
+/// them in).
+async fn activity_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> i64 {
+    let day = web::today();
     let d = domain::activity::ActivityDraft {
         unit: app.org.school_a,
         title: "甲校气排球赛".into(),
         place: "甲校体育馆".into(),
         date: day,
-        time: chrono::NaiveTime::from_hms_opt(15, 0, 0).unwrap(),
+        time: chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
         closes: day,
         capacity: 10,
         audience: domain::activity::Audience::Everyone,
         tags: vec![domain::activity::ActivityTag::Sports],
     };
-    store::activity::create(&app.t.store, &sys(), &who(), &d).await.unwrap().0
+    let st = &app.t.store;
+    let id = store::activity::create(st, &sys(), &who(), &d).await.unwrap();
+    let mut a = actor(&[(Role::Member, app.org.school_a)]);
+    a.member = Some(member_a);
+    let acting = domain::congress::authorize_self::<domain::auth::perm::ActivityJoin>(&a).unwrap();
+    let at = store::congress::meetings::beijing(day, chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap());
+    store::activity::sign_up(st, &acting, &who(), id, at).await.unwrap();
+    id.0
 }
 
 /// What a caller must get.
@@ -872,7 +881,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
     let (funds_entry, finding) = funds_of_a(&app).await;
-    let activity = activity_of_a(&app).await;
+    let activity = activity_of_a(&app, member_a).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -949,7 +958,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let n = store::correspondent::get(st, &sys(), domain::correspondent::NewsItemId(w.news_item)).await.unwrap();
     assert_eq!(n.status, domain::correspondent::NewsStatus::Submitted, "school A's news item");
     let act = store::activity::get(&st.db, &sys(), domain::activity::ActivityId(w.activity)).await.unwrap();
-    assert_eq!((act.confirmed, act.waiting, act.attended), (0, 0, 0), "school A's activity");
+    assert_eq!((act.confirmed, act.waiting, act.attended), (1, 0, 0), "school A's activity");
     let tasks = store::work_plan::tasks(&st.db, &sys::<domain::auth::perm::WorkPlanView>(), o.school_a, 2026).await.unwrap();
     assert_eq!(tasks.len(), 1, "school A's plan");
     let s = store::work_summary::get(&st.db, &sys(), domain::work_summary::SummaryId(w.summary)).await.unwrap();
