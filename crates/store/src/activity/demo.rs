@@ -11,9 +11,9 @@ use crate::audit::Who;
 use crate::{StoreError, on_db};
 use chrono::{Duration, NaiveDate, NaiveTime};
 use domain::activity::{ACTIVITY_RULES, ActivityDraft, ActivityId, ActivityTag, Audience, Person};
-use domain::org::{Coded, Gender, MemberStatus};
 use domain::auth::{Actor, Grant, Role, perm, system_cap};
 use domain::ids::{AccountId, MemberId, OrgUnitId};
+use domain::org::{Coded, Gender, MemberStatus};
 
 pub(crate) fn area_demo<'a>(
     run: &'a crate::area::DemoRun<'a>,
@@ -127,7 +127,10 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
     let manage = system_cap::<perm::ActivityManage>(run.sys, AccountId(0));
     let who = Who::system("demo");
     let at = |day: NaiveDate, h: u32| {
-        crate::congress::meetings::beijing(day, NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default())
+        crate::congress::meetings::beijing(
+            day,
+            NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default(),
+        )
     };
     let rows: Vec<(i64, i64, String, NaiveDate, String)> = on_db!(&st.db, |p| sqlx::query_as(
         "SELECT id, school_union_id, gender, birth_date, status FROM member ORDER BY id"
@@ -203,6 +206,14 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         }
         if plan.day < 0 {
             check_in_share(st, &manage, &who, id, &chosen, plan.present, at(day, 14)).await?;
+        }
+    }
+    // The year summary drafted earlier in the demo (its text still written from the
+    // figures) is refreshed, so that it states this area's figures too.
+    let sum = system_cap::<perm::SummaryDraft>(run.sys, AccountId(0));
+    for s in crate::work_summary::list(&st.db, &sum).await? {
+        if s.body.is_none() {
+            crate::work_summary::refresh(st, &sum, &who, s.id).await?;
         }
     }
     Ok(())

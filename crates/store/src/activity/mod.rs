@@ -82,7 +82,8 @@ pub async fn year_figures(
     reach: &Reach,
     year: i32,
 ) -> Result<Vec<FigureValue>, StoreError> {
-    let mut q = Sql::new("SELECT a.org_unit_id, CAST(COUNT(*) AS BIGINT) FROM activity a WHERE 1 = 1");
+    let mut q =
+        Sql::new("SELECT a.org_unit_id, CAST(COUNT(*) AS BIGINT) FROM activity a WHERE 1 = 1");
     crate::area::push_in_year(&mut q, "a.starts_at", year);
     crate::scope::restrict(&mut q, "a.org_unit_id", reach.scope());
     q.push(" GROUP BY a.org_unit_id ORDER BY a.org_unit_id");
@@ -165,16 +166,19 @@ pub async fn due_items(
     }
     q.push(" ORDER BY a.starts_at, s.id");
     let rows: Vec<(i64, String, i64, DateTime<Utc>, i64)> = q.fetch_all(&st.db).await?;
-    out.extend(rows.into_iter().map(|(id, title, school, starts, member)| DueItem {
-        area: "activity".into(),
-        kind: "due-activity-promoted".into(),
-        key: format!("activity:promoted:{id}:{member}"),
-        unit: OrgUnitId(school),
-        title,
-        due: beijing_day(starts),
-        concerns: vec![Concerns::Member(MemberId(member))],
-        href: "/activities".into(),
-    }));
+    out.extend(
+        rows.into_iter()
+            .map(|(id, title, school, starts, member)| DueItem {
+                area: "activity".into(),
+                kind: "due-activity-promoted".into(),
+                key: format!("activity:promoted:{id}:{member}"),
+                unit: OrgUnitId(school),
+                title,
+                due: beijing_day(starts),
+                concerns: vec![Concerns::Member(MemberId(member))],
+                href: "/activities".into(),
+            }),
+    );
     Ok(out)
 }
 
@@ -380,7 +384,9 @@ pub async fn list(
     if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let pattern = format!(
             "%{}%",
-            s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
         q.push(" AND a.title LIKE ")
             .bind(Arg::Text(pattern))
@@ -758,12 +764,14 @@ pub async fn cancel(
         return Err(invalid("activity", t::STARTED));
     }
     on_tx!(&mut tx, |c| {
-        sqlx::query("UPDATE activity_signup SET status = 'cancelled', cancelled_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(signup)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected())
+        sqlx::query(
+            "UPDATE activity_signup SET status = 'cancelled', cancelled_at = $1 WHERE id = $2",
+        )
+        .bind(at)
+        .bind(signup)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     let mut promoted = None;
     if status == "confirmed" {

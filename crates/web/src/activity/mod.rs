@@ -294,7 +294,16 @@ pub async fn check_in(
     Form(f): Form<CodeForm>,
 ) -> AppResult {
     let acting = authorize_self::<perm::ActivityJoin>(&a.actor)?;
-    match act::check_in(&state.store, &acting, &a.who(), ActivityId(id), &f.code, now()).await {
+    match act::check_in(
+        &state.store,
+        &acting,
+        &a.who(),
+        ActivityId(id),
+        &f.code,
+        now(),
+    )
+    .await
+    {
         Ok(()) => Ok(a.redirect("/activities", Flash::ok("activity-checked-in"))),
         Err(e) => {
             let mut errors = FieldErrors::default();
@@ -562,8 +571,15 @@ pub async fn attendance(
     Form(f): Form<MemberForm>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::ActivityManage>()?;
-    match act::record_attendance(&state.store, &cap, &a.who(), ActivityId(id), &f.member, now())
-        .await
+    match act::record_attendance(
+        &state.store,
+        &cap,
+        &a.who(),
+        ActivityId(id),
+        &f.member,
+        now(),
+    )
+    .await
     {
         Ok(()) => Ok(a.redirect(
             &format!("/activities/{id}"),

@@ -21,7 +21,11 @@ fn every_message_of_the_area_is_in_both_catalogues() {
         for k in text::ALL {
             assert!(keys.contains(*k), "{k} missing in {lang:?}");
         }
-        for k in ["due-activity-signup-closes", "due-activity-promoted", "activity-waitlisted"] {
+        for k in [
+            "due-activity-signup-closes",
+            "due-activity-promoted",
+            "activity-waitlisted",
+        ] {
             assert!(keys.contains(k), "{k} missing in {lang:?}");
         }
     }

@@ -1,7 +1,7 @@
 //! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
 
-mod areas;
 mod activity;
+mod areas;
 mod assessment;
 mod assistance;
 mod auth;

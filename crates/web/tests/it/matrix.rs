@@ -619,12 +619,17 @@ async fn activity_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> i64 {
         tags: vec![domain::activity::ActivityTag::Sports],
     };
     let st = &app.t.store;
-    let id = store::activity::create(st, &sys(), &who(), &d).await.unwrap();
+    let id = store::activity::create(st, &sys(), &who(), &d)
+        .await
+        .unwrap();
     let mut a = actor(&[(Role::Member, app.org.school_a)]);
     a.member = Some(member_a);
     let acting = domain::congress::authorize_self::<domain::auth::perm::ActivityJoin>(&a).unwrap();
-    let at = store::congress::meetings::beijing(day, chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap());
-    store::activity::sign_up(st, &acting, &who(), id, at).await.unwrap();
+    let at =
+        store::congress::meetings::beijing(day, chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap());
+    store::activity::sign_up(st, &acting, &who(), id, at)
+        .await
+        .unwrap();
     id.0
 }
 
