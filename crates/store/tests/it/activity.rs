@@ -202,3 +202,21 @@ dual_test!(async fn check_in_needs_the_code_a_place_and_the_day(t) {
     let n: i64 = store::on_db!(t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'activity%'").fetch_one(p).await).unwrap();
     assert!(n >= 4, "{n}");
 });
+
+dual_test!(async fn the_demo_year_has_the_seeds_activities_with_a_waiting_list_and_a_promotion(t) {
+    use domain::auth::SystemCap;
+    let opts = store::demo::DemoOptions { members: 600, seed: 7, today: today(), logins: false };
+    store::demo::load(&t.store, &SystemCap::for_cli(), None, &opts).await.unwrap();
+    let st = &t.store;
+    let all = act::list(&st.db, &sys(), &act::ActivityFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 6);
+    assert!(all.iter().any(|a| a.title == "庆三八女职工趣味活动" && a.tags.contains(&ActivityTag::Women)));
+    assert!(all.iter().all(|a| a.confirmed <= a.capacity));
+    let full = all.iter().find(|a| a.title == "青年教师气排球赛").unwrap();
+    assert_eq!(full.confirmed, full.capacity);
+    assert!(full.waiting > 0);
+    let signups = act::signups(&st.db, &sys(), full.id).await.unwrap();
+    assert_eq!(signups.iter().filter(|s| s.promoted).count(), 1, "one promotion after a cancellation");
+    let past: i64 = all.iter().filter(|a| a.starts_at < store::now()).map(|a| a.attended).sum();
+    assert!(past > 100, "{past} check-ins");
+});
