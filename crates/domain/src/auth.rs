@@ -128,6 +128,11 @@ permissions! {
     FundsEnter,
     FundsApprove,
     FundsAudit,
+    // Activities (文体活动): sign up, cancel and check in as oneself (every member; the data
+    // decides whether one is in the activity's audience); organise activities, see their
+    // sign-ups and record attendance (the school's chair and committee, union staff).
+    ActivityJoin,
+    ActivityManage,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -196,6 +201,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::FundsView
                 | P::FundsEnter
                 | P::FundsApprove
+                // Activities
+                | P::ActivityJoin
+                | P::ActivityManage
         ),
         Role::CommitteeMember => {
             matches!(
@@ -214,6 +222,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::WorkPlanView
                     // Elections
                     | P::ElectionView
+                    // Activities
+                    | P::ActivityJoin
+                    | P::ActivityManage
             )
         }
         Role::FinanceOfficer => matches!(
@@ -234,8 +245,12 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::ProposalSecond
                 | P::SuggestionSubmit
                 | P::NewsSubmit
+                | P::ActivityJoin
         ),
-        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit),
+        Role::Member => matches!(
+            p,
+            P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit | P::ActivityJoin
+        ),
     }
 }
 
@@ -672,6 +687,15 @@ mod tests {
             (Role::CommitteeMember, P::FundsView, false),
             (Role::Delegate, P::FundsView, false),
             (Role::Member, P::FundsView, false),
+            // Activities: every member signs up as themself; the school organises.
+            (Role::Member, P::ActivityJoin, true),
+            (Role::Member, P::ActivityManage, false),
+            (Role::Delegate, P::ActivityJoin, true),
+            (Role::CommitteeMember, P::ActivityManage, true),
+            (Role::SchoolChair, P::ActivityManage, true),
+            (Role::UnionStaff, P::ActivityManage, true),
+            (Role::AreaLead, P::ActivityManage, false),
+            (Role::FinanceOfficer, P::ActivityJoin, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

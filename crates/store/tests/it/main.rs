@@ -1,5 +1,6 @@
 //! Store tests, one binary, organised by area. Every test runs on SQLite and PostgreSQL.
 
+mod activity;
 mod assessment;
 mod assistance;
 mod audit;

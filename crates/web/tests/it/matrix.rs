@@ -276,6 +276,8 @@ struct World {
     /// An expense of school A awaiting approval, and an open audit finding of school A.
     funds_entry: i64,
     finding: i64,
+    /// An activity organised by school A (sign-up open).
+    activity: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -284,7 +286,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 28] = [
+    let prefixes: [(&str, i64); 29] = [
+        ("/activities/", w.activity),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
         ("/news/items/", w.news_item),
@@ -599,6 +602,37 @@ struct Caller {
     in_term: bool,
 }
 
+/// An activity organised by school A today (late in the evening, Beijing time), sign-up
+/// still open, with school A's member holding a place (so that the organiser can check
+/// them in).
+async fn activity_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> i64 {
+    let day = web::today();
+    let d = domain::activity::ActivityDraft {
+        unit: app.org.school_a,
+        title: "甲校气排球赛".into(),
+        place: "甲校体育馆".into(),
+        date: day,
+        time: chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+        closes: day,
+        capacity: 10,
+        audience: domain::activity::Audience::Everyone,
+        tags: vec![domain::activity::ActivityTag::Sports],
+    };
+    let st = &app.t.store;
+    let id = store::activity::create(st, &sys(), &who(), &d)
+        .await
+        .unwrap();
+    let mut a = actor(&[(Role::Member, app.org.school_a)]);
+    a.member = Some(member_a);
+    let acting = domain::congress::authorize_self::<domain::auth::perm::ActivityJoin>(&a).unwrap();
+    let at =
+        store::congress::meetings::beijing(day, chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap());
+    store::activity::sign_up(st, &acting, &who(), id, at)
+        .await
+        .unwrap();
+    id.0
+}
+
 /// What a caller must get.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Expect {
@@ -852,6 +886,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
     let (funds_entry, finding) = funds_of_a(&app).await;
+    let activity = activity_of_a(&app, member_a).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -877,7 +912,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         election,
         funds_entry,
         finding,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        activity,
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -926,6 +962,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(g.status, domain::assistance::GrantStatus::Applied, "school A's grant");
     let n = store::correspondent::get(st, &sys(), domain::correspondent::NewsItemId(w.news_item)).await.unwrap();
     assert_eq!(n.status, domain::correspondent::NewsStatus::Submitted, "school A's news item");
+    let act = store::activity::get(&st.db, &sys(), domain::activity::ActivityId(w.activity)).await.unwrap();
+    assert_eq!((act.confirmed, act.waiting, act.attended), (1, 0, 0), "school A's activity");
     let tasks = store::work_plan::tasks(&st.db, &sys::<domain::auth::perm::WorkPlanView>(), o.school_a, 2026).await.unwrap();
     assert_eq!(tasks.len(), 1, "school A's plan");
     let s = store::work_summary::get(&st.db, &sys(), domain::work_summary::SummaryId(w.summary)).await.unwrap();
