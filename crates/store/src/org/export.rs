@@ -50,6 +50,7 @@ struct Row {
     school_name: String,
     branch_name: Option<String>,
     name: String,
+    name_pinyin: String,
     gender: String,
     birth_date: NaiveDate,
     id_number_enc: Vec<u8>,
@@ -100,13 +101,13 @@ pub async fn export_members(
     let mut r: u32 = 1;
     loop {
         let mut sql = Sql::new(
-            "SELECT m.id, m.school_union_id, s.name AS school_name, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.join_date_precision, m.status
+            "SELECT m.id, m.school_union_id, s.name AS school_name, b.name AS branch_name, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.post, m.title, m.ethnicity, m.political_status, m.education, m.employment_type, m.join_date, m.join_date_precision, m.status, m.name_pinyin
              FROM member m JOIN org_unit s ON s.id = m.school_union_id LEFT JOIN org_unit b ON b.id = m.branch_id WHERE 1 = 1",
         );
         crate::scope::restrict(&mut sql, "m.school_union_id", cap.scope());
         filter_sql(&mut sql, &st.cipher, f, today, None);
         if let Some((s, n, id)) = &after {
-            sql.push(" AND (m.school_union_id, m.name, m.id) > (")
+            sql.push(" AND (m.school_union_id, m.name_pinyin, m.id) > (")
                 .bind(Arg::I64(*s))
                 .push(", ")
                 .bind(Arg::Text(n.clone()))
@@ -180,7 +181,7 @@ pub async fn export_members(
         }
         after = rows
             .last()
-            .map(|x| (x.school_union_id, x.name.clone(), x.id));
+            .map(|x| (x.school_union_id, x.name_pinyin.clone(), x.id));
     }
     let count = u64::from(r - 1);
     ws.autofilter(

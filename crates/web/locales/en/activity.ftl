@@ -93,3 +93,4 @@ summary-figure-activity-held = The unions held { $value } cultural and sports ac
 summary-figure-activity-participants = with { $value } participations by staff.
 due-activity-signup-closes = Activity sign-up closing
 due-activity-promoted = You have a place (promoted from the waiting list)
+activity-mine-unlinked = Your account is not linked to a member record yet, so it cannot sign up for activities. Use "Link to my member record" in the user menu, or ask your school union.

@@ -93,3 +93,4 @@ summary-figure-activity-held = 全年举办文体活动{ $value }项，
 summary-figure-activity-participants = 教职工参加{ $value }人次。
 due-activity-signup-closes = 活动报名即将截止
 due-activity-promoted = 您已从候补递补为正式名额
+activity-mine-unlinked = 您的账号还没有关联会员信息，所以不能报名活动。请在右上角菜单中“关联我的会员信息”，或联系学校工会。

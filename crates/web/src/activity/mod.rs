@@ -197,16 +197,26 @@ struct MinePage {
     p: Chrome,
     items: Vec<MineView>,
     rules_version: &'static str,
+    /// An account not linked to a member: told why there is nothing to join (issue 25).
+    unlinked: bool,
 }
 
 /// The member's page: the activities they may join, with their own sign-up.
 pub async fn mine(State(state): State<AppState>, a: Auth) -> AppResult {
-    let acting = authorize_self::<perm::ActivityJoin>(&a.actor)?;
-    let rows = act::for_member(&state.store, &acting, crate::today()).await?;
+    let rows = match authorize_self::<perm::ActivityJoin>(&a.actor) {
+        Ok(acting) => Some(act::for_member(&state.store, &acting, crate::today()).await?),
+        Err(_) if a.actor.member.is_none() && a.actor.may(Permission::ActivityJoin) => None,
+        Err(e) => return Err(e.into()),
+    };
     let tr = a.tr;
     a.render(&MinePage {
         p: Chrome::new(&a, "activity-mine-title"),
-        items: rows.iter().map(|m| mine_view(&tr, m)).collect(),
+        unlinked: rows.is_none(),
+        items: rows
+            .unwrap_or_default()
+            .iter()
+            .map(|m| mine_view(&tr, m))
+            .collect(),
         rules_version: ACTIVITY_RULES.version,
     })
 }
