@@ -128,6 +128,11 @@ permissions! {
     FundsEnter,
     FundsApprove,
     FundsAudit,
+    // Rights (维权): read the surveys of a unit (progress, results once allowed), draft,
+    // open and close them (the chair, district staff), answer one as a member of its scope.
+    SurveyView,
+    SurveyManage,
+    SurveyAnswer,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -162,6 +167,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 // Elections
                 | P::ElectionView
                 | P::FundsView
+                // Rights
+                | P::SurveyView
         ),
         Role::SchoolChair => matches!(
             p,
@@ -196,6 +203,10 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::FundsView
                 | P::FundsEnter
                 | P::FundsApprove
+                // Rights
+                | P::SurveyView
+                | P::SurveyManage
+                | P::SurveyAnswer
         ),
         Role::CommitteeMember => {
             matches!(
@@ -214,6 +225,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::WorkPlanView
                     // Elections
                     | P::ElectionView
+                    // Rights
+                    | P::SurveyView
+                    | P::SurveyAnswer
             )
         }
         Role::FinanceOfficer => matches!(
@@ -234,8 +248,12 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::ProposalSecond
                 | P::SuggestionSubmit
                 | P::NewsSubmit
+                | P::SurveyAnswer
         ),
-        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit),
+        Role::Member => matches!(
+            p,
+            P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit | P::SurveyAnswer
+        ),
     }
 }
 
@@ -672,6 +690,20 @@ mod tests {
             (Role::CommitteeMember, P::FundsView, false),
             (Role::Delegate, P::FundsView, false),
             (Role::Member, P::FundsView, false),
+            // Rights: members and delegates answer surveys and see nothing of them; the
+            // chair and district staff run them; the committee and area lead read them.
+            (Role::Member, P::SurveyAnswer, true),
+            (Role::Member, P::SurveyView, false),
+            (Role::Delegate, P::SurveyAnswer, true),
+            (Role::Delegate, P::SurveyView, false),
+            (Role::CommitteeMember, P::SurveyView, true),
+            (Role::CommitteeMember, P::SurveyManage, false),
+            (Role::SchoolChair, P::SurveyManage, true),
+            (Role::AreaLead, P::SurveyView, true),
+            (Role::AreaLead, P::SurveyManage, false),
+            (Role::UnionStaff, P::SurveyManage, true),
+            (Role::FinanceOfficer, P::SurveyView, false),
+            (Role::Auditor, P::SurveyAnswer, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

@@ -24,6 +24,7 @@ pub mod org;
 pub mod outbox;
 pub mod privacy;
 pub mod proposals;
+pub mod rights;
 pub mod roster;
 pub mod rules;
 pub mod text;

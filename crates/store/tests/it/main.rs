@@ -19,6 +19,7 @@ mod org;
 mod outbox;
 mod privacy;
 mod reminders;
+mod rights;
 mod schema;
 mod statute;
 mod voting;

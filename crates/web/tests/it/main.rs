@@ -15,6 +15,7 @@ mod import;
 mod matrix;
 mod members;
 mod notify;
+mod rights;
 mod security;
 mod statute;
 mod voting;

@@ -276,6 +276,8 @@ struct World {
     /// An expense of school A awaiting approval, and an open audit finding of school A.
     funds_entry: i64,
     finding: i64,
+    /// An open anonymous survey of school A (rights).
+    survey: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -284,7 +286,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 28] = [
+    let prefixes: [(&str, i64); 29] = [
+        ("/surveys/", w.survey),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
         ("/news/items/", w.news_item),
@@ -470,6 +473,23 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
         .await
         .unwrap()
         .0
+}
+
+/// An open anonymous survey of school A, not yet answered.
+async fn survey_of_a(app: &TestApp) -> i64 {
+    let st = &app.t.store;
+    let d = domain::rights::SurveyInput {
+        title: "甲校问卷".into(),
+        anonymous: "on".into(),
+        closes_on: (today() + chrono::Duration::days(30)).to_string(),
+        questions: "single: 甲校满意吗？ | 满意 | 不满意".into(),
+        ..Default::default()
+    }
+    .parse(today())
+    .unwrap();
+    let id = store::rights::create(st, &sys(), &who(), app.org.school_a, &d).await.unwrap();
+    store::rights::open(st, &sys(), &who(), id, today()).await.unwrap();
+    id.0
 }
 
 /// School A's news item (submitted by its correspondent, not yet reviewed), a task of its
@@ -852,6 +872,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
     let (funds_entry, finding) = funds_of_a(&app).await;
+    let survey = survey_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -877,7 +898,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         election,
         funds_entry,
         finding,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议"],
+        survey,
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校问卷"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -928,6 +950,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(n.status, domain::correspondent::NewsStatus::Submitted, "school A's news item");
     let tasks = store::work_plan::tasks(&st.db, &sys::<domain::auth::perm::WorkPlanView>(), o.school_a, 2026).await.unwrap();
     assert_eq!(tasks.len(), 1, "school A's plan");
+    let sv = store::rights::get(&st.db, &sys(), domain::rights::SurveyId(w.survey)).await.unwrap();
+    assert_eq!((sv.status, sv.answers), (domain::rights::SurveyStatus::Open, 0), "school A's survey");
     let s = store::work_summary::get(&st.db, &sys(), domain::work_summary::SummaryId(w.summary)).await.unwrap();
     assert!(s.body.is_none(), "school A's summary draft");
     let el = store::elections::workflow::get(st, &sys(), domain::elections::ElectionId(w.election)).await.unwrap();
