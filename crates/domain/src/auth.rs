@@ -133,6 +133,10 @@ permissions! {
     SurveyView,
     SurveyManage,
     SurveyAnswer,
+    // Letters and visits (来信来访): read a unit's petitions (masked; the full view is
+    // audited), receive, assign, answer and close them (the chair, district staff).
+    PetitionView,
+    PetitionHandle,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -207,6 +211,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::SurveyView
                 | P::SurveyManage
                 | P::SurveyAnswer
+                | P::PetitionView
+                | P::PetitionHandle
         ),
         Role::CommitteeMember => {
             matches!(
@@ -704,6 +710,13 @@ mod tests {
             (Role::UnionStaff, P::SurveyManage, true),
             (Role::FinanceOfficer, P::SurveyView, false),
             (Role::Auditor, P::SurveyAnswer, false),
+            // Petitions hold personal matters: the chair and district staff only.
+            (Role::SchoolChair, P::PetitionHandle, true),
+            (Role::UnionStaff, P::PetitionHandle, true),
+            (Role::CommitteeMember, P::PetitionView, false),
+            (Role::AreaLead, P::PetitionView, false),
+            (Role::Member, P::PetitionView, false),
+            (Role::Delegate, P::PetitionView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

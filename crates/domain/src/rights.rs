@@ -40,6 +40,9 @@ pub mod text {
         NOT_DRAFT = "rights-survey-not-draft",
         SEALED = "rights-survey-sealed",
         NOT_MEMBER = "rights-survey-not-member",
+        RECEIVED_FUTURE = "rights-petition-received-future",
+        PHONE_INVALID = "rights-petition-phone-invalid",
+        PETITION_STEP = "rights-petition-step",
     }
 }
 
@@ -139,7 +142,7 @@ pub fn parse_questions(field: &'static str, input: &str) -> Result<Vec<Question>
         };
         match kind {
             QuestionKind::Single | QuestionKind::Multiple => {
-                q.options = parts.filter(|p| !p.is_empty()).map(String::from).collect();
+                q.options = parts.by_ref().filter(|p| !p.is_empty()).map(String::from).collect();
                 let distinct: std::collections::HashSet<&String> = q.options.iter().collect();
                 if q.options.len() < 2
                     || q.options.len() > OPTIONS_MAX
@@ -429,12 +432,171 @@ pub fn tally<'a>(qs: &[Question], responses: impl IntoIterator<Item = &'a Vec<An
     out
 }
 
+crate::kit::id_types!(PetitionId);
+
+coded!(
+    /// How a letter or visit (来信来访) reached the union.
+    PetitionChannel, "petition-channel", {
+    Letter = "letter" ["来信"],
+    Visit = "visit" ["来访"],
+    Phone = "phone" ["来电"],
+    Online = "online" ["网上"],
+});
+
+coded!(
+    /// What a petition is about.
+    PetitionCategory, "petition-category", {
+    Pay = "pay" ["工资待遇"],
+    Title = "title" ["职称评聘"],
+    Contract = "contract" ["劳动合同"],
+    Welfare = "welfare" ["福利保障"],
+    Management = "management" ["学校管理"],
+    Other = "other" ["其他"],
+});
+
+coded!(
+    /// Where a petition is: received, assigned to an owner, answered, closed.
+    PetitionStatus, "petition-status", {
+    Received = "received" ["已登记"],
+    Assigned = "assigned" ["办理中"],
+    Answered = "answered" ["已答复"],
+    Closed = "closed" ["已办结"],
+});
+
+coded!(
+    /// The petitioner's satisfaction with the reply, recorded at closing.
+    Satisfaction, "petition-satisfaction", {
+    Satisfied = "satisfied" ["满意"],
+    Basic = "basic" ["基本满意"],
+    Dissatisfied = "dissatisfied" ["不满意"],
+});
+
+/// The deadlines of a petition, in days from its receipt. **Local rules (本地规定)**: the
+/// union's own practice, not taken from a statute read here; the defaults (15 days to
+/// accept and tell the petitioner, 60 days to conclude) are placeholders to be confirmed
+/// against the regulation the district applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PetitionRules {
+    pub accept_days: i64,
+    pub conclude_days: i64,
+}
+
+impl PetitionRules {
+    pub const LOCAL: PetitionRules = PetitionRules {
+        accept_days: 15,
+        conclude_days: 60,
+    };
+
+    /// The day by which the petition must be assigned (accepted).
+    pub fn accept_by(&self, received: NaiveDate) -> NaiveDate {
+        received + chrono::Duration::days(self.accept_days)
+    }
+
+    /// The day by which it must be concluded (answered).
+    pub fn conclude_by(&self, received: NaiveDate) -> NaiveDate {
+        received + chrono::Duration::days(self.conclude_days)
+    }
+}
+
+pub const PETITION_NAME_MAX: usize = 40;
+pub const PETITION_TEXT_MAX: usize = 2000;
+pub const OWNER_MAX: usize = 40;
+
+/// A letter or visit as typed at intake.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PetitionInput {
+    pub unit: String,
+    pub channel: String,
+    pub category: String,
+    pub received_on: String,
+    pub name: String,
+    pub phone: String,
+    pub matter: String,
+    /// `on` for a collective petition (集体访), flagged for the district.
+    pub collective: String,
+}
+
+/// A parsed intake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PetitionDraft {
+    pub channel: PetitionChannel,
+    pub category: PetitionCategory,
+    pub received_on: NaiveDate,
+    pub name: String,
+    pub phone: Option<String>,
+    pub matter: String,
+    pub collective: bool,
+}
+
+fn coded_field<C: crate::org::Coded>(field: &'static str, s: &str) -> Result<C, FieldError> {
+    C::from_code(s.trim()).ok_or_else(|| FieldError::new(field, crate::text::REQUIRED))
+}
+
+impl PetitionInput {
+    /// Every error at its field; a receipt date after `today` is refused.
+    pub fn parse(&self, today: NaiveDate) -> Result<PetitionDraft, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let channel = e.take(coded_field::<PetitionChannel>("channel", &self.channel));
+        let category = e.take(coded_field::<PetitionCategory>("category", &self.category));
+        let received_on = e.take(parse_date("received_on", &self.received_on));
+        if let Some(d) = received_on
+            && d > today
+        {
+            e.push(FieldError::new("received_on", t::RECEIVED_FUTURE));
+        }
+        let name = e.take(required_text("name", &self.name, PETITION_NAME_MAX));
+        let phone = self.phone.trim();
+        let phone = if phone.is_empty() {
+            Some(None)
+        } else if phone.len() <= 20
+            && phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
+            && phone.chars().filter(char::is_ascii_digit).count() >= 7
+        {
+            Some(Some(phone.to_string()))
+        } else {
+            e.push(FieldError::new("phone", t::PHONE_INVALID));
+            None
+        };
+        let matter = e.take(required_text("matter", &self.matter, PETITION_TEXT_MAX));
+        match (channel, category, received_on, name, phone, matter) {
+            (Some(channel), Some(category), Some(received_on), Some(name), Some(phone), Some(matter))
+                if e.is_empty() =>
+            {
+                Ok(PetitionDraft {
+                    channel,
+                    category,
+                    received_on,
+                    name,
+                    phone,
+                    matter,
+                    collective: matches!(self.collective.as_str(), "on" | "true" | "1"),
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+/// A name as lists show it: the family name and a mask (`王**`).
+pub fn mask_name(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(first) => format!("{first}**"),
+        None => String::new(),
+    }
+}
+
 /// The area's declaration.
 pub static AREA: crate::area::Area = crate::area::Area {
     name: "rights",
     enums: &[
         crate::area::CodedEnum::of::<SurveyStatus>(),
         crate::area::CodedEnum::of::<QuestionKind>(),
+        crate::area::CodedEnum::of::<PetitionChannel>(),
+        crate::area::CodedEnum::of::<PetitionCategory>(),
+        crate::area::CodedEnum::of::<PetitionStatus>(),
+        crate::area::CodedEnum::of::<Satisfaction>(),
     ],
 };
 
@@ -506,6 +668,36 @@ mod tests {
     fn an_encoded_answer_names_no_person_and_no_time() {
         let a = vec![Answer::Choice(vec![1]), Answer::Scale(3), Answer::None];
         assert_eq!(encode(&a), r#"[{"k":"c","v":[1]},{"k":"s","v":3},{"k":"n"}]"#);
+    }
+
+    #[test]
+    fn an_intake_is_parsed_with_every_error_at_its_field_and_names_are_masked() {
+        let today = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        let i = PetitionInput {
+            channel: "visit".into(),
+            category: "pay".into(),
+            received_on: "2026-05-02".into(),
+            name: "王某某".into(),
+            phone: "abc".into(),
+            matter: "".into(),
+            ..PetitionInput::default()
+        };
+        let e = i.parse(today).unwrap_err();
+        assert_eq!(e.get("received_on").unwrap().key, t::RECEIVED_FUTURE);
+        assert_eq!(e.get("phone").unwrap().key, t::PHONE_INVALID);
+        assert!(e.get("matter").is_some());
+        let ok = PetitionInput {
+            received_on: "2026-04-30".into(),
+            phone: "138 0000 1111".into(),
+            matter: "拖欠绩效工资".into(),
+            ..i
+        }
+        .parse(today)
+        .unwrap();
+        assert_eq!(ok.channel, PetitionChannel::Visit);
+        assert_eq!(mask_name(&ok.name), "王**");
+        let r = PetitionRules::LOCAL;
+        assert_eq!(r.conclude_by(ok.received_on), NaiveDate::from_ymd_opt(2026, 6, 29).unwrap());
     }
 
     #[test]

@@ -159,5 +159,57 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         questions,
     };
     create(st, &manage, &who, OrgUnitId(root), &next).await?;
+    load_petitions(run, root, &schools).await
+}
+
+/// The year's letters and visits (seed 002: former community teachers' visits persuaded
+/// to stop, pay and title questions): received through the year, most closed with the
+/// petitioner's satisfaction, one answered, one in hand, one received and not yet
+/// assigned past its acceptance date (an overdue item). Names are invented placeholders
+/// of the form 某老师, never a real person.
+async fn load_petitions(
+    run: &crate::area::DemoRun<'_>,
+    root: i64,
+    schools: &[i64],
+) -> Result<(), StoreError> {
+    use domain::rights::{PetitionCategory as C, PetitionChannel as H};
+    let st = run.st;
+    let today = run.opts.today;
+    let handle = system_cap::<perm::PetitionHandle>(run.sys, AccountId(0));
+    let who = Who::system("demo");
+    let unit = |i: usize| OrgUnitId(schools.get(i).copied().unwrap_or(root));
+    let items: Vec<(OrgUnitId, H, C, i64, &str, &str, bool, u8)> = vec![
+        (OrgUnitId(root), H::Visit, C::Welfare, 200, "原民办教师代表", "反映原民办教师教龄补贴和养老待遇问题，经政策解释后表示理解，不再上访。", true, 3),
+        (OrgUnitId(root), H::Letter, C::Welfare, 160, "张老师", "来信询问原民办教师身份认定及待遇落实情况。", false, 3),
+        (unit(0), H::Visit, C::Pay, 120, "李老师", "反映绩效工资分配方案未经教代会审议。", false, 3),
+        (unit(1), H::Phone, C::Title, 90, "王老师", "反映职称评聘推荐程序不公开。", false, 3),
+        (unit(2), H::Online, C::Contract, 60, "赵老师", "代课教师反映劳动合同到期未续签。", false, 3),
+        (unit(3), H::Letter, C::Management, 40, "刘老师", "反映学校安排非教学任务过多，影响正常休息。", false, 2),
+        (unit(4), H::Visit, C::Pay, 25, "陈老师", "反映班主任津贴长期未调整。", false, 1),
+        (unit(5), H::Phone, C::Other, 20, "孙老师", "咨询工伤认定申请材料。", false, 0),
+    ];
+    for (unit, channel, category, ago, name, matter, collective, steps) in items {
+        let received = today - chrono::Duration::days(ago);
+        let d = PetitionDraft {
+            channel,
+            category,
+            received_on: received,
+            name: name.into(),
+            phone: None,
+            matter: matter.into(),
+            collective,
+        };
+        let id = petitions::receive(st, &handle, &who, unit, &d).await?;
+        if steps >= 1 {
+            petitions::assign(st, &handle, &who, id, "权益保障部", received + chrono::Duration::days(3)).await?;
+        }
+        if steps >= 2 {
+            petitions::reply(st, &handle, &who, id, "经调查核实，已向反映人书面答复并说明有关政策。", received + chrono::Duration::days(20)).await?;
+        }
+        if steps >= 3 {
+            let s = if ago % 3 == 0 { Satisfaction::Basic } else { Satisfaction::Satisfied };
+            petitions::close(st, &handle, &who, id, s, received + chrono::Duration::days(25)).await?;
+        }
+    }
     Ok(())
 }

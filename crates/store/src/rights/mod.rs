@@ -19,8 +19,10 @@
 //! of scope looks like missing. Every change of a survey is audited in its transaction.
 
 pub mod demo;
+pub mod petitions;
 
-use crate::area::{Area, CodedColumn, Reach};
+use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
+use crate::crypto::Field;
 use crate::audit::{Event, Who};
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
@@ -45,11 +47,56 @@ pub const CLOSING_NOTICE_DAYS: i64 = 7;
 static FIGURES: &[Figure] = &[
     Figure::count("figure-rights-surveys-held", "/surveys?unit={unit}&year={year}"),
     Figure::count("figure-rights-survey-answers", "/surveys?unit={unit}&year={year}"),
+    Figure::count("figure-rights-petitions-received", "/petitions?year={year}"),
+    Figure::count("figure-rights-petitions-closed", "/petitions?year={year}&status=closed"),
 ];
+
+/// Days before a petition's acceptance or conclusion date that it is a due item.
+pub const PETITION_NOTICE_DAYS: i64 = 5;
+
+/// The petitioner's name.
+pub const PETITION_NAME: EncryptedColumn = EncryptedColumn {
+    table: "petition",
+    key: "id",
+    column: "name_enc",
+    field: Field::Hardship,
+    indexes: &[],
+};
+/// The petitioner's phone.
+pub const PETITION_PHONE: EncryptedColumn = EncryptedColumn {
+    table: "petition",
+    key: "id",
+    column: "phone_enc",
+    field: Field::Phone,
+    indexes: &[],
+};
+/// The matter raised (free text about a person's problem).
+pub const PETITION_MATTER: EncryptedColumn = EncryptedColumn {
+    table: "petition",
+    key: "id",
+    column: "matter_enc",
+    field: Field::Hardship,
+    indexes: &[],
+};
+/// The reply given.
+pub const PETITION_REPLY: EncryptedColumn = EncryptedColumn {
+    table: "petition",
+    key: "id",
+    column: "reply_enc",
+    field: Field::Hardship,
+    indexes: &[],
+};
 
 /// The rights area.
 pub static AREA: Area = Area {
-    coded: &[CodedColumn::of::<SurveyStatus>("survey.status")],
+    coded: &[
+        CodedColumn::of::<SurveyStatus>("survey.status"),
+        CodedColumn::of::<PetitionChannel>("petition.channel"),
+        CodedColumn::of::<PetitionCategory>("petition.category"),
+        CodedColumn::of::<PetitionStatus>("petition.status"),
+        CodedColumn::of::<Satisfaction>("petition.satisfaction"),
+    ],
+    encrypted: &[PETITION_NAME, PETITION_PHONE, PETITION_MATTER, PETITION_REPLY],
     demo: Some(demo::area_demo),
     figures: FIGURES,
     year_figures: Some(year_figures_boxed),
@@ -73,7 +120,7 @@ fn due_items_boxed<'a>(
     due_items(st, reach, today).boxed()
 }
 
-fn invalid(field: &'static str, key: &'static str) -> StoreError {
+pub(crate) fn invalid(field: &'static str, key: &'static str) -> StoreError {
     StoreError::Invalid(FieldErrors(vec![FieldError::new(field, key)]))
 }
 
@@ -647,8 +694,9 @@ pub async fn open_for_member(
         .collect()
 }
 
-/// Surveys held (opened in the year) by their unit, and answers by school (members who
-/// answered a survey opened in the year): two queries, whatever the number of schools.
+/// Surveys held (opened in the year) by their unit, answers by school (members who
+/// answered a survey opened in the year), petitions received and closed by unit: four
+/// queries, whatever the number of schools.
 pub async fn year_figures(
     st: &Store,
     reach: &Reach,
@@ -674,8 +722,9 @@ pub async fn year_figures(
     crate::scope::restrict(&mut a, "p.school_union_id", reach.scope());
     a.push(" GROUP BY p.school_union_id ORDER BY p.school_union_id");
     let answers: Vec<(i64, i64)> = a.fetch_all(&st.db).await?;
-    let mut out = Vec::with_capacity(held.len() + answers.len());
-    for (f, rows) in FIGURES.iter().zip([held, answers]) {
+    let (received, closed) = petitions::per_unit(&st.db, reach.scope(), year).await?;
+    let mut out = Vec::with_capacity(held.len() + answers.len() + received.len() + closed.len());
+    for (f, rows) in FIGURES.iter().zip([held, answers, received, closed]) {
         for (unit, value) in rows {
             out.push(FigureValue {
                 key: f.key.to_string(),
@@ -689,7 +738,9 @@ pub async fn year_figures(
 }
 
 /// Open surveys in reach closing within [`CLOSING_NOTICE_DAYS`] (or past their date and
-/// not yet closed): one query. The unit's chair and the union's staff are concerned.
+/// not yet closed), and petitions not answered whose acceptance or conclusion date is
+/// within [`PETITION_NOTICE_DAYS`] (or past): two queries. The unit's chair and the
+/// union's staff are concerned.
 pub async fn due_items(
     st: &Store,
     reach: &Reach,
@@ -703,6 +754,36 @@ pub async fn due_items(
     crate::scope::restrict(&mut q, "s.org_unit_id", reach.scope());
     q.push(" ORDER BY s.closes_on, s.id");
     let rows: Vec<(i64, i64, String, NaiveDate)> = q.fetch_all(&st.db).await?;
+    let petitions = petitions::due(
+        &st.db,
+        reach.scope(),
+        today + chrono::Duration::days(PETITION_NOTICE_DAYS),
+    )
+    .await?;
+    let petition_items = petitions.into_iter().map(|(id, unit, status, due)| DueItem {
+        area: "rights".into(),
+        kind: if status == "received" {
+            "due-rights-petition-accept".into()
+        } else {
+            "due-rights-petition-conclude".into()
+        },
+        key: format!("petition:{id}:{status}:{due}"),
+        unit: OrgUnitId(unit),
+        // The number only: no name or matter reaches a reminder.
+        title: format!("#{id}"),
+        due,
+        concerns: vec![
+            Concerns::Role {
+                role: Role::SchoolChair,
+                unit: OrgUnitId(unit),
+            },
+            Concerns::Role {
+                role: Role::UnionStaff,
+                unit: OrgUnitId(unit),
+            },
+        ],
+        href: format!("/petitions/{id}"),
+    });
     Ok(rows
         .into_iter()
         .map(|(id, unit, title, due)| DueItem {
@@ -724,5 +805,6 @@ pub async fn due_items(
             ],
             href: format!("/surveys/{id}"),
         })
+        .chain(petition_items)
         .collect())
 }

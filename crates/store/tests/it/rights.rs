@@ -347,3 +347,87 @@ dual_test!(async fn a_reader_of_the_raw_storage_cannot_pair_answers_with_people_
     sorted.sort();
     assert_eq!(texts, sorted, "free texts are listed sorted, never in arrival order");
 });
+
+fn petition(name: &str, matter: &str, received: chrono::NaiveDate) -> PetitionDraft {
+    PetitionInput {
+        channel: "visit".into(),
+        category: "pay".into(),
+        received_on: received.to_string(),
+        name: name.into(),
+        phone: "13800001111".into(),
+        matter: matter.into(),
+        ..PetitionInput::default()
+    }
+    .parse(today())
+    .unwrap()
+}
+
+dual_test!(async fn a_petition_is_received_assigned_answered_and_closed_with_its_deadlines(t) {
+    use store::rights::petitions as sp;
+    let st = &t.store;
+    let o = org(st).await;
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let handle = chair.authorize::<perm::PetitionHandle>().unwrap();
+    let view = chair.authorize::<perm::PetitionView>().unwrap();
+    let id = sp::receive(st, &handle, &who(), o.school_a, &petition("王信访", "拖欠绩效工资三个月", today())).await.unwrap();
+    let row = sp::get(&st.db, &view, id).await.unwrap();
+    assert_eq!(row.status, PetitionStatus::Received);
+    assert_eq!(row.name_mask, "王**");
+    assert_eq!(row.conclude_by, today() + chrono::Duration::days(60));
+    assert_eq!(row.accept_by, today() + chrono::Duration::days(15));
+    // Steps out of order are refused; nothing changes.
+    assert_eq!(key_of(sp::reply(st, &handle, &who(), id, "答复", today()).await.unwrap_err()), text::PETITION_STEP);
+    assert_eq!(key_of(sp::close(st, &handle, &who(), id, Satisfaction::Satisfied, today()).await.unwrap_err()), text::PETITION_STEP);
+    // Another school's chair and an area lead get nothing.
+    let chair_b = actor(&[(Role::SchoolChair, o.school_b)]);
+    assert!(matches!(sp::get(&st.db, &chair_b.authorize().unwrap(), id).await, Err(StoreError::NotFound)));
+    assert!(matches!(sp::assign(st, &chair_b.authorize().unwrap(), &who(), id, "办公室", today()).await, Err(StoreError::NotFound)));
+    assert!(actor(&[(Role::AreaLead, o.area_a)]).authorize::<perm::PetitionView>().is_err());
+    sp::assign(st, &handle, &who(), id, "权益保障部", today()).await.unwrap();
+    sp::reply(st, &handle, &who(), id, "已协调学校补发", today()).await.unwrap();
+    let row = sp::close(st, &handle, &who(), id, Satisfaction::Satisfied, today()).await.unwrap();
+    assert_eq!((row.status, row.satisfaction), (PetitionStatus::Closed, Some(Satisfaction::Satisfied)));
+    // The full view is audited and shows what was typed.
+    let (_, d) = sp::reveal(st, &view, &who(), id).await.unwrap();
+    assert_eq!((d.name.as_str(), d.matter.as_str(), d.reply.as_deref()), ("王信访", "拖欠绩效工资三个月", Some("已协调学校补发")));
+    assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'petition.view'").await, 1);
+});
+
+dual_test!(async fn an_unanswered_petition_past_its_deadline_is_a_due_item_with_its_number_only(t) {
+    use store::rights::petitions as sp;
+    let st = &t.store;
+    let o = org(st).await;
+    let handle = sys::<perm::PetitionHandle>();
+    let old = today() - chrono::Duration::days(61);
+    let id = sp::receive(st, &handle, &who(), o.school_a, &petition("赵信访", "职称评聘不公开", old)).await.unwrap();
+    let staff = actor(&[(Role::UnionStaff, o.union)]);
+    let cap = staff.authorize::<perm::SurveyView>().unwrap();
+    let due = sr::due_items(st, &Reach::of(&cap), today()).await.unwrap();
+    let item = due.iter().find(|d| d.href == format!("/petitions/{}", id.0)).unwrap();
+    assert_eq!(item.title, format!("#{}", id.0));
+    assert!(!item.title.contains('赵'));
+    let row = sp::get(&st.db, &sys(), id).await.unwrap();
+    assert!(row.overdue(today()));
+    let year = chrono::Datelike::year(&old);
+    let v = sr::year_figures(st, &Reach::of(&cap), year).await.unwrap();
+    assert!(v.iter().any(|f| f.key == "figure-rights-petitions-received" && f.unit == o.school_a && f.value == 1));
+});
+
+dual_test!(async fn the_stored_petition_holds_no_name_phone_or_matter_in_plain(t) {
+    use store::rights::petitions as sp;
+    let st = &t.store;
+    let o = org(st).await;
+    sp::receive(st, &sys(), &who(), o.school_a, &petition("钱秘密", "秘密事项XYZ", today())).await.unwrap();
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = store::on_db!(t.db(), |p| sqlx::query_as("SELECT name_enc, matter_enc FROM petition").fetch_all(p).await).unwrap();
+    for (n, m) in &rows {
+        assert!(!String::from_utf8_lossy(n).contains("钱秘密"));
+        assert!(!String::from_utf8_lossy(m).contains("秘密事项XYZ"));
+    }
+    if let Some(path) = &t.sqlite_path {
+        let mut raw = std::fs::read(path).unwrap();
+        raw.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
+        for needle in ["钱秘密", "秘密事项XYZ", "13800001111"] {
+            assert_eq!(occurrences(&raw, needle.as_bytes()), 0, "{needle} in the raw file");
+        }
+    }
+});

@@ -7,6 +7,8 @@
 //! Handlers are thin; the store checks scope (out of scope is 404), the survey's state and
 //! a second answer, and never hands an anonymous answer out with a person.
 
+pub mod petitions;
+
 use crate::area::{Area, Document, DocumentKind, NavEntry};
 use crate::chrome::{Chrome, Opt};
 use crate::congress::{into_fields, refused};
@@ -57,6 +59,40 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::named(P::SurveyAnswer).form(&[("q0", "0")]),
             answer,
         )
+        .get("/petitions", Guard::staff(P::PetitionView), petitions::list)
+        .post(
+            "/petitions",
+            Guard::staff(P::PetitionHandle).form(&[
+                ("unit", "{school}"),
+                ("channel", "visit"),
+                ("category", "pay"),
+                ("received_on", "{today}"),
+                ("name", "来访教师"),
+                ("matter", "反映绩效工资发放问题"),
+            ]),
+            petitions::receive,
+        )
+        .get("/petitions/{id}", Guard::staff(P::PetitionView), petitions::page)
+        .post(
+            "/petitions/{id}/reveal",
+            Guard::staff(P::PetitionView).button(),
+            petitions::reveal,
+        )
+        .post(
+            "/petitions/{id}/assign",
+            Guard::staff(P::PetitionHandle).form(&[("owner", "办公室")]),
+            petitions::assign,
+        )
+        .post(
+            "/petitions/{id}/reply",
+            Guard::staff(P::PetitionHandle).form(&[("reply", "已答复")]),
+            petitions::reply,
+        )
+        .post(
+            "/petitions/{id}/close",
+            Guard::staff(P::PetitionHandle).form(&[("satisfaction", "satisfied")]),
+            petitions::close,
+        )
 }
 
 /// The rights area.
@@ -75,6 +111,12 @@ pub static AREA: Area = Area {
             label_key: "nav-rights-my-surveys",
             permission: Some(Permission::SurveyAnswer),
             rank: 87,
+        },
+        NavEntry {
+            href: "/petitions",
+            label_key: "nav-rights-petitions",
+            permission: Some(Permission::PetitionView),
+            rank: 88,
         },
     ],
     documents: &[Document {

@@ -276,8 +276,9 @@ struct World {
     /// An expense of school A awaiting approval, and an open audit finding of school A.
     funds_entry: i64,
     finding: i64,
-    /// An open anonymous survey of school A (rights).
+    /// An open anonymous survey of school A, and a letter received (rights).
     survey: i64,
+    petition: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -286,8 +287,9 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 29] = [
+    let prefixes: [(&str, i64); 30] = [
         ("/surveys/", w.survey),
+        ("/petitions/", w.petition),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
         ("/news/items/", w.news_item),
@@ -475,8 +477,9 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
         .0
 }
 
-/// An open anonymous survey of school A, not yet answered.
-async fn survey_of_a(app: &TestApp) -> i64 {
+/// An open anonymous survey of school A, not yet answered, and a letter to school A's
+/// union, received and not yet assigned.
+async fn survey_of_a(app: &TestApp) -> (i64, i64) {
     let st = &app.t.store;
     let d = domain::rights::SurveyInput {
         title: "甲校问卷".into(),
@@ -489,7 +492,18 @@ async fn survey_of_a(app: &TestApp) -> i64 {
     .unwrap();
     let id = store::rights::create(st, &sys(), &who(), app.org.school_a, &d).await.unwrap();
     store::rights::open(st, &sys(), &who(), id, today()).await.unwrap();
-    id.0
+    let p = domain::rights::PetitionInput {
+        channel: "letter".into(),
+        category: "pay".into(),
+        received_on: today().to_string(),
+        name: "甲校来信人".into(),
+        matter: "甲校信访事项".into(),
+        ..Default::default()
+    }
+    .parse(today())
+    .unwrap();
+    let p = store::rights::petitions::receive(st, &sys(), &who(), app.org.school_a, &p).await.unwrap();
+    (id.0, p.0)
 }
 
 /// School A's news item (submitted by its correspondent, not yet reviewed), a task of its
@@ -872,7 +886,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
     let (funds_entry, finding) = funds_of_a(&app).await;
-    let survey = survey_of_a(&app).await;
+    let (survey, petition) = survey_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -899,7 +913,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         funds_entry,
         finding,
         survey,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校问卷"],
+        petition,
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校问卷", "甲校信访事项"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -952,6 +967,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!(tasks.len(), 1, "school A's plan");
     let sv = store::rights::get(&st.db, &sys(), domain::rights::SurveyId(w.survey)).await.unwrap();
     assert_eq!((sv.status, sv.answers), (domain::rights::SurveyStatus::Open, 0), "school A's survey");
+    let pe = store::rights::petitions::get(&st.db, &sys(), domain::rights::PetitionId(w.petition)).await.unwrap();
+    assert_eq!(pe.status, domain::rights::PetitionStatus::Received, "school A's petition");
     let s = store::work_summary::get(&st.db, &sys(), domain::work_summary::SummaryId(w.summary)).await.unwrap();
     assert!(s.body.is_none(), "school A's summary draft");
     let el = store::elections::workflow::get(st, &sys(), domain::elections::ElectionId(w.election)).await.unwrap();

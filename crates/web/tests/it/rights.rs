@@ -116,3 +116,48 @@ dual_test!(async fn a_teacher_answers_an_anonymous_survey_by_link_and_the_distri
     let rows = read_xlsx(&x.bytes);
     assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("满意") && r.get(1).map(String::as_str) == Some("1")), "{rows:?}");
 });
+
+dual_test!(async fn a_letter_is_received_assigned_answered_within_its_deadline_and_closed(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let now = chrono::Utc::now().date_naive();
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let page = chair.get("/petitions").await;
+    page.assert_status(200);
+    let school = o.school_a.0.to_string();
+    let today = now.to_string();
+    // A bad phone comes back at its field, with what was typed.
+    let bad = chair
+        .post("/petitions", &[("unit", school.as_str()), ("channel", "letter"), ("category", "pay"), ("received_on", today.as_str()), ("name", "周来信"), ("phone", "abc"), ("matter", "绩效工资未按时发放")])
+        .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.text().contains("绩效工资未按时发放"));
+    let r = chair
+        .post("/petitions", &[("unit", school.as_str()), ("channel", "letter"), ("category", "pay"), ("received_on", today.as_str()), ("name", "周来信"), ("phone", "13900002222"), ("matter", "绩效工资未按时发放")])
+        .await;
+    r.assert_status(303);
+    let href = r.location().unwrap();
+    // Masked in the list and on the page.
+    for p in [chair.get("/petitions").await.text(), chair.get(&href).await.text()] {
+        assert!(!p.contains("周来信") && !p.contains("绩效工资未按时发放") && !p.contains("13900002222"));
+        assert!(p.contains("周**"));
+    }
+    let due = now + chrono::Duration::days(60);
+    let shown = chair.get(&href).await.text();
+    assert!(
+        shown.contains(&due.format("%Y年%-m月%-d日").to_string()) || shown.contains(&due.format("%Y-%m-%d").to_string()),
+        "the conclusion deadline is shown"
+    );
+    // Another school's chair cannot find it.
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(other.get(&href).await.status.as_u16(), 404);
+    assert_eq!(other.post(&format!("{href}/reveal"), &[]).await.status.as_u16(), 404);
+    chair.post(&format!("{href}/assign"), &[("owner", "权益保障部")]).await.assert_status(303);
+    chair.post(&format!("{href}/reply"), &[("reply", "已协调学校按月发放")]).await.assert_status(303);
+    chair.post(&format!("{href}/close"), &[("satisfaction", "satisfied")]).await.assert_status(303);
+    let full = chair.post(&format!("{href}/reveal"), &[]).await;
+    full.assert_status(200);
+    let text = full.text();
+    assert!(text.contains("周来信") && text.contains("已协调学校按月发放") && text.contains("13900002222"));
+    assert!(text.contains("满意") || text.contains("Satisfied"));
+});
