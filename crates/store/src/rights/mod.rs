@@ -235,7 +235,7 @@ pub async fn create(
         .bind(d.anonymous)
         .bind(d.closes_on)
         .bind(&questions)
-        .bind(cap.account().0)
+        .bind(who.account.map(|a| a.0))
         .bind(ts)
         .fetch_one(&mut *c)
         .await

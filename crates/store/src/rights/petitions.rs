@@ -163,7 +163,7 @@ pub async fn receive(
         .bind(c.seal_str(PETITION_NAME.at(id), &d.name))
         .bind(d.phone.as_ref().map(|p| c.seal_str(PETITION_PHONE.at(id), p)))
         .bind(c.seal_str(PETITION_MATTER.at(id), &d.matter))
-        .bind(cap.account().0)
+        .bind(who.account.map(|a| a.0))
         .bind(ts)
         .execute(&mut *conn)
         .await
