@@ -695,7 +695,7 @@ pub async fn open_for_member(
 }
 
 /// Surveys held (opened in the year) by their unit, answers by school (members who
-/// answered a survey opened in the year), petitions received and closed by unit: four
+/// answered a survey opened in the year), petitions received and closed by unit: two
 /// queries, whatever the number of schools.
 pub async fn year_figures(
     st: &Store,
@@ -708,13 +708,24 @@ pub async fn year_figures(
     ) else {
         return Ok(Vec::new());
     };
-    let mut q = Sql::new("SELECT s.org_unit_id, CAST(COUNT(*) AS BIGINT) FROM survey s WHERE s.opened_on >= ");
+    // Surveys held, petitions received and closed: one query (k = the figure's index).
+    let mut q = Sql::new("SELECT x.unit, x.k, CAST(COUNT(*) AS BIGINT) FROM (SELECT s.org_unit_id AS unit, CAST(0 AS BIGINT) AS k FROM survey s WHERE s.opened_on >= ");
     q.bind(Arg::Date(from))
         .push(" AND s.opened_on <= ")
         .bind(Arg::Date(to));
     crate::scope::restrict(&mut q, "s.org_unit_id", reach.scope());
-    q.push(" GROUP BY s.org_unit_id ORDER BY s.org_unit_id");
-    let held: Vec<(i64, i64)> = q.fetch_all(&st.db).await?;
+    q.push(" UNION ALL SELECT p.org_unit_id AS unit, CAST(2 AS BIGINT) AS k FROM petition p WHERE p.received_on >= ")
+        .bind(Arg::Date(from))
+        .push(" AND p.received_on <= ")
+        .bind(Arg::Date(to));
+    crate::scope::restrict(&mut q, "p.org_unit_id", reach.scope());
+    q.push(" UNION ALL SELECT c.org_unit_id AS unit, CAST(3 AS BIGINT) AS k FROM petition c WHERE c.closed_on >= ")
+        .bind(Arg::Date(from))
+        .push(" AND c.closed_on <= ")
+        .bind(Arg::Date(to));
+    crate::scope::restrict(&mut q, "c.org_unit_id", reach.scope());
+    q.push(") x GROUP BY x.unit, x.k ORDER BY x.unit, x.k");
+    let counts: Vec<(i64, i64, i64)> = q.fetch_all(&st.db).await?;
     let mut a = Sql::new("SELECT p.school_union_id, CAST(COUNT(*) AS BIGINT) FROM survey_participation p JOIN survey s ON s.id = p.survey_id WHERE s.opened_on >= ");
     a.bind(Arg::Date(from))
         .push(" AND s.opened_on <= ")
@@ -722,10 +733,9 @@ pub async fn year_figures(
     crate::scope::restrict(&mut a, "p.school_union_id", reach.scope());
     a.push(" GROUP BY p.school_union_id ORDER BY p.school_union_id");
     let answers: Vec<(i64, i64)> = a.fetch_all(&st.db).await?;
-    let (received, closed) = petitions::per_unit(&st.db, reach.scope(), year).await?;
-    let mut out = Vec::with_capacity(held.len() + answers.len() + received.len() + closed.len());
-    for (f, rows) in FIGURES.iter().zip([held, answers, received, closed]) {
-        for (unit, value) in rows {
+    let mut out: Vec<FigureValue> = Vec::with_capacity(counts.len() + answers.len());
+    for (unit, k, value) in counts {
+        if let Some(f) = FIGURES.get(k as usize) {
             out.push(FigureValue {
                 key: f.key.to_string(),
                 unit: OrgUnitId(unit),
@@ -733,6 +743,14 @@ pub async fn year_figures(
                 value,
             });
         }
+    }
+    for (unit, value) in answers {
+        out.push(FigureValue {
+            key: FIGURES[1].key.to_string(),
+            unit: OrgUnitId(unit),
+            year,
+            value,
+        });
     }
     Ok(out)
 }

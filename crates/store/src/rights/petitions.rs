@@ -377,39 +377,6 @@ pub async fn reveal(
     Ok((row, details))
 }
 
-/// Petitions received and closed in the year, per unit (one query each, grouped).
-pub(crate) async fn per_unit(
-    db: &Db,
-    scope: &Scope,
-    year: i32,
-) -> Result<(Vec<(i64, i64)>, Vec<(i64, i64)>), StoreError> {
-    let (Some(from), Some(to)) = (
-        NaiveDate::from_ymd_opt(year, 1, 1),
-        NaiveDate::from_ymd_opt(year, 12, 31),
-    ) else {
-        return Ok((Vec::new(), Vec::new()));
-    };
-    let mut q = Sql::new(
-        "SELECT p.org_unit_id, CAST(COUNT(*) AS BIGINT) FROM petition p WHERE p.received_on >= ",
-    );
-    q.bind(Arg::Date(from))
-        .push(" AND p.received_on <= ")
-        .bind(Arg::Date(to));
-    crate::scope::restrict(&mut q, "p.org_unit_id", scope);
-    q.push(" GROUP BY p.org_unit_id ORDER BY p.org_unit_id");
-    let received: Vec<(i64, i64)> = q.fetch_all(db).await?;
-    let mut q = Sql::new(
-        "SELECT p.org_unit_id, CAST(COUNT(*) AS BIGINT) FROM petition p WHERE p.closed_on >= ",
-    );
-    q.bind(Arg::Date(from))
-        .push(" AND p.closed_on <= ")
-        .bind(Arg::Date(to));
-    crate::scope::restrict(&mut q, "p.org_unit_id", scope);
-    q.push(" GROUP BY p.org_unit_id ORDER BY p.org_unit_id");
-    let closed: Vec<(i64, i64)> = q.fetch_all(db).await?;
-    Ok((received, closed))
-}
-
 /// Petitions not yet answered whose acceptance or conclusion date is within `notice` days
 /// or past (one query).
 pub(crate) async fn due(

@@ -261,7 +261,7 @@ dual_test!(async fn an_anonymous_answer_has_no_column_for_a_person_or_a_time(t) 
         .await)
         .unwrap(),
         store::Engine::Postgres => store::on_db!(t.db(), |p| sqlx::query_scalar(
-            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'survey_response' ORDER BY ordinal_position"
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'survey_response' AND table_schema = current_schema() ORDER BY ordinal_position"
         )
         .fetch_all(p)
         .await)
