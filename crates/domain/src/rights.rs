@@ -142,7 +142,11 @@ pub fn parse_questions(field: &'static str, input: &str) -> Result<Vec<Question>
         };
         match kind {
             QuestionKind::Single | QuestionKind::Multiple => {
-                q.options = parts.by_ref().filter(|p| !p.is_empty()).map(String::from).collect();
+                q.options = parts
+                    .by_ref()
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect();
                 let distinct: std::collections::HashSet<&String> = q.options.iter().collect();
                 if q.options.len() < 2
                     || q.options.len() > OPTIONS_MAX
@@ -158,9 +162,8 @@ pub fn parse_questions(field: &'static str, input: &str) -> Result<Vec<Question>
                     .split_once('-')
                     .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
                     .filter(|(a, b)| a < b && *a >= 0 && *b <= 10);
-                q.scale = scale.ok_or_else(|| {
-                    FieldError::new(field, t::QUESTION_SCALE).arg("line", n + 1)
-                })?;
+                q.scale = scale
+                    .ok_or_else(|| FieldError::new(field, t::QUESTION_SCALE).arg("line", n + 1))?;
             }
             QuestionKind::ShortText | QuestionKind::LongText => {}
         }
@@ -187,7 +190,11 @@ pub fn questions_text(qs: &[Question]) -> String {
             match q.kind {
                 QuestionKind::Single | QuestionKind::Multiple => format!(
                     "{star}{}: {} | {}",
-                    if q.kind == QuestionKind::Single { "single" } else { "multiple" },
+                    if q.kind == QuestionKind::Single {
+                        "single"
+                    } else {
+                        "multiple"
+                    },
                     q.text,
                     q.options.join(" | ")
                 ),
@@ -277,16 +284,19 @@ pub fn field_of(i: usize) -> String {
 
 /// Checks the answer form (pairs as posted; a multiple choice repeats its field) against
 /// the questions. Every error at its question's field (`q0`, `q1`, …).
-pub fn check_answers(qs: &[Question], form: &[(String, String)]) -> Result<Vec<Answer>, FieldErrors> {
+pub fn check_answers(
+    qs: &[Question],
+    form: &[(String, String)],
+) -> Result<Vec<Answer>, FieldErrors> {
     let mut errors = FieldErrors::default();
     let mut out = Vec::with_capacity(qs.len());
     // Field names are 'static in FieldError: question fields are limited by QUESTIONS_MAX.
     const FIELDS: [&str; QUESTIONS_MAX] = [
-            "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12",
-            "q13", "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22", "q23", "q24",
-            "q25", "q26", "q27", "q28", "q29", "q30", "q31", "q32", "q33", "q34", "q35", "q36",
-            "q37", "q38", "q39", "q40", "q41", "q42", "q43", "q44", "q45", "q46", "q47", "q48",
-            "q49", "q50", "q51", "q52", "q53", "q54", "q55", "q56", "q57", "q58", "q59",
+        "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12", "q13",
+        "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22", "q23", "q24", "q25", "q26",
+        "q27", "q28", "q29", "q30", "q31", "q32", "q33", "q34", "q35", "q36", "q37", "q38", "q39",
+        "q40", "q41", "q42", "q43", "q44", "q45", "q46", "q47", "q48", "q49", "q50", "q51", "q52",
+        "q53", "q54", "q55", "q56", "q57", "q58", "q59",
     ];
     for (i, q) in qs.iter().enumerate() {
         let field = FIELDS.get(i).copied().unwrap_or("q");
@@ -312,7 +322,11 @@ pub fn check_answers(qs: &[Question], form: &[(String, String)]) -> Result<Vec<A
                 }
                 let mut picked = Vec::new();
                 for v in &values {
-                    match v.parse::<u16>().ok().filter(|n| usize::from(*n) < q.options.len()) {
+                    match v
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|n| usize::from(*n) < q.options.len())
+                    {
                         Some(n) if !picked.contains(&n) => picked.push(n),
                         Some(_) => {}
                         None => {
@@ -343,7 +357,11 @@ pub fn check_answers(qs: &[Question], form: &[(String, String)]) -> Result<Vec<A
                 }
             }
             QuestionKind::ShortText | QuestionKind::LongText => {
-                let max = if q.kind == QuestionKind::ShortText { SHORT_MAX } else { LONG_MAX };
+                let max = if q.kind == QuestionKind::ShortText {
+                    SHORT_MAX
+                } else {
+                    LONG_MAX
+                };
                 let v = values.join(" ");
                 if values.len() > 1 || v.chars().count() > max {
                     errors.push(FieldError::new(field, t::ANSWER_TOO_LONG).arg("max", max));
@@ -392,7 +410,10 @@ impl QuestionResult {
 }
 
 /// Adds up every response (each a person's answers) question by question.
-pub fn tally<'a>(qs: &[Question], responses: impl IntoIterator<Item = &'a Vec<Answer>>) -> Vec<QuestionResult> {
+pub fn tally<'a>(
+    qs: &[Question],
+    responses: impl IntoIterator<Item = &'a Vec<Answer>>,
+) -> Vec<QuestionResult> {
     let mut out: Vec<QuestionResult> = qs
         .iter()
         .map(|q| QuestionResult {
@@ -550,7 +571,9 @@ impl PetitionInput {
         let phone = if phone.is_empty() {
             Some(None)
         } else if phone.len() <= 20
-            && phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
+            && phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
             && phone.chars().filter(char::is_ascii_digit).count() >= 7
         {
             Some(Some(phone.to_string()))
@@ -560,19 +583,22 @@ impl PetitionInput {
         };
         let matter = e.take(required_text("matter", &self.matter, PETITION_TEXT_MAX));
         match (channel, category, received_on, name, phone, matter) {
-            (Some(channel), Some(category), Some(received_on), Some(name), Some(phone), Some(matter))
-                if e.is_empty() =>
-            {
-                Ok(PetitionDraft {
-                    channel,
-                    category,
-                    received_on,
-                    name,
-                    phone,
-                    matter,
-                    collective: matches!(self.collective.as_str(), "on" | "true" | "1"),
-                })
-            }
+            (
+                Some(channel),
+                Some(category),
+                Some(received_on),
+                Some(name),
+                Some(phone),
+                Some(matter),
+            ) if e.is_empty() => Ok(PetitionDraft {
+                channel,
+                category,
+                received_on,
+                name,
+                phone,
+                matter,
+                collective: matches!(self.collective.as_str(), "on" | "true" | "1"),
+            }),
             _ => Err(e),
         }
     }
@@ -607,7 +633,9 @@ mod tests {
     const QS: &str = "* single: 满意吗？ | 满意 | 基本满意 | 不满意\nmultiple: 关心什么？ | 工资 | 职称 | 休假\n* scale 1-5: 民主管理评价\nshort: 学科\nlong: 意见建议";
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -617,7 +645,10 @@ mod tests {
         assert!(qs[0].required && !qs[1].required);
         assert_eq!(qs[0].options, vec!["满意", "基本满意", "不满意"]);
         assert_eq!(qs[2].scale, (1, 5));
-        assert_eq!(parse_questions("questions", &questions_text(&qs)).unwrap(), qs);
+        assert_eq!(
+            parse_questions("questions", &questions_text(&qs)).unwrap(),
+            qs
+        );
     }
 
     #[test]
@@ -629,7 +660,10 @@ mod tests {
         assert_eq!(e.args, vec![("line", "2".to_string())]);
         let e = parse_questions("questions", "scale 5-1: 反了").unwrap_err();
         assert_eq!(e.key, t::QUESTION_SCALE);
-        assert_eq!(parse_questions("questions", "  ").unwrap_err().key, t::QUESTIONS_EMPTY);
+        assert_eq!(
+            parse_questions("questions", "  ").unwrap_err().key,
+            t::QUESTIONS_EMPTY
+        );
     }
 
     #[test]
@@ -649,7 +683,13 @@ mod tests {
         let qs = parse_questions("questions", QS).unwrap();
         let a = check_answers(
             &qs,
-            &pairs(&[("q0", "1"), ("q1", "0"), ("q1", "2"), ("q2", "4"), ("q4", "乙")]),
+            &pairs(&[
+                ("q0", "1"),
+                ("q1", "0"),
+                ("q1", "2"),
+                ("q2", "4"),
+                ("q4", "乙"),
+            ]),
         )
         .unwrap();
         let b = check_answers(&qs, &pairs(&[("q0", "1"), ("q2", "5"), ("q4", "甲")])).unwrap();
@@ -667,7 +707,10 @@ mod tests {
     #[test]
     fn an_encoded_answer_names_no_person_and_no_time() {
         let a = vec![Answer::Choice(vec![1]), Answer::Scale(3), Answer::None];
-        assert_eq!(encode(&a), r#"[{"k":"c","v":[1]},{"k":"s","v":3},{"k":"n"}]"#);
+        assert_eq!(
+            encode(&a),
+            r#"[{"k":"c","v":[1]},{"k":"s","v":3},{"k":"n"}]"#
+        );
     }
 
     #[test]
@@ -697,7 +740,10 @@ mod tests {
         assert_eq!(ok.channel, PetitionChannel::Visit);
         assert_eq!(mask_name(&ok.name), "王**");
         let r = PetitionRules::LOCAL;
-        assert_eq!(r.conclude_by(ok.received_on), NaiveDate::from_ymd_opt(2026, 6, 29).unwrap());
+        assert_eq!(
+            r.conclude_by(ok.received_on),
+            NaiveDate::from_ymd_opt(2026, 6, 29).unwrap()
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub const DEMO_SCHOOLS: usize = 18;
 pub const DEMO_PER_SCHOOL: usize = 29;
 
 /// The campaign's questionnaire (one question of each kind).
-pub const DEMO_QUESTIONS: &str = "* single: 您对本校教代会和校务公开工作是否满意？ | 满意 | 基本满意 | 不满意
+pub const DEMO_QUESTIONS: &str =
+    "* single: 您对本校教代会和校务公开工作是否满意？ | 满意 | 基本满意 | 不满意
 * multiple: 您最关心哪些权益问题？ | 工资待遇 | 职称评聘 | 休息休假 | 绩效考核 | 医疗保障 | 劳动安全
 * scale 1-5: 您对学校民主管理的总体评价（1 最低，5 最高）
 short: 您的任教学科
@@ -40,11 +41,13 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
     let Some((root,)) = root.into_iter().next() else {
         return Ok(());
     };
-    let members: Vec<(i64, i64)> = crate::on_db!(&st.db, |p| sqlx::query_as(
+    let members: Vec<(i64, i64)> = crate::on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT id, school_union_id FROM member WHERE status = 'active' ORDER BY school_union_id, id"
     )
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     // The first DEMO_SCHOOLS schools with members, up to DEMO_PER_SCHOOL of each.
     let mut picked: Vec<MemberId> = Vec::new();
     let mut schools: Vec<i64> = Vec::new();
@@ -74,14 +77,18 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
     let closes = opened + chrono::Duration::days(13);
     let draft = SurveyDraft {
         title: "教职工权益状况问卷调查".into(),
-        intro: "为了解全区教职工权益保障状况，区教育工会开展本次匿名问卷调查。问卷不记名，请如实填写。".into(),
+        intro:
+            "为了解全区教职工权益保障状况，区教育工会开展本次匿名问卷调查。问卷不记名，请如实填写。"
+                .into(),
         anonymous: true,
         closes_on: closes,
         questions: questions.clone(),
     };
     let id = create(st, &manage, &who, OrgUnitId(root), &draft).await?;
     open(st, &manage, &who, id, opened).await?;
-    let subjects = ["语文", "数学", "英语", "物理", "化学", "体育", "音乐", "美术", ""];
+    let subjects = [
+        "语文", "数学", "英语", "物理", "化学", "体育", "音乐", "美术", "",
+    ];
     let wishes = [
         "希望减轻非教学负担",
         "建议提高班主任津贴",
@@ -100,7 +107,13 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         }
         let pick = rng.random_range(0..100);
         let answers = vec![
-            Answer::Choice(vec![if pick < 62 { 0 } else if pick < 91 { 1 } else { 2 }]),
+            Answer::Choice(vec![if pick < 62 {
+                0
+            } else if pick < 91 {
+                1
+            } else {
+                2
+            }]),
             Answer::Choice(multi),
             Answer::Scale(rng.random_range(2..=5)),
             match subjects[rng.random_range(0..subjects.len())] {
@@ -179,14 +192,86 @@ async fn load_petitions(
     let who = Who::system("demo");
     let unit = |i: usize| OrgUnitId(schools.get(i).copied().unwrap_or(root));
     let items: Vec<(OrgUnitId, H, C, i64, &str, &str, bool, u8)> = vec![
-        (OrgUnitId(root), H::Visit, C::Welfare, 200, "原民办教师代表", "反映原民办教师教龄补贴和养老待遇问题，经政策解释后表示理解，不再上访。", true, 3),
-        (OrgUnitId(root), H::Letter, C::Welfare, 160, "张老师", "来信询问原民办教师身份认定及待遇落实情况。", false, 3),
-        (unit(0), H::Visit, C::Pay, 120, "李老师", "反映绩效工资分配方案未经教代会审议。", false, 3),
-        (unit(1), H::Phone, C::Title, 90, "王老师", "反映职称评聘推荐程序不公开。", false, 3),
-        (unit(2), H::Online, C::Contract, 60, "赵老师", "代课教师反映劳动合同到期未续签。", false, 3),
-        (unit(3), H::Letter, C::Management, 40, "刘老师", "反映学校安排非教学任务过多，影响正常休息。", false, 2),
-        (unit(4), H::Visit, C::Pay, 25, "陈老师", "反映班主任津贴长期未调整。", false, 1),
-        (unit(5), H::Phone, C::Other, 20, "孙老师", "咨询工伤认定申请材料。", false, 0),
+        (
+            OrgUnitId(root),
+            H::Visit,
+            C::Welfare,
+            200,
+            "原民办教师代表",
+            "反映原民办教师教龄补贴和养老待遇问题，经政策解释后表示理解，不再上访。",
+            true,
+            3,
+        ),
+        (
+            OrgUnitId(root),
+            H::Letter,
+            C::Welfare,
+            160,
+            "张老师",
+            "来信询问原民办教师身份认定及待遇落实情况。",
+            false,
+            3,
+        ),
+        (
+            unit(0),
+            H::Visit,
+            C::Pay,
+            120,
+            "李老师",
+            "反映绩效工资分配方案未经教代会审议。",
+            false,
+            3,
+        ),
+        (
+            unit(1),
+            H::Phone,
+            C::Title,
+            90,
+            "王老师",
+            "反映职称评聘推荐程序不公开。",
+            false,
+            3,
+        ),
+        (
+            unit(2),
+            H::Online,
+            C::Contract,
+            60,
+            "赵老师",
+            "代课教师反映劳动合同到期未续签。",
+            false,
+            3,
+        ),
+        (
+            unit(3),
+            H::Letter,
+            C::Management,
+            40,
+            "刘老师",
+            "反映学校安排非教学任务过多，影响正常休息。",
+            false,
+            2,
+        ),
+        (
+            unit(4),
+            H::Visit,
+            C::Pay,
+            25,
+            "陈老师",
+            "反映班主任津贴长期未调整。",
+            false,
+            1,
+        ),
+        (
+            unit(5),
+            H::Phone,
+            C::Other,
+            20,
+            "孙老师",
+            "咨询工伤认定申请材料。",
+            false,
+            0,
+        ),
     ];
     for (unit, channel, category, ago, name, matter, collective, steps) in items {
         let received = today - chrono::Duration::days(ago);
@@ -201,14 +286,42 @@ async fn load_petitions(
         };
         let id = petitions::receive(st, &handle, &who, unit, &d).await?;
         if steps >= 1 {
-            petitions::assign(st, &handle, &who, id, "权益保障部", received + chrono::Duration::days(3)).await?;
+            petitions::assign(
+                st,
+                &handle,
+                &who,
+                id,
+                "权益保障部",
+                received + chrono::Duration::days(3),
+            )
+            .await?;
         }
         if steps >= 2 {
-            petitions::reply(st, &handle, &who, id, "经调查核实，已向反映人书面答复并说明有关政策。", received + chrono::Duration::days(20)).await?;
+            petitions::reply(
+                st,
+                &handle,
+                &who,
+                id,
+                "经调查核实，已向反映人书面答复并说明有关政策。",
+                received + chrono::Duration::days(20),
+            )
+            .await?;
         }
         if steps >= 3 {
-            let s = if ago % 3 == 0 { Satisfaction::Basic } else { Satisfaction::Satisfied };
-            petitions::close(st, &handle, &who, id, s, received + chrono::Duration::days(25)).await?;
+            let s = if ago % 3 == 0 {
+                Satisfaction::Basic
+            } else {
+                Satisfaction::Satisfied
+            };
+            petitions::close(
+                st,
+                &handle,
+                &who,
+                id,
+                s,
+                received + chrono::Duration::days(25),
+            )
+            .await?;
         }
     }
     Ok(())

@@ -22,8 +22,8 @@ pub mod demo;
 pub mod petitions;
 
 use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
-use crate::crypto::Field;
 use crate::audit::{Event, Who};
+use crate::crypto::Field;
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::NaiveDate;
@@ -45,10 +45,19 @@ pub const ANON_MIN: i64 = 3;
 pub const CLOSING_NOTICE_DAYS: i64 = 7;
 
 static FIGURES: &[Figure] = &[
-    Figure::count("figure-rights-surveys-held", "/surveys?unit={unit}&year={year}"),
-    Figure::count("figure-rights-survey-answers", "/surveys?unit={unit}&year={year}"),
+    Figure::count(
+        "figure-rights-surveys-held",
+        "/surveys?unit={unit}&year={year}",
+    ),
+    Figure::count(
+        "figure-rights-survey-answers",
+        "/surveys?unit={unit}&year={year}",
+    ),
     Figure::count("figure-rights-petitions-received", "/petitions?year={year}"),
-    Figure::count("figure-rights-petitions-closed", "/petitions?year={year}&status=closed"),
+    Figure::count(
+        "figure-rights-petitions-closed",
+        "/petitions?year={year}&status=closed",
+    ),
 ];
 
 /// Days before a petition's acceptance or conclusion date that it is a due item.
@@ -96,7 +105,12 @@ pub static AREA: Area = Area {
         CodedColumn::of::<PetitionStatus>("petition.status"),
         CodedColumn::of::<Satisfaction>("petition.satisfaction"),
     ],
-    encrypted: &[PETITION_NAME, PETITION_PHONE, PETITION_MATTER, PETITION_REPLY],
+    encrypted: &[
+        PETITION_NAME,
+        PETITION_PHONE,
+        PETITION_MATTER,
+        PETITION_REPLY,
+    ],
     demo: Some(demo::area_demo),
     figures: FIGURES,
     year_figures: Some(year_figures_boxed),
@@ -346,11 +360,13 @@ async fn reshuffle(tx: &mut Tx, id: SurveyId) -> Result<(), StoreError> {
     .bind(id.0)
     .fetch_all(&mut *c)
     .await)?;
-    on_tx!(tx, |c| sqlx::query("DELETE FROM survey_response WHERE survey_id = $1")
-        .bind(id.0)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM survey_response WHERE survey_id = $1"
+    )
+    .bind(id.0)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
     on_tx!(tx, |c| sqlx::query(
         "DELETE FROM survey_participation WHERE survey_id = $1"
     )
@@ -460,11 +476,7 @@ pub async fn list(
 }
 
 /// One survey in scope.
-pub async fn get(
-    db: &Db,
-    cap: &Cap<perm::SurveyView>,
-    id: SurveyId,
-) -> Result<Survey, StoreError> {
+pub async fn get(db: &Db, cap: &Cap<perm::SurveyView>, id: SurveyId) -> Result<Survey, StoreError> {
     let mut q = Sql::new(SURVEY_SELECT);
     q.push(" AND s.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut q, "s.org_unit_id", cap.scope());
@@ -573,7 +585,8 @@ pub async fn for_member(
     id: SurveyId,
 ) -> Result<ForMember, StoreError> {
     let member = member.ok_or(StoreError::NotFound)?;
-    let mut q = Sql::new("SELECT m.school_union_id FROM member m WHERE m.status = 'active' AND m.id = ");
+    let mut q =
+        Sql::new("SELECT m.school_union_id FROM member m WHERE m.status = 'active' AND m.id = ");
     q.bind(Arg::I64(member.0));
     crate::scope::restrict(&mut q, "m.school_union_id", cap.scope());
     let (school,): (i64,) = q.fetch_one(db).await?;
@@ -584,7 +597,8 @@ pub async fn for_member(
         .bind(Arg::I64(school))
         .push(")");
     let survey = survey_of(q.fetch_one(db).await?)?;
-    let mut a = Sql::new("SELECT CAST(COUNT(*) AS BIGINT) FROM survey_participation WHERE survey_id = ");
+    let mut a =
+        Sql::new("SELECT CAST(COUNT(*) AS BIGINT) FROM survey_participation WHERE survey_id = ");
     a.bind(Arg::I64(id.0))
         .push(" AND member_id = ")
         .bind(Arg::I64(member.0));
@@ -623,14 +637,16 @@ pub async fn answer(
         Some((s, closes)) if s == "open" && closes >= today => {}
         _ => return Err(invalid("survey", t::NOT_OPEN)),
     }
-    let new: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let new: Option<i64> = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO survey_participation (survey_id, member_id, school_union_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING member_id"
     )
     .bind(id.0)
     .bind(member.0)
     .bind(f.school.0)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     if new.is_none() {
         return Err(invalid("survey", t::ALREADY));
     }
@@ -669,7 +685,8 @@ pub async fn open_for_member(
     let Some(member) = member else {
         return Ok(Vec::new());
     };
-    let mut q = Sql::new("SELECT m.school_union_id FROM member m WHERE m.status = 'active' AND m.id = ");
+    let mut q =
+        Sql::new("SELECT m.school_union_id FROM member m WHERE m.status = 'active' AND m.id = ");
     q.bind(Arg::I64(member.0));
     crate::scope::restrict(&mut q, "m.school_union_id", cap.scope());
     let found: Vec<(i64,)> = q.fetch_all(db).await?;
@@ -683,8 +700,12 @@ pub async fn open_for_member(
     let rows: Vec<SurveyTuple> = q.fetch_all(db).await?;
     let mut p = Sql::new("SELECT survey_id FROM survey_participation WHERE member_id = ");
     p.bind(Arg::I64(member.0));
-    let done: std::collections::HashSet<i64> =
-        p.fetch_all::<(i64,)>(db).await?.into_iter().map(|r| r.0).collect();
+    let done: std::collections::HashSet<i64> = p
+        .fetch_all::<(i64,)>(db)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
     rows.into_iter()
         .map(|r| {
             let s = survey_of(r)?;
@@ -709,7 +730,9 @@ pub async fn year_figures(
         return Ok(Vec::new());
     };
     // Surveys held, petitions received and closed: one query (k = the figure's index).
-    let mut q = Sql::new("SELECT x.unit, x.k, CAST(COUNT(*) AS BIGINT) FROM (SELECT s.org_unit_id AS unit, CAST(0 AS BIGINT) AS k FROM survey s WHERE s.opened_on >= ");
+    let mut q = Sql::new(
+        "SELECT x.unit, x.k, CAST(COUNT(*) AS BIGINT) FROM (SELECT s.org_unit_id AS unit, CAST(0 AS BIGINT) AS k FROM survey s WHERE s.opened_on >= ",
+    );
     q.bind(Arg::Date(from))
         .push(" AND s.opened_on <= ")
         .bind(Arg::Date(to));
@@ -726,7 +749,9 @@ pub async fn year_figures(
     crate::scope::restrict(&mut q, "c.org_unit_id", reach.scope());
     q.push(") x GROUP BY x.unit, x.k ORDER BY x.unit, x.k");
     let counts: Vec<(i64, i64, i64)> = q.fetch_all(&st.db).await?;
-    let mut a = Sql::new("SELECT p.school_union_id, CAST(COUNT(*) AS BIGINT) FROM survey_participation p JOIN survey s ON s.id = p.survey_id WHERE s.opened_on >= ");
+    let mut a = Sql::new(
+        "SELECT p.school_union_id, CAST(COUNT(*) AS BIGINT) FROM survey_participation p JOIN survey s ON s.id = p.survey_id WHERE s.opened_on >= ",
+    );
     a.bind(Arg::Date(from))
         .push(" AND s.opened_on <= ")
         .bind(Arg::Date(to));
@@ -778,30 +803,32 @@ pub async fn due_items(
         today + chrono::Duration::days(PETITION_NOTICE_DAYS),
     )
     .await?;
-    let petition_items = petitions.into_iter().map(|(id, unit, status, due)| DueItem {
-        area: "rights".into(),
-        kind: if status == "received" {
-            "due-rights-petition-accept".into()
-        } else {
-            "due-rights-petition-conclude".into()
-        },
-        key: format!("petition:{id}:{status}:{due}"),
-        unit: OrgUnitId(unit),
-        // The number only: no name or matter reaches a reminder.
-        title: format!("#{id}"),
-        due,
-        concerns: vec![
-            Concerns::Role {
-                role: Role::SchoolChair,
-                unit: OrgUnitId(unit),
+    let petition_items = petitions
+        .into_iter()
+        .map(|(id, unit, status, due)| DueItem {
+            area: "rights".into(),
+            kind: if status == "received" {
+                "due-rights-petition-accept".into()
+            } else {
+                "due-rights-petition-conclude".into()
             },
-            Concerns::Role {
-                role: Role::UnionStaff,
-                unit: OrgUnitId(unit),
-            },
-        ],
-        href: format!("/petitions/{id}"),
-    });
+            key: format!("petition:{id}:{status}:{due}"),
+            unit: OrgUnitId(unit),
+            // The number only: no name or matter reaches a reminder.
+            title: format!("#{id}"),
+            due,
+            concerns: vec![
+                Concerns::Role {
+                    role: Role::SchoolChair,
+                    unit: OrgUnitId(unit),
+                },
+                Concerns::Role {
+                    role: Role::UnionStaff,
+                    unit: OrgUnitId(unit),
+                },
+            ],
+            href: format!("/petitions/{id}"),
+        });
     Ok(rows
         .into_iter()
         .map(|(id, unit, title, due)| DueItem {

@@ -42,8 +42,10 @@ pub struct PetitionRow {
 impl PetitionRow {
     /// Not answered by its conclusion date.
     pub fn overdue(&self, today: NaiveDate) -> bool {
-        matches!(self.status, PetitionStatus::Received | PetitionStatus::Assigned)
-            && self.conclude_by < today
+        matches!(
+            self.status,
+            PetitionStatus::Received | PetitionStatus::Assigned
+        ) && self.conclude_by < today
     }
 }
 
@@ -178,6 +180,8 @@ pub async fn receive(
     Ok(PetitionId(id))
 }
 
+// One step of the workflow: the transaction, the status check, the update and its audit.
+#[allow(clippy::too_many_arguments)]
 async fn step(
     st: &Store,
     scope: &Scope,
@@ -204,7 +208,11 @@ async fn step(
         return Err(StoreError::Stale);
     }
     let after = tx_row(&mut tx, scope, id).await?;
-    ch.field("status", Some(&row.status.code()), Some(&after.status.code()));
+    ch.field(
+        "status",
+        Some(&row.status.code()),
+        Some(&after.status.code()),
+    );
     log(tx, st, who, action, id.0, row.unit, ch).await?;
     Ok(after)
 }

@@ -16,12 +16,17 @@ use store::area::Reach;
 use store::rights as sr;
 use testkit::*;
 
-const QS: &str = "* single: 满意吗？ | 满意 | 基本满意 | 不满意\n* scale 1-5: 民主管理评价\nlong: 意见建议";
+const QS: &str =
+    "* single: 满意吗？ | 满意 | 基本满意 | 不满意\n* scale 1-5: 民主管理评价\nlong: 意见建议";
 
 fn draft(title: &str, anonymous: bool) -> SurveyDraft {
     SurveyInput {
         title: title.into(),
-        anonymous: if anonymous { "on".into() } else { String::new() },
+        anonymous: if anonymous {
+            "on".into()
+        } else {
+            String::new()
+        },
         closes_on: (today() + chrono::Duration::days(10)).to_string(),
         questions: QS.into(),
         ..SurveyInput::default()
@@ -200,11 +205,17 @@ const PEOPLE: usize = 40;
 /// Returns the survey, the members in order of arrival and each one's marker.
 async fn answered_in_order(
     t: &TestDb,
-) -> (SurveyId, Vec<(domain::ids::MemberId, String)>, domain::ids::OrgUnitId) {
+) -> (
+    SurveyId,
+    Vec<(domain::ids::MemberId, String)>,
+    domain::ids::OrgUnitId,
+) {
     let st = &t.store;
     let o = org(st).await;
     let manage = sys::<perm::SurveyManage>();
-    let id = sr::create(st, &manage, &who(), o.school_a, &draft("取证问卷", true)).await.unwrap();
+    let id = sr::create(st, &manage, &who(), o.school_a, &draft("取证问卷", true))
+        .await
+        .unwrap();
     sr::open(st, &manage, &who(), id, today()).await.unwrap();
     let mut people = Vec::new();
     for i in 0..PEOPLE {
@@ -216,7 +227,15 @@ async fn answered_in_order(
     for m in people {
         let marker = format!("MARK{:08}", rng.random_range(10_000_000..99_999_999u32));
         let f = sr::for_member(&st.db, &sys(), Some(m), id).await.unwrap();
-        sr::answer(st, &f, m, &answers(rng.random_range(0..3), rng.random_range(1..=5), &marker), today()).await.unwrap();
+        sr::answer(
+            st,
+            &f,
+            m,
+            &answers(rng.random_range(0..3), rng.random_range(1..=5), &marker),
+            today(),
+        )
+        .await
+        .unwrap();
         order.push((m, marker));
     }
     (id, order, o.union)
@@ -225,7 +244,11 @@ async fn answered_in_order(
 /// Spearman's rank correlation of two orders of the same items.
 fn rank_correlation(a: &[usize]) -> f64 {
     let n = a.len() as f64;
-    let d2: f64 = a.iter().enumerate().map(|(i, r)| (i as f64 - *r as f64).powi(2)).sum();
+    let d2: f64 = a
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as f64 - *r as f64).powi(2))
+        .sum();
     1.0 - 6.0 * d2 / (n * (n * n - 1.0))
 }
 

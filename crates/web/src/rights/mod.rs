@@ -42,7 +42,11 @@ fn routes(t: RouteTable) -> RouteTable {
         )
         .get("/surveys/mine", Guard::named(P::SurveyAnswer), mine)
         .get("/surveys/{id}", Guard::staff(P::SurveyView), page)
-        .get("/surveys/{id}/results.xlsx", Guard::staff(P::SurveyView), xlsx)
+        .get(
+            "/surveys/{id}/results.xlsx",
+            Guard::staff(P::SurveyView),
+            xlsx,
+        )
         .post(
             "/surveys/{id}/open",
             Guard::staff(P::SurveyManage).button(),
@@ -53,7 +57,11 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::SurveyManage).button(),
             close,
         )
-        .get("/surveys/{id}/answer", Guard::named(P::SurveyAnswer), answer_form)
+        .get(
+            "/surveys/{id}/answer",
+            Guard::named(P::SurveyAnswer),
+            answer_form,
+        )
         .post(
             "/surveys/{id}/answer",
             Guard::named(P::SurveyAnswer).form(&[("q0", "0")]),
@@ -72,7 +80,11 @@ fn routes(t: RouteTable) -> RouteTable {
             ]),
             petitions::receive,
         )
-        .get("/petitions/{id}", Guard::staff(P::PetitionView), petitions::page)
+        .get(
+            "/petitions/{id}",
+            Guard::staff(P::PetitionView),
+            petitions::page,
+        )
         .post(
             "/petitions/{id}/reveal",
             Guard::staff(P::PetitionView).button(),
@@ -205,7 +217,12 @@ async fn render_list(
     };
     let mut r = a.render(&ListPage {
         p: Chrome::new(a, "rights-surveys-title"),
-        unit: unit.unwrap_or_else(|| units.first().and_then(|o| o.value.parse().ok()).unwrap_or(0)),
+        unit: unit.unwrap_or_else(|| {
+            units
+                .first()
+                .and_then(|o| o.value.parse().ok())
+                .unwrap_or(0)
+        }),
         units,
         year: q.year,
         q: q.q,
@@ -234,14 +251,26 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
 }
 
 /// Drafts a survey; errors come back at their fields with everything typed kept.
-pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<SurveyInput>) -> AppResult {
+pub async fn create(
+    State(state): State<AppState>,
+    a: Auth,
+    Form(f): Form<SurveyInput>,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::SurveyManage>()?;
-    let unit = f.unit.trim().parse::<i64>().ok().ok_or(AppError::NotFound)?;
+    let unit = f
+        .unit
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::default();
     match f.parse(today()) {
         Ok(d) => match sr::create(&state.store, &cap, &a.who(), OrgUnitId(unit), &d).await {
             Ok(id) => {
-                return Ok(a.redirect(&format!("/surveys/{id}"), Flash::ok("rights-survey-created")));
+                return Ok(a.redirect(
+                    &format!("/surveys/{id}"),
+                    Flash::ok("rights-survey-created"),
+                ));
             }
             Err(e) => into_fields(e, &mut errors)?,
         },
@@ -433,7 +462,10 @@ pub async fn xlsx(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let (s, r) = match sr::results(&state.store.db, &cap, SurveyId(id)).await {
         Ok(v) => v,
         Err(StoreError::Invalid(_)) => {
-            return Ok(a.redirect(&format!("/surveys/{id}"), Flash::error("rights-results-sealed-short")));
+            return Ok(a.redirect(
+                &format!("/surveys/{id}"),
+                Flash::error("rights-results-sealed-short"),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -445,13 +477,10 @@ pub async fn xlsx(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     ws.set_column_width(0, 50).map_err(err)?;
     ws.set_column_width(1, 12).map_err(err)?;
     ws.set_column_width(2, 12).map_err(err)?;
-    ws.write_string_with_format(0, 0, &s.title, &bold).map_err(err)?;
-    ws.write_string(
-        1,
-        0,
-        tr.t1("rights-responses", "count", r.responses),
-    )
-    .map_err(err)?;
+    ws.write_string_with_format(0, 0, &s.title, &bold)
+        .map_err(err)?;
+    ws.write_string(1, 0, tr.t1("rights-responses", "count", r.responses))
+        .map_err(err)?;
     let mut row: u32 = 3;
     for v in question_views(&tr, &s.questions, &r) {
         ws.write_string_with_format(row, 0, format!("{}. {} ({})", v.n, v.text, v.kind), &bold)
@@ -484,7 +513,10 @@ pub async fn xlsx(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         row += 1;
     }
     let bytes = wb.save_to_buffer().map_err(err)?;
-    Ok(crate::org::import::xlsx_response(bytes, &format!("{}.xlsx", s.title)))
+    Ok(crate::org::import::xlsx_response(
+        bytes,
+        &format!("{}.xlsx", s.title),
+    ))
 }
 
 /// An open survey in the member's own list.
@@ -573,10 +605,22 @@ fn ask_views(
                     .options
                     .iter()
                     .enumerate()
-                    .map(|(j, o)| (j.to_string(), o.clone(), typed.contains(&j.to_string().as_str())))
+                    .map(|(j, o)| {
+                        (
+                            j.to_string(),
+                            o.clone(),
+                            typed.contains(&j.to_string().as_str()),
+                        )
+                    })
                     .collect(),
                 QuestionKind::Scale => (q.scale.0..=q.scale.1)
-                    .map(|v| (v.to_string(), v.to_string(), typed.contains(&v.to_string().as_str())))
+                    .map(|v| {
+                        (
+                            v.to_string(),
+                            v.to_string(),
+                            typed.contains(&v.to_string().as_str()),
+                        )
+                    })
                     .collect(),
                 _ => Vec::new(),
             };
@@ -589,7 +633,11 @@ fn ask_views(
                 required: q.required,
                 options,
                 value: typed.first().map(|s| s.to_string()).unwrap_or_default(),
-                max: if q.kind == QuestionKind::ShortText { SHORT_MAX } else { LONG_MAX },
+                max: if q.kind == QuestionKind::ShortText {
+                    SHORT_MAX
+                } else {
+                    LONG_MAX
+                },
             }
         })
         .collect()

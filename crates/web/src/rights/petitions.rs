@@ -172,7 +172,12 @@ pub async fn receive(
     Form(f): Form<PetitionInput>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::PetitionHandle>()?;
-    let unit = f.unit.trim().parse::<i64>().ok().ok_or(AppError::NotFound)?;
+    let unit = f
+        .unit
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::default();
     match f.parse(today()) {
         Ok(d) => match sp::receive(&state.store, &cap, &a.who(), OrgUnitId(unit), &d).await {
@@ -209,7 +214,10 @@ fn page_of(a: &Auth, row: &sp::PetitionRow, details: Option<sp::PetitionDetails>
         p: Chrome::new(a, "rights-petition-title"),
         r: view_of(&tr, row),
         can_assign: can_handle
-            && matches!(row.status, PetitionStatus::Received | PetitionStatus::Assigned),
+            && matches!(
+                row.status,
+                PetitionStatus::Received | PetitionStatus::Assigned
+            ),
         can_reply: can_handle && row.status == PetitionStatus::Assigned,
         can_close: can_handle && row.status == PetitionStatus::Answered,
         satisfactions: options::<Satisfaction>(&tr, ""),
@@ -256,7 +264,15 @@ pub async fn assign(
     Form(f): Form<StepForm>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::PetitionHandle>()?;
-    let r = sp::assign(&state.store, &cap, &a.who(), PetitionId(id), &f.owner, today()).await;
+    let r = sp::assign(
+        &state.store,
+        &cap,
+        &a.who(),
+        PetitionId(id),
+        &f.owner,
+        today(),
+    )
+    .await;
     done(&a, id, r, "rights-petition-assigned").await
 }
 
@@ -268,7 +284,15 @@ pub async fn reply(
     Form(f): Form<StepForm>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::PetitionHandle>()?;
-    let r = sp::reply(&state.store, &cap, &a.who(), PetitionId(id), &f.reply, today()).await;
+    let r = sp::reply(
+        &state.store,
+        &cap,
+        &a.who(),
+        PetitionId(id),
+        &f.reply,
+        today(),
+    )
+    .await;
     done(&a, id, r, "rights-petition-replied").await
 }
 

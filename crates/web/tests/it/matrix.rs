@@ -490,8 +490,12 @@ async fn survey_of_a(app: &TestApp) -> (i64, i64) {
     }
     .parse(today())
     .unwrap();
-    let id = store::rights::create(st, &sys(), &who(), app.org.school_a, &d).await.unwrap();
-    store::rights::open(st, &sys(), &who(), id, today()).await.unwrap();
+    let id = store::rights::create(st, &sys(), &who(), app.org.school_a, &d)
+        .await
+        .unwrap();
+    store::rights::open(st, &sys(), &who(), id, today())
+        .await
+        .unwrap();
     let p = domain::rights::PetitionInput {
         channel: "letter".into(),
         category: "pay".into(),
@@ -502,7 +506,9 @@ async fn survey_of_a(app: &TestApp) -> (i64, i64) {
     }
     .parse(today())
     .unwrap();
-    let p = store::rights::petitions::receive(st, &sys(), &who(), app.org.school_a, &p).await.unwrap();
+    let p = store::rights::petitions::receive(st, &sys(), &who(), app.org.school_a, &p)
+        .await
+        .unwrap();
     (id.0, p.0)
 }
 
