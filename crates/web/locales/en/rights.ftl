@@ -4,6 +4,7 @@ nav-rights-my-surveys = My surveys
 doc-rights-survey-results = Survey results (Excel)
 figure-rights-surveys-held = Surveys held
 figure-rights-survey-answers = Survey answers
+summary-section-rights = Rights protection
 summary-figure-rights-surveys-held = { $value } surveys were held,
 summary-figure-rights-survey-answers = { $value } questionnaires were answered.
 due-rights-survey-closing = Survey closing soon

@@ -4,6 +4,7 @@ nav-rights-my-surveys = 我的问卷
 doc-rights-survey-results = 问卷结果（Excel）
 figure-rights-surveys-held = 开展问卷调查
 figure-rights-survey-answers = 回收问卷
+summary-section-rights = 维权工作
 summary-figure-rights-surveys-held = 开展问卷调查 { $value } 次，
 summary-figure-rights-survey-answers = 回收问卷 { $value } 份。
 due-rights-survey-closing = 问卷即将截止
