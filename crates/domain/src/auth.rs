@@ -133,6 +133,15 @@ permissions! {
     // sign-ups and record attendance (the school's chair and committee, union staff).
     ActivityJoin,
     ActivityManage,
+    // Rights (维权): read the surveys of a unit (progress, results once allowed), draft,
+    // open and close them (the chair, district staff), answer one as a member of its scope.
+    SurveyView,
+    SurveyManage,
+    SurveyAnswer,
+    // Letters and visits (来信来访): read a unit's petitions (masked; the full view is
+    // audited), receive, assign, answer and close them (the chair, district staff).
+    PetitionView,
+    PetitionHandle,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -167,6 +176,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 // Elections
                 | P::ElectionView
                 | P::FundsView
+                // Rights
+                | P::SurveyView
         ),
         Role::SchoolChair => matches!(
             p,
@@ -204,6 +215,12 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 // Activities
                 | P::ActivityJoin
                 | P::ActivityManage
+                // Rights
+                | P::SurveyView
+                | P::SurveyManage
+                | P::SurveyAnswer
+                | P::PetitionView
+                | P::PetitionHandle
         ),
         Role::CommitteeMember => {
             matches!(
@@ -225,6 +242,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     // Activities
                     | P::ActivityJoin
                     | P::ActivityManage
+                    // Rights
+                    | P::SurveyView
+                    | P::SurveyAnswer
             )
         }
         Role::FinanceOfficer => matches!(
@@ -246,10 +266,15 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::SuggestionSubmit
                 | P::NewsSubmit
                 | P::ActivityJoin
+                | P::SurveyAnswer
         ),
         Role::Member => matches!(
             p,
-            P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit | P::ActivityJoin
+            P::CongressAttend
+                | P::SuggestionSubmit
+                | P::NewsSubmit
+                | P::ActivityJoin
+                | P::SurveyAnswer
         ),
     }
 }
@@ -696,6 +721,27 @@ mod tests {
             (Role::UnionStaff, P::ActivityManage, true),
             (Role::AreaLead, P::ActivityManage, false),
             (Role::FinanceOfficer, P::ActivityJoin, false),
+            // Rights: members and delegates answer surveys and see nothing of them; the
+            // chair and district staff run them; the committee and area lead read them.
+            (Role::Member, P::SurveyAnswer, true),
+            (Role::Member, P::SurveyView, false),
+            (Role::Delegate, P::SurveyAnswer, true),
+            (Role::Delegate, P::SurveyView, false),
+            (Role::CommitteeMember, P::SurveyView, true),
+            (Role::CommitteeMember, P::SurveyManage, false),
+            (Role::SchoolChair, P::SurveyManage, true),
+            (Role::AreaLead, P::SurveyView, true),
+            (Role::AreaLead, P::SurveyManage, false),
+            (Role::UnionStaff, P::SurveyManage, true),
+            (Role::FinanceOfficer, P::SurveyView, false),
+            (Role::Auditor, P::SurveyAnswer, false),
+            // Petitions hold personal matters: the chair and district staff only.
+            (Role::SchoolChair, P::PetitionHandle, true),
+            (Role::UnionStaff, P::PetitionHandle, true),
+            (Role::CommitteeMember, P::PetitionView, false),
+            (Role::AreaLead, P::PetitionView, false),
+            (Role::Member, P::PetitionView, false),
+            (Role::Delegate, P::PetitionView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

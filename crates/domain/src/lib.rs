@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod pinyin;
 pub mod privacy;
 pub mod proposals;
+pub mod rights;
 pub mod roster;
 pub mod rules;
 pub mod text;

@@ -31,6 +31,7 @@ pub mod notify;
 pub mod org;
 pub mod outbox;
 pub mod proposals;
+pub mod rights;
 pub mod robot;
 pub mod scope;
 pub mod voting;

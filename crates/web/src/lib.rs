@@ -27,6 +27,7 @@ pub mod notify;
 pub mod org;
 pub mod pages;
 pub mod proposals;
+pub mod rights;
 pub mod state;
 pub mod voting;
 pub mod work_plan;

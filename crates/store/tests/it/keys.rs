@@ -55,6 +55,11 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     // A request to link an account to a delegate, its code not yet sent.
     store::auth::request_link(&t.store, &who(), account, rotor, o.school_a).await.unwrap();
     store::org::import::stage_batch(&t.store, &sys(), &who(), o.school_a, "a.csv", b"a,b\n", &Default::default()).await.unwrap();
+    // A letter with a phone and a reply (rights).
+    let pd = domain::rights::PetitionInput { channel: "letter".into(), category: "pay".into(), received_on: today().to_string(), name: "轮换来信".into(), phone: "13800001234".into(), matter: "事项".into(), ..Default::default() }.parse(today()).unwrap();
+    let pid = store::rights::petitions::receive(&t.store, &sys(), &who(), o.school_a, &pd).await.unwrap();
+    store::rights::petitions::assign(&t.store, &sys(), &who(), pid, "办公室", today()).await.unwrap();
+    store::rights::petitions::reply(&t.store, &sys(), &who(), pid, "答复", today()).await.unwrap();
     // A school's 钉钉 group robot: its URL and its signing secret are both encrypted.
     let kind = domain::outbox::RobotKind::Dingtalk;
     let url = domain::outbox::RobotUrl::parse(kind, "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef").unwrap();

@@ -20,6 +20,7 @@ mod org;
 mod outbox;
 mod privacy;
 mod reminders;
+mod rights;
 mod schema;
 mod statute;
 mod voting;

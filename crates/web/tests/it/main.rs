@@ -16,6 +16,7 @@ mod import;
 mod matrix;
 mod members;
 mod notify;
+mod rights;
 mod security;
 mod statute;
 mod voting;

@@ -278,6 +278,9 @@ struct World {
     finding: i64,
     /// An activity organised by school A (sign-up open).
     activity: i64,
+    /// An open anonymous survey of school A, and a letter received (rights).
+    survey: i64,
+    petition: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -286,8 +289,10 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 29] = [
+    let prefixes: [(&str, i64); 31] = [
         ("/activities/", w.activity),
+        ("/surveys/", w.survey),
+        ("/petitions/", w.petition),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
         ("/news/items/", w.news_item),
@@ -473,6 +478,41 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
         .await
         .unwrap()
         .0
+}
+
+/// An open anonymous survey of school A, not yet answered, and a letter to school A's
+/// union, received and not yet assigned.
+async fn survey_of_a(app: &TestApp) -> (i64, i64) {
+    let st = &app.t.store;
+    let d = domain::rights::SurveyInput {
+        title: "甲校问卷".into(),
+        anonymous: "on".into(),
+        closes_on: (today() + chrono::Duration::days(30)).to_string(),
+        questions: "single: 甲校满意吗？ | 满意 | 不满意".into(),
+        ..Default::default()
+    }
+    .parse(today())
+    .unwrap();
+    let id = store::rights::create(st, &sys(), &who(), app.org.school_a, &d)
+        .await
+        .unwrap();
+    store::rights::open(st, &sys(), &who(), id, today())
+        .await
+        .unwrap();
+    let p = domain::rights::PetitionInput {
+        channel: "letter".into(),
+        category: "pay".into(),
+        received_on: today().to_string(),
+        name: "甲校来信人".into(),
+        matter: "甲校信访事项".into(),
+        ..Default::default()
+    }
+    .parse(today())
+    .unwrap();
+    let p = store::rights::petitions::receive(st, &sys(), &who(), app.org.school_a, &p)
+        .await
+        .unwrap();
+    (id.0, p.0)
 }
 
 /// School A's news item (submitted by its correspondent, not yet reviewed), a task of its
@@ -887,6 +927,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (committee, seat, election) = committee_of_a(&app).await;
     let (funds_entry, finding) = funds_of_a(&app).await;
     let activity = activity_of_a(&app, member_a).await;
+    let (survey, petition) = survey_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -913,7 +954,9 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         funds_entry,
         finding,
         activity,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛"],
+        survey,
+        petition,
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -966,6 +1009,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     assert_eq!((act.confirmed, act.waiting, act.attended), (1, 0, 0), "school A's activity");
     let tasks = store::work_plan::tasks(&st.db, &sys::<domain::auth::perm::WorkPlanView>(), o.school_a, 2026).await.unwrap();
     assert_eq!(tasks.len(), 1, "school A's plan");
+    let sv = store::rights::get(&st.db, &sys(), domain::rights::SurveyId(w.survey)).await.unwrap();
+    assert_eq!((sv.status, sv.answers), (domain::rights::SurveyStatus::Open, 0), "school A's survey");
+    let pe = store::rights::petitions::get(&st.db, &sys(), domain::rights::PetitionId(w.petition)).await.unwrap();
+    assert_eq!(pe.status, domain::rights::PetitionStatus::Received, "school A's petition");
     let s = store::work_summary::get(&st.db, &sys(), domain::work_summary::SummaryId(w.summary)).await.unwrap();
     assert!(s.body.is_none(), "school A's summary draft");
     let el = store::elections::workflow::get(st, &sys(), domain::elections::ElectionId(w.election)).await.unwrap();
