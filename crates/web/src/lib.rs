@@ -22,6 +22,7 @@ pub mod elections;
 pub mod error;
 pub mod funds;
 pub mod i18n;
+pub mod metrics;
 pub mod notify;
 pub mod org;
 pub mod pages;
@@ -329,6 +330,7 @@ impl RouteTable {
 pub fn routes(config: &WebConfig) -> RouteTable {
     let t = RouteTable::default()
         .get("/healthz", Guard::public(), health)
+        .get("/metrics", Guard::public(), metrics::scrape)
         .get("/static/{hash}/{file}", Guard::public(), assets::serve);
     let t = dashboard::routes(t);
     area::AREAS.iter().fold(t, |t, a| (a.routes)(t, config))
@@ -363,6 +365,7 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal("panic".into()).into_response()
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -14,6 +14,7 @@ mod i18n;
 mod import;
 mod matrix;
 mod members;
+mod metrics;
 mod notify;
 mod security;
 mod statute;

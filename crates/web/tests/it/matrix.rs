@@ -21,6 +21,7 @@ use web::{Access, Fixture, Method, Need, RouteEntry, WebConfig};
 /// declared `Access::Public`.
 const PUBLIC: &[&str] = &[
     "/healthz",
+    "/metrics",
     "/static/{hash}/{file}",
     "/login",
     "/login/totp",
