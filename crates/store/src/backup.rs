@@ -10,6 +10,7 @@
 //! non-empty target is refused, nothing changed); put a database password on a command line
 //! (`pg_dump`/`pg_restore` get it through `PGPASSWORD`).
 
+use crate::db::Pool;
 use crate::{Db, Engine, StoreError};
 use sha2::{Digest, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -83,15 +84,17 @@ pub async fn backup(db: &Db, url: &str, dest: &Path) -> Result<BackupReport, Sto
     let tables = table_names(db).await?.len();
     match db.engine() {
         Engine::Sqlite => {
+            let Pool::Sqlite(pool) = &db.pool else {
+                unreachable!("the engine is SQLite")
+            };
             create_private(dest)?;
             let target = dest.to_string_lossy().into_owned();
             // One statement, one read transaction: the copy is the database as of its start,
             // whatever the writers do meanwhile (WAL lets them go on).
-            let r = crate::on_db!(db, |p| sqlx::query("VACUUM INTO $1")
+            let r = sqlx::query("VACUUM INTO $1")
                 .bind(&target)
-                .execute(p)
-                .await
-                .map(|_| ()));
+                .execute(pool)
+                .await;
             if let Err(e) = r {
                 let _ = std::fs::remove_file(dest);
                 return Err(e.into());
@@ -144,10 +147,10 @@ fn not_empty(url_shown: &str, n: usize) -> StoreError {
     ))
 }
 
+/// One connection to an existing SQLite file (never creating one).
 async fn open_sqlite_ro(path: &Path) -> Result<sqlx::SqlitePool, StoreError> {
     let o = SqliteConnectOptions::new()
         .filename(path)
-        .read_only(true)
         .create_if_missing(false);
     Ok(SqlitePoolOptions::new()
         .max_connections(1)

@@ -10,6 +10,7 @@
 // Rows read as tuples are the plainest form of a sqlx row; naming each one adds nothing.
 #![allow(clippy::type_complexity)]
 
+pub mod api_token;
 pub mod area;
 pub mod assessment;
 pub mod assistance;

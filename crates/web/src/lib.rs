@@ -6,6 +6,7 @@
 //! call `store`, render a page or redirect with a flash message. Every route is declared
 //! through [`RouteTable`], so that the authorization test can enumerate all of them.
 
+pub mod api;
 pub mod area;
 pub mod assessment;
 pub mod assets;
@@ -120,6 +121,8 @@ pub enum Fixture {
     Empty,
     /// An urlencoded form.
     Form(&'static [(&'static str, &'static str)]),
+    /// A JSON body (the API), with the same placeholders in its text.
+    Json(&'static str),
     /// A multipart upload: the fields, then the file (field, file name, content).
     Upload {
         fields: &'static [(&'static str, &'static str)],
@@ -193,6 +196,13 @@ impl Guard {
     pub const fn form(self, fields: &'static [(&'static str, &'static str)]) -> Guard {
         Guard {
             fixture: Some(Fixture::Form(fields)),
+            ..self
+        }
+    }
+    /// A POST with a JSON body (the API).
+    pub const fn json(self, body: &'static str) -> Guard {
+        Guard {
+            fixture: Some(Fixture::Json(body)),
             ..self
         }
     }
@@ -333,6 +343,7 @@ pub fn routes(config: &WebConfig) -> RouteTable {
         .get("/metrics", Guard::public(), metrics::scrape)
         .get("/static/{hash}/{file}", Guard::public(), assets::serve);
     let t = dashboard::routes(t);
+    let t = api::routes(t);
     area::AREAS.iter().fold(t, |t, a| (a.routes)(t, config))
 }
 
@@ -355,6 +366,8 @@ pub fn app(state: AppState) -> Router {
         .public
         .merge(login)
         .fallback(not_found)
+        // Inside the session layer: `/api/v1` takes its session from a bearer token only.
+        .layer(middleware::from_fn_with_state(state.clone(), api::token_layer))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             ctx::session_layer,
