@@ -450,7 +450,12 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
             .headers()
             .get(header::CONTENT_TYPE)
             .is_none_or(|v| !v.as_bytes().starts_with(b"text/html")));
-    if !wants_page {
+    // The API answers its errors itself (problem+json), never with a page.
+    let problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !wants_page || problem {
         return res;
     }
     let lang = ctx::lang_of(&headers, None);

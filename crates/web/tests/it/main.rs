@@ -1,5 +1,6 @@
 //! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
 
+mod api;
 mod areas;
 mod assessment;
 mod assistance;

@@ -22,6 +22,7 @@ use web::{Access, Fixture, Method, Need, RouteEntry, WebConfig};
 const PUBLIC: &[&str] = &[
     "/healthz",
     "/metrics",
+    "/api/v1/openapi.json",
     "/static/{hash}/{file}",
     "/login",
     "/login/totp",
