@@ -117,7 +117,11 @@ async fn drill(work: &Path, src: &str, dst1: &str, dst2: &str) {
     // The key is not in the file, in neither form.
     let bytes = std::fs::read(&file1).unwrap();
     assert!(!bytes.windows(32).any(|w| w == testkit::TEST_KEY));
-    assert!(!bytes.windows(KEY_B64.len()).any(|w| w == KEY_B64.as_bytes()));
+    assert!(
+        !bytes
+            .windows(KEY_B64.len())
+            .any(|w| w == KEY_B64.as_bytes())
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -172,7 +176,10 @@ async fn drill(work: &Path, src: &str, dst1: &str, dst2: &str) {
     assert!(before.len() > 50, "{} tables", before.len());
     assert!(before.iter().any(|t| t.table == "member" && t.rows >= 60));
     assert_eq!(
-        before.iter().find(|t| t.table == "org_unit").map(|t| t.rows),
+        before
+            .iter()
+            .find(|t| t.table == "org_unit")
+            .map(|t| t.rows),
         after.iter().find(|t| t.table == "org_unit").map(|t| t.rows)
     );
     for (a, b) in before.iter().zip(&after) {
@@ -212,7 +219,10 @@ async fn pg_database(server: &str, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_backup_drill_under_writes() {
-    let server = match tokio::task::spawn_blocking(testkit::pg_server).await.unwrap() {
+    let server = match tokio::task::spawn_blocking(testkit::pg_server)
+        .await
+        .unwrap()
+    {
         Ok(url) => url,
         Err(why) => {
             assert!(!testkit::pg_required(), "no PostgreSQL: {why}");

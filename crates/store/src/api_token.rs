@@ -93,7 +93,8 @@ pub async fn create(
     let at = now();
     let expires = at + Duration::days(new.days);
     let mut tx = st.db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO api_token (account_id, name, token_hash, can_write, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
     )
     .bind(actor.account.0)
@@ -103,7 +104,8 @@ pub async fn create(
     .bind(at)
     .bind(expires)
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let mut grants = new.grants.clone();
     grants.sort_by_key(|g| (g.org_unit.0, g.role.code()));
     grants.dedup();
@@ -150,12 +152,14 @@ pub async fn create(
 
 /// The account's own tokens, newest first.
 pub async fn list_own(st: &Store, account: AccountId) -> Result<Vec<TokenRow>, StoreError> {
-    Ok(on_db!(&st.db, |p| sqlx::query_as(
+    Ok(on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT id, name, can_write, created_at, expires_at, revoked_at, last_used_at FROM api_token WHERE account_id = $1 ORDER BY id DESC"
     )
     .bind(account.0)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// The grants of one's own token (for the list page).
@@ -164,13 +168,15 @@ pub async fn grants_of(
     account: AccountId,
     token: i64,
 ) -> Result<Vec<Grant>, StoreError> {
-    let rows: Vec<(String, i64)> = on_db!(&st.db, |p| sqlx::query_as(
+    let rows: Vec<(String, i64)> = on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT g.role, g.org_unit_id FROM api_token_grant g JOIN api_token t ON t.id = g.token_id WHERE t.id = $1 AND t.account_id = $2 ORDER BY g.org_unit_id, g.role"
     )
     .bind(token)
     .bind(account.0)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     Ok(rows
         .into_iter()
         .filter_map(|(r, u)| {
@@ -199,12 +205,14 @@ pub async fn revoke(st: &Store, account: AccountId, who: &Who, id: i64) -> Resul
         Some(None) => {}
     }
     let at = now();
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE api_token SET revoked_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE api_token SET revoked_at = $1 WHERE id = $2"
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
     let mut ch = Changes::new();
     ch.field("revoked_at", None, Some(&at.to_rfc3339()));
     audit_commit(
@@ -242,17 +250,20 @@ pub async fn authenticate(
         expires_at: DateTime<Utc>,
         revoked_at: Option<DateTime<Utc>>,
     }
-    let rec: Option<Rec> = on_db!(&st.db, |p| sqlx::query_as(
+    let rec: Option<Rec> = on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT id, account_id, can_write, expires_at, revoked_at FROM api_token WHERE token_hash = $1"
     )
     .bind(digest(secret))
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     let at = now();
     let Some(rec) = rec.filter(|r| r.revoked_at.is_none() && r.expires_at > at) else {
         return Ok(None);
     };
-    let Some((mut actor, account)) = crate::auth::load_actor(&st.db, AccountId(rec.account_id)).await?
+    let Some((mut actor, account)) =
+        crate::auth::load_actor(&st.db, AccountId(rec.account_id)).await?
     else {
         return Ok(None);
     };
@@ -264,12 +275,14 @@ pub async fn authenticate(
         return Ok(None);
     }
     let mut tx = st.db.begin().await?;
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE api_token SET last_used_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(rec.id)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE api_token SET last_used_at = $1 WHERE id = $2"
+    )
+    .bind(at)
+    .bind(rec.id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
     let mut ch = Changes::new();
     ch.field("request", None, Some(&action.to_string()));
     let who = Who {

@@ -68,12 +68,12 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
     match f.open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::Config(
-            format!(
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(StoreError::Config(format!(
                 "{} already exists; a backup never overwrites a file — choose a new name",
                 path.display()
-            ),
-        )),
+            )))
+        }
         Err(e) => Err(StoreError::Config(format!("{}: {e}", path.display()))),
     }
 }
@@ -366,20 +366,18 @@ fn percent_decode(s: &str) -> String {
 /// The application's tables (SQLite's own and none of another schema), sorted.
 pub async fn table_names(db: &Db) -> Result<Vec<String>, StoreError> {
     let mut names: Vec<String> = match db.engine() {
-        Engine::Sqlite => {
-            crate::on_db!(db, |p| sqlx::query_scalar(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-            .fetch_all(p)
-            .await)?
-        }
-        Engine::Postgres => {
-            crate::on_db!(db, |p| sqlx::query_scalar(
+        Engine::Sqlite => crate::on_db!(db, |p| sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        .fetch_all(p)
+        .await)?,
+        Engine::Postgres => crate::on_db!(db, |p| {
+            sqlx::query_scalar(
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
             )
             .fetch_all(p)
-            .await)?
-        }
+            .await
+        })?,
     };
     names.sort();
     Ok(names)
@@ -391,11 +389,10 @@ pub async fn table_names(db: &Db) -> Result<Vec<String>, StoreError> {
 pub async fn fingerprint(db: &Db) -> Result<Vec<TableSum>, StoreError> {
     let mut out = Vec::new();
     for table in table_names(db).await? {
-        if !table
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(StoreError::Other(format!("unexpected table name {table:?}")));
+        if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Other(format!(
+                "unexpected table name {table:?}"
+            )));
         }
         let sql = match db.engine() {
             Engine::Sqlite => {
@@ -420,11 +417,10 @@ pub async fn fingerprint(db: &Db) -> Result<Vec<TableSum>, StoreError> {
             }
             Engine::Postgres => format!("SELECT t::text FROM \"{table}\" t"),
         };
-        let mut rows: Vec<String> = crate::on_db!(db, |p| sqlx::query_scalar(
-            sqlx::AssertSqlSafe(sql.clone())
-        )
-        .fetch_all(p)
-        .await)?;
+        let mut rows: Vec<String> =
+            crate::on_db!(db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_all(p)
+                .await)?;
         rows.sort_unstable();
         let mut h = Sha256::new();
         for r in &rows {
@@ -446,7 +442,10 @@ mod tests {
 
     #[test]
     fn the_password_leaves_the_url_for_the_environment() {
-        let (u, pw) = libpq_url("postgres://jg:s%40cret@db.example:5432/jg?sslmode=require&statement-cache-capacity=10").unwrap();
+        let (u, pw) = libpq_url(
+            "postgres://jg:s%40cret@db.example:5432/jg?sslmode=require&statement-cache-capacity=10",
+        )
+        .unwrap();
         assert_eq!(u, "postgres://jg@db.example:5432/jg?sslmode=require");
         assert_eq!(pw.as_deref(), Some("s@cret"));
         let (u, pw) = libpq_url("postgres://postgres@localhost/postgres?host=/tmp/x").unwrap();

@@ -37,11 +37,10 @@ pub async fn figures(db: &Db) -> Result<OpsFigures, StoreError> {
     )
     .fetch_one(p)
     .await)?;
-    let check_ins: i64 = crate::on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM check_in"
-    )
-    .fetch_one(p)
-    .await)?;
+    let check_ins: i64 =
+        crate::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM check_in")
+            .fetch_one(p)
+            .await)?;
     let (pool_size, pool_idle, pool_max) = match &db.pool {
         Pool::Sqlite(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
         Pool::Postgres(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),

@@ -367,7 +367,10 @@ pub fn app(state: AppState) -> Router {
         .merge(login)
         .fallback(not_found)
         // Inside the session layer: `/api/v1` takes its session from a bearer token only.
-        .layer(middleware::from_fn_with_state(state.clone(), api::token_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            api::token_layer,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             ctx::session_layer,
@@ -378,7 +381,10 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal("panic".into()).into_response()
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

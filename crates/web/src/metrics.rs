@@ -182,7 +182,10 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 fn same_secret(given: &str, expected: &str) -> bool {
     let a = Sha256::digest(given.as_bytes());
     let b = Sha256::digest(expected.as_bytes());
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// `GET /metrics`: with `Authorization: Bearer <metrics_token>` only; 404 when no token is

@@ -203,19 +203,18 @@ pub async fn token_layer(State(state): State<AppState>, mut req: Request, next: 
         return unauthorized(&request_id);
     };
     let action = format!("{} {route}", req.method().as_str());
-    let found = match store::api_token::authenticate(&state.store, &secret, &request_id, &action)
-        .await
-    {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!(request_id = %request_id, error = %e, "token check failed");
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-                &request_id,
-            );
-        }
-    };
+    let found =
+        match store::api_token::authenticate(&state.store, &secret, &request_id, &action).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(request_id = %request_id, error = %e, "token check failed");
+                return problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error",
+                    &request_id,
+                );
+            }
+        };
     let Some(t) = found else {
         return unauthorized(&request_id);
     };
@@ -371,7 +370,10 @@ pub struct UnitItem {
 #[utoipa::path(get, path = "/api/v1/units",
     responses((status = 200, body = [UnitItem]), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn units(State(state): State<AppState>, a: Auth) -> ApiResult<Json<Vec<UnitItem>>> {
-    let cap = a.actor.authorize::<perm::OrgView>().map_err(|_| denied(&a))?;
+    let cap = a
+        .actor
+        .authorize::<perm::OrgView>()
+        .map_err(|_| denied(&a))?;
     let list = org::list_units(&state.store.db, &cap)
         .await
         .map_err(|e| ApiError::from_store(e, &a))?;
@@ -405,10 +407,7 @@ pub struct MeetingItem {
 /// Meetings in the token's scope that are not closed, or closed in the last 90 days.
 #[utoipa::path(get, path = "/api/v1/meetings",
     responses((status = 200, body = [MeetingItem]), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn meetings(
-    State(state): State<AppState>,
-    a: Auth,
-) -> ApiResult<Json<Vec<MeetingItem>>> {
+pub async fn meetings(State(state): State<AppState>, a: Auth) -> ApiResult<Json<Vec<MeetingItem>>> {
     let cap = a
         .actor
         .authorize::<perm::CongressView>()

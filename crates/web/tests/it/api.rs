@@ -30,7 +30,10 @@ fn assert_problem(r: &testkit::app::Resp, status: u16) {
     assert_eq!(ct, "application/problem+json");
     let p = json(r);
     assert_eq!(p["status"], status);
-    assert!(p["request_id"].as_str().is_some_and(|s| !s.is_empty()), "{p}");
+    assert!(
+        p["request_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "{p}"
+    );
 }
 
 dual_test!(async fn a_chairs_token_lists_its_own_schools_members_masked_in_pages(t) {

@@ -329,12 +329,26 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
 /// A personal access token of `account` with all its grants, read+write: (id, secret).
 async fn api_secret(app: &TestApp, account: AccountId) -> (i64, String) {
     let st = &app.t.store;
-    let (actor, _) = store::auth::load_actor(&st.db, account).await.unwrap().unwrap();
-    let new = store::api_token::NewToken { name: "matrix".into(), grants: actor.grants.clone(), can_write: true, days: 30 };
-    store::api_token::create(st, &actor, &who(), &new).await.unwrap()
+    let (actor, _) = store::auth::load_actor(&st.db, account)
+        .await
+        .unwrap()
+        .unwrap();
+    let new = store::api_token::NewToken {
+        name: "matrix".into(),
+        grants: actor.grants.clone(),
+        can_write: true,
+        days: 30,
+    };
+    store::api_token::create(st, &actor, &who(), &new)
+        .await
+        .unwrap()
 }
 
-async fn token_of(app: &TestApp, cache: &mut std::collections::HashMap<AccountId, String>, account: AccountId) -> String {
+async fn token_of(
+    app: &TestApp,
+    cache: &mut std::collections::HashMap<AccountId, String>,
+    account: AccountId,
+) -> String {
     if let Some(s) = cache.get(&account) {
         return s.clone();
     }
@@ -715,8 +729,10 @@ async fn call(c: &mut Client<'_>, e: &RouteEntry, w: &World) -> testkit::app::Re
             c.post(&url, &pairs).await
         }
         (Method::Post, Fixture::Json(body)) => {
-            let req = http::Request::post(&url).header(http::header::CONTENT_TYPE, "application/json");
-            c.send(req, axum::body::Body::from(fill_value(body, w))).await
+            let req =
+                http::Request::post(&url).header(http::header::CONTENT_TYPE, "application/json");
+            c.send(req, axum::body::Body::from(fill_value(body, w)))
+                .await
         }
         (Method::Post, Fixture::Upload { fields, file }) => {
             let vals: Vec<(String, String)> = fields

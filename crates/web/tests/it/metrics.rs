@@ -52,14 +52,20 @@ fn parse(text: &str) -> (BTreeMap<String, String>, Vec<Sample>) {
         if line.starts_with("# HELP ") || line.starts_with("# UNIT ") {
             continue;
         }
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("sample: {line}"));
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("sample: {line}"));
         let value: f64 = value.parse().unwrap_or_else(|_| panic!("value: {line}"));
         let (name, labels) = match series.split_once('{') {
             Some((n, l)) => {
-                let l = l.strip_suffix('}').unwrap_or_else(|| panic!("labels: {line}"));
+                let l = l
+                    .strip_suffix('}')
+                    .unwrap_or_else(|| panic!("labels: {line}"));
                 let mut map = BTreeMap::new();
                 for kv in l.split("\",").filter(|s| !s.is_empty()) {
-                    let (k, v) = kv.split_once("=\"").unwrap_or_else(|| panic!("label: {line}"));
+                    let (k, v) = kv
+                        .split_once("=\"")
+                        .unwrap_or_else(|| panic!("label: {line}"));
                     map.insert(k.to_string(), v.trim_end_matches('"').to_string());
                 }
                 (n.to_string(), map)
@@ -67,7 +73,8 @@ fn parse(text: &str) -> (BTreeMap<String, String>, Vec<Sample>) {
             None => (series.to_string(), BTreeMap::new()),
         };
         assert!(
-            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
             "metric name: {line}"
         );
         samples.push((name, labels, value));
