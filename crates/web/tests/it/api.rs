@@ -60,7 +60,7 @@ dual_test!(async fn a_chairs_token_lists_its_own_schools_members_masked_in_pages
     assert!(!again.text().contains(&secret), "the secret is never shown again");
     assert!(again.text().contains("省平台"));
     // Only its digest is stored: not in the table, not in the raw SQLite file.
-    let stored: i64 = store::on_db!(st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM api_token WHERE token_hash = $1")
+    let stored: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM api_token WHERE token_hash = $1")
         .bind(secret.as_bytes().to_vec()).fetch_one(p).await).unwrap();
     assert_eq!(stored, 0);
     if let Some(path) = &app.t.sqlite_path {
@@ -121,7 +121,7 @@ dual_test!(async fn a_chairs_token_lists_its_own_schools_members_masked_in_pages
     assert!(units.as_array().unwrap().iter().all(|u| u["id"] != o.school_b.0), "{units}");
     // Every use is in the audit log, with the route.
     assert_eq!(uses(&app).await, before + 5);
-    let last: String = store::on_db!(st.db, |p| sqlx::query_scalar("SELECT changes FROM audit_log WHERE entity_type = 'api_token' AND action = 'use' ORDER BY seq DESC LIMIT 1")
+    let last: String = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT changes FROM audit_log WHERE entity_type = 'api_token' AND action = 'use' ORDER BY seq DESC LIMIT 1")
         .fetch_one(p).await).unwrap();
     assert!(last.contains("GET /api/v1/units"), "{last}");
 });
@@ -152,7 +152,7 @@ dual_test!(async fn read_revoked_and_expired_tokens_and_sessions_are_refused(t) 
     assert_problem(&r, 409);
     let r = send(&write, "not json").await;
     assert_problem(&r, 422);
-    let units: i64 = store::on_db!(st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM org_unit WHERE code IN ('API-R', 'API-W')").fetch_one(p).await).unwrap();
+    let units: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM org_unit WHERE code IN ('API-R', 'API-W')").fetch_one(p).await).unwrap();
     assert_eq!(units, 1, "only the write token wrote");
 
     // No token, a made-up one, a browser session alone: 401 with problem+json.
@@ -175,7 +175,7 @@ dual_test!(async fn read_revoked_and_expired_tokens_and_sessions_are_refused(t) 
     assert_problem(&app.anon().header("authorization", &format!("Bearer {write}")).get("/api/v1/units").await, 401);
 
     // Expired.
-    store::on_db!(st.db, |p| sqlx::query("UPDATE api_token SET expires_at = $1").bind(store::now() - chrono::Duration::minutes(1)).execute(p).await).unwrap();
+    store::on_db!(&st.db, |p| sqlx::query("UPDATE api_token SET expires_at = $1").bind(store::now() - chrono::Duration::minutes(1)).execute(p).await.map(|r| r.rows_affected())).unwrap();
     assert_problem(&app.anon().header("authorization", &format!("Bearer {read}")).get("/api/v1/units").await, 401);
 
     // A grant the account does not hold cannot go into a token.
@@ -189,7 +189,7 @@ dual_test!(async fn read_revoked_and_expired_tokens_and_sessions_are_refused(t) 
     let (ca, _) = store::auth::load_actor(&st.db, chair).await.unwrap().unwrap();
     let (_, cs) = store::api_token::create(st, &ca, &who(), &store::api_token::NewToken { name: "c".into(), grants: ca.grants.clone(), can_write: false, days: 30 }).await.unwrap();
     app.anon().header("authorization", &format!("Bearer {cs}")).get("/api/v1/members").await.assert_status(200);
-    store::on_db!(st.db, |p| sqlx::query("DELETE FROM role_grant WHERE account_id = $1").bind(chair.0).execute(p).await).unwrap();
+    store::on_db!(&st.db, |p| sqlx::query("DELETE FROM role_grant WHERE account_id = $1").bind(chair.0).execute(p).await.map(|r| r.rows_affected())).unwrap();
     assert_problem(&app.anon().header("authorization", &format!("Bearer {cs}")).get("/api/v1/members").await, 401);
 });
 
