@@ -62,6 +62,11 @@ pub struct Config {
     /// linked to a delegate): JSON `{"to", "text"}` is POSTed here. None: such messages
     /// are parked, visible on /jobs, until it is configured and they are retried.
     pub sms_url: Option<String>,
+    /// The bearer token a Prometheus scraper sends to `/metrics`; none: no `/metrics`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
+    /// `text` (default) or `json`: one JSON object per log line, for a log collector.
+    pub log_format: String,
 }
 
 impl Default for Config {
@@ -93,6 +98,8 @@ impl Default for Config {
             smtp_password: None,
             smtp_from: None,
             sms_url: None,
+            metrics_token: None,
+            log_format: "text".into(),
         }
     }
 }
@@ -144,6 +151,9 @@ impl Config {
         if c.key.is_some() {
             c.key = Some("[redacted]".into());
         }
+        if c.metrics_token.is_some() {
+            c.metrics_token = Some("[redacted]".into());
+        }
         if c.smtp_password.is_some() {
             c.smtp_password = Some("[redacted]".into());
         }
@@ -191,6 +201,7 @@ impl Config {
             trusted_origins: self.trusted_origins.clone(),
             public_url: self.public_url.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
+            metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
         }
     }
 }

@@ -112,6 +112,19 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Copy the whole database into FILE, consistent while the server keeps running
+    /// (SQLite: `VACUUM INTO`; PostgreSQL: `pg_dump`). The encryption key is not in it.
+    Backup {
+        file: PathBuf,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Restore a backup made by `backup` into an EMPTY database (a non-empty one is refused).
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Union money (the funds area).
     Funds {
         #[command(subcommand)]
@@ -198,21 +211,42 @@ fn run_cli() -> anyhow::Result<()> {
         Command::Migrate { database_url }
         | Command::Demo { database_url, .. }
         | Command::Import { database_url, .. }
-        | Command::Export { database_url, .. } => Overrides {
+        | Command::Export { database_url, .. }
+        | Command::Backup { database_url, .. }
+        | Command::Restore { database_url, .. } => Overrides {
             database_url: database_url.clone(),
             ..Default::default()
         },
         _ => Overrides::default(),
     };
     let cfg = Config::load(cli.config.as_deref(), &overrides)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()),
-        )
-        .with_target(false)
-        // Colour codes only for a terminal: piped into a file or a journal they are noise.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    // `log = "json"` is short for `log_format = "json"` at level info.
+    let json = match (cfg.log_format.as_str(), cfg.log.as_str()) {
+        (_, "json") | ("json", _) => true,
+        ("text", _) => false,
+        (other, _) => bail!("log_format must be text or json (not {other:?})"),
+    };
+    let filter = if cfg.log == "json" { "info" } else { &cfg.log };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
+    if json {
+        // One JSON object per line: time, level, message and the fields (request id,
+        // method, path, status, ms) at the top level, for a log collector.
+        tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_target(false)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            // Colour codes only for a terminal: piped into a file or a journal they are noise.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -279,6 +313,8 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             ..
         } => export(cfg, out, unit, full, purpose).await,
         Command::User { action } => user(cfg, action).await,
+        Command::Backup { file, .. } => backup(cfg, file).await,
+        Command::Restore { file, .. } => restore(cfg, file).await,
         Command::Audit {
             action: AuditAction::Verify { anchor },
         } => {
@@ -363,6 +399,69 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn backup(cfg: Config, file: PathBuf) -> anyhow::Result<()> {
+    let url = cfg.database_url();
+    let db = open_db(&cfg).await?;
+    let started = std::time::Instant::now();
+    let r = store::backup::backup(&db, &url, &file)
+        .await
+        .with_context(|| format!("backing up {}", config::redact_url(&url)))?;
+    db.close().await;
+    println!(
+        "wrote {} ({} tables, {} bytes) in {:.1} s",
+        file.display(),
+        r.tables,
+        r.bytes,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "The encryption key is NOT in the backup. Keep a copy of the key file ({}) apart from the backups: without it the personal data in them cannot be read.",
+        cfg.key_file().display()
+    );
+    Ok(())
+}
+
+async fn restore(cfg: Config, file: PathBuf) -> anyhow::Result<()> {
+    let url = cfg.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
+    }
+    let r = store::backup::restore(&url, &file)
+        .await
+        .with_context(|| format!("restoring into {}", config::redact_url(&url)))?;
+    println!(
+        "restored {} tables from {} into {}",
+        r.tables,
+        file.display(),
+        config::redact_url(&url)
+    );
+    // The key is not in the backup: say whether the one configured here opens it.
+    let has_key = cfg.key.is_some() || cfg.key_file().exists();
+    if has_key {
+        let db = open_db(&cfg).await?;
+        let key = load_key(&cfg, false, &db).await?;
+        let st = Store::new(db, Cipher::new(&key));
+        match st.check_key().await {
+            Ok(()) => println!("the configured key opens this backup"),
+            Err(e) => {
+                st.db.close().await;
+                bail!(
+                    "the backup was restored, but the configured key does not open it ({e}); start with the key file of the installation it came from"
+                )
+            }
+        }
+        st.db.close().await;
+    } else {
+        println!(
+            "No key is configured here ({}): the backup does not hold one. Put the key file of the installation it came from there (or set JIAOGONG_KEY) before starting.",
+            cfg.key_file().display()
+        );
+    }
+    println!("Next: `jiaogong audit verify` checks the restored audit chain.");
+    Ok(())
 }
 
 /// Where `audit verify` keeps its anchor by default: beside the key, outside the database.

@@ -11,11 +11,13 @@
 #![allow(clippy::type_complexity)]
 
 pub mod activity;
+pub mod api_token;
 pub mod area;
 pub mod assessment;
 pub mod assistance;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod congress;
 pub mod correspondent;
 pub mod crypto;
@@ -28,6 +30,7 @@ pub mod inbox;
 pub mod keys;
 pub mod kit;
 pub mod notify;
+pub mod ops;
 pub mod org;
 pub mod outbox;
 pub mod proposals;

@@ -7,6 +7,7 @@
 //! through [`RouteTable`], so that the authorization test can enumerate all of them.
 
 pub mod activity;
+pub mod api;
 pub mod area;
 pub mod assessment;
 pub mod assets;
@@ -23,6 +24,7 @@ pub mod elections;
 pub mod error;
 pub mod funds;
 pub mod i18n;
+pub mod metrics;
 pub mod notify;
 pub mod org;
 pub mod pages;
@@ -121,6 +123,8 @@ pub enum Fixture {
     Empty,
     /// An urlencoded form.
     Form(&'static [(&'static str, &'static str)]),
+    /// A JSON body (the API), with the same placeholders in its text.
+    Json(&'static str),
     /// A multipart upload: the fields, then the file (field, file name, content).
     Upload {
         fields: &'static [(&'static str, &'static str)],
@@ -194,6 +198,13 @@ impl Guard {
     pub const fn form(self, fields: &'static [(&'static str, &'static str)]) -> Guard {
         Guard {
             fixture: Some(Fixture::Form(fields)),
+            ..self
+        }
+    }
+    /// A POST with a JSON body (the API).
+    pub const fn json(self, body: &'static str) -> Guard {
+        Guard {
+            fixture: Some(Fixture::Json(body)),
             ..self
         }
     }
@@ -331,8 +342,10 @@ impl RouteTable {
 pub fn routes(config: &WebConfig) -> RouteTable {
     let t = RouteTable::default()
         .get("/healthz", Guard::public(), health)
+        .get("/metrics", Guard::public(), metrics::scrape)
         .get("/static/{hash}/{file}", Guard::public(), assets::serve);
     let t = dashboard::routes(t);
+    let t = api::routes(t);
     area::AREAS.iter().fold(t, |t, a| (a.routes)(t, config))
 }
 
@@ -355,6 +368,11 @@ pub fn app(state: AppState) -> Router {
         .public
         .merge(login)
         .fallback(not_found)
+        // Inside the session layer: `/api/v1` takes its session from a bearer token only.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            api::token_layer,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             ctx::session_layer,
@@ -365,6 +383,10 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal("panic".into()).into_response()
         }))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -436,7 +458,12 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
             .headers()
             .get(header::CONTENT_TYPE)
             .is_none_or(|v| !v.as_bytes().starts_with(b"text/html")));
-    if !wants_page {
+    // The API answers its errors itself (problem+json), never with a page.
+    let problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !wants_page || problem {
         return res;
     }
     let lang = ctx::lang_of(&headers, None);

@@ -22,6 +22,8 @@ pub struct WebConfig {
     /// default): the client is the socket peer and the header is ignored, so an attacker
     /// cannot pick the address the login throttle counts against.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The bearer token `/metrics` asks for; `None`: no metrics endpoint (404).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -37,6 +39,7 @@ impl Default for WebConfig {
             trusted_origins: Vec::new(),
             public_url: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -66,6 +69,8 @@ pub struct Inner {
     ballot_box: std::sync::OnceLock<store::voting::ballot_box::BallotBox>,
     /// Live turnout of polls.
     pub live: crate::voting::live::Live,
+    /// Request latencies and the figures `/metrics` reports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -78,6 +83,7 @@ impl AppState {
             stats_cache: Default::default(),
             ballot_box: Default::default(),
             live: Default::default(),
+            metrics: Default::default(),
         }))
     }
 

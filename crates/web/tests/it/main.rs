@@ -1,6 +1,7 @@
 //! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
 
 mod activity;
+mod api;
 mod areas;
 mod assessment;
 mod assistance;
@@ -15,6 +16,7 @@ mod i18n;
 mod import;
 mod matrix;
 mod members;
+mod metrics;
 mod notify;
 mod rights;
 mod security;

@@ -21,6 +21,8 @@ use web::{Access, Fixture, Method, Need, RouteEntry, WebConfig};
 /// declared `Access::Public`.
 const PUBLIC: &[&str] = &[
     "/healthz",
+    "/metrics",
+    "/api/v1/openapi.json",
     "/static/{hash}/{file}",
     "/login",
     "/login/totp",
@@ -281,6 +283,8 @@ struct World {
     /// An open anonymous survey of school A, and a letter received (rights).
     survey: i64,
     petition: i64,
+    /// A personal access token of school A's chair (issue 24).
+    api_token: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -289,7 +293,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 31] = [
+    let prefixes: [(&str, i64); 33] = [
         ("/activities/", w.activity),
         ("/surveys/", w.survey),
         ("/petitions/", w.petition),
@@ -321,11 +325,44 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/proposals/", w.congress.proposal),
         ("/suggestions/", w.congress.suggestion),
         ("/polls/", w.congress.poll),
+        ("/api/v1/units/", w.school.0),
+        ("/me/tokens/", w.api_token),
     ];
     prefixes
         .iter()
         .find(|(p, _)| path.starts_with(p))
         .map(|(_, id)| *id)
+}
+
+/// A personal access token of `account` with all its grants, read+write: (id, secret).
+async fn api_secret(app: &TestApp, account: AccountId) -> (i64, String) {
+    let st = &app.t.store;
+    let (actor, _) = store::auth::load_actor(&st.db, account)
+        .await
+        .unwrap()
+        .unwrap();
+    let new = store::api_token::NewToken {
+        name: "matrix".into(),
+        grants: actor.grants.clone(),
+        can_write: true,
+        days: 30,
+    };
+    store::api_token::create(st, &actor, &who(), &new)
+        .await
+        .unwrap()
+}
+
+async fn token_of(
+    app: &TestApp,
+    cache: &mut std::collections::HashMap<AccountId, String>,
+    account: AccountId,
+) -> String {
+    if let Some(s) = cache.get(&account) {
+        return s.clone();
+    }
+    let s = api_secret(app, account).await.1;
+    cache.insert(account, s.clone());
+    s
 }
 
 /// An inbox item of school A's chair and a parked robot job of school A.
@@ -765,6 +802,12 @@ async fn call(c: &mut Client<'_>, e: &RouteEntry, w: &World) -> testkit::app::Re
                 vals.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             c.post(&url, &pairs).await
         }
+        (Method::Post, Fixture::Json(body)) => {
+            let req =
+                http::Request::post(&url).header(http::header::CONTENT_TYPE, "application/json");
+            c.send(req, axum::body::Body::from(fill_value(body, w)))
+                .await
+        }
         (Method::Post, Fixture::Upload { fields, file }) => {
             let vals: Vec<(String, String)> = fields
                 .iter()
@@ -928,6 +971,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (funds_entry, finding) = funds_of_a(&app).await;
     let activity = activity_of_a(&app, member_a).await;
     let (survey, petition) = survey_of_a(&app).await;
+    let api_token = api_secret(&app, chair_a).await.0;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -953,6 +997,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         election,
         funds_entry,
         finding,
+        api_token,
         activity,
         survey,
         petition,
@@ -976,7 +1021,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         Caller { name: "observer of A", grant: Some((Role::Delegate, o.school_a)), account: Some(app.account_full("observera", Role::Delegate, o.school_a, Some(observer_m), None).await), in_term: true },
     ];
 
-    // Pass 1: every refusal, and every call by someone outside school A.
+    // Pass 1: every refusal, and every call by someone outside school A. The API's routes
+    // (`/api/`) take a personal access token instead of the session: each caller gets one
+    // with all their grants, read+write.
+    let mut secrets = std::collections::HashMap::new();
     let mut later = Vec::new();
     for e in &table.entries {
         for c in &callers {
@@ -987,6 +1035,9 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
                 continue;
             }
             let mut client = match c.account { Some(a) => app.client_for(a).await, None => app.anon() };
+            if let (true, Some(a)) = (e.path.starts_with("/api/"), c.account) {
+                client = client.header("authorization", &format!("Bearer {}", token_of(&app, &mut secrets, a).await));
+            }
             let r = call(&mut client, e, &w).await;
             check(exp, &r, c.name, e, false);
             if outside {
@@ -1060,6 +1111,9 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let mut last = std::collections::HashMap::new();
     for (e, c, exp) in later {
         let mut client = app.client_for(c.account.unwrap()).await;
+        if e.path.starts_with("/api/") {
+            client = client.header("authorization", &format!("Bearer {}", token_of(&app, &mut secrets, c.account.unwrap()).await));
+        }
         let r = call(&mut client, e, &w).await;
         let s = r.status.as_u16();
         let object: String = e.path.split('/').take(3).collect::<Vec<_>>().join("/");
