@@ -128,6 +128,14 @@ permissions! {
     FundsEnter,
     FundsApprove,
     FundsAudit,
+    // Contests (劳动竞赛 / 技能比赛): read the contests and results in scope; organize a
+    // contest (categories, criteria, judges, publishing: union staff); submit the school's
+    // entries; score as a judge (the data decides: only a judge declared for the contest,
+    // never on an entry of a school they are in conflict with).
+    ContestView,
+    ContestManage,
+    ContestEnter,
+    ContestJudge,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -162,6 +170,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 // Elections
                 | P::ElectionView
                 | P::FundsView
+                // Contests
+                | P::ContestView
+                | P::ContestJudge
         ),
         Role::SchoolChair => matches!(
             p,
@@ -196,6 +207,10 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::FundsView
                 | P::FundsEnter
                 | P::FundsApprove
+                // Contests: the school's entries; organizing is the upper union's.
+                | P::ContestView
+                | P::ContestEnter
+                | P::ContestJudge
         ),
         Role::CommitteeMember => {
             matches!(
@@ -214,6 +229,10 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     | P::WorkPlanView
                     // Elections
                     | P::ElectionView
+                    // Contests
+                    | P::ContestView
+                    | P::ContestEnter
+                    | P::ContestJudge
             )
         }
         Role::FinanceOfficer => matches!(
@@ -235,7 +254,10 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::SuggestionSubmit
                 | P::NewsSubmit
         ),
-        Role::Member => matches!(p, P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit),
+        Role::Member => matches!(
+            p,
+            P::CongressAttend | P::SuggestionSubmit | P::NewsSubmit | P::ContestJudge
+        ),
     }
 }
 
@@ -672,6 +694,18 @@ mod tests {
             (Role::CommitteeMember, P::FundsView, false),
             (Role::Delegate, P::FundsView, false),
             (Role::Member, P::FundsView, false),
+            // Contests: staff organize, schools enter, a member may be a judge (the data
+            // decides which contest), nobody else reads the entries.
+            (Role::UnionStaff, P::ContestManage, true),
+            (Role::SchoolChair, P::ContestManage, false),
+            (Role::SchoolChair, P::ContestEnter, true),
+            (Role::CommitteeMember, P::ContestEnter, true),
+            (Role::AreaLead, P::ContestEnter, false),
+            (Role::AreaLead, P::ContestView, true),
+            (Role::Member, P::ContestJudge, true),
+            (Role::Member, P::ContestView, false),
+            (Role::Delegate, P::ContestJudge, false),
+            (Role::FinanceOfficer, P::ContestView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

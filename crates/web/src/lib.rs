@@ -15,6 +15,7 @@ pub mod auth;
 pub mod chart;
 pub mod chrome;
 pub mod congress;
+pub mod contests;
 pub mod correspondent;
 pub mod ctx;
 pub mod dashboard;

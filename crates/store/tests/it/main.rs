@@ -11,6 +11,7 @@ mod elections;
 mod export;
 mod figures;
 mod forensic;
+mod contests;
 mod funds;
 mod import;
 mod keys;

@@ -9,6 +9,7 @@ mod congress;
 mod dashboard;
 mod elections;
 mod enums;
+mod contests;
 mod funds;
 mod i18n;
 mod import;
