@@ -208,7 +208,9 @@ dual_test!(async fn contests_drop_extremes_and_due_items(t) {
         let b = (p.1 * 5) / 10;
         cs::score(st, acting, &who(), id, e1, &[(crit[0].id, p.0), (crit[1].id, b)]).await.unwrap();
     }
-    let due = cs::due_items(st, &reach, today()).await.unwrap();
+    // The judging deadline (in 20 days) is due within 14 days of a later day.
+    assert!(cs::due_items(st, &reach, today()).await.unwrap().is_empty());
+    let due = cs::due_items(st, &reach, today() + chrono::Duration::days(10)).await.unwrap();
     assert_eq!(due[0].kind, "due-contests-judging");
     cs::publish(st, &manage, &who(), id, today()).await.unwrap();
     let r = cs::results(&st.db, &staff.authorize::<perm::ContestView>().unwrap(), id).await.unwrap();

@@ -110,3 +110,94 @@ dual_test!(async fn contests_entries_blind_judging_and_published_results(t) {
     x.assert_status(200);
     assert!(x.bytes.starts_with(b"PK"));
 });
+
+/// A published contest of the district with two winners from school A and school B.
+async fn published(app: &TestApp) -> (i64, Vec<(i64, String)>) {
+    use domain::auth::perm;
+    use domain::contests::*;
+    use store::contests as cs;
+    let st = &app.t.store;
+    let o = &app.org;
+    let now = chrono::Utc::now().date_naive();
+    let draft = ContestDraft {
+        name: "全区教师书法比赛".into(),
+        kind: ContestKind::Calligraphy,
+        year: 2026,
+        rules: String::new(),
+        entry_from: now - chrono::Duration::days(3),
+        entry_until: now + chrono::Duration::days(3),
+        judging_until: now + chrono::Duration::days(9),
+        quota: 0,
+        drop_extremes: false,
+        prizes: [1, 1, 0, 0],
+        categories: Vec::new(),
+        criteria: vec![CriterionDraft { name: "笔法".into(), weight: 100, max: 10 }],
+    };
+    let id = cs::create(st, &sys(), &who(), o.union, &draft).await.unwrap();
+    let mut entries = Vec::new();
+    for (school, name) in [(o.school_a, "欧阳修远"), (o.school_b, "诸葛晴岚")] {
+        let e = cs::submit_entry(st, &sys(), &who(), id, &cs::EntryInput { school, category: None, title: "行书《兰亭序》节临".into(), entrants: name.into(), team: false }, now).await.unwrap();
+        entries.push((e, name.to_string()));
+    }
+    let jm = member(st, o.school_a2, "CT书法评委", 52).await;
+    cs::add_judge(st, &sys(), &who(), id, jm, &[]).await.unwrap();
+    cs::start_judging(st, &sys(), &who(), id).await.unwrap();
+    let mut judge = actor(&[(Role::Member, o.school_a2)]);
+    judge.member = Some(jm);
+    let acting = domain::congress::authorize_self::<perm::ContestJudge>(&judge).unwrap();
+    let crit = cs::sheet(&st.db, &acting, id).await.unwrap().criteria[0].id;
+    for ((e, _), p) in entries.iter().zip([9, 7]) {
+        cs::score(st, &acting, &who(), id, *e, &[(crit, p)]).await.unwrap();
+    }
+    cs::publish(st, &sys(), &who(), id, now).await.unwrap();
+    (id.0, entries.into_iter().map(|(e, n)| (e.0, n)).collect())
+}
+
+dual_test!(async fn contests_certificates_are_pdf_with_the_winners_chinese_names_and_verify_publicly(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let (id, winners) = published(&app).await;
+    let staff = app.account("ct-cert-staff", Role::UnionStaff, o.union).await;
+    let mut s = app.client_for(staff).await;
+    // The batch: one page per winner, both Chinese names in the text, small pages.
+    let r = s.get(&format!("/contests/{id}/certificates.pdf")).await;
+    r.assert_status(200);
+    assert_eq!(r.headers.get(http::header::CONTENT_TYPE).unwrap(), "application/pdf");
+    assert!(r.bytes.starts_with(b"%PDF"));
+    let text = pdf_extract::extract_text_from_mem(&r.bytes).expect("the PDF reads back");
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for (_, name) in &winners {
+        assert!(flat.contains(name.as_str()), "{name} is in the certificates: {flat}");
+    }
+    assert!(flat.contains("一等奖") && flat.contains("二等奖"), "{flat}");
+    assert!(r.bytes.len() <= 2 * 150 * 1024, "{} bytes for two pages", r.bytes.len());
+    // One winner's certificate alone.
+    let (e0, n0) = &winners[0];
+    let one = s.get(&format!("/contests/{id}/certificates.pdf?entry={e0}")).await;
+    one.assert_status(200);
+    let t1: String = pdf_extract::extract_text_from_mem(&one.bytes).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(t1.contains(n0.as_str()) && !t1.contains(winners[1].1.as_str()));
+    // The code printed on it verifies on the public page, without a login.
+    let code: String = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT certificate_code FROM contest_result WHERE entry_id = $1").bind(*e0).fetch_one(p).await).unwrap();
+    assert!(t1.contains(&code), "the code is printed: {t1}");
+    let mut anon = app.anon();
+    let page = anon.get(&format!("/certificates/verify?code={}", code.to_lowercase())).await;
+    page.assert_status(200);
+    let body = page.text();
+    assert!(body.contains(n0.as_str()) && body.contains("全区教师书法比赛"), "{body}");
+    assert!(!page.select(".genuine").is_empty());
+    // A forged code: "not genuine", and nothing of any winner.
+    let forged = format!("{}X", &code[..code.len() - 1]);
+    let forged = if forged == code { code.replace(&code[..1], "Z") } else { forged };
+    let page = anon.get(&format!("/certificates/verify?code={forged}")).await;
+    page.assert_status(200);
+    assert!(page.select(".genuine").is_empty());
+    let body = page.text();
+    assert!(!body.contains(n0.as_str()) && (body.contains("不是本平台颁发") || body.contains("not genuine")), "{body}");
+    // School B's chair reads the published certificates too; an unpublished contest has none.
+    let chair_b = app.account("ct-cert-b", Role::SchoolChair, o.school_b).await;
+    let mut b = app.client_for(chair_b).await;
+    b.get(&format!("/contests/{id}/certificates.pdf")).await.assert_status(200);
+    // An unknown contest: 404.
+    assert_eq!(s.get("/contests/999999/certificates.pdf").await.status.as_u16(), 404);
+});

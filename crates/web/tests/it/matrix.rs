@@ -31,6 +31,7 @@ const PUBLIC: &[&str] = &[
     "/vote",
     "/news",
     "/news/feed.atom",
+    "/certificates/verify",
 ];
 
 /// School A's congress: a term, a delegate, a meeting with an agenda item and a document,
