@@ -143,7 +143,8 @@ pub struct ContestForm {
 }
 
 fn date(field: &'static str, s: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, t::DATE_INVALID))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, t::DATE_INVALID))
 }
 
 fn count(field: &'static str, s: &str, key: &'static str) -> Result<u32, FieldError> {
@@ -161,10 +162,7 @@ fn count(field: &'static str, s: &str, key: &'static str) -> Result<u32, FieldEr
 pub fn parse_criteria(s: &str) -> Result<Vec<CriterionDraft>, FieldError> {
     let mut out = Vec::new();
     for line in s.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let parts: Vec<&str> = line
-            .split(['|', '｜', ',', '，'])
-            .map(str::trim)
-            .collect();
+        let parts: Vec<&str> = line.split(['|', '｜', ',', '，']).map(str::trim).collect();
         let [name, weight, max] = parts.as_slice() else {
             return Err(FieldError::new("criteria", t::CRITERIA_INVALID).arg("line", line));
         };
@@ -235,7 +233,9 @@ pub fn parse_contest(f: &ContestForm) -> Result<ContestDraft, FieldErrors> {
     if rules.chars().count() > 4000 {
         e.push(FieldError::new("rules", crate::text::TOO_LONG));
     }
-    match (name, kind, from, until, judging, quota, p1, p2, p3, p4, criteria) {
+    match (
+        name, kind, from, until, judging, quota, p1, p2, p3, p4, criteria,
+    ) {
         (
             Some(name),
             Some(kind),
@@ -420,7 +420,10 @@ mod tests {
         let s = [Some(90), Some(95), Some(90), Some(80), None, Some(70)];
         let p = placings(&s, [1, 1, 1, 0]);
         let ranks: Vec<Option<u32>> = p.iter().map(|x| x.map(|x| x.rank)).collect();
-        assert_eq!(ranks, vec![Some(2), Some(1), Some(2), Some(4), None, Some(5)]);
+        assert_eq!(
+            ranks,
+            vec![Some(2), Some(1), Some(2), Some(4), None, Some(5)]
+        );
         assert_eq!(p[0].unwrap().tier, Some(PrizeTier::Second));
         assert!(p[0].unwrap().tied && p[2].unwrap().tied && !p[1].unwrap().tied);
         assert_eq!(p[3].unwrap().tier, None); // rank 4 is past 1+1+1

@@ -23,9 +23,25 @@ pub(crate) fn area_demo<'a>(
 }
 
 const TOPICS: &[&str] = &[
-    "认识分数", "圆的面积", "古诗两首", "光合作用", "勾股定理", "电流与电路", "我的家乡",
-    "春天来了", "长方体的体积", "丝绸之路", "水的三态变化", "小数乘法", "植物的一生",
-    "牛顿第一定律", "天气与气候", "荷塘月色", "二次函数", "英语字母歌", "中国地形",
+    "认识分数",
+    "圆的面积",
+    "古诗两首",
+    "光合作用",
+    "勾股定理",
+    "电流与电路",
+    "我的家乡",
+    "春天来了",
+    "长方体的体积",
+    "丝绸之路",
+    "水的三态变化",
+    "小数乘法",
+    "植物的一生",
+    "牛顿第一定律",
+    "天气与气候",
+    "荷塘月色",
+    "二次函数",
+    "英语字母歌",
+    "中国地形",
     "垃圾分类",
 ];
 
@@ -99,7 +115,10 @@ async fn one(
                 school: OrgUnitId(school),
                 category: None,
                 title: titles(i),
-                entrants: names.into_iter().next().unwrap_or_else(|| "参赛教师".into()),
+                entrants: names
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| "参赛教师".into()),
                 team: false,
             },
             on,
@@ -112,7 +131,11 @@ async fn one(
         let mut q = Sql::new(CONTEST_COLS);
         q.bind(Arg::I64(id.0));
         let rows: Vec<ContestFlat> = q.fetch_all(&st.db).await?;
-        load_parts(&st.db, flat(rows.into_iter().next().ok_or(StoreError::NotFound)?)).await?
+        load_parts(
+            &st.db,
+            flat(rows.into_iter().next().ok_or(StoreError::NotFound)?),
+        )
+        .await?
     };
     let crit: Vec<CriterionId> = contest.criteria.iter().map(|c| c.id).collect();
     // Distinct totals, best first in a shuffled order of entries (not the order of schools).
@@ -182,10 +205,12 @@ pub async fn load(
     for k in 0..5 {
         let s = schools[(k * schools.len()) / 5];
         let m: Option<i64> = on_db!(&st.db, |p| {
-            sqlx::query_scalar("SELECT id FROM member WHERE school_union_id = $1 ORDER BY id DESC LIMIT 1")
-                .bind(s)
-                .fetch_optional(p)
-                .await
+            sqlx::query_scalar(
+                "SELECT id FROM member WHERE school_union_id = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(s)
+            .fetch_optional(p)
+            .await
         })?;
         if let Some(m) = m {
             judges.push((m, s));
@@ -215,7 +240,8 @@ pub async fn load(
         name: format!("{year}年全区教师教学课件制作比赛"),
         kind: ContestKind::Courseware,
         year,
-        rules: "与区电教馆联合举办。每校按名额报送，作品须为参赛教师本人原创，评委匿名评审。".into(),
+        rules: "与区电教馆联合举办。每校按名额报送，作品须为参赛教师本人原创，评委匿名评审。"
+            .into(),
         entry_from: d(3, 1),
         entry_until: d(4, 30),
         judging_until: d(5, 31),
@@ -226,7 +252,18 @@ pub async fn load(
         criteria: criteria.clone(),
     };
     let topics = |i: usize| format!("《{}》课件", TOPICS[i % TOPICS.len()]);
-    let a = one(st, sys, OrgUnitId(root), &schools, &judges, &courseware, &topics, 142, today).await?;
+    let a = one(
+        st,
+        sys,
+        OrgUnitId(root),
+        &schools,
+        &judges,
+        &courseware,
+        &topics,
+        142,
+        today,
+    )
+    .await?;
     let paper = ContestDraft {
         name: format!("{year}年全区教师教育教学论文评选"),
         kind: ContestKind::Paper,
@@ -259,7 +296,18 @@ pub async fn load(
     };
     let papers = |i: usize| PAPERS[i % PAPERS.len()].to_string();
     let b = if today >= paper.entry_until {
-        one(st, sys, OrgUnitId(root), &schools, &judges, &paper, &papers, 43, today).await?
+        one(
+            st,
+            sys,
+            OrgUnitId(root),
+            &schools,
+            &judges,
+            &paper,
+            &papers,
+            43,
+            today,
+        )
+        .await?
     } else {
         (0, 0)
     };

@@ -118,7 +118,9 @@ fn push_contest_visible(q: &mut Sql, scope: &Scope) {
     }
     q.push(" AND (");
     crate::scope::push_in_scope(q, "c.organizer_unit_id", scope);
-    q.push(" OR EXISTS (SELECT 1 FROM org_closure up WHERE up.ancestor_id = c.organizer_unit_id AND ");
+    q.push(
+        " OR EXISTS (SELECT 1 FROM org_closure up WHERE up.ancestor_id = c.organizer_unit_id AND ",
+    );
     crate::scope::push_in_scope(q, "up.descendant_id", scope);
     q.push("))");
 }
@@ -155,11 +157,23 @@ pub async fn list(
         crate::scope::push_in_scope(&mut q, "c.organizer_unit_id", cap.scope());
         q.push(")");
     }
-    q.push(") FROM contest c JOIN org_unit o ON o.id = c.organizer_unit_id WHERE c.contest_year = ")
-        .bind(Arg::I64(i64::from(year)));
+    q.push(
+        ") FROM contest c JOIN org_unit o ON o.id = c.organizer_unit_id WHERE c.contest_year = ",
+    )
+    .bind(Arg::I64(i64::from(year)));
     push_contest_visible(&mut q, cap.scope());
     q.push(" ORDER BY c.entry_until DESC, c.id DESC");
-    type Row = (i64, i64, String, String, String, i64, NaiveDate, String, i64);
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        NaiveDate,
+        String,
+        i64,
+    );
     let rows: Vec<Row> = q.fetch_all(db).await?;
     Ok(rows
         .into_iter()
@@ -252,10 +266,12 @@ async fn load_parts(db: &Db, r: ContestFlat) -> Result<Contest, StoreError> {
         .await
     })?;
     let cats: Vec<(i64, String)> = crate::on_db!(db, |p| {
-        sqlx::query_as("SELECT id, name FROM contest_category WHERE contest_id = $1 ORDER BY position")
-            .bind(id)
-            .fetch_all(p)
-            .await
+        sqlx::query_as(
+            "SELECT id, name FROM contest_category WHERE contest_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(p)
+        .await
     })?;
     let crit: Vec<(i64, String, i64, i64)> = crate::on_db!(db, |p| {
         sqlx::query_as(
@@ -376,13 +392,15 @@ pub async fn create(
     })?;
     for (i, name) in d.categories.iter().enumerate() {
         on_tx!(&mut tx, |c| {
-            sqlx::query("INSERT INTO contest_category (contest_id, position, name) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(i as i64)
-                .bind(name)
-                .execute(&mut *c)
-                .await
-                .map(|_| ())
+            sqlx::query(
+                "INSERT INTO contest_category (contest_id, position, name) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(name)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
         })?;
     }
     for (i, cr) in d.criteria.iter().enumerate() {
@@ -405,7 +423,16 @@ pub async fn create(
         .note("kind", d.kind.code())
         .note("quota", d.quota)
         .note("entry_until", d.entry_until.to_string());
-    log_commit(tx, st, who, "contest.create", ("contest", id), organizer, &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "contest.create",
+        ("contest", id),
+        organizer,
+        &ch,
+    )
+    .await?;
     Ok(ContestId(id))
 }
 
@@ -434,10 +461,12 @@ pub async fn start_judging(
         return Err(invalid(FieldError::new("status", t::NOT_OPEN)));
     }
     let judges: i64 = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM contest_judge WHERE contest_id = $1")
-            .bind(id.0)
-            .fetch_one(&mut *c)
-            .await
+        sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM contest_judge WHERE contest_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *c)
+        .await
     })?;
     if judges == 0 {
         return Err(invalid(FieldError::new("status", t::NO_JUDGES)));
@@ -451,7 +480,16 @@ pub async fn start_judging(
     })?;
     let mut ch = Changes::new();
     ch.field("status", Some(&"open"), Some(&"judging"));
-    log_commit(tx, st, who, "contest.judging", ("contest", id.0), OrgUnitId(org), &ch).await
+    log_commit(
+        tx,
+        st,
+        who,
+        "contest.judging",
+        ("contest", id.0),
+        OrgUnitId(org),
+        &ch,
+    )
+    .await
 }
 
 /// Declares a judge (a member in scope) for a contest, with the schools they must never
@@ -513,7 +551,16 @@ pub async fn add_judge(
     }
     let mut ch = Changes::new();
     ch.note("member", member.0).note("conflicts", schools.len());
-    log_commit(tx, st, who, "contest.judge", ("contest", id.0), OrgUnitId(org), &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "contest.judge",
+        ("contest", id.0),
+        OrgUnitId(org),
+        &ch,
+    )
+    .await?;
     Ok(ContestJudgeId(judge))
 }
 
@@ -694,7 +741,16 @@ pub async fn submit_entry(
     let _ = org;
     let mut ch = Changes::new();
     ch.note("contest", id.0).note("title", title.as_str());
-    log_commit(tx, st, who, "contest.entry", ("contest_entry", e), input.school, &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "contest.entry",
+        ("contest_entry", e),
+        input.school,
+        &ch,
+    )
+    .await?;
     Ok(ContestEntryId(e))
 }
 
@@ -806,7 +862,11 @@ pub async fn sheet(
         q.bind(Arg::I64(id.0));
         q.fetch_all(db).await?
     };
-    let c = load_parts(db, flat(head.into_iter().next().ok_or(StoreError::NotFound)?)).await?;
+    let c = load_parts(
+        db,
+        flat(head.into_iter().next().ok_or(StoreError::NotFound)?),
+    )
+    .await?;
     let rows: Vec<(i64, String, Option<String>)> = crate::on_db!(db, |p| {
         sqlx::query_as(
             "SELECT e.id, e.code, g.name FROM contest_entry e LEFT JOIN contest_category g ON g.id = e.category_id
@@ -819,10 +879,12 @@ pub async fn sheet(
         .await
     })?;
     let scores: Vec<(i64, i64, i64)> = crate::on_db!(db, |p| {
-        sqlx::query_as("SELECT entry_id, criterion_id, points FROM contest_score WHERE judge_id = $1")
-            .bind(judge)
-            .fetch_all(p)
-            .await
+        sqlx::query_as(
+            "SELECT entry_id, criterion_id, points FROM contest_score WHERE judge_id = $1",
+        )
+        .bind(judge)
+        .fetch_all(p)
+        .await
     })?;
     let mine: HashMap<(i64, i64), u32> = scores
         .into_iter()
@@ -871,11 +933,13 @@ pub async fn score(
     })?;
     let (org, status) = head.into_iter().next().ok_or(StoreError::NotFound)?;
     let school: Option<i64> = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar("SELECT school_union_id FROM contest_entry WHERE id = $1 AND contest_id = $2")
-            .bind(entry.0)
-            .bind(id.0)
-            .fetch_optional(&mut *c)
-            .await
+        sqlx::query_scalar(
+            "SELECT school_union_id FROM contest_entry WHERE id = $1 AND contest_id = $2",
+        )
+        .bind(entry.0)
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await
     })?;
     let school = school.ok_or(StoreError::NotFound)?;
     let conflict: Option<i64> = on_tx!(&mut tx, |c| {
@@ -894,10 +958,12 @@ pub async fn score(
         return Err(invalid(FieldError::new("points", t::NOT_JUDGING)));
     }
     let crit: Vec<(i64, i64)> = on_tx!(&mut tx, |c| {
-        sqlx::query_as("SELECT id, max_points FROM contest_criterion WHERE contest_id = $1 ORDER BY position")
-            .bind(id.0)
-            .fetch_all(&mut *c)
-            .await
+        sqlx::query_as(
+            "SELECT id, max_points FROM contest_criterion WHERE contest_id = $1 ORDER BY position",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *c)
+        .await
     })?;
     let given: HashMap<i64, i64> = points.iter().map(|(c, p)| (c.0, *p)).collect();
     let mut checked = Vec::with_capacity(crit.len());
@@ -932,7 +998,16 @@ pub async fn score(
     }
     let mut ch = Changes::new();
     ch.note("entry", entry.0).note("judge", judge);
-    log_commit(tx, st, who, "contest.score", ("contest", id.0), OrgUnitId(org), &ch).await
+    log_commit(
+        tx,
+        st,
+        who,
+        "contest.score",
+        ("contest", id.0),
+        OrgUnitId(org),
+        &ch,
+    )
+    .await
 }
 
 /// A line of the results.
@@ -986,10 +1061,7 @@ async fn compute(db: &Db, c: &Contest) -> Result<Vec<ResultLine>, StoreError> {
     let mut sheets: HashMap<(i64, i64), Vec<(u32, u32, u32)>> = HashMap::new();
     for (e, j, cr, p) in scores {
         if let Some((w, m)) = crit.get(&cr) {
-            sheets
-                .entry((e, j))
-                .or_default()
-                .push((p as u32, *w, *m));
+            sheets.entry((e, j)).or_default().push((p as u32, *w, *m));
         }
     }
     let mut per_entry: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -1025,7 +1097,12 @@ async fn compute(db: &Db, c: &Contest) -> Result<Vec<ResultLine>, StoreError> {
             certificate: None,
         })
         .collect();
-    out.sort_by_key(|l| (l.placing.map(|p| p.rank).unwrap_or(u32::MAX), l.code.clone()));
+    out.sort_by_key(|l| {
+        (
+            l.placing.map(|p| p.rank).unwrap_or(u32::MAX),
+            l.code.clone(),
+        )
+    });
     Ok(out)
 }
 
@@ -1110,7 +1187,15 @@ pub async fn verify(db: &Db, code: &str) -> Result<Option<Verified>, StoreError>
     if code.len() != 14 {
         return Ok(None);
     }
-    type Row = (String, String, String, String, String, String, Option<NaiveDate>);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDate>,
+    );
     let rows: Vec<Row> = crate::on_db!(db, |p| {
         sqlx::query_as(
             "SELECT c.name, o.name, e.entrants, e.title, s.name, r.tier, c.published_on FROM contest_result r
@@ -1155,7 +1240,11 @@ pub async fn publish(
         q.bind(Arg::I64(id.0));
         q.fetch_all(&st.db).await?
     };
-    let c = load_parts(&st.db, flat(head.into_iter().next().ok_or(StoreError::NotFound)?)).await?;
+    let c = load_parts(
+        &st.db,
+        flat(head.into_iter().next().ok_or(StoreError::NotFound)?),
+    )
+    .await?;
     let lines = compute(&st.db, &c).await?;
     let unscored = lines.iter().filter(|l| l.score.is_none()).count();
     if unscored > 0 {
@@ -1202,7 +1291,16 @@ pub async fn publish(
     ch.field("status", Some(&"judging"), Some(&"published"))
         .note("entries", lines.len())
         .note("prizes", prizes);
-    log_commit(tx, st, who, "contest.publish", ("contest", id.0), OrgUnitId(org), &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "contest.publish",
+        ("contest", id.0),
+        OrgUnitId(org),
+        &ch,
+    )
+    .await?;
     Ok(prizes)
 }
 

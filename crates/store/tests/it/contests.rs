@@ -40,8 +40,16 @@ fn draft(quota: u32, prizes: [u32; 4], drop: bool) -> ContestDraft {
         prizes,
         categories: vec!["小学组".into()],
         criteria: vec![
-            CriterionDraft { name: "教学设计".into(), weight: 60, max: 10 },
-            CriterionDraft { name: "技术应用".into(), weight: 40, max: 5 },
+            CriterionDraft {
+                name: "教学设计".into(),
+                weight: 60,
+                max: 10,
+            },
+            CriterionDraft {
+                name: "技术应用".into(),
+                weight: 40,
+                max: 5,
+            },
         ],
     }
 }
@@ -53,7 +61,13 @@ fn judge_actor(m: MemberId, school: OrgUnitId) -> Actor {
 }
 
 fn entry(school: OrgUnitId, title: &str) -> cs::EntryInput {
-    cs::EntryInput { school, category: None, title: title.into(), entrants: format!("{title}的作者"), team: false }
+    cs::EntryInput {
+        school,
+        category: None,
+        title: title.into(),
+        entrants: format!("{title}的作者"),
+        team: false,
+    }
 }
 
 dual_test!(async fn contests_quota_deadline_blind_sheets_conflicts_and_published_ties(t) {

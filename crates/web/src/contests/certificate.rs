@@ -196,8 +196,8 @@ pub fn render(font: &CjkFont, certs: &[CertificateText]) -> Result<Vec<u8>, Cert
         .ok_or_else(|| CertificateError::Pdf("the font cannot be embedded".into()))?;
     let mut doc = Document::new();
     for c in certs {
-        let settings = PageSettings::from_wh(W, H)
-            .ok_or_else(|| CertificateError::Pdf("page size".into()))?;
+        let settings =
+            PageSettings::from_wh(W, H).ok_or_else(|| CertificateError::Pdf("page size".into()))?;
         let mut page = doc.start_page_with(settings);
         let mut s = page.surface();
         // A double red frame.
@@ -254,7 +254,13 @@ pub fn render(font: &CjkFont, certs: &[CertificateText]) -> Result<Vec<u8>, Cert
         text(&mut s, 120.0, y, 20.0, "特发此证，以资鼓励。");
         // The awarding union and the date, right-aligned.
         let right = W - 90.0;
-        text(&mut s, right - m.width(&c.union, 20.0), 470.0, 20.0, &c.union);
+        text(
+            &mut s,
+            right - m.width(&c.union, 20.0),
+            470.0,
+            20.0,
+            &c.union,
+        );
         text(&mut s, right - m.width(&c.date, 18.0), 500.0, 18.0, &c.date);
         // The QR code and the verification code, bottom left.
         if let Ok(qr) = qrcode::QrCode::new(c.verify_url.as_bytes()) {
@@ -278,8 +284,20 @@ pub fn render(font: &CjkFont, certs: &[CertificateText]) -> Result<Vec<u8>, Cert
             }
         }
         s.set_fill(Some(fill(60, 60, 60)));
-        text(&mut s, 170.0, H - 120.0, 11.0, &format!("验证码：{}", c.code));
-        text(&mut s, 170.0, H - 102.0, 9.0, "扫码或在公开页面输入验证码，核验证书真伪");
+        text(
+            &mut s,
+            170.0,
+            H - 120.0,
+            11.0,
+            &format!("验证码：{}", c.code),
+        );
+        text(
+            &mut s,
+            170.0,
+            H - 102.0,
+            9.0,
+            "扫码或在公开页面输入验证码，核验证书真伪",
+        );
         text(&mut s, 170.0, H - 88.0, 8.0, &c.verify_url);
         s.finish();
         page.finish();
@@ -294,8 +312,13 @@ mod tests {
 
     #[test]
     fn contests_a_missing_font_names_the_fix() {
-        let e = font_from([PathBuf::from("/nonexistent/font.ttc")]).err().unwrap();
+        let e = font_from([PathBuf::from("/nonexistent/font.ttc")])
+            .err()
+            .unwrap();
         let msg = e.to_string();
-        assert!(msg.contains("fonts-noto-cjk") && msg.contains(FONT_ENV), "{msg}");
+        assert!(
+            msg.contains("fonts-noto-cjk") && msg.contains(FONT_ENV),
+            "{msg}"
+        );
     }
 }

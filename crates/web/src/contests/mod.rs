@@ -207,7 +207,14 @@ fn organizer_units(a: &Auth, selected: &str) -> Vec<Opt> {
 
 /// `/contests`: the year's contests in scope, and the organizer's form.
 pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<YearQuery>) -> AppResult {
-    list_page(&state, &a, parse_year(&q.year), HashMap::new(), FieldErrors::default()).await
+    list_page(
+        &state,
+        &a,
+        parse_year(&q.year),
+        HashMap::new(),
+        FieldErrors::default(),
+    )
+    .await
 }
 
 async fn list_page(
@@ -466,7 +473,10 @@ async fn show_page(state: &AppState, a: &Auth, id: ContestId, refused: Refused) 
     );
     let p = Chrome::new(a, "contests-contest-title")
         .title_text(c.name.clone())
-        .crumb(tr.t("nav-contests"), Some(format!("/contests?year={}", c.year)));
+        .crumb(
+            tr.t("nav-contests"),
+            Some(format!("/contests?year={}", c.year)),
+        );
     let mut resp = a.render(&ShowPage {
         p,
         id: c.id.0,
@@ -691,7 +701,10 @@ pub async fn results(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
     let tr = a.tr;
     let p = Chrome::new(&a, "contests-results-title")
         .title_text(format!("{} · {}", c.name, tr.t("contests-results")))
-        .crumb(tr.t("nav-contests"), Some(format!("/contests?year={}", c.year)))
+        .crumb(
+            tr.t("nav-contests"),
+            Some(format!("/contests?year={}", c.year)),
+        )
         .crumb(c.name.clone(), Some(format!("/contests/{id}")));
     a.render(&ResultsPage {
         p,
@@ -854,8 +867,11 @@ async fn sheet_page(
     } else {
         StatusCode::OK
     };
-    let p = Chrome::new(a, "contests-sheet-title")
-        .title_text(format!("{} · {}", s.name, tr.t("contests-sheet")));
+    let p = Chrome::new(a, "contests-sheet-title").title_text(format!(
+        "{} · {}",
+        s.name,
+        tr.t("contests-sheet")
+    ));
     let mut resp = a.render(&SheetPage {
         p,
         id: id.0,
@@ -1004,7 +1020,10 @@ pub async fn certificates(
         .replace('+', "%20");
     Ok(axum::response::IntoResponse::into_response((
         [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_string(),
+            ),
             (
                 axum::http::header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),

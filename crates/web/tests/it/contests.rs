@@ -131,23 +131,48 @@ async fn published(app: &TestApp) -> (i64, Vec<(i64, String)>) {
         drop_extremes: false,
         prizes: [1, 1, 0, 0],
         categories: Vec::new(),
-        criteria: vec![CriterionDraft { name: "笔法".into(), weight: 100, max: 10 }],
+        criteria: vec![CriterionDraft {
+            name: "笔法".into(),
+            weight: 100,
+            max: 10,
+        }],
     };
-    let id = cs::create(st, &sys(), &who(), o.union, &draft).await.unwrap();
+    let id = cs::create(st, &sys(), &who(), o.union, &draft)
+        .await
+        .unwrap();
     let mut entries = Vec::new();
     for (school, name) in [(o.school_a, "欧阳修远"), (o.school_b, "诸葛晴岚")] {
-        let e = cs::submit_entry(st, &sys(), &who(), id, &cs::EntryInput { school, category: None, title: "行书《兰亭序》节临".into(), entrants: name.into(), team: false }, now).await.unwrap();
+        let e = cs::submit_entry(
+            st,
+            &sys(),
+            &who(),
+            id,
+            &cs::EntryInput {
+                school,
+                category: None,
+                title: "行书《兰亭序》节临".into(),
+                entrants: name.into(),
+                team: false,
+            },
+            now,
+        )
+        .await
+        .unwrap();
         entries.push((e, name.to_string()));
     }
     let jm = member(st, o.school_a2, "CT书法评委", 52).await;
-    cs::add_judge(st, &sys(), &who(), id, jm, &[]).await.unwrap();
+    cs::add_judge(st, &sys(), &who(), id, jm, &[])
+        .await
+        .unwrap();
     cs::start_judging(st, &sys(), &who(), id).await.unwrap();
     let mut judge = actor(&[(Role::Member, o.school_a2)]);
     judge.member = Some(jm);
     let acting = domain::congress::authorize_self::<perm::ContestJudge>(&judge).unwrap();
     let crit = cs::sheet(&st.db, &acting, id).await.unwrap().criteria[0].id;
     for ((e, _), p) in entries.iter().zip([9, 7]) {
-        cs::score(st, &acting, &who(), id, *e, &[(crit, p)]).await.unwrap();
+        cs::score(st, &acting, &who(), id, *e, &[(crit, p)])
+            .await
+            .unwrap();
     }
     cs::publish(st, &sys(), &who(), id, now).await.unwrap();
     (id.0, entries.into_iter().map(|(e, n)| (e.0, n)).collect())

@@ -384,9 +384,15 @@ async fn contest_of_a(app: &TestApp) -> i64 {
         drop_extremes: false,
         prizes: [1, 1, 1, 0],
         categories: Vec::new(),
-        criteria: vec![CriterionDraft { name: "设计".into(), weight: 100, max: 10 }],
+        criteria: vec![CriterionDraft {
+            name: "设计".into(),
+            weight: 100,
+            max: 10,
+        }],
     };
-    let id = cs::create(st, &sys(), &who(), app.org.school_a, &draft).await.unwrap();
+    let id = cs::create(st, &sys(), &who(), app.org.school_a, &draft)
+        .await
+        .unwrap();
     cs::submit_entry(
         st,
         &sys(),
