@@ -62,7 +62,6 @@ contests-sheet = Scoring sheet
 contests-sheet-help = The sheet shows entry codes only, never the entrants or their school; entries of your own school and of schools you are in conflict with are left out.
 contests-sheet-done = Scored
 contests-sheet-empty = No entries for you to score.
-contests-not-judging = The contest is not being judged: scores cannot be entered.
 contests-scored-ok = Saved.
 contests-col-rank = Rank
 contests-col-code = Code

@@ -62,7 +62,6 @@ contests-sheet = 评分表
 contests-sheet-help = 评分表只显示作品编号，不显示作者和学校；本校及回避学校的作品不会出现。
 contests-sheet-done = 已评
 contests-sheet-empty = 没有需要您评分的作品。
-contests-not-judging = 当前不在评审期，不能评分。
 contests-scored-ok = 已保存。
 contests-col-rank = 名次
 contests-col-code = 编号
