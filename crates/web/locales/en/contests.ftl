@@ -125,3 +125,4 @@ contests-certificates = Certificates (PDF)
 contests-certificate = Certificate
 contests-font-missing = Certificates cannot be drawn: the server has no Chinese font. Install fonts-noto-cjk (apt-get install fonts-noto-cjk) or name a font file in JIAOGONG_CERTIFICATE_FONT.
 doc-contests-certificates = Certificates (PDF)
+contests-no-certificates = No certificates to print: they exist once the results are published, for the prizes.

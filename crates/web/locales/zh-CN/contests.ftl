@@ -125,3 +125,4 @@ contests-certificates = 获奖证书（PDF）
 contests-certificate = 证书
 contests-font-missing = 无法生成证书：服务器上没有中文字体。请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk），或用环境变量 JIAOGONG_CERTIFICATE_FONT 指定字体文件。
 doc-contests-certificates = 获奖证书（PDF）
+contests-no-certificates = 没有可打印的证书：结果公布后才有获奖证书。

@@ -966,10 +966,19 @@ pub async fn certificates(
     let cap = a.actor.authorize::<perm::ContestView>()?;
     let db = &state.store.db;
     let c = match cs::get(db, &cap, ContestId(id)).await {
-        Ok(c) if c.status == ContestStatus::Published => c,
-        Ok(_) | Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
+    let none = || {
+        Ok(a.redirect(
+            &format!("/contests/{id}"),
+            Flash::error("contests-no-certificates"),
+        ))
+    };
+    if c.status != ContestStatus::Published {
+        return none();
+    }
     let lines = cs::results(db, &cap, ContestId(id)).await?;
     let entry = q.entry.trim().parse::<i64>().ok();
     let base = verify_base(&state.config);
@@ -997,7 +1006,7 @@ pub async fn certificates(
         })
         .collect();
     if certs.is_empty() {
-        return Err(AppError::NotFound);
+        return none();
     }
     let font = match certificate::font() {
         Ok(f) => f,
