@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 #[macro_export]
 macro_rules! for_each_area {
     ($m:ident) => {
-        $m! { org, auth, audit, congress, proposals, voting, assistance, funds, elections, notify, assessment, correspondent, work_plan, work_summary, contests }
+        $m! { org, auth, audit, congress, proposals, voting, assistance, funds, elections, notify, assessment, contests, correspondent, work_plan, work_summary }
     };
 }
 
