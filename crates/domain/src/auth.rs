@@ -142,6 +142,14 @@ permissions! {
     // audited), receive, assign, answer and close them (the chair, district staff).
     PetitionView,
     PetitionHandle,
+    // Contests (劳动竞赛 / 技能比赛): read the contests and results in scope; organize a
+    // contest (categories, criteria, judges, publishing: union staff); submit the school's
+    // entries; score as a judge (the data decides: only a judge declared for the contest,
+    // never on an entry of a school they are in conflict with).
+    ContestView,
+    ContestManage,
+    ContestEnter,
+    ContestJudge,
 }
 
 /// The policy table. Reading a row answers "what may a holder of this role do within the
@@ -178,6 +186,9 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::FundsView
                 // Rights
                 | P::SurveyView
+                // Contests
+                | P::ContestView
+                | P::ContestJudge
         ),
         Role::SchoolChair => matches!(
             p,
@@ -221,6 +232,10 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::SurveyAnswer
                 | P::PetitionView
                 | P::PetitionHandle
+                // Contests: the school's entries; organizing is the upper union's.
+                | P::ContestView
+                | P::ContestEnter
+                | P::ContestJudge
         ),
         Role::CommitteeMember => {
             matches!(
@@ -245,6 +260,10 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                     // Rights
                     | P::SurveyView
                     | P::SurveyAnswer
+                    // Contests
+                    | P::ContestView
+                    | P::ContestEnter
+                    | P::ContestJudge
             )
         }
         Role::FinanceOfficer => matches!(
@@ -275,6 +294,7 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
                 | P::NewsSubmit
                 | P::ActivityJoin
                 | P::SurveyAnswer
+                | P::ContestJudge
         ),
     }
 }
@@ -742,6 +762,18 @@ mod tests {
             (Role::AreaLead, P::PetitionView, false),
             (Role::Member, P::PetitionView, false),
             (Role::Delegate, P::PetitionView, false),
+            // Contests: staff organize, schools enter, a member may be a judge (the data
+            // decides which contest), nobody else reads the entries.
+            (Role::UnionStaff, P::ContestManage, true),
+            (Role::SchoolChair, P::ContestManage, false),
+            (Role::SchoolChair, P::ContestEnter, true),
+            (Role::CommitteeMember, P::ContestEnter, true),
+            (Role::AreaLead, P::ContestEnter, false),
+            (Role::AreaLead, P::ContestView, true),
+            (Role::Member, P::ContestJudge, true),
+            (Role::Member, P::ContestView, false),
+            (Role::Delegate, P::ContestJudge, false),
+            (Role::FinanceOfficer, P::ContestView, false),
         ];
         for (role, p, allowed) in table {
             assert_eq!(role_permits(*role, *p), *allowed, "{role:?} {p:?}");

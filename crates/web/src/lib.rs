@@ -17,6 +17,7 @@ pub mod auth;
 pub mod chart;
 pub mod chrome;
 pub mod congress;
+pub mod contests;
 pub mod correspondent;
 pub mod ctx;
 pub mod dashboard;

@@ -8,6 +8,7 @@ mod assistance;
 mod auth;
 mod boundary;
 mod congress;
+mod contests;
 mod dashboard;
 mod elections;
 mod enums;

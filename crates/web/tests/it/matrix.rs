@@ -33,6 +33,7 @@ const PUBLIC: &[&str] = &[
     "/vote",
     "/news",
     "/news/feed.atom",
+    "/certificates/verify",
 ];
 
 /// School A's congress: a term, a delegate, a meeting with an agenda item and a document,
@@ -285,6 +286,8 @@ struct World {
     petition: i64,
     /// A personal access token of school A's chair (issue 24).
     api_token: i64,
+    /// A contest organized by school A, with an entry of school A (contests).
+    contest: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -293,7 +296,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 33] = [
+    let prefixes: [(&str, i64); 34] = [
         ("/activities/", w.activity),
         ("/surveys/", w.survey),
         ("/petitions/", w.petition),
@@ -307,6 +310,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/elections/", w.election),
         ("/funds/entries/", w.funds_entry),
         ("/funds/findings/", w.finding),
+        ("/contests/", w.contest),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
         ("/inbox/", w.inbox),
@@ -404,6 +408,53 @@ async fn inbox_and_job_of_a(app: &TestApp, chair_a: domain::ids::AccountId) -> (
         .unwrap();
     let item = store::inbox::list(&st.db, chair_a, None, 1).await.unwrap()[0].id;
     (item, j.id)
+}
+
+/// School A's own contest ("甲校课件比赛", open for entries around the real today) with
+/// one entry of school A ("甲校参赛作品").
+async fn contest_of_a(app: &TestApp) -> i64 {
+    use domain::contests::*;
+    use store::contests as cs;
+    let st = &app.t.store;
+    let now = chrono::Utc::now().date_naive();
+    let draft = ContestDraft {
+        name: "甲校课件比赛".into(),
+        kind: ContestKind::Courseware,
+        year: 2026,
+        rules: String::new(),
+        entry_from: now - chrono::Duration::days(30),
+        entry_until: now + chrono::Duration::days(60),
+        judging_until: now + chrono::Duration::days(90),
+        quota: 5,
+        drop_extremes: false,
+        prizes: [1, 1, 1, 0],
+        categories: Vec::new(),
+        criteria: vec![CriterionDraft {
+            name: "设计".into(),
+            weight: 100,
+            max: 10,
+        }],
+    };
+    let id = cs::create(st, &sys(), &who(), app.org.school_a, &draft)
+        .await
+        .unwrap();
+    cs::submit_entry(
+        st,
+        &sys(),
+        &who(),
+        id,
+        &cs::EntryInput {
+            school: app.org.school_a,
+            category: None,
+            title: "甲校参赛作品".into(),
+            entrants: "甲校参赛教师".into(),
+            team: false,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    id.0
 }
 
 /// School A's money: a month of union fund paid, a large member-activities line, an
@@ -972,6 +1023,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let activity = activity_of_a(&app, member_a).await;
     let (survey, petition) = survey_of_a(&app).await;
     let api_token = api_secret(&app, chair_a).await.0;
+    let contest = contest_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -997,11 +1049,12 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         election,
         funds_entry,
         finding,
+        contest,
         api_token,
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项"],
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.

@@ -1,0 +1,228 @@
+//! Contests over HTTP (issue 18): district staff create a contest (a refused form comes
+//! back with the message at the criteria and the input kept); school A's chair submits an
+//! entry and the next one beyond the quota is refused at its field; a judge from school B
+//! sees a blind sheet (the code, never the title, the entrants or the school), points out
+//! of range come back at the line with what was typed, and a score is saved; school B's
+//! chair cannot read the standing before publication; published results show the rank and
+//! the prize, and the .xlsx downloads. Every message key of the area is in both
+//! catalogues. Both engines.
+
+use domain::auth::Role;
+use testkit::app::TestApp;
+use testkit::*;
+use web::i18n::{Lang, catalogue_keys};
+
+#[test]
+fn contests_every_message_of_the_area_is_in_both_catalogues() {
+    for lang in [Lang::Zh, Lang::En] {
+        let keys = catalogue_keys(lang);
+        for k in domain::contests::text::ALL {
+            assert!(keys.contains(*k), "{k} missing in {lang:?}");
+        }
+    }
+}
+
+async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
+}
+
+dual_test!(async fn contests_entries_blind_judging_and_published_results(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let now = chrono::Utc::now().date_naive();
+    let d = |n: i64| (now + chrono::Duration::days(n)).to_string();
+    let staff = app.account("ct-staff", Role::UnionStaff, o.union).await;
+    let mut s = app.client_for(staff).await;
+    let union = o.union.0.to_string();
+    let (from, until, judging) = (d(-5), d(10), d(30));
+    let mut form = vec![
+        ("organizer", union.as_str()), ("name", "CT课件比赛"), ("kind", "courseware"),
+        ("entry_from", from.as_str()), ("entry_until", until.as_str()), ("judging_until", judging.as_str()),
+        ("quota", "1"), ("first", "1"), ("second", "0"), ("third", "0"), ("merit", "0"),
+        ("criteria", "教学设计|60|10\n技术应用|30|10"), ("categories", ""), ("rules", ""),
+    ];
+    // Weights summing to 90: refused at the criteria, the name kept.
+    let r = s.post("/contests", &form).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#c-criteria ~ .field-error").join(" ").contains("90"));
+    assert!(r.text().contains("CT课件比赛"));
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM contest").await, 0);
+    form[11] = ("criteria", "教学设计|60|10\n技术应用|40|10");
+    let r = s.post("/contests", &form).await;
+    r.assert_status(303);
+    let id: i64 = r.location().unwrap().trim_start_matches("/contests/").parse().unwrap();
+
+    // School A's chair submits one entry; the second is beyond the quota of 1.
+    let chair_a = app.account("ct-chair-a", Role::SchoolChair, o.school_a).await;
+    let mut a = app.client_for(chair_a).await;
+    let school = o.school_a.0.to_string();
+    let r = a.post(&format!("/contests/{id}/entries"), &[("school", &school), ("title", "《圆的面积》CT作品"), ("entrants", "CT王老师"), ("category", "")]).await;
+    r.assert_status(303);
+    let r = a.post(&format!("/contests/{id}/entries"), &[("school", &school), ("title", "第二件"), ("entrants", "CT李老师"), ("category", "")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#e-title ~ .field-error").join(" ").contains('1'));
+    assert!(r.text().contains("第二件"), "the typed title is kept");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM contest_entry").await, 1);
+    let code: String = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT code FROM contest_entry").fetch_one(p).await).unwrap();
+
+    // A judge from school B, declared by staff; then the judging opens.
+    let jm = member(st, o.school_b, "CT乙校评委", 51).await;
+    let judge = app.account_full("ct-judge", Role::Member, o.school_b, Some(jm), None).await;
+    let r = s.post(&format!("/contests/{id}/judges"), &[("member", &jm.0.to_string())]).await;
+    r.assert_status(303);
+    s.post(&format!("/contests/{id}/judging"), &[]).await.assert_status(303);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM contest WHERE status = 'judging'").await, 1);
+
+    // The blind sheet: the code, not the title, the entrants or the school.
+    let mut j = app.client_for(judge).await;
+    let sheet = j.get(&format!("/contests/{id}/sheet")).await;
+    sheet.assert_status(200);
+    let body = sheet.text();
+    assert!(body.contains(&code));
+    assert!(!body.contains("圆的面积") && !body.contains("CT王老师") && !body.contains("甲一小学"), "the sheet is blind");
+    let crit: Vec<i64> = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT id FROM contest_criterion ORDER BY position").fetch_all(p).await).unwrap();
+    let entry: i64 = scalar(&app, "SELECT id FROM contest_entry").await;
+    let (c0, c1) = (format!("c{}", crit[0]), format!("c{}", crit[1]));
+    let r = j.post(&format!("/contests/{id}/sheet"), &[("entry", &entry.to_string()), (&c0, "11"), (&c1, "7")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.text().contains("value=\"11\""), "the typed points are kept");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM contest_score").await, 0);
+    let r = j.post(&format!("/contests/{id}/sheet"), &[("entry", &entry.to_string()), (&c0, "9"), (&c1, "8")]).await;
+    r.assert_status(303);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM contest_score").await, 2);
+
+    // School B's chair: no standing before publication.
+    let chair_b = app.account("ct-chair-b", Role::SchoolChair, o.school_b).await;
+    let mut b = app.client_for(chair_b).await;
+    assert_eq!(b.get(&format!("/contests/{id}/results")).await.status.as_u16(), 404);
+    b.get(&format!("/contests/{id}")).await.assert_status(200);
+    assert!(!b.get(&format!("/contests/{id}")).await.text().contains("圆的面积"), "B sees no entry of A before publication");
+
+    // Published: the first prize with its score (9/10·60 + 8/10·40 = 86.00).
+    s.post(&format!("/contests/{id}/publish"), &[]).await.assert_status(303);
+    let r = b.get(&format!("/contests/{id}/results")).await;
+    r.assert_status(200);
+    let text = r.text();
+    assert!(text.contains("圆的面积") && text.contains("86.00"), "{text}");
+    assert!(text.contains("一等奖") || text.contains("First prize"));
+    let x = b.get(&format!("/contests/{id}/results.xlsx")).await;
+    x.assert_status(200);
+    assert!(x.bytes.starts_with(b"PK"));
+});
+
+/// A published contest of the district with two winners from school A and school B.
+async fn published(app: &TestApp) -> (i64, Vec<(i64, String)>) {
+    use domain::auth::perm;
+    use domain::contests::*;
+    use store::contests as cs;
+    let st = &app.t.store;
+    let o = &app.org;
+    let now = chrono::Utc::now().date_naive();
+    let draft = ContestDraft {
+        name: "全区教师书法比赛".into(),
+        kind: ContestKind::Calligraphy,
+        year: 2026,
+        rules: String::new(),
+        entry_from: now - chrono::Duration::days(3),
+        entry_until: now + chrono::Duration::days(3),
+        judging_until: now + chrono::Duration::days(9),
+        quota: 0,
+        drop_extremes: false,
+        prizes: [1, 1, 0, 0],
+        categories: Vec::new(),
+        criteria: vec![CriterionDraft {
+            name: "笔法".into(),
+            weight: 100,
+            max: 10,
+        }],
+    };
+    let id = cs::create(st, &sys(), &who(), o.union, &draft)
+        .await
+        .unwrap();
+    let mut entries = Vec::new();
+    for (school, name) in [(o.school_a, "欧阳修远"), (o.school_b, "诸葛晴岚")] {
+        let e = cs::submit_entry(
+            st,
+            &sys(),
+            &who(),
+            id,
+            &cs::EntryInput {
+                school,
+                category: None,
+                title: "行书《兰亭序》节临".into(),
+                entrants: name.into(),
+                team: false,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        entries.push((e, name.to_string()));
+    }
+    let jm = member(st, o.school_a2, "CT书法评委", 52).await;
+    cs::add_judge(st, &sys(), &who(), id, jm, &[])
+        .await
+        .unwrap();
+    cs::start_judging(st, &sys(), &who(), id).await.unwrap();
+    let mut judge = actor(&[(Role::Member, o.school_a2)]);
+    judge.member = Some(jm);
+    let acting = domain::congress::authorize_self::<perm::ContestJudge>(&judge).unwrap();
+    let crit = cs::sheet(&st.db, &acting, id).await.unwrap().criteria[0].id;
+    for ((e, _), p) in entries.iter().zip([9, 7]) {
+        cs::score(st, &acting, &who(), id, *e, &[(crit, p)])
+            .await
+            .unwrap();
+    }
+    cs::publish(st, &sys(), &who(), id, now).await.unwrap();
+    (id.0, entries.into_iter().map(|(e, n)| (e.0, n)).collect())
+}
+
+dual_test!(async fn contests_certificates_are_pdf_with_the_winners_chinese_names_and_verify_publicly(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let (id, winners) = published(&app).await;
+    let staff = app.account("ct-cert-staff", Role::UnionStaff, o.union).await;
+    let mut s = app.client_for(staff).await;
+    // The batch: one page per winner, both Chinese names in the text, small pages.
+    let r = s.get(&format!("/contests/{id}/certificates.pdf")).await;
+    r.assert_status(200);
+    assert_eq!(r.headers.get(http::header::CONTENT_TYPE).unwrap(), "application/pdf");
+    assert!(r.bytes.starts_with(b"%PDF"));
+    let text = pdf_extract::extract_text_from_mem(&r.bytes).expect("the PDF reads back");
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for (_, name) in &winners {
+        assert!(flat.contains(name.as_str()), "{name} is in the certificates: {flat}");
+    }
+    assert!(flat.contains("一等奖") && flat.contains("二等奖"), "{flat}");
+    assert!(r.bytes.len() <= 2 * 150 * 1024, "{} bytes for two pages", r.bytes.len());
+    // One winner's certificate alone.
+    let (e0, n0) = &winners[0];
+    let one = s.get(&format!("/contests/{id}/certificates.pdf?entry={e0}")).await;
+    one.assert_status(200);
+    let t1: String = pdf_extract::extract_text_from_mem(&one.bytes).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(t1.contains(n0.as_str()) && !t1.contains(winners[1].1.as_str()));
+    // The code printed on it verifies on the public page, without a login.
+    let code: String = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT certificate_code FROM contest_result WHERE entry_id = $1").bind(*e0).fetch_one(p).await).unwrap();
+    assert!(t1.contains(&code), "the code is printed: {t1}");
+    let mut anon = app.anon();
+    let page = anon.get(&format!("/certificates/verify?code={}", code.to_lowercase())).await;
+    page.assert_status(200);
+    let body = page.text();
+    assert!(body.contains(n0.as_str()) && body.contains("全区教师书法比赛"), "{body}");
+    assert!(!page.select(".genuine").is_empty());
+    // A forged code: "not genuine", and nothing of any winner.
+    let forged = format!("{}X", &code[..code.len() - 1]);
+    let forged = if forged == code { code.replace(&code[..1], "Z") } else { forged };
+    let page = anon.get(&format!("/certificates/verify?code={forged}")).await;
+    page.assert_status(200);
+    assert!(page.select(".genuine").is_empty());
+    let body = page.text();
+    assert!(!body.contains(n0.as_str()) && (body.contains("不是本平台颁发") || body.contains("not genuine")), "{body}");
+    // School B's chair reads the published certificates too; an unpublished contest has none.
+    let chair_b = app.account("ct-cert-b", Role::SchoolChair, o.school_b).await;
+    let mut b = app.client_for(chair_b).await;
+    b.get(&format!("/contests/{id}/certificates.pdf")).await.assert_status(200);
+    // An unknown contest: 404.
+    assert_eq!(s.get("/contests/999999/certificates.pdf").await.status.as_u16(), 404);
+});
