@@ -883,7 +883,7 @@ async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) ->
     };
     let manage = reader.manager().is_some();
     let t = sv::turnout(db, reader.viewer(), p.id).await?;
-    let see_review = review_visible(&state, &a, &p).await?;
+    let see_review = review_visible(&state, a, &p).await?;
     let (result, result_hidden) = match &p.result {
         Some(PollResult::CadreReview(r)) if !see_review => {
             (None, Some(tr.t("poll-review-not-yours")))
@@ -955,7 +955,7 @@ async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) ->
         facts.push((tr.t("poll-published-at"), tr.datetime(&at)));
     }
     let name = meeting_name(&tr, m.term_number, m.number, m.mode);
-    let chrome = Chrome::new(&a, "poll-title")
+    let chrome = Chrome::new(a, "poll-title")
         .title_text(p.title.clone())
         .crumb(tr.t("congress-title"), Some("/congress".into()))
         .crumb(name, Some(format!("/congress/meetings/{}", m.id.0)))
