@@ -227,10 +227,13 @@ async fn scenario(t: TestDb) {
     }
 
     // A delegate votes on the resolution on their phone: choose, confirm, receipt.
+    // During the meeting the start page is the meeting: "vote now" for each open poll, with
+    // no menu navigation (issue 25).
     b.login_with("delegate", pw).await;
-    b.go(&format!("/congress/meetings/{meeting}/polls")).await;
+    assert_eq!(b.path().await, "/");
     assert!(b.count("a[href$='/vote']").await >= 3);
-    b.go(&format!("/polls/{motion}/vote")).await;
+    b.b.screenshot("meeting-now-phone").await;
+    b.click(&format!("a[href='/polls/{motion}/vote']")).await;
     assert!(!b.b.scrolls_sideways().await, "the ballot fits the phone");
     b.check("input[name=choice][value=yes]").await;
     b.b.screenshot("vote-ballot-phone").await;
@@ -244,6 +247,10 @@ async fn scenario(t: TestDb) {
         "the receipt of a secret vote repeats no choice"
     );
     b.b.screenshot("vote-receipt-phone").await;
+    // Back on the start page the resolution reads 已投票 and is offered no more.
+    b.go("/").await;
+    assert_eq!(b.count(&format!("a[href='/polls/{motion}/vote']")).await, 0);
+    assert!(b.text("main").await.contains("已投票"));
     // Pressing again: the first ballot stands.
     b.go(&format!("/polls/{motion}/vote")).await;
     assert!(b.text("#receipt").await.contains("第一次"));
