@@ -12,7 +12,7 @@
 //! is audited in its transaction.
 
 use crate::area::{Area, CodedColumn, Reach};
-use crate::audit::{Event, Who};
+use crate::audit::Who;
 use crate::db::{Arg, Sql, Tx, now, unique_as};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -117,29 +117,7 @@ pub async fn year_figures(
     Ok(out)
 }
 
-async fn audit_commit(
-    tx: Tx,
-    st: &Store,
-    who: &Who,
-    action: &str,
-    entity: (&str, i64),
-    unit: OrgUnitId,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    crate::kit::audit_commit(
-        tx,
-        &st.cipher,
-        who,
-        Event {
-            action,
-            entity_type: entity.0,
-            entity_id: Some(entity.1),
-            org_unit: Some(unit),
-            changes,
-        },
-    )
-    .await
-}
+use crate::kit::record_commit as audit_commit;
 
 /// Whether `unit` is inside `scope` (one query); out of scope is [`StoreError::NotFound`].
 pub(crate) async fn unit_in_scope(

@@ -6,7 +6,9 @@
 
 use crate::audit::{self, Event, Who};
 use crate::db::Tx;
-use crate::{Cipher, StoreError};
+use crate::{Cipher, Store, StoreError};
+use domain::audit::Changes;
+use domain::ids::OrgUnitId;
 
 /// Writes the audit record of a change and commits the change's transaction: the last
 /// step of every write, so that a change is never committed without its record.
@@ -18,4 +20,29 @@ pub async fn audit_commit(
 ) -> Result<(), StoreError> {
     audit::append(&mut tx, cipher, who, event).await?;
     tx.commit().await
+}
+
+/// [`audit_commit`] for the usual record: an action on one entity `(type, id)` of a unit.
+pub async fn record_commit(
+    tx: Tx,
+    st: &Store,
+    who: &Who,
+    action: &str,
+    entity: (&str, i64),
+    unit: OrgUnitId,
+    changes: &Changes,
+) -> Result<(), StoreError> {
+    audit_commit(
+        tx,
+        &st.cipher,
+        who,
+        Event {
+            action,
+            entity_type: entity.0,
+            entity_id: Some(entity.1),
+            org_unit: Some(unit),
+            changes,
+        },
+    )
+    .await
 }

@@ -182,29 +182,7 @@ pub async fn due_items(
     Ok(out)
 }
 
-async fn audit_commit(
-    tx: Tx,
-    st: &Store,
-    who: &Who,
-    action: &str,
-    entity: (&str, i64),
-    unit: OrgUnitId,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    crate::kit::audit_commit(
-        tx,
-        &st.cipher,
-        who,
-        Event {
-            action,
-            entity_type: entity.0,
-            entity_id: Some(entity.1),
-            org_unit: Some(unit),
-            changes,
-        },
-    )
-    .await
-}
+use crate::kit::record_commit as audit_commit;
 
 /// Organises an activity for a unit in scope. The check-in code is random.
 pub async fn create(

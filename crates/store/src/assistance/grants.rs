@@ -10,7 +10,7 @@
 //! for a grant is encrypted. Every step is audited in its transaction.
 
 use super::rules;
-use crate::audit::{Event, Who};
+use crate::audit::Who;
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{Datelike, NaiveDate};
@@ -26,30 +26,7 @@ fn invalid(e: FieldError) -> StoreError {
     StoreError::Invalid(domain::FieldErrors(vec![e]))
 }
 
-/// Writes the change's audit record and commits (`store::kit::audit_commit`).
-async fn log_commit(
-    tx: Tx,
-    st: &Store,
-    who: &Who,
-    action: &str,
-    entity: (&str, i64),
-    unit: OrgUnitId,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    crate::kit::audit_commit(
-        tx,
-        &st.cipher,
-        who,
-        Event {
-            action,
-            entity_type: entity.0,
-            entity_id: Some(entity.1),
-            org_unit: Some(unit),
-            changes,
-        },
-    )
-    .await
-}
+use crate::kit::record_commit as log_commit;
 
 async fn unit_in_scope(tx: &mut Tx, scope: &Scope, unit: OrgUnitId) -> Result<(), StoreError> {
     let mut q = Sql::new("SELECT id FROM org_unit WHERE id = ");

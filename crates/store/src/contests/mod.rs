@@ -16,7 +16,7 @@
 pub mod demo;
 
 use crate::area::{Area, CodedColumn, Reach};
-use crate::audit::{Event, Who};
+use crate::audit::Who;
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::NaiveDate;
@@ -86,29 +86,7 @@ pub(crate) fn invalid(e: FieldError) -> StoreError {
     StoreError::Invalid(domain::FieldErrors(vec![e]))
 }
 
-async fn log_commit(
-    tx: Tx,
-    st: &Store,
-    who: &Who,
-    action: &str,
-    entity: (&str, i64),
-    unit: OrgUnitId,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    crate::kit::audit_commit(
-        tx,
-        &st.cipher,
-        who,
-        Event {
-            action,
-            entity_type: entity.0,
-            entity_id: Some(entity.1),
-            org_unit: Some(unit),
-            changes,
-        },
-    )
-    .await
-}
+use crate::kit::record_commit as log_commit;
 
 /// Pushes "the contest `c` is visible in `scope`": its organizer is in scope, or it is
 /// organized above a unit of the scope (a district contest is open to its schools).

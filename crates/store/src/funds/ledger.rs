@@ -10,7 +10,7 @@
 //! version in force; every change is audited in its transaction.
 
 use super::rules;
-use crate::audit::{Event, Who};
+use crate::audit::Who;
 use crate::db::{Arg, Engine, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{Datelike, NaiveDate};
@@ -26,29 +26,7 @@ pub(crate) fn invalid(e: FieldError) -> StoreError {
     StoreError::Invalid(domain::FieldErrors(vec![e]))
 }
 
-pub(crate) async fn log_commit(
-    tx: Tx,
-    st: &Store,
-    who: &Who,
-    action: &str,
-    entity: (&str, i64),
-    unit: OrgUnitId,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    crate::kit::audit_commit(
-        tx,
-        &st.cipher,
-        who,
-        Event {
-            action,
-            entity_type: entity.0,
-            entity_id: Some(entity.1),
-            org_unit: Some(unit),
-            changes,
-        },
-    )
-    .await
-}
+pub(crate) use crate::kit::record_commit as log_commit;
 
 /// The school union `unit`, in scope: 404 outside it, a field error when it is in scope
 /// but no school (a union or an area keeps no ledger here).
