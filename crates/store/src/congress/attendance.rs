@@ -601,6 +601,25 @@ pub struct Card {
     pub code: String,
 }
 
+/// Printed cards that still work: the unused codes of the meeting (or of one delegate) that
+/// printing again would void. The meeting must be in the manager's scope (one query).
+pub async fn unused_codes(
+    db: &Db,
+    cap: &Cap<perm::CongressManage>,
+    meeting: MeetingId,
+    only: Option<DelegateId>,
+) -> Result<i64, StoreError> {
+    let m = super::meetings::get_meeting(db, Viewer::manage(cap), meeting).await?;
+    let mut sql =
+        Sql::new("SELECT COUNT(*) FROM check_in_code WHERE used_at IS NULL AND meeting_id = ");
+    sql.bind(Arg::I64(m.id.0));
+    if let Some(d) = only {
+        sql.push(" AND delegate_id = ").bind(Arg::I64(d.0));
+    }
+    let (n,): (i64,) = sql.fetch_one(db).await?;
+    Ok(n)
+}
+
 /// Makes new one-time codes for every current delegate of the meeting's term (or for one),
 /// replacing their unused codes: a lost card is reprinted and the old one stops working.
 /// The codes are returned once, for printing; the database keeps only their hashes.

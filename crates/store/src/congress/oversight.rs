@@ -21,6 +21,57 @@ use domain::org::age_on;
 use domain::rules::{Composition, CompositionWarning, composition_warnings};
 use std::collections::HashMap;
 
+/// A column of the table that counts proposals, and the one condition that decides which
+/// proposals it counts — shared with the proposal list (`ProposalFilter::counted`), so a
+/// figure's link lists exactly the proposals the figure counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    Received,
+    Accepted,
+    Answered,
+}
+
+impl Counted {
+    pub const ALL: [Counted; 3] = [Counted::Received, Counted::Accepted, Counted::Answered];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Counted::Received => "received",
+            Counted::Accepted => "accepted",
+            Counted::Answered => "answered",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Counted> {
+        Counted::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// The SQL condition over `proposal p` (no parameters).
+    pub fn condition(self) -> &'static str {
+        match self {
+            Counted::Received => "p.status <> 'draft'",
+            Counted::Accepted => {
+                "p.status IN ('accepted', 'handling', 'answered', 'implementing', 'closed')"
+            }
+            Counted::Answered => {
+                "(p.status IN ('answered', 'implementing', 'closed') OR (p.status = 'handling' AND p.round > 1))"
+            }
+        }
+    }
+}
+
+/// The instants a school year's proposals were submitted between (Beijing days): from
+/// 1 September 00:00 up to, not including, the next 1 September.
+pub fn submitted_range(
+    year: i32,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let (from, to) = school_year_range(year);
+    (
+        super::meetings::beijing(from, chrono::NaiveTime::MIN),
+        super::meetings::beijing(to + chrono::Duration::days(1), chrono::NaiveTime::MIN),
+    )
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct OversightRow {
     pub school: OrgUnitId,
@@ -42,6 +93,8 @@ pub struct OversightRow {
     /// Satisfied or partly satisfied.
     pub satisfied: i64,
     pub overdue: i64,
+    /// Of the overdue, those submitted before the school year (carried over).
+    pub overdue_carried: i64,
     pub warnings: Vec<CompositionWarning>,
     pub min_meetings: u32,
     pub exemption: Option<Exemption>,
@@ -125,6 +178,7 @@ struct ProposalRow {
     rated: i64,
     satisfied: i64,
     overdue: i64,
+    overdue_carried: i64,
 }
 
 /// The table for school year `year` (starting 1 September of that year), as of `today`.
@@ -184,21 +238,14 @@ pub async fn oversight(
     let meetings: Vec<MeetingRow> = sql.fetch_all(db).await?;
 
     // Proposals count in the school year they were submitted in (Beijing days).
-    let from_ts = super::meetings::beijing(from, chrono::NaiveTime::MIN);
-    let to_ts = super::meetings::beijing(to + chrono::Duration::days(1), chrono::NaiveTime::MIN);
+    let (from_ts, to_ts) = submitted_range(year);
     let mut sql = Sql::new("SELECT p.school_union_id,");
     // The year condition is repeated per column (bound each time: `$n` cannot be reused by
     // the dynamic builder).
     let cols: [(&str, &str); 5] = [
-        ("received", "p.status <> 'draft'"),
-        (
-            "accepted",
-            "p.status IN ('accepted', 'handling', 'answered', 'implementing', 'closed')",
-        ),
-        (
-            "answered",
-            "(p.status IN ('answered', 'implementing', 'closed') OR (p.status = 'handling' AND p.round > 1))",
-        ),
+        ("received", Counted::Received.condition()),
+        ("accepted", Counted::Accepted.condition()),
+        ("answered", Counted::Answered.condition()),
         ("rated", "p.last_rating IS NOT NULL"),
         (
             "satisfied",
@@ -218,7 +265,12 @@ pub async fn oversight(
     }
     sql.push(" COALESCE(SUM(CASE WHEN p.status = 'handling' AND p.reply_due < ")
         .bind(Arg::Date(today))
-        .push(" THEN 1 ELSE 0 END), 0) AS overdue FROM proposal p WHERE 1 = 1");
+        .push(" THEN 1 ELSE 0 END), 0) AS overdue,")
+        .push(" COALESCE(SUM(CASE WHEN p.status = 'handling' AND p.reply_due < ")
+        .bind(Arg::Date(today))
+        .push(" AND p.submitted_at < ")
+        .bind(Arg::Ts(from_ts))
+        .push(" THEN 1 ELSE 0 END), 0) AS overdue_carried FROM proposal p WHERE 1 = 1");
     crate::scope::restrict(&mut sql, "p.school_union_id", cap.scope());
     sql.push(" GROUP BY p.school_union_id");
     let proposals: Vec<ProposalRow> = sql.fetch_all(db).await?;
@@ -294,6 +346,7 @@ pub async fn oversight(
             rated: p.as_ref().map_or(0, |p| p.rated),
             satisfied: p.as_ref().map_or(0, |p| p.satisfied),
             overdue: p.as_ref().map_or(0, |p| p.overdue),
+            overdue_carried: p.as_ref().map_or(0, |p| p.overdue_carried),
             warnings,
             min_meetings: r.min_meetings_per_year,
             exemption: match (s.ex_reason, s.ex_by, s.ex_at) {

@@ -211,7 +211,7 @@ fn classify_search(cipher: &Cipher, q: &str) -> Option<Search> {
 }
 
 /// `text` for a LIKE pattern with `\` as its escape character.
-fn like_escaped(text: &str) -> String {
+pub(crate) fn like_escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '\\' | '%' | '_') {

@@ -90,6 +90,11 @@ pub struct ProposalFilter {
     pub proposer: Option<MemberId>,
     /// Keyset: proposals with a smaller id (newest first).
     pub before: Option<ProposalId>,
+    /// Only proposals of this school union.
+    pub school: Option<OrgUnitId>,
+    /// Only the proposals one column of the oversight table counts for a school year: the
+    /// same condition and the same submission range, so a figure and its list agree.
+    pub counted: Option<(crate::congress::oversight::Counted, i32)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -195,6 +200,18 @@ pub async fn list(
     }
     if let Some(m) = f.proposer {
         sql.push(" AND pd.member_id = ").bind(Arg::I64(m.0));
+    }
+    if let Some(s) = f.school {
+        sql.push(" AND p.school_union_id = ").bind(Arg::I64(s.0));
+    }
+    if let Some((c, year)) = f.counted {
+        let (from, to) = crate::congress::oversight::submitted_range(year);
+        sql.push(" AND ")
+            .push(c.condition())
+            .push(" AND p.submitted_at >= ")
+            .bind(Arg::Ts(from))
+            .push(" AND p.submitted_at < ")
+            .bind(Arg::Ts(to));
     }
     if let Some(b) = f.before {
         sql.push(" AND p.id < ").bind(Arg::I64(b.0));

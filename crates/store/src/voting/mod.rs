@@ -147,6 +147,18 @@ pub struct PollOption {
     pub position: u32,
     pub label: String,
     pub member_id: Option<MemberId>,
+    /// The post (职务) the office gave with the candidate, shown beside the name.
+    pub post: Option<String>,
+}
+
+impl PollOption {
+    /// "张三（副校长）", or the name alone.
+    pub fn with_post(&self) -> String {
+        match self.post.as_deref().map(str::trim) {
+            Some(p) if !p.is_empty() => format!("{}（{p}）", self.label),
+            _ => self.label.clone(),
+        }
+    }
 }
 
 /// One poll the viewer may read.
@@ -187,9 +199,9 @@ pub async fn options(
     _reader: Viewer<'_>,
     poll: PollId,
 ) -> Result<Vec<PollOption>, StoreError> {
-    let rows: Vec<(i64, i64, String, Option<i64>)> = on_db!(db, |p| {
+    let rows: Vec<OptionRow> = on_db!(db, |p| {
         sqlx::query_as(
-        "SELECT id, position, label, member_id FROM poll_option WHERE poll_id = $1 ORDER BY position, id"
+        "SELECT id, position, label, member_id, post FROM poll_option WHERE poll_id = $1 ORDER BY position, id"
     )
     .bind(poll.0)
     .fetch_all(p)
@@ -198,19 +210,22 @@ pub async fn options(
     Ok(rows.into_iter().map(option_row).collect())
 }
 
-fn option_row((id, position, label, member): (i64, i64, String, Option<i64>)) -> PollOption {
+type OptionRow = (i64, i64, String, Option<i64>, Option<String>);
+
+fn option_row((id, position, label, member, post): OptionRow) -> PollOption {
     PollOption {
         id: OptionId(id),
         position: u(position),
         label,
         member_id: member.map(MemberId),
+        post,
     }
 }
 
 async fn tx_options(tx: &mut Tx, poll: PollId) -> Result<Vec<PollOption>, StoreError> {
-    let rows: Vec<(i64, i64, String, Option<i64>)> = on_tx!(tx, |c| {
+    let rows: Vec<OptionRow> = on_tx!(tx, |c| {
         sqlx::query_as(
-        "SELECT id, position, label, member_id FROM poll_option WHERE poll_id = $1 ORDER BY position, id"
+        "SELECT id, position, label, member_id, post FROM poll_option WHERE poll_id = $1 ORDER BY position, id"
     )
     .bind(poll.0)
     .fetch_all(&mut *c)
@@ -344,6 +359,96 @@ pub async fn add_option(
     poll: PollId,
     member: MemberId,
 ) -> Result<OptionId, StoreError> {
+    add_option_with_post(st, cap, who, poll, member, "").await
+}
+
+/// A member of the poll's school that a search found, to be added as a candidate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CandidateHit {
+    pub member: MemberId,
+    pub name: String,
+    /// The member's branch (教研组, 年级组), to tell two people of one name apart.
+    pub branch: Option<String>,
+    pub post: domain::org::Post,
+    /// Already on the poll.
+    pub taken: bool,
+}
+
+/// Most hits a candidate search shows.
+pub const CANDIDATE_HITS: i64 = 20;
+
+/// Active members of the poll's school whose name contains `q` (Chinese) or whose pinyin
+/// or initials start with it (Latin letters), in pinyin order, at most
+/// [`CANDIDATE_HITS`]: how the office picks candidates without typing a name exactly. One
+/// query after the poll's scope check.
+pub async fn find_candidates(
+    db: &Db,
+    cap: &Cap<perm::CongressManage>,
+    poll: PollId,
+    q: &str,
+) -> Result<Vec<CandidateHit>, StoreError> {
+    let p = get_poll(db, Viewer::manage(cap), poll).await?;
+    let q = domain::roster::normalize(q);
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let esc = crate::org::members::like_escaped;
+    let mut sql = Sql::new(
+        "SELECT m.id, m.name, b.name, m.post, EXISTS (SELECT 1 FROM poll_option o WHERE o.poll_id = ",
+    );
+    sql.bind(Arg::I64(p.id.0))
+        .push(" AND o.member_id = m.id) FROM member m LEFT JOIN org_unit b ON b.id = m.branch_id WHERE m.status = 'active' AND m.school_union_id = ")
+        .bind(Arg::I64(p.school_union_id.0));
+    if q.is_ascii() {
+        let lower = q.to_ascii_lowercase();
+        let compact = esc(&lower.replace(' ', ""));
+        sql.push(" AND (m.name_initials LIKE ")
+            .bind(Arg::Text(format!("{compact}%")))
+            .push(" ESCAPE '\\' OR REPLACE(m.name_pinyin, ' ', '') LIKE ")
+            .bind(Arg::Text(format!("{compact}%")))
+            .push(" ESCAPE '\\')");
+    } else {
+        sql.push(" AND m.name LIKE ")
+            .bind(Arg::Text(format!("%{}%", esc(q))))
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(" ORDER BY m.name_pinyin, m.id LIMIT ")
+        .bind(Arg::I64(CANDIDATE_HITS));
+    let rows: Vec<(i64, String, Option<String>, String, bool)> = sql.fetch_all(db).await?;
+    rows.into_iter()
+        .map(|(id, name, branch, post, taken)| {
+            Ok(CandidateHit {
+                member: MemberId(id),
+                name,
+                branch,
+                post: coded(&post)?,
+                taken,
+            })
+        })
+        .collect()
+}
+
+/// Most characters of a candidate's post.
+pub const MAX_POST_CHARS: usize = 20;
+
+/// Adds a member of the poll's school as a candidate (or a cadre to review), with the post
+/// (职务) the ballot shows beside the name; an empty post shows the name alone.
+pub async fn add_option_with_post(
+    st: &Store,
+    cap: &Cap<perm::CongressManage>,
+    who: &Who,
+    poll: PollId,
+    member: MemberId,
+    post: &str,
+) -> Result<OptionId, StoreError> {
+    let post = post.trim();
+    if post.chars().count() > MAX_POST_CHARS {
+        return Err(crate::congress::invalid_with(
+            domain::FieldError::new("post", t::TOO_LONG).arg("max", MAX_POST_CHARS),
+        ));
+    }
+    let post = (!post.is_empty()).then(|| post.to_string());
     let mut tx = st.db.begin().await?;
     let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
     step(p.status, PollStep::Edit)?;
@@ -383,18 +488,20 @@ pub async fn add_option(
     }
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
-        "INSERT INTO poll_option (poll_id, position, label, member_id) VALUES ($1, $2, $3, $4) RETURNING id"
+        "INSERT INTO poll_option (poll_id, position, label, member_id, post) VALUES ($1, $2, $3, $4, $5) RETURNING id"
     )
     .bind(poll.0)
     .bind(next)
     .bind(&name)
     .bind(member.0)
+    .bind(&post)
     .fetch_one(&mut *c)
     .await
     })?;
     let mut ch = Changes::new();
     ch.field("option", None, Some(&name))
-        .field("member_id", None, Some(&member.0));
+        .field("member_id", None, Some(&member.0))
+        .field("post", None, post.as_ref());
     poll_log(&mut tx, st, who, "poll.option_add", &p, &ch).await?;
     tx.commit().await?;
     Ok(OptionId(id))
@@ -1520,9 +1627,9 @@ pub async fn minutes(
 ) -> Result<(Meeting, Vec<MinutesPoll>), StoreError> {
     let m = get_meeting(db, v, meeting).await?;
     let polls = polls_of_meeting(db, v, meeting).await?;
-    let opts: Vec<(i64, i64, i64, String, Option<i64>)> = on_db!(db, |p| {
+    let opts: Vec<(i64, i64, i64, String, Option<i64>, Option<String>)> = on_db!(db, |p| {
         sqlx::query_as(
-        "SELECT o.poll_id, o.id, o.position, o.label, o.member_id FROM poll_option o JOIN poll p ON p.id = o.poll_id
+        "SELECT o.poll_id, o.id, o.position, o.label, o.member_id, o.post FROM poll_option o JOIN poll p ON p.id = o.poll_id
          WHERE p.meeting_id = $1 ORDER BY o.poll_id, o.position, o.id"
     )
     .bind(meeting.0)
@@ -1558,7 +1665,7 @@ pub async fn minutes(
         let options = opts
             .iter()
             .filter(|o| o.0 == poll.id.0)
-            .map(|o| option_row((o.1, o.2, o.3.clone(), o.4)))
+            .map(|o| option_row((o.1, o.2, o.3.clone(), o.4, o.5.clone())))
             .collect();
         let paper = papers
             .iter()

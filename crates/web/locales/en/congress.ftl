@@ -376,7 +376,7 @@ rule-src-term-years = MoE Order No. 32: a congress term, and a delegate's mandat
 
 ## Oversight
 oversight-title = Congress oversight
-oversight-summary = { $schools } schools; { $held } held a meeting that reached its quorum this school year, { $flagged } did not and have no justified exemption (flagged for the annual assessment); { $overdue } proposal replies overdue.
+oversight-summary = { $schools } schools; { $held } held a meeting that reached its quorum this school year, { $flagged } did not and have no justified exemption (flagged for the annual assessment).
 oversight-flagged-only = Only schools without a meeting
 oversight-flagged = no meeting
 oversight-flag = Annual assessment flag
@@ -521,3 +521,13 @@ oversight-exempted = The exemption has been recorded.
 figure-congress-meetings-held = Congress meetings held
 figure-congress-meetings-quorum = Meetings held with a quorum
 figure-congress-delegates = Delegates
+oversight-overdue-total = { $count } proposal replies overdue
+oversight-carried-paren = { " " }({ $count } carried over from earlier years)
+oversight-carried = { $count } carried over
+proposals-carried-over = carried over from { $from }–{ $to }
+proposals-narrowed = Showing only:{ " " }
+proposals-show-all = Show all proposals
+cards-confirm-title = Print the delegate cards again?
+cards-reissue-warning = { $count } printed cards still work. Printing again makes new check-in codes, and those { $count } cards stop working for check-in.
+cards-reissue = Make new codes and print (old cards void)
+cards-keep = Do not print; the old cards keep working

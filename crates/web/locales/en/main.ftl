@@ -523,3 +523,6 @@ audit-field-political_status = Political status
 audit-field-employment_type = Employment
 audit-field-ballots = Ballots
 audit-field-purpose = Purpose
+pager-page-of = Page { $page } of { $pages }
+pager-page = Page { $page }
+pager-first = First page

@@ -219,3 +219,16 @@ enum-union-office-committee = Committee member
 ## Year figures of the voting area
 figure-voting-polls-closed = Votes closed
 figure-voting-resolutions-passed = Resolutions passed
+ballot-step = Step 1 of 3: mark your ballot
+confirm-step = Step 2 of 3: check
+receipt-step = Step 3 of 3: done
+confirm-written-in = Written in
+confirm-unmarked = Not marked (gets no vote from you)
+poll-paper-turnout = Paper ballots are counted by the tellers and entered afterwards; no running count of votes is shown.
+poll-candidate-find = Find a candidate
+poll-candidate-search = Search
+poll-candidate-find-help = Type part of the name, its pinyin or initials (e.g. zs); only active members of the school are listed.
+poll-candidate-none = No active member of the school matches “{ $q }”.
+poll-candidate-taken = Already listed
+poll-candidate-post = Post (optional)
+poll-candidate-post-of = Post of { $name }

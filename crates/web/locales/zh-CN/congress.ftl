@@ -376,7 +376,7 @@ rule-src-term-years = 教育部令第32号：教职工代表大会每3至5年为
 
 ## Oversight
 oversight-title = 教代会督查
-oversight-summary = 共 { $schools } 所学校，本学年召开了达到法定人数会议的 { $held } 所，未召开且无正当理由 { $flagged } 所（年度考核标记），逾期未答复提案 { $overdue } 件。
+oversight-summary = 共 { $schools } 所学校，本学年召开了达到法定人数会议的 { $held } 所，未召开且无正当理由 { $flagged } 所（年度考核标记）。
 oversight-flagged-only = 只看未召开会议的学校
 oversight-flagged = 未召开
 oversight-flag = 年度考核标记
@@ -521,3 +521,13 @@ oversight-exempted = 已记录豁免理由。
 figure-congress-meetings-held = 召开教代会次数
 figure-congress-meetings-quorum = 达到法定人数的会议
 figure-congress-delegates = 代表人数
+oversight-overdue-total = 逾期未答复提案 { $count } 件
+oversight-carried-paren = （含往年结转 { $count } 件）
+oversight-carried = 含往年结转 { $count } 件
+proposals-carried-over = { $from }–{ $to } 学年结转
+proposals-narrowed = 只列出：
+proposals-show-all = 显示全部提案
+cards-confirm-title = 重新打印代表证？
+cards-reissue-warning = 已经打印的 { $count } 张代表证仍然有效。重新打印会为代表生成新的签到码，这 { $count } 张旧证将全部作废，不能再签到。
+cards-reissue = 生成新码并打印（旧证作废）
+cards-keep = 不打印，旧证继续有效

@@ -514,3 +514,6 @@ audit-field-political_status = 政治面貌
 audit-field-employment_type = 用工形式
 audit-field-ballots = 票数
 audit-field-purpose = 用途
+pager-page-of = 第 { $page } / { $pages } 页
+pager-page = 第 { $page } 页
+pager-first = 第一页

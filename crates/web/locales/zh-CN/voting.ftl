@@ -219,3 +219,16 @@ enum-union-office-committee = 委员
 ## 表决的年度指标
 figure-voting-polls-closed = 已结束的表决
 figure-voting-resolutions-passed = 通过的决议
+ballot-step = 第 1 步（共 3 步）：填写选票
+confirm-step = 第 2 步（共 3 步）：核对
+receipt-step = 第 3 步（共 3 步）：完成
+confirm-written-in = 另选他人
+confirm-unmarked = 未作标记（不获得您的票）
+poll-paper-turnout = 纸质票由计票人清点后录入，投票过程中不显示已投票数。
+poll-candidate-find = 查找候选人
+poll-candidate-search = 查找
+poll-candidate-find-help = 输入姓名中的字、拼音或首字母（如 zs），只列出本校在册会员。
+poll-candidate-none = 本校没有与“{ $q }”相符的在册会员。
+poll-candidate-taken = 已在名单中
+poll-candidate-post = 职务（可不填）
+poll-candidate-post-of = { $name }的职务

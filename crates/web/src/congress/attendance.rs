@@ -468,6 +468,21 @@ struct CardsPage {
 #[serde(default)]
 pub struct CardsForm {
     delegate: String,
+    /// "1" once the person was told that printing again voids the cards already printed.
+    confirm: String,
+}
+
+/// Asked before printing again: how many printed cards would stop working. A page of its
+/// own, so the question is asked without JavaScript too (the meeting page's
+/// `data-confirm` only spares the round trip).
+#[derive(Template)]
+#[template(path = "congress/cards_confirm.html")]
+struct CardsConfirmPage {
+    p: Chrome,
+    id: i64,
+    delegate: String,
+    voided: i64,
+    back: String,
 }
 
 fn qr_svg(data: &str) -> String {
@@ -517,6 +532,22 @@ pub async fn cards(
     let m = sm::get_meeting(&state.store.db, Viewer::manage(&cap), MeetingId(id)).await?;
     let back = format!("/congress/meetings/{id}");
     let only = form_id(&f.delegate).map(DelegateId);
+    if f.confirm != "1" {
+        let voided = sa::unused_codes(&state.store.db, &cap, MeetingId(id), only).await?;
+        if voided > 0 {
+            let name = meeting_name(&a.tr, m.term_number, m.number, m.mode);
+            let p = Chrome::new(&a, "cards-confirm-title")
+                .crumb(a.tr.t("congress-title"), Some("/congress".into()))
+                .crumb(name, Some(back.clone()));
+            return a.render(&CardsConfirmPage {
+                p,
+                id,
+                delegate: f.delegate.trim().to_string(),
+                voided,
+                back,
+            });
+        }
+    }
     let issued = match sa::issue_codes(&state.store, &cap, &a.who(), MeetingId(id), only).await {
         Ok(c) => c,
         Err(e) => return refused(&a, &back, e),

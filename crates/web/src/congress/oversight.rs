@@ -39,13 +39,29 @@ pub struct RowView {
     pub answered: i64,
     pub satisfaction: String,
     pub overdue: i64,
+    /// "1 carried over" when some overdue replies were submitted in earlier school years.
+    pub carried: String,
+    /// Links to the proposal list narrowed to what each figure counts.
+    pub received_href: String,
+    pub accepted_href: String,
+    pub answered_href: String,
+    pub overdue_href: String,
     pub warnings: Vec<String>,
     pub flagged: bool,
     /// "Exempted: reason (who, when)", or empty.
     pub exemption: String,
 }
 
-fn row_view(tr: &Tr, r: &OversightRow) -> RowView {
+/// The proposal list narrowed to what one column counts for a school and year.
+fn counted_href(school: i64, year: i32, c: so::Counted) -> String {
+    format!(
+        "/proposals?tab=all&school={school}&counted={}&year={year}",
+        c.code()
+    )
+}
+
+fn row_view(tr: &Tr, year: i32, r: &OversightRow) -> RowView {
+    let id = r.school.0;
     RowView {
         school_id: r.school.0,
         school: r.school_name.clone(),
@@ -75,6 +91,15 @@ fn row_view(tr: &Tr, r: &OversightRow) -> RowView {
             .map(|p| format!("{p}%"))
             .unwrap_or_default(),
         overdue: r.overdue,
+        carried: if r.overdue_carried > 0 {
+            tr.t1("oversight-carried", "count", r.overdue_carried)
+        } else {
+            String::new()
+        },
+        received_href: counted_href(id, year, so::Counted::Received),
+        accepted_href: counted_href(id, year, so::Counted::Accepted),
+        answered_href: counted_href(id, year, so::Counted::Answered),
+        overdue_href: format!("/proposals?tab=all&school={id}&overdue=1"),
         warnings: r
             .warnings
             .iter()
@@ -105,6 +130,8 @@ struct OversightPage {
     rows: Vec<RowView>,
     years: Vec<Opt>,
     summary: String,
+    /// "7 proposal replies overdue (2 carried over)", a link to them; empty when none.
+    overdue_total: String,
     flagged_only: bool,
     xlsx_href: String,
     year: i32,
@@ -143,17 +170,24 @@ pub async fn table(
                 rows.iter().filter(|r| r.held > 0).count().to_string(),
             ),
             ("flagged", flagged.to_string()),
-            (
-                "overdue",
-                rows.iter().map(|r| r.overdue).sum::<i64>().to_string(),
-            ),
         ],
     );
+    let overdue: i64 = rows.iter().map(|r| r.overdue).sum();
+    let carried: i64 = rows.iter().map(|r| r.overdue_carried).sum();
+    let overdue_total = match (overdue, carried) {
+        (0, _) => String::new(),
+        (n, 0) => tr.t1("oversight-overdue-total", "count", n),
+        (n, c) => format!(
+            "{}{}",
+            tr.t1("oversight-overdue-total", "count", n),
+            tr.t1("oversight-carried-paren", "count", c)
+        ),
+    };
     let flagged_only = q.flagged == "1";
     let rows: Vec<RowView> = rows
         .iter()
         .filter(|r| !flagged_only || r.flagged())
-        .map(|r| row_view(&tr, r))
+        .map(|r| row_view(&tr, year, r))
         .collect();
     let this = school_year(crate::today());
     let years = (this - 4..=this)
@@ -174,6 +208,7 @@ pub async fn table(
         rows,
         years,
         summary,
+        overdue_total,
         flagged_only,
         xlsx_href: format!("/congress/oversight.xlsx?year={year}"),
         year,
@@ -265,19 +300,24 @@ fn workbook(
         ws.write_string_with_format(0, c as u16, tr.t(h), &bold)?;
     }
     for (i, r) in rows.iter().enumerate() {
-        let v = row_view(tr, r);
+        let v = row_view(tr, year, r);
         let row = i as u32 + 1;
         ws.write_string(row, 0, &v.area)?;
         ws.write_string(row, 1, &v.school)?;
         ws.write_string(row, 2, &v.term)?;
         ws.write_number(row, 3, v.delegates as f64)?;
-        ws.write_number(row, 4, r.held as f64)?;
+        // "1 / 1": held out of the meetings the rule set asks for, as on screen.
+        ws.write_string(row, 4, &v.held)?;
         ws.write_string(row, 5, &v.quorum)?;
         ws.write_number(row, 6, v.received as f64)?;
         ws.write_number(row, 7, v.accepted as f64)?;
         ws.write_number(row, 8, v.answered as f64)?;
         ws.write_string(row, 9, &v.satisfaction)?;
-        ws.write_number(row, 10, v.overdue as f64)?;
+        if v.carried.is_empty() {
+            ws.write_number(row, 10, v.overdue as f64)?;
+        } else {
+            ws.write_string(row, 10, format!("{} ({})", v.overdue, v.carried))?;
+        }
         ws.write_string(row, 11, v.warnings.join(&tr.t("list-separator")))?;
         if v.flagged {
             ws.write_string(row, 12, tr.t("oversight-flagged"))?;

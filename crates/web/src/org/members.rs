@@ -41,6 +41,10 @@ pub struct ListQuery {
     /// "1": the print view, every row of the filter on one page (up to [`PRINT_ROWS`]).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub print: String,
+    /// The number of the page the cursor points at, carried by the pager's links (the
+    /// keyset cursor itself knows no page number).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub pg: String,
 }
 
 /// Rows of the print view: as many as an export holds; beyond, the page says to filter.
@@ -86,12 +90,26 @@ impl ListQuery {
         self.print == "1"
     }
 
+    /// The page number (1 on the first page, whatever the link said).
+    pub fn page_number(&self) -> i64 {
+        if self.after.is_empty() && self.before.is_empty() {
+            return 1;
+        }
+        self.pg
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .unwrap_or(1)
+    }
+
     /// The query string without the page cursors, plus `extra`.
     pub fn href(&self, base: &str, extra: &[(&str, &str)]) -> String {
         let mut q = self.clone();
         q.after.clear();
         q.before.clear();
         q.print.clear();
+        q.pg.clear();
         let mut pairs: Vec<(String, String)> = serde_urlencoded::to_string(&q)
             .ok()
             .and_then(|s| serde_urlencoded::from_str::<Vec<(String, String)>>(&s).ok())
@@ -140,6 +158,10 @@ pub struct ListView {
     pub total: String,
     pub next_href: Option<String>,
     pub prev_href: Option<String>,
+    /// The first page, offered from the third page on.
+    pub first_href: Option<String>,
+    /// "第 2 / 6 页".
+    pub page_label: String,
     pub export_href: String,
     pub full_export_href: Option<String>,
     /// The print view of the same filter; `None` on the print view itself.
@@ -282,12 +304,31 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         Some(n) => tr.t1("members-count", "count", n),
         None => tr.t1("members-count-over", "count", tr.number(page.count_cap)),
     };
-    let next_href = page
-        .next
-        .map(|c| q.href("/members", &[("after", &c.encode())]));
-    let prev_href = page
-        .prev
-        .map(|c| q.href("/members", &[("before", &c.encode())]));
+    let pg = q.page_number();
+    let pages = page.total.map(|n| ((n + PAGE_SIZE - 1) / PAGE_SIZE).max(1));
+    let page_label = match pages {
+        Some(n) => tr.ta(
+            "pager-page-of",
+            &[("page", pg.to_string()), ("pages", n.max(pg).to_string())],
+        ),
+        None => tr.t1("pager-page", "page", pg),
+    };
+    let next_href = page.next.map(|c| {
+        q.href(
+            "/members",
+            &[("after", &c.encode()), ("pg", &(pg + 1).to_string())],
+        )
+    });
+    let prev_href = page.prev.map(|c| {
+        q.href(
+            "/members",
+            &[
+                ("before", &c.encode()),
+                ("pg", &(pg - 1).max(1).to_string()),
+            ],
+        )
+    });
+    let first_href = (pg > 2).then(|| q.href("/members", &[]));
     let filtered = !q.q.is_empty()
         || !q.unit.is_empty()
         || !q.post.is_empty()
@@ -322,6 +363,8 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         total,
         next_href,
         prev_href,
+        first_href,
+        page_label,
         can_create: a.actor.may(domain::auth::Permission::MemberEdit),
         can_import: a.actor.may(domain::auth::Permission::MemberImport),
         filtered,

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use domain::FieldErrors;
 use domain::auth::{Permission, perm};
 use domain::congress::{Acting, DelegateId, MeetingId, authorize_self};
+use domain::ids::OrgUnitId;
 use domain::org::Coded;
 use domain::proposals::{
     ImplementationStatus, ProposalCategory, ProposalId, ProposalInput, ProposalStatus,
@@ -201,6 +202,11 @@ pub struct ListQuery {
     meeting: String,
     overdue: String,
     before: String,
+    /// A school union (links from the oversight table).
+    school: String,
+    /// With `year`: only what one oversight column counts (`received`, `accepted`, `answered`).
+    counted: String,
+    year: String,
 }
 
 pub struct RowView {
@@ -215,6 +221,8 @@ pub struct RowView {
     pub handler: String,
     pub due: String,
     pub overdue: bool,
+    /// Still open, submitted before this school year: carried over, and the row says so.
+    pub carried: String,
     pub seconded: i64,
     pub rating: String,
 }
@@ -238,8 +246,34 @@ fn row_view(tr: &Tr, r: &sp::ProposalRow, today: NaiveDate) -> RowView {
         handler: r.handler_name.clone().unwrap_or_default(),
         due: tr.opt_date(&r.reply_due),
         overdue: r.overdue(today),
+        carried: carried_from(tr, r, today),
         seconded: r.seconded,
         rating: tr.olbl(&r.last_rating),
+    }
+}
+
+/// "Carried over from 2024–2025" for a proposal still waiting (accepted or handling) that was
+/// submitted in an earlier school year; empty otherwise.
+fn carried_from(tr: &Tr, r: &sp::ProposalRow, today: NaiveDate) -> String {
+    let this = domain::congress::school_year(today);
+    let open = matches!(
+        r.status,
+        ProposalStatus::Accepted | ProposalStatus::Handling
+    );
+    match r.submitted_at {
+        Some(at) if open => {
+            let year =
+                domain::congress::school_year((at + chrono::Duration::hours(8)).date_naive());
+            if year < this {
+                tr.ta(
+                    "proposals-carried-over",
+                    &[("from", year.to_string()), ("to", (year + 1).to_string())],
+                )
+            } else {
+                String::new()
+            }
+        }
+        _ => String::new(),
     }
 }
 
@@ -253,6 +287,8 @@ struct ListPage {
     rows: Vec<RowView>,
     next: Option<String>,
     q: ListQuery,
+    /// What a link from the oversight table narrowed the list to, in words; empty otherwise.
+    narrowed: String,
     can_review: bool,
     can_propose: bool,
     overdue_count: usize,
@@ -280,6 +316,9 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         overdue_on: (q.overdue == "1").then_some(today),
         proposer: None,
         before: form_id(&q.before).map(ProposalId),
+        school: form_id(&q.school).map(OrgUnitId),
+        counted: store::congress::oversight::Counted::from_code(&q.counted)
+            .zip(q.year.trim().parse::<i32>().ok()),
     };
     let db = &state.store.db;
     let (rows, next) = match tab {
@@ -302,6 +341,24 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     };
     let rows: Vec<RowView> = rows.iter().map(|r| row_view(&tr, r, today)).collect();
     let overdue_count = rows.iter().filter(|r| r.overdue).count();
+    let mut parts: Vec<String> = Vec::new();
+    if filter.school.is_some() {
+        if let Some(r) = rows.first() {
+            parts.push(r.school.clone());
+        }
+    }
+    if let Some((c, year)) = filter.counted {
+        parts.push(tr.ta(
+            "school-year",
+            &[("from", year.to_string()), ("to", (year + 1).to_string())],
+        ));
+        parts.push(tr.t(&format!("oversight-{}", c.code())));
+    }
+    let narrowed = if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{}{}", tr.t("proposals-narrowed"), parts.join(" · "))
+    };
     let mut statuses = vec![Opt::new(
         "",
         tr.t("filter-all-statuses"),
@@ -318,6 +375,9 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
             ("status", &q.status),
             ("meeting", &q.meeting),
             ("overdue", &q.overdue),
+            ("school", &q.school),
+            ("counted", &q.counted),
+            ("year", &q.year),
         ] {
             if !v.is_empty() {
                 qs.push((k.into(), v.clone()));
@@ -352,6 +412,7 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
         can_review: tab == Tab::Review,
         can_propose: a.actor.may(Permission::ProposalSubmit) && a.actor.member.is_some(),
         overdue_count,
+        narrowed,
         q,
     })
 }

@@ -62,6 +62,74 @@ pub fn describe(tr: &Tr, b: &Ballot, options: &[PollOption]) -> String {
     }
 }
 
+/// The ballot line by line for the confirmation step, so a voter checks what they did not
+/// mark as well as what they did: per mark or grade the candidates it went to, the names
+/// written in (as typed), and the candidates left unmarked (issue 25, item 12).
+pub fn confirm_lines(
+    tr: &Tr,
+    b: &Ballot,
+    options: &[PollOption],
+    written: &[String],
+) -> Vec<(String, String)> {
+    let sep = tr.t("list-separator");
+    let label = |o: &OptionId| {
+        options
+            .iter()
+            .find(|x| x.id == *o)
+            .map(PollOption::with_post)
+            .unwrap_or_default()
+    };
+    let unmarked = |marked: &[OptionId]| -> Vec<String> {
+        options
+            .iter()
+            .filter(|o| !marked.contains(&o.id))
+            .map(PollOption::with_post)
+            .collect()
+    };
+    let mut out = Vec::new();
+    match b {
+        Ballot::Motion { .. } => {}
+        Ballot::Election { m, .. } => {
+            for k in Mark::all() {
+                let names: Vec<String> = m
+                    .iter()
+                    .filter(|(_, x)| x == k)
+                    .map(|(o, _)| label(o))
+                    .collect();
+                if !names.is_empty() {
+                    out.push((tr.label(*k), names.join(&sep)));
+                }
+            }
+            if !written.is_empty() {
+                out.push((tr.t("confirm-written-in"), written.join(&sep)));
+            }
+            let marked: Vec<OptionId> = m.iter().map(|(o, _)| *o).collect();
+            let rest = unmarked(&marked);
+            if !rest.is_empty() {
+                out.push((tr.t("confirm-unmarked"), rest.join(&sep)));
+            }
+        }
+        Ballot::Review { g } => {
+            for k in Grade::all() {
+                let names: Vec<String> = g
+                    .iter()
+                    .filter(|(_, x)| x == k)
+                    .map(|(o, _)| label(o))
+                    .collect();
+                if !names.is_empty() {
+                    out.push((tr.label(*k), names.join(&sep)));
+                }
+            }
+            let marked: Vec<OptionId> = g.iter().map(|(o, _)| *o).collect();
+            let rest = unmarked(&marked);
+            if !rest.is_empty() {
+                out.push((tr.t("confirm-unmarked"), rest.join(&sep)));
+            }
+        }
+    }
+    out
+}
+
 /// One row of the ballot: an option and its choices.
 pub struct Row {
     pub name: String,
@@ -92,6 +160,8 @@ struct ConfirmPage {
     action: String,
     title: String,
     summary: String,
+    /// Each mark with its candidates, the names written in, the candidates left unmarked.
+    lines: Vec<(String, String)>,
     hidden: Vec<(String, String)>,
 }
 
@@ -139,6 +209,14 @@ impl Fields {
             .cloned()
             .collect()
     }
+}
+
+/// The names written in, as the voter typed them (trimmed), in the order of the fields.
+fn written_names(p: &Prepared, f: &Fields) -> Vec<String> {
+    (0..p.poll.seats.max(1))
+        .map(|i| f.get(&format!("w{i}")).trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 /// Reads the ballot from the form; write-ins are resolved to members of the school.
@@ -219,7 +297,7 @@ fn ballot_page(
                     .collect()
             };
             Row {
-                label: o.label.clone(),
+                label: o.with_post(),
                 name,
                 choices,
             }
@@ -335,6 +413,7 @@ async fn step(
             action: action.to_string(),
             title: p.poll.title.clone(),
             summary: describe(&tr, &ballot, &p.options),
+            lines: confirm_lines(&tr, &ballot, &p.options, &written_names(&p, &f)),
             hidden,
         });
     }

@@ -21,12 +21,13 @@ use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::{Guard, Permission as P, RouteTable};
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use domain::auth::{Cap, perm};
 use domain::congress::{Acting, MeetingRole, authorize_self};
+use domain::ids::MemberId;
 use domain::org::Coded;
 use domain::rules::Ratio;
 use domain::voting::*;
@@ -478,6 +479,13 @@ pub struct OptionView {
     pub label: String,
 }
 
+/// The candidate search on a draft poll's page: what was typed and what it found (`None`
+/// when nothing was searched).
+pub struct FindView {
+    pub q: String,
+    pub hits: Option<Vec<HitView>>,
+}
+
 pub struct ResultRow {
     pub label: String,
     pub cells: Vec<String>,
@@ -531,6 +539,7 @@ struct PollPage {
     options: Vec<OptionView>,
     is_motion: bool,
     can_edit: bool,
+    find: Option<FindView>,
     can_open: bool,
     can_close: bool,
     can_publish: bool,
@@ -538,6 +547,9 @@ struct PollPage {
     can_vote: bool,
     voted: bool,
     live: bool,
+    /// Votes are cast on phones (not a paper poll): only then is there a count of votes cast
+    /// to show while it runs.
+    electronic: bool,
     voted_n: u32,
     eligible: u32,
     present: u32,
@@ -836,8 +848,28 @@ fn teller_fields(tr: &Tr, kind: PollKind, options: &[sv::PollOption]) -> Vec<Pap
     }
 }
 
-pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    poll_page(&state, &a, id, None).await
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    /// A candidate search (name, pinyin or initials) while the poll is a draft.
+    find: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult {
+    poll_page_with(&state, &a, id, None, &q.find).await
+}
+
+/// A member the candidate search found, as the poll page lists it.
+pub struct HitView {
+    pub member: i64,
+    pub name: String,
+    pub detail: String,
+    pub taken: bool,
 }
 
 /// What a teller typed into the paper form and why it was refused: the page comes back with
@@ -866,6 +898,16 @@ impl PollPage {
 }
 
 async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) -> AppResult {
+    poll_page_with(state, a, id, typed, "").await
+}
+
+async fn poll_page_with(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    typed: Option<Typed>,
+    find: &str,
+) -> AppResult {
     let state = state.clone();
     let (reader, p) = read_poll(&state, a, id).await?;
     let db = &state.store.db;
@@ -981,6 +1023,39 @@ async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) ->
     };
     let awaiting_count = secret && p.status == PollStatus::Closed && p.tally.is_none();
     let refused = typed.is_some();
+    let can_edit = manage && p.status == PollStatus::Draft && p.kind != PollKind::Motion;
+    let find = match reader.manager() {
+        Some(cap) if can_edit => {
+            let hits = if find.trim().is_empty() {
+                None
+            } else {
+                let sep = tr.t("list-separator");
+                Some(
+                    sv::find_candidates(db, cap, p.id, find)
+                        .await?
+                        .into_iter()
+                        .map(|h| HitView {
+                            member: h.member.0,
+                            detail: h
+                                .branch
+                                .iter()
+                                .cloned()
+                                .chain(std::iter::once(tr.label(h.post)))
+                                .collect::<Vec<_>>()
+                                .join(&sep),
+                            name: h.name,
+                            taken: h.taken,
+                        })
+                        .collect(),
+                )
+            };
+            Some(FindView {
+                q: find.trim().to_string(),
+                hits,
+            })
+        }
+        _ => None,
+    };
     a.render(&PollPage {
         p: chrome,
         id: p.id.0,
@@ -995,9 +1070,10 @@ async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) ->
             .iter()
             .map(|o| OptionView {
                 id: o.id.0,
-                label: o.label.clone(),
+                label: o.with_post(),
             })
             .collect(),
+        find,
         is_motion: p.kind == PollKind::Motion,
         can_edit: manage && p.status == PollStatus::Draft,
         can_open: manage && p.status == PollStatus::Draft,
@@ -1010,6 +1086,7 @@ async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) ->
             && !voted,
         voted,
         live: p.status == PollStatus::Open,
+        electronic: p.mode.electronic(),
         voted_n: t.voted,
         eligible: t.eligible,
         present: t.present,
@@ -1045,6 +1122,10 @@ async fn poll_page(state: &AppState, a: &Auth, id: i64, typed: Option<Typed>) ->
 #[serde(default)]
 pub struct OptionForm {
     name: String,
+    /// The member picked from the search (takes precedence over the typed name).
+    member: String,
+    /// The post (职务) the ballot shows beside the name.
+    post: String,
 }
 
 pub async fn add_option(
@@ -1055,19 +1136,31 @@ pub async fn add_option(
 ) -> AppResult {
     let (cap, p) = manage_poll(&state, &a, id).await?;
     let back = format!("/polls/{id}");
-    let Some(member) = sv::resolve_write_in(
-        &state.store.db,
-        Viewer::manage(&cap),
-        p.school_union_id,
-        &f.name,
-    )
-    .await?
-    else {
+    let picked = f.member.trim().parse::<i64>().ok().map(MemberId);
+    let member = match picked {
+        Some(m) => Some(m),
+        None => {
+            sv::resolve_write_in(
+                &state.store.db,
+                Viewer::manage(&cap),
+                p.school_union_id,
+                &f.name,
+            )
+            .await?
+        }
+    };
+    let Some(member) = member else {
+        // Not one member of that exact name: search instead, so the office picks from the
+        // list (name, branch, post) rather than typing again.
         let e = FieldError::new("member", domain::text::VOTE_WRITE_IN_UNKNOWN)
             .arg("name", f.name.trim());
-        return Ok(a.redirect(&back, flash_of(&e)));
+        let to = format!(
+            "{back}?{}",
+            serde_urlencoded::to_string([("find", f.name.trim())]).unwrap_or_default()
+        );
+        return Ok(a.redirect(&to, flash_of(&e)));
     };
-    match sv::add_option(&state.store, &cap, &a.who(), p.id, member).await {
+    match sv::add_option_with_post(&state.store, &cap, &a.who(), p.id, member, &f.post).await {
         Ok(_) => Ok(a.redirect(&back, Flash::ok("poll-option-added"))),
         Err(e) => refused(&a, &back, e),
     }

@@ -548,6 +548,84 @@ dual_test!(async fn the_oversight_table_flags_schools_without_a_meeting_in_const
     p.chair.get("/congress/oversight").await.assert_status(403);
 });
 
+dual_test!(async fn the_oversight_figures_link_to_the_proposals_they_count_and_carried_over_ones_say_so(t) {
+    // Issue 25, item 7: a figure of the district's table is a link to the records it counts,
+    // an overdue reply from an earlier school year is marked as carried over, and the .xlsx
+    // writes "held / asked" as the screen does.
+    let app = TestApp::new(t).await;
+    let o = &app.org;
+    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
+    let p = crate::notify::overdue_proposal(&app, general).await;
+    let back = chrono::Utc::now().date_naive() - chrono::Duration::days(3);
+    store::on_db!(app.t.db(), |x| sqlx::query("UPDATE proposal SET reply_due = $1 WHERE id = $2").bind(back).bind(p.0).execute(x).await.map(|_| ())).unwrap();
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let page = staff.get("/congress/oversight").await;
+    page.assert_status(200);
+    let received = page.attrs("td[data-label='收到提案'] a", "href");
+    assert_eq!(received.len(), 1, "only the school with a proposal links its count");
+    assert_eq!(page.select("td[data-label='收到提案'] a"), ["1"]);
+    let overdue = page.attrs("td[data-label='逾期'] a", "href");
+    assert_eq!(overdue.len(), 1, "{:?}", page.select("td"));
+    assert!(page.select("p.lead a").join("").contains("逾期未答复提案 1 件"), "{:?}", page.select("p.lead"));
+    // Each link lists exactly what its figure counts.
+    for href in [&received[0], &page.attrs("td[data-label='立案'] a", "href")[0], &overdue[0]] {
+        let list = staff.get(href).await;
+        list.assert_status(200);
+        assert_eq!(list.select("table.proposals tbody tr").len(), 1, "{href}");
+        assert!(list.select("table.proposals td a").join("").contains("维修饮水机"), "{href}");
+        assert!(!list.select("p.narrowed").is_empty(), "the list says it is narrowed: {href}");
+    }
+    // Another school's link lists none of school A's proposals.
+    let other = received[0].replace(&format!("school={}", o.school_a.0), &format!("school={}", o.school_b.0));
+    assert!(staff.get(&other).await.select("table.proposals tbody tr").is_empty());
+
+    // Submitted two school years ago and still unanswered: carried over, and said so.
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(800);
+    store::on_db!(app.t.db(), |x| sqlx::query("UPDATE proposal SET submitted_at = $1 WHERE id = $2").bind(long_ago).bind(p.0).execute(x).await.map(|_| ())).unwrap();
+    let page = staff.get("/congress/oversight").await;
+    assert!(page.select("td[data-label='收到提案'] a").is_empty(), "not received this year");
+    assert!(page.select("td .carried").join("").contains("含往年结转 1 件"), "{:?}", page.select("td"));
+    assert!(page.select("p.lead").join("").contains("含往年结转 1 件"));
+    let list = staff.get(&overdue[0]).await;
+    assert!(list.select("table.proposals .badge.carried").join("").contains("学年结转"), "{:?}", list.select("td"));
+
+    let x = staff.get("/congress/oversight.xlsx").await;
+    x.assert_status(200);
+    let rows = read_xlsx(&x.bytes);
+    let a = rows.iter().find(|r| r.iter().any(|c| c == "甲一小学工会")).expect("school A's row");
+    assert_eq!(a[4], "0 / 1", "held out of asked, not a bare number: {a:?}");
+    assert!(a[10].starts_with('1') && a[10].contains("含往年结转 1 件"), "{a:?}");
+});
+
+dual_test!(async fn printing_delegate_cards_again_asks_first_and_says_how_many_cards_it_voids(t) {
+    // Issue 25, item 13: without JavaScript the meeting page's button posts at once, so the
+    // server itself asks before making new codes that void the cards already printed.
+    let app = TestApp::new(t).await;
+    let mut p = people(&app).await;
+    let (_, meeting) = term_and_meeting(&app, &mut p).await;
+    let url = format!("/congress/meetings/{meeting}/cards");
+    let first = p.chair.post(&url, &[]).await;
+    first.assert_status(200);
+    let old = first.select(".card-code");
+    assert_eq!(old.len(), 3, "the first print asks nothing");
+    let ask = p.chair.post(&url, &[]).await;
+    ask.assert_status(200);
+    assert!(ask.select(".card-code").is_empty(), "no new codes before the answer");
+    assert!(ask.select(".flash.warn").join("").contains("3 张代表证"), "{:?}", ask.select(".flash"));
+    assert_eq!(ask.attrs(&format!("form[action='{url}'] input[name=confirm]"), "value"), ["1"]);
+    // Not answering leaves the printed cards working.
+    p.chair.post(&format!("/congress/meetings/{meeting}/status"), &[("status", "open")]).await.assert_status(303);
+    let mut anon = app.anon();
+    anon.post("/checkin", &[("code", &old[0])]).await.assert_status(303);
+    let ask = p.chair.post(&url, &[]).await;
+    assert!(ask.select(".flash.warn").join("").contains("2 张代表证"), "a used card is not counted");
+    let again = p.chair.post(&url, &[("confirm", "1")]).await;
+    again.assert_status(200);
+    assert_eq!(again.select(".card-code").len(), 3);
+    let r = anon.post("/checkin", &[("code", &old[1])]).await;
+    r.assert_status(422);
+});
+
 dual_test!(async fn suggestions_come_from_members_and_are_answered_by_the_chair(t) {
     let app = TestApp::new(t).await;
     let mut p = people(&app).await;

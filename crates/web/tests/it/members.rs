@@ -48,6 +48,30 @@ dual_test!(async fn a_list_page_costs_the_same_queries_whatever_the_number_of_me
     assert_eq!(small, large, "queries per page must not grow with the data");
 });
 
+dual_test!(async fn the_pager_shows_the_page_number_and_the_count(t) {
+    // Issue 25, item 9: "第 2 / 3 页 · 共 120 人", forward and back.
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::UnionStaff, app.org.union).await;
+    for i in 0..120u32 {
+        member(&app.t.store, app.org.school_a, &format!("人员{i:03}"), 10 + i).await;
+    }
+    let p1 = c.get("/members").await;
+    assert_eq!(p1.select("p.count"), ["共 120 人"]);
+    assert_eq!(p1.select("nav.pager .page-of"), ["第 1 / 3 页"]);
+    let next = p1.attrs("nav.pager a[rel=next]", "href");
+    let p2 = c.get(&next[0]).await;
+    assert_eq!(p2.select("nav.pager .page-of"), ["第 2 / 3 页"]);
+    let p3 = c.get(&p2.attrs("nav.pager a[rel=next]", "href")[0]).await;
+    assert_eq!(p3.select("nav.pager .page-of"), ["第 3 / 3 页"]);
+    assert_eq!(p3.select("table.members tbody tr").len(), 20);
+    assert!(p3.attrs("nav.pager a[rel=next]", "href").is_empty(), "no page after the last");
+    assert_eq!(p3.select("nav.pager a").first().map(String::as_str), Some("第一页"));
+    let back = c.get(&p3.attrs("nav.pager a[rel=prev]", "href")[0]).await;
+    assert_eq!(back.select("nav.pager .page-of"), ["第 2 / 3 页"]);
+    // A forged page number never shows a page beyond the count, and the first page is 1.
+    assert_eq!(c.get("/members?pg=9").await.select("nav.pager .page-of"), ["第 1 / 3 页"]);
+});
+
 dual_test!(async fn errors_are_shown_at_the_field_and_the_input_is_kept(t) {
     let app = TestApp::new(t).await;
     let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;

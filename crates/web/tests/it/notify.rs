@@ -92,7 +92,7 @@ fn worker(app: &TestApp, max_attempts: u32) -> web::outbox::Worker {
 }
 
 /// An accepted proposal of school A handled by `dept`, with its reply due today.
-async fn overdue_proposal(app: &TestApp, dept: OrgUnitId) -> ProposalId {
+pub(crate) async fn overdue_proposal(app: &TestApp, dept: OrgUnitId) -> ProposalId {
     let st = &app.t.store;
     let o = &app.org;
     let term = terms::create_term(

@@ -328,3 +328,98 @@ dual_test!(async fn a_delegate_lands_on_the_meeting_now_and_is_offered_only_vote
         q.get("/proposals").await.assert_status(200);
     }
 });
+
+/// The field name of each row of a ballot page, by the row's legend.
+fn ballot_rows(page: &testkit::app::Resp) -> Vec<(String, String)> {
+    let html = page.html();
+    let set = scraper::Selector::parse("fieldset.row").unwrap();
+    let legend = scraper::Selector::parse("legend").unwrap();
+    let input = scraper::Selector::parse("input[type=radio]").unwrap();
+    html.select(&set)
+        .filter_map(|f| {
+            let l = f.select(&legend).next()?.text().collect::<String>();
+            let n = f.select(&input).next()?.value().attr("name")?.to_string();
+            Some((l.trim().to_string(), n))
+        })
+        .collect()
+}
+
+dual_test!(async fn candidates_are_picked_by_search_with_their_post_and_the_confirmation_echoes_the_whole_ballot(t) {
+    // Issue 25, item 12.
+    let app = TestApp::new(t).await;
+    let h = hall_in(&app.t.store, app.org.clone(), 12, 0, 10).await;
+    let chair = app.account("chair", Role::SchoolChair, app.org.school_a).await;
+    let mut c = app.client_for(chair).await;
+    let new_poll = |title: &'static str, kind: &'static str, mode: &'static str| (title, kind, mode);
+    let mut urls = Vec::new();
+    for (title, kind, mode) in [new_poll("民主评议校级领导", "cadre_review", "secret"), new_poll("增补工会委员", "election", "secret"), new_poll("举手表决议程", "motion", "paper")] {
+        let r = c.post(&format!("/congress/meetings/{}/polls", h.meeting.0), &[("title", title), ("kind", kind), ("mode", mode), ("seats", "1"), ("contest", "competitive")]).await;
+        r.assert_status(303);
+        urls.push(r.location().unwrap());
+    }
+    let (review, election, paper) = (urls[0].clone(), urls[1].clone(), urls[2].clone());
+
+    // Search by a part of the name, and by pinyin: members of this school only.
+    let found = c.get(&format!("{review}?find=代表000")).await;
+    found.assert_status(200);
+    assert!(found.select("#candidate-hits li .name").len() >= 9, "{:?}", found.select("#candidate-hits li"));
+    let by_pinyin = c.get(&format!("{review}?find=daibiao")).await;
+    assert!(!by_pinyin.select("#candidate-hits li").is_empty(), "pinyin finds the names");
+    let other = member(&app.t.store, app.org.school_b, "乙校教师", 640).await;
+    let none = c.get(&format!("{review}?find=乙校")).await;
+    assert!(none.select("#candidate-hits li").is_empty() && !none.select("#candidate-none").is_empty(), "another school's member is never offered");
+    // Pick 代表0002 from the hits, with the post the ballot shows.
+    let found = c.get(&format!("{review}?find=代表0002")).await;
+    let id = found.attrs("#candidate-hits input[name=member]", "value");
+    assert_eq!(id.len(), 1, "{:?}", found.select("#candidate-hits li"));
+    c.post(&format!("{review}/options"), &[("member", &id[0]), ("post", "副校长")]).await.assert_status(303);
+    c.post(&format!("{review}/options"), &[("name", "代表0003")]).await.assert_status(303);
+    // A member of another school, forged into the form, is refused.
+    c.post(&format!("{review}/options"), &[("member", &other.0.to_string()), ("post", "校长")]).await;
+    let page = c.get(&review).await;
+    assert_eq!(page.select("ol.options li").iter().map(|l| l.split_whitespace().next().unwrap_or("").to_string()).collect::<Vec<_>>(), ["代表0002（副校长）", "代表0003"]);
+    assert!(!page.text().contains("乙校教师"));
+    let again = c.get(&format!("{review}?find=代表0002")).await;
+    assert!(!again.select("#candidate-hits .badge").is_empty(), "a listed candidate is marked, not offered twice");
+
+    for name in ["代表0004", "代表0005"] {
+        c.post(&format!("{election}/options"), &[("name", name)]).await.assert_status(303);
+    }
+    for u in [&review, &election] {
+        c.post(&format!("{u}/open"), &[]).await.assert_status(200);
+    }
+    let d = app.account_full("d6", Role::Delegate, app.org.school_a, Some(h.delegates[6].0), None).await;
+    let mut phone = app.client_for(d).await;
+
+    // The review ballot shows the post; the check step lists the cadre left unmarked.
+    let ballot = phone.get(&format!("{review}/vote")).await;
+    ballot.assert_status(200);
+    let rows = ballot_rows(&ballot);
+    assert_eq!(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["代表0002（副校长）", "代表0003"]);
+    let r = phone.post(&format!("{review}/vote"), &[("step", "review"), (&rows[0].1, "excellent")]).await;
+    r.assert_status(200);
+    assert_eq!(r.select("h1"), ["确认选票"], "the check step has its own title");
+    assert_eq!(r.select(".poll-name"), ["民主评议校级领导"]);
+    let detail = r.select("#ballot-detail div").join("|");
+    assert!(detail.contains("优秀代表0002（副校长）"), "{detail}");
+    assert!(detail.contains("未作标记") && detail.contains("代表0003"), "{detail}");
+    let receipt = phone.post(&format!("{review}/vote"), &[("step", "cast"), (&rows[0].1, "excellent")]).await;
+    assert_eq!(receipt.select("h1"), ["投票回执"]);
+
+    // The election's check step echoes the name written in and the candidate left unmarked.
+    let ballot = phone.get(&format!("{election}/vote")).await;
+    let rows = ballot_rows(&ballot);
+    let r = phone.post(&format!("{election}/vote"), &[("step", "review"), (&rows[0].1, "against"), ("w0", " 代表0007 ")]).await;
+    r.assert_status(200);
+    let detail = r.select("#ballot-detail div").join("|");
+    assert!(detail.contains("另选他人代表0007"), "{detail}");
+    assert!(detail.contains("反对代表0004"), "{detail}");
+    assert!(detail.contains("未作标记") && detail.contains("代表0005"), "{detail}");
+
+    // A paper poll shows no count of votes cast on phones; an electronic one does.
+    c.post(&format!("{paper}/open"), &[]).await;
+    let page = c.get(&paper).await;
+    assert!(page.select("[data-k=voted]").is_empty(), "no e-vote progress on a paper poll");
+    assert!(!page.select("#paper-turnout").is_empty());
+    assert_eq!(c.get(&election).await.select("[data-k=voted]").len(), 1);
+});
