@@ -65,6 +65,35 @@ impl OrgKind {
     }
 }
 
+coded!(
+    /// What a branch of a school is (issue 25): a functional department that answers
+    /// proposals (职能处室: 总务处, 教务处), a teaching or grade group (教研组, 年级组), or a
+    /// union branch (分工会, 工会小组). Rosters name all three "部门".
+    BranchRole, "branch-role", {
+    Department = "department" ["职能处室", "处室", "职能部门"],
+    TeachingGroup = "teaching_group" ["教研组", "年级组", "学科组", "备课组"],
+    UnionBranch = "union_branch" ["分工会", "工会小组"],
+});
+
+impl BranchRole {
+    /// The likely role of a branch from its name, for branches an import creates (shown for
+    /// confirmation) and those that existed before roles did: "…工会…" a union branch,
+    /// "…处 / …室 / …办 / …中心 / …部" a department, anything else a teaching group.
+    pub fn guess(name: &str) -> BranchRole {
+        let n = name.trim();
+        if n.contains("工会") {
+            BranchRole::UnionBranch
+        } else if ["处", "室", "办", "中心", "部", "科"]
+            .iter()
+            .any(|end| n.ends_with(end))
+        {
+            BranchRole::Department
+        } else {
+            BranchRole::TeachingGroup
+        }
+    }
+}
+
 coded!(UnionKind, "union-kind", {
     Province = "province" ["省", "省级"],
     City = "city" ["市", "市级"],
@@ -777,6 +806,7 @@ pub static AREA: crate::area::Area = crate::area::Area {
     name: "org",
     enums: &[
         crate::area::CodedEnum::of::<OrgKind>(),
+        crate::area::CodedEnum::of::<BranchRole>(),
         crate::area::CodedEnum::of::<UnionKind>(),
         crate::area::CodedEnum::of::<SchoolKind>(),
         crate::area::CodedEnum::of::<SchoolLevel>(),
@@ -1003,5 +1033,25 @@ mod tests {
             parse_org_code("c", "学校").unwrap_err().key,
             t::CODE_INVALID
         );
+    }
+}
+
+#[cfg(test)]
+mod branch_role_tests {
+    use super::BranchRole;
+
+    #[test]
+    fn a_branchs_role_is_guessed_from_the_words_offices_use() {
+        for (name, role) in [
+            ("总务处", BranchRole::Department),
+            ("校长办公室", BranchRole::Department),
+            ("教师发展中心", BranchRole::Department),
+            ("语文组", BranchRole::TeachingGroup),
+            ("初二年级组", BranchRole::TeachingGroup),
+            ("第一分工会", BranchRole::UnionBranch),
+            ("后勤工会小组", BranchRole::UnionBranch),
+        ] {
+            assert_eq!(BranchRole::guess(name), role, "{name}");
+        }
     }
 }

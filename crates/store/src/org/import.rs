@@ -1119,10 +1119,19 @@ impl Importer<'_> {
                     (Some(tx), true, Some(s)) => {
                         let digest = crate::crypto::token_hash(&format!("{}/{}", s.code, name));
                         let code = format!("{}-{}", s.code, hex::encode(&digest[..4]));
-                        Some(
+                        let id =
                             insert_unit(tx, Some(school), &NewUnit::branch(code, name.to_string()))
-                                .await?,
+                                .await?;
+                        // Its role is a guess from the name until a person confirms it on
+                        // the org tree (issue 25).
+                        crate::on_tx!(tx, |c| sqlx::query(
+                            "UPDATE org_unit SET role_confirmed = FALSE WHERE id = $1"
                         )
+                        .bind(id.0)
+                        .execute(&mut *c)
+                        .await
+                        .map(|r| r.rows_affected()))?;
+                        Some(id)
                     }
                     _ => None,
                 };

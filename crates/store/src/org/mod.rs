@@ -87,6 +87,7 @@ pub const IMPORT_FILE: EncryptedColumn = EncryptedColumn {
 pub static AREA: Area = Area {
     coded: &[
         CodedColumn::of::<OrgKind>("org_unit.kind"),
+        CodedColumn::of::<domain::org::BranchRole>("org_unit.branch_role"),
         CodedColumn::of::<UnionKind>("org_unit.union_kind"),
         CodedColumn::of::<SchoolKind>("org_unit.school_kind"),
         CodedColumn::of::<SchoolLevel>("org_unit.school_level"),

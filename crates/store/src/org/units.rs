@@ -8,7 +8,7 @@ use crate::{Db, Store, StoreError, on_db, on_tx};
 use domain::audit::Changes;
 use domain::auth::{Cap, Scope, perm};
 use domain::ids::OrgUnitId;
-use domain::org::{Coded, OrgKind, SchoolKind, SchoolLevel, UnionKind};
+use domain::org::{BranchRole, Coded, OrgKind, SchoolKind, SchoolLevel, UnionKind};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrgUnit {
@@ -22,6 +22,10 @@ pub struct OrgUnit {
     pub school_level: Option<SchoolLevel>,
     pub staff_count: i64,
     pub sort_order: i64,
+    /// A branch's role (department, teaching group, union branch); `None` above branches.
+    pub branch_role: Option<BranchRole>,
+    /// False for a branch an import created, until a person confirms its role.
+    pub role_confirmed: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,9 +40,11 @@ pub(crate) struct UnitRow {
     school_level: Option<String>,
     staff_count: i64,
     sort_order: i64,
+    branch_role: Option<String>,
+    role_confirmed: bool,
 }
 
-pub(crate) const UNIT_COLUMNS: &str = "u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order";
+pub(crate) const UNIT_COLUMNS: &str = "u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order, u.branch_role, u.role_confirmed";
 
 impl UnitRow {
     pub(crate) fn into_unit(self) -> Result<OrgUnit, StoreError> {
@@ -53,6 +59,8 @@ impl UnitRow {
             school_level: opt_coded(self.school_level.as_deref())?,
             staff_count: self.staff_count,
             sort_order: self.sort_order,
+            branch_role: opt_coded(self.branch_role.as_deref())?,
+            role_confirmed: self.role_confirmed,
         })
     }
 }
@@ -97,8 +105,8 @@ pub(crate) async fn insert_unit(
 ) -> Result<OrgUnitId, StoreError> {
     let t = now();
     let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO org_unit (parent_id, kind, code, name, union_kind, school_kind, school_level, staff_count, sort_order, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id"
+        "INSERT INTO org_unit (parent_id, kind, code, name, union_kind, school_kind, school_level, staff_count, sort_order, created_at, updated_at, branch_role)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id"
     )
     .bind(parent.map(|p| p.0))
     .bind(u.kind.code())
@@ -110,6 +118,7 @@ pub(crate) async fn insert_unit(
     .bind(u.staff_count)
     .bind(u.sort_order)
     .bind(t)
+    .bind((u.kind == OrgKind::Branch).then(|| BranchRole::guess(&u.name).code()))
     .fetch_one(&mut *c)
     .await)
     .map_err(crate::db::unique_as("code", domain::text::CODE_INVALID))?;
@@ -142,7 +151,7 @@ pub(crate) async fn tx_in_scope(
 pub(crate) async fn tx_unit(tx: &mut Tx, id: OrgUnitId) -> Result<OrgUnit, StoreError> {
     let row: Option<UnitRow> = on_tx!(tx, |c| {
         sqlx::query_as(
-        "SELECT id, parent_id, kind, code, name, union_kind, school_kind, school_level, staff_count, sort_order FROM org_unit WHERE id = $1"
+        "SELECT id, parent_id, kind, code, name, union_kind, school_kind, school_level, staff_count, sort_order, branch_role, role_confirmed FROM org_unit WHERE id = $1"
     )
     .bind(id.0)
     .fetch_optional(&mut *c)
@@ -341,7 +350,8 @@ pub async fn list_units<P: perm::Perm>(db: &Db, cap: &Cap<P>) -> Result<Vec<OrgU
         "SELECT {UNIT_COLUMNS} FROM org_unit u WHERE 1 = 1"
     ));
     crate::scope::restrict(&mut sql, "u.id", cap.scope());
-    sql.push(" ORDER BY u.sort_order, u.name, u.id");
+    // A school's departments first, then its teaching groups, then its union branches.
+    sql.push(" ORDER BY CASE u.branch_role WHEN 'department' THEN 0 WHEN 'teaching_group' THEN 1 WHEN 'union_branch' THEN 2 ELSE 3 END, u.sort_order, u.name, u.id");
     let all = units(sql.fetch_all(db).await?)?;
     Ok(tree_order(all))
 }
@@ -463,6 +473,55 @@ pub(crate) async fn in_scope(db: &Db, scope: &Scope, unit: OrgUnitId) -> Result<
 /// The chain of units from the root down to `id` (for breadcrumbs), for a reader who has
 /// `id` in scope; the units above it are named (unit names are not personal data), never
 /// listed beyond the chain.
+/// Sets (and thereby confirms) what a branch of a school in scope is: a department that
+/// answers proposals, a teaching group or a union branch. Audited.
+pub async fn set_branch_role(
+    st: &Store,
+    cap: &Cap<perm::OrgManage>,
+    who: &Who,
+    id: OrgUnitId,
+    role: BranchRole,
+) -> Result<(), StoreError> {
+    let mut tx = st.db.begin().await?;
+    if !tx_in_scope(&mut tx, cap.scope(), id).await? {
+        return Err(StoreError::NotFound);
+    }
+    let before = tx_unit(&mut tx, id).await?;
+    if before.kind != OrgKind::Branch {
+        return Err(StoreError::field("role", domain::text::ORG_PARENT_KIND));
+    }
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE org_unit SET branch_role = $1, role_confirmed = TRUE, updated_at = $2 WHERE id = $3"
+    )
+    .bind(role.code())
+    .bind(now())
+    .bind(id.0)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let mut ch = Changes::new();
+    ch.field(
+        "branch_role",
+        before.branch_role.map(|r| r.code()).as_ref(),
+        Some(&role.code()),
+    )
+    .field("role_confirmed", Some(&before.role_confirmed), Some(&true));
+    audit::append(
+        &mut tx,
+        &st.cipher,
+        who,
+        Event {
+            action: "org_unit.role",
+            entity_type: "org_unit",
+            entity_id: Some(id.0),
+            org_unit: Some(id),
+            changes: &ch,
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
 pub async fn path<P: perm::Perm>(
     db: &Db,
     cap: &Cap<P>,
@@ -473,7 +532,7 @@ pub async fn path<P: perm::Perm>(
     }
     let rows: Vec<UnitRow> = on_db!(db, |p| {
         sqlx::query_as(
-        "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order
+        "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order, u.branch_role, u.role_confirmed
          FROM org_closure c JOIN org_unit u ON u.id = c.ancestor_id
          WHERE c.descendant_id = $1 ORDER BY c.depth DESC"
     )
@@ -503,7 +562,7 @@ pub async fn children<P: perm::Perm>(
 pub async fn roots(db: &Db) -> Result<Vec<OrgUnit>, StoreError> {
     let rows: Vec<UnitRow> = on_db!(db, |p| {
         sqlx::query_as(
-        "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order
+        "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.union_kind, u.school_kind, u.school_level, u.staff_count, u.sort_order, u.branch_role, u.role_confirmed
          FROM org_unit u WHERE u.parent_id IS NULL ORDER BY u.id"
     )
     .fetch_all(p)

@@ -110,7 +110,11 @@ pub async fn departments<P: perm::Perm>(
         Sql::new("SELECT u.id, u.name FROM org_unit u WHERE u.kind = 'branch' AND u.parent_id = ");
     sql.bind(Arg::I64(school.0));
     crate::scope::restrict(&mut sql, "u.parent_id", cap.scope());
-    sql.push(" ORDER BY u.sort_order, u.id");
+    // Departments that answer proposals (职能处室) first, teaching groups and union branches
+    // after them (issue 25).
+    sql.push(
+        " ORDER BY CASE WHEN u.branch_role = 'department' THEN 0 ELSE 1 END, u.sort_order, u.id",
+    );
     let rows: Vec<(i64, String)> = sql.fetch_all(db).await?;
     Ok(rows.into_iter().map(|(i, n)| (OrgUnitId(i), n)).collect())
 }

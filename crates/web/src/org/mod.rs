@@ -166,6 +166,11 @@ pub fn routes(t: RouteTable, upload_limit: usize) -> RouteTable {
             units::update,
         )
         .post(
+            "/org/branches/{id}/role",
+            Guard::staff(P::OrgManage).form(&[("role", "teaching_group")]),
+            units::set_role,
+        )
+        .post(
             "/org/{id}/move",
             Guard::staff(P::OrgManage).form(&[("parent", "{area}")]),
             units::move_unit,

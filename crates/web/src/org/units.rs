@@ -24,6 +24,12 @@ pub struct UnitRow {
     pub detail: String,
     pub members: i64,
     pub can_add_child: bool,
+    /// A branch's role code ("department", …), for its class; empty above branches.
+    pub role: &'static str,
+    /// A branch an import created whose role waits for confirmation.
+    pub guessed: bool,
+    /// The role choices, for someone who may confirm it.
+    pub confirm: Option<Vec<Opt>>,
 }
 
 #[derive(Template)]
@@ -32,6 +38,8 @@ struct TreePage {
     p: Chrome,
     rows: Vec<UnitRow>,
     can_manage: bool,
+    /// Branches an import created whose role is not confirmed yet.
+    unconfirmed: usize,
 }
 
 pub async fn tree(State(state): State<AppState>, a: Auth) -> AppResult {
@@ -73,18 +81,56 @@ pub async fn tree(State(state): State<AppState>, a: Auth) -> AppResult {
                 depth: d.min(4),
                 name: u.name.clone(),
                 code: u.code.clone(),
-                kind: a.tr.label(u.kind),
+                // A branch says what it is: 职能处室, 教研组 or 分工会 (issue 25).
+                kind: match u.branch_role {
+                    Some(r) => a.tr.label(r),
+                    None => a.tr.label(u.kind),
+                },
                 detail,
                 members: counts.get(&u.id).copied().unwrap_or(0),
                 can_add_child: can_manage && u.kind.child_kind().is_some(),
+                role: u.branch_role.map(|r| r.code()).unwrap_or(""),
+                guessed: u.kind == OrgKind::Branch && !u.role_confirmed,
+                confirm: (can_manage && u.kind == OrgKind::Branch && !u.role_confirmed).then(
+                    || {
+                        BranchRole::all()
+                            .iter()
+                            .map(|r| Opt::new(r.code(), a.tr.label(*r), u.branch_role == Some(*r)))
+                            .collect()
+                    },
+                ),
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let unconfirmed = rows.iter().filter(|r| r.guessed).count();
     a.render(&TreePage {
         p: Chrome::new(&a, "org-title"),
         rows,
         can_manage,
+        unconfirmed,
     })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+}
+
+/// Confirms (or corrects) what a branch is: a department that answers proposals, a teaching
+/// group or a union branch.
+pub async fn set_role(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<RoleForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::OrgManage>()?;
+    let Some(role) = BranchRole::from_code(f.role.trim()) else {
+        return Ok(a.redirect("/org", Flash::error("branch-role-unknown")));
+    };
+    org::set_branch_role(&state.store, &cap, &a.who(), OrgUnitId(id), role).await?;
+    Ok(a.redirect(&format!("/org#unit-{id}"), Flash::ok("branch-role-saved")))
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

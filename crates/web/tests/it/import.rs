@@ -251,3 +251,64 @@ dual_test!(async fn a_masked_export_of_the_roll_imports_back_with_no_change(t) {
     assert_eq!((back.invalid_rows, back.pending_rows, back.created, back.updated), (0, 0, 0, 0), "{:?} {:?} {:?}", back.errors, back.questions, back.sample);
     assert_eq!(back.unchanged, 60);
 });
+
+dual_test!(async fn branches_an_import_creates_are_sorted_into_departments_and_groups_and_shown_for_confirmation(t) {
+    // Issue 25, item 11: the roster's "部门" column holds departments that answer proposals,
+    // teaching groups and union branches alike; the tree tells them apart and asks a person
+    // to confirm what an import guessed.
+    let app = TestApp::new(t).await;
+    let mut c = app.client_as(Role::SchoolChair, app.org.school_a).await;
+    let mut rows = vec![row(&["姓名", "身份证号", "岗位", "部门"])];
+    for (i, b) in ["总务处", "英语组", "第二分工会"].iter().enumerate() {
+        rows.push(row(&[&format!("新人{i}"), &id_number(300 + i as u32, true), "教师", b]));
+    }
+    let school = app.org.school_a.to_string();
+    let r = c.post_multipart("/members/import", &[("unit", &school)], Some(("file", "名册.xlsx", xlsx(&rows)))).await;
+    r.assert_status(303);
+    let path = r.location().unwrap();
+    c.post(&format!("{path}/apply"), &[("mode", "valid_rows")]).await.assert_status(303);
+    let mut tree = c.get("/org").await;
+    for _ in 0..100 {
+        if !tree.select("#roles-to-confirm").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tree = c.get("/org").await;
+    }
+    assert!(tree.select("#roles-to-confirm").join("").contains("3 个部门"), "{:?}", tree.select(".flash"));
+    let kind_of = |page: &testkit::app::Resp, name: &str| -> String {
+        let html = page.html();
+        let tr = scraper::Selector::parse("table.tree tbody tr").unwrap();
+        let td = scraper::Selector::parse("td").unwrap();
+        html.select(&tr)
+            .find(|r| r.text().any(|t| t.trim() == name))
+            .and_then(|r| r.select(&td).nth(1))
+            .map(|d| d.text().collect::<String>())
+            .unwrap_or_default()
+    };
+    assert!(kind_of(&tree, "总务处").starts_with("职能处室"), "{}", kind_of(&tree, "总务处"));
+    assert!(kind_of(&tree, "英语组").starts_with("教研组"), "{:?}", tree.select("table.tree tbody tr"));
+    assert!(kind_of(&tree, "第二分工会").starts_with("分工会"));
+    // The fixture's own branches existed before: not asked about.
+    assert!(!kind_of(&tree, "语文组").contains("待确认"));
+    // Departments come first among the school's branches.
+    let names = tree.select("table.tree tbody tr.role-department td:first-child a, table.tree tbody tr.role-teaching_group td:first-child a");
+    let first_group = names.iter().position(|n| n == "英语组" || n == "语文组").unwrap();
+    assert!(names.iter().position(|n| n == "总务处").unwrap() < first_group, "{names:?}");
+    // The chair sees what waits; the district's staff, who keep the org tree, confirm.
+    assert!(tree.attrs("form.role-confirm", "action").is_empty(), "a chair does not edit the org tree");
+    let mut c = app.client_as(Role::UnionStaff, app.org.union).await;
+    let tree = c.get("/org").await;
+    let forms = tree.attrs("form.role-confirm", "action");
+    assert_eq!(forms.len(), 3);
+    let ids = tree.attrs("table.tree tbody tr.unconfirmed", "id");
+    let english = ids.iter().find(|id| kind_of(&tree, "英语组").contains("待确认") && tree.select(&format!("tr#{id} td:first-child a")) == ["英语组"]).unwrap().trim_start_matches("unit-").to_string();
+    let r = c.post(&format!("/org/branches/{english}/role"), &[("role", "teaching_group")]).await;
+    r.assert_status(303);
+    let tree = c.get("/org").await;
+    assert!(tree.select("#roles-to-confirm").join("").contains("2 个部门"));
+    assert!(!kind_of(&tree, "英语组").contains("待确认"));
+    // Only those who keep the tree change it: a chair is refused.
+    let mut b = app.client_as(Role::SchoolChair, app.org.school_a2).await;
+    b.post(&format!("/org/branches/{english}/role"), &[("role", "department")]).await.assert_status(403);
+});

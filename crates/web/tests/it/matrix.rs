@@ -296,7 +296,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 34] = [
+    let prefixes: [(&str, i64); 35] = [
         ("/activities/", w.activity),
         ("/surveys/", w.survey),
         ("/petitions/", w.petition),
@@ -316,6 +316,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/inbox/", w.inbox),
         ("/jobs/", w.job),
         ("/members/", w.member),
+        ("/org/branches/", w.branch.0),
         ("/org/", w.school.0),
         ("/accounts/", w.account),
         ("/grants/", w.grant),
