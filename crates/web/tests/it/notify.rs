@@ -617,3 +617,65 @@ fn a_digest_e_mail_lists_every_bundled_reminder_with_its_link() {
         assert!(body.contains(needle), "{needle} missing from:\n{body}");
     }
 }
+
+/// A school with a robot, a department with a login and an overdue reply (due on
+/// `today()`): what the two reminder tests below share.
+async fn overdue_with_robot(app: &TestApp) -> (ProposalId, domain::ids::AccountId, Received) {
+    let o = app.org.clone();
+    let (url, got) = robot(false).await;
+    let mut setter = app.client_as(Role::SchoolChair, o.school_a).await;
+    setter.post(&format!("/org/{}/robot", o.school_a), &[("kind", "dingtalk"), ("url", &url), ("secret", SECRET)]).await.assert_status(303);
+    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
+    let dept = app.account("zongwu", Role::HandlingDepartment, general).await;
+    let p = overdue_proposal(app, general).await;
+    (p, dept, got)
+}
+
+dual_test!(async fn after_the_daily_scan_a_reminder_by_hand_the_same_day_sends_nothing_more(t) {
+    let app = TestApp::new(t).await;
+    let (p, dept_account, got) = overdue_with_robot(&app).await;
+    let cap = actor(&[(Role::SchoolChair, app.org.school_a)]).authorize::<perm::ProposalReview>().unwrap();
+    let day = today() + Duration::days(1);
+    let r = remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    assert_eq!((r.inbox, r.jobs), (1, 1), "the scan told the department and the group");
+    // The committee presses "remind" the same day, for this reply and for all overdue ones.
+    assert!(!proposals::remind(&app.t.store, &cap, &who(), p, day).await.unwrap(), "already reminded today");
+    assert_eq!(proposals::remind_overdue(&app.t.store, &cap, &who(), day).await.unwrap(), 0);
+    let mut dept = app.client_for(dept_account).await;
+    assert_eq!(dept.get("/inbox").await.select(".inbox-item").len(), 1, "one reminder in the department's inbox");
+    let w = worker(&app, 3);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(w.run_once().await.unwrap(), 0);
+    assert_eq!(got.lock().unwrap().len(), 1, "one message in the group");
+    // Two days later a reminder by hand is a new reminder.
+    let later = today() + Duration::days(3);
+    assert!(proposals::remind(&app.t.store, &cap, &who(), p, later).await.unwrap());
+    assert_eq!(dept.get("/inbox").await.select(".inbox-item").len(), 2);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(got.lock().unwrap().len(), 2);
+});
+
+dual_test!(async fn after_a_reminder_by_hand_the_daily_scan_the_same_day_sends_nothing_more(t) {
+    let app = TestApp::new(t).await;
+    let (p, dept_account, got) = overdue_with_robot(&app).await;
+    let cap = actor(&[(Role::SchoolChair, app.org.school_a)]).authorize::<perm::ProposalReview>().unwrap();
+    let day = today() + Duration::days(1);
+    assert!(proposals::remind(&app.t.store, &cap, &who(), p, day).await.unwrap());
+    let r = remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    assert_eq!((r.inbox, r.jobs), (0, 0), "the scan sends nothing for a reply reminded by hand today");
+    let mut dept = app.client_for(dept_account).await;
+    let items = dept.get("/inbox").await.select(".inbox-item");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].contains("维修饮水机"), "{items:?}");
+    let w = worker(&app, 3);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(w.run_once().await.unwrap(), 0);
+    assert_eq!(got.lock().unwrap().len(), 1, "one message in the group");
+    // The scan's own reminder is not lost: it comes the next day, once.
+    let next = today() + Duration::days(2);
+    let r = remind_as_scheduler(&app.t.store, next, ten_am(next)).await;
+    assert_eq!((r.inbox, r.jobs), (1, 1));
+    assert_eq!(remind_as_scheduler(&app.t.store, next, ten_am(next)).await.inbox, 0);
+    assert_eq!(dept.get("/inbox").await.select(".inbox-item").len(), 2);
+    assert!(!proposals::remind(&app.t.store, &cap, &who(), p, next).await.unwrap(), "and then no reminder by hand that day");
+});
