@@ -679,3 +679,66 @@ dual_test!(async fn after_a_reminder_by_hand_the_daily_scan_the_same_day_sends_n
     assert_eq!(dept.get("/inbox").await.select(".inbox-item").len(), 2);
     assert!(!proposals::remind(&app.t.store, &cap, &who(), p, next).await.unwrap(), "and then no reminder by hand that day");
 });
+
+/// A 企业微信-like group robot on 127.0.0.1:0: it takes only a markdown message as its
+/// documentation defines it (`{"msgtype":"markdown","markdown":{"content":…}}`, content at
+/// most 4096 bytes) posted with the robot's key in the query, and refuses anything else.
+async fn wecom_robot() -> (String, Received) {
+    let got: Received = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/cgi-bin/webhook/send",
+            post(
+                |State(got): State<Received>,
+                 Query(q): Query<HashMap<String, String>>,
+                 headers: HeaderMap,
+                 body: String| async move {
+                    if q.get("key").map(String::as_str) != Some("wecomkey1") {
+                        return r#"{"errcode":93000,"errmsg":"invalid webhook url"}"#.to_string();
+                    }
+                    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                    let content = v["markdown"]["content"].as_str().unwrap_or_default();
+                    let ok = v["msgtype"] == "markdown"
+                        && v["markdown"].as_object().is_some_and(|m| m.len() == 1)
+                        && !content.is_empty()
+                        && content.len() <= 4096
+                        && content.contains("](");
+                    if !ok {
+                        return r#"{"errcode":40008,"errmsg":"invalid message type"}"#.to_string();
+                    }
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|k| k.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    got.lock().unwrap().push((q, key, v));
+                    r#"{"errcode":0,"errmsg":"ok"}"#.to_string()
+                },
+            ),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/cgi-bin/webhook/send?key=wecomkey1"), got)
+}
+
+dual_test!(async fn a_wecom_group_robot_gets_the_overdue_reply_as_the_markdown_its_documentation_defines(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let (url, got) = wecom_robot().await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    chair.post(&format!("/org/{}/robot", o.school_a), &[("kind", "wecom"), ("url", &url), ("secret", "")]).await.assert_status(303);
+    let r = chair.post(&format!("/org/{}/robot/test", o.school_a), &[]).await;
+    assert!(r.select("#robot-test-answer")[0].contains("机器人已接收"), "{:?}", r.select("#robot-test-answer"));
+    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
+    let p = overdue_proposal(&app, general).await;
+    let day = today() + Duration::days(1);
+    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    let w = worker(&app, 3);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "the test message and the reminder");
+    let content = got[1].2["markdown"]["content"].as_str().unwrap();
+    assert!(content.contains("维修饮水机") && content.contains(&format!("(https://jiaogong.example.edu.cn/proposals/{})", p.0)), "{content}");
+});
