@@ -258,7 +258,8 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         Command::CheckConfig => {
             print!("{}", cfg.redacted());
             // What `serve` would refuse at start is refused here, with the setting named.
-            cfg.smtp().context("the e-mail (SMTP) settings are not usable")?;
+            cfg.smtp()
+                .context("the e-mail (SMTP) settings are not usable")?;
             Ok(())
         }
         Command::Healthcheck { url } => {

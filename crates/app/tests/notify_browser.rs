@@ -27,7 +27,11 @@ mod a_department_follows_its_overdue_reminder_from_the_inbox_to_the_proposal_on_
 
 /// The number in the header's unread badge (0 when there is none).
 async fn badge(b: &B<'_>) -> i64 {
-    b.text("#inbox-link .badge").await.trim().parse().unwrap_or(0)
+    b.text("#inbox-link .badge")
+        .await
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 async fn scenario(t: TestDb) {
@@ -118,7 +122,10 @@ async fn scenario(t: TestDb) {
         form.is_displayed().await.unwrap(),
         "the department can answer from here"
     );
-    assert!(!browser.scrolls_sideways().await, "the proposal fits a phone");
+    assert!(
+        !browser.scrolls_sideways().await,
+        "the proposal fits a phone"
+    );
     browser.screenshot("notify-proposal-phone").await;
 
     // Back in the inbox: that item is read, the count went down by one.

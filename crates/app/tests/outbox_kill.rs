@@ -259,7 +259,7 @@ async fn holders(db: &store::Db) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_postgresql_share_the_queue_and_when_one_is_killed_the_other_delivers_everything()
-{
+ {
     let server = match tokio::task::spawn_blocking(testkit::pg_server)
         .await
         .unwrap()
@@ -337,7 +337,10 @@ async fn two_servers_on_postgresql_share_the_queue_and_when_one_is_killed_the_ot
             got < N,
             "all {N} were delivered before both servers were seen holding jobs: {seen_holders:?} (expected {wa} and {wb})"
         );
-        assert!(t.elapsed() < Duration::from_secs(120), "only {got} delivered");
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "only {got} delivered"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     a.kill().unwrap(); // SIGKILL
@@ -369,6 +372,10 @@ async fn two_servers_on_postgresql_share_the_queue_and_when_one_is_killed_the_ot
         "PostgreSQL, two servers: kill -9 of one after {at_kill} of {N}: missing 0, delivered twice {twice}"
     );
     db.close().await;
-    exec(&admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    exec(
+        &admin,
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await;
     admin.close().await;
 }

@@ -152,7 +152,10 @@ fn china_day(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
         .and_time(chrono::NaiveTime::MIN)
         .and_local_timezone(domain::notify::CST)
         .single()
-        .map_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc(), |t| t.with_timezone(&Utc));
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |t| t.with_timezone(&Utc),
+        );
     (start, start + chrono::Duration::days(1))
 }
 
@@ -365,12 +368,14 @@ pub async fn deliver_due(
     let db = &st.db;
     // A proposal reply reminded by hand today has had today's reminder: its step waits for
     // tomorrow's scan (see `reminded_by_scan` for the other order).
-    let by_hand: Vec<(i64, i64)> = on_db!(db, |p| sqlx::query_as(
+    let by_hand: Vec<(i64, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT proposal_id, round FROM proposal_reminder WHERE reminded_on = $1 ORDER BY proposal_id"
     )
     .bind(today)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let by_hand: HashSet<String> = by_hand
         .into_iter()
         .map(|(p, r)| proposal_reply_item(p, r))

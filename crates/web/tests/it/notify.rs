@@ -624,9 +624,25 @@ async fn overdue_with_robot(app: &TestApp) -> (ProposalId, domain::ids::AccountI
     let o = app.org.clone();
     let (url, got) = robot(false).await;
     let mut setter = app.client_as(Role::SchoolChair, o.school_a).await;
-    setter.post(&format!("/org/{}/robot", o.school_a), &[("kind", "dingtalk"), ("url", &url), ("secret", SECRET)]).await.assert_status(303);
-    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
-    let dept = app.account("zongwu", Role::HandlingDepartment, general).await;
+    setter
+        .post(
+            &format!("/org/{}/robot", o.school_a),
+            &[("kind", "dingtalk"), ("url", &url), ("secret", SECRET)],
+        )
+        .await
+        .assert_status(303);
+    let general = store::org::create_unit(
+        &app.t.store,
+        &sys(),
+        &who(),
+        Some(o.school_a),
+        &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into()),
+    )
+    .await
+    .unwrap();
+    let dept = app
+        .account("zongwu", Role::HandlingDepartment, general)
+        .await;
     let p = overdue_proposal(app, general).await;
     (p, dept, got)
 }
@@ -720,7 +736,10 @@ async fn wecom_robot() -> (String, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/cgi-bin/webhook/send?key=wecomkey1"), got)
+    (
+        format!("http://{addr}/cgi-bin/webhook/send?key=wecomkey1"),
+        got,
+    )
 }
 
 dual_test!(async fn a_wecom_group_robot_gets_the_overdue_reply_as_the_markdown_its_documentation_defines(t) {
