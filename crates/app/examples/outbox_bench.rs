@@ -8,14 +8,14 @@
 //! 2. `scan [MEMBERS]`: loads the demo district with MEMBERS members (logins on), then times
 //!    the daily reminder scan over every area's due items (first run: writes; second run:
 //!    writes nothing), with its query count and the process's peak memory.
-//! 3. `kill [N]`: N jobs; a child process (`kill-child`) delivers them and is killed with
-//!    SIGKILL after about a third have arrived; a second child finishes the queue. Counts
-//!    keys never delivered (must be 0) and keys delivered twice (only those in flight at the
-//!    kill; the receiver drops them by key).
+//! 3. `kill [N]`: N jobs; child processes (`kill-child`, one on SQLite, two sharing the
+//!    queue on PostgreSQL) deliver them; one is killed with SIGKILL after about a third
+//!    have arrived and started again. Counts keys never delivered (must be 0) and keys
+//!    delivered twice (only those in flight at the kill; the receiver drops them by key).
 //!
 //! Run: `cargo run --release -p jiaogong --example outbox_bench -- deliver 20000` (SQLite in
-//! a temporary directory; `BENCH_DATABASE_URL=postgres://…` for an empty PostgreSQL
-//! database).
+//! a temporary directory; with `BENCH_DATABASE_URL=postgres://…` each run works in a schema
+//! of its own in that database, dropped at the end).
 
 use anyhow::{Context, bail};
 use axum::routing::post;
@@ -57,40 +57,85 @@ async fn receiver() -> anyhow::Result<(String, Seen)> {
     Ok((format!("http://{addr}/hook"), seen))
 }
 
-async fn open_store(url: &str) -> anyhow::Result<Store> {
-    let db = Db::connect(
-        url,
-        &DbOptions {
-            max_connections: 16,
-            pg_schema: None,
-        },
-    )
-    .await?;
-    db.migrate().await?;
-    // The bench's key file sits beside a SQLite database so that the child process of
-    // `kill` opens the same store.
-    let key = match url.strip_prefix("sqlite://") {
-        Some(path) => {
-            let kf = format!("{path}.key");
-            match std::fs::read_to_string(&kf) {
-                Ok(k) => Cipher::parse_key(k.trim()).map_err(|e| anyhow::anyhow!("{e}"))?,
-                Err(_) => {
-                    let k = Cipher::generate_key();
-                    std::fs::write(&kf, Cipher::encode_key(&k))?;
-                    k
-                }
-            }
-        }
-        None => Cipher::generate_key(),
-    };
-    let st = Store::new(db, Cipher::new(&key));
-    st.check_key().await?;
-    Ok(st)
+/// Where a run keeps its jobs: a SQLite file in a temporary directory, or a schema of its
+/// own in the PostgreSQL database of `BENCH_DATABASE_URL` (created for the run, dropped after
+/// it), so that a run never meets another run's jobs. The key travels to the `kill`
+/// children in `BENCH_KEY`.
+#[derive(Clone)]
+struct Target {
+    url: String,
+    schema: Option<String>,
+    key: [u8; 32],
 }
 
-fn db_url(dir: &std::path::Path) -> String {
-    std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()))
+impl Target {
+    async fn new(dir: &std::path::Path) -> anyhow::Result<Target> {
+        let key = Cipher::generate_key();
+        match std::env::var("BENCH_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let schema = format!("bench_{}", std::process::id());
+                let admin = connect(&url, None, 1).await?;
+                exec(&admin, format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;
+                exec(&admin, format!("CREATE SCHEMA {schema}")).await?;
+                admin.close().await;
+                Ok(Target {
+                    url,
+                    schema: Some(schema),
+                    key,
+                })
+            }
+            Ok(url) => bail!("BENCH_DATABASE_URL must be postgres://…, not {url}"),
+            Err(_) => Ok(Target {
+                url: format!("sqlite://{}/bench.db", dir.display()),
+                schema: None,
+                key,
+            }),
+        }
+    }
+
+    fn engine(&self) -> &'static str {
+        if self.schema.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    async fn open(&self) -> anyhow::Result<Store> {
+        let db = connect(&self.url, self.schema.clone(), 16).await?;
+        db.migrate().await?;
+        let st = Store::new(db, Cipher::new(&self.key));
+        st.check_key().await?;
+        Ok(st)
+    }
+
+    async fn drop_schema(&self) -> anyhow::Result<()> {
+        if let Some(schema) = &self.schema {
+            let admin = connect(&self.url, None, 1).await?;
+            exec(&admin, format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;
+            admin.close().await;
+        }
+        Ok(())
+    }
+}
+
+async fn exec(db: &Db, sql: String) -> anyhow::Result<()> {
+    store::on_db!(db, |p| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+async fn connect(url: &str, pg_schema: Option<String>, max: u32) -> anyhow::Result<Db> {
+    Ok(Db::connect(
+        url,
+        &DbOptions {
+            max_connections: max,
+            pg_schema,
+        },
+    )
+    .await?)
 }
 
 fn worker(st: &Store, name: &str, lease: Duration) -> web::outbox::Worker {
@@ -140,8 +185,8 @@ fn count(seen: &Seen, tag: &str, n: usize) -> (usize, usize) {
 
 async fn deliver(n: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = db_url(dir.path());
-    let st = open_store(&url).await?;
+    let target = Target::new(dir.path()).await?;
+    let st = target.open().await?;
     let (hook, seen) = receiver().await?;
     // Ceiling: the receiver's own rate with a trivial client, 32 in flight.
     let http = reqwest::Client::new();
@@ -192,14 +237,11 @@ async fn deliver(n: usize) -> anyhow::Result<()> {
     let (missing, twice) = count(&seen, "job", n);
     println!(
         "engine={} jobs={n} workers=2 deliveries/s={rate:.0} ({secs:.2} s) ceiling/s={ceiling:.0} ratio={:.2} missing={missing} twice={twice}",
-        if url.starts_with("sqlite") {
-            "sqlite"
-        } else {
-            "postgres"
-        },
+        target.engine(),
         rate / ceiling
     );
-    Ok(())
+    st.db.close().await;
+    target.drop_schema().await
 }
 
 fn peak_rss_mib() -> f64 {
@@ -217,8 +259,8 @@ fn peak_rss_mib() -> f64 {
 
 async fn scan(members: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = db_url(dir.path());
-    let st = open_store(&url).await?;
+    let target = Target::new(dir.path()).await?;
+    let st = target.open().await?;
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).context("date")?;
     let sys = domain::auth::SystemCap::for_cli();
     let hasher = store::auth::PasswordHasher::new(1);
@@ -310,47 +352,65 @@ async fn scan(members: usize) -> anyhow::Result<()> {
             peak_rss_mib()
         );
     }
-    Ok(())
+    st.db.close().await;
+    target.drop_schema().await
 }
 
 async fn kill(n: usize) -> anyhow::Result<()> {
-    if std::env::var("BENCH_DATABASE_URL").is_ok() {
-        bail!("kill runs on SQLite only (the child opens the same file)");
-    }
     let dir = tempfile::tempdir()?;
-    let url = db_url(dir.path());
-    let st = open_store(&url).await?;
+    let target = Target::new(dir.path()).await?;
+    let st = target.open().await?;
     let (hook, seen) = receiver().await?;
     enqueue(&st, &hook, n, "kill").await?;
     let exe = std::env::current_exe()?;
     let spawn = || {
-        std::process::Command::new(&exe)
-            .args(["kill-child", &url])
+        let mut c = std::process::Command::new(&exe);
+        c.arg("kill-child").arg(&target.url);
+        if let Some(schema) = &target.schema {
+            c.arg(schema);
+        }
+        c.env("BENCH_KEY", Cipher::encode_key(&target.key))
             .stdout(std::process::Stdio::null())
             .spawn()
     };
-    let mut child = spawn()?;
+    // SQLite: one worker process (one writer at a time). PostgreSQL: two processes share
+    // the queue (`FOR UPDATE SKIP LOCKED`); one is killed and started again while the other
+    // goes on.
+    let workers = if target.schema.is_some() { 2 } else { 1 };
+    let mut children = (0..workers)
+        .map(|_| spawn())
+        .collect::<Result<Vec<_>, _>>()?;
     let t = Instant::now();
+    let mut owners = std::collections::BTreeSet::new();
     loop {
         let got = seen.lock().map(|s| s.len()).unwrap_or(0);
-        if got >= n / 3 {
+        let taken: Vec<String> = store::on_db!(&st.db, |p| {
+            sqlx::query_scalar(
+            "SELECT DISTINCT locked_by FROM job WHERE status = 'running' AND locked_by IS NOT NULL ORDER BY locked_by"
+        )
+        .fetch_all(p)
+        .await
+        })?;
+        owners.extend(taken);
+        if got >= n / 3 && owners.len() >= workers {
             break;
         }
         if t.elapsed() > Duration::from_secs(120) {
-            bail!("the first child delivered only {got}");
+            bail!("the children delivered only {got} (workers seen: {owners:?})");
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     // SIGKILL: no chance to finish or roll back anything.
-    child.kill()?;
-    child.wait()?;
+    let mut first = children.remove(0);
+    let _ = first.kill();
+    first.wait()?;
     let at_kill = seen.lock().map(|s| s.len()).unwrap_or(0);
     let running: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar(
         "SELECT COUNT(*) FROM job WHERE status = 'running'"
     )
     .fetch_one(p)
     .await)?;
-    let mut child = spawn()?;
+    children.push(spawn()?);
     let t = Instant::now();
     loop {
         let left: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar(
@@ -366,12 +426,19 @@ async fn kill(n: usize) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    child.kill()?;
-    child.wait()?;
+    let secs = t.elapsed().as_secs_f64();
+    for mut c in children {
+        let _ = c.kill();
+        c.wait()?;
+    }
     let (missing, twice) = count(&seen, "kill", n);
     println!(
-        "kill -9: jobs={n} delivered before the kill={at_kill} running at the kill={running} after restart: missing={missing} delivered twice={twice} (dropped by the receiver's key check)"
+        "kill -9 ({}, {workers} worker process(es), workers seen before the kill: {}): jobs={n} delivered before the kill={at_kill} running at the kill={running} after restart ({secs:.1} s): missing={missing} delivered twice={twice} (dropped by the receiver's key check)",
+        target.engine(),
+        owners.len()
     );
+    st.db.close().await;
+    target.drop_schema().await?;
     if missing > 0 {
         bail!("{missing} jobs lost");
     }
@@ -379,8 +446,14 @@ async fn kill(n: usize) -> anyhow::Result<()> {
 }
 
 /// The child of `kill`: one worker with a 2-second lease, until killed.
-async fn kill_child(url: &str) -> anyhow::Result<()> {
-    let st = open_store(url).await?;
+async fn kill_child(url: &str, schema: Option<&String>) -> anyhow::Result<()> {
+    let key = std::env::var("BENCH_KEY").context("BENCH_KEY")?;
+    let target = Target {
+        url: url.into(),
+        schema: schema.cloned(),
+        key: Cipher::parse_key(key.trim()).map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let st = target.open().await?;
     worker(
         &st,
         &format!("child-{}", std::process::id()),
@@ -399,7 +472,7 @@ async fn main() -> anyhow::Result<()> {
         Some("deliver") => deliver(arg(1, 20_000)).await,
         Some("scan") => scan(arg(1, 20_000)).await,
         Some("kill") => kill(arg(1, 5_000)).await,
-        Some("kill-child") => kill_child(args.get(1).context("url")?).await,
+        Some("kill-child") => kill_child(args.get(1).context("url")?, args.get(2)).await,
         _ => bail!("usage: outbox_bench deliver [N] | scan [MEMBERS] | kill [N]"),
     }
 }

@@ -257,6 +257,9 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
     match command {
         Command::CheckConfig => {
             print!("{}", cfg.redacted());
+            // What `serve` would refuse at start is refused here, with the setting named.
+            cfg.smtp()
+                .context("the e-mail (SMTP) settings are not usable")?;
             Ok(())
         }
         Command::Healthcheck { url } => {

@@ -331,3 +331,50 @@ fn the_database_file_and_its_wal_are_readable_by_the_owner_only() {
         conn.close().await;
     });
 }
+
+#[test]
+fn check_config_refuses_a_wrong_e_mail_setting_with_its_reason_and_hides_the_smtp_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_jiaogong"));
+        c.args(["check-config"])
+            .current_dir(dir.path())
+            .env("JIAOGONG_DATA_DIR", dir.path().join("data"))
+            .env_remove("JIAOGONG_KEY")
+            .env_remove("JIAOGONG_DATABASE_URL")
+            .env("JIAOGONG_SMTP_HOST", "smtp.example.edu.cn")
+            .env("JIAOGONG_SMTP_USERNAME", "noreply")
+            .env("JIAOGONG_SMTP_PASSWORD", "pw-Zq81-never-shown")
+            .env("JIAOGONG_SMTP_FROM", "教工平台 <noreply@example.edu.cn>");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let o = run(&[]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("smtp.example.edu.cn"), "{t}");
+    assert!(
+        !t.contains("pw-Zq81") && t.contains("[redacted]"),
+        "the SMTP password is redacted: {t}"
+    );
+    for (setting, value, reason) in [
+        (
+            "JIAOGONG_SMTP_TLS",
+            "ssl",
+            "smtp_tls must be starttls, tls or plain",
+        ),
+        ("JIAOGONG_SMTP_FROM", "noreply at school", "smtp_from"),
+        ("JIAOGONG_SMTP_FROM", "", "smtp_from"),
+    ] {
+        let o = run(&[(setting, value)]);
+        let t = text(&o);
+        assert!(!o.status.success(), "{setting}={value:?} is refused: {t}");
+        assert!(
+            t.contains(reason) && t.contains("SMTP"),
+            "{setting}={value:?}: the reason names the setting: {t}"
+        );
+        assert!(!t.contains("pw-Zq81"), "{t}");
+    }
+}

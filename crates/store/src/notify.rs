@@ -140,6 +140,77 @@ pub async fn proposal_overdue(
     Ok(n)
 }
 
+/// The key under which the reminder scan knows a proposal's reply of a round (the item
+/// key of `store::proposals::due`).
+pub fn proposal_reply_item(proposal: i64, round: i64) -> String {
+    format!("congress:proposal-reply:{proposal}:{round}")
+}
+
+/// `day` in China Standard Time as an interval of instants `[start, end)`.
+fn china_day(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = day
+        .and_time(chrono::NaiveTime::MIN)
+        .and_local_timezone(domain::notify::CST)
+        .single()
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |t| t.with_timezone(&Utc),
+        );
+    (start, start + chrono::Duration::days(1))
+}
+
+/// Of these overdue replies `(proposal, round, school)`, the proposals whose reminder the
+/// daily scan already sent on `day` (its overdue or escalated step, to the handling
+/// department's inbox or the school's group robot). A reminder by hand
+/// ([`crate::proposals::remind`], [`crate::proposals::remind_overdue`]) sends nothing for
+/// those that day, and the scan skips a reply reminded by hand that day (see
+/// [`deliver_due`]): one reminder per reply per day, whichever comes first. Two queries
+/// per 200 replies, on the unique keys.
+pub async fn reminded_by_scan(
+    tx: &mut Tx,
+    replies: &[(i64, i64, i64)],
+    day: NaiveDate,
+) -> Result<HashSet<i64>, StoreError> {
+    let mut told = HashSet::new();
+    let (start, end) = china_day(day);
+    for chunk in replies.chunks(200) {
+        let mut sql = Sql::new(
+            "SELECT p.id, g.account_id FROM proposal p JOIN role_grant g ON g.org_unit_id = p.handler_unit_id AND g.role = 'handling_department'
+             WHERE p.id IN (",
+        );
+        sql.bind_list(chunk.iter().map(|r| Arg::I64(r.0)))
+            .push(") ORDER BY p.id, g.account_id");
+        let accounts: Vec<(i64, i64)> = sql.fetch_all_tx(tx).await?;
+        let mut keys: HashMap<String, i64> = HashMap::new();
+        for (id, round, school) in chunk {
+            let item = proposal_reply_item(*id, *round);
+            for step in [Step::Overdue, Step::Escalated] {
+                let step = step.key();
+                keys.insert(format!("due:{item}:{step}:robot:{school}"), *id);
+                for (_, a) in accounts.iter().filter(|(p, _)| p == id) {
+                    keys.insert(format!("due:{item}:{step}:inbox:{a}"), *id);
+                }
+            }
+        }
+        let mut sql = Sql::new("SELECT idempotency_key FROM inbox_item WHERE created_at >= ");
+        sql.bind(Arg::Ts(start))
+            .push(" AND created_at < ")
+            .bind(Arg::Ts(end))
+            .push(" AND idempotency_key IN (")
+            .bind_list(keys.keys().map(|k| Arg::Text(k.clone())))
+            .push(") UNION SELECT idempotency_key FROM job WHERE created_at >= ")
+            .bind(Arg::Ts(start))
+            .push(" AND created_at < ")
+            .bind(Arg::Ts(end))
+            .push(" AND idempotency_key IN (")
+            .bind_list(keys.keys().map(|k| Arg::Text(k.clone())))
+            .push(") ORDER BY 1");
+        let sent: Vec<(String,)> = sql.fetch_all_tx(tx).await?;
+        told.extend(sent.iter().filter_map(|(k,)| keys.get(k)));
+    }
+    Ok(told)
+}
+
 /// Sets the account's e-mail address and whether reminders go there too (the account's own
 /// setting: its session is its whole scope). The address is checked by the caller
 /// (`domain::outbox::parse_email`).
@@ -267,8 +338,9 @@ fn personal(item: &DueItem) -> bool {
         .any(|c| !matches!(c, Concerns::Role { .. }))
 }
 
-/// Turns due items into the sends of their current step (see the module note). Six reads
-/// and the chunked writes of one transaction, whatever the number of items.
+/// Turns due items into the sends of their current step (see the module note). Seven reads
+/// and the chunked writes of one transaction, whatever the number of items. A proposal
+/// reply reminded by hand the same day is left for the next day's scan.
 pub async fn deliver_due(
     st: &Store,
     items: &[DueItem],
@@ -294,6 +366,24 @@ pub async fn deliver_due(
         return Ok(out);
     }
     let db = &st.db;
+    // A proposal reply reminded by hand today has had today's reminder: its step waits for
+    // tomorrow's scan (see `reminded_by_scan` for the other order).
+    let by_hand: Vec<(i64, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT proposal_id, round FROM proposal_reminder WHERE reminded_on = $1 ORDER BY proposal_id"
+    )
+    .bind(today)
+    .fetch_all(p)
+    .await
+    })?;
+    let by_hand: HashSet<String> = by_hand
+        .into_iter()
+        .map(|(p, r)| proposal_reply_item(p, r))
+        .collect();
+    let due: Vec<(&DueItem, Step)> = due
+        .into_iter()
+        .filter(|(i, _)| !by_hand.contains(&i.key))
+        .collect();
     // Grants of the roles named, and of the roles that answer for a unit above.
     let mut roles: Vec<&'static str> = MANAGERS.iter().map(|r| r.code()).collect();
     for (i, _) in &due {

@@ -466,8 +466,8 @@ pub async fn progress(
     Ok(status)
 }
 
-/// Reminds the department of an overdue reply (once a day at most; again is no change).
-/// Returns whether a reminder was recorded.
+/// Reminds the department of an overdue reply (once a day at most, counting the daily
+/// scan's reminder: again is no change). Returns whether a reminder was recorded.
 pub async fn remind(
     st: &Store,
     cap: &Cap<perm::ProposalReview>,
@@ -480,6 +480,14 @@ pub async fn remind(
     step(&c, ProposalStep::Remind)?;
     if c.reply_due.is_none_or(|d| d >= today) {
         return Err(invalid("status", t::STEP_NOT_ALLOWED));
+    }
+    // The daily scan already reminded the department today: the same reminder twice in a
+    // day is noise (the scan, for its part, skips a reply reminded by hand that day).
+    if !crate::notify::reminded_by_scan(&mut tx, &[(id.0, c.round, c.school.0)], today)
+        .await?
+        .is_empty()
+    {
+        return Ok(false);
     }
     let n = on_tx!(&mut tx, |cx| {
         sqlx::query(
@@ -515,8 +523,8 @@ pub async fn remind(
     Ok(n > 0)
 }
 
-/// Reminds every overdue reply in scope at once (for the committee, or a daily job).
-/// Returns how many reminders were recorded.
+/// Reminds every overdue reply in scope at once (for the committee), except those already
+/// reminded today, by hand or by the daily scan. Returns how many reminders were recorded.
 pub async fn remind_overdue(
     st: &Store,
     cap: &Cap<perm::ProposalReview>,
@@ -532,7 +540,10 @@ pub async fn remind_overdue(
     sql.push(" AND NOT EXISTS (SELECT 1 FROM proposal_reminder r WHERE r.proposal_id = p.id AND r.round = p.round AND r.reminded_on = ")
         .bind(Arg::Date(today))
         .push(") ORDER BY p.id");
-    let due: Vec<(i64, i64, i64)> = sql.fetch_all_tx(&mut tx).await?;
+    let mut due: Vec<(i64, i64, i64)> = sql.fetch_all_tx(&mut tx).await?;
+    // Those the daily scan already reminded today are not reminded again.
+    let told = crate::notify::reminded_by_scan(&mut tx, &due, today).await?;
+    due.retain(|(id, _, _)| !told.contains(id));
     let mut changes = Vec::with_capacity(due.len());
     for (id, round, _) in &due {
         on_tx!(&mut tx, |cx| {

@@ -617,3 +617,147 @@ fn a_digest_e_mail_lists_every_bundled_reminder_with_its_link() {
         assert!(body.contains(needle), "{needle} missing from:\n{body}");
     }
 }
+
+/// A school with a robot, a department with a login and an overdue reply (due on
+/// `today()`): what the two reminder tests below share.
+async fn overdue_with_robot(app: &TestApp) -> (ProposalId, domain::ids::AccountId, Received) {
+    let o = app.org.clone();
+    let (url, got) = robot(false).await;
+    let mut setter = app.client_as(Role::SchoolChair, o.school_a).await;
+    setter
+        .post(
+            &format!("/org/{}/robot", o.school_a),
+            &[("kind", "dingtalk"), ("url", &url), ("secret", SECRET)],
+        )
+        .await
+        .assert_status(303);
+    let general = store::org::create_unit(
+        &app.t.store,
+        &sys(),
+        &who(),
+        Some(o.school_a),
+        &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into()),
+    )
+    .await
+    .unwrap();
+    let dept = app
+        .account("zongwu", Role::HandlingDepartment, general)
+        .await;
+    let p = overdue_proposal(app, general).await;
+    (p, dept, got)
+}
+
+dual_test!(async fn after_the_daily_scan_a_reminder_by_hand_the_same_day_sends_nothing_more(t) {
+    let app = TestApp::new(t).await;
+    let (p, dept_account, got) = overdue_with_robot(&app).await;
+    let cap = actor(&[(Role::SchoolChair, app.org.school_a)]).authorize::<perm::ProposalReview>().unwrap();
+    let day = today() + Duration::days(1);
+    let r = remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    assert_eq!((r.inbox, r.jobs), (1, 1), "the scan told the department and the group");
+    // The committee presses "remind" the same day, for this reply and for all overdue ones.
+    assert!(!proposals::remind(&app.t.store, &cap, &who(), p, day).await.unwrap(), "already reminded today");
+    assert_eq!(proposals::remind_overdue(&app.t.store, &cap, &who(), day).await.unwrap(), 0);
+    let mut dept = app.client_for(dept_account).await;
+    assert_eq!(dept.get("/inbox").await.select(".inbox-item").len(), 1, "one reminder in the department's inbox");
+    let w = worker(&app, 3);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(w.run_once().await.unwrap(), 0);
+    assert_eq!(got.lock().unwrap().len(), 1, "one message in the group");
+    // Two days later a reminder by hand is a new reminder.
+    let later = today() + Duration::days(3);
+    assert!(proposals::remind(&app.t.store, &cap, &who(), p, later).await.unwrap());
+    assert_eq!(dept.get("/inbox").await.select(".inbox-item").len(), 2);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(got.lock().unwrap().len(), 2);
+});
+
+dual_test!(async fn after_a_reminder_by_hand_the_daily_scan_the_same_day_sends_nothing_more(t) {
+    let app = TestApp::new(t).await;
+    let (p, dept_account, got) = overdue_with_robot(&app).await;
+    let cap = actor(&[(Role::SchoolChair, app.org.school_a)]).authorize::<perm::ProposalReview>().unwrap();
+    let day = today() + Duration::days(1);
+    assert!(proposals::remind(&app.t.store, &cap, &who(), p, day).await.unwrap());
+    let r = remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    assert_eq!((r.inbox, r.jobs), (0, 0), "the scan sends nothing for a reply reminded by hand today");
+    let mut dept = app.client_for(dept_account).await;
+    let items = dept.get("/inbox").await.select(".inbox-item");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].contains("维修饮水机"), "{items:?}");
+    let w = worker(&app, 3);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(w.run_once().await.unwrap(), 0);
+    assert_eq!(got.lock().unwrap().len(), 1, "one message in the group");
+    // The scan's own reminder is not lost: it comes the next day, once.
+    let next = today() + Duration::days(2);
+    let r = remind_as_scheduler(&app.t.store, next, ten_am(next)).await;
+    assert_eq!((r.inbox, r.jobs), (1, 1));
+    assert_eq!(remind_as_scheduler(&app.t.store, next, ten_am(next)).await.inbox, 0);
+    assert_eq!(dept.get("/inbox").await.select(".inbox-item").len(), 2);
+    assert!(!proposals::remind(&app.t.store, &cap, &who(), p, next).await.unwrap(), "and then no reminder by hand that day");
+});
+
+/// A 企业微信-like group robot on 127.0.0.1:0: it takes only a markdown message as its
+/// documentation defines it (`{"msgtype":"markdown","markdown":{"content":…}}`, content at
+/// most 4096 bytes) posted with the robot's key in the query, and refuses anything else.
+async fn wecom_robot() -> (String, Received) {
+    let got: Received = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/cgi-bin/webhook/send",
+            post(
+                |State(got): State<Received>,
+                 Query(q): Query<HashMap<String, String>>,
+                 headers: HeaderMap,
+                 body: String| async move {
+                    if q.get("key").map(String::as_str) != Some("wecomkey1") {
+                        return r#"{"errcode":93000,"errmsg":"invalid webhook url"}"#.to_string();
+                    }
+                    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                    let content = v["markdown"]["content"].as_str().unwrap_or_default();
+                    let ok = v["msgtype"] == "markdown"
+                        && v["markdown"].as_object().is_some_and(|m| m.len() == 1)
+                        && !content.is_empty()
+                        && content.len() <= 4096
+                        && content.contains("](");
+                    if !ok {
+                        return r#"{"errcode":40008,"errmsg":"invalid message type"}"#.to_string();
+                    }
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|k| k.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    got.lock().unwrap().push((q, key, v));
+                    r#"{"errcode":0,"errmsg":"ok"}"#.to_string()
+                },
+            ),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (
+        format!("http://{addr}/cgi-bin/webhook/send?key=wecomkey1"),
+        got,
+    )
+}
+
+dual_test!(async fn a_wecom_group_robot_gets_the_overdue_reply_as_the_markdown_its_documentation_defines(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let (url, got) = wecom_robot().await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    chair.post(&format!("/org/{}/robot", o.school_a), &[("kind", "wecom"), ("url", &url), ("secret", "")]).await.assert_status(303);
+    let r = chair.post(&format!("/org/{}/robot/test", o.school_a), &[]).await;
+    assert!(r.select("#robot-test-answer")[0].contains("机器人已接收"), "{:?}", r.select("#robot-test-answer"));
+    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
+    let p = overdue_proposal(&app, general).await;
+    let day = today() + Duration::days(1);
+    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    let w = worker(&app, 3);
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "the test message and the reminder");
+    let content = got[1].2["markdown"]["content"].as_str().unwrap();
+    assert!(content.contains("维修饮水机") && content.contains(&format!("(https://jiaogong.example.edu.cn/proposals/{})", p.0)), "{content}");
+});
