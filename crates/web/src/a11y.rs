@@ -188,20 +188,32 @@ mod tests {
             out.contains(r#"<input id="a" name="a" aria-describedby="field0-err0 field0-help0" aria-invalid="true">"#),
             "{out}"
         );
-        assert!(out.contains(r#"<p class="help" id="field0-help0">"#), "{out}");
-        assert!(out.contains(r#"<p class="field-error" id="field0-err0">"#), "{out}");
-        assert!(out.contains(r#"<select id="b" aria-describedby="b-hint">"#), "{out}");
+        assert!(
+            out.contains(r#"<p class="help" id="field0-help0">"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<p class="field-error" id="field0-err0">"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<select id="b" aria-describedby="b-hint">"#),
+            "{out}"
+        );
         // What a template wrote itself is kept, not doubled.
         assert!(
             out.contains(r#"<input id="c" aria-invalid="true" aria-describedby="c-err">"#),
             "{out}"
         );
-        assert!(out.contains(r#"<input type="hidden" name="v" value="1"><p class="field-error">outside</p>"#));
+        assert!(out.contains(
+            r#"<input type="hidden" name="v" value="1"><p class="field-error">outside</p>"#
+        ));
     }
 
     #[test]
     fn a_page_without_help_or_errors_is_left_as_it_was() {
-        let html = r#"<!doctype html><div class="field"><input id="q" value="a &amp; b" required></div>"#;
+        let html =
+            r#"<!doctype html><div class="field"><input id="q" value="a &amp; b" required></div>"#;
         assert_eq!(link_fields(html.to_string()), html);
         let plain = "<p>no form</p>".to_string();
         assert_eq!(link_fields(plain.clone()), plain);

@@ -59,14 +59,18 @@ fn fields_are_linked(r: &Resp, invalid: &[&str]) {
             .filter_map(|c| c.value().attr("aria-describedby"))
             .flat_map(str::split_whitespace)
             .collect();
-        let has_control = field.select(&sel("input:not([type=hidden]), select, textarea")).next().is_some();
+        let has_control = field
+            .select(&sel("input:not([type=hidden]), select, textarea"))
+            .next()
+            .is_some();
         for text in field.select(&sel(".field-error, .help")) {
             if !has_control {
                 continue;
             }
-            let id = text.value().attr("id").unwrap_or_else(|| {
-                panic!("{:?} has no id", text.text().collect::<String>())
-            });
+            let id = text
+                .value()
+                .attr("id")
+                .unwrap_or_else(|| panic!("{:?} has no id", text.text().collect::<String>()));
             assert!(
                 named.contains(&id),
                 "#{id} ({:?}) is not named by its control",
