@@ -27,6 +27,9 @@ pub struct Setup {
     pub phone: bool,
     pub javascript: bool,
     pub lang: &'static str,
+    /// The browser's default font size in CSS px (its "font size" setting; 16 when `None`):
+    /// 32 is how a reader who needs 200 % text sets up a phone.
+    pub font_px: Option<u32>,
 }
 
 impl Default for Setup {
@@ -37,6 +40,7 @@ impl Default for Setup {
             phone: false,
             javascript: true,
             lang: "zh-CN",
+            font_px: None,
         }
     }
 }
@@ -140,6 +144,9 @@ impl Browser {
                 "deviceMetrics": { "width": setup.width, "height": setup.height, "pixelRatio": 3.0, "touch": true },
                 "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
             });
+        }
+        if let Some(px) = setup.font_px {
+            opts["prefs"]["webkit.webprefs.default_font_size"] = json!(px);
         }
         if !setup.javascript {
             opts["prefs"]["profile.managed_default_content_settings.javascript"] = json!(2);

@@ -295,9 +295,10 @@ impl Ctx {
         self.session.actor.as_ref()
     }
 
-    /// Renders a page, clearing the flash cookie once it has been shown.
+    /// Renders a page, clearing the flash cookie once it has been shown. Form fields are tied
+    /// to their help and error texts here, for every area at once ([`crate::a11y`]).
     pub fn render(&self, t: &impl askama::Template) -> Result<Response, AppError> {
-        let body = t.render()?;
+        let body = crate::a11y::link_fields(t.render()?);
         let mut r = Html(body).into_response();
         if self.flash.is_some() {
             r.headers_mut().append(

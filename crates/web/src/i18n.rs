@@ -168,7 +168,12 @@ impl Tr {
     pub fn datetime(&self, d: &chrono::DateTime<chrono::Utc>) -> String {
         // Times are shown in Beijing time.
         let local = *d + chrono::Duration::hours(8);
-        local.format(&self.t("format-datetime")).to_string()
+        // A no-break space between date and time: a narrow column never splits them
+        // (issue 25, dates breaking in English on a phone).
+        local
+            .format(&self.t("format-datetime"))
+            .to_string()
+            .replace(' ', "\u{a0}")
     }
 
     pub fn number(&self, n: i64) -> String {

@@ -6,6 +6,7 @@
 //! call `store`, render a page or redirect with a flash message. Every route is declared
 //! through [`RouteTable`], so that the authorization test can enumerate all of them.
 
+pub mod a11y;
 pub mod activity;
 pub mod api;
 pub mod area;

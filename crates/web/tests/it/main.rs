@@ -1,5 +1,6 @@
 //! HTTP tests: the whole application in process, on SQLite and PostgreSQL.
 
+mod a11y;
 mod activity;
 mod api;
 mod areas;
