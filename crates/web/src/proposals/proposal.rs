@@ -726,10 +726,20 @@ pub struct ReplyView {
     pub comment: String,
 }
 
+/// What a delegate typed into the rating form and why it was refused: the page comes back
+/// with the choice and the comment as typed, the reason at the form (issue 25, item 8).
+#[derive(Default)]
+pub struct RateTyped {
+    rating: String,
+    comment: String,
+    error: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "congress/proposal.html")]
 struct ProposalPage {
     p: Chrome,
+    rate_typed: RateTyped,
     id: i64,
     r: RowView,
     category: String,
@@ -769,7 +779,12 @@ struct ProposalPage {
 }
 
 pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
-    let seen = see(&state, &a, ProposalId(id)).await?;
+    show_page(&state, &a, id, RateTyped::default()).await
+}
+
+async fn show_page(state: &AppState, a: &Auth, id: i64, rate_typed: RateTyped) -> AppResult {
+    let refused = rate_typed.error.is_some();
+    let seen = see(state, a, ProposalId(id)).await?;
     let tr = a.tr;
     let today = crate::today();
     let db = &state.store.db;
@@ -969,12 +984,18 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             .unwrap_or(today + chrono::Duration::days(i64::from(rules.reply_days)))
             .format("%Y-%m-%d")
             .to_string(),
-        ratings: coded_options::<Rating>(&tr, "", None),
+        ratings: coded_options::<Rating>(&tr, &rate_typed.rating, None),
         impl_statuses: coded_options::<ImplementationStatus>(&tr, "in_progress", None),
         max_rounds: rules.max_rehandle_rounds,
         r: row,
+        rate_typed,
     };
-    a.render(&page)
+    a.render(&page).map(|mut r| {
+        if refused {
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        r
+    })
 }
 
 fn back(id: i64) -> String {
@@ -1162,7 +1183,14 @@ pub async fn rate(
     let (rating, comment) = match parse_rating(&f.rating, &f.comment) {
         Ok(x) => x,
         Err(e) => match e.0.first() {
-            Some(x) => return Ok(a.redirect(&back(id), flash_of(x))),
+            Some(x) => {
+                let typed = RateTyped {
+                    rating: f.rating.trim().to_string(),
+                    comment: f.comment.clone(),
+                    error: Some(a.tr.fe(x)),
+                };
+                return show_page(&state, &a, id, typed).await;
+            }
             None => return Err(AppError::BadRequest),
         },
     };

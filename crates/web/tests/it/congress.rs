@@ -285,6 +285,11 @@ dual_test!(async fn a_chair_runs_a_meeting_and_a_proposal_goes_round_twice_to_th
     let r = p.dept.post(&format!("/proposals/{prop}/reply"), &[("body", "下学期起调整作息。")]).await;
     assert!(flash(&mut p.dept, &r).await.contains("答复已发送"));
     let d0 = &mut p.delegates[0].1;
+    // Not satisfied without saying why: the page comes back with the choice kept (issue 25).
+    let r = d0.post(&format!("/proposals/{prop}/rate"), &[("rating", "dissatisfied"), ("comment", " ")]).await;
+    r.assert_status(422);
+    assert_eq!(r.attrs("#rate input[name=rating][checked]", "value"), ["dissatisfied"]);
+    assert!(!r.select("#rate-error").join("").is_empty());
     let r = d0.post(&format!("/proposals/{prop}/rate"), &[("rating", "dissatisfied"), ("comment", "本学期就要解决")]).await;
     assert!(flash(d0, &r).await.contains("第 2 轮"));
     let r = p.dept.post(&format!("/proposals/{prop}/reply"), &[("body", "本月起增开临时窗口，错峰十分钟。")]).await;
