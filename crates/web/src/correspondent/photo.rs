@@ -11,7 +11,7 @@
 use domain::FieldError;
 use domain::correspondent::text as t;
 use domain::correspondent::{PHOTO_MAX_BYTES, PHOTO_MAX_INPUT_SIDE, PHOTO_SIDE};
-use image::error::{ImageError, LimitErrorKind};
+use image::error::ImageError;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
@@ -61,10 +61,8 @@ pub fn process(data: &[u8]) -> Result<Photo, FieldError> {
     limits.max_image_height = Some(PHOTO_MAX_INPUT_SIDE);
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
+    // Past the limits (dimensions or memory): too many pixels; anything else: no image.
     let refused = |e: ImageError| match e {
-        ImageError::Limits(l) if matches!(l.kind(), LimitErrorKind::DimensionError) => {
-            too_many_pixels()
-        }
         ImageError::Limits(_) => too_many_pixels(),
         _ => not_image(),
     };
