@@ -563,7 +563,9 @@ pub async fn photo(
         PhotoViewer::Public => {
             q.push(" AND n.status = 'published'");
         }
-        PhotoViewer::Review(cap) => crate::scope::restrict(&mut q, "n.school_union_id", cap.scope()),
+        PhotoViewer::Review(cap) => {
+            crate::scope::restrict(&mut q, "n.school_union_id", cap.scope())
+        }
         PhotoViewer::Author(acting) => {
             q.push(" AND c.member_id = ")
                 .bind(Arg::I64(acting.member().0));

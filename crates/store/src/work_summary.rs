@@ -91,7 +91,9 @@ pub async fn honours(
         "SELECT c.id, c.name, r.tier, e.entrants, s.name FROM contest_result r JOIN contest c ON c.id = r.contest_id JOIN contest_entry e ON e.id = r.entry_id JOIN org_unit s ON s.id = e.school_union_id WHERE r.tier IS NOT NULL AND c.status = 'published' AND c.contest_year = ",
     );
     q.bind(Arg::I64(i64::from(year)))
-        .push(" AND e.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")
+        .push(
+            " AND e.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
         .bind(Arg::I64(unit.0))
         .push(")");
     crate::scope::restrict(&mut q, "e.school_union_id", cap.scope());

@@ -67,13 +67,15 @@ pub fn process(data: &[u8]) -> Result<Photo, FieldError> {
         _ => not_image(),
     };
     let mut decoder = reader.into_decoder().map_err(refused)?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(refused)?;
     img.apply_orientation(orientation);
     if img.width() > PHOTO_SIDE || img.height() > PHOTO_SIDE {
-        img = img.resize(PHOTO_SIDE, PHOTO_SIDE, image::imageops::FilterType::Triangle);
+        img = img.resize(
+            PHOTO_SIDE,
+            PHOTO_SIDE,
+            image::imageops::FilterType::Triangle,
+        );
     }
     let rgb = img.to_rgb8();
     let mut jpeg = Vec::new();
@@ -161,16 +163,26 @@ mod tests {
         let p = process(&input).unwrap();
         assert!(!has_exif(&p.jpeg), "EXIF dropped");
         assert!(!pos(&p.jpeg) && !p.jpeg.windows(4).any(|w| w == b"Exif"));
-        assert_eq!((p.width, p.height), (1600, 1200), "scaled to the longest side");
+        assert_eq!(
+            (p.width, p.height),
+            (1600, 1200),
+            "scaled to the longest side"
+        );
         let back = image::load_from_memory(&p.jpeg).unwrap();
         assert_eq!((back.width(), back.height()), (1600, 1200));
     }
 
     #[test]
     fn news_a_text_file_named_jpg_is_no_photo_and_a_huge_file_is_too_large() {
-        assert_eq!(process(b"just text, named photo.jpg").unwrap_err().key, t::PHOTO_NOT_IMAGE);
+        assert_eq!(
+            process(b"just text, named photo.jpg").unwrap_err().key,
+            t::PHOTO_NOT_IMAGE
+        );
         // JPEG magic bytes and nothing behind them: not a photo either.
-        assert_eq!(process(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap_err().key, t::PHOTO_NOT_IMAGE);
+        assert_eq!(
+            process(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap_err().key,
+            t::PHOTO_NOT_IMAGE
+        );
         let mut big = jpeg_with_gps(8, 8);
         big.resize(PHOTO_MAX_BYTES + 1, 0);
         let e = process(&big).unwrap_err();
@@ -189,6 +201,10 @@ mod tests {
         png[20..24].copy_from_slice(&60_000u32.to_be_bytes());
         let e = process(&png).unwrap_err();
         assert_eq!(e.field, "photo");
-        assert!(e.key == t::PHOTO_TOO_MANY_PIXELS || e.key == t::PHOTO_NOT_IMAGE, "{}", e.key);
+        assert!(
+            e.key == t::PHOTO_TOO_MANY_PIXELS || e.key == t::PHOTO_NOT_IMAGE,
+            "{}",
+            e.key
+        );
     }
 }
