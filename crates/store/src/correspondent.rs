@@ -537,6 +537,17 @@ pub async fn published(db: &Db, limit: i64) -> Result<Vec<PublicItem>, StoreErro
         .collect())
 }
 
+/// What identifies the set of published items: their count and the newest id (a published
+/// item never changes or leaves the set), one query on the `(status, published_at)` index.
+pub async fn published_version(db: &Db) -> Result<(i64, i64), StoreError> {
+    let rows: Vec<(i64, i64)> = Sql::new(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(n.id), 0) AS BIGINT) FROM news_item n WHERE n.status = 'published'",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().next().unwrap_or((0, 0)))
+}
+
 /// Who asks for a photo: anybody (published items only), a reviewer (items of the
 /// schools in scope, whatever their step), or the correspondent (their own items).
 pub enum PhotoViewer<'a> {

@@ -116,11 +116,39 @@ struct PublicPage {
     items: Vec<PublicView>,
 }
 
+/// The public news page as rendered for anonymous readers, by language and address, with
+/// the version of the published set it shows and when it was rendered. Every reader without
+/// a login and without a flash message gets the same page, so it is rendered once per
+/// change of the published items (checked by one small query per request) and at most
+/// [`PAGE_TTL_SECS`] old (a school renamed shows within that time).
+#[derive(Debug, Default)]
+pub struct PageCache(
+    std::sync::Mutex<std::collections::HashMap<String, ((i64, i64), std::time::Instant, String)>>,
+);
+
+/// The longest a cached public page is served.
+pub const PAGE_TTL_SECS: u64 = 60;
+
 /// The public news page: the newest published items, readable on a phone, no login.
 pub async fn public_page(State(state): State<AppState>, ctx: Ctx) -> AppResult {
+    let anonymous = ctx.actor().is_none() && ctx.flash.is_none();
+    let key = format!("{:?} {}", ctx.tr.lang, ctx.path);
+    let version = if anonymous {
+        let v = news::published_version(&state.store.db).await?;
+        let cache = state.news_page.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, at, body)) = cache.get(&key)
+            && *seen == v
+            && at.elapsed().as_secs() < PAGE_TTL_SECS
+        {
+            return Ok(axum::response::Html(body.clone()).into_response());
+        }
+        Some(v)
+    } else {
+        None
+    };
     let items = news::published(&state.store.db, 50).await?;
     let tr = ctx.tr;
-    ctx.render(&PublicPage {
+    let page = PublicPage {
         p: Chrome::new(&ctx, "news-public-title"),
         items: items
             .into_iter()
@@ -141,7 +169,18 @@ pub async fn public_page(State(state): State<AppState>, ctx: Ctx) -> AppResult {
                 published: tr.datetime(&i.published_at),
             })
             .collect(),
-    })
+    };
+    let Some(v) = version else {
+        return ctx.render(&page);
+    };
+    let body = askama::Template::render(&page)?;
+    let mut cache = state.news_page.0.lock().unwrap_or_else(|e| e.into_inner());
+    // A bounded map: addresses with odd query strings do not grow it without end.
+    if cache.len() > 64 {
+        cache.clear();
+    }
+    cache.insert(key, (v, std::time::Instant::now(), body.clone()));
+    Ok(axum::response::Html(body).into_response())
 }
 
 fn xml_escape(s: &str) -> String {
