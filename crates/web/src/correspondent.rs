@@ -122,9 +122,10 @@ struct PublicPage {
 /// change of the published items (checked by one small query per request) and at most
 /// [`PAGE_TTL_SECS`] old (a school renamed shows within that time).
 #[derive(Debug, Default)]
-pub struct PageCache(
-    std::sync::Mutex<std::collections::HashMap<String, ((i64, i64), std::time::Instant, String)>>,
-);
+pub struct PageCache(std::sync::Mutex<std::collections::HashMap<String, CachedPage>>);
+
+/// A rendered page: the published set's version, when it was rendered, the HTML.
+type CachedPage = ((i64, i64), std::time::Instant, String);
 
 /// The longest a cached public page is served.
 pub const PAGE_TTL_SECS: u64 = 60;

@@ -266,7 +266,7 @@ dual_test!(async fn news_photos_are_checked_by_content_stripped_of_location_and_
     c.post(&format!("/news/items/{id}/approve"), &[]).await.assert_status(303);
     s.post(&format!("/news/items/{id}/approve"), &[]).await.assert_status(303);
     let public = app.anon().get("/news").await;
-    assert_eq!(public.attrs("img.news-photo", "src"), [photo.clone()]);
+    assert_eq!(public.attrs("img.news-photo", "src"), vec![photo.clone()]);
     let r = app.anon().get(&photo).await;
     r.assert_status(200);
     assert_eq!(r.headers.get(http::header::CONTENT_TYPE).unwrap(), "image/jpeg");
