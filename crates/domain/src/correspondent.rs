@@ -32,6 +32,10 @@ pub mod text {
         NOT_PUBLISHED = "news-placement-not-published",
         PLACEMENT_TWICE = "news-placement-twice",
         LEVEL_INVALID = "news-level-invalid",
+        PHOTO_NOT_IMAGE = "news-photo-not-image",
+        PHOTO_TOO_LARGE = "news-photo-too-large",
+        PHOTO_TOO_MANY_PIXELS = "news-photo-too-many-pixels",
+        PHOTO_TOO_MANY = "news-photo-too-many",
     }
 }
 
@@ -63,6 +67,16 @@ coded!(
 pub const TITLE_MAX: usize = 80;
 pub const BODY_MAX: usize = 8000;
 pub const OUTLET_MAX: usize = 80;
+
+/// The largest photo file a correspondent may upload (a phone's full-size JPEG fits).
+pub const PHOTO_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// The widest or tallest upload decoded at all: bigger ones are refused before the pixels
+/// are allocated (a small file can declare a huge image).
+pub const PHOTO_MAX_INPUT_SIDE: u32 = 10_000;
+/// The longest side of a stored photo: uploads are scaled down to it and re-encoded.
+pub const PHOTO_SIDE: u32 = 1600;
+/// Photos per submission.
+pub const PHOTO_MAX_COUNT: usize = 4;
 
 /// The news rule set: points a placement earns at each level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

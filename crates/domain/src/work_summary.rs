@@ -17,6 +17,23 @@ pub struct Snapshot {
     pub values: BTreeMap<String, i64>,
     /// The schools whose figures were added up.
     pub schools: i64,
+    /// The prizes the unit's schools won in the year's published contests (the honours
+    /// list); empty in drafts made before the list existed.
+    #[serde(default)]
+    pub honours: Vec<Honour>,
+}
+
+/// One prize of the honours list: which contest, which tier, who won it for which school.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Honour {
+    /// The contest, whose published results list the prize.
+    pub contest_id: i64,
+    pub contest: String,
+    /// The prize tier's code (`first`, `second`, `third`, `merit`).
+    pub tier: String,
+    /// The entrants as submitted.
+    pub winner: String,
+    pub school: String,
 }
 
 /// Money in fen the way Chinese reports write it: `1.03万元` from ten thousand yuan up

@@ -274,6 +274,34 @@ pub async fn submit(
     d: &NewsDraft,
     today: NaiveDate,
 ) -> Result<NewsItemId, StoreError> {
+    submit_with_photos(st, acting, who, d, &[], today).await
+}
+
+/// A photo of a news item as stored: already re-encoded (the web layer decodes the upload,
+/// scales it and writes a JPEG without metadata); the uploaded file is never kept.
+#[derive(Clone, Debug)]
+pub struct NewPhoto {
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// [`submit`] with the item's photos, in one transaction (at most
+/// [`PHOTO_MAX_COUNT`], refused at `photo` beyond).
+pub async fn submit_with_photos(
+    st: &Store,
+    acting: &Acting<perm::NewsSubmit>,
+    who: &Who,
+    d: &NewsDraft,
+    photos: &[NewPhoto],
+    today: NaiveDate,
+) -> Result<NewsItemId, StoreError> {
+    if photos.len() > PHOTO_MAX_COUNT {
+        return Err(invalid(
+            FieldError::new("photo", t::PHOTO_TOO_MANY).arg("max", PHOTO_MAX_COUNT),
+        ));
+    }
     let mut tx = st.db.begin().await?;
     let mut q =
         Sql::new("SELECT c.id, c.school_union_id FROM correspondent c WHERE c.member_id = ");
@@ -297,9 +325,27 @@ pub async fn submit(
         .fetch_one(&mut *c)
         .await
     })?;
+    for (i, p) in photos.iter().enumerate() {
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+                "INSERT INTO news_photo (news_item_id, position, content_type, width, height, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(p.content_type)
+            .bind(i64::from(p.width))
+            .bind(i64::from(p.height))
+            .bind(&p.bytes)
+            .bind(now())
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
+        })?;
+    }
     let mut ch = Changes::new();
     ch.note("title", d.title.as_str())
-        .note("status", NewsStatus::Submitted.code());
+        .note("status", NewsStatus::Submitted.code())
+        .note("photos", photos.len());
     audit_commit(
         tx,
         st,
@@ -329,6 +375,8 @@ pub struct NewsRow {
     pub published_at: Option<DateTime<Utc>>,
     /// Placements as (level, points).
     pub placements: Vec<(PlacementLevel, i64)>,
+    /// How many photos the item has (served by [`photo`] at positions `0..photos`).
+    pub photos: i64,
 }
 
 type NewsTuple = (
@@ -343,9 +391,10 @@ type NewsTuple = (
     Option<i64>,
     Option<i64>,
     Option<DateTime<Utc>>,
+    i64,
 );
 
-const NEWS_SELECT: &str = "SELECT n.id, n.title, n.body, n.school_union_id, s.name, m.name, n.status, n.submitted_on, n.submitted_by, n.school_approved_by, n.published_at FROM news_item n JOIN org_unit s ON s.id = n.school_union_id JOIN correspondent c ON c.id = n.correspondent_id JOIN member m ON m.id = c.member_id WHERE 1 = 1";
+const NEWS_SELECT: &str = "SELECT n.id, n.title, n.body, n.school_union_id, s.name, m.name, n.status, n.submitted_on, n.submitted_by, n.school_approved_by, n.published_at, CAST((SELECT COUNT(*) FROM news_photo ph WHERE ph.news_item_id = n.id) AS BIGINT) FROM news_item n JOIN org_unit s ON s.id = n.school_union_id JOIN correspondent c ON c.id = n.correspondent_id JOIN member m ON m.id = c.member_id WHERE 1 = 1";
 
 fn news_of(r: NewsTuple) -> Result<NewsRow, StoreError> {
     Ok(NewsRow {
@@ -362,6 +411,7 @@ fn news_of(r: NewsTuple) -> Result<NewsRow, StoreError> {
         school_approved_by: r.9,
         published_at: r.10,
         placements: Vec::new(),
+        photos: r.11,
     })
 }
 
@@ -463,15 +513,17 @@ pub struct PublicItem {
     pub body: String,
     pub school: String,
     pub published_at: DateTime<Utc>,
+    /// How many photos the item has.
+    pub photos: i64,
 }
 
 /// The newest published items (one query). Public: nothing unpublished is read.
 pub async fn published(db: &Db, limit: i64) -> Result<Vec<PublicItem>, StoreError> {
     let mut q = Sql::new(
-        "SELECT n.id, n.title, n.body, s.name, n.published_at FROM news_item n JOIN org_unit s ON s.id = n.school_union_id WHERE n.status = 'published' AND n.published_at IS NOT NULL ORDER BY n.published_at DESC, n.id DESC LIMIT ",
+        "SELECT n.id, n.title, n.body, s.name, n.published_at, CAST((SELECT COUNT(*) FROM news_photo ph WHERE ph.news_item_id = n.id) AS BIGINT) FROM news_item n JOIN org_unit s ON s.id = n.school_union_id WHERE n.status = 'published' AND n.published_at IS NOT NULL ORDER BY n.published_at DESC, n.id DESC LIMIT ",
     );
     q.bind(Arg::I64(limit.clamp(1, 200)));
-    let rows: Vec<(i64, String, String, String, DateTime<Utc>)> = q.fetch_all(db).await?;
+    let rows: Vec<(i64, String, String, String, DateTime<Utc>, i64)> = q.fetch_all(db).await?;
     Ok(rows
         .into_iter()
         .map(|r| PublicItem {
@@ -480,8 +532,59 @@ pub async fn published(db: &Db, limit: i64) -> Result<Vec<PublicItem>, StoreErro
             body: r.2,
             school: r.3,
             published_at: r.4,
+            photos: r.5,
         })
         .collect())
+}
+
+/// What identifies the set of published items: their count and the newest id (a published
+/// item never changes or leaves the set), one query on the `(status, published_at)` index.
+pub async fn published_version(db: &Db) -> Result<(i64, i64), StoreError> {
+    let rows: Vec<(i64, i64)> = Sql::new(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(n.id), 0) AS BIGINT) FROM news_item n WHERE n.status = 'published'",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().next().unwrap_or((0, 0)))
+}
+
+/// Who asks for a photo: anybody (published items only), a reviewer (items of the
+/// schools in scope, whatever their step), or the correspondent (their own items).
+pub enum PhotoViewer<'a> {
+    Public,
+    Review(&'a Cap<perm::NewsReview>),
+    Author(&'a Acting<perm::NewsSubmit>),
+}
+
+/// Photo `position` of an item as (content type, bytes), if this viewer may see it (one
+/// query); anything else is [`StoreError::NotFound`].
+pub async fn photo(
+    db: &Db,
+    viewer: PhotoViewer<'_>,
+    item: NewsItemId,
+    position: i64,
+) -> Result<(String, Vec<u8>), StoreError> {
+    let mut q = Sql::new(
+        "SELECT p.content_type, p.bytes FROM news_photo p JOIN news_item n ON n.id = p.news_item_id JOIN correspondent c ON c.id = n.correspondent_id WHERE p.news_item_id = ",
+    );
+    q.bind(Arg::I64(item.0))
+        .push(" AND p.position = ")
+        .bind(Arg::I64(position));
+    match viewer {
+        PhotoViewer::Public => {
+            q.push(" AND n.status = 'published'");
+        }
+        PhotoViewer::Review(cap) => {
+            crate::scope::restrict(&mut q, "n.school_union_id", cap.scope())
+        }
+        PhotoViewer::Author(acting) => {
+            q.push(" AND c.member_id = ")
+                .bind(Arg::I64(acting.member().0));
+            crate::scope::restrict(&mut q, "n.school_union_id", acting.cap().scope());
+        }
+    }
+    let rows: Vec<(String, Vec<u8>)> = q.fetch_all(db).await?;
+    rows.into_iter().next().ok_or(StoreError::NotFound)
 }
 
 async fn item_tx(tx: &mut Tx, scope: &Scope, id: NewsItemId) -> Result<NewsRow, StoreError> {

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use domain::audit::Changes;
 use domain::auth::{Cap, perm};
 use domain::ids::OrgUnitId;
-use domain::work_summary::{Snapshot, SummaryId};
+use domain::work_summary::{Honour, Snapshot, SummaryId};
 use futures::future::BoxFuture;
 
 /// The year summary.
@@ -66,7 +66,50 @@ async fn snapshot(
     year: i32,
 ) -> Result<Snapshot, StoreError> {
     let (values, schools) = crate::work_plan::unit_figures(st, &Reach::of(cap), unit, year).await?;
-    Ok(Snapshot { values, schools })
+    let honours = honours(&st.db, cap, unit, year).await?;
+    Ok(Snapshot {
+        values,
+        schools,
+        honours,
+    })
+}
+
+/// The most prizes an honours list names (a province's year would list thousands; the
+/// count stays in the contests figure).
+pub const HONOURS_MAX: i64 = 300;
+
+/// The prizes won by the schools of `unit` (in scope) in the published contests of `year`,
+/// best tier first, contest by contest (one query, whatever the number of schools). The
+/// same records the contests figure `figure-contests-prizes` counts.
+pub async fn honours(
+    db: &Db,
+    cap: &Cap<perm::SummaryDraft>,
+    unit: OrgUnitId,
+    year: i32,
+) -> Result<Vec<Honour>, StoreError> {
+    let mut q = Sql::new(
+        "SELECT c.id, c.name, r.tier, e.entrants, s.name FROM contest_result r JOIN contest c ON c.id = r.contest_id JOIN contest_entry e ON e.id = r.entry_id JOIN org_unit s ON s.id = e.school_union_id WHERE r.tier IS NOT NULL AND c.status = 'published' AND c.contest_year = ",
+    );
+    q.bind(Arg::I64(i64::from(year)))
+        .push(
+            " AND e.school_union_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ",
+        )
+        .bind(Arg::I64(unit.0))
+        .push(")");
+    crate::scope::restrict(&mut q, "e.school_union_id", cap.scope());
+    q.push(" ORDER BY CASE r.tier WHEN 'first' THEN 1 WHEN 'second' THEN 2 WHEN 'third' THEN 3 ELSE 4 END, c.id, r.place, e.id LIMIT ")
+        .bind(Arg::I64(HONOURS_MAX));
+    let rows: Vec<(i64, String, String, String, String)> = q.fetch_all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Honour {
+            contest_id: r.0,
+            contest: r.1,
+            tier: r.2,
+            winner: r.3,
+            school: r.4,
+        })
+        .collect())
 }
 
 /// The draft of `unit` (in scope) for `year`: the existing one, or a new one made from the

@@ -22,24 +22,34 @@ use chrono::Datelike;
 use domain::FieldErrors;
 use domain::auth::{Permission, perm};
 use domain::congress::authorize_self;
+use domain::correspondent::text;
 use domain::correspondent::*;
 use domain::ids::OrgUnitId;
 use domain::org::Coded;
 use serde::Deserialize;
-use store::correspondent::{self as news, NewsFilter, NewsRow};
+use store::correspondent::{self as news, NewsFilter, NewsRow, PhotoViewer};
+
+pub mod photo;
 
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/news", Guard::public(), public_page)
         .get("/news/feed.atom", Guard::public(), feed)
         .get("/news/mine", Guard::named(P::NewsSubmit), mine_page)
-        .post(
+        .add_limited(
+            crate::Method::Post,
             "/news/mine",
-            Guard::named(P::NewsSubmit).form(&[
-                ("title", "教职工运动会开幕"),
-                ("body", "学校工会举办教职工运动会。"),
-            ]),
+            Guard::named(P::NewsSubmit).upload(
+                &[
+                    ("title", "教职工运动会开幕"),
+                    ("body", "学校工会举办教职工运动会。"),
+                ],
+                ("photo", "", b""),
+            ),
             submit,
+            // The photos and the text; past this the body is cut and the photo refused.
+            Some(PHOTO_MAX_BYTES * PHOTO_MAX_COUNT + 256 * 1024),
         )
+        .get("/news/items/{id}/photo", Guard::public(), photo_file)
         .get("/correspondents", Guard::staff(P::NewsReview), desk)
         .post(
             "/correspondents",
@@ -95,6 +105,8 @@ pub struct PublicView {
     pub paragraphs: Vec<String>,
     pub school: String,
     pub published: String,
+    /// Addresses of the item's photos.
+    pub photos: Vec<String>,
 }
 
 #[derive(Template)]
@@ -104,11 +116,40 @@ struct PublicPage {
     items: Vec<PublicView>,
 }
 
+/// The public news page as rendered for anonymous readers, by language and address, with
+/// the version of the published set it shows and when it was rendered. Every reader without
+/// a login and without a flash message gets the same page, so it is rendered once per
+/// change of the published items (checked by one small query per request) and at most
+/// [`PAGE_TTL_SECS`] old (a school renamed shows within that time).
+#[derive(Debug, Default)]
+pub struct PageCache(std::sync::Mutex<std::collections::HashMap<String, CachedPage>>);
+
+/// A rendered page: the published set's version, when it was rendered, the HTML.
+type CachedPage = ((i64, i64), std::time::Instant, String);
+
+/// The longest a cached public page is served.
+pub const PAGE_TTL_SECS: u64 = 60;
+
 /// The public news page: the newest published items, readable on a phone, no login.
 pub async fn public_page(State(state): State<AppState>, ctx: Ctx) -> AppResult {
+    let anonymous = ctx.actor().is_none() && ctx.flash.is_none();
+    let key = format!("{:?} {}", ctx.tr.lang, ctx.path);
+    let version = if anonymous {
+        let v = news::published_version(&state.store.db).await?;
+        let cache = state.news_page.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, at, body)) = cache.get(&key)
+            && *seen == v
+            && at.elapsed().as_secs() < PAGE_TTL_SECS
+        {
+            return Ok(axum::response::Html(body.clone()).into_response());
+        }
+        Some(v)
+    } else {
+        None
+    };
     let items = news::published(&state.store.db, 50).await?;
     let tr = ctx.tr;
-    ctx.render(&PublicPage {
+    let page = PublicPage {
         p: Chrome::new(&ctx, "news-public-title"),
         items: items
             .into_iter()
@@ -121,12 +162,26 @@ pub async fn public_page(State(state): State<AppState>, ctx: Ctx) -> AppResult {
                     .filter(|l| !l.is_empty())
                     .map(String::from)
                     .collect(),
+                photos: (0..i.photos)
+                    .map(|n| format!("/news/items/{}/photo?n={n}", i.id.0))
+                    .collect(),
                 title: i.title,
                 school: i.school,
                 published: tr.datetime(&i.published_at),
             })
             .collect(),
-    })
+    };
+    let Some(v) = version else {
+        return ctx.render(&page);
+    };
+    let body = askama::Template::render(&page)?;
+    let mut cache = state.news_page.0.lock().unwrap_or_else(|e| e.into_inner());
+    // A bounded map: addresses with odd query strings do not grow it without end.
+    if cache.len() > 64 {
+        cache.clear();
+    }
+    cache.insert(key, (v, std::time::Instant::now(), body.clone()));
+    Ok(axum::response::Html(body).into_response())
 }
 
 fn xml_escape(s: &str) -> String {
@@ -185,6 +240,7 @@ pub struct ItemView {
     pub can_publish: bool,
     pub can_reject: bool,
     pub can_place: bool,
+    pub photos: Vec<String>,
 }
 
 fn item_view(tr: &crate::i18n::Tr, r: &NewsRow, reviewer: Option<&Auth>) -> ItemView {
@@ -215,6 +271,9 @@ fn item_view(tr: &crate::i18n::Tr, r: &NewsRow, reviewer: Option<&Auth>) -> Item
         can_reject: review
             && matches!(r.status, NewsStatus::Submitted | NewsStatus::SchoolApproved),
         can_place: reviewer.is_some() && r.status == NewsStatus::Published,
+        photos: (0..r.photos)
+            .map(|n| format!("/news/items/{}/photo?n={n}", r.id.0))
+            .collect(),
     }
 }
 
@@ -229,6 +288,7 @@ struct MinePage {
     body: String,
     errors: FieldErrors,
     error_texts: Vec<(String, String)>,
+    max_mb: usize,
 }
 
 async fn mine_render(
@@ -269,6 +329,7 @@ async fn mine_render(
             .map(|e| (e.field.to_string(), tr.fe(e)))
             .collect(),
         errors,
+        max_mb: PHOTO_MAX_BYTES / (1024 * 1024),
     })?;
     *r.status_mut() = status;
     Ok(r)
@@ -279,22 +340,164 @@ pub async fn mine_page(State(state): State<AppState>, a: Auth) -> AppResult {
     mine_render(&state, &a, &NewsInput::default(), FieldErrors::default()).await
 }
 
-/// A correspondent submits an item (as themself; the data decides whether they are one).
+/// What a submission brought: the text fields, the photos processed, an error at `photo`.
+struct Submission {
+    input: NewsInput,
+    photos: Vec<news::NewPhoto>,
+    photo_error: Option<domain::FieldError>,
+}
+
+/// Reads a submission: a multipart form (the page's form, with photos) or a plain one.
+/// Each photo is checked and re-encoded off the runtime; the first refusal is kept for the
+/// `photo` field and the text typed is kept whatever happens to the photos.
+async fn read_submission(
+    state: &AppState,
+    req: axum::extract::Request,
+) -> Result<Submission, crate::error::AppError> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut out = Submission {
+        input: NewsInput::default(),
+        photos: Vec::new(),
+        photo_error: None,
+    };
+    if !multipart {
+        let Form(input) = Form::<NewsInput>::from_request(req, state)
+            .await
+            .map_err(|_| crate::error::AppError::BadRequest)?;
+        out.input = input;
+        return Ok(out);
+    }
+    let mut mp = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|_| crate::error::AppError::BadRequest)?;
+    let too_large = || {
+        domain::FieldError::new("photo", text::PHOTO_TOO_LARGE)
+            .arg("max", PHOTO_MAX_BYTES / (1024 * 1024))
+    };
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            // The body went past the route's limit: a photo far too large.
+            Err(_) => {
+                out.photo_error.get_or_insert_with(too_large);
+                break;
+            }
+        };
+        match field.name() {
+            Some("title") => out.input.title = field.text().await.unwrap_or_default(),
+            Some("body") => out.input.body = field.text().await.unwrap_or_default(),
+            Some("photo") => {
+                let bytes = match field.bytes().await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        out.photo_error.get_or_insert_with(too_large);
+                        break;
+                    }
+                };
+                // A browser sends an empty part when no file was chosen.
+                if bytes.is_empty() || out.photo_error.is_some() {
+                    continue;
+                }
+                if out.photos.len() >= PHOTO_MAX_COUNT {
+                    out.photo_error = Some(
+                        domain::FieldError::new("photo", text::PHOTO_TOO_MANY)
+                            .arg("max", PHOTO_MAX_COUNT),
+                    );
+                    continue;
+                }
+                let done = tokio::task::spawn_blocking(move || photo::process(&bytes))
+                    .await
+                    .map_err(|_| crate::error::AppError::BadRequest)?;
+                match done {
+                    Ok(p) => out.photos.push(news::NewPhoto {
+                        content_type: "image/jpeg",
+                        width: p.width,
+                        height: p.height,
+                        bytes: p.jpeg,
+                    }),
+                    Err(e) => out.photo_error = Some(e),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A correspondent submits an item (as themself; the data decides whether they are one),
+/// with its photos.
 pub async fn submit(
     State(state): State<AppState>,
     a: Auth,
-    Form(input): Form<NewsInput>,
+    req: axum::extract::Request,
 ) -> AppResult {
     let acting = authorize_self::<perm::NewsSubmit>(&a.actor)?;
+    let sub = read_submission(&state, req).await?;
+    let input = sub.input;
     let mut errors = FieldErrors::default();
-    match input.parse() {
-        Ok(d) => match news::submit(&state.store, &acting, &a.who(), &d, today()).await {
+    let parsed = input.parse();
+    if let Err(e) = &parsed {
+        errors = e.clone();
+    }
+    if let Some(e) = sub.photo_error {
+        errors.push(e);
+    }
+    if let (Ok(d), true) = (parsed, errors.is_empty()) {
+        match news::submit_with_photos(&state.store, &acting, &a.who(), &d, &sub.photos, today())
+            .await
+        {
             Ok(_) => return Ok(a.redirect("/news/mine", Flash::ok("news-submitted"))),
             Err(e) => into_fields(e, &mut errors)?,
-        },
-        Err(e) => errors = e,
+        }
     }
     mine_render(&state, &a, &input, errors).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PhotoQuery {
+    n: i64,
+}
+
+/// A photo of an item: anybody sees those of published items; a reviewer those of the
+/// schools in scope, the correspondent their own. Anything else is 404.
+pub async fn photo_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<PhotoQuery>,
+) -> AppResult {
+    let db = &state.store.db;
+    let item = NewsItemId(id);
+    let mut found = news::photo(db, PhotoViewer::Public, item, q.n).await;
+    if matches!(found, Err(store::StoreError::NotFound))
+        && let Some(actor) = ctx.actor()
+    {
+        if let Ok(cap) = actor.authorize::<perm::NewsReview>() {
+            found = news::photo(db, PhotoViewer::Review(&cap), item, q.n).await;
+        }
+        if matches!(found, Err(store::StoreError::NotFound))
+            && let Ok(acting) = authorize_self::<perm::NewsSubmit>(actor)
+        {
+            found = news::photo(db, PhotoViewer::Author(&acting), item, q.n).await;
+        }
+    }
+    let (content_type, bytes) = found?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

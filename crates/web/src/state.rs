@@ -71,6 +71,8 @@ pub struct Inner {
     pub live: crate::voting::live::Live,
     /// Request latencies and the figures `/metrics` reports.
     pub metrics: crate::metrics::Metrics,
+    /// The public news page as anonymous readers get it (issue 23).
+    pub news_page: crate::correspondent::PageCache,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             ballot_box: Default::default(),
             live: Default::default(),
             metrics: Default::default(),
+            news_page: Default::default(),
         }))
     }
 

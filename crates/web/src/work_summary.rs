@@ -28,6 +28,8 @@ use domain::work_summary::SummaryId;
 use serde::Deserialize;
 use store::work_summary::{self as summaries, Summary};
 
+pub mod export;
+
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/summaries", Guard::staff(P::SummaryDraft), list)
         .post(
@@ -50,6 +52,16 @@ fn routes(t: RouteTable) -> RouteTable {
             "/summaries/{id}/print",
             Guard::staff(P::SummaryDraft),
             print,
+        )
+        .get(
+            "/summaries/{id}/summary.docx",
+            Guard::staff(P::SummaryDraft),
+            docx_file,
+        )
+        .get(
+            "/summaries/{id}/summary.pdf",
+            Guard::staff(P::SummaryDraft),
+            pdf_file,
         )
 }
 
@@ -199,6 +211,36 @@ pub fn write_draft(tr: &Tr, s: &Summary, tasks: &[store::work_plan::TaskRow]) ->
             heading: tr.t("summary-section-plan"),
             numbered: String::new(),
             sentences: plan,
+        });
+    }
+    // The honours list: every prize of the snapshot, linked to its contest's results.
+    let honours: Vec<Sentence> = s
+        .snapshot
+        .honours
+        .iter()
+        .map(|h| Sentence {
+            text: tr.ta(
+                "summary-honour",
+                &[
+                    ("contest", h.contest.clone()),
+                    ("winner", h.winner.clone()),
+                    ("school", h.school.clone()),
+                    (
+                        "tier",
+                        <domain::contests::PrizeTier as domain::org::Coded>::from_code(&h.tier)
+                            .map(|t| tr.label(t))
+                            .unwrap_or_else(|| h.tier.clone()),
+                    ),
+                ],
+            ),
+            href: format!("/contests/{}/results", h.contest_id),
+        })
+        .collect();
+    if !honours.is_empty() {
+        out.push(Section {
+            heading: tr.t("summary-section-honours"),
+            numbered: String::new(),
+            sentences: honours,
         });
     }
     for (i, s) in out.iter_mut().enumerate() {
@@ -502,4 +544,111 @@ pub async fn print(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) 
         figures: l.figures,
         rule_version: l.s.rule_version,
     })
+}
+
+/// The text the exports carry, the same as the print view's: the edited text, or the
+/// sentences written from the snapshot; then the sources and the rule-set version.
+fn blocks(tr: &Tr, l: &Loaded) -> Vec<export::Block> {
+    use export::Block;
+    let mut b = vec![Block::Title(l.heading.clone())];
+    match &l.s.body {
+        Some(text) => b.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|x| !x.is_empty() && *x != l.heading)
+                .map(|x| Block::Para(x.to_string())),
+        ),
+        None => {
+            b.push(Block::Para(l.intro.clone()));
+            for s in &l.sections {
+                b.push(Block::Heading(s.numbered.clone()));
+                let body: Vec<&str> = s.sentences.iter().map(|x| x.text.as_str()).collect();
+                b.push(Block::Para(body.join(joiner(tr))));
+            }
+        }
+    }
+    if !l.figures.is_empty() {
+        b.push(Block::Heading(tr.t("summary-sources")));
+        b.extend(l.figures.iter().map(|f| {
+            Block::Para(tr.ta(
+                "summary-source-line",
+                &[("label", f.label.clone()), ("value", f.value.clone())],
+            ))
+        }));
+    }
+    b.push(Block::Note(tr.t1(
+        "summary-rule-version",
+        "version",
+        &l.s.rule_version,
+    )));
+    b
+}
+
+/// A file download named after the summary (an ASCII fallback for old clients).
+fn download(
+    content_type: &'static str,
+    name: &str,
+    ascii: String,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The summary as a Word document.
+pub async fn docx_file(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let l = load(&state, &a, id).await?;
+    let b = blocks(&a.tr, &l);
+    let bytes = tokio::task::spawn_blocking(move || export::docx(&b))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
+        .map_err(crate::error::AppError::Internal)?;
+    Ok(download(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &format!("{}.docx", l.heading),
+        format!("summary-{id}.docx"),
+        bytes,
+    ))
+}
+
+/// The summary as a PDF (with the certificates' Chinese font; without one, back to the
+/// draft with a message naming the fix).
+pub async fn pdf_file(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let l = load(&state, &a, id).await?;
+    let font = match crate::contests::certificate::font() {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "summary pdf");
+            return Ok(a.redirect(
+                &format!("/summaries/{id}"),
+                Flash::error("summary-font-missing"),
+            ));
+        }
+    };
+    let b = blocks(&a.tr, &l);
+    let bytes = tokio::task::spawn_blocking(move || export::pdf(&font, &b))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    Ok(download(
+        "application/pdf",
+        &format!("{}.pdf", l.heading),
+        format!("summary-{id}.pdf"),
+        bytes,
+    ))
 }

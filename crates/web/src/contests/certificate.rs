@@ -72,8 +72,9 @@ pub struct CertificateText {
 /// collection).
 #[derive(Clone)]
 pub struct CjkFont {
-    data: Arc<Vec<u8>>,
-    index: u32,
+    // Read by the year summary's PDF too (`work_summary::export`).
+    pub(crate) data: Arc<Vec<u8>>,
+    pub(crate) index: u32,
 }
 
 static SYSTEM_FONT: OnceLock<CjkFont> = OnceLock::new();

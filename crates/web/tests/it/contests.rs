@@ -112,7 +112,7 @@ dual_test!(async fn contests_entries_blind_judging_and_published_results(t) {
 });
 
 /// A published contest of the district with two winners from school A and school B.
-async fn published(app: &TestApp) -> (i64, Vec<(i64, String)>) {
+pub(crate) async fn published(app: &TestApp) -> (i64, Vec<(i64, String)>) {
     use domain::auth::perm;
     use domain::contests::*;
     use store::contests as cs;

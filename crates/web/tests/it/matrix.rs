@@ -33,6 +33,7 @@ const PUBLIC: &[&str] = &[
     "/vote",
     "/news",
     "/news/feed.atom",
+    "/news/items/{id}/photo",
     "/certificates/verify",
 ];
 

@@ -199,3 +199,150 @@ dual_test!(async fn the_summary_draft_states_the_figures_links_them_edits_and_pr
     let r = a.post("/summaries", &[("unit", &o.school_a.0.to_string()), ("year", "二〇二六")]).await;
     assert_eq!(r.status.as_u16(), 422);
 });
+
+dual_test!(async fn news_photos_are_checked_by_content_stripped_of_location_and_public_only_once_published(t) {
+    use domain::correspondent::PHOTO_MAX_BYTES;
+    use web::correspondent::photo::{has_exif, jpeg_with_gps};
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let m = member(st, o.school_a, "王摄影", 1).await;
+    let writer = app.account_full("sheying", Role::Member, o.school_a, Some(m), None).await;
+    let chair = app.account("zhuxi", Role::SchoolChair, o.school_a).await;
+    let chair_b = app.account("zhuxib", Role::SchoolChair, o.school_b).await;
+    let staff = app.account("quzonggonghui", Role::UnionStaff, o.union).await;
+    let mut c = app.client_for(chair).await;
+    c.post("/correspondents", &[("member", "王摄影")]).await.assert_status(303);
+    let mut w = app.client_for(writer).await.header("user-agent", PHONE);
+    let form = w.get("/news/mine").await;
+    assert_eq!(form.attrs("form[action='/news/mine']", "enctype"), ["multipart/form-data"]);
+    assert_eq!(form.select("input#photo[type=file]").len(), 1);
+    let fields = [("title", "教工合唱团排练"), ("body", "合唱团在音乐厅排练新曲目。")];
+
+    // A text file named like a photo: refused at the photo field, the text kept.
+    let r = w.post_multipart("/news/mine", &fields, Some(("photo", "合唱.jpg", b"this is not a picture".to_vec()))).await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text());
+    assert_eq!(r.select("#photo ~ .field-error"), ["这个文件不是图片，请选择照片（JPEG、PNG、WebP 或 GIF）。"]);
+    assert_eq!(r.attrs("#title", "value"), ["教工合唱团排练"]);
+    assert!(r.select("#body").iter().any(|b| b.contains("合唱团在音乐厅排练新曲目。")));
+    // An oversized photo: refused at the field with the limit, the text kept.
+    let mut big = jpeg_with_gps(16, 16);
+    big.resize(PHOTO_MAX_BYTES + 1024, 0);
+    let r = w.post_multipart("/news/mine", &fields, Some(("photo", "big.jpg", big))).await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text());
+    assert_eq!(r.select("#photo ~ .field-error"), ["照片太大：每张不超过 8 MB。"]);
+    assert_eq!(r.attrs("#title", "value"), ["教工合唱团排练"]);
+    let none: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM news_item").fetch_one(p).await).unwrap();
+    assert_eq!(none, 0, "nothing stored from a refused submission");
+
+    // A phone's photo with its GPS position: stored scaled down, without EXIF.
+    let phone = jpeg_with_gps(3000, 2000);
+    assert!(has_exif(&phone));
+    let r = w.post_multipart("/news/mine", &fields, Some(("photo", "IMG_0001.JPG", phone))).await;
+    r.assert_status(303);
+    let (id, stored): (i64, Vec<u8>) = store::on_db!(app.t.db(), |p| sqlx::query_as("SELECT news_item_id, bytes FROM news_photo").fetch_one(p).await).unwrap();
+    assert!(!has_exif(&stored) && !stored.windows(4).any(|x| x == b"Exif"), "no EXIF stored");
+    let img = image::load_from_memory(&stored).unwrap();
+    assert_eq!(img.width(), 1600, "scaled to the longest side");
+    assert!((1066..=1067).contains(&img.height()), "{}", img.height());
+    let photo = format!("/news/items/{id}/photo?n=0");
+
+    // Not public before publication; its author and the school's reviewer see it, the
+    // chair of school B does not.
+    assert_eq!(app.anon().get(&photo).await.status.as_u16(), 404);
+    w.get(&photo).await.assert_status(200);
+    c.get(&photo).await.assert_status(200);
+    let mut b = app.client_for(chair_b).await;
+    assert_eq!(b.get(&photo).await.status.as_u16(), 404);
+
+    // Placing an item that is not published: refused with the reason.
+    let mut s = app.client_for(staff).await;
+    let r = s.post(&format!("/news/items/{id}/placement"), &[("level", "city"), ("outlet", "市教育工会网站")]).await;
+    r.assert_status(303);
+    assert!(s.follow(&r).await.text().contains("只有已发布的稿件才能登记录用。"));
+    let placed: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM news_placement").fetch_one(p).await).unwrap();
+    assert_eq!(placed, 0);
+
+    c.post(&format!("/news/items/{id}/approve"), &[]).await.assert_status(303);
+    s.post(&format!("/news/items/{id}/approve"), &[]).await.assert_status(303);
+    let public = app.anon().get("/news").await;
+    assert_eq!(public.attrs("img.news-photo", "src"), vec![photo.clone()]);
+    let r = app.anon().get(&photo).await;
+    r.assert_status(200);
+    assert_eq!(r.headers.get(http::header::CONTENT_TYPE).unwrap(), "image/jpeg");
+    assert!(!has_exif(&r.bytes));
+    assert_eq!(app.anon().get(&format!("/news/items/{id}/photo?n=1")).await.status.as_u16(), 404);
+});
+
+dual_test!(async fn the_summary_lists_the_year_s_prizes_and_exports_to_docx_and_pdf_with_its_figures(t) {
+    use std::io::Read;
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let staff = app.account("quzonggonghui", Role::UnionStaff, o.union).await;
+    let mut s = app.client_for(staff).await;
+    // The honours: a published contest of 2026 with two winners.
+    let (contest, winners) = crate::contests::published(&app).await;
+    let r = s.post("/summaries", &[("unit", &o.union.0.to_string()), ("year", "2026")]).await;
+    r.assert_status(303);
+    let href = r.location().unwrap();
+    let page = s.follow(&r).await;
+    page.assert_status(200);
+    let results = format!("/contests/{contest}/results");
+    let honours = page.select(&format!("article.summary-draft a[href='{results}']"));
+    assert!(page.text().contains("表彰与荣誉"), "{}", page.select("article.summary-draft").join("|"));
+    assert_eq!(honours.len(), winners.len(), "{honours:?}");
+    assert!(honours.iter().any(|h| h.contains("欧阳修远") && h.contains("全区教师书法比赛") && h.contains("一等奖")), "{honours:?}");
+    assert!(honours.iter().any(|h| h.contains("诸葛晴岚") && h.contains("二等奖")), "{honours:?}");
+    // The prizes figure counts the same records.
+    assert!(page.select("tr[data-figure='figure-contests-prizes'] td").contains(&winners.len().to_string()), "{}", page.select("table.figures").join("|"));
+
+    // A draft with the seed's figures (56 files, 11 grants, ¥10,300), exported.
+    let figures = r#"{"values":{"figure-assistance-files-opened":56,"figure-assistance-grants":11,"figure-assistance-grants-fen":1030000},"schools":3}"#;
+    let sid: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("INSERT INTO work_summary (org_unit_id, summary_year, figures, rule_version, drafted_at) VALUES ($1, 2025, $2, 'news-local-1', $3) RETURNING id").bind(o.school_a2.0).bind(figures).bind(chrono::Utc::now()).fetch_one(p).await).unwrap();
+    let draft = s.get(&format!("/summaries/{sid}")).await;
+    draft.assert_status(200);
+    let want = ["建立困难教职工档案56份", "对11人次困难教职工实施帮扶救助", "发放帮扶资金1.03万元"];
+    for w in want {
+        assert!(draft.text().contains(w), "{w} not in the draft");
+    }
+    assert_eq!(draft.attrs("a[href$='/summary.docx']", "href"), [format!("/summaries/{sid}/summary.docx")]);
+    let r = s.get(&format!("/summaries/{sid}/summary.docx")).await;
+    r.assert_status(200);
+    assert_eq!(r.headers.get(http::header::CONTENT_TYPE).unwrap(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes.clone())).expect("a .docx is a zip");
+    let mut xml = String::new();
+    zip.by_name("word/document.xml").expect("word/document.xml").read_to_string(&mut xml).unwrap();
+    for w in want {
+        assert!(xml.contains(w), "{w} not in word/document.xml");
+    }
+    // The edited text is what the .docx carries once there is one.
+    s.post(&format!("/summaries/{sid}"), &[("body", "乙校年度工作总结（修改稿）\n建立困难教职工档案56份。")]).await.assert_status(303);
+    let r = s.get(&format!("/summaries/{sid}/summary.docx")).await;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes.clone())).unwrap();
+    let mut xml = String::new();
+    zip.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
+    assert!(xml.contains("乙校年度工作总结（修改稿）"));
+    s.post(&format!("/summaries/{sid}/refresh"), &[]).await.assert_status(303);
+    store::on_db!(app.t.db(), |p| sqlx::query("UPDATE work_summary SET figures = $1 WHERE id = $2").bind(figures).bind(sid).execute(p).await.map(|_| ())).unwrap();
+
+    // Another school's chair gets neither file.
+    let chair_b = app.account("zhuxib", Role::SchoolChair, o.school_b).await;
+    let mut b = app.client_for(chair_b).await;
+    assert_eq!(b.get(&format!("{href}/summary.docx")).await.status.as_u16(), 404);
+    assert_eq!(b.get(&format!("{href}/summary.pdf")).await.status.as_u16(), 404);
+
+    // The PDF needs a CJK font: without one this part says it did not run, unless required.
+    if let Err(e) = web::contests::certificate::font() {
+        assert!(!testkit::browser::required(), "JIAOGONG_REQUIRE_BROWSER=1 but {e}");
+        testkit::pg_cluster::not_run("summary PDF", &e.to_string());
+        return;
+    }
+    let r = s.get(&format!("/summaries/{sid}/summary.pdf")).await;
+    r.assert_status(200);
+    assert_eq!(r.headers.get(http::header::CONTENT_TYPE).unwrap(), "application/pdf");
+    let text = pdf_extract::extract_text_from_mem(&r.bytes).expect("the PDF reads back");
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for w in want {
+        assert!(flat.contains(w), "{w} not in the PDF: {flat}");
+    }
+});
