@@ -342,10 +342,10 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     let rows: Vec<RowView> = rows.iter().map(|r| row_view(&tr, r, today)).collect();
     let overdue_count = rows.iter().filter(|r| r.overdue).count();
     let mut parts: Vec<String> = Vec::new();
-    if filter.school.is_some() {
-        if let Some(r) = rows.first() {
-            parts.push(r.school.clone());
-        }
+    if filter.school.is_some()
+        && let Some(r) = rows.first()
+    {
+        parts.push(r.school.clone());
     }
     if let Some((c, year)) = filter.counted {
         parts.push(tr.ta(
@@ -790,7 +790,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64, rate_typed: RateTyped) -
     let db = &state.store.db;
     let p = &seen.p;
     let s = p.row.status;
-    let rules = rules_of(&state, &a, &seen).await?;
+    let rules = rules_of(state, a, &seen).await?;
     let is_invited = seen.delegate.as_ref().is_some_and(|d| {
         p.seconders.iter().any(|x| {
             x.member == d.member() && x.status == domain::proposals::SeconderStatus::Invited
@@ -909,7 +909,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64, rate_typed: RateTyped) -
     let row = row_view(&tr, &p.row, today);
     let title = p.row.title.clone();
     let page = ProposalPage {
-        p: Chrome::new(&a, "proposal-title")
+        p: Chrome::new(a, "proposal-title")
             .title_text(title.clone())
             .crumb(tr.t("nav-proposals"), Some("/proposals".into()))
             .crumb(title, None),
