@@ -139,7 +139,7 @@ pub async fn create(
         &st.cipher,
         who,
         Event {
-            action: "create",
+            action: "api_token.create",
             entity_type: "api_token",
             entity_id: Some(id),
             org_unit: None,
@@ -220,7 +220,7 @@ pub async fn revoke(st: &Store, account: AccountId, who: &Who, id: i64) -> Resul
         &st.cipher,
         who,
         Event {
-            action: "revoke",
+            action: "api_token.revoke",
             entity_type: "api_token",
             entity_id: Some(id),
             org_unit: None,
@@ -295,7 +295,7 @@ pub async fn authenticate(
         &st.cipher,
         &who,
         Event {
-            action: "use",
+            action: "api_token.use",
             entity_type: "api_token",
             entity_id: Some(rec.id),
             org_unit: None,

@@ -13,7 +13,7 @@ use testkit::*;
 
 async fn uses(app: &TestApp) -> i64 {
     store::on_db!(app.t.db(), |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'api_token' AND action = 'use'"
+        "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'api_token' AND action = 'api_token.use'"
     )
     .fetch_one(p)
     .await)
@@ -121,7 +121,7 @@ dual_test!(async fn a_chairs_token_lists_its_own_schools_members_masked_in_pages
     assert!(units.as_array().unwrap().iter().all(|u| u["id"] != o.school_b.0), "{units}");
     // Every use is in the audit log, with the route.
     assert_eq!(uses(&app).await, before + 5);
-    let last: String = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT changes FROM audit_log WHERE entity_type = 'api_token' AND action = 'use' ORDER BY seq DESC LIMIT 1")
+    let last: String = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT changes FROM audit_log WHERE entity_type = 'api_token' AND action = 'api_token.use' ORDER BY seq DESC LIMIT 1")
         .fetch_one(p).await).unwrap();
     assert!(last.contains("GET /api/v1/units"), "{last}");
 });

@@ -1193,6 +1193,16 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(60), "the matrix took {took:?}");
     typed_values_come_back(&app, &table, &callers, &w, o.union).await;
+
+    // The audit log reads for people (issue 25, item 14): every action the routes above
+    // recorded has its label in both catalogues.
+    let actions: Vec<String> = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY action").fetch_all(p).await).unwrap();
+    assert!(actions.len() > 40, "{actions:?}");
+    for lang in [web::i18n::Lang::Zh, web::i18n::Lang::En] {
+        let keys = web::i18n::catalogue_keys(lang);
+        let unlabelled: Vec<&String> = actions.iter().filter(|a| !keys.contains(&format!("audit-action-{}", a.replace('.', "-")))).collect();
+        assert!(unlabelled.is_empty(), "audit actions without a label in {lang:?}: {unlabelled:?}");
+    }
 });
 
 /// Form routes known to drop what was typed when they refuse it (issue 25, item 8), each
