@@ -285,3 +285,38 @@ dual_test!(async fn the_language_follows_the_switch_then_the_browser(t) {
     let r = c.get("/members").await;
     assert!(r.select("h1").contains(&"Members".to_string()));
 });
+
+/// The audit log reads for people (issue 25, item 14): every field name a write records
+/// (`Changes::field("…", …)` in the store) has its label in both catalogues.
+#[test]
+fn every_audited_field_has_a_label_in_both_languages() {
+    let store_src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/src");
+    let mut fields = BTreeSet::new();
+    for path in walk(&store_src) {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (i, _) in text.match_indices(".field(") {
+            let rest = text[i + ".field(".len()..].trim_start();
+            if let Some(r) = rest.strip_prefix('"') {
+                let name: String = r
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if !name.is_empty() && r[name.len()..].starts_with('"') {
+                    fields.insert(name);
+                }
+            }
+        }
+    }
+    assert!(fields.len() > 80, "the scanner found only {fields:?}");
+    for lang in [Lang::Zh, Lang::En] {
+        let keys = catalogue_keys(lang);
+        let missing: Vec<&String> = fields
+            .iter()
+            .filter(|f| !keys.contains(&format!("audit-field-{f}")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "audited fields without a label in {lang:?}: {missing:?}"
+        );
+    }
+}
