@@ -4,13 +4,14 @@
 //! the points a placement earns under the versioned news rule set, and the submission form.
 //!
 //! The points per level are the union's own assessment rule, not a statute: no document
-//! fixes them, so the rule set names its source as local ([`NewsRules::source`]). Every
-//! placement stores the version that gave its points. This module does no IO and never
+//! fixes them, so the rule set is marked local on its page. Every placement stores the
+//! version that gave its points. This module does no IO and never
 //! formats text (errors carry catalogue keys).
 
 use crate::error::{FieldError, FieldErrors};
 use crate::kit::coded;
 use crate::org::{Coded, required_text};
+use serde::{Deserialize, Serialize};
 
 /// Catalogue keys of this area's messages.
 pub mod text {
@@ -36,6 +37,9 @@ pub mod text {
         PHOTO_TOO_LARGE = "news-photo-too-large",
         PHOTO_TOO_MANY_PIXELS = "news-photo-too-many-pixels",
         PHOTO_TOO_MANY = "news-photo-too-many",
+        POINTS_INVALID = "news-rules-points-invalid",
+        POINTS_ORDER = "news-rules-points-order",
+        RULES_NOTE_TOO_LONG = "news-rules-note-too-long",
     }
 }
 
@@ -78,13 +82,12 @@ pub const PHOTO_SIDE: u32 = 1600;
 /// Photos per submission.
 pub const PHOTO_MAX_COUNT: usize = 4;
 
-/// The news rule set: points a placement earns at each level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The news rule set: points a placement earns at each level. Every number is **local**
+/// (the district's own assessment scheme; no statute sets them). A union stores its own
+/// version (`store::correspondent::rules`); each placement records the version that
+/// counted it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewsRules {
-    /// Stored with every placement and every summary draft.
-    pub version: &'static str,
-    /// `local`: the union's own assessment rule (no statutory source exists).
-    pub source: &'static str,
     pub district: i64,
     pub city: i64,
     pub province: i64,
@@ -100,17 +103,95 @@ impl NewsRules {
             PlacementLevel::National => self.national,
         }
     }
+
+    /// The form's values of this version (the field of each level is its code).
+    pub fn input(&self) -> NewsRulesInput {
+        NewsRulesInput {
+            district: self.district.to_string(),
+            city: self.city.to_string(),
+            province: self.province.to_string(),
+            national: self.national.to_string(),
+            note: String::new(),
+        }
+    }
 }
 
-/// The rule set in force. Every number is local (the district's assessment scheme).
+/// The built-in rule set (all local), in force until a union stores its own version.
 pub const NEWS_RULES: NewsRules = NewsRules {
-    version: "news-local-1",
-    source: "local",
     district: 1,
     city: 3,
     province: 5,
     national: 10,
 };
+
+/// The label a placement records when no union has stored a version.
+pub const BUILTIN_NEWS_RULES: &str = "news-local-1";
+
+/// The most points one placement may earn on the form.
+pub const POINTS_MAX: i64 = 100;
+
+/// The news rule-set form as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct NewsRulesInput {
+    pub district: String,
+    pub city: String,
+    pub province: String,
+    pub national: String,
+    pub note: String,
+}
+
+impl NewsRulesInput {
+    /// The typed text of a level's field.
+    pub fn of(&self, level: PlacementLevel) -> &str {
+        match level {
+            PlacementLevel::District => &self.district,
+            PlacementLevel::City => &self.city,
+            PlacementLevel::Province => &self.province,
+            PlacementLevel::National => &self.national,
+        }
+    }
+
+    /// Parses the form: whole points from 0 to [`POINTS_MAX`] (full-width digits too), a
+    /// higher level never earning fewer points than a lower one; errors at their field.
+    pub fn parse(&self) -> Result<(NewsRules, Option<String>), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let mut pts = [0i64; 4];
+        for (i, level) in PlacementLevel::all().iter().enumerate() {
+            let field = level.code();
+            let t = crate::roster::normalize(self.of(*level));
+            match t.trim().parse::<i64>() {
+                Ok(p) if (0..=POINTS_MAX).contains(&p) => pts[i] = p,
+                _ => errors.push(FieldError::new(field, t::POINTS_INVALID).arg("max", POINTS_MAX)),
+            }
+        }
+        if errors.is_empty() {
+            for (i, level) in PlacementLevel::all().iter().enumerate().skip(1) {
+                if pts[i] < pts[i - 1] {
+                    errors.push(
+                        FieldError::new(level.code(), t::POINTS_ORDER).arg("below", pts[i - 1]),
+                    );
+                }
+            }
+        }
+        let note = self.note.trim();
+        if note.chars().count() > 200 {
+            errors.push(FieldError::new("note", t::RULES_NOTE_TOO_LONG).arg("max", 200));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok((
+            NewsRules {
+                district: pts[0],
+                city: pts[1],
+                province: pts[2],
+                national: pts[3],
+            },
+            (!note.is_empty()).then(|| note.to_string()),
+        ))
+    }
+}
 
 /// A submission as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
@@ -176,5 +257,48 @@ mod tests {
         assert!(r.points(PlacementLevel::Province) < r.points(PlacementLevel::National));
         assert_eq!(parse_level("市级"), Ok(PlacementLevel::City));
         assert!(parse_level("银河系").is_err());
+    }
+
+    #[test]
+    fn the_rules_form_round_trips_and_refuses_at_the_field() {
+        assert_eq!(NEWS_RULES.input().parse(), Ok((NEWS_RULES, None)));
+        let typed = NewsRulesInput {
+            city: "４".into(),
+            note: "2027 年考核方案".into(),
+            ..NEWS_RULES.input()
+        };
+        let (r, note) = typed.parse().unwrap();
+        assert_eq!(r.city, 4);
+        assert_eq!(note.as_deref(), Some("2027 年考核方案"));
+        let fields = |i: NewsRulesInput| -> Vec<(&'static str, &'static str)> {
+            i.parse()
+                .unwrap_err()
+                .0
+                .iter()
+                .map(|e| (e.field, e.key))
+                .collect()
+        };
+        assert_eq!(
+            fields(NewsRulesInput {
+                province: "".into(),
+                ..NEWS_RULES.input()
+            }),
+            [("province", t::POINTS_INVALID)]
+        );
+        assert_eq!(
+            fields(NewsRulesInput {
+                national: "101".into(),
+                ..NEWS_RULES.input()
+            }),
+            [("national", t::POINTS_INVALID)]
+        );
+        // A city placement may not count for less than a district one.
+        assert_eq!(
+            fields(NewsRulesInput {
+                city: "0".into(),
+                ..NEWS_RULES.input()
+            }),
+            [("city", t::POINTS_ORDER)]
+        );
     }
 }

@@ -174,11 +174,12 @@ impl MessageKind {
             MessageKind::ProposalOverdue => &["number", "title", "school", "due", "days"],
             MessageKind::RobotTest => &["unit"],
             // `what` is the due item's catalogue key (rendered in the reader's language);
-            // `title` is the item's title, which carries no personal data (DueItem::title).
+            // `title` is the item's title, which carries no personal data (DueItem::title);
+            // `rules` names the reminders' rule-set version that sent it.
             MessageKind::DueBefore
             | MessageKind::DueToday
             | MessageKind::DueOverdue
-            | MessageKind::DueEscalated => &["what", "title", "unit", "due", "days"],
+            | MessageKind::DueEscalated => &["what", "title", "unit", "due", "days", "rules"],
             MessageKind::Digest => &["count"],
         }
     }

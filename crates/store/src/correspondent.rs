@@ -137,6 +137,41 @@ pub(crate) async fn unit_in_scope(
 }
 
 /// The root union above a unit (the district that publishes its schools' news).
+/// The area name of the news rule set in `area_rule_set`.
+pub const RULES_AREA: &str = "news";
+
+/// The news rule set in force at `unit` (the district union for placements) and the label
+/// a decision records: a stored version, or the built-in numbers. One query.
+pub(crate) async fn rules_tx(
+    tx: &mut Tx,
+    unit: OrgUnitId,
+) -> Result<(NewsRules, String), StoreError> {
+    let v = crate::rule_sets::in_force_tx::<NewsRules>(tx, RULES_AREA, unit).await?;
+    Ok(match v {
+        Some(v) => (
+            v.rules,
+            crate::rule_sets::label(RULES_AREA, Some(&v), BUILTIN_NEWS_RULES),
+        ),
+        None => (NEWS_RULES, BUILTIN_NEWS_RULES.to_string()),
+    })
+}
+
+/// The news rule set in force at `unit` (in the reader's scope) and its label.
+pub async fn rules<P: perm::Perm>(
+    db: &Db,
+    cap: &Cap<P>,
+    unit: OrgUnitId,
+) -> Result<(NewsRules, String), StoreError> {
+    let v = crate::rule_sets::in_force::<NewsRules, P>(db, cap, RULES_AREA, unit).await?;
+    Ok(match v {
+        Some(v) => (
+            v.rules,
+            crate::rule_sets::label(RULES_AREA, Some(&v), BUILTIN_NEWS_RULES),
+        ),
+        None => (NEWS_RULES, BUILTIN_NEWS_RULES.to_string()),
+    })
+}
+
 pub(crate) async fn root_of(tx: &mut Tx, unit: OrgUnitId) -> Result<OrgUnitId, StoreError> {
     let root: Option<i64> = on_tx!(tx, |c| {
         sqlx::query_scalar(
@@ -724,7 +759,7 @@ pub async fn place(
     level: PlacementLevel,
     outlet: &str,
     on: NaiveDate,
-) -> Result<PlacementId, StoreError> {
+) -> Result<(PlacementId, i64), StoreError> {
     let outlet = domain::org::required_text("outlet", outlet, OUTLET_MAX).map_err(invalid)?;
     let mut tx = st.db.begin().await?;
     let item = item_tx(&mut tx, cap.scope(), id).await?;
@@ -735,7 +770,7 @@ pub async fn place(
     if item.status != NewsStatus::Published {
         return Err(invalid(FieldError::new("item", t::NOT_PUBLISHED)));
     }
-    let rules = NEWS_RULES;
+    let (rules, label) = rules_tx(&mut tx, root).await?;
     let points = rules.points(level);
     let pid: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
@@ -746,7 +781,7 @@ pub async fn place(
         .bind(&outlet)
         .bind(on)
         .bind(points)
-        .bind(rules.version)
+        .bind(&label)
         .bind(who.account.map(|a| a.0))
         .bind(now())
         .fetch_one(&mut *c)
@@ -757,7 +792,7 @@ pub async fn place(
     ch.note("item", id.0)
         .note("level", level.code())
         .note("points", points)
-        .note("rule_version", rules.version);
+        .note("rule_version", label);
     audit_commit(
         tx,
         st,
@@ -768,7 +803,7 @@ pub async fn place(
         &ch,
     )
     .await?;
-    Ok(PlacementId(pid))
+    Ok((PlacementId(pid), points))
 }
 
 fn demo<'a>(

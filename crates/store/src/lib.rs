@@ -37,6 +37,7 @@ pub mod outbox;
 pub mod proposals;
 pub mod rights;
 pub mod robot;
+pub mod rule_sets;
 pub mod scope;
 pub mod voting;
 pub mod work_plan;

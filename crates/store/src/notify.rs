@@ -184,7 +184,12 @@ pub async fn reminded_by_scan(
         let mut keys: HashMap<String, i64> = HashMap::new();
         for (id, round, school) in chunk {
             let item = proposal_reply_item(*id, *round);
-            for step in [Step::Overdue, Step::Escalated] {
+            for step in [
+                Step::Overdue,
+                Step::Escalated(1),
+                Step::Escalated(2),
+                Step::Escalated(3),
+            ] {
                 let step = step.key();
                 keys.insert(format!("due:{item}:{step}:robot:{school}"), *id);
                 for (_, a) in accounts.iter().filter(|(p, _)| p == id) {
@@ -270,9 +275,10 @@ pub const ROBOT_SECRET: crate::area::EncryptedColumn = crate::area::EncryptedCol
 use crate::Store;
 use crate::area::Reach;
 use crate::db::{Arg, Sql};
+use crate::rule_sets::Version;
 use domain::area::{Concerns, DueItem};
 use domain::auth::{Role, SystemCap};
-use domain::notify::{QuietHours, ROBOT_QUIET, ReminderKind, Step, Steps};
+use domain::notify::{EscalateTo, NotifyRules, QuietHours, ROBOT_QUIET, ReminderKind, Step, Steps};
 use std::collections::{HashMap, HashSet};
 
 /// What an e-mail job carries: the message, and for a daily digest the messages it bundles.
@@ -294,12 +300,11 @@ pub struct ScanOutcome {
     pub digest: u64,
 }
 
-/// Steps of a kind no area has named in `domain::notify::ReminderKind`: a week before, on
-/// the day, overdue, escalated a week later (**local**).
-const DEFAULT_STEPS: Steps = Steps {
-    before: &[7],
-    escalate_after: Some(7),
-};
+/// The area name of the reminders' rule set in `area_rule_set`.
+pub const RULES_AREA: &str = "notify";
+/// The label reminders carry when no union has stored a version: the built-in
+/// `domain::notify::default_rules`, all local.
+pub const BUILTIN_RULES: &str = "notify-local-1";
 
 /// The roles that answer for a unit when an item is escalated to it.
 const MANAGERS: [Role; 3] = [Role::SchoolChair, Role::AreaLead, Role::UnionStaff];
@@ -328,7 +333,7 @@ fn step_kind(step: Step) -> MessageKind {
         Step::Before(_) => MessageKind::DueBefore,
         Step::Today => MessageKind::DueToday,
         Step::Overdue => MessageKind::DueOverdue,
-        Step::Escalated => MessageKind::DueEscalated,
+        Step::Escalated(_) => MessageKind::DueEscalated,
     }
 }
 
@@ -338,8 +343,9 @@ fn personal(item: &DueItem) -> bool {
         .any(|c| !matches!(c, Concerns::Role { .. }))
 }
 
-/// Turns due items into the sends of their current step (see the module note). Seven reads
-/// and the chunked writes of one transaction, whatever the number of items. A proposal
+/// Turns due items into the sends of their current step (see the module note), each by
+/// the reminders rule-set version in force at the item's school. Nine reads and the
+/// chunked writes of one transaction, whatever the number of items. A proposal
 /// reply reminded by hand the same day is left for the next day's scan.
 pub async fn deliver_due(
     st: &Store,
@@ -351,21 +357,53 @@ pub async fn deliver_due(
         items: items.len(),
         ..ScanOutcome::default()
     };
-    let due: Vec<(&DueItem, Step)> = items
+    let db = &st.db;
+    let units: Vec<(i64, Option<i64>, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT id, parent_id, name FROM org_unit ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)?;
+    let units: HashMap<i64, (Option<i64>, String)> =
+        units.into_iter().map(|(i, p, n)| (i, (p, n))).collect();
+    // The rule-set version in force at each item's unit: the newest version of the
+    // nearest unit above it (itself included) that has one; else the built-in numbers.
+    let versions: HashMap<i64, Version<NotifyRules>> =
+        crate::rule_sets::newest_per_unit(db, RULES_AREA).await?;
+    let builtin = domain::notify::default_rules();
+    let labels: HashMap<i64, String> = versions
+        .iter()
+        .map(|(u, v)| {
+            (
+                *u,
+                crate::rule_sets::label(RULES_AREA, Some(v), BUILTIN_RULES),
+            )
+        })
+        .collect();
+    let rules_of = |unit: i64| -> (&NotifyRules, &str) {
+        let mut u = Some(unit);
+        while let Some(id) = u {
+            if let (Some(v), Some(l)) = (versions.get(&id), labels.get(&id)) {
+                return (&v.rules, l.as_str());
+            }
+            u = units.get(&id).and_then(|x| x.0);
+        }
+        (&builtin, BUILTIN_RULES)
+    };
+    let due: Vec<(&DueItem, Step, &Steps, &str)> = items
         .iter()
         .filter_map(|i| {
-            let steps = ReminderKind::of_due(&i.kind).map_or(DEFAULT_STEPS, |k| k.steps());
+            let (rules, label) = rules_of(i.unit.0);
+            let steps = rules.steps_of(ReminderKind::of_due(&i.kind));
             let mut step = steps.current(i.days_left(today))?;
-            if step == Step::Escalated && personal(i) {
+            if matches!(step, Step::Escalated(_)) && personal(i) {
                 step = Step::Overdue;
             }
-            Some((i, step))
+            Some((i, step, steps, label))
         })
         .collect();
     if due.is_empty() {
         return Ok(out);
     }
-    let db = &st.db;
     // A proposal reply reminded by hand today has had today's reminder: its step waits for
     // tomorrow's scan (see `reminded_by_scan` for the other order).
     let by_hand: Vec<(i64, i64)> = on_db!(db, |p| {
@@ -380,13 +418,15 @@ pub async fn deliver_due(
         .into_iter()
         .map(|(p, r)| proposal_reply_item(p, r))
         .collect();
-    let due: Vec<(&DueItem, Step)> = due
+    let due: Vec<(&DueItem, Step, &Steps, &str)> = due
         .into_iter()
-        .filter(|(i, _)| !by_hand.contains(&i.key))
+        .filter(|(i, ..)| !by_hand.contains(&i.key))
         .collect();
-    // Grants of the roles named, and of the roles that answer for a unit above.
+    // Grants of the roles named, of the roles that answer for a unit above, and of the
+    // proposals committee (a level of the proposals' chain).
     let mut roles: Vec<&'static str> = MANAGERS.iter().map(|r| r.code()).collect();
-    for (i, _) in &due {
+    roles.push(Role::ProposalsCommittee.code());
+    for (i, ..) in &due {
         for c in &i.concerns {
             if let Concerns::Role { role, .. } = c
                 && !roles.contains(&role.code())
@@ -406,7 +446,7 @@ pub async fn deliver_due(
     for (a, role, unit) in grants {
         holders.entry((role, unit)).or_default().push(a);
     }
-    let by_member: HashMap<i64, Vec<i64>> = if due.iter().any(|(i, _)| personal(i)) {
+    let by_member: HashMap<i64, Vec<i64>> = if due.iter().any(|(i, ..)| personal(i)) {
         let rows: Vec<(i64, i64)> = on_db!(db, |p| {
             sqlx::query_as(
             "SELECT id, member_id FROM account WHERE member_id IS NOT NULL AND NOT disabled ORDER BY id"
@@ -422,13 +462,6 @@ pub async fn deliver_due(
     } else {
         HashMap::new()
     };
-    let units: Vec<(i64, Option<i64>, String)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT id, parent_id, name FROM org_unit ORDER BY id"
-    )
-    .fetch_all(p)
-    .await)?;
-    let units: HashMap<i64, (Option<i64>, String)> =
-        units.into_iter().map(|(i, p, n)| (i, (p, n))).collect();
     let prefs_rows: Vec<(
         i64,
         Option<String>,
@@ -502,7 +535,21 @@ pub async fn deliver_due(
     let mut inbox_items = Vec::new();
     let mut jobs = Vec::new();
     let mut digest = Vec::new();
-    for (item, step) in due {
+    // Written in slices of the items, in one transaction: what is held in memory at once
+    // does not grow with the number of items (a province's million members).
+    let mut tx = db.begin().await?;
+    for (n, (item, step, steps, rules_label)) in due.into_iter().enumerate() {
+        if n > 0 && n % FLUSH_EVERY == 0 {
+            flush(
+                &mut tx,
+                &mut inbox_items,
+                &mut jobs,
+                &mut digest,
+                now,
+                &mut out,
+            )
+            .await?;
+        }
         let unit_name = units
             .get(&item.unit.0)
             .map(|u| u.1.clone())
@@ -515,10 +562,12 @@ pub async fn deliver_due(
                 ("unit", unit_name),
                 ("due", item.due.to_string()),
                 ("days", item.days_left(today).abs().to_string()),
+                ("rules", rules_label.to_string()),
             ],
             &item.href,
         );
         let key = |what: &str| format!("due:{}:{}:{what}", item.key, step.key());
+        let chain = steps.audiences(step);
         let mut people: Vec<i64> = Vec::new();
         let mut robot_units: Vec<i64> = Vec::new();
         for c in &item.concerns {
@@ -527,7 +576,7 @@ pub async fn deliver_due(
                     if let Some(a) = holders.get(&(role.code().to_string(), unit.0)) {
                         people.extend(a);
                     }
-                    if step == Step::Escalated
+                    if chain.contains(&EscalateTo::UnitAbove)
                         && let Some((up, who)) = above(unit.0)
                     {
                         people.extend(who);
@@ -540,6 +589,17 @@ pub async fn deliver_due(
                     }
                 }
                 Concerns::Account(a) => people.push(a.0),
+            }
+        }
+        // The chain's levels inside the item's own school.
+        for to in &chain {
+            let role = match to {
+                EscalateTo::ProposalsCommittee => Role::ProposalsCommittee,
+                EscalateTo::SchoolChair => Role::SchoolChair,
+                EscalateTo::UnitAbove => continue,
+            };
+            if let Some(a) = holders.get(&(role.code().to_string(), item.unit.0)) {
+                people.extend(a);
             }
         }
         people.sort_unstable();
@@ -587,12 +647,38 @@ pub async fn deliver_due(
             });
         }
     }
-    let mut tx = db.begin().await?;
-    out.inbox = inbox::add(&mut tx, &inbox_items, now).await?;
-    out.jobs = outbox::enqueue(&mut tx, &jobs, now).await?;
-    out.digest = add_digest(&mut tx, &digest, now).await?;
+    flush(
+        &mut tx,
+        &mut inbox_items,
+        &mut jobs,
+        &mut digest,
+        now,
+        &mut out,
+    )
+    .await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// Due items whose sends are built before they are written (see [`deliver_due`]).
+const FLUSH_EVERY: usize = 20_000;
+
+/// Writes what a slice of the scan built, and empties the buffers for the next slice.
+async fn flush(
+    tx: &mut Tx,
+    inbox_items: &mut Vec<NewItem>,
+    jobs: &mut Vec<NewJob>,
+    digest: &mut Vec<(i64, Message, String)>,
+    now: DateTime<Utc>,
+    out: &mut ScanOutcome,
+) -> Result<(), StoreError> {
+    out.inbox += inbox::add(tx, inbox_items, now).await?;
+    out.jobs += outbox::enqueue(tx, jobs, now).await?;
+    out.digest += add_digest(tx, digest, now).await?;
+    inbox_items.clear();
+    jobs.clear();
+    digest.clear();
+    Ok(())
 }
 
 async fn add_digest(

@@ -27,9 +27,10 @@ pub static AREA: Area = Area {
     ..Area::new("work_summary")
 };
 
-/// The rule-set version a draft records: the versioned numbers its figures depend on.
-pub fn rule_version() -> String {
-    domain::correspondent::NEWS_RULES.version.to_string()
+/// The rule-set version a draft of `unit` records: the versioned numbers its figures
+/// depend on (the news points in force at the unit). One query.
+async fn rule_version(tx: &mut Tx, unit: OrgUnitId) -> Result<String, StoreError> {
+    Ok(crate::correspondent::rules_tx(tx, unit).await?.1)
 }
 
 /// The most the edited text of a summary may hold.
@@ -141,6 +142,7 @@ pub async fn draft(
     let snap = snapshot(st, cap, unit, year).await?;
     let json = serde_json::to_string(&snap).map_err(|e| StoreError::Other(e.to_string()))?;
     let mut tx = st.db.begin().await?;
+    let version = rule_version(&mut tx, unit).await?;
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO work_summary (org_unit_id, summary_year, figures, rule_version, body, drafted_by, drafted_at) VALUES ($1, $2, $3, $4, NULL, $5, $6)
@@ -149,7 +151,7 @@ pub async fn draft(
         .bind(unit.0)
         .bind(i64::from(year))
         .bind(&json)
-        .bind(rule_version())
+        .bind(&version)
         .bind(who.account.map(|a| a.0))
         .bind(now())
         .fetch_one(&mut *c)
@@ -158,7 +160,7 @@ pub async fn draft(
     let mut ch = Changes::new();
     ch.note("year", i64::from(year))
         .note("figures", snap.values.len() as i64)
-        .note("rule_version", rule_version());
+        .note("rule_version", version);
     log(tx, st, who, "work_summary.draft", id, unit, &ch).await?;
     Ok(SummaryId(id))
 }
@@ -265,10 +267,11 @@ pub async fn refresh(
     let snap = snapshot(st, cap, s.unit, s.year).await?;
     let json = serde_json::to_string(&snap).map_err(|e| StoreError::Other(e.to_string()))?;
     let mut tx = st.db.begin().await?;
+    let version = rule_version(&mut tx, s.unit).await?;
     let mut u = Sql::new("UPDATE work_summary SET figures = ");
     u.bind(Arg::Text(json))
         .push(", rule_version = ")
-        .bind(Arg::Text(rule_version()))
+        .bind(Arg::Text(version.clone()))
         .push(", body = NULL, edited_at = NULL, drafted_at = ")
         .bind(Arg::Ts(now()))
         .push(" WHERE id = ")
@@ -279,7 +282,7 @@ pub async fn refresh(
     }
     let mut ch = Changes::new();
     ch.note("figures", snap.values.len() as i64)
-        .note("rule_version", rule_version());
+        .note("rule_version", version);
     log(tx, st, who, "work_summary.refresh", id.0, s.unit, &ch).await
 }
 

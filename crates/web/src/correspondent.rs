@@ -30,6 +30,7 @@ use serde::Deserialize;
 use store::correspondent::{self as news, NewsFilter, NewsRow, PhotoViewer};
 
 pub mod photo;
+pub mod rules;
 
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/news", Guard::public(), public_page)
@@ -70,6 +71,22 @@ fn routes(t: RouteTable) -> RouteTable {
             "/news/items/{id}/placement",
             Guard::staff(P::NewsReview).form(&[("level", "city"), ("outlet", "市教育工会网站")]),
             place,
+        )
+        .get(
+            "/news/rules/{id}",
+            Guard::staff(P::RuleSetManage),
+            rules::page,
+        )
+        .post(
+            "/news/rules/{id}",
+            Guard::staff(P::RuleSetManage).form(&[
+                ("district", "1"),
+                ("city", "4"),
+                ("province", "6"),
+                ("national", "10"),
+                ("note", "2027 年考核方案"),
+            ]),
+            rules::save,
         )
 }
 
@@ -531,8 +548,10 @@ struct DeskPage {
     items: Vec<ItemView>,
     member: String,
     member_error: String,
-    rules_version: &'static str,
+    rules_version: String,
     rules: Vec<String>,
+    /// The unit whose rule set the reviewer may change (`/news/rules/{id}`).
+    rules_unit: Option<i64>,
 }
 
 async fn desk_render(
@@ -560,6 +579,22 @@ async fn desk_render(
     let db = &state.store.db;
     let people = news::correspondents(db, &cap, unit, year).await?;
     let rows = news::list(db, &cap, &filter).await?;
+    // The points in force where the reviewer places items: their own union's version.
+    let root = a
+        .actor
+        .roots_for(domain::auth::Permission::NewsReview)
+        .first()
+        .copied();
+    let (rules, rules_version) = match root {
+        Some(r) => news::rules(db, &cap, r).await?,
+        None => (
+            NEWS_RULES,
+            domain::correspondent::BUILTIN_NEWS_RULES.to_string(),
+        ),
+    };
+    let rules_unit = root
+        .filter(|_| a.actor.may(domain::auth::Permission::RuleSetManage))
+        .map(|r| r.0);
     let tr = a.tr;
     let failed = !member_error.is_empty();
     let mut r = a.render(&DeskPage {
@@ -582,7 +617,8 @@ async fn desk_render(
         items: rows.iter().map(|r| item_view(&tr, r, Some(a))).collect(),
         member: member.to_string(),
         member_error,
-        rules_version: NEWS_RULES.version,
+        rules_version,
+        rules_unit,
         rules: PlacementLevel::all()
             .iter()
             .map(|l| {
@@ -590,7 +626,7 @@ async fn desk_render(
                     "news-placement-line",
                     &[
                         ("level", tr.label(*l)),
-                        ("points", NEWS_RULES.points(*l).to_string()),
+                        ("points", rules.points(*l).to_string()),
                     ],
                 )
             })
@@ -686,9 +722,9 @@ pub async fn place(
     )
     .await
     {
-        Ok(_) => Ok(a.redirect(
+        Ok((_, points)) => Ok(a.redirect(
             "/correspondents?placed=1",
-            Flash::ok("news-placed").arg("points", NEWS_RULES.points(level)),
+            Flash::ok("news-placed").arg("points", points),
         )),
         Err(e) => refused(&a, "/correspondents", e),
     }

@@ -1,9 +1,10 @@
 //! The congress area's due items (待办), for the reminders and the dashboard's "needs
-//! attention": a congress term ending within [`TERM_WARNING_DAYS`] or ended without a
-//! successor (the school chair), and a school that has not held a congress with a quorum in
-//! the school year within [`NOT_HELD_WARNING_DAYS`] of its end (the school chair).
+//! attention": a congress term ending within its lead time or ended without a successor
+//! (the school chair), and a school that has not held a congress with a quorum in the
+//! school year within its lead time of the year's end (the school chair). The lead times
+//! are the reminders rule set's ([`lead`]).
 //!
-//! Two queries whatever the number of schools, each filtered by the reader's reach in
+//! Three queries (the lead time, then the items) whatever the number of schools, each filtered by the reader's reach in
 //! SQL (a proposal's reply due is the proposals area's: `store::proposals::due`). Never sends anything and never decides steps: the
 //! scan (`store::notify::remind_due`) does.
 
@@ -15,7 +16,7 @@ use domain::area::{Concerns, DueItem};
 use domain::auth::Role;
 use domain::congress::school_year_range;
 use domain::ids::OrgUnitId;
-use domain::notify::{NOT_HELD_WARNING_DAYS, ReminderKind, TERM_WARNING_DAYS};
+use domain::notify::{NotifyRules, ReminderKind};
 use futures::future::BoxFuture;
 
 /// The congress area's [`crate::area::DueFn`].
@@ -31,8 +32,18 @@ pub fn due_items<'a>(
     })
 }
 
-pub(crate) fn lead(kind: ReminderKind) -> i64 {
-    kind.steps().before.iter().copied().max().unwrap_or(0)
+/// How far ahead items of `kind` are listed: the longest lead time of the built-in
+/// reminders rule set and of every stored version (each item is then reminded by the
+/// version in force at its school, `store::notify::deliver_due`). One query.
+pub(crate) async fn lead(st: &Store, kind: ReminderKind) -> Result<i64, StoreError> {
+    let versions =
+        crate::rule_sets::newest_per_unit::<NotifyRules>(&st.db, crate::notify::RULES_AREA).await?;
+    Ok(versions
+        .values()
+        .map(|v| v.rules.lead(kind))
+        .chain([domain::notify::default_rules().lead(kind)])
+        .max()
+        .unwrap_or(0))
 }
 
 /// The latest term of each school when it ends within the warning days or has ended
@@ -48,7 +59,8 @@ async fn terms_expiring(
          WHERE NOT EXISTS (SELECT 1 FROM congress_term n WHERE n.school_union_id = t.school_union_id AND n.number > t.number)
            AND t.end_date <= ",
     );
-    sql.bind(Arg::Date(today + chrono::Duration::days(TERM_WARNING_DAYS)));
+    let days = lead(st, ReminderKind::TermExpiring).await?;
+    sql.bind(Arg::Date(today + chrono::Duration::days(days)));
     crate::scope::restrict(&mut sql, "t.school_union_id", reach.scope());
     sql.push(" ORDER BY t.end_date, t.id");
     let rows: Vec<(i64, i64, String, NaiveDate)> = sql.fetch_all(&st.db).await?;
@@ -79,7 +91,7 @@ async fn not_held(st: &Store, reach: &Reach, today: NaiveDate) -> Result<Vec<Due
         today.year() - 1
     };
     let (from, to) = school_year_range(year);
-    if (to - today).num_days() > NOT_HELD_WARNING_DAYS {
+    if (to - today).num_days() > lead(st, ReminderKind::CongressNotHeld).await? {
         return Ok(Vec::new());
     }
     let mut sql = Sql::new(

@@ -1,5 +1,6 @@
 //! The proposals area's due items (待办): a proposal reply due within its lead time or
-//! overdue, for the handling department. One query whatever the number of schools, filtered
+//! overdue, for the handling department. Two queries (the lead time, then the items)
+//! whatever the number of schools, filtered
 //! by the reader's reach in SQL. Never sends anything and never decides steps: the scan
 //! (`store::notify::remind_due`) does.
 
@@ -34,7 +35,9 @@ pub async fn proposal_replies(
         "SELECT p.id, p.round, p.title, p.school_union_id, p.handler_unit_id, p.reply_due
          FROM proposal p WHERE p.status = 'handling' AND p.handler_unit_id IS NOT NULL AND p.reply_due <= ",
     );
-    sql.bind(Arg::Date(today + chrono::Duration::days(lead(kind))));
+    sql.bind(Arg::Date(
+        today + chrono::Duration::days(lead(st, kind).await?),
+    ));
     crate::scope::restrict(&mut sql, "p.school_union_id", reach.scope());
     sql.push(" ORDER BY p.reply_due, p.id");
     let rows: Vec<(i64, i64, String, i64, i64, NaiveDate)> = sql.fetch_all(&st.db).await?;

@@ -74,10 +74,11 @@ async fn jobs(st: &Store) -> Vec<(String, String, Option<i64>, DateTime<Utc>, St
     .unwrap()
 }
 
-dual_test!(async fn escalation_reaches_the_unit_above_only_after_the_delay_and_each_step_is_sent_once(t) {
+dual_test!(async fn a_reply_escalates_along_the_rule_sets_chain_only_after_each_delay_and_each_step_is_sent_once(t) {
     let st = &t.store;
     let o = org(st).await;
     let dept = account(st, "dept", Role::HandlingDepartment, o.branch_a1, None).await;
+    let committee = account(st, "committee", Role::ProposalsCommittee, o.school_a, None).await;
     let chair = account(st, "chair", Role::SchoolChair, o.school_a, None).await;
     let lead = account(st, "lead", Role::AreaLead, o.area_a, None).await;
     let due = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
@@ -95,24 +96,86 @@ dual_test!(async fn escalation_reaches_the_unit_above_only_after_the_delay_and_e
     let day = due + Duration::days(1);
     notify::deliver_due(st, &items, day, morning(day)).await.unwrap();
     assert_eq!(inbox_of(st, dept).await, ["due-overdue", "due-before"]);
-    // Six days overdue: still not escalated; the chair has heard nothing.
+    // Six days overdue: still not escalated; the committee and the chair have heard nothing.
     let day = due + Duration::days(6);
     notify::deliver_due(st, &items, day, morning(day)).await.unwrap();
+    assert!(inbox_of(st, committee).await.is_empty(), "no escalation before the delay");
     assert!(inbox_of(st, chair).await.is_empty(), "no escalation before the delay");
-    // Seven days overdue: the unit above the department (its school's chair) is told; the
-    // area lead (two levels up) is not.
+    // Seven days overdue, the chain's first level: the school's proposals committee is
+    // told (and the department again); the chair not yet.
     let day = due + Duration::days(7);
     let r = notify::deliver_due(st, &items, day, morning(day)).await.unwrap();
     assert_eq!(r.inbox, 2);
-    assert_eq!(inbox_of(st, chair).await, ["due-escalated"]);
+    assert_eq!(inbox_of(st, committee).await, ["due-escalated"]);
     assert_eq!(inbox_of(st, dept).await[0], "due-escalated");
-    assert!(inbox_of(st, lead).await.is_empty());
+    assert!(inbox_of(st, chair).await.is_empty(), "the chair is the second level");
     // A re-run (or a run taken over after a crash) sends nothing twice.
     assert_eq!(notify::deliver_due(st, &items, day, morning(day)).await.unwrap(), notify::ScanOutcome { items: 1, ..Default::default() });
+    for d in 8..14 {
+        let day = due + Duration::days(d);
+        assert_eq!(notify::deliver_due(st, &items, day, morning(day)).await.unwrap().inbox, 0, "day +{d}");
+    }
+    // Fourteen days overdue, the second level: the school's chair; the area lead never.
+    let day = due + Duration::days(14);
+    let r = notify::deliver_due(st, &items, day, morning(day)).await.unwrap();
+    assert_eq!(r.inbox, 3, "department, committee and chair each hear of the second level");
+    assert_eq!(inbox_of(st, chair).await, ["due-escalated"]);
+    assert!(inbox_of(st, lead).await.is_empty());
+    // Every reminder names the rule-set version that sent it (the built-in one here).
+    let sent = store::inbox::list(&st.db, chair, None, 10).await.unwrap();
+    assert!(sent[0].message.args.iter().any(|(k, v)| k == "rules" && v == notify::BUILTIN_RULES), "{sent:?}");
     // A school chair's own item escalates to the area lead.
     let term = vec![DueItem { kind: "due-congress-term-expiring".into(), key: "t:1".into(), ..item("", o.school_a, due, vec![Concerns::Role { role: Role::SchoolChair, unit: o.school_a }]) }];
     notify::deliver_due(st, &term, day, morning(day)).await.unwrap();
     assert_eq!(inbox_of(st, lead).await, ["due-escalated"]);
+});
+
+dual_test!(async fn a_unions_stored_rule_version_changes_the_chain_and_is_named_by_each_reminder(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    let dept = account(st, "dept", Role::HandlingDepartment, o.branch_a1, None).await;
+    let chair = account(st, "chair", Role::SchoolChair, o.school_a, None).await;
+    let chair_b = account(st, "chair-b", Role::SchoolChair, o.school_b, None).await;
+    let due = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    // School A's union decides: remind 3 days before, go straight to the chair after 2 days.
+    let (rules, note) = domain::notify::parse_rules(&{
+        let mut m = domain::notify::rules_input(&domain::notify::default_rules());
+        m.insert("proposal_reply_before".into(), "3".into());
+        m.insert("proposal_reply_after1".into(), "2".into());
+        m.insert("proposal_reply_to1".into(), "school_chair".into());
+        m.insert("proposal_reply_after2".into(), "".into());
+        m.insert("proposal_reply_to2".into(), "".into());
+        m.insert("note".into(), "校工会 2026-10 会议".into());
+        m
+    }).unwrap();
+    let cap = actor(&[(Role::UnionStaff, o.union)]).authorize::<perm::RuleSetManage>().unwrap();
+    let id = store::rule_sets::add(st, &cap, &who(), notify::RULES_AREA, o.school_a, &rules, &domain::notify::default_rules(), note).await.unwrap();
+    let a = item("p:1:1", o.school_a, due, vec![Concerns::Role { role: Role::HandlingDepartment, unit: o.branch_a1 }]);
+    let b = DueItem { key: "p:2:1".into(), ..item("", o.school_b, due, vec![Concerns::Role { role: Role::SchoolChair, unit: o.school_b }]) };
+    let items = vec![a, b];
+    // Five days before: school B (built-in: 7 days) is reminded, school A (3 days) not yet.
+    let day = due - Duration::days(5);
+    notify::deliver_due(st, &items, day, morning(day)).await.unwrap();
+    assert!(inbox_of(st, dept).await.is_empty());
+    assert_eq!(inbox_of(st, chair_b).await, ["due-before"]);
+    let day = due - Duration::days(3);
+    notify::deliver_due(st, &items, day, morning(day)).await.unwrap();
+    assert_eq!(inbox_of(st, dept).await, ["due-before"]);
+    // Two days overdue: school A's chair is told, as its own version says.
+    let day = due + Duration::days(2);
+    notify::deliver_due(st, &items, day, morning(day)).await.unwrap();
+    assert_eq!(inbox_of(st, chair).await, ["due-escalated"]);
+    let sent = store::inbox::list(&st.db, chair, None, 10).await.unwrap();
+    let want = format!("notify#{id} v1");
+    assert!(sent[0].message.args.iter().any(|(k, v)| k == "rules" && *v == want), "{sent:?}");
+    // The store keeps every version; a new one is version 2 and the history lists both.
+    store::rule_sets::add(st, &cap, &who(), notify::RULES_AREA, o.school_a, &domain::notify::default_rules(), &rules, None).await.unwrap();
+    let h: Vec<store::rule_sets::Version<domain::notify::NotifyRules>> = store::rule_sets::history(&st.db, &cap, notify::RULES_AREA, o.school_a).await.unwrap();
+    assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+    // A chair of school B cannot read or write school A's rules.
+    let other = actor(&[(Role::SchoolChair, o.school_b)]).authorize::<perm::RuleSetManage>().unwrap();
+    assert!(matches!(store::rule_sets::history::<domain::notify::NotifyRules, _>(&st.db, &other, notify::RULES_AREA, o.school_a).await, Err(store::StoreError::NotFound)));
+    assert!(matches!(store::rule_sets::add(st, &other, &who(), notify::RULES_AREA, o.school_a, &rules, &rules, None).await, Err(store::StoreError::NotFound)));
 });
 
 dual_test!(async fn quiet_hours_hold_e_mail_until_morning_and_robots_wait_for_the_day(t) {

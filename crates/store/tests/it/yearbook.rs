@@ -129,7 +129,7 @@ dual_test!(async fn a_correspondents_item_is_approved_published_and_placed_for_t
     assert_eq!((f, k), ("level", text::PLACEMENT_TWICE));
     news::place(st, &staff, &p.who(3), id, PlacementLevel::National, "《中国教工》", today()).await.unwrap();
     let version: Vec<String> = store::on_db!(t.db(), |p| sqlx::query_scalar("SELECT rule_version FROM news_placement ORDER BY id").fetch_all(p).await).unwrap();
-    assert_eq!(version, vec![NEWS_RULES.version.to_string(); 2]);
+    assert_eq!(version, vec![domain::correspondent::BUILTIN_NEWS_RULES.to_string(); 2]);
 
     let people = news::correspondents(&st.db, &staff, None, today().year()).await.unwrap();
     assert_eq!(people.len(), 1);
@@ -251,7 +251,7 @@ dual_test!(async fn the_plan_reads_live_progress_and_the_summary_states_exactly_
     let id = summary::draft(st, &sum, &p.who(3), o.union, today().year()).await.unwrap();
     let s = summary::get(&st.db, &sum, id).await.unwrap();
     assert_eq!(s.snapshot.values, values);
-    assert_eq!(s.rule_version, NEWS_RULES.version);
+    assert_eq!(s.rule_version, domain::correspondent::BUILTIN_NEWS_RULES);
     for k in s.snapshot.values.keys() {
         assert!(store::area::figure(k).is_some(), "{k} is not a declared figure");
     }

@@ -535,6 +535,8 @@ struct RobotPage {
     url_error: Option<String>,
     secret_error: Option<String>,
     test_answer: Option<(bool, String)>,
+    /// The unit's reminder rules (lead times, escalation) are the next thing a chair sets.
+    rules_link: bool,
 }
 
 async fn robot_view(
@@ -557,6 +559,7 @@ async fn robot_view(
     let f = form.unwrap_or_default();
     a.render(&RobotPage {
         p: Chrome::new(a, "robot-title"),
+        rules_link: a.actor.may(domain::auth::Permission::RuleSetManage),
         unit_id: id,
         unit_name,
         current: current.map(|r| {

@@ -297,13 +297,14 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 35] = [
+    let prefixes: [(&str, i64); 37] = [
         ("/activities/", w.activity),
         ("/surveys/", w.survey),
         ("/petitions/", w.petition),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
         ("/news/items/", w.news_item),
+        ("/news/rules/", w.school.0),
         ("/plans/tasks/", w.plan_task),
         ("/summaries/", w.summary),
         ("/elections/committees/", w.committee),
@@ -314,6 +315,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/contests/", w.contest),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
+        ("/notify/rules/", w.school.0),
         ("/inbox/", w.inbox),
         ("/jobs/", w.job),
         ("/members/", w.member),

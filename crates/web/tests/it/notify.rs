@@ -472,7 +472,14 @@ fn ten_am(d: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
     d.and_hms_opt(2, 0, 0).unwrap().and_utc()
 }
 
-dual_test!(async fn an_overdue_reply_reaches_the_department_and_the_schools_robot_escalates_to_the_chair_a_week_later_and_is_listed_on_the_dashboard(t) {
+/// When a scan of `day` runs: 10:00 China time, but never later than the fixed test
+/// calendar's today, so that the worker (which reads the real clock) may send what it
+/// queued whichever day the test runs on.
+fn sent_at(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    ten_am(day.min(today()))
+}
+
+dual_test!(async fn an_overdue_reply_reaches_the_department_and_the_schools_robot_escalates_to_the_committee_then_the_chair_and_is_listed_on_the_dashboard(t) {
     let app = TestApp::new(t).await;
     let o = app.org.clone();
     let (url, got) = robot(false).await;
@@ -481,11 +488,12 @@ dual_test!(async fn an_overdue_reply_reaches_the_department_and_the_schools_robo
     let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
     let dept_account = app.account("zongwu", Role::HandlingDepartment, general).await;
     let chair_account = app.account("chair1", Role::SchoolChair, o.school_a).await;
+    let committee_account = app.account("tiwei", Role::ProposalsCommittee, o.school_a).await;
     let p = overdue_proposal(&app, general).await;
 
     // The day after the deadline: the department's inbox and the school's group.
     let day = today() + Duration::days(1);
-    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    remind_as_scheduler(&app.t.store, day, sent_at(day)).await;
     let mut dept = app.client_for(dept_account).await;
     let items = dept.get("/inbox").await.select(".inbox-item.unread");
     assert_eq!(items.len(), 1, "{items:?}");
@@ -502,20 +510,33 @@ dual_test!(async fn an_overdue_reply_reaches_the_department_and_the_schools_robo
         assert!(text.contains("维修饮水机") && text.contains(&format!("/proposals/{}", p.0)), "{text}");
     }
     // Scanning again the same day (or after a crash) sends nothing more.
-    assert_eq!(remind_as_scheduler(&app.t.store, day, ten_am(day)).await.inbox, 0);
+    assert_eq!(remind_as_scheduler(&app.t.store, day, sent_at(day)).await.inbox, 0);
     assert_eq!(w.run_once().await.unwrap(), 0);
 
-    // Six days late: still the department alone. Seven: the chair hears, the group again.
+    // Six days late: still the department alone. Seven, the chain's first level (the
+    // built-in rule set): the school's proposals committee hears, the group again; the
+    // chair not yet.
+    let mut committee = app.client_for(committee_account).await;
     let day = today() + Duration::days(6);
-    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
+    remind_as_scheduler(&app.t.store, day, sent_at(day)).await;
     assert!(chair.get("/inbox").await.select(".inbox-item").is_empty());
+    assert!(committee.get("/inbox").await.select(".inbox-item").is_empty());
     let day = today() + Duration::days(7);
-    remind_as_scheduler(&app.t.store, day, ten_am(day)).await;
-    let items = chair.get("/inbox").await.select(".inbox-item.unread");
+    remind_as_scheduler(&app.t.store, day, sent_at(day)).await;
+    let items = committee.get("/inbox").await.select(".inbox-item.unread");
     assert_eq!(items.len(), 1, "{items:?}");
-    assert!(items[0].contains("提请上级督办") && items[0].contains("已逾期 7 天"), "{items:?}");
+    assert!(items[0].contains("提请督办") && items[0].contains("已逾期 7 天"), "{items:?}");
+    assert!(chair.get("/inbox").await.select(".inbox-item").is_empty(), "the chair is the second level");
     assert_eq!(w.run_once().await.unwrap(), 1);
     assert_eq!(got.lock().unwrap().len(), 2);
+    // Fourteen days late, the second level: the school's chair.
+    let day = today() + Duration::days(14);
+    remind_as_scheduler(&app.t.store, day, sent_at(day)).await;
+    let items = chair.get("/inbox").await.select(".inbox-item.unread");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].contains("提请督办") && items[0].contains("已逾期 14 天"), "{items:?}");
+    assert_eq!(w.run_once().await.unwrap(), 1);
+    assert_eq!(got.lock().unwrap().len(), 3);
 
     // The dashboard's "needs attention" lists it for the school, overdue, linked to the
     // proposal; another school's chair sees the empty state with what to do next.
@@ -760,4 +781,102 @@ dual_test!(async fn a_wecom_group_robot_gets_the_overdue_reply_as_the_markdown_i
     assert_eq!(got.len(), 2, "the test message and the reminder");
     let content = got[1].2["markdown"]["content"].as_str().unwrap();
     assert!(content.contains("维修饮水机") && content.contains(&format!("(https://jiaogong.example.edu.cn/proposals/{})", p.0)), "{content}");
+});
+
+dual_test!(async fn the_escalation_to_the_chair_goes_out_as_e_mail_through_a_real_smtp_server_naming_the_rule_version(t) {
+    let Some((port, mut server, out)) = smtp_server() else { return };
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let general = store::org::create_unit(&app.t.store, &sys(), &who(), Some(o.school_a), &store::org::NewUnit::branch("SA1-ZW".into(), "总务处".into())).await.unwrap();
+    app.account("zongwu", Role::HandlingDepartment, general).await;
+    let chair = app.account("chair", Role::SchoolChair, o.school_a).await;
+    store::notify::set_email(app.t.db(), chair, Some("chair@school.edu.cn"), true).await.unwrap();
+    let p = overdue_proposal(&app, general).await;
+    // The district union's own chain, saved on its page: the chair after 10 days.
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    staff.post(&format!("/notify/rules/{}", o.union), &[
+        ("proposal_reply_before", "7"),
+        ("proposal_reply_after1", "10"),
+        ("proposal_reply_to1", "school_chair"),
+        ("note", "区教育工会 2026 年第 3 次主席办公会"),
+    ]).await.assert_status(303);
+    let smtp = web::outbox::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: web::outbox::SmtpTls::Plain,
+        username: None,
+        password: None,
+        from: "教工平台 <noreply@example.edu.cn>".into(),
+    };
+    let w = worker(&app, 3).with_smtp(&smtp).unwrap();
+    // Nine days late: nothing for the chair yet.
+    let day = today() + Duration::days(9);
+    remind_as_scheduler(&app.t.store, day, sent_at(day)).await;
+    assert_eq!(w.run_once().await.unwrap(), 0, "nothing goes by e-mail before the chair's level");
+    let day = today() + Duration::days(10);
+    remind_as_scheduler(&app.t.store, day, sent_at(day)).await;
+    assert_eq!(w.run_once().await.unwrap(), 1, "the escalation e-mail to the chair");
+    let mut dump = String::new();
+    for _ in 0..100 {
+        dump = std::fs::read_to_string(out.path()).unwrap_or_default();
+        if dump.contains("END MESSAGE") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(dump.contains("chair@school.edu.cn"), "{dump}");
+    let body = printed_body(&dump);
+    assert!(body.contains("维修饮水机") && body.contains("已逾期 10 天") && body.contains(&format!("/proposals/{}", p.0)), "{body}");
+    // The inbox item records which version of the rules sent it.
+    let items = store::inbox::list(app.t.db(), chair, None, 10).await.unwrap();
+    let rules = items[0].message.args.iter().find(|(k, _)| k == "rules").map(|(_, v)| v.clone()).unwrap_or_default();
+    assert!(rules.starts_with("notify#") && rules.ends_with(" v1"), "{rules}");
+});
+
+dual_test!(async fn the_reminder_rules_page_keeps_what_was_typed_on_error_and_only_the_unions_managers_reach_it(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let page = staff.get(&format!("/notify/rules/{}", o.union)).await;
+    page.assert_status(200);
+    assert!(page.text().contains("notify-local-1") || page.text().contains("系统内置"), "the built-in rules are named");
+    // A level out of order and an audience the kind cannot have: 422, at their fields,
+    // everything typed kept.
+    let r = staff.post(&format!("/notify/rules/{}", o.union), &[
+        ("proposal_reply_before", "１０，5"),
+        ("proposal_reply_after1", "9"),
+        ("proposal_reply_to1", "proposals_committee"),
+        ("proposal_reply_after2", "4"),
+        ("proposal_reply_to2", "school_chair"),
+        ("term_expiring_after1", "7"),
+        ("term_expiring_to1", "proposals_committee"),
+        ("note", "草稿说明"),
+    ]).await;
+    r.assert_status(422);
+    let html = r.text();
+    assert!(html.contains("１０，5") && html.contains("草稿说明"), "typed values stay");
+    assert_eq!(r.select("#proposal_reply_after2-error").len(), 1);
+    assert_eq!(r.select("#term_expiring_to1-error").len(), 1);
+    let h: Vec<store::rule_sets::Version<domain::notify::NotifyRules>> = store::rule_sets::history(app.t.db(), &sys::<perm::RuleSetManage>(), store::notify::RULES_AREA, o.union).await.unwrap();
+    assert!(h.is_empty(), "nothing stored from a refused form");
+    // Saved: a version with its note, listed on the page, audited.
+    staff.post(&format!("/notify/rules/{}", o.union), &[
+        ("proposal_reply_before", "10, 5"),
+        ("proposal_reply_after1", "9"),
+        ("proposal_reply_to1", "proposals_committee"),
+        ("note", "区教育工会 2026 年第 3 次主席办公会"),
+    ]).await.assert_status(303);
+    let page = staff.get(&format!("/notify/rules/{}", o.union)).await;
+    assert!(page.text().contains("区教育工会 2026 年第 3 次主席办公会") && page.text().contains(" v1"), "{}", page.text());
+    let audited: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'area_rule_set.create'").fetch_one(p).await).unwrap();
+    assert_eq!(audited, 1);
+    // Another school's chair cannot read or change the union's rules (nor school A's).
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&format!("/notify/rules/{}", o.school_a)).await.status.as_u16(), 404);
+    assert_eq!(b.post(&format!("/notify/rules/{}", o.school_a), &[("proposal_reply_before", "1"), ("note", "x")]).await.status.as_u16(), 404);
+    // A member cannot reach the page at all.
+    let mut m = app.client_as(Role::Member, o.school_a).await;
+    assert!(matches!(m.get(&format!("/notify/rules/{}", o.school_a)).await.status.as_u16(), 403 | 404));
 });

@@ -81,11 +81,22 @@ dual_test!(async fn a_correspondent_s_item_from_a_phone_is_reviewed_published_an
     feed.assert_status(200);
     assert!(feed.text().contains("<entry><title>教职工趣味运动会开幕</title>"));
 
-    // A placement at city level: the rule set's points, seen by the correspondent.
+    // The district changes its points rules on the web: a refused form keeps what was
+    // typed; the saved version counts the next placement, which records it.
+    let r = s.post(&format!("/news/rules/{}", o.union), &[("district", "1"), ("city", "0"), ("province", "5"), ("national", "10"), ("note", "2027 年考核方案")]).await;
+    r.assert_status(422);
+    assert_eq!(r.select("#city-error").len(), 1, "{}", r.text());
+    assert!(r.text().contains("2027 年考核方案"));
+    s.post(&format!("/news/rules/{}", o.union), &[("district", "1"), ("city", "４"), ("province", "6"), ("national", "10"), ("note", "2027 年考核方案")]).await.assert_status(303);
+    assert!(s.get("/correspondents").await.text().contains(" v1"), "the desk names the version in force");
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(other.post(&format!("/news/rules/{}", o.union), &[("district", "9"), ("city", "9"), ("province", "9"), ("national", "9")]).await.status.as_u16(), 404);
+    // A placement at city level: the version's points, seen by the correspondent.
     s.post(&format!("/news/items/{id}/placement"), &[("level", "city"), ("outlet", "市教育工会网站")]).await.assert_status(303);
-    let points = domain::correspondent::NEWS_RULES.points(domain::correspondent::PlacementLevel::City);
     let mine = w.get("/news/mine").await;
-    assert!(mine.text().contains(&format!("我的录用积分：{points} 分")), "{}", mine.text());
+    assert!(mine.text().contains("我的录用积分：4 分"), "{}", mine.text());
+    let version: String = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT rule_version FROM news_placement").fetch_one(p).await).unwrap();
+    assert!(version.starts_with("news#") && version.ends_with(" v1"), "{version}");
     // A placement of an item that is not published is refused with a message.
     let r = s.post("/news/items/999999/placement", &[("level", "city"), ("outlet", "x")]).await;
     assert_eq!(r.status.as_u16(), 404);
