@@ -14,10 +14,9 @@
 //! installs it under `$CARGO_TARGET_DIR/axe`; `JIAOGONG_AXE_JS` names another `axe.min.js`).
 //! Without them each test says SKIPPED and passes, unless `JIAOGONG_REQUIRE_BROWSER=1`.
 
-use domain::auth::SystemCap;
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use store::demo::{DEMO_PASSWORD, DemoOptions};
+use store::demo::DEMO_PASSWORD;
 use testkit::browser::{Browser, Setup, Steps as B};
 
 /// The demo logins of the walk, one per role.
@@ -28,20 +27,7 @@ const AXE_VERSION: &str = "4.14.1";
 /// The demo district served on a loopback port. 600 members give every login of the walk;
 /// the demo's polls need a first school of 20 delegates, 1,500 members.
 async fn district(t: &testkit::TestDb, members: usize) -> (String, tokio::task::JoinHandle<()>) {
-    let hasher = store::auth::PasswordHasher::new(1);
-    let summary = store::demo::load(
-        &t.store,
-        &SystemCap::for_cli(),
-        Some(&hasher),
-        &DemoOptions {
-            members,
-            seed: 7,
-            today: web::today(),
-            logins: true,
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("demo: {e}"));
+    let (summary, hasher) = testkit::browser::load_demo(&t.store, members, 7).await;
     for who in WALK {
         assert!(
             summary.logins.iter().any(|l| l.username == who),
@@ -49,21 +35,7 @@ async fn district(t: &testkit::TestDb, members: usize) -> (String, tokio::task::
         );
     }
     let state = web::AppState::new(t.store.clone(), hasher, web::WebConfig::default());
-    let router = web::app(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("addr: {e}"));
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
-    (format!("http://{addr}"), server)
+    testkit::browser::serve_app(state).await
 }
 
 /// Logs in and returns the landing page and every page of the menu, in menu order.

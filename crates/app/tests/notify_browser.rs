@@ -9,7 +9,6 @@
 //! Needs `chromedriver` and `chromium`; without them the test says so and passes, unless
 //! `JIAOGONG_REQUIRE_BROWSER=1`.
 
-use domain::auth::SystemCap;
 use testkit::browser::{Browser, Setup, Steps as B};
 use testkit::*;
 
@@ -36,34 +35,16 @@ async fn badge(b: &B<'_>) -> i64 {
 
 async fn scenario(t: TestDb) {
     let st = t.store.clone();
-    let hasher = store::auth::PasswordHasher::new(2);
-    let opts = store::demo::DemoOptions {
-        members: 1500,
-        seed: 7,
-        today: web::today(),
-        logins: true,
-    };
-    store::demo::load(&st, &SystemCap::for_cli(), Some(&hasher), &opts)
-        .await
-        .unwrap();
+    let (_, hasher) = testkit::browser::load_demo(&st, 1500, 7).await;
     let state = web::AppState::new(st.clone(), hasher, web::WebConfig::default());
-    let router = web::app(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let (base, server) = testkit::browser::serve_app(state).await;
     let setup = Setup {
         width: 375,
         height: 812,
         phone: true,
         ..Setup::default()
     };
-    let Some(browser) = Browser::start(&format!("http://{addr}"), setup).await else {
+    let Some(browser) = Browser::start(&base, setup).await else {
         return;
     };
     let b = B { b: &browser };

@@ -9,7 +9,7 @@
 //! Needs `chromedriver` and `chromium`; without them the test says so and passes, unless
 //! `JIAOGONG_REQUIRE_BROWSER=1`.
 
-use domain::auth::{Role, SystemCap, perm};
+use domain::auth::{Role, perm};
 use domain::congress::{DelegateId, MeetingId, authorize_self};
 use domain::ids::MemberId;
 use domain::voting::*;
@@ -54,35 +54,17 @@ async fn delegates(st: &store::Store, meeting: MeetingId) -> Vec<(DelegateId, Me
 
 async fn scenario(t: TestDb) {
     let st = t.store.clone();
-    let hasher = store::auth::PasswordHasher::new(2);
-    let opts = store::demo::DemoOptions {
-        members: 1500,
-        seed: 20261125,
-        today: web::today(),
-        logins: true,
-    };
-    store::demo::load(&st, &SystemCap::for_cli(), Some(&hasher), &opts)
-        .await
-        .unwrap();
+    let (_, hasher) = testkit::browser::load_demo(&st, 1500, 20261125).await;
     let pw = store::demo::DEMO_PASSWORD;
     let state = web::AppState::new(st.clone(), hasher, web::WebConfig::default());
-    let router = web::app(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let (base, server) = testkit::browser::serve_app(state.clone()).await;
     let setup = Setup {
         width: 390,
         height: 844,
         phone: true,
         ..Setup::default()
     };
-    let Some(browser) = Browser::start(&format!("http://{addr}"), setup).await else {
+    let Some(browser) = Browser::start(&base, setup).await else {
         return;
     };
     let b = B { b: &browser };

@@ -69,18 +69,9 @@ async fn progress(b: &B<'_>, href: &str) -> String {
 async fn scenario(t: TestDb) {
     let st = t.store.clone();
     let pw = store::demo::DEMO_PASSWORD;
-    let hasher = store::auth::PasswordHasher::new(2);
     let today = web::today();
     let year = chrono::Datelike::year(&today);
-    let opts = store::demo::DemoOptions {
-        members: 600,
-        seed: 7,
-        today,
-        logins: true,
-    };
-    store::demo::load(&st, &SystemCap::for_cli(), Some(&hasher), &opts)
-        .await
-        .unwrap();
+    let (_, hasher) = testkit::browser::load_demo(&st, 600, 7).await;
     // An active member of the chair's school, with a login, becomes a correspondent.
     let (member, school, root): (i64, i64, i64) = store::on_db!(&st.db, |p| sqlx::query_as(
         "SELECT m.id, m.school_union_id, (SELECT id FROM org_unit WHERE parent_id IS NULL ORDER BY id LIMIT 1) FROM member m
@@ -125,17 +116,7 @@ async fn scenario(t: TestDb) {
     .await
     .unwrap();
     let state = web::AppState::new(st.clone(), hasher, web::WebConfig::default());
-    let router = web::app(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
-    let base = format!("http://{addr}");
+    let (base, server) = testkit::browser::serve_app(state.clone()).await;
     let setup = Setup {
         width: 375,
         height: 812,

@@ -153,6 +153,13 @@ pub(crate) async fn in_force_tx<T: DeserializeOwned>(
     row.map(decode).transpose()
 }
 
+/// A new version: its numbers, the numbers it replaces (for the audit record) and a note.
+pub struct Change<'a, T> {
+    pub rules: &'a T,
+    pub before: &'a T,
+    pub note: Option<String>,
+}
+
 /// Stores `rules` as the next version of `area` at `unit` (a union, an area or a school in
 /// the manager's scope; never a branch), audited with the numbers before and after.
 /// Returns the new version's id. The caller has checked the numbers.
@@ -162,10 +169,13 @@ pub async fn add<T: Serialize + DeserializeOwned>(
     who: &Who,
     area: &str,
     unit: OrgUnitId,
-    rules: &T,
-    before: &T,
-    note: Option<String>,
+    change: Change<'_, T>,
 ) -> Result<i64, StoreError> {
+    let Change {
+        rules,
+        before,
+        note,
+    } = change;
     in_scope(&st.db, cap, unit).await?;
     let numbers = serde_json::to_string(rules).map_err(|e| StoreError::Other(e.to_string()))?;
     let mut tx = st.db.begin().await?;

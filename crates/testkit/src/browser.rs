@@ -92,6 +92,52 @@ pub async fn serve(router: axum::Router) -> String {
     format!("http://{addr}")
 }
 
+/// Serves the web app over `state` on a loopback port, with each client's address known to
+/// the handlers (as `jiaogong serve` runs it); returns the base URL and the server's task,
+/// which the test aborts at its end. The set-up every browser scenario shares.
+pub async fn serve_app(state: web::AppState) -> (String, tokio::task::JoinHandle<()>) {
+    let router = web::app(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("addr: {e}"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    (format!("http://{addr}"), task)
+}
+
+/// Loads the demo district into `st`: `members` members from `seed`, the web's today, every
+/// demo login (password `store::demo::DEMO_PASSWORD`). Returns the demo's summary and the
+/// (cheap, test-strength) password hasher its logins were made with.
+pub async fn load_demo(
+    st: &store::Store,
+    members: usize,
+    seed: u64,
+) -> (store::demo::DemoSummary, store::auth::PasswordHasher) {
+    let hasher = store::auth::PasswordHasher::new(2);
+    let summary = store::demo::load(
+        st,
+        &domain::auth::SystemCap::for_cli(),
+        Some(&hasher),
+        &store::demo::DemoOptions {
+            members,
+            seed,
+            today: web::today(),
+            logins: true,
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("demo: {e}"));
+    (summary, hasher)
+}
+
 impl Browser {
     /// Starts ChromeDriver and a fresh Chromium profile; `None` (with a notice) when they are
     /// not installed and not required.

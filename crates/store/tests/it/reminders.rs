@@ -149,7 +149,7 @@ dual_test!(async fn a_unions_stored_rule_version_changes_the_chain_and_is_named_
         m
     }).unwrap();
     let cap = actor(&[(Role::UnionStaff, o.union)]).authorize::<perm::RuleSetManage>().unwrap();
-    let id = store::rule_sets::add(st, &cap, &who(), notify::RULES_AREA, o.school_a, &rules, &domain::notify::default_rules(), note).await.unwrap();
+    let id = store::rule_sets::add(st, &cap, &who(), notify::RULES_AREA, o.school_a, store::rule_sets::Change { rules: &rules, before: &domain::notify::default_rules(), note }).await.unwrap();
     let a = item("p:1:1", o.school_a, due, vec![Concerns::Role { role: Role::HandlingDepartment, unit: o.branch_a1 }]);
     let b = DueItem { key: "p:2:1".into(), ..item("", o.school_b, due, vec![Concerns::Role { role: Role::SchoolChair, unit: o.school_b }]) };
     let items = vec![a, b];
@@ -169,13 +169,13 @@ dual_test!(async fn a_unions_stored_rule_version_changes_the_chain_and_is_named_
     let want = format!("notify#{id} v1");
     assert!(sent[0].message.args.iter().any(|(k, v)| k == "rules" && *v == want), "{sent:?}");
     // The store keeps every version; a new one is version 2 and the history lists both.
-    store::rule_sets::add(st, &cap, &who(), notify::RULES_AREA, o.school_a, &domain::notify::default_rules(), &rules, None).await.unwrap();
+    store::rule_sets::add(st, &cap, &who(), notify::RULES_AREA, o.school_a, store::rule_sets::Change { rules: &domain::notify::default_rules(), before: &rules, note: None }).await.unwrap();
     let h: Vec<store::rule_sets::Version<domain::notify::NotifyRules>> = store::rule_sets::history(&st.db, &cap, notify::RULES_AREA, o.school_a).await.unwrap();
     assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
     // A chair of school B cannot read or write school A's rules.
     let other = actor(&[(Role::SchoolChair, o.school_b)]).authorize::<perm::RuleSetManage>().unwrap();
     assert!(matches!(store::rule_sets::history::<domain::notify::NotifyRules, _>(&st.db, &other, notify::RULES_AREA, o.school_a).await, Err(store::StoreError::NotFound)));
-    assert!(matches!(store::rule_sets::add(st, &other, &who(), notify::RULES_AREA, o.school_a, &rules, &rules, None).await, Err(store::StoreError::NotFound)));
+    assert!(matches!(store::rule_sets::add(st, &other, &who(), notify::RULES_AREA, o.school_a, store::rule_sets::Change { rules: &rules, before: &rules, note: None }).await, Err(store::StoreError::NotFound)));
 });
 
 dual_test!(async fn quiet_hours_hold_e_mail_until_morning_and_robots_wait_for_the_day(t) {

@@ -159,9 +159,11 @@ pub async fn save(
         &a.who(),
         RULES_AREA,
         unit,
-        &rules,
-        &before,
-        note,
+        rule_sets::Change {
+            rules: &rules,
+            before: &before,
+            note,
+        },
     )
     .await?;
     Ok(a.redirect(&format!("/news/rules/{id}"), Flash::ok("news-rules-saved")))

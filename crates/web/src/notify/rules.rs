@@ -204,9 +204,11 @@ pub async fn save(
         &a.who(),
         RULES_AREA,
         unit,
-        &rules,
-        &before,
-        note,
+        rule_sets::Change {
+            rules: &rules,
+            before: &before,
+            note,
+        },
     )
     .await?;
     Ok(a.redirect(
