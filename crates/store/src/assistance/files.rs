@@ -318,7 +318,7 @@ fn encrypt_household(st: &Store, id: i64, h: &Household) -> Result<Vec<u8>, Stor
 
 /// Finds the member a person typed (`#12`, `12` or an exact name) among the active members
 /// of the schools in scope.
-async fn find_member(
+pub(crate) async fn find_member(
     tx: &mut Tx,
     scope: &Scope,
     typed: &str,
