@@ -113,7 +113,7 @@ pub async fn create(
     })?;
     let mut ch = Changes::new();
     ch.note("kind", kind.code())
-        .note("name", &name)
+        .note("name", name.as_str())
         .note("starts_on", period.0.to_string())
         .note("ends_on", period.1.to_string())
         .note("budget_fen", budget_fen);

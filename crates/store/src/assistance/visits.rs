@@ -41,12 +41,13 @@ fn coded<C: Coded>(s: &str) -> Result<C, StoreError> {
 }
 
 async fn version_of(tx: &mut Tx, id: AssistanceRuleSetId) -> Result<i64, StoreError> {
-    on_tx!(tx, |c| sqlx::query_scalar(
+    let v: i64 = on_tx!(tx, |c| sqlx::query_scalar(
         "SELECT version FROM assistance_rule_set WHERE id = $1"
     )
     .bind(id.0)
     .fetch_one(&mut *c)
-    .await)
+    .await)?;
+    Ok(v)
 }
 
 /// A school reports an event that calls for a visit (the type must be one the rule set

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use domain::assistance::*;
 use domain::auth::{Permission, perm};
 use domain::ids::OrgUnitId;
+use domain::org::Coded;
 use domain::{FieldError, FieldErrors};
 use serde::Deserialize;
 use store::StoreError;
