@@ -559,7 +559,7 @@ async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
 /// A visit to a member of school A and a campaign of school A (assistance).
 async fn visit_and_campaign_of_a(app: &TestApp) -> (i64, i64) {
     let st = &app.t.store;
-    member(st, app.org.school_a, "甲校慰问户", 8).await;
+    member(st, app.org.school_a, "甲校慰问户", 41).await;
     let d = domain::assistance::VisitInput {
         member: "甲校慰问户".into(),
         visit_type: "hospitalisation".into(),
