@@ -6,8 +6,9 @@
 //! history and audit records.
 //!
 //! Then the rest of the seed's year: the district's relief fund receives an allocation, 11
-//! grants totalling ¥10,300 pass their two approvals and are paid (six of them in the New
-//! Year and Spring Festival warmth campaign), 9 visits are made (hospital stays,
+//! grants totalling ¥10,300 pass their two approvals and are paid (those on files opened by
+//! the end of February, at most six, through the New Year and Spring Festival warmth
+//! campaign), 9 visits are made (hospital stays,
 //! bereavements, a wedding, a birth, retirements), and one hospital stay reported lately
 //! waits on the due list. The retirees' round birthdays come from the roster as it is.
 //!
