@@ -56,9 +56,9 @@ async fn scenario(t: TestDb) {
     let today = web::today();
     let year = chrono::Datelike::year(&today);
     member(st, o.school_a, "王困难", 61).await;
-    // A teacher who retired three days ago, and a retiree who turns 80 this year.
+    // A teacher who retired five weeks ago (the visit is overdue), and a retiree who turns 80.
     let retiring = member(st, o.school_a, "孙退休", 62).await;
-    set_member(&app, retiring, "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2", today - chrono::Duration::days(3)).await;
+    set_member(&app, retiring, "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2", today - chrono::Duration::days(35)).await;
     let elder = member(st, o.school_a, "钱八十", 63).await;
     set_member(&app, elder, "UPDATE member SET birth_date = $1 WHERE id = $2", chrono::NaiveDate::from_ymd_opt(year - 80, 10, 1).unwrap()).await;
     set_member(&app, elder, "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2", chrono::NaiveDate::from_ymd_opt(2005, 9, 1).unwrap()).await;
