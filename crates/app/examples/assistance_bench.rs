@@ -108,11 +108,13 @@ async fn assistance_year(st: &Store, members: usize) -> anyhow::Result<usize> {
     let draft = system_cap::<perm::AssistanceDraft>(&sys, AccountId(0));
     let confirm = system_cap::<perm::AssistanceConfirm>(&sys, AccountId(0));
     let w = Who::system("bench");
-    let active: Vec<(i64,)> = store::on_db!(&st.db, |p| sqlx::query_as(
+    let active: Vec<(i64,)> = store::on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT id FROM member WHERE status = 'active' AND id NOT IN (SELECT member_id FROM hardship_file) ORDER BY id"
     )
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let want = (members / 50).min(active.len());
     let step = (active.len() / want.max(1)).max(1);
     let root = store::org::roots(&st.db).await?[0].id;
@@ -128,7 +130,12 @@ async fn assistance_year(st: &Store, members: usize) -> anyhow::Result<usize> {
     .await?;
     let h = domain::assistance::HouseholdInput {
         size: "3".into(),
-        rows: vec![("member".into(), "45".into(), "2400".into(), "illness".into())],
+        rows: vec![(
+            "member".into(),
+            "45".into(),
+            "2400".into(),
+            "illness".into(),
+        )],
         causes: vec!["illness".into()],
         note: "bench".into(),
     }
@@ -143,9 +150,11 @@ async fn assistance_year(st: &Store, members: usize) -> anyhow::Result<usize> {
         let who_m = format!("#{m}");
         let f = store::assistance::files::draft(st, &draft, &w, &who_m, &h, today()).await?;
         store::assistance::files::confirm(st, &confirm, &w, f, today()).await?;
-        let g = store::assistance::grants::apply(st, &draft, &w, f, 50_000, "bench", today()).await?;
+        let g =
+            store::assistance::grants::apply(st, &draft, &w, f, 50_000, "bench", today()).await?;
         store::assistance::grants::approve_school(st, &confirm, &Who::system("school"), g).await?;
-        store::assistance::grants::approve_district(st, &confirm, &Who::system("district"), g).await?;
+        store::assistance::grants::approve_district(st, &confirm, &Who::system("district"), g)
+            .await?;
         store::assistance::grants::pay(st, &confirm, &w, g, today()).await?;
         let v = domain::assistance::VisitDraft {
             visit_type: domain::assistance::VisitType::Hardship,
@@ -204,7 +213,8 @@ async fn table(members: usize) -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let (mut ceiling, mut fig, mut due, mut page) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ceiling, mut fig, mut due, mut page) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut ceiling_q, mut fig_q, mut due_q, mut page_q) = (0, 0, 0, 0);
     let mut rows = 0;
     for _ in 0..runs {

@@ -30,7 +30,12 @@ mod a_hardship_file_a_grant_a_must_visit_and_the_birthday_list_in_a_phone_browse
     }
 }
 
-async fn set_member(app: &TestApp, m: domain::ids::MemberId, sql: &'static str, d: chrono::NaiveDate) {
+async fn set_member(
+    app: &TestApp,
+    m: domain::ids::MemberId,
+    sql: &'static str,
+    d: chrono::NaiveDate,
+) {
     store::on_db!(app.t.db(), |p| sqlx::query(sql)
         .bind(d)
         .bind(m.0)
@@ -58,12 +63,40 @@ async fn scenario(t: TestDb) {
     member(st, o.school_a, "王困难", 61).await;
     // A teacher who retired five weeks ago (the visit is overdue), and a retiree who turns 80.
     let retiring = member(st, o.school_a, "孙退休", 62).await;
-    set_member(&app, retiring, "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2", today - chrono::Duration::days(35)).await;
+    set_member(
+        &app,
+        retiring,
+        "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2",
+        today - chrono::Duration::days(35),
+    )
+    .await;
     let elder = member(st, o.school_a, "钱八十", 63).await;
-    set_member(&app, elder, "UPDATE member SET birth_date = $1 WHERE id = $2", chrono::NaiveDate::from_ymd_opt(year - 80, 10, 1).unwrap()).await;
-    set_member(&app, elder, "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2", chrono::NaiveDate::from_ymd_opt(2005, 9, 1).unwrap()).await;
+    set_member(
+        &app,
+        elder,
+        "UPDATE member SET birth_date = $1 WHERE id = $2",
+        chrono::NaiveDate::from_ymd_opt(year - 80, 10, 1).unwrap(),
+    )
+    .await;
+    set_member(
+        &app,
+        elder,
+        "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2",
+        chrono::NaiveDate::from_ymd_opt(2005, 9, 1).unwrap(),
+    )
+    .await;
     // The district's fund holds ¥5,000.
-    store::assistance::grants::add_income(st, &sys(), &who(), o.union, domain::assistance::FundEntryKind::Allocation, 500_000, today).await.unwrap();
+    store::assistance::grants::add_income(
+        st,
+        &sys(),
+        &who(),
+        o.union,
+        domain::assistance::FundEntryKind::Allocation,
+        500_000,
+        today,
+    )
+    .await
+    .unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -97,8 +130,13 @@ async fn scenario(t: TestDb) {
     b.set("income0", "2000").await;
     b.set("status0", "working").await;
     b.check("input[name=causes][value=illness]").await;
-    b.click("form[action='/assistance/files/new'] button[type=submit]").await;
-    assert!(b.flash().await.contains("档案已起草"), "{}", b.flash().await);
+    b.click("form[action='/assistance/files/new'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("档案已起草"),
+        "{}",
+        b.flash().await
+    );
     let file = b.path().await;
     assert!(b.text("body").await.contains("深度困难"));
     assert!(!b.b.scrolls_sideways().await, "the file page fits a phone");
@@ -107,24 +145,43 @@ async fn scenario(t: TestDb) {
     b.login("zhuxi").await;
     b.go(&file).await;
     b.click("form[action$='/confirm'] button").await;
-    assert!(b.flash().await.contains("档案已确认"), "{}", b.flash().await);
+    assert!(
+        b.flash().await.contains("档案已确认"),
+        "{}",
+        b.flash().await
+    );
     b.js(open_details).await;
     b.set("amount", "1000").await;
     b.set("grant_reason", "住院治疗").await;
     b.click("form[action$='/grant'] button[type=submit]").await;
-    assert!(b.flash().await.contains("补助已申请"), "{}", b.flash().await);
+    assert!(
+        b.flash().await.contains("补助已申请"),
+        "{}",
+        b.flash().await
+    );
 
     // A second chair approves for the school, the district approves and pays.
     b.login("zhuxi2").await;
     b.go("/assistance/fund").await;
     b.click("form[action$='/approve'] button").await;
-    assert!(b.flash().await.contains("审批已记录"), "{}", b.flash().await);
+    assert!(
+        b.flash().await.contains("审批已记录"),
+        "{}",
+        b.flash().await
+    );
     b.login("quzong").await;
     b.go("/assistance/fund").await;
     b.click("form[action$='/approve'] button").await;
     b.click("form[action$='/pay'] button").await;
-    assert!(b.flash().await.contains("补助已从基金发放"), "{}", b.flash().await);
-    assert!(b.text("dl.facts").await.contains("4000.00"), "the fund's balance after paying");
+    assert!(
+        b.flash().await.contains("补助已从基金发放"),
+        "{}",
+        b.flash().await
+    );
+    assert!(
+        b.text("dl.facts").await.contains("4000.00"),
+        "the fund's balance after paying"
+    );
 
     // The retirement is a must-visit: on the due list and, after the scan, in the inbox.
     testkit::fixtures::remind_as_scheduler(st, today, chrono::Utc::now()).await;
@@ -139,16 +196,27 @@ async fn scenario(t: TestDb) {
     b.click("table.visits-due a").await;
     b.set("visitors", "工会主席、委员").await;
     b.set("amount", "300").await;
-    b.click("form[action='/assistance/visits/new'] button[type=submit]").await;
-    assert!(b.flash().await.contains("走访已记录"), "{}", b.flash().await);
+    b.click("form[action='/assistance/visits/new'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("走访已记录"),
+        "{}",
+        b.flash().await
+    );
     b.go("/assistance/visits").await;
     // The retiree's visit is done; the file opened today still owes its hardship visit.
     let due = b.text("table.visits-due").await;
     assert!(!due.contains("孙退休") && due.contains("王困难"), "{due}");
-    assert!(!b.b.scrolls_sideways().await, "the visits page fits a phone");
+    assert!(
+        !b.b.scrolls_sideways().await,
+        "the visits page fits a phone"
+    );
 
     // The 重阳节 birthday list holds the retiree of 80 and prints.
-    b.go(&format!("/assistance/birthdays?from={year}-01-01&to={year}-12-31")).await;
+    b.go(&format!(
+        "/assistance/birthdays?from={year}-01-01&to={year}-12-31"
+    ))
+    .await;
     let list = b.text("table.birthdays").await;
     assert!(list.contains("钱八十") && list.contains("80"), "{list}");
     assert_eq!(b.count("[data-print]").await, 1);

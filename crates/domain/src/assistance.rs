@@ -753,7 +753,11 @@ pub fn parse_day(input: &str) -> Option<NaiveDate> {
 
 /// A period (from, to) as typed; both days, `from` not after `to`, at most `max_days`
 /// apart. Errors at `to` (or `from` when it cannot be read).
-pub fn parse_period(from: &str, to: &str, max_days: i64) -> Result<(NaiveDate, NaiveDate), FieldError> {
+pub fn parse_period(
+    from: &str,
+    to: &str,
+    max_days: i64,
+) -> Result<(NaiveDate, NaiveDate), FieldError> {
     let f = parse_day(from).ok_or_else(|| FieldError::new("from", t::PERIOD_INVALID))?;
     let tt = parse_day(to).ok_or_else(|| FieldError::new("to", t::PERIOD_INVALID))?;
     if tt < f || (tt - f).num_days() > max_days {
@@ -986,18 +990,32 @@ mod tests {
     #[test]
     fn a_visit_is_refused_above_its_types_cap_above_the_years_and_when_its_type_is_not_kept() {
         let mut v = VisitRules::DEFAULT;
-        assert!(v.check_amount(VisitType::Hospitalisation, 50_000, 0, 1).is_ok());
-        let e = v.check_amount(VisitType::Hospitalisation, 50_001, 0, 3).unwrap_err();
+        assert!(
+            v.check_amount(VisitType::Hospitalisation, 50_000, 0, 1)
+                .is_ok()
+        );
+        let e = v
+            .check_amount(VisitType::Hospitalisation, 50_001, 0, 3)
+            .unwrap_err();
         assert_eq!((e.field, e.key), ("amount", t::VISIT_ABOVE_CAP));
         assert!(e.args.iter().any(|(k, val)| *k == "version" && val == "3"));
         assert!(e.args.iter().any(|(k, val)| *k == "cap" && val == "500.00"));
-        let e = v.check_amount(VisitType::Hardship, 100_000, 150_000, 1).unwrap_err();
+        let e = v
+            .check_amount(VisitType::Hardship, 100_000, 150_000, 1)
+            .unwrap_err();
         assert_eq!(e.key, t::VISIT_ABOVE_YEAR_CAP);
-        assert!(v.check_amount(VisitType::Hardship, 50_000, 150_000, 1).is_ok(), "exactly at the year's cap");
+        assert!(
+            v.check_amount(VisitType::Hardship, 50_000, 150_000, 1)
+                .is_ok(),
+            "exactly at the year's cap"
+        );
         v.marriage = None;
         let e = v.check_amount(VisitType::Marriage, 0, 0, 1).unwrap_err();
         assert_eq!((e.field, e.key), ("visit_type", t::VISIT_TYPE_NOT_IN_RULES));
-        assert_eq!(v.types_for(VisitTrigger::Retired), vec![VisitType::Retirement]);
+        assert_eq!(
+            v.types_for(VisitTrigger::Retired),
+            vec![VisitType::Retirement]
+        );
     }
 
     #[test]
@@ -1031,7 +1049,8 @@ mod tests {
 
     #[test]
     fn stored_rule_sets_without_visits_read_the_default_visit_rules() {
-        let old = r#"{"low_income_fen":90000,"relative_multiple":{"num":3,"den":2},"review_months":12}"#;
+        let old =
+            r#"{"low_income_fen":90000,"relative_multiple":{"num":3,"den":2},"review_months":12}"#;
         let r: AssistanceRules = serde_json::from_str(old).unwrap();
         assert_eq!(r.visits, VisitRules::DEFAULT);
     }

@@ -63,9 +63,11 @@ fn push_visible(q: &mut Sql, scope: &Scope) {
             q.push("1 = 1");
         }
         Some(roots) => {
-            q.push("(c.org_unit_id IN (SELECT ancestor_id FROM org_closure WHERE descendant_id IN (")
-                .bind_list(roots.iter().map(|r| Arg::I64(r.0)))
-                .push(")) OR ");
+            q.push(
+                "(c.org_unit_id IN (SELECT ancestor_id FROM org_closure WHERE descendant_id IN (",
+            )
+            .bind_list(roots.iter().map(|r| Arg::I64(r.0)))
+            .push(")) OR ");
             crate::scope::push_in_scope(q, "c.org_unit_id", scope);
             q.push(")");
         }
@@ -117,8 +119,7 @@ pub async fn create(
         .note("starts_on", period.0.to_string())
         .note("ends_on", period.1.to_string())
         .note("budget_fen", budget_fen);
-    crate::kit::record_commit(tx, st, who, "campaign.create", ("campaign", id), unit, &ch)
-        .await?;
+    crate::kit::record_commit(tx, st, who, "campaign.create", ("campaign", id), unit, &ch).await?;
     Ok(CampaignId(id))
 }
 
@@ -172,13 +173,15 @@ pub async fn add(
         ));
     }
     // The file's school must lie under the campaign's unit.
-    let under: Option<i64> = on_db!(&st.db, |p| sqlx::query_scalar(
+    let under: Option<i64> = on_db!(&st.db, |p| {
+        sqlx::query_scalar(
         "SELECT f.id FROM hardship_file f JOIN org_closure oc ON oc.descendant_id = f.school_union_id WHERE f.id = $1 AND oc.ancestor_id = $2"
     )
     .bind(file.0)
     .bind(c.org_unit_id.0)
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     if under.is_none() {
         return Err(invalid(FieldError::new("file", t::CAMPAIGN_FILE_NOT_OPEN)));
     }
@@ -240,9 +243,12 @@ pub async fn totals(
                     last.3 += fen;
                 }
             }
-            _ => t
-                .schools
-                .push((school, n, if paid { n } else { 0 }, if paid { fen } else { 0 })),
+            _ => t.schools.push((
+                school,
+                n,
+                if paid { n } else { 0 },
+                if paid { fen } else { 0 },
+            )),
         }
     }
     Ok(t)

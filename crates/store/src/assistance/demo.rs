@@ -19,8 +19,8 @@ use crate::audit::Who;
 use crate::{StoreError, on_db};
 use chrono::{Datelike, NaiveDate};
 use domain::assistance::{
-    CampaignKind, Cause, FundEntryKind, HardshipFileId, Household, Person, PersonStatus,
-    Relation, VisitDraft, VisitType,
+    CampaignKind, Cause, FundEntryKind, HardshipFileId, Household, Person, PersonStatus, Relation,
+    VisitDraft, VisitType,
 };
 use domain::auth::{perm, system_cap};
 use domain::ids::AccountId;
@@ -30,8 +30,7 @@ pub const DEMO_FILES: usize = 56;
 
 /// The grants of the demo year in fen (seed 002: 11 grants, ¥10,300 in all).
 pub const DEMO_GRANTS_FEN: [i64; 11] = [
-    150_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 80_000, 50_000,
-    50_000,
+    150_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 80_000, 50_000, 50_000,
 ];
 
 /// Visits of the demo year (seed 002: "慰问9人").
@@ -123,12 +122,14 @@ async fn year_of_help(
     let Some(&(first, _)) = opened.first() else {
         return Ok(());
     };
-    let root: Option<i64> = on_db!(&st.db, |p| sqlx::query_scalar(
+    let root: Option<i64> = on_db!(&st.db, |p| {
+        sqlx::query_scalar(
         "SELECT ancestor_id FROM org_closure c JOIN hardship_file f ON f.school_union_id = c.descendant_id WHERE f.id = $1 ORDER BY c.depth DESC LIMIT 1"
     )
     .bind(first.0)
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     let Some(root) = root.map(domain::ids::OrgUnitId) else {
         return Ok(());
     };
@@ -167,7 +168,17 @@ async fn year_of_help(
         let day = if in_campaign { on.max(new_year) } else { on };
         let who = Who::system("demo: school committee");
         let id = if in_campaign {
-            campaigns::add(st, &draft, &who, campaign, file, *amount, "送温暖慰问金", day).await?
+            campaigns::add(
+                st,
+                &draft,
+                &who,
+                campaign,
+                file,
+                *amount,
+                "送温暖慰问金",
+                day,
+            )
+            .await?
         } else {
             grants::apply(st, &draft, &who, file, *amount, "大病医疗补助", day).await?
         };
@@ -176,13 +187,15 @@ async fn year_of_help(
         grants::pay(st, &confirm, &district, id, day).await?;
     }
     // Nine visits: members of the files and retirees of this year, in the year so far.
-    let retirees: Vec<(i64, NaiveDate)> = on_db!(&st.db, |p| sqlx::query_as(
+    let retirees: Vec<(i64, NaiveDate)> = on_db!(&st.db, |p| {
+        sqlx::query_as(
         "SELECT id, status_since FROM member WHERE status = 'retired' AND status_since >= $1 AND status_since <= $2 ORDER BY id LIMIT 2"
     )
     .bind(new_year)
     .bind(today)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let members: Vec<(i64,)> = on_db!(&st.db, |p| sqlx::query_as(
         "SELECT member_id FROM hardship_file ORDER BY id"
     )

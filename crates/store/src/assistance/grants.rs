@@ -288,12 +288,14 @@ pub(crate) async fn apply_in(
         ));
     }
     if let Some((c, budget)) = campaign {
-        let listed: i64 = on_tx!(&mut tx, |x| sqlx::query_scalar(
+        let listed: i64 = on_tx!(&mut tx, |x| {
+            sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM relief_grant WHERE campaign_id = $1"
         )
         .bind(c.0)
         .fetch_one(&mut *x)
-        .await)?;
+        .await
+        })?;
         if listed + amount_fen > budget {
             return Err(invalid(
                 FieldError::new("amount", t::CAMPAIGN_ABOVE_BUDGET)

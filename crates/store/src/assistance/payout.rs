@@ -46,7 +46,10 @@ pub async fn export(
     to: NaiveDate,
 ) -> Result<Vec<PayoutRow>, StoreError> {
     if to < from || (to - from).num_days() > MAX_DAYS {
-        return Err(StoreError::field("to", domain::assistance::text::PERIOD_INVALID));
+        return Err(StoreError::field(
+            "to",
+            domain::assistance::text::PERIOD_INVALID,
+        ));
     }
     let mut q = Sql::new(
         "SELECT g.paid_on, m.name, s.name, c.name, g.amount_fen, g.id FROM relief_grant g

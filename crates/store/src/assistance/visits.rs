@@ -136,13 +136,15 @@ pub async fn record(
     let (rule_set, r) = rules::effective_tx(&mut tx, school).await?;
     let version = version_of(&mut tx, rule_set).await?;
     let year = d.visited_on.year();
-    let used: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let used: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM visit WHERE member_id = $1 AND visit_year = $2"
     )
     .bind(member.0)
     .bind(i64::from(year))
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     r.visits
         .check_amount(d.visit_type, d.amount_fen, used, version)
         .map_err(invalid)?;
@@ -220,7 +222,18 @@ pub struct VisitRow {
     pub amount_fen: i64,
 }
 
-type RawVisit = (i64, i64, String, i64, String, String, String, NaiveDate, String, i64);
+type RawVisit = (
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    NaiveDate,
+    String,
+    i64,
+);
 
 const VISIT_SELECT: &str = "SELECT v.id, v.member_id, m.name, v.school_union_id, s.name, v.visit_type, v.trigger_kind, v.visited_on, v.visitors, v.amount_fen
      FROM visit v JOIN member m ON m.id = v.member_id JOIN org_unit s ON s.id = v.school_union_id WHERE 1 = 1";
@@ -250,7 +263,8 @@ pub async fn of_year(
     limit: i64,
 ) -> Result<Vec<VisitRow>, StoreError> {
     let mut q = Sql::new(VISIT_SELECT);
-    q.push(" AND v.visit_year = ").bind(Arg::I64(i64::from(year)));
+    q.push(" AND v.visit_year = ")
+        .bind(Arg::I64(i64::from(year)));
     crate::scope::restrict(&mut q, "v.school_union_id", cap.scope());
     if let Some(u) = unit {
         q.push(
@@ -432,10 +446,8 @@ pub async fn due(db: &Db, scope: &Scope, today: NaiveDate) -> Result<Vec<DueVisi
     crate::scope::restrict(&mut q, "v.school_union_id", scope);
     q.push(" GROUP BY v.member_id, v.visit_type ORDER BY v.member_id");
     let visited: Vec<(i64, String, NaiveDate)> = q.fetch_all(db).await?;
-    let visited: HashMap<(i64, String), NaiveDate> = visited
-        .into_iter()
-        .map(|(m, ty, d)| ((m, ty), d))
-        .collect();
+    let visited: HashMap<(i64, String), NaiveDate> =
+        visited.into_iter().map(|(m, ty, d)| ((m, ty), d)).collect();
 
     let mut seen = HashSet::new();
     for (trigger, rows) in [

@@ -294,11 +294,7 @@ pub async fn add(
         Err(e) => return refused(&a, &back, StoreError::Invalid(FieldErrors(vec![e]))),
     };
     let Ok(file) = f.file.trim().trim_start_matches('#').parse::<i64>() else {
-        return refused(
-            &a,
-            &back,
-            StoreError::field("file", domain::text::REQUIRED),
-        );
+        return refused(&a, &back, StoreError::field("file", domain::text::REQUIRED));
     };
     let reason = if f.reason.trim().is_empty() {
         a.tr.t("assistance-campaign-default-reason")

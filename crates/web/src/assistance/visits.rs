@@ -231,27 +231,21 @@ pub async fn new_page(a: Auth, Query(mut f): Query<VisitForm>) -> AppResult {
     visit_form_page(&a, f, FieldErrors::default(), false)
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    a: Auth,
-    Form(f): Form<VisitForm>,
-) -> AppResult {
+pub async fn create(State(state): State<AppState>, a: Auth, Form(f): Form<VisitForm>) -> AppResult {
     let cap = a.actor.authorize::<perm::AssistanceDraft>()?;
     let mut errors = FieldErrors::default();
     let report = f.report.trim().parse::<i64>().ok().map(VisitReportId);
     match f.input().parse(today()) {
-        Ok(d) => {
-            match visits::record(&state.store, &cap, &a.who(), &f.member, &d, report).await {
-                Ok(id) => {
-                    return Ok(a.redirect(
-                        &format!("/assistance/visits/{id}"),
-                        Flash::ok("assistance-visit-recorded"),
-                    ));
-                }
-                Err(StoreError::NotFound) => return Err(AppError::NotFound),
-                Err(e) => into_fields(e, &mut errors)?,
+        Ok(d) => match visits::record(&state.store, &cap, &a.who(), &f.member, &d, report).await {
+            Ok(id) => {
+                return Ok(a.redirect(
+                    &format!("/assistance/visits/{id}"),
+                    Flash::ok("assistance-visit-recorded"),
+                ));
             }
-        }
+            Err(StoreError::NotFound) => return Err(AppError::NotFound),
+            Err(e) => into_fields(e, &mut errors)?,
+        },
         Err(e) => errors.0.extend(e.0),
     }
     visit_form_page(&a, f, errors, false)
@@ -266,11 +260,7 @@ pub async fn report_page(a: Auth, Query(mut f): Query<VisitForm>) -> AppResult {
 }
 
 /// A school reports an event that calls for a visit; it joins the due list.
-pub async fn report(
-    State(state): State<AppState>,
-    a: Auth,
-    Form(f): Form<VisitForm>,
-) -> AppResult {
+pub async fn report(State(state): State<AppState>, a: Auth, Form(f): Form<VisitForm>) -> AppResult {
     let cap = a.actor.authorize::<perm::AssistanceDraft>()?;
     let mut errors = FieldErrors::default();
     // The report reads the member, the type and the event's day from the visit form.
@@ -293,10 +283,7 @@ pub async fn report(
         .await
         {
             Ok(_) => {
-                return Ok(a.redirect(
-                    "/assistance/visits",
-                    Flash::ok("assistance-visit-reported"),
-                ));
+                return Ok(a.redirect("/assistance/visits", Flash::ok("assistance-visit-reported")));
             }
             Err(e) => into_fields(e, &mut errors)?,
         },
@@ -317,11 +304,7 @@ struct VisitPage {
 async fn visit_page(a: &Auth, v: &VisitRow, note: Option<String>) -> AppResult {
     let tr = a.tr;
     let p = Chrome::new(a, "assistance-visit-title")
-        .title_text(format!(
-            "{} · {}",
-            v.member_name,
-            tr.label(v.visit_type)
-        ))
+        .title_text(format!("{} · {}", v.member_name, tr.label(v.visit_type)))
         .crumb(tr.t("nav-assistance"), Some("/assistance".into()))
         .crumb(
             tr.t("assistance-visits-title"),
@@ -427,18 +410,13 @@ pub async fn birthdays(
         },
     );
     let (rows, error) = match parse_period(&from_s, &to_s, BIRTHDAY_RANGE_DAYS) {
-        Ok((from, to)) => match store::assistance::files::birthdays(
-            &state.store.db,
-            &cap,
-            from,
-            to,
-        )
-        .await
-        {
-            Ok(r) => (r, None),
-            Err(StoreError::Invalid(e)) => (Vec::new(), e.0.first().map(|e| tr.fe(e))),
-            Err(e) => return Err(e.into()),
-        },
+        Ok((from, to)) => {
+            match store::assistance::files::birthdays(&state.store.db, &cap, from, to).await {
+                Ok(r) => (r, None),
+                Err(StoreError::Invalid(e)) => (Vec::new(), e.0.first().map(|e| tr.fe(e))),
+                Err(e) => return Err(e.into()),
+            }
+        }
         Err(e) => (Vec::new(), Some(tr.fe(&e))),
     };
     let groups = [70u32, 80, 90]

@@ -221,16 +221,42 @@ fn server_today() -> chrono::NaiveDate {
 }
 
 async fn retire(app: &TestApp, m: domain::ids::MemberId, since: chrono::NaiveDate) {
-    store::on_db!(app.t.db(), |p| sqlx::query("UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2")
-        .bind(since).bind(m.0).execute(p).await.map(|_| ())).unwrap();
+    store::on_db!(app.t.db(), |p| sqlx::query(
+        "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2"
+    )
+    .bind(since)
+    .bind(m.0)
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
 }
 
 async fn visit_count(app: &TestApp) -> i64 {
-    store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM visit").fetch_one(p).await).unwrap()
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM visit"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
-fn visit_form<'a>(member: &'a str, ty: &'a str, amount: &'a str, note: &'a str, on: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("member", member), ("visit_type", ty), ("visited_on", on), ("visitors", "张主席、李委员"), ("amount", amount), ("note", note), ("report", "")]
+fn visit_form<'a>(
+    member: &'a str,
+    ty: &'a str,
+    amount: &'a str,
+    note: &'a str,
+    on: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("member", member),
+        ("visit_type", ty),
+        ("visited_on", on),
+        ("visitors", "张主席、李委员"),
+        ("amount", amount),
+        ("note", note),
+        ("report", ""),
+    ]
 }
 
 const VISIT_NOTE: &str = "胆囊切除术后在家休养";

@@ -580,7 +580,10 @@ async fn visit_and_campaign_of_a(app: &TestApp) -> (i64, i64) {
         app.org.school_a,
         domain::assistance::CampaignKind::Warmth,
         "甲校送温暖",
-        (today() - chrono::Duration::days(30), today() + chrono::Duration::days(3650)),
+        (
+            today() - chrono::Duration::days(30),
+            today() + chrono::Duration::days(3650),
+        ),
         100_000,
     )
     .await
