@@ -238,3 +238,5 @@ audit-action-assistance_payout-export = Assistance payout list exported
 audit-entity-visit = Visit
 audit-entity-visit_report = Visit report
 audit-entity-campaign = Campaign
+doc-assistance-birthdays-xlsx = Round birthdays (.xlsx)
+audit-action-retiree_birthdays-export = Retirees' round birthdays exported

@@ -238,3 +238,5 @@ audit-action-assistance_payout-export = 导出帮扶发放清单
 audit-entity-visit = 走访记录
 audit-entity-visit_report = 走访事件报告
 audit-entity-campaign = 帮扶活动
+doc-assistance-birthdays-xlsx = 逢十生日名单 (.xlsx)
+audit-action-retiree_birthdays-export = 导出离退休逢十生日名单

@@ -169,6 +169,11 @@ fn routes(t: RouteTable) -> RouteTable {
             visits::birthdays,
         )
         .get(
+            "/assistance/birthdays.xlsx",
+            Guard::staff(P::AssistanceView),
+            visits::birthdays_xlsx,
+        )
+        .get(
             "/assistance/payout.xlsx",
             Guard::staff(P::AssistanceConfirm),
             visits::payout_xlsx,
@@ -247,6 +252,12 @@ pub static AREA: Area = Area {
             label_key: "doc-assistance-birthdays",
             path: "/assistance/birthdays",
             kind: DocumentKind::Print,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-assistance-birthdays-xlsx",
+            path: "/assistance/birthdays.xlsx",
+            kind: DocumentKind::Xlsx,
             method: crate::Method::Get,
         },
         Document {

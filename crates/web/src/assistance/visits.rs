@@ -467,6 +467,61 @@ pub async fn birthdays(
     Ok(r)
 }
 
+/// The round birthdays of a period as .xlsx (name, school, day, age), audited as an export.
+pub async fn birthdays_xlsx(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssistanceView>()?;
+    let tr = a.tr;
+    let (dfrom, dto) = birthday_period(today());
+    let from = parse_day(&q.from).unwrap_or(dfrom);
+    let to = parse_day(&q.to).unwrap_or(dto);
+    let rows =
+        match store::assistance::files::birthdays_export(&state.store, &cap, &a.who(), from, to)
+            .await
+        {
+            Ok(r) => r,
+            Err(StoreError::Invalid(_)) => return Err(AppError::BadRequest),
+            Err(e) => return Err(e.into()),
+        };
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} · {from} – {to}", tr.t("doc-assistance-birthdays")),
+        &bold,
+    )
+    .map_err(err)?;
+    for (c, h) in [
+        "col-name",
+        "col-school",
+        "assistance-birthday-day",
+        "assistance-birthday-age-col",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(1, c as u16, tr.t(h), &bold)
+            .map_err(err)?;
+        ws.set_column_width(c as u16, 16).map_err(err)?;
+    }
+    for (i, b) in rows.iter().enumerate() {
+        let r = i as u32 + 2;
+        ws.write_string(r, 0, &b.name).map_err(err)?;
+        ws.write_string(r, 1, &b.school_name).map_err(err)?;
+        ws.write_string(r, 2, b.day.to_string()).map_err(err)?;
+        ws.write_number(r, 3, f64::from(b.age)).map_err(err)?;
+    }
+    let bytes = wb.save_to_buffer().map_err(err)?;
+    let name = format!("{}-{from}-{to}.xlsx", tr.t("doc-assistance-birthdays"));
+    Ok(crate::org::import::xlsx_response(bytes, &name))
+}
+
 /// The payout list for the finance office as .xlsx: grants paid and condolence money in a
 /// period (default: this month so far), with a total row. The store audits the export.
 pub async fn payout_xlsx(

@@ -437,6 +437,13 @@ dual_test!(async fn the_birthday_page_lists_retirees_round_birthdays_for_printin
     }
     assert!(!rows.contains("陈七一"), "71 is not a round birthday");
     assert_eq!(page.select("[data-print]").len(), 1, "a print button");
+    // The same list as .xlsx, audited as an export.
+    let x = c.get(&format!("/assistance/birthdays.xlsx?from={from}&to={to}")).await;
+    x.assert_status(200);
+    let cells = testkit::fixtures::read_xlsx(&x.bytes).concat().join("|");
+    assert!(cells.contains("陈八十") && !cells.contains("陈七一"), "{cells}");
+    let exports: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'retiree_birthdays.export'").fetch_one(p).await).unwrap();
+    assert_eq!(exports, 1);
     // The default period (the year of the coming 重阳节) answers too.
     c.get("/assistance/birthdays").await.assert_status(200);
     // A period longer than a year is refused at its field, nothing listed.
