@@ -56,12 +56,162 @@ pub mod text {
         GRANT_WRONG_STEP = "assistance-grant-wrong-step",
         GRANT_NOT_THE_FUND = "assistance-grant-not-the-fund",
         BIRTHDAY_RANGE_INVALID = "assistance-birthday-range-invalid",
+        VISIT_TYPE_NOT_IN_RULES = "assistance-visit-type-not-in-rules",
+        VISIT_ABOVE_CAP = "assistance-visit-above-cap",
+        VISIT_ABOVE_YEAR_CAP = "assistance-visit-above-year-cap",
+        VISIT_DATE_INVALID = "assistance-visit-date-invalid",
+        VISIT_DATE_FUTURE = "assistance-visit-date-future",
+        VISITORS_REQUIRED = "assistance-visitors-required",
+        PERIOD_INVALID = "assistance-period-invalid",
+        CAMPAIGN_NAME_REQUIRED = "assistance-campaign-name-required",
+        CAMPAIGN_ABOVE_BUDGET = "assistance-campaign-above-budget",
+        CAMPAIGN_FILE_NOT_OPEN = "assistance-campaign-file-not-open",
+        CAMPAIGN_ALREADY_LISTED = "assistance-campaign-already-listed",
+        CAMPAIGN_CLOSED = "assistance-campaign-closed",
     }
 }
 
 use text as t;
 
-crate::kit::id_types!(HardshipFileId, AssistanceRuleSetId, GrantId);
+crate::kit::id_types!(
+    HardshipFileId,
+    AssistanceRuleSetId,
+    GrantId,
+    VisitId,
+    VisitReportId,
+    CampaignId
+);
+
+coded!(
+    /// A must-visit's type (五必访; local lists differ, so the rule set says which types a
+    /// union keeps and what each may be given).
+    VisitType, "visit-type", {
+    Hospitalisation = "hospitalisation" ["住院", "生病住院", "患病"],
+    Bereavement = "bereavement" ["丧事", "直系亲属去世", "去世"],
+    Marriage = "marriage" ["结婚", "婚嫁"],
+    Childbirth = "childbirth" ["生育", "生小孩"],
+    Retirement = "retirement" ["退休"],
+    Hardship = "hardship" ["家庭困难", "困难"],
+});
+
+coded!(
+    /// What puts a must-visit on a school's due list: the member's retirement (a roster
+    /// status change to retired, on its date), a hardship file opened, or a report by the
+    /// school (a hospital stay, a bereavement, a wedding, a birth).
+    VisitTrigger, "visit-trigger", {
+    Retired = "retired" ["退休"],
+    FileOpened = "file_opened" ["建档"],
+    Report = "report" ["学校报告", "报告"],
+});
+
+coded!(
+    /// A seasonal campaign's kind (送温暖 at New Year and Spring Festival, 金秋助学 for
+    /// members' children starting university, or another).
+    CampaignKind, "campaign-kind", {
+    Warmth = "warmth" ["送温暖", "元旦春节送温暖"],
+    StudyAid = "study_aid" ["金秋助学"],
+    Other = "other" ["其他"],
+});
+
+/// One visit type as a rule set keeps it: what may be given on one visit (fen) and what
+/// puts it on the due list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRule {
+    pub cap_fen: i64,
+    pub trigger: VisitTrigger,
+}
+
+/// The must-visit part of a rule set. A type left out (`None`) is not a visit this union
+/// records. **Every number local** (the defaults are placeholders, no source claimed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRules {
+    pub hospitalisation: Option<VisitRule>,
+    pub bereavement: Option<VisitRule>,
+    pub marriage: Option<VisitRule>,
+    pub childbirth: Option<VisitRule>,
+    pub retirement: Option<VisitRule>,
+    pub hardship: Option<VisitRule>,
+    /// Condolence money one member may receive in a calendar year, all types (fen).
+    pub year_cap_fen: i64,
+    /// Days after its trigger a visit is due.
+    pub due_days: u32,
+}
+
+impl Default for VisitRules {
+    fn default() -> Self {
+        VisitRules::DEFAULT
+    }
+}
+
+impl VisitRules {
+    pub const DEFAULT: VisitRules = {
+        const fn r(cap_fen: i64, trigger: VisitTrigger) -> Option<VisitRule> {
+            Some(VisitRule { cap_fen, trigger })
+        }
+        VisitRules {
+            hospitalisation: r(50_000, VisitTrigger::Report),
+            bereavement: r(50_000, VisitTrigger::Report),
+            marriage: r(30_000, VisitTrigger::Report),
+            childbirth: r(30_000, VisitTrigger::Report),
+            retirement: r(30_000, VisitTrigger::Retired),
+            hardship: r(100_000, VisitTrigger::FileOpened),
+            year_cap_fen: 200_000,
+            due_days: 30,
+        }
+    };
+
+    /// The rule of a type, or `None` when the rule set does not keep it.
+    pub fn rule(&self, t: VisitType) -> Option<VisitRule> {
+        match t {
+            VisitType::Hospitalisation => self.hospitalisation,
+            VisitType::Bereavement => self.bereavement,
+            VisitType::Marriage => self.marriage,
+            VisitType::Childbirth => self.childbirth,
+            VisitType::Retirement => self.retirement,
+            VisitType::Hardship => self.hardship,
+        }
+    }
+
+    /// The types whose trigger is `trigger`.
+    pub fn types_for(&self, trigger: VisitTrigger) -> Vec<VisitType> {
+        VisitType::all()
+            .iter()
+            .copied()
+            .filter(|t| self.rule(*t).is_some_and(|r| r.trigger == trigger))
+            .collect()
+    }
+
+    /// Checks an amount for a visit of `t`, given what the member already received this
+    /// year: the type must be in the rule set, the amount within its cap and the year's.
+    /// Refusals name the rule (its cap) and the rule-set version.
+    pub fn check_amount(
+        &self,
+        t: VisitType,
+        amount_fen: i64,
+        used_fen: i64,
+        version: i64,
+    ) -> Result<(), FieldError> {
+        let Some(rule) = self.rule(t) else {
+            return Err(FieldError::new("visit_type", text::VISIT_TYPE_NOT_IN_RULES)
+                .arg("version", version));
+        };
+        if amount_fen < 0 {
+            return Err(FieldError::new("amount", text::GRANT_AMOUNT_INVALID));
+        }
+        if amount_fen > rule.cap_fen {
+            return Err(FieldError::new("amount", text::VISIT_ABOVE_CAP)
+                .arg("cap", yuan(rule.cap_fen))
+                .arg("version", version));
+        }
+        if used_fen + amount_fen > self.year_cap_fen {
+            return Err(FieldError::new("amount", text::VISIT_ABOVE_YEAR_CAP)
+                .arg("cap", yuan(self.year_cap_fen))
+                .arg("used", yuan(used_fen))
+                .arg("version", version));
+        }
+        Ok(())
+    }
+}
 
 coded!(
     /// A file's hardship level, decided by the income test (深度困难 below 1× the
@@ -179,6 +329,10 @@ pub struct AssistanceRules {
     /// The same for relative hardship. Local: the default ¥2,000 is a placeholder.
     #[serde(default = "default_cap_relative")]
     pub grant_cap_relative_fen: i64,
+    /// Must-visits: types, triggers, caps (local). Versions stored before visits existed
+    /// read the defaults.
+    #[serde(default)]
+    pub visits: VisitRules,
 }
 
 fn default_cap_deep() -> i64 {
@@ -195,6 +349,7 @@ impl AssistanceRules {
         review_months: 12,
         grant_cap_deep_fen: 500_000,
         grant_cap_relative_fen: 200_000,
+        visits: VisitRules::DEFAULT,
     };
 
     /// The yearly grant cap of a level, in fen.
@@ -225,6 +380,14 @@ impl AssistanceRules {
         }
         if self.grant_cap_deep_fen < 0 || self.grant_cap_relative_fen < 0 {
             e.push(FieldError::new("grant_cap", t::RULE_CAP_INVALID));
+        }
+        let v = &self.visits;
+        if v.year_cap_fen < 0
+            || VisitType::all()
+                .iter()
+                .any(|t| v.rule(*t).is_some_and(|r| r.cap_fen < 0))
+        {
+            e.push(FieldError::new("visit_cap", t::RULE_CAP_INVALID));
         }
         if !(1..=36).contains(&self.review_months) {
             e.push(FieldError::new("review_months", t::RULE_MONTHS_INVALID));
@@ -501,6 +664,108 @@ pub fn parse_exit_reason(input: &str) -> Result<String, FieldError> {
     crate::org::required_text("reason", input, 500)
 }
 
+/// A visit as typed: the member, the type, the day, who went, the amount (yuan, empty for
+/// none) and a note.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VisitInput {
+    pub member: String,
+    pub visit_type: String,
+    pub visited_on: String,
+    pub visitors: String,
+    pub amount: String,
+    pub note: String,
+}
+
+/// A visit parsed: every field checked, every problem at once. The amount's cap is the
+/// store's to check (it needs the year's earlier visits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisitDraft {
+    pub visit_type: VisitType,
+    pub visited_on: NaiveDate,
+    pub visitors: String,
+    pub amount_fen: i64,
+    pub note: String,
+}
+
+impl VisitInput {
+    pub fn parse(&self, today: NaiveDate) -> Result<VisitDraft, FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.member.trim().is_empty() {
+            e.push(FieldError::new("member", crate::text::REQUIRED));
+        }
+        let visit_type = if self.visit_type.trim().is_empty() {
+            e.push(FieldError::new("visit_type", crate::text::REQUIRED));
+            None
+        } else {
+            e.take(parse_choice::<VisitType>("visit_type", &self.visit_type))
+        };
+        let visited_on = match parse_day(&self.visited_on) {
+            Some(d) if d > today => {
+                e.push(FieldError::new("visited_on", t::VISIT_DATE_FUTURE));
+                None
+            }
+            Some(d) => Some(d),
+            None => {
+                e.push(FieldError::new("visited_on", t::VISIT_DATE_INVALID));
+                None
+            }
+        };
+        let visitors = crate::roster::normalize(self.visitors.trim());
+        if visitors.is_empty() {
+            e.push(FieldError::new("visitors", t::VISITORS_REQUIRED));
+        }
+        let visitors = e.take(crate::org::required_text("visitors", &visitors, 200));
+        let amount_fen = e.take(parse_yuan("amount", &self.amount));
+        let note = e
+            .take(crate::org::optional_text("note", &self.note, 1000))
+            .flatten()
+            .unwrap_or_default();
+        match (visit_type, visited_on, visitors, amount_fen) {
+            (Some(visit_type), Some(visited_on), Some(visitors), Some(amount_fen))
+                if e.is_empty() =>
+            {
+                Ok(VisitDraft {
+                    visit_type,
+                    visited_on,
+                    visitors,
+                    amount_fen,
+                    note,
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+/// A day as typed (`2026-10-29`, `2026/10/29`, `2026年10月29日`, full-width digits).
+pub fn parse_day(input: &str) -> Option<NaiveDate> {
+    let s = crate::roster::normalize(input.trim());
+    let s: String = s
+        .chars()
+        .map(|c| match c {
+            '/' | '.' | '年' | '月' => '-',
+            c => c,
+        })
+        .filter(|c| *c != '日')
+        .collect();
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()
+}
+
+/// A period (from, to) as typed; both days, `from` not after `to`, at most `max_days`
+/// apart. Errors at `to` (or `from` when it cannot be read).
+pub fn parse_period(
+    from: &str,
+    to: &str,
+    max_days: i64,
+) -> Result<(NaiveDate, NaiveDate), FieldError> {
+    let f = parse_day(from).ok_or_else(|| FieldError::new("from", t::PERIOD_INVALID))?;
+    let tt = parse_day(to).ok_or_else(|| FieldError::new("to", t::PERIOD_INVALID))?;
+    if tt < f || (tt - f).num_days() > max_days {
+        return Err(FieldError::new("to", t::PERIOD_INVALID).arg("days", max_days));
+    }
+    Ok((f, tt))
+}
+
 /// The longest range a birthday list covers (a year and a day: 重阳节 to 重阳节).
 pub const BIRTHDAY_RANGE_DAYS: i64 = 366;
 
@@ -540,6 +805,9 @@ pub static AREA: crate::area::Area = crate::area::Area {
         crate::area::CodedEnum::of::<FileEvent>(),
         crate::area::CodedEnum::of::<GrantStatus>(),
         crate::area::CodedEnum::of::<FundEntryKind>(),
+        crate::area::CodedEnum::of::<VisitType>(),
+        crate::area::CodedEnum::of::<VisitTrigger>(),
+        crate::area::CodedEnum::of::<CampaignKind>(),
     ],
 };
 
@@ -717,6 +985,74 @@ mod tests {
             milestone_birthday(d(1956, 2, 29), d(2026, 2, 1), d(2026, 2, 28)),
             Some((d(2026, 2, 28), 70))
         );
+    }
+
+    #[test]
+    fn a_visit_is_refused_above_its_types_cap_above_the_years_and_when_its_type_is_not_kept() {
+        let mut v = VisitRules::DEFAULT;
+        assert!(
+            v.check_amount(VisitType::Hospitalisation, 50_000, 0, 1)
+                .is_ok()
+        );
+        let e = v
+            .check_amount(VisitType::Hospitalisation, 50_001, 0, 3)
+            .unwrap_err();
+        assert_eq!((e.field, e.key), ("amount", t::VISIT_ABOVE_CAP));
+        assert!(e.args.iter().any(|(k, val)| *k == "version" && val == "3"));
+        assert!(e.args.iter().any(|(k, val)| *k == "cap" && val == "500.00"));
+        let e = v
+            .check_amount(VisitType::Hardship, 100_000, 150_000, 1)
+            .unwrap_err();
+        assert_eq!(e.key, t::VISIT_ABOVE_YEAR_CAP);
+        assert!(
+            v.check_amount(VisitType::Hardship, 50_000, 150_000, 1)
+                .is_ok(),
+            "exactly at the year's cap"
+        );
+        v.marriage = None;
+        let e = v.check_amount(VisitType::Marriage, 0, 0, 1).unwrap_err();
+        assert_eq!((e.field, e.key), ("visit_type", t::VISIT_TYPE_NOT_IN_RULES));
+        assert_eq!(
+            v.types_for(VisitTrigger::Retired),
+            vec![VisitType::Retirement]
+        );
+    }
+
+    #[test]
+    fn a_visit_form_names_every_problem_at_its_field() {
+        let today = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let bad = VisitInput {
+            member: " ".into(),
+            visit_type: "picnic".into(),
+            visited_on: "2026-10-02".into(),
+            visitors: "".into(),
+            amount: "-5".into(),
+            note: String::new(),
+        };
+        let e = bad.parse(today).unwrap_err();
+        for f in ["member", "visit_type", "visited_on", "visitors", "amount"] {
+            assert!(e.get(f).is_some(), "{f}");
+        }
+        let ok = VisitInput {
+            member: "王老师".into(),
+            visit_type: "住院".into(),
+            visited_on: "2026年9月30日".into(),
+            visitors: "张主席、李委员".into(),
+            amount: "500".into(),
+            note: "胆囊手术".into(),
+        };
+        let d = ok.parse(today).unwrap();
+        assert_eq!(d.visit_type, VisitType::Hospitalisation);
+        assert_eq!(d.amount_fen, 50_000);
+        assert_eq!(d.visited_on, NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+    }
+
+    #[test]
+    fn stored_rule_sets_without_visits_read_the_default_visit_rules() {
+        let old =
+            r#"{"low_income_fen":90000,"relative_multiple":{"num":3,"den":2},"review_months":12}"#;
+        let r: AssistanceRules = serde_json::from_str(old).unwrap();
+        assert_eq!(r.visits, VisitRules::DEFAULT);
     }
 
     #[test]

@@ -5,18 +5,36 @@
 //! for a seed. Runs through the same store functions as people do, so every file has its
 //! history and audit records.
 //!
-//! Never invents a person: the files belong to members the org demo made.
+//! Then the rest of the seed's year: the district's relief fund receives an allocation, 11
+//! grants totalling ¥10,300 pass their two approvals and are paid (those on files opened by
+//! the end of February, at most six, through the New Year and Spring Festival warmth
+//! campaign), 9 visits are made (hospital stays,
+//! bereavements, a wedding, a birth, retirements), and one hospital stay reported lately
+//! waits on the due list. The retirees' round birthdays come from the roster as it is.
+//!
+//! Never invents a person: the files and visits belong to members the org demo made.
 
-use super::files;
+use super::{campaigns, files, grants, visits};
 use crate::audit::Who;
 use crate::{StoreError, on_db};
 use chrono::{Datelike, NaiveDate};
-use domain::assistance::{Cause, Household, Person, PersonStatus, Relation};
+use domain::assistance::{
+    CampaignKind, Cause, FundEntryKind, HardshipFileId, Household, Person, PersonStatus, Relation,
+    VisitDraft, VisitType,
+};
 use domain::auth::{perm, system_cap};
 use domain::ids::AccountId;
 
 /// Files the demo year opens (seed 002).
 pub const DEMO_FILES: usize = 56;
+
+/// The grants of the demo year in fen (seed 002: 11 grants, ¥10,300 in all).
+pub const DEMO_GRANTS_FEN: [i64; 11] = [
+    150_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 80_000, 50_000, 50_000,
+];
+
+/// Visits of the demo year (seed 002: "慰问9人").
+pub const DEMO_VISITS: usize = 9;
 
 pub(crate) fn area_demo<'a>(
     run: &'a crate::area::DemoRun<'a>,
@@ -43,6 +61,7 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
     let days = (today - new_year).num_days().max(0);
     let step = members.len() / DEMO_FILES;
     let offset = (run.opts.seed as usize) % step.max(1);
+    let mut opened = Vec::with_capacity(DEMO_FILES);
     for i in 0..DEMO_FILES {
         let (member,) = members[i * step + offset];
         let size = 2 + (i % 4) as u32;
@@ -83,6 +102,156 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         let on = new_year + chrono::Duration::days(days * i as i64 / DEMO_FILES as i64);
         let id = files::draft(st, &draft, &who, &format!("#{member}"), &h, on).await?;
         files::confirm(st, &confirm, &who, id, on).await?;
+        opened.push((id, on));
+    }
+    year_of_help(run, &opened, new_year, today).await
+}
+
+/// Grants, the warmth campaign and visits of the demo year (see the module note).
+async fn year_of_help(
+    run: &crate::area::DemoRun<'_>,
+    opened: &[(HardshipFileId, NaiveDate)],
+    new_year: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let st = run.st;
+    let draft = system_cap::<perm::AssistanceDraft>(run.sys, AccountId(0));
+    let confirm = system_cap::<perm::AssistanceConfirm>(run.sys, AccountId(0));
+    let school_chair = Who::system("demo: school chair");
+    let district = Who::system("demo: district staff");
+    let Some(&(first, _)) = opened.first() else {
+        return Ok(());
+    };
+    let root: Option<i64> = on_db!(&st.db, |p| {
+        sqlx::query_scalar(
+        "SELECT ancestor_id FROM org_closure c JOIN hardship_file f ON f.school_union_id = c.descendant_id WHERE f.id = $1 ORDER BY c.depth DESC LIMIT 1"
+    )
+    .bind(first.0)
+    .fetch_optional(p)
+    .await
+    })?;
+    let Some(root) = root.map(domain::ids::OrgUnitId) else {
+        return Ok(());
+    };
+    grants::add_income(
+        st,
+        &confirm,
+        &district,
+        root,
+        FundEntryKind::Allocation,
+        3_000_000,
+        new_year,
+    )
+    .await?;
+    // The warmth campaign runs over New Year and Spring Festival (to the end of February).
+    let feb_end = NaiveDate::from_ymd_opt(today.year(), 3, 1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(today);
+    let campaign = campaigns::create(
+        st,
+        &confirm,
+        &district,
+        root,
+        CampaignKind::Warmth,
+        "元旦春节送温暖",
+        (new_year, feb_end),
+        800_000,
+    )
+    .await?;
+    // Grants on files opened by then, one per file, spread over the year's files.
+    let step = (opened.len() / DEMO_GRANTS_FEN.len()).max(1);
+    for (i, amount) in DEMO_GRANTS_FEN.iter().enumerate() {
+        let Some(&(file, on)) = opened.get(i * step) else {
+            break;
+        };
+        let in_campaign = i < 6 && on <= feb_end;
+        let day = if in_campaign { on.max(new_year) } else { on };
+        let who = Who::system("demo: school committee");
+        let id = if in_campaign {
+            campaigns::add(
+                st,
+                &draft,
+                &who,
+                campaign,
+                file,
+                *amount,
+                "送温暖慰问金",
+                day,
+            )
+            .await?
+        } else {
+            grants::apply(st, &draft, &who, file, *amount, "大病医疗补助", day).await?
+        };
+        grants::approve_school(st, &confirm, &school_chair, id).await?;
+        grants::approve_district(st, &confirm, &district, id).await?;
+        grants::pay(st, &confirm, &district, id, day).await?;
+    }
+    // Nine visits: members of the files and retirees of this year, in the year so far.
+    let retirees: Vec<(i64, NaiveDate)> = on_db!(&st.db, |p| {
+        sqlx::query_as(
+        "SELECT id, status_since FROM member WHERE status = 'retired' AND status_since >= $1 AND status_since <= $2 ORDER BY id LIMIT 2"
+    )
+    .bind(new_year)
+    .bind(today)
+    .fetch_all(p)
+    .await
+    })?;
+    let members: Vec<(i64,)> = on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT member_id FROM hardship_file ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)?;
+    let plan: [(VisitType, i64, &str); DEMO_VISITS] = [
+        (VisitType::Hospitalisation, 50_000, "住院手术"),
+        (VisitType::Hospitalisation, 30_000, "骨折住院"),
+        (VisitType::Hospitalisation, 50_000, "化疗期间"),
+        (VisitType::Bereavement, 50_000, "父亲病故"),
+        (VisitType::Bereavement, 30_000, "母亲去世"),
+        (VisitType::Marriage, 20_000, ""),
+        (VisitType::Childbirth, 20_000, ""),
+        (VisitType::Retirement, 30_000, "光荣退休"),
+        (VisitType::Retirement, 30_000, "光荣退休"),
+    ];
+    let days = (today - new_year).num_days().max(0);
+    for (i, (ty, amount, note)) in plan.iter().enumerate() {
+        let (member, on) = match (ty, retirees.get(i.saturating_sub(7))) {
+            (VisitType::Retirement, Some(&(m, since))) => (m, since.max(new_year)),
+            _ => match members.get(3 + i * 5) {
+                Some(&(m,)) => (
+                    m,
+                    new_year + chrono::Duration::days(days * (i as i64 + 1) / 10),
+                ),
+                None => continue,
+            },
+        };
+        let ty = if *ty == VisitType::Retirement && retirees.get(i - 7).is_none() {
+            VisitType::Hospitalisation
+        } else {
+            *ty
+        };
+        let d = VisitDraft {
+            visit_type: ty,
+            visited_on: on,
+            visitors: "工会主席、工会委员".into(),
+            amount_fen: *amount,
+            note: (*note).into(),
+        };
+        visits::record(st, &draft, &school_chair, &format!("#{member}"), &d, None).await?;
+    }
+    // A hospital stay reported this week waits on the due list.
+    if let Some(&(m,)) = members.get(1) {
+        let on = today - chrono::Duration::days(2);
+        visits::report(
+            st,
+            &draft,
+            &school_chair,
+            &format!("#{m}"),
+            VisitType::Hospitalisation,
+            on.max(new_year),
+            "住院观察",
+            today,
+        )
+        .await?;
     }
     Ok(())
 }

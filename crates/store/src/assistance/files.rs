@@ -318,7 +318,7 @@ fn encrypt_household(st: &Store, id: i64, h: &Household) -> Result<Vec<u8>, Stor
 
 /// Finds the member a person typed (`#12`, `12` or an exact name) among the active members
 /// of the schools in scope.
-async fn find_member(
+pub(crate) async fn find_member(
     tx: &mut Tx,
     scope: &Scope,
     typed: &str,
@@ -735,4 +735,36 @@ pub async fn birthdays(
         .collect();
     out.sort_by(|a, b| a.day.cmp(&b.day).then_with(|| a.name.cmp(&b.name)));
     Ok(out)
+}
+
+/// [`birthdays`] for an export (.xlsx): the same rows, after an audit record
+/// (`retiree_birthdays.export`: the range and the row count, no name).
+pub async fn birthdays_export(
+    st: &Store,
+    cap: &Cap<perm::AssistanceView>,
+    who: &Who,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Birthday>, StoreError> {
+    let rows = birthdays(&st.db, cap, from, to).await?;
+    let mut tx = st.db.begin().await?;
+    let mut ch = Changes::new();
+    ch.note("from", from.to_string())
+        .note("to", to.to_string())
+        .note("rows", rows.len());
+    audit::append(
+        &mut tx,
+        &st.cipher,
+        who,
+        Event {
+            action: "retiree_birthdays.export",
+            entity_type: "member",
+            entity_id: None,
+            org_unit: cap.scope().roots().and_then(|r| r.first().copied()),
+            changes: &ch,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
 }

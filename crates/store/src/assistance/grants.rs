@@ -226,6 +226,22 @@ pub async fn apply(
     reason: &str,
     today: NaiveDate,
 ) -> Result<GrantId, StoreError> {
+    apply_in(st, cap.scope(), who, file, amount_fen, reason, today, None).await
+}
+
+/// [`apply`], for a campaign too: the campaign's budget is checked in the same transaction
+/// (its period and the file's place under the campaign's unit are checked by the caller).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply_in(
+    st: &Store,
+    scope: &Scope,
+    who: &Who,
+    file: HardshipFileId,
+    amount_fen: i64,
+    reason: &str,
+    today: NaiveDate,
+    campaign: Option<(CampaignId, i64)>,
+) -> Result<GrantId, StoreError> {
     if amount_fen <= 0 {
         return Err(invalid(FieldError::new("amount", t::GRANT_AMOUNT_INVALID)));
     }
@@ -235,7 +251,7 @@ pub async fn apply(
         "SELECT f.member_id, f.school_union_id, f.status, f.level FROM hardship_file f WHERE f.id = ",
     );
     q.bind(Arg::I64(file.0));
-    crate::scope::restrict(&mut q, "f.school_union_id", cap.scope());
+    crate::scope::restrict(&mut q, "f.school_union_id", scope);
     let rows: Vec<(i64, i64, String, String)> = q.fetch_all_tx(&mut tx).await?;
     let (member, school, status, level) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
     if status != FileStatus::Open.code() {
@@ -271,6 +287,23 @@ pub async fn apply(
                 .arg("version", version),
         ));
     }
+    if let Some((c, budget)) = campaign {
+        let listed: i64 = on_tx!(&mut tx, |x| {
+            sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM relief_grant WHERE campaign_id = $1"
+        )
+        .bind(c.0)
+        .fetch_one(&mut *x)
+        .await
+        })?;
+        if listed + amount_fen > budget {
+            return Err(invalid(
+                FieldError::new("amount", t::CAMPAIGN_ABOVE_BUDGET)
+                    .arg("budget", yuan(budget))
+                    .arg("used", yuan(listed)),
+            ));
+        }
+    }
     let fund = fund_of(&mut tx, school).await?;
     // The id first: the reason is bound to its row.
     let [new_id] = crate::db::reserve_ids(&mut tx, "relief_grant", 1).await?[..] else {
@@ -278,8 +311,8 @@ pub async fn apply(
     };
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
-        "INSERT INTO relief_grant (id, file_id, school_union_id, fund_unit_id, grant_year, amount_fen, status, rule_set_id, reason_enc, applied_by, applied_by_label, applied_on, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12) RETURNING id"
+        "INSERT INTO relief_grant (id, file_id, school_union_id, fund_unit_id, grant_year, amount_fen, status, rule_set_id, reason_enc, applied_by, applied_by_label, applied_on, created_at, campaign_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12, $13) RETURNING id"
     )
     .bind(new_id)
     .bind(file.0)
@@ -293,10 +326,15 @@ pub async fn apply(
     .bind(&who.label)
     .bind(today)
     .bind(now())
+    .bind(campaign.map(|c| c.0.0))
     .fetch_one(&mut *c)
     .await
+    .map_err(crate::db::unique_as("file", t::CAMPAIGN_ALREADY_LISTED))
     })?;
     let mut ch = Changes::new();
+    if let Some((c, _)) = campaign {
+        ch.note("campaign", c.0);
+    }
     ch.note("file", file.0)
         .note("amount_fen", amount_fen)
         .note("status", GrantStatus::Applied.code())
@@ -566,6 +604,38 @@ pub async fn of_year(
     q.bind(Arg::I64(i64::from(year)));
     crate::scope::restrict(&mut q, "g.school_union_id", cap.scope());
     q.push(" ORDER BY g.id LIMIT ").bind(Arg::I64(limit));
+    let rows: Vec<(i64, i64, String, String, i64, String, Option<NaiveDate>)> =
+        q.fetch_all(db).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(YearRow {
+                id: GrantId(r.0),
+                file_id: HardshipFileId(r.1),
+                member_name: r.2,
+                school_name: r.3,
+                amount_fen: r.4,
+                status: GrantStatus::from_code(&r.5)
+                    .ok_or_else(|| StoreError::Other(format!("grant status {}", r.5)))?,
+                paid_on: r.6,
+            })
+        })
+        .collect()
+}
+
+/// The grants of a campaign of the schools in scope, oldest first (one query).
+pub async fn of_campaign(
+    db: &Db,
+    cap: &Cap<perm::AssistanceView>,
+    campaign: CampaignId,
+) -> Result<Vec<YearRow>, StoreError> {
+    let mut q = Sql::new(
+        "SELECT g.id, g.file_id, m.name, s.name, g.amount_fen, g.status, g.paid_on FROM relief_grant g
+         JOIN hardship_file f ON f.id = g.file_id JOIN member m ON m.id = f.member_id JOIN org_unit s ON s.id = g.school_union_id
+         WHERE g.campaign_id = ",
+    );
+    q.bind(Arg::I64(campaign.0));
+    crate::scope::restrict(&mut q, "g.school_union_id", cap.scope());
+    q.push(" ORDER BY g.id LIMIT 2000");
     let rows: Vec<(i64, i64, String, String, i64, String, Option<NaiveDate>)> =
         q.fetch_all(db).await?;
     rows.into_iter()

@@ -8,10 +8,13 @@
 //! never carry them; a full view writes an audit record. Every change is audited in its
 //! transaction. Nothing here renders text: errors carry catalogue keys.
 
+pub mod campaigns;
 pub mod demo;
 pub mod files;
 pub mod grants;
+pub mod payout;
 pub mod rules;
+pub mod visits;
 
 use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
 use crate::crypto::Field;
@@ -73,6 +76,24 @@ pub const EVENT_INCOME: EncryptedColumn = EncryptedColumn {
     indexes: &[],
 };
 
+/// What a school reported about a member (a visit's cause).
+pub const REPORT_NOTE: EncryptedColumn = EncryptedColumn {
+    table: "visit_report",
+    key: "id",
+    column: "note_enc",
+    field: Field::Hardship,
+    indexes: &[],
+};
+
+/// A visit's note.
+pub const VISIT_NOTE: EncryptedColumn = EncryptedColumn {
+    table: "visit",
+    key: "id",
+    column: "note_enc",
+    field: Field::Hardship,
+    indexes: &[],
+};
+
 static FIGURES: &[Figure] = &[
     Figure {
         key: "figure-assistance-files-opened",
@@ -104,6 +125,18 @@ static FIGURES: &[Figure] = &[
         list: "/assistance?unit={unit}&year={year}",
         sum: Summation::Sum,
     },
+    Figure {
+        key: "figure-assistance-visits",
+        kind: FigureKind::Count,
+        list: "/assistance/visits?unit={unit}&year={year}",
+        sum: Summation::Sum,
+    },
+    Figure {
+        key: "figure-assistance-visits-fen",
+        kind: FigureKind::Fen,
+        list: "/assistance/visits?unit={unit}&year={year}",
+        sum: Summation::Sum,
+    },
 ];
 
 /// Assistance: hardship files and their rule sets.
@@ -115,6 +148,10 @@ pub static AREA: Area = Area {
         CodedColumn::of::<HardshipLevel>("hardship_event.level"),
         CodedColumn::of::<GrantStatus>("relief_grant.status"),
         CodedColumn::of::<FundEntryKind>("relief_fund_entry.kind"),
+        CodedColumn::of::<VisitType>("visit_report.visit_type"),
+        CodedColumn::of::<VisitType>("visit.visit_type"),
+        CodedColumn::of::<VisitTrigger>("visit.trigger_kind"),
+        CodedColumn::of::<CampaignKind>("campaign.kind"),
     ],
     encrypted: &[
         HOUSEHOLD,
@@ -122,6 +159,8 @@ pub static AREA: Area = Area {
         EXIT_REASON,
         GRANT_REASON,
         EVENT_INCOME,
+        REPORT_NOTE,
+        VISIT_NOTE,
     ],
     demo: Some(demo::area_demo),
     figures: FIGURES,
@@ -147,8 +186,8 @@ fn due_items_boxed<'a>(
 }
 
 /// Files opened (confirmed), closed and under review (open with a review due by the end of
-/// the year), and grants paid (count and sum in fen) per school of the reach: two queries,
-/// whatever the number of schools.
+/// the year), grants paid (count and sum in fen) and visits made (count and condolence
+/// money in fen) per school of the reach: three queries, whatever the number of schools.
 pub async fn year_figures(
     st: &Store,
     reach: &Reach,
@@ -186,7 +225,17 @@ pub async fn year_figures(
         }
     }
     for (unit, count, sum) in grants::paid_per_school(&st.db, reach.scope(), year).await? {
-        for (f, v) in FIGURES[3..].iter().zip([count, sum]) {
+        for (f, v) in FIGURES[3..5].iter().zip([count, sum]) {
+            out.push(FigureValue {
+                key: f.key.to_string(),
+                unit: OrgUnitId(unit),
+                year,
+                value: v,
+            });
+        }
+    }
+    for (unit, count, sum) in visits::per_school(&st.db, reach.scope(), year).await? {
+        for (f, v) in FIGURES[5..].iter().zip([count, sum]) {
             out.push(FigureValue {
                 key: f.key.to_string(),
                 unit: OrgUnitId(unit),
@@ -198,8 +247,8 @@ pub async fn year_figures(
     Ok(out)
 }
 
-/// Yearly reviews due within [`REVIEW_NOTICE_DAYS`] (or overdue) of open files in reach:
-/// one query. The title is the file's number only; no name or level reaches a reminder.
+/// Yearly reviews due within [`REVIEW_NOTICE_DAYS`] (or overdue) of open files in reach
+/// (one query) and the visits owed ([`visits::due`], five queries). The title is the file's number only; no name or level reaches a reminder.
 pub async fn due_items(
     st: &Store,
     reach: &Reach,
@@ -213,6 +262,31 @@ pub async fn due_items(
     crate::scope::restrict(&mut q, "f.school_union_id", reach.scope());
     q.push(" ORDER BY f.review_due, f.id");
     let rows: Vec<(i64, i64, NaiveDate)> = q.fetch_all(&st.db).await?;
+    let owed = visits::due(&st.db, reach.scope(), today).await?;
+    let school_roles = |school: OrgUnitId| {
+        vec![
+            Concerns::Role {
+                role: Role::SchoolChair,
+                unit: school,
+            },
+            Concerns::Role {
+                role: Role::CommitteeMember,
+                unit: school,
+            },
+        ]
+    };
+    // A visit owed names neither the member nor the type (a hospital stay is health data):
+    // the reminder says a visit is due and links to the school's due list.
+    let visit_items = owed.into_iter().map(|v| DueItem {
+        area: "assistance".into(),
+        kind: "due-assistance-visit".into(),
+        key: v.key(),
+        unit: v.school_union_id,
+        title: format!("#{}", v.source_id),
+        due: v.due_on,
+        concerns: school_roles(v.school_union_id),
+        href: "/assistance/visits".into(),
+    });
     Ok(rows
         .into_iter()
         .map(|(id, school, due)| DueItem {
@@ -234,5 +308,6 @@ pub async fn due_items(
             ],
             href: format!("/assistance/files/{id}"),
         })
+        .chain(visit_items)
         .collect())
 }

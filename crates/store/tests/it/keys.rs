@@ -71,6 +71,10 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     store::assistance::files::confirm(&t.store, &sys(), &who(), f, today()).await.unwrap();
     store::assistance::grants::apply(&t.store, &sys(), &who(), f, 50_000, "住院", today()).await.unwrap();
     store::assistance::files::exit(&t.store, &sys(), &who(), f, "收入好转", today()).await.unwrap();
+    // A reported hospital stay and a visit with a note: both notes are encrypted.
+    store::assistance::visits::report(&t.store, &sys(), &who(), "困难轮换", domain::assistance::VisitType::Hospitalisation, today(), "住院", today()).await.unwrap();
+    let v = domain::assistance::VisitDraft { visit_type: domain::assistance::VisitType::Hospitalisation, visited_on: today(), visitors: "主席".into(), amount_fen: 10_000, note: "术后".into() };
+    store::assistance::visits::record(&t.store, &sys(), &who(), "困难轮换", &v, None).await.unwrap();
 
     let columns = encrypted_columns(&t).await;
     assert!(columns.len() >= 4, "the schema's encrypted columns were not found: {columns:?}");

@@ -7,7 +7,10 @@
 //! a POST (`/reveal`) that the store audits before it decrypts. No page here is reachable
 //! without an assistance permission over the file's school; out of scope is 404.
 
-use crate::area::{Area, NavEntry};
+mod campaigns;
+mod visits;
+
+use crate::area::{Area, Document, DocumentKind, NavEntry};
 use crate::chrome::{Chrome, Opt, coded_options};
 use crate::congress::{into_fields, refused};
 use crate::ctx::{Auth, Flash};
@@ -113,6 +116,99 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::AssistanceDraft).form(&[("reason", "家庭收入好转")]),
             exit,
         )
+        .get(
+            "/assistance/visits",
+            Guard::staff(P::AssistanceView),
+            visits::list,
+        )
+        .get(
+            "/assistance/visits/new",
+            Guard::staff(P::AssistanceDraft),
+            visits::new_page,
+        )
+        .post(
+            "/assistance/visits/new",
+            Guard::staff(P::AssistanceDraft).form(&[
+                ("member", "{member}"),
+                ("visit_type", "hospitalisation"),
+                ("visited_on", "{today}"),
+                ("visitors", "工会主席"),
+                ("amount", "100"),
+                ("note", "住院手术"),
+            ]),
+            visits::create,
+        )
+        .get(
+            "/assistance/visits/report",
+            Guard::staff(P::AssistanceDraft),
+            visits::report_page,
+        )
+        .post(
+            "/assistance/visits/report",
+            Guard::staff(P::AssistanceDraft).form(&[
+                ("member", "{member}"),
+                ("visit_type", "bereavement"),
+                ("visited_on", "{today}"),
+                ("note", "父亲去世"),
+            ]),
+            visits::report,
+        )
+        .get(
+            "/assistance/visits/{id}",
+            Guard::staff(P::AssistanceView),
+            visits::show,
+        )
+        .post(
+            "/assistance/visits/{id}/reveal",
+            Guard::staff(P::AssistanceView).button(),
+            visits::reveal,
+        )
+        .get(
+            "/assistance/birthdays",
+            Guard::staff(P::AssistanceView),
+            visits::birthdays,
+        )
+        .get(
+            "/assistance/birthdays.xlsx",
+            Guard::staff(P::AssistanceView),
+            visits::birthdays_xlsx,
+        )
+        .get(
+            "/assistance/payout.xlsx",
+            Guard::staff(P::AssistanceConfirm),
+            visits::payout_xlsx,
+        )
+        .get(
+            "/assistance/campaigns",
+            Guard::staff(P::AssistanceView),
+            campaigns::list,
+        )
+        .post(
+            "/assistance/campaigns",
+            Guard::staff(P::AssistanceConfirm).form(&[
+                ("unit", "{school}"),
+                ("kind", "warmth"),
+                ("name", "元旦春节送温暖"),
+                ("from", "{today}"),
+                ("to", "{today}"),
+                ("budget", "1000"),
+            ]),
+            campaigns::create,
+        )
+        .get(
+            "/assistance/campaigns/{id}",
+            Guard::staff(P::AssistanceView),
+            campaigns::show,
+        )
+        .post(
+            "/assistance/campaigns/{id}/add",
+            Guard::staff(P::AssistanceDraft).form(&[
+                ("file", "0"),
+                ("amount", "100"),
+                ("reason", "送温暖"),
+            ]),
+            campaigns::add,
+        )
 }
 
 /// The assistance area.
@@ -132,8 +228,45 @@ pub static AREA: Area = Area {
             permission: Some(Permission::AssistanceView),
             rank: 76,
         },
+        NavEntry {
+            href: "/assistance/visits",
+            label_key: "nav-assistance-visits",
+            permission: Some(Permission::AssistanceView),
+            rank: 76,
+        },
+        NavEntry {
+            href: "/assistance/campaigns",
+            label_key: "nav-assistance-campaigns",
+            permission: Some(Permission::AssistanceView),
+            rank: 76,
+        },
+        NavEntry {
+            href: "/assistance/birthdays",
+            label_key: "nav-assistance-birthdays",
+            permission: Some(Permission::AssistanceView),
+            rank: 76,
+        },
     ],
-    documents: &[],
+    documents: &[
+        Document {
+            label_key: "doc-assistance-birthdays",
+            path: "/assistance/birthdays",
+            kind: DocumentKind::Print,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-assistance-birthdays-xlsx",
+            path: "/assistance/birthdays.xlsx",
+            kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-assistance-payout",
+            path: "/assistance/payout.xlsx",
+            kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
+        },
+    ],
 };
 
 /// A file as a list row or the head of its page: no household, no income.

@@ -213,3 +213,344 @@ dual_test!(async fn a_grant_passes_two_approvals_and_is_paid_from_the_fund_which
     let bal: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT balance_fen FROM relief_fund").fetch_one(p).await).unwrap();
     assert_eq!(bal, 200_000);
 });
+
+// ---- Must-visits, condolences, the birthday page, the payout list, campaigns ----
+
+fn server_today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+async fn retire(app: &TestApp, m: domain::ids::MemberId, since: chrono::NaiveDate) {
+    store::on_db!(app.t.db(), |p| sqlx::query(
+        "UPDATE member SET status = 'retired', status_since = $1 WHERE id = $2"
+    )
+    .bind(since)
+    .bind(m.0)
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
+}
+
+async fn visit_count(app: &TestApp) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM visit"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+fn visit_form<'a>(
+    member: &'a str,
+    ty: &'a str,
+    amount: &'a str,
+    note: &'a str,
+    on: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("member", member),
+        ("visit_type", ty),
+        ("visited_on", on),
+        ("visitors", "张主席、李委员"),
+        ("amount", amount),
+        ("note", note),
+        ("report", ""),
+    ]
+}
+
+const VISIT_NOTE: &str = "胆囊切除术后在家休养";
+
+dual_test!(async fn a_retirement_puts_a_visit_on_the_due_list_and_the_visit_takes_it_off(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let m = member(&app.t.store, o.school_a, "孙老师", 11).await;
+    let committee = app.account("weiyuanv", Role::CommitteeMember, o.school_a).await;
+    let mut c = app.client_for(committee).await;
+    let page = c.get("/assistance/visits").await;
+    page.assert_status(200);
+    assert!(!page.text().contains("孙老师"), "not retired yet: nothing due");
+    // The roster says retired from three days ago: the retirement visit is due.
+    let since = server_today() - chrono::Duration::days(3);
+    retire(&app, m, since).await;
+    let page = c.get("/assistance/visits").await;
+    let due = page.select("table.visits-due tbody tr").join(" ");
+    assert!(due.contains("孙老师") && (due.contains("退休") || due.contains("Retirement")), "{due}");
+    // The reminder scan sees it, with a number only: no name, no type.
+    let reach = store::area::Reach::of(&testkit::fixtures::sys::<domain::auth::perm::AssistanceView>());
+    let items = store::assistance::due_items(&app.t.store, &reach, server_today()).await.unwrap();
+    let item = items.iter().find(|i| i.kind == "due-assistance-visit").expect("a visit reminder");
+    assert!(!item.title.contains("孙") && item.href == "/assistance/visits");
+    assert_eq!(item.due, since + chrono::Duration::days(30));
+    // The link of the due list fills the form; the visit is recorded and leaves the list.
+    let href = page.attrs("table.visits-due a", "href").pop().unwrap();
+    let form = c.get(&href).await;
+    form.assert_status(200);
+    assert!(form.text().contains(&format!("#{}", m.0)));
+    let today = server_today().to_string();
+    let r = c.post("/assistance/visits/new", &visit_form(&format!("#{}", m.0), "retirement", "300", "", &today)).await;
+    r.assert_status(303);
+    let page = c.get("/assistance/visits").await;
+    assert!(page.select("table.visits-due tbody tr").join(" ").is_empty(), "nothing due any more");
+    assert!(page.select("table.visits tbody").join(" ").contains("孙老师"));
+    assert!(page.text().contains("300.00"));
+    let items = store::assistance::due_items(&app.t.store, &reach, server_today()).await.unwrap();
+    assert!(items.iter().all(|i| i.kind != "due-assistance-visit"));
+    // The year's figures count the visit and its money.
+    let figs = store::assistance::year_figures(&app.t.store, &reach, chrono::Datelike::year(&server_today())).await.unwrap();
+    let v = |k: &str| figs.iter().filter(|f| f.key == k).map(|f| f.value).sum::<i64>();
+    assert_eq!((v("figure-assistance-visits"), v("figure-assistance-visits-fen")), (1, 30_000));
+});
+
+dual_test!(async fn a_reported_hospital_stay_is_due_and_answered_by_its_visit(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    member(&app.t.store, o.school_a, "周老师", 12).await;
+    let mut c = app.client_as(Role::SchoolChair, o.school_a).await;
+    let on = (server_today() - chrono::Duration::days(1)).to_string();
+    let r = c.post("/assistance/visits/report", &[("member", "周老师"), ("visit_type", "hospitalisation"), ("visited_on", on.as_str()), ("note", VISIT_NOTE)]).await;
+    r.assert_status(303);
+    let page = c.get("/assistance/visits").await;
+    let due = page.select("table.visits-due tbody tr").join(" ");
+    assert!(due.contains("周老师") && (due.contains("住院") || due.contains("hospital")), "{due}");
+    assert!(!page.text().contains(VISIT_NOTE), "the report's note is not on the list");
+    let href = page.attrs("table.visits-due a", "href").pop().unwrap();
+    assert!(href.contains("report="), "{href}");
+    let form = c.get(&href).await;
+    let report = form.attrs("input[name=report]", "value").pop().unwrap();
+    let today = server_today().to_string();
+    let mut f = visit_form("周老师", "hospitalisation", "500", VISIT_NOTE, &today);
+    f.retain(|(k, _)| *k != "report");
+    f.push(("report", &report));
+    c.post("/assistance/visits/new", &f).await.assert_status(303);
+    assert!(c.get("/assistance/visits").await.select("table.visits-due tbody tr").is_empty());
+    let trigger: String = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT trigger_kind FROM visit").fetch_one(p).await).unwrap();
+    assert_eq!(trigger, "report");
+});
+
+dual_test!(async fn a_visit_above_its_cap_or_of_a_type_the_rules_do_not_keep_is_refused_with_the_rule_named(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    member(&app.t.store, o.school_a, "吴老师", 13).await;
+    let mut c = app.client_as(Role::CommitteeMember, o.school_a).await;
+    let today = server_today().to_string();
+    let field_error = |r: &testkit::app::Resp, id: &str| r.select(&format!("#{id}-error")).join(" ");
+    // ¥600 for a hospital stay: the local cap is ¥500 (rule set version 1).
+    let r = c.post("/assistance/visits/new", &visit_form("吴老师", "hospitalisation", "600", VISIT_NOTE, &today)).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let e = field_error(&r, "amount");
+    assert!(e.contains("500") && (e.contains("第 1 版") || e.contains("version 1")), "the cap and the version: {e}");
+    assert!(r.text().contains(VISIT_NOTE) && r.text().contains("value=\"600\""), "nothing typed is lost");
+    // The yearly cap per member (¥2,000): three visits of ¥500, ¥500, ¥1,000 pass, a fourth not.
+    for (ty, amount) in [("hospitalisation", "500"), ("bereavement", "500"), ("hardship", "1000")] {
+        c.post("/assistance/visits/new", &visit_form("吴老师", ty, amount, "", &today)).await.assert_status(303);
+    }
+    let r = c.post("/assistance/visits/new", &visit_form("吴老师", "marriage", "100", "", &today)).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let e = field_error(&r, "amount");
+    assert!(e.contains("上限 2000") || e.contains("cap of 2000"), "the yearly cap: {e}");
+    // A later rule set without weddings: a wedding visit is refused at its type.
+    let mut rules = domain::assistance::AssistanceRules::DEFAULT;
+    rules.visits.marriage = None;
+    store::assistance::rules::add_version(&app.t.store, &testkit::fixtures::sys(), &testkit::fixtures::who(), o.school_a, &rules, Some("本校不含婚嫁")).await.unwrap();
+    member(&app.t.store, o.school_a, "郑老师", 14).await;
+    let r = c.post("/assistance/visits/new", &visit_form("郑老师", "marriage", "0", "", &today)).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!field_error(&r, "visit_type").is_empty());
+    // A day in the future, no visitors, a type nobody knows: each at its field.
+    let tomorrow = (server_today() + chrono::Duration::days(1)).to_string();
+    let r = c.post("/assistance/visits/new", &[("member", "郑老师"), ("visit_type", "picnic"), ("visited_on", tomorrow.as_str()), ("visitors", ""), ("amount", "-1")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    for f in ["visit_type", "visited_on", "visitors", "amount"] {
+        assert!(!field_error(&r, f).is_empty(), "{f}");
+    }
+    assert_eq!(visit_count(&app).await, 3);
+});
+
+dual_test!(async fn another_schools_chair_cannot_see_or_record_your_visits_and_a_member_sees_none(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    member(&app.t.store, o.school_a, "冯老师", 15).await;
+    let mut a = app.client_as(Role::SchoolChair, o.school_a).await;
+    let today = server_today().to_string();
+    let r = a.post("/assistance/visits/new", &visit_form("冯老师", "hospitalisation", "200", VISIT_NOTE, &today)).await;
+    r.assert_status(303);
+    let href = r.location().unwrap();
+    // The masked page shows no note; the full view does and is audited.
+    let page = a.get(&href).await;
+    page.assert_status(200);
+    assert!(page.text().contains("冯老师") && !page.text().contains(VISIT_NOTE));
+    let full = a.post(&format!("{href}/reveal"), &[]).await;
+    full.assert_status(200);
+    assert!(full.text().contains(VISIT_NOTE));
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&href).await.status.as_u16(), 404);
+    let r = b.post(&format!("{href}/reveal"), &[]).await;
+    assert_eq!(r.status.as_u16(), 404);
+    assert!(!r.text().contains("冯老师"));
+    let list = b.get("/assistance/visits").await;
+    list.assert_status(200);
+    assert!(!list.text().contains("冯老师"));
+    // B's chair cannot record a visit to A's member, by name or number.
+    let m: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT member_id FROM visit").fetch_one(p).await).unwrap();
+    for who in ["冯老师".to_string(), format!("#{m}")] {
+        let r = b.post("/assistance/visits/new", &visit_form(&who, "hospitalisation", "100", "", &today)).await;
+        assert_eq!(r.status.as_u16(), 422, "{who}");
+    }
+    assert_eq!(visit_count(&app).await, 1);
+    // A member of school A (even the visited one's colleague) sees no visit at all.
+    let mut mem = app.client_as(Role::Member, o.school_a).await;
+    for path in ["/assistance/visits".to_string(), href.clone(), "/assistance/birthdays".into(), "/assistance/payout.xlsx".into()] {
+        assert_eq!(mem.get(&path).await.status.as_u16(), 403, "{path}");
+    }
+    let views: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'visit.view'").fetch_one(p).await).unwrap();
+    assert_eq!(views, 1);
+    // The raw SQLite file and its WAL hold no note in plain text.
+    if let Some(path) = &app.t.sqlite_path {
+        for f in [path.clone(), path.with_extension("db-wal")] {
+            if let Ok(bytes) = std::fs::read(&f) {
+                let needle = VISIT_NOTE.as_bytes();
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} holds the note", f.display());
+            }
+        }
+    }
+});
+
+dual_test!(async fn the_birthday_page_lists_retirees_round_birthdays_for_printing(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let year = chrono::Datelike::year(&server_today());
+    let born = |age: i32| chrono::NaiveDate::from_ymd_opt(year - age, 10, 10).unwrap();
+    for (name, n, age) in [("陈七十", 21, 70), ("陈八十", 22, 80), ("陈九三", 23, 93), ("陈七一", 24, 71)] {
+        let m = member(&app.t.store, o.school_a, name, n).await;
+        store::on_db!(app.t.db(), |p| sqlx::query("UPDATE member SET birth_date = $1 WHERE id = $2").bind(born(age)).bind(m.0).execute(p).await.map(|_| ())).unwrap();
+        retire(&app, m, chrono::NaiveDate::from_ymd_opt(2010, 1, 1).unwrap()).await;
+    }
+    let mut c = app.client_as(Role::CommitteeMember, o.school_a).await;
+    let from = format!("{year}-01-01");
+    let to = format!("{year}-12-31");
+    let page = c.get(&format!("/assistance/birthdays?from={from}&to={to}")).await;
+    page.assert_status(200);
+    let rows = page.select("table.birthdays tbody tr").join(" ");
+    for n in ["陈七十", "陈八十", "陈九三"] {
+        assert!(rows.contains(n), "{n} in {rows}");
+    }
+    assert!(!rows.contains("陈七一"), "71 is not a round birthday");
+    assert_eq!(page.select("[data-print]").len(), 1, "a print button");
+    // The same list as .xlsx, audited as an export.
+    let x = c.get(&format!("/assistance/birthdays.xlsx?from={from}&to={to}")).await;
+    x.assert_status(200);
+    let cells = testkit::fixtures::read_xlsx(&x.bytes).concat().join("|");
+    assert!(cells.contains("陈八十") && !cells.contains("陈七一"), "{cells}");
+    let exports: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'retiree_birthdays.export'").fetch_one(p).await).unwrap();
+    assert_eq!(exports, 1);
+    // The default period (the year of the coming 重阳节) answers too.
+    c.get("/assistance/birthdays").await.assert_status(200);
+    // A period longer than a year is refused at its field, nothing listed.
+    let r = c.get(&format!("/assistance/birthdays?from={}-01-01&to={to}", year - 2)).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#to-error").is_empty());
+    // School B's chair sees none of them.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    let page = b.get(&format!("/assistance/birthdays?from={from}&to={to}")).await;
+    assert!(!page.text().contains("陈七十"));
+});
+
+dual_test!(async fn the_payout_list_holds_grants_paid_and_condolence_money_and_is_audited(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    member(&app.t.store, o.school_a, "褚老师", 31).await;
+    member(&app.t.store, o.school_a, "卫老师", 32).await;
+    let chair = app.account("zhuxip", Role::SchoolChair, o.school_a).await;
+    let chair2 = app.account("zhuxiq", Role::SchoolChair, o.school_a).await;
+    let staff = app.account("quzongp", Role::UnionStaff, o.union).await;
+    let mut ch = app.client_for(chair).await;
+    let mut st = app.client_for(staff).await;
+    let r = ch.post("/assistance/files/new", &file_form("褚老师", "3", "1500")).await;
+    let href = r.location().unwrap();
+    ch.post(&format!("{href}/confirm"), &[]).await.assert_status(303);
+    ch.post(&format!("{href}/grant"), &[("amount", "800"), ("reason", "住院")]).await.assert_status(303);
+    let gid: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT id FROM relief_grant").fetch_one(p).await).unwrap();
+    app.client_for(chair2).await.post(&format!("/assistance/grants/{gid}/approve"), &[]).await.assert_status(303);
+    st.post(&format!("/assistance/grants/{gid}/approve"), &[]).await.assert_status(303);
+    st.post("/assistance/fund/income", &[("unit", &o.school_a.0.to_string()), ("kind", "allocation"), ("amount", "5000")]).await.assert_status(303);
+    st.post(&format!("/assistance/grants/{gid}/pay"), &[]).await.assert_status(303);
+    let today = server_today().to_string();
+    ch.post("/assistance/visits/new", &visit_form("卫老师", "bereavement", "400", VISIT_NOTE, &today)).await.assert_status(303);
+    let r = st.get(&format!("/assistance/payout.xlsx?from={today}&to={today}")).await;
+    r.assert_status(200);
+    let rows = testkit::fixtures::read_xlsx(&r.bytes);
+    let text = rows.iter().map(|r| r.join("|")).collect::<Vec<_>>().join("\n");
+    assert!(text.contains("褚老师") && text.contains("卫老师"), "{text}");
+    assert!(text.contains("1200"), "the total of 800 + 400: {text}");
+    assert!(!text.contains(VISIT_NOTE), "no note in the payout list");
+    let exports: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'assistance_payout.export'").fetch_one(p).await).unwrap();
+    assert_eq!(exports, 1);
+    // A committee member (no confirming permission) gets no payout list.
+    let mut cm = app.client_as(Role::CommitteeMember, o.school_a).await;
+    assert_eq!(cm.get("/assistance/payout.xlsx").await.status.as_u16(), 403);
+    // School B's chair gets a list without A's names.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    let r = b.get(&format!("/assistance/payout.xlsx?from={today}&to={today}")).await;
+    r.assert_status(200);
+    let text = testkit::fixtures::read_xlsx(&r.bytes).concat().join("|");
+    assert!(!text.contains("褚老师") && !text.contains("卫老师"));
+});
+
+dual_test!(async fn a_campaign_lists_open_files_within_its_budget_and_pays_them_through_two_approvals(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    member(&app.t.store, o.school_a, "蒋老师", 41).await;
+    member(&app.t.store, o.school_a, "沈老师", 42).await;
+    let chair = app.account("zhuxic", Role::SchoolChair, o.school_a).await;
+    let chair2 = app.account("zhuxid", Role::SchoolChair, o.school_a).await;
+    let staff = app.account("quzongc", Role::UnionStaff, o.union).await;
+    let mut ch = app.client_for(chair).await;
+    let mut st = app.client_for(staff).await;
+    let mut files = Vec::new();
+    for name in ["蒋老师", "沈老师"] {
+        let r = ch.post("/assistance/files/new", &file_form(name, "3", "1500")).await;
+        let href = r.location().unwrap();
+        ch.post(&format!("{href}/confirm"), &[]).await.assert_status(303);
+        files.push(href.trim_start_matches("/assistance/files/").to_string());
+    }
+    let today = server_today().to_string();
+    let end = (server_today() + chrono::Duration::days(60)).to_string();
+    let union = o.union.0.to_string();
+    // A campaign without a name comes back with what was typed.
+    let r = st.post("/assistance/campaigns", &[("unit", union.as_str()), ("kind", "warmth"), ("name", ""), ("from", today.as_str()), ("to", end.as_str()), ("budget", "1500")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.text().contains("value=\"1500\""));
+    let r = st.post("/assistance/campaigns", &[("unit", union.as_str()), ("kind", "warmth"), ("name", "元旦春节送温暖"), ("from", today.as_str()), ("to", end.as_str()), ("budget", "1500")]).await;
+    r.assert_status(303);
+    let camp = r.location().unwrap();
+    // The school's chair sees the district's campaign and lists a file of the school.
+    let page = ch.get(&camp).await;
+    page.assert_status(200);
+    assert_eq!(page.select("select#file option").len(), 2);
+    ch.post(&format!("{camp}/add"), &[("file", files[0].as_str()), ("amount", "1000"), ("reason", "")]).await.assert_status(303);
+    // Above the budget: refused with the budget named; the same file twice: refused.
+    let r = ch.post(&format!("{camp}/add"), &[("file", files[1].as_str()), ("amount", "600"), ("reason", "")]).await;
+    let flash = ch.follow(&r).await.text();
+    assert!(flash.contains("1500") && flash.contains("1000"), "the budget and what is listed: {flash}");
+    let r = ch.post(&format!("{camp}/add"), &[("file", files[0].as_str()), ("amount", "100"), ("reason", "")]).await;
+    let flash = ch.follow(&r).await.text();
+    assert!(flash.contains("已在") || flash.contains("already"), "{flash}");
+    let listed: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM relief_grant WHERE campaign_id IS NOT NULL").fetch_one(p).await).unwrap();
+    assert_eq!(listed, 1);
+    // The grant passes the two approvals and is paid like any grant.
+    let gid: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT id FROM relief_grant").fetch_one(p).await).unwrap();
+    app.client_for(chair2).await.post(&format!("/assistance/grants/{gid}/approve"), &[]).await.assert_status(303);
+    st.post(&format!("/assistance/grants/{gid}/approve"), &[]).await.assert_status(303);
+    st.post("/assistance/fund/income", &[("unit", union.as_str()), ("kind", "allocation"), ("amount", "3000")]).await.assert_status(303);
+    st.post(&format!("/assistance/grants/{gid}/pay"), &[]).await.assert_status(303);
+    let page = st.get(&camp).await;
+    let facts = page.select("dl.facts dd").join(" | ");
+    assert!(facts.contains("1000") && facts.contains("500.00"), "paid and budget left: {facts}");
+    assert!(page.select("table.progress").join(" ").contains("甲"), "progress by school");
+    // School B's chair sees the campaign but none of A's beneficiaries.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    let page = b.get(&camp).await;
+    page.assert_status(200);
+    assert!(!page.text().contains("蒋老师"));
+});

@@ -267,6 +267,9 @@ struct World {
     /// A hardship file of school A (assistance), and a grant applied for on another one.
     hardship: i64,
     relief_grant: i64,
+    /// A visit to a member of school A, and a campaign of school A (assistance).
+    visit: i64,
+    campaign: i64,
     /// A staff-home application of school A, self-assessed (assessment).
     home_application: i64,
     /// School A's news item (submitted), a task of its plan and its year summary draft.
@@ -297,7 +300,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 37] = [
+    let prefixes: [(&str, i64); 39] = [
         ("/activities/", w.activity),
         ("/surveys/", w.survey),
         ("/petitions/", w.petition),
@@ -316,6 +319,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
         ("/notify/rules/", w.school.0),
+        ("/assistance/visits/", w.visit),
+        ("/assistance/campaigns/", w.campaign),
         ("/inbox/", w.inbox),
         ("/jobs/", w.job),
         ("/members/", w.member),
@@ -551,6 +556,41 @@ async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
         .await
         .unwrap();
     (draft.0, grant.0)
+}
+
+/// A visit to a member of school A and a campaign of school A (assistance).
+async fn visit_and_campaign_of_a(app: &TestApp) -> (i64, i64) {
+    let st = &app.t.store;
+    member(st, app.org.school_a, "甲校慰问户", 41).await;
+    let d = domain::assistance::VisitInput {
+        member: "甲校慰问户".into(),
+        visit_type: "hospitalisation".into(),
+        visited_on: today().to_string(),
+        visitors: "工会主席".into(),
+        amount: "200".into(),
+        note: "住院".into(),
+    }
+    .parse(today())
+    .unwrap();
+    let visit = store::assistance::visits::record(st, &sys(), &who(), "甲校慰问户", &d, None)
+        .await
+        .unwrap();
+    let campaign = store::assistance::campaigns::create(
+        st,
+        &sys(),
+        &who(),
+        app.org.school_a,
+        domain::assistance::CampaignKind::Warmth,
+        "甲校送温暖",
+        (
+            today() - chrono::Duration::days(30),
+            today() + chrono::Duration::days(3650),
+        ),
+        100_000,
+    )
+    .await
+    .unwrap();
+    (visit.0, campaign.0)
 }
 
 /// A staff-home application of school A, self-assessed (assessment).
@@ -1020,6 +1060,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let cadre = store::org::cadre_positions(st, &sys(), member_a).await.unwrap()[0].id;
     let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
+    let (visit, campaign) = visit_and_campaign_of_a(&app).await;
     let home_application = home_application_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
@@ -1044,6 +1085,8 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         job,
         hardship,
         relief_grant,
+        visit,
+        campaign,
         home_application,
         news_item,
         plan_task,
@@ -1058,7 +1101,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
