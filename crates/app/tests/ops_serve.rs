@@ -605,3 +605,91 @@ async fn two_servers_on_one_postgresql_behind_the_guides_nginx_serve_one_meeting
         assert!(!out.contains("panicked"), "{out}");
     }
 }
+
+/// Ballots per second through one `serve` process and through two on the same
+/// PostgreSQL, with `GET /healthz` on the same connections as the ceiling, each for the
+/// same time (a figure for BENCHMARKS.md, not a check):
+///
+/// ```sh
+/// JIAOGONG_REQUIRE_PG=1 cargo test --workspace --test ops_serve -- --ignored --nocapture ballot_rate
+/// ```
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run it with --ignored"]
+async fn ballot_rate_with_one_and_two_processes() {
+    const DELEGATES: usize = 3000;
+    const POLLS_PER_STEP: usize = 4;
+    const CONNS: usize = 32;
+    let secs: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let url = match pg_database(&format!("rate_{}", tag())).await {
+        Ok(u) => u,
+        Err(why) => {
+            assert!(!testkit::pg_required(), "no PostgreSQL: {why}");
+            testkit::pg_cluster::not_run("ballot rate", &why);
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (hall, polls) = pg_hall(&url, DELEGATES, POLLS_PER_STEP * 2).await;
+    let one = Server::start(d, &url, "one", &DEPLOY_ENV);
+    let two = Server::start(d, &url, "two", &DEPLOY_ENV);
+    let codes: Vec<String> = hall.delegates.iter().map(|x| x.2.clone()).collect();
+
+    /// `CONNS` clients spread over `bases`, each sending its share of `work` (or the health
+    /// check round and round) until `secs` have passed: (requests answered as expected, s).
+    async fn run(bases: Vec<String>, work: Option<Vec<(String, i64)>>, secs: u64) -> (usize, f64) {
+        let work = std::sync::Arc::new(work);
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let start = Instant::now();
+        let end = start + Duration::from_secs(secs);
+        let mut tasks = Vec::new();
+        for i in 0..CONNS {
+            let base = bases[i % bases.len()].clone();
+            let (work, next) = (work.clone(), next.clone());
+            tasks.push(tokio::spawn(async move {
+                let c = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+                let mut ok = 0usize;
+                while Instant::now() < end {
+                    match work.as_ref() {
+                        None => {
+                            if c.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().as_u16() == 200) {
+                                ok += 1;
+                            }
+                        }
+                        Some(w) => {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some((code, poll)) = w.get(k) else { break };
+                            if cast(&c, &base, code, domain::voting::PollId(*poll)).await {
+                                ok += 1;
+                            }
+                        }
+                    }
+                }
+                ok
+            }));
+        }
+        let mut n = 0;
+        for t in tasks {
+            n += t.await.unwrap();
+        }
+        (n, start.elapsed().as_secs_f64())
+    }
+    let ballots = |ps: &[domain::voting::PollId]| -> Vec<(String, i64)> {
+        (0..DELEGATES * ps.len()).map(|i| (codes[i / ps.len()].clone(), ps[i % ps.len()].0)).collect()
+    };
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+    println!("{build} build, {cores} cores shared by the clients, both servers and PostgreSQL; {CONNS} connections, {secs} s per step");
+    run(vec![one.base()], None, 1).await;
+    let (h1, s) = run(vec![one.base()], None, secs).await;
+    println!("ceiling, one process:  GET /healthz {:.0}/s", h1 as f64 / s);
+    let (b1, s) = run(vec![one.base()], Some(ballots(&polls[..POLLS_PER_STEP])), secs).await;
+    let r1 = b1 as f64 / s;
+    println!("ballots, one process:  {b1} in {s:.1} s = {r1:.0}/s ({:.0} % of the ceiling)", 100.0 * r1 / (h1 as f64 / s));
+    let (h2, s) = run(vec![one.base(), two.base()], None, secs).await;
+    println!("ceiling, two processes: GET /healthz {:.0}/s", h2 as f64 / s);
+    let (b2, s) = run(vec![one.base(), two.base()], Some(ballots(&polls[POLLS_PER_STEP..])), secs).await;
+    let r2 = b2 as f64 / s;
+    println!("ballots, two processes: {b2} in {s:.1} s = {r2:.0}/s ({:.0} % of the ceiling; {:.2}× one process)", 100.0 * r2 / (h2 as f64 / s), r2 / r1);
+    assert!(b1 > 0 && b2 > 0);
+}
