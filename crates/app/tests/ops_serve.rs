@@ -189,7 +189,15 @@ async fn json_logs_give_one_line_per_request_with_the_route_and_nothing_personal
         .iter()
         .find(|l| l["message"] == "request" && l["route"] == "/members/{id}")
         .unwrap_or_else(|| panic!("no request line for /members/{{id}}: {out}"));
-    for field in ["timestamp", "level", "route", "status", "ms", "request_id", "method"] {
+    for field in [
+        "timestamp",
+        "level",
+        "route",
+        "status",
+        "ms",
+        "request_id",
+        "method",
+    ] {
         assert!(line.get(field).is_some(), "{field} missing: {line}");
     }
     assert_eq!(line["level"], "INFO");
@@ -243,20 +251,47 @@ async fn json_logs_give_one_line_per_request_with_the_route_and_nothing_personal
 /// the two upstream ports, loopback listeners and a throwaway certificate put in place of
 /// the guide's. Every replacement must find its text exactly once, so a guide that changes
 /// shape fails this test instead of silently testing something else.
-fn deploy_nginx_config(backends: [u16; 2], tls: u16, plain: u16, cert: &Path, key: &Path) -> String {
-    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/DEPLOY.md")).unwrap();
-    let start = guide.find("```nginx\n").expect("an nginx block in docs/DEPLOY.md") + "```nginx\n".len();
+fn deploy_nginx_config(
+    backends: [u16; 2],
+    tls: u16,
+    plain: u16,
+    cert: &Path,
+    key: &Path,
+) -> String {
+    let guide =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/DEPLOY.md"))
+            .unwrap();
+    let start = guide
+        .find("```nginx\n")
+        .expect("an nginx block in docs/DEPLOY.md")
+        + "```nginx\n".len();
     let len = guide[start..].find("```").unwrap();
     let mut conf = guide[start..start + len].to_string();
     for (from, to) in [
-        ("server 127.0.0.1:8080;", format!("server 127.0.0.1:{};", backends[0])),
-        ("server 127.0.0.1:8081;", format!("server 127.0.0.1:{};", backends[1])),
-        ("listen 443 ssl http2;", format!("listen 127.0.0.1:{tls} ssl http2;")),
+        (
+            "server 127.0.0.1:8080;",
+            format!("server 127.0.0.1:{};", backends[0]),
+        ),
+        (
+            "server 127.0.0.1:8081;",
+            format!("server 127.0.0.1:{};", backends[1]),
+        ),
+        (
+            "listen 443 ssl http2;",
+            format!("listen 127.0.0.1:{tls} ssl http2;"),
+        ),
         ("listen 80;", format!("listen 127.0.0.1:{plain};")),
-        ("/etc/ssl/jiaogong/fullchain.pem", cert.display().to_string()),
+        (
+            "/etc/ssl/jiaogong/fullchain.pem",
+            cert.display().to_string(),
+        ),
         ("/etc/ssl/jiaogong/privkey.pem", key.display().to_string()),
     ] {
-        assert_eq!(conf.matches(from).count(), 1, "docs/DEPLOY.md's nginx block should hold {from:?} once");
+        assert_eq!(
+            conf.matches(from).count(),
+            1,
+            "docs/DEPLOY.md's nginx block should hold {from:?} once"
+        );
         conf = conf.replace(from, &to);
     }
     conf
@@ -294,7 +329,11 @@ impl Nginx {
             .arg(dir.join("error.log"))
             .output()
             .unwrap();
-        assert!(check.status.success(), "nginx -t: {}", String::from_utf8_lossy(&check.stderr));
+        assert!(
+            check.status.success(),
+            "nginx -t: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
         let child = Command::new("nginx")
             .arg("-p")
             .arg(&dir)
@@ -317,7 +356,9 @@ impl Nginx {
 impl Drop for Nginx {
     fn drop(&mut self) {
         // SIGQUIT would wait for the event streams; TERM is the fast stop.
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -333,22 +374,47 @@ async fn pg_database(name: &str) -> Result<String, String> {
     let server = tokio::task::spawn_blocking(testkit::pg_server)
         .await
         .map_err(|e| e.to_string())??;
-    let admin = store::Db::connect(&server, &store::DbOptions { max_connections: 1, pg_schema: None })
-        .await
-        .map_err(|e| e.to_string())?;
+    let admin = store::Db::connect(
+        &server,
+        &store::DbOptions {
+            max_connections: 1,
+            pg_schema: None,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let sql = format!("CREATE DATABASE {name}");
-    store::on_db!(&admin, |p| sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(p).await.map(|_| ()))
-        .map_err(|e| e.to_string())?;
+    store::on_db!(&admin, |p| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .map_err(|e| e.to_string())?;
     admin.close().await;
     let (base, query) = server.split_once('?').unwrap_or((&server, ""));
     let (host, _) = base.rsplit_once('/').unwrap();
-    Ok(if query.is_empty() { format!("{host}/{name}") } else { format!("{host}/{name}?{query}") })
+    Ok(if query.is_empty() {
+        format!("{host}/{name}")
+    } else {
+        format!("{host}/{name}?{query}")
+    })
 }
 
 /// A congress hall on PostgreSQL, as the voting tests make it, and a chair who logs in
 /// with a password: (hall, open polls).
-async fn pg_hall(url: &str, delegates: usize, polls: usize) -> (testkit::hall::Hall, Vec<domain::voting::PollId>) {
-    let db = store::Db::connect(url, &store::DbOptions { max_connections: 4, pg_schema: None }).await.unwrap();
+async fn pg_hall(
+    url: &str,
+    delegates: usize,
+    polls: usize,
+) -> (testkit::hall::Hall, Vec<domain::voting::PollId>) {
+    let db = store::Db::connect(
+        url,
+        &store::DbOptions {
+            max_connections: 4,
+            pg_schema: None,
+        },
+    )
+    .await
+    .unwrap();
     db.migrate().await.unwrap();
     let st = store::Store::new(db, store::Cipher::new(&testkit::TEST_KEY));
     st.check_key().await.unwrap();
@@ -360,7 +426,10 @@ async fn pg_hall(url: &str, delegates: usize, polls: usize) -> (testkit::hall::H
         open.push(testkit::hall::open_motion(&st, &hall, "secret").await);
     }
     let sys = domain::auth::SystemCap::for_cli();
-    let hash = store::auth::PasswordHasher::new(1).hash(CHAIR_PASSWORD).await.unwrap();
+    let hash = store::auth::PasswordHasher::new(1)
+        .hash(CHAIR_PASSWORD)
+        .await
+        .unwrap();
     let chair = store::auth::create_account_system(
         &sys,
         &st,
@@ -374,7 +443,16 @@ async fn pg_hall(url: &str, delegates: usize, polls: usize) -> (testkit::hall::H
     )
     .await
     .unwrap();
-    store::auth::grant_system(&sys, &st, &testkit::who(), chair, domain::auth::Role::SchoolChair, school).await.unwrap();
+    store::auth::grant_system(
+        &sys,
+        &st,
+        &testkit::who(),
+        chair,
+        domain::auth::Role::SchoolChair,
+        school,
+    )
+    .await
+    .unwrap();
     st.db.close().await;
     (hall, open)
 }
@@ -396,7 +474,12 @@ async fn login_with(c: &reqwest::Client, base: &str, user: &str, password: &str)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 303, "login of {user} at {base}: {}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "login of {user} at {base}: {}",
+        r.text().await.unwrap_or_default()
+    );
     r.headers()
         .get_all("set-cookie")
         .iter()
@@ -412,7 +495,12 @@ async fn cast(c: &reqwest::Client, base: &str, code: &str, poll: domain::voting:
     let r = c
         .post(format!("{base}/vote"))
         .header("accept-language", "zh-CN")
-        .form(&[("code", code), ("poll", &poll.0.to_string()), ("step", "cast"), ("choice", "yes")])
+        .form(&[
+            ("code", code),
+            ("poll", &poll.0.to_string()),
+            ("step", "cast"),
+            ("choice", "yes"),
+        ])
         .send()
         .await
         .unwrap();
@@ -428,7 +516,12 @@ struct Turnout {
 }
 
 impl Turnout {
-    async fn open(c: &reqwest::Client, base: &str, poll: domain::voting::PollId, cookie: &str) -> Turnout {
+    async fn open(
+        c: &reqwest::Client,
+        base: &str,
+        poll: domain::voting::PollId,
+        cookie: &str,
+    ) -> Turnout {
         let r = c
             .get(format!("{base}/polls/{}/events", poll.0))
             .header("cookie", cookie)
@@ -436,9 +529,17 @@ impl Turnout {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200, "events at {base}");
-        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         assert!(ct.starts_with("text/event-stream"), "{ct}");
-        Turnout { r, buf: String::new() }
+        Turnout {
+            r,
+            buf: String::new(),
+        }
     }
 
     /// Waits until an event says at least `n` voted; the count it said.
@@ -471,13 +572,28 @@ impl Turnout {
 fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let o = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
         .output()
         .unwrap();
-    assert!(o.status.success(), "openssl: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     (cert, key)
 }
 
@@ -490,11 +606,23 @@ const DEPLOY_ENV: [(&str, &str); 3] = [
 
 /// Whether the tools are here; says SKIPPED (or fails when required) when not.
 fn have_nginx() -> bool {
-    let found = Command::new("nginx").arg("-v").output().is_ok_and(|o| o.status.success())
-        && Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("nginx")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
     if !found {
-        assert!(!nginx_required(), "JIAOGONG_REQUIRE_NGINX=1 (or the CI's REQUIRE_BROWSER) but nginx or openssl is missing: apt install nginx openssl");
-        testkit::pg_cluster::not_run("two serve processes behind nginx", "nginx or openssl is not installed (apt install nginx openssl)");
+        assert!(
+            !nginx_required(),
+            "JIAOGONG_REQUIRE_NGINX=1 (or the CI's REQUIRE_BROWSER) but nginx or openssl is missing: apt install nginx openssl"
+        );
+        testkit::pg_cluster::not_run(
+            "two serve processes behind nginx",
+            "nginx or openssl is not installed (apt install nginx openssl)",
+        );
     }
     found
 }
@@ -503,7 +631,10 @@ fn tag() -> String {
     format!(
         "{}_{:08x}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
     )
 }
 
@@ -528,26 +659,54 @@ async fn two_servers_on_one_postgresql_behind_the_guides_nginx_serve_one_meeting
     let two = Server::start(d, &url, "two", &DEPLOY_ENV);
     let (cert, key) = self_signed(d);
     let (tls, plain) = (free_port(), free_port());
-    let nginx = Nginx::start(d, &deploy_nginx_config([one.port, two.port], tls, plain, &cert, &key));
+    let nginx = Nginx::start(
+        d,
+        &deploy_nginx_config([one.port, two.port], tls, plain, &cert, &key),
+    );
     let front = format!("https://127.0.0.1:{tls}");
     let c = tls_client();
     let until = Instant::now() + Duration::from_secs(20);
-    while c.get(format!("{front}/healthz")).send().await.ok().map(|r| r.status().as_u16()) != Some(200) {
-        assert!(Instant::now() < until, "nginx did not answer: {}", nginx.log());
+    while c
+        .get(format!("{front}/healthz"))
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status().as_u16())
+        != Some(200)
+    {
+        assert!(
+            Instant::now() < until,
+            "nginx did not answer: {}",
+            nginx.log()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     // Plain HTTP is sent to HTTPS.
-    let r = client().get(format!("http://127.0.0.1:{plain}/congress")).send().await.unwrap();
+    let r = client()
+        .get(format!("http://127.0.0.1:{plain}/congress"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 301);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("https://"));
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("https://")
+    );
 
     // Logged in on one process, the session goes on on the other (sessions live in the
     // database), and through the proxy whichever process answers.
     let cookie = login_with(&c, &one.base(), "hallchair", CHAIR_PASSWORD).await;
     let meeting = format!("/congress/meetings/{}", hall.meeting.0);
     for base in [two.base(), one.base(), front.clone(), front.clone()] {
-        let r = c.get(format!("{base}{meeting}")).header("cookie", &cookie).send().await.unwrap();
+        let r = c
+            .get(format!("{base}{meeting}"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{base}{meeting}");
     }
     // A login through the proxy sets a Secure cookie (secure_cookies behind TLS).
@@ -558,14 +717,25 @@ async fn two_servers_on_one_postgresql_behind_the_guides_nginx_serve_one_meeting
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let set = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("jg_session=")).unwrap().to_string();
+    let set = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("jg_session="))
+        .unwrap()
+        .to_string();
     assert!(set.contains("Secure") && set.contains("HttpOnly"), "{set}");
 
     // Live turnout on each process directly and through the proxy (buffering off).
     let mut streams = Vec::new();
     for base in [one.base(), two.base(), front.clone()] {
         let mut t = Turnout::open(&c, &base, poll, &cookie).await;
-        assert_eq!(t.until(0, Duration::from_secs(5)).await, 0, "the first event of {base}");
+        assert_eq!(
+            t.until(0, Duration::from_secs(5)).await,
+            0,
+            "the first event of {base}"
+        );
         streams.push((base, t));
     }
 
@@ -578,7 +748,10 @@ async fn two_servers_on_one_postgresql_behind_the_guides_nginx_serve_one_meeting
             1 => two.base(),
             _ => front.clone(),
         };
-        assert!(cast(&c, &base, code, poll).await, "ballot {i} through {base}");
+        assert!(
+            cast(&c, &base, code, poll).await,
+            "ballot {i} through {base}"
+        );
         stored += 1;
     }
     // Every stream counts every ballot, whichever process took it (LISTEN/NOTIFY).
@@ -590,7 +763,12 @@ async fn two_servers_on_one_postgresql_behind_the_guides_nginx_serve_one_meeting
     let again = c
         .post(format!("{}/vote", two.base()))
         .header("accept-language", "zh-CN")
-        .form(&[("code", codes[0]), ("poll", &poll.0.to_string()), ("step", "cast"), ("choice", "no")])
+        .form(&[
+            ("code", codes[0]),
+            ("poll", &poll.0.to_string()),
+            ("step", "cast"),
+            ("choice", "no"),
+        ])
         .send()
         .await
         .unwrap()
@@ -619,7 +797,10 @@ async fn ballot_rate_with_one_and_two_processes() {
     const DELEGATES: usize = 3000;
     const POLLS_PER_STEP: usize = 4;
     const CONNS: usize = 32;
-    let secs: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let secs: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
     let url = match pg_database(&format!("rate_{}", tag())).await {
         Ok(u) => u,
         Err(why) => {
@@ -647,12 +828,19 @@ async fn ballot_rate_with_one_and_two_processes() {
             let base = bases[i % bases.len()].clone();
             let (work, next) = (work.clone(), next.clone());
             tasks.push(tokio::spawn(async move {
-                let c = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+                let c = reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .unwrap();
                 let mut ok = 0usize;
                 while Instant::now() < end {
                     match work.as_ref() {
                         None => {
-                            if c.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().as_u16() == 200) {
+                            if c.get(format!("{base}/healthz"))
+                                .send()
+                                .await
+                                .is_ok_and(|r| r.status().as_u16() == 200)
+                            {
                                 ok += 1;
                             }
                         }
@@ -675,21 +863,51 @@ async fn ballot_rate_with_one_and_two_processes() {
         (n, start.elapsed().as_secs_f64())
     }
     let ballots = |ps: &[domain::voting::PollId]| -> Vec<(String, i64)> {
-        (0..DELEGATES * ps.len()).map(|i| (codes[i / ps.len()].clone(), ps[i % ps.len()].0)).collect()
+        (0..DELEGATES * ps.len())
+            .map(|i| (codes[i / ps.len()].clone(), ps[i % ps.len()].0))
+            .collect()
     };
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
-    println!("{build} build, {cores} cores shared by the clients, both servers and PostgreSQL; {CONNS} connections, {secs} s per step");
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!(
+        "{build} build, {cores} cores shared by the clients, both servers and PostgreSQL; {CONNS} connections, {secs} s per step"
+    );
     run(vec![one.base()], None, 1).await;
     let (h1, s) = run(vec![one.base()], None, secs).await;
     println!("ceiling, one process:  GET /healthz {:.0}/s", h1 as f64 / s);
-    let (b1, s) = run(vec![one.base()], Some(ballots(&polls[..POLLS_PER_STEP])), secs).await;
+    let (b1, s) = run(
+        vec![one.base()],
+        Some(ballots(&polls[..POLLS_PER_STEP])),
+        secs,
+    )
+    .await;
     let r1 = b1 as f64 / s;
-    println!("ballots, one process:  {b1} in {s:.1} s = {r1:.0}/s ({:.0} % of the ceiling)", 100.0 * r1 / (h1 as f64 / s));
+    println!(
+        "ballots, one process:  {b1} in {s:.1} s = {r1:.0}/s ({:.0} % of the ceiling)",
+        100.0 * r1 / (h1 as f64 / s)
+    );
     let (h2, s) = run(vec![one.base(), two.base()], None, secs).await;
-    println!("ceiling, two processes: GET /healthz {:.0}/s", h2 as f64 / s);
-    let (b2, s) = run(vec![one.base(), two.base()], Some(ballots(&polls[POLLS_PER_STEP..])), secs).await;
+    println!(
+        "ceiling, two processes: GET /healthz {:.0}/s",
+        h2 as f64 / s
+    );
+    let (b2, s) = run(
+        vec![one.base(), two.base()],
+        Some(ballots(&polls[POLLS_PER_STEP..])),
+        secs,
+    )
+    .await;
     let r2 = b2 as f64 / s;
-    println!("ballots, two processes: {b2} in {s:.1} s = {r2:.0}/s ({:.0} % of the ceiling; {:.2}× one process)", 100.0 * r2 / (h2 as f64 / s), r2 / r1);
+    println!(
+        "ballots, two processes: {b2} in {s:.1} s = {r2:.0}/s ({:.0} % of the ceiling; {:.2}× one process)",
+        100.0 * r2 / (h2 as f64 / s),
+        r2 / r1
+    );
     assert!(b1 > 0 && b2 > 0);
 }

@@ -23,10 +23,9 @@ fn full_width(s: &str) -> String {
 }
 
 fn a_day() -> impl Strategy<Value = NaiveDate> {
-    (1900i32..=2100, 1u32..=12, 1u32..=31)
-        .prop_filter_map("a day that exists", |(y, m, d)| {
-            NaiveDate::from_ymd_opt(y, m, d)
-        })
+    (1900i32..=2100, 1u32..=12, 1u32..=31).prop_filter_map("a day that exists", |(y, m, d)| {
+        NaiveDate::from_ymd_opt(y, m, d)
+    })
 }
 
 const PROVINCES: [u32; 8] = [11, 31, 33, 44, 51, 65, 71, 81];

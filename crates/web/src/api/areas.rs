@@ -25,8 +25,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::auth::perm;
 use domain::congress::MeetingId;
 use domain::ids::OrgUnitId;
-use domain::proposals::ProposalId;
 use domain::org::Coded;
+use domain::proposals::ProposalId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -161,16 +161,17 @@ pub async fn proposals(
             .and_then(domain::proposals::ProposalStatus::from_code),
         meeting: q.meeting.map(MeetingId),
         school: q.school.map(OrgUnitId),
-        before: q.after.as_deref().and_then(|s| s.parse().ok()).map(ProposalId),
+        before: q
+            .after
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .map(ProposalId),
         ..Default::default()
     };
-    let (rows, next) = store::proposals::list(
-        &state.store.db,
-        store::proposals::Lens::view(&cap),
-        &filter,
-    )
-    .await
-    .map_err(store_err(&a))?;
+    let (rows, next) =
+        store::proposals::list(&state.store.db, store::proposals::Lens::view(&cap), &filter)
+            .await
+            .map_err(store_err(&a))?;
     Ok(Json(ProposalPage {
         items: rows
             .into_iter()

@@ -219,14 +219,26 @@ dual_test!(async fn the_openapi_document_names_exactly_the_api_routes(t) {
 
 /// A GET with a token: the status and the body as JSON.
 async fn api_get(app: &TestApp, secret: &str, path: &str) -> (u16, serde_json::Value, String) {
-    let r = app.anon().header("authorization", &format!("Bearer {secret}")).get(path).await;
+    let r = app
+        .anon()
+        .header("authorization", &format!("Bearer {secret}"))
+        .get(path)
+        .await;
     let text = r.text();
-    let v = if r.status.is_success() { json(&r) } else { serde_json::Value::Null };
+    let v = if r.status.is_success() {
+        json(&r)
+    } else {
+        serde_json::Value::Null
+    };
     (r.status.as_u16(), v, text)
 }
 
 fn ids(v: &serde_json::Value) -> Vec<i64> {
-    let list = v.get("items").unwrap_or(v).as_array().unwrap_or_else(|| panic!("a list: {v}"));
+    let list = v
+        .get("items")
+        .unwrap_or(v)
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {v}"));
     list.iter().map(|i| i["id"].as_i64().unwrap()).collect()
 }
 
