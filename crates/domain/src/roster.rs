@@ -192,10 +192,14 @@ pub fn parse_roster_date(field: &'static str, input: &str) -> Result<RosterDate,
         return match s.len() {
             8 => ymd(num(0..4) as i32, num(4..6), num(6..8)),
             6 => ym(num(0..4) as i32, num(4..6)),
+            // A serial past 2100 is refused like the same day written out (found by the
+            // fuzz target `id_and_dates`: `90712` gave 2148-05-10, which its own display
+            // form could not give back).
             1..=5 => s
                 .parse::<i64>()
                 .ok()
                 .and_then(crate::org::excel_serial_to_date)
+                .filter(|d| YEARS.contains(&d.year()))
                 .map(RosterDate::day)
                 .ok_or_else(bad),
             _ => Err(bad()),
@@ -216,6 +220,7 @@ pub fn parse_roster_date(field: &'static str, input: &str) -> Result<RosterDate,
                 .parse::<i64>()
                 .ok()
                 .and_then(crate::org::excel_serial_to_date)
+                .filter(|d| YEARS.contains(&d.year()))
                 .map(RosterDate::day)
                 .ok_or_else(bad);
         }
@@ -467,6 +472,20 @@ pub fn answer_code(field: &str, answer: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excel_serial_past_2100_is_refused_like_the_day_written_out() {
+        // Found by the fuzz target `id_and_dates`: `90712` was 2148-05-10, whose own
+        // display form `2148-05-10` is refused.
+        for s in ["90712", "90712.0", "99999"] {
+            assert!(parse_roster_date("d", s).is_err(), "{s}");
+        }
+        assert!(parse_roster_date("d", "2148-05-10").is_err());
+        assert_eq!(
+            parse_roster_date("d", "73050").unwrap().display(),
+            "2099-12-31"
+        );
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

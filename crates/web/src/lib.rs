@@ -448,10 +448,15 @@ async fn frame(State(_state): State<AppState>, mut req: Request, next: Next) -> 
     let headers = req.headers().clone();
     let method = req.method().clone();
     let path = loggable_path(req.uri().path());
+    // The route template (`/members/{id}`), for grouping in a log collector.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     let status = res.status();
-    tracing::info!(request_id = %id, %method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    tracing::info!(request_id = %id, %method, %route, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     let wants_page = res.extensions().get::<error::ErrorPage>().is_some()
         || (matches!(
             status,

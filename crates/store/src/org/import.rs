@@ -551,6 +551,88 @@ fn row_error(columns: &[Option<Column>], headers: &[String], row: u32, e: &Field
     }
 }
 
+/// The columns of a header row: `Some` when the row names at least a name and an ID number
+/// column (the header `run` looks for among the first rows).
+pub fn header_columns(cells: &[CellText]) -> Option<Vec<Option<Column>>> {
+    let cols: Vec<Option<Column>> = cells.iter().map(|c| Column::from_header(&c.text)).collect();
+    (cols.contains(&Some(Column::Name)) && cols.contains(&Some(Column::IdNumber))).then_some(cols)
+}
+
+/// What [`check_offline`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfflineCheck {
+    pub header_row: u32,
+    pub rows: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub pending: u64,
+    pub masked: u64,
+    pub questions: u64,
+}
+
+/// The part of an import that needs no database, for the fuzz targets (`fuzz/`) and
+/// tests: reads the file, finds the header among the first rows and maps its columns as
+/// [`run`] does, then validates every row as [`run`]'s validator does (into one school,
+/// with no remembered answers). Never panics on any input.
+pub fn check_offline(
+    bytes: &[u8],
+    today: NaiveDate,
+    max_rows: usize,
+) -> Result<OfflineCheck, ImportError> {
+    let mut rows: Vec<RawRow> = Vec::new();
+    let mut too_many = false;
+    roster_file::read_rows(bytes, |r| {
+        if rows.len() >= max_rows {
+            too_many = true;
+            return ControlFlow::Break(());
+        }
+        rows.push(r);
+        ControlFlow::Continue(())
+    })?;
+    if too_many {
+        return Err(ImportError::TooManyRows(max_rows));
+    }
+    let mut it = rows.into_iter();
+    let mut header = None;
+    for (looked, (row_no, cells)) in it.by_ref().enumerate() {
+        if looked >= HEADER_SEARCH_ROWS {
+            break;
+        }
+        if let Some(cols) = header_columns(&cells) {
+            let headers: Vec<String> = cells.into_iter().map(|c| c.text).collect();
+            header = Some((row_no, headers, cols));
+            break;
+        }
+    }
+    let (header_row, headers, columns) = header.ok_or(ImportError::NoHeader)?;
+    let mut v = Validator {
+        cipher: crate::Cipher::new(&[7u8; 32]),
+        today,
+        columns,
+        headers,
+        schools_by_code: HashMap::new(),
+        schools_by_name: HashMap::new(),
+        schools: vec![SchoolRef {
+            id: OrgUnitId(1),
+            code: "offline".into(),
+            name: "offline".into(),
+        }],
+        default_school: Some(0),
+        seen: HashMap::new(),
+        map: Default::default(),
+    };
+    let c = v.chunk(it.collect());
+    Ok(OfflineCheck {
+        header_row,
+        rows: c.rows,
+        valid: c.valid.len() as u64,
+        invalid: c.invalid,
+        pending: c.pending,
+        masked: c.masked.len() as u64,
+        questions: c.questions.len() as u64,
+    })
+}
+
 /// Runs an import (or a dry run) of a roster file into the subtree of `opts.target`.
 pub async fn run(
     st: &Store,
@@ -597,9 +679,7 @@ pub async fn run(
         let mut it = chunk.into_iter();
         for (row_no, cells) in it.by_ref() {
             looked += 1;
-            let cols: Vec<Option<Column>> =
-                cells.iter().map(|c| Column::from_header(&c.text)).collect();
-            if cols.contains(&Some(Column::Name)) && cols.contains(&Some(Column::IdNumber)) {
+            if let Some(cols) = header_columns(&cells) {
                 header = Some((cells.into_iter().map(|c| c.text).collect(), cols));
                 header_row = row_no;
                 break;

@@ -357,9 +357,12 @@ fn read_text(
                     start += 1;
                 }
                 let start = start.min(raw.len()).max(counted_to);
-                newlines += raw[counted_to..start]
-                    .iter()
-                    .filter(|b| **b == b'\n')
+                // A line ends at LF, CRLF, or a lone CR (old Mac files; the csv crate ends a
+                // record there too, so counting LF alone gave two rows the same number).
+                newlines += (counted_to..start)
+                    .filter(|&i| {
+                        raw[i] == b'\n' || (raw[i] == b'\r' && raw.get(i + 1) != Some(&b'\n'))
+                    })
                     .count() as u32;
                 counted_to = start;
                 let line = newlines + 1;
@@ -386,6 +389,15 @@ mod tests {
             ControlFlow::Continue(())
         })?;
         Ok(out)
+    }
+
+    #[test]
+    fn lines_ended_by_a_lone_cr_get_their_own_row_numbers() {
+        // Found by the fuzz target `roster_file` (a UTF-16 file with CR line ends): the
+        // rows were numbered by LF alone, so every row of the file was "row 1".
+        let r = rows("姓名,身份证号\r张三,1\r李四,2\r\n王五,3\n".as_bytes()).unwrap();
+        let numbers: Vec<u32> = r.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [1, 2, 3, 4]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (issue 24), for a provincial union's or a bureau's own
 //! systems: members (keyset pages, personal data masked exactly as the member list page
-//! masks it), org units and meetings, and one write (a new branch under a school union).
+//! masks it), org units and meetings, and one write (a new branch under a school union);
+//! the other areas' lists and a second write are in [`areas`].
 //!
 //! Owns: bearer-token authentication of `/api/v1` (a personal access token, see
 //! `store::api_token`; a browser session cookie is *not* accepted here), errors as
@@ -11,6 +12,7 @@
 //! as the pages, `Cap<P>` from the token's actor); let a read-only token write; show an ID
 //! number or phone unmasked; put the token or anything personal in a log line or an error.
 
+pub mod areas;
 pub mod tokens;
 
 use crate::ctx::{RequestId, SessionState};
@@ -44,7 +46,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::OrgManage).json(r#"{"code":"API-{today}","name":"接口分会"}"#),
             create_branch,
         );
-    tokens::routes(t)
+    tokens::routes(areas::routes(t))
 }
 
 #[derive(OpenApi)]
@@ -54,8 +56,20 @@ pub fn routes(t: RouteTable) -> RouteTable {
         version = "1",
         description = "The JSON API of Jiaogong. Authenticate with a personal access token (created at /me/tokens): `Authorization: Bearer jgpat_…`. Every use is audited. Errors are application/problem+json (RFC 9457) with the request id."
     ),
-    paths(openapi_json, members, units, meetings, create_branch),
-    components(schemas(Problem, MemberItem, MemberPage, UnitItem, MeetingItem, NewBranch, Created)),
+    paths(
+        openapi_json, members, units, meetings, create_branch,
+        areas::proposals, areas::polls, areas::poll_result, areas::hardship_files,
+        areas::activities, areas::create_activity, areas::contests, areas::elections,
+        areas::funds_ledger, areas::news, areas::surveys
+    ),
+    components(schemas(
+        Problem, MemberItem, MemberPage, UnitItem, MeetingItem, NewBranch, Created,
+        areas::ProposalItem, areas::ProposalPage, areas::PollItem, areas::PollResultDoc,
+        areas::ResultLine, areas::HardshipFileItem, areas::HardshipFilePage,
+        areas::ActivityItem, areas::ActivityPage, areas::NewActivity, areas::ContestItem,
+        areas::ElectionItem, areas::LedgerLine, areas::Ledger, areas::NewsItem,
+        areas::SurveyItem
+    )),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

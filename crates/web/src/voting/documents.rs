@@ -18,7 +18,7 @@ use store::congress::meetings as sm;
 use store::voting as sv;
 
 /// A result that the reader may see, or the reason why not.
-async fn visible_result(
+pub(crate) async fn visible_result(
     state: &AppState,
     a: &Auth,
     id: i64,

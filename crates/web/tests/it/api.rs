@@ -216,3 +216,156 @@ dual_test!(async fn the_openapi_document_names_exactly_the_api_routes(t) {
     assert_eq!(documented, routed);
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
 });
+
+/// A GET with a token: the status and the body as JSON.
+async fn api_get(app: &TestApp, secret: &str, path: &str) -> (u16, serde_json::Value, String) {
+    let r = app
+        .anon()
+        .header("authorization", &format!("Bearer {secret}"))
+        .get(path)
+        .await;
+    let text = r.text();
+    let v = if r.status.is_success() {
+        json(&r)
+    } else {
+        serde_json::Value::Null
+    };
+    (r.status.as_u16(), v, text)
+}
+
+fn ids(v: &serde_json::Value) -> Vec<i64> {
+    let list = v
+        .get("items")
+        .unwrap_or(v)
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {v}"));
+    list.iter().map(|i| i["id"].as_i64().unwrap()).collect()
+}
+
+dual_test!(async fn every_areas_list_shows_a_token_its_scope_only_and_no_more_than_the_page(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let member_a = member(st, o.school_a, "甲校会员", 1).await;
+    let congress = crate::matrix::congress_of_a(&app, member_a).await;
+    let (hardship, _) = crate::matrix::hardship_file_of_a(&app).await;
+    let (news, _, _) = crate::matrix::yearbook_of_a(&app).await;
+    let (_, _, election) = crate::matrix::committee_of_a(&app).await;
+    crate::matrix::funds_of_a(&app).await;
+    let activity = crate::matrix::activity_of_a(&app, member_a).await;
+    let (survey, _) = crate::matrix::survey_of_a(&app).await;
+    let contest = crate::matrix::contest_of_a(&app).await;
+    let staff = app.account("apistaff", Role::UnionStaff, o.union).await;
+    let chair_b = app.account("apichairb", Role::SchoolChair, o.school_b).await;
+    let member_acc = app.account("apimember", Role::Member, o.school_a).await;
+    let s = crate::matrix::api_secret(&app, staff).await.1;
+    let b = crate::matrix::api_secret(&app, chair_b).await.1;
+    let m = crate::matrix::api_secret(&app, member_acc).await.1;
+
+    let lists: Vec<(String, i64)> = vec![
+        ("/api/v1/proposals".into(), congress.proposal),
+        (format!("/api/v1/meetings/{}/polls", congress.meeting), congress.published),
+        ("/api/v1/assistance/files".into(), hardship),
+        ("/api/v1/activities".into(), activity),
+        ("/api/v1/contests?year=2026".into(), contest),
+        ("/api/v1/elections".into(), election),
+        ("/api/v1/news".into(), news),
+        ("/api/v1/surveys".into(), survey),
+    ];
+    for (path, id) in &lists {
+        let (status, v, text) = api_get(&app, &s, path).await;
+        assert_eq!(status, 200, "{path}: {text}");
+        assert!(ids(&v).contains(id), "district staff sees {id} in {path}: {v}");
+        // Another school's chair: the lists answer without school A's things; a meeting of
+        // school A is missing for them.
+        let (status, _, text) = api_get(&app, &b, path).await;
+        if path.contains("/meetings/") {
+            assert_eq!(status, 404, "{path}: {text}");
+        } else {
+            assert_eq!(status, 200, "{path}: {text}");
+        }
+        assert!(!text.contains("甲校"), "chair of B: {path} names school A's things: {text}");
+        // A plain member's token holds no staff permission: refused.
+        let (status, _, _) = api_get(&app, &m, path).await;
+        assert_eq!(status, 403, "member: {path}");
+    }
+
+    // The hardship list: what /assistance lists, never the household, its incomes or causes.
+    let (_, files, text) = api_get(&app, &s, "/api/v1/assistance/files").await;
+    let item = files["items"].as_array().unwrap().iter().find(|f| f["id"] == hardship).unwrap();
+    let mut keys: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["drafted_on", "exited_on", "id", "level", "member_name", "opened_on", "review_due", "school_name", "school_union_id", "status"]);
+    assert!(!text.contains("illness") && !text.contains("800"), "{text}");
+    // Keyset pages of one file each reach both files, once.
+    let (_, p1, _) = api_get(&app, &s, "/api/v1/assistance/files?limit=1").await;
+    let next = p1["next"].as_str().expect("a next page").to_string();
+    let (_, p2, _) = api_get(&app, &s, &format!("/api/v1/assistance/files?limit=1&after={next}")).await;
+    let mut both = ids(&p1);
+    both.extend(ids(&p2));
+    both.sort();
+    both.dedup();
+    assert_eq!(both.len(), 2, "{p1} {p2}");
+
+    // A survey: how many answered, never an answer.
+    let (_, sv, _) = api_get(&app, &s, "/api/v1/surveys").await;
+    let item = sv.as_array().unwrap().iter().find(|x| x["id"] == survey).unwrap();
+    assert_eq!(item["answers"], 0);
+    assert_eq!(item["questions"], 1);
+    assert!(item.get("answers_by").is_none() && !sv.to_string().contains("满意"), "{sv}");
+
+    // The published result, as the result sheet; an unpublished poll's is missing.
+    let (status, r, text) = api_get(&app, &s, &format!("/api/v1/polls/{}/result", congress.published)).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(r["poll_id"], congress.published);
+    assert!(!r["rows"].as_array().unwrap().is_empty(), "{r}");
+    let (status, _, _) = api_get(&app, &s, &format!("/api/v1/polls/{}/result", congress.poll)).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = api_get(&app, &b, &format!("/api/v1/polls/{}/result", congress.published)).await;
+    assert_eq!(status, 404, "another school's chair");
+
+    // A school's ledger: in scope with its lines, another school's is missing.
+    let (status, l, text) = api_get(&app, &s, &format!("/api/v1/funds/{}/ledger?year=2026", o.school_a.0)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(!l["lines"].as_array().unwrap().is_empty(), "{l}");
+    let (status, _, _) = api_get(&app, &b, &format!("/api/v1/funds/{}/ledger?year=2026", o.school_a.0)).await;
+    assert_eq!(status, 404);
+});
+
+dual_test!(async fn a_write_token_organises_an_activity_in_its_scope_and_a_read_token_cannot(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let chair = app.account("apiorganiser", Role::SchoolChair, o.school_a).await;
+    let (actor, _) = store::auth::load_actor(&st.db, chair).await.unwrap().unwrap();
+    let make = |write: bool| store::api_token::NewToken { name: "t".into(), grants: actor.grants.clone(), can_write: write, days: 30 };
+    let (_, read) = store::api_token::create(st, &actor, &who(), &make(false)).await.unwrap();
+    let (_, write) = store::api_token::create(st, &actor, &who(), &make(true)).await.unwrap();
+    let day = web::today() + chrono::Duration::days(20);
+    let body = format!(r#"{{"title":"接口组织的登山","place":"北山","date":"{day}","time":"09:00","closes":"{}","capacity":"30","audience":"everyone","tags":["sports"]}}"#, day - chrono::Duration::days(3));
+    let post = |secret: String, unit: i64, body: String| {
+        let req = http::Request::post(format!("/api/v1/units/{unit}/activities"))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {secret}"));
+        let mut c = app.anon();
+        async move { c.send(req, axum::body::Body::from(body)).await }
+    };
+    assert_problem(&post(read.clone(), o.school_a.0, body.clone()).await, 403);
+    assert_problem(&post(write.clone(), o.school_b.0, body.clone()).await, 404);
+    let bad = post(write.clone(), o.school_a.0, r#"{"title":"","date":"明天"}"#.into()).await;
+    assert_problem(&bad, 422);
+    assert!(json(&bad)["detail"].as_str().unwrap().contains("title"), "{}", bad.text());
+    let r = post(write.clone(), o.school_a.0, body.clone()).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text());
+    let id = json(&r)["id"].as_i64().unwrap();
+    let (status, v, text) = api_get(&app, &read, "/api/v1/activities").await;
+    assert_eq!(status, 200, "{text}");
+    let item = v["items"].as_array().unwrap().iter().find(|x| x["id"] == id).cloned().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(item["title"], "接口组织的登山");
+    assert_eq!(item["tags"], serde_json::json!(["sports"]));
+    assert_eq!(item["unit_id"], o.school_a.0);
+    // Audited as the account, like the form.
+    let n: i64 = store::on_db!(&st.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'activity' AND entity_id = $1")
+        .bind(id).fetch_one(p).await).unwrap();
+    assert!(n >= 1);
+});

@@ -39,21 +39,21 @@ const PUBLIC: &[&str] = &[
 
 /// School A's congress: a term, a delegate, a meeting with an agenda item and a document,
 /// a proposal and a suggestion.
-struct CongressIds {
-    term: i64,
-    delegate: i64,
-    meeting: i64,
-    agenda: i64,
-    document: i64,
-    proposal: i64,
-    suggestion: i64,
-    poll: i64,
-    option: i64,
+pub(crate) struct CongressIds {
+    pub(crate) term: i64,
+    pub(crate) delegate: i64,
+    pub(crate) meeting: i64,
+    pub(crate) agenda: i64,
+    pub(crate) document: i64,
+    pub(crate) proposal: i64,
+    pub(crate) suggestion: i64,
+    pub(crate) poll: i64,
+    pub(crate) option: i64,
     /// A published motion (its result pages).
-    published: i64,
+    pub(crate) published: i64,
 }
 
-async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> CongressIds {
+pub(crate) async fn congress_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> CongressIds {
     use domain::congress::*;
     use domain::proposals::*;
     use store::congress::{meetings, terms};
@@ -300,7 +300,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 39] = [
+    let prefixes: [(&str, i64); 42] = [
         ("/activities/", w.activity),
         ("/surveys/", w.survey),
         ("/petitions/", w.petition),
@@ -339,6 +339,9 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/suggestions/", w.congress.suggestion),
         ("/polls/", w.congress.poll),
         ("/api/v1/units/", w.school.0),
+        ("/api/v1/meetings/", w.congress.meeting),
+        ("/api/v1/polls/", w.congress.published),
+        ("/api/v1/funds/", w.school.0),
         ("/me/tokens/", w.api_token),
     ];
     prefixes
@@ -348,7 +351,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
 }
 
 /// A personal access token of `account` with all its grants, read+write: (id, secret).
-async fn api_secret(app: &TestApp, account: AccountId) -> (i64, String) {
+pub(crate) async fn api_secret(app: &TestApp, account: AccountId) -> (i64, String) {
     let st = &app.t.store;
     let (actor, _) = store::auth::load_actor(&st.db, account)
         .await
@@ -421,7 +424,7 @@ async fn inbox_and_job_of_a(app: &TestApp, chair_a: domain::ids::AccountId) -> (
 
 /// School A's own contest ("甲校课件比赛", open for entries around the real today) with
 /// one entry of school A ("甲校参赛作品").
-async fn contest_of_a(app: &TestApp) -> i64 {
+pub(crate) async fn contest_of_a(app: &TestApp) -> i64 {
     use domain::contests::*;
     use store::contests as cs;
     let st = &app.t.store;
@@ -468,7 +471,7 @@ async fn contest_of_a(app: &TestApp) -> i64 {
 
 /// School A's money: a month of union fund paid, a large member-activities line, an
 /// expense awaiting approval ("甲校运动会"), and an open audit finding ("甲校凭证").
-async fn funds_of_a(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn funds_of_a(app: &TestApp) -> (i64, i64) {
     use domain::funds::*;
     use store::funds::{findings, ledger};
     let st = &app.t.store;
@@ -531,7 +534,7 @@ async fn funds_of_a(app: &TestApp) -> (i64, i64) {
 
 /// A drafted hardship file of a member of school A, and a grant applied for on the
 /// confirmed file of another.
-async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn hardship_file_of_a(app: &TestApp) -> (i64, i64) {
     let st = &app.t.store;
     member(st, app.org.school_a, "甲校困难户", 6).await;
     member(st, app.org.school_a, "甲校补助户", 7).await;
@@ -614,7 +617,7 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
 
 /// An open anonymous survey of school A, not yet answered, and a letter to school A's
 /// union, received and not yet assigned.
-async fn survey_of_a(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn survey_of_a(app: &TestApp) -> (i64, i64) {
     let st = &app.t.store;
     let d = domain::rights::SurveyInput {
         title: "甲校问卷".into(),
@@ -649,7 +652,7 @@ async fn survey_of_a(app: &TestApp) -> (i64, i64) {
 
 /// School A's news item (submitted by its correspondent, not yet reviewed), a task of its
 /// plan and its year summary draft.
-async fn yearbook_of_a(app: &TestApp) -> (i64, i64, i64) {
+pub(crate) async fn yearbook_of_a(app: &TestApp) -> (i64, i64, i64) {
     use domain::auth::perm;
     let st = &app.t.store;
     let m = member(st, app.org.school_a, "甲校通讯员", 8).await;
@@ -690,7 +693,7 @@ async fn yearbook_of_a(app: &TestApp) -> (i64, i64, i64) {
 
 /// School A's union committee (three seats, two held) with a held seat, and a by-election
 /// of its audit committee applied for (waiting for the district).
-async fn committee_of_a(app: &TestApp) -> (i64, i64, i64) {
+pub(crate) async fn committee_of_a(app: &TestApp) -> (i64, i64, i64) {
     let st = &app.t.store;
     member(st, app.org.school_a, "甲校委员甲", 18).await;
     member(st, app.org.school_a, "甲校委员乙", 19).await;
@@ -777,7 +780,7 @@ struct Caller {
 /// An activity organised by school A today (late in the evening, Beijing time), sign-up
 /// still open, with school A's member holding a place (so that the organiser can check
 /// them in).
-async fn activity_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> i64 {
+pub(crate) async fn activity_of_a(app: &TestApp, member_a: domain::ids::MemberId) -> i64 {
     let day = web::today();
     let d = domain::activity::ActivityDraft {
         unit: app.org.school_a,
