@@ -129,52 +129,22 @@ pub async fn record_levy(
         LevyKind::Dues => payers(&mut tx, input.school).await?,
         LevyKind::UnionFund => 0,
     };
-    let ts = now();
-    let id: i64 = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO funds_levy (school_union_id, kind, levy_month, base_fen, payers, due_fen, kept_fen, remitted_fen, paid_fen, rule_set_id, recorded_by_label, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(input.school.0)
-        .bind(input.kind.code())
-        .bind(month)
-        .bind(input.base_fen)
-        .bind(payers)
-        .bind(levy.due_fen)
-        .bind(levy.kept_fen)
-        .bind(levy.remitted_fen)
-        .bind(input.paid_fen)
-        .bind(rule_set.0)
-        .bind(&who.label)
-        .bind(ts)
-        .fetch_one(&mut *c)
-        .await
-    })?;
-    let (_, kept) = r.of(input.kind);
-    let income = share_half_up(input.paid_fen, kept);
-    if income > 0 {
-        let source = match input.kind {
-            LevyKind::Dues => IncomeSource::Dues,
-            LevyKind::UnionFund => IncomeSource::UnionFund,
-        };
-        insert_entry(
-            &mut tx,
-            who,
-            NewEntry {
-                school: input.school,
-                on: month,
-                kind: EntryKind::Income,
-                category: None,
-                source: Some(source),
-                amount_fen: income,
-                status: EntryStatus::Approved,
-                note: String::new(),
-                levy: Some(id),
-                rule_set: rule_set.0,
-            },
-        )
-        .await?;
-    }
+    let id = write_levy(
+        &mut tx,
+        who,
+        &WrittenLevy {
+            school: input.school,
+            kind: input.kind,
+            month,
+            base_fen: input.base_fen,
+            payers,
+            levy,
+            paid_fen: input.paid_fen,
+            rule_set: rule_set.0,
+            kept: r.of(input.kind).1,
+        },
+    )
+    .await?;
     let mut ch = Changes::new();
     ch.note("kind", input.kind.code())
         .note("month", month.to_string())
@@ -195,6 +165,71 @@ pub async fn record_levy(
     )
     .await?;
     Ok(LevyId(id))
+}
+
+/// A levy about to be written (its amounts already computed).
+pub(crate) struct WrittenLevy {
+    pub school: OrgUnitId,
+    pub kind: LevyKind,
+    pub month: NaiveDate,
+    pub base_fen: i64,
+    pub payers: i64,
+    pub levy: Levy,
+    pub paid_fen: i64,
+    pub rule_set: i64,
+    /// The share of a payment the school keeps.
+    pub kept: domain::rules::Ratio,
+}
+
+/// Writes a levy row and posts the kept part of what was paid to the ledger as an
+/// approved income (once, from here).
+pub(crate) async fn write_levy(tx: &mut Tx, who: &Who, w: &WrittenLevy) -> Result<i64, StoreError> {
+    let ts = now();
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO funds_levy (school_union_id, kind, levy_month, base_fen, payers, due_fen, kept_fen, remitted_fen, paid_fen, rule_set_id, recorded_by_label, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(w.school.0)
+        .bind(w.kind.code())
+        .bind(w.month)
+        .bind(w.base_fen)
+        .bind(w.payers)
+        .bind(w.levy.due_fen)
+        .bind(w.levy.kept_fen)
+        .bind(w.levy.remitted_fen)
+        .bind(w.paid_fen)
+        .bind(w.rule_set)
+        .bind(&who.label)
+        .bind(ts)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let income = share_half_up(w.paid_fen, w.kept);
+    if income > 0 {
+        let source = match w.kind {
+            LevyKind::Dues => IncomeSource::Dues,
+            LevyKind::UnionFund => IncomeSource::UnionFund,
+        };
+        insert_entry(
+            tx,
+            who,
+            NewEntry {
+                school: w.school,
+                on: w.month,
+                kind: EntryKind::Income,
+                category: None,
+                source: Some(source),
+                amount_fen: income,
+                status: EntryStatus::Approved,
+                note: String::new(),
+                levy: Some(id),
+                rule_set: w.rule_set,
+            },
+        )
+        .await?;
+    }
+    Ok(id)
 }
 
 /// Sets (or replaces) the cap of one budget line of a school's year.

@@ -29,6 +29,8 @@ use std::collections::HashMap;
 use store::StoreError;
 use store::funds::{findings, ledger, rules};
 
+pub mod dues;
+
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/funds", Guard::staff(P::FundsView), page)
         .get(
@@ -83,6 +85,53 @@ fn routes(t: RouteTable) -> RouteTable {
             "/funds/entries/{id}/approve",
             Guard::staff(P::FundsApprove).button(),
             approve,
+        )
+        .get("/funds/dues", Guard::staff(P::FundsView), dues::page)
+        .post(
+            "/funds/dues/bases",
+            Guard::staff(P::FundsEnter).form(&[
+                ("unit", "{school}"),
+                ("member", "{member}"),
+                ("base", "6789.50"),
+                ("since", "2026-09"),
+            ]),
+            dues::set_base,
+        )
+        .post(
+            "/funds/dues/members/{id}/reveal",
+            Guard::staff(P::FundsEnter).button(),
+            dues::reveal_base,
+        )
+        .post(
+            "/funds/dues/rolls",
+            Guard::staff(P::FundsEnter).form(&[
+                ("unit", "{school}"),
+                ("month", "2026-09"),
+                ("paid", ""),
+            ]),
+            dues::generate,
+        )
+        .post(
+            "/funds/dues/rolls/{id}/reveal",
+            Guard::staff(P::FundsEnter).button(),
+            dues::reveal_roll,
+        )
+        .post(
+            "/funds/payroll",
+            Guard::staff(P::FundsEnter).upload(
+                &[("unit", "{school}")],
+                (
+                    "file",
+                    "payroll.csv",
+                    "身份证号,姓名,基本工资\n{member_id_number},,6789.50\n".as_bytes(),
+                ),
+            ),
+            dues::upload,
+        )
+        .post(
+            "/funds/payroll/{id}/apply",
+            Guard::named(P::FundsEnter).form(&[("month", "2026-09")]),
+            dues::apply,
         )
         .get("/funds/audit", Guard::staff(P::FundsView), audit_page)
         .post(
