@@ -681,7 +681,7 @@ mod tests {
     fn the_roll_follows_the_roster_and_the_rule_set() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let m = d("2026-06-15");
-        let f = |status, since, join| RosterFacts {
+        let f = |status: &'static str, since: &str, join: Option<&str>| RosterFacts {
             status,
             status_since: d(since),
             join_date: join.map(d),
