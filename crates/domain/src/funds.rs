@@ -687,21 +687,49 @@ mod tests {
             join_date: join.map(d),
             union_member: true,
         };
-        assert_eq!(roll_status(&f("active", "2000-01-01", Some("2010-09-01")), m), Some(RollStatus::Payer));
-        assert_eq!(roll_status(&f("active", "2026-06-03", Some("2026-06-03")), m), Some(RollStatus::Joined));
-        assert_eq!(roll_status(&f("active", "2026-07-01", Some("2026-07-01")), m), None);
-        assert_eq!(roll_status(&f("retired", "2026-06-30", None), m), Some(RollStatus::Leaving));
-        assert_eq!(roll_status(&f("retired", "2026-07-01", None), m), Some(RollStatus::Payer));
-        assert_eq!(roll_status(&f("retired", "2020-01-01", None), m), Some(RollStatus::Retired));
+        assert_eq!(
+            roll_status(&f("active", "2000-01-01", Some("2010-09-01")), m),
+            Some(RollStatus::Payer)
+        );
+        assert_eq!(
+            roll_status(&f("active", "2026-06-03", Some("2026-06-03")), m),
+            Some(RollStatus::Joined)
+        );
+        assert_eq!(
+            roll_status(&f("active", "2026-07-01", Some("2026-07-01")), m),
+            None
+        );
+        assert_eq!(
+            roll_status(&f("retired", "2026-06-30", None), m),
+            Some(RollStatus::Leaving)
+        );
+        assert_eq!(
+            roll_status(&f("retired", "2026-07-01", None), m),
+            Some(RollStatus::Payer)
+        );
+        assert_eq!(
+            roll_status(&f("retired", "2020-01-01", None), m),
+            Some(RollStatus::Retired)
+        );
         assert_eq!(roll_status(&f("left", "2026-05-31", None), m), None);
-        assert_eq!(roll_status(&f("transferred_out", "2026-06-01", None), m), Some(RollStatus::Leaving));
+        assert_eq!(
+            roll_status(&f("transferred_out", "2026-06-01", None), m),
+            Some(RollStatus::Leaving)
+        );
         let mut nm = f("active", "2000-01-01", None);
         nm.union_member = false;
         assert_eq!(roll_status(&nm, m), None);
         let r = FundsRules::DEFAULT;
-        assert!(RollStatus::Payer.pays(&r) && RollStatus::Joined.pays(&r) && RollStatus::Leaving.pays(&r));
+        assert!(
+            RollStatus::Payer.pays(&r)
+                && RollStatus::Joined.pays(&r)
+                && RollStatus::Leaving.pays(&r)
+        );
         assert!(!RollStatus::Retired.pays(&r));
-        assert_eq!(month_bounds(d("2026-12-09")), (d("2026-12-01"), d("2026-12-31")));
+        assert_eq!(
+            month_bounds(d("2026-12-09")),
+            (d("2026-12-01"), d("2026-12-31"))
+        );
         assert_eq!(month_bounds(d("2028-02-09")).1, d("2028-02-29"));
     }
 
@@ -730,11 +758,17 @@ mod tests {
         assert_eq!(PayrollColumn::from_header("*身份证号"), Some(C::IdNumber));
         assert_eq!(PayrollColumn::from_header("Basic salary"), Some(C::Base));
         assert_eq!(PayrollColumn::from_header("备注"), None);
-        let r = parse_payroll_row(&[(C::Name, "张  三"), (C::Base, "６，７８９．５"), (C::Month, "2026.06")]).unwrap();
+        let r = parse_payroll_row(&[
+            (C::Name, "张  三"),
+            (C::Base, "６，７８９．５"),
+            (C::Month, "2026.06"),
+        ])
+        .unwrap();
         assert_eq!(r.name.as_deref(), Some("张三"));
         assert_eq!(r.base_fen, 678_950);
         assert_eq!(r.month, NaiveDate::from_ymd_opt(2026, 6, 1));
-        let e = parse_payroll_row(&[(C::IdNumber, "110101199003070000"), (C::Base, "12.345")]).unwrap_err();
+        let e = parse_payroll_row(&[(C::IdNumber, "110101199003070000"), (C::Base, "12.345")])
+            .unwrap_err();
         let fields: Vec<_> = e.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["base", "id_number"]);
         let e = parse_payroll_row(&[(C::Base, "5000")]).unwrap_err();

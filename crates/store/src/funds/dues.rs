@@ -505,8 +505,7 @@ pub async fn reveal_roll(
             .await
     })?;
     let mut ch = Changes::new();
-    ch.personal("base", false)
-        .note("month", month.to_string());
+    ch.personal("base", false).note("month", month.to_string());
     crate::kit::record_commit(
         tx,
         st,

@@ -187,9 +187,7 @@ pub async fn preview(
                 match cands.as_slice() {
                     [one] => Ok(*one),
                     [] => Err(FieldError::new("name", t::PAYROLL_UNKNOWN_NAME).arg("name", name)),
-                    _ => Err(
-                        FieldError::new("name", t::PAYROLL_AMBIGUOUS_NAME).arg("name", name)
-                    ),
+                    _ => Err(FieldError::new("name", t::PAYROLL_AMBIGUOUS_NAME).arg("name", name)),
                 }
             })
         };

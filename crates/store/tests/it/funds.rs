@@ -7,8 +7,8 @@
 //! year figures and due items; `verify` finds a tampered levy. Both engines.
 
 use domain::auth::{Role, perm};
-use domain::funds::*;
 use domain::funds::text as t;
+use domain::funds::*;
 use store::StoreError;
 use store::area::Reach;
 use store::audit::Who;
@@ -292,11 +292,26 @@ dual_test!(async fn the_demo_year_has_every_month_of_money_within_its_caps_and_a
     assert!(f.iter().any(|x| x.status == FindingStatus::Rectified) && f.iter().any(|x| x.status == FindingStatus::Open));
 });
 
-async fn set_member(t: &TestDb, m: domain::ids::MemberId, status: &str, since: &str, join: Option<&str>) {
+async fn set_member(
+    t: &TestDb,
+    m: domain::ids::MemberId,
+    status: &str,
+    since: &str,
+    join: Option<&str>,
+) {
     let since = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").unwrap();
     let join = join.map(|j| chrono::NaiveDate::parse_from_str(j, "%Y-%m-%d").unwrap());
-    store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET status = $1, status_since = $2, join_date = $3 WHERE id = $4")
-        .bind(status).bind(since).bind(join).bind(m.0).execute(p).await.map(|_| ())).unwrap();
+    store::on_db!(t.db(), |p| sqlx::query(
+        "UPDATE member SET status = $1, status_since = $2, join_date = $3 WHERE id = $4"
+    )
+    .bind(status)
+    .bind(since)
+    .bind(join)
+    .bind(m.0)
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
 }
 
 fn month_of(d: chrono::NaiveDate) -> String {
@@ -440,22 +455,35 @@ async fn the_sqlite_file_and_its_wal_hold_no_salary_in_plain_text() {
     let m = member(st, o.school_a, "工资甲", 41).await;
     member(st, o.school_a, "工资乙", 42).await;
     let cap = sys::<perm::FundsEnter>();
-    dues::set_base(st, &cap, &who(), m, 987_654, today()).await.unwrap();
-    dues::generate_roll(st, &cap, &who(), o.school_a, today(), None).await.unwrap();
+    dues::set_base(st, &cap, &who(), m, 987_654, today())
+        .await
+        .unwrap();
+    dues::generate_roll(st, &cap, &who(), o.school_a, today(), None)
+        .await
+        .unwrap();
     let csv = "姓名,基本工资\n工资乙,8765.43\n".to_string();
-    payroll::preview(st, &cap, &who(), o.school_a, "p.csv", csv.into_bytes()).await.unwrap();
+    payroll::preview(st, &cap, &who(), o.school_a, "p.csv", csv.into_bytes())
+        .await
+        .unwrap();
     let path = t.sqlite_path.clone().unwrap();
     let mut scans = Vec::new();
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
     scans.push(bytes);
-    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await.map(|_| ())).unwrap();
+    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
     scans.push(std::fs::read(&path).unwrap());
     for bytes in scans {
         let text = String::from_utf8_lossy(&bytes);
         for secret in ["987654", "9876.54", "876543", "8765.43"] {
             assert!(!text.contains(secret), "{secret} in plain text");
         }
-        assert!(text.contains("工资甲"), "the test reads the file it means to");
+        assert!(
+            text.contains("工资甲"),
+            "the test reads the file it means to"
+        );
     }
 }

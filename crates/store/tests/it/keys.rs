@@ -71,6 +71,10 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     store::assistance::files::confirm(&t.store, &sys(), &who(), f, today()).await.unwrap();
     store::assistance::grants::apply(&t.store, &sys(), &who(), f, 50_000, "住院", today()).await.unwrap();
     store::assistance::files::exit(&t.store, &sys(), &who(), f, "收入好转", today()).await.unwrap();
+    // A dues base, a dues roll and a staged payroll sheet (funds).
+    store::funds::dues::set_base(&t.store, &sys(), &who(), rotor, 654_321, today()).await.unwrap();
+    store::funds::dues::generate_roll(&t.store, &sys(), &who(), o.school_a, today(), None).await.unwrap();
+    store::funds::payroll::preview(&t.store, &sys(), &who(), o.school_a, "p.csv", "姓名,基本工资\n轮换,5000\n".as_bytes().to_vec()).await.unwrap();
 
     let columns = encrypted_columns(&t).await;
     assert!(columns.len() >= 4, "the schema's encrypted columns were not found: {columns:?}");

@@ -15,6 +15,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use domain::auth::{Permission, perm};
 use domain::funds::*;
@@ -120,8 +121,12 @@ pub async fn page(
     a: Auth,
     Query(q): Query<super::YearQuery>,
 ) -> AppResult {
-    let unit = parse_unit(&q.unit).ok_or(AppError::NotFound)?;
-    render(&state, &a, unit, parse_year(&q.year), View::default()).await
+    a.actor.authorize::<perm::FundsView>()?;
+    match parse_unit(&q.unit) {
+        Some(unit) => render(&state, &a, unit, parse_year(&q.year), View::default()).await,
+        // Without a school: the overview, where each school is chosen.
+        None => Ok(axum::response::Redirect::to("/funds").into_response()),
+    }
 }
 
 async fn render(state: &AppState, a: &Auth, unit: OrgUnitId, year: i32, view: View) -> AppResult {
@@ -288,7 +293,11 @@ pub async fn set_base(
     };
     let year = today().year();
     let mut errors = FieldErrors::default();
-    let member = field(&vals, "member").trim().parse::<i64>().ok().map(MemberId);
+    let member = field(&vals, "member")
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .map(MemberId);
     if member.is_none() {
         errors.push(FieldError::new("member", text::MEMBER_REQUIRED));
     }
@@ -301,20 +310,13 @@ pub async fn set_base(
         _ => Err(StoreError::Invalid(errors)),
     };
     match r {
-        Ok(school) => Ok(a.redirect(
-            &dues_href(school, year),
-            Flash::ok("funds-base-saved"),
-        )),
+        Ok(school) => Ok(a.redirect(&dues_href(school, year), Flash::ok("funds-base-saved"))),
         Err(e) => back(&state, &a, unit, year, "base", vals, e).await,
     }
 }
 
 /// The full view of one member's base: audited by the store before it decrypts.
-pub async fn reveal_base(
-    State(state): State<AppState>,
-    a: Auth,
-    Path(id): Path<i64>,
-) -> AppResult {
+pub async fn reveal_base(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
     let cap = a.actor.authorize::<perm::FundsEnter>()?;
     let member = MemberId(id);
     let (school, _, base) = dues::reveal_base(&state.store, &cap, &a.who(), member).await?;
@@ -347,13 +349,9 @@ pub async fn generate(
     let paid = if paid_text.trim().is_empty() {
         Some(None)
     } else {
-        errors
-            .take(parse_fen("paid", &paid_text, false))
-            .map(Some)
+        errors.take(parse_fen("paid", &paid_text, false)).map(Some)
     };
-    let year = month
-        .map(|m| m.year())
-        .unwrap_or_else(|| today().year());
+    let year = month.map(|m| m.year()).unwrap_or_else(|| today().year());
     let r = match (month, paid) {
         (Some(m), Some(p)) if errors.is_empty() => {
             dues::generate_roll(&state.store, &cap, &a.who(), unit, m, p).await
@@ -372,11 +370,7 @@ pub async fn generate(
 }
 
 /// A roll member by member: audited by the store before it decrypts.
-pub async fn reveal_roll(
-    State(state): State<AppState>,
-    a: Auth,
-    Path(id): Path<i64>,
-) -> AppResult {
+pub async fn reveal_roll(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
     let cap = a.actor.authorize::<perm::FundsEnter>()?;
     let (school, summary, lines) =
         dues::reveal_roll(&state.store, &cap, &a.who(), LevyId(id)).await?;
@@ -504,18 +498,15 @@ pub async fn apply(
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::FundsEnter>()?;
     let month: NaiveDate = parse_date("month", &f.month).unwrap_or_else(|_| today());
-    let (unit, n) = payroll::apply(
-        &state.store,
-        &cap,
-        &a.who(),
-        PayrollBatchId(id),
-        month,
-    )
-    .await?;
+    let (unit, n) = payroll::apply(&state.store, &cap, &a.who(), PayrollBatchId(id), month).await?;
     let year = today().year();
-    let to = if ledger::school_name(&state.store.db, &a.actor.authorize::<perm::FundsView>()?, unit)
-        .await
-        .is_ok()
+    let to = if ledger::school_name(
+        &state.store.db,
+        &a.actor.authorize::<perm::FundsView>()?,
+        unit,
+    )
+    .await
+    .is_ok()
     {
         dues_href(unit, year)
     } else {

@@ -91,7 +91,7 @@ fn routes(t: RouteTable) -> RouteTable {
             "/funds/dues/bases",
             Guard::staff(P::FundsEnter).form(&[
                 ("unit", "{school}"),
-                ("member", "{member}"),
+                ("member", "{dues_member}"),
                 ("base", "6789.50"),
                 ("since", "2026-09"),
             ]),
@@ -123,7 +123,7 @@ fn routes(t: RouteTable) -> RouteTable {
                 (
                     "file",
                     "payroll.csv",
-                    "身份证号,姓名,基本工资\n{member_id_number},,6789.50\n".as_bytes(),
+                    "姓名,基本工资\n甲校会费会员,6789.50\n".as_bytes(),
                 ),
             ),
             dues::upload,
