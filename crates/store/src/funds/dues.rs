@@ -277,6 +277,7 @@ pub async fn generate_roll(
     }
     let mut tx = st.db.begin().await?;
     school_in_scope(&mut tx, cap.scope(), school).await?;
+    super::close::ensure_open(&mut tx, school, month, "month").await?;
     let (rule_set, version, r) = rules::effective_tx(&mut tx, school).await?;
     let exists: Option<i64> = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(

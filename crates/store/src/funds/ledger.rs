@@ -105,6 +105,7 @@ pub async fn record_levy(
     let month = input.month.with_day(1).unwrap_or(input.month);
     let mut tx = st.db.begin().await?;
     school_in_scope(&mut tx, cap.scope(), input.school).await?;
+    super::close::ensure_open(&mut tx, input.school, month, "month").await?;
     let (rule_set, version, r) = rules::effective_tx(&mut tx, input.school).await?;
     let levy = r.levy(input.kind, input.base_fen);
     if input.paid_fen > levy.due_fen {
@@ -332,14 +333,40 @@ async fn insert_entry(tx: &mut Tx, who: &Who, e: NewEntry) -> Result<i64, StoreE
 
 /// The balance of a school's year: approved incomes minus approved and pending expenses
 /// (money promised is not available twice).
-async fn available_tx(tx: &mut Tx, school: OrgUnitId, year: i32) -> Result<i64, StoreError> {
+/// A correction lowering an expense (negative) frees money only once approved.
+pub(crate) async fn available_tx(
+    tx: &mut Tx,
+    school: OrgUnitId,
+    year: i32,
+) -> Result<i64, StoreError> {
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'income' AND status = 'approved' THEN amount_fen WHEN kind = 'expense' THEN -amount_fen ELSE 0 END), 0) AS BIGINT)
+            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'income' AND status = 'approved' THEN amount_fen WHEN kind = 'expense' AND (status = 'approved' OR amount_fen > 0) THEN -amount_fen ELSE 0 END), 0) AS BIGINT)
              FROM funds_entry WHERE school_union_id = $1 AND entry_year = $2",
         )
         .bind(school.0)
         .bind(i64::from(year))
+        .fetch_one(&mut *c)
+        .await
+    })?)
+}
+
+/// What is spent or committed on a budget line: approved expenses and corrections, and
+/// entered expenses that add to it (a lowering correction counts once approved).
+pub(crate) async fn spent_tx(
+    tx: &mut Tx,
+    school: OrgUnitId,
+    year: i32,
+    category: ExpenseCategory,
+) -> Result<i64, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM funds_entry
+             WHERE school_union_id = $1 AND entry_year = $2 AND kind = 'expense' AND category = $3 AND (status = 'approved' OR amount_fen > 0)",
+        )
+        .bind(school.0)
+        .bind(i64::from(year))
+        .bind(category.code())
         .fetch_one(&mut *c)
         .await
     })?)
@@ -367,6 +394,7 @@ pub async fn add_income(
         .map_err(|_| invalid(FieldError::new("note", t::NOTE_REQUIRED)))?;
     let mut tx = st.db.begin().await?;
     school_in_scope(&mut tx, cap.scope(), school).await?;
+    super::close::ensure_open(&mut tx, school, on, "on").await?;
     let (rule_set, version, _) = rules::effective_tx(&mut tx, school).await?;
     let id = insert_entry(
         &mut tx,
@@ -427,6 +455,7 @@ pub async fn enter_expense(
     let year = on.year();
     let mut tx = st.db.begin().await?;
     school_in_scope(&mut tx, cap.scope(), school).await?;
+    super::close::ensure_open(&mut tx, school, on, "on").await?;
     let (rule_set, version, _) = rules::effective_tx(&mut tx, school).await?;
     // The budget line, locked on PostgreSQL so that two expenses cannot both fit the
     // last of a cap (SQLite's BEGIN IMMEDIATE already serialises writers).
@@ -440,17 +469,7 @@ pub async fn enter_expense(
         q.push(" FOR UPDATE");
     }
     let line: Vec<(i64,)> = q.fetch_all_tx(&mut tx).await?;
-    let spent: i64 = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM funds_entry
-             WHERE school_union_id = $1 AND entry_year = $2 AND kind = 'expense' AND category = $3",
-        )
-        .bind(school.0)
-        .bind(i64::from(year))
-        .bind(category.code())
-        .fetch_one(&mut *c)
-        .await
-    })?;
+    let spent = spent_tx(&mut tx, school, year, category).await?;
     check_cap(line.first().map(|r| r.0), spent, amount_fen)
         .map_err(|e| invalid(e.arg("version", version)))?;
     let available = available_tx(&mut tx, school, year).await?;
@@ -505,13 +524,15 @@ pub async fn approve(
 ) -> Result<(OrgUnitId, i32), StoreError> {
     let mut tx = st.db.begin().await?;
     let mut q = Sql::new(
-        "SELECT e.school_union_id, e.status, e.entered_by, e.entered_by_label, e.entry_year FROM funds_entry e WHERE e.id = ",
+        "SELECT e.school_union_id, e.status, e.entered_by, e.entered_by_label, e.entry_year, e.entry_on FROM funds_entry e WHERE e.id = ",
     );
     q.bind(Arg::I64(id.0));
     crate::scope::restrict(&mut q, "e.school_union_id", cap.scope());
-    let rows: Vec<(i64, String, Option<i64>, String, i64)> = q.fetch_all_tx(&mut tx).await?;
-    let (school, status, by, by_label, year) =
+    let rows: Vec<(i64, String, Option<i64>, String, i64, NaiveDate)> =
+        q.fetch_all_tx(&mut tx).await?;
+    let (school, status, by, by_label, year, entry_on) =
         rows.into_iter().next().ok_or(StoreError::NotFound)?;
+    super::close::ensure_open(&mut tx, OrgUnitId(school), entry_on, "entry").await?;
     if status != EntryStatus::Entered.code() {
         return Err(invalid(FieldError::new("entry", t::NOT_ENTERED)));
     }
@@ -572,6 +593,8 @@ pub struct Line {
     pub approved_by: Option<String>,
     pub rule_set_version: i64,
     pub balance_fen: i64,
+    /// The entry this one corrects.
+    pub corrects: Option<EntryId>,
 }
 
 type LineRow = (
@@ -586,6 +609,7 @@ type LineRow = (
     String,
     Option<String>,
     i64,
+    Option<i64>,
 );
 
 /// A school's ledger of a year, oldest first, with running balances: one query (plus the
@@ -597,7 +621,7 @@ pub async fn ledger(
     year: i32,
 ) -> Result<Vec<Line>, StoreError> {
     let mut q = Sql::new(
-        "SELECT e.id, e.entry_on, e.kind, e.category, e.source, e.amount_fen, e.status, e.note, e.entered_by_label, e.approved_by_label, r.version
+        "SELECT e.id, e.entry_on, e.kind, e.category, e.source, e.amount_fen, e.status, e.note, e.entered_by_label, e.approved_by_label, r.version, e.corrects_id
          FROM funds_entry e JOIN funds_rule_set r ON r.id = e.rule_set_id WHERE e.school_union_id = ",
     );
     q.bind(Arg::I64(school.0))
@@ -631,6 +655,7 @@ pub async fn ledger(
                 approved_by: r.9,
                 rule_set_version: r.10,
                 balance_fen: balance,
+                corrects: r.11.map(EntryId),
             })
         })
         .collect()
@@ -652,7 +677,7 @@ pub async fn budget(
     year: i32,
 ) -> Result<Vec<BudgetLine>, StoreError> {
     let mut q = Sql::new(
-        "SELECT b.category, b.cap_fen, CAST(COALESCE((SELECT SUM(e.amount_fen) FROM funds_entry e WHERE e.school_union_id = b.school_union_id AND e.entry_year = b.budget_year AND e.kind = 'expense' AND e.category = b.category), 0) AS BIGINT)
+        "SELECT b.category, b.cap_fen, CAST(COALESCE((SELECT SUM(e.amount_fen) FROM funds_entry e WHERE e.school_union_id = b.school_union_id AND e.entry_year = b.budget_year AND e.kind = 'expense' AND e.category = b.category AND (e.status = 'approved' OR e.amount_fen > 0)), 0) AS BIGINT)
          FROM funds_budget b WHERE b.school_union_id = ",
     );
     q.bind(Arg::I64(school.0))

@@ -12,12 +12,15 @@
 //! a school's ledger here is its own union money (dues, allocated funds, subsidies, and
 //! the expenses of its budget).
 
+pub mod close;
 pub mod demo;
 pub mod dues;
 pub mod findings;
 pub mod ledger;
 pub mod payroll;
+pub mod receipts;
 pub mod rules;
+pub mod statements;
 
 use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
 use crate::crypto::Field;

@@ -595,7 +595,6 @@ audit-action-funds_dues_roll-view = Dues roll shown member by member
 audit-action-funds-close = Month closed
 audit-action-funds-correct = Correction entered
 audit-action-funds-receipt = Receipt attached
-audit-action-funds_receipt-view = Receipt opened
 audit-action-grant-create = Role granted
 audit-action-grant-delete = Role revoked
 audit-action-group_robot-set = Group robot set

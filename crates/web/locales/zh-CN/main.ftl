@@ -586,7 +586,6 @@ audit-action-funds_dues_roll-view = 查看会费名册明细
 audit-action-funds-close = 月度结账
 audit-action-funds-correct = 登记更正分录
 audit-action-funds-receipt = 上传票据
-audit-action-funds_receipt-view = 查看票据
 audit-action-grant-create = 授予角色
 audit-action-grant-delete = 撤销角色
 audit-action-group_robot-set = 设置工作群机器人
