@@ -175,3 +175,23 @@ enum-roll-status-payer = 缴纳
 enum-roll-status-joined = 当月入会
 enum-roll-status-leaving = 当月离开
 enum-roll-status-retired = 退休免缴
+## 结账、更正、票据、报表
+funds-closed-months = 已结账月份
+funds-close-month = 月度结账
+funds-close-hint = 结账后，该月的任何记录都不能再修改；之后发现的差错在未结账月份登记更正分录。
+funds-month-closed-ok = 该月已结账。
+funds-correct = 更正
+funds-correct-amount = 正确金额（元）
+funds-corrected = 已另行登记更正分录。
+funds-correction-of = 更正 #{ $id }
+funds-receipts = 票据（JPEG、PNG 或 PDF）
+funds-receipt-add = 上传票据
+funds-receipt-added = 票据已上传。
+funds-statement = 收支报表
+funds-statement-title = 学校工会收支报表
+funds-statement-month = 月份（留空为全年）
+funds-statement-hint = 仅含已审批分录（含更正分录）；期末余额 = 期初余额 + 收入 − 支出。
+funds-opening = 期初余额
+funds-closing = 期末余额
+doc-funds-statement = 收支报表（打印）
+doc-funds-statement-xlsx = 收支报表（.xlsx）
