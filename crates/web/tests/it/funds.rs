@@ -213,3 +213,72 @@ dual_test!(async fn the_list_of_bases_has_no_search_or_order_by_the_base(t) {
         assert!(!list.contains("9000.00") && !list.contains("3000.00"), "{q}");
     }
 });
+
+dual_test!(async fn a_closed_month_refuses_changes_a_correction_is_a_new_entry_and_statements_add_up(t) {
+    use store::funds::ledger;
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let school = o.school_a.0.to_string();
+    let enter = sys::<domain::auth::perm::FundsEnter>();
+    let jan = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+    ledger::record_levy(st, &enter, &who(), &ledger::LevyInput { school: o.school_a, kind: domain::funds::LevyKind::UnionFund, month: jan, base_fen: 50_000_000, paid_fen: 1_000_000 }).await.unwrap();
+    ledger::set_budget(st, &enter, &who(), o.school_a, 2026, domain::funds::ExpenseCategory::MemberActivities, 300_000).await.unwrap();
+    let e = ledger::enter_expense(st, &enter, &who(), o.school_a, domain::funds::ExpenseCategory::MemberActivities, 100_000, "元旦联欢", jan).await.unwrap();
+    let chair = app.account("zhuxi", Role::SchoolChair, o.school_a).await;
+    let mut c = app.client_for(chair).await;
+    let r = c.post(&format!("/funds/entries/{}/approve", e.0), &[]).await;
+    r.assert_status(303);
+    // A receipt: a PDF by its content is kept; a file named .pdf that is not one is refused.
+    let r = c.post_multipart(&format!("/funds/entries/{}/receipts", e.0), &[], Some(("file", "发票.pdf", b"%PDF-1.4\n%%EOF\n".to_vec()))).await;
+    r.assert_status(303);
+    let r = c.post_multipart(&format!("/funds/entries/{}/receipts", e.0), &[], Some(("file", "fake.pdf", b"<html><script>x</script>".to_vec()))).await;
+    r.assert_status(303);
+    let page = c.follow(&r).await;
+    assert!(page.select(".flash").join(" ").contains("JPEG"), "refused by content");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM funds_receipt").await, 1);
+    let rid = scalar(&app, "SELECT id FROM funds_receipt").await;
+    let f = c.get(&format!("/funds/receipts/{rid}")).await;
+    f.assert_status(200);
+    assert_eq!(f.headers.get("content-type").unwrap(), "application/pdf");
+    assert_eq!(f.headers.get("x-content-type-options").unwrap(), "nosniff");
+    // Another school's chair cannot read it.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&format!("/funds/receipts/{rid}")).await.status.as_u16(), 404);
+    assert_eq!(b.get(&format!("/funds/statement?unit={school}")).await.status.as_u16(), 404);
+    // January is closed: a new expense dated in it is refused at its date, nothing stored.
+    let r = c.post("/funds/months/close", &[("unit", &school), ("month", "2026-01")]).await;
+    r.assert_status(303);
+    let before = scalar(&app, "SELECT COUNT(*) FROM funds_entry").await;
+    let r = c.post("/funds/expenses", &[("unit", &school), ("category", "member_activities"), ("amount", "10"), ("on", "2026-01-20"), ("note", "补登")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#e-on ~ .field-error").join("").is_empty(), "refused at the date");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM funds_entry").await, before);
+    let r = c.post("/funds/months/close", &[("unit", &school), ("month", "2026-01")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    // The ¥1,000 should have been ¥800: a correction of −¥200, pointing at it, today.
+    let r = c.post(&format!("/funds/entries/{}/correct", e.0), &[("amount", "800"), ("note", "发票金额更正")]).await;
+    r.assert_status(303);
+    assert_eq!(scalar(&app, "SELECT amount_fen FROM funds_entry WHERE corrects_id IS NOT NULL").await, -20_000);
+    assert_eq!(scalar(&app, "SELECT amount_fen FROM funds_entry WHERE kind = 'expense' AND corrects_id IS NULL").await, 100_000, "the original is never edited");
+    // Another person approves it; the statements add up.
+    let mut v = app.client_for(app.account("fuzhuxi", Role::SchoolChair, o.school_a).await).await;
+    let k = scalar(&app, "SELECT id FROM funds_entry WHERE corrects_id IS NOT NULL").await;
+    v.post(&format!("/funds/entries/{k}/approve"), &[]).await.assert_status(303);
+    let view = sys::<domain::auth::perm::FundsView>();
+    let year = store::funds::statements::statement(&st.db, &view, o.school_a, 2026, None).await.unwrap();
+    assert_eq!((year.opening_fen, year.income_fen, year.expense_fen, year.closing_fen), (0, 600_000, 80_000, 520_000));
+    let jan_s = store::funds::statements::statement(&st.db, &view, o.school_a, 2026, Some(1)).await.unwrap();
+    assert_eq!((jan_s.income_fen, jan_s.expense_fen), (600_000, 100_000));
+    let feb = store::funds::statements::statement(&st.db, &view, o.school_a, 2026, Some(2)).await.unwrap();
+    assert_eq!(feb.opening_fen, jan_s.closing_fen);
+    let lines = ledger::ledger(&st.db, &view, o.school_a, 2026).await.unwrap();
+    assert_eq!(lines.last().unwrap().balance_fen, year.closing_fen, "the ledger and the statement agree");
+    let page = c.get(&format!("/funds/statement?unit={school}&year=2026")).await;
+    page.assert_status(200);
+    assert_eq!(page.select("td.closing").first().map(String::as_str), Some("5200.00"));
+    let x = c.get(&format!("/funds/statement.xlsx?unit={school}&year=2026")).await;
+    x.assert_status(200);
+    let flat: Vec<String> = read_xlsx(&x.bytes).into_iter().flatten().collect();
+    assert!(flat.iter().any(|s| s == "5200" || s == "5200.00"), "{flat:?}");
+});

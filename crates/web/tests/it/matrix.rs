@@ -285,6 +285,8 @@ struct World {
     payroll_batch: i64,
     /// A member of school A with a dues base (no other route moves them).
     dues_member: i64,
+    /// A receipt on school A's expense.
+    receipt: i64,
     /// An activity organised by school A (sign-up open).
     activity: i64,
     /// An open anonymous survey of school A, and a letter received (rights).
@@ -302,7 +304,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 38] = [
+    let prefixes: [(&str, i64); 39] = [
+        ("/funds/receipts/", w.receipt),
         ("/funds/dues/members/", w.dues_member),
         ("/funds/dues/rolls/", w.dues_roll),
         ("/funds/payroll/", w.payroll_batch),
@@ -469,7 +472,7 @@ async fn contest_of_a(app: &TestApp) -> i64 {
 
 /// School A's money: a month of union fund paid, a large member-activities line, an
 /// expense awaiting approval ("甲校运动会"), and an open audit finding ("甲校凭证").
-async fn funds_of_a(app: &TestApp) -> (i64, i64, i64, i64, i64) {
+async fn funds_of_a(app: &TestApp) -> (i64, i64, i64, i64, i64, i64) {
     use domain::funds::*;
     use store::funds::{findings, ledger};
     let st = &app.t.store;
@@ -546,7 +549,10 @@ async fn funds_of_a(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     )
     .await
     .unwrap();
-    (e.0, f.0, roll.levy.0, batch.batch.0, member.0)
+    let (_, _, receipt) = store::funds::receipts::attach(st, &sys(), &who(), e, "甲校发票.pdf", b"%PDF-1.4\n")
+        .await
+        .unwrap();
+    (e.0, f.0, roll.levy.0, batch.batch.0, member.0, receipt.0)
 }
 
 /// A drafted hardship file of a member of school A, and a grant applied for on the
@@ -1049,7 +1055,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let home_application = home_application_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
-    let (funds_entry, finding, dues_roll, payroll_batch, dues_member) = funds_of_a(&app).await;
+    let (funds_entry, finding, dues_roll, payroll_batch, dues_member, receipt) = funds_of_a(&app).await;
     let activity = activity_of_a(&app, member_a).await;
     let (survey, petition) = survey_of_a(&app).await;
     let api_token = api_secret(&app, chair_a).await.0;
@@ -1082,12 +1088,13 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         dues_roll,
         payroll_batch,
         dues_member,
+        receipt,
         contest,
         api_token,
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
