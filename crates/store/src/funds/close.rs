@@ -99,9 +99,8 @@ pub async fn closed_months(
     ) else {
         return Ok(Vec::new());
     };
-    let mut q = Sql::new(
-        "SELECT c.closed_month FROM funds_closed_month c WHERE c.school_union_id = ",
-    );
+    let mut q =
+        Sql::new("SELECT c.closed_month FROM funds_closed_month c WHERE c.school_union_id = ");
     q.bind(Arg::I64(school.0))
         .push(" AND c.closed_month >= ")
         .bind(Arg::Date(from))

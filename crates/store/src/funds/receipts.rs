@@ -145,9 +145,8 @@ pub async fn file(
     cap: &Cap<perm::FundsView>,
     id: ReceiptId,
 ) -> Result<(String, String, Vec<u8>), StoreError> {
-    let mut q = Sql::new(
-        "SELECT r.file_name, r.content_type, r.body FROM funds_receipt r WHERE r.id = ",
-    );
+    let mut q =
+        Sql::new("SELECT r.file_name, r.content_type, r.body FROM funds_receipt r WHERE r.id = ");
     q.bind(Arg::I64(id.0));
     crate::scope::restrict(&mut q, "r.school_union_id", cap.scope());
     let rows: Vec<(String, String, Vec<u8>)> = q.fetch_all(db).await?;

@@ -15,9 +15,9 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::Datelike;
+use domain::FieldErrors;
 use domain::auth::perm;
 use domain::funds::*;
-use domain::FieldErrors;
 use serde::Deserialize;
 use std::collections::HashMap;
 use store::StoreError;
@@ -79,10 +79,7 @@ pub async fn correct(
         Err(e) => Err(StoreError::Invalid(FieldErrors(vec![e]))),
     };
     match r {
-        Ok((unit, _)) => Ok(a.redirect(
-            &href(unit, today().year()),
-            Flash::ok("funds-corrected"),
-        )),
+        Ok((unit, _)) => Ok(a.redirect(&href(unit, today().year()), Flash::ok("funds-corrected"))),
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => refused(&a, "/funds", e),
     }
@@ -123,7 +120,13 @@ pub async fn receipt(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
     };
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!(
         "inline; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -192,7 +195,12 @@ async fn load(
     let cap = a.actor.authorize::<perm::FundsView>()?;
     let db = &state.store.db;
     let year = parse_year(&q.year);
-    let month = q.month.trim().parse::<u32>().ok().filter(|m| (1..=12).contains(m));
+    let month = q
+        .month
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|m| (1..=12).contains(m));
     let schools = ledger::overview(db, &cap, year).await?;
     let school = match parse_unit(&q.unit) {
         Some(u) => schools.into_iter().find(|s| s.school == u),
@@ -279,7 +287,8 @@ pub async fn statement_xlsx(
                     strong: bool|
      -> Result<(), AppError> {
         if strong {
-            ws.write_string_with_format(r, 0, label, &bold).map_err(err)?;
+            ws.write_string_with_format(r, 0, label, &bold)
+                .map_err(err)?;
         } else {
             ws.write_string(r, 0, label).map_err(err)?;
         }
@@ -302,4 +311,3 @@ pub async fn statement_xlsx(
     let file = format!("{}-{name}-{period}.xlsx", tr.t("funds-statement"));
     Ok(crate::org::import::xlsx_response(bytes, &file))
 }
-

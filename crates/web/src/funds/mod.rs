@@ -87,7 +87,11 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::FundsApprove).button(),
             approve,
         )
-        .get("/funds/statement", Guard::staff(P::FundsView), books::statement)
+        .get(
+            "/funds/statement",
+            Guard::staff(P::FundsView),
+            books::statement,
+        )
         .get(
             "/funds/statement.xlsx",
             Guard::staff(P::FundsView),
@@ -105,13 +109,15 @@ fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/funds/entries/{id}/receipts",
-            Guard::staff(P::FundsEnter).upload(
-                &[],
-                ("file", "receipt.pdf", b"%PDF-1.4\n% receipt\n"),
-            ),
+            Guard::staff(P::FundsEnter)
+                .upload(&[], ("file", "receipt.pdf", b"%PDF-1.4\n% receipt\n")),
             books::attach,
         )
-        .get("/funds/receipts/{id}", Guard::staff(P::FundsView), books::receipt)
+        .get(
+            "/funds/receipts/{id}",
+            Guard::staff(P::FundsView),
+            books::receipt,
+        )
         .get("/funds/dues", Guard::staff(P::FundsView), dues::page)
         .post(
             "/funds/dues/bases",

@@ -549,9 +549,10 @@ async fn funds_of_a(app: &TestApp) -> (i64, i64, i64, i64, i64, i64) {
     )
     .await
     .unwrap();
-    let (_, _, receipt) = store::funds::receipts::attach(st, &sys(), &who(), e, "甲校发票.pdf", b"%PDF-1.4\n")
-        .await
-        .unwrap();
+    let (_, _, receipt) =
+        store::funds::receipts::attach(st, &sys(), &who(), e, "甲校发票.pdf", b"%PDF-1.4\n")
+            .await
+            .unwrap();
     (e.0, f.0, roll.levy.0, batch.batch.0, member.0, receipt.0)
 }
 
