@@ -16,6 +16,7 @@
 use crate::error::FieldError;
 use crate::kit::coded;
 use crate::rules::Ratio;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// Catalogue keys of this area's messages (the web crate's test checks both catalogues).
@@ -48,12 +49,36 @@ pub mod text {
         RECTIFICATION_REQUIRED = "funds-rectification-required",
         ALREADY_RECTIFIED = "funds-already-rectified",
         RULE_INVALID = "funds-rule-invalid",
+        MEMBER_REQUIRED = "funds-member-required",
+        PAYROLL_WHO_REQUIRED = "funds-payroll-who-required",
+        PAYROLL_UNKNOWN_ID = "funds-payroll-unknown-id",
+        PAYROLL_UNKNOWN_NAME = "funds-payroll-unknown-name",
+        PAYROLL_AMBIGUOUS_NAME = "funds-payroll-ambiguous-name",
+        PAYROLL_UNKNOWN_SCHOOL = "funds-payroll-unknown-school",
+        PAYROLL_DUPLICATE = "funds-payroll-duplicate",
+        PAYROLL_NO_HEADER = "funds-payroll-no-header",
+        PAYROLL_UNREADABLE = "funds-payroll-unreadable",
+        PAYROLL_EMPTY = "funds-payroll-empty",
+        ROLL_EXISTS = "funds-roll-exists",
+        MONTH_CLOSED = "funds-month-closed",
+        MONTH_ALREADY_CLOSED = "funds-month-already-closed",
+        CORRECTION_TARGET = "funds-correction-target",
+        RECEIPT_TYPE = "funds-receipt-type",
+        RECEIPT_SIZE = "funds-receipt-size",
+        RECEIPT_REQUIRED = "funds-receipt-required",
     }
 }
 
 use text as t;
 
-crate::kit::id_types!(FundsRuleSetId, LevyId, EntryId, FindingId);
+crate::kit::id_types!(
+    FundsRuleSetId,
+    LevyId,
+    EntryId,
+    FindingId,
+    PayrollBatchId,
+    ReceiptId
+);
 
 coded!(
     /// What a monthly levy is: members' dues (会费) or the union fund the employer allocates
@@ -113,6 +138,77 @@ coded!(
     Rectified = "rectified" ["已整改"],
 });
 
+coded!(
+    /// Why a member is on (or exempt in) a month's dues roll, from the roster and the
+    /// rule set: a member paying the whole month, one who joined in the month, one who
+    /// left (retired, transferred out, left the union) in the month, and a retiree, exempt.
+    RollStatus, "roll-status", {
+    Payer = "payer" ["缴纳"],
+    Joined = "joined" ["当月入会"],
+    Leaving = "leaving" ["当月离开"],
+    Retired = "retired" ["退休免缴"],
+});
+
+impl RollStatus {
+    /// Whether the member owes dues for the month under `r`.
+    pub fn pays(self, r: &FundsRules) -> bool {
+        match self {
+            RollStatus::Payer => true,
+            RollStatus::Joined => r.joiners_pay_first_month,
+            RollStatus::Leaving => r.leavers_pay_last_month,
+            RollStatus::Retired => r.retirees_pay,
+        }
+    }
+}
+
+/// What the roster says of a member, as far as the dues roll needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RosterFacts<'a> {
+    /// `active`, `retired`, `transferred_out` or `left`.
+    pub status: &'a str,
+    pub status_since: NaiveDate,
+    pub join_date: Option<NaiveDate>,
+    pub union_member: bool,
+}
+
+/// The first and last day of the month of `d`.
+pub fn month_bounds(d: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = d.with_day(1).unwrap_or(d);
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    };
+    let last = next.and_then(|n| n.pred_opt()).unwrap_or(first);
+    (first, last)
+}
+
+/// A member's place on the roll of the month of `month` (`None`: not on it — not a union
+/// member, not yet joined, or gone before the month began). A member who retired or left
+/// after the month is still a payer of it; one who joined after it is not on it.
+pub fn roll_status(f: &RosterFacts<'_>, month: NaiveDate) -> Option<RollStatus> {
+    let (first, last) = month_bounds(month);
+    if !f.union_member || f.join_date.is_some_and(|j| j > last) {
+        return None;
+    }
+    let joined_now = f.join_date.is_some_and(|j| j >= first);
+    let gone = f.status != "active" && f.status_since <= last;
+    if gone {
+        if f.status_since < first {
+            return match f.status {
+                "retired" => Some(RollStatus::Retired),
+                _ => None,
+            };
+        }
+        return Some(RollStatus::Leaving);
+    }
+    Some(if joined_now {
+        RollStatus::Joined
+    } else {
+        RollStatus::Payer
+    })
+}
+
 /// Where a funds number comes from. Every one is local today; a statutory source is added
 /// here only once its text has been read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +231,20 @@ pub struct FundsRules {
     /// The share of the union fund the school union keeps (default 3/5 = 60 %); the rest
     /// is remitted to the upper union. Local.
     pub union_fund_kept: Ratio,
+    /// Whether retirees pay dues (default no: the glossary's "retirees exempt"). Local.
+    #[serde(default)]
+    pub retirees_pay: bool,
+    /// Whether a member who joins in a month pays that month (default yes). Local.
+    #[serde(default = "yes")]
+    pub joiners_pay_first_month: bool,
+    /// Whether a member who retires or leaves in a month still pays that month (default
+    /// yes: the month's pay is drawn). Local.
+    #[serde(default = "yes")]
+    pub leavers_pay_last_month: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl FundsRules {
@@ -144,6 +254,9 @@ impl FundsRules {
         dues_kept: Ratio::new(1, 1),
         union_fund_rate: Ratio::new(1, 50),
         union_fund_kept: Ratio::new(3, 5),
+        retirees_pay: false,
+        joiners_pay_first_month: true,
+        leavers_pay_last_month: true,
     };
 
     /// Every number's source.
@@ -172,6 +285,23 @@ impl FundsRules {
         match kind {
             LevyKind::Dues => (self.dues_rate, self.dues_kept),
             LevyKind::UnionFund => (self.union_fund_rate, self.union_fund_kept),
+        }
+    }
+
+    /// One member's dues for a month on their own base: the base counted in whole steps,
+    /// times the rate, rounded half up once.
+    pub fn member_dues(&self, base_fen: i64) -> i64 {
+        self.levy(LevyKind::Dues, base_fen).due_fen
+    }
+
+    /// A month's dues levy from the roll: the due amount is the sum of the members' dues
+    /// (each rounded on its own), split into the kept and remitted shares.
+    pub fn dues_levy_of_roll(&self, due_fen: i64) -> Levy {
+        let kept_fen = share_half_up(due_fen, self.dues_kept);
+        Levy {
+            due_fen,
+            kept_fen,
+            remitted_fen: due_fen - kept_fen,
         }
     }
 
@@ -272,6 +402,159 @@ pub fn parse_fen(field: &'static str, input: &str, positive: bool) -> Result<i64
     Ok(fen)
 }
 
+/// A column of the payroll office's sheet (工资表): the member by ID number, or by name
+/// (and school, when the sheet covers several), the basic salary that is the dues base,
+/// and optionally the month it applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PayrollColumn {
+    IdNumber,
+    Name,
+    School,
+    Base,
+    Month,
+}
+
+impl PayrollColumn {
+    pub const ALL: [PayrollColumn; 5] = [
+        PayrollColumn::IdNumber,
+        PayrollColumn::Name,
+        PayrollColumn::School,
+        PayrollColumn::Base,
+        PayrollColumn::Month,
+    ];
+
+    /// The field name errors are reported at.
+    pub fn field(self) -> &'static str {
+        match self {
+            PayrollColumn::IdNumber => "id_number",
+            PayrollColumn::Name => "name",
+            PayrollColumn::School => "school",
+            PayrollColumn::Base => "base",
+            PayrollColumn::Month => "month",
+        }
+    }
+
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            PayrollColumn::IdNumber => &[
+                "身份证号",
+                "身份证号码",
+                "公民身份号码",
+                "证件号码",
+                "身份证",
+                "idnumber",
+                "id",
+            ],
+            PayrollColumn::Name => &["姓名", "职工姓名", "教职工姓名", "name"],
+            PayrollColumn::School => &[
+                "学校",
+                "单位",
+                "所在单位",
+                "学校名称",
+                "单位名称",
+                "工作单位",
+                "school",
+            ],
+            PayrollColumn::Base => &[
+                "基本工资",
+                "会费基数",
+                "缴费基数",
+                "基数",
+                "应发基本工资",
+                "岗位工资+薪级工资",
+                "basicsalary",
+                "base",
+                "duesbase",
+                "salary",
+            ],
+            PayrollColumn::Month => &["月份", "工资月份", "所属月份", "发放月份", "month"],
+        }
+    }
+
+    /// The column a header names (full-width, spaces, `*` marks and case ignored).
+    pub fn from_header(header: &str) -> Option<PayrollColumn> {
+        let n: String = crate::roster::compact(header)
+            .chars()
+            .filter(|c| !matches!(c, '*' | '＊' | ':' | '：' | '_' | '(' | ')' | '（' | '）'))
+            .collect::<String>()
+            .to_lowercase();
+        let n = n.trim_end_matches("元").trim_end_matches("(元)");
+        Self::ALL.into_iter().find(|c| c.aliases().contains(&n))
+    }
+}
+
+/// A payroll row as typed, parsed: who (ID number, or name and school) and the base.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayrollRow {
+    pub id_number: Option<crate::org::IdNumber>,
+    pub name: Option<String>,
+    pub school: Option<String>,
+    pub base_fen: i64,
+    /// The month the salary is for (its first day), when the sheet has the column.
+    pub month: Option<NaiveDate>,
+}
+
+/// Parses a row of the payroll sheet, every problem at its column: the base (positive
+/// fen, full-width digits read), the ID number (with its check digit) or else the name,
+/// the month in any form a personnel office writes it (`2026.06`, `2026年6月`, `202606`).
+pub fn parse_payroll_row(cells: &[(PayrollColumn, &str)]) -> Result<PayrollRow, Vec<FieldError>> {
+    let get = |c: PayrollColumn| {
+        cells
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, v)| crate::roster::normalize(v))
+            .filter(|v| !v.is_empty())
+    };
+    let mut errors = Vec::new();
+    let base = match get(PayrollColumn::Base) {
+        None => {
+            errors.push(FieldError::new("base", t::AMOUNT_REQUIRED));
+            None
+        }
+        Some(v) => match parse_fen("base", &v, true) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+    };
+    let id_number = match get(PayrollColumn::IdNumber) {
+        None => None,
+        Some(v) => match crate::org::IdNumber::parse(&crate::roster::compact(&v)) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+    };
+    let name = get(PayrollColumn::Name).map(|n| crate::roster::normalize_name(&n));
+    if id_number.is_none() && name.is_none() && !errors.iter().any(|e| e.field == "id_number") {
+        errors.push(FieldError::new("name", t::PAYROLL_WHO_REQUIRED));
+    }
+    let month = match get(PayrollColumn::Month) {
+        None => None,
+        Some(v) => match crate::roster::parse_roster_date("month", &v) {
+            Ok(d) => Some(month_bounds(d.date).0),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+    };
+    match base {
+        Some(base_fen) if errors.is_empty() => Ok(PayrollRow {
+            id_number,
+            name,
+            school: get(PayrollColumn::School),
+            base_fen,
+            month,
+        }),
+        _ => Err(errors),
+    }
+}
+
 /// Funds: dues, union funds, budgets, the ledger and the audit by area.
 pub static AREA: crate::area::Area = crate::area::Area {
     name: "funds",
@@ -283,6 +566,7 @@ pub static AREA: crate::area::Area = crate::area::Area {
         crate::area::CodedEnum::of::<EntryStatus>(),
         crate::area::CodedEnum::of::<Severity>(),
         crate::area::CodedEnum::of::<FindingStatus>(),
+        crate::area::CodedEnum::of::<RollStatus>(),
     ],
 };
 
@@ -361,6 +645,7 @@ mod tests {
                 dues_kept: Ratio::new(7, 10),
                 union_fund_rate: Ratio::new(1, 40),
                 union_fund_kept: Ratio::new(2, 3),
+                ..FundsRules::DEFAULT
             },
         ];
         for _ in 0..20_000 {
@@ -390,6 +675,106 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_roll_follows_the_roster_and_the_rule_set() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let m = d("2026-06-15");
+        let f = |status: &'static str, since: &str, join: Option<&str>| RosterFacts {
+            status,
+            status_since: d(since),
+            join_date: join.map(d),
+            union_member: true,
+        };
+        assert_eq!(
+            roll_status(&f("active", "2000-01-01", Some("2010-09-01")), m),
+            Some(RollStatus::Payer)
+        );
+        assert_eq!(
+            roll_status(&f("active", "2026-06-03", Some("2026-06-03")), m),
+            Some(RollStatus::Joined)
+        );
+        assert_eq!(
+            roll_status(&f("active", "2026-07-01", Some("2026-07-01")), m),
+            None
+        );
+        assert_eq!(
+            roll_status(&f("retired", "2026-06-30", None), m),
+            Some(RollStatus::Leaving)
+        );
+        assert_eq!(
+            roll_status(&f("retired", "2026-07-01", None), m),
+            Some(RollStatus::Payer)
+        );
+        assert_eq!(
+            roll_status(&f("retired", "2020-01-01", None), m),
+            Some(RollStatus::Retired)
+        );
+        assert_eq!(roll_status(&f("left", "2026-05-31", None), m), None);
+        assert_eq!(
+            roll_status(&f("transferred_out", "2026-06-01", None), m),
+            Some(RollStatus::Leaving)
+        );
+        let mut nm = f("active", "2000-01-01", None);
+        nm.union_member = false;
+        assert_eq!(roll_status(&nm, m), None);
+        let r = FundsRules::DEFAULT;
+        assert!(
+            RollStatus::Payer.pays(&r)
+                && RollStatus::Joined.pays(&r)
+                && RollStatus::Leaving.pays(&r)
+        );
+        assert!(!RollStatus::Retired.pays(&r));
+        assert_eq!(
+            month_bounds(d("2026-12-09")),
+            (d("2026-12-01"), d("2026-12-31"))
+        );
+        assert_eq!(month_bounds(d("2028-02-09")).1, d("2028-02-29"));
+    }
+
+    #[test]
+    fn a_rule_set_stored_before_the_roll_rules_reads_with_their_defaults() {
+        let old = r#"{"dues_rate":{"num":1,"den":200},"dues_base_step_fen":1000,"dues_kept":{"num":1,"den":1},"union_fund_rate":{"num":1,"den":50},"union_fund_kept":{"num":3,"den":5}}"#;
+        let r: FundsRules = serde_json::from_str(old).unwrap();
+        assert_eq!(r, FundsRules::DEFAULT);
+    }
+
+    #[test]
+    fn the_roll_levy_is_the_sum_of_member_dues_and_splits_exactly() {
+        let r = FundsRules::DEFAULT;
+        // ¥6,789.99 → ¥6,780 → ¥33.90; ¥5,005 → ¥5,000 → ¥25.00.
+        let dues = r.member_dues(678_999) + r.member_dues(500_500);
+        assert_eq!(dues, 5_890);
+        let l = r.dues_levy_of_roll(dues);
+        assert_eq!(l.kept_fen + l.remitted_fen, l.due_fen);
+        assert_eq!(l.due_fen, 5_890);
+    }
+
+    #[test]
+    fn payroll_rows_are_read_as_offices_type_them() {
+        use PayrollColumn as C;
+        assert_eq!(PayrollColumn::from_header(" 基本工资（元）"), Some(C::Base));
+        assert_eq!(PayrollColumn::from_header("*身份证号"), Some(C::IdNumber));
+        assert_eq!(PayrollColumn::from_header("Basic salary"), Some(C::Base));
+        assert_eq!(PayrollColumn::from_header("备注"), None);
+        let r = parse_payroll_row(&[
+            (C::Name, "张  三"),
+            (C::Base, "６，７８９．５"),
+            (C::Month, "2026.06"),
+        ])
+        .unwrap();
+        assert_eq!(r.name.as_deref(), Some("张三"));
+        assert_eq!(r.base_fen, 678_950);
+        assert_eq!(r.month, NaiveDate::from_ymd_opt(2026, 6, 1));
+        let e = parse_payroll_row(&[(C::IdNumber, "110101199003070000"), (C::Base, "12.345")])
+            .unwrap_err();
+        let fields: Vec<_> = e.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["base", "id_number"]);
+        let e = parse_payroll_row(&[(C::Base, "5000")]).unwrap_err();
+        assert_eq!(e[0].key, t::PAYROLL_WHO_REQUIRED);
+        let e = parse_payroll_row(&[(C::Name, "李四"), (C::Base, "")]).unwrap_err();
+        assert_eq!(e[0].key, t::AMOUNT_REQUIRED);
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub async fn record_levy(
     let month = input.month.with_day(1).unwrap_or(input.month);
     let mut tx = st.db.begin().await?;
     school_in_scope(&mut tx, cap.scope(), input.school).await?;
+    super::close::ensure_open(&mut tx, input.school, month, "month").await?;
     let (rule_set, version, r) = rules::effective_tx(&mut tx, input.school).await?;
     let levy = r.levy(input.kind, input.base_fen);
     if input.paid_fen > levy.due_fen {
@@ -129,52 +130,22 @@ pub async fn record_levy(
         LevyKind::Dues => payers(&mut tx, input.school).await?,
         LevyKind::UnionFund => 0,
     };
-    let ts = now();
-    let id: i64 = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO funds_levy (school_union_id, kind, levy_month, base_fen, payers, due_fen, kept_fen, remitted_fen, paid_fen, rule_set_id, recorded_by_label, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(input.school.0)
-        .bind(input.kind.code())
-        .bind(month)
-        .bind(input.base_fen)
-        .bind(payers)
-        .bind(levy.due_fen)
-        .bind(levy.kept_fen)
-        .bind(levy.remitted_fen)
-        .bind(input.paid_fen)
-        .bind(rule_set.0)
-        .bind(&who.label)
-        .bind(ts)
-        .fetch_one(&mut *c)
-        .await
-    })?;
-    let (_, kept) = r.of(input.kind);
-    let income = share_half_up(input.paid_fen, kept);
-    if income > 0 {
-        let source = match input.kind {
-            LevyKind::Dues => IncomeSource::Dues,
-            LevyKind::UnionFund => IncomeSource::UnionFund,
-        };
-        insert_entry(
-            &mut tx,
-            who,
-            NewEntry {
-                school: input.school,
-                on: month,
-                kind: EntryKind::Income,
-                category: None,
-                source: Some(source),
-                amount_fen: income,
-                status: EntryStatus::Approved,
-                note: String::new(),
-                levy: Some(id),
-                rule_set: rule_set.0,
-            },
-        )
-        .await?;
-    }
+    let id = write_levy(
+        &mut tx,
+        who,
+        &WrittenLevy {
+            school: input.school,
+            kind: input.kind,
+            month,
+            base_fen: input.base_fen,
+            payers,
+            levy,
+            paid_fen: input.paid_fen,
+            rule_set: rule_set.0,
+            kept: r.of(input.kind).1,
+        },
+    )
+    .await?;
     let mut ch = Changes::new();
     ch.note("kind", input.kind.code())
         .note("month", month.to_string())
@@ -195,6 +166,71 @@ pub async fn record_levy(
     )
     .await?;
     Ok(LevyId(id))
+}
+
+/// A levy about to be written (its amounts already computed).
+pub(crate) struct WrittenLevy {
+    pub school: OrgUnitId,
+    pub kind: LevyKind,
+    pub month: NaiveDate,
+    pub base_fen: i64,
+    pub payers: i64,
+    pub levy: Levy,
+    pub paid_fen: i64,
+    pub rule_set: i64,
+    /// The share of a payment the school keeps.
+    pub kept: domain::rules::Ratio,
+}
+
+/// Writes a levy row and posts the kept part of what was paid to the ledger as an
+/// approved income (once, from here).
+pub(crate) async fn write_levy(tx: &mut Tx, who: &Who, w: &WrittenLevy) -> Result<i64, StoreError> {
+    let ts = now();
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO funds_levy (school_union_id, kind, levy_month, base_fen, payers, due_fen, kept_fen, remitted_fen, paid_fen, rule_set_id, recorded_by_label, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(w.school.0)
+        .bind(w.kind.code())
+        .bind(w.month)
+        .bind(w.base_fen)
+        .bind(w.payers)
+        .bind(w.levy.due_fen)
+        .bind(w.levy.kept_fen)
+        .bind(w.levy.remitted_fen)
+        .bind(w.paid_fen)
+        .bind(w.rule_set)
+        .bind(&who.label)
+        .bind(ts)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let income = share_half_up(w.paid_fen, w.kept);
+    if income > 0 {
+        let source = match w.kind {
+            LevyKind::Dues => IncomeSource::Dues,
+            LevyKind::UnionFund => IncomeSource::UnionFund,
+        };
+        insert_entry(
+            tx,
+            who,
+            NewEntry {
+                school: w.school,
+                on: w.month,
+                kind: EntryKind::Income,
+                category: None,
+                source: Some(source),
+                amount_fen: income,
+                status: EntryStatus::Approved,
+                note: String::new(),
+                levy: Some(id),
+                rule_set: w.rule_set,
+            },
+        )
+        .await?;
+    }
+    Ok(id)
 }
 
 /// Sets (or replaces) the cap of one budget line of a school's year.
@@ -297,14 +333,40 @@ async fn insert_entry(tx: &mut Tx, who: &Who, e: NewEntry) -> Result<i64, StoreE
 
 /// The balance of a school's year: approved incomes minus approved and pending expenses
 /// (money promised is not available twice).
-async fn available_tx(tx: &mut Tx, school: OrgUnitId, year: i32) -> Result<i64, StoreError> {
+/// A correction lowering an expense (negative) frees money only once approved.
+pub(crate) async fn available_tx(
+    tx: &mut Tx,
+    school: OrgUnitId,
+    year: i32,
+) -> Result<i64, StoreError> {
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'income' AND status = 'approved' THEN amount_fen WHEN kind = 'expense' THEN -amount_fen ELSE 0 END), 0) AS BIGINT)
+            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'income' AND status = 'approved' THEN amount_fen WHEN kind = 'expense' AND (status = 'approved' OR amount_fen > 0) THEN -amount_fen ELSE 0 END), 0) AS BIGINT)
              FROM funds_entry WHERE school_union_id = $1 AND entry_year = $2",
         )
         .bind(school.0)
         .bind(i64::from(year))
+        .fetch_one(&mut *c)
+        .await
+    })?)
+}
+
+/// What is spent or committed on a budget line: approved expenses and corrections, and
+/// entered expenses that add to it (a lowering correction counts once approved).
+pub(crate) async fn spent_tx(
+    tx: &mut Tx,
+    school: OrgUnitId,
+    year: i32,
+    category: ExpenseCategory,
+) -> Result<i64, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM funds_entry
+             WHERE school_union_id = $1 AND entry_year = $2 AND kind = 'expense' AND category = $3 AND (status = 'approved' OR amount_fen > 0)",
+        )
+        .bind(school.0)
+        .bind(i64::from(year))
+        .bind(category.code())
         .fetch_one(&mut *c)
         .await
     })?)
@@ -332,6 +394,7 @@ pub async fn add_income(
         .map_err(|_| invalid(FieldError::new("note", t::NOTE_REQUIRED)))?;
     let mut tx = st.db.begin().await?;
     school_in_scope(&mut tx, cap.scope(), school).await?;
+    super::close::ensure_open(&mut tx, school, on, "on").await?;
     let (rule_set, version, _) = rules::effective_tx(&mut tx, school).await?;
     let id = insert_entry(
         &mut tx,
@@ -392,6 +455,7 @@ pub async fn enter_expense(
     let year = on.year();
     let mut tx = st.db.begin().await?;
     school_in_scope(&mut tx, cap.scope(), school).await?;
+    super::close::ensure_open(&mut tx, school, on, "on").await?;
     let (rule_set, version, _) = rules::effective_tx(&mut tx, school).await?;
     // The budget line, locked on PostgreSQL so that two expenses cannot both fit the
     // last of a cap (SQLite's BEGIN IMMEDIATE already serialises writers).
@@ -405,17 +469,7 @@ pub async fn enter_expense(
         q.push(" FOR UPDATE");
     }
     let line: Vec<(i64,)> = q.fetch_all_tx(&mut tx).await?;
-    let spent: i64 = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM funds_entry
-             WHERE school_union_id = $1 AND entry_year = $2 AND kind = 'expense' AND category = $3",
-        )
-        .bind(school.0)
-        .bind(i64::from(year))
-        .bind(category.code())
-        .fetch_one(&mut *c)
-        .await
-    })?;
+    let spent = spent_tx(&mut tx, school, year, category).await?;
     check_cap(line.first().map(|r| r.0), spent, amount_fen)
         .map_err(|e| invalid(e.arg("version", version)))?;
     let available = available_tx(&mut tx, school, year).await?;
@@ -470,13 +524,15 @@ pub async fn approve(
 ) -> Result<(OrgUnitId, i32), StoreError> {
     let mut tx = st.db.begin().await?;
     let mut q = Sql::new(
-        "SELECT e.school_union_id, e.status, e.entered_by, e.entered_by_label, e.entry_year FROM funds_entry e WHERE e.id = ",
+        "SELECT e.school_union_id, e.status, e.entered_by, e.entered_by_label, e.entry_year, e.entry_on FROM funds_entry e WHERE e.id = ",
     );
     q.bind(Arg::I64(id.0));
     crate::scope::restrict(&mut q, "e.school_union_id", cap.scope());
-    let rows: Vec<(i64, String, Option<i64>, String, i64)> = q.fetch_all_tx(&mut tx).await?;
-    let (school, status, by, by_label, year) =
+    let rows: Vec<(i64, String, Option<i64>, String, i64, NaiveDate)> =
+        q.fetch_all_tx(&mut tx).await?;
+    let (school, status, by, by_label, year, entry_on) =
         rows.into_iter().next().ok_or(StoreError::NotFound)?;
+    super::close::ensure_open(&mut tx, OrgUnitId(school), entry_on, "entry").await?;
     if status != EntryStatus::Entered.code() {
         return Err(invalid(FieldError::new("entry", t::NOT_ENTERED)));
     }
@@ -537,6 +593,8 @@ pub struct Line {
     pub approved_by: Option<String>,
     pub rule_set_version: i64,
     pub balance_fen: i64,
+    /// The entry this one corrects.
+    pub corrects: Option<EntryId>,
 }
 
 type LineRow = (
@@ -551,6 +609,7 @@ type LineRow = (
     String,
     Option<String>,
     i64,
+    Option<i64>,
 );
 
 /// A school's ledger of a year, oldest first, with running balances: one query (plus the
@@ -562,7 +621,7 @@ pub async fn ledger(
     year: i32,
 ) -> Result<Vec<Line>, StoreError> {
     let mut q = Sql::new(
-        "SELECT e.id, e.entry_on, e.kind, e.category, e.source, e.amount_fen, e.status, e.note, e.entered_by_label, e.approved_by_label, r.version
+        "SELECT e.id, e.entry_on, e.kind, e.category, e.source, e.amount_fen, e.status, e.note, e.entered_by_label, e.approved_by_label, r.version, e.corrects_id
          FROM funds_entry e JOIN funds_rule_set r ON r.id = e.rule_set_id WHERE e.school_union_id = ",
     );
     q.bind(Arg::I64(school.0))
@@ -596,6 +655,7 @@ pub async fn ledger(
                 approved_by: r.9,
                 rule_set_version: r.10,
                 balance_fen: balance,
+                corrects: r.11.map(EntryId),
             })
         })
         .collect()
@@ -617,7 +677,7 @@ pub async fn budget(
     year: i32,
 ) -> Result<Vec<BudgetLine>, StoreError> {
     let mut q = Sql::new(
-        "SELECT b.category, b.cap_fen, CAST(COALESCE((SELECT SUM(e.amount_fen) FROM funds_entry e WHERE e.school_union_id = b.school_union_id AND e.entry_year = b.budget_year AND e.kind = 'expense' AND e.category = b.category), 0) AS BIGINT)
+        "SELECT b.category, b.cap_fen, CAST(COALESCE((SELECT SUM(e.amount_fen) FROM funds_entry e WHERE e.school_union_id = b.school_union_id AND e.entry_year = b.budget_year AND e.kind = 'expense' AND e.category = b.category AND (e.status = 'approved' OR e.amount_fen > 0)), 0) AS BIGINT)
          FROM funds_budget b WHERE b.school_union_id = ",
     );
     q.bind(Arg::I64(school.0))

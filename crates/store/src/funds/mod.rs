@@ -12,12 +12,18 @@
 //! a school's ledger here is its own union money (dues, allocated funds, subsidies, and
 //! the expenses of its budget).
 
+pub mod close;
 pub mod demo;
+pub mod dues;
 pub mod findings;
 pub mod ledger;
+pub mod payroll;
+pub mod receipts;
 pub mod rules;
+pub mod statements;
 
-use crate::area::{Area, CodedColumn, Reach};
+use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
+use crate::crypto::Field;
 use crate::db::{Arg, Sql};
 use crate::{Store, StoreError};
 use chrono::NaiveDate;
@@ -61,6 +67,33 @@ static FIGURES: &[Figure] = &[
     },
 ];
 
+/// A member's dues base in fen (the basic salary), bound to the member.
+pub const DUES_BASE: EncryptedColumn = EncryptedColumn {
+    table: "funds_dues_base",
+    key: "member_id",
+    column: "base_enc",
+    field: Field::Income,
+    indexes: &[],
+};
+
+/// A dues roll's lines (member, status, base, dues), bound to the roll.
+pub const ROLL_LINES: EncryptedColumn = EncryptedColumn {
+    table: "funds_dues_roll",
+    key: "levy_id",
+    column: "lines_enc",
+    field: Field::Income,
+    indexes: &[],
+};
+
+/// A payroll sheet's matched rows (member, base, month) between preview and commit.
+pub const PAYROLL_ROWS: EncryptedColumn = EncryptedColumn {
+    table: "funds_payroll_batch",
+    key: "id",
+    column: "rows_enc",
+    field: Field::Income,
+    indexes: &[],
+};
+
 /// Funds: dues, union funds, budgets, the ledger and the audit by area.
 pub static AREA: Area = Area {
     coded: &[
@@ -73,6 +106,7 @@ pub static AREA: Area = Area {
         CodedColumn::of::<Severity>("funds_finding.severity"),
         CodedColumn::of::<FindingStatus>("funds_finding.status"),
     ],
+    encrypted: &[DUES_BASE, ROLL_LINES, PAYROLL_ROWS],
     demo: Some(demo::area_demo),
     figures: FIGURES,
     year_figures: Some(year_figures_boxed),
@@ -228,22 +262,44 @@ pub async fn verify(st: &Store, _sys: &SystemCap) -> Result<Vec<Mismatch>, Store
             .map_err(|e| StoreError::Other(format!("funds rule set {id}: {e}")))?;
         by_id.insert(id, r);
     }
-    type Row = (i64, i64, String, i64, i64, i64, i64, i64, i64);
+    type Row = (
+        i64,
+        i64,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<Vec<u8>>,
+    );
     let rows: Vec<Row> = crate::on_db!(&st.db, |p| {
         sqlx::query_as(
-            "SELECT id, school_union_id, kind, base_fen, due_fen, kept_fen, remitted_fen, paid_fen, rule_set_id FROM funds_levy ORDER BY id",
+            "SELECT l.id, l.school_union_id, l.kind, l.base_fen, l.due_fen, l.kept_fen, l.remitted_fen, l.paid_fen, l.rule_set_id, d.lines_enc
+             FROM funds_levy l LEFT JOIN funds_dues_roll d ON d.levy_id = l.id ORDER BY l.id",
         )
         .fetch_all(p)
         .await
     })?;
     let mut out = Vec::new();
-    for (id, school, kind, base, due, kept, remitted, paid, rs) in rows {
+    for (id, school, kind, base, due, kept, remitted, paid, rs, roll) in rows {
         let stored = Levy {
             due_fen: due,
             kept_fen: kept,
             remitted_fen: remitted,
         };
         let computed = match (LevyKind::from_code(&kind), by_id.get(&rs)) {
+            // A levy from a dues roll: the sum of its members' dues, each recomputed from
+            // its base (a line that cannot be opened counts as a mismatch).
+            (Some(LevyKind::Dues), Some(r)) if roll.is_some() => {
+                let enc = roll.as_deref().unwrap_or_default();
+                dues::check_roll(st, r, id, enc).unwrap_or(Levy {
+                    due_fen: -1,
+                    kept_fen: -1,
+                    remitted_fen: -1,
+                })
+            }
             (Some(k), Some(r)) => r.levy(k, base),
             _ => Levy {
                 due_fen: -1,

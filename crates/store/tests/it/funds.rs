@@ -7,6 +7,7 @@
 //! year figures and due items; `verify` finds a tampered levy. Both engines.
 
 use domain::auth::{Role, perm};
+use domain::funds::text as t;
 use domain::funds::*;
 use store::StoreError;
 use store::area::Reach;
@@ -290,3 +291,199 @@ dual_test!(async fn the_demo_year_has_every_month_of_money_within_its_caps_and_a
     assert!(f.len() >= 5);
     assert!(f.iter().any(|x| x.status == FindingStatus::Rectified) && f.iter().any(|x| x.status == FindingStatus::Open));
 });
+
+async fn set_member(
+    t: &TestDb,
+    m: domain::ids::MemberId,
+    status: &str,
+    since: &str,
+    join: Option<&str>,
+) {
+    let since = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").unwrap();
+    let join = join.map(|j| chrono::NaiveDate::parse_from_str(j, "%Y-%m-%d").unwrap());
+    store::on_db!(t.db(), |p| sqlx::query(
+        "UPDATE member SET status = $1, status_since = $2, join_date = $3 WHERE id = $4"
+    )
+    .bind(status)
+    .bind(since)
+    .bind(join)
+    .bind(m.0)
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
+}
+
+fn month_of(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-01").to_string()
+}
+
+dual_test!(async fn a_dues_roll_takes_each_members_own_base_and_the_roster_decides_who_pays(t) {
+    use store::funds::dues;
+    let st = &t.store;
+    let o = org(st).await;
+    let enter = sys::<perm::FundsEnter>();
+    let first = month_of(today());
+    let jia = member(st, o.school_a, "甲会员", 11).await;
+    let yi = member(st, o.school_a, "乙会员", 12).await;
+    let bing = member(st, o.school_a, "丙会员", 13).await;
+    let ding = member(st, o.school_a, "丁会员", 14).await;
+    let wu = member(st, o.school_a, "戊会员", 15).await;
+    set_member(&t, jia, "active", "2010-09-01", Some("2010-09-01")).await;
+    set_member(&t, yi, "active", &first, Some(&first)).await;
+    set_member(&t, bing, "retired", "2020-01-01", Some("1990-09-01")).await;
+    set_member(&t, ding, "active", "2015-09-01", None).await;
+    set_member(&t, wu, "left", "2020-01-01", None).await;
+    // ¥6,789.99 counts as ¥6,780 → ¥33.90; ¥5,005 → ¥5,000 → ¥25.00; the retiree is exempt.
+    for (m, base) in [(jia, 678_999), (yi, 500_500), (bing, 400_000), (wu, 300_000)] {
+        dues::set_base(st, &enter, &who(), m, base, today()).await.unwrap();
+    }
+    // Bad bases are refused at their field.
+    assert_eq!(key_of(dues::set_base(st, &enter, &who(), ding, 0, today()).await.unwrap_err()), t::AMOUNT_INVALID);
+    let s = dues::generate_roll(st, &enter, &who(), o.school_a, today(), None).await.unwrap();
+    assert_eq!((s.payers, s.joined, s.leaving, s.exempt, s.missing_base), (3, 1, 0, 1, 1));
+    assert_eq!(s.due_fen, 3_390 + 2_500);
+    assert_eq!(s.kept_fen + s.remitted_fen, s.due_fen);
+    assert_eq!(s.paid_fen, s.due_fen);
+    // The levy is the sum of the members' dues; the kept payment is posted once.
+    assert_eq!(count(&t, "SELECT due_fen FROM funds_levy WHERE kind = 'dues'").await, 5_890);
+    assert_eq!(count(&t, "SELECT base_fen FROM funds_levy WHERE kind = 'dues'").await, 0, "no sum of bases is stored");
+    assert_eq!(count(&t, "SELECT amount_fen FROM funds_entry WHERE source = 'dues'").await, 5_890);
+    // A second roll of the month is refused; nothing is written.
+    let e = dues::generate_roll(st, &enter, &who(), o.school_a, today(), None).await.unwrap_err();
+    assert_eq!(key_of(e), t::ROLL_EXISTS);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM funds_dues_roll").await, 1);
+    // Member by member, audited.
+    let (school, _, lines) = dues::reveal_roll(st, &enter, &who(), s.levy).await.unwrap();
+    assert_eq!(school, o.school_a);
+    assert_eq!(lines.len(), 4, "the leaver of an earlier month is not on the roll");
+    let jia_line = lines.iter().find(|l| l.member == jia).unwrap();
+    assert_eq!((jia_line.status, jia_line.base_fen, jia_line.dues_fen), (RollStatus::Payer, Some(678_999), 3_390));
+    assert_eq!(lines.iter().find(|l| l.member == bing).unwrap().status, RollStatus::Retired);
+    assert_eq!(lines.iter().find(|l| l.member == ding).unwrap().dues_fen, 0);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'funds_dues_roll.view'").await, 1);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'funds.dues_base'").await, 4);
+    // `verify` recomputes the roll member by member and detects a tampered levy.
+    let cli = domain::auth::SystemCap::for_cli();
+    assert!(store::funds::verify(st, &cli).await.unwrap().is_empty());
+    store::on_db!(t.db(), |p| sqlx::query("UPDATE funds_levy SET due_fen = due_fen + 10, kept_fen = kept_fen + 10, paid_fen = paid_fen WHERE kind = 'dues'").execute(p).await.map(|_| ())).unwrap();
+    let bad = store::funds::verify(st, &cli).await.unwrap();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].computed.due_fen, 5_890);
+});
+
+dual_test!(async fn another_schools_chair_can_neither_read_nor_set_a_base_or_a_roll(t) {
+    use store::funds::dues;
+    let st = &t.store;
+    let o = org(st).await;
+    let m = member(st, o.school_a, "甲会员", 21).await;
+    let enter = sys::<perm::FundsEnter>();
+    dues::set_base(st, &enter, &who(), m, 654_321, today()).await.unwrap();
+    let s = dues::generate_roll(st, &enter, &who(), o.school_a, today(), Some(0)).await.unwrap();
+    let chair_b = actor(&[(Role::SchoolChair, o.school_b)]);
+    let b_enter = chair_b.authorize::<perm::FundsEnter>().unwrap();
+    let b_view = chair_b.authorize::<perm::FundsView>().unwrap();
+    assert!(matches!(dues::reveal_base(st, &b_enter, &who(), m).await, Err(StoreError::NotFound)));
+    assert!(matches!(dues::set_base(st, &b_enter, &who(), m, 1_000, today()).await, Err(StoreError::NotFound)));
+    assert!(matches!(dues::reveal_roll(st, &b_enter, &who(), s.levy).await, Err(StoreError::NotFound)));
+    assert!(dues::bases(&st.db, &b_view, o.school_a).await.unwrap().is_empty());
+    assert!(dues::rolls(&st.db, &b_view, o.school_a, chrono::Datelike::year(&today())).await.unwrap().is_empty());
+    // The base was not changed, and no view was recorded for B.
+    let a_enter = actor(&[(Role::SchoolChair, o.school_a)]).authorize::<perm::FundsEnter>().unwrap();
+    let (_, _, base) = dues::reveal_base(st, &a_enter, &who(), m).await.unwrap();
+    assert_eq!(base.map(|b| b.0), Some(654_321));
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'funds_dues_base.view'").await, 1);
+    // The list says only whether a base is registered.
+    let a_view = actor(&[(Role::SchoolChair, o.school_a)]).authorize::<perm::FundsView>().unwrap();
+    let list = dues::bases(&st.db, &a_view, o.school_a).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(list[0].registered);
+});
+
+const PAYROLL_CSV: &str = "2026年9月工资表\n\n身份证号,姓名,基本工资,月份\n{ID1},甲工资,９８７６．５４,2026.09\n,乙工资,8765.43,2026年9月\n33010219800101000Z,丙工资,5000,2026.09\n{ID1},甲工资,100,2026.09\n,无此人,5000,2026.09\n,乙工资,12.345,2026.09\n\n";
+
+dual_test!(async fn a_payroll_sheet_is_previewed_with_its_row_errors_and_only_good_rows_are_committed(t) {
+    use store::funds::{dues, payroll};
+    let st = &t.store;
+    let o = org(st).await;
+    let jia = member(st, o.school_a, "甲工资", 31).await;
+    let yi = member(st, o.school_a, "乙工资", 32).await;
+    let chair = person(&t, "财务").await;
+    let cap = actor(&[(Role::SchoolChair, o.school_a)]).authorize::<perm::FundsEnter>().unwrap();
+    let csv = PAYROLL_CSV.replace("{ID1}", &id_number(31, true));
+    let pv = payroll::preview(st, &cap, &chair, o.school_a, "工资表.csv", csv.into_bytes()).await.unwrap();
+    assert_eq!(pv.rows, 6, "blank lines and the title are not rows");
+    let matched: Vec<_> = pv.matched.iter().map(|m| (m.row, m.member)).collect();
+    assert_eq!(matched, vec![(4, jia), (5, yi)]);
+    assert_eq!(pv.base_total_fen, 987_654 + 876_543);
+    let problems: Vec<_> = pv.problems.iter().map(|p| (p.row, p.column.clone().unwrap_or_default(), p.error.key)).collect();
+    assert_eq!(problems, vec![
+        (6, "身份证号".to_string(), domain::text::ID_CHARS),
+        (7, "身份证号".to_string(), t::PAYROLL_DUPLICATE),
+        (8, "姓名".to_string(), t::PAYROLL_UNKNOWN_NAME),
+        (9, "基本工资".to_string(), t::AMOUNT_FRACTION),
+    ]);
+    // The preview wrote no base.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM funds_dues_base").await, 0);
+    // Another account cannot commit it.
+    let other = person(&t, "他人").await;
+    assert!(matches!(payroll::apply(st, &cap, &other, pv.batch, today()).await, Err(StoreError::NotFound)));
+    let (unit, n) = payroll::apply(st, &cap, &chair, pv.batch, today()).await.unwrap();
+    assert_eq!((unit, n), (o.school_a, 2));
+    let (_, _, base) = dues::reveal_base(st, &cap, &who(), yi).await.unwrap();
+    assert_eq!(base, Some((876_543, chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap())));
+    // Committed once: the batch is spent.
+    assert!(matches!(payroll::apply(st, &cap, &chair, pv.batch, today()).await, Err(StoreError::NotFound)));
+    // A sheet without the columns is refused at the file.
+    let e = payroll::preview(st, &cap, &chair, o.school_a, "x.csv", b"a,b\n1,2\n".to_vec()).await.unwrap_err();
+    assert_eq!(key_of(e), t::PAYROLL_NO_HEADER);
+    // A chair of school B matches nobody of school A: the same message as an unknown number.
+    let cap_b = actor(&[(Role::SchoolChair, o.school_b)]).authorize::<perm::FundsEnter>().unwrap();
+    let csv = format!("身份证号,基本工资\n{},5000\n", id_number(31, true));
+    let pv = payroll::preview(st, &cap_b, &chair, o.school_b, "b.csv", csv.into_bytes()).await.unwrap();
+    assert!(pv.matched.is_empty());
+    assert_eq!(pv.problems[0].error.key, t::PAYROLL_UNKNOWN_ID);
+    assert!(matches!(payroll::preview(st, &cap_b, &chair, o.school_a, "b.csv", b"x".to_vec()).await, Err(StoreError::NotFound)));
+});
+
+#[tokio::test]
+async fn the_sqlite_file_and_its_wal_hold_no_salary_in_plain_text() {
+    use store::funds::{dues, payroll};
+    let t = sqlite().await;
+    let st = &t.store;
+    let o = org(st).await;
+    let m = member(st, o.school_a, "工资甲", 41).await;
+    member(st, o.school_a, "工资乙", 42).await;
+    let cap = sys::<perm::FundsEnter>();
+    dues::set_base(st, &cap, &who(), m, 987_654, today())
+        .await
+        .unwrap();
+    dues::generate_roll(st, &cap, &who(), o.school_a, today(), None)
+        .await
+        .unwrap();
+    let csv = "姓名,基本工资\n工资乙,8765.43\n".to_string();
+    payroll::preview(st, &cap, &who(), o.school_a, "p.csv", csv.into_bytes())
+        .await
+        .unwrap();
+    let path = t.sqlite_path.clone().unwrap();
+    let mut scans = Vec::new();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+    scans.push(bytes);
+    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    scans.push(std::fs::read(&path).unwrap());
+    for bytes in scans {
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in ["987654", "9876.54", "876543", "8765.43"] {
+            assert!(!text.contains(secret), "{secret} in plain text");
+        }
+        assert!(
+            text.contains("工资甲"),
+            "the test reads the file it means to"
+        );
+    }
+}

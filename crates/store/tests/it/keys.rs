@@ -76,6 +76,11 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     let v = domain::assistance::VisitDraft { visit_type: domain::assistance::VisitType::Hospitalisation, visited_on: today(), visitors: "主席".into(), amount_fen: 10_000, note: "术后".into() };
     store::assistance::visits::record(&t.store, &sys(), &who(), "困难轮换", &v, None).await.unwrap();
 
+    // A dues base, a dues roll and a staged payroll sheet (funds).
+    store::funds::dues::set_base(&t.store, &sys(), &who(), rotor, 654_321, today()).await.unwrap();
+    store::funds::dues::generate_roll(&t.store, &sys(), &who(), o.school_a, today(), None).await.unwrap();
+    store::funds::payroll::preview(&t.store, &sys(), &who(), o.school_a, "p.csv", "姓名,基本工资\n轮换,5000\n".as_bytes().to_vec()).await.unwrap();
+
     let columns = encrypted_columns(&t).await;
     assert!(columns.len() >= 4, "the schema's encrypted columns were not found: {columns:?}");
     for (table, column) in &columns {

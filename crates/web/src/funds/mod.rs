@@ -29,6 +29,9 @@ use std::collections::HashMap;
 use store::StoreError;
 use store::funds::{findings, ledger, rules};
 
+pub mod books;
+pub mod dues;
+
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/funds", Guard::staff(P::FundsView), page)
         .get(
@@ -84,6 +87,84 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::FundsApprove).button(),
             approve,
         )
+        .get(
+            "/funds/statement",
+            Guard::staff(P::FundsView),
+            books::statement,
+        )
+        .get(
+            "/funds/statement.xlsx",
+            Guard::staff(P::FundsView),
+            books::statement_xlsx,
+        )
+        .post(
+            "/funds/months/close",
+            Guard::staff(P::FundsApprove).form(&[("unit", "{school}"), ("month", "2026-01")]),
+            books::close_month,
+        )
+        .post(
+            "/funds/entries/{id}/correct",
+            Guard::staff(P::FundsEnter).form(&[("amount", "80"), ("note", "发票金额更正")]),
+            books::correct,
+        )
+        .post(
+            "/funds/entries/{id}/receipts",
+            Guard::staff(P::FundsEnter)
+                .upload(&[], ("file", "receipt.pdf", b"%PDF-1.4\n% receipt\n")),
+            books::attach,
+        )
+        .get(
+            "/funds/receipts/{id}",
+            Guard::staff(P::FundsView),
+            books::receipt,
+        )
+        .get("/funds/dues", Guard::staff(P::FundsView), dues::page)
+        .post(
+            "/funds/dues/bases",
+            Guard::staff(P::FundsEnter).form(&[
+                ("unit", "{school}"),
+                ("member", "{dues_member}"),
+                ("base", "6789.50"),
+                ("since", "2026-09"),
+            ]),
+            dues::set_base,
+        )
+        .post(
+            "/funds/dues/members/{id}/reveal",
+            Guard::staff(P::FundsEnter).button(),
+            dues::reveal_base,
+        )
+        .post(
+            "/funds/dues/rolls",
+            Guard::staff(P::FundsEnter).form(&[
+                ("unit", "{school}"),
+                ("month", "2026-09"),
+                ("paid", ""),
+            ]),
+            dues::generate,
+        )
+        .post(
+            "/funds/dues/rolls/{id}/reveal",
+            Guard::staff(P::FundsEnter).button(),
+            dues::reveal_roll,
+        )
+        .post(
+            "/funds/payroll",
+            Guard::staff(P::FundsEnter).upload(
+                &[("unit", "{school}")],
+                (
+                    "file",
+                    "payroll.csv",
+                    "姓名,基本工资\n甲校会费会员,6789.50\n".as_bytes(),
+                ),
+            ),
+            dues::upload,
+        )
+        .post(
+            "/funds/payroll/{id}/apply",
+            Guard::named(P::FundsEnter).form(&[("month", "2026-09")]),
+            dues::apply,
+        )
         .get("/funds/audit", Guard::staff(P::FundsView), audit_page)
         .post(
             "/funds/audit/findings",
@@ -120,12 +201,26 @@ pub static AREA: Area = Area {
             rank: 79,
         },
     ],
-    documents: &[Document {
-        label_key: "doc-funds-ledger",
-        path: "/funds/ledger.xlsx",
-        kind: DocumentKind::Xlsx,
-        method: crate::Method::Get,
-    }],
+    documents: &[
+        Document {
+            label_key: "doc-funds-ledger",
+            path: "/funds/ledger.xlsx",
+            kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-funds-statement",
+            path: "/funds/statement",
+            kind: DocumentKind::Print,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-funds-statement-xlsx",
+            path: "/funds/statement.xlsx",
+            kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
+        },
+    ],
 };
 
 fn today() -> NaiveDate {
@@ -224,6 +319,13 @@ pub struct LineView {
     pub version: i64,
     pub balance: String,
     pub can_approve: bool,
+    /// An approved original entry may be corrected by a new one.
+    pub can_correct: bool,
+    pub is_expense: bool,
+    /// The entry this one corrects.
+    pub corrects: Option<i64>,
+    /// The receipts on it: (id, file name).
+    pub receipts: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -247,6 +349,8 @@ struct SchoolPage {
     vals: HashMap<String, String>,
     errors: FieldErrors,
     today: String,
+    closed: Vec<String>,
+    can_close: bool,
 }
 
 impl SchoolPage {
@@ -366,7 +470,20 @@ async fn school_page(
         })
         .collect();
     let may_approve = a.actor.may(Permission::FundsApprove);
+    let may_enter = a.actor.may(Permission::FundsEnter);
     let lines_raw = ledger::ledger(db, &cap, unit, year).await?;
+    let mut receipts: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for r in store::funds::receipts::of_year(db, &cap, unit, year).await? {
+        receipts
+            .entry(r.entry.0)
+            .or_default()
+            .push((r.id.0, r.file_name));
+    }
+    let closed = store::funds::close::closed_months(db, &cap, unit, year)
+        .await?
+        .into_iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .collect();
     let balance = yuan(lines_raw.last().map(|l| l.balance_fen).unwrap_or(0));
     let lines = lines_raw
         .into_iter()
@@ -389,6 +506,10 @@ async fn school_page(
             version: l.rule_set_version,
             balance: yuan(l.balance_fen),
             can_approve: may_approve && l.status == EntryStatus::Entered,
+            can_correct: may_enter && l.status == EntryStatus::Approved && l.corrects.is_none(),
+            is_expense: l.kind == EntryKind::Expense,
+            corrects: l.corrects.map(|c| c.0),
+            receipts: receipts.remove(&l.id.0).unwrap_or_default(),
         })
         .collect();
     let status = if refused.errors.is_empty() {
@@ -422,6 +543,8 @@ async fn school_page(
         vals: refused.vals,
         errors: refused.errors,
         today: today().to_string(),
+        closed,
+        can_close: may_approve,
     })?;
     *resp.status_mut() = status;
     Ok(resp)

@@ -116,3 +116,169 @@ dual_test!(async fn an_auditor_records_a_finding_and_the_school_rectifies_it(t) 
     assert!(page.text().contains("已补充三家比价记录"));
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM funds_finding WHERE status = 'rectified'").await, 1);
 });
+
+/// The payroll sheet of school A: a title row, a blank line, full-width digits, a month
+/// written `2026.09`; one unknown ID number and one fractional base.
+fn payroll_csv() -> String {
+    format!(
+        "甲校2026年9月工资表\n\n身份证号,姓名,基本工资,月份\n{},甲校会员一,９８７６．５４,2026.09\n,甲校会员二,8765.43,2026年9月\n{},,5000,2026.09\n,甲校会员二,1.005,2026.09\n",
+        id_number(61, true),
+        id_number(99, true),
+    )
+}
+
+dual_test!(async fn a_school_imports_the_payroll_sheet_previews_it_and_its_dues_roll_sums_the_members(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let school = o.school_a.0.to_string();
+    member(&app.t.store, o.school_a, "甲校会员一", 61).await;
+    member(&app.t.store, o.school_a, "甲校会员二", 62).await;
+    let chair = app.account("caiwu", Role::SchoolChair, o.school_a).await;
+    let mut c = app.client_for(chair).await;
+    let page = c.get(&format!("/funds/dues?unit={school}")).await;
+    page.assert_status(200);
+    // The preview: rows matched and problems at their row and column, nothing saved.
+    let r = c.post_multipart("/funds/payroll", &[("unit", &school)], Some(("file", "工资表.csv", payroll_csv().into_bytes()))).await;
+    r.assert_status(200);
+    assert_eq!(r.select(".matched").first().map(String::as_str), Some("2"));
+    let problems = r.select("table.problems tbody tr");
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains('6') && problems[0].contains("身份证号") && problems[0].contains("没有此身份证号"), "{problems:?}");
+    assert!(problems[1].contains('7') && problems[1].contains("基本工资") && problems[1].contains("两位小数"), "{problems:?}");
+    assert!(!r.text().contains("9876.54") && !r.text().contains("8765.43"), "the preview masks each base");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM funds_dues_base").await, 0);
+    // The same problems in English for an English reader.
+    let mut en = app.client_for(chair).await.header("accept-language", "en");
+    let r = en.post_multipart("/funds/payroll", &[("unit", &school)], Some(("file", "payroll.csv", payroll_csv().into_bytes()))).await;
+    assert!(r.select("table.problems tbody tr").join("\n").contains("No member of your schools has this ID number"));
+    // Commit: two bases saved, never listed.
+    let batch = scalar(&app, "SELECT MIN(id) FROM funds_payroll_batch").await;
+    let r = c.post(&format!("/funds/payroll/{batch}/apply"), &[("month", "2026-09")]).await;
+    r.assert_status(303);
+    let page = c.follow(&r).await;
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM funds_dues_base").await, 2);
+    let bases = page.select("table.bases td.base").join(" ");
+    assert!(bases.contains("******") && !page.text().contains("9876.54"), "{bases}");
+    // The roll of September: ¥9,870 → ¥49.35 and ¥8,760 → ¥43.80, their sum the levy.
+    let r = c.post("/funds/dues/rolls", &[("unit", &school), ("month", "2026-09"), ("paid", "")]).await;
+    r.assert_status(303);
+    let page = c.follow(&r).await;
+    assert_eq!(page.select("table.rolls td.due").first().map(String::as_str), Some("93.15"));
+    assert_eq!(scalar(&app, "SELECT due_fen FROM funds_levy WHERE kind = 'dues'").await, 9_315);
+    // The second roll of the month is refused at its field, the month typed kept.
+    let r = c.post("/funds/dues/rolls", &[("unit", &school), ("month", "2026-09"), ("paid", "12")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.text().contains("value=\"12\""));
+    // The full view of one base is audited.
+    let m = scalar(&app, "SELECT id FROM member WHERE name = '甲校会员一'").await;
+    let r = c.post(&format!("/funds/dues/members/{m}/reveal"), &[]).await;
+    r.assert_status(200);
+    assert!(r.select("table.bases .revealed").join("").contains("9876.54"));
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'funds_dues_base.view'").await, 1);
+    let levy = scalar(&app, "SELECT levy_id FROM funds_dues_roll").await;
+    let r = c.post(&format!("/funds/dues/rolls/{levy}/reveal"), &[]).await;
+    r.assert_status(200);
+    assert!(r.select("table.roll-lines").join("").contains("49.35"));
+    // The chair of school B: A's dues page, bases, roll and batch are missing.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&format!("/funds/dues?unit={school}")).await.status.as_u16(), 404);
+    assert_eq!(b.post(&format!("/funds/dues/members/{m}/reveal"), &[]).await.status.as_u16(), 404);
+    assert_eq!(b.post(&format!("/funds/dues/rolls/{levy}/reveal"), &[]).await.status.as_u16(), 404);
+    let last = scalar(&app, "SELECT MAX(id) FROM funds_payroll_batch").await;
+    assert_eq!(b.post(&format!("/funds/payroll/{last}/apply"), &[("month", "2026-09")]).await.status.as_u16(), 404);
+    let r = b.post_multipart("/funds/payroll", &[("unit", &school)], Some(("file", "x.csv", payroll_csv().into_bytes()))).await;
+    assert_eq!(r.status.as_u16(), 404);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'funds%view'").await, 2);
+});
+
+dual_test!(async fn the_list_of_bases_has_no_search_or_order_by_the_base(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let a = member(st, o.school_a, "甲校会员甲", 71).await;
+    let b = member(st, o.school_a, "甲校会员乙", 72).await;
+    let enter = sys::<domain::auth::perm::FundsEnter>();
+    store::funds::dues::set_base(st, &enter, &who(), a, 900_000, today()).await.unwrap();
+    store::funds::dues::set_base(st, &enter, &who(), b, 300_000, today()).await.unwrap();
+    let mut c = app.client_as(Role::SchoolChair, o.school_a).await;
+    let school = o.school_a.0;
+    // Whatever is asked of the list, its order and content stay those of the names.
+    let plain = c.get(&format!("/funds/dues?unit={school}")).await.select("table.bases tbody tr").join("|");
+    for q in ["sort=base", "sort=-base", "q=9000", "base=9000.00", "order=base_enc"] {
+        let r = c.get(&format!("/funds/dues?unit={school}&{q}")).await;
+        r.assert_status(200);
+        assert_eq!(r.select("table.bases tbody tr").join("|"), plain, "{q}");
+        // (The page may echo the query typed in a link; the list and its figures never.)
+        let list = r.select("main").join(" ").replace(q, "");
+        assert!(!list.contains("9000.00") && !list.contains("3000.00"), "{q}");
+    }
+});
+
+dual_test!(async fn a_closed_month_refuses_changes_a_correction_is_a_new_entry_and_statements_add_up(t) {
+    use store::funds::ledger;
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let school = o.school_a.0.to_string();
+    let enter = sys::<domain::auth::perm::FundsEnter>();
+    let jan = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+    ledger::record_levy(st, &enter, &who(), &ledger::LevyInput { school: o.school_a, kind: domain::funds::LevyKind::UnionFund, month: jan, base_fen: 50_000_000, paid_fen: 1_000_000 }).await.unwrap();
+    ledger::set_budget(st, &enter, &who(), o.school_a, 2026, domain::funds::ExpenseCategory::MemberActivities, 300_000).await.unwrap();
+    let e = ledger::enter_expense(st, &enter, &who(), o.school_a, domain::funds::ExpenseCategory::MemberActivities, 100_000, "元旦联欢", jan).await.unwrap();
+    let chair = app.account("zhuxi", Role::SchoolChair, o.school_a).await;
+    let mut c = app.client_for(chair).await;
+    let r = c.post(&format!("/funds/entries/{}/approve", e.0), &[]).await;
+    r.assert_status(303);
+    // A receipt: a PDF by its content is kept; a file named .pdf that is not one is refused.
+    let r = c.post_multipart(&format!("/funds/entries/{}/receipts", e.0), &[], Some(("file", "发票.pdf", b"%PDF-1.4\n%%EOF\n".to_vec()))).await;
+    r.assert_status(303);
+    let r = c.post_multipart(&format!("/funds/entries/{}/receipts", e.0), &[], Some(("file", "fake.pdf", b"<html><script>x</script>".to_vec()))).await;
+    r.assert_status(303);
+    let page = c.follow(&r).await;
+    assert!(page.select(".flash").join(" ").contains("JPEG"), "refused by content");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM funds_receipt").await, 1);
+    let rid = scalar(&app, "SELECT id FROM funds_receipt").await;
+    let f = c.get(&format!("/funds/receipts/{rid}")).await;
+    f.assert_status(200);
+    assert_eq!(f.headers.get("content-type").unwrap(), "application/pdf");
+    assert_eq!(f.headers.get("x-content-type-options").unwrap(), "nosniff");
+    // Another school's chair cannot read it.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&format!("/funds/receipts/{rid}")).await.status.as_u16(), 404);
+    assert_eq!(b.get(&format!("/funds/statement?unit={school}")).await.status.as_u16(), 404);
+    // January is closed: a new expense dated in it is refused at its date, nothing stored.
+    let r = c.post("/funds/months/close", &[("unit", &school), ("month", "2026-01")]).await;
+    r.assert_status(303);
+    let before = scalar(&app, "SELECT COUNT(*) FROM funds_entry").await;
+    let r = c.post("/funds/expenses", &[("unit", &school), ("category", "member_activities"), ("amount", "10"), ("on", "2026-01-20"), ("note", "补登")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#e-on ~ .field-error").join("").is_empty(), "refused at the date");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM funds_entry").await, before);
+    let r = c.post("/funds/months/close", &[("unit", &school), ("month", "2026-01")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    // The ¥1,000 should have been ¥800: a correction of −¥200, pointing at it, today.
+    let r = c.post(&format!("/funds/entries/{}/correct", e.0), &[("amount", "800"), ("note", "发票金额更正")]).await;
+    r.assert_status(303);
+    assert_eq!(scalar(&app, "SELECT amount_fen FROM funds_entry WHERE corrects_id IS NOT NULL").await, -20_000);
+    assert_eq!(scalar(&app, "SELECT amount_fen FROM funds_entry WHERE kind = 'expense' AND corrects_id IS NULL").await, 100_000, "the original is never edited");
+    // Another person approves it; the statements add up.
+    let mut v = app.client_for(app.account("fuzhuxi", Role::SchoolChair, o.school_a).await).await;
+    let k = scalar(&app, "SELECT id FROM funds_entry WHERE corrects_id IS NOT NULL").await;
+    v.post(&format!("/funds/entries/{k}/approve"), &[]).await.assert_status(303);
+    let view = sys::<domain::auth::perm::FundsView>();
+    let year = store::funds::statements::statement(&st.db, &view, o.school_a, 2026, None).await.unwrap();
+    assert_eq!((year.opening_fen, year.income_fen, year.expense_fen, year.closing_fen), (0, 600_000, 80_000, 520_000));
+    let jan_s = store::funds::statements::statement(&st.db, &view, o.school_a, 2026, Some(1)).await.unwrap();
+    assert_eq!((jan_s.income_fen, jan_s.expense_fen), (600_000, 100_000));
+    let feb = store::funds::statements::statement(&st.db, &view, o.school_a, 2026, Some(2)).await.unwrap();
+    assert_eq!(feb.opening_fen, jan_s.closing_fen);
+    let lines = ledger::ledger(&st.db, &view, o.school_a, 2026).await.unwrap();
+    assert_eq!(lines.last().unwrap().balance_fen, year.closing_fen, "the ledger and the statement agree");
+    let page = c.get(&format!("/funds/statement?unit={school}&year=2026")).await;
+    page.assert_status(200);
+    assert_eq!(page.select("td.closing").first().map(String::as_str), Some("5200.00"));
+    let x = c.get(&format!("/funds/statement.xlsx?unit={school}&year=2026")).await;
+    x.assert_status(200);
+    let flat: Vec<String> = read_xlsx(&x.bytes).into_iter().flatten().collect();
+    assert!(flat.iter().any(|s| s == "5200" || s == "5200.00"), "{flat:?}");
+});

@@ -283,6 +283,13 @@ struct World {
     /// An expense of school A awaiting approval, and an open audit finding of school A.
     funds_entry: i64,
     finding: i64,
+    /// School A's dues roll of the month (its levy), and a staged payroll sheet of A.
+    dues_roll: i64,
+    payroll_batch: i64,
+    /// A member of school A with a dues base (no other route moves them).
+    dues_member: i64,
+    /// A receipt on school A's expense.
+    receipt: i64,
     /// An activity organised by school A (sign-up open).
     activity: i64,
     /// An open anonymous survey of school A, and a letter received (rights).
@@ -300,7 +307,11 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 42] = [
+    let prefixes: [(&str, i64); 46] = [
+        ("/funds/receipts/", w.receipt),
+        ("/funds/dues/members/", w.dues_member),
+        ("/funds/dues/rolls/", w.dues_roll),
+        ("/funds/payroll/", w.payroll_batch),
         ("/activities/", w.activity),
         ("/surveys/", w.survey),
         ("/petitions/", w.petition),
@@ -471,7 +482,7 @@ pub(crate) async fn contest_of_a(app: &TestApp) -> i64 {
 
 /// School A's money: a month of union fund paid, a large member-activities line, an
 /// expense awaiting approval ("甲校运动会"), and an open audit finding ("甲校凭证").
-pub(crate) async fn funds_of_a(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn funds_of_a(app: &TestApp) -> (i64, i64, i64, i64, i64, i64) {
     use domain::funds::*;
     use store::funds::{findings, ledger};
     let st = &app.t.store;
@@ -529,7 +540,30 @@ pub(crate) async fn funds_of_a(app: &TestApp) -> (i64, i64) {
     )
     .await
     .unwrap();
-    (e.0, f.0)
+    // A's member with a dues base, this month's dues roll, and a staged payroll sheet.
+    let member = member(st, school, "甲校会费会员", 81).await;
+    store::funds::dues::set_base(st, &sys(), &who(), member, 654_321, today())
+        .await
+        .unwrap();
+    let roll = store::funds::dues::generate_roll(st, &sys(), &who(), school, today(), None)
+        .await
+        .unwrap();
+    let csv = format!("身份证号,基本工资\n{},6543.21\n", id_number(81, true));
+    let batch = store::funds::payroll::preview(
+        st,
+        &sys(),
+        &who(),
+        school,
+        "甲校工资表.csv",
+        csv.into_bytes(),
+    )
+    .await
+    .unwrap();
+    let (_, _, receipt) =
+        store::funds::receipts::attach(st, &sys(), &who(), e, "甲校发票.pdf", b"%PDF-1.4\n")
+            .await
+            .unwrap();
+    (e.0, f.0, roll.levy.0, batch.batch.0, member.0, receipt.0)
 }
 
 /// A drafted hardship file of a member of school A, and a grant applied for on the
@@ -756,6 +790,7 @@ fn fill_value(v: &str, w: &World) -> String {
         .replace("{area}", &w.area.0.to_string())
         .replace("{branch}", &w.branch.0.to_string())
         .replace("{member}", &w.member.to_string())
+        .replace("{dues_member}", &w.dues_member.to_string())
         .replace("{delegate}", &w.congress.delegate.to_string())
         .replace("{agenda}", &w.congress.agenda.to_string())
         .replace("{option}", &w.congress.option.to_string())
@@ -1067,7 +1102,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let home_application = home_application_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
-    let (funds_entry, finding) = funds_of_a(&app).await;
+    let (funds_entry, finding, dues_roll, payroll_batch, dues_member, receipt) = funds_of_a(&app).await;
     let activity = activity_of_a(&app, member_a).await;
     let (survey, petition) = survey_of_a(&app).await;
     let api_token = api_secret(&app, chair_a).await.0;
@@ -1099,12 +1134,16 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         election,
         funds_entry,
         finding,
+        dues_roll,
+        payroll_batch,
+        dues_member,
+        receipt,
         contest,
         api_token,
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
