@@ -545,21 +545,6 @@ pub async fn pay(
     Ok(balance)
 }
 
-/// Grants paid per school of the reach in a year: (school, count, sum in fen). One query.
-pub(crate) async fn paid_per_school(
-    db: &Db,
-    scope: &Scope,
-    year: i32,
-) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-    let mut q = Sql::new(
-        "SELECT g.school_union_id, COUNT(*), CAST(SUM(g.amount_fen) AS BIGINT) FROM relief_grant g WHERE g.status = 'paid' AND g.grant_year = ",
-    );
-    q.bind(Arg::I64(i64::from(year)));
-    crate::scope::restrict(&mut q, "g.school_union_id", scope);
-    q.push(" GROUP BY g.school_union_id ORDER BY g.school_union_id");
-    q.fetch_all(db).await
-}
-
 /// The relief funds in the reader's scope: (union, name, balance in fen). One query.
 pub async fn funds(
     db: &Db,

@@ -496,22 +496,6 @@ pub async fn due_for(
     due(db, cap.scope(), today).await
 }
 
-/// Visits and condolence money per school of the scope in a year: (school, visits, fen).
-/// One query.
-pub(crate) async fn per_school(
-    db: &Db,
-    scope: &Scope,
-    year: i32,
-) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-    let mut q = Sql::new(
-        "SELECT v.school_union_id, COUNT(*), CAST(SUM(v.amount_fen) AS BIGINT) FROM visit v WHERE v.visit_year = ",
-    );
-    q.bind(Arg::I64(i64::from(year)));
-    crate::scope::restrict(&mut q, "v.school_union_id", scope);
-    q.push(" GROUP BY v.school_union_id ORDER BY v.school_union_id");
-    q.fetch_all(db).await
-}
-
 /// Visits of a year by type in scope: (type, visits, fen). One query.
 pub async fn by_type(
     db: &Db,
