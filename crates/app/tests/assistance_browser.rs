@@ -98,23 +98,14 @@ async fn scenario(t: TestDb) {
     .await
     .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = app.router.clone();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let (base, server) = testkit::browser::serve_router(app.router.clone()).await;
     let setup = Setup {
         width: 390,
         height: 844,
         phone: true,
         ..Setup::default()
     };
-    let Some(browser) = Browser::start(&format!("http://{addr}"), setup).await else {
+    let Some(browser) = Browser::start(&base, setup).await else {
         return;
     };
     let b = B { b: &browser };

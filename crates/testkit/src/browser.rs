@@ -96,7 +96,11 @@ pub async fn serve(router: axum::Router) -> String {
 /// the handlers (as `jiaogong serve` runs it); returns the base URL and the server's task,
 /// which the test aborts at its end. The set-up every browser scenario shares.
 pub async fn serve_app(state: web::AppState) -> (String, tokio::task::JoinHandle<()>) {
-    let router = web::app(state);
+    serve_router(web::app(state)).await
+}
+
+/// [`serve_app`] for a router already built (a `TestApp`'s).
+pub async fn serve_router(router: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
