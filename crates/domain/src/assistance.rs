@@ -68,6 +68,10 @@ pub mod text {
         CAMPAIGN_FILE_NOT_OPEN = "assistance-campaign-file-not-open",
         CAMPAIGN_ALREADY_LISTED = "assistance-campaign-already-listed",
         CAMPAIGN_CLOSED = "assistance-campaign-closed",
+        RULE_LAXER = "assistance-rule-laxer",
+        RULE_DAYS_INVALID = "assistance-rule-days-invalid",
+        RULE_TRIGGER_INVALID = "assistance-rule-trigger-invalid",
+        BATCH_NONE_CHOSEN = "assistance-batch-none-chosen",
     }
 }
 
@@ -79,7 +83,8 @@ crate::kit::id_types!(
     GrantId,
     VisitId,
     VisitReportId,
-    CampaignId
+    CampaignId,
+    RetireeContactId
 );
 
 coded!(
@@ -811,6 +816,272 @@ pub static AREA: crate::area::Area = crate::area::Area {
     ],
 };
 
+/// The assistance rule-set form as typed: field name → text. Amounts in yuan, the
+/// multiple as `3/2`, `1.5` or `150%`, a kept visit type as `visit_<code>_keep=on` with its
+/// `visit_<code>_cap` and `visit_<code>_trigger`.
+pub type RulesInput = std::collections::BTreeMap<String, String>;
+
+/// The form's fields for a visit type: (keep, cap, trigger).
+pub fn visit_fields(t: VisitType) -> (&'static str, &'static str, &'static str) {
+    match t {
+        VisitType::Hospitalisation => (
+            "visit_hospitalisation_keep",
+            "visit_hospitalisation_cap",
+            "visit_hospitalisation_trigger",
+        ),
+        VisitType::Bereavement => (
+            "visit_bereavement_keep",
+            "visit_bereavement_cap",
+            "visit_bereavement_trigger",
+        ),
+        VisitType::Marriage => (
+            "visit_marriage_keep",
+            "visit_marriage_cap",
+            "visit_marriage_trigger",
+        ),
+        VisitType::Childbirth => (
+            "visit_childbirth_keep",
+            "visit_childbirth_cap",
+            "visit_childbirth_trigger",
+        ),
+        VisitType::Retirement => (
+            "visit_retirement_keep",
+            "visit_retirement_cap",
+            "visit_retirement_trigger",
+        ),
+        VisitType::Hardship => (
+            "visit_hardship_keep",
+            "visit_hardship_cap",
+            "visit_hardship_trigger",
+        ),
+    }
+}
+
+/// A version's numbers as the form shows them.
+pub fn rules_input(r: &AssistanceRules) -> RulesInput {
+    let mut m = RulesInput::new();
+    m.insert("low_income".into(), yuan(r.low_income_fen));
+    m.insert(
+        "relative_multiple".into(),
+        multiple_text(r.relative_multiple),
+    );
+    m.insert("review_months".into(), r.review_months.to_string());
+    m.insert("grant_cap_deep".into(), yuan(r.grant_cap_deep_fen));
+    m.insert("grant_cap_relative".into(), yuan(r.grant_cap_relative_fen));
+    m.insert("visit_year_cap".into(), yuan(r.visits.year_cap_fen));
+    m.insert("visit_due_days".into(), r.visits.due_days.to_string());
+    for t in VisitType::all() {
+        let (keep, cap, trigger) = visit_fields(*t);
+        match r.visits.rule(*t) {
+            Some(v) => {
+                m.insert(keep.into(), "on".into());
+                m.insert(cap.into(), yuan(v.cap_fen));
+                m.insert(trigger.into(), v.trigger.code().into());
+            }
+            None => {
+                m.insert(cap.into(), String::new());
+                m.insert(trigger.into(), VisitTrigger::Report.code().into());
+            }
+        }
+    }
+    m
+}
+
+/// The relative-hardship multiple as typed back: `1.5` when it has at most two decimals,
+/// else `num/den`.
+pub fn multiple_text(m: Ratio) -> String {
+    let den = u64::from(m.den.max(1));
+    let hundredths = u64::from(m.num) * 100;
+    if hundredths % den == 0 {
+        let h = hundredths / den;
+        if h % 100 == 0 {
+            format!("{}", h / 100)
+        } else {
+            format!("{}.{:02}", h / 100, h % 100)
+                .trim_end_matches('0')
+                .to_string()
+        }
+    } else {
+        format!("{}/{}", m.num, m.den)
+    }
+}
+
+/// Reads the multiple: `3/2`, `1.5`, `150%` (full-width digits accepted).
+pub fn parse_multiple(input: &str) -> Result<Ratio, FieldError> {
+    let bad = || FieldError::new("relative_multiple", t::RULE_MULTIPLE_INVALID);
+    let s: String = crate::roster::normalize(input)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let r = if let Some((a, b)) = s.split_once('/') {
+        let num: u32 = a.parse().map_err(|_| bad())?;
+        let den: u32 = b.parse().map_err(|_| bad())?;
+        Ratio::new(num, den)
+    } else {
+        let (p, scale) = match s.strip_suffix(['%', '％']) {
+            Some(p) => (p.to_string(), 100u32),
+            None => (s.clone(), 1u32),
+        };
+        let (int, frac) = p.split_once('.').unwrap_or((&p, ""));
+        if int.is_empty() || frac.len() > 2 {
+            return Err(bad());
+        }
+        let int: u32 = int.parse().map_err(|_| bad())?;
+        let frac_val: u32 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<2}").parse().map_err(|_| bad())?
+        };
+        let num = int
+            .checked_mul(100)
+            .and_then(|n| n.checked_add(frac_val))
+            .ok_or_else(bad)?;
+        Ratio::new(num, 100 * scale)
+    };
+    if r.den == 0 || r.num < r.den || u64::from(r.num) > 5 * u64::from(r.den) {
+        return Err(bad());
+    }
+    Ok(r.reduced())
+}
+
+fn parse_count(field: &'static str, input: &str, key: &'static str) -> Result<u32, FieldError> {
+    let s = crate::roster::normalize(input);
+    s.trim()
+        .parse::<u32>()
+        .map_err(|_| FieldError::new(field, key).arg("value", input.trim()))
+}
+
+/// Reads the form into a version's numbers and its note; every refusal at its field, all at
+/// once. The ranges of [`AssistanceRules::check`] apply.
+pub fn parse_rules(input: &RulesInput) -> Result<(AssistanceRules, Option<String>), FieldErrors> {
+    let get = |k: &str| input.get(k).map(String::as_str).unwrap_or("").trim();
+    let mut e = FieldErrors::default();
+    let mut r = AssistanceRules::DEFAULT;
+    let money = |field: &'static str, key: &'static str, e: &mut FieldErrors| -> i64 {
+        match parse_yuan(field, get(field)) {
+            Ok(f) => f,
+            Err(err) => {
+                let err = if err.key == t::INCOME_NEGATIVE {
+                    FieldError::new(field, key)
+                } else {
+                    err
+                };
+                e.push(err);
+                0
+            }
+        }
+    };
+    r.low_income_fen = money("low_income", t::RULE_STANDARD_INVALID, &mut e);
+    if r.low_income_fen == 0 && !e.0.iter().any(|x| x.field == "low_income") {
+        e.push(FieldError::new("low_income", t::RULE_STANDARD_INVALID));
+    }
+    r.grant_cap_deep_fen = money("grant_cap_deep", t::RULE_CAP_INVALID, &mut e);
+    r.grant_cap_relative_fen = money("grant_cap_relative", t::RULE_CAP_INVALID, &mut e);
+    r.visits.year_cap_fen = money("visit_year_cap", t::RULE_CAP_INVALID, &mut e);
+    match parse_multiple(get("relative_multiple")) {
+        Ok(m) => r.relative_multiple = m,
+        Err(err) => e.push(err),
+    }
+    match parse_count(
+        "review_months",
+        get("review_months"),
+        t::RULE_MONTHS_INVALID,
+    ) {
+        Ok(n) if (1..=36).contains(&n) => r.review_months = n,
+        Ok(_) => e.push(FieldError::new("review_months", t::RULE_MONTHS_INVALID)),
+        Err(err) => e.push(err),
+    }
+    match parse_count(
+        "visit_due_days",
+        get("visit_due_days"),
+        t::RULE_DAYS_INVALID,
+    ) {
+        Ok(n) if (1..=365).contains(&n) => r.visits.due_days = n,
+        _ => e.push(FieldError::new("visit_due_days", t::RULE_DAYS_INVALID)),
+    }
+    for ty in VisitType::all() {
+        let (keep, cap, trigger) = visit_fields(*ty);
+        let rule = if get(keep).is_empty() {
+            None
+        } else {
+            let fen = match parse_yuan(cap, get(cap)) {
+                Ok(f) => f,
+                Err(_) => {
+                    e.push(FieldError::new(cap, t::RULE_CAP_INVALID));
+                    0
+                }
+            };
+            match VisitTrigger::from_code(get(trigger)) {
+                Some(tr) => Some(VisitRule {
+                    cap_fen: fen,
+                    trigger: tr,
+                }),
+                None => {
+                    e.push(FieldError::new(trigger, t::RULE_TRIGGER_INVALID));
+                    None
+                }
+            }
+        };
+        match ty {
+            VisitType::Hospitalisation => r.visits.hospitalisation = rule,
+            VisitType::Bereavement => r.visits.bereavement = rule,
+            VisitType::Marriage => r.visits.marriage = rule,
+            VisitType::Childbirth => r.visits.childbirth = rule,
+            VisitType::Retirement => r.visits.retirement = rule,
+            VisitType::Hardship => r.visits.hardship = rule,
+        }
+    }
+    let note = get("note");
+    if e.is_empty() {
+        Ok((r, (!note.is_empty()).then(|| note.to_string())))
+    } else {
+        Err(e)
+    }
+}
+
+impl AssistanceRules {
+    /// A unit's own version may be stricter than the version in force above it, never
+    /// laxer: no cap (grants by level, a visit type's, the year's condolence money) above
+    /// the one above, and no visit type the unit above does not keep. Each refusal names
+    /// the number above.
+    pub fn not_laxer_than(&self, above: &AssistanceRules) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mut cap = |field: &'static str, mine: i64, theirs: i64| {
+            if mine > theirs {
+                e.push(FieldError::new(field, t::RULE_LAXER).arg("above", yuan(theirs)));
+            }
+        };
+        cap(
+            "grant_cap_deep",
+            self.grant_cap_deep_fen,
+            above.grant_cap_deep_fen,
+        );
+        cap(
+            "grant_cap_relative",
+            self.grant_cap_relative_fen,
+            above.grant_cap_relative_fen,
+        );
+        cap(
+            "visit_year_cap",
+            self.visits.year_cap_fen,
+            above.visits.year_cap_fen,
+        );
+        for ty in VisitType::all() {
+            if let Some(mine) = self.visits.rule(*ty) {
+                let (_, f, _) = visit_fields(*ty);
+                match above.visits.rule(*ty) {
+                    Some(theirs) if mine.cap_fen > theirs.cap_fen => {
+                        e.push(FieldError::new(f, t::RULE_LAXER).arg("above", yuan(theirs.cap_fen)))
+                    }
+                    Some(_) => {}
+                    None => e.push(FieldError::new(f, t::RULE_LAXER).arg("above", yuan(0))),
+                }
+            }
+        }
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1068,5 +1339,80 @@ mod tests {
         };
         assert_eq!(bad.check().unwrap_err().0.len(), 3);
         assert_eq!(r.relative_limit_fen(), 150_000);
+    }
+
+    #[test]
+    fn the_rules_form_reads_back_what_it_shows_and_full_width_digits() {
+        let (r, note) = parse_rules(&rules_input(&AssistanceRules::DEFAULT)).unwrap();
+        assert_eq!(r, AssistanceRules::DEFAULT);
+        assert_eq!(note, None);
+        let mut m = rules_input(&AssistanceRules::DEFAULT);
+        m.insert("low_income".into(), "１，０５０元".into());
+        m.insert("relative_multiple".into(), "１.８".into());
+        m.insert("visit_marriage_keep".into(), String::new());
+        m.insert("note".into(), " 2027 年标准 ".into());
+        let (r, note) = parse_rules(&m).unwrap();
+        assert_eq!(r.low_income_fen, 105_000);
+        assert_eq!(r.relative_multiple, Ratio::new(9, 5));
+        assert_eq!(r.visits.marriage, None);
+        assert_eq!(note.as_deref(), Some("2027 年标准"));
+        assert_eq!(multiple_text(Ratio::new(3, 2)), "1.5");
+        assert_eq!(multiple_text(Ratio::new(4, 3)), "4/3");
+        assert_eq!(parse_multiple("150%").unwrap(), Ratio::new(3, 2));
+        assert_eq!(parse_multiple("4/3").unwrap(), Ratio::new(4, 3));
+    }
+
+    #[test]
+    fn the_rules_form_refuses_every_bad_field_at_once() {
+        let mut m = rules_input(&AssistanceRules::DEFAULT);
+        m.insert("low_income".into(), String::new());
+        m.insert("relative_multiple".into(), "0.8".into());
+        m.insert("review_months".into(), "40".into());
+        m.insert("grant_cap_deep".into(), "-5".into());
+        m.insert("visit_due_days".into(), "三十".into());
+        m.insert("visit_hospitalisation_cap".into(), "abc".into());
+        m.insert("visit_bereavement_trigger".into(), "moon".into());
+        let e = parse_rules(&m).unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|x| x.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "low_income",
+                "grant_cap_deep",
+                "relative_multiple",
+                "review_months",
+                "visit_due_days",
+                "visit_hospitalisation_cap",
+                "visit_bereavement_trigger"
+            ]
+        );
+        assert!(e.0.iter().all(|x| text::ALL.contains(&x.key)));
+    }
+
+    #[test]
+    fn a_lower_units_version_may_be_stricter_never_laxer() {
+        let above = AssistanceRules::DEFAULT;
+        let stricter = AssistanceRules {
+            grant_cap_deep_fen: 300_000,
+            ..above
+        };
+        assert!(stricter.not_laxer_than(&above).is_ok());
+        let mut laxer = AssistanceRules {
+            grant_cap_relative_fen: 250_000,
+            ..above
+        };
+        laxer.visits.hospitalisation = Some(VisitRule {
+            cap_fen: 80_000,
+            trigger: VisitTrigger::Report,
+        });
+        let e = laxer.not_laxer_than(&above).unwrap_err();
+        assert_eq!(e.0.len(), 2);
+        assert_eq!(e.0[0].field, "grant_cap_relative");
+        assert_eq!(e.0[0].key, text::RULE_LAXER);
+        assert_eq!(e.0[1].field, "visit_hospitalisation_cap");
+        // A type the unit above does not keep cannot be added below it.
+        let mut narrow = above;
+        narrow.visits.marriage = None;
+        assert!(above.not_laxer_than(&narrow).is_err());
     }
 }

@@ -9,6 +9,7 @@
 //! transaction. Nothing here renders text: errors carry catalogue keys.
 
 pub mod campaigns;
+pub mod contacts;
 pub mod demo;
 pub mod files;
 pub mod grants;
@@ -94,6 +95,15 @@ pub const VISIT_NOTE: EncryptedColumn = EncryptedColumn {
     indexes: &[],
 };
 
+/// A retirees' association contact's phone.
+pub const CONTACT_PHONE: EncryptedColumn = EncryptedColumn {
+    table: "retiree_contact",
+    key: "id",
+    column: "phone_enc",
+    field: Field::Phone,
+    indexes: &[],
+};
+
 static FIGURES: &[Figure] = &[
     Figure {
         key: "figure-assistance-files-opened",
@@ -161,6 +171,7 @@ pub static AREA: Area = Area {
         EVENT_INCOME,
         REPORT_NOTE,
         VISIT_NOTE,
+        CONTACT_PHONE,
     ],
     demo: Some(demo::area_demo),
     figures: FIGURES,

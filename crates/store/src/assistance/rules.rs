@@ -132,6 +132,79 @@ pub async fn effective(
     }
 }
 
+/// The numbers in force just above `unit`: the newest version of the nearest unit strictly
+/// above it, the built-in defaults when none above has one, `None` for a root union (no
+/// unit above binds it).
+async fn above_tx(tx: &mut Tx, unit: OrgUnitId) -> Result<Option<AssistanceRules>, StoreError> {
+    let parent: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1 AND depth = 1"
+    )
+    .bind(unit.0)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(parent) = parent else {
+        return Ok(None);
+    };
+    let row: Option<(i64, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT r.id, r.numbers FROM org_closure c JOIN assistance_rule_set r ON r.org_unit_id = c.ancestor_id
+         WHERE c.descendant_id = $1 ORDER BY c.depth, r.version DESC LIMIT 1"
+    )
+    .bind(parent)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    match row {
+        Some((id, numbers)) => Ok(Some(decode(id, &numbers)?)),
+        None => Ok(Some(AssistanceRules::DEFAULT)),
+    }
+}
+
+/// A stored version and the unit that holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionAt {
+    pub version: Version,
+    pub unit_name: String,
+}
+
+/// The versions that bear on `unit`: its own and those of every unit above it, nearest
+/// first and newest first within a unit (so the first is the one in force). One query.
+pub async fn history(
+    st: &Store,
+    cap: &Cap<perm::AssistanceView>,
+    unit: OrgUnitId,
+) -> Result<Vec<VersionAt>, StoreError> {
+    if !crate::org::units::in_scope(&st.db, cap.scope(), unit).await? {
+        return Err(StoreError::NotFound);
+    }
+    type Row = (i64, i64, i64, String, Option<String>, DateTime<Utc>, String);
+    let rows: Vec<Row> = crate::on_db!(&st.db, |p| {
+        sqlx::query_as(
+            "SELECT r.id, r.org_unit_id, r.version, r.numbers, r.note, r.created_at, u.name FROM org_closure c
+             JOIN assistance_rule_set r ON r.org_unit_id = c.ancestor_id JOIN org_unit u ON u.id = r.org_unit_id
+             WHERE c.descendant_id = $1 ORDER BY c.depth, r.version DESC",
+        )
+        .bind(unit.0)
+        .fetch_all(p)
+        .await
+    })?;
+    rows.into_iter()
+        .map(|(id, org, version, numbers, note, created_at, unit_name)| {
+            Ok(VersionAt {
+                version: Version {
+                    id: AssistanceRuleSetId(id),
+                    org_unit_id: OrgUnitId(org),
+                    version,
+                    rules: decode(id, &numbers)?,
+                    note,
+                    created_at,
+                },
+                unit_name,
+            })
+        })
+        .collect()
+}
+
 /// Stores a new version for `unit` (a union or a school in the confirmer's scope).
 pub async fn add_version(
     st: &Store,
@@ -147,6 +220,10 @@ pub async fn add_version(
     }
     let numbers = encode(rules)?;
     let mut tx = st.db.begin().await?;
+    // Stricter than the unit above, never laxer (read in the writing transaction).
+    if let Some(above) = above_tx(&mut tx, unit).await? {
+        rules.not_laxer_than(&above).map_err(StoreError::Invalid)?;
+    }
     let next: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM assistance_rule_set WHERE org_unit_id = $1"
     )

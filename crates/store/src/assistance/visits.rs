@@ -496,6 +496,62 @@ pub async fn due_for(
     due(db, cap.scope(), today).await
 }
 
+/// One page of the due list, with the whole list's count and its counts by school.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DuePage {
+    pub rows: Vec<DueVisit>,
+    /// Visits owed in all (every page).
+    pub total: usize,
+    /// (school id, school name, owed, overdue), most overdue first.
+    pub schools: Vec<(OrgUnitId, String, usize, usize)>,
+}
+
+/// The due list of a reader, narrowed to one unit of their scope when `unit` is given (a
+/// unit outside it is 404), cut to `limit` rows from `offset`. The same five queries as
+/// [`due`] whatever the page.
+pub async fn due_page(
+    db: &Db,
+    cap: &Cap<perm::AssistanceView>,
+    today: NaiveDate,
+    unit: Option<OrgUnitId>,
+    offset: usize,
+    limit: usize,
+) -> Result<DuePage, StoreError> {
+    let narrowed;
+    let scope = match unit {
+        Some(u) => {
+            if !crate::org::units::in_scope(db, cap.scope(), u).await? {
+                return Err(StoreError::NotFound);
+            }
+            narrowed = Scope::Subtrees(vec![u]);
+            &narrowed
+        }
+        None => cap.scope(),
+    };
+    let all = due(db, scope, today).await?;
+    let mut by: HashMap<i64, (String, usize, usize)> = HashMap::new();
+    for d in &all {
+        let e = by
+            .entry(d.school_union_id.0)
+            .or_insert_with(|| (d.school_name.clone(), 0, 0));
+        e.1 += 1;
+        if d.due_on < today {
+            e.2 += 1;
+        }
+    }
+    let mut schools: Vec<_> = by
+        .into_iter()
+        .map(|(id, (name, n, late))| (OrgUnitId(id), name, n, late))
+        .collect();
+    schools.sort_by(|a, b| b.3.cmp(&a.3).then(b.2.cmp(&a.2)).then(a.1.cmp(&b.1)));
+    let total = all.len();
+    Ok(DuePage {
+        rows: all.into_iter().skip(offset).take(limit).collect(),
+        total,
+        schools,
+    })
+}
+
 /// Visits of a year by type in scope: (type, visits, fen). One query.
 pub async fn by_type(
     db: &Db,

@@ -377,3 +377,102 @@ dual_test!(async fn the_round_birthday_list_holds_the_schools_retirees_of_70_80_
     assert_eq!(field_of(e), ("to", text::BIRTHDAY_RANGE_INVALID));
     assert!(files::birthdays(&st.db, &cap, d("2025-01-01"), d("2026-10-01")).await.is_err());
 });
+
+dual_test!(async fn retirees_contacts_are_listed_masked_revealed_with_an_audit_and_kept_to_their_school(t) {
+    use store::assistance::contacts;
+    let st = &t.store;
+    let o = org(st).await;
+    let chair_a = actor(&[(Role::SchoolChair, o.school_a)]);
+    let id = contacts::add(st, &chair_a.authorize().unwrap(), &who(), o.school_a, " 钱会长 ", "退协会长", "１３９ ００１２ ３４５６").await.unwrap();
+    // Bad input: each at its field, nothing written.
+    let e = contacts::add(st, &chair_a.authorize().unwrap(), &who(), o.school_a, "", "x", "12345").await.unwrap_err();
+    let StoreError::Invalid(f) = e else { panic!("{e:?}") };
+    assert_eq!(f.0.iter().map(|e| e.field).collect::<Vec<_>>(), ["name", "phone"]);
+    let listed = contacts::list(&st.db, &chair_a.authorize().unwrap(), None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].name.as_str(), listed[0].phone_masked.as_str()), ("钱会长", "*******3456"));
+    // The district sees it; school B's chair neither lists, reveals nor removes it.
+    let staff = actor(&[(Role::UnionStaff, o.union)]);
+    assert_eq!(contacts::list(&st.db, &staff.authorize().unwrap(), None).await.unwrap().len(), 1);
+    let chair_b = actor(&[(Role::SchoolChair, o.school_b)]);
+    assert!(contacts::list(&st.db, &chair_b.authorize().unwrap(), None).await.unwrap().is_empty());
+    assert!(matches!(contacts::reveal(st, &chair_b.authorize().unwrap(), &who(), id).await, Err(StoreError::NotFound)));
+    assert!(matches!(contacts::remove(st, &chair_b.authorize().unwrap(), &who(), id).await, Err(StoreError::NotFound)));
+    // B's chair cannot add one to A either.
+    assert!(contacts::add(st, &chair_b.authorize().unwrap(), &who(), o.school_a, "冒名", "x", "13900000000").await.is_err());
+    // A member has no assistance permission at all.
+    assert!(actor(&[(Role::Member, o.school_a)]).authorize::<perm::AssistanceView>().is_err());
+    // The full view is audited before it is given, and the audit holds no number.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'retiree_contact.view'").await, 0);
+    let (_, phone) = contacts::reveal(st, &chair_a.authorize().unwrap(), &who(), id).await.unwrap();
+    assert_eq!(phone, "13900123456");
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'retiree_contact.view'").await, 1);
+    let changes: Vec<String> = store::on_db!(t.db(), |p| sqlx::query_scalar("SELECT changes FROM audit_log WHERE entity_type = 'retiree_contact'").fetch_all(p).await).unwrap();
+    assert!(changes.iter().all(|c| !c.contains("0012")), "{changes:?}");
+    contacts::remove(st, &chair_a.authorize().unwrap(), &who(), id).await.unwrap();
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM retiree_contact").await, 0);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'retiree_contact'").await, 3);
+});
+
+#[tokio::test]
+async fn the_sqlite_file_holds_no_contact_phone_in_plain_text() {
+    use store::assistance::contacts;
+    let t = sqlite().await;
+    let st = &t.store;
+    let o = org(st).await;
+    let cap = actor(&[(Role::SchoolChair, o.school_a)])
+        .authorize::<perm::AssistanceDraft>()
+        .unwrap();
+    contacts::add(
+        st,
+        &cap,
+        &who(),
+        o.school_a,
+        "孙联络员",
+        "联络员",
+        "13987654321",
+    )
+    .await
+    .unwrap();
+    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let path = t.sqlite_path.clone().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
+        bytes.extend(wal);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    // Neither the number nor its masked head (the mask keeps only the last four digits).
+    for secret in ["13987654321", "1398765", "9876"] {
+        assert!(!text.contains(secret), "{secret} in plain text");
+    }
+    assert!(
+        text.contains("孙联络员"),
+        "the test reads the file it means to"
+    );
+}
+
+dual_test!(async fn a_schools_rule_version_may_be_stricter_than_the_districts_never_laxer(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    let staff = actor(&[(Role::UnionStaff, o.union)]);
+    rules::add_version(st, &staff.authorize().unwrap(), &who(), o.union, &AssistanceRules { grant_cap_deep_fen: 400_000, ..AssistanceRules::DEFAULT }, None).await.unwrap();
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    // ¥4,500 is above the district's ¥4,000: refused, naming it; nothing stored.
+    let e = rules::add_version(st, &chair.authorize().unwrap(), &who(), o.school_a, &AssistanceRules { grant_cap_deep_fen: 450_000, ..AssistanceRules::DEFAULT }, None).await.unwrap_err();
+    let StoreError::Invalid(f) = e else { panic!("{e:?}") };
+    assert_eq!((f.0[0].field, f.0[0].key), ("grant_cap_deep", text::RULE_LAXER));
+    assert!(f.0[0].args.iter().any(|(_, v)| v.to_string().contains("4000.00")));
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM assistance_rule_set").await, 1);
+    // Stricter is stored; the history reads nearest first.
+    rules::add_version(st, &chair.authorize().unwrap(), &who(), o.school_a, &AssistanceRules { grant_cap_deep_fen: 300_000, ..AssistanceRules::DEFAULT }, Some("本校从严")).await.unwrap();
+    let view = chair.authorize::<perm::AssistanceView>().unwrap();
+    let h = rules::history(st, &view, o.school_a).await.unwrap();
+    assert_eq!(h.iter().map(|v| v.version.rules.grant_cap_deep_fen).collect::<Vec<_>>(), [300_000, 400_000]);
+    // Another school's chair reads none of A's history.
+    let b = actor(&[(Role::SchoolChair, o.school_b)]).authorize::<perm::AssistanceView>().unwrap();
+    assert!(matches!(rules::history(st, &b, o.school_a).await, Err(StoreError::NotFound)));
+});

@@ -188,8 +188,20 @@ struct CampaignPage {
     schools: Vec<(String, i64, i64, String)>,
     beneficiaries: Vec<BeneficiaryView>,
     can_add: bool,
-    /// Open files of the reader's schools not yet listed: (file id, member, school).
-    files: Vec<Opt>,
+    /// The batch list: open files of the reader's schools under the campaign's unit not yet
+    /// listed, deepest hardship first.
+    files: Vec<BatchRow>,
+    /// Open files per school not yet listed: (school, count).
+    to_list: Vec<(String, usize)>,
+}
+
+/// A file on the campaign's batch list.
+pub struct BatchRow {
+    pub id: i64,
+    pub member: String,
+    pub school: String,
+    pub level: String,
+    pub level_code: &'static str,
 }
 
 pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
@@ -201,7 +213,7 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     let grants = store::assistance::grants::of_campaign(db, &cap, c.id).await?;
     let can_add = a.actor.may(Permission::AssistanceDraft);
     let listed_files: Vec<i64> = grants.iter().map(|g| g.file_id.0).collect();
-    let files = if can_add {
+    let mut files: Vec<BatchRow> = if can_add {
         store::assistance::files::list(
             db,
             &cap,
@@ -215,17 +227,38 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
         .await?
         .into_iter()
         .filter(|f| !listed_files.contains(&f.id.0))
-        .map(|f| {
-            Opt::new(
-                f.id.0,
-                format!("#{} {} · {}", f.id.0, f.member_name, f.school_name),
-                false,
-            )
+        .map(|f| BatchRow {
+            id: f.id.0,
+            member: f.member_name,
+            school: f.school_name,
+            level: tr.label(f.level),
+            level_code: f.level.code(),
         })
         .collect()
     } else {
         Vec::new()
     };
+    // Deep hardship first, then by school and name: the order a campaign visits in.
+    files.sort_by(|a, b| {
+        (
+            a.level_code != HardshipLevel::Deep.code(),
+            &a.school,
+            &a.member,
+        )
+            .cmp(&(
+                b.level_code != HardshipLevel::Deep.code(),
+                &b.school,
+                &b.member,
+            ))
+    });
+    let mut to_list: Vec<(String, usize)> = Vec::new();
+    for f in &files {
+        match to_list.iter_mut().find(|(s, _)| *s == f.school) {
+            Some(e) => e.1 += 1,
+            None => to_list.push((f.school.clone(), 1)),
+        }
+    }
+    to_list.sort();
     let p = Chrome::new(&a, "assistance-campaign-title")
         .title_text(c.name.clone())
         .crumb(tr.t("nav-assistance"), Some("/assistance".into()))
@@ -269,52 +302,136 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
             .collect(),
         can_add,
         files,
+        to_list,
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct AddForm {
-    file: String,
-    amount: String,
-    reason: String,
-}
-
-/// Lists an open file in the campaign (a grant of the campaign, applied).
+/// Lists the ticked open files in the campaign, each as a grant of the campaign (applied;
+/// the two approvals and the payment follow as for any grant), all with the same amount.
+/// Each is listed or refused on its own (the budget may run out part-way): the message says
+/// how many were listed and why the others were not.
 pub async fn add(
     State(state): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-    Form(f): Form<AddForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::AssistanceDraft>()?;
     let back = format!("/assistance/campaigns/{id}");
-    let amount = match parse_amount("amount", &f.amount) {
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let amount = match parse_amount("amount", &field("amount")) {
         Ok(v) => v,
         Err(e) => return refused(&a, &back, StoreError::Invalid(FieldErrors(vec![e]))),
     };
-    let Ok(file) = f.file.trim().trim_start_matches('#').parse::<i64>() else {
-        return refused(&a, &back, StoreError::field("file", domain::text::REQUIRED));
-    };
-    let reason = if f.reason.trim().is_empty() {
-        a.tr.t("assistance-campaign-default-reason")
-    } else {
-        f.reason.clone()
-    };
-    match campaigns::add(
-        &state.store,
-        &cap,
-        &a.who(),
-        CampaignId(id),
-        HardshipFileId(file),
-        amount,
-        &reason,
-        today(),
-    )
-    .await
-    {
-        Ok(_) => Ok(a.redirect(&back, Flash::ok("assistance-campaign-added"))),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
-        Err(e) => refused(&a, &back, e),
+    let mut files = Vec::new();
+    for (_, v) in pairs.iter().filter(|(n, _)| n == "file") {
+        match v.trim().trim_start_matches('#').parse::<i64>() {
+            Ok(f) if !files.contains(&f) => files.push(f),
+            Ok(_) => {}
+            Err(_) => {
+                return refused(&a, &back, StoreError::field("file", domain::text::REQUIRED));
+            }
+        }
     }
+    if files.is_empty() {
+        return refused(
+            &a,
+            &back,
+            StoreError::field("file", domain::assistance::text::BATCH_NONE_CHOSEN),
+        );
+    }
+    let reason = match field("reason") {
+        r if r.is_empty() => a.tr.t("assistance-campaign-default-reason"),
+        r => r,
+    };
+    let (mut listed, mut refusals) = (0usize, Vec::new());
+    for file in files {
+        match campaigns::add(
+            &state.store,
+            &cap,
+            &a.who(),
+            CampaignId(id),
+            HardshipFileId(file),
+            amount,
+            &reason,
+            today(),
+        )
+        .await
+        {
+            Ok(_) => listed += 1,
+            Err(StoreError::NotFound) if listed == 0 && refusals.is_empty() => {
+                return Err(AppError::NotFound);
+            }
+            Err(StoreError::Invalid(f)) => refusals.extend(f.0),
+            Err(StoreError::NotFound) => {
+                refusals.push(FieldError::new("file", domain::text::REQUIRED))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let flash = match refusals.first() {
+        None if listed == 1 => Flash::ok("assistance-campaign-added"),
+        None => Flash::ok("assistance-campaign-batch-added").arg("count", listed),
+        Some(first) if listed == 0 && refusals.len() == 1 => crate::congress::flash_of(first),
+        Some(first) => Flash::warn("assistance-campaign-batch-partial")
+            .arg("count", listed)
+            .arg("refused", refusals.len())
+            .arg("reason", a.tr.fe(first)),
+    };
+    Ok(a.redirect(&back, flash))
+}
+
+#[derive(Template)]
+#[template(path = "assistance/campaign_sheet.html")]
+struct SheetPage {
+    p: Chrome,
+    c: CampaignView,
+    rows: Vec<BeneficiaryView>,
+    total: String,
+}
+
+/// The campaign's sign-off sheet (慰问金发放签收表) for printing: every beneficiary in the
+/// reader's schools with the amount and an empty column to sign. No reason, no income.
+pub async fn sheet(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssistanceView>()?;
+    let db = &state.store.db;
+    let tr = a.tr;
+    let c = campaigns::get(db, &cap, CampaignId(id)).await?;
+    let grants = store::assistance::grants::of_campaign(db, &cap, c.id).await?;
+    let total = grants.iter().map(|g| g.amount_fen).sum::<i64>();
+    let p = Chrome::new(&a, "assistance-campaign-sheet")
+        .title_text(format!(
+            "{} · {}",
+            c.name,
+            tr.t("assistance-campaign-sheet")
+        ))
+        .crumb(
+            tr.t("assistance-campaigns-title"),
+            Some("/assistance/campaigns".into()),
+        )
+        .crumb(c.name.clone(), Some(format!("/assistance/campaigns/{id}")));
+    a.render(&SheetPage {
+        p,
+        c: campaign_view(&tr, &c),
+        total: tr.ta(
+            "assistance-campaign-count-amount",
+            &[("count", grants.len().to_string()), ("amount", yuan(total))],
+        ),
+        rows: grants
+            .into_iter()
+            .map(|g| BeneficiaryView {
+                member: g.member_name,
+                school: g.school_name,
+                amount: yuan(g.amount_fen),
+                status: tr.label(g.status),
+                status_code: g.status.code(),
+            })
+            .collect(),
+    })
 }

@@ -8,6 +8,8 @@
 //! without an assistance permission over the file's school; out of scope is 404.
 
 mod campaigns;
+mod contacts;
+mod rules;
 mod visits;
 
 use crate::area::{Area, Document, DocumentKind, NavEntry};
@@ -200,6 +202,58 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::AssistanceView),
             campaigns::show,
         )
+        .get(
+            "/assistance/campaigns/{id}/sheet",
+            Guard::staff(P::AssistanceView),
+            campaigns::sheet,
+        )
+        .get(
+            "/assistance/contacts",
+            Guard::staff(P::AssistanceView),
+            contacts::page,
+        )
+        .post(
+            "/assistance/contacts",
+            Guard::staff(P::AssistanceDraft).form(&[
+                ("unit", "{school}"),
+                ("name", "退协联络员"),
+                ("title", "联络员"),
+                ("phone", "13900001234"),
+            ]),
+            contacts::add,
+        )
+        .post(
+            "/assistance/contacts/{id}/reveal",
+            Guard::staff(P::AssistanceView).button(),
+            contacts::reveal,
+        )
+        .post(
+            "/assistance/contacts/{id}/remove",
+            Guard::staff(P::AssistanceDraft).button(),
+            contacts::remove,
+        )
+        .get(
+            "/assistance/rules/{id}",
+            Guard::staff(P::AssistanceView),
+            rules::page,
+        )
+        .post(
+            "/assistance/rules/{id}",
+            Guard::staff(P::AssistanceConfirm).form(&[
+                ("low_income", "1000"),
+                ("relative_multiple", "1.5"),
+                ("review_months", "12"),
+                ("grant_cap_deep", "5000"),
+                ("grant_cap_relative", "2000"),
+                ("visit_year_cap", "2000"),
+                ("visit_due_days", "30"),
+                ("visit_hospitalisation_keep", "on"),
+                ("visit_hospitalisation_cap", "500"),
+                ("visit_hospitalisation_trigger", "report"),
+                ("note", "本校标准"),
+            ]),
+            rules::save,
+        )
         .post(
             "/assistance/campaigns/{id}/add",
             Guard::staff(P::AssistanceDraft).form(&[
@@ -239,6 +293,12 @@ pub static AREA: Area = Area {
             label_key: "nav-assistance-campaigns",
             permission: Some(Permission::AssistanceView),
             rank: 76,
+        },
+        NavEntry {
+            href: "/assistance/contacts",
+            label_key: "nav-assistance-contacts",
+            permission: Some(Permission::AssistanceView),
+            rank: 77,
         },
         NavEntry {
             href: "/assistance/birthdays",
@@ -328,6 +388,8 @@ struct ListPage {
     next: Option<String>,
     filtered: bool,
     can_draft: bool,
+    /// The reader's own unit, whose rule set `/assistance/rules/{id}` shows.
+    rules_unit: Option<i64>,
 }
 
 pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> AppResult {
@@ -370,6 +432,11 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
             || filter.unit.is_some()
             || filter.year.is_some(),
         can_draft: a.actor.may(Permission::AssistanceDraft),
+        rules_unit: a
+            .actor
+            .roots_for(Permission::AssistanceView)
+            .first()
+            .map(|u| u.0),
     })
 }
 

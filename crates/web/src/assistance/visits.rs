@@ -90,13 +90,25 @@ fn visit_view(tr: &crate::i18n::Tr, v: &VisitRow) -> VisitView {
 pub struct VisitsQuery {
     unit: String,
     year: String,
+    page: String,
 }
+
+/// Rows per page of the due list (a district's list runs to thousands before a campaign).
+const DUE_PAGE: usize = 50;
 
 #[derive(Template)]
 #[template(path = "assistance/visits.html")]
 struct VisitsPage {
     p: Chrome,
     due: Vec<DueView>,
+    /// "共 N 项" of the whole due list.
+    due_total: String,
+    /// (school, href narrowing the list to it, owed, overdue), most overdue first.
+    due_schools: Vec<(String, String, usize, usize)>,
+    /// "第 k / n 页", and the links to the other pages.
+    page_of: String,
+    prev_href: Option<String>,
+    next_href: Option<String>,
     visits: Vec<VisitView>,
     /// (type, visits, amount).
     by_type: Vec<(String, i64, String)>,
@@ -116,7 +128,24 @@ pub async fn list(
     let t = today();
     let year = q.year.trim().parse::<i32>().unwrap_or(t.year());
     let unit = q.unit.trim().parse::<i64>().ok().map(OrgUnitId);
-    let due = visits::due_for(db, &cap, t).await?;
+    let pages_of = |total: usize| total.div_ceil(DUE_PAGE).max(1);
+    let page = q.page.trim().parse::<usize>().unwrap_or(1).max(1);
+    let due = visits::due_page(db, &cap, t, unit, (page - 1) * DUE_PAGE, DUE_PAGE).await?;
+    // A page past the end (a forged number, or the list shrank) shows the last page.
+    let pages = pages_of(due.total);
+    let (page, due) = if page > pages {
+        let last = visits::due_page(db, &cap, t, unit, (pages - 1) * DUE_PAGE, DUE_PAGE).await?;
+        (pages, last)
+    } else {
+        (page, due)
+    };
+    let href = |n: usize| {
+        format!(
+            "/assistance/visits?unit={}&year={}&page={n}",
+            unit.map(|u| u.0.to_string()).unwrap_or_default(),
+            year
+        )
+    };
     let rows = visits::of_year(db, &cap, year, unit, 500).await?;
     let by = visits::by_type(db, &cap, year).await?;
     let total = tr.ta(
@@ -130,11 +159,29 @@ pub async fn list(
         .crumb(tr.t("nav-assistance"), Some("/assistance".into()));
     a.render(&VisitsPage {
         p,
-        due: due
-            .iter()
-            .filter(|d| unit.is_none() || Some(d.school_union_id) == unit)
-            .map(|d| due_view(&tr, d, t))
-            .collect(),
+        due: due.rows.iter().map(|d| due_view(&tr, d, t)).collect(),
+        due_total: tr.t1("assistance-visits-due-total", "count", due.total),
+        due_schools: if due.schools.len() > 1 {
+            due.schools
+                .iter()
+                .map(|(id, name, n, late)| {
+                    (
+                        name.clone(),
+                        format!("/assistance/visits?unit={}&year={year}", id.0),
+                        *n,
+                        *late,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        page_of: tr.ta(
+            "pager-page-of",
+            &[("page", page.to_string()), ("pages", pages.to_string())],
+        ),
+        prev_href: (page > 1).then(|| href(page - 1)),
+        next_href: (page < pages).then(|| href(page + 1)),
         visits: rows.iter().map(|v| visit_view(&tr, v)).collect(),
         by_type: by
             .into_iter()

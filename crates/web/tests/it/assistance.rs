@@ -527,7 +527,7 @@ dual_test!(async fn a_campaign_lists_open_files_within_its_budget_and_pays_them_
     // The school's chair sees the district's campaign and lists a file of the school.
     let page = ch.get(&camp).await;
     page.assert_status(200);
-    assert_eq!(page.select("select#file option").len(), 2);
+    assert_eq!(page.attrs("#campaign-batch input[name='file']", "value").len(), 2, "both open files are on the batch list");
     ch.post(&format!("{camp}/add"), &[("file", files[0].as_str()), ("amount", "1000"), ("reason", "")]).await.assert_status(303);
     // Above the budget: refused with the budget named; the same file twice: refused.
     let r = ch.post(&format!("{camp}/add"), &[("file", files[1].as_str()), ("amount", "600"), ("reason", "")]).await;
@@ -553,4 +553,232 @@ dual_test!(async fn a_campaign_lists_open_files_within_its_budget_and_pays_them_
     let page = b.get(&camp).await;
     page.assert_status(200);
     assert!(!page.text().contains("蒋老师"));
+});
+
+async fn rule_versions(app: &TestApp) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assistance_rule_set"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+fn rules_form<'a>(
+    low_income: &'a str,
+    cap_deep: &'a str,
+    note: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("low_income", low_income),
+        ("relative_multiple", "1.5"),
+        ("review_months", "12"),
+        ("grant_cap_deep", cap_deep),
+        ("grant_cap_relative", "2000"),
+        ("visit_year_cap", "2000"),
+        ("visit_due_days", "30"),
+        ("visit_hospitalisation_keep", "on"),
+        ("visit_hospitalisation_cap", "500"),
+        ("visit_hospitalisation_trigger", "report"),
+        ("visit_retirement_keep", "on"),
+        ("visit_retirement_cap", "300"),
+        ("visit_retirement_trigger", "retired"),
+        ("note", note),
+    ]
+}
+
+dual_test!(async fn the_rules_page_stores_versions_and_a_school_may_be_stricter_than_its_district_never_laxer(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let field_error = |r: &testkit::app::Resp, id: &str| r.select(&format!("#{id}-error")).join(" ");
+    // The district's staff saves its city's standard, typed with full-width digits.
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let page = staff.get(&format!("/assistance/rules/{}", o.union.0)).await;
+    page.assert_status(200);
+    assert!(page.text().contains("内置") || page.text().contains("built-in"), "no version yet: the defaults are named");
+    let r = staff.post(&format!("/assistance/rules/{}", o.union.0), &rules_form("１，２００", "5000", "2027 年本市低保标准")).await;
+    r.assert_status(303);
+    let page = staff.follow(&r).await;
+    assert!(page.text().contains("1200.00") && page.text().contains("2027 年本市低保标准"), "the saved numbers and note are shown");
+    assert_eq!(rule_versions(&app).await, 1);
+    // School A's chair sees the district's version in force at the school.
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let path = format!("/assistance/rules/{}", o.school_a.0);
+    let page = chair.get(&path).await;
+    page.assert_status(200);
+    assert!(page.text().contains("assistance#") && page.text().contains("v1"), "{}", page.text());
+    // A cap above the district's is laxer: refused at its field naming the district's cap,
+    // everything typed kept, nothing stored.
+    let r = chair.post(&path, &rules_form("1200", "9000", "本校放宽试试")).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let e = field_error(&r, "grant_cap_deep");
+    assert!(e.contains("5000"), "the district's cap is named: {e}");
+    assert!(r.text().contains("value=\"9000\"") && r.text().contains("本校放宽试试"), "nothing typed is lost");
+    assert_eq!(rule_versions(&app).await, 1);
+    // Bad numbers: each at its field, all at once.
+    let mut bad = rules_form("", "3000", "x");
+    bad[1] = ("relative_multiple", "0.5");
+    let r = chair.post(&path, &bad).await;
+    assert_eq!(r.status.as_u16(), 422);
+    for f in ["low_income", "relative_multiple"] {
+        assert!(!field_error(&r, f).is_empty(), "{f}");
+    }
+    // Stricter is stored, and the school's version now comes first in the history.
+    let r = chair.post(&path, &rules_form("1200", "3000", "本校从严")).await;
+    r.assert_status(303);
+    let page = chair.follow(&r).await;
+    let rows = page.select("table.rule-history tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("本校从严") && rows[1].contains("2027 年本市低保标准"), "{rows:?}");
+    assert_eq!(rule_versions(&app).await, 2);
+    let audited: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'assistance_rules.version'").fetch_one(p).await).unwrap();
+    assert_eq!(audited, 2);
+    // Another school's chair: 404 on A's page and form; a member: 403; a committee member
+    // reads the rules but has no form and cannot post.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&path).await.status.as_u16(), 404);
+    assert_eq!(b.post(&path, &rules_form("1200", "1000", "x")).await.status.as_u16(), 404);
+    let mut m = app.client_as(Role::Member, o.school_a).await;
+    assert_eq!(m.get(&path).await.status.as_u16(), 403);
+    let mut cm = app.client_as(Role::CommitteeMember, o.school_a).await;
+    let page = cm.get(&path).await;
+    page.assert_status(200);
+    assert!(page.select("#assistance-rules-form").is_empty());
+    assert_eq!(cm.post(&path, &rules_form("1200", "1000", "x")).await.status.as_u16(), 403);
+    assert_eq!(rule_versions(&app).await, 2);
+});
+
+dual_test!(async fn a_campaign_lists_ticked_files_in_one_go_until_the_budget_runs_out_and_prints_a_sign_off_sheet(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let chair = app.account("zhuxie", Role::SchoolChair, o.school_a).await;
+    let mut ch = app.client_for(chair).await;
+    let mut files = Vec::new();
+    for (i, name) in ["韩老师", "杨老师", "朱老师"].into_iter().enumerate() {
+        member(&app.t.store, o.school_a, name, 50 + i as u32).await;
+        // ¥1,200 for three is deep hardship; ¥3,600 relative.
+        let income = if i == 2 { "1200" } else { "3600" };
+        let r = ch.post("/assistance/files/new", &file_form(name, "3", income)).await;
+        let href = r.location().unwrap();
+        ch.post(&format!("{href}/confirm"), &[]).await.assert_status(303);
+        files.push(href.trim_start_matches("/assistance/files/").to_string());
+    }
+    let today = server_today().to_string();
+    let end = (server_today() + chrono::Duration::days(30)).to_string();
+    let mut st = app.client_as(Role::UnionStaff, o.union).await;
+    let union = o.union.0.to_string();
+    let r = st.post("/assistance/campaigns", &[("unit", union.as_str()), ("kind", "warmth"), ("name", "春节送温暖"), ("from", today.as_str()), ("to", end.as_str()), ("budget", "1000")]).await;
+    let camp = r.location().unwrap();
+    // The batch list puts deep hardship first.
+    let page = ch.get(&camp).await;
+    let rows = page.select("#campaign-batch tbody tr");
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].contains("朱老师"), "deep hardship first: {rows:?}");
+    // Nothing ticked: said, nothing listed.
+    let r = ch.post(&format!("{camp}/add"), &[("amount", "400"), ("reason", "")]).await;
+    let text = ch.follow(&r).await.text();
+    assert!(text.contains("至少勾选") || text.contains("at least one"), "{text}");
+    // Three ticked at ¥400 against a ¥1,000 budget: two listed, the third refused with the budget named.
+    let r = ch.post(&format!("{camp}/add"), &[("file", files[0].as_str()), ("file", files[1].as_str()), ("file", files[2].as_str()), ("amount", "400"), ("reason", "")]).await;
+    let text = ch.follow(&r).await.text();
+    assert!((text.contains("已列入 2 人") && text.contains("1 人未列入")) || text.contains("2 listed"), "{text}");
+    assert!(text.contains("1000"), "the budget is named: {text}");
+    let listed: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM relief_grant WHERE campaign_id IS NOT NULL").fetch_one(p).await).unwrap();
+    assert_eq!(listed, 2);
+    // The batch list now holds only the one not listed.
+    assert_eq!(ch.get(&camp).await.select("#campaign-batch tbody tr").len(), 1);
+    // The sign-off sheet lists the two with their amounts and a column to sign.
+    let sheet = ch.get(&format!("{camp}/sheet")).await;
+    sheet.assert_status(200);
+    let rows = sheet.select("table.sign-sheet tbody tr");
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.contains("400.00")), "{rows:?}");
+    let lead = sheet.select("p.lead").join("");
+    assert!(lead.contains("800") && lead.contains('2'), "the count and the total: {lead}");
+    assert!(!sheet.text().contains("1200") && !sheet.text().contains("3600"), "no income on the sheet");
+    // School B's chair: the district's campaign, none of A's people.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    let sheet = b.get(&format!("{camp}/sheet")).await;
+    sheet.assert_status(200);
+    assert!(!sheet.text().contains("韩老师") && !sheet.text().contains("杨老师"));
+    // …and cannot list A's file in it.
+    let r = b.post(&format!("{camp}/add"), &[("file", files[2].as_str()), ("amount", "100")]).await;
+    assert_ne!(r.status.as_u16(), 200);
+    let listed: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM relief_grant WHERE campaign_id IS NOT NULL").fetch_one(p).await).unwrap();
+    assert_eq!(listed, 2);
+});
+
+dual_test!(async fn the_visit_due_list_pages_through_fifty_at_a_time_and_narrows_to_a_school(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let since = server_today() - chrono::Duration::days(2);
+    for i in 0..55u32 {
+        let m = member(&app.t.store, o.school_a, &format!("退休甲{i:02}"), 100 + i).await;
+        retire(&app, m, since).await;
+    }
+    let m = member(&app.t.store, o.school_b, "退休乙校", 200).await;
+    retire(&app, m, since).await;
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let page = staff.get("/assistance/visits").await;
+    page.assert_status(200);
+    assert_eq!(page.select("table.visits-due tbody tr").len(), 50);
+    let total = page.select(".due-total").join("");
+    assert!(total.contains("56"), "the whole count: {total}");
+    assert!(page.select(".pager .page-of").join("").contains("1 / 2") , "{:?}", page.select(".pager"));
+    // By school: both schools, A with 55.
+    let by = page.select("details.due-by-school tbody tr");
+    assert_eq!(by.len(), 2);
+    let next = page.attrs(".pager a[rel='next']", "href").pop().expect("a next page");
+    let page2 = staff.get(&next).await;
+    assert_eq!(page2.select("table.visits-due tbody tr").len(), 6);
+    assert!(page2.attrs(".pager a[rel='next']", "href").is_empty());
+    // A forged page number shows the last page.
+    let last = staff.get("/assistance/visits?page=999").await;
+    assert_eq!(last.select("table.visits-due tbody tr").len(), 6);
+    // Narrowed to school B: its one retiree.
+    let b = staff.get(&format!("/assistance/visits?unit={}", o.school_b.0)).await;
+    let rows = b.select("table.visits-due tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains("退休乙校"));
+    // School B's chair cannot narrow to school A.
+    let mut chair_b = app.client_as(Role::SchoolChair, o.school_b).await;
+    let r = chair_b.get(&format!("/assistance/visits?unit={}", o.school_a.0)).await;
+    assert_eq!(r.status.as_u16(), 404);
+    assert!(!r.text().contains("退休甲"));
+});
+
+dual_test!(async fn retirees_contacts_show_masked_and_a_full_number_only_through_an_audited_view(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let page = chair.get("/assistance/contacts").await;
+    page.assert_status(200);
+    assert!(!page.select(".empty").is_empty(), "the empty list says what to do");
+    // A bad number comes back at its field with what was typed.
+    let r = chair.post("/assistance/contacts", &[("unit", &o.school_a.0.to_string()), ("name", "周会长"), ("title", "退协会长"), ("phone", "0571-123")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#phone-error").join("").is_empty());
+    assert!(r.text().contains("value=\"周会长\"") && r.text().contains("value=\"退协会长\""));
+    let r = chair.post("/assistance/contacts", &[("unit", &o.school_a.0.to_string()), ("name", "周会长"), ("title", "退协会长"), ("phone", "139-0011-2233")]).await;
+    r.assert_status(303);
+    let page = chair.follow(&r).await;
+    let row = page.select("table.contacts tbody tr").join("");
+    assert!(row.contains("周会长") && row.contains("*******2233") && !row.contains("13900112233"), "{row}");
+    let reveal = page.attrs("table.contacts form[action$='/reveal']", "action").pop().unwrap();
+    let shown = chair.post(&reveal, &[]).await;
+    shown.assert_status(200);
+    assert!(shown.select("a.phone-full").join("").contains("13900112233"));
+    let views: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'retiree_contact.view'").fetch_one(p).await).unwrap();
+    assert_eq!(views, 1);
+    // School B's chair: not listed, 404 on the reveal and the removal; a member: 403.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert!(!b.get("/assistance/contacts").await.text().contains("周会长"));
+    assert_eq!(b.post(&reveal, &[]).await.status.as_u16(), 404);
+    let remove = reveal.replace("/reveal", "/remove");
+    assert_eq!(b.post(&remove, &[]).await.status.as_u16(), 404);
+    let mut m = app.client_as(Role::Member, o.school_a).await;
+    assert_eq!(m.get("/assistance/contacts").await.status.as_u16(), 403);
+    // The chair removes it.
+    chair.post(&remove, &[]).await.assert_status(303);
+    assert!(!chair.get("/assistance/contacts").await.text().contains("周会长"));
 });

