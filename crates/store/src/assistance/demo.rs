@@ -10,11 +10,13 @@
 //! the end of February, at most six, through the New Year and Spring Festival warmth
 //! campaign), 9 visits are made (hospital stays,
 //! bereavements, a wedding, a birth, retirements), and one hospital stay reported lately
-//! waits on the due list. The retirees' round birthdays come from the roster as it is.
+//! waits on the due list. The retirees' round birthdays come from the roster as it is; the
+//! retirees' association contacts are three retirees of the roster (the district's and two
+//! schools'), with made-up numbers of the 139 0000 range.
 //!
 //! Never invents a person: the files and visits belong to members the org demo made.
 
-use super::{campaigns, files, grants, visits};
+use super::{campaigns, contacts, files, grants, visits};
 use crate::audit::Who;
 use crate::{StoreError, on_db};
 use chrono::{Datelike, NaiveDate};
@@ -250,6 +252,33 @@ async fn year_of_help(
             on.max(new_year),
             "住院观察",
             today,
+        )
+        .await?;
+    }
+    // Retirees' association contacts: retirees of the roster, the first for the district.
+    let retired: Vec<(String, i64)> = on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT name, school_union_id FROM member WHERE status = 'retired' ORDER BY id LIMIT 3"
+    )
+    .fetch_all(p)
+    .await)?;
+    let root: Option<i64> = on_db!(&st.db, |p| sqlx::query_scalar(
+        "SELECT id FROM org_unit WHERE parent_id IS NULL ORDER BY id LIMIT 1"
+    )
+    .fetch_optional(p)
+    .await)?;
+    for (i, (name, school)) in retired.iter().enumerate() {
+        let (unit, title) = match (i, root) {
+            (0, Some(r)) => (r, "区退协会长"),
+            _ => (*school, "学校退协联络员"),
+        };
+        contacts::add(
+            st,
+            &draft,
+            &district,
+            domain::ids::OrgUnitId(unit),
+            name,
+            title,
+            &format!("1390000{:04}", 1001 + i),
         )
         .await?;
     }
