@@ -1,6 +1,7 @@
 //! The JSON API of the areas beyond the member list (issue 24): proposals, the polls of a
 //! meeting and a published result, hardship files, activities, contests, union elections,
-//! a school's funds ledger, news items and surveys — each the same rows its page lists,
+//! a school's funds ledger, news items, surveys, suggestions, letters and visits
+//! (petitions) and a unit's work-plan tasks — each the same rows its page lists,
 //! read through the same store function with the same capability; and two writes (a new
 //! branch lives in `api`, a new activity here).
 //!
@@ -12,7 +13,9 @@
 //! Must never: show more than the page list shows — a hardship file's household, income or
 //! health details (only what `/assistance` lists: name, school, level, status, dates), a
 //! survey's answers (only the number of people who answered), a secret ballot (only the
-//! published counts); read anything without the page's capability.
+//! published counts), a petitioner (no name, mask, phone or matter: only the category,
+//! the channel, the dates and the outcome), a suggestion's author; read anything without
+//! the page's capability.
 
 use super::{ApiError, ApiResult, MAX_LIMIT, Problem, denied};
 use crate::error::AppError;
@@ -69,6 +72,17 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .get("/api/v1/news", Guard::staff(P::NewsReview), news)
         .get("/api/v1/surveys", Guard::staff(P::SurveyView), surveys)
+        .get(
+            "/api/v1/suggestions",
+            Guard::staff(P::CongressView),
+            suggestions,
+        )
+        .get("/api/v1/petitions", Guard::staff(P::PetitionView), petitions)
+        .get(
+            "/api/v1/plans/{id}/tasks",
+            Guard::staff(P::WorkPlanView),
+            plan_tasks,
+        )
 }
 
 fn limit(l: Option<i64>) -> usize {
@@ -934,6 +948,198 @@ pub async fn surveys(
                 closed_on: s.closed_on,
                 questions: s.questions.len(),
                 answers: s.answers,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestionsQuery {
+    /// Only the suggestions still open (not answered).
+    pub open: Option<bool>,
+}
+
+/// A suggestion (建议) as the school's list shows it, without its author.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionItem {
+    pub id: i64,
+    pub school_union_id: i64,
+    pub school_name: String,
+    pub title: String,
+    pub status: String,
+    /// The proposal it was turned from, when a proposal was not accepted as one.
+    pub from_proposal: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub replied_at: Option<DateTime<Utc>>,
+}
+
+/// The suggestions of the schools in the token's scope, newest first (at most 200).
+#[utoipa::path(get, path = "/api/v1/suggestions", params(SuggestionsQuery),
+    responses((status = 200, body = [SuggestionItem]), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn suggestions(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<SuggestionsQuery>,
+) -> ApiResult<Json<Vec<SuggestionItem>>> {
+    use store::proposals::suggestions::{self as ss, SuggestionLens};
+    let cap = a
+        .actor
+        .authorize::<perm::CongressView>()
+        .map_err(|_| denied(&a))?;
+    let rows = ss::list(
+        &state.store.db,
+        SuggestionLens::view(&cap),
+        q.open.unwrap_or(false),
+    )
+    .await
+    .map_err(store_err(&a))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|g| SuggestionItem {
+                id: g.id.0,
+                school_union_id: g.school_union_id.0,
+                school_name: g.school_name,
+                title: g.title,
+                status: g.status.code().into(),
+                from_proposal: g.from_proposal.map(|p| p.0),
+                created_at: g.created_at,
+                replied_at: g.replied_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct PetitionsQuery {
+    /// The calendar year received in.
+    pub year: Option<i32>,
+    /// `received`, `assigned`, `replied` or `closed`.
+    pub status: Option<String>,
+}
+
+/// A letter or visit (信访事项) without the petitioner: what it is about in category only,
+/// its deadlines and its outcome.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PetitionItem {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub channel: String,
+    pub category: String,
+    /// A collective petition (flagged for the district).
+    pub collective: bool,
+    pub received_on: NaiveDate,
+    pub accept_by: NaiveDate,
+    pub conclude_by: NaiveDate,
+    pub status: String,
+    /// Not answered by its conclusion date.
+    pub overdue: bool,
+    pub replied_on: Option<NaiveDate>,
+    pub satisfaction: Option<String>,
+    pub closed_on: Option<NaiveDate>,
+}
+
+/// The letters and visits in the token's scope, newest first (at most 200). Never the
+/// petitioner, the matter or the reply.
+#[utoipa::path(get, path = "/api/v1/petitions", params(PetitionsQuery),
+    responses((status = 200, body = [PetitionItem]), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn petitions(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<PetitionsQuery>,
+) -> ApiResult<Json<Vec<PetitionItem>>> {
+    let cap = a
+        .actor
+        .authorize::<perm::PetitionView>()
+        .map_err(|_| denied(&a))?;
+    let status = q
+        .status
+        .as_deref()
+        .and_then(domain::rights::PetitionStatus::from_code);
+    let rows = store::rights::petitions::list(&state.store.db, &cap, status, q.year)
+        .await
+        .map_err(store_err(&a))?;
+    let today = Utc::now().date_naive();
+    Ok(Json(
+        rows.into_iter()
+            .map(|p| PetitionItem {
+                id: p.id.0,
+                unit_id: p.unit.0,
+                overdue: p.overdue(today),
+                unit_name: p.unit_name,
+                channel: p.channel.code().into(),
+                category: p.category.code().into(),
+                collective: p.collective,
+                received_on: p.received_on,
+                accept_by: p.accept_by,
+                conclude_by: p.conclude_by,
+                status: p.status.code().into(),
+                replied_on: p.replied_on,
+                satisfaction: p.satisfaction.map(|s| s.code().to_string()),
+                closed_on: p.closed_on,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct PlanQuery {
+    /// The plan's year (this year when left out).
+    pub year: Option<i32>,
+}
+
+/// A task of a unit's work plan (工作要点), with the year figure it is measured by.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanTaskItem {
+    pub id: i64,
+    pub year: i32,
+    pub text: String,
+    pub owner: String,
+    pub deadline: NaiveDate,
+    /// The key of the year figure the task is measured by, with its target.
+    pub figure: Option<String>,
+    pub target: Option<i64>,
+    pub status: String,
+}
+
+/// The tasks of a unit's plan for a year, by deadline (at most 500). A unit outside the
+/// token's scope is missing (404).
+#[utoipa::path(get, path = "/api/v1/plans/{id}/tasks", params(("id" = i64, Path, description = "The org unit whose plan"), PlanQuery),
+    responses((status = 200, body = [PlanTaskItem]), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn plan_tasks(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<PlanQuery>,
+) -> ApiResult<Json<Vec<PlanTaskItem>>> {
+    let cap = a
+        .actor
+        .authorize::<perm::WorkPlanView>()
+        .map_err(|_| denied(&a))?;
+    let db = &state.store.db;
+    store::org::get_unit(db, &cap, OrgUnitId(id))
+        .await
+        .map_err(store_err(&a))?;
+    let rows = store::work_plan::tasks(db, &cap, OrgUnitId(id), year_or_now(q.year))
+        .await
+        .map_err(store_err(&a))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| PlanTaskItem {
+                id: t.id.0,
+                year: t.year,
+                text: t.text,
+                owner: t.owner,
+                deadline: t.deadline,
+                figure: t.figure,
+                target: t.target,
+                status: t.status.code().into(),
             })
             .collect(),
     ))

@@ -253,7 +253,7 @@ dual_test!(async fn every_areas_list_shows_a_token_its_scope_only_and_no_more_th
     let (_, _, election) = crate::matrix::committee_of_a(&app).await;
     crate::matrix::funds_of_a(&app).await;
     let activity = crate::matrix::activity_of_a(&app, member_a).await;
-    let (survey, _) = crate::matrix::survey_of_a(&app).await;
+    let (survey, petition) = crate::matrix::survey_of_a(&app).await;
     let contest = crate::matrix::contest_of_a(&app).await;
     let staff = app.account("apistaff", Role::UnionStaff, o.union).await;
     let chair_b = app.account("apichairb", Role::SchoolChair, o.school_b).await;
@@ -271,6 +271,8 @@ dual_test!(async fn every_areas_list_shows_a_token_its_scope_only_and_no_more_th
         ("/api/v1/elections".into(), election),
         ("/api/v1/news".into(), news),
         ("/api/v1/surveys".into(), survey),
+        ("/api/v1/suggestions".into(), congress.suggestion),
+        ("/api/v1/petitions".into(), petition),
     ];
     for (path, id) in &lists {
         let (status, v, text) = api_get(&app, &s, path).await;
@@ -313,6 +315,25 @@ dual_test!(async fn every_areas_list_shows_a_token_its_scope_only_and_no_more_th
     assert_eq!(item["answers"], 0);
     assert_eq!(item["questions"], 1);
     assert!(item.get("answers_by").is_none() && !sv.to_string().contains("满意"), "{sv}");
+
+    // A letter or visit: its category, deadlines and outcome, never the petitioner or the
+    // matter; a suggestion: never its author.
+    let (_, pv, text) = api_get(&app, &s, "/api/v1/petitions").await;
+    let item = pv.as_array().unwrap().iter().find(|x| x["id"] == petition).unwrap();
+    let mut keys: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["accept_by", "category", "channel", "closed_on", "collective", "conclude_by", "id", "overdue", "received_on", "replied_on", "satisfaction", "status", "unit_id", "unit_name"]);
+    assert!(!text.contains('*'), "not even the masked name: {text}");
+    let (_, sg, _) = api_get(&app, &s, "/api/v1/suggestions").await;
+    let item = sg.as_array().unwrap().iter().find(|x| x["id"] == congress.suggestion).unwrap();
+    assert!(item.get("member_name").is_none() && !sg.to_string().contains("甲校会员\""), "{sg}");
+    // A unit's plan tasks: school A's for the district; missing for B's chair.
+    let (status, tv, text) = api_get(&app, &s, &format!("/api/v1/plans/{}/tasks?year=2026", o.school_a.0)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(tv.to_string().contains("甲校计划任务"), "{tv}");
+    let (status, _, text) = api_get(&app, &b, &format!("/api/v1/plans/{}/tasks?year=2026", o.school_a.0)).await;
+    assert_eq!(status, 404, "{text}");
+    assert!(!text.contains("甲校计划任务"));
 
     // The published result, as the result sheet; an unpublished poll's is missing.
     let (status, r, text) = api_get(&app, &s, &format!("/api/v1/polls/{}/result", congress.published)).await;
