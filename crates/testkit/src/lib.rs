@@ -39,6 +39,24 @@ impl TestDb {
         &self.store.db
     }
 
+    /// What an attacker holding the SQLite files reads: the main file after a checkpoint,
+    /// then whatever the WAL still holds. Panics on PostgreSQL: a raw-file test is SQLite's.
+    pub async fn raw_sqlite_bytes(&self) -> Vec<u8> {
+        store::on_db!(self.db(), |p| sqlx::query(
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        )
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .expect("checkpoint");
+        let path = self.sqlite_path.clone().expect("a SQLite test database");
+        let mut bytes = std::fs::read(&path).expect("the SQLite file");
+        if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
+            bytes.extend(wal);
+        }
+        bytes
+    }
+
     /// How another process reaches this database: the URL and, on PostgreSQL, the schema.
     pub fn address(&self) -> (String, Option<String>) {
         match (&self.sqlite_path, &self.pg_schema) {

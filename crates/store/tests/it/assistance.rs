@@ -175,16 +175,7 @@ async fn the_sqlite_file_holds_no_illness_or_income_in_plain_text() {
     files::exit(st, &cap, &who(), id, "病故后家属另行安置", today())
         .await
         .unwrap();
-    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(p)
-        .await
-        .map(|_| ()))
-    .unwrap();
-    let path = t.sqlite_path.clone().unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = t.raw_sqlite_bytes().await;
     let text = String::from_utf8_lossy(&bytes);
     for secret in [
         "肺癌", "化疗", "病故", "1234567", "61728", "illness", "student",
@@ -434,16 +425,7 @@ async fn the_sqlite_file_holds_no_contact_phone_in_plain_text() {
     )
     .await
     .unwrap();
-    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(p)
-        .await
-        .map(|_| ()))
-    .unwrap();
-    let path = t.sqlite_path.clone().unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = t.raw_sqlite_bytes().await;
     let text = String::from_utf8_lossy(&bytes);
     // Neither the number nor its masked head (the mask keeps only the last four digits).
     for secret in ["13987654321", "1398765", "9876"] {

@@ -16,16 +16,7 @@ async fn no_id_number_or_phone_is_in_the_sqlite_file_in_plain_text() {
         numbers.push(id_number(4000 + i, i % 2 == 1));
     }
     // Everything written out to the main file.
-    store::on_db!(t.db(), |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(p)
-        .await
-        .map(|_| ()))
-    .unwrap();
-    let path = t.sqlite_path.clone().unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = t.raw_sqlite_bytes().await;
     // What `strings` sees: runs of printable characters.
     let text = String::from_utf8_lossy(&bytes);
     for n in &numbers {
