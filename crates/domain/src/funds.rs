@@ -66,6 +66,10 @@ pub mod text {
         RECEIPT_TYPE = "funds-receipt-type",
         RECEIPT_SIZE = "funds-receipt-size",
         RECEIPT_REQUIRED = "funds-receipt-required",
+        RULE_RATE_INVALID = "funds-rule-rate-invalid",
+        RULE_SHARE_INVALID = "funds-rule-share-invalid",
+        RULE_STEP_INVALID = "funds-rule-step-invalid",
+        RULE_LAXER = "funds-rule-laxer",
     }
 }
 
@@ -570,6 +574,138 @@ pub static AREA: crate::area::Area = crate::area::Area {
     ],
 };
 
+/// The funds rule-set form as typed: field name → text. Rates and shares as `0.5%`,
+/// `60%` or `3/5`; the base step in yuan; the three yes/no rules as checkboxes (`on`).
+pub type RulesInput = std::collections::BTreeMap<String, String>;
+
+/// The yes/no rules of the form, in order.
+pub const RULE_FLAGS: [&str; 3] = [
+    "retirees_pay",
+    "joiners_pay_first_month",
+    "leavers_pay_last_month",
+];
+
+/// A version's numbers as the form shows them.
+pub fn rules_input(r: &FundsRules) -> RulesInput {
+    let mut m = RulesInput::new();
+    m.insert("dues_rate".into(), r.dues_rate.display());
+    m.insert("dues_kept".into(), r.dues_kept.display());
+    m.insert("union_fund_rate".into(), r.union_fund_rate.display());
+    m.insert("union_fund_kept".into(), r.union_fund_kept.display());
+    let step = r.dues_base_step_fen;
+    m.insert(
+        "dues_base_step".into(),
+        if step % 100 == 0 {
+            (step / 100).to_string()
+        } else {
+            format!("{}.{:02}", step / 100, step % 100)
+        },
+    );
+    for (k, v) in RULE_FLAGS.iter().zip([
+        r.retirees_pay,
+        r.joiners_pay_first_month,
+        r.leavers_pay_last_month,
+    ]) {
+        if v {
+            m.insert((*k).into(), "on".into());
+        }
+    }
+    m
+}
+
+/// Reads the form into a version's numbers and its note; every refusal at its field, all
+/// at once: a rate above 10 %, a share above 100 %, a step outside ¥0.01–¥1,000.
+pub fn parse_rules(input: &RulesInput) -> Result<(FundsRules, Option<String>), crate::FieldErrors> {
+    let get = |k: &str| input.get(k).map(String::as_str).unwrap_or("").trim();
+    let mut e = crate::FieldErrors::default();
+    let mut r = FundsRules::DEFAULT;
+    let normal = |s: &str| crate::roster::normalize(s);
+    let ratio = |field: &'static str, rate: bool, e: &mut crate::FieldErrors| -> Ratio {
+        let key = if rate {
+            t::RULE_RATE_INVALID
+        } else {
+            t::RULE_SHARE_INVALID
+        };
+        match Ratio::parse(field, &normal(get(field))) {
+            Ok(x) if !rate || u64::from(x.num) * 10 <= u64::from(x.den) => x,
+            _ => {
+                e.push(FieldError::new(field, key));
+                Ratio::new(0, 1)
+            }
+        }
+    };
+    r.dues_rate = ratio("dues_rate", true, &mut e);
+    r.dues_kept = ratio("dues_kept", false, &mut e);
+    r.union_fund_rate = ratio("union_fund_rate", true, &mut e);
+    r.union_fund_kept = ratio("union_fund_kept", false, &mut e);
+    let step: String = normal(get("dues_base_step"))
+        .chars()
+        .filter(|c| !matches!(c, '¥' | '￥' | '元' | ','))
+        .collect();
+    let (int, frac) = step.split_once('.').unwrap_or((&step, ""));
+    let fen = match (int.parse::<i64>(), frac.len()) {
+        (Ok(i), 0) => Some(i * 100),
+        (Ok(i), 1 | 2) => format!("{frac:0<2}")
+            .parse::<i64>()
+            .ok()
+            .map(|f| i * 100 + f),
+        _ => None,
+    };
+    match fen {
+        Some(f) if (1..=100_000).contains(&f) => r.dues_base_step_fen = f,
+        _ => e.push(FieldError::new("dues_base_step", t::RULE_STEP_INVALID)),
+    }
+    r.retirees_pay = !get("retirees_pay").is_empty();
+    r.joiners_pay_first_month = !get("joiners_pay_first_month").is_empty();
+    r.leavers_pay_last_month = !get("leavers_pay_last_month").is_empty();
+    let note = get("note");
+    if e.is_empty() {
+        Ok((r, (!note.is_empty()).then(|| note.to_string())))
+    } else {
+        Err(e)
+    }
+}
+
+impl FundsRules {
+    /// A unit's own version may be stricter than the version in force above it, never
+    /// laxer: no rate below the one above (members and schools pay at least what the union
+    /// above set), no kept share above it (a school never keeps more than it was granted),
+    /// no coarser base step. Each refusal names the number above.
+    pub fn not_laxer_than(&self, above: &FundsRules) -> Result<(), crate::FieldErrors> {
+        let mut e = crate::FieldErrors::default();
+        let lower = |a: Ratio, b: Ratio| a.cmp_ratio(b) == std::cmp::Ordering::Less;
+        if lower(self.dues_rate, above.dues_rate) {
+            e.push(
+                FieldError::new("dues_rate", t::RULE_LAXER).arg("above", above.dues_rate.display()),
+            );
+        }
+        if lower(self.union_fund_rate, above.union_fund_rate) {
+            e.push(
+                FieldError::new("union_fund_rate", t::RULE_LAXER)
+                    .arg("above", above.union_fund_rate.display()),
+            );
+        }
+        if lower(above.dues_kept, self.dues_kept) {
+            e.push(
+                FieldError::new("dues_kept", t::RULE_LAXER).arg("above", above.dues_kept.display()),
+            );
+        }
+        if lower(above.union_fund_kept, self.union_fund_kept) {
+            e.push(
+                FieldError::new("union_fund_kept", t::RULE_LAXER)
+                    .arg("above", above.union_fund_kept.display()),
+            );
+        }
+        if self.dues_base_step_fen > above.dues_base_step_fen {
+            e.push(FieldError::new("dues_base_step", t::RULE_LAXER).arg(
+                "above",
+                format!("{}", above.dues_base_step_fen as f64 / 100.0),
+            ));
+        }
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -783,5 +919,46 @@ mod tests {
         let mut r = FundsRules::DEFAULT;
         r.union_fund_kept = Ratio::new(3, 2);
         assert!(r.check().is_err());
+    }
+
+    #[test]
+    fn the_rules_form_reads_back_what_it_shows_and_refuses_at_each_field() {
+        let (r, note) = parse_rules(&rules_input(&FundsRules::DEFAULT)).unwrap();
+        assert_eq!(r, FundsRules::DEFAULT);
+        assert_eq!(note, None);
+        let mut m = rules_input(&FundsRules::DEFAULT);
+        m.insert("union_fund_kept".into(), "５５%".into());
+        m.insert("dues_base_step".into(), "１".into());
+        m.insert("retirees_pay".into(), "on".into());
+        let (r, _) = parse_rules(&m).unwrap();
+        assert_eq!(r.union_fund_kept, Ratio::new(11, 20));
+        assert_eq!(r.dues_base_step_fen, 100);
+        assert!(r.retirees_pay);
+        let mut bad = rules_input(&FundsRules::DEFAULT);
+        bad.insert("dues_rate".into(), "0.5".into()); // 50 %: a rate above 10 %
+        bad.insert("dues_kept".into(), "120%".into());
+        bad.insert("dues_base_step".into(), "0".into());
+        let e = parse_rules(&bad).unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|x| x.field).collect();
+        assert_eq!(fields, ["dues_rate", "dues_kept", "dues_base_step"]);
+    }
+
+    #[test]
+    fn a_lower_units_funds_rules_may_be_stricter_never_laxer() {
+        let above = FundsRules::DEFAULT;
+        let stricter = FundsRules {
+            union_fund_kept: Ratio::new(1, 2),
+            ..above
+        };
+        assert!(stricter.not_laxer_than(&above).is_ok());
+        let laxer = FundsRules {
+            union_fund_kept: Ratio::new(7, 10),
+            dues_rate: Ratio::new(1, 400),
+            ..above
+        };
+        let e = laxer.not_laxer_than(&above).unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|x| x.field).collect();
+        assert_eq!(fields, ["dues_rate", "union_fund_kept"]);
+        assert_eq!(e.0[1].key, text::RULE_LAXER);
     }
 }

@@ -31,6 +31,7 @@ use store::funds::{findings, ledger, rules};
 
 pub mod books;
 pub mod dues;
+pub mod rules_page;
 
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/funds", Guard::staff(P::FundsView), page)
@@ -164,6 +165,24 @@ fn routes(t: RouteTable) -> RouteTable {
             "/funds/payroll/{id}/apply",
             Guard::named(P::FundsEnter).form(&[("month", "2026-09")]),
             dues::apply,
+        )
+        .get(
+            "/funds/rules/{id}",
+            Guard::staff(P::FundsView),
+            rules_page::page,
+        )
+        .post(
+            "/funds/rules/{id}",
+            Guard::staff(P::RuleSetManage).form(&[
+                ("dues_rate", "0.5%"),
+                ("dues_base_step", "10"),
+                ("dues_kept", "100%"),
+                ("union_fund_rate", "2%"),
+                ("union_fund_kept", "50%"),
+                ("joiners_pay_first_month", "on"),
+                ("note", "本校标准"),
+            ]),
+            rules_page::save,
         )
         .get("/funds/audit", Guard::staff(P::FundsView), audit_page)
         .post(

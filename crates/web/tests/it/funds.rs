@@ -282,3 +282,65 @@ dual_test!(async fn a_closed_month_refuses_changes_a_correction_is_a_new_entry_a
     let flat: Vec<String> = read_xlsx(&x.bytes).into_iter().flatten().collect();
     assert!(flat.iter().any(|s| s == "5200" || s == "5200.00"), "{flat:?}");
 });
+
+fn funds_rules_form<'a>(kept: &'a str, rate: &'a str, note: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("dues_rate", rate),
+        ("dues_base_step", "10"),
+        ("dues_kept", "100%"),
+        ("union_fund_rate", "2%"),
+        ("union_fund_kept", kept),
+        ("joiners_pay_first_month", "on"),
+        ("leavers_pay_last_month", "on"),
+        ("note", note),
+    ]
+}
+
+dual_test!(async fn the_funds_rules_page_stores_versions_stricter_than_the_union_above_never_laxer(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let versions = || scalar(&app, "SELECT COUNT(*) FROM funds_rule_set");
+    let field_error = |r: &testkit::app::Resp, id: &str| r.select(&format!("#{id}-error")).join(" ");
+    // The district keeps 60 % of the union fund (its first version, full-width digits).
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let r = staff.post(&format!("/funds/rules/{}", o.union.0), &funds_rules_form("６０%", "0.5%", "区工会 2027 年标准")).await;
+    r.assert_status(303);
+    assert!(staff.follow(&r).await.text().contains("区工会 2027 年标准"));
+    assert_eq!(versions().await, 1);
+    // School A's chair: keeping 70 % is laxer — refused at its field naming 60 %, typed values kept.
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let path = format!("/funds/rules/{}", o.school_a.0);
+    let page = chair.get(&path).await;
+    page.assert_status(200);
+    assert!(page.text().contains("funds#") && page.text().contains("v1"), "the district's version is in force");
+    let r = chair.post(&path, &funds_rules_form("70%", "0.5%", "想多留一些")).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(field_error(&r, "union_fund_kept").contains("60%"), "{}", field_error(&r, "union_fund_kept"));
+    assert!(r.text().contains("value=\"70%\"") && r.text().contains("想多留一些"));
+    // A rate typed as 0.5 (that is 50 %) is refused at its field.
+    let r = chair.post(&path, &funds_rules_form("50%", "0.5", "x")).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!field_error(&r, "dues_rate").is_empty());
+    assert_eq!(versions().await, 1);
+    // Keeping 50 % is stricter: stored, first in the history.
+    let r = chair.post(&path, &funds_rules_form("50%", "0.5%", "本校从严")).await;
+    r.assert_status(303);
+    let rows = chair.follow(&r).await.select("table.rule-history tbody tr");
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].contains("本校从严") && rows[0].contains("留成 1/2"), "50 % kept, shown as a half: {rows:?}");
+    assert_eq!(versions().await, 2);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'funds_rules.version'").await, 2);
+    // Another school's chair: 404 on A's page and form; a member: 403; the area's lead
+    // reads the rules without a form and cannot store a version.
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&path).await.status.as_u16(), 404);
+    assert_eq!(b.post(&path, &funds_rules_form("10%", "0.5%", "x")).await.status.as_u16(), 404);
+    let mut m = app.client_as(Role::Member, o.school_a).await;
+    assert_eq!(m.get(&path).await.status.as_u16(), 403);
+    let mut fin = app.client_as(Role::AreaLead, o.area_a).await;
+    let page = fin.get(&path).await;
+    page.assert_status(200);
+    assert!(page.select("#funds-rules-form").is_empty());
+    assert_eq!(fin.post(&path, &funds_rules_form("10%", "0.5%", "x")).await.status.as_u16(), 403);
+    assert_eq!(versions().await, 2);
+});

@@ -309,7 +309,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 49] = [
+    let prefixes: [(&str, i64); 50] = [
+        ("/funds/rules/", w.school.0),
         ("/api/v1/plans/", w.school.0),
         ("/assistance/contacts/", w.retiree_contact),
         ("/assistance/rules/", w.school.0),
