@@ -272,6 +272,8 @@ struct World {
     campaign: i64,
     /// A staff-home application of school A, self-assessed (assessment).
     home_application: i64,
+    /// An open appeal of school A against its hand score (assessment).
+    appeal: i64,
     /// School A's news item (submitted), a task of its plan and its year summary draft.
     news_item: i64,
     plan_task: i64,
@@ -307,7 +309,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 46] = [
+    let prefixes: [(&str, i64); 47] = [
         ("/funds/receipts/", w.receipt),
         ("/funds/dues/members/", w.dues_member),
         ("/funds/dues/rolls/", w.dues_roll),
@@ -317,6 +319,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/petitions/", w.petition),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
+        ("/assessment/appeals/", w.appeal),
         ("/news/items/", w.news_item),
         ("/news/rules/", w.school.0),
         ("/plans/tasks/", w.plan_task),
@@ -644,6 +647,26 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
     .parse(current())
     .unwrap();
     store::assessment::homes::apply(&app.t.store, &sys(), &who(), app.org.school_a, &sa, today())
+        .await
+        .unwrap()
+        .0
+}
+
+/// School A's hand score of this school year's records and its open appeal (assessment).
+async fn appeal_of_a(app: &TestApp) -> i64 {
+    use store::assessment::hand;
+    let st = &app.t.store;
+    let year = domain::congress::school_year(web::today());
+    let input = hand::HandInput {
+        indicator: "records".into(),
+        points: "2".into(),
+        evidence: "甲校台账.pdf".into(),
+    };
+    let cap = sys();
+    hand::give(st, hand::ScorerCap::Area(&cap), &who(), app.org.school_a, year, &input, web::today())
+        .await
+        .unwrap();
+    hand::appeal(st, &sys(), &who(), app.org.school_a, year, "records", "甲校申诉", web::today())
         .await
         .unwrap()
         .0
@@ -1100,6 +1123,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
     let (visit, campaign) = visit_and_campaign_of_a(&app).await;
     let home_application = home_application_of_a(&app).await;
+    let appeal = appeal_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
     let (funds_entry, finding, dues_roll, payroll_batch, dues_member, receipt) = funds_of_a(&app).await;
@@ -1126,6 +1150,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         visit,
         campaign,
         home_application,
+        appeal,
         news_item,
         plan_task,
         summary,
@@ -1143,7 +1168,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
+        names: vec!["甲校之家.jpg", "甲校台账.pdf", "甲校申诉", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
