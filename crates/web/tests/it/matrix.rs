@@ -652,7 +652,7 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
         .0
 }
 
-/// School A's hand score of this school year's records and its open appeal (assessment).
+/// School A's hand scores of this school year and an open appeal of one (assessment).
 async fn appeal_of_a(app: &TestApp) -> i64 {
     use store::assessment::hand;
     let st = &app.t.store;
@@ -666,7 +666,17 @@ async fn appeal_of_a(app: &TestApp) -> i64 {
     hand::give(st, hand::ScorerCap::Area(&cap), &who(), app.org.school_a, year, &input, web::today())
         .await
         .unwrap();
-    hand::appeal(st, &sys(), &who(), app.org.school_a, year, "records", "甲校申诉", web::today())
+    let district = sys();
+    let input = hand::HandInput {
+        indicator: "innovation".into(),
+        ..input
+    };
+    hand::give(st, hand::ScorerCap::District(&district), &who(), app.org.school_a, year, &input, web::today())
+        .await
+        .unwrap();
+    // The open appeal is on the district's indicator, so that the appeal route's own body
+    // (on the area's) can be accepted.
+    hand::appeal(st, &sys(), &who(), app.org.school_a, year, "innovation", "甲校申诉", web::today())
         .await
         .unwrap()
         .0
