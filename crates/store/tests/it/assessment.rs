@@ -264,6 +264,12 @@ dual_test!(async fn the_demo_year_has_levels_in_the_seeds_shares_one_veto_and_on
         assert_eq!(s.score.earned, s.score.lines.iter().map(|l| l.points).sum::<i64>());
     }
     assert!(an.schools[0].score.total() > 50, "the best school earns points from real figures: {:?}", an.schools[0].score);
+    // Every school has its hand scores of the year; one appeal changed a score, both kept.
+    for s in &an.schools {
+        assert!(s.score.lines.iter().filter(|l| l.scorer.is_some()).all(|l| l.points > 0), "{}", s.name);
+    }
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM annual_appeal WHERE status = 'changed'").await, 1);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM annual_hand_score").await, 2 * n as i64 + 1);
 });
 
 fn hand_input(indicator: &str, points: &str, evidence: &str) -> hand::HandInput {
