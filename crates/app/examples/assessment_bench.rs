@@ -168,7 +168,11 @@ async fn table(members: usize) -> anyhow::Result<()> {
     );
     for (name, v, q) in [
         ("healthz (ceiling)", &mut ceiling, ceiling_q),
-        ("annual assessment (scores, ranks, veto)", &mut compute, compute_q),
+        (
+            "annual assessment (scores, ranks, veto)",
+            &mut compute,
+            compute_q,
+        ),
         ("page /assessment", &mut page, page_q),
     ] {
         let max = v.iter().cloned().fold(0.0, f64::max);

@@ -854,7 +854,10 @@ mod tests {
         let v1 = scheme(1).unwrap();
         let v2 = current();
         assert_eq!(v2.version, 2);
-        assert_eq!(v1.indicators, v2.indicators, "version 2 keeps the computed numbers");
+        assert_eq!(
+            v1.indicators, v2.indicators,
+            "version 2 keeps the computed numbers"
+        );
         assert_eq!((v2.hand_max(), v2.full_max()), (10, 110));
         assert!(v2.appeal_days > 0);
         let f = figs(&[(CONGRESS_QUORUM, 1)]);
@@ -862,8 +865,15 @@ mod tests {
             [("records".to_string(), 4), ("innovation".to_string(), 99)].into();
         let s = score_with(v2, &f, &hand, false);
         let line = |c: &str| s.lines.iter().find(|l| l.indicator == c).unwrap().clone();
-        assert_eq!((line("records").points, line("records").scorer), (4, Some(Scorer::Area)));
-        assert_eq!(line("innovation").points, 5, "clamped to the indicator's points");
+        assert_eq!(
+            (line("records").points, line("records").scorer),
+            (4, Some(Scorer::Area))
+        );
+        assert_eq!(
+            line("innovation").points,
+            5,
+            "clamped to the indicator's points"
+        );
         assert_eq!(s.total(), 20 + 4 + 5);
         // Version 1 has no hand lines.
         assert_eq!(score_with(v1, &f, &hand, false).total(), 20);

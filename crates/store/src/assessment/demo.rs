@@ -188,8 +188,16 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
             points: (3 + (i % 3)).to_string(),
             evidence: format!("台账{}.pdf\n/congress/oversight?year={year}", i + 1),
         };
-        hand::give(st, hand::ScorerCap::Area(&recommend), &lead, school, year, &records, day)
-            .await?;
+        hand::give(
+            st,
+            hand::ScorerCap::Area(&recommend),
+            &lead,
+            school,
+            year,
+            &records,
+            day,
+        )
+        .await?;
         let innovation = hand::HandInput {
             indicator: "innovation".into(),
             points: (2 + (i % 4)).to_string(),

@@ -334,14 +334,16 @@ pub async fn appeal(
                 .arg("last", last.to_string()),
         ));
     }
-    let open: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let open: Option<i64> = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "SELECT id FROM annual_appeal WHERE school_union_id = $1 AND school_year = $2 AND indicator = $3 AND status = 'open'"
     )
     .bind(school.0)
     .bind(i64::from(year))
     .bind(ind.code)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     if open.is_some() {
         return Err(invalid(FieldError::new("indicator", t::APPEAL_OPEN)));
     }
@@ -455,7 +457,10 @@ pub async fn decide(
     if let Some(p) = new_points {
         let current_score = latest_tx(&mut tx, school, year, ind.code).await?;
         let mut evidence = disputed.evidence();
-        evidence.push(format!("/assessment/schools/{}?year={year}#appeal-{}", school.0, id.0));
+        evidence.push(format!(
+            "/assessment/schools/{}?year={year}#appeal-{}",
+            school.0, id.0
+        ));
         let evidence =
             serde_json::to_string(&evidence).map_err(|e| StoreError::Other(e.to_string()))?;
         let sid = insert_score(
@@ -477,7 +482,8 @@ pub async fn decide(
         )
         .note("score_id", sid);
     }
-    let n = on_tx!(&mut tx, |c| sqlx::query(
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE annual_appeal SET status = $1, outcome = $2, decided_by = $3, decided_by_label = $4, decided_on = $5
          WHERE id = $6 AND status = 'open'"
     )
@@ -489,7 +495,8 @@ pub async fn decide(
     .bind(id.0)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if n != 1 {
         return Err(StoreError::Stale);
     }

@@ -273,7 +273,11 @@ dual_test!(async fn the_demo_year_has_levels_in_the_seeds_shares_one_veto_and_on
 });
 
 fn hand_input(indicator: &str, points: &str, evidence: &str) -> hand::HandInput {
-    hand::HandInput { indicator: indicator.into(), points: points.into(), evidence: evidence.into() }
+    hand::HandInput {
+        indicator: indicator.into(),
+        points: points.into(),
+        evidence: evidence.into(),
+    }
 }
 
 dual_test!(async fn hand_scores_count_within_their_points_and_an_appeal_outcome_changes_one_keeping_the_history(t) {

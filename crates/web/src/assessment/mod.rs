@@ -923,7 +923,11 @@ fn ledger_workbook(
     }
     let mut row = top + 1;
     for l in &s.score.lines {
-        ws.write_string(row, 0, tr.t(&format!("assessment-indicator-{}", l.indicator)))?;
+        ws.write_string(
+            row,
+            0,
+            tr.t(&format!("assessment-indicator-{}", l.indicator)),
+        )?;
         let mut figs = Vec::new();
         let mut links = Vec::new();
         for (k, v) in &l.figures {
@@ -936,14 +940,14 @@ fn ledger_workbook(
                 links.push(format!("{base}{}", f.href(s.school, year)));
             }
         }
-        if l.scorer.is_some() {
-            if let Some(h) = history.iter().find(|h| h.indicator == l.indicator) {
-                for e in h.evidence() {
-                    if e.starts_with('/') {
-                        links.push(format!("{base}{e}"));
-                    } else {
-                        figs.push(e);
-                    }
+        if l.scorer.is_some()
+            && let Some(h) = history.iter().find(|h| h.indicator == l.indicator)
+        {
+            for e in h.evidence() {
+                if e.starts_with('/') {
+                    links.push(format!("{base}{e}"));
+                } else {
+                    figs.push(e);
                 }
             }
         }
@@ -987,7 +991,11 @@ fn ledger_workbook(
         hs.write_number(r, 2, h.points as f64)?;
         hs.write_string(r, 3, &h.scored_by_label)?;
         hs.write_string(r, 4, h.evidence().join("\n"))?;
-        hs.write_string(r, 5, h.appeal_id.map(|x| format!("#{x}")).unwrap_or_default())?;
+        hs.write_string(
+            r,
+            5,
+            h.appeal_id.map(|x| format!("#{x}")).unwrap_or_default(),
+        )?;
     }
     let ps = wb.add_worksheet();
     ps.set_name(tr.t("assessment-appeals"))?;
@@ -1060,7 +1068,12 @@ fn nominations_workbook(
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
-    ws.write_string_with_format(0, 0, tr.t(&format!("assessment-nomination-{}", nom.tier)), &bold)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        tr.t(&format!("assessment-nomination-{}", nom.tier)),
+        &bold,
+    )?;
     ws.write_string(
         0,
         1,
@@ -1115,7 +1128,13 @@ fn nominations_workbook(
         let ev: Vec<String> = r
             .evidence()
             .into_iter()
-            .map(|e| if e.starts_with('/') { format!("{base}{e}") } else { e })
+            .map(|e| {
+                if e.starts_with('/') {
+                    format!("{base}{e}")
+                } else {
+                    e
+                }
+            })
             .collect();
         ws.write_string(row, 8, ev.join("\n"))?;
         if let Some(id) = r.application_id {

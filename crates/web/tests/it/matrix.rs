@@ -663,23 +663,48 @@ async fn appeal_of_a(app: &TestApp) -> i64 {
         evidence: "甲校台账.pdf".into(),
     };
     let cap = sys();
-    hand::give(st, hand::ScorerCap::Area(&cap), &who(), app.org.school_a, year, &input, web::today())
-        .await
-        .unwrap();
+    hand::give(
+        st,
+        hand::ScorerCap::Area(&cap),
+        &who(),
+        app.org.school_a,
+        year,
+        &input,
+        web::today(),
+    )
+    .await
+    .unwrap();
     let district = sys();
     let input = hand::HandInput {
         indicator: "innovation".into(),
         ..input
     };
-    hand::give(st, hand::ScorerCap::District(&district), &who(), app.org.school_a, year, &input, web::today())
-        .await
-        .unwrap();
+    hand::give(
+        st,
+        hand::ScorerCap::District(&district),
+        &who(),
+        app.org.school_a,
+        year,
+        &input,
+        web::today(),
+    )
+    .await
+    .unwrap();
     // The open appeal is on the district's indicator, so that the appeal route's own body
     // (on the area's) can be accepted.
-    hand::appeal(st, &sys(), &who(), app.org.school_a, year, "innovation", "甲校申诉", web::today())
-        .await
-        .unwrap()
-        .0
+    hand::appeal(
+        st,
+        &sys(),
+        &who(),
+        app.org.school_a,
+        year,
+        "innovation",
+        "甲校申诉",
+        web::today(),
+    )
+    .await
+    .unwrap()
+    .0
 }
 
 /// An open anonymous survey of school A, not yet answered, and a letter to school A's
