@@ -47,12 +47,17 @@ pub mod text {
         REASON_REQUIRED = "assessment-reason-required",
         NO_LEVEL = "assessment-no-level",
         NOT_A_SCHOOL = "assessment-not-a-school",
+        NOT_HAND_SCORED = "assessment-not-hand-scored",
+        APPEAL_CLOSED = "assessment-appeal-closed",
+        APPEAL_OPEN = "assessment-appeal-open",
+        APPEAL_NOTHING = "assessment-appeal-nothing",
+        SAME_PERSON = "assessment-same-person",
     }
 }
 
 use text as t;
 
-crate::kit::id_types!(HomeApplicationId);
+crate::kit::id_types!(HomeApplicationId, HandScoreId, AppealId);
 
 coded!(
     /// The level of a staff home (职工之家), lowest first.
@@ -71,6 +76,14 @@ coded!(
     FirstReview = "first_review" ["初审通过"],
     Approved = "approved" ["已评定"],
     Refused = "refused" ["未通过"],
+});
+
+coded!(
+    /// Where an appeal against a hand score stands.
+    AppealStatus, "assessment-appeal-status", {
+    Open = "open" ["待处理"],
+    Upheld = "upheld" ["维持原评分"],
+    Changed = "changed" ["已改分"],
 });
 
 coded!(
@@ -154,6 +167,35 @@ impl Measure {
     }
 }
 
+/// Who scores a hand-scored indicator: the area (片) lead or the district.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scorer {
+    /// The area lead (or union staff): the `HomeRecommend` permission.
+    Area,
+    /// The district: the `AssessmentReview` permission.
+    District,
+}
+
+/// An indicator of the annual assessment scored by hand, with evidence, by the scheme's
+/// scorer; its points count like a computed indicator's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandIndicator {
+    /// Stable code; catalogue key `assessment-indicator-<code>`.
+    pub code: &'static str,
+    pub points: i64,
+    pub scorer: Scorer,
+}
+
+/// An upward nomination of staff homes: the schools holding `level` are the candidates for
+/// the `tier`'s title (city 优秀职工之家, province 模范职工之家), at most `count` of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Nomination {
+    /// `city` or `province`; catalogue key `assessment-nomination-<tier>`.
+    pub tier: &'static str,
+    pub level: HomeLevel,
+    pub count: i64,
+}
+
 /// An indicator (指标) of the annual assessment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Indicator {
@@ -182,6 +224,12 @@ pub struct Scheme {
     pub veto_figure: &'static str,
     /// A school below this total, or vetoed, is on the weak-union list (薄弱工会).
     pub weak_below: i64,
+    /// Indicators scored by hand with evidence (added in version 2).
+    pub hand: &'static [HandIndicator],
+    /// Days a school has to appeal a hand score, from the day it was given.
+    pub appeal_days: i64,
+    /// Upward nominations (version 2 on).
+    pub nominations: &'static [Nomination],
 }
 
 pub const CONGRESS_QUORUM: &str = "figure-congress-meetings-quorum";
@@ -287,8 +335,20 @@ static INDICATORS_V1: &[Indicator] = &[
     },
 ];
 
-/// Every scheme, oldest first. A change is a new version appended here; none is edited.
-pub static SCHEMES: &[Scheme] = &[Scheme {
+static HAND_V2: &[HandIndicator] = &[
+    HandIndicator {
+        code: "records",
+        points: 5,
+        scorer: Scorer::Area,
+    },
+    HandIndicator {
+        code: "innovation",
+        points: 5,
+        scorer: Scorer::District,
+    },
+];
+
+const V1: Scheme = Scheme {
     version: 1,
     source: Source::Local,
     standards: STANDARDS_V1,
@@ -304,7 +364,40 @@ pub static SCHEMES: &[Scheme] = &[Scheme {
     indicators: INDICATORS_V1,
     veto_figure: CONGRESS_QUORUM,
     weak_below: 60,
-}];
+    hand: &[],
+    appeal_days: 0,
+    nominations: &[],
+};
+
+/// Seed 002 records two city-level 优秀职工之家 in a year; the province's number is the
+/// union's own. Both local.
+static NOMINATIONS_V2: &[Nomination] = &[
+    Nomination {
+        tier: "city",
+        level: HomeLevel::Model,
+        count: 2,
+    },
+    Nomination {
+        tier: "province",
+        level: HomeLevel::Model,
+        count: 1,
+    },
+];
+
+/// Every scheme, oldest first. A change is a new version appended here; none is edited.
+/// Version 2 keeps version 1's numbers and adds two hand-scored indicators (the ledger kept
+/// in order, scored by the area; innovative work, scored by the district; 5 points each)
+/// a 15-day appeal window and the upward nominations (city 2, province 1) — all local.
+pub static SCHEMES: &[Scheme] = &[
+    V1,
+    Scheme {
+        version: 2,
+        hand: HAND_V2,
+        appeal_days: 15,
+        nominations: NOMINATIONS_V2,
+        ..V1
+    },
+];
 
 /// The scheme in force (the newest).
 pub fn current() -> &'static Scheme {
@@ -322,9 +415,29 @@ impl Scheme {
         self.standards.iter().map(|s| s.points).sum()
     }
 
-    /// The most points of the annual assessment.
+    /// The most points of the annual assessment's computed indicators.
     pub fn annual_max(&self) -> i64 {
         self.indicators.iter().map(|i| i.points).sum()
+    }
+
+    /// The most points of the hand-scored indicators.
+    pub fn hand_max(&self) -> i64 {
+        self.hand.iter().map(|i| i.points).sum()
+    }
+
+    /// The most points in all (computed and by hand).
+    pub fn full_max(&self) -> i64 {
+        self.annual_max() + self.hand_max()
+    }
+
+    /// An upward nomination by tier.
+    pub fn nomination(&self, tier: &str) -> Option<&'static Nomination> {
+        self.nominations.iter().find(|n| n.tier == tier)
+    }
+
+    /// A hand-scored indicator by code.
+    pub fn hand_indicator(&self, code: &str) -> Option<&'static HandIndicator> {
+        self.hand.iter().find(|h| h.code == code)
     }
 
     pub fn min_score_for(&self, level: HomeLevel) -> i64 {
@@ -491,6 +604,9 @@ pub struct Line {
     pub max: i64,
     pub figures: Vec<(&'static str, i64)>,
     pub points: i64,
+    /// For a hand-scored indicator, who scores it (its figures are empty; its points are
+    /// the latest hand score, 0 until scored).
+    pub scorer: Option<Scorer>,
 }
 
 /// Why a school's year was vetoed.
@@ -523,11 +639,12 @@ impl Score {
         self.veto.is_some() || self.earned < scheme.weak_below
     }
 
-    /// The indicators that gave no points (the weak list's reasons).
+    /// The computed indicators that gave no points (the weak list's reasons: a figure the
+    /// platform's records lack; hand scores are the scorer's judgement, shown on the ledger).
     pub fn missing(&self) -> Vec<&'static str> {
         self.lines
             .iter()
-            .filter(|l| l.points == 0)
+            .filter(|l| l.points == 0 && l.scorer.is_none())
             .map(|l| l.indicator)
             .collect()
     }
@@ -536,6 +653,17 @@ impl Score {
 /// Scores one school from its figures (`key → value`; missing reads as 0). `exempted`: a
 /// justified exemption from the yearly meeting was recorded.
 pub fn score(scheme: &Scheme, figures: &BTreeMap<String, i64>, exempted: bool) -> Score {
+    score_with(scheme, figures, &BTreeMap::new(), exempted)
+}
+
+/// Scores one school from its figures and its hand scores (`indicator → points`, each
+/// clamped to the indicator's points; a missing one is 0).
+pub fn score_with(
+    scheme: &Scheme,
+    figures: &BTreeMap<String, i64>,
+    hand: &BTreeMap<String, i64>,
+    exempted: bool,
+) -> Score {
     let get = |k: &str| figures.get(k).copied().unwrap_or(0);
     let mut lines = Vec::with_capacity(scheme.indicators.len());
     for ind in scheme.indicators {
@@ -565,6 +693,16 @@ pub fn score(scheme: &Scheme, figures: &BTreeMap<String, i64>, exempted: bool) -
                 .map(|f| (f, get(f)))
                 .collect(),
             points,
+            scorer: None,
+        });
+    }
+    for h in scheme.hand {
+        lines.push(Line {
+            indicator: h.code,
+            max: h.points,
+            figures: Vec::new(),
+            points: hand.get(h.code).copied().unwrap_or(0).clamp(0, h.points),
+            scorer: Some(h.scorer),
         });
     }
     let earned = lines.iter().map(|l| l.points).sum();
@@ -598,6 +736,7 @@ pub static AREA: crate::area::Area = crate::area::Area {
         crate::area::CodedEnum::of::<HomeLevel>(),
         crate::area::CodedEnum::of::<ApplicationStatus>(),
         crate::area::CodedEnum::of::<LevelChange>(),
+        crate::area::CodedEnum::of::<AppealStatus>(),
     ],
 };
 
@@ -708,6 +847,36 @@ mod tests {
         assert_eq!(e.get("score1").unwrap().key, t::SCORE_RANGE);
         assert_eq!(e.get("score2").unwrap().key, t::SCORE_INVALID);
         assert_eq!(e.get("score3").unwrap().key, t::SCORE_INVALID);
+    }
+
+    #[test]
+    fn hand_scores_count_within_their_points_and_version_one_is_unchanged() {
+        let v1 = scheme(1).unwrap();
+        let v2 = current();
+        assert_eq!(v2.version, 2);
+        assert_eq!(
+            v1.indicators, v2.indicators,
+            "version 2 keeps the computed numbers"
+        );
+        assert_eq!((v2.hand_max(), v2.full_max()), (10, 110));
+        assert!(v2.appeal_days > 0);
+        let f = figs(&[(CONGRESS_QUORUM, 1)]);
+        let hand: BTreeMap<String, i64> =
+            [("records".to_string(), 4), ("innovation".to_string(), 99)].into();
+        let s = score_with(v2, &f, &hand, false);
+        let line = |c: &str| s.lines.iter().find(|l| l.indicator == c).unwrap().clone();
+        assert_eq!(
+            (line("records").points, line("records").scorer),
+            (4, Some(Scorer::Area))
+        );
+        assert_eq!(
+            line("innovation").points,
+            5,
+            "clamped to the indicator's points"
+        );
+        assert_eq!(s.total(), 20 + 4 + 5);
+        // Version 1 has no hand lines.
+        assert_eq!(score_with(v1, &f, &hand, false).total(), 20);
     }
 
     #[test]

@@ -4,15 +4,16 @@
 //! with no quorate congress meeting and no recorded exemption (`congress_exemption`, seed
 //! 000), totals, ranks in the area and in the whole scope, and the weak-union list.
 //!
-//! Nothing is stored: the same figures give the same assessment, and every point can be
-//! followed back to the figure (and its list of records) that made it. The query count is
-//! one for the schools, one for the exemptions and one per area's figures, whatever the
-//! number of schools.
+//! Nothing computed is stored: the same figures give the same assessment, and every point
+//! can be followed back to the figure (and its list of records) that made it; the
+//! hand-scored indicators read the latest hand score ([`super::hand`]). The query count is
+//! one for the schools and their exemptions, one for the hand scores and one per area's
+//! figures, whatever the number of schools.
 
 use crate::area::Reach;
 use crate::db::{Arg, Sql};
 use crate::{Store, StoreError};
-use domain::assessment::{Scheme, Score, current, ranks, score};
+use domain::assessment::{Scheme, Score, current, ranks, score_with};
 use domain::auth::{Cap, perm};
 use domain::ids::OrgUnitId;
 use std::collections::{BTreeMap, HashMap};
@@ -85,6 +86,7 @@ pub async fn compute(
     for v in values {
         *per.entry(v.unit.0).or_default().entry(v.key).or_insert(0) += v.value;
     }
+    let hand = super::hand::latest(st, cap.scope(), year).await?;
     let empty = BTreeMap::new();
     let mut out: Vec<SchoolScore> = schools
         .into_iter()
@@ -95,7 +97,12 @@ pub async fn compute(
                 name: s.name,
                 area: s.area_id.map(OrgUnitId),
                 area_name: s.area_name,
-                score: score(scheme, figs, s.reason.is_some()),
+                score: score_with(
+                    scheme,
+                    figs,
+                    hand.get(&s.id).unwrap_or(&empty),
+                    s.reason.is_some(),
+                ),
                 exemption: s.reason,
                 rank: 0,
                 area_rank: 0,

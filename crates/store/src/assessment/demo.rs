@@ -4,12 +4,13 @@
 //! school's re-review refused and downgraded to qualified (leaving more than 60 % advanced
 //! or model); one application waiting for its area's recommendation. For the annual assessment of the last school year, of the schools
 //! whose congress met without a quorum the last one gets a recorded exemption with its
-//! reason; the others stay vetoed.
+//! reason; the others stay vetoed; every school has its two hand scores with evidence, and
+//! the first school's appeal against its ledger score was upheld in part (score changed).
 //!
 //! Runs through the same store functions as people do (two different reviewers, the
 //! quotas checked), so every step has its audit record. Deterministic for a district.
 
-use super::homes;
+use super::{hand, homes};
 use crate::area::Reach;
 use crate::audit::Who;
 use crate::{StoreError, on_db};
@@ -172,6 +173,68 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
             OrgUnitId(s),
             year,
             "校舍整体改造搬迁，经区教育工会同意，教代会延至新学年初召开",
+        )
+        .await?;
+    }
+    // The last school year's hand-scored indicators, a week after the year ended: the area
+    // scores the ledgers, the district the innovative work; the first school appeals its
+    // ledger score and the district, after a review, changes it (the old score stays).
+    let day = domain::congress::school_year_range(year).1 + Duration::days(7);
+    let district = Who::system("区教育工会 评分人");
+    for (i, (s,)) in schools.iter().enumerate() {
+        let school = OrgUnitId(*s);
+        let records = hand::HandInput {
+            indicator: "records".into(),
+            points: (3 + (i % 3)).to_string(),
+            evidence: format!("台账{}.pdf\n/congress/oversight?year={year}", i + 1),
+        };
+        hand::give(
+            st,
+            hand::ScorerCap::Area(&recommend),
+            &lead,
+            school,
+            year,
+            &records,
+            day,
+        )
+        .await?;
+        let innovation = hand::HandInput {
+            indicator: "innovation".into(),
+            points: (2 + (i % 4)).to_string(),
+            evidence: "特色工作总结.docx\n/news".into(),
+        };
+        hand::give(
+            st,
+            hand::ScorerCap::District(&review),
+            &district,
+            school,
+            year,
+            &innovation,
+            day,
+        )
+        .await?;
+    }
+    if let Some((s,)) = schools.first() {
+        let appeal = hand::appeal(
+            st,
+            &apply,
+            &chair,
+            OrgUnitId(*s),
+            year,
+            "records",
+            "台账已按要求补齐教代会会议记录，请予复核",
+            day + Duration::days(3),
+        )
+        .await?;
+        hand::decide(
+            st,
+            &review,
+            &Who::system("区教育工会 复核人"),
+            appeal,
+            true,
+            "5",
+            "复核属实，台账完整",
+            day + Duration::days(10),
         )
         .await?;
     }

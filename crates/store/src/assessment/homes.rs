@@ -638,3 +638,81 @@ pub async fn history(
     q.push(" ORDER BY h.id DESC");
     q.fetch_all(&st.db).await
 }
+
+/// A candidate of an upward nomination: a school holding the nomination's level, with the
+/// application that won it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct NomineeRow {
+    pub school_union_id: i64,
+    pub school_name: String,
+    pub area_name: Option<String>,
+    pub awarded_on: NaiveDate,
+    pub application_id: Option<i64>,
+    pub area_score: Option<i64>,
+    pub self_total: Option<i64>,
+    pub evidence: Option<String>,
+}
+
+impl NomineeRow {
+    pub fn evidence(&self) -> Vec<String> {
+        self.evidence
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The candidates of an upward nomination (`tier` of the scheme in force) in scope: every
+/// school holding the tier's level on `today`, best area score first (then the
+/// self-assessment, then the name). The export is audited. One query for the rows.
+pub async fn nominees(
+    st: &Store,
+    cap: &Cap<perm::AssessmentReview>,
+    who: &Who,
+    tier: &str,
+    today: NaiveDate,
+) -> Result<(&'static Nomination, Vec<NomineeRow>), StoreError> {
+    let scheme = current();
+    let nom = scheme.nomination(tier).ok_or(StoreError::NotFound)?;
+    let mut q = Sql::new(
+        "SELECT h.school_union_id, u.name AS school_name, ar.name AS area_name, h.decided_on AS awarded_on,
+                a.id AS application_id, a.area_score, a.self_total, a.evidence
+         FROM home_level h JOIN org_unit u ON u.id = h.school_union_id
+         LEFT JOIN org_unit ar ON ar.id = u.parent_id AND ar.kind = 'area'
+         LEFT JOIN home_application a ON a.id = h.application_id
+         WHERE h.id IN (SELECT MAX(h2.id) FROM home_level h2 WHERE h2.decided_on <= ",
+    );
+    q.bind(Arg::Date(today))
+        .push(" GROUP BY h2.school_union_id) AND h.level = ")
+        .bind(Arg::Text(nom.level.code().to_string()));
+    crate::scope::restrict(&mut q, "h.school_union_id", cap.scope());
+    let mut rows: Vec<NomineeRow> = q.fetch_all(&st.db).await?;
+    rows.sort_by(|x, y| {
+        y.area_score
+            .cmp(&x.area_score)
+            .then_with(|| y.self_total.cmp(&x.self_total))
+            .then_with(|| x.school_name.cmp(&y.school_name))
+    });
+    let mut tx = st.db.begin().await?;
+    let mut ch = Changes::new();
+    ch.note("tier", nom.tier)
+        .note("level", nom.level.code())
+        .note("rows", rows.len() as i64)
+        .note("count", nom.count)
+        .note("scheme_version", scheme.version);
+    crate::audit::append(
+        &mut tx,
+        &st.cipher,
+        who,
+        Event {
+            action: "home_nomination.export",
+            entity_type: "home_level",
+            entity_id: None,
+            org_unit: cap.scope().roots().and_then(|r| r.first().copied()),
+            changes: &ch,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((nom, rows))
+}

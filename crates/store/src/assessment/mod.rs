@@ -10,6 +10,7 @@
 
 pub mod annual;
 pub mod demo;
+pub mod hand;
 pub mod homes;
 
 use crate::area::{Area, CodedColumn, Reach};
@@ -52,6 +53,7 @@ pub static AREA: Area = Area {
         CodedColumn::of::<ApplicationStatus>("home_application.status"),
         CodedColumn::of::<HomeLevel>("home_level.level"),
         CodedColumn::of::<LevelChange>("home_level.change"),
+        CodedColumn::of::<AppealStatus>("annual_appeal.status"),
     ],
     demo: Some(demo::area_demo),
     figures: FIGURES,

@@ -12,7 +12,7 @@ use domain::congress::school_year;
 use domain::ids::OrgUnitId;
 use store::StoreError;
 use store::area::Reach;
-use store::assessment::{annual, homes};
+use store::assessment::{annual, hand, homes};
 use store::audit::Who;
 use testkit::*;
 
@@ -264,4 +264,106 @@ dual_test!(async fn the_demo_year_has_levels_in_the_seeds_shares_one_veto_and_on
         assert_eq!(s.score.earned, s.score.lines.iter().map(|l| l.points).sum::<i64>());
     }
     assert!(an.schools[0].score.total() > 50, "the best school earns points from real figures: {:?}", an.schools[0].score);
+    // Every school has its hand scores of the year; one appeal changed a score, both kept.
+    for s in &an.schools {
+        assert!(s.score.lines.iter().filter(|l| l.scorer.is_some()).all(|l| l.points > 0), "{}", s.name);
+    }
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM annual_appeal WHERE status = 'changed'").await, 1);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM annual_hand_score").await, 2 * n as i64 + 1);
+});
+
+fn hand_input(indicator: &str, points: &str, evidence: &str) -> hand::HandInput {
+    hand::HandInput {
+        indicator: indicator.into(),
+        points: points.into(),
+        evidence: evidence.into(),
+    }
+}
+
+dual_test!(async fn hand_scores_count_within_their_points_and_an_appeal_outcome_changes_one_keeping_the_history(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    let year = school_year(today());
+    let lead = actor(&[(Role::AreaLead, o.area_a)]).authorize::<perm::HomeRecommend>().unwrap();
+    let staff = actor(&[(Role::UnionStaff, o.union)]).authorize::<perm::AssessmentReview>().unwrap();
+    let area = hand::ScorerCap::Area(&lead);
+    // Out of range and a forbidden type of evidence: both refused at their fields, nothing stored.
+    let e = hand::give(st, area, &person("片长"), o.school_a, year, &hand_input("records", "6", "setup.exe"), today()).await.unwrap_err();
+    let StoreError::Invalid(f) = e else { panic!("a field error") };
+    assert_eq!(f.get("points").unwrap().key, t::SCORE_RANGE);
+    assert_eq!(f.get("evidence").unwrap().key, t::EVIDENCE_TYPE);
+    // No evidence at all is refused too.
+    let e = hand::give(st, area, &person("片长"), o.school_a, year, &hand_input("records", "3", " "), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("evidence", t::EVIDENCE_REQUIRED));
+    // The area does not score the district's indicator; nor a computed one.
+    let e = hand::give(st, area, &person("片长"), o.school_a, year, &hand_input("innovation", "3", "a.pdf"), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("indicator", t::NOT_HAND_SCORED));
+    let e = hand::give(st, area, &person("片长"), o.school_a, year, &hand_input("congress", "3", "a.pdf"), today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("indicator", t::NOT_HAND_SCORED));
+    // Area B's lead holds the permission but not school A.
+    let lead_b = actor(&[(Role::AreaLead, o.area_b)]).authorize::<perm::HomeRecommend>().unwrap();
+    let e = hand::give(st, hand::ScorerCap::Area(&lead_b), &person("乙片长"), o.school_a, year, &hand_input("records", "3", "a.pdf"), today()).await.unwrap_err();
+    assert!(matches!(e, StoreError::NotFound));
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM annual_hand_score").await, 0);
+
+    // Scored: the points count in the year's assessment, each line naming its scorer.
+    hand::give(st, area, &person("片长"), o.school_a, year, &hand_input("records", "3", "台账.pdf\n/congress"), today()).await.unwrap();
+    hand::give(st, hand::ScorerCap::District(&staff), &person("区工会"), o.school_a, year, &hand_input("innovation", "5", "特色.jpg"), today()).await.unwrap();
+    let view = sys::<perm::AssessmentView>();
+    let line = |an: &annual::Annual, c: &str| an.schools.iter().find(|s| s.school == o.school_a).unwrap().score.lines.iter().find(|l| l.indicator == c).unwrap().clone();
+    let an = annual::compute(st, &view, year).await.unwrap();
+    assert_eq!((line(&an, "records").points, line(&an, "records").scorer), (3, Some(Scorer::Area)));
+    assert_eq!((line(&an, "innovation").points, line(&an, "innovation").scorer), (5, Some(Scorer::District)));
+    let a = an.schools.iter().find(|s| s.school == o.school_a).unwrap();
+    assert_eq!(a.score.earned, a.score.lines.iter().map(|l| l.points).sum::<i64>());
+
+    // Appeals: the chair of school A, within the window and with a reason.
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]).authorize::<perm::HomeApply>().unwrap();
+    let e = hand::appeal(st, &chair, &person("主席"), o.school_a, year, "records", " ", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("reason", t::REASON_REQUIRED));
+    let late = today() + chrono::Duration::days(current().appeal_days + 1);
+    let e = hand::appeal(st, &chair, &person("主席"), o.school_a, year, "records", "台账已补齐", late).await.unwrap_err();
+    let StoreError::Invalid(f) = e else { panic!("a field error") };
+    assert_eq!((f.0[0].field, f.0[0].key), ("reason", t::APPEAL_CLOSED));
+    assert!(f.0[0].args.iter().any(|(k, v)| *k == "days" && *v == current().appeal_days.to_string()), "the window is named");
+    let e = hand::appeal(st, &chair, &person("主席"), o.school_b, year, "records", "x", today()).await.unwrap_err();
+    assert!(matches!(e, StoreError::NotFound), "another school is out of the chair's scope");
+    let e = hand::appeal(st, &chair, &person("主席"), o.school_a, year - 1, "records", "x", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("indicator", t::APPEAL_NOTHING));
+    let ap = hand::appeal(st, &chair, &person("主席"), o.school_a, year, "records", "台账已补齐", today()).await.unwrap();
+    let e = hand::appeal(st, &chair, &person("主席"), o.school_a, year, "records", "再次申诉", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("indicator", t::APPEAL_OPEN));
+
+    // The outcome: not by the scorer nor the appellant; with a reason; a score in range.
+    let e = hand::decide(st, &staff, &person("片长"), ap, true, "5", "复核", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("outcome", t::SAME_PERSON));
+    let e = hand::decide(st, &staff, &person("主席"), ap, false, "", "复核", today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("outcome", t::SAME_PERSON));
+    let e = hand::decide(st, &staff, &person("复核人"), ap, true, "9", "", today()).await.unwrap_err();
+    let StoreError::Invalid(f) = e else { panic!("a field error") };
+    assert_eq!(f.get("points").unwrap().key, t::SCORE_RANGE);
+    assert_eq!(f.get("outcome").unwrap().key, t::REASON_REQUIRED);
+    // Another district's reviewer (school B's chair has no such permission; area B out of scope).
+    let staff_b = actor(&[(Role::UnionStaff, o.school_b)]).authorize::<perm::AssessmentReview>();
+    if let Ok(cap) = staff_b {
+        assert!(matches!(hand::decide(st, &cap, &person("乙"), ap, true, "5", "x", today()).await, Err(StoreError::NotFound)));
+    }
+    hand::decide(st, &staff, &person("复核人"), ap, true, "5", "台账复核属实", today()).await.unwrap();
+    let e = hand::decide(st, &staff, &person("复核人二"), ap, false, "", "再议", today()).await.unwrap_err();
+    assert!(matches!(e, StoreError::State(_)), "an appeal is decided once");
+    // The history keeps both scores, newest first; the new one names the appeal.
+    let hist = hand::history(st, &view, o.school_a, year).await.unwrap();
+    let records: Vec<(i64, Option<i64>)> = hist.iter().filter(|h| h.indicator == "records").map(|h| (h.points, h.appeal_id)).collect();
+    assert_eq!(records, vec![(5, Some(ap.0)), (3, None)]);
+    let an = annual::compute(st, &view, year).await.unwrap();
+    assert_eq!(line(&an, "records").points, 5);
+    let appeals = hand::appeals(st, &view, o.school_a, year).await.unwrap();
+    assert_eq!((appeals[0].status(), appeals[0].outcome.as_deref()), (Some(AppealStatus::Changed), Some("台账复核属实")));
+    // Another school's chair sees none of it.
+    let cap_b = actor(&[(Role::SchoolChair, o.school_b)]).authorize::<perm::AssessmentView>().unwrap();
+    assert!(hand::history(st, &cap_b, o.school_a, year).await.unwrap().is_empty());
+    assert!(hand::appeals(st, &cap_b, o.school_a, year).await.unwrap().is_empty());
+    assert!(matches!(hand::appeal_get(st, &cap_b, ap).await, Err(StoreError::NotFound)));
+    // Every change is audited: two scores, the appeal, its outcome.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'annual_%'").await, 4);
 });

@@ -27,7 +27,7 @@ use domain::org::Coded;
 use serde::Deserialize;
 use store::StoreError;
 use store::assessment::annual::{self, SchoolScore};
-use store::assessment::homes;
+use store::assessment::{hand, homes};
 
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/assessment", Guard::staff(P::AssessmentView), annual_page)
@@ -40,6 +40,44 @@ fn routes(t: RouteTable) -> RouteTable {
             "/assessment/schools/{id}",
             Guard::staff(P::AssessmentView),
             ledger_page,
+        )
+        .get(
+            "/assessment/schools/{id}/ledger.xlsx",
+            Guard::staff(P::AssessmentView),
+            ledger_xlsx,
+        )
+        .get(
+            "/assessment/homes/nominations.xlsx",
+            Guard::staff(P::AssessmentReview),
+            nominations_xlsx,
+        )
+        .post(
+            "/assessment/schools/{id}/hand",
+            Guard::staff(P::HomeRecommend).form(&[
+                ("year", "{school_year}"),
+                ("indicator", "records"),
+                ("points", "4"),
+                ("evidence", "台账.pdf"),
+            ]),
+            give_hand,
+        )
+        .post(
+            "/assessment/schools/{id}/appeal",
+            Guard::staff(P::HomeApply).form(&[
+                ("year", "{school_year}"),
+                ("indicator", "records"),
+                ("reason", "台账已补齐"),
+            ]),
+            file_appeal,
+        )
+        .post(
+            "/assessment/appeals/{id}/decide",
+            Guard::staff(P::AssessmentReview).form(&[
+                ("decision", "change"),
+                ("points", "5"),
+                ("outcome", "复核属实"),
+            ]),
+            decide_appeal,
         )
         .get(
             "/assessment/homes",
@@ -116,6 +154,18 @@ pub static AREA: Area = Area {
             label_key: "doc-assessment-ledger",
             path: "/assessment/schools/{id}",
             kind: DocumentKind::Print,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-assessment-ledger-xlsx",
+            path: "/assessment/schools/{id}/ledger.xlsx",
+            kind: DocumentKind::Xlsx,
+            method: crate::Method::Get,
+        },
+        Document {
+            label_key: "doc-assessment-nominations",
+            path: "/assessment/homes/nominations.xlsx",
+            kind: DocumentKind::Xlsx,
             method: crate::Method::Get,
         },
         Document {
@@ -269,12 +319,60 @@ pub struct LineView {
     pub points: i64,
     /// (figure label, value, link to its records).
     pub figures: Vec<(String, String, String)>,
+    /// For a hand-scored line: who scores it, and the latest score's evidence (text, link).
+    pub scorer: String,
+    pub evidence: Vec<(String, bool)>,
+}
+
+/// One row of the hand-score history.
+pub struct HandView {
+    pub on: String,
+    pub indicator: String,
+    pub points: i64,
+    pub by: String,
+    pub evidence: Vec<(String, bool)>,
+    pub appeal: Option<i64>,
+}
+
+/// One appeal on the ledger.
+pub struct AppealView {
+    pub id: i64,
+    pub indicator: String,
+    pub filed: String,
+    pub reason: String,
+    pub status: String,
+    pub open: bool,
+    pub outcome: String,
+}
+
+/// The ledger's forms as typed (the hand score, the appeal, an appeal's outcome).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LedgerForm {
+    year: String,
+    indicator: String,
+    points: String,
+    evidence: String,
+    reason: String,
+    decision: String,
+    outcome: String,
+}
+
+/// Which of the ledger's forms a refusal belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedgerFormKind {
+    None,
+    Hand,
+    Appeal,
+    Decide(i64),
 }
 
 #[derive(Template)]
 #[template(path = "assessment/ledger.html")]
 struct LedgerPage {
     p: Chrome,
+    id: i64,
+    year: i32,
     school: String,
     area: String,
     year_label: String,
@@ -286,29 +384,96 @@ struct LedgerPage {
     veto: String,
     exemption: String,
     scheme_note: String,
+    hand_options: Vec<Opt>,
+    appeal_options: Vec<Opt>,
+    history: Vec<HandView>,
+    appeals: Vec<AppealView>,
+    can_decide: bool,
+    appeal_note: String,
+    form: LedgerForm,
+    which: LedgerFormKind,
+    errors: FieldErrors,
 }
 
-pub async fn ledger_page(
-    State(state): State<AppState>,
-    a: Auth,
-    Path(id): Path<i64>,
-    Query(q): Query<YearQuery>,
+impl LedgerPage {
+    /// The error of `field` when it belongs to the form `kind`.
+    fn err<K: std::borrow::Borrow<LedgerFormKind>>(&self, kind: K, field: &str) -> String {
+        if *kind.borrow() != self.which {
+            return String::new();
+        }
+        self.errors
+            .get(field)
+            .map(|e| self.p.tr.fe(e))
+            .unwrap_or_default()
+    }
+    fn hand_kind(&self) -> LedgerFormKind {
+        LedgerFormKind::Hand
+    }
+    fn appeal_kind(&self) -> LedgerFormKind {
+        LedgerFormKind::Appeal
+    }
+    fn decide_kind<I: std::borrow::Borrow<i64>>(&self, id: I) -> LedgerFormKind {
+        LedgerFormKind::Decide(*id.borrow())
+    }
+    /// The typed value of `field` when it belongs to the form `kind`.
+    fn typed<K: std::borrow::Borrow<LedgerFormKind>>(&self, kind: K, field: &str) -> String {
+        if *kind.borrow() != self.which {
+            return String::new();
+        }
+        match field {
+            "points" => self.form.points.clone(),
+            "evidence" => self.form.evidence.clone(),
+            "reason" => self.form.reason.clone(),
+            "outcome" => self.form.outcome.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+fn evidence_links(items: Vec<String>) -> Vec<(String, bool)> {
+    items
+        .into_iter()
+        .map(|e| {
+            let link = e.starts_with('/');
+            (e, link)
+        })
+        .collect()
+}
+
+fn scorer_label(tr: &Tr, s: Scorer) -> String {
+    tr.t(match s {
+        Scorer::Area => "assessment-scorer-area",
+        Scorer::District => "assessment-scorer-district",
+    })
+}
+
+async fn render_ledger(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    year: i32,
+    form: LedgerForm,
+    which: LedgerFormKind,
+    errors: FieldErrors,
 ) -> AppResult {
     let cap = a.actor.authorize::<perm::AssessmentView>()?;
-    let year = year_of(&q.year);
-    let (s, n) = match annual::ledger(&state.store, &cap, OrgUnitId(id), year).await {
+    let school = OrgUnitId(id);
+    let (s, n) = match annual::ledger(&state.store, &cap, school, year).await {
         Ok(v) => v,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
+    let history = hand::history(&state.store, &cap, school, year).await?;
+    let appeals = hand::appeals(&state.store, &cap, school, year).await?;
     let tr = a.tr;
     let scheme = domain::assessment::scheme(s.score.scheme).unwrap_or(current());
+    let ind_name = |c: &str| tr.t(&format!("assessment-indicator-{c}"));
     let lines = s
         .score
         .lines
         .iter()
         .map(|l| LineView {
-            indicator: tr.t(&format!("assessment-indicator-{}", l.indicator)),
+            indicator: ind_name(l.indicator),
             max: l.max,
             points: l.points,
             figures: l
@@ -323,6 +488,13 @@ pub async fn ledger_page(
                     (tr.t(k), shown, href)
                 })
                 .collect(),
+            scorer: l.scorer.map(|x| scorer_label(&tr, x)).unwrap_or_default(),
+            evidence: history
+                .iter()
+                .find(|h| h.indicator == l.indicator)
+                .filter(|_| l.scorer.is_some())
+                .map(|h| evidence_links(h.evidence()))
+                .unwrap_or_default(),
         })
         .collect();
     let veto = match &s.score.veto {
@@ -331,8 +503,53 @@ pub async fn ledger_page(
         }
         None => String::new(),
     };
-    a.render(&LedgerPage {
-        p: Chrome::new(&a, "assessment-ledger-title"),
+    let chosen = form.indicator.trim().to_string();
+    let may_area = a.actor.may(Permission::HomeRecommend);
+    let may_district = a.actor.may(Permission::AssessmentReview);
+    let hand_options = scheme
+        .hand
+        .iter()
+        .filter(|h| match h.scorer {
+            Scorer::Area => may_area,
+            Scorer::District => may_district,
+        })
+        .map(|h| {
+            Opt::new(
+                h.code,
+                format!(
+                    "{} ({} · 0–{})",
+                    ind_name(h.code),
+                    scorer_label(&tr, h.scorer),
+                    h.points
+                ),
+                which == LedgerFormKind::Hand && chosen == h.code,
+            )
+        })
+        .collect();
+    let scored: Vec<&str> = scheme
+        .hand
+        .iter()
+        .filter(|h| history.iter().any(|x| x.indicator == h.code))
+        .map(|h| h.code)
+        .collect();
+    let appeal_options = if a.actor.may(Permission::HomeApply) {
+        scored
+            .iter()
+            .map(|c| {
+                Opt::new(
+                    c,
+                    ind_name(c),
+                    which == LedgerFormKind::Appeal && chosen == *c,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = LedgerPage {
+        p: Chrome::new(a, "assessment-ledger-title"),
+        id,
+        year,
         school: s.name.clone(),
         area: s.area_name.clone().unwrap_or_default(),
         year_label: tr.ta(
@@ -350,11 +567,191 @@ pub async fn ledger_page(
         lines,
         earned: s.score.earned,
         total: s.score.total(),
-        max: scheme.annual_max(),
+        max: scheme.full_max(),
         veto,
         exemption: s.exemption.clone().unwrap_or_default(),
         scheme_note: scheme_note(&tr, scheme),
-    })
+        hand_options,
+        appeal_options,
+        history: history
+            .iter()
+            .map(|h| HandView {
+                on: tr.date(&h.scored_on),
+                indicator: ind_name(&h.indicator),
+                points: h.points,
+                by: h.scored_by_label.clone(),
+                evidence: evidence_links(h.evidence()),
+                appeal: h.appeal_id,
+            })
+            .collect(),
+        appeals: appeals
+            .iter()
+            .map(|x| AppealView {
+                id: x.id,
+                indicator: ind_name(&x.indicator),
+                filed: format!("{} · {}", tr.date(&x.filed_on), x.filed_by_label),
+                reason: x.reason.clone(),
+                status: tr.opt_label(x.status()),
+                open: x.status() == Some(AppealStatus::Open),
+                outcome: match (&x.outcome, &x.decided_on) {
+                    (Some(o), Some(d)) => format!(
+                        "{o} ({} · {})",
+                        tr.date(d),
+                        x.decided_by_label.clone().unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                },
+            })
+            .collect(),
+        can_decide: may_district,
+        appeal_note: tr.t1("assessment-appeal-note", "days", scheme.appeal_days),
+        form,
+        which,
+        errors: errors.clone(),
+    };
+    let mut r = a.render(&page)?;
+    if !errors.is_empty() {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn ledger_page(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> AppResult {
+    let year = year_of(&q.year);
+    render_ledger(
+        &state,
+        &a,
+        id,
+        year,
+        LedgerForm::default(),
+        LedgerFormKind::None,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+fn ledger_href(id: i64, year: i32) -> String {
+    format!("/assessment/schools/{id}?year={year}")
+}
+
+/// A hand score for one of the school's indicators, by the scorer the scheme names.
+pub async fn give_hand(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<LedgerForm>,
+) -> AppResult {
+    let year = year_of(&f.year);
+    let scheme = current();
+    let scorer = scheme
+        .hand_indicator(f.indicator.trim())
+        .map(|h| h.scorer)
+        .unwrap_or(Scorer::Area);
+    let (c1, c2);
+    let cap = match scorer {
+        Scorer::Area => {
+            c1 = a.actor.authorize::<perm::HomeRecommend>()?;
+            hand::ScorerCap::Area(&c1)
+        }
+        Scorer::District => {
+            c2 = a.actor.authorize::<perm::AssessmentReview>()?;
+            hand::ScorerCap::District(&c2)
+        }
+    };
+    let input = hand::HandInput {
+        indicator: f.indicator.clone(),
+        points: f.points.clone(),
+        evidence: f.evidence.clone(),
+    };
+    match hand::give(
+        &state.store,
+        cap,
+        &a.who(),
+        OrgUnitId(id),
+        year,
+        &input,
+        crate::today(),
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(&ledger_href(id, year), Flash::ok("assessment-hand-scored"))),
+        Err(StoreError::Invalid(e)) => {
+            render_ledger(&state, &a, id, year, f, LedgerFormKind::Hand, e).await
+        }
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The school appeals a hand score.
+pub async fn file_appeal(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<LedgerForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::HomeApply>()?;
+    let year = year_of(&f.year);
+    match hand::appeal(
+        &state.store,
+        &cap,
+        &a.who(),
+        OrgUnitId(id),
+        year,
+        &f.indicator,
+        &f.reason,
+        crate::today(),
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(&ledger_href(id, year), Flash::ok("assessment-appealed"))),
+        Err(StoreError::Invalid(e)) => {
+            render_ledger(&state, &a, id, year, f, LedgerFormKind::Appeal, e).await
+        }
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The district's outcome of an appeal.
+pub async fn decide_appeal(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<LedgerForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentReview>()?;
+    let view = a.actor.authorize::<perm::AssessmentView>()?;
+    let appeal = match hand::appeal_get(&state.store, &view, AppealId(id)).await {
+        Ok(x) => x,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let (school, year) = (appeal.school_union_id, appeal.school_year as i32);
+    let back = ledger_href(school, year);
+    match hand::decide(
+        &state.store,
+        &cap,
+        &a.who(),
+        AppealId(id),
+        f.decision == "change",
+        &f.points,
+        &f.outcome,
+        crate::today(),
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(&back, Flash::ok("assessment-appeal-decided"))),
+        Err(StoreError::Invalid(e)) => {
+            render_ledger(&state, &a, school, year, f, LedgerFormKind::Decide(id), e).await
+        }
+        Err(e) => step_refused(&a, &back, e),
+    }
 }
 
 pub async fn annual_xlsx(
@@ -419,6 +816,334 @@ fn workbook(tr: &Tr, an: &annual::Annual) -> Result<Vec<u8>, rust_xlsxwriter::Xl
             ws.write_number(row, 6 + j as u16, l.points as f64)?;
         }
     }
+    wb.save_to_buffer()
+}
+
+/// A school's ledger (台账) as a workbook: the facts, every line with the figures it read
+/// and the address of their records, the hand scores with their evidence, the appeals.
+pub async fn ledger_xlsx(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentView>()?;
+    let year = year_of(&q.year);
+    let school = OrgUnitId(id);
+    let (s, n) = match annual::ledger(&state.store, &cap, school, year).await {
+        Ok(v) => v,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let history = hand::history(&state.store, &cap, school, year).await?;
+    let appeals = hand::appeals(&state.store, &cap, school, year).await?;
+    let tr = a.tr;
+    let base = state.config.public_url.clone().unwrap_or_default();
+    let bytes = ledger_workbook(&tr, &base, year, &s, n, &history, &appeals)
+        .map_err(|e| AppError::Internal(format!("xlsx: {e}")))?;
+    Ok(crate::congress::xlsx(
+        bytes,
+        &format!("{}-{}-{year}.xlsx", tr.t("assessment-ledger-title"), s.name),
+        &format!("assessment-ledger-{id}-{year}.xlsx"),
+    ))
+}
+
+fn ledger_workbook(
+    tr: &Tr,
+    base: &str,
+    year: i32,
+    s: &SchoolScore,
+    n: usize,
+    history: &[hand::HandRow],
+    appeals: &[hand::AppealRow],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let scheme = domain::assessment::scheme(s.score.scheme).unwrap_or(current());
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name(tr.t("assessment-ledger-title"))?;
+    let facts: Vec<(String, String)> = vec![
+        (tr.t("col-school"), s.name.clone()),
+        (tr.t("col-area"), s.area_name.clone().unwrap_or_default()),
+        (
+            tr.t("school-year-label"),
+            tr.ta(
+                "school-year",
+                &[("from", year.to_string()), ("to", (year + 1).to_string())],
+            ),
+        ),
+        (
+            tr.t("assessment-rank"),
+            tr.ta(
+                "assessment-rank-text",
+                &[
+                    ("rank", s.rank.to_string()),
+                    ("of", n.to_string()),
+                    ("area_rank", s.area_rank.to_string()),
+                ],
+            ),
+        ),
+        (
+            tr.t("assessment-total"),
+            format!("{} / {}", s.score.total(), scheme.full_max()),
+        ),
+        (
+            tr.t("assessment-veto"),
+            match &s.score.veto {
+                Some(Veto::NoQuorateCongress { value, .. }) => {
+                    tr.t1("assessment-veto-detail", "value", value)
+                }
+                None => String::new(),
+            },
+        ),
+        (
+            tr.t("assessment-exemption"),
+            s.exemption.clone().unwrap_or_default(),
+        ),
+        (String::new(), scheme_note(tr, scheme)),
+    ];
+    for (r, (k, v)) in facts.iter().enumerate() {
+        ws.write_string_with_format(r as u32, 0, k, &bold)?;
+        ws.write_string(r as u32, 1, v)?;
+    }
+    let top = facts.len() as u32 + 1;
+    for (c, k) in [
+        "assessment-indicator",
+        "assessment-figures",
+        "assessment-records-link",
+        "assessment-points",
+        "assessment-max",
+        "assessment-scored-by",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(top, c as u16, tr.t(k), &bold)?;
+    }
+    let mut row = top + 1;
+    for l in &s.score.lines {
+        ws.write_string(
+            row,
+            0,
+            tr.t(&format!("assessment-indicator-{}", l.indicator)),
+        )?;
+        let mut figs = Vec::new();
+        let mut links = Vec::new();
+        for (k, v) in &l.figures {
+            let fig = store::area::figure(k);
+            let shown = fig
+                .map(|f| crate::dashboard::show_value(f.kind, *v, tr))
+                .unwrap_or_else(|| v.to_string());
+            figs.push(format!("{}: {shown}", tr.t(k)));
+            if let Some(f) = fig {
+                links.push(format!("{base}{}", f.href(s.school, year)));
+            }
+        }
+        if l.scorer.is_some()
+            && let Some(h) = history.iter().find(|h| h.indicator == l.indicator)
+        {
+            for e in h.evidence() {
+                if e.starts_with('/') {
+                    links.push(format!("{base}{e}"));
+                } else {
+                    figs.push(e);
+                }
+            }
+        }
+        ws.write_string(row, 1, figs.join("\n"))?;
+        ws.write_string(row, 2, links.join("\n"))?;
+        ws.write_number(row, 3, l.points as f64)?;
+        ws.write_number(row, 4, l.max as f64)?;
+        ws.write_string(
+            row,
+            5,
+            l.scorer.map(|x| scorer_label(tr, x)).unwrap_or_default(),
+        )?;
+        row += 1;
+    }
+    ws.write_string_with_format(row, 0, tr.t("assessment-earned"), &bold)?;
+    ws.write_number(row, 3, s.score.earned as f64)?;
+    ws.write_number(row, 4, scheme.full_max() as f64)?;
+    ws.set_column_width(0, 28)?;
+    ws.set_column_width(1, 40)?;
+    ws.set_column_width(2, 50)?;
+
+    let hs = wb.add_worksheet();
+    hs.set_name(tr.t("assessment-hand-history"))?;
+    for (c, k) in [
+        "assessment-decided",
+        "assessment-indicator",
+        "assessment-points",
+        "assessment-scored-by",
+        "assessment-evidence",
+        "assessment-appeal-outcome",
+    ]
+    .iter()
+    .enumerate()
+    {
+        hs.write_string_with_format(0, c as u16, tr.t(k), &bold)?;
+    }
+    for (i, h) in history.iter().enumerate() {
+        let r = i as u32 + 1;
+        hs.write_string(r, 0, h.scored_on.to_string())?;
+        hs.write_string(r, 1, tr.t(&format!("assessment-indicator-{}", h.indicator)))?;
+        hs.write_number(r, 2, h.points as f64)?;
+        hs.write_string(r, 3, &h.scored_by_label)?;
+        hs.write_string(r, 4, h.evidence().join("\n"))?;
+        hs.write_string(
+            r,
+            5,
+            h.appeal_id.map(|x| format!("#{x}")).unwrap_or_default(),
+        )?;
+    }
+    let ps = wb.add_worksheet();
+    ps.set_name(tr.t("assessment-appeals"))?;
+    for (c, k) in [
+        "assessment-indicator",
+        "assessment-applied-on",
+        "assessment-reason",
+        "assessment-status",
+        "assessment-appeal-outcome",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ps.write_string_with_format(0, c as u16, tr.t(k), &bold)?;
+    }
+    for (i, x) in appeals.iter().enumerate() {
+        let r = i as u32 + 1;
+        ps.write_string(r, 0, tr.t(&format!("assessment-indicator-{}", x.indicator)))?;
+        ps.write_string(r, 1, format!("{} · {}", x.filed_on, x.filed_by_label))?;
+        ps.write_string(r, 2, &x.reason)?;
+        ps.write_string(r, 3, tr.opt_label(x.status()))?;
+        ps.write_string(r, 4, x.outcome.clone().unwrap_or_default())?;
+    }
+    wb.save_to_buffer()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TierQuery {
+    tier: String,
+}
+
+/// The candidates of an upward nomination (city or province) as a workbook, audited.
+pub async fn nominations_xlsx(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<TierQuery>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentReview>()?;
+    let tier = if q.tier.trim().is_empty() {
+        "city"
+    } else {
+        q.tier.trim()
+    };
+    let (nom, rows) =
+        match homes::nominees(&state.store, &cap, &a.who(), tier, crate::today()).await {
+            Ok(v) => v,
+            Err(StoreError::NotFound) => return Err(AppError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+    let tr = a.tr;
+    let base = state.config.public_url.clone().unwrap_or_default();
+    let bytes = nominations_workbook(&tr, &base, nom, &rows)
+        .map_err(|e| AppError::Internal(format!("xlsx: {e}")))?;
+    let title = tr.t(&format!("assessment-nomination-{}", nom.tier));
+    Ok(crate::congress::xlsx(
+        bytes,
+        &format!("{title}.xlsx"),
+        &format!("staff-home-nominations-{}.xlsx", nom.tier),
+    ))
+}
+
+fn nominations_workbook(
+    tr: &Tr,
+    base: &str,
+    nom: &Nomination,
+    rows: &[homes::NomineeRow],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.write_string_with_format(
+        0,
+        0,
+        tr.t(&format!("assessment-nomination-{}", nom.tier)),
+        &bold,
+    )?;
+    ws.write_string(
+        0,
+        1,
+        tr.ta(
+            "assessment-nomination-note",
+            &[
+                ("count", nom.count.to_string()),
+                ("level", tr.opt_label(Some(nom.level))),
+                ("candidates", rows.len().to_string()),
+            ],
+        ),
+    )?;
+    for (c, k) in [
+        "assessment-rank",
+        "assessment-nominated",
+        "col-school",
+        "col-area",
+        "assessment-level",
+        "assessment-decided",
+        "assessment-area-score",
+        "assessment-self-assessment",
+        "assessment-evidence",
+        "assessment-application",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(2, c as u16, tr.t(k), &bold)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 3;
+        ws.write_number(row, 0, (i + 1) as f64)?;
+        ws.write_string(
+            row,
+            1,
+            if (i as i64) < nom.count {
+                tr.t("assessment-nominated-yes")
+            } else {
+                tr.t("assessment-nominated-reserve")
+            },
+        )?;
+        ws.write_string(row, 2, &r.school_name)?;
+        ws.write_string(row, 3, r.area_name.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 4, tr.opt_label(Some(nom.level)))?;
+        ws.write_string(row, 5, r.awarded_on.to_string())?;
+        if let Some(v) = r.area_score {
+            ws.write_number(row, 6, v as f64)?;
+        }
+        if let Some(v) = r.self_total {
+            ws.write_number(row, 7, v as f64)?;
+        }
+        let ev: Vec<String> = r
+            .evidence()
+            .into_iter()
+            .map(|e| {
+                if e.starts_with('/') {
+                    format!("{base}{e}")
+                } else {
+                    e
+                }
+            })
+            .collect();
+        ws.write_string(row, 8, ev.join("\n"))?;
+        if let Some(id) = r.application_id {
+            ws.write_string(row, 9, format!("{base}/assessment/homes/{id}"))?;
+        }
+    }
+    ws.set_column_width(2, 24)?;
+    ws.set_column_width(8, 40)?;
+    ws.set_column_width(9, 40)?;
     wb.save_to_buffer()
 }
 

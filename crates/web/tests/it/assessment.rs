@@ -41,6 +41,15 @@ async fn applications(app: &TestApp) -> i64 {
     .unwrap()
 }
 
+async fn hand_scores(app: &TestApp) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM annual_hand_score"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
 #[test]
 fn every_message_of_the_area_is_in_both_catalogues() {
     for lang in [Lang::Zh, Lang::En] {
@@ -56,6 +65,13 @@ fn every_message_of_the_area_is_in_both_catalogues() {
             );
         }
         for i in domain::assessment::current().indicators {
+            assert!(
+                keys.contains(&format!("assessment-indicator-{}", i.code)),
+                "{} in {lang:?}",
+                i.code
+            );
+        }
+        for i in domain::assessment::current().hand {
             assert!(
                 keys.contains(&format!("assessment-indicator-{}", i.code)),
                 "{} in {lang:?}",
@@ -179,4 +195,130 @@ dual_test!(async fn the_annual_assessment_ranks_vetoes_and_prints_the_ledger_and
     assert_eq!(lead_b.post(&format!("{href}/recommend"), &[("decision", "not"), ("score", "10"), ("note", "")]).await.status.as_u16(), 404);
     let page = chair_a.get(&href).await;
     assert_eq!(page.select("#application-status").join(""), "已自评");
+});
+
+dual_test!(async fn hand_scores_and_appeals_on_the_ledger_keep_what_was_typed_and_stay_out_of_school_bs_reach(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let year = domain::congress::school_year(web::today()).to_string();
+    let ledger = format!("/assessment/schools/{}?year={year}", o.school_a.0);
+    let hand_url = format!("/assessment/schools/{}/hand", o.school_a.0);
+    let appeal_url = format!("/assessment/schools/{}/appeal", o.school_a.0);
+    let mut lead = app.client_as(Role::AreaLead, o.area_a).await;
+    let page = lead.get(&ledger).await;
+    page.assert_status(200);
+    let offered = page.select("#hand-indicator option").join(" ");
+    assert!(offered.contains("台账资料规范") && !offered.contains("特色创新"), "the area lead scores the area's indicator only: {offered}");
+    // Out of range and a forbidden type: 422 at the fields, the typed values kept, nothing stored.
+    let r = lead.post(&hand_url, &[("year", year.as_str()), ("indicator", "records"), ("points", "7"), ("evidence", "病毒.exe")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#hand-points-error").join("").contains('5'), "the range is named");
+    assert!(r.select("#hand-evidence-error").join("").contains("病毒.exe"));
+    assert!(r.text().contains("value=\"7\"") && r.text().contains("病毒.exe"), "typed values kept");
+    // The district's indicator is not the area lead's to score.
+    assert_eq!(lead.post(&hand_url, &[("year", year.as_str()), ("indicator", "innovation"), ("points", "3"), ("evidence", "a.pdf")]).await.status.as_u16(), 403);
+    assert_eq!(hand_scores(&app).await, 0);
+    // Area B's lead and school B's chair cannot score school A.
+    let mut lead_b = app.client_as(Role::AreaLead, o.area_b).await;
+    assert_eq!(lead_b.post(&hand_url, &[("year", year.as_str()), ("indicator", "records"), ("points", "0"), ("evidence", "a.pdf")]).await.status.as_u16(), 404);
+    let mut chair_b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(chair_b.post(&hand_url, &[("year", year.as_str()), ("indicator", "records"), ("points", "0"), ("evidence", "a.pdf")]).await.status.as_u16(), 403);
+    assert_eq!(hand_scores(&app).await, 0);
+
+    let r = lead.post(&hand_url, &[("year", year.as_str()), ("indicator", "records"), ("points", "3"), ("evidence", "甲校台账.pdf\n/congress")]).await;
+    r.assert_status(303);
+    let page = lead.follow(&r).await;
+    assert!(page.select("tr.hand-line").join(" ").contains("3 / 5"), "{}", page.select("tr.hand-line").join(" "));
+    assert!(page.select("table.hand-history").join(" ").contains("甲校台账.pdf"));
+
+    // School A's chair appeals: a reason is needed, and kept on refusal.
+    let mut chair_a = app.client_as(Role::SchoolChair, o.school_a).await;
+    let page = chair_a.get(&ledger).await;
+    assert_eq!(page.select("#appeal-reason").len(), 1, "the chair is offered the appeal form");
+    assert!(page.select("#hand-indicator").is_empty(), "the chair does not score");
+    let r = chair_a.post(&appeal_url, &[("year", year.as_str()), ("indicator", "records"), ("reason", " ")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#appeal-reason-error").join("").is_empty());
+    assert_eq!(chair_b.post(&appeal_url, &[("year", year.as_str()), ("indicator", "records"), ("reason", "乙校冒充")]).await.status.as_u16(), 404);
+    chair_a.post(&appeal_url, &[("year", year.as_str()), ("indicator", "records"), ("reason", "台账已补齐")]).await.assert_status(303);
+    let appeal: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT MAX(id) FROM annual_appeal").fetch_one(p).await).unwrap();
+    let decide = format!("/assessment/appeals/{appeal}/decide");
+    // School B's chair: neither the ledger nor the appeal.
+    assert_eq!(chair_b.get(&ledger).await.status.as_u16(), 404);
+    assert_eq!(chair_b.post(&decide, &[("decision", "change"), ("points", "5"), ("outcome", "x")]).await.status.as_u16(), 403);
+    let mut staff_b = app.client_as(Role::UnionStaff, o.school_b).await;
+    assert_eq!(staff_b.post(&decide, &[("decision", "change"), ("points", "5"), ("outcome", "x")]).await.status.as_u16(), 404);
+
+    // The district decides: without a reason it comes back with the typed score.
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let r = staff.post(&decide, &[("decision", "change"), ("points", "5"), ("outcome", "")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#decide-outcome-error").join("").is_empty());
+    assert!(r.text().contains("value=\"5\""));
+    let r = staff.post(&decide, &[("decision", "change"), ("points", "5"), ("outcome", "复核属实")]).await;
+    r.assert_status(303);
+    let page = staff.follow(&r).await;
+    assert_eq!(page.select(".appeal-status").join(""), "已改分");
+    assert!(page.select("tr.hand-line").join(" ").contains("5 / 5"));
+    let hist = page.select("table.hand-history tbody tr").len();
+    assert_eq!(hist, 2, "the old score stays in the history");
+    // The chair sees the outcome on its ledger.
+    assert!(chair_a.get(&ledger).await.text().contains("复核属实"));
+});
+
+dual_test!(async fn the_ledger_and_the_nominations_export_as_workbooks_in_scope_and_the_export_is_audited(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let year = domain::congress::school_year(web::today()) - 1;
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let r = staff.get(&format!("/assessment/schools/{}/ledger.xlsx?year={year}", o.school_a.0)).await;
+    r.assert_status(200);
+    assert!(r.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().contains("spreadsheetml"));
+    let cells = testkit::fixtures::read_xlsx(&r.bytes).concat().join("|");
+    assert!(cells.contains("甲一小学工会") && cells.contains("一票否决"), "the school and its veto: {cells}");
+    assert!(cells.contains(&format!("/congress/oversight?year={year}")), "each figure with the address of its records");
+    let ledger = staff.get(&format!("/assessment/schools/{}?year={year}", o.school_a.0)).await;
+    assert_eq!(ledger.select("#ledger-xlsx").len(), 1, "the ledger links its workbook");
+    let mut chair_b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(chair_b.get(&format!("/assessment/schools/{}/ledger.xlsx?year={year}", o.school_a.0)).await.status.as_u16(), 404);
+
+    // Five schools (a model staff home takes at least five: 20 %); school A2 becomes one and
+    // the city's nominations list it, audited.
+    for i in 0..2u32 {
+        store::org::create_unit(st, &sys::<domain::auth::perm::OrgManage>(), &who(), Some(o.area_b), &store::org::NewUnit {
+            kind: domain::org::OrgKind::SchoolUnion, code: format!("N{i}"), name: format!("推荐学校{i}"),
+            union_kind: None, school_kind: None, school_level: None, staff_count: 0, sort_order: 0,
+        }).await.unwrap();
+    }
+    for level in ["qualified", "advanced", "model"] {
+        let sa = domain::assessment::SelfAssessmentInput {
+            level: level.into(),
+            scores: ["14", "24", "14", "14", "14", "14"].iter().map(|s| s.to_string()).collect(),
+            evidence: "甲二之家.jpg".into(),
+        }
+        .parse(domain::assessment::current())
+        .unwrap();
+        let id = store::assessment::homes::apply(st, &sys(), &store::audit::Who::system("主席"), o.school_a2, &sa, web::today()).await.unwrap();
+        store::assessment::homes::recommend(st, &sys(), &store::audit::Who::system("片长"), id, true, 95, "", web::today()).await.unwrap();
+        store::assessment::homes::review(st, &sys(), &store::audit::Who::system("审一"), id, true, "", web::today()).await.unwrap();
+        store::assessment::homes::review(st, &sys(), &store::audit::Who::system("审二"), id, true, "", web::today()).await.unwrap();
+    }
+    let page = staff.get("/assessment/homes").await;
+    assert_eq!(page.select("#nominations-city").len(), 1, "the district is offered the export");
+    let r = staff.get("/assessment/homes/nominations.xlsx?tier=city").await;
+    r.assert_status(200);
+    let rows = testkit::fixtures::read_xlsx(&r.bytes);
+    let flat = rows.concat().join("|");
+    assert!(flat.contains("甲二中学工会") && flat.contains("推荐") && flat.contains("甲二之家.jpg"), "{flat}");
+    assert!(!flat.contains("乙一小学工会"), "a school below the level is not a candidate");
+    assert_eq!(staff.get("/assessment/homes/nominations.xlsx?tier=moon").await.status.as_u16(), 404);
+    let audited: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'home_nomination.export'").fetch_one(p).await).unwrap();
+    assert_eq!(audited, 1);
+    // A school's chair and an area lead may not export nominations.
+    let mut chair_a = app.client_as(Role::SchoolChair, o.school_a).await;
+    assert_eq!(chair_a.get("/assessment/homes/nominations.xlsx?tier=city").await.status.as_u16(), 403);
+    assert!(chair_a.get("/assessment/homes").await.select("#nominations-city").is_empty());
+    let mut lead = app.client_as(Role::AreaLead, o.area_a).await;
+    assert_eq!(lead.get("/assessment/homes/nominations.xlsx?tier=city").await.status.as_u16(), 403);
 });

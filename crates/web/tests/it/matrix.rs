@@ -274,6 +274,8 @@ struct World {
     retiree_contact: i64,
     /// A staff-home application of school A, self-assessed (assessment).
     home_application: i64,
+    /// An open appeal of school A against its hand score (assessment).
+    appeal: i64,
     /// School A's news item (submitted), a task of its plan and its year summary draft.
     news_item: i64,
     plan_task: i64,
@@ -309,7 +311,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 50] = [
+    let prefixes: [(&str, i64); 51] = [
         ("/funds/rules/", w.school.0),
         ("/api/v1/plans/", w.school.0),
         ("/assistance/contacts/", w.retiree_contact),
@@ -323,6 +325,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/petitions/", w.petition),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
+        ("/assessment/appeals/", w.appeal),
         ("/news/items/", w.news_item),
         ("/news/rules/", w.school.0),
         ("/plans/tasks/", w.plan_task),
@@ -669,6 +672,61 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
         .await
         .unwrap()
         .0
+}
+
+/// School A's hand scores of this school year and an open appeal of one (assessment).
+async fn appeal_of_a(app: &TestApp) -> i64 {
+    use store::assessment::hand;
+    let st = &app.t.store;
+    let year = domain::congress::school_year(web::today());
+    let input = hand::HandInput {
+        indicator: "records".into(),
+        points: "2".into(),
+        evidence: "甲校台账.pdf".into(),
+    };
+    let cap = sys();
+    hand::give(
+        st,
+        hand::ScorerCap::Area(&cap),
+        &who(),
+        app.org.school_a,
+        year,
+        &input,
+        web::today(),
+    )
+    .await
+    .unwrap();
+    let district = sys();
+    let input = hand::HandInput {
+        indicator: "innovation".into(),
+        ..input
+    };
+    hand::give(
+        st,
+        hand::ScorerCap::District(&district),
+        &who(),
+        app.org.school_a,
+        year,
+        &input,
+        web::today(),
+    )
+    .await
+    .unwrap();
+    // The open appeal is on the district's indicator, so that the appeal route's own body
+    // (on the area's) can be accepted.
+    hand::appeal(
+        st,
+        &sys(),
+        &who(),
+        app.org.school_a,
+        year,
+        "innovation",
+        "甲校申诉",
+        web::today(),
+    )
+    .await
+    .unwrap()
+    .0
 }
 
 /// An open anonymous survey of school A, not yet answered, and a letter to school A's
@@ -1123,6 +1181,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (visit, campaign) = visit_and_campaign_of_a(&app).await;
     let retiree_contact = retiree_contact_of_a(&app).await;
     let home_application = home_application_of_a(&app).await;
+    let appeal = appeal_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
     let (funds_entry, finding, dues_roll, payroll_batch, dues_member, receipt) = funds_of_a(&app).await;
@@ -1150,6 +1209,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         campaign,
         retiree_contact,
         home_application,
+        appeal,
         news_item,
         plan_task,
         summary,
@@ -1167,7 +1227,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校退协会长", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师"],
+        names: vec!["甲校之家.jpg", "甲校台账.pdf", "甲校申诉", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师", "甲校退协会长"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
