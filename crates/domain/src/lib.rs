@@ -14,6 +14,7 @@ pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod congress;
+pub mod commendations;
 pub mod contests;
 pub mod correspondent;
 pub mod elections;

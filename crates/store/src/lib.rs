@@ -19,6 +19,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod congress;
+pub mod commendations;
 pub mod contests;
 pub mod correspondent;
 pub mod crypto;

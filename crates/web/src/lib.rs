@@ -18,6 +18,7 @@ pub mod auth;
 pub mod chart;
 pub mod chrome;
 pub mod congress;
+pub mod commendations;
 pub mod contests;
 pub mod correspondent;
 pub mod ctx;

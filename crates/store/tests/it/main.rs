@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bound;
 mod congress;
+mod commendations;
 mod contests;
 mod demo;
 mod elections;
