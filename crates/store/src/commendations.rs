@@ -56,6 +56,7 @@ pub static AREA: Area = Area {
         CodedColumn::of::<ObjectionOutcome>("commendation_objection.outcome"),
     ],
     encrypted: &[OBJECTION_BODY, OBJECTION_CONTACT],
+    demo: Some(area_demo),
     ..Area::new("commendations")
 };
 
@@ -948,4 +949,154 @@ pub async fn verify(db: &Db, code: &str) -> Result<Option<Verified>, StoreError>
             awarded_on: r.5,
         })
     }))
+}
+
+/// The demo district's commendations (seeds: "十佳维权之星 2", "巾帼示范岗", "先进个人"): the
+/// root union sets three awards; schools nominate their first members with the deeds; the
+/// union reviews and puts them on notice; one nominee draws an objection, handled
+/// (dismissed, with the finding recorded) before the award; one 先进个人 nominee is on the
+/// public notice board today. Dates count back from the demo's today. Runs through the
+/// same store functions as people do, so every row has its audit record.
+pub(crate) fn area_demo<'a>(
+    run: &'a crate::area::DemoRun<'a>,
+    _summary: &'a mut crate::demo::DemoSummary,
+) -> futures::future::BoxFuture<'a, Result<(), StoreError>> {
+    Box::pin(async move { demo(run.st, run.sys, run.opts.today).await })
+}
+
+async fn demo(
+    st: &Store,
+    sys: &domain::auth::SystemCap,
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    use domain::auth::system_cap;
+    use domain::ids::AccountId;
+    let root: Option<i64> = crate::on_db!(&st.db, |p| {
+        sqlx::query_scalar("SELECT id FROM org_unit WHERE parent_id IS NULL ORDER BY id LIMIT 1")
+            .fetch_optional(p)
+            .await
+    })?;
+    let Some(root) = root else {
+        return Ok(());
+    };
+    // The first member of each of the first schools with members.
+    let firsts: Vec<(i64, i64, String)> = crate::on_db!(&st.db, |p| {
+        sqlx::query_as(
+            "SELECT m.school_union_id, m.id, m.name FROM member m
+             WHERE m.id = (SELECT MIN(m2.id) FROM member m2 WHERE m2.school_union_id = m.school_union_id)
+             ORDER BY m.school_union_id LIMIT 6",
+        )
+        .fetch_all(p)
+        .await
+    })?;
+    if firsts.len() < 4 {
+        return Ok(());
+    }
+    let manage = system_cap::<perm::ContestManage>(sys, AccountId(0));
+    let enter = system_cap::<perm::ContestEnter>(sys, AccountId(0));
+    let staff = Who::system("区教育工会（演示）");
+    let school = Who::system("学校工会（演示）");
+    let public = Who::system("anonymous");
+    let day = |n: i64| today - chrono::Duration::days(n);
+    let root = OrgUnitId(root);
+    let award_of = |name: &str, kind: AwardKind, per: u32, total: u32, until: NaiveDate| AwardDraft {
+        name: name.into(),
+        kind,
+        year: chrono::Datelike::year(&until),
+        quota_per_school: per,
+        quota_total: total,
+        nominate_until: until,
+    };
+    let nominee = |s: i64, m: Option<i64>, name: &str, deeds: &str| NominationInput {
+        school: OrgUnitId(s),
+        member: m.map(MemberId),
+        draft: NominationDraft {
+            nominee: name.into(),
+            deeds: deeds.into(),
+        },
+    };
+    // 十佳维权之星: two nominees awarded, one after an objection was handled.
+    let stars = create_award(
+        st,
+        &manage,
+        &staff,
+        root,
+        &award_of("十佳维权之星", AwardKind::TopTen, 1, 10, day(40)),
+    )
+    .await?;
+    let mut awarded = Vec::new();
+    for (i, (s, m, name)) in firsts.iter().take(2).enumerate() {
+        let deeds = if i == 0 {
+            "担任学校工会劳动保护监督员，推动解决教师午休场所和校车安全问题，帮助三名教师依法办理工伤认定。"
+        } else {
+            "组织教代会提案征集，跟踪“绩效工资分配方案”提案落实，为教职工协调解决子女入学困难。"
+        };
+        let n = nominate(st, &enter, &school, stars, &nominee(*s, Some(*m), name, deeds), day(45)).await?;
+        review(st, &manage, &staff, n, true, Some("事迹材料齐全"), day(35)).await?;
+        awarded.push(n);
+    }
+    lodge_objection(st, &public, awarded[1], "提案落实情况与事迹所述不完全一致，请核实。", None, day(33)).await?;
+    let obj = objections(st, &manage, awarded[1]).await?;
+    if let Some(o) = obj.first() {
+        handle_objection(
+            st,
+            &manage,
+            &staff,
+            o.id,
+            ObjectionOutcome::Dismissed,
+            "经核对教代会提案办理台账，提案已于当年落实，事迹属实。",
+        )
+        .await?;
+    }
+    for n in &awarded {
+        award(st, &manage, &staff, *n, day(25)).await?;
+    }
+    // 巾帼示范岗: one school's women teachers' committee.
+    let women = create_award(
+        st,
+        &manage,
+        &staff,
+        root,
+        &award_of("巾帼示范岗", AwardKind::WomenPost, 1, 3, day(40)),
+    )
+    .await?;
+    let (s, _, _) = &firsts[2];
+    let post = crate::on_db!(&st.db, |p| {
+        sqlx::query_scalar::<_, String>("SELECT name FROM org_unit WHERE id = $1")
+            .bind(*s)
+            .fetch_one(p)
+            .await
+    })?;
+    let n = nominate(
+        st,
+        &enter,
+        &school,
+        women,
+        &nominee(*s, None, &format!("{post}女教工委员会"), "开展“书香巾帼”读书活动和女教工健康关爱行动，连续三年组织女教工专项体检。"),
+        day(45),
+    )
+    .await?;
+    review(st, &manage, &staff, n, true, None, day(35)).await?;
+    award(st, &manage, &staff, n, day(25)).await?;
+    // 先进个人: one nominee on the public notice board today.
+    let adv = create_award(
+        st,
+        &manage,
+        &staff,
+        root,
+        &award_of("优秀工会积极分子", AwardKind::AdvancedIndividual, 2, 7, today),
+    )
+    .await?;
+    let (s, m, name) = &firsts[3];
+    let n = nominate(
+        st,
+        &enter,
+        &school,
+        adv,
+        &nominee(*s, Some(*m), name, "热心工会工作，组织教职工文体活动二十余次，协助做好困难教职工走访慰问。"),
+        day(1),
+    )
+    .await?;
+    review(st, &manage, &staff, n, true, None, today).await?;
+    Ok(())
 }

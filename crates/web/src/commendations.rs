@@ -920,7 +920,8 @@ async fn notice_page(
 /// free, then an hour's wait (a count per address, never a lock another person renews).
 fn objection_policy(rules: &CommendationRules) -> ThrottlePolicy {
     ThrottlePolicy {
-        free_failures: i64::from(rules.objections_per_hour.max(1)) - 1,
+        // The lock falls when the count reaches `free_failures`: after the limit's worth.
+        free_failures: i64::from(rules.objections_per_hour.max(1)),
         first_lock: chrono::Duration::hours(1),
         max_lock: chrono::Duration::hours(1),
         window: chrono::Duration::hours(1),

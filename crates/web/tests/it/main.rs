@@ -9,6 +9,7 @@ mod assistance;
 mod auth;
 mod boundary;
 mod congress;
+mod commendations;
 mod contests;
 mod dashboard;
 mod elections;
