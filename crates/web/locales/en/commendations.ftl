@@ -103,3 +103,5 @@ audit-action-commendation-review = Nominee reviewed
 audit-action-commendation-object = Objection received on a public notice
 audit-action-commendation-objection = Objection handled
 audit-action-commendation-award = Honour awarded
+audit-field-nomination_status = Nominee's state
+audit-field-outcome = Outcome

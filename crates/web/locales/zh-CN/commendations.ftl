@@ -103,3 +103,5 @@ audit-action-commendation-review = 审核推荐对象
 audit-action-commendation-object = 收到公示异议
 audit-action-commendation-objection = 处理公示异议
 audit-action-commendation-award = 授予荣誉
+audit-field-nomination_status = 推荐对象状态
+audit-field-outcome = 处理结果
