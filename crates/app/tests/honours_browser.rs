@@ -60,15 +60,28 @@ async fn scenario(t: TestDb) {
             drop_extremes: false,
             prizes: [1, 0, 0, 0],
             categories: Vec::new(),
-            criteria: vec![CriterionDraft { name: "教学设计".into(), weight: 100, max: 10 }],
+            criteria: vec![CriterionDraft {
+                name: "教学设计".into(),
+                weight: 100,
+                max: 10,
+            }],
         };
-        let id = store::contests::create(st, &sys(), &who(), o.union, &d).await.unwrap();
-        store::contests::add_judge(st, &sys(), &who(), id, judge_m, &[]).await.unwrap();
+        let id = store::contests::create(st, &sys(), &who(), o.union, &d)
+            .await
+            .unwrap();
+        store::contests::add_judge(st, &sys(), &who(), id, judge_m, &[])
+            .await
+            .unwrap();
         id.0
     };
 
     let (base, server) = testkit::browser::serve_router(app.router.clone()).await;
-    let setup = Setup { width: 390, height: 844, phone: true, ..Setup::default() };
+    let setup = Setup {
+        width: 390,
+        height: 844,
+        phone: true,
+        ..Setup::default()
+    };
     let Some(browser) = Browser::start(&base, setup).await else {
         return;
     };
@@ -81,18 +94,32 @@ async fn scenario(t: TestDb) {
     b.js(open_details).await;
     b.set("e-title", "《圆的面积》互动课件").await;
     b.set("e-entrants", "甲校王老师").await;
-    b.click(&format!("form[action='/contests/{contest}/entries'] button[type=submit]")).await;
-    assert!(b.flash().await.contains("作品已报送"), "{}", b.flash().await);
+    b.click(&format!(
+        "form[action='/contests/{contest}/entries'] button[type=submit]"
+    ))
+    .await;
+    assert!(
+        b.flash().await.contains("作品已报送"),
+        "{}",
+        b.flash().await
+    );
 
     // The district closes the entries; the judge of school B scores blind.
     b.login("quzong").await;
     b.go(&format!("/contests/{contest}")).await;
-    b.click_confirm(&format!("form[action='/contests/{contest}/judging'] button")).await;
+    b.click_confirm(&format!(
+        "form[action='/contests/{contest}/judging'] button"
+    ))
+    .await;
     b.login("pingwei").await;
     b.go(&format!("/contests/{contest}/sheet")).await;
     let sheet = b.text("main").await;
-    assert!(!sheet.contains("圆的面积") && !sheet.contains("甲校王老师") && !sheet.contains("甲一小学"), "the sheet is blind: {sheet}");
-    b.js("document.querySelector('form.sheet-line input[type=number]').value = '9'").await;
+    assert!(
+        !sheet.contains("圆的面积") && !sheet.contains("甲校王老师") && !sheet.contains("甲一小学"),
+        "the sheet is blind: {sheet}"
+    );
+    b.js("document.querySelector('form.sheet-line input[type=number]').value = '9'")
+        .await;
     b.click("form.sheet-line button[type=submit]").await;
     assert!(b.flash().await.contains("已保存"), "{}", b.flash().await);
     assert!(!b.b.scrolls_sideways().await, "the sheet fits a phone");
@@ -100,12 +127,22 @@ async fn scenario(t: TestDb) {
     // The district publishes: the first prize, for everyone in scope.
     b.login("quzong").await;
     b.go(&format!("/contests/{contest}")).await;
-    b.click_confirm(&format!("form[action='/contests/{contest}/publish'] button")).await;
-    assert!(b.flash().await.contains("结果已公布"), "{}", b.flash().await);
+    b.click_confirm(&format!(
+        "form[action='/contests/{contest}/publish'] button"
+    ))
+    .await;
+    assert!(
+        b.flash().await.contains("结果已公布"),
+        "{}",
+        b.flash().await
+    );
     b.login("zhuxi").await;
     b.go(&format!("/contests/{contest}/results")).await;
     let results = b.text("main").await;
-    assert!(results.contains("圆的面积") && results.contains("一等奖") && results.contains("90.00"), "{results}");
+    assert!(
+        results.contains("圆的面积") && results.contains("一等奖") && results.contains("90.00"),
+        "{results}"
+    );
 
     // The district sets the award; the school nominates with the deeds.
     b.login("quzong").await;
@@ -116,17 +153,35 @@ async fn scenario(t: TestDb) {
     b.set("a-kind", "top_ten").await;
     b.set("a-per", "1").await;
     b.set("a-total", "10").await;
-    b.set("a-until", &(today + chrono::Duration::days(10)).to_string()).await;
-    b.click("form[method=post][action='/honours'] button[type=submit]").await;
-    assert!(b.flash().await.contains("评选项目已创建"), "{} {}", b.path().await, b.text("main").await);
+    b.set("a-until", &(today + chrono::Duration::days(10)).to_string())
+        .await;
+    b.click("form[method=post][action='/honours'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("评选项目已创建"),
+        "{} {}",
+        b.path().await,
+        b.text("main").await
+    );
     let award = b.path().await;
     b.login("zhuxi").await;
     b.go(&award).await;
     b.js(open_details).await;
     b.set("n-nominee", "甲校张老师").await;
-    b.set("n-deeds", "为十二名教师讨回拖欠的绩效工资，推动学校建立教职工申诉调解制度。").await;
-    b.click(&format!("form[action='{award}/nominations'] button[type=submit]")).await;
-    assert!(b.flash().await.contains("推荐已提交"), "{}", b.flash().await);
+    b.set(
+        "n-deeds",
+        "为十二名教师讨回拖欠的绩效工资，推动学校建立教职工申诉调解制度。",
+    )
+    .await;
+    b.click(&format!(
+        "form[action='{award}/nominations'] button[type=submit]"
+    ))
+    .await;
+    assert!(
+        b.flash().await.contains("推荐已提交"),
+        "{}",
+        b.flash().await
+    );
 
     // The district endorses: the nominee goes on the public notice board.
     b.login("quzong").await;
@@ -138,12 +193,23 @@ async fn scenario(t: TestDb) {
     let _ = b.b.client.delete_all_cookies().await;
     b.go("/notice").await;
     let board = b.text("main").await;
-    assert!(board.contains("甲校张老师") && board.contains("绩效工资"), "{board}");
-    assert!(!b.b.scrolls_sideways().await, "the notice board fits a phone");
+    assert!(
+        board.contains("甲校张老师") && board.contains("绩效工资"),
+        "{board}"
+    );
+    assert!(
+        !b.b.scrolls_sideways().await,
+        "the notice board fits a phone"
+    );
     b.js(open_details).await;
     b.js("document.querySelector('form[action$=\"/objections\"] textarea').value = '讨回绩效工资一事是全体教师共同努力的结果。'").await;
-    b.click("form[action$='/objections'] button[type=submit]").await;
-    assert!(b.flash().await.contains("异议已提交"), "{}", b.flash().await);
+    b.click("form[action$='/objections'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("异议已提交"),
+        "{}",
+        b.flash().await
+    );
 
     // The district reads it, cannot award yet, records the outcome.
     b.login("quzong").await;
@@ -151,42 +217,72 @@ async fn scenario(t: TestDb) {
     b.click("table.nominations a").await;
     let nomination = b.path().await;
     assert!(b.text("main").await.contains("共同努力"));
-    b.click(&format!("form[action='{nomination}/award'] button")).await;
-    assert!(b.text(".field-error").await.contains("公示期"), "{}", b.text("main").await);
+    b.click(&format!("form[action='{nomination}/award'] button"))
+        .await;
+    assert!(
+        b.text(".field-error").await.contains("公示期"),
+        "{}",
+        b.text("main").await
+    );
     b.js("document.querySelector('form[action^=\"/honours/objections/\"] textarea').value = '经核实，该同志在维权中发挥了主要作用，事迹属实。'").await;
-    b.click("form[action^='/honours/objections/'] button[type=submit]").await;
-    assert!(b.flash().await.contains("处理结果已记录"), "{}", b.flash().await);
+    b.click("form[action^='/honours/objections/'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("处理结果已记录"),
+        "{}",
+        b.flash().await
+    );
     // The notice period ends (moved back five days), then the award.
-    store::on_db!(app.t.db(), |p| sqlx::query("UPDATE commendation_nomination SET notice_from = $1, notice_until = $2")
-        .bind(today - chrono::Duration::days(9))
-        .bind(today - chrono::Duration::days(5))
-        .execute(p)
-        .await
-        .map(|_| ()))
+    store::on_db!(app.t.db(), |p| sqlx::query(
+        "UPDATE commendation_nomination SET notice_from = $1, notice_until = $2"
+    )
+    .bind(today - chrono::Duration::days(9))
+    .bind(today - chrono::Duration::days(5))
+    .execute(p)
+    .await
+    .map(|_| ()))
     .unwrap();
     b.go(&nomination).await;
-    b.click(&format!("form[action='{nomination}/award'] button")).await;
-    assert!(b.flash().await.contains("已授予荣誉"), "{}", b.flash().await);
+    b.click(&format!("form[action='{nomination}/award'] button"))
+        .await;
+    assert!(
+        b.flash().await.contains("已授予荣誉"),
+        "{}",
+        b.flash().await
+    );
     let code = b.text("code.certificate-code").await.trim().to_string();
     assert_eq!(code.len(), 14, "{code}");
-    assert!(!b.b.scrolls_sideways().await, "the nomination page fits a phone");
+    assert!(
+        !b.b.scrolls_sideways().await,
+        "the nomination page fits a phone"
+    );
     b.b.screenshot("honours-nomination-phone").await;
 
     // The certificate is a PDF carrying the code; its QR code leads to the public check.
     let pdf_url = format!("{award}/certificates.pdf");
     let content_type: String = b
-        .js(&format!("const r = await fetch('{pdf_url}'); const t = r.headers.get('content-type'); return t;"))
+        .js(&format!(
+            "const r = await fetch('{pdf_url}'); const t = r.headers.get('content-type'); return t;"
+        ))
         .await
         .as_str()
         .unwrap_or_default()
         .to_string();
     if web::contests::certificate::font().is_ok() {
-        assert_eq!(content_type, "application/pdf", "the certificate downloads as a PDF");
+        assert_eq!(
+            content_type, "application/pdf",
+            "the certificate downloads as a PDF"
+        );
     }
     let _ = b.b.client.delete_all_cookies().await;
     b.go(&format!("/certificates/verify?code={code}")).await;
     let page = b.text("main").await;
-    assert!(b.count(".genuine").await == 1 && page.contains("甲校张老师") && page.contains("十佳维权之星"), "{page}");
+    assert!(
+        b.count(".genuine").await == 1
+            && page.contains("甲校张老师")
+            && page.contains("十佳维权之星"),
+        "{page}"
+    );
     b.b.screenshot("honours-verify-phone").await;
     b.go("/certificates/verify?code=ABCD-EFGH-JKLM").await;
     assert_eq!(b.count(".genuine").await, 0);

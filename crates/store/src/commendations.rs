@@ -151,7 +151,9 @@ fn award_row(r: AwardTuple) -> Option<AwardRow> {
 
 /// Pushes the two counts of an award row (nominations the reader may see, awards).
 fn push_counts(q: &mut Sql, scope: &Scope) {
-    q.push(" (SELECT CAST(COUNT(*) AS BIGINT) FROM commendation_nomination n WHERE n.award_id = a.id");
+    q.push(
+        " (SELECT CAST(COUNT(*) AS BIGINT) FROM commendation_nomination n WHERE n.award_id = a.id",
+    );
     if scope.roots().is_some() {
         q.push(" AND (");
         crate::scope::push_in_scope(q, "n.school_union_id", scope);
@@ -427,10 +429,7 @@ pub async fn nominate(
                 .await
         })?;
         if ok.is_none() {
-            return Err(invalid(FieldError::new(
-                "member",
-                t::MEMBER_NOT_IN_SCHOOL,
-            )));
+            return Err(invalid(FieldError::new("member", t::MEMBER_NOT_IN_SCHOOL)));
         }
     }
     let ts = now();
@@ -577,7 +576,17 @@ pub struct PublicNotice {
 /// Every nomination whose notice runs today (public: no capability, nothing but what a
 /// notice board shows), ending soonest first: one query.
 pub async fn public_notices(db: &Db, today: NaiveDate) -> Result<Vec<PublicNotice>, StoreError> {
-    type Row = (i64, String, String, String, String, String, String, NaiveDate, NaiveDate);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDate,
+        NaiveDate,
+    );
     let rows: Vec<Row> = crate::on_db!(db, |p| {
         sqlx::query_as(
             "SELECT n.id, a.name, a.kind, o.name, s.name, n.nominee, n.deeds, n.notice_from, n.notice_until
@@ -891,10 +900,14 @@ pub async fn award(
         .map(|_| ())
     })?;
     let mut ch = Changes::new();
-    ch.field("status", Some(&status.code()), Some(&NominationStatus::Awarded.code()))
-        .note("awarded_on", today.to_string())
-        .note("awarded", awarded + 1)
-        .note("quota_total", quota_total);
+    ch.field(
+        "status",
+        Some(&status.code()),
+        Some(&NominationStatus::Awarded.code()),
+    )
+    .note("awarded_on", today.to_string())
+    .note("awarded", awarded + 1)
+    .note("quota_total", quota_total);
     log_commit(
         tx,
         st,
@@ -999,14 +1012,15 @@ async fn demo(
     let public = Who::system("anonymous");
     let day = |n: i64| today - chrono::Duration::days(n);
     let root = OrgUnitId(root);
-    let award_of = |name: &str, kind: AwardKind, per: u32, total: u32, until: NaiveDate| AwardDraft {
-        name: name.into(),
-        kind,
-        year: chrono::Datelike::year(&until),
-        quota_per_school: per,
-        quota_total: total,
-        nominate_until: until,
-    };
+    let award_of =
+        |name: &str, kind: AwardKind, per: u32, total: u32, until: NaiveDate| AwardDraft {
+            name: name.into(),
+            kind,
+            year: chrono::Datelike::year(&until),
+            quota_per_school: per,
+            quota_total: total,
+            nominate_until: until,
+        };
     let nominee = |s: i64, m: Option<i64>, name: &str, deeds: &str| NominationInput {
         school: OrgUnitId(s),
         member: m.map(MemberId),
@@ -1031,11 +1045,27 @@ async fn demo(
         } else {
             "组织教代会提案征集，跟踪“绩效工资分配方案”提案落实，为教职工协调解决子女入学困难。"
         };
-        let n = nominate(st, &enter, &school, stars, &nominee(*s, Some(*m), name, deeds), day(45)).await?;
+        let n = nominate(
+            st,
+            &enter,
+            &school,
+            stars,
+            &nominee(*s, Some(*m), name, deeds),
+            day(45),
+        )
+        .await?;
         review(st, &manage, &staff, n, true, Some("事迹材料齐全"), day(35)).await?;
         awarded.push(n);
     }
-    lodge_objection(st, &public, awarded[1], "提案落实情况与事迹所述不完全一致，请核实。", None, day(33)).await?;
+    lodge_objection(
+        st,
+        &public,
+        awarded[1],
+        "提案落实情况与事迹所述不完全一致，请核实。",
+        None,
+        day(33),
+    )
+    .await?;
     let obj = objections(st, &manage, awarded[1]).await?;
     if let Some(o) = obj.first() {
         handle_objection(
@@ -1072,7 +1102,12 @@ async fn demo(
         &enter,
         &school,
         women,
-        &nominee(*s, None, &format!("{post}女教工委员会"), "开展“书香巾帼”读书活动和女教工健康关爱行动，连续三年组织女教工专项体检。"),
+        &nominee(
+            *s,
+            None,
+            &format!("{post}女教工委员会"),
+            "开展“书香巾帼”读书活动和女教工健康关爱行动，连续三年组织女教工专项体检。",
+        ),
         day(45),
     )
     .await?;
@@ -1084,7 +1119,13 @@ async fn demo(
         &manage,
         &staff,
         root,
-        &award_of("优秀工会积极分子", AwardKind::AdvancedIndividual, 2, 7, today),
+        &award_of(
+            "优秀工会积极分子",
+            AwardKind::AdvancedIndividual,
+            2,
+            7,
+            today,
+        ),
     )
     .await?;
     let (s, m, name) = &firsts[3];
@@ -1093,7 +1134,12 @@ async fn demo(
         &enter,
         &school,
         adv,
-        &nominee(*s, Some(*m), name, "热心工会工作，组织教职工文体活动二十余次，协助做好困难教职工走访慰问。"),
+        &nominee(
+            *s,
+            Some(*m),
+            name,
+            "热心工会工作，组织教职工文体活动二十余次，协助做好困难教职工走访慰问。",
+        ),
         day(1),
     )
     .await?;

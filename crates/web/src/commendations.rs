@@ -85,13 +85,19 @@ fn routes(t: RouteTable) -> RouteTable {
         )
         .post(
             "/honours/objections/{id}",
-            Guard::staff(P::ContestManage).form(&[("outcome", "dismissed"), ("note", "经核实，反映情况不属实。")]),
+            Guard::staff(P::ContestManage).form(&[
+                ("outcome", "dismissed"),
+                ("note", "经核实，反映情况不属实。"),
+            ]),
             handle_objection,
         )
         .get("/notice", Guard::public(), notice)
         .post(
             "/notice/{id}/objections",
-            Guard::public().form(&[("body", "反映其事迹中的获奖情况与实际不符。"), ("contact", "")]),
+            Guard::public().form(&[
+                ("body", "反映其事迹中的获奖情况与实际不符。"),
+                ("contact", ""),
+            ]),
             object,
         )
 }
@@ -514,8 +520,15 @@ pub async fn nominate(
     let draft = match parse_nomination(&field(&vals, "nominee"), &field(&vals, "deeds")) {
         Ok(d) => d,
         Err(errors) => {
-            return back_with(&state, &a, id, "nominate", vals, StoreError::Invalid(errors))
-                .await;
+            return back_with(
+                &state,
+                &a,
+                id,
+                "nominate",
+                vals,
+                StoreError::Invalid(errors),
+            )
+            .await;
         }
     };
     let input = cm::NominationInput {
@@ -770,8 +783,9 @@ pub async fn handle_objection(
             Flash::ok("commendations-objection-handled"),
         )),
         Err(StoreError::Invalid(errors)) => {
-            let n = store::commendations::objection_nomination(&state.store.db, &cap, ObjectionId(id))
-                .await?;
+            let n =
+                store::commendations::objection_nomination(&state.store.db, &cap, ObjectionId(id))
+                    .await?;
             nomination_page(&state, &a, n, id, vals, errors).await
         }
         Err(StoreError::NotFound) => Err(AppError::NotFound),
@@ -878,7 +892,15 @@ impl NoticePage {
 
 /// `/notice`: the public notice board (公示), no login.
 pub async fn notice(State(state): State<AppState>, ctx: crate::Ctx) -> AppResult {
-    notice_page(&state, &ctx, 0, HashMap::new(), FieldErrors::default(), None).await
+    notice_page(
+        &state,
+        &ctx,
+        0,
+        HashMap::new(),
+        FieldErrors::default(),
+        None,
+    )
+    .await
 }
 
 async fn notice_page(
@@ -974,9 +996,7 @@ pub async fn object(
             store::auth::record_failure(db, &key, objection_policy(&rules)).await?;
             Ok(ctx.redirect("/notice", Flash::ok("commendations-objection-lodged")))
         }
-        Err(StoreError::Invalid(errors)) => {
-            notice_page(&state, &ctx, id, vals, errors, None).await
-        }
+        Err(StoreError::Invalid(errors)) => notice_page(&state, &ctx, id, vals, errors, None).await,
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }

@@ -511,19 +511,72 @@ pub(crate) async fn commendations_of_a(app: &TestApp) -> (i64, i64, i64, i64, i6
         quota_total: 10,
         nominate_until: now + chrono::Duration::days(60),
     };
-    let award = cm::create_award(st, &sys(), &who(), app.org.school_a, &draft).await.unwrap();
+    let award = cm::create_award(st, &sys(), &who(), app.org.school_a, &draft)
+        .await
+        .unwrap();
     let nominate = |name: &str, deeds: &str| cm::NominationInput {
         school: app.org.school_a,
         member: None,
-        draft: NominationDraft { nominee: name.into(), deeds: deeds.into() },
+        draft: NominationDraft {
+            nominee: name.into(),
+            deeds: deeds.into(),
+        },
     };
-    let fresh = cm::nominate(st, &sys(), &who(), award, &nominate("甲校被推荐人", "甲校推荐事迹"), now).await.unwrap();
-    let ended = cm::nominate(st, &sys(), &who(), award, &nominate("甲校已公示对象", "甲校推荐事迹二"), now).await.unwrap();
-    let open = cm::nominate(st, &sys(), &who(), award, &nominate("公示对象", "公示中的事迹"), now).await.unwrap();
-    cm::review(st, &sys(), &who(), ended, true, None, now - chrono::Duration::days(10)).await.unwrap();
-    cm::review(st, &sys(), &who(), open, true, None, now).await.unwrap();
+    let fresh = cm::nominate(
+        st,
+        &sys(),
+        &who(),
+        award,
+        &nominate("甲校被推荐人", "甲校推荐事迹"),
+        now,
+    )
+    .await
+    .unwrap();
+    let ended = cm::nominate(
+        st,
+        &sys(),
+        &who(),
+        award,
+        &nominate("甲校已公示对象", "甲校推荐事迹二"),
+        now,
+    )
+    .await
+    .unwrap();
+    let open = cm::nominate(
+        st,
+        &sys(),
+        &who(),
+        award,
+        &nominate("公示对象", "公示中的事迹"),
+        now,
+    )
+    .await
+    .unwrap();
+    cm::review(
+        st,
+        &sys(),
+        &who(),
+        ended,
+        true,
+        None,
+        now - chrono::Duration::days(10),
+    )
+    .await
+    .unwrap();
+    cm::review(st, &sys(), &who(), open, true, None, now)
+        .await
+        .unwrap();
     let objection_id = {
-        cm::lodge_objection(st, &store::audit::Who::system("anonymous"), open, "甲校异议内容", None, now).await.unwrap();
+        cm::lodge_objection(
+            st,
+            &store::audit::Who::system("anonymous"),
+            open,
+            "甲校异议内容",
+            None,
+            now,
+        )
+        .await
+        .unwrap();
         cm::objections(st, &sys(), open).await.unwrap()[0].id
     };
     (award.0, fresh.0, ended.0, open.0, objection_id.0)
