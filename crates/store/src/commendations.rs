@@ -14,19 +14,22 @@
 //! data takes a capability and filters by scope in SQL; out of scope looks like missing.
 //! Every change is audited in its transaction (an objection's text never in the audit).
 
-use crate::area::{Area, CodedColumn, EncryptedColumn};
+use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
 use crate::audit::Who;
 use crate::crypto::Field;
 use crate::db::{Arg, Sql, Tx, now};
 use crate::{Db, Store, StoreError, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::FieldError;
+use domain::area::{Concerns, DueItem, Figure, FigureKind, FigureValue, Summation};
 use domain::audit::Changes;
-use domain::auth::{Cap, Scope, perm};
+use domain::auth::{Cap, Role, Scope, perm};
 use domain::commendations::text as t;
 use domain::commendations::*;
 use domain::ids::{MemberId, OrgUnitId};
 use domain::org::Coded;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 
 /// The area name of the commendation rule set in `area_rule_set`.
 pub const RULES_AREA: &str = "commendations";
@@ -48,6 +51,17 @@ pub const OBJECTION_CONTACT: EncryptedColumn = EncryptedColumn {
     indexes: &[],
 };
 
+/// Days before a notice period ends that the nominee appears among the organizer's due
+/// items (to handle the objections and award); overdue ones stay until acted on.
+pub const NOTICE_DUE_DAYS: i64 = 3;
+
+static FIGURES: &[Figure] = &[Figure {
+    key: "figure-commendations-awarded",
+    kind: FigureKind::Count,
+    list: "/honours?year={year}",
+    sum: Summation::Sum,
+}];
+
 /// Commendations: awards, nominations, public notice, objections and awards.
 pub static AREA: Area = Area {
     coded: &[
@@ -57,8 +71,87 @@ pub static AREA: Area = Area {
     ],
     encrypted: &[OBJECTION_BODY, OBJECTION_CONTACT],
     demo: Some(area_demo),
+    figures: FIGURES,
+    year_figures: Some(year_figures_boxed),
+    due_items: Some(due_items_boxed),
     ..Area::new("commendations")
 };
+
+fn year_figures_boxed<'a>(
+    st: &'a Store,
+    reach: &'a Reach,
+    year: i32,
+) -> BoxFuture<'a, Result<Vec<FigureValue>, StoreError>> {
+    year_figures(st, reach, year).boxed()
+}
+
+fn due_items_boxed<'a>(
+    st: &'a Store,
+    reach: &'a Reach,
+    today: NaiveDate,
+) -> BoxFuture<'a, Result<Vec<DueItem>, StoreError>> {
+    due_items(st, reach, today).boxed()
+}
+
+/// Honours awarded in the year (by the award's year) per nominating school: one query.
+pub async fn year_figures(
+    st: &Store,
+    reach: &Reach,
+    year: i32,
+) -> Result<Vec<FigureValue>, StoreError> {
+    let mut q = Sql::new(
+        "SELECT n.school_union_id, CAST(COUNT(*) AS BIGINT) FROM commendation_nomination n
+         JOIN commendation_award a ON a.id = n.award_id WHERE n.status = 'awarded' AND a.award_year = ",
+    );
+    q.bind(Arg::I64(i64::from(year)));
+    crate::scope::restrict(&mut q, "n.school_union_id", reach.scope());
+    q.push(" GROUP BY n.school_union_id ORDER BY n.school_union_id");
+    let rows: Vec<(i64, i64)> = q.fetch_all(&st.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(u, n)| FigureValue {
+            key: FIGURES[0].key.to_string(),
+            unit: OrgUnitId(u),
+            year,
+            value: n,
+        })
+        .collect())
+}
+
+/// Nominees whose public notice ends within [`NOTICE_DUE_DAYS`] or has ended without a
+/// decision (for the organizer's union staff: handle the objections, then award). One
+/// query. The title is the award and the nominee's name, as on the public board.
+pub async fn due_items(
+    st: &Store,
+    reach: &Reach,
+    today: NaiveDate,
+) -> Result<Vec<DueItem>, StoreError> {
+    let until = today + chrono::Duration::days(NOTICE_DUE_DAYS);
+    let mut q = Sql::new(
+        "SELECT n.id, a.organizer_unit_id, a.name, n.nominee, n.notice_until FROM commendation_nomination n
+         JOIN commendation_award a ON a.id = n.award_id WHERE n.status = 'notice' AND n.notice_until <= ",
+    );
+    q.bind(Arg::Date(until));
+    crate::scope::restrict(&mut q, "a.organizer_unit_id", reach.scope());
+    q.push(" ORDER BY n.notice_until, n.id");
+    let rows: Vec<(i64, i64, String, String, NaiveDate)> = q.fetch_all(&st.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, org, award, nominee, due)| DueItem {
+            area: "commendations".into(),
+            kind: "due-commendations-notice".into(),
+            key: format!("commendations-notice:{id}:{due}"),
+            unit: OrgUnitId(org),
+            title: format!("{award}：{nominee}"),
+            due,
+            concerns: vec![Concerns::Role {
+                role: Role::UnionStaff,
+                unit: OrgUnitId(org),
+            }],
+            href: format!("/honours/nominations/{id}"),
+        })
+        .collect())
+}
 
 fn invalid(e: FieldError) -> StoreError {
     StoreError::Invalid(domain::FieldErrors(vec![e]))

@@ -207,6 +207,21 @@ dual_test!(async fn commendations_total_quota_and_upheld_objection_refuse_the_aw
         args_of(e),
         vec![("used".to_string(), "1".to_string()), ("quota".to_string(), "1".to_string())]
     );
+    // The year figure counts the award for school A only; B's chair sees none of it.
+    let reach = store::area::Reach::of(&staff.authorize::<perm::ContestView>().unwrap());
+    let figs = cm::year_figures(st, &reach, 2026).await.unwrap();
+    assert_eq!(figs.iter().map(|f| (f.unit, f.value)).collect::<Vec<_>>(), vec![(o.school_a, 1)]);
+    let chair_b = actor(&[(Role::SchoolChair, o.school_b)]);
+    let reach_b = store::area::Reach::of(&chair_b.authorize::<perm::ContestView>().unwrap());
+    assert!(cm::year_figures(st, &reach_b, 2026).await.unwrap().iter().all(|f| f.unit == o.school_b));
+    // Due: notices ending within three days (b and c end in four: due from tomorrow), for
+    // the district's staff only.
+    assert!(cm::due_items(st, &reach, today()).await.unwrap().is_empty());
+    let tomorrow = today() + chrono::Duration::days(1);
+    let due = cm::due_items(st, &reach, tomorrow).await.unwrap();
+    assert_eq!(due.len(), 2, "{due:?}");
+    assert!(due.iter().all(|d| d.kind == "due-commendations-notice" && d.due == today() + chrono::Duration::days(4)));
+    assert!(cm::due_items(st, &reach_b, tomorrow).await.unwrap().is_empty());
     // An upheld objection ends the nomination.
     let o1 = cm::objections(st, &manage, c).await.unwrap()[0].id;
     cm::handle_objection(st, &manage, &who(), o1, ObjectionOutcome::Upheld, "经核实事迹不实").await.unwrap();

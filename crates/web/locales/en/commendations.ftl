@@ -105,3 +105,7 @@ audit-action-commendation-objection = Objection handled
 audit-action-commendation-award = Honour awarded
 audit-field-nomination_status = Nominee's state
 audit-field-outcome = Outcome
+figure-commendations-awarded = Honours awarded
+summary-figure-commendations-awarded = Over the year { $value } honours were awarded.
+summary-section-commendations = Commendations
+due-commendations-notice = Notice period ending: objections and award
