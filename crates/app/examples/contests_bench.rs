@@ -1,5 +1,6 @@
 //! Benchmark of issue 18: the results of the demo's courseware contest (142 entries, five
-//! judges, three criteria: 2,130 points) computed from the sheets — the organizer's view
+//! judges, three criteria; about 2,000 points, a judge never scoring their own school)
+//! computed from the sheets — the organizer's view
 //! before publication — and read back frozen after it, against reading the contest itself
 //! (one row with its sheet) in the same run as the ceiling. Prints the median and the worst
 //! of `RUNS` runs and the query count of one computation.
