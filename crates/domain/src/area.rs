@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 #[macro_export]
 macro_rules! for_each_area {
     ($m:ident) => {
-        $m! { org, auth, audit, congress, proposals, voting, assistance, funds, elections, notify, assessment, contests, correspondent, rights, work_plan, work_summary, activity }
+        $m! { org, auth, audit, congress, proposals, voting, assistance, funds, elections, notify, assessment, contests, commendations, correspondent, rights, work_plan, work_summary, activity }
     };
 }
 

@@ -13,6 +13,7 @@ pub mod assessment;
 pub mod assistance;
 pub mod audit;
 pub mod auth;
+pub mod commendations;
 pub mod congress;
 pub mod contests;
 pub mod correspondent;

@@ -18,6 +18,7 @@ pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod commendations;
 pub mod congress;
 pub mod contests;
 pub mod correspondent;

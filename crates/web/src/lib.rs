@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod chart;
 pub mod chrome;
+pub mod commendations;
 pub mod congress;
 pub mod contests;
 pub mod correspondent;

@@ -594,7 +594,7 @@ pub struct EntryInput {
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// A certificate's verification code: 12 characters of an unambiguous alphabet (60 bits).
-fn new_certificate_code() -> String {
+pub(crate) fn new_certificate_code() -> String {
     let mut rng = rand::rng();
     let raw: String = (0..12)
         .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)

@@ -81,6 +81,18 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     store::funds::dues::generate_roll(&t.store, &sys(), &who(), o.school_a, today(), None).await.unwrap();
     store::funds::payroll::preview(&t.store, &sys(), &who(), o.school_a, "p.csv", "姓名,基本工资\n轮换,5000\n".as_bytes().to_vec()).await.unwrap();
 
+    // An objection on a public notice with a contact (commendations).
+    {
+        use domain::commendations::*;
+        use store::commendations as cm;
+        let d = AwardDraft { name: "轮换评优".into(), kind: AwardKind::TopTen, year: 2026, quota_per_school: 1, quota_total: 1, nominate_until: today() };
+        let a = cm::create_award(&t.store, &sys(), &who(), o.union, &d).await.unwrap();
+        let input = cm::NominationInput { school: o.school_a, member: None, draft: NominationDraft { nominee: "轮换".into(), deeds: "事迹".into() } };
+        let n = cm::nominate(&t.store, &sys(), &who(), a, &input, today()).await.unwrap();
+        cm::review(&t.store, &sys(), &who(), n, true, None, today()).await.unwrap();
+        cm::lodge_objection(&t.store, &who(), n, "异议", Some("13800001234"), today()).await.unwrap();
+    }
+
     let columns = encrypted_columns(&t).await;
     assert!(columns.len() >= 4, "the schema's encrypted columns were not found: {columns:?}");
     for (table, column) in &columns {

@@ -6,6 +6,7 @@ mod assistance;
 mod audit;
 mod auth;
 mod bound;
+mod commendations;
 mod congress;
 mod contests;
 mod demo;

@@ -66,6 +66,9 @@ pub struct CertificateText {
     /// The verification code and the address of the public page checking it.
     pub code: String,
     pub verify_url: String,
+    /// An honour (荣誉证书: `contest` is the award, `title` and `prize` unused) rather than
+    /// a prize (获奖证书).
+    pub honour: bool,
 }
 
 /// A loaded font: the file's bytes and the face to use (Simplified Chinese in a
@@ -230,7 +233,11 @@ pub fn render(font: &CjkFont, certs: &[CertificateText]) -> Result<Vec<u8>, Cert
         };
         let centered = |size: f32, t: &str| (W - m.width(t, size)) / 2.0;
         s.set_fill(Some(fill(178, 34, 34)));
-        let head = "获 奖 证 书";
+        let head = if c.honour {
+            "荣 誉 证 书"
+        } else {
+            "获 奖 证 书"
+        };
         text(&mut s, centered(44.0, head), 110.0, 44.0, head);
         s.set_fill(Some(fill(20, 20, 20)));
         let to = format!("{}（{}）：", c.recipient, c.school);
@@ -239,17 +246,27 @@ pub fn render(font: &CjkFont, certs: &[CertificateText]) -> Result<Vec<u8>, Cert
             text(&mut s, 80.0, y, 20.0, &line);
             y += 30.0;
         }
-        let body = format!(
-            "在{}举办的“{}”中，作品《{}》荣获",
-            c.union, c.contest, c.title
-        );
+        let body = if c.honour {
+            format!("经评选、公示，被{}授予", c.union)
+        } else {
+            format!(
+                "在{}举办的“{}”中，作品《{}》荣获",
+                c.union, c.contest, c.title
+            )
+        };
         for line in m.wrap(&body, 20.0, W - 200.0) {
             text(&mut s, 120.0, y, 20.0, &line);
             y += 30.0;
         }
         s.set_fill(Some(fill(178, 34, 34)));
         y += 18.0;
-        text(&mut s, centered(40.0, &c.prize), y, 40.0, &c.prize);
+        let prize = if c.honour {
+            format!("“{}”", c.contest)
+        } else {
+            c.prize.clone()
+        };
+        let size = if c.honour { 32.0 } else { 40.0 };
+        text(&mut s, centered(size, &prize), y, size, &prize);
         s.set_fill(Some(fill(20, 20, 20)));
         y += 44.0;
         text(&mut s, 120.0, y, 20.0, "特发此证，以资鼓励。");

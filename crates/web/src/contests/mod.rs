@@ -942,7 +942,7 @@ pub struct CertQuery {
 
 /// The address the QR codes point at: the configured `public_url`, or the local path
 /// alone (a forged `Host` header must not put another site's address on a certificate).
-fn verify_base(config: &crate::WebConfig) -> String {
+pub(crate) fn verify_base(config: &crate::WebConfig) -> String {
     config
         .public_url
         .as_deref()
@@ -1002,28 +1002,45 @@ pub async fn certificates(
                 date: date.clone(),
                 verify_url: format!("{base}/certificates/verify?code={code}"),
                 code,
+                honour: false,
             })
         })
         .collect();
     if certs.is_empty() {
         return none();
     }
+    let name = format!("{}-{}.pdf", c.name, a.tr.t("contests-certificate"));
+    certificate_pdf(
+        &a,
+        certs,
+        &name,
+        &format!("certificates-{id}.pdf"),
+        &format!("/contests/{id}/results"),
+    )
+    .await
+}
+
+/// Draws `certs` as one PDF (a page each) and sends it as a download named `name`
+/// (`ascii` for old clients); without a CJK font, back to `back` with the message naming
+/// the fix. Shared by the contests' and the commendations' certificates.
+pub(crate) async fn certificate_pdf(
+    a: &Auth,
+    certs: Vec<certificate::CertificateText>,
+    name: &str,
+    ascii: &str,
+    back: &str,
+) -> AppResult {
     let font = match certificate::font() {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "certificates");
-            return Ok(a.redirect(
-                &format!("/contests/{id}/results"),
-                Flash::error("contests-font-missing"),
-            ));
+            return Ok(a.redirect(back, Flash::error("contests-font-missing")));
         }
     };
     let pdf = tokio::task::spawn_blocking(move || certificate::render(&font, &certs))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let name = format!("{}-{}.pdf", c.name, a.tr.t("contests-certificate"));
-    let ascii = format!("certificates-{id}.pdf");
     let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())
         .collect::<String>()
         .replace('+', "%20");
@@ -1058,6 +1075,8 @@ pub struct VerifiedView {
     pub prize: String,
     pub organizer: String,
     pub date: String,
+    /// An honour of a commendation (the award and its kind) rather than a contest prize.
+    pub honour: bool,
 }
 
 #[derive(Template)]
@@ -1078,17 +1097,11 @@ pub async fn verify(
 ) -> AppResult {
     let code: String = q.code.trim().chars().take(20).collect();
     let asked = !code.is_empty();
-    let found = if asked {
-        cs::verify(&state.store.db, &code).await?
-    } else {
-        None
-    };
     let tr = ctx.tr;
-    ctx.render(&VerifyPage {
-        p: Chrome::new(&ctx, "contests-verify-title"),
-        code,
-        asked,
-        found: found.map(|v| VerifiedView {
+    let found = if !asked {
+        None
+    } else if let Some(v) = cs::verify(&state.store.db, &code).await? {
+        Some(VerifiedView {
             entrants: v.entrants,
             school: v.school,
             contest: v.contest,
@@ -1096,6 +1109,26 @@ pub async fn verify(
             prize: tr.label(v.tier),
             organizer: v.organizer,
             date: v.published_on.map(|d| tr.date(&d)).unwrap_or_default(),
-        }),
+            honour: false,
+        })
+    } else {
+        store::commendations::verify(&state.store.db, &code)
+            .await?
+            .map(|v| VerifiedView {
+                entrants: v.nominee,
+                school: v.school,
+                contest: v.award,
+                title: String::new(),
+                prize: tr.label(v.kind),
+                organizer: v.organizer,
+                date: v.awarded_on.map(|d| tr.date(&d)).unwrap_or_default(),
+                honour: true,
+            })
+    };
+    ctx.render(&VerifyPage {
+        p: Chrome::new(&ctx, "contests-verify-title"),
+        code,
+        asked,
+        found,
     })
 }

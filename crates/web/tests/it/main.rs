@@ -8,6 +8,7 @@ mod assessment;
 mod assistance;
 mod auth;
 mod boundary;
+mod commendations;
 mod congress;
 mod contests;
 mod dashboard;

@@ -35,6 +35,8 @@ const PUBLIC: &[&str] = &[
     "/news/feed.atom",
     "/news/items/{id}/photo",
     "/certificates/verify",
+    "/notice",
+    "/notice/{id}/objections",
 ];
 
 /// School A's congress: a term, a delegate, a meeting with an agenda item and a document,
@@ -303,6 +305,14 @@ struct World {
     api_token: i64,
     /// A contest organized by school A, with an entry of school A (contests).
     contest: i64,
+    /// An award set by school A (commendations), a nomination of A awaiting review, one
+    /// whose public notice has ended (ready to award), one on notice, and a pending
+    /// objection on the latter.
+    award: i64,
+    nomination_new: i64,
+    nomination: i64,
+    nomination_on_notice: i64,
+    objection: i64,
     /// Words that only school A's pages hold.
     names: Vec<&'static str>,
 }
@@ -311,11 +321,15 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 51] = [
+    let prefixes: [(&str, i64); 55] = [
         ("/funds/rules/", w.school.0),
         ("/api/v1/plans/", w.school.0),
         ("/assistance/contacts/", w.retiree_contact),
         ("/assistance/rules/", w.school.0),
+        ("/honours/nominations/", w.nomination),
+        ("/honours/objections/", w.objection),
+        ("/honours/", w.award),
+        ("/notice/", w.nomination_on_notice),
         ("/funds/receipts/", w.receipt),
         ("/funds/dues/members/", w.dues_member),
         ("/funds/dues/rolls/", w.dues_roll),
@@ -487,6 +501,94 @@ pub(crate) async fn contest_of_a(app: &TestApp) -> i64 {
     .await
     .unwrap();
     id.0
+}
+
+/// School A's award ("甲校评优"): a nomination awaiting review ("甲校被推荐人"), one whose
+/// public notice has ended with no objection ("甲校已公示对象"), and one on notice now
+/// (public: its name and deeds are on the board by design) with a pending objection
+/// ("甲校异议内容", read by the organizer only).
+pub(crate) async fn commendations_of_a(app: &TestApp) -> (i64, i64, i64, i64, i64) {
+    use domain::commendations::*;
+    use store::commendations as cm;
+    let st = &app.t.store;
+    let now = today();
+    let draft = AwardDraft {
+        name: "甲校评优".into(),
+        kind: AwardKind::AdvancedIndividual,
+        year: 2026,
+        quota_per_school: 10,
+        quota_total: 10,
+        nominate_until: now + chrono::Duration::days(60),
+    };
+    let award = cm::create_award(st, &sys(), &who(), app.org.school_a, &draft)
+        .await
+        .unwrap();
+    let nominate = |name: &str, deeds: &str| cm::NominationInput {
+        school: app.org.school_a,
+        member: None,
+        draft: NominationDraft {
+            nominee: name.into(),
+            deeds: deeds.into(),
+        },
+    };
+    let fresh = cm::nominate(
+        st,
+        &sys(),
+        &who(),
+        award,
+        &nominate("甲校被推荐人", "甲校推荐事迹"),
+        now,
+    )
+    .await
+    .unwrap();
+    let ended = cm::nominate(
+        st,
+        &sys(),
+        &who(),
+        award,
+        &nominate("甲校已公示对象", "甲校推荐事迹二"),
+        now,
+    )
+    .await
+    .unwrap();
+    let open = cm::nominate(
+        st,
+        &sys(),
+        &who(),
+        award,
+        &nominate("公示对象", "公示中的事迹"),
+        now,
+    )
+    .await
+    .unwrap();
+    cm::review(
+        st,
+        &sys(),
+        &who(),
+        ended,
+        true,
+        None,
+        now - chrono::Duration::days(10),
+    )
+    .await
+    .unwrap();
+    cm::review(st, &sys(), &who(), open, true, None, now)
+        .await
+        .unwrap();
+    let objection_id = {
+        cm::lodge_objection(
+            st,
+            &store::audit::Who::system("anonymous"),
+            open,
+            "甲校异议内容",
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        cm::objections(st, &sys(), open).await.unwrap()[0].id
+    };
+    (award.0, fresh.0, ended.0, open.0, objection_id.0)
 }
 
 /// School A's money: a month of union fund paid, a large member-activities line, an
@@ -880,6 +982,7 @@ fn fill_value(v: &str, w: &World) -> String {
         .replace("{member_id_number}", &id_number(1, true))
         .replace("{member_version}", &w.member_version.to_string())
         .replace("{school2}", &w.school2.0.to_string())
+        .replace("{nomination}", &w.nomination_new.to_string())
 }
 
 /// One caller of the matrix.
@@ -1189,6 +1292,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (survey, petition) = survey_of_a(&app).await;
     let api_token = api_secret(&app, chair_a).await.0;
     let contest = contest_of_a(&app).await;
+    let (award, nomination_new, nomination, nomination_on_notice, objection) = commendations_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
         school2: o.school_a2,
@@ -1223,11 +1327,16 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         dues_member,
         receipt,
         contest,
+        award,
+        nomination_new,
+        nomination,
+        nomination_on_notice,
+        objection,
         api_token,
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校台账.pdf", "甲校申诉", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师", "甲校退协会长"],
+        names: vec!["甲校之家.jpg", "甲校台账.pdf", "甲校申诉", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师", "甲校退协会长", "甲校被推荐人", "甲校已公示对象", "甲校推荐事迹", "甲校异议内容"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.
