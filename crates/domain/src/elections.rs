@@ -57,6 +57,11 @@ pub mod text {
         RULE_MARGIN = "elections-rule-margin",
         RULE_QUORUM = "elections-rule-quorum",
         RULE_TERMS = "elections-rule-terms",
+        VOTE_MEETING = "elections-vote-meeting",
+        VOTE_STARTED = "elections-vote-started",
+        VOTE_NONE = "elections-vote-none",
+        VOTE_NOT_PUBLISHED = "elections-vote-not-published",
+        VOTE_NO_ROUND = "elections-vote-no-round",
     }
 }
 
