@@ -18,13 +18,15 @@ use domain::elections::*;
 use domain::ids::{MemberId, OrgUnitId};
 use domain::org::Coded;
 
-/// A seat is vacant: nobody holds it, or its holder is no longer active.
-pub(crate) const VACANT: &str = "(s.member_id IS NULL OR m.status <> 'active')";
-/// Since when a vacant seat is vacant.
-const VACANT_SINCE: &str =
-    "CASE WHEN s.member_id IS NULL THEN s.vacant_since ELSE m.status_since END";
+/// A seat is vacant: nobody holds it, or its holder left — retired, transferred out or
+/// left (the roster's status), moved to another school union (a transfer within the
+/// district: still active, but elsewhere), or no longer a union member. Member events make
+/// vacancies without anyone touching the seat.
+pub(crate) const VACANT: &str = "(s.member_id IS NULL OR m.status <> 'active' OR NOT m.union_member OR m.school_union_id <> (SELECT sc.school_union_id FROM committee sc WHERE sc.id = s.committee_id))";
+/// Since when a vacant seat is vacant: a transfer within the district from its date.
+const VACANT_SINCE: &str = "CASE WHEN s.member_id IS NULL THEN s.vacant_since WHEN m.status = 'active' AND m.school_union_id <> (SELECT sc.school_union_id FROM committee sc WHERE sc.id = s.committee_id) THEN COALESCE((SELECT MAX(mt.transfer_date) FROM member_transfer mt WHERE mt.member_id = m.id), m.status_since) ELSE m.status_since END";
 /// Why it is vacant.
-const VACANT_WHY: &str = "CASE WHEN s.member_id IS NULL THEN s.vacancy_reason WHEN m.status = 'retired' THEN 'retired' WHEN m.status = 'transferred_out' THEN 'transferred' ELSE 'other' END";
+const VACANT_WHY: &str = "CASE WHEN s.member_id IS NULL THEN s.vacancy_reason WHEN m.status = 'retired' THEN 'retired' WHEN m.status = 'transferred_out' THEN 'transferred' WHEN m.status = 'active' AND m.school_union_id <> (SELECT sc.school_union_id FROM committee sc WHERE sc.id = s.committee_id) THEN 'transferred' ELSE 'other' END";
 
 /// A committee with its term and how many seats are held and vacant.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +60,8 @@ type CommitteeTuple = (
 );
 
 const COMMITTEE_SELECT: &str = "SELECT c.id, c.school_union_id, o.name, c.kind, c.seats, c.term_years, c.term_start, c.term_end,
- CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND s.member_id IS NOT NULL AND m.status = 'active') AS BIGINT),
- CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND (s.member_id IS NULL OR m.status <> 'active')) AS BIGINT),
+ CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND s.member_id IS NOT NULL AND m.status = 'active' AND m.union_member AND m.school_union_id = c.school_union_id) AS BIGINT),
+ CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND (s.member_id IS NULL OR m.status <> 'active' OR NOT m.union_member OR m.school_union_id <> c.school_union_id)) AS BIGINT),
  (SELECT e.id FROM election e WHERE e.committee_id = c.id AND e.status <> 'confirmed')
  FROM committee c JOIN org_unit o ON o.id = c.school_union_id WHERE 1 = 1";
 

@@ -77,7 +77,8 @@ pub async fn rounds(
     id: ElectionId,
 ) -> Result<Vec<Round>, StoreError> {
     let row = row_view(st, cap, id).await?;
-    let mut q = Sql::new("SELECT id, meeting_id, round, seats, status FROM poll WHERE election_id = ");
+    let mut q =
+        Sql::new("SELECT id, meeting_id, round, seats, status FROM poll WHERE election_id = ");
     q.bind(Arg::I64(row.id.0)).push(" ORDER BY round, id");
     let rows: Vec<(i64, i64, i64, i64, String)> = q.fetch_all(&st.db).await?;
     rows.into_iter().map(round_of).collect()
@@ -93,7 +94,10 @@ fn round_of(r: (i64, i64, i64, i64, String)) -> Result<Round, StoreError> {
     })
 }
 
-async fn rounds_tx(tx: &mut Tx, id: ElectionId) -> Result<Vec<(Round, Option<String>)>, StoreError> {
+async fn rounds_tx(
+    tx: &mut Tx,
+    id: ElectionId,
+) -> Result<Vec<(Round, Option<String>)>, StoreError> {
     let mut q = Sql::new(
         "SELECT id, meeting_id, round, seats, status, result FROM poll WHERE election_id = ",
     );
@@ -175,7 +179,8 @@ async fn insert_round(
         .push(") RETURNING id");
     let (poll,): (i64,) = q.fetch_one_tx(tx).await?;
     for (i, (m, name)) in candidates.iter().enumerate() {
-        let mut q = Sql::new("INSERT INTO poll_option (poll_id, position, label, member_id) VALUES (");
+        let mut q =
+            Sql::new("INSERT INTO poll_option (poll_id, position, label, member_id) VALUES (");
         q.bind(Arg::I64(poll))
             .push(", ")
             .bind(Arg::I64(i as i64 + 1))
@@ -254,8 +259,7 @@ pub async fn start(
     );
     q.bind(Arg::I64(id.0)).push(" ORDER BY c.position, c.id");
     let cands: Vec<(i64, String)> = q.fetch_all_tx(&mut tx).await?;
-    let cands: Vec<(MemberId, String)> =
-        cands.into_iter().map(|(m, n)| (MemberId(m), n)).collect();
+    let cands: Vec<(MemberId, String)> = cands.into_iter().map(|(m, n)| (MemberId(m), n)).collect();
     let title: String = title.chars().take(200).collect();
     let poll = insert_round(
         &mut tx,
@@ -302,7 +306,10 @@ async fn decide_rounds(
     let Some((last, _)) = rounds.last().cloned() else {
         return Err(vote_err(t::VOTE_NONE));
     };
-    if rounds.iter().any(|(x, _)| x.status != PollStatus::Published) {
+    if rounds
+        .iter()
+        .any(|(x, _)| x.status != PollStatus::Published)
+    {
         return Err(vote_err(t::VOTE_NOT_PUBLISHED));
     }
     // Those due: the voting delegates of the meeting's term who are union members; those
@@ -329,11 +336,12 @@ async fn decide_rounds(
     let mut seats_left = row.seats as u32;
     let mut outcome = None;
     for (round, result) in &rounds {
-        let Some(Ok(PollResult::Election(res))) = result
-            .as_deref()
-            .map(serde_json::from_str::<PollResult>)
+        let Some(Ok(PollResult::Election(res))) =
+            result.as_deref().map(serde_json::from_str::<PollResult>)
         else {
-            return Err(StoreError::Other("an election poll without its result".into()));
+            return Err(StoreError::Other(
+                "an election poll without its result".into(),
+            ));
         };
         let mut who: Vec<MemberId> = Vec::with_capacity(res.rows.len());
         let mut v: Vec<u32> = Vec::with_capacity(res.rows.len());
@@ -483,7 +491,9 @@ pub async fn take_result(
             next_pos += 1;
         }
     }
-    let mut q = Sql::new("UPDATE election_candidate SET votes = NULL, elected = FALSE WHERE election_id = ");
+    let mut q = Sql::new(
+        "UPDATE election_candidate SET votes = NULL, elected = FALSE WHERE election_id = ",
+    );
     q.bind(Arg::I64(id.0));
     q.execute_tx(&mut tx).await?;
     for m in &d.standing {

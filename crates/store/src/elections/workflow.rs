@@ -124,7 +124,11 @@ pub async fn get(
     })
 }
 
-pub(super) async fn row_tx(tx: &mut Tx, scope: &Scope, id: ElectionId) -> Result<ElectionRow, StoreError> {
+pub(super) async fn row_tx(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: ElectionId,
+) -> Result<ElectionRow, StoreError> {
     let mut q = Sql::new(ELECTION_SELECT);
     q.push(" AND e.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut q, "e.school_union_id", scope);

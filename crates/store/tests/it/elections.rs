@@ -298,6 +298,33 @@ dual_test!(async fn the_demo_year_holds_twenty_one_by_elections_and_one_overdue_
 
 const DEMO_BY_ELECTIONS: usize = store::elections::demo::DEMO_BY_ELECTIONS;
 
+dual_test!(async fn a_transfer_to_another_school_or_leaving_the_union_makes_a_vacancy(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    let mut ids = Vec::new();
+    for (i, n) in ["赵一", "钱二", "孙三"].iter().enumerate() {
+        ids.push(member(st, o.school_a, n, 10 + i as u32).await);
+    }
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+    let view = chair.authorize::<perm::ElectionView>().unwrap();
+    let c = committees::create(st, &manage, &who(), &committee_input(o.school_a, 3, "2024-09-01", "5"), "赵一\n钱二\n孙三").await.unwrap();
+    assert!(committees::vacancies(st, &view).await.unwrap().is_empty());
+    // 钱二 moves to school B within the district (still active): the seat is vacant from
+    // the day of the transfer.
+    let moved = today() - chrono::Duration::days(3);
+    store::org::transfer_member(st, &sys(), &who(), ids[1], o.school_b, None, moved, None).await.unwrap();
+    let vac = committees::vacancies(st, &view).await.unwrap();
+    assert_eq!(vac.len(), 1);
+    assert_eq!((vac[0].reason, vac[0].former.as_deref(), vac[0].since), (VacancyReason::Transferred, Some("钱二"), moved));
+    // 孙三 leaves the union (recorded in the roster): a second vacancy.
+    store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET union_member = FALSE WHERE id = $1").bind(ids[2].0).execute(p).await.map(|r| r.rows_affected())).unwrap();
+    let (row, _, _) = committees::get(st, &view, c).await.unwrap();
+    assert_eq!((row.held, row.vacant), (1, 2));
+    // A by-election may now fill both.
+    workflow::apply(st, &manage, &who(), c, &apply_input("by_election", "2", ""), today()).await.unwrap();
+});
+
 // ------------------------------------------------------------ the vote through voting's polls
 
 mod by_poll {
@@ -307,13 +334,34 @@ mod by_poll {
     use store::voting::ballot_box::{BallotBox, Cast, Voter, prepare};
     use testkit::hall::{Hall, close, hall, open};
 
-    async fn cast(st: &store::Store, bx: &BallotBox, h: &Hall, i: usize, poll: PollId, marks: &[usize]) -> Result<Cast, StoreError> {
-        let opts = store::voting::options(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await?;
+    async fn cast(
+        st: &store::Store,
+        bx: &BallotBox,
+        h: &Hall,
+        i: usize,
+        poll: PollId,
+        marks: &[usize],
+    ) -> Result<Cast, StoreError> {
+        let opts = store::voting::options(
+            &st.db,
+            store::congress::meetings::Viewer::view(&sys()),
+            poll,
+        )
+        .await?;
         let input = BallotInput {
             marks: opts
                 .iter()
                 .enumerate()
-                .map(|(k, o)| (o.id, if marks.contains(&k) { "for".to_string() } else { "against".to_string() }))
+                .map(|(k, o)| {
+                    (
+                        o.id,
+                        if marks.contains(&k) {
+                            "for".to_string()
+                        } else {
+                            "against".to_string()
+                        },
+                    )
+                })
                 .collect(),
             ..BallotInput::default()
         };
@@ -324,20 +372,52 @@ mod by_poll {
 
     async fn publish(st: &store::Store, h: &Hall, poll: PollId) {
         close(st, h, poll).await;
-        store::voting::publish_poll(st, &sys(), &who(), poll).await.unwrap();
+        store::voting::publish_poll(st, &sys(), &who(), poll)
+            .await
+            .unwrap();
     }
 
     /// An election of school A's union committee (3 seats) by its member-delegate assembly,
     /// with the list 代表0010–0013 approved.
     async fn approved(st: &store::Store, h: &Hall, assembly: &str) -> (ElectionId, CommitteeId) {
-        let manage = actor(&[(Role::SchoolChair, h.org.school_a)]).authorize::<perm::ElectionManage>().unwrap();
-        let approve = actor(&[(Role::UnionStaff, h.org.union)]).authorize::<perm::ElectionApprove>().unwrap();
-        let c = committees::create(st, &manage, &who(), &committee_input(h.org.school_a, 3, "2021-09-01", "5"), "").await.unwrap();
-        let input = ApplyInput { assembly: assembly.into(), ..apply_input("general_election", "3", "5") };
-        let id = workflow::apply(st, &manage, &who(), c, &input, today()).await.unwrap();
-        workflow::approve(st, &approve, &who(), id, "3", today()).await.unwrap();
-        workflow::nominate(st, &manage, &who(), id, "代表0010\n代表0011\n代表0012\n代表0013", today()).await.unwrap();
-        workflow::approve_slate(st, &approve, &who(), id, today()).await.unwrap();
+        let manage = actor(&[(Role::SchoolChair, h.org.school_a)])
+            .authorize::<perm::ElectionManage>()
+            .unwrap();
+        let approve = actor(&[(Role::UnionStaff, h.org.union)])
+            .authorize::<perm::ElectionApprove>()
+            .unwrap();
+        let c = committees::create(
+            st,
+            &manage,
+            &who(),
+            &committee_input(h.org.school_a, 3, "2021-09-01", "5"),
+            "",
+        )
+        .await
+        .unwrap();
+        let input = ApplyInput {
+            assembly: assembly.into(),
+            ..apply_input("general_election", "3", "5")
+        };
+        let id = workflow::apply(st, &manage, &who(), c, &input, today())
+            .await
+            .unwrap();
+        workflow::approve(st, &approve, &who(), id, "3", today())
+            .await
+            .unwrap();
+        workflow::nominate(
+            st,
+            &manage,
+            &who(),
+            id,
+            "代表0010\n代表0011\n代表0012\n代表0013",
+            today(),
+        )
+        .await
+        .unwrap();
+        workflow::approve_slate(st, &approve, &who(), id, today())
+            .await
+            .unwrap();
         (id, c)
     }
 
