@@ -325,6 +325,50 @@ dual_test!(async fn a_transfer_to_another_school_or_leaving_the_union_makes_a_va
     workflow::apply(st, &manage, &who(), c, &apply_input("by_election", "2", ""), today()).await.unwrap();
 });
 
+dual_test!(async fn the_committee_elects_its_chair_and_vice_chairs_and_a_refusal_changes_nothing(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    for (i, n) in ["赵一", "钱二", "孙三"].iter().enumerate() {
+        member(st, o.school_a, n, 10 + i as u32).await;
+    }
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+    let view = chair.authorize::<perm::ElectionView>().unwrap();
+    let c = committees::create(st, &manage, &who(), &committee_input(o.school_a, 3, "2024-09-01", "5"), "赵一\n钱二\n孙三").await.unwrap();
+    let pick = |present: &str, picks: &[(&str, &str)]| committees::OfficersInput {
+        present: present.into(),
+        held_on: "2026-12-01".into(),
+        picks: picks.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+    };
+    // The page's order: 赵一 (chair), 钱二 (vice-chair), 孙三 (member). One of three
+    // present is no quorum (two needed).
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("1", &[("member", ""), ("member", ""), ("chair", "1")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("present", text::NO_QUORUM));
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("chair", "3"), ("chair", "3"), ("member", "")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("officers", text::OFFICERS_ONE_CHAIR));
+    // One vote of three members is not more than half.
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("member", ""), ("vice_chair", "1"), ("chair", "3")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("officers", text::OFFICERS_VOTES));
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("chair", "3")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("officers", text::OFFICERS_CHANGED));
+    // Another school's chair: as missing.
+    let other = actor(&[(Role::SchoolChair, o.school_b)]).authorize::<perm::ElectionManage>().unwrap();
+    let e = committees::elect_officers(st, &other, &who(), c, &pick("3", &[("member", ""), ("vice_chair", "2"), ("chair", "3")])).await.unwrap_err();
+    assert!(matches!(e, StoreError::NotFound));
+    let (_, seats, _) = committees::get(st, &view, c).await.unwrap();
+    assert_eq!((seats[0].role, seats[0].member.as_ref().unwrap().1.as_str()), (SeatRole::Chair, "赵一"));
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM committee_officer_vote").await, 0);
+    // 孙三 chair with three votes, 钱二 vice-chair with two (more than 1.5).
+    let out = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("member", ""), ("vice_chair", "2"), ("chair", "3")])).await.unwrap();
+    assert_eq!((out.quorum_needed, out.elect_needed), (2, 2));
+    let (_, seats, _) = committees::get(st, &view, c).await.unwrap();
+    let offices: Vec<(SeatRole, &str)> = seats.iter().map(|s| (s.role, s.member.as_ref().unwrap().1.as_str())).collect();
+    assert_eq!(offices, vec![(SeatRole::Chair, "孙三"), (SeatRole::ViceChair, "钱二"), (SeatRole::Member, "赵一")]);
+    // Recorded with the rule-set version in force, and audited.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM committee_officer_vote WHERE due = 3 AND present = 3 AND rule_set_id IS NOT NULL").await, 1);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'committee.officers'").await, 1);
+});
+
 // ------------------------------------------------------------ the vote through voting's polls
 
 mod by_poll {

@@ -557,6 +557,7 @@ audit-action-check_in-left = Left the meeting
 audit-action-check_in_code-issue = Check-in codes issued
 audit-action-committee-create = Committee created
 audit-action-committee-vacate = Seat vacated
+audit-action-committee-officers = Chair and vice-chairs elected by the committee
 audit-action-congress_exemption-record = Exemption recorded
 audit-action-congress_meeting-create = Meeting created
 audit-action-congress_meeting-status = Meeting status changed

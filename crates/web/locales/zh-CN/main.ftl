@@ -548,6 +548,7 @@ audit-action-check_in-left = 会议离场
 audit-action-check_in_code-issue = 生成签到码
 audit-action-committee-create = 建立委员会
 audit-action-committee-vacate = 委员离任（出缺）
+audit-action-committee-officers = 委员会选举主席、副主席
 audit-action-congress_exemption-record = 记录未召开教代会的正当理由
 audit-action-congress_meeting-create = 新建教代会会议
 audit-action-congress_meeting-status = 变更会议状态

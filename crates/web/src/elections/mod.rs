@@ -66,6 +66,18 @@ fn routes(t: RouteTable) -> RouteTable {
             apply,
         )
         .post(
+            "/elections/committees/{id}/officers",
+            Guard::staff(P::ElectionManage).form(&[
+                ("present", "2"),
+                ("held_on", "2026-01-10"),
+                ("role", "chair"),
+                ("votes", "2"),
+                ("role", "member"),
+                ("votes", ""),
+            ]),
+            officers,
+        )
+        .post(
             "/elections/seats/{id}/vacate",
             Guard::staff(P::ElectionManage).form(&[("reason", "retired"), ("on", "2026-01-05")]),
             vacate,
@@ -382,6 +394,20 @@ pub struct ApplyForm {
     seats: String,
     assembly: String,
     term_years: String,
+    /// The officers' form: those present, the day, (office, votes) per holder.
+    #[serde(skip)]
+    present: String,
+    #[serde(skip)]
+    held_on: String,
+    #[serde(skip)]
+    picks: Vec<(String, String)>,
+}
+
+/// A holder in the officers' form, with the office chosen and its votes.
+pub struct OfficerView {
+    pub name: String,
+    pub role: String,
+    pub votes: String,
 }
 
 #[derive(Template)]
@@ -398,6 +424,9 @@ struct CommitteePage {
     reasons: Vec<Opt>,
     terms: String,
     today: String,
+    officers: Vec<OfficerView>,
+    /// (code, label) of the offices.
+    roles: Vec<(String, String)>,
     errors: FieldErrors,
 }
 
@@ -421,9 +450,34 @@ async fn show_committee(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let held: Vec<_> = seats.iter().filter(|s| !s.vacant).collect();
+    let typed = f.picks.len() == held.len();
+    let officers = held
+        .iter()
+        .enumerate()
+        .map(|(i, s)| OfficerView {
+            name: s.member.as_ref().map(|m| m.1.clone()).unwrap_or_default(),
+            role: if typed {
+                f.picks[i].0.clone()
+            } else {
+                s.role.code().to_string()
+            },
+            votes: if typed {
+                f.picks[i].1.clone()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    let roles = [SeatRole::Chair, SeatRole::ViceChair, SeatRole::Member]
+        .into_iter()
+        .map(|r| (r.code().to_string(), tr.label(r)))
+        .collect();
     let mut r = a.render(&CommitteePage {
         p,
         c: cv,
+        officers,
+        roles,
         seats: seats
             .iter()
             .map(|s| SeatView {
@@ -494,6 +548,51 @@ pub async fn apply(
             return Ok(a.redirect(
                 &format!("/elections/{}", e.0),
                 Flash::ok("elections-applied"),
+            ));
+        }
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => into_fields(e, &mut errors)?,
+    }
+    show_committee(&state, &a, id, f, errors).await
+}
+
+/// The committee's election of its chair and vice-chairs; a refusal comes back at its
+/// field with every office and vote typed.
+pub async fn officers(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::ElectionManage>()?;
+    let mut f = ApplyForm {
+        term_years: "5".into(),
+        ..Default::default()
+    };
+    let mut roles = Vec::new();
+    let mut votes = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "present" => f.present = v,
+            "held_on" => f.held_on = v,
+            "role" => roles.push(v),
+            "votes" => votes.push(v),
+            _ => {}
+        }
+    }
+    votes.resize(roles.len(), String::new());
+    f.picks = roles.into_iter().zip(votes).collect();
+    let input = committees::OfficersInput {
+        present: f.present.clone(),
+        held_on: f.held_on.clone(),
+        picks: f.picks.clone(),
+    };
+    let mut errors = FieldErrors::default();
+    match committees::elect_officers(&state.store, &cap, &a.who(), CommitteeId(id), &input).await {
+        Ok(_) => {
+            return Ok(a.redirect(
+                &format!("/elections/committees/{id}"),
+                Flash::ok("elections-officers-done"),
             ));
         }
         Err(StoreError::NotFound) => return Err(AppError::NotFound),

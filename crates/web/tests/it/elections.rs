@@ -263,3 +263,33 @@ dual_test!(async fn members_vote_by_secret_ballot_through_a_poll_and_the_result_
     let holders = page.select("table.seats td:nth-child(2)").join(" ");
     assert!(holders.contains("代表0010") && holders.contains("代表0011") && holders.contains("代表0012"), "{holders}");
 });
+
+dual_test!(async fn the_committee_elects_its_chair_on_its_page_and_a_refusal_keeps_every_vote_typed(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    people(&app, o.school_a).await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let unit = o.school_a.0.to_string();
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2024-09-01"), ("term_years", "5"), ("holders", "赵一\n钱二\n孙三")]).await;
+    let committee = r.location().unwrap();
+    let page = chair.get(&committee).await;
+    assert_eq!(page.select("section.officers select[name='role']").len(), 3, "an office per member");
+    // Nobody said how many were present: refused at that field, the offices and votes kept.
+    let form = [("present", ""), ("held_on", "2026-12-01"), ("role", "member"), ("votes", ""), ("role", "vice_chair"), ("votes", "2"), ("role", "chair"), ("votes", "3")];
+    let r = chair.post(&format!("{committee}/officers"), &form).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#present-error").join(" ").is_empty());
+    let votes = input_names(&r, "section.officers input[name='votes'][value='3']");
+    assert_eq!(votes.len(), 1, "the chair's three votes are kept");
+    assert_eq!(r.select("section.officers option[selected][value='chair']").len(), 1, "the chair chosen is kept");
+    // Another school's chair: 404.
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    let mut good = form.to_vec();
+    good[0] = ("present", "3");
+    assert_eq!(other.post(&format!("{committee}/officers"), &good).await.status.as_u16(), 404);
+    let r = chair.post(&format!("{committee}/officers"), &good).await;
+    r.assert_status(303);
+    let page = chair.follow(&r).await;
+    let first = page.select("table.seats tbody tr").first().cloned().unwrap_or_default();
+    assert!(first.contains("孙三"), "孙三 now chairs: {first}");
+});
