@@ -57,6 +57,15 @@ pub mod text {
         RULE_MARGIN = "elections-rule-margin",
         RULE_QUORUM = "elections-rule-quorum",
         RULE_TERMS = "elections-rule-terms",
+        VOTE_MEETING = "elections-vote-meeting",
+        VOTE_STARTED = "elections-vote-started",
+        VOTE_NONE = "elections-vote-none",
+        VOTE_NOT_PUBLISHED = "elections-vote-not-published",
+        VOTE_NO_ROUND = "elections-vote-no-round",
+        OFFICERS_ONE_CHAIR = "elections-officers-one-chair",
+        OFFICERS_VOTES = "elections-officers-votes",
+        OFFICERS_CHANGED = "elections-officers-changed",
+        OFFICERS_NONE = "elections-officers-none",
     }
 }
 
@@ -436,6 +445,76 @@ pub fn decide(
     })
 }
 
+/// The outcome of the committee's election of its chair and vice-chairs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficersOutcome {
+    pub quorum_needed: u32,
+    pub elect_needed: u32,
+}
+
+/// Decides the committee's own election of its officers (after the assembly elected its
+/// members): `due` is the committee's members, `picks` each member's office and the votes
+/// for it (members: no votes). At least the rule set's quorum share of the members
+/// present; exactly one chair; each officer (chair, vice-chair) with more than the rule
+/// set's share of all the committee's members — the same numbers as the assembly's, a
+/// local reading. Refused at the field.
+pub fn decide_officers(
+    due: u32,
+    present: u32,
+    picks: &[(SeatRole, u32)],
+    r: &ElectionRules,
+) -> Result<OfficersOutcome, FieldErrors> {
+    let mut e = FieldErrors::default();
+    if due == 0 {
+        e.push(FieldError::new("officers", t::OFFICERS_NONE));
+        return Err(e);
+    }
+    if present > due {
+        e.push(FieldError::new("present", t::PRESENT_INVALID).arg("due", due));
+        return Err(e);
+    }
+    let quorum_needed = crate::rules::Threshold::at_least(r.quorum.num, r.quorum.den).needed(due);
+    if present < quorum_needed {
+        e.push(
+            FieldError::new("present", t::NO_QUORUM)
+                .arg("needed", quorum_needed)
+                .arg("due", due),
+        );
+        return Err(e);
+    }
+    if picks
+        .iter()
+        .filter(|(role, _)| *role == SeatRole::Chair)
+        .count()
+        != 1
+    {
+        e.push(FieldError::new("officers", t::OFFICERS_ONE_CHAIR));
+        return Err(e);
+    }
+    let elect_needed = crate::rules::Threshold::more_than(r.elect.num, r.elect.den).needed(due);
+    for (role, votes) in picks {
+        if *role == SeatRole::Member {
+            continue;
+        }
+        if *votes > present {
+            e.push(FieldError::new("officers", t::VOTES_ABOVE_PRESENT).arg("present", present));
+            return Err(e);
+        }
+        if *votes < elect_needed {
+            e.push(
+                FieldError::new("officers", t::OFFICERS_VOTES)
+                    .arg("needed", elect_needed)
+                    .arg("due", due),
+            );
+            return Err(e);
+        }
+    }
+    Ok(OfficersOutcome {
+        quorum_needed,
+        elect_needed,
+    })
+}
+
 /// The area's declaration.
 pub static AREA: crate::area::Area = crate::area::Area {
     name: "elections",
@@ -514,5 +593,24 @@ mod tests {
         x.term_years = vec![3, 6];
         let e = x.check().unwrap_err();
         assert!(e.get("margin").is_some() && e.get("term_years").is_some());
+    }
+
+    #[test]
+    fn the_committee_elects_one_chair_and_each_officer_with_more_than_half_of_its_members() {
+        use SeatRole::*;
+        // Seven members: five present is a quorum (at least 14/3), four votes elect.
+        let ok = decide_officers(7, 5, &[(Chair, 5), (ViceChair, 4), (Member, 0)], &r()).unwrap();
+        assert_eq!((ok.quorum_needed, ok.elect_needed), (5, 4));
+        let e = decide_officers(7, 4, &[(Chair, 4)], &r()).unwrap_err();
+        assert_eq!(e.0[0].key, t::NO_QUORUM);
+        let e = decide_officers(7, 5, &[(Chair, 5), (Chair, 5)], &r()).unwrap_err();
+        assert_eq!(e.0[0].key, t::OFFICERS_ONE_CHAIR);
+        let e = decide_officers(7, 5, &[(Member, 0)], &r()).unwrap_err();
+        assert_eq!(e.0[0].key, t::OFFICERS_ONE_CHAIR);
+        // Half of seven present is not more than half of all seven.
+        let e = decide_officers(7, 7, &[(Chair, 7), (ViceChair, 3)], &r()).unwrap_err();
+        assert_eq!(e.0[0].key, t::OFFICERS_VOTES);
+        let e = decide_officers(7, 5, &[(Chair, 6)], &r()).unwrap_err();
+        assert_eq!(e.0[0].key, t::VOTES_ABOVE_PRESENT);
     }
 }

@@ -106,6 +106,7 @@ keys! {
     VOTE_PAPER_ONLY = "err-vote-paper-only",
     VOTE_NO_OPTIONS = "err-vote-no-options",
     VOTE_NOT_RUNOFF = "err-vote-not-runoff",
+    VOTE_ELECTION_POLL = "err-vote-election-poll",
     VOTE_NO_SCRUTINEERS = "err-vote-no-scrutineers",
     VOTE_NO_KEY = "err-vote-no-key",
     VOTE_SHARE_INVALID = "err-vote-share-invalid",

@@ -1,6 +1,7 @@
 //! Committees, their terms and seats: the lists (committees with their seats held and
 //! vacant, vacancies, one committee with its seats and elections), recording a committee as
-//! it stands, and a holder leaving a seat.
+//! it stands, a holder leaving a seat, and the committee's own election of its chair and
+//! vice-chairs.
 //!
 //! A seat is vacant when nobody holds it or when its holder is no longer an active member of
 //! the school (retired, transferred out, left): a retirement recorded in the roster makes a
@@ -18,13 +19,15 @@ use domain::elections::*;
 use domain::ids::{MemberId, OrgUnitId};
 use domain::org::Coded;
 
-/// A seat is vacant: nobody holds it, or its holder is no longer active.
-pub(crate) const VACANT: &str = "(s.member_id IS NULL OR m.status <> 'active')";
-/// Since when a vacant seat is vacant.
-const VACANT_SINCE: &str =
-    "CASE WHEN s.member_id IS NULL THEN s.vacant_since ELSE m.status_since END";
+/// A seat is vacant: nobody holds it, or its holder left — retired, transferred out or
+/// left (the roster's status), moved to another school union (a transfer within the
+/// district: still active, but elsewhere), or no longer a union member. Member events make
+/// vacancies without anyone touching the seat.
+pub(crate) const VACANT: &str = "(s.member_id IS NULL OR m.status <> 'active' OR NOT m.union_member OR m.school_union_id <> (SELECT sc.school_union_id FROM committee sc WHERE sc.id = s.committee_id))";
+/// Since when a vacant seat is vacant: a transfer within the district from its date.
+const VACANT_SINCE: &str = "CASE WHEN s.member_id IS NULL THEN s.vacant_since WHEN m.status = 'active' AND m.school_union_id <> (SELECT sc.school_union_id FROM committee sc WHERE sc.id = s.committee_id) THEN COALESCE((SELECT MAX(mt.transfer_date) FROM member_transfer mt WHERE mt.member_id = m.id), m.status_since) ELSE m.status_since END";
 /// Why it is vacant.
-const VACANT_WHY: &str = "CASE WHEN s.member_id IS NULL THEN s.vacancy_reason WHEN m.status = 'retired' THEN 'retired' WHEN m.status = 'transferred_out' THEN 'transferred' ELSE 'other' END";
+const VACANT_WHY: &str = "CASE WHEN s.member_id IS NULL THEN s.vacancy_reason WHEN m.status = 'retired' THEN 'retired' WHEN m.status = 'transferred_out' THEN 'transferred' WHEN m.status = 'active' AND m.school_union_id <> (SELECT sc.school_union_id FROM committee sc WHERE sc.id = s.committee_id) THEN 'transferred' ELSE 'other' END";
 
 /// A committee with its term and how many seats are held and vacant.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +61,8 @@ type CommitteeTuple = (
 );
 
 const COMMITTEE_SELECT: &str = "SELECT c.id, c.school_union_id, o.name, c.kind, c.seats, c.term_years, c.term_start, c.term_end,
- CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND s.member_id IS NOT NULL AND m.status = 'active') AS BIGINT),
- CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND (s.member_id IS NULL OR m.status <> 'active')) AS BIGINT),
+ CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND s.member_id IS NOT NULL AND m.status = 'active' AND m.union_member AND m.school_union_id = c.school_union_id) AS BIGINT),
+ CAST((SELECT COUNT(*) FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.committee_id = c.id AND s.ended_on IS NULL AND (s.member_id IS NULL OR m.status <> 'active' OR NOT m.union_member OR m.school_union_id <> c.school_union_id)) AS BIGINT),
  (SELECT e.id FROM election e WHERE e.committee_id = c.id AND e.status <> 'confirmed')
  FROM committee c JOIN org_unit o ON o.id = c.school_union_id WHERE 1 = 1";
 
@@ -606,4 +609,155 @@ pub async fn vacate(
         },
     )
     .await
+}
+
+/// What the committee's meeting typed for its election of the chair and vice-chairs: those
+/// present, the day, and for each current holder (in the order of the committee's page:
+/// chair, vice-chairs, members, then by seat) the office chosen and its votes.
+#[derive(Clone, Debug, Default)]
+pub struct OfficersInput {
+    pub present: String,
+    pub held_on: String,
+    /// (office code, votes) per holder.
+    pub picks: Vec<(String, String)>,
+}
+
+fn number(field: &'static str, key: &'static str, s: &str) -> Result<u32, domain::FieldError> {
+    domain::roster::normalize(s.trim())
+        .parse::<u32>()
+        .map_err(|_| domain::FieldError::new(field, key))
+}
+
+/// The committee elects its chair and vice-chairs from its members (the assembly elected
+/// the members): the quorum and "more than half of all the committee's members" are
+/// decided under the rule set in force; the seats take their new offices and the vote is
+/// recorded with the rule-set version, then audited. Refused at the field, changing
+/// nothing; another school's committee looks missing.
+pub async fn elect_officers(
+    st: &Store,
+    cap: &Cap<perm::ElectionManage>,
+    who: &Who,
+    id: CommitteeId,
+    input: &OfficersInput,
+) -> Result<OfficersOutcome, StoreError> {
+    let mut tx = st.db.begin().await?;
+    let mut q = Sql::new("SELECT c.school_union_id FROM committee c WHERE c.id = ");
+    q.bind(Arg::I64(id.0));
+    crate::scope::restrict(&mut q, "c.school_union_id", cap.scope());
+    let (school,): (i64,) = q.fetch_one_tx(&mut tx).await?;
+    let mut q = Sql::new(
+        "SELECT s.id, s.role, s.member_id FROM committee_seat s LEFT JOIN member m ON m.id = s.member_id WHERE s.ended_on IS NULL AND NOT ",
+    );
+    q.push(VACANT)
+        .push(" AND s.committee_id = ")
+        .bind(Arg::I64(id.0))
+        .push(
+            " ORDER BY CASE s.role WHEN 'chair' THEN 0 WHEN 'vice_chair' THEN 1 ELSE 2 END, s.id",
+        );
+    let holders: Vec<(i64, String, Option<i64>)> = q.fetch_all_tx(&mut tx).await?;
+    let mut e = domain::FieldErrors::default();
+    let present = e.take(number("present", t::PRESENT_INVALID, &input.present));
+    let held_on = e.take(
+        NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d")
+            .map_err(|_| domain::FieldError::new("held_on", t::DATE_INVALID)),
+    );
+    if holders.is_empty() {
+        e.push(domain::FieldError::new("officers", t::OFFICERS_NONE));
+    } else if input.picks.len() != holders.len() {
+        e.push(domain::FieldError::new("officers", t::OFFICERS_CHANGED));
+    }
+    let mut picks = Vec::with_capacity(holders.len());
+    if e.get("officers").is_none() {
+        for (role, votes) in &input.picks {
+            let Some(role) = SeatRole::from_code(role.trim()) else {
+                e.push(domain::FieldError::new("officers", t::OFFICERS_ONE_CHAIR));
+                break;
+            };
+            let votes = if role == SeatRole::Member {
+                0
+            } else {
+                match number("officers", t::VOTES_INVALID, votes) {
+                    Ok(v) => v,
+                    Err(x) => {
+                        e.push(x);
+                        break;
+                    }
+                }
+            };
+            picks.push((role, votes));
+        }
+    }
+    let (Some(present), Some(held_on)) = (present, held_on) else {
+        return Err(StoreError::Invalid(e));
+    };
+    if !e.is_empty() {
+        return Err(StoreError::Invalid(e));
+    }
+    let (rule_id, r) = rules::effective_tx(&mut tx, OrgUnitId(school)).await?;
+    let out =
+        decide_officers(holders.len() as u32, present, &picks, &r).map_err(StoreError::Invalid)?;
+    let mut result = Vec::with_capacity(holders.len());
+    let mut ch = Changes::new();
+    for ((seat, old, member), (role, votes)) in holders.iter().zip(&picks) {
+        if old != role.code() {
+            let mut q = Sql::new("UPDATE committee_seat SET role = ");
+            q.bind(Arg::Text(role.code().into()))
+                .push(" WHERE id = ")
+                .bind(Arg::I64(*seat));
+            q.execute_tx(&mut tx).await?;
+        }
+        if *role != SeatRole::Member {
+            ch.note(
+                if *role == SeatRole::Chair {
+                    "chair"
+                } else {
+                    "vice_chair"
+                },
+                member.unwrap_or(0),
+            );
+        }
+        result.push((*seat, *member, role.code(), *votes));
+    }
+    let result = serde_json::to_string(&result).map_err(|x| StoreError::Other(x.to_string()))?;
+    let mut q = Sql::new(
+        "INSERT INTO committee_officer_vote (committee_id, rule_set_id, due, present, held_on, result, taken_at, taken_by, taken_by_label) VALUES (",
+    );
+    q.bind(Arg::I64(id.0))
+        .push(", ")
+        .bind(Arg::I64(rule_id.0))
+        .push(", ")
+        .bind(Arg::I64(holders.len() as i64))
+        .push(", ")
+        .bind(Arg::I64(i64::from(present)))
+        .push(", ")
+        .bind(Arg::Date(held_on))
+        .push(", ")
+        .bind(Arg::Text(result))
+        .push(", ")
+        .bind(Arg::Ts(now()))
+        .push(", ")
+        .bind(Arg::OptI64(who.account.map(|a| a.0)))
+        .push(", ")
+        .bind(Arg::Text(who.label.clone()))
+        .push(")");
+    q.execute_tx(&mut tx).await?;
+    ch.note("due", holders.len() as i64)
+        .note("present", present)
+        .note("elect_needed", out.elect_needed)
+        .note("held_on", held_on.to_string())
+        .note("rule_set", rule_id.0);
+    crate::kit::audit_commit(
+        tx,
+        &st.cipher,
+        who,
+        Event {
+            action: "committee.officers",
+            entity_type: "committee",
+            entity_id: Some(id.0),
+            org_unit: Some(OrgUnitId(school)),
+            changes: &ch,
+        },
+    )
+    .await?;
+    Ok(out)
 }

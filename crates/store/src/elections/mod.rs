@@ -12,6 +12,7 @@
 pub mod committees;
 pub mod demo;
 pub mod rules;
+pub mod vote;
 pub mod workflow;
 
 use crate::area::{Area, CodedColumn, Reach};

@@ -124,7 +124,11 @@ pub async fn get(
     })
 }
 
-async fn row_tx(tx: &mut Tx, scope: &Scope, id: ElectionId) -> Result<ElectionRow, StoreError> {
+pub(super) async fn row_tx(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: ElectionId,
+) -> Result<ElectionRow, StoreError> {
     let mut q = Sql::new(ELECTION_SELECT);
     q.push(" AND e.id = ").bind(Arg::I64(id.0));
     crate::scope::restrict(&mut q, "e.school_union_id", scope);
@@ -144,7 +148,7 @@ async fn vacant_tx(tx: &mut Tx, committee: CommitteeId) -> Result<u32, StoreErro
 }
 
 /// Refuses a step from the wrong status, naming the step the election waits for.
-fn expect(row: &ElectionRow, from: ElectionStatus) -> Result<(), StoreError> {
+pub(super) fn expect(row: &ElectionRow, from: ElectionStatus) -> Result<(), StoreError> {
     if row.status == from {
         return Ok(());
     }
@@ -166,7 +170,7 @@ fn expect(row: &ElectionRow, from: ElectionStatus) -> Result<(), StoreError> {
 
 /// Moves the election on and records the step with the rule-set version in force.
 #[allow(clippy::too_many_arguments)]
-async fn advance(
+pub(super) async fn advance(
     mut tx: Tx,
     st: &Store,
     who: &Who,
@@ -540,6 +544,26 @@ pub async fn hold(
     let mut tx = st.db.begin().await?;
     let row = row_tx(&mut tx, cap.scope(), id).await?;
     expect(&row, ElectionStatus::SlateApproved)?;
+    // Once a poll of the election has opened, its result comes from the polls only; a
+    // poll set up but never opened is withdrawn when the tellers' counts are typed instead.
+    let mut q = Sql::new(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN status = 'draft' THEN 0 ELSE 1 END), 0) AS BIGINT) FROM poll WHERE election_id = ",
+    );
+    q.bind(Arg::I64(id.0));
+    let (polls, opened): (i64, i64) = q.fetch_one_tx(&mut tx).await?;
+    if opened > 0 {
+        return Err(StoreError::field("vote", t::VOTE_STARTED));
+    }
+    if polls > 0 {
+        let mut q = Sql::new(
+            "DELETE FROM poll_option WHERE poll_id IN (SELECT id FROM poll WHERE election_id = ",
+        );
+        q.bind(Arg::I64(id.0)).push(")");
+        q.execute_tx(&mut tx).await?;
+        let mut q = Sql::new("DELETE FROM poll WHERE election_id = ");
+        q.bind(Arg::I64(id.0));
+        q.execute_tx(&mut tx).await?;
+    }
     let mut e = domain::FieldErrors::default();
     let due = e.take(count("due", t::DUE_INVALID, &input.due));
     let present = e.take(count("present", t::PRESENT_INVALID, &input.present));
@@ -598,6 +622,7 @@ pub async fn hold(
     let mut ch = Changes::new();
     ch.note("due", due)
         .note("present", present)
+        .note("polls_withdrawn", polls)
         .note("quorum_needed", out.quorum_needed)
         .note("elect_needed", out.elect_needed)
         .note("elected", out.elected.len() as i64)

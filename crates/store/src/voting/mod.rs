@@ -264,6 +264,22 @@ async fn poll_log(
     .await
 }
 
+/// A poll that belongs to an election (issue 22) takes its candidates from the list the
+/// upper union approved and its further rounds from the election: voting refuses to
+/// change them.
+async fn refuse_election_poll(tx: &mut Tx, poll: PollId) -> Result<(), StoreError> {
+    let e: Option<Option<i64>> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT election_id FROM poll WHERE id = $1"
+    )
+    .bind(poll.0)
+    .fetch_optional(&mut *c)
+    .await)?;
+    if matches!(e, Some(Some(_))) {
+        return Err(invalid("poll", t::VOTE_ELECTION_POLL));
+    }
+    Ok(())
+}
+
 // ------------------------------------------------------------------ setting up
 
 /// Sets up a poll on a meeting that has not closed, optionally on one of its agenda items.
@@ -452,6 +468,7 @@ pub async fn add_option_with_post(
     let mut tx = st.db.begin().await?;
     let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
     step(p.status, PollStep::Edit)?;
+    refuse_election_poll(&mut tx, poll).await?;
     if p.kind == PollKind::Motion {
         return Err(invalid("member", t::STEP_NOT_ALLOWED));
     }
@@ -517,6 +534,7 @@ pub async fn remove_option(
     let mut tx = st.db.begin().await?;
     let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
     step(p.status, PollStep::Edit)?;
+    refuse_election_poll(&mut tx, poll).await?;
     let label: Option<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(
         "DELETE FROM poll_option WHERE id = $1 AND poll_id = $2 RETURNING label"
     )
@@ -1076,6 +1094,7 @@ pub async fn further_round(
 ) -> Result<PollId, StoreError> {
     let mut tx = st.db.begin().await?;
     let p = tx_poll(&mut tx, Viewer::manage(cap), poll).await?;
+    refuse_election_poll(&mut tx, poll).await?;
     let Some(PollResult::Election(res)) = &p.result else {
         return Err(invalid("poll", t::VOTE_NOT_RUNOFF));
     };

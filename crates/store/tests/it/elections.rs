@@ -297,3 +297,300 @@ dual_test!(async fn the_demo_year_holds_twenty_one_by_elections_and_one_overdue_
 });
 
 const DEMO_BY_ELECTIONS: usize = store::elections::demo::DEMO_BY_ELECTIONS;
+
+dual_test!(async fn a_transfer_to_another_school_or_leaving_the_union_makes_a_vacancy(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    let mut ids = Vec::new();
+    for (i, n) in ["赵一", "钱二", "孙三"].iter().enumerate() {
+        ids.push(member(st, o.school_a, n, 10 + i as u32).await);
+    }
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+    let view = chair.authorize::<perm::ElectionView>().unwrap();
+    let c = committees::create(st, &manage, &who(), &committee_input(o.school_a, 3, "2024-09-01", "5"), "赵一\n钱二\n孙三").await.unwrap();
+    assert!(committees::vacancies(st, &view).await.unwrap().is_empty());
+    // 钱二 moves to school B within the district (still active): the seat is vacant from
+    // the day of the transfer.
+    let moved = today() - chrono::Duration::days(3);
+    store::org::transfer_member(st, &sys(), &who(), ids[1], o.school_b, None, moved, None).await.unwrap();
+    let vac = committees::vacancies(st, &view).await.unwrap();
+    assert_eq!(vac.len(), 1);
+    assert_eq!((vac[0].reason, vac[0].former.as_deref(), vac[0].since), (VacancyReason::Transferred, Some("钱二"), moved));
+    // 孙三 leaves the union (recorded in the roster): a second vacancy.
+    store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET union_member = FALSE WHERE id = $1").bind(ids[2].0).execute(p).await.map(|r| r.rows_affected())).unwrap();
+    let (row, _, _) = committees::get(st, &view, c).await.unwrap();
+    assert_eq!((row.held, row.vacant), (1, 2));
+    // A by-election may now fill both.
+    workflow::apply(st, &manage, &who(), c, &apply_input("by_election", "2", ""), today()).await.unwrap();
+});
+
+dual_test!(async fn the_committee_elects_its_chair_and_vice_chairs_and_a_refusal_changes_nothing(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    for (i, n) in ["赵一", "钱二", "孙三"].iter().enumerate() {
+        member(st, o.school_a, n, 10 + i as u32).await;
+    }
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+    let view = chair.authorize::<perm::ElectionView>().unwrap();
+    let c = committees::create(st, &manage, &who(), &committee_input(o.school_a, 3, "2024-09-01", "5"), "赵一\n钱二\n孙三").await.unwrap();
+    let pick = |present: &str, picks: &[(&str, &str)]| committees::OfficersInput {
+        present: present.into(),
+        held_on: "2026-12-01".into(),
+        picks: picks.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+    };
+    // The page's order: 赵一 (chair), 钱二 (vice-chair), 孙三 (member). One of three
+    // present is no quorum (two needed).
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("1", &[("member", ""), ("member", ""), ("chair", "1")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("present", text::NO_QUORUM));
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("chair", "3"), ("chair", "3"), ("member", "")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("officers", text::OFFICERS_ONE_CHAIR));
+    // One vote of three members is not more than half.
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("member", ""), ("vice_chair", "1"), ("chair", "3")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("officers", text::OFFICERS_VOTES));
+    let e = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("chair", "3")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("officers", text::OFFICERS_CHANGED));
+    // Another school's chair: as missing.
+    let other = actor(&[(Role::SchoolChair, o.school_b)]).authorize::<perm::ElectionManage>().unwrap();
+    let e = committees::elect_officers(st, &other, &who(), c, &pick("3", &[("member", ""), ("vice_chair", "2"), ("chair", "3")])).await.unwrap_err();
+    assert!(matches!(e, StoreError::NotFound));
+    let (_, seats, _) = committees::get(st, &view, c).await.unwrap();
+    assert_eq!((seats[0].role, seats[0].member.as_ref().unwrap().1.as_str()), (SeatRole::Chair, "赵一"));
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM committee_officer_vote").await, 0);
+    // 孙三 chair with three votes, 钱二 vice-chair with two (more than 1.5).
+    let out = committees::elect_officers(st, &manage, &who(), c, &pick("3", &[("member", ""), ("vice_chair", "2"), ("chair", "3")])).await.unwrap();
+    assert_eq!((out.quorum_needed, out.elect_needed), (2, 2));
+    let (_, seats, _) = committees::get(st, &view, c).await.unwrap();
+    let offices: Vec<(SeatRole, &str)> = seats.iter().map(|s| (s.role, s.member.as_ref().unwrap().1.as_str())).collect();
+    assert_eq!(offices, vec![(SeatRole::Chair, "孙三"), (SeatRole::ViceChair, "钱二"), (SeatRole::Member, "赵一")]);
+    // Recorded with the rule-set version in force, and audited.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM committee_officer_vote WHERE due = 3 AND present = 3 AND rule_set_id IS NOT NULL").await, 1);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'committee.officers'").await, 1);
+});
+
+// ------------------------------------------------------------ the vote through voting's polls
+
+mod by_poll {
+    use super::*;
+    use domain::voting::{BallotInput, PollId, PollStatus};
+    use store::elections::vote;
+    use store::voting::ballot_box::{BallotBox, Cast, Voter, prepare};
+    use testkit::hall::{Hall, close, hall, open};
+
+    async fn cast(
+        st: &store::Store,
+        bx: &BallotBox,
+        h: &Hall,
+        i: usize,
+        poll: PollId,
+        marks: &[usize],
+    ) -> Result<Cast, StoreError> {
+        let opts = store::voting::options(
+            &st.db,
+            store::congress::meetings::Viewer::view(&sys()),
+            poll,
+        )
+        .await?;
+        let input = BallotInput {
+            marks: opts
+                .iter()
+                .enumerate()
+                .map(|(k, o)| {
+                    (
+                        o.id,
+                        if marks.contains(&k) {
+                            "for".to_string()
+                        } else {
+                            "against".to_string()
+                        },
+                    )
+                })
+                .collect(),
+            ..BallotInput::default()
+        };
+        let p = prepare(&st.db, Voter::Code(&h.delegates[i].2), poll).await?;
+        let b = p.check(&input)?;
+        bx.cast(&p, &b).await
+    }
+
+    async fn publish(st: &store::Store, h: &Hall, poll: PollId) {
+        close(st, h, poll).await;
+        store::voting::publish_poll(st, &sys(), &who(), poll)
+            .await
+            .unwrap();
+    }
+
+    /// An election of school A's union committee (3 seats) by its member-delegate assembly,
+    /// with the list 代表0010–0013 approved.
+    async fn approved(st: &store::Store, h: &Hall, assembly: &str) -> (ElectionId, CommitteeId) {
+        let manage = actor(&[(Role::SchoolChair, h.org.school_a)])
+            .authorize::<perm::ElectionManage>()
+            .unwrap();
+        let approve = actor(&[(Role::UnionStaff, h.org.union)])
+            .authorize::<perm::ElectionApprove>()
+            .unwrap();
+        let c = committees::create(
+            st,
+            &manage,
+            &who(),
+            &committee_input(h.org.school_a, 3, "2021-09-01", "5"),
+            "",
+        )
+        .await
+        .unwrap();
+        let input = ApplyInput {
+            assembly: assembly.into(),
+            ..apply_input("general_election", "3", "5")
+        };
+        let id = workflow::apply(st, &manage, &who(), c, &input, today())
+            .await
+            .unwrap();
+        workflow::approve(st, &approve, &who(), id, "3", today())
+            .await
+            .unwrap();
+        workflow::nominate(
+            st,
+            &manage,
+            &who(),
+            id,
+            "代表0010\n代表0011\n代表0012\n代表0013",
+            today(),
+        )
+        .await
+        .unwrap();
+        workflow::approve_slate(st, &approve, &who(), id, today())
+            .await
+            .unwrap();
+        (id, c)
+    }
+
+    dual_test!(async fn members_vote_by_secret_ballot_a_tie_goes_to_a_further_round_and_the_result_is_decided_against_those_due(t) {
+        let st = &t.store;
+        // 30 delegates, all checked in; the last two are not union members: 28 due.
+        let h = hall(st, 30, 0, 30).await;
+        for i in [28, 29] {
+            store::on_db!(t.db(), |p| sqlx::query("UPDATE member SET union_member = FALSE WHERE id = $1").bind(h.delegates[i].0.0).execute(p).await.map(|r| r.rows_affected())).unwrap();
+        }
+        let chair = actor(&[(Role::SchoolChair, h.org.school_a)]);
+        let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+        let view = chair.authorize::<perm::ElectionView>().unwrap();
+        let approve = actor(&[(Role::UnionStaff, h.org.union)]).authorize::<perm::ElectionApprove>().unwrap();
+        let (id, c) = approved(st, &h, "member_delegate_assembly").await;
+        // The meetings offered: the open meeting of the delegate congress.
+        let ms = vote::meetings(st, &view, id).await.unwrap();
+        assert_eq!(ms.iter().map(|m| m.id).collect::<Vec<_>>(), vec![h.meeting]);
+        // Nothing to take before a vote.
+        assert_eq!(field_of(vote::take_result(st, &manage, &who(), id, today()).await.unwrap_err()), ("vote", text::VOTE_NONE));
+        // A forged meeting is refused at the field.
+        let e = vote::start(st, &manage, &who(), id, &(h.meeting.0 + 999).to_string(), "工会委员会选举").await.unwrap_err();
+        assert_eq!(field_of(e), ("vote", text::VOTE_MEETING));
+        let poll = vote::start(st, &manage, &who(), id, &h.meeting.0.to_string(), "工会委员会选举").await.unwrap();
+        // Once: a second start and the typed result are refused.
+        let e = vote::start(st, &manage, &who(), id, &h.meeting.0.to_string(), "工会委员会选举").await.unwrap_err();
+        assert_eq!(field_of(e), ("vote", text::VOTE_STARTED));
+        // The poll holds the approved list; voting refuses to change it.
+        let opts = store::voting::options(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
+        assert_eq!(opts.iter().map(|o| o.label.as_str()).collect::<Vec<_>>(), vec!["代表0010", "代表0011", "代表0012", "代表0013"]);
+        let e = store::voting::add_option(st, &sys(), &who(), poll, h.delegates[20].0).await.unwrap_err();
+        assert_eq!(field_of(e), ("poll", domain::text::VOTE_ELECTION_POLL));
+        let e = store::voting::remove_option(st, &sys(), &who(), poll, opts[3].id).await.unwrap_err();
+        assert_eq!(field_of(e), ("poll", domain::text::VOTE_ELECTION_POLL));
+        open(st, &h, poll).await.unwrap();
+        // Once the poll is open, typed counts are refused.
+        let e0 = workflow::get(st, &view, id).await.unwrap();
+        let e = workflow::hold(st, &manage, &who(), id, &result_of(&e0, "28", "28", &[20, 17, 15, 15]), today()).await.unwrap_err();
+        assert_eq!(field_of(e), ("vote", text::VOTE_STARTED));
+        let bx = BallotBox::start(st.db.clone());
+        // A delegate who is not a union member may not vote in a union election.
+        let e = cast(st, &bx, &h, 28, poll, &[0]).await.unwrap_err();
+        assert_eq!(field_of(e).1, domain::text::VOTE_UNION_MEMBERS_ONLY);
+        // 27 ballots: 12 × {A, B, C}, 5 × {A, B, D}, 3 × {A, C, D}, 7 × {D}:
+        // A 20, B 17, C 15, D 15; 15 votes are needed (more than half of 28).
+        let plan: [(usize, &[usize]); 4] = [(12, &[0, 1, 2]), (5, &[0, 1, 3]), (3, &[0, 2, 3]), (7, &[3])];
+        let mut i = 0;
+        for (n, marks) in plan {
+            for _ in 0..n {
+                assert_eq!(cast(st, &bx, &h, i, poll, marks).await.unwrap(), Cast::Stored);
+                i += 1;
+            }
+        }
+        // Not before the round is published.
+        close(st, &h, poll).await;
+        assert_eq!(field_of(vote::take_result(st, &manage, &who(), id, today()).await.unwrap_err()), ("vote", text::VOTE_NOT_PUBLISHED));
+        store::voting::publish_poll(st, &sys(), &who(), poll).await.unwrap();
+        // C and D tie at the last seat: voting's own further round is refused for an
+        // election's poll; the election's is among the two for one seat.
+        let e = store::voting::further_round(st, &sys(), &who(), poll).await.unwrap_err();
+        assert_eq!(field_of(e), ("poll", domain::text::VOTE_ELECTION_POLL));
+        let next = vote::further_round(st, &manage, &who(), id).await.unwrap();
+        let rounds = vote::rounds(st, &view, id).await.unwrap();
+        assert_eq!(rounds.iter().map(|r| (r.round, r.seats, r.status)).collect::<Vec<_>>(), vec![(1, 3, PollStatus::Published), (2, 1, PollStatus::Draft)]);
+        let opts2 = store::voting::options(&st.db, store::congress::meetings::Viewer::view(&sys()), next).await.unwrap();
+        assert_eq!(opts2.iter().map(|o| o.label.as_str()).collect::<Vec<_>>(), vec!["代表0012", "代表0013"]);
+        assert_eq!(field_of(vote::take_result(st, &manage, &who(), id, today()).await.unwrap_err()), ("vote", text::VOTE_NOT_PUBLISHED));
+        open(st, &h, next).await.unwrap();
+        for i in 0..27 {
+            cast(st, &bx, &h, i, next, if i < 18 { &[0] } else { &[1] }).await.unwrap();
+        }
+        publish(st, &h, next).await;
+        // Every seat is filled: no third round.
+        assert_eq!(field_of(vote::further_round(st, &manage, &who(), id).await.unwrap_err()), ("vote", text::VOTE_NO_ROUND));
+        // Another school's chair sees nothing of it.
+        let other = actor(&[(Role::SchoolChair, h.org.school_b)]).authorize::<perm::ElectionManage>().unwrap();
+        assert!(matches!(vote::take_result(st, &other, &who(), id, today()).await, Err(StoreError::NotFound)));
+        let out = vote::take_result(st, &manage, &who(), id, today()).await.unwrap();
+        // 28 due (the two non-members are not), 28 present: quorum 19, 15 votes to be elected.
+        assert_eq!((out.quorum_needed, out.elect_needed, out.unfilled), (19, 15, 0));
+        let e = workflow::get(st, &view, id).await.unwrap();
+        assert_eq!((e.row.status, e.row.voters_due, e.row.present), (ElectionStatus::Held, Some(28), Some(28)));
+        assert_eq!(e.row.held_on.unwrap().to_string(), "2026-11-25");
+        let votes: Vec<(&str, Option<i64>, bool)> = e.candidates.iter().map(|c| (c.name.as_str(), c.votes, c.elected)).collect();
+        assert_eq!(votes, vec![("代表0010", Some(20), true), ("代表0011", Some(17), true), ("代表0012", Some(18), true), ("代表0013", Some(9), false)]);
+        assert_eq!(e.steps.last().unwrap().step, ElectionStep::Hold);
+        workflow::confirm(st, &approve, &who(), id, today()).await.unwrap();
+        let (row, seats, _) = committees::get(st, &view, c).await.unwrap();
+        assert_eq!((row.held, row.vacant, row.term_start.to_string()), (3, 0, "2026-11-25".to_string()));
+        let mut holders: Vec<String> = seats.iter().filter_map(|s| s.member.as_ref().map(|m| m.1.clone())).collect();
+        holders.sort();
+        assert_eq!(holders, vec!["代表0010", "代表0011", "代表0012"]);
+        // The start, the further round and the result are audited.
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action IN ('election.vote_start', 'election.vote_round', 'election.hold')").await, 3);
+    });
+
+    dual_test!(async fn a_vote_needs_a_meeting_of_its_own_school_that_fits_the_assembly(t) {
+        let st = &t.store;
+        // 30 delegates, 18 checked in: below two thirds of 30.
+        let h = hall(st, 30, 0, 18).await;
+        let manage = actor(&[(Role::SchoolChair, h.org.school_a)]).authorize::<perm::ElectionManage>().unwrap();
+        let view = actor(&[(Role::SchoolChair, h.org.school_a)]).authorize::<perm::ElectionView>().unwrap();
+        let (id, _) = approved(st, &h, "member_assembly").await;
+        // A member assembly votes in an all-staff assembly's meeting, not the delegate
+        // congress's: none is offered and the congress meeting is refused.
+        assert!(vote::meetings(st, &view, id).await.unwrap().is_empty());
+        let e = vote::start(st, &manage, &who(), id, &h.meeting.0.to_string(), "选举").await.unwrap_err();
+        assert_eq!(field_of(e), ("vote", text::VOTE_MEETING));
+        // Another school's chair: as missing.
+        let other = actor(&[(Role::SchoolChair, h.org.school_b)]);
+        let e = vote::start(st, &other.authorize::<perm::ElectionManage>().unwrap(), &who(), id, &h.meeting.0.to_string(), "选举").await.unwrap_err();
+        assert!(matches!(e, StoreError::NotFound));
+        assert!(matches!(vote::rounds(st, &other.authorize::<perm::ElectionView>().unwrap(), id).await, Err(StoreError::NotFound)));
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM poll").await, 0);
+    });
+
+    dual_test!(async fn a_poll_never_opened_is_withdrawn_when_the_tellers_counts_are_typed_instead(t) {
+        let st = &t.store;
+        let h = hall(st, 30, 0, 30).await;
+        let chair = actor(&[(Role::SchoolChair, h.org.school_a)]);
+        let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+        let view = chair.authorize::<perm::ElectionView>().unwrap();
+        let (id, _) = approved(st, &h, "member_delegate_assembly").await;
+        vote::start(st, &manage, &who(), id, &h.meeting.0.to_string(), "选举").await.unwrap();
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM poll WHERE election_id IS NOT NULL").await, 1);
+        let e0 = workflow::get(st, &view, id).await.unwrap();
+        let out = workflow::hold(st, &manage, &who(), id, &result_of(&e0, "30", "25", &[20, 18, 16, 5]), today()).await.unwrap();
+        assert_eq!(out.elected.len(), 3);
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM poll").await, 0);
+        assert!(vote::rounds(st, &view, id).await.unwrap().is_empty());
+    });
+}

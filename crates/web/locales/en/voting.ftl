@@ -189,6 +189,7 @@ err-vote-not-present = Check in first; you can vote once you have checked in.
 err-vote-paper-only = This vote uses paper ballots; fill in your paper ballot in the hall.
 err-vote-no-options = There are no candidates or leaders yet.
 err-vote-not-runoff = No seat is left empty: no further round is needed.
+err-vote-election-poll = This poll belongs to an election: its candidates are the list the upper union approved, and its further rounds start from the election's page.
 err-vote-no-scrutineers = Name the meeting's scrutineers first: the key of a secret vote is split among them.
 err-vote-no-key = This secret vote has no key; it cannot take ballots.
 err-vote-share-invalid = This is not a share code of this vote (check it letter by letter).

@@ -189,6 +189,7 @@ err-vote-not-present = 请先签到；签到后才能投票。
 err-vote-paper-only = 该投票使用纸质票，请在会场填写纸质选票。
 err-vote-no-options = 还没有候选人或评议对象。
 err-vote-not-runoff = 没有未选满的名额，无需下一轮选举。
+err-vote-election-poll = 此投票属于一次选举：候选人为上级工会批准的名单，下一轮选举须在选举页面发起。
 err-vote-no-scrutineers = 请先确定本次会议的监票人：无记名投票的密钥要分给监票人保管。
 err-vote-no-key = 该无记名投票没有密钥，不能接收选票。
 err-vote-share-invalid = 这不是本次投票的密钥分片码（请逐字核对）。

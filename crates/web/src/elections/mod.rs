@@ -28,6 +28,7 @@ use domain::org::Coded;
 use serde::Deserialize;
 use store::StoreError;
 use store::elections::committees::{self, CommitteeRow, ElectionRow};
+use store::elections::vote;
 use store::elections::workflow::{self, Election, ResultInput};
 
 fn routes(t: RouteTable) -> RouteTable {
@@ -65,6 +66,18 @@ fn routes(t: RouteTable) -> RouteTable {
             apply,
         )
         .post(
+            "/elections/committees/{id}/officers",
+            Guard::staff(P::ElectionManage).form(&[
+                ("present", "2"),
+                ("held_on", "2026-01-10"),
+                ("role", "chair"),
+                ("votes", "2"),
+                ("role", "member"),
+                ("votes", ""),
+            ]),
+            officers,
+        )
+        .post(
             "/elections/seats/{id}/vacate",
             Guard::staff(P::ElectionManage).form(&[("reason", "retired"), ("on", "2026-01-05")]),
             vacate,
@@ -93,6 +106,11 @@ fn routes(t: RouteTable) -> RouteTable {
             "/elections/{id}/approve-slate",
             Guard::staff(P::ElectionApprove).button(),
             approve_slate,
+        )
+        .post(
+            "/elections/{id}/vote",
+            Guard::staff(P::ElectionManage).form(&[("do", "start"), ("meeting", "{meeting}")]),
+            vote,
         )
         .post(
             "/elections/{id}/result",
@@ -376,6 +394,20 @@ pub struct ApplyForm {
     seats: String,
     assembly: String,
     term_years: String,
+    /// The officers' form: those present, the day, (office, votes) per holder.
+    #[serde(skip)]
+    present: String,
+    #[serde(skip)]
+    held_on: String,
+    #[serde(skip)]
+    picks: Vec<(String, String)>,
+}
+
+/// A holder in the officers' form, with the office chosen and its votes.
+pub struct OfficerView {
+    pub name: String,
+    pub role: String,
+    pub votes: String,
 }
 
 #[derive(Template)]
@@ -392,6 +424,9 @@ struct CommitteePage {
     reasons: Vec<Opt>,
     terms: String,
     today: String,
+    officers: Vec<OfficerView>,
+    /// (code, label) of the offices.
+    roles: Vec<(String, String)>,
     errors: FieldErrors,
 }
 
@@ -415,9 +450,34 @@ async fn show_committee(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let held: Vec<_> = seats.iter().filter(|s| !s.vacant).collect();
+    let typed = f.picks.len() == held.len();
+    let officers = held
+        .iter()
+        .enumerate()
+        .map(|(i, s)| OfficerView {
+            name: s.member.as_ref().map(|m| m.1.clone()).unwrap_or_default(),
+            role: if typed {
+                f.picks[i].0.clone()
+            } else {
+                s.role.code().to_string()
+            },
+            votes: if typed {
+                f.picks[i].1.clone()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    let roles = [SeatRole::Chair, SeatRole::ViceChair, SeatRole::Member]
+        .into_iter()
+        .map(|r| (r.code().to_string(), tr.label(r)))
+        .collect();
     let mut r = a.render(&CommitteePage {
         p,
         c: cv,
+        officers,
+        roles,
         seats: seats
             .iter()
             .map(|s| SeatView {
@@ -496,6 +556,51 @@ pub async fn apply(
     show_committee(&state, &a, id, f, errors).await
 }
 
+/// The committee's election of its chair and vice-chairs; a refusal comes back at its
+/// field with every office and vote typed.
+pub async fn officers(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::ElectionManage>()?;
+    let mut f = ApplyForm {
+        term_years: "5".into(),
+        ..Default::default()
+    };
+    let mut roles = Vec::new();
+    let mut votes = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "present" => f.present = v,
+            "held_on" => f.held_on = v,
+            "role" => roles.push(v),
+            "votes" => votes.push(v),
+            _ => {}
+        }
+    }
+    votes.resize(roles.len(), String::new());
+    f.picks = roles.into_iter().zip(votes).collect();
+    let input = committees::OfficersInput {
+        present: f.present.clone(),
+        held_on: f.held_on.clone(),
+        picks: f.picks.clone(),
+    };
+    let mut errors = FieldErrors::default();
+    match committees::elect_officers(&state.store, &cap, &a.who(), CommitteeId(id), &input).await {
+        Ok(_) => {
+            return Ok(a.redirect(
+                &format!("/elections/committees/{id}"),
+                Flash::ok("elections-officers-done"),
+            ));
+        }
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => into_fields(e, &mut errors)?,
+    }
+    show_committee(&state, &a, id, f, errors).await
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct VacateForm {
@@ -561,6 +666,16 @@ pub struct StepForm {
     held_on: String,
     votes: Vec<(i64, String)>,
     by_position: Vec<String>,
+    meeting: String,
+}
+
+/// A round of the assembly's vote (a poll of voting).
+pub struct RoundView {
+    pub poll: i64,
+    pub round: u32,
+    pub seats: u32,
+    pub status: String,
+    pub published: bool,
 }
 
 #[derive(Template)]
@@ -582,6 +697,9 @@ struct ElectionPage {
     held_on: String,
     can_manage: bool,
     can_approve: bool,
+    /// The meetings the vote may be held in: (id, label).
+    meetings: Vec<(i64, String)>,
+    rounds: Vec<RoundView>,
     f: StepForm,
     errors: FieldErrors,
 }
@@ -616,6 +734,43 @@ async fn show_election(
     let tr = a.tr;
     let r = &e.rules;
     let ev = election_view(&tr, &e.row);
+    let voting = e.row.status == ElectionStatus::SlateApproved;
+    let rounds = if voting || e.row.status == ElectionStatus::Held {
+        vote::rounds(&state.store, &cap, ElectionId(id)).await?
+    } else {
+        Vec::new()
+    };
+    let meetings = if voting && rounds.is_empty() {
+        vote::meetings(&state.store, &cap, ElectionId(id))
+            .await?
+            .into_iter()
+            .map(|m| {
+                (
+                    m.id.0,
+                    tr.ta(
+                        "elections-vote-meeting-option",
+                        &[
+                            ("date", tr.date(&m.date)),
+                            ("place", m.place.clone()),
+                            ("term", m.term_number.to_string()),
+                        ],
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rounds = rounds
+        .into_iter()
+        .map(|x| RoundView {
+            poll: x.poll.0,
+            round: x.round,
+            seats: x.seats,
+            status: tr.label(x.status),
+            published: x.status == domain::voting::PollStatus::Published,
+        })
+        .collect();
     let p = Chrome::new(a, "elections-election-title")
         .title_text(format!("{} · {} · {}", ev.school, ev.committee, ev.kind))
         .crumb(tr.t("nav-elections"), Some("/elections".into()))
@@ -654,6 +809,8 @@ async fn show_election(
         held_on: tr.opt_date(&e.row.held_on),
         can_manage: a.actor.may(Permission::ElectionManage),
         can_approve: a.actor.may(Permission::ElectionApprove),
+        meetings,
+        rounds,
         e: ev,
         f,
         errors,
@@ -817,6 +974,72 @@ pub async fn result(
     .await
     .map(|_| ());
     after_step(&state, &a, id, res, "elections-held", f).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct VoteForm {
+    /// `start` (round 1 in the meeting chosen), `round` (a further round for the seats
+    /// left) or `result` (take the result from the published rounds).
+    #[serde(rename = "do")]
+    action: String,
+    meeting: String,
+}
+
+/// The assembly's secret ballot through voting's polls, one route for its three buttons:
+/// put the approved list to a poll of a meeting (on to the poll's page), a further round
+/// for the seats left (on to its page), or take the result from the published rounds. A
+/// refusal re-renders the election with the reason at the vote's field and the meeting
+/// chosen.
+pub async fn vote(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<VoteForm>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::ElectionManage>()?;
+    let eid = ElectionId(id);
+    let form = StepForm {
+        meeting: f.meeting.clone(),
+        ..Default::default()
+    };
+    let (res, ok) = match f.action.as_str() {
+        "round" => (
+            vote::further_round(&state.store, &cap, &a.who(), eid).await,
+            "elections-vote-round-ok",
+        ),
+        "result" => {
+            let res = vote::take_result(&state.store, &cap, &a.who(), eid, today())
+                .await
+                .map(|_| ());
+            return after_step(&state, &a, id, res, "elections-held", form).await;
+        }
+        _ => {
+            let view = a.actor.authorize::<perm::ElectionView>()?;
+            let e = workflow::get(&state.store, &view, eid).await?;
+            let tr = a.tr;
+            let title = tr.ta(
+                "elections-vote-poll-title",
+                &[
+                    ("committee", tr.label(e.row.committee_kind)),
+                    ("kind", tr.label(e.row.kind)),
+                ],
+            );
+            (
+                vote::start(&state.store, &cap, &a.who(), eid, &f.meeting, &title).await,
+                "elections-vote-started-ok",
+            )
+        }
+    };
+    match res {
+        Ok(poll) => Ok(a.redirect(&format!("/polls/{}", poll.0), Flash::ok(ok))),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            into_fields(e, &mut errors)?;
+            show_election(&state, &a, id, form, errors).await
+        }
+    }
 }
 
 pub async fn confirm(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {

@@ -191,3 +191,105 @@ dual_test!(async fn another_schools_chair_gets_404_and_a_school_chair_cannot_app
     assert_eq!(count(&app, "SELECT COUNT(*) FROM election WHERE status = 'applied'").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM election").await, 1);
 });
+
+dual_test!(async fn members_vote_by_secret_ballot_through_a_poll_and_the_result_comes_back_to_the_election(t) {
+    use domain::voting::BallotInput;
+    use store::voting::ballot_box::{BallotBox, Voter, prepare};
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = app.t.store.clone();
+    // School A's delegate congress in session: 30 delegates, all checked in.
+    let h = testkit::hall::hall_in(&st, o.clone(), 30, 0, 30).await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let unit = o.school_a.0.to_string();
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2021-09-01"), ("term_years", "5"), ("holders", "")]).await;
+    let committee = r.location().unwrap();
+    let r = chair.post(&format!("{committee}/apply"), &[("kind", "general_election"), ("seats", "3"), ("assembly", "member_delegate_assembly"), ("term_years", "5")]).await;
+    let election = r.location().unwrap();
+    staff.post(&format!("{election}/approve"), &[("seats", "3")]).await.assert_status(303);
+    chair.post(&format!("{election}/nominate"), &[("candidates", "代表0010\n代表0011\n代表0012\n代表0013")]).await.assert_status(303);
+    staff.post(&format!("{election}/approve-slate"), &[]).await.assert_status(303);
+    // The page offers the congress's open meeting for the secret ballot.
+    let page = chair.get(&election).await;
+    let offered = page.select("select#meeting option").join(" ");
+    assert!(offered.contains("学术报告厅"), "the meeting is offered: {offered}");
+    // Another school's chair cannot start it; a forged meeting is refused at the field.
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    let meeting = h.meeting.0.to_string();
+    assert_eq!(other.post(&format!("{election}/vote"), &[("do", "start"), ("meeting", meeting.as_str())]).await.status.as_u16(), 404);
+    let r = chair.post(&format!("{election}/vote"), &[("do", "start"), ("meeting", "999999")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#vote-error").join(" ").is_empty(), "the reason is said at the meeting field");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM poll").await, 0);
+    let r = chair.post(&format!("{election}/vote"), &[("do", "start"), ("meeting", meeting.as_str())]).await;
+    r.assert_status(303);
+    let poll_path = r.location().unwrap();
+    assert!(poll_path.starts_with("/polls/"), "{poll_path}");
+    let poll = domain::voting::PollId(poll_path.trim_start_matches("/polls/").parse().unwrap());
+    // The poll's page shows the approved list.
+    let p = chair.get(&poll_path).await;
+    p.assert_status(200);
+    assert!(p.text().contains("代表0013"));
+    // The members vote by secret ballot (their phones, through the ballot box).
+    testkit::hall::open(&st, &h, poll).await.unwrap();
+    let bx = BallotBox::start(st.db.clone());
+    let opts = store::voting::options(&st.db, store::congress::meetings::Viewer::view(&sys()), poll).await.unwrap();
+    for i in 0..27 {
+        let marks: &[usize] = if i < 20 { &[0, 1, 2] } else { &[3] };
+        let input = BallotInput {
+            marks: opts.iter().enumerate().map(|(k, o)| (o.id, if marks.contains(&k) { "for".into() } else { "against".into() })).collect(),
+            ..BallotInput::default()
+        };
+        let p = prepare(&st.db, Voter::Code(&h.delegates[i].2), poll).await.unwrap();
+        bx.cast(&p, &p.check(&input).unwrap()).await.unwrap();
+    }
+    // Taking the result before publication: refused with the reason.
+    testkit::hall::close(&st, &h, poll).await;
+    let r = chair.post(&format!("{election}/vote"), &[("do", "result")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#vote-error").join(" ").is_empty());
+    store::voting::publish_poll(&st, &sys(), &who(), poll).await.unwrap();
+    assert_eq!(other.post(&format!("{election}/vote"), &[("do", "result")]).await.status.as_u16(), 404);
+    let r = chair.post(&format!("{election}/vote"), &[("do", "result")]).await;
+    r.assert_status(303);
+    let page = chair.follow(&r).await;
+    // 30 due, 30 present; 20 votes each for the first three (more than 15).
+    assert!(page.select("table.rounds td").join(" ").contains('1'), "the round is listed");
+    let elected = page.select("table.candidates tr").into_iter().filter(|r| r.contains("当选") || r.contains("Elected")).collect::<Vec<_>>().join(" ");
+    assert!(elected.contains("代表0010") && elected.contains("代表0012") && !elected.contains("代表0013"), "{elected}");
+    staff.post(&format!("{election}/confirm"), &[]).await.assert_status(303);
+    let page = chair.get(&committee).await;
+    let holders = page.select("table.seats td:nth-child(2)").join(" ");
+    assert!(holders.contains("代表0010") && holders.contains("代表0011") && holders.contains("代表0012"), "{holders}");
+});
+
+dual_test!(async fn the_committee_elects_its_chair_on_its_page_and_a_refusal_keeps_every_vote_typed(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    people(&app, o.school_a).await;
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let unit = o.school_a.0.to_string();
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2024-09-01"), ("term_years", "5"), ("holders", "赵一\n钱二\n孙三")]).await;
+    let committee = r.location().unwrap();
+    let page = chair.get(&committee).await;
+    assert_eq!(page.select("section.officers select[name='role']").len(), 3, "an office per member");
+    // Nobody said how many were present: refused at that field, the offices and votes kept.
+    let form = [("present", ""), ("held_on", "2026-12-01"), ("role", "member"), ("votes", ""), ("role", "vice_chair"), ("votes", "2"), ("role", "chair"), ("votes", "3")];
+    let r = chair.post(&format!("{committee}/officers"), &form).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#present-error").join(" ").is_empty());
+    let votes = input_names(&r, "section.officers input[name='votes'][value='3']");
+    assert_eq!(votes.len(), 1, "the chair's three votes are kept");
+    assert_eq!(r.select("section.officers option[selected][value='chair']").len(), 1, "the chair chosen is kept");
+    // Another school's chair: 404.
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    let mut good = form.to_vec();
+    good[0] = ("present", "3");
+    assert_eq!(other.post(&format!("{committee}/officers"), &good).await.status.as_u16(), 404);
+    let r = chair.post(&format!("{committee}/officers"), &good).await;
+    r.assert_status(303);
+    let page = chair.follow(&r).await;
+    let first = page.select("table.seats tbody tr").first().cloned().unwrap_or_default();
+    assert!(first.contains("孙三"), "孙三 now chairs: {first}");
+});

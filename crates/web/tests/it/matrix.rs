@@ -930,7 +930,9 @@ pub(crate) async fn committee_of_a(app: &TestApp) -> (i64, i64, i64) {
     let apply = domain::elections::ApplyInput {
         kind: "by_election".into(),
         seats: "1".into(),
-        assembly: "member_assembly".into(),
+        // A member-delegate assembly: it votes in school A's congress meeting (the
+        // `{meeting}` of `/elections/{id}/vote`).
+        assembly: "member_delegate_assembly".into(),
         term_years: String::new(),
     };
     // The election runs on the audit committee (three vacant seats), so that the union
