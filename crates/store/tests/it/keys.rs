@@ -75,6 +75,7 @@ dual_test!(async fn key_rotation_re_encrypts_every_encrypted_column_of_the_schem
     store::assistance::visits::report(&t.store, &sys(), &who(), "困难轮换", domain::assistance::VisitType::Hospitalisation, today(), "住院", today()).await.unwrap();
     let v = domain::assistance::VisitDraft { visit_type: domain::assistance::VisitType::Hospitalisation, visited_on: today(), visitors: "主席".into(), amount_fen: 10_000, note: "术后".into() };
     store::assistance::visits::record(&t.store, &sys(), &who(), "困难轮换", &v, None).await.unwrap();
+    store::assistance::contacts::add(&t.store, &sys(), &who(), o.school_a, "退协轮换", "会长", "13900002468").await.unwrap();
 
     // A dues base, a dues roll and a staged payroll sheet (funds).
     store::funds::dues::set_base(&t.store, &sys(), &who(), rotor, 654_321, today()).await.unwrap();

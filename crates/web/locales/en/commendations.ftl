@@ -104,7 +104,6 @@ audit-action-commendation-object = Objection received on a public notice
 audit-action-commendation-objection = Objection handled
 audit-action-commendation-award = Honour awarded
 audit-field-nomination_status = Nominee's state
-audit-field-outcome = Outcome
 figure-commendations-awarded = Honours awarded
 summary-figure-commendations-awarded = Over the year { $value } honours were awarded.
 summary-section-commendations = Commendations

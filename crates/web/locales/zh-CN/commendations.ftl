@@ -104,7 +104,6 @@ audit-action-commendation-object = 收到公示异议
 audit-action-commendation-objection = 处理公示异议
 audit-action-commendation-award = 授予荣誉
 audit-field-nomination_status = 推荐对象状态
-audit-field-outcome = 处理结果
 figure-commendations-awarded = 获评荣誉
 summary-figure-commendations-awarded = 全年获评各类荣誉{ $value }项。
 summary-section-commendations = 评先评优
