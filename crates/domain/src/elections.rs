@@ -66,6 +66,7 @@ pub mod text {
         OFFICERS_VOTES = "elections-officers-votes",
         OFFICERS_CHANGED = "elections-officers-changed",
         OFFICERS_NONE = "elections-officers-none",
+        RULE_NUMBER = "elections-rule-number",
     }
 }
 
@@ -612,5 +613,99 @@ mod tests {
         assert_eq!(e.0[0].key, t::OFFICERS_VOTES);
         let e = decide_officers(7, 5, &[(Chair, 6)], &r()).unwrap_err();
         assert_eq!(e.0[0].key, t::VOTES_ABOVE_PRESENT);
+    }
+}
+
+/// The rule-set form as typed: every number as text, so a refused form comes back as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RulesInput {
+    pub term_years: String,
+    pub margin: String,
+    pub quorum: String,
+    pub elect: String,
+    pub notice_months: String,
+    pub vacancy_days: String,
+    pub approval_days: String,
+    pub note: String,
+}
+
+fn whole(field: &'static str, s: &str, min: u32, max: u32) -> Result<u32, FieldError> {
+    crate::roster::normalize(s.trim())
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            FieldError::new(field, t::RULE_NUMBER)
+                .arg("min", min)
+                .arg("max", max)
+        })
+}
+
+impl RulesInput {
+    /// The form filled with a version's numbers.
+    pub fn of(r: &ElectionRules) -> RulesInput {
+        RulesInput {
+            term_years: r.terms_text(),
+            margin: r.margin.display(),
+            quorum: r.quorum.display(),
+            elect: r.elect.display(),
+            notice_months: r.notice_months.to_string(),
+            vacancy_days: r.vacancy_days.to_string(),
+            approval_days: r.approval_days.to_string(),
+            note: String::new(),
+        }
+    }
+
+    /// The numbers and the note, every problem at its field; then `ElectionRules::check`
+    /// (never laxer than the defaults).
+    pub fn parse(&self) -> Result<(ElectionRules, Option<String>), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mut years: Vec<u32> = Vec::new();
+        let mut terms_ok = true;
+        for part in crate::roster::normalize(&self.term_years)
+            .split([',', ';', '、', '，', ' ', '/'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match part.parse::<u32>() {
+                Ok(y) if !years.contains(&y) => years.push(y),
+                Ok(_) => {}
+                Err(_) => terms_ok = false,
+            }
+        }
+        years.sort_unstable();
+        if !terms_ok || years.is_empty() {
+            e.push(FieldError::new("term_years", t::RULE_TERMS));
+        }
+        let margin = e.take(crate::rules::Ratio::parse("margin", &self.margin));
+        let quorum = e.take(crate::rules::Ratio::parse("quorum", &self.quorum));
+        let elect = e.take(crate::rules::Ratio::parse("elect", &self.elect));
+        let notice = e.take(whole("notice_months", &self.notice_months, 1, 24));
+        let vacancy = e.take(whole("vacancy_days", &self.vacancy_days, 1, 365));
+        let approval = e.take(whole("approval_days", &self.approval_days, 1, 90));
+        let note = self.note.trim();
+        if note.chars().count() > 200 {
+            e.push(FieldError::new("note", crate::text::TOO_LONG).arg("max", 200));
+        }
+        let (Some(margin), Some(quorum), Some(elect), Some(notice), Some(vacancy), Some(approval)) =
+            (margin, quorum, elect, notice, vacancy, approval)
+        else {
+            return Err(e);
+        };
+        if !e.is_empty() {
+            return Err(e);
+        }
+        let r = ElectionRules {
+            term_years: years,
+            margin,
+            quorum,
+            elect,
+            notice_months: notice,
+            vacancy_days: vacancy,
+            approval_days: approval,
+        };
+        r.check()?;
+        Ok((r, (!note.is_empty()).then(|| note.to_string())))
     }
 }

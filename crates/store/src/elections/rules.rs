@@ -173,3 +173,45 @@ pub async fn add_version(
     tx.commit().await?;
     Ok(ElectionRuleSetId(id))
 }
+
+/// The versions that reach a unit in scope: its own and its ancestors', the nearest unit's
+/// newest first (the first is in force), with the unit's name. One query after the scope
+/// check.
+pub async fn history(
+    st: &Store,
+    cap: &Cap<perm::ElectionView>,
+    unit: OrgUnitId,
+) -> Result<Vec<(Version, String)>, StoreError> {
+    if !crate::org::units::in_scope(&st.db, cap.scope(), unit).await? {
+        return Err(StoreError::NotFound);
+    }
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, i64, i64, String, Option<String>, DateTime<Utc>, String)> = crate::on_db!(
+        &st.db,
+        |p| {
+            sqlx::query_as(
+            "SELECT r.id, r.org_unit_id, r.version, r.numbers, r.note, r.created_at, o.name FROM org_closure c
+             JOIN election_rule_set r ON r.org_unit_id = c.ancestor_id JOIN org_unit o ON o.id = r.org_unit_id
+             WHERE c.descendant_id = $1 ORDER BY c.depth, r.version DESC"
+        )
+        .bind(unit.0)
+        .fetch_all(p)
+        .await
+        }
+    )?;
+    rows.into_iter()
+        .map(|(id, org, version, numbers, note, created_at, name)| {
+            Ok((
+                Version {
+                    id: ElectionRuleSetId(id),
+                    org_unit_id: OrgUnitId(org),
+                    version,
+                    rules: decode(id, &numbers)?,
+                    note,
+                    created_at,
+                },
+                name,
+            ))
+        })
+        .collect()
+}

@@ -9,6 +9,8 @@
 //! election answers 404 like a missing one; the upper union's steps need
 //! `ElectionApprove`, which no school role holds.
 
+mod rules;
+
 use crate::area::{Area, Document, DocumentKind, NavEntry};
 use crate::chrome::{Chrome, Opt, coded_options};
 use crate::congress::into_fields;
@@ -33,6 +35,25 @@ use store::elections::workflow::{self, Election, ResultInput};
 
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/elections", Guard::staff(P::ElectionView), list)
+        .get(
+            "/elections/rules/{id}",
+            Guard::staff(P::ElectionView),
+            rules::page,
+        )
+        .post(
+            "/elections/rules/{id}",
+            Guard::staff(P::ElectionApprove).form(&[
+                ("term_years", "3、5"),
+                ("margin", "5%"),
+                ("quorum", "2/3"),
+                ("elect", "1/2"),
+                ("notice_months", "6"),
+                ("vacancy_days", "60"),
+                ("approval_days", "15"),
+                ("note", "本区标准"),
+            ]),
+            rules::save,
+        )
         .get(
             "/elections/committees/new",
             Guard::staff(P::ElectionManage),
@@ -253,6 +274,8 @@ struct ListPage {
     vacancies: Vec<VacancyView>,
     elections: Vec<ElectionView>,
     can_manage: bool,
+    /// The reader's own unit, whose rule set `/elections/rules/{id}` shows.
+    rules_unit: Option<i64>,
 }
 
 pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> AppResult {
@@ -265,6 +288,11 @@ pub async fn list(State(state): State<AppState>, a: Auth, Query(q): Query<ListQu
     let t = today();
     let limit = i64::from(ElectionRules::default_rules().vacancy_days);
     a.render(&ListPage {
+        rules_unit: a
+            .actor
+            .roots_for(Permission::ElectionView)
+            .first()
+            .map(|u| u.0),
         p: Chrome::new(&a, "elections-title"),
         committees: rows.iter().map(|c| committee_view(&tr, c, t)).collect(),
         vacancies: vac

@@ -293,3 +293,63 @@ dual_test!(async fn the_committee_elects_its_chair_on_its_page_and_a_refusal_kee
     let first = page.select("table.seats tbody tr").first().cloned().unwrap_or_default();
     assert!(first.contains("孙三"), "孙三 now chairs: {first}");
 });
+
+fn election_rules_form<'a>(
+    margin: &'a str,
+    quorum: &'a str,
+    note: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("term_years", "３、5"),
+        ("margin", margin),
+        ("quorum", quorum),
+        ("elect", "1/2"),
+        ("notice_months", "6"),
+        ("vacancy_days", "60"),
+        ("approval_days", "15"),
+        ("note", note),
+    ]
+}
+
+dual_test!(async fn the_district_stores_election_rules_on_the_web_stricter_never_laxer_than_the_defaults(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let versions = || async { store::on_db!(app.t.db(), |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM election_rule_set").fetch_one(p).await).unwrap() };
+    let path = format!("/elections/rules/{}", o.union.0);
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let page = staff.get(&path).await;
+    page.assert_status(200);
+    assert!(page.text().contains("内置") || page.text().contains("built-in"));
+    // A quorum of a half is laxer than two thirds: refused at its field, typed values kept.
+    let r = staff.post(&path, &election_rules_form("10%", "1/2", "试行稿")).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#quorum-error").join("").is_empty(), "{}", r.text());
+    assert!(r.text().contains("value=\"10%\"") && r.text().contains("试行稿"));
+    // Bad numbers at their fields.
+    let mut bad = election_rules_form("10%", "2/3", "x");
+    bad[4] = ("notice_months", "99");
+    let r = staff.post(&path, &bad).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#notice_months-error").join("").is_empty());
+    assert_eq!(versions().await, 0);
+    // A stricter margin (10 %) is stored, audited and shown in force at a school below.
+    let r = staff.post(&path, &election_rules_form("10%", "2/3", "区工会从严")).await;
+    r.assert_status(303);
+    assert_eq!(versions().await, 1);
+    let audited: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'election_rules.version'").fetch_one(p).await).unwrap();
+    assert_eq!(audited, 1);
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let page = chair.get(&format!("/elections/rules/{}", o.school_a.0)).await;
+    page.assert_status(200);
+    assert!(page.select("table.versions tbody tr").join("").contains("区工会从严"));
+    // A school chair cannot approve, so has no form and cannot store; another school's
+    // chair cannot read A's rules (404); a member: 403.
+    assert!(page.select("#elections-rules-form").is_empty());
+    let r = chair.post(&format!("/elections/rules/{}", o.school_a.0), &election_rules_form("20%", "2/3", "x")).await;
+    assert_eq!(r.status.as_u16(), 403);
+    let mut b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(b.get(&format!("/elections/rules/{}", o.school_a.0)).await.status.as_u16(), 404);
+    let mut m = app.client_as(Role::Member, o.school_a).await;
+    assert_eq!(m.get(&path).await.status.as_u16(), 403);
+    assert_eq!(versions().await, 1);
+});

@@ -321,7 +321,8 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 55] = [
+    let prefixes: [(&str, i64); 56] = [
+        ("/elections/rules/", w.school.0),
         ("/funds/rules/", w.school.0),
         ("/api/v1/plans/", w.school.0),
         ("/assistance/contacts/", w.retiree_contact),
