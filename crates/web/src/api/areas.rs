@@ -1,7 +1,8 @@
 //! The JSON API of the areas beyond the member list (issue 24): proposals, the polls of a
 //! meeting and a published result, hardship files, activities, contests, union elections,
 //! a school's funds ledger, news items, surveys, suggestions, letters and visits
-//! (petitions) and a unit's work-plan tasks — each the same rows its page lists,
+//! (petitions), a unit's work-plan tasks and the annual assessment of the schools — each
+//! the same rows its page lists,
 //! read through the same store function with the same capability; and two writes (a new
 //! branch lives in `api`, a new activity here).
 //!
@@ -78,6 +79,11 @@ pub fn routes(t: RouteTable) -> RouteTable {
             suggestions,
         )
         .get("/api/v1/petitions", Guard::staff(P::PetitionView), petitions)
+        .get(
+            "/api/v1/assessment",
+            Guard::staff(P::AssessmentView),
+            assessment,
+        )
         .get(
             "/api/v1/plans/{id}/tasks",
             Guard::staff(P::WorkPlanView),
@@ -1140,6 +1146,81 @@ pub async fn plan_tasks(
                 figure: t.figure,
                 target: t.target,
                 status: t.status.code().into(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct AssessmentQuery {
+    /// The school year assessed (last year when left out, at most ten years back).
+    pub year: Option<i32>,
+}
+
+/// One school's annual assessment (年度考核) as `/assessment` lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentItem {
+    pub school_union_id: i64,
+    pub school_name: String,
+    pub area_name: Option<String>,
+    /// The scheme version that scored it.
+    pub scheme: i64,
+    /// The points of the lines, kept when vetoed.
+    pub earned: i64,
+    /// The total that ranks: 0 when vetoed.
+    pub total: i64,
+    /// Vetoed: no quorate congress in the year and no exemption.
+    pub vetoed: bool,
+    /// A recorded exemption lifted the veto.
+    pub exempted: bool,
+    /// On the weak-union list.
+    pub weak: bool,
+    pub rank: usize,
+    pub area_rank: usize,
+    /// The computed indicators that gave no points.
+    pub missing: Vec<String>,
+}
+
+/// The annual assessment of every school in the token's scope, best first, vetoed last.
+#[utoipa::path(get, path = "/api/v1/assessment", params(AssessmentQuery),
+    responses((status = 200, body = [AssessmentItem]), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn assessment(
+    State(state): State<AppState>,
+    a: Auth,
+    Query(q): Query<AssessmentQuery>,
+) -> ApiResult<Json<Vec<AssessmentItem>>> {
+    use chrono::Datelike;
+    let cap = a
+        .actor
+        .authorize::<perm::AssessmentView>()
+        .map_err(|_| denied(&a))?;
+    let this = Utc::now().year();
+    let year = q
+        .year
+        .filter(|y| (this - 10..=this).contains(y))
+        .unwrap_or(this - 1);
+    let an = store::assessment::annual::compute(&state.store, &cap, year)
+        .await
+        .map_err(store_err(&a))?;
+    let scheme = an.scheme;
+    Ok(Json(
+        an.schools
+            .iter()
+            .map(|s| AssessmentItem {
+                school_union_id: s.school.0,
+                school_name: s.name.clone(),
+                area_name: s.area_name.clone(),
+                scheme: s.score.scheme,
+                earned: s.score.earned,
+                total: s.score.total(),
+                vetoed: s.score.veto.is_some(),
+                exempted: s.score.exempted,
+                weak: s.score.weak(scheme),
+                rank: s.rank,
+                area_rank: s.area_rank,
+                missing: s.score.missing().iter().map(|m| m.to_string()).collect(),
             })
             .collect(),
     ))

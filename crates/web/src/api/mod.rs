@@ -61,7 +61,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         areas::proposals, areas::polls, areas::poll_result, areas::hardship_files,
         areas::activities, areas::create_activity, areas::contests, areas::elections,
         areas::funds_ledger, areas::news, areas::surveys, areas::suggestions,
-        areas::petitions, areas::plan_tasks
+        areas::petitions, areas::plan_tasks, areas::assessment
     ),
     components(schemas(
         Problem, MemberItem, MemberPage, UnitItem, MeetingItem, NewBranch, Created,
@@ -69,7 +69,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         areas::ResultLine, areas::HardshipFileItem, areas::HardshipFilePage,
         areas::ActivityItem, areas::ActivityPage, areas::NewActivity, areas::ContestItem,
         areas::ElectionItem, areas::LedgerLine, areas::Ledger, areas::NewsItem,
-        areas::SurveyItem, areas::SuggestionItem, areas::PetitionItem, areas::PlanTaskItem
+        areas::SurveyItem, areas::SuggestionItem, areas::PetitionItem, areas::PlanTaskItem,
+        areas::AssessmentItem
     )),
     modifiers(&BearerAuth)
 )]

@@ -335,6 +335,15 @@ dual_test!(async fn every_areas_list_shows_a_token_its_scope_only_and_no_more_th
     assert_eq!(status, 404, "{text}");
     assert!(!text.contains("甲校计划任务"));
 
+    // The annual assessment: the district sees school A scored; B's chair has no
+    // assessment permission (403), so no school's score leaks to them.
+    let (status, av, text) = api_get(&app, &s, "/api/v1/assessment?year=2026").await;
+    assert_eq!(status, 200, "{text}");
+    let a_row = av.as_array().unwrap().iter().find(|x| x["school_union_id"] == o.school_a.0).expect("school A assessed");
+    assert!(a_row["scheme"].as_i64().unwrap() >= 1 && a_row["rank"].as_u64().unwrap() >= 1, "{a_row}");
+    let (status, _, text) = api_get(&app, &b, "/api/v1/assessment?year=2026").await;
+    assert!(status == 403 || !text.contains("甲"), "{status} {text}");
+
     // The published result, as the result sheet; an unpublished poll's is missing.
     let (status, r, text) = api_get(&app, &s, &format!("/api/v1/polls/{}/result", congress.published)).await;
     assert_eq!(status, 200, "{text}");
