@@ -14,115 +14,21 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
 use anyhow::Context;
-use axum::body::Body;
-use domain::auth::{Role, SystemCap, perm, system_cap};
+use common::{get, load, open_store, peak_rss_mib, percentile};
+use domain::auth::{SystemCap, perm, system_cap};
 use domain::ids::AccountId;
-use http::Request;
 use std::time::Instant;
-use store::audit::Who;
-use store::{Cipher, Db, DbOptions, Store};
-use tower::ServiceExt;
-
-fn today() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default()
-}
-
-async fn open_store(dir: &std::path::Path) -> anyhow::Result<Store> {
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
-    let db = Db::connect(
-        &url,
-        &DbOptions {
-            max_connections: 16,
-            pg_schema: None,
-        },
-    )
-    .await?;
-    db.migrate().await?;
-    let st = Store::new(db, Cipher::new(&[7u8; 32]));
-    st.check_key().await?;
-    Ok(st)
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i.min(v.len() - 1)]
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse::<f64>().ok())
-            })
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-async fn load(st: &Store, members: usize) -> anyhow::Result<()> {
-    let t = Instant::now();
-    let s = store::demo::load(
-        st,
-        &SystemCap::for_cli(),
-        None,
-        &store::demo::DemoOptions {
-            members,
-            seed: 7,
-            today: today(),
-            logins: false,
-        },
-    )
-    .await?;
-    println!(
-        "demo: {} schools, {} areas, {} members loaded in {:.1} s",
-        s.schools,
-        s.areas,
-        s.members,
-        t.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-async fn get(app: &axum::Router, path: &str, sid: &str) -> anyhow::Result<(u16, String)> {
-    let req = Request::get(path)
-        .header("cookie", format!("jg_session={sid}"))
-        .body(Body::empty())?;
-    let res = app.clone().oneshot(req).await?;
-    let status = res.status().as_u16();
-    let body = http_body_util::BodyExt::collect(res.into_body())
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
 
 async fn table(members: usize) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let st = open_store(dir.path()).await?;
+    let bench = open_store().await?;
+    let st = bench.st.clone();
     load(&st, members).await?;
     let sys = SystemCap::for_cli();
-    let w = Who::system("bench");
-    let root = store::org::roots(&st.db).await?[0].id;
-    let staff = store::auth::create_account_system(
-        &sys,
-        &st,
-        &w,
-        &store::auth::NewAccount {
-            username: "staff".into(),
-            display_name: "staff".into(),
-            member: None,
-            password_hash: None,
-        },
-    )
-    .await?;
-    store::auth::grant_system(&sys, &st, &w, staff, Role::UnionStaff, root).await?;
     let cfg = web::WebConfig::default();
-    let sid = store::auth::create_session(&st.db, staff, true, cfg.session).await?;
+    let sid = common::staff_session(&st, &cfg).await?;
     let app = web::app(web::AppState::new(
         st.clone(),
         store::auth::PasswordHasher::new(1),
@@ -191,18 +97,7 @@ async fn table(members: usize) -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(4_000);
-    println!(
-        "machine: {} cores, {}, {} build",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0),
-        std::env::consts::ARCH,
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-    );
+    println!("{}", common::machine_line());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
