@@ -309,6 +309,20 @@ impl Ctx {
         Ok(r)
     }
 
+    /// A form page: rendered as [`Auth::render`], answered 422 when it comes back with
+    /// `errors` (what was typed is in the page), 200 otherwise.
+    pub fn render_form(
+        &self,
+        t: &impl askama::Template,
+        errors: &domain::FieldErrors,
+    ) -> Result<Response, AppError> {
+        let mut r = self.render(t)?;
+        if !errors.is_empty() {
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        Ok(r)
+    }
+
     pub fn redirect(&self, to: &str, flash: Flash) -> Response {
         redirect_flash(to, flash, self.secure)
     }

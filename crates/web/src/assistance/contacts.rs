@@ -13,7 +13,6 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::assistance::RetireeContactId;
 use domain::auth::{Permission, perm};
@@ -60,13 +59,8 @@ async fn render(
             .map(|u| u.0.to_string())
             .unwrap_or_default();
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let tr = a.tr;
-    let mut r = a.render(&ContactsPage {
+    let page = ContactsPage {
         p: Chrome::new(a, "assistance-contacts-title")
             .crumb(tr.t("nav-assistance"), Some("/assistance".into())),
         contacts,
@@ -74,9 +68,8 @@ async fn render(
         can_edit: a.actor.may(Permission::AssistanceDraft),
         f,
         errors,
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
+    };
+    a.render_form(&page, &page.errors)
 }
 
 pub async fn page(State(state): State<AppState>, a: Auth) -> AppResult {

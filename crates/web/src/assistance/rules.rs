@@ -17,7 +17,6 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::assistance::*;
 use domain::auth::{Permission, perm};
@@ -132,12 +131,7 @@ async fn show(
             note: v.version.note.clone().unwrap_or_default(),
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut r = a.render(&RulesPage {
+    let page = RulesPage {
         p: Chrome::new(a, "assistance-rules-title")
             .crumb(tr.t("nav-assistance"), Some("/assistance".into())),
         action: format!("/assistance/rules/{id}"),
@@ -152,9 +146,8 @@ async fn show(
         note: get("note"),
         history,
         errors,
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
+    };
+    a.render_form(&page, &page.errors)
 }
 
 pub async fn page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {

@@ -14,7 +14,6 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::auth::{Permission, perm};
 use domain::elections::{ElectionRules, RulesInput};
@@ -139,12 +138,7 @@ async fn show(
             note: v.note.clone().unwrap_or_default(),
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut r = a.render(&RulesPage {
+    let page = RulesPage {
         p: Chrome::new(a, "elections-rules-title")
             .crumb(tr.t("nav-elections"), Some("/elections".into())),
         action: format!("/elections/rules/{id}"),
@@ -153,9 +147,8 @@ async fn show(
         can_edit: a.actor.may(Permission::ElectionApprove),
         history,
         errors,
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
+    };
+    a.render_form(&page, &page.errors)
 }
 
 pub async fn page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {

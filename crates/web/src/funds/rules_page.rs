@@ -15,7 +15,6 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::auth::{Permission, perm};
 use domain::funds::{FundsRules, RULE_FLAGS, RulesInput, parse_rules, rules_input};
@@ -117,12 +116,7 @@ async fn show(
             note: v.note.clone().unwrap_or_default(),
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut r = a.render(&RulesPage {
+    let page = RulesPage {
         p: Chrome::new(a, "funds-rules-title").crumb(tr.t("nav-funds"), Some("/funds".into())),
         action: format!("/funds/rules/{id}"),
         in_force,
@@ -132,9 +126,8 @@ async fn show(
         note: get("note"),
         history,
         errors,
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
+    };
+    a.render_form(&page, &page.errors)
 }
 
 pub async fn page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
