@@ -305,7 +305,14 @@ pub async fn load(
     // first, then each area on top of what the earlier ones made.
     for a in crate::area::AREAS {
         if let Some(demo) = a.demo {
+            // Each area's share of the load, so a slow loader at province scale is named.
+            let started = std::time::Instant::now();
             demo(&run, &mut summary).await?;
+            tracing::info!(
+                area = a.name,
+                ms = started.elapsed().as_millis() as u64,
+                "demo area loaded"
+            );
         }
     }
     Ok(summary)

@@ -88,6 +88,12 @@ pub async fn load(st: &Store, members: usize) -> anyhow::Result<()> {
         println!("demo: reusing the kept database with {held} members");
         return Ok(());
     }
+    // Each area's load time goes to stderr (RUST_LOG=info), so a loader that does not scale
+    // is named instead of the whole load looking stalled.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let t = Instant::now();
     let s = store::demo::load(
         st,
