@@ -328,28 +328,24 @@ async fn mine_render(
     };
     let tr = a.tr;
     let items: Vec<ItemView> = rows.iter().map(|r| item_view(&tr, r, None)).collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut r = a.render(&MinePage {
-        p: Chrome::new(a, "news-mine-title"),
-        registered,
-        points: items.iter().map(|i| i.points).sum(),
-        items,
-        title: input.title.clone(),
-        body: input.body.clone(),
-        error_texts: errors
-            .0
-            .iter()
-            .map(|e| (e.field.to_string(), tr.fe(e)))
-            .collect(),
-        errors,
-        max_mb: PHOTO_MAX_BYTES / (1024 * 1024),
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
+    a.render_form(
+        &MinePage {
+            p: Chrome::new(a, "news-mine-title"),
+            registered,
+            points: items.iter().map(|i| i.points).sum(),
+            items,
+            title: input.title.clone(),
+            body: input.body.clone(),
+            error_texts: errors
+                .0
+                .iter()
+                .map(|e| (e.field.to_string(), tr.fe(e)))
+                .collect(),
+            errors: errors.clone(),
+            max_mb: PHOTO_MAX_BYTES / (1024 * 1024),
+        },
+        &errors,
+    )
 }
 
 /// A correspondent's page: the submission form and one's own items with their points.

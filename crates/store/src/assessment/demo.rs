@@ -75,6 +75,14 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
             Ok::<HomeApplicationId, StoreError>(id)
         }
     };
+    let started = std::time::Instant::now();
+    let phase = |name: &str| {
+        tracing::info!(
+            phase = name,
+            ms = started.elapsed().as_millis() as u64,
+            "assessment demo"
+        )
+    };
     // Every school qualified more than a year ago.
     for (i, (s,)) in schools.iter().enumerate() {
         award(
@@ -85,6 +93,7 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         )
         .await?;
     }
+    phase("qualified");
     // More than 60 % advanced, within the quota.
     let advanced = (n * 7).div_ceil(10).min(n);
     for (i, (s,)) in schools.iter().enumerate().take(advanced) {
@@ -96,6 +105,7 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         )
         .await?;
     }
+    phase("advanced");
     // 20 % model (the quota's most).
     let model = current()
         .quota_max(HomeLevel::Model, n as i64)
@@ -110,6 +120,7 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         )
         .await?;
     }
+    phase("model");
     // One advanced school fails its re-review: downgraded to qualified.
     if advanced > model + 1 {
         let school = OrgUnitId(schools[advanced - 1].0);
@@ -176,6 +187,7 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         )
         .await?;
     }
+    phase("veto");
     // The last school year's hand-scored indicators, a week after the year ended: the area
     // scores the ledgers, the district the innovative work; the first school appeals its
     // ledger score and the district, after a review, changes it (the old score stays).
@@ -214,6 +226,7 @@ async fn load(run: &crate::area::DemoRun<'_>) -> Result<(), StoreError> {
         )
         .await?;
     }
+    phase("hand scores");
     if let Some((s,)) = schools.first() {
         let appeal = hand::appeal(
             st,

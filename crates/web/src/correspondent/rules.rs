@@ -12,7 +12,6 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::auth::perm;
 use domain::correspondent::{
@@ -107,31 +106,27 @@ async fn show(
         .iter()
         .map(|e| (e.field.to_string(), tr.fe(e)))
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut r = a.render(&RulesPage {
-        p: Chrome::new(a, "news-rules-title")
-            .crumb(tr.t("news-desk-title"), Some("/correspondents".into())),
-        action: format!("/news/rules/{id}"),
-        in_force,
-        levels: PlacementLevel::all()
-            .iter()
-            .map(|l| LevelField {
-                code: l.code(),
-                label: tr.label(*l),
-                value: input.of(*l).to_string(),
-            })
-            .collect(),
-        note: input.note.clone(),
-        history,
-        errors,
-        error_texts,
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
+    a.render_form(
+        &RulesPage {
+            p: Chrome::new(a, "news-rules-title")
+                .crumb(tr.t("news-desk-title"), Some("/correspondents".into())),
+            action: format!("/news/rules/{id}"),
+            in_force,
+            levels: PlacementLevel::all()
+                .iter()
+                .map(|l| LevelField {
+                    code: l.code(),
+                    label: tr.label(*l),
+                    value: input.of(*l).to_string(),
+                })
+                .collect(),
+            note: input.note.clone(),
+            history,
+            errors: errors.clone(),
+            error_texts,
+        },
+        &errors,
+    )
 }
 
 pub async fn page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {

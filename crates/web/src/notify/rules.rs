@@ -13,7 +13,6 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use domain::FieldErrors;
 use domain::auth::perm;
 use domain::ids::OrgUnitId;
@@ -159,23 +158,19 @@ async fn show(
         .iter()
         .map(|e| (e.field.to_string(), tr.fe(e)))
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut r = a.render(&RulesPage {
-        p: Chrome::new(a, "notify-rules-title"),
-        action: format!("/notify/rules/{id}"),
-        in_force,
-        rows,
-        note: get("note"),
-        history,
-        errors,
-        error_texts,
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
+    a.render_form(
+        &RulesPage {
+            p: Chrome::new(a, "notify-rules-title"),
+            action: format!("/notify/rules/{id}"),
+            in_force,
+            rows,
+            note: get("note"),
+            history,
+            errors: errors.clone(),
+            error_texts,
+        },
+        &errors,
+    )
 }
 
 pub async fn page(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
