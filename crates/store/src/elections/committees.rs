@@ -694,8 +694,10 @@ pub async fn elect_officers(
         return Err(StoreError::Invalid(e));
     }
     let (rule_id, r) = rules::effective_tx(&mut tx, OrgUnitId(school)).await?;
-    let out =
-        decide_officers(holders.len() as u32, present, &picks, &r).map_err(StoreError::Invalid)?;
+    // The chair the assembly elected directly (when the rule set says so) sits first.
+    let sitting = holders.iter().position(|h| h.1 == SeatRole::Chair.code());
+    let out = decide_officers(holders.len() as u32, present, &picks, sitting, &r)
+        .map_err(StoreError::Invalid)?;
     let mut result = Vec::with_capacity(holders.len());
     let mut ch = Changes::new();
     for ((seat, old, member), (role, votes)) in holders.iter().zip(&picks) {
