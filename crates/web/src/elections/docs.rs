@@ -179,7 +179,7 @@ pub fn blocks(tr: &Tr, e: &Election, doc: Doc) -> Vec<Block> {
                     &[
                         ("school", row.school_name.clone()),
                         ("kind", head.clone()),
-                        ("seats", s.note.clone().unwrap_or(seats.clone())),
+                        ("seats", s.note.clone().unwrap_or_else(|| seats.clone())),
                         ("on", tr.date(&s.taken_on)),
                     ],
                 ))),

@@ -121,6 +121,7 @@ dual_test!(async fn a_school_applies_the_district_approves_members_vote_and_the_
     // school; the list its candidates; the report the votes; the approval the new term.
     let page = staff.get(&election).await;
     let links = page.attrs("a.docx", "href");
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
     let want: [(&str, &[&str]); 4] = [
         ("application.docx", &["甲一小学工会", "换届选举", "会员大会", "名额 3 名", "5 年"]),
         ("candidates.docx", &["甲一小学工会", "候选人名单", "1. 赵一", "4. 周五", "至少 4 名"]),
@@ -142,7 +143,6 @@ dual_test!(async fn a_school_applies_the_district_approves_members_vote_and_the_
             assert!(xml.contains(w), "{w} not in {file}");
         }
         // Another school's chair gets none of them; nor does a forged id.
-        let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
         assert_eq!(other.get(&href).await.status.as_u16(), 404, "{href}");
         assert_eq!(chair.get(&format!("/elections/999999/{file}")).await.status.as_u16(), 404);
     }
