@@ -55,8 +55,8 @@ async fn scenario(t: TestDb) {
 
     // The chair's school: its union committee (overdue in the demo) and this year's
     // meeting of its delegate congress, still being prepared.
-    let (meeting, school): (i64, i64) = store::on_db!(&st.db, |p| sqlx::query_as(
-        "SELECT mt.id, mt.school_union_id FROM congress_meeting mt WHERE mt.status = 'planned'
+    let (meeting, school, mode): (i64, i64, String) = store::on_db!(&st.db, |p| sqlx::query_as(
+        "SELECT mt.id, mt.school_union_id, t.mode FROM congress_meeting mt JOIN congress_term t ON t.id = mt.term_id WHERE mt.status = 'planned'
          AND mt.school_union_id = (SELECT MIN(id) FROM org_unit WHERE kind = 'school_union') ORDER BY mt.meeting_date DESC LIMIT 1"
     )
     .fetch_one(p)
@@ -91,17 +91,30 @@ async fn scenario(t: TestDb) {
     b.login_with("chair", pw).await;
     b.go("/elections").await;
     assert!(
-        b.text("table.elections-terms").await.contains("已超期未换届"),
+        b.text("table.elections-terms")
+            .await
+            .contains("已超期未换届"),
         "{}",
         b.text("main").await
     );
     b.go(&format!("/elections/committees/{committee}")).await;
     b.set("kind", "general_election").await;
     b.set("seats", "3").await;
-    b.set("assembly", "member_delegate_assembly").await;
+    // The assembly that votes in the school's meeting: the delegates' congress, or all
+    // members where the school holds an all-staff assembly.
+    let assembly = if mode == "congress" {
+        "member_delegate_assembly"
+    } else {
+        "member_assembly"
+    };
+    b.set("assembly", assembly).await;
     b.set("term_years", "5").await;
     b.click("form[action$='/apply'] button[type=submit]").await;
-    assert!(b.flash().await.contains("申请已提交"), "{}", b.flash().await);
+    assert!(
+        b.flash().await.contains("申请已提交"),
+        "{}",
+        b.flash().await
+    );
     let election = id_in(&b.path().await);
     assert!(!b.b.scrolls_sideways().await, "the election fits the phone");
 
@@ -109,7 +122,8 @@ async fn scenario(t: TestDb) {
     b.login_with("staff", pw).await;
     b.go(&format!("/elections/{election}")).await;
     b.set("seats", "3").await;
-    b.click("form[action$='/approve'] button[type=submit]").await;
+    b.click("form[action$='/approve'] button[type=submit]")
+        .await;
     assert!(b.flash().await.contains("已批复"), "{}", b.flash().await);
 
     // The chair nominates four delegates for three seats (差额); the district approves.
@@ -117,12 +131,22 @@ async fn scenario(t: TestDb) {
     b.login_with("chair", pw).await;
     b.go(&format!("/elections/{election}")).await;
     b.set("candidates", &names.join("\n")).await;
-    b.click("form[action$='/nominate'] button[type=submit]").await;
-    assert!(b.flash().await.contains("候选人名单已提交"), "{}", b.flash().await);
+    b.click("form[action$='/nominate'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("候选人名单已提交"),
+        "{}",
+        b.flash().await
+    );
     b.login_with("staff", pw).await;
     b.go(&format!("/elections/{election}")).await;
-    b.click("form[action$='/approve-slate'] button[type=submit]").await;
-    assert!(b.flash().await.contains("候选人名单已批复"), "{}", b.flash().await);
+    b.click("form[action$='/approve-slate'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("候选人名单已批复"),
+        "{}",
+        b.flash().await
+    );
 
     // The meeting opens; the delegates check in at the door.
     b.login_with("chair", pw).await;
@@ -149,9 +173,20 @@ async fn scenario(t: TestDb) {
     }
     // The chair puts the approved list to a secret poll of the meeting and opens it.
     b.go(&format!("/elections/{election}")).await;
+    assert_eq!(
+        b.count(&format!("select#meeting option[value='{meeting}']"))
+            .await,
+        1,
+        "the meeting is offered ({mode}): {}",
+        b.text("main").await
+    );
     b.set("meeting", &meeting.to_string()).await;
     b.click("form[action$='/vote'] button[type=submit]").await;
-    assert!(b.flash().await.contains("已按批准的名单设立投票"), "{}", b.flash().await);
+    assert!(
+        b.flash().await.contains("已按批准的名单设立投票"),
+        "{}",
+        b.flash().await
+    );
     let poll = id_in(&b.path().await);
     b.click_confirm("form[action$='/open'] button[type=submit]")
         .await;
@@ -209,12 +244,18 @@ async fn scenario(t: TestDb) {
         let third = if i % 3 == 0 { "against" } else { "for" };
         let fourth = if i % 5 == 0 { "for" } else { "against" };
         let input = BallotInput {
-            marks: vec![
-                (opts[0].id, "for".into()),
-                (opts[1].id, "for".into()),
-                (opts[2].id, third.into()),
-                (opts[3].id, fourth.into()),
-            ],
+            // A ballot names those voted for (no more than the seats).
+            marks: [
+                (opts[0].id, "for"),
+                (opts[1].id, "for"),
+                (opts[2].id, third),
+                (opts[3].id, fourth),
+            ]
+            .into_iter()
+            .filter(|(_, v)| *v == "for")
+            .take(3)
+            .map(|(o, v)| (o, v.to_string()))
+            .collect(),
             ..Default::default()
         };
         let ballot = p.check(&input).unwrap();
@@ -240,13 +281,21 @@ async fn scenario(t: TestDb) {
     b.go(&format!("/polls/{poll}")).await;
     b.click_confirm("form[action$='/publish'] button[type=submit]")
         .await;
-    assert!(b.flash().await.contains("结果已公布"), "{}", b.flash().await);
+    assert!(
+        b.flash().await.contains("结果已公布"),
+        "{}",
+        b.flash().await
+    );
 
     // The election takes its result from the published poll.
     b.go(&format!("/elections/{election}")).await;
     b.click("form[action$='/vote']:has(input[value=result]) button[type=submit]")
         .await;
-    assert!(b.flash().await.contains("选举结果已登记"), "{}", b.flash().await);
+    assert!(
+        b.flash().await.contains("选举结果已登记"),
+        "{}",
+        b.flash().await
+    );
     let cands = b.text("table.candidates").await;
     for n in &names[..3] {
         assert!(cands.contains(n), "{n} in {cands}");
@@ -256,8 +305,13 @@ async fn scenario(t: TestDb) {
     // The district approves the result: the new committee with its term.
     b.login_with("staff", pw).await;
     b.go(&format!("/elections/{election}")).await;
-    b.click("form[action$='/confirm'] button[type=submit]").await;
-    assert!(b.flash().await.contains("选举结果已批复"), "{}", b.flash().await);
+    b.click("form[action$='/confirm'] button[type=submit]")
+        .await;
+    assert!(
+        b.flash().await.contains("选举结果已批复"),
+        "{}",
+        b.flash().await
+    );
     let held: chrono::NaiveDate = store::on_db!(&st.db, |p| sqlx::query_scalar(
         "SELECT held_on FROM election WHERE id = $1"
     )
@@ -270,7 +324,8 @@ async fn scenario(t: TestDb) {
     let term = b.text("dd.term").await;
     let end = domain::elections::term_end(held, 5);
     assert!(
-        term.contains(&held.format("%Y").to_string()) && term.contains(&end.format("%Y").to_string()),
+        term.contains(&held.format("%Y").to_string())
+            && term.contains(&end.format("%Y").to_string()),
         "the new term {held} – {end}: {term}"
     );
     let seats = b.text("table.seats").await;
@@ -278,7 +333,10 @@ async fn scenario(t: TestDb) {
         assert!(seats.contains(n), "{n} holds a seat: {seats}");
     }
     assert!(!seats.contains(names[3]), "{seats}");
-    assert!(!b.b.scrolls_sideways().await, "the committee fits the phone");
+    assert!(
+        !b.b.scrolls_sideways().await,
+        "the committee fits the phone"
+    );
     b.b.screenshot("election-committee-phone").await;
 
     // The third elected retires (recorded in the roster): the district's by-election list

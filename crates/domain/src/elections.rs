@@ -577,9 +577,7 @@ pub fn decide_officers(
         return Err(e);
     }
     let direct = r.chair_by == ChairElection::Assembly;
-    if direct
-        && sitting_chair.is_none_or(|i| picks.get(i).is_none_or(|p| p.0 != SeatRole::Chair))
-    {
+    if direct && sitting_chair.is_none_or(|i| picks.get(i).is_none_or(|p| p.0 != SeatRole::Chair)) {
         e.push(FieldError::new("officers", t::OFFICERS_CHAIR_DIRECT));
         return Err(e);
     }
@@ -691,7 +689,8 @@ mod tests {
     fn the_committee_elects_one_chair_and_each_officer_with_more_than_half_of_its_members() {
         use SeatRole::*;
         // Seven members: five present is a quorum (at least 14/3), four votes elect.
-        let ok = decide_officers(7, 5, &[(Chair, 5), (ViceChair, 4), (Member, 0)], None, &r()).unwrap();
+        let ok =
+            decide_officers(7, 5, &[(Chair, 5), (ViceChair, 4), (Member, 0)], None, &r()).unwrap();
         assert_eq!((ok.quorum_needed, ok.elect_needed), (5, 4));
         let e = decide_officers(7, 4, &[(Chair, 4)], None, &r()).unwrap_err();
         assert_eq!(e.0[0].key, t::NO_QUORUM);
@@ -712,7 +711,13 @@ mod tests {
         let mut direct = r();
         direct.chair_by = ChairElection::Assembly;
         // The sitting chair (the assembly's) keeps the office without a vote of the committee.
-        let ok = decide_officers(7, 5, &[(Chair, 0), (ViceChair, 4), (Member, 0)], Some(0), &direct);
+        let ok = decide_officers(
+            7,
+            5,
+            &[(Chair, 0), (ViceChair, 4), (Member, 0)],
+            Some(0),
+            &direct,
+        );
         assert!(ok.is_ok(), "{ok:?}");
         // The committee may not make anyone else chair, nor leave the chair out.
         let e = decide_officers(7, 5, &[(Member, 0), (Chair, 5)], Some(0), &direct).unwrap_err();
@@ -732,10 +737,22 @@ mod tests {
         // 30 due, 24 present; 赵一 20, 钱二 18, 李四 16, 周五 6 for three seats.
         let out = decide(30, 24, &[20, 18, 16, 6], 3, &r()).unwrap();
         assert!(decide_chair(&out, 24, Some(1), Some(16)).is_ok());
-        assert_eq!(decide_chair(&out, 24, Some(1), Some(15)).unwrap_err().key, t::CHAIR_VOTES);
-        assert_eq!(decide_chair(&out, 24, Some(3), Some(20)).unwrap_err().key, t::CHAIR_NOT_ELECTED);
-        assert_eq!(decide_chair(&out, 24, None, Some(20)).unwrap_err().key, t::CHAIR_REQUIRED);
-        assert_eq!(decide_chair(&out, 24, Some(0), Some(25)).unwrap_err().key, t::VOTES_ABOVE_PRESENT);
+        assert_eq!(
+            decide_chair(&out, 24, Some(1), Some(15)).unwrap_err().key,
+            t::CHAIR_VOTES
+        );
+        assert_eq!(
+            decide_chair(&out, 24, Some(3), Some(20)).unwrap_err().key,
+            t::CHAIR_NOT_ELECTED
+        );
+        assert_eq!(
+            decide_chair(&out, 24, None, Some(20)).unwrap_err().key,
+            t::CHAIR_REQUIRED
+        );
+        assert_eq!(
+            decide_chair(&out, 24, Some(0), Some(25)).unwrap_err().key,
+            t::VOTES_ABOVE_PRESENT
+        );
     }
 
     #[test]
@@ -747,9 +764,16 @@ mod tests {
         f.chair_by = "assembly".into();
         let (y, _) = f.parse().unwrap();
         assert_eq!(y.chair_by, ChairElection::Assembly);
-        assert!(serde_json::to_string(&y).unwrap().contains("\"chair_by\":\"assembly\""));
+        assert!(
+            serde_json::to_string(&y)
+                .unwrap()
+                .contains("\"chair_by\":\"assembly\"")
+        );
         f.chair_by = "principal".into();
-        assert_eq!(f.parse().unwrap_err().get("chair_by").unwrap().key, t::RULE_CHAIR_BY);
+        assert_eq!(
+            f.parse().unwrap_err().get("chair_by").unwrap().key,
+            t::RULE_CHAIR_BY
+        );
     }
 }
 
@@ -829,7 +853,8 @@ impl RulesInput {
             "" => Some(ChairElection::Committee),
             c => ChairElection::from_code(c),
         };
-        let chair_by = e.take(chair_by.ok_or_else(|| FieldError::new("chair_by", t::RULE_CHAIR_BY)));
+        let chair_by =
+            e.take(chair_by.ok_or_else(|| FieldError::new("chair_by", t::RULE_CHAIR_BY)));
         let note = self.note.trim();
         if note.chars().count() > 200 {
             e.push(FieldError::new("note", crate::text::TOO_LONG).arg("max", 200));

@@ -256,7 +256,7 @@ async fn general(
             held_on: ymd(steps[3]),
             votes,
             by_position: Vec::new(),
-..Default::default()
+            ..Default::default()
         },
         steps[3],
     )
@@ -387,7 +387,7 @@ async fn by_election(
             held_on: ymd(steps[3]),
             votes,
             by_position: Vec::new(),
-..Default::default()
+            ..Default::default()
         },
         steps[3],
     )

@@ -65,7 +65,7 @@ fn result_of(
             .map(|(c, v)| (c.id, v.to_string()))
             .collect(),
         by_position: Vec::new(),
-..Default::default()
+        ..Default::default()
     }
 }
 

@@ -102,18 +102,20 @@ pub fn blocks(tr: &Tr, e: &Election, doc: Doc) -> Vec<Block> {
             b.extend(step_line(tr, e, ElectionStep::Apply));
         }
         Doc::Candidates => {
-            b.push(Block::Para(tr.ta(
-                "elections-nominate-help",
-                &[
-                    ("seats", seats.clone()),
-                    (
-                        "need",
-                        r.candidates_needed(row.committee_kind, row.seats as u32)
-                            .to_string(),
-                    ),
-                    ("margin", r.margin.display()),
-                ],
-            )));
+            b.push(Block::Para(
+                tr.ta(
+                    "elections-nominate-help",
+                    &[
+                        ("seats", seats.clone()),
+                        (
+                            "need",
+                            r.candidates_needed(row.committee_kind, row.seats as u32)
+                                .to_string(),
+                        ),
+                        ("margin", r.margin.display()),
+                    ],
+                ),
+            ));
             for (i, c) in e.candidates.iter().enumerate() {
                 b.push(Block::Para(format!("{}. {}", i + 1, c.name)));
             }
@@ -133,28 +135,30 @@ pub fn blocks(tr: &Tr, e: &Election, doc: Doc) -> Vec<Block> {
             )));
             if let Some(due) = row.voters_due {
                 let d = due.max(0) as u32;
-                b.push(Block::Para(tr.ta(
-                    "elections-report-numbers",
-                    &[
-                        ("due", due.to_string()),
-                        (
-                            "present",
-                            row.present.map(|p| p.to_string()).unwrap_or_default(),
-                        ),
-                        (
-                            "quorum",
-                            domain::rules::Threshold::at_least(r.quorum.num, r.quorum.den)
-                                .needed(d)
-                                .to_string(),
-                        ),
-                        (
-                            "elect",
-                            domain::rules::Threshold::more_than(r.elect.num, r.elect.den)
-                                .needed(d)
-                                .to_string(),
-                        ),
-                    ],
-                )));
+                b.push(Block::Para(
+                    tr.ta(
+                        "elections-report-numbers",
+                        &[
+                            ("due", due.to_string()),
+                            (
+                                "present",
+                                row.present.map(|p| p.to_string()).unwrap_or_default(),
+                            ),
+                            (
+                                "quorum",
+                                domain::rules::Threshold::at_least(r.quorum.num, r.quorum.den)
+                                    .needed(d)
+                                    .to_string(),
+                            ),
+                            (
+                                "elect",
+                                domain::rules::Threshold::more_than(r.elect.num, r.elect.den)
+                                    .needed(d)
+                                    .to_string(),
+                            ),
+                        ],
+                    ),
+                ));
             }
             b.push(Block::Heading(tr.t("elections-candidates")));
             for c in &e.candidates {
