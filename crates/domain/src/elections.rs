@@ -2,8 +2,9 @@
 //! 补选) as the domain sees them: the coded values the area stores, the versioned
 //! **election rule set** ([`ElectionRules`]), the forms parsed into drafts with their errors
 //! at the field, and the pure decisions of the workflow: the candidate list's competitive
-//! margin ([`slate_ok`]), the quorum of the assembly and who is elected ([`decide`]), and
-//! the term a confirmed general election starts ([`term_end`]).
+//! margin ([`slate_ok`]), the quorum of the assembly and who is elected ([`decide`]), who
+//! elects the chair ([`ChairElection`]: the committee, or the assembly directly with
+//! [`decide_chair`]), and the term a confirmed general election starts ([`term_end`]).
 //!
 //! Sources: the glossary and DESIGN.md name 《工会基层组织选举工作条例》 (全总) for the
 //! 5 % margin, the two-thirds quorum and "more than half of those due with the right to
@@ -67,6 +68,12 @@ pub mod text {
         OFFICERS_CHANGED = "elections-officers-changed",
         OFFICERS_NONE = "elections-officers-none",
         RULE_NUMBER = "elections-rule-number",
+        RULE_CHAIR_BY = "elections-rule-chair-by",
+        CHAIR_REQUIRED = "elections-chair-required",
+        CHAIR_NOT_ELECTED = "elections-chair-not-elected",
+        CHAIR_VOTES = "elections-chair-votes",
+        OFFICERS_CHAIR_DIRECT = "elections-officers-chair-direct",
+        VOTE_CHAIR_DIRECT = "elections-vote-chair-direct",
     }
 }
 
@@ -142,6 +149,44 @@ coded!(
     Other = "other" ["其他"],
 });
 
+/// Who elects the chair of a union committee: the new committee at its first meeting
+/// (the default), or the member (delegate) assembly directly on its own ballot
+/// (会员大会或会员代表大会直接选举主席) — a choice of the rule set, recorded with its
+/// version. When the assembly elects the chair, the committee's step elects only the
+/// vice-chairs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChairElection {
+    #[default]
+    Committee,
+    Assembly,
+}
+
+impl ChairElection {
+    pub fn code(self) -> &'static str {
+        match self {
+            ChairElection::Committee => "committee",
+            ChairElection::Assembly => "assembly",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<ChairElection> {
+        match s {
+            "committee" => Some(ChairElection::Committee),
+            "assembly" => Some(ChairElection::Assembly),
+            _ => None,
+        }
+    }
+
+    /// The catalogue key of its label.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ChairElection::Committee => "elections-chair-by-committee",
+            ChairElection::Assembly => "elections-chair-by-assembly",
+        }
+    }
+}
+
 /// Where a number of the election rule set comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RuleSource {
@@ -168,6 +213,10 @@ pub struct ElectionRules {
     pub vacancy_days: u32,
     /// Days the upper union has for each approval.
     pub approval_days: u32,
+    /// Who elects the chair (versions stored before the choice existed read as the
+    /// committee).
+    #[serde(default)]
+    pub chair_by: ChairElection,
 }
 
 impl ElectionRules {
@@ -180,6 +229,7 @@ impl ElectionRules {
             notice_months: 6,
             vacancy_days: 90,
             approval_days: 15,
+            chair_by: ChairElection::Committee,
         }
     }
 
@@ -446,6 +496,35 @@ pub fn decide(
     })
 }
 
+/// The chair elected directly by the assembly (when the rule set says so): the candidate
+/// at `chair` (an index into the votes given to [`decide`]) must be among the elected
+/// members, and needs more than the rule set's share of those due on the chair's own
+/// ballot (`votes`, no more than those present) — the same threshold as the members', a
+/// local reading. Refused at the `chair` field.
+pub fn decide_chair(
+    out: &Outcome,
+    present: u32,
+    chair: Option<usize>,
+    votes: Option<u32>,
+) -> Result<(), FieldError> {
+    let Some(chair) = chair else {
+        return Err(FieldError::new("chair", t::CHAIR_REQUIRED));
+    };
+    if !out.elected.contains(&chair) {
+        return Err(FieldError::new("chair", t::CHAIR_NOT_ELECTED));
+    }
+    let Some(votes) = votes else {
+        return Err(FieldError::new("chair", t::VOTES_INVALID));
+    };
+    if votes > present {
+        return Err(FieldError::new("chair", t::VOTES_ABOVE_PRESENT).arg("present", present));
+    }
+    if votes < out.elect_needed {
+        return Err(FieldError::new("chair", t::CHAIR_VOTES).arg("needed", out.elect_needed));
+    }
+    Ok(())
+}
+
 /// The outcome of the committee's election of its chair and vice-chairs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfficersOutcome {
@@ -459,10 +538,15 @@ pub struct OfficersOutcome {
 /// present; exactly one chair; each officer (chair, vice-chair) with more than the rule
 /// set's share of all the committee's members — the same numbers as the assembly's, a
 /// local reading. Refused at the field.
+///
+/// When the rule set has the assembly elect the chair ([`ChairElection::Assembly`]), the
+/// committee elects only the vice-chairs: `sitting_chair` (the index of the holder the
+/// assembly elected) must stay chair, with no vote, and no one else may be made chair.
 pub fn decide_officers(
     due: u32,
     present: u32,
     picks: &[(SeatRole, u32)],
+    sitting_chair: Option<usize>,
     r: &ElectionRules,
 ) -> Result<OfficersOutcome, FieldErrors> {
     let mut e = FieldErrors::default();
@@ -492,9 +576,14 @@ pub fn decide_officers(
         e.push(FieldError::new("officers", t::OFFICERS_ONE_CHAIR));
         return Err(e);
     }
+    let direct = r.chair_by == ChairElection::Assembly;
+    if direct && sitting_chair.is_none_or(|i| picks.get(i).is_none_or(|p| p.0 != SeatRole::Chair)) {
+        e.push(FieldError::new("officers", t::OFFICERS_CHAIR_DIRECT));
+        return Err(e);
+    }
     let elect_needed = crate::rules::Threshold::more_than(r.elect.num, r.elect.den).needed(due);
     for (role, votes) in picks {
-        if *role == SeatRole::Member {
+        if *role == SeatRole::Member || (direct && *role == SeatRole::Chair) {
             continue;
         }
         if *votes > present {
@@ -600,19 +689,91 @@ mod tests {
     fn the_committee_elects_one_chair_and_each_officer_with_more_than_half_of_its_members() {
         use SeatRole::*;
         // Seven members: five present is a quorum (at least 14/3), four votes elect.
-        let ok = decide_officers(7, 5, &[(Chair, 5), (ViceChair, 4), (Member, 0)], &r()).unwrap();
+        let ok =
+            decide_officers(7, 5, &[(Chair, 5), (ViceChair, 4), (Member, 0)], None, &r()).unwrap();
         assert_eq!((ok.quorum_needed, ok.elect_needed), (5, 4));
-        let e = decide_officers(7, 4, &[(Chair, 4)], &r()).unwrap_err();
+        let e = decide_officers(7, 4, &[(Chair, 4)], None, &r()).unwrap_err();
         assert_eq!(e.0[0].key, t::NO_QUORUM);
-        let e = decide_officers(7, 5, &[(Chair, 5), (Chair, 5)], &r()).unwrap_err();
+        let e = decide_officers(7, 5, &[(Chair, 5), (Chair, 5)], None, &r()).unwrap_err();
         assert_eq!(e.0[0].key, t::OFFICERS_ONE_CHAIR);
-        let e = decide_officers(7, 5, &[(Member, 0)], &r()).unwrap_err();
+        let e = decide_officers(7, 5, &[(Member, 0)], None, &r()).unwrap_err();
         assert_eq!(e.0[0].key, t::OFFICERS_ONE_CHAIR);
         // Half of seven present is not more than half of all seven.
-        let e = decide_officers(7, 7, &[(Chair, 7), (ViceChair, 3)], &r()).unwrap_err();
+        let e = decide_officers(7, 7, &[(Chair, 7), (ViceChair, 3)], None, &r()).unwrap_err();
         assert_eq!(e.0[0].key, t::OFFICERS_VOTES);
-        let e = decide_officers(7, 5, &[(Chair, 6)], &r()).unwrap_err();
+        let e = decide_officers(7, 5, &[(Chair, 6)], None, &r()).unwrap_err();
         assert_eq!(e.0[0].key, t::VOTES_ABOVE_PRESENT);
+    }
+
+    #[test]
+    fn when_the_assembly_elects_the_chair_the_committee_elects_only_the_vice_chairs() {
+        use SeatRole::*;
+        let mut direct = r();
+        direct.chair_by = ChairElection::Assembly;
+        // The sitting chair (the assembly's) keeps the office without a vote of the committee.
+        let ok = decide_officers(
+            7,
+            5,
+            &[(Chair, 0), (ViceChair, 4), (Member, 0)],
+            Some(0),
+            &direct,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        // The committee may not make anyone else chair, nor leave the chair out.
+        let e = decide_officers(7, 5, &[(Member, 0), (Chair, 5)], Some(0), &direct).unwrap_err();
+        assert_eq!(e.0[0].key, t::OFFICERS_CHAIR_DIRECT);
+        let e = decide_officers(7, 5, &[(Chair, 5)], None, &direct).unwrap_err();
+        assert_eq!(e.0[0].key, t::OFFICERS_CHAIR_DIRECT);
+        // Vice-chairs still need more than half of the committee.
+        let e = decide_officers(7, 5, &[(Chair, 0), (ViceChair, 3)], Some(0), &direct).unwrap_err();
+        assert_eq!(e.0[0].key, t::OFFICERS_VOTES);
+        // Under the default the chair's own votes count.
+        let e = decide_officers(7, 5, &[(Chair, 0), (ViceChair, 4)], Some(0), &r()).unwrap_err();
+        assert_eq!(e.0[0].key, t::OFFICERS_VOTES);
+    }
+
+    #[test]
+    fn the_assembly_s_chair_is_an_elected_member_with_more_than_half_of_those_due() {
+        // 30 due, 24 present; 赵一 20, 钱二 18, 李四 16, 周五 6 for three seats.
+        let out = decide(30, 24, &[20, 18, 16, 6], 3, &r()).unwrap();
+        assert!(decide_chair(&out, 24, Some(1), Some(16)).is_ok());
+        assert_eq!(
+            decide_chair(&out, 24, Some(1), Some(15)).unwrap_err().key,
+            t::CHAIR_VOTES
+        );
+        assert_eq!(
+            decide_chair(&out, 24, Some(3), Some(20)).unwrap_err().key,
+            t::CHAIR_NOT_ELECTED
+        );
+        assert_eq!(
+            decide_chair(&out, 24, None, Some(20)).unwrap_err().key,
+            t::CHAIR_REQUIRED
+        );
+        assert_eq!(
+            decide_chair(&out, 24, Some(0), Some(25)).unwrap_err().key,
+            t::VOTES_ABOVE_PRESENT
+        );
+    }
+
+    #[test]
+    fn the_chair_choice_is_part_of_the_version_and_old_versions_read_as_the_committee() {
+        let old = r#"{"term_years":[3,5],"margin":{"num":1,"den":20},"quorum":{"num":2,"den":3},"elect":{"num":1,"den":2},"notice_months":6,"vacancy_days":90,"approval_days":15}"#;
+        let x: ElectionRules = serde_json::from_str(old).unwrap();
+        assert_eq!(x.chair_by, ChairElection::Committee);
+        let mut f = RulesInput::of(&r());
+        f.chair_by = "assembly".into();
+        let (y, _) = f.parse().unwrap();
+        assert_eq!(y.chair_by, ChairElection::Assembly);
+        assert!(
+            serde_json::to_string(&y)
+                .unwrap()
+                .contains("\"chair_by\":\"assembly\"")
+        );
+        f.chair_by = "principal".into();
+        assert_eq!(
+            f.parse().unwrap_err().get("chair_by").unwrap().key,
+            t::RULE_CHAIR_BY
+        );
     }
 }
 
@@ -627,6 +788,8 @@ pub struct RulesInput {
     pub notice_months: String,
     pub vacancy_days: String,
     pub approval_days: String,
+    /// `committee` or `assembly` ([`ChairElection`]).
+    pub chair_by: String,
     pub note: String,
 }
 
@@ -653,6 +816,7 @@ impl RulesInput {
             notice_months: r.notice_months.to_string(),
             vacancy_days: r.vacancy_days.to_string(),
             approval_days: r.approval_days.to_string(),
+            chair_by: r.chair_by.code().to_string(),
             note: String::new(),
         }
     }
@@ -684,12 +848,26 @@ impl RulesInput {
         let notice = e.take(whole("notice_months", &self.notice_months, 1, 24));
         let vacancy = e.take(whole("vacancy_days", &self.vacancy_days, 1, 365));
         let approval = e.take(whole("approval_days", &self.approval_days, 1, 90));
+        let chair_by = match self.chair_by.trim() {
+            // A form without the choice keeps the default.
+            "" => Some(ChairElection::Committee),
+            c => ChairElection::from_code(c),
+        };
+        let chair_by =
+            e.take(chair_by.ok_or_else(|| FieldError::new("chair_by", t::RULE_CHAIR_BY)));
         let note = self.note.trim();
         if note.chars().count() > 200 {
             e.push(FieldError::new("note", crate::text::TOO_LONG).arg("max", 200));
         }
-        let (Some(margin), Some(quorum), Some(elect), Some(notice), Some(vacancy), Some(approval)) =
-            (margin, quorum, elect, notice, vacancy, approval)
+        let (
+            Some(margin),
+            Some(quorum),
+            Some(elect),
+            Some(notice),
+            Some(vacancy),
+            Some(approval),
+            Some(chair_by),
+        ) = (margin, quorum, elect, notice, vacancy, approval, chair_by)
         else {
             return Err(e);
         };
@@ -704,6 +882,7 @@ impl RulesInput {
             notice_months: notice,
             vacancy_days: vacancy,
             approval_days: approval,
+            chair_by,
         };
         r.check()?;
         Ok((r, (!note.is_empty()).then(|| note.to_string())))

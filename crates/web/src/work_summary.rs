@@ -585,7 +585,7 @@ fn blocks(tr: &Tr, l: &Loaded) -> Vec<export::Block> {
 }
 
 /// A file download named after the summary (an ASCII fallback for old clients).
-fn download(
+pub(crate) fn download(
     content_type: &'static str,
     name: &str,
     ascii: String,

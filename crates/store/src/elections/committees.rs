@@ -666,6 +666,9 @@ pub async fn elect_officers(
     } else if input.picks.len() != holders.len() {
         e.push(domain::FieldError::new("officers", t::OFFICERS_CHANGED));
     }
+    let (rule_id, r) = rules::effective_tx(&mut tx, OrgUnitId(school)).await?;
+    // A chair the assembly elected directly has no votes of the committee.
+    let direct = r.chair_by == ChairElection::Assembly;
     let mut picks = Vec::with_capacity(holders.len());
     if e.get("officers").is_none() {
         for (role, votes) in &input.picks {
@@ -673,7 +676,7 @@ pub async fn elect_officers(
                 e.push(domain::FieldError::new("officers", t::OFFICERS_ONE_CHAIR));
                 break;
             };
-            let votes = if role == SeatRole::Member {
+            let votes = if role == SeatRole::Member || (direct && role == SeatRole::Chair) {
                 0
             } else {
                 match number("officers", t::VOTES_INVALID, votes) {
@@ -693,9 +696,10 @@ pub async fn elect_officers(
     if !e.is_empty() {
         return Err(StoreError::Invalid(e));
     }
-    let (rule_id, r) = rules::effective_tx(&mut tx, OrgUnitId(school)).await?;
-    let out =
-        decide_officers(holders.len() as u32, present, &picks, &r).map_err(StoreError::Invalid)?;
+    // The chair the assembly elected directly (when the rule set says so) sits first.
+    let sitting = holders.iter().position(|h| h.1 == SeatRole::Chair.code());
+    let out = decide_officers(holders.len() as u32, present, &picks, sitting, &r)
+        .map_err(StoreError::Invalid)?;
     let mut result = Vec::with_capacity(holders.len());
     let mut ch = Changes::new();
     for ((seat, old, member), (role, votes)) in holders.iter().zip(&picks) {

@@ -256,6 +256,7 @@ async fn general(
             held_on: ymd(steps[3]),
             votes,
             by_position: Vec::new(),
+            ..Default::default()
         },
         steps[3],
     )
@@ -386,6 +387,7 @@ async fn by_election(
             held_on: ymd(steps[3]),
             votes,
             by_position: Vec::new(),
+            ..Default::default()
         },
         steps[3],
     )

@@ -156,7 +156,8 @@ pub async fn add_version(
         .note("term_years", rules.terms_text())
         .note("margin", rules.margin.display())
         .note("quorum", rules.quorum.display())
-        .note("elect", rules.elect.display());
+        .note("elect", rules.elect.display())
+        .note("chair_by", rules.chair_by.code());
     audit::append(
         &mut tx,
         &st.cipher,

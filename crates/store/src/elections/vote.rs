@@ -232,6 +232,12 @@ pub async fn start(
     let mut tx = st.db.begin().await?;
     let row = row_tx(&mut tx, cap.scope(), id).await?;
     expect(&row, ElectionStatus::SlateApproved)?;
+    // The chair's own ballot is not a poll yet: an election whose assembly elects the chair
+    // records the tellers' counts of both ballots on the result form.
+    let (_, r) = rules::effective_tx(&mut tx, row.school_union_id).await?;
+    if super::workflow::direct_chair(&row, &r) {
+        return Err(vote_err(t::VOTE_CHAIR_DIRECT));
+    }
     let Ok(meeting) = domain::roster::normalize(meeting.trim()).parse::<i64>() else {
         return Err(vote_err(t::VOTE_MEETING));
     };

@@ -56,6 +56,18 @@ pub struct Election {
     pub vacant: i64,
     /// The numbers of the rule-set version of the latest step (the defaults before any).
     pub rules: ElectionRules,
+    /// The chair the assembly elected directly, with the votes of the chair's ballot (when
+    /// the rule set has the assembly elect the chair).
+    pub chair: Option<(MemberId, i64)>,
+}
+
+/// Whether the assembly itself elects the chair in this election: a general election of a
+/// union committee under a rule set that says so (a by-election fills the seats as they
+/// are; the other committees elect their heads themselves).
+pub fn direct_chair(row: &ElectionRow, r: &ElectionRules) -> bool {
+    r.chair_by == ChairElection::Assembly
+        && row.kind == ElectionKind::General
+        && row.committee_kind == CommitteeKind::Union
 }
 
 /// One election in scope: four queries.
@@ -110,6 +122,10 @@ pub async fn get(
         .push(" AND s.committee_id = ")
         .bind(Arg::I64(row.committee_id.0));
     let vacant = q.fetch_scalar_i64(&st.db).await?;
+    let mut q = Sql::new("SELECT chair_member_id, chair_votes FROM election WHERE id = ");
+    q.bind(Arg::I64(id.0));
+    let (chair_member, chair_votes): (Option<i64>, Option<i64>) = q.fetch_one(&st.db).await?;
+    let chair = chair_member.map(|m| (MemberId(m), chair_votes.unwrap_or(0)));
     let rules = match numbers {
         Some(n) => serde_json::from_str(&n)
             .map_err(|e| StoreError::Other(format!("election rule set: {e}")))?,
@@ -121,6 +137,7 @@ pub async fn get(
         candidates,
         vacant,
         rules,
+        chair,
     })
 }
 
@@ -521,6 +538,10 @@ pub struct ResultInput {
     /// Votes in the order of the list, for a candidate without an entry in `votes` (a
     /// tellers' sheet typed in list order).
     pub by_position: Vec<String>,
+    /// The chair elected directly by the assembly (a candidate id) and the votes of the
+    /// chair's ballot; only read when [`direct_chair`].
+    pub chair: String,
+    pub chair_votes: String,
 }
 
 fn count(field: &'static str, key: &'static str, s: &str) -> Result<u32, FieldError> {
@@ -601,6 +622,31 @@ pub async fn hold(
     }
     let (rule_id, r) = rules::effective_tx(&mut tx, row.school_union_id).await?;
     let out = decide(due, present, &votes, row.seats as u32, &r).map_err(StoreError::Invalid)?;
+    let chair = if direct_chair(&row, &r) {
+        let at = domain::roster::normalize(input.chair.trim())
+            .parse::<i64>()
+            .ok()
+            .and_then(|c| cands.iter().position(|x| x.0 == c));
+        let v = domain::roster::normalize(input.chair_votes.trim())
+            .parse::<u32>()
+            .ok();
+        decide_chair(&out, present, at, v)
+            .map_err(|e| StoreError::Invalid(domain::FieldErrors(vec![e])))?;
+        at.zip(v).map(|(i, v)| (cands[i].0, v))
+    } else {
+        None
+    };
+    if let Some((c, v)) = chair {
+        let mut q = Sql::new(
+            "UPDATE election SET chair_member_id = (SELECT member_id FROM election_candidate WHERE id = ",
+        );
+        q.bind(Arg::I64(c))
+            .push("), chair_votes = ")
+            .bind(Arg::I64(i64::from(v)))
+            .push(" WHERE id = ")
+            .bind(Arg::I64(id.0));
+        q.execute_tx(&mut tx).await?;
+    }
     for (i, (c,)) in cands.iter().enumerate() {
         let mut q = Sql::new("UPDATE election_candidate SET votes = ");
         q.bind(Arg::I64(i64::from(votes[i])))
@@ -626,7 +672,11 @@ pub async fn hold(
         .note("quorum_needed", out.quorum_needed)
         .note("elect_needed", out.elect_needed)
         .note("elected", out.elected.len() as i64)
-        .note("unfilled", out.unfilled);
+        .note("unfilled", out.unfilled)
+        .note("chair_by", r.chair_by.code());
+    if let Some((c, v)) = chair {
+        ch.note("chair_candidate", c).note("chair_votes", v);
+    }
     advance(
         tx,
         st,
@@ -664,7 +714,15 @@ pub async fn confirm(
     q.bind(Arg::I64(id.0))
         .push(" ORDER BY votes DESC, position, id");
     let elected: Vec<(i64,)> = q.fetch_all_tx(&mut tx).await?;
-    let elected: Vec<MemberId> = elected.into_iter().map(|(m,)| MemberId(m)).collect();
+    let mut elected: Vec<MemberId> = elected.into_iter().map(|(m,)| MemberId(m)).collect();
+    // The chair the assembly elected directly takes the chair's seat; the rest follow by rank.
+    let mut q = Sql::new("SELECT chair_member_id FROM election WHERE id = ");
+    q.bind(Arg::I64(id.0));
+    let (chair,): (Option<i64>,) = q.fetch_one_tx(&mut tx).await?;
+    if let Some(i) = chair.and_then(|c| elected.iter().position(|m| m.0 == c)) {
+        let c = elected.remove(i);
+        elected.insert(0, c);
+    }
     let mut ch = Changes::new();
     ch.note("elected", elected.len() as i64);
     match row.kind {

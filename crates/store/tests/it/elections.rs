@@ -65,6 +65,7 @@ fn result_of(
             .map(|(c, v)| (c.id, v.to_string()))
             .collect(),
         by_position: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -594,3 +595,70 @@ mod by_poll {
         assert!(vote::rounds(st, &view, id).await.unwrap().is_empty());
     });
 }
+
+dual_test!(async fn when_the_rule_set_has_the_assembly_elect_the_chair_the_result_names_the_chair_and_the_committee_elects_only_vice_chairs(t) {
+    let st = &t.store;
+    let o = org(st).await;
+    for (i, n) in ["赵一", "钱二", "孙三", "李四", "周五"].iter().enumerate() {
+        member(st, o.school_a, n, 10 + i as u32).await;
+    }
+    let chair = actor(&[(Role::SchoolChair, o.school_a)]);
+    let manage = chair.authorize::<perm::ElectionManage>().unwrap();
+    let staff = actor(&[(Role::UnionStaff, o.union)]);
+    let approve = staff.authorize::<perm::ElectionApprove>().unwrap();
+    let view = staff.authorize::<perm::ElectionView>().unwrap();
+    // The district's new rule-set version: the assembly elects the chair directly.
+    let mut rules = ElectionRules::default_rules();
+    rules.chair_by = ChairElection::Assembly;
+    store::elections::rules::add_version(st, &approve, &who(), o.union, &rules, Some("直接选举主席")).await.unwrap();
+    let c = committees::create(st, &manage, &who(), &committee_input(o.school_a, 3, "2021-09-01", "5"), "赵一\n钱二\n孙三").await.unwrap();
+    let id = workflow::apply(st, &manage, &who(), c, &apply_input("general_election", "3", "5"), today()).await.unwrap();
+    workflow::approve(st, &approve, &who(), id, "3", today()).await.unwrap();
+    workflow::nominate(st, &manage, &who(), id, "赵一\n钱二\n李四\n周五", today()).await.unwrap();
+    workflow::approve_slate(st, &approve, &who(), id, today()).await.unwrap();
+    let e0 = workflow::get(st, &view, id).await.unwrap();
+    assert_eq!(e0.rules.chair_by, ChairElection::Assembly, "the step's version carries the choice");
+    // The chair's ballot cannot go to a phone poll yet: refused at the vote, with the reason.
+    let e = store::elections::vote::start(st, &manage, &who(), id, "1", "x").await.unwrap_err();
+    assert_eq!(field_of(e), ("vote", text::VOTE_CHAIR_DIRECT));
+    // 30 due, 24 present: 赵一 20, 钱二 18, 李四 16, 周五 6 for three seats.
+    let mut input = result_of(&e0, "30", "24", &[20, 18, 16, 6]);
+    // Without a chair: refused, nothing stored.
+    let e = workflow::hold(st, &manage, &who(), id, &input, today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("chair", text::CHAIR_REQUIRED));
+    // 周五 was not elected a member: cannot be chair.
+    input.chair = e0.candidates[3].id.0.to_string();
+    input.chair_votes = "20".into();
+    let e = workflow::hold(st, &manage, &who(), id, &input, today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("chair", text::CHAIR_NOT_ELECTED));
+    // 钱二 with 15 of 30: not more than half of those due.
+    input.chair = e0.candidates[1].id.0.to_string();
+    input.chair_votes = "15".into();
+    let e = workflow::hold(st, &manage, &who(), id, &input, today()).await.unwrap_err();
+    assert_eq!(field_of(e), ("chair", text::CHAIR_VOTES));
+    assert_eq!(workflow::get(st, &view, id).await.unwrap().row.status, ElectionStatus::SlateApproved);
+    // 钱二 with 17: the assembly's chair, though 赵一 had more votes as a member.
+    input.chair_votes = "17".into();
+    workflow::hold(st, &manage, &who(), id, &input, today()).await.unwrap();
+    workflow::confirm(st, &approve, &who(), id, today()).await.unwrap();
+    let e = workflow::get(st, &view, id).await.unwrap();
+    assert_eq!(e.chair.map(|c| c.1), Some(17));
+    let (_, seats, _) = committees::get(st, &view, c).await.unwrap();
+    let chair_seat = seats.iter().find(|s| s.role == SeatRole::Chair).unwrap();
+    assert_eq!(chair_seat.member.as_ref().unwrap().1, "钱二");
+    // The committee elects only its vice-chairs: making 赵一 chair is refused.
+    let order: Vec<String> = seats.iter().filter(|s| !s.vacant).map(|s| s.member.as_ref().unwrap().1.clone()).collect();
+    assert_eq!(order[0], "钱二", "{order:?}");
+    let picks = |roles: [(&str, &str); 3]| committees::OfficersInput {
+        present: "3".into(),
+        held_on: "2026-11-21".into(),
+        picks: roles.iter().map(|(r, v)| (r.to_string(), v.to_string())).collect(),
+    };
+    let e = committees::elect_officers(st, &manage, &who(), c, &picks([("member", ""), ("chair", "3"), ("member", "")])).await.unwrap_err();
+    assert_eq!(field_of(e), ("officers", text::OFFICERS_CHAIR_DIRECT));
+    // The chair keeps the office without the committee's vote; 赵一 becomes vice-chair.
+    committees::elect_officers(st, &manage, &who(), c, &picks([("chair", ""), ("vice_chair", "3"), ("member", "")])).await.unwrap();
+    let (_, seats, _) = committees::get(st, &view, c).await.unwrap();
+    let role_of = |n: &str| seats.iter().find(|s| s.member.as_ref().is_some_and(|m| m.1 == n)).unwrap().role;
+    assert_eq!((role_of("钱二"), role_of("赵一")), (SeatRole::Chair, SeatRole::ViceChair));
+});

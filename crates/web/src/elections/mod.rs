@@ -9,6 +9,7 @@
 //! election answers 404 like a missing one; the upper union's steps need
 //! `ElectionApprove`, which no school role holds.
 
+mod docs;
 mod rules;
 
 use crate::area::{Area, Document, DocumentKind, NavEntry};
@@ -112,6 +113,26 @@ fn routes(t: RouteTable) -> RouteTable {
             "/elections/{id}/report",
             Guard::staff(P::ElectionView),
             report,
+        )
+        .get(
+            "/elections/{id}/application.docx",
+            Guard::staff(P::ElectionView),
+            docs::application,
+        )
+        .get(
+            "/elections/{id}/candidates.docx",
+            Guard::staff(P::ElectionView),
+            docs::candidates,
+        )
+        .get(
+            "/elections/{id}/report.docx",
+            Guard::staff(P::ElectionView),
+            docs::report,
+        )
+        .get(
+            "/elections/{id}/approval.docx",
+            Guard::staff(P::ElectionView),
+            docs::approval,
         )
         .post(
             "/elections/{id}/approve",
@@ -695,6 +716,8 @@ pub struct StepForm {
     votes: Vec<(i64, String)>,
     by_position: Vec<String>,
     meeting: String,
+    chair: String,
+    chair_votes: String,
 }
 
 /// A round of the assembly's vote (a poll of voting).
@@ -728,6 +751,10 @@ struct ElectionPage {
     /// The meetings the vote may be held in: (id, label).
     meetings: Vec<(i64, String)>,
     rounds: Vec<RoundView>,
+    /// The assembly elects the chair on its own ballot (the rule set's choice).
+    direct_chair: bool,
+    /// The chair so elected, with the votes of that ballot.
+    chair: String,
     f: StepForm,
     errors: FieldErrors,
 }
@@ -839,6 +866,16 @@ async fn show_election(
         can_approve: a.actor.may(Permission::ElectionApprove),
         meetings,
         rounds,
+        direct_chair: workflow::direct_chair(&e.row, r),
+        chair: e
+            .chair
+            .and_then(|(m, v)| {
+                e.candidates
+                    .iter()
+                    .find(|c| c.member_id == m)
+                    .map(|c| format!("{}（{}）", c.name, v))
+            })
+            .unwrap_or_default(),
         e: ev,
         f,
         errors,
@@ -970,6 +1007,8 @@ pub async fn result(
             "present" => f.present = v,
             "held_on" => f.held_on = v,
             "votes" => f.by_position.push(v),
+            "chair" => f.chair = v,
+            "chair_votes" => f.chair_votes = v,
             other => {
                 if let Some(c) = other
                     .strip_prefix("votes_")
@@ -990,6 +1029,8 @@ pub async fn result(
             .map(|(c, v)| (CandidateId(*c), v.clone()))
             .collect(),
         by_position: f.by_position.clone(),
+        chair: f.chair.clone(),
+        chair_votes: f.chair_votes.clone(),
     };
     let res = workflow::hold(
         &state.store,

@@ -16,7 +16,7 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use domain::FieldErrors;
 use domain::auth::{Permission, perm};
-use domain::elections::{ElectionRules, RulesInput};
+use domain::elections::{ChairElection, ElectionRules, RulesInput};
 use domain::ids::OrgUnitId;
 use store::StoreError;
 use store::elections::rules;
@@ -47,19 +47,24 @@ struct RulesPage {
     fields: Vec<FieldRow>,
     can_edit: bool,
     history: Vec<VersionRow>,
+    /// Who elects the chair under the version in force, in words.
+    chair_by: String,
+    /// The choice's options: (code, label, selected).
+    chair_opts: Vec<(String, String, bool)>,
     errors: FieldErrors,
 }
 
-fn numbers(r: &ElectionRules) -> String {
+fn numbers(tr: &crate::i18n::Tr, r: &ElectionRules) -> String {
     format!(
-        "{} · {} · {} · {} · {} · {} · {}",
+        "{} · {} · {} · {} · {} · {} · {} · {}",
         r.terms_text(),
         r.margin.display(),
         r.quorum.display(),
         r.elect.display(),
         r.notice_months,
         r.vacancy_days,
-        r.approval_days
+        r.approval_days,
+        tr.t(r.chair_by.label_key())
     )
 }
 
@@ -134,7 +139,7 @@ async fn show(
                 .with_timezone(&domain::notify::CST)
                 .format("%Y-%m-%d %H:%M")
                 .to_string(),
-            numbers: numbers(&v.rules),
+            numbers: numbers(&tr, &v.rules),
             note: v.note.clone().unwrap_or_default(),
         })
         .collect();
@@ -146,6 +151,17 @@ async fn show(
         fields,
         can_edit: a.actor.may(Permission::ElectionApprove),
         history,
+        chair_by: tr.t(current.chair_by.label_key()),
+        chair_opts: [ChairElection::Committee, ChairElection::Assembly]
+            .into_iter()
+            .map(|c| {
+                (
+                    c.code().to_string(),
+                    tr.t(c.label_key()),
+                    f.chair_by.trim() == c.code(),
+                )
+            })
+            .collect(),
         errors,
     };
     a.render_form(&page, &page.errors)

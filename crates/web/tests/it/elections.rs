@@ -117,6 +117,35 @@ dual_test!(async fn a_school_applies_the_district_approves_members_vote_and_the_
     let doc = staff.get(&format!("{election}/report")).await;
     doc.assert_status(200);
     assert!(doc.text().contains("李四") && doc.text().contains("24"));
+    // The four documents as Word files, linked from the election's page: each names the
+    // school; the list its candidates; the report the votes; the approval the new term.
+    let page = staff.get(&election).await;
+    let links = page.attrs("a.docx", "href");
+    let mut other = app.client_as(Role::SchoolChair, o.school_b).await;
+    let want: [(&str, &[&str]); 4] = [
+        ("application.docx", &["甲一小学工会", "换届选举", "会员大会", "名额 3 名", "5 年"]),
+        ("candidates.docx", &["甲一小学工会", "候选人名单", "1. 赵一", "4. 周五", "至少 4 名"]),
+        ("report.docx", &["甲一小学工会", "选举结果报告", "应到会有选举权人数 30 人，实到 24 人", "李四　得票 16　当选", "周五　得票 6"]),
+        ("approval.docx", &["甲一小学工会", "批复", "名额 3 名", "当选：赵一、钱二、李四", "2031"]),
+    ];
+    for (file, words) in want {
+        let href = format!("{election}/{file}");
+        assert!(links.contains(&href), "{href} linked from the election: {links:?}");
+        let r = chair.get(&href).await;
+        r.assert_status(200);
+        assert_eq!(r.headers.get(http::header::CONTENT_TYPE).unwrap(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+        let disp = r.headers.get(http::header::CONTENT_DISPOSITION).unwrap().to_str().unwrap().to_string();
+        assert!(disp.starts_with("attachment;") && disp.ends_with(".docx"), "{disp}");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes.clone())).expect("a .docx is a zip");
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").expect("word/document.xml"), &mut xml).unwrap();
+        for w in words {
+            assert!(xml.contains(w), "{w} not in {file}");
+        }
+        // Another school's chair gets none of them; nor does a forged id.
+        assert_eq!(other.get(&href).await.status.as_u16(), 404, "{href}");
+        assert_eq!(chair.get(&format!("/elections/999999/{file}")).await.status.as_u16(), 404);
+    }
 });
 
 dual_test!(async fn too_few_candidates_are_refused_at_the_field_with_what_was_typed_and_nothing_stored(t) {
@@ -352,4 +381,62 @@ dual_test!(async fn the_district_stores_election_rules_on_the_web_stricter_never
     let mut m = app.client_as(Role::Member, o.school_a).await;
     assert_eq!(m.get(&path).await.status.as_u16(), 403);
     assert_eq!(versions().await, 1);
+});
+
+dual_test!(async fn the_district_chooses_that_the_assembly_elects_the_chair_and_the_result_form_asks_for_the_chair(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    people(&app, o.school_a).await;
+    let path = format!("/elections/rules/{}", o.union.0);
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    let page = staff.get(&path).await;
+    assert_eq!(page.select("p.chair-by strong").join(""), "委员会选举主席、副主席", "the default");
+    // A forged choice is refused at its field, the rest kept.
+    let mut form = election_rules_form("5%", "2/3", "直接选举主席");
+    form.push(("chair_by", "principal"));
+    let r = staff.post(&path, &form).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select("#chair_by-error").join("").is_empty(), "{}", r.text());
+    assert!(r.text().contains("直接选举主席"));
+    form.pop();
+    form.push(("chair_by", "assembly"));
+    staff.post(&path, &form).await.assert_status(303);
+    // The school's rules page shows the choice in force and in the version's row.
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let page = chair.get(&format!("/elections/rules/{}", o.school_a.0)).await;
+    assert_eq!(page.select("p.chair-by strong").join(""), "会员（代表）大会直接选举主席");
+    assert!(page.select("table.versions tbody tr").join("").contains("会员（代表）大会直接选举主席"));
+    // A general election under it: the result form asks for the chair's ballot, and a
+    // result without it comes back at the field with the votes typed.
+    let unit = o.school_a.0.to_string();
+    let r = chair.post("/elections/committees", &[("unit", unit.as_str()), ("kind", "union_committee"), ("seats", "3"), ("term_start", "2021-09-01"), ("term_years", "5"), ("holders", "赵一\n钱二\n孙三")]).await;
+    let committee = r.location().unwrap();
+    let r = chair.post(&format!("{committee}/apply"), &[("kind", "general_election"), ("seats", "3"), ("assembly", "member_assembly"), ("term_years", "5")]).await;
+    let election = r.location().unwrap();
+    staff.post(&format!("{election}/approve"), &[("seats", "3")]).await.assert_status(303);
+    chair.post(&format!("{election}/nominate"), &[("candidates", "赵一\n钱二\n李四\n周五")]).await.assert_status(303);
+    staff.post(&format!("{election}/approve-slate"), &[]).await.assert_status(303);
+    let page = chair.get(&election).await;
+    assert_eq!(page.select("dd.chair-by").join(""), "会员（代表）大会直接选举主席");
+    let votes = input_names(&page, "input[name^='votes_']");
+    let chairs = page.attrs("select#chair option", "value");
+    assert_eq!(chairs.len(), 5, "an empty choice and the four candidates: {chairs:?}");
+    let mut form: Vec<(&str, &str)> = vec![("due", "30"), ("present", "24"), ("held_on", "2026-11-20")];
+    for (n, v) in votes.iter().zip(["20", "18", "16", "6"]) {
+        form.push((n.as_str(), v));
+    }
+    let r = chair.post(&format!("{election}/result"), &form).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#chair-error").join("").contains("请选择大会直接选举的主席"), "{}", r.text());
+    assert_eq!(r.attrs(&format!("input[name='{}']", votes[0]), "value"), ["20"]);
+    // 钱二 (the second candidate) wins the chair's ballot with 17 of 30.
+    form.push(("chair", chairs[2].as_str()));
+    form.push(("chair_votes", "17"));
+    chair.post(&format!("{election}/result"), &form).await.assert_status(303);
+    staff.post(&format!("{election}/confirm"), &[]).await.assert_status(303);
+    let page = chair.get(&election).await;
+    assert_eq!(page.select("dd.chair").join(""), "钱二（17）");
+    let page = chair.get(&committee).await;
+    let first = page.select("table.seats tbody tr").first().cloned().unwrap_or_default();
+    assert!(first.contains("钱二"), "钱二 chairs: {first}");
 });
