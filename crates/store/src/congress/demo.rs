@@ -165,7 +165,10 @@ pub async fn load(
             let collected = last_meeting - Duration::days(10);
             showcase_proposals(st, sys, &who, s, m1, &voters, &depts, collected, today).await?;
             backdate(st, m1, collected).await?;
-        } else if !held_this_year {
+        } else {
+            // Every school's last-year loop went all the way (proposals collected, answered
+            // on time and rated), whether or not it has met this year: the annual
+            // assessment of last year reads these figures.
             let collected = last_meeting - Duration::days(10);
             school_proposals(st, sys, &who, s, m1, &voters, &depts, collected, i).await?;
             backdate(st, m1, collected).await?;
