@@ -93,7 +93,9 @@ async fn scenario(t: TestDb) {
     );
     let href = b.path().await;
     assert!(
-        b.text("table.evidence-files").await.contains("职工之家活动室.jpg"),
+        b.text("table.evidence-files")
+            .await
+            .contains("职工之家活动室.jpg"),
         "the photo is listed under its standard"
     );
     assert!(
@@ -163,7 +165,9 @@ async fn scenario(t: TestDb) {
     ))
     .await;
     assert!(
-        b.text("table.ledger-evidence").await.contains("职工之家活动室.jpg"),
+        b.text("table.ledger-evidence")
+            .await
+            .contains("职工之家活动室.jpg"),
         "the ledger links the evidence"
     );
     browser.close().await;

@@ -899,7 +899,10 @@ mod tests {
         // Version 3 (the self-assessment deadline) keeps version 2's numbers.
         let v2 = scheme(2).unwrap();
         assert_eq!(v2.version, 2);
-        assert_eq!((current().hand, current().appeal_days), (v2.hand, v2.appeal_days));
+        assert_eq!(
+            (current().hand, current().appeal_days),
+            (v2.hand, v2.appeal_days)
+        );
         assert_eq!(
             v1.indicators, v2.indicators,
             "version 2 keeps the computed numbers"

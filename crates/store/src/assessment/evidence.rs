@@ -104,9 +104,8 @@ pub async fn attach(
     file: Checked,
 ) -> Result<i64, StoreError> {
     let mut tx = st.db.begin().await?;
-    let mut q = Sql::new(
-        "SELECT a.school_union_id, a.status FROM home_application a WHERE a.id = ",
-    );
+    let mut q =
+        Sql::new("SELECT a.school_union_id, a.status FROM home_application a WHERE a.id = ");
     q.bind(Arg::I64(application.0));
     crate::scope::restrict(&mut q, "a.school_union_id", cap.scope());
     let rows: Vec<(i64, String)> = q.fetch_all_tx(&mut tx).await?;

@@ -162,7 +162,15 @@ pub async fn self_assessment_due(
     .await?;
     let lead = versions
         .values()
-        .map(|v| v.rules.steps_of(None).before.iter().copied().max().unwrap_or(0))
+        .map(|v| {
+            v.rules
+                .steps_of(None)
+                .before
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0)
+        })
         .chain([domain::notify::default_rules()
             .other
             .before

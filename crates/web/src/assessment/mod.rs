@@ -1520,7 +1520,11 @@ async fn read_apply(state: &AppState, req: axum::extract::Request) -> Result<App
 
 /// A school's self-assessment, with evidence typed and files per standard (photos or PDFs,
 /// proved by content): a refused file comes back at its field, nothing stored.
-pub async fn apply(State(state): State<AppState>, a: Auth, req: axum::extract::Request) -> AppResult {
+pub async fn apply(
+    State(state): State<AppState>,
+    a: Auth,
+    req: axum::extract::Request,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::HomeApply>()?;
     let sent = read_apply(&state, req).await?;
     let f = sent.form;
@@ -1532,7 +1536,7 @@ pub async fn apply(State(state): State<AppState>, a: Auth, req: axum::extract::R
     let school = f.school.trim().parse::<i64>().ok().map(OrgUnitId);
     let files_ok = sent.errors.is_empty();
     // A refused file still counts as evidence given: its own refusal says what is wrong.
-    let given = sent.files.len() + sent.errors.len();
+    let given = sent.files.len() + sent.errors.0.len();
     let mut errors = match input.parse_with_files(current(), given) {
         Ok(sa) => match school {
             Some(school) if files_ok => {

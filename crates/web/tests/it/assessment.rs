@@ -338,7 +338,12 @@ fn program() -> Vec<u8> {
 }
 
 async fn evidence_files(app: &TestApp) -> i64 {
-    store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM home_evidence").fetch_one(p).await).unwrap()
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM home_evidence"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
 dual_test!(async fn evidence_files_are_judged_by_content_seen_by_the_area_and_the_district_and_out_of_school_bs_reach(t) {
