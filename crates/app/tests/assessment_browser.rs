@@ -1,6 +1,6 @@
 //! Issue 17's "done when", in a real browser at phone size against the whole application on
-//! loopback: a school self-assesses its staff home with a photo as evidence, its area lead
-//! recommends, two district reviewers award the level; the annual assessment ranks the
+//! loopback: a school self-assesses its staff home with a photo as evidence (uploaded, proved
+//! a JPEG by its content), its area lead sees it and recommends, two district reviewers award the level; the annual assessment ranks the
 //! schools from the platform's figures and vetoes the ones without a quorate congress (the
 //! exempted school is not); the ledger of a school shows its veto and prints.
 //!
@@ -64,15 +64,26 @@ async fn scenario(t: TestDb) {
         return;
     };
     let b = B { b: &browser };
+    let dir = tempfile::tempdir().unwrap();
+    let photo_path = dir.path().join("职工之家活动室.jpg");
+    std::fs::write(
+        &photo_path,
+        web::correspondent::photo::jpeg_with_gps(1200, 900),
+    )
+    .unwrap();
 
-    // The chair self-assesses, a photo as evidence.
+    // The chair self-assesses, a photo of the premises as the evidence.
     b.login("zhuxi").await;
     b.go("/assessment/homes/new").await;
     b.set("level", "qualified").await;
     for (i, v) in ["14", "22", "13", "14", "12", "13"].iter().enumerate() {
         b.set(&format!("score{i}"), v).await;
     }
-    b.set("evidence", "职工之家活动室.jpg").await;
+    b.first("#file4")
+        .await
+        .send_keys(&photo_path.display().to_string())
+        .await
+        .unwrap();
     b.click("form[action='/assessment/homes/new'] button[type=submit]")
         .await;
     assert!(
@@ -81,14 +92,31 @@ async fn scenario(t: TestDb) {
         b.flash().await
     );
     let href = b.path().await;
-    assert!(b.text("body").await.contains("职工之家活动室.jpg"));
+    assert!(
+        b.text("table.evidence-files")
+            .await
+            .contains("职工之家活动室.jpg"),
+        "the photo is listed under its standard"
+    );
     assert!(
         !b.b.scrolls_sideways().await,
         "the application fits a phone"
     );
 
-    // The area lead recommends.
+    // The area lead sees the photo (it loads as an image) and recommends.
     b.login("pianzhang").await;
+    b.go(&href).await;
+    let link = b
+        .js("return document.querySelector('a.evidence-file').getAttribute('href');")
+        .await;
+    let link = link.as_str().unwrap_or_default().to_string();
+    assert!(link.starts_with("/assessment/evidence/"), "{link}");
+    let kind = b
+        .js(&format!(
+            "const r = new XMLHttpRequest(); r.open('GET', '{link}', false); r.send(); return r.status + ' ' + r.getResponseHeader('content-type');"
+        ))
+        .await;
+    assert_eq!(kind.as_str(), Some("200 image/jpeg"));
     b.go(&href).await;
     b.set("score", "88").await;
     b.click("form[action$='/recommend'] button[value=recommend]")
@@ -129,6 +157,19 @@ async fn scenario(t: TestDb) {
     assert!(b.text("#ledger-veto").await.contains("一票否决"));
     assert_eq!(b.count("[data-print]").await, 1);
     b.b.screenshot("assessment-ledger-phone").await;
+    // This year's ledger of school A links to the photo its self-assessment carried.
+    b.go(&format!(
+        "/assessment/schools/{}?year={}",
+        o.school_a.0,
+        year + 1
+    ))
+    .await;
+    assert!(
+        b.text("table.ledger-evidence")
+            .await
+            .contains("职工之家活动室.jpg"),
+        "the ledger links the evidence"
+    );
     browser.close().await;
     server.abort();
 }

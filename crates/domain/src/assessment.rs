@@ -52,6 +52,10 @@ pub mod text {
         APPEAL_OPEN = "assessment-appeal-open",
         APPEAL_NOTHING = "assessment-appeal-nothing",
         SAME_PERSON = "assessment-same-person",
+        EVIDENCE_FILE_TYPE = "assessment-evidence-file-type",
+        EVIDENCE_FILE_SIZE = "assessment-evidence-file-size",
+        EVIDENCE_FILE_REQUIRED = "assessment-evidence-file-required",
+        EVIDENCE_FROZEN = "assessment-evidence-frozen",
     }
 }
 
@@ -230,6 +234,10 @@ pub struct Scheme {
     pub appeal_days: i64,
     /// Upward nominations (version 2 on).
     pub nominations: &'static [Nomination],
+    /// The day of each school year (month, day) by which every school self-assesses its
+    /// staff home (version 3 on); a school without an application in the year by then is
+    /// reminded through the outbox.
+    pub self_assessment_by: Option<(u32, u32)>,
 }
 
 pub const CONGRESS_QUORUM: &str = "figure-congress-meetings-quorum";
@@ -367,6 +375,7 @@ const V1: Scheme = Scheme {
     hand: &[],
     appeal_days: 0,
     nominations: &[],
+    self_assessment_by: None,
 };
 
 /// Seed 002 records two city-level 优秀职工之家 in a year; the province's number is the
@@ -388,16 +397,24 @@ static NOMINATIONS_V2: &[Nomination] = &[
 /// Version 2 keeps version 1's numbers and adds two hand-scored indicators (the ledger kept
 /// in order, scored by the area; innovative work, scored by the district; 5 points each)
 /// a 15-day appeal window and the upward nominations (city 2, province 1) — all local.
-pub static SCHEMES: &[Scheme] = &[
-    V1,
-    Scheme {
-        version: 2,
-        hand: HAND_V2,
-        appeal_days: 15,
-        nominations: NOMINATIONS_V2,
-        ..V1
-    },
-];
+/// Version 3 keeps version 2's numbers and adds the yearly self-assessment deadline, 31 May
+/// (local: it leaves June for the areas' recommendations and July for the district's
+/// review before the school year ends on 31 August; no seed names a day).
+pub static SCHEMES: &[Scheme] = &[V1, V2, V3];
+
+const V2: Scheme = Scheme {
+    version: 2,
+    hand: HAND_V2,
+    appeal_days: 15,
+    nominations: NOMINATIONS_V2,
+    ..V1
+};
+
+const V3: Scheme = Scheme {
+    version: 3,
+    self_assessment_by: Some((5, 31)),
+    ..V2
+};
 
 /// The scheme in force (the newest).
 pub fn current() -> &'static Scheme {
@@ -428,6 +445,14 @@ impl Scheme {
     /// The most points in all (computed and by hand).
     pub fn full_max(&self) -> i64 {
         self.annual_max() + self.hand_max()
+    }
+
+    /// The self-assessment deadline of school year `year` (September `year` to August
+    /// `year + 1`), if the scheme sets one.
+    pub fn self_assessment_due(&self, year: i32) -> Option<chrono::NaiveDate> {
+        let (m, d) = self.self_assessment_by?;
+        let y = if m >= 9 { year } else { year + 1 };
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
     }
 
     /// An upward nomination by tier.
@@ -515,8 +540,17 @@ impl Evidence {
     }
 }
 
+/// The field of the evidence file of standard `i` on the self-assessment form.
+pub const EVIDENCE_FILE_FIELDS: [&str; 6] = ["file0", "file1", "file2", "file3", "file4", "file5"];
+
 /// Parses evidence typed one per line.
 pub fn parse_evidence(input: &str) -> Result<Vec<Evidence>, FieldError> {
+    parse_evidence_with(input, 0)
+}
+
+/// Parses evidence typed one per line, next to `files` files uploaded with it: with at
+/// least one file, typing nothing is allowed.
+pub fn parse_evidence_with(input: &str, files: usize) -> Result<Vec<Evidence>, FieldError> {
     let mut out = Vec::new();
     for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
         if line.chars().count() > 200 || out.len() >= EVIDENCE_MAX {
@@ -535,7 +569,7 @@ pub fn parse_evidence(input: &str) -> Result<Vec<Evidence>, FieldError> {
         }
         out.push(Evidence::File(line.to_string()));
     }
-    if out.is_empty() {
+    if out.is_empty() && files == 0 {
         return Err(FieldError::new("evidence", t::EVIDENCE_REQUIRED));
     }
     Ok(out)
@@ -571,6 +605,16 @@ pub const SCORE_FIELDS: [&str; 6] = ["score0", "score1", "score2", "score3", "sc
 impl SelfAssessmentInput {
     /// Every error at its field.
     pub fn parse(&self, scheme: &Scheme) -> Result<SelfAssessment, FieldErrors> {
+        self.parse_with_files(scheme, 0)
+    }
+
+    /// [`Self::parse`] next to `files` evidence files uploaded with the form (checked by
+    /// the store, by content): with a file, no typed evidence is needed.
+    pub fn parse_with_files(
+        &self,
+        scheme: &Scheme,
+        files: usize,
+    ) -> Result<SelfAssessment, FieldErrors> {
         let mut errors = FieldErrors::default();
         let level = HomeLevel::from_code(self.level.trim());
         if level.is_none() {
@@ -584,7 +628,7 @@ impl SelfAssessmentInput {
                 scores.push((s.code, v));
             }
         }
-        let evidence = errors.take(parse_evidence(&self.evidence));
+        let evidence = errors.take(parse_evidence_with(&self.evidence, files));
         match (level, evidence) {
             (Some(level), Some(evidence)) if errors.is_empty() => Ok(SelfAssessment {
                 level,
@@ -852,8 +896,13 @@ mod tests {
     #[test]
     fn hand_scores_count_within_their_points_and_version_one_is_unchanged() {
         let v1 = scheme(1).unwrap();
-        let v2 = current();
+        // Version 3 (the self-assessment deadline) keeps version 2's numbers.
+        let v2 = scheme(2).unwrap();
         assert_eq!(v2.version, 2);
+        assert_eq!(
+            (current().hand, current().appeal_days),
+            (v2.hand, v2.appeal_days)
+        );
         assert_eq!(
             v1.indicators, v2.indicators,
             "version 2 keeps the computed numbers"
@@ -877,6 +926,27 @@ mod tests {
         assert_eq!(s.total(), 20 + 4 + 5);
         // Version 1 has no hand lines.
         assert_eq!(score_with(v1, &f, &hand, false).total(), 20);
+    }
+
+    #[test]
+    fn the_self_assessment_deadline_falls_in_the_school_year_and_only_from_version_three() {
+        let d = chrono::NaiveDate::from_ymd_opt;
+        assert_eq!(current().self_assessment_due(2026), d(2027, 5, 31));
+        assert_eq!(scheme(2).unwrap().self_assessment_due(2026), None);
+        assert_eq!(current().indicators, scheme(2).unwrap().indicators);
+    }
+
+    #[test]
+    fn a_file_makes_typed_evidence_optional_but_a_bad_line_is_still_refused() {
+        assert!(parse_evidence_with("", 1).unwrap().is_empty());
+        assert_eq!(
+            parse_evidence_with("setup.exe", 1).unwrap_err().key,
+            t::EVIDENCE_TYPE
+        );
+        assert_eq!(
+            parse_evidence_with("", 0).unwrap_err().key,
+            t::EVIDENCE_REQUIRED
+        );
     }
 
     #[test]

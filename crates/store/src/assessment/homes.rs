@@ -135,6 +135,21 @@ pub async fn apply(
     sa: &SelfAssessment,
     today: NaiveDate,
 ) -> Result<HomeApplicationId, StoreError> {
+    apply_with_files(st, cap, who, school, sa, &[], today).await
+}
+
+/// [`apply`] with evidence files already proved by their content
+/// ([`super::evidence::check`]), written in the same transaction: a refused application
+/// stores none of them.
+pub async fn apply_with_files(
+    st: &Store,
+    cap: &Cap<perm::HomeApply>,
+    who: &Who,
+    school: OrgUnitId,
+    sa: &SelfAssessment,
+    files: &[super::evidence::Checked],
+    today: NaiveDate,
+) -> Result<HomeApplicationId, StoreError> {
     let scheme = current();
     let mut tx = st.db.begin().await?;
     if !crate::org::units::tx_in_scope(&mut tx, cap.scope(), school).await? {
@@ -188,10 +203,12 @@ pub async fn apply(
     .fetch_one(&mut *c)
     .await
     })?;
+    super::evidence::insert_tx(&mut tx, id, school, files, who).await?;
     let mut ch = Changes::new();
     ch.note("level", sa.level.code())
         .note("self_total", sa.total())
         .note("evidence", sa.evidence.len() as i64)
+        .note("evidence_files", files.len() as i64)
         .note("scheme_version", scheme.version);
     audit_commit(
         tx,

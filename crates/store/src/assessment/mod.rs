@@ -1,5 +1,5 @@
 //! Assessment in the database: the staff-home register ([`homes`]: applications with the
-//! self-assessment and its evidence, the area's recommendation, the district's two-person
+//! self-assessment and its evidence files ([`evidence`]), the area's recommendation, the district's two-person
 //! review, each school's level history with downgrades), the annual assessment ([`annual`]:
 //! computed, never stored, from every area's year figures), the demo year ([`demo`]) and the
 //! area's declaration (coded columns, year figures, due items).
@@ -10,6 +10,7 @@
 
 pub mod annual;
 pub mod demo;
+pub mod evidence;
 pub mod hand;
 pub mod homes;
 
@@ -126,9 +127,95 @@ pub(crate) async fn levels_on(
         .collect())
 }
 
+/// The due items of the area: applications waiting for a step ([`steps_due`]) and schools
+/// that have not self-assessed by the scheme's deadline ([`self_assessment_due`]).
+pub async fn due_items(
+    st: &Store,
+    reach: &Reach,
+    today: NaiveDate,
+) -> Result<Vec<DueItem>, StoreError> {
+    let mut out = steps_due(st, reach, today).await?;
+    out.extend(self_assessment_due(st, reach, today).await?);
+    Ok(out)
+}
+
+/// The due item's catalogue key of a school's yearly self-assessment.
+pub const DUE_SELF_ASSESS: &str = "due-assessment-self-assess";
+
+/// Schools in reach with no staff-home application in the current school year, once the
+/// scheme's self-assessment deadline is within the reminders' lead time for items of no
+/// declared kind (or has passed, until the year ends): the school's chair is concerned.
+/// Two queries (the lead time, the schools), whatever the number of schools.
+pub async fn self_assessment_due(
+    st: &Store,
+    reach: &Reach,
+    today: NaiveDate,
+) -> Result<Vec<DueItem>, StoreError> {
+    let year = domain::congress::school_year(today);
+    let Some(due) = current().self_assessment_due(year) else {
+        return Ok(Vec::new());
+    };
+    let versions = crate::rule_sets::newest_per_unit::<domain::notify::NotifyRules>(
+        &st.db,
+        crate::notify::RULES_AREA,
+    )
+    .await?;
+    let lead = versions
+        .values()
+        .map(|v| {
+            v.rules
+                .steps_of(None)
+                .before
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0)
+        })
+        .chain([domain::notify::default_rules()
+            .other
+            .before
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)])
+        .max()
+        .unwrap_or(0);
+    if (due - today).num_days() > lead {
+        return Ok(Vec::new());
+    }
+    let (from, to) = domain::congress::school_year_range(year);
+    let mut q = Sql::new(
+        "SELECT u.id, u.name FROM org_unit u WHERE u.kind = 'school_union'
+           AND NOT EXISTS (SELECT 1 FROM home_application a WHERE a.school_union_id = u.id AND a.applied_on >= ",
+    );
+    q.bind(Arg::Date(from))
+        .push(" AND a.applied_on <= ")
+        .bind(Arg::Date(to))
+        .push(")");
+    crate::scope::restrict(&mut q, "u.id", reach.scope());
+    q.push(" ORDER BY u.id");
+    let rows: Vec<(i64, String)> = q.fetch_all(&st.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(school, name)| DueItem {
+            area: "assessment".into(),
+            kind: DUE_SELF_ASSESS.into(),
+            key: format!("assessment-self-assess:{school}:{year}"),
+            unit: OrgUnitId(school),
+            title: name,
+            due,
+            concerns: vec![Concerns::Role {
+                role: Role::SchoolChair,
+                unit: OrgUnitId(school),
+            }],
+            href: "/assessment/homes/new".into(),
+        })
+        .collect())
+}
+
 /// Applications waiting for the area's recommendation or the district's review, due
 /// [`STEP_DAYS`] after the last step: one query. The title is the application's number.
-pub async fn due_items(
+pub async fn steps_due(
     st: &Store,
     reach: &Reach,
     _today: NaiveDate,

@@ -165,7 +165,10 @@ pub async fn load(
             let collected = last_meeting - Duration::days(10);
             showcase_proposals(st, sys, &who, s, m1, &voters, &depts, collected, today).await?;
             backdate(st, m1, collected).await?;
-        } else if !held_this_year {
+        } else {
+            // Every school's last-year loop went all the way (proposals collected, answered
+            // on time and rated), whether or not it has met this year: the annual
+            // assessment of last year reads these figures.
             let collected = last_meeting - Duration::days(10);
             school_proposals(st, sys, &who, s, m1, &voters, &depts, collected, i).await?;
             backdate(st, m1, collected).await?;
@@ -1106,7 +1109,9 @@ async fn school_proposals(
     if voters.len() < 6 {
         return Ok(());
     }
-    let due = on + Duration::days(10);
+    // Replied two weeks after collection (`backdate`), within the three weeks given: these
+    // schools answer on time (the showcase school has the late and overdue ones).
+    let due = on + Duration::days(21);
     let review = cap::<perm::ProposalReview>(sys);
     let p1 = proposal(
         st,

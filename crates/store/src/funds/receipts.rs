@@ -15,21 +15,12 @@ use domain::funds::text as t;
 use domain::funds::*;
 use domain::ids::OrgUnitId;
 
-/// The largest receipt accepted.
-pub const MAX_BYTES: usize = 5 << 20;
+/// The largest receipt accepted (every proof file's limit).
+pub const MAX_BYTES: usize = crate::kit::PROOF_MAX_BYTES;
 
-/// The content type a file's first bytes prove, if it is one a receipt may be.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else {
-        None
-    }
-}
+/// The content type a file's first bytes prove, if it is one a receipt may be (JPEG, PNG,
+/// PDF: shared with every proof file, `crate::kit::sniff_proof`).
+pub use crate::kit::sniff_proof as sniff;
 
 /// A receipt as listed (never its content).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,16 +60,7 @@ pub async fn attach(
     crate::scope::restrict(&mut q, "e.school_union_id", cap.scope());
     let rows: Vec<(i64, i64)> = q.fetch_all_tx(&mut tx).await?;
     let (school, year) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
-    let name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"'))
-        .take(120)
-        .collect();
-    let name = if name.trim().is_empty() {
-        "receipt".to_string()
-    } else {
-        name
-    };
+    let name = crate::kit::clean_file_name(file_name, "receipt");
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO funds_receipt (entry_id, school_union_id, file_name, content_type, size_bytes, body, uploaded_by_label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

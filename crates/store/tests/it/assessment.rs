@@ -367,3 +367,104 @@ dual_test!(async fn hand_scores_count_within_their_points_and_an_appeal_outcome_
     // Every change is audited: two scores, the appeal, its outcome.
     assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'annual_%'").await, 4);
 });
+
+async fn account_of(
+    st: &store::Store,
+    name: &str,
+    role: Role,
+    unit: OrgUnitId,
+) -> domain::ids::AccountId {
+    let id = store::auth::create_account_system(
+        &domain::auth::SystemCap::for_cli(),
+        st,
+        &who(),
+        &store::auth::NewAccount {
+            username: name.into(),
+            display_name: name.into(),
+            member: None,
+            password_hash: None,
+        },
+    )
+    .await
+    .unwrap();
+    grant_as_cli(st, id, role, unit).await;
+    id
+}
+
+/// The links of an account's inbox items.
+async fn inbox_links(st: &store::Store, a: domain::ids::AccountId) -> Vec<String> {
+    store::inbox::list(&st.db, a, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.message.link)
+        .collect()
+}
+
+dual_test!(async fn a_school_that_has_not_self_assessed_by_the_deadline_is_reminded_through_its_chair_and_one_that_has_is_not(t) {
+    use chrono::Duration;
+    let st = &t.store;
+    let o = org(st).await;
+    let chair_a = account_of(st, "zhuxi_a", Role::SchoolChair, o.school_a).await;
+    let chair_b = account_of(st, "zhuxi_b", Role::SchoolChair, o.school_b).await;
+    let year = school_year(today());
+    let due = current().self_assessment_due(year).unwrap();
+    let sys_cap = domain::auth::SystemCap::for_cli();
+    let reach = Reach::system(&sys_cap);
+    // Far from the deadline nobody is listed.
+    let far = store::assessment::self_assessment_due(st, &reach, today()).await.unwrap();
+    assert!(far.is_empty(), "{far:?}");
+    // School A self-assessed in the year; school B did not.
+    homes::apply(st, &sys(), &person("主席"), o.school_a, &sa(HomeLevel::Qualified), due - Duration::days(20)).await.unwrap();
+    let day = due - Duration::days(3);
+    let items = store::assessment::due_items(st, &reach, day).await.unwrap();
+    let listed: Vec<OrgUnitId> = items.iter().filter(|i| i.kind == store::assessment::DUE_SELF_ASSESS).map(|i| i.unit).collect();
+    assert!(listed.contains(&o.school_b) && !listed.contains(&o.school_a), "{listed:?}");
+    let morning = day.and_hms_opt(2, 0, 0).unwrap().and_utc();
+    let r = store::notify::remind_due(st, &sys_cap, day, morning).await.unwrap();
+    assert!(r.inbox >= 1, "{r:?}");
+    assert!(inbox_links(st, chair_b).await.contains(&"/assessment/homes/new".to_string()), "school B's chair is reminded");
+    assert!(!inbox_links(st, chair_a).await.contains(&"/assessment/homes/new".to_string()), "school A's chair is not");
+    // Past the deadline school B is still reminded (overdue), school A still not.
+    let late = due + Duration::days(1);
+    store::notify::remind_due(st, &sys_cap, late, late.and_hms_opt(2, 0, 0).unwrap().and_utc()).await.unwrap();
+    assert_eq!(inbox_links(st, chair_b).await.iter().filter(|l| *l == "/assessment/homes/new").count(), 2);
+    assert!(inbox_links(st, chair_a).await.iter().all(|l| l != "/assessment/homes/new"));
+});
+
+dual_test!(async fn the_demo_year_has_few_weak_unions_each_with_its_reason_and_vetoes_only_the_school_without_a_quorate_congress(t) {
+    let opts = store::demo::DemoOptions { members: 600, seed: 7, today: today(), logins: false };
+    let sys_cap = domain::auth::SystemCap::for_cli();
+    store::demo::load(&t.store, &sys_cap, None, &opts).await.unwrap();
+    let st = &t.store;
+    let year = school_year(today()) - 1;
+    let an = annual::compute(st, &sys::<perm::AssessmentView>(), year).await.unwrap();
+    let n = an.schools.len();
+    // The schools whose last-year congress reached no quorum, by the congress's own figures.
+    let figures = store::congress::figures::year_figures(st, &Reach::system(&sys_cap), year).await.unwrap();
+    let quorate: std::collections::HashSet<OrgUnitId> = figures
+        .iter()
+        .filter(|v| v.key == store::congress::figures::QUORUM && v.value > 0)
+        .map(|v| v.unit)
+        .collect();
+    let mut without: Vec<OrgUnitId> = an.schools.iter().map(|s| s.school).filter(|s| !quorate.contains(s)).collect();
+    without.sort();
+    let vetoed: Vec<OrgUnitId> = an.vetoed().map(|s| s.school).collect();
+    assert_eq!(vetoed.len(), 1, "one vetoed school: {vetoed:?}");
+    assert!(without.contains(&vetoed[0]), "the vetoed school is one without a quorate congress");
+    let exempted: Vec<OrgUnitId> = an.schools.iter().filter(|s| s.score.exempted).map(|s| s.school).collect();
+    assert_eq!(exempted.len(), 1);
+    let mut both = vec![vetoed[0], exempted[0]];
+    both.sort();
+    assert_eq!(both, without, "every school without a quorate congress is vetoed or exempted");
+    // Only a few weak unions, each with its reasons (the veto or the indicators without
+    // points); the others earn their points from the platform's figures.
+    let weak: Vec<_> = an.weak().collect();
+    assert!(!weak.is_empty() && weak.len() * 5 <= n, "{} of {n} weak: {:?}", weak.len(), weak.iter().map(|s| (&s.name, s.score.earned)).collect::<Vec<_>>());
+    for w in &weak {
+        assert!(w.score.veto.is_some() || !w.score.missing().is_empty(), "{} is weak without a reason", w.name);
+    }
+    let line = |s: &annual::SchoolScore, c: &str| s.score.lines.iter().find(|l| l.indicator == c).map(|l| l.points).unwrap_or(0);
+    let answered = an.schools.iter().filter(|s| line(s, "replies") > 0).count();
+    assert!(answered * 10 >= n * 8, "most schools answered last year's proposals on time: {answered} of {n}");
+});

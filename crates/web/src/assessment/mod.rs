@@ -89,7 +89,8 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::HomeApply),
             apply_page,
         )
-        .post(
+        .add_limited(
+            crate::Method::Post,
             "/assessment/homes/new",
             Guard::staff(P::HomeApply).form(&[
                 ("school", "{school}"),
@@ -103,6 +104,24 @@ fn routes(t: RouteTable) -> RouteTable {
                 ("evidence", "职工之家.jpg"),
             ]),
             apply,
+            // One file per standard and the form; past this the body is cut and the
+            // files refused at their field.
+            Some(EVIDENCE_FILE_FIELDS.len() * store::kit::PROOF_MAX_BYTES + 256 * 1024),
+        )
+        .add_limited(
+            crate::Method::Post,
+            "/assessment/homes/{id}/evidence",
+            Guard::staff(P::HomeApply).upload(
+                &[("standard", "premises")],
+                ("file", "职工之家活动室.pdf", b"%PDF-1.4\n% matrix\n"),
+            ),
+            attach_evidence,
+            Some(store::kit::PROOF_MAX_BYTES + 64 * 1024),
+        )
+        .get(
+            "/assessment/evidence/{id}",
+            Guard::staff(P::AssessmentView),
+            evidence_file,
         )
         .get(
             "/assessment/homes/{id}",
@@ -390,6 +409,8 @@ struct LedgerPage {
     appeals: Vec<AppealView>,
     can_decide: bool,
     appeal_note: String,
+    /// The staff-home evidence files of the year's applications: (id, standard, name).
+    home_files: Vec<(i64, String, String)>,
     form: LedgerForm,
     which: LedgerFormKind,
     errors: FieldErrors,
@@ -465,6 +486,7 @@ async fn render_ledger(
     };
     let history = hand::history(&state.store, &cap, school, year).await?;
     let appeals = hand::appeals(&state.store, &cap, school, year).await?;
+    let home_files = year_evidence(&state, &cap, school, year).await?;
     let tr = a.tr;
     let scheme = domain::assessment::scheme(s.score.scheme).unwrap_or(current());
     let ind_name = |c: &str| tr.t(&format!("assessment-indicator-{c}"));
@@ -605,6 +627,16 @@ async fn render_ledger(
             .collect(),
         can_decide: may_district,
         appeal_note: tr.t1("assessment-appeal-note", "days", scheme.appeal_days),
+        home_files: home_files
+            .iter()
+            .map(|f| {
+                (
+                    f.id,
+                    tr.t(&format!("assessment-standard-{}", f.standard)),
+                    f.file_name.clone(),
+                )
+            })
+            .collect(),
         form,
         which,
         errors: errors.clone(),
@@ -633,6 +665,17 @@ pub async fn ledger_page(
         FieldErrors::default(),
     )
     .await
+}
+
+/// The staff-home evidence files of the school's applications made in school year `year`.
+async fn year_evidence(
+    state: &AppState,
+    cap: &domain::auth::Cap<perm::AssessmentView>,
+    school: OrgUnitId,
+    year: i32,
+) -> Result<Vec<store::assessment::evidence::EvidenceRow>, StoreError> {
+    let (from, to) = domain::congress::school_year_range(year);
+    store::assessment::evidence::of_school(&state.store, cap, school, from, to).await
 }
 
 fn ledger_href(id: i64, year: i32) -> String {
@@ -837,9 +880,10 @@ pub async fn ledger_xlsx(
     };
     let history = hand::history(&state.store, &cap, school, year).await?;
     let appeals = hand::appeals(&state.store, &cap, school, year).await?;
+    let files = year_evidence(&state, &cap, school, year).await?;
     let tr = a.tr;
     let base = state.config.public_url.clone().unwrap_or_default();
-    let bytes = ledger_workbook(&tr, &base, year, &s, n, &history, &appeals)
+    let bytes = ledger_workbook(&tr, &base, year, &s, n, (&history, &appeals, &files))
         .map_err(|e| AppError::Internal(format!("xlsx: {e}")))?;
     Ok(crate::congress::xlsx(
         bytes,
@@ -854,8 +898,11 @@ fn ledger_workbook(
     year: i32,
     s: &SchoolScore,
     n: usize,
-    history: &[hand::HandRow],
-    appeals: &[hand::AppealRow],
+    (history, appeals, files): (
+        &[hand::HandRow],
+        &[hand::AppealRow],
+        &[store::assessment::evidence::EvidenceRow],
+    ),
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let scheme = domain::assessment::scheme(s.score.scheme).unwrap_or(current());
@@ -965,6 +1012,15 @@ fn ledger_workbook(
     ws.write_string_with_format(row, 0, tr.t("assessment-earned"), &bold)?;
     ws.write_number(row, 3, s.score.earned as f64)?;
     ws.write_number(row, 4, scheme.full_max() as f64)?;
+    // The staff-home evidence files of the year, each with its address, under the lines.
+    row += 2;
+    ws.write_string_with_format(row, 0, tr.t("assessment-evidence-files"), &bold)?;
+    for f in files {
+        row += 1;
+        ws.write_string(row, 0, tr.t(&format!("assessment-standard-{}", f.standard)))?;
+        ws.write_string(row, 1, &f.file_name)?;
+        ws.write_string(row, 2, format!("{base}/assessment/evidence/{}", f.id))?;
+    }
     ws.set_column_width(0, 28)?;
     ws.set_column_width(1, 40)?;
     ws.set_column_width(2, 50)?;
@@ -1018,6 +1074,24 @@ fn ledger_workbook(
         ps.write_string(r, 2, &x.reason)?;
         ps.write_string(r, 3, tr.opt_label(x.status()))?;
         ps.write_string(r, 4, x.outcome.clone().unwrap_or_default())?;
+    }
+    let es = wb.add_worksheet();
+    es.set_name(tr.t("assessment-evidence-files"))?;
+    for (c, k) in [
+        "assessment-standard",
+        "assessment-evidence-files",
+        "assessment-records-link",
+    ]
+    .iter()
+    .enumerate()
+    {
+        es.write_string_with_format(0, c as u16, tr.t(k), &bold)?;
+    }
+    for (i, f) in files.iter().enumerate() {
+        let r = i as u32 + 1;
+        es.write_string(r, 0, tr.t(&format!("assessment-standard-{}", f.standard)))?;
+        es.write_string(r, 1, &f.file_name)?;
+        es.write_string(r, 2, format!("{base}/assessment/evidence/{}", f.id))?;
     }
     wb.save_to_buffer()
 }
@@ -1274,6 +1348,9 @@ pub struct StandardField {
     pub max: i64,
     pub value: String,
     pub error: String,
+    /// The evidence file's field of the standard, and its refusal.
+    pub file_field: &'static str,
+    pub file_error: String,
 }
 
 #[derive(Template)]
@@ -1286,6 +1363,8 @@ struct ApplyPage {
     evidence: String,
     errors: FieldErrors,
     error_texts: Vec<String>,
+    /// The largest evidence file, in MB.
+    max_mb: usize,
 }
 
 async fn render_apply(state: &AppState, a: &Auth, f: &ApplyForm, errors: FieldErrors) -> AppResult {
@@ -1303,12 +1382,15 @@ async fn render_apply(state: &AppState, a: &Auth, f: &ApplyForm, errors: FieldEr
         .enumerate()
         .map(|(i, s)| {
             let field = SCORE_FIELDS[i];
+            let file_field = EVIDENCE_FILE_FIELDS[i];
             StandardField {
                 field,
                 label: tr.t(&format!("assessment-standard-{}", s.code)),
                 max: s.points,
                 value: scores[i].clone(),
                 error: errors.get(field).map(|e| tr.fe(e)).unwrap_or_default(),
+                file_field,
+                file_error: errors.get(file_field).map(|e| tr.fe(e)).unwrap_or_default(),
             }
         })
         .collect();
@@ -1321,6 +1403,7 @@ async fn render_apply(state: &AppState, a: &Auth, f: &ApplyForm, errors: FieldEr
         evidence: f.evidence.clone(),
         errors: errors.clone(),
         error_texts,
+        max_mb: store::kit::PROOF_MAX_BYTES >> 20,
     })?;
     if !errors.is_empty() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -1342,18 +1425,131 @@ fn step_refused(a: &Auth, back: &str, e: StoreError) -> AppResult {
     }
 }
 
-pub async fn apply(State(state): State<AppState>, a: Auth, Form(f): Form<ApplyForm>) -> AppResult {
+/// The self-assessment as sent: the typed fields, the evidence files chosen (one field per
+/// standard, checked by content in the store's kit) and the refusals of files at their
+/// fields. A form without files may come url-encoded.
+struct ApplySent {
+    form: ApplyForm,
+    files: Vec<store::assessment::evidence::Checked>,
+    errors: FieldErrors,
+}
+
+async fn read_apply(state: &AppState, req: axum::extract::Request) -> Result<ApplySent, AppError> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut out = ApplySent {
+        form: ApplyForm::default(),
+        files: Vec::new(),
+        errors: FieldErrors::default(),
+    };
+    if !multipart {
+        let Form(f) = Form::<ApplyForm>::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest)?;
+        out.form = f;
+        return Ok(out);
+    }
+    let mut mp = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|_| AppError::BadRequest)?;
+    let standards = current().standards;
+    let too_large = |field: &'static str| {
+        domain::FieldError::new(field, text::EVIDENCE_FILE_SIZE)
+            .arg("item", "…")
+            .arg("max", store::kit::PROOF_MAX_BYTES >> 20)
+    };
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            // The body went past the route's limit: the files were far too large.
+            Err(_) => {
+                out.errors.push(too_large(EVIDENCE_FILE_FIELDS[0]));
+                break;
+            }
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(i) = EVIDENCE_FILE_FIELDS.iter().position(|f| *f == name) {
+            let fname = field.file_name().unwrap_or("").to_string();
+            let bytes = match field.bytes().await {
+                Ok(b) => b,
+                Err(_) => {
+                    out.errors.push(too_large(EVIDENCE_FILE_FIELDS[i]));
+                    break;
+                }
+            };
+            // A browser sends an empty part when no file was chosen.
+            if bytes.is_empty() && fname.is_empty() {
+                continue;
+            }
+            let Some(std) = standards.get(i) else {
+                continue;
+            };
+            let up = store::assessment::evidence::Upload {
+                standard: std.code,
+                file_name: fname,
+                bytes: bytes.to_vec(),
+            };
+            match store::assessment::evidence::check(EVIDENCE_FILE_FIELDS[i], up) {
+                Ok(c) => out.files.push(c),
+                Err(e) => out.errors.push(e),
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(|_| AppError::BadRequest)?;
+        let f = &mut out.form;
+        match name.as_str() {
+            "school" => f.school = value,
+            "level" => f.level = value,
+            "score0" => f.score0 = value,
+            "score1" => f.score1 = value,
+            "score2" => f.score2 = value,
+            "score3" => f.score3 = value,
+            "score4" => f.score4 = value,
+            "score5" => f.score5 = value,
+            "evidence" => f.evidence = value,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A school's self-assessment, with evidence typed and files per standard (photos or PDFs,
+/// proved by content): a refused file comes back at its field, nothing stored.
+pub async fn apply(
+    State(state): State<AppState>,
+    a: Auth,
+    req: axum::extract::Request,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::HomeApply>()?;
+    let sent = read_apply(&state, req).await?;
+    let f = sent.form;
     let input = SelfAssessmentInput {
         level: f.level.clone(),
         scores: f.scores(),
         evidence: f.evidence.clone(),
     };
     let school = f.school.trim().parse::<i64>().ok().map(OrgUnitId);
-    let mut errors = match input.parse(current()) {
+    let files_ok = sent.errors.is_empty();
+    // A refused file still counts as evidence given: its own refusal says what is wrong.
+    let given = sent.files.len() + sent.errors.0.len();
+    let mut errors = match input.parse_with_files(current(), given) {
         Ok(sa) => match school {
-            Some(school) => {
-                match homes::apply(&state.store, &cap, &a.who(), school, &sa, crate::today()).await
+            Some(school) if files_ok => {
+                match homes::apply_with_files(
+                    &state.store,
+                    &cap,
+                    &a.who(),
+                    school,
+                    &sa,
+                    &sent.files,
+                    crate::today(),
+                )
+                .await
                 {
                     Ok(id) => {
                         return Ok(a.redirect(
@@ -1365,14 +1561,116 @@ pub async fn apply(State(state): State<AppState>, a: Auth, Form(f): Form<ApplyFo
                     Err(e) => return step_refused(&a, "/assessment/homes", e),
                 }
             }
-            None => FieldErrors::default(),
+            _ => FieldErrors::default(),
         },
         Err(e) => e,
     };
+    for e in sent.errors.0 {
+        errors.push(e);
+    }
     if school.is_none() {
         errors.push(domain::FieldError::new("school", text::NOT_A_SCHOOL));
     }
     render_apply(&state, &a, &f, errors).await
+}
+
+/// An evidence file added to an application still waiting for its area (the school).
+pub async fn attach_evidence(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    mut mp: axum::extract::Multipart,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::HomeApply>()?;
+    let back = format!("/assessment/homes/{id}");
+    let mut standard = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let refused = |e: domain::FieldError| {
+        let mut errors = FieldErrors::default();
+        errors.push(e);
+        errors
+    };
+    let too_large = || {
+        domain::FieldError::new("file", text::EVIDENCE_FILE_SIZE)
+            .arg("item", "…")
+            .arg("max", store::kit::PROOF_MAX_BYTES >> 20)
+    };
+    let mut cut = false;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(f)) => match f.name() {
+                Some("standard") => standard = f.text().await.unwrap_or_default(),
+                Some("file") => {
+                    let name = f.file_name().unwrap_or("").to_string();
+                    match f.bytes().await {
+                        Ok(b) => file = Some((name, b.to_vec())),
+                        Err(_) => {
+                            cut = true;
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                cut = true;
+                break;
+            }
+        }
+    }
+    let form = StepForm {
+        standard: standard.clone(),
+        ..StepForm::default()
+    };
+    if cut {
+        return render_application(&state, &a, id, &form, refused(too_large())).await;
+    }
+    let Some(std) = current()
+        .standards
+        .iter()
+        .find(|s| s.code == standard.trim())
+    else {
+        let e = domain::FieldError::new("standard", domain::text::REQUIRED);
+        return render_application(&state, &a, id, &form, refused(e)).await;
+    };
+    let (name, bytes) = file.unwrap_or_default();
+    let up = store::assessment::evidence::Upload {
+        standard: std.code,
+        file_name: name,
+        bytes,
+    };
+    let checked = match store::assessment::evidence::check("file", up) {
+        Ok(c) => c,
+        Err(e) => return render_application(&state, &a, id, &form, refused(e)).await,
+    };
+    match store::assessment::evidence::attach(
+        &state.store,
+        &cap,
+        &a.who(),
+        HomeApplicationId(id),
+        checked,
+    )
+    .await
+    {
+        Ok(_) => Ok(a.redirect(&back, Flash::ok("assessment-evidence-added"))),
+        Err(e) => step_refused(&a, &back, e),
+    }
+}
+
+/// An evidence file, for a reader in the scope of its school (404 otherwise), served as
+/// what its content proved it to be (`nosniff`).
+pub async fn evidence_file(
+    State(state): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> AppResult {
+    let cap = a.actor.authorize::<perm::AssessmentView>()?;
+    match store::assessment::evidence::file(&state.store, &cap, id).await {
+        Ok((name, kind, bytes)) => Ok(crate::funds::books::proven_file(&name, kind, bytes)),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -1388,6 +1686,12 @@ struct ApplicationPage {
     scores: Vec<(String, i64, i64)>,
     self_total: i64,
     evidence: Vec<(String, bool)>,
+    /// The evidence files: (id, standard, file name).
+    files: Vec<(i64, String, String)>,
+    /// The school may still add files (before its area's recommendation).
+    can_attach: bool,
+    standards: Vec<Opt>,
+    max_mb: usize,
     area_score: String,
     recommended_by: String,
     first_reviewer: String,
@@ -1409,6 +1713,8 @@ pub struct StepForm {
     score: String,
     note: String,
     reason: String,
+    /// The standard an evidence file is added for.
+    standard: String,
 }
 
 async fn render_application(
@@ -1426,6 +1732,9 @@ async fn render_application(
     };
     let school = OrgUnitId(app.school_union_id);
     let history = homes::history(&state.store, &cap, school).await?;
+    let files =
+        store::assessment::evidence::of_application(&state.store, &cap, HomeApplicationId(id))
+            .await?;
     let tr = a.tr;
     let status = app.status();
     let scheme = domain::assessment::scheme(app.scheme_version).unwrap_or(current());
@@ -1460,6 +1769,30 @@ async fn render_application(
             .map(|e| {
                 let link = e.starts_with('/');
                 (e, link)
+            })
+            .collect(),
+        files: files
+            .iter()
+            .map(|f| {
+                (
+                    f.id,
+                    tr.t(&format!("assessment-standard-{}", f.standard)),
+                    f.file_name.clone(),
+                )
+            })
+            .collect(),
+        can_attach: a.actor.may(Permission::HomeApply)
+            && status == Some(ApplicationStatus::SelfAssessed),
+        max_mb: store::kit::PROOF_MAX_BYTES >> 20,
+        standards: scheme
+            .standards
+            .iter()
+            .map(|x| {
+                Opt::new(
+                    x.code,
+                    tr.t(&format!("assessment-standard-{}", x.code)),
+                    f.standard.trim() == x.code,
+                )
             })
             .collect(),
         area_score: app.area_score.map(|s| s.to_string()).unwrap_or_default(),

@@ -118,6 +118,12 @@ pub async fn receipt(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
+    Ok(proven_file(&name, kind, bytes))
+}
+
+/// A proof file (a receipt, a staff home's evidence) whose type its content proved: shown
+/// inline as that type only, never sniffed again by the browser, never cached.
+pub(crate) fn proven_file(name: &str, kind: String, bytes: Vec<u8>) -> axum::response::Response {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -130,9 +136,9 @@ pub async fn receipt(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
         .collect();
     let disposition = format!(
         "inline; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        percent(&name)
+        percent(name)
     );
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, kind),
             (header::CONTENT_DISPOSITION, disposition),
@@ -141,7 +147,7 @@ pub async fn receipt(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// `name` percent-encoded for `filename*` (RFC 5987).

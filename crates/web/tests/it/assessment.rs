@@ -322,3 +322,109 @@ dual_test!(async fn the_ledger_and_the_nominations_export_as_workbooks_in_scope_
     let mut lead = app.client_as(Role::AreaLead, o.area_a).await;
     assert_eq!(lead.get("/assessment/homes/nominations.xlsx?tier=city").await.status.as_u16(), 403);
 });
+
+/// A JPEG's first bytes, then some body.
+fn jpeg(tag: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    v.extend(format!("JFIF {tag}").as_bytes());
+    v
+}
+
+/// A Windows program: its first bytes are "MZ", whatever the name says.
+fn program() -> Vec<u8> {
+    let mut v = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+    v.extend(b"This program cannot be run in DOS mode.");
+    v
+}
+
+async fn evidence_files(app: &TestApp) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM home_evidence"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+dual_test!(async fn evidence_files_are_judged_by_content_seen_by_the_area_and_the_district_and_out_of_school_bs_reach(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let school = o.school_a.0.to_string();
+    let mut chair = app.client_as(Role::SchoolChair, o.school_a).await;
+    let form = chair.get("/assessment/homes/new").await;
+    assert_eq!(form.select("input[type=file][name=file4]").len(), 1, "a file per standard");
+    assert_eq!(form.attrs("form[action='/assessment/homes/new']", "enctype"), vec!["multipart/form-data".to_string()]);
+    // A program renamed .jpg: refused at its field with the forbidden-type message, the
+    // typed scores kept, nothing stored.
+    let fields = self_assessment(&school, "qualified", "22", "");
+    let r = chair.post_multipart("/assessment/homes/new", &fields, Some(("file4", "活动室.jpg", program()))).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let e = r.select("#file4-error").join("");
+    assert!(e.contains("活动室.jpg") && e.contains("不允许的佐证材料类型"), "{e}");
+    assert!(r.text().contains("value=\"22\""), "the typed score is kept");
+    // Too large, even with a photo's first bytes: refused at the field with the limit.
+    let mut big = jpeg("big");
+    big.resize(store::kit::PROOF_MAX_BYTES + 1, 0);
+    let r = chair.post_multipart("/assessment/homes/new", &fields, Some(("file4", "大照片.jpg", big))).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#file4-error").join("").contains('5'), "{}", r.select("#file4-error").join(""));
+    assert_eq!((applications(&app).await, evidence_files(&app).await), (0, 0), "nothing stored");
+
+    // A real photo as the only evidence: accepted, listed by standard, downloadable.
+    let photo = jpeg("premises");
+    let r = chair.post_multipart("/assessment/homes/new", &fields, Some(("file4", "职工之家活动室.jpg", photo.clone()))).await;
+    r.assert_status(303);
+    let href = r.location().unwrap();
+    let page = chair.follow(&r).await;
+    assert!(page.select("table.evidence-files").join(" ").contains("职工之家活动室.jpg"), "{}", page.text());
+    let link = page.attrs("a.evidence-file", "href")[0].clone();
+    assert!(link.starts_with("/assessment/evidence/"));
+
+    // The chair adds a file while the area has not scored: a disguised one is refused at
+    // the field, a PDF accepted.
+    let attach = format!("{href}/evidence");
+    let r = chair.post_multipart(&attach, &[("standard", "democracy")], Some(("file", "会议记录.pdf", program()))).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select("#file-error").join("").contains("会议记录.pdf"));
+    chair.post_multipart(&attach, &[("standard", "democracy")], Some(("file", "会议记录.pdf", b"%PDF-1.7\n%minutes\n".to_vec()))).await.assert_status(303);
+    assert_eq!(evidence_files(&app).await, 2);
+
+    // School B's chair: neither fetches nor attaches; area B's lead neither; anonymous is
+    // sent to log in.
+    let mut chair_b = app.client_as(Role::SchoolChair, o.school_b).await;
+    assert_eq!(chair_b.get(&link).await.status.as_u16(), 404);
+    assert_eq!(chair_b.post_multipart(&attach, &[("standard", "premises")], Some(("file", "乙.jpg", jpeg("b")))).await.status.as_u16(), 404);
+    let mut lead_b = app.client_as(Role::AreaLead, o.area_b).await;
+    assert_eq!(lead_b.get(&link).await.status.as_u16(), 404);
+    let anon = app.anon().get(&link).await;
+    assert!(matches!(anon.status.as_u16(), 303 | 401), "{}", anon.status);
+    assert_ne!(anon.bytes, photo);
+    assert_eq!(evidence_files(&app).await, 2, "nothing attached by school B");
+
+    // The area lead and a district reviewer see and download it, as the type its content
+    // proved, never sniffed.
+    let mut lead = app.client_as(Role::AreaLead, o.area_a).await;
+    assert!(lead.get(&href).await.select("a.evidence-file").join(" ").contains("职工之家活动室.jpg"));
+    let f = lead.get(&link).await;
+    f.assert_status(200);
+    assert_eq!(f.bytes, photo);
+    assert_eq!(f.headers.get("content-type").unwrap(), "image/jpeg");
+    assert_eq!(f.headers.get("x-content-type-options").unwrap(), "nosniff");
+    let mut staff = app.client_as(Role::UnionStaff, o.union).await;
+    assert_eq!(staff.get(&link).await.bytes, photo);
+
+    // Once the area has scored, the evidence is what was scored: no more files.
+    lead.post(&format!("{href}/recommend"), &[("decision", "recommend"), ("score", "88"), ("note", "")]).await.assert_status(303);
+    let r = chair.post_multipart(&attach, &[("standard", "premises")], Some(("file", "迟到.jpg", jpeg("late")))).await;
+    r.assert_status(303);
+    assert!(chair.follow(&r).await.text().contains("不能再更改"));
+    assert_eq!(evidence_files(&app).await, 2);
+
+    // The ledger of the school's year links to the files, on the page and in the workbook.
+    let year = domain::congress::school_year(web::today());
+    let ledger = staff.get(&format!("/assessment/schools/{}?year={year}", o.school_a.0)).await;
+    assert!(ledger.attrs("table.ledger-evidence a.evidence-file", "href").contains(&link), "{}", ledger.text());
+    let x = staff.get(&format!("/assessment/schools/{}/ledger.xlsx?year={year}", o.school_a.0)).await;
+    let cells = testkit::fixtures::read_xlsx(&x.bytes).concat().join("|");
+    assert!(cells.contains("职工之家活动室.jpg") && cells.contains(&link), "{cells}");
+});

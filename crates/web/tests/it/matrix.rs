@@ -274,8 +274,10 @@ struct World {
     campaign: i64,
     /// A retirees' association contact of school A (assistance).
     retiree_contact: i64,
-    /// A staff-home application of school A, self-assessed (assessment).
+    /// A staff-home application of school A, self-assessed (assessment), and its evidence
+    /// file.
     home_application: i64,
+    home_evidence: i64,
     /// An open appeal of school A against its hand score (assessment).
     appeal: i64,
     /// School A's news item (submitted), a task of its plan and its year summary draft.
@@ -321,7 +323,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 56] = [
+    let prefixes: [(&str, i64); 57] = [
         ("/elections/rules/", w.school.0),
         ("/funds/rules/", w.school.0),
         ("/api/v1/plans/", w.school.0),
@@ -340,6 +342,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/petitions/", w.petition),
         ("/assessment/schools/", w.school.0),
         ("/assessment/homes/", w.home_application),
+        ("/assessment/evidence/", w.home_evidence),
         ("/assessment/appeals/", w.appeal),
         ("/news/items/", w.news_item),
         ("/news/rules/", w.school.0),
@@ -758,8 +761,9 @@ async fn retiree_contact_of_a(app: &TestApp) -> i64 {
     .0
 }
 
-/// A staff-home application of school A, self-assessed (assessment).
-async fn home_application_of_a(app: &TestApp) -> i64 {
+/// A staff-home application of school A, self-assessed (assessment), with a photo of its
+/// premises as evidence: (application, evidence file).
+async fn home_application_of_a(app: &TestApp) -> (i64, i64) {
     use domain::assessment::*;
     let sa = SelfAssessmentInput {
         level: "qualified".into(),
@@ -771,10 +775,31 @@ async fn home_application_of_a(app: &TestApp) -> i64 {
     }
     .parse(current())
     .unwrap();
-    store::assessment::homes::apply(&app.t.store, &sys(), &who(), app.org.school_a, &sa, today())
+    let photo = store::assessment::evidence::check(
+        "file0",
+        store::assessment::evidence::Upload {
+            standard: "premises",
+            file_name: "活动室.jpg".into(),
+            bytes: b"\xFF\xD8\xFF\xE0 photo".to_vec(),
+        },
+    )
+    .unwrap();
+    let id = store::assessment::homes::apply_with_files(
+        &app.t.store,
+        &sys(),
+        &who(),
+        app.org.school_a,
+        &sa,
+        &[photo],
+        today(),
+    )
+    .await
+    .unwrap();
+    let file = store::assessment::evidence::of_application(&app.t.store, &sys(), id)
         .await
-        .unwrap()
-        .0
+        .unwrap()[0]
+        .id;
+    (id.0, file)
 }
 
 /// School A's hand scores of this school year and an open appeal of one (assessment).
@@ -1286,7 +1311,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (hardship, relief_grant) = hardship_file_of_a(&app).await;
     let (visit, campaign) = visit_and_campaign_of_a(&app).await;
     let retiree_contact = retiree_contact_of_a(&app).await;
-    let home_application = home_application_of_a(&app).await;
+    let (home_application, home_evidence) = home_application_of_a(&app).await;
     let appeal = appeal_of_a(&app).await;
     let (news_item, plan_task, summary) = yearbook_of_a(&app).await;
     let (committee, seat, election) = committee_of_a(&app).await;
@@ -1316,6 +1341,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         campaign,
         retiree_contact,
         home_application,
+        home_evidence,
         appeal,
         news_item,
         plan_task,
