@@ -253,14 +253,18 @@ impl RulesInput {
         };
         let note: String = self.note.trim().chars().take(200).collect();
         match (days, per_hour, cap) {
-            (Some(notice_days), Some(objections_per_hour), Some(max_per_school)) if e.is_empty() => Ok((
-                CommendationRules {
-                    notice_days,
-                    objections_per_hour,
-                    max_per_school,
-                },
-                (!note.is_empty()).then_some(note),
-            )),
+            (Some(notice_days), Some(objections_per_hour), Some(max_per_school))
+                if e.is_empty() =>
+            {
+                Ok((
+                    CommendationRules {
+                        notice_days,
+                        objections_per_hour,
+                        max_per_school,
+                    },
+                    (!note.is_empty()).then_some(note),
+                ))
+            }
             _ => Err(e),
         }
     }

@@ -194,7 +194,8 @@ fn push_filter(q: &mut Sql, f: &RegisterFilter) {
         q.push(" AND h.yr = ").bind(Arg::I64(i64::from(y)));
     }
     if let Some(l) = f.level {
-        q.push(" AND h.lvl = ").bind(Arg::Text(l.code().to_string()));
+        q.push(" AND h.lvl = ")
+            .bind(Arg::Text(l.code().to_string()));
     }
     if let Some(u) = f.unit {
         q.push(" AND h.school IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ")

@@ -52,7 +52,9 @@ pub async fn add_version(
             .map_or(CommendationRules::LOCAL, |v| v.rules);
         rules.not_laxer_than(&above).map_err(StoreError::Invalid)?;
     }
-    let before = history.first().map_or(CommendationRules::LOCAL, |v| v.rules);
+    let before = history
+        .first()
+        .map_or(CommendationRules::LOCAL, |v| v.rules);
     rule_sets::add(
         st,
         cap,

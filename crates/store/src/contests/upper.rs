@@ -158,7 +158,16 @@ pub async fn forward(
     })?;
     let mut ch = Changes::new();
     ch.note("forwarded", n as i64);
-    log_commit(tx, st, who, "contest.forward", ("contest", contest.0), org, &ch).await?;
+    log_commit(
+        tx,
+        st,
+        who,
+        "contest.forward",
+        ("contest", contest.0),
+        org,
+        &ch,
+    )
+    .await?;
     winners(st, cap, contest).await
 }
 

@@ -49,7 +49,11 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::staff(P::ContestView),
             register::xlsx,
         )
-        .get("/honours/rules/{id}", Guard::staff(P::ContestView), rules::page)
+        .get(
+            "/honours/rules/{id}",
+            Guard::staff(P::ContestView),
+            rules::page,
+        )
         .post(
             "/honours/rules/{id}",
             Guard::staff(P::RuleSetManage).form(&[

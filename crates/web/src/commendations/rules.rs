@@ -79,11 +79,7 @@ async fn show(
             &[
                 (
                     "version",
-                    store::rule_sets::label(
-                        RULES_AREA,
-                        Some(v),
-                        CommendationRules::BUILTIN_LABEL,
-                    ),
+                    store::rule_sets::label(RULES_AREA, Some(v), CommendationRules::BUILTIN_LABEL),
                 ),
                 ("unit", v.unit_name.clone()),
             ],

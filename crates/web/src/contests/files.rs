@@ -50,12 +50,19 @@ pub async fn attach(
         return Err(AppError::NotFound);
     };
     let (name, bytes) = file.unwrap_or_default();
-    let r = files::attach(&state.store, &cap, &a.who(), ContestEntryId(e), &name, &bytes).await;
+    let r = files::attach(
+        &state.store,
+        &cap,
+        &a.who(),
+        ContestEntryId(e),
+        &name,
+        &bytes,
+    )
+    .await;
     match r {
-        Ok(c) if c.0 == id => Ok(a.redirect(
-            &format!("/contests/{id}"),
-            Flash::ok("contests-file-added"),
-        )),
+        Ok(c) if c.0 == id => {
+            Ok(a.redirect(&format!("/contests/{id}"), Flash::ok("contests-file-added")))
+        }
         Ok(c) => Ok(a.redirect(
             &format!("/contests/{}", c.0),
             Flash::ok("contests-file-added"),

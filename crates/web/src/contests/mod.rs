@@ -99,7 +99,11 @@ fn routes(t: RouteTable) -> RouteTable {
         )
         .get("/certificates/verify", Guard::public(), verify)
         .get("/contests/{id}/sheet", Guard::named(P::ContestJudge), sheet)
-        .get("/contests/files/{id}", Guard::staff(P::ContestView), files::file)
+        .get(
+            "/contests/files/{id}",
+            Guard::staff(P::ContestView),
+            files::file,
+        )
         .get(
             "/contests/{id}/forward.xlsx",
             Guard::staff(P::ContestManage),
@@ -447,7 +451,10 @@ pub(crate) async fn show_page(
     let organizes = cs::organizes(db, &cap, id).await?;
     let mut files: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
     for f in cs::files::of_contest(db, &cap, id).await? {
-        files.entry(f.entry.0).or_default().push((f.id, f.file_name));
+        files
+            .entry(f.entry.0)
+            .or_default()
+            .push((f.id, f.file_name));
     }
     let entries = cs::entries(db, &cap, id)
         .await?
@@ -795,7 +802,10 @@ pub(crate) async fn results_page(
         && a.actor.may(Permission::ContestManage)
         && cs::organizes(db, &cap, ContestId(id)).await?;
     let upper = if published {
-        upper::views(&tr, cs::upper::winners(&state.store, &cap, ContestId(id)).await?)
+        upper::views(
+            &tr,
+            cs::upper::winners(&state.store, &cap, ContestId(id)).await?,
+        )
     } else {
         Vec::new()
     };
@@ -939,7 +949,11 @@ async fn sheet_page(
     };
     let tr = a.tr;
     let mut files: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-    let codes: HashMap<i64, String> = s.lines.iter().map(|l| (l.entry.0, l.code.clone())).collect();
+    let codes: HashMap<i64, String> = s
+        .lines
+        .iter()
+        .map(|l| (l.entry.0, l.code.clone()))
+        .collect();
     for (f, e, kind) in cs::files::for_sheet(&state.store.db, &acting, id).await? {
         let code = codes.get(&e.0).cloned().unwrap_or_default();
         let n = files.get(&e.0).map_or(0, Vec::len);

@@ -9,13 +9,13 @@
 //! the contest).
 
 use super::{Refused, results_page};
-use domain::contests::show_centi;
 use crate::ctx::{Auth, Flash};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::state::AppState;
 use axum::extract::{Form, Path, State};
 use domain::auth::perm;
+use domain::contests::show_centi;
 use domain::contests::{ContestEntryId, ContestId};
 use std::collections::HashMap;
 use store::StoreError;
@@ -90,8 +90,7 @@ pub async fn forward_xlsx(
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    let lines = match up::forward(&state.store, &cap, &a.who(), ContestId(id), crate::today())
-        .await
+    let lines = match up::forward(&state.store, &cap, &a.who(), ContestId(id), crate::today()).await
     {
         Ok(l) => l,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),

@@ -190,7 +190,9 @@ macro_rules! exec {
 /// One entry of a zip archive (an .xlsx part) as text; empty when absent.
 fn xlsx_part(bytes: &[u8], name: &str) -> String {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let Ok(mut f) = zip.by_name(name) else { return String::new() };
+    let Ok(mut f) = zip.by_name(name) else {
+        return String::new();
+    };
     let mut s = String::new();
     std::io::Read::read_to_string(&mut f, &mut s).unwrap();
     s
@@ -204,11 +206,27 @@ async fn register_world(app: &TestApp) -> (domain::ids::MemberId, String) {
     let ts = chrono::Utc::now();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 5, 20).unwrap();
     let m = member(&app.t.store, o.school_a, "HR张老师", 71).await;
-    exec!(app, "INSERT INTO commendation_award (id, organizer_unit_id, name, kind, award_year, quota_per_school, quota_total, nominate_until, created_by_label, created_at) VALUES (900, $1, 'HR十佳维权之星', 'top_ten', 2026, 100, 100, $2, 'x', $3)", o.union.0, day, ts);
+    exec!(
+        app,
+        "INSERT INTO commendation_award (id, organizer_unit_id, name, kind, award_year, quota_per_school, quota_total, nominate_until, created_by_label, created_at) VALUES (900, $1, 'HR十佳维权之星', 'top_ten', 2026, 100, 100, $2, 'x', $3)",
+        o.union.0,
+        day,
+        ts
+    );
     let nominate = |school: i64, member: Option<i64>, name: String, n: i64| {
         let code = format!("HRCODE{n}");
         async move {
-            exec!(app, "INSERT INTO commendation_nomination (id, award_id, school_union_id, member_id, nominee, deeds, status, awarded_on, certificate_code, created_by_label, created_at) VALUES ($1, 900, $2, $3, $4, '事迹', 'awarded', $5, $6, 'x', $7)", n, school, member, name, day, code, ts);
+            exec!(
+                app,
+                "INSERT INTO commendation_nomination (id, award_id, school_union_id, member_id, nominee, deeds, status, awarded_on, certificate_code, created_by_label, created_at) VALUES ($1, 900, $2, $3, $4, '事迹', 'awarded', $5, $6, 'x', $7)",
+                n,
+                school,
+                member,
+                name,
+                day,
+                code,
+                ts
+            );
         }
     };
     nominate(o.school_a.0, Some(m.0), "HR张老师".into(), 1000).await;
@@ -216,9 +234,24 @@ async fn register_world(app: &TestApp) -> (domain::ids::MemberId, String) {
         nominate(o.school_a.0, None, format!("HR甲校第{i:02}名"), 1000 + i).await;
     }
     nominate(o.school_b.0, None, "HR乙校李老师".into(), 2000).await;
-    exec!(app, "INSERT INTO contest (id, organizer_unit_id, name, kind, contest_year, rules, entry_from, entry_until, judging_until, quota, prizes_first, prizes_second, prizes_third, prizes_merit, status, published_on, created_by_label, created_at) VALUES (900, $1, 'HR课件比赛', 'courseware', 2026, '', $2, $2, $2, 5, 1, 0, 0, 0, 'published', $2, 'x', $3)", o.union.0, day, ts);
-    exec!(app, "INSERT INTO contest_entry (id, contest_id, school_union_id, code, title, entrants, submitted_on, submitted_by_label, created_at, forwarded_on, upper_level, upper_name, upper_tier, upper_on) VALUES (900, 900, $1, 'K-1', '圆的面积', 'HR王老师', $2, 'x', $3, $2, 'city', 'HR市课件比赛', 'second', $2)", o.school_a.0, day, ts);
-    exec!(app, "INSERT INTO contest_result (entry_id, contest_id, score_centi, place, tied, tier, certificate_code) VALUES (900, 900, 9000, 1, FALSE, 'first', 'HRPRIZE')");
+    exec!(
+        app,
+        "INSERT INTO contest (id, organizer_unit_id, name, kind, contest_year, rules, entry_from, entry_until, judging_until, quota, prizes_first, prizes_second, prizes_third, prizes_merit, status, published_on, created_by_label, created_at) VALUES (900, $1, 'HR课件比赛', 'courseware', 2026, '', $2, $2, $2, 5, 1, 0, 0, 0, 'published', $2, 'x', $3)",
+        o.union.0,
+        day,
+        ts
+    );
+    exec!(
+        app,
+        "INSERT INTO contest_entry (id, contest_id, school_union_id, code, title, entrants, submitted_on, submitted_by_label, created_at, forwarded_on, upper_level, upper_name, upper_tier, upper_on) VALUES (900, 900, $1, 'K-1', '圆的面积', 'HR王老师', $2, 'x', $3, $2, 'city', 'HR市课件比赛', 'second', $2)",
+        o.school_a.0,
+        day,
+        ts
+    );
+    exec!(
+        app,
+        "INSERT INTO contest_result (entry_id, contest_id, score_centi, place, tied, tier, certificate_code) VALUES (900, 900, 9000, 1, FALSE, 'first', 'HRPRIZE')"
+    );
     (m, testkit::fixtures::id_number(71, true))
 }
 

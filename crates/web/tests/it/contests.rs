@@ -235,7 +235,13 @@ dual_test!(async fn contests_certificates_are_pdf_with_the_winners_chinese_names
 });
 
 async fn entry_files(app: &TestApp, contest: i64) -> i64 {
-    store::on_db!(app.t.db(), |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contest_entry_file WHERE contest_id = $1").bind(contest).fetch_one(p).await).unwrap()
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM contest_entry_file WHERE contest_id = $1"
+    )
+    .bind(contest)
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
 /// An open district contest with one entry of school A (entrants "EF王老师", title
@@ -257,10 +263,31 @@ async fn open_contest(app: &TestApp, name: &str) -> (i64, i64) {
         drop_extremes: false,
         prizes: [1, 0, 0, 0],
         categories: Vec::new(),
-        criteria: vec![CriterionDraft { name: "论点".into(), weight: 100, max: 10 }],
+        criteria: vec![CriterionDraft {
+            name: "论点".into(),
+            weight: 100,
+            max: 10,
+        }],
     };
-    let id = cs::create(st, &sys(), &who(), app.org.union, &draft).await.unwrap();
-    let e = cs::submit_entry(st, &sys(), &who(), id, &cs::EntryInput { school: app.org.school_a, category: None, title: "EF圆的面积".into(), entrants: "EF王老师".into(), team: false }, now).await.unwrap();
+    let id = cs::create(st, &sys(), &who(), app.org.union, &draft)
+        .await
+        .unwrap();
+    let e = cs::submit_entry(
+        st,
+        &sys(),
+        &who(),
+        id,
+        &cs::EntryInput {
+            school: app.org.school_a,
+            category: None,
+            title: "EF圆的面积".into(),
+            entrants: "EF王老师".into(),
+            team: false,
+        },
+        now,
+    )
+    .await
+    .unwrap();
     (id.0, e.0)
 }
 

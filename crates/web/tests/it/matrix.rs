@@ -512,9 +512,30 @@ pub(crate) async fn contest_of_a(app: &TestApp) -> i64 {
 /// The entry of school A's contest and a file attached to it ("甲校作品文件.pdf").
 pub(crate) async fn entry_file_of_a(app: &TestApp, contest: i64) -> (i64, i64) {
     let st = &app.t.store;
-    let entry: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT id FROM contest_entry WHERE contest_id = $1").bind(contest).fetch_one(p).await).unwrap();
-    store::contests::files::attach(st, &sys(), &who(), domain::contests::ContestEntryId(entry), "甲校作品文件.pdf", b"%PDF-1.4\n% matrix\n").await.unwrap();
-    let file: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT id FROM contest_entry_file WHERE entry_id = $1").bind(entry).fetch_one(p).await).unwrap();
+    let entry: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT id FROM contest_entry WHERE contest_id = $1"
+    )
+    .bind(contest)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    store::contests::files::attach(
+        st,
+        &sys(),
+        &who(),
+        domain::contests::ContestEntryId(entry),
+        "甲校作品文件.pdf",
+        b"%PDF-1.4\n% matrix\n",
+    )
+    .await
+    .unwrap();
+    let file: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT id FROM contest_entry_file WHERE entry_id = $1"
+    )
+    .bind(entry)
+    .fetch_one(p)
+    .await)
+    .unwrap();
     (entry, file)
 }
 
