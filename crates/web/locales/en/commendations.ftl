@@ -160,3 +160,4 @@ commendations-rules-summary = notice { $days } days · { $hour } objections an h
 commendations-rule-number = Enter a whole number from { $min } to { $max }.
 commendations-rule-laxer = The unit above requires { $above }: a unit's rules may be stricter, never laxer.
 commendations-quota-rule = The rules in force ({ $label }) allow at most { $max } nominations per school.
+audit-action-honours_register-export = Honours register exported

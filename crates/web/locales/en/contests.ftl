@@ -160,3 +160,6 @@ contests-upper-level-invalid = Choose a level above this contest's organizer.
 contests-not-forwarded = Only an entry that won a prize here can have an upper-level result.
 figure-contests-upper-prizes = Prizes at upper levels
 summary-figure-contests-upper-prizes = { $value } of the entries forwarded won a prize at the upper level.
+audit-action-contest-entry_file = Entry file attached
+audit-action-contest-forward = Winners forwarded to the upper level
+audit-action-contest-upper_result = Upper level's result recorded

@@ -160,3 +160,4 @@ commendations-rules-summary = 公示 { $days } 天 · 每小时异议 { $hour } 
 commendations-rule-number = 请填写 { $min } 到 { $max } 之间的整数。
 commendations-rule-laxer = 上级规定为 { $above }：下级规则可以更严，不能更宽。
 commendations-quota-rule = 现行规则（{ $label }）每校至多推荐 { $max } 名。
+audit-action-honours_register-export = 导出荣誉档案

@@ -160,3 +160,6 @@ contests-upper-level-invalid = 请选择高于本次比赛主办单位的级别�
 contests-not-forwarded = 只有在本级获奖的作品才能登记上级结果。
 figure-contests-upper-prizes = 上级获奖
 summary-figure-contests-upper-prizes = 推荐上报作品在上级获奖{ $value }件。
+audit-action-contest-entry_file = 上传参赛作品文件
+audit-action-contest-forward = 推荐获奖作品上报
+audit-action-contest-upper_result = 登记上级比赛结果

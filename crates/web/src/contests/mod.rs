@@ -67,6 +67,16 @@ fn routes(t: RouteTable) -> RouteTable {
             ]),
             submit,
         )
+        .add_limited(
+            crate::Method::Post,
+            "/contests/{id}/files",
+            Guard::staff(P::ContestEnter).upload(
+                &[("entry", "{entry}")],
+                ("file", "entry.pdf", b"%PDF-1.4\n% entry\n"),
+            ),
+            files::attach,
+            Some(files::UPLOAD_LIMIT),
+        )
         .post(
             "/contests/{id}/judges",
             Guard::staff(P::ContestManage).form(&[("member", "{member}")]),
@@ -112,7 +122,7 @@ fn routes(t: RouteTable) -> RouteTable {
         .post(
             "/contests/{id}/upper",
             Guard::staff(P::ContestManage).form(&[
-                ("entry", "{entry}"),
+                ("entry", "{winner}"),
                 ("name", "市中小学课件评比"),
                 ("level", "city"),
                 ("tier", "second"),
@@ -125,16 +135,7 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::named(P::ContestJudge),
             files::blind,
         )
-        .add_limited(
-            crate::Method::Post,
-            "/contests/{id}/files",
-            Guard::staff(P::ContestEnter).upload(
-                &[("entry", "{entry}")],
-                ("file", "entry.pdf", b"%PDF-1.4\n% entry\n"),
-            ),
-            files::attach,
-            Some(files::UPLOAD_LIMIT),
-        )
+
         .post(
             "/contests/{id}/sheet",
             Guard::named(P::ContestJudge).form(&[("entry", "0")]),

@@ -308,6 +308,8 @@ struct World {
     contest: i64,
     contest_entry: i64,
     entry_file: i64,
+    /// A published district contest and its winner of school A (forwarding).
+    published_contest: (i64, i64),
     /// An award set by school A (commendations), a nomination of A awaiting review, one
     /// whose public notice has ended (ready to award), one on notice, and a pending
     /// objection on the latter.
@@ -323,6 +325,9 @@ struct World {
 fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
+    }
+    if path.starts_with("/contests/{id}/upper") || path.starts_with("/contests/{id}/forward") {
+        return Some(w.published_contest.0);
     }
     let prefixes: [(&str, i64); 58] = [
         ("/elections/rules/", w.school.0),
@@ -1022,6 +1027,7 @@ fn fill_value(v: &str, w: &World) -> String {
         .replace("{school2}", &w.school2.0.to_string())
         .replace("{nomination}", &w.nomination_new.to_string())
         .replace("{entry}", &w.contest_entry.to_string())
+        .replace("{winner}", &w.published_contest.1.to_string())
 }
 
 /// One caller of the matrix.
@@ -1332,6 +1338,10 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let api_token = api_secret(&app, chair_a).await.0;
     let contest = contest_of_a(&app).await;
     let (contest_entry, entry_file) = entry_file_of_a(&app, contest).await;
+    let published_contest = {
+        let (c, winners) = crate::contests::published(&app).await;
+        (c, winners[0].0)
+    };
     let (award, nomination_new, nomination, nomination_on_notice, objection) = commendations_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
@@ -1369,6 +1379,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         contest,
         contest_entry,
         entry_file,
+        published_contest,
         award,
         nomination_new,
         nomination,
