@@ -135,7 +135,6 @@ fn routes(t: RouteTable) -> RouteTable {
             Guard::named(P::ContestJudge),
             files::blind,
         )
-
         .post(
             "/contests/{id}/sheet",
             Guard::named(P::ContestJudge).form(&[("entry", "0")]),
