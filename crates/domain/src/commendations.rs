@@ -49,6 +49,10 @@ pub mod text {
         OBJECTION_LIMIT = "commendations-objection-limit",
         OUTCOME_REQUIRED = "commendations-outcome-required",
         NOTE_REQUIRED = "commendations-note-required",
+        REGISTER_YEAR_INVALID = "commendations-register-year-invalid",
+        RULE_NUMBER = "commendations-rule-number",
+        RULE_LAXER = "commendations-rule-laxer",
+        QUOTA_RULE = "commendations-quota-rule",
     }
 }
 
@@ -87,6 +91,66 @@ coded!(
     Dismissed = "dismissed" ["不成立"],
 });
 
+coded!(
+    /// The level of an honour: the kind of the unit that gave it (a district union's award
+    /// is a district honour, a city prize recorded back on an entry a city one).
+    HonourLevel, "honour-level", {
+    Province = "province" ["省级"],
+    City = "city" ["市级"],
+    District = "district" ["区级"],
+    County = "county" ["县级"],
+    Area = "area" ["片级"],
+    School = "school" ["校级"],
+});
+
+/// A search of the honours register (荣誉档案) as typed: words matched against the
+/// holder's name and the honour's name only (never against a personal number, so a search
+/// cannot confirm a masked value), the year, the level and the unit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegisterFilter {
+    pub words: String,
+    pub year: Option<i32>,
+    pub level: Option<HonourLevel>,
+    /// A union unit: the honours of the schools under it (a school: its own).
+    pub unit: Option<i64>,
+}
+
+/// Parses the register's search; an unreadable year or level is an error at its field.
+pub fn parse_register_filter(
+    words: &str,
+    year: &str,
+    level: &str,
+    unit: &str,
+) -> Result<RegisterFilter, FieldErrors> {
+    let mut e = FieldErrors::default();
+    let year = match year.trim() {
+        "" => None,
+        y => match y.parse::<i32>().ok().filter(|y| (1949..=2200).contains(y)) {
+            Some(y) => Some(y),
+            None => {
+                e.push(FieldError::new("year", t::REGISTER_YEAR_INVALID));
+                None
+            }
+        },
+    };
+    let level = match level.trim() {
+        "" => None,
+        l => HonourLevel::from_code(l),
+    };
+    let words: String = words.trim().chars().take(60).collect();
+    let unit = unit.trim().parse::<i64>().ok();
+    if e.is_empty() {
+        Ok(RegisterFilter {
+            words,
+            year,
+            level,
+            unit,
+        })
+    } else {
+        Err(e)
+    }
+}
+
 /// The rule set of commendations (every number local).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommendationRules {
@@ -95,6 +159,10 @@ pub struct CommendationRules {
     pub notice_days: u32,
     /// Objections one address may lodge in an hour before it must wait.
     pub objections_per_hour: u32,
+    /// The most nominations per school an award set under these rules may allow (`None`:
+    /// as each award says). Versions stored before this number existed read as `None`.
+    #[serde(default)]
+    pub max_per_school: Option<u32>,
 }
 
 impl CommendationRules {
@@ -103,6 +171,7 @@ impl CommendationRules {
     pub const LOCAL: CommendationRules = CommendationRules {
         notice_days: 5,
         objections_per_hour: 3,
+        max_per_school: None,
     };
     /// The label a decision records when no stored version is in force.
     pub const BUILTIN_LABEL: &'static str = "commendations-local-1";
@@ -111,6 +180,93 @@ impl CommendationRules {
     pub fn notice_until(&self, from: NaiveDate) -> NaiveDate {
         from.checked_add_days(Days::new(u64::from(self.notice_days.max(1)) - 1))
             .unwrap_or(from)
+    }
+
+    /// A unit's version may be stricter than the one in force above it, never laxer: a
+    /// notice at least as long, at least as many objections an hour heard from one address,
+    /// and a cap on nominations per school no higher (none only where there is none above).
+    /// Each refusal names the number above.
+    pub fn not_laxer_than(&self, above: &CommendationRules) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.notice_days < above.notice_days {
+            e.push(FieldError::new("notice_days", t::RULE_LAXER).arg("above", above.notice_days));
+        }
+        if self.objections_per_hour < above.objections_per_hour {
+            e.push(
+                FieldError::new("objections_per_hour", t::RULE_LAXER)
+                    .arg("above", above.objections_per_hour),
+            );
+        }
+        if let Some(cap) = above.max_per_school
+            && self.max_per_school.is_none_or(|m| m > cap)
+        {
+            e.push(FieldError::new("max_per_school", t::RULE_LAXER).arg("above", cap));
+        }
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
+}
+
+/// The rule-set form as typed (every field text, kept when refused).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct RulesInput {
+    pub notice_days: String,
+    pub objections_per_hour: String,
+    /// Empty: no cap.
+    pub max_per_school: String,
+    pub note: String,
+}
+
+impl RulesInput {
+    /// The form filled with a version's numbers.
+    pub fn of(r: &CommendationRules) -> RulesInput {
+        RulesInput {
+            notice_days: r.notice_days.to_string(),
+            objections_per_hour: r.objections_per_hour.to_string(),
+            max_per_school: r.max_per_school.map(|m| m.to_string()).unwrap_or_default(),
+            note: String::new(),
+        }
+    }
+
+    /// The numbers and the note; every unreadable number at its field with its range.
+    pub fn parse(&self) -> Result<(CommendationRules, Option<String>), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mut num = |field: &'static str, s: &str, min: u32, max: u32| -> Option<u32> {
+            match crate::roster::normalize(s).trim().parse::<u32>() {
+                Ok(n) if (min..=max).contains(&n) => Some(n),
+                _ => {
+                    e.push(
+                        FieldError::new(field, t::RULE_NUMBER)
+                            .arg("min", min)
+                            .arg("max", max),
+                    );
+                    None
+                }
+            }
+        };
+        let days = num("notice_days", &self.notice_days, 1, 60);
+        let per_hour = num("objections_per_hour", &self.objections_per_hour, 1, 100);
+        let cap = if self.max_per_school.trim().is_empty() {
+            Some(None)
+        } else {
+            num("max_per_school", &self.max_per_school, 1, 10_000).map(Some)
+        };
+        let note: String = self.note.trim().chars().take(200).collect();
+        match (days, per_hour, cap) {
+            (Some(notice_days), Some(objections_per_hour), Some(max_per_school))
+                if e.is_empty() =>
+            {
+                Ok((
+                    CommendationRules {
+                        notice_days,
+                        objections_per_hour,
+                        max_per_school,
+                    },
+                    (!note.is_empty()).then_some(note),
+                ))
+            }
+            _ => Err(e),
+        }
     }
 }
 
@@ -294,6 +450,7 @@ pub static AREA: crate::area::Area = crate::area::Area {
         crate::area::CodedEnum::of::<AwardKind>(),
         crate::area::CodedEnum::of::<NominationStatus>(),
         crate::area::CodedEnum::of::<ObjectionOutcome>(),
+        crate::area::CodedEnum::of::<HonourLevel>(),
     ],
 };
 
@@ -303,6 +460,48 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn commendations_a_local_rule_set_may_be_stricter_never_laxer() {
+        let above = CommendationRules {
+            notice_days: 7,
+            objections_per_hour: 3,
+            max_per_school: Some(2),
+        };
+        let stricter = CommendationRules {
+            notice_days: 10,
+            objections_per_hour: 5,
+            max_per_school: Some(1),
+        };
+        assert!(stricter.not_laxer_than(&above).is_ok());
+        let laxer = CommendationRules {
+            notice_days: 5,
+            objections_per_hour: 3,
+            max_per_school: None,
+        };
+        let e = laxer.not_laxer_than(&above).unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|x| x.field).collect();
+        assert_eq!(fields, vec!["notice_days", "max_per_school"]);
+        let typed = RulesInput {
+            notice_days: "０".into(),
+            objections_per_hour: "3".into(),
+            max_per_school: String::new(),
+            note: String::new(),
+        };
+        assert_eq!(typed.parse().unwrap_err().0[0].field, "notice_days");
+    }
+
+    #[test]
+    fn commendations_a_register_search_with_an_unreadable_year_is_refused_at_the_year() {
+        let e = parse_register_filter("王", "二〇二六", "", "").unwrap_err();
+        assert_eq!(e.0[0].field, "year");
+        let f = parse_register_filter(" 王老师 ", "2026", "city", "7").unwrap();
+        assert_eq!(f.words, "王老师");
+        assert_eq!(
+            (f.year, f.level, f.unit),
+            (Some(2026), Some(HonourLevel::City), Some(7))
+        );
     }
 
     #[test]

@@ -48,6 +48,15 @@ pub mod text {
         NOT_OPEN = "contests-not-open",
         UNSCORED = "contests-unscored",
         NO_JUDGES = "contests-no-judges",
+        FILE_REQUIRED = "contests-file-required",
+        FILE_SIZE = "contests-file-size",
+        FILE_TYPE = "contests-file-type",
+        FILES_CLOSED = "contests-files-closed",
+        NOT_PUBLISHED = "contests-not-published",
+        UPPER_NAME_REQUIRED = "contests-upper-name-required",
+        UPPER_TIER_INVALID = "contests-upper-tier-invalid",
+        UPPER_LEVEL_INVALID = "contests-upper-level-invalid",
+        NOT_FORWARDED = "contests-not-forwarded",
     }
 }
 

@@ -14,6 +14,8 @@
 //! audited in its transaction.
 
 pub mod demo;
+pub mod files;
+pub mod upper;
 
 use crate::area::{Area, CodedColumn, Reach};
 use crate::audit::Who;
@@ -50,6 +52,12 @@ static FIGURES: &[Figure] = &[
         list: "/contests?year={year}",
         sum: Summation::Sum,
     },
+    Figure {
+        key: "figure-contests-upper-prizes",
+        kind: FigureKind::Count,
+        list: "/honours/register?year={year}",
+        sum: Summation::Sum,
+    },
 ];
 
 /// Contests: entries, blind judging, results and prizes.
@@ -58,6 +66,8 @@ pub static AREA: Area = Area {
         CodedColumn::of::<ContestKind>("contest.kind"),
         CodedColumn::of::<ContestStatus>("contest.status"),
         CodedColumn::of::<PrizeTier>("contest_result.tier"),
+        CodedColumn::of::<PrizeTier>("contest_entry.upper_tier"),
+        CodedColumn::of::<domain::commendations::HonourLevel>("contest_entry.upper_level"),
     ],
     demo: Some(demo::area_demo),
     figures: FIGURES,
@@ -1282,8 +1292,9 @@ pub async fn publish(
     Ok(prizes)
 }
 
-/// Per school of the reach: entries submitted to the year's contests, and prizes won in
-/// published ones. Two queries, whatever the number of schools.
+/// Per school of the reach: entries submitted to the year's contests, prizes won in
+/// published ones, and prizes the upper level gave to forwarded entries (by the contest's
+/// year). Three queries, whatever the number of schools.
 pub async fn year_figures(
     st: &Store,
     reach: &Reach,
@@ -1315,6 +1326,21 @@ pub async fn year_figures(
     for (u, n) in rows {
         out.push(FigureValue {
             key: FIGURES[1].key.to_string(),
+            unit: OrgUnitId(u),
+            year,
+            value: n,
+        });
+    }
+    let mut q = Sql::new(
+        "SELECT e.school_union_id, CAST(COUNT(*) AS BIGINT) FROM contest_entry e JOIN contest c ON c.id = e.contest_id WHERE e.upper_tier IS NOT NULL AND c.contest_year = ",
+    );
+    q.bind(Arg::I64(i64::from(year)));
+    crate::scope::restrict(&mut q, "e.school_union_id", reach.scope());
+    q.push(" GROUP BY e.school_union_id ORDER BY e.school_union_id");
+    let rows: Vec<(i64, i64)> = q.fetch_all(&st.db).await?;
+    for (u, n) in rows {
+        out.push(FigureValue {
+            key: FIGURES[2].key.to_string(),
             unit: OrgUnitId(u),
             year,
             value: n,

@@ -246,7 +246,7 @@ dual_test!(async fn commendations_a_stored_rule_set_sets_the_notice_days_and_is_
         cm::RULES_AREA,
         o.union,
         store::rule_sets::Change {
-            rules: &CommendationRules { notice_days: 7, objections_per_hour: 3 },
+            rules: &CommendationRules { notice_days: 7, objections_per_hour: 3, max_per_school: None },
             before: &CommendationRules::LOCAL,
             note: Some("区教育工会评先评优办法".into()),
         },

@@ -126,3 +126,40 @@ contests-certificate = Certificate
 contests-font-missing = Certificates cannot be drawn: the server has no Chinese font. Install fonts-noto-cjk (apt-get install fonts-noto-cjk) or name a font file in JIAOGONG_CERTIFICATE_FONT.
 doc-contests-certificates = Certificates (PDF)
 contests-no-certificates = No certificates to print: they exist once the results are published, for the prizes.
+
+## Entry files
+contests-col-files = Files
+contests-file = File of the entry
+contests-file-upload = Attach
+contests-file-added = File attached.
+contests-file-required = Choose a file to attach.
+contests-file-size = The file is larger than { $max } MB.
+contests-file-type = “{ $name }” is not a PDF, JPEG or PNG file by its content, whatever its name says: export it as PDF (or photograph it as JPEG/PNG) and attach it again.
+contests-files-closed = Entries are closed: no file can be attached any more.
+
+## Forwarding to the next level
+contests-upper-title = Forwarded to the next level
+contests-upper-help = The winners go to the upper level's contest in its sheet; when its results come back, record each forwarded entry's prize here. They count as honours of that level.
+contests-upper-export = Winners for the upper level (.xlsx)
+contests-upper-record = Record the upper level's result
+contests-upper-name = Upper-level contest
+contests-upper-level = Level
+contests-upper-tier = Prize
+contests-upper-on = Date of the result
+contests-upper-none = No prize
+contests-upper-saved = The upper level's result was recorded.
+contests-upper-forwarded = Forwarded
+contests-upper-result = Upper-level result
+contests-col-unit = Union
+contests-col-tier = Prize here
+contests-col-certificate = Certificate code
+contests-not-published = The results are not published yet.
+contests-upper-name-required = Enter the name of the upper level's contest.
+contests-upper-tier-invalid = Choose the prize the upper level gave.
+contests-upper-level-invalid = Choose a level above this contest's organizer.
+contests-not-forwarded = Only an entry that won a prize here can have an upper-level result.
+figure-contests-upper-prizes = Prizes at upper levels
+summary-figure-contests-upper-prizes = { $value } of the entries forwarded won a prize at the upper level.
+audit-action-contest-entry_file = Entry file attached
+audit-action-contest-forward = Winners forwarded to the upper level
+audit-action-contest-upper_result = Upper level's result recorded

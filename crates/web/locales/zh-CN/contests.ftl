@@ -126,3 +126,40 @@ contests-certificate = 证书
 contests-font-missing = 无法生成证书：服务器上没有中文字体。请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk），或用环境变量 JIAOGONG_CERTIFICATE_FONT 指定字体文件。
 doc-contests-certificates = 获奖证书（PDF）
 contests-no-certificates = 没有可打印的证书：结果公布后才有获奖证书。
+
+## 参赛作品文件
+contests-col-files = 文件
+contests-file = 作品文件
+contests-file-upload = 上传
+contests-file-added = 文件已上传。
+contests-file-required = 请选择要上传的文件。
+contests-file-size = 文件超过 { $max } MB。
+contests-file-type = “{ $name }”按其内容不是 PDF、JPEG 或 PNG 文件（与文件名无关）：请导出为 PDF（或拍照为 JPEG/PNG）后重新上传。
+contests-files-closed = 报名已截止，不能再上传文件。
+
+## 推荐上报
+contests-upper-title = 推荐上报
+contests-upper-help = 获奖作品按上级的报送表推荐参加上级比赛；上级结果出来后，在这里登记每件推荐作品的获奖等次，计入该级别的荣誉。
+contests-upper-export = 上报推荐表（.xlsx）
+contests-upper-record = 登记上级结果
+contests-upper-name = 上级比赛名称
+contests-upper-level = 级别
+contests-upper-tier = 等次
+contests-upper-on = 结果日期
+contests-upper-none = 未获奖
+contests-upper-saved = 上级结果已登记。
+contests-upper-forwarded = 已上报
+contests-upper-result = 上级结果
+contests-col-unit = 工会
+contests-col-tier = 本级奖项
+contests-col-certificate = 证书编号
+contests-not-published = 结果尚未公布。
+contests-upper-name-required = 请填写上级比赛的名称。
+contests-upper-tier-invalid = 请选择上级评定的等次。
+contests-upper-level-invalid = 请选择高于本次比赛主办单位的级别。
+contests-not-forwarded = 只有在本级获奖的作品才能登记上级结果。
+figure-contests-upper-prizes = 上级获奖
+summary-figure-contests-upper-prizes = 推荐上报作品在上级获奖{ $value }件。
+audit-action-contest-entry_file = 上传参赛作品文件
+audit-action-contest-forward = 推荐获奖作品上报
+audit-action-contest-upper_result = 登记上级比赛结果

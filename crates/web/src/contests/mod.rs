@@ -9,6 +9,8 @@
 //! ever shows a judge an entry's title, entrants or school.
 
 pub mod certificate;
+pub mod files;
+pub mod upper;
 
 use crate::area::{Area, Document, DocumentKind, NavEntry};
 use crate::chrome::{Chrome, Opt, coded_options};
@@ -65,6 +67,16 @@ fn routes(t: RouteTable) -> RouteTable {
             ]),
             submit,
         )
+        .add_limited(
+            crate::Method::Post,
+            "/contests/{id}/files",
+            Guard::staff(P::ContestEnter).upload(
+                &[("entry", "{entry}")],
+                ("file", "entry.pdf", b"%PDF-1.4\n% entry\n"),
+            ),
+            files::attach,
+            Some(files::UPLOAD_LIMIT),
+        )
         .post(
             "/contests/{id}/judges",
             Guard::staff(P::ContestManage).form(&[("member", "{member}")]),
@@ -97,6 +109,32 @@ fn routes(t: RouteTable) -> RouteTable {
         )
         .get("/certificates/verify", Guard::public(), verify)
         .get("/contests/{id}/sheet", Guard::named(P::ContestJudge), sheet)
+        .get(
+            "/contests/files/{id}",
+            Guard::staff(P::ContestView),
+            files::file,
+        )
+        .get(
+            "/contests/{id}/forward.xlsx",
+            Guard::staff(P::ContestManage),
+            upper::forward_xlsx,
+        )
+        .post(
+            "/contests/{id}/upper",
+            Guard::staff(P::ContestManage).form(&[
+                ("entry", "{winner}"),
+                ("name", "市中小学课件评比"),
+                ("level", "city"),
+                ("tier", "second"),
+                ("on", "{today}"),
+            ]),
+            upper::record,
+        )
+        .get(
+            "/contests/files/{id}/blind",
+            Guard::named(P::ContestJudge),
+            files::blind,
+        )
         .post(
             "/contests/{id}/sheet",
             Guard::named(P::ContestJudge).form(&[("entry", "0")]),
@@ -306,6 +344,9 @@ pub async fn create(
 
 /// An entry as shown on the contest page.
 pub struct EntryView {
+    pub id: i64,
+    /// Its files: (id, name).
+    pub files: Vec<(i64, String)>,
     pub code: String,
     pub school: String,
     pub category: String,
@@ -381,10 +422,10 @@ impl ShowPage {
 }
 
 #[derive(Default)]
-struct Refused {
-    form: String,
-    vals: HashMap<String, String>,
-    errors: FieldErrors,
+pub(crate) struct Refused {
+    pub(crate) form: String,
+    pub(crate) vals: HashMap<String, String>,
+    pub(crate) errors: FieldErrors,
 }
 
 /// `/contests/{id}`: the contest, its sheet, the entries the reader may see, the judges
@@ -393,7 +434,12 @@ pub async fn show(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -
     show_page(&state, &a, ContestId(id), Refused::default()).await
 }
 
-async fn show_page(state: &AppState, a: &Auth, id: ContestId, refused: Refused) -> AppResult {
+pub(crate) async fn show_page(
+    state: &AppState,
+    a: &Auth,
+    id: ContestId,
+    refused: Refused,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::ContestView>()?;
     let db = &state.store.db;
     let tr = a.tr;
@@ -403,10 +449,19 @@ async fn show_page(state: &AppState, a: &Auth, id: ContestId, refused: Refused) 
         Err(e) => return Err(e.into()),
     };
     let organizes = cs::organizes(db, &cap, id).await?;
+    let mut files: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for f in cs::files::of_contest(db, &cap, id).await? {
+        files
+            .entry(f.entry.0)
+            .or_default()
+            .push((f.id, f.file_name));
+    }
     let entries = cs::entries(db, &cap, id)
         .await?
         .into_iter()
         .map(|e| EntryView {
+            id: e.id.0,
+            files: files.remove(&e.id.0).unwrap_or_default(),
             code: e.code,
             school: e.school_name,
             category: e.category.unwrap_or_default(),
@@ -655,6 +710,40 @@ struct ResultsPage {
     id: i64,
     published: bool,
     lines: Vec<ResultView>,
+    /// The organizer's: the upper level's sheet and the results to record.
+    can_forward: bool,
+    levels: Vec<Opt>,
+    tiers: Vec<Opt>,
+    upper: Vec<upper::UpperView>,
+    /// The winner whose upper result was refused, what was typed, the errors.
+    refused_entry: String,
+    vals: HashMap<String, String>,
+    errors: FieldErrors,
+}
+
+impl ResultsPage {
+    /// The value of a winner's upper-result field: what was typed when it was refused,
+    /// else what is recorded.
+    fn v(&self, u: &upper::UpperView, name: &str) -> String {
+        if self.refused_entry == u.entry.to_string() {
+            return self.vals.get(name).cloned().unwrap_or_default();
+        }
+        match name {
+            "name" => u.name.clone(),
+            "level" => u.level_code.clone(),
+            "tier" => u.tier_code.clone(),
+            _ => u.on.clone(),
+        }
+    }
+    fn err(&self, entry: &i64, name: &str) -> String {
+        if self.refused_entry != entry.to_string() {
+            return String::new();
+        }
+        self.errors
+            .get(name)
+            .map(|e| self.p.tr.fe(e))
+            .unwrap_or_default()
+    }
 }
 
 fn result_views(tr: &crate::i18n::Tr, lines: Vec<cs::ResultLine>) -> Vec<ResultView> {
@@ -686,6 +775,15 @@ fn result_views(tr: &crate::i18n::Tr, lines: Vec<cs::ResultLine>) -> Vec<ResultV
 /// `/contests/{id}/results`: the published results, or the standing so far for the
 /// organizer.
 pub async fn results(State(state): State<AppState>, a: Auth, Path(id): Path<i64>) -> AppResult {
+    results_page(&state, &a, id, Refused::default()).await
+}
+
+pub(crate) async fn results_page(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    refused: Refused,
+) -> AppResult {
     let cap = a.actor.authorize::<perm::ContestView>()?;
     let db = &state.store.db;
     let c = match cs::get(db, &cap, ContestId(id)).await {
@@ -699,19 +797,40 @@ pub async fn results(State(state): State<AppState>, a: Auth, Path(id): Path<i64>
         Err(e) => return Err(e.into()),
     };
     let tr = a.tr;
-    let p = Chrome::new(&a, "contests-results-title")
+    let published = c.status == ContestStatus::Published;
+    let can_forward = published
+        && a.actor.may(Permission::ContestManage)
+        && cs::organizes(db, &cap, ContestId(id)).await?;
+    let upper = if published {
+        upper::views(
+            &tr,
+            cs::upper::winners(&state.store, &cap, ContestId(id)).await?,
+        )
+    } else {
+        Vec::new()
+    };
+    let p = Chrome::new(a, "contests-results-title")
         .title_text(format!("{} · {}", c.name, tr.t("contests-results")))
         .crumb(
             tr.t("nav-contests"),
             Some(format!("/contests?year={}", c.year)),
         )
         .crumb(c.name.clone(), Some(format!("/contests/{id}")));
-    a.render(&ResultsPage {
+    let sel = |k: &str| refused.vals.get(k).cloned().unwrap_or_default();
+    let page = ResultsPage {
         p,
         id,
-        published: c.status == ContestStatus::Published,
+        published,
         lines: result_views(&tr, lines),
-    })
+        can_forward,
+        levels: coded_options::<domain::commendations::HonourLevel>(&tr, &sel("level"), None),
+        tiers: coded_options::<PrizeTier>(&tr, &sel("tier"), Some("contests-upper-none")),
+        upper,
+        refused_entry: sel("entry"),
+        vals: refused.vals,
+        errors: refused.errors,
+    };
+    a.render_form(&page, &page.errors)
 }
 
 /// The results as .xlsx (rank, tie, code, title, entrants, school, score, prize), the
@@ -779,6 +898,8 @@ pub async fn results_xlsx(
 /// A line of the judge's sheet as shown: the code, never a name or a school.
 pub struct SheetLineView {
     pub entry: i64,
+    /// The entry's files as the judge downloads them: (id, `<code>.<type>`).
+    pub files: Vec<(i64, String)>,
     pub code: String,
     pub category: String,
     pub points: Vec<PointView>,
@@ -827,6 +948,22 @@ async fn sheet_page(
         Err(e) => return Err(e.into()),
     };
     let tr = a.tr;
+    let mut files: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    let codes: HashMap<i64, String> = s
+        .lines
+        .iter()
+        .map(|l| (l.entry.0, l.code.clone()))
+        .collect();
+    for (f, e, kind) in cs::files::for_sheet(&state.store.db, &acting, id).await? {
+        let code = codes.get(&e.0).cloned().unwrap_or_default();
+        let n = files.get(&e.0).map_or(0, Vec::len);
+        let name = if n == 0 {
+            format!("{code}.{}", cs::files::extension(&kind))
+        } else {
+            format!("{code}-{}.{}", n + 1, cs::files::extension(&kind))
+        };
+        files.entry(e.0).or_default().push((f, name));
+    }
     let lines: Vec<SheetLineView> = s
         .lines
         .into_iter()
@@ -854,6 +991,7 @@ async fn sheet_page(
                 .collect();
             SheetLineView {
                 entry: l.entry.0,
+                files: files.remove(&l.entry.0).unwrap_or_default(),
                 code: l.code,
                 category: l.category.unwrap_or_default(),
                 points,

@@ -398,6 +398,8 @@ struct MemberPage {
     can_reveal: bool,
     statuses: Vec<Opt>,
     today: String,
+    /// The member's honours (the register's rows naming this record).
+    honours: Vec<crate::commendations::register::HonourView>,
 }
 
 fn history_views(tr: &Tr, h: Vec<org::HistoryEvent>) -> Vec<HistoryView> {
@@ -457,6 +459,11 @@ async fn member_page(
             )
         })
         .collect();
+    let honours = store::commendations::register::of_member(&state.store.db, &cap, id)
+        .await?
+        .iter()
+        .map(|r| crate::commendations::register::honour_view(&a.tr, r))
+        .collect();
     let today = crate::today();
     let statuses = MemberStatus::all()
         .iter()
@@ -488,6 +495,7 @@ async fn member_page(
         positions: coded_options::<CadrePosition>(&a.tr, "", None),
         statuses,
         today: today.format("%Y-%m-%d").to_string(),
+        honours,
     })
 }
 
@@ -504,8 +512,14 @@ pub async fn reveal(State(state): State<AppState>, a: Auth, Path(id): Path<i64>)
 pub async fn me(State(state): State<AppState>, a: Auth) -> AppResult {
     let m = org::own_member(&state.store, &a.actor).await?;
     let today = crate::today();
+    let honours = store::commendations::register::own(&state.store.db, &a.actor)
+        .await?
+        .iter()
+        .map(|r| crate::commendations::register::honour_view(&a.tr, r))
+        .collect();
     let p = Chrome::new(&a, "me-title");
     a.render(&MemberPage {
+        honours,
         p,
         age: age_on(m.birth_date, today),
         m,

@@ -233,3 +233,191 @@ dual_test!(async fn contests_certificates_are_pdf_with_the_winners_chinese_names
     // An unknown contest: 404.
     assert_eq!(s.get("/contests/999999/certificates.pdf").await.status.as_u16(), 404);
 });
+
+async fn entry_files(app: &TestApp, contest: i64) -> i64 {
+    store::on_db!(app.t.db(), |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM contest_entry_file WHERE contest_id = $1"
+    )
+    .bind(contest)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+/// An open district contest with one entry of school A (entrants "EF王老师", title
+/// "EF圆的面积"); returns (contest, entry).
+async fn open_contest(app: &TestApp, name: &str) -> (i64, i64) {
+    use domain::contests::*;
+    use store::contests as cs;
+    let st = &app.t.store;
+    let now = chrono::Utc::now().date_naive();
+    let draft = ContestDraft {
+        name: name.into(),
+        kind: ContestKind::Paper,
+        year: 2026,
+        rules: String::new(),
+        entry_from: now - chrono::Duration::days(3),
+        entry_until: now + chrono::Duration::days(3),
+        judging_until: now + chrono::Duration::days(9),
+        quota: 0,
+        drop_extremes: false,
+        prizes: [1, 0, 0, 0],
+        categories: Vec::new(),
+        criteria: vec![CriterionDraft {
+            name: "论点".into(),
+            weight: 100,
+            max: 10,
+        }],
+    };
+    let id = cs::create(st, &sys(), &who(), app.org.union, &draft)
+        .await
+        .unwrap();
+    let e = cs::submit_entry(
+        st,
+        &sys(),
+        &who(),
+        id,
+        &cs::EntryInput {
+            school: app.org.school_a,
+            category: None,
+            title: "EF圆的面积".into(),
+            entrants: "EF王老师".into(),
+            team: false,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    (id.0, e.0)
+}
+
+dual_test!(async fn contests_entry_files_are_checked_by_content_and_judges_download_them_blind(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let st = &app.t.store;
+    let (id, entry) = open_contest(&app, "EF论文评比").await;
+    let chair_a = app.account("ef-chair-a", Role::SchoolChair, o.school_a).await;
+    let mut a = app.client_for(chair_a).await;
+    let url = format!("/contests/{id}/files");
+    let e = entry.to_string();
+    // A Windows program renamed .pdf: refused by its content, the reason at the entry.
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
+    exe.extend(std::iter::repeat_n(0u8, 512));
+    let r = a.post_multipart(&url, &[("entry", &e)], Some(("file", "EF论文.pdf", exe))).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let msg = r.select(".entry-files .field-error").join(" ");
+    assert!(msg.contains("PDF") && msg.contains("EF论文.pdf"), "{msg}");
+    assert_eq!(entry_files(&app, id).await, 0);
+    // Too large, though a PDF by its first bytes: refused with the limit.
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(store::contests::files::MAX_BYTES + 1, b' ');
+    let r = a.post_multipart(&url, &[("entry", &e)], Some(("file", "big.pdf", big))).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(r.select(".entry-files .field-error").join(" ").contains("20"));
+    // Nothing chosen.
+    let r = a.post_multipart(&url, &[("entry", &e)], Some(("file", "", Vec::new()))).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert_eq!(entry_files(&app, id).await, 0);
+    // A real PDF, its name full of who and where: stored.
+    let pdf = b"%PDF-1.4\n% EF paper body\n".to_vec();
+    let r = a.post_multipart(&url, &[("entry", &e)], Some(("file", "EF王老师-甲一小学-论文.pdf", pdf.clone()))).await;
+    r.assert_status(303);
+    assert_eq!(entry_files(&app, id).await, 1);
+    let f: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT id FROM contest_entry_file WHERE contest_id = $1").bind(id).fetch_one(p).await).unwrap();
+    let page = a.get(&format!("/contests/{id}")).await;
+    assert!(page.text().contains("EF王老师-甲一小学-论文.pdf"));
+    a.get(&format!("/contests/files/{f}")).await.assert_status(200);
+
+    // School B's chair: cannot read A's file nor attach to A's entry.
+    let chair_b = app.account("ef-chair-b", Role::SchoolChair, o.school_b).await;
+    let mut b = app.client_for(chair_b).await;
+    assert_eq!(b.get(&format!("/contests/files/{f}")).await.status.as_u16(), 404);
+    let r = b.post_multipart(&url, &[("entry", &e)], Some(("file", "x.pdf", pdf.clone()))).await;
+    assert_eq!(r.status.as_u16(), 404);
+    assert_eq!(entry_files(&app, id).await, 1);
+
+    // A judge of school B, declared; judging opens, files can no longer change.
+    let jm = member(st, o.school_b, "EF乙校评委", 53).await;
+    store::contests::add_judge(st, &sys(), &who(), domain::contests::ContestId(id), jm, &[]).await.unwrap();
+    store::contests::start_judging(st, &sys(), &who(), domain::contests::ContestId(id)).await.unwrap();
+    let r = a.post_multipart(&url, &[("entry", &e)], Some(("file", "late.pdf", pdf.clone()))).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert_eq!(entry_files(&app, id).await, 1);
+    let judge = app.account_full("ef-judge", Role::Member, o.school_b, Some(jm), None).await;
+    let mut j = app.client_for(judge).await;
+    let code: String = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT code FROM contest_entry WHERE id = $1").bind(entry).fetch_one(p).await).unwrap();
+    let sheet = j.get(&format!("/contests/{id}/sheet")).await;
+    sheet.assert_status(200);
+    assert!(sheet.text().contains(&format!("{code}.pdf")) && !sheet.text().contains("EF王老师"));
+    // The download: the content, named by the code; no header names a person or a school.
+    let r = j.get(&format!("/contests/files/{f}/blind")).await;
+    r.assert_status(200);
+    assert_eq!(r.bytes, pdf);
+    let headers: String = r.headers.iter().map(|(k, v)| format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes()))).collect();
+    assert!(headers.contains(&format!("{code}.pdf")), "{headers}");
+    for word in ["EF王老师", "甲一小学", "%E7%8E%8B", "EF"] {
+        assert!(!headers.contains(word), "{word} in {headers}");
+    }
+    // The judge reads no file by its school's address, and none of another contest.
+    assert!(matches!(j.get(&format!("/contests/files/{f}")).await.status.as_u16(), 403 | 404));
+    let (other, other_entry) = open_contest(&app, "EF另一比赛").await;
+    store::contests::files::attach(st, &sys(), &who(), domain::contests::ContestEntryId(other_entry), "other.pdf", b"%PDF-1.4\n% other\n").await.unwrap();
+    let f2: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar("SELECT id FROM contest_entry_file WHERE contest_id = $1").bind(other).fetch_one(p).await).unwrap();
+    assert_eq!(j.get(&format!("/contests/files/{f2}/blind")).await.status.as_u16(), 404);
+    // A judge from school A (own school's entry: conflict) gets nothing either.
+    let jm_a = member(st, o.school_a, "EF甲校评委", 54).await;
+    let _ = store::contests::add_judge(st, &sys(), &who(), domain::contests::ContestId(id), jm_a, &[]).await;
+    let judge_a = app.account_full("ef-judge-a", Role::Member, o.school_a, Some(jm_a), None).await;
+    let mut ja = app.client_for(judge_a).await;
+    assert_eq!(ja.get(&format!("/contests/files/{f}/blind")).await.status.as_u16(), 404);
+});
+
+dual_test!(async fn contests_winners_go_to_the_upper_level_and_its_prizes_come_back_as_honours(t) {
+    let app = TestApp::new(t).await;
+    let o = app.org.clone();
+    let (id, winners) = published(&app).await;
+    let staff = app.account("up-staff", Role::UnionStaff, o.union).await;
+    let mut s = app.client_for(staff).await;
+    // The upper level's sheet: both winners, marked forwarded, audited.
+    let x = s.get(&format!("/contests/{id}/forward.xlsx")).await;
+    x.assert_status(200);
+    assert!(x.bytes.starts_with(b"PK"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(x.bytes.clone())).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/sharedStrings.xml").unwrap(), &mut strings).unwrap();
+    assert!(strings.contains("欧阳修远") && strings.contains("诸葛晴岚"), "{strings}");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM contest_entry WHERE forwarded_on IS NOT NULL").await, 2);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'contest.forward'").await, 1);
+    // A school's chair neither exports nor records.
+    let chair_a = app.account("up-chair-a", Role::SchoolChair, o.school_a).await;
+    let mut a = app.client_for(chair_a).await;
+    assert!(matches!(a.get(&format!("/contests/{id}/forward.xlsx")).await.status.as_u16(), 403 | 404));
+    let (e0, _) = &winners[0];
+    let e0 = e0.to_string();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let url = format!("/contests/{id}/upper");
+    let r = a.post(&url, &[("entry", &e0), ("name", "UP市书法比赛"), ("level", "city"), ("tier", "first"), ("on", &today)]).await;
+    assert!(matches!(r.status.as_u16(), 403 | 404));
+    // No name and a level not above the district's: refused at both, the tier kept.
+    let r = s.post(&url, &[("entry", &e0), ("name", " "), ("level", "district"), ("tier", "second"), ("on", &today)]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(!r.select(&format!("#un-{e0} ~ .field-error")).is_empty());
+    assert!(!r.select(&format!("#ul-{e0} ~ .field-error")).is_empty());
+    assert!(!r.select(&format!("#ut-{e0} option[value=second][selected]")).is_empty());
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM contest_entry WHERE upper_tier IS NOT NULL").await, 0);
+    // A forged entry (not of this contest): 404.
+    assert_eq!(s.post(&url, &[("entry", "999999"), ("name", "x"), ("level", "city"), ("tier", "first"), ("on", &today)]).await.status.as_u16(), 404);
+    // The city's second prize recorded: on the results, in the register, in the figures.
+    s.post(&url, &[("entry", &e0), ("name", "UP市书法比赛"), ("level", "city"), ("tier", "second"), ("on", &today)]).await.assert_status(303);
+    let page = s.get(&format!("/contests/{id}/results")).await;
+    let line = page.select(&format!("#u{e0} .upper-result")).join(" ");
+    assert!(line.contains("UP市书法比赛") && (line.contains("二等奖") || line.contains("Second")), "{line}");
+    let reg = a.get("/honours/register?level=city").await;
+    assert_eq!(reg.select("table.honours-register td.holder"), vec!["欧阳修远".to_string()]);
+    let reach = store::area::Reach::of(&sys::<domain::auth::perm::ContestView>());
+    let figures = store::contests::year_figures(&app.t.store, &reach, 2026).await.unwrap();
+    let upper: Vec<_> = figures.iter().filter(|f| f.key == "figure-contests-upper-prizes").collect();
+    assert_eq!(upper.len(), 1);
+    assert_eq!((upper[0].unit, upper[0].value), (o.school_a, 1));
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'contest.upper_result'").await, 1);
+});

@@ -305,8 +305,13 @@ struct World {
     petition: i64,
     /// A personal access token of school A's chair (issue 24).
     api_token: i64,
-    /// A contest organized by school A, with an entry of school A (contests).
+    /// A contest organized by school A, with an entry of school A (contests) and a file
+    /// attached to it.
     contest: i64,
+    contest_entry: i64,
+    entry_file: i64,
+    /// A published district contest and its winner of school A (forwarding).
+    published_contest: (i64, i64),
     /// An award set by school A (commendations), a nomination of A awaiting review, one
     /// whose public notice has ended (ready to award), one on notice, and a pending
     /// objection on the latter.
@@ -323,12 +328,16 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
     if path.starts_with("/polls/{id}/result") {
         return Some(w.congress.published);
     }
-    let prefixes: [(&str, i64); 57] = [
+    if path.starts_with("/contests/{id}/upper") || path.starts_with("/contests/{id}/forward") {
+        return Some(w.published_contest.0);
+    }
+    let prefixes: [(&str, i64); 59] = [
         ("/elections/rules/", w.school.0),
         ("/funds/rules/", w.school.0),
         ("/api/v1/plans/", w.school.0),
         ("/assistance/contacts/", w.retiree_contact),
         ("/assistance/rules/", w.school.0),
+        ("/honours/rules/", w.school.0),
         ("/honours/nominations/", w.nomination),
         ("/honours/objections/", w.objection),
         ("/honours/", w.award),
@@ -353,6 +362,7 @@ fn object_id(path: &str, w: &World) -> Option<i64> {
         ("/elections/", w.election),
         ("/funds/entries/", w.funds_entry),
         ("/funds/findings/", w.finding),
+        ("/contests/files/", w.entry_file),
         ("/contests/", w.contest),
         ("/assistance/files/", w.hardship),
         ("/assistance/grants/", w.relief_grant),
@@ -505,6 +515,36 @@ pub(crate) async fn contest_of_a(app: &TestApp) -> i64 {
     .await
     .unwrap();
     id.0
+}
+
+/// The entry of school A's contest and a file attached to it ("甲校作品文件.pdf").
+pub(crate) async fn entry_file_of_a(app: &TestApp, contest: i64) -> (i64, i64) {
+    let st = &app.t.store;
+    let entry: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT id FROM contest_entry WHERE contest_id = $1"
+    )
+    .bind(contest)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    store::contests::files::attach(
+        st,
+        &sys(),
+        &who(),
+        domain::contests::ContestEntryId(entry),
+        "甲校作品文件.pdf",
+        b"%PDF-1.4\n% matrix\n",
+    )
+    .await
+    .unwrap();
+    let file: i64 = store::on_db!(app.t.db(), |p| sqlx::query_scalar(
+        "SELECT id FROM contest_entry_file WHERE entry_id = $1"
+    )
+    .bind(entry)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    (entry, file)
 }
 
 /// School A's award ("甲校评优"): a nomination awaiting review ("甲校被推荐人"), one whose
@@ -1011,6 +1051,8 @@ fn fill_value(v: &str, w: &World) -> String {
         .replace("{member_version}", &w.member_version.to_string())
         .replace("{school2}", &w.school2.0.to_string())
         .replace("{nomination}", &w.nomination_new.to_string())
+        .replace("{entry}", &w.contest_entry.to_string())
+        .replace("{winner}", &w.published_contest.1.to_string())
 }
 
 /// One caller of the matrix.
@@ -1320,6 +1362,11 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
     let (survey, petition) = survey_of_a(&app).await;
     let api_token = api_secret(&app, chair_a).await.0;
     let contest = contest_of_a(&app).await;
+    let (contest_entry, entry_file) = entry_file_of_a(&app, contest).await;
+    let published_contest = {
+        let (c, winners) = crate::contests::published(&app).await;
+        (c, winners[0].0)
+    };
     let (award, nomination_new, nomination, nomination_on_notice, objection) = commendations_of_a(&app).await;
     let mut w = World {
         school: o.school_a,
@@ -1356,6 +1403,9 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         dues_member,
         receipt,
         contest,
+        contest_entry,
+        entry_file,
+        published_contest,
         award,
         nomination_new,
         nomination,
@@ -1365,7 +1415,7 @@ dual_test!(async fn every_route_answers_each_caller_as_its_guard_says(t) {
         activity,
         survey,
         petition,
-        names: vec!["甲校之家.jpg", "甲校台账.pdf", "甲校申诉", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师", "甲校退协会长", "甲校被推荐人", "甲校已公示对象", "甲校推荐事迹", "甲校异议内容"],
+        names: vec!["甲校之家.jpg", "甲校台账.pdf", "甲校申诉", "甲校投稿的标题", "甲校计划任务", "甲校通讯员", "甲校委员甲", "甲校委员乙", "甲校运动会", "甲校凭证", "甲校会费会员", "甲校发票", "甲校困难户", "甲校补助户", "甲校慰问户", "甲校送温暖", "甲校会员", "甲一小学工会", "甲校礼堂", "甲校会员的提案", "甲校会员的建议", "甲校选举", "甲校决议", "甲校气排球赛", "甲校问卷", "甲校信访事项", "甲校课件比赛", "甲校参赛作品", "甲校参赛教师", "甲校作品文件", "甲校退协会长", "甲校被推荐人", "甲校已公示对象", "甲校推荐事迹", "甲校异议内容"],
     };
 
     // The callers. Member A is another member of school A, not the author of anything.

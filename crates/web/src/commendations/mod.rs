@@ -34,8 +34,36 @@ use store::StoreError;
 use store::auth::ThrottlePolicy;
 use store::commendations as cm;
 
+pub mod register;
+pub mod rules;
+
 fn routes(t: RouteTable) -> RouteTable {
     t.get("/honours", Guard::staff(P::ContestView), list)
+        .get(
+            "/honours/register",
+            Guard::staff(P::ContestView),
+            register::page,
+        )
+        .get(
+            "/honours/register.xlsx",
+            Guard::staff(P::ContestView),
+            register::xlsx,
+        )
+        .get(
+            "/honours/rules/{id}",
+            Guard::staff(P::ContestView),
+            rules::page,
+        )
+        .post(
+            "/honours/rules/{id}",
+            Guard::staff(P::RuleSetManage).form(&[
+                ("notice_days", "7"),
+                ("objections_per_hour", "3"),
+                ("max_per_school", ""),
+                ("note", "本校评先评优办法"),
+            ]),
+            rules::save,
+        )
         .post(
             "/honours",
             Guard::staff(P::ContestManage).form(&[
@@ -160,6 +188,8 @@ struct ListPage {
     p: Chrome,
     year: i32,
     awards: Vec<AwardView>,
+    /// The rule-set page of the reader's first unit.
+    rules_href: Option<String>,
     can_manage: bool,
     organizers: Vec<Opt>,
     kinds: Vec<Opt>,
@@ -251,6 +281,12 @@ async fn list_page(
         p: Chrome::new(a, "commendations-title"),
         year,
         awards,
+        rules_href: a
+            .actor
+            .grants
+            .iter()
+            .find(|g| role_permits(g.role, Permission::ContestView))
+            .map(|g| format!("/honours/rules/{}", g.org_unit.0)),
         can_manage: a.actor.may(Permission::ContestManage),
         organizers: units_with(a, Permission::ContestManage, &org),
         kinds: coded_options::<AwardKind>(&tr, &kind, None),

@@ -14,6 +14,9 @@
 //! data takes a capability and filters by scope in SQL; out of scope looks like missing.
 //! Every change is audited in its transaction (an objection's text never in the audit).
 
+pub mod register;
+pub mod rules;
+
 use crate::area::{Area, CodedColumn, EncryptedColumn, Reach};
 use crate::audit::Who;
 use crate::crypto::Field;
@@ -313,6 +316,17 @@ pub async fn create_award(
 ) -> Result<AwardId, StoreError> {
     let mut tx = st.db.begin().await?;
     crate::correspondent::unit_in_scope(&mut tx, cap.scope(), organizer).await?;
+    // The rule set in force at the organizer may cap the nominations per school.
+    let (rules, label) = rules_tx(&mut tx, organizer).await?;
+    if let Some(max) = rules.max_per_school
+        && d.quota_per_school > max
+    {
+        return Err(invalid(
+            FieldError::new("quota_per_school", t::QUOTA_RULE)
+                .arg("max", max)
+                .arg("label", label),
+        ));
+    }
     let ts = now();
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
