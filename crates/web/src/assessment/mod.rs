@@ -486,7 +486,7 @@ async fn render_ledger(
     };
     let history = hand::history(&state.store, &cap, school, year).await?;
     let appeals = hand::appeals(&state.store, &cap, school, year).await?;
-    let home_files = year_evidence(&state, &cap, school, year).await?;
+    let home_files = year_evidence(state, &cap, school, year).await?;
     let tr = a.tr;
     let scheme = domain::assessment::scheme(s.score.scheme).unwrap_or(current());
     let ind_name = |c: &str| tr.t(&format!("assessment-indicator-{c}"));
