@@ -1,6 +1,6 @@
 //! The files of contest entries (the paper, the courseware as PDF, a photograph of the
 //! calligraphy): attached by the entry's school while the contest takes entries, the type
-//! proven by the content with the receipts' check ([`crate::funds::receipts::sniff`]: PDF,
+//! proven by the content with the receipts' check ([`crate::kit::sniff_proof`]: PDF,
 //! JPEG or PNG, never the name's extension or the browser's claim), the size limited,
 //! stored like a receipt; read back by the school and the organizer under the name given,
 //! and by a judge of that contest under the entry's code only ([`for_judge`]).
@@ -13,7 +13,7 @@
 use super::{invalid, log_commit};
 use crate::audit::Who;
 use crate::db::{Arg, Sql, now};
-use crate::funds::receipts::sniff;
+use crate::kit::{clean_file_name, sniff_proof};
 use crate::{Db, Store, StoreError, on_db, on_tx};
 use domain::FieldError;
 use domain::audit::Changes;
@@ -67,9 +67,9 @@ pub async fn attach(
             FieldError::new("file", t::FILE_SIZE).arg("max", MAX_BYTES >> 20),
         ));
     }
-    let Some(kind) = sniff(bytes) else {
+    let Some(kind) = sniff_proof(bytes) else {
         return Err(invalid(
-            FieldError::new("file", t::FILE_TYPE).arg("name", clean_name(file_name)),
+            FieldError::new("file", t::FILE_TYPE).arg("name", clean_file_name(file_name, "entry")),
         ));
     };
     let mut tx = st.db.begin().await?;
@@ -83,7 +83,7 @@ pub async fn attach(
     if status != ContestStatus::Open.code() {
         return Err(invalid(FieldError::new("file", t::FILES_CLOSED)));
     }
-    let name = clean_name(file_name);
+    let name = clean_file_name(file_name, "entry");
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO contest_entry_file (entry_id, contest_id, school_union_id, file_name, content_type, size_bytes, body, uploaded_by_label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -116,20 +116,6 @@ pub async fn attach(
     )
     .await?;
     Ok(ContestId(contest))
-}
-
-/// The name a file is listed under: no control characters, separators or quotes.
-fn clean_name(file_name: &str) -> String {
-    let name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"'))
-        .take(120)
-        .collect();
-    if name.trim().is_empty() {
-        "entry".to_string()
-    } else {
-        name
-    }
 }
 
 /// The files of a contest's entries the reader may see (their schools', or all when the
